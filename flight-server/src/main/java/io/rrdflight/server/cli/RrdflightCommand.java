@@ -1,0 +1,43 @@
+package io.rrdflight.server.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code rrdflight} entry point: a picocli command whose subcommands do the work. */
+@Command(
+    name = "rrdflight",
+    mixinStandardHelpOptions = true,
+    versionProvider = RrdflightVersion.class,
+    description = {
+      "Serves folders of Rerun recordings (.rrd files) as datasets,",
+      "queryable with the Rerun SDK's CatalogClient and with Arrow Flight SQL (JDBC, ADBC, pyarrow)."
+    },
+    subcommands = {ServerCommand.class, InspectCommand.class, CommandLine.HelpCommand.class},
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  rrdflight server -d ./recordings",
+      "  rrdflight server -d robots=/data/runs --port 51234",
+      "  rrdflight inspect recording.rrd",
+      "  rrdflight SUBCOMMAND --help"
+    })
+public final class RrdflightCommand implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    // No subcommand: a usage error, reported like any other (exit code 2).
+    throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand: use 'rrdflight server' or 'rrdflight inspect'");
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs the CLI and returns its exit code; 2 means the arguments were wrong. */
+  public static int execute(String... args) {
+    return new CommandLine(new RrdflightCommand())
+        .setExecutionExceptionHandler(new UserErrorHandler())
+        .execute(args);
+  }
+}
