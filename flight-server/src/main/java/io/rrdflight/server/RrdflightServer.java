@@ -1,0 +1,95 @@
+package io.rrdflight.server;
+
+import static java.util.Objects.requireNonNull;
+
+import io.rrdflight.server.flightsql.RrdflightSqlProducer;
+import io.rrdflight.sql.SqlEngine;
+import java.io.IOException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.arrow.flight.FlightServer;
+import org.apache.arrow.flight.Location;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+
+/** One rrdflight server: Arrow Flight SQL (and later Rerun's catalog service) on one port. */
+public final class RrdflightServer implements AutoCloseable {
+  private final BufferAllocator allocator;
+  private final ExecutorService streamExecutor;
+  private final RrdflightSqlProducer producer;
+  private final FlightServer flightServer;
+
+  private RrdflightServer(BufferAllocator allocator, ExecutorService streamExecutor, RrdflightSqlProducer producer, FlightServer flightServer) {
+    this.allocator = allocator;
+    this.streamExecutor = streamExecutor;
+    this.producer = producer;
+    this.flightServer = flightServer;
+  }
+
+  /** Binds the port and starts serving; throws {@link IOException} when the port cannot be bound. */
+  public static RrdflightServer start(ServerConfig config, String version) throws IOException {
+    requireNonNull(config, "config is null");
+    BufferAllocator allocator = new RootAllocator();
+    ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
+    RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(), streamExecutor, version);
+    FlightServer flightServer = FlightServer.builder(allocator, Location.forGrpcInsecure(config.host(), config.port()), producer).build();
+    try {
+      flightServer.start();
+    } catch (IOException | RuntimeException e) {
+      closeAll(flightServer, producer, streamExecutor, allocator);
+      throw e;
+    }
+    return new RrdflightServer(allocator, streamExecutor, producer, flightServer);
+  }
+
+  /** The bound port: the configured one, or the one the OS chose for port 0. */
+  public int port() {
+    return flightServer.getPort();
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    flightServer.awaitTermination();
+  }
+
+  @Override
+  public void close() {
+    closeAll(flightServer, producer, streamExecutor, allocator);
+  }
+
+  private static void closeAll(FlightServer server, RrdflightSqlProducer producer, ExecutorService executor, BufferAllocator allocator) {
+    try {
+      server.shutdown();
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    executor.shutdownNow();
+    try {
+      producer.close();
+    } catch (Exception e) {
+      // Closing prepared statements cannot lose data; the process is stopping anyway.
+    }
+    try {
+      executor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      allocator.close();
+    } catch (IllegalStateException leak) {
+      // A stream still in flight at shutdown; report it, do not hide it.
+      System.err.println("rrdflight: buffers still allocated at shutdown: " + leak.getMessage());
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory namedDaemonThreads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}
