@@ -2,19 +2,26 @@ package io.rrdflight.server;
 
 import static java.util.Objects.requireNonNull;
 
+import io.grpc.netty.NettyServerBuilder;
 import io.rrdflight.server.flightsql.RrdflightSqlProducer;
+import io.rrdflight.server.transport.HttpEndpoints;
+import io.rrdflight.server.transport.SharedPortNegotiator;
 import io.rrdflight.sql.SqlEngine;
 import java.io.IOException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.apache.arrow.flight.FlightServer;
 import org.apache.arrow.flight.Location;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
-/** One rrdflight server: Arrow Flight SQL (and later Rerun's catalog service) on one port. */
+/**
+ * One rrdflight server: Arrow Flight SQL (and Rerun's catalog service) as gRPC over h2c, plus the
+ * HTTP/1.1 {@code GET /version} probe of Rerun's clients, all on one port.
+ */
 public final class RrdflightServer implements AutoCloseable {
   private final BufferAllocator allocator;
   private final ExecutorService streamExecutor;
@@ -34,7 +41,11 @@ public final class RrdflightServer implements AutoCloseable {
     BufferAllocator allocator = new RootAllocator();
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
     RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(), streamExecutor, version);
-    FlightServer flightServer = FlightServer.builder(allocator, Location.forGrpcInsecure(config.host(), config.port()), producer).build();
+    HttpEndpoints http = new HttpEndpoints("rrdflight " + version);
+    Consumer<NettyServerBuilder> sharePort = netty -> netty.protocolNegotiator(new SharedPortNegotiator(http));
+    FlightServer flightServer = FlightServer.builder(allocator, Location.forGrpcInsecure(config.host(), config.port()), producer)
+        .transportHint("grpc.builderConsumer", sharePort)
+        .build();
     try {
       flightServer.start();
     } catch (IOException | RuntimeException e) {
