@@ -3,11 +3,14 @@ package io.rrdflight.server;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.netty.NettyServerBuilder;
+import io.rrdflight.catalog.Catalog;
+import io.rrdflight.catalog.RrdRecordingIndexer;
 import io.rrdflight.server.flightsql.RrdflightSqlProducer;
 import io.rrdflight.server.transport.HttpEndpoints;
 import io.rrdflight.server.transport.SharedPortNegotiator;
 import io.rrdflight.sql.SqlEngine;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -23,21 +26,38 @@ import org.apache.arrow.memory.RootAllocator;
  * HTTP/1.1 {@code GET /version} probe of Rerun's clients, all on one port.
  */
 public final class RrdflightServer implements AutoCloseable {
+  /** Files indexed at once: one per core of the 2-core machines we size for; indexing is I/O and CPU bound. */
+  static final int REGISTRATION_THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+
+  private final Catalog catalog;
   private final BufferAllocator allocator;
   private final ExecutorService streamExecutor;
   private final RrdflightSqlProducer producer;
   private final FlightServer flightServer;
 
-  private RrdflightServer(BufferAllocator allocator, ExecutorService streamExecutor, RrdflightSqlProducer producer, FlightServer flightServer) {
+  private RrdflightServer(Catalog catalog, BufferAllocator allocator, ExecutorService streamExecutor, RrdflightSqlProducer producer, FlightServer flightServer) {
+    this.catalog = catalog;
     this.allocator = allocator;
     this.streamExecutor = streamExecutor;
     this.producer = producer;
     this.flightServer = flightServer;
   }
 
-  /** Binds the port and starts serving; throws {@link IOException} when the port cannot be bound. */
+  /**
+   * Opens the catalog, brings the {@code -d} datasets up to date with their directories, binds the
+   * port and starts serving; throws {@link IOException} when the port cannot be bound.
+   */
   public static RrdflightServer start(ServerConfig config, String version) throws IOException {
     requireNonNull(config, "config is null");
+    Catalog catalog = Catalog.open(config.dataDir(), new RrdRecordingIndexer(), REGISTRATION_THREADS);
+    try {
+      for (ServerConfig.DatasetSource source : config.datasets()) {
+        catalog.syncDirectory(source.name(), source.directory(), Duration.ofDays(1));
+      }
+    } catch (RuntimeException e) {
+      catalog.close();
+      throw e;
+    }
     BufferAllocator allocator = new RootAllocator();
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
     RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(), streamExecutor, version);
@@ -50,9 +70,14 @@ public final class RrdflightServer implements AutoCloseable {
       flightServer.start();
     } catch (IOException | RuntimeException e) {
       closeAll(flightServer, producer, streamExecutor, allocator);
+      catalog.close();
       throw e;
     }
-    return new RrdflightServer(allocator, streamExecutor, producer, flightServer);
+    return new RrdflightServer(catalog, allocator, streamExecutor, producer, flightServer);
+  }
+
+  public Catalog catalog() {
+    return catalog;
   }
 
   /** The bound port: the configured one, or the one the OS chose for port 0. */
@@ -67,6 +92,7 @@ public final class RrdflightServer implements AutoCloseable {
   @Override
   public void close() {
     closeAll(flightServer, producer, streamExecutor, allocator);
+    catalog.close();
   }
 
   private static void closeAll(FlightServer server, RrdflightSqlProducer producer, ExecutorService executor, BufferAllocator allocator) {

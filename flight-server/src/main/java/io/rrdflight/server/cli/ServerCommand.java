@@ -1,5 +1,6 @@
 package io.rrdflight.server.cli;
 
+import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.server.RrdflightServer;
 import io.rrdflight.server.ServerConfig;
 import io.rrdflight.server.ServerConfig.DatasetSource;
@@ -71,6 +72,8 @@ final class ServerCommand implements Callable<Integer> {
       server = RrdflightServer.start(config, RrdflightVersion.version());
     } catch (IOException e) {
       throw new UserError(bindFailure(config, e), 1, e);
+    } catch (CatalogException e) {
+      throw new UserError(e.getMessage(), 1, e);
     }
 
     CountDownLatch stopped = new CountDownLatch(1);
@@ -85,7 +88,8 @@ final class ServerCommand implements Callable<Integer> {
     out.println("rrdflight " + RrdflightVersion.version() + " listening on " + address);
     out.println("  data dir:         " + config.dataDir());
     for (DatasetSource d : config.datasets()) {
-      out.println("  dataset:          " + d.name() + " <- " + d.directory());
+      int partitions = server.catalog().partitions(server.catalog().datasetNamed(d.name()).id()).size();
+      out.println("  dataset:          " + d.name() + " <- " + d.directory() + " (" + partitions + " partitions)");
     }
     out.println("  Rerun SDK/viewer: rerun+http://" + address);
     out.println("  Flight SQL JDBC:  jdbc:arrow-flight-sql://" + address + "/?useEncryption=false");
