@@ -25,16 +25,16 @@ public final class RrdRecordingIndexer implements RecordingIndexer {
 
   @Override
   public List<IndexedRecording> index(Path file) throws IOException {
-    ChunkIndex index;
     try (BufferAllocator scratch = allocator.newChildAllocator("index " + file.getFileName(), 0, Long.MAX_VALUE)) {
-      index = ChunkIndex.build(file, scratch);
+      ChunkIndex index = ChunkIndex.build(file, scratch);
+      List<IndexedRecording> recordings = new ArrayList<>();
+      for (Store store : index.recordings()) {
+        ChunkIndex own = index.forStore(store.id());
+        long rows = own.chunks().stream().mapToLong(IndexedChunk::rowCount).sum();
+        recordings.add(new IndexedRecording(store.recordingId(), store.applicationId(), own.chunks().size(), rows, own.toBytes(),
+            RecordingSchemaReader.read(own, scratch)));
+      }
+      return recordings;
     }
-    List<IndexedRecording> recordings = new ArrayList<>();
-    for (Store store : index.recordings()) {
-      ChunkIndex own = index.forStore(store.id());
-      long rows = own.chunks().stream().mapToLong(IndexedChunk::rowCount).sum();
-      recordings.add(new IndexedRecording(store.recordingId(), store.applicationId(), own.chunks().size(), rows, own.toBytes()));
-    }
-    return recordings;
   }
 }
