@@ -58,7 +58,7 @@ public final class PreparedQuery implements AutoCloseable {
         statement.setObject(i + 1, parameters.get(i));
       }
       ResultSet rs = statement.executeQuery();
-      return new ResultBatches(rs, resultSchema, allocator, batchRows);
+      return new RowResultBatches(rs, resultSchema, allocator, batchRows);
     } catch (SQLException | RuntimeException e) {
       throw new SqlQueryException(SqlEngine.rootMessage(e), e);
     }
