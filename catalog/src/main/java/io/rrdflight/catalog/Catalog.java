@@ -2,6 +2,8 @@ package io.rrdflight.catalog;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.rrd.ChunkIndex;
+import io.rrdflight.rrd.RrdFormatException;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -39,6 +41,7 @@ public final class Catalog implements AutoCloseable {
   private final RecordingIndexer indexer;
   private final ExecutorService workers;
   private final RegistrationProgress progress = new RegistrationProgress();
+  private final ChunkIndexCache indexCache = new ChunkIndexCache(256);
 
   /** Guards the maps below; also the monitor that task waiters wait on. */
   private final Object lock = new Object();
@@ -189,6 +192,22 @@ public final class Catalog implements AutoCloseable {
         .orElseThrow(() -> CatalogException.notFound("Partition " + partition.partitionId() + " is no longer in the catalog"));
   }
 
+  /**
+   * The chunk index of a partition (its recording's chunks only), decoded; recently used ones are
+   * cached. Fails, naming partition and file, when the file changed or vanished since registration.
+   */
+  public ChunkIndex chunks(Partition partition) {
+    partition.file().verifyUnchanged(partition.partitionId());
+    return indexCache.get(partition, () -> {
+      try {
+        return ChunkIndex.fromBytes(chunkIndex(partition), partition.file().path());
+      } catch (RrdFormatException e) {
+        throw CatalogException.failed("Partition " + partition.partitionId() + ": its stored chunk index is unreadable ("
+            + e.getMessage() + "); register " + partition.file().path() + " again", e);
+      }
+    });
+  }
+
   // --- registration -----------------------------------------------------------------------------
 
   /**
@@ -224,6 +243,14 @@ public final class Catalog implements AutoCloseable {
   public Task register(EntryId datasetId, DataSource source, OnDuplicate onDuplicate, Duration timeout) {
     Task task = submit(datasetId, List.of(source), onDuplicate).get(0);
     return awaitFinished(List.of(task.id()), timeout).get(0);
+  }
+
+  /** The dataset's registration tasks, oldest first (finished ones are kept until the dataset goes). */
+  public List<Task> tasks(EntryId datasetId) {
+    synchronized (lock) {
+      dataset(datasetId);
+      return tasks.values().stream().filter(t -> t.datasetId().equals(datasetId)).toList();
+    }
   }
 
   public Task task(String id) {
