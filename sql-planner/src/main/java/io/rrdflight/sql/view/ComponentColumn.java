@@ -3,6 +3,7 @@ package io.rrdflight.sql.view;
 import static java.util.Objects.requireNonNull;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.arrow.vector.types.pojo.ArrowType;
@@ -62,6 +63,12 @@ public record ComponentColumn(String entityPath, String component, Optional<Stri
     if (isSemanticallyEmpty) {
       metadata.put("rerun:is_semantically_empty", "true");
     }
-    return new Field(name(), new FieldType(true, listField.getType(), null, metadata), listField.getChildren());
+    return new Field(name(), new FieldType(true, listField.getType(), null, metadata), itemNamed(listField.getChildren()));
+  }
+
+  /** Rerun (arrow-rs) names list items {@code item}; Arrow Java readers may say {@code $data$}. */
+  private static List<Field> itemNamed(List<Field> children) {
+    return children.stream().map(c -> new Field("item", c.getFieldType(),
+        c.getType() instanceof ArrowType.List || c.getType() instanceof ArrowType.FixedSizeList ? itemNamed(c.getChildren()) : c.getChildren())).toList();
   }
 }
