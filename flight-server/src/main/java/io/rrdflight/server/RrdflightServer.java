@@ -9,6 +9,7 @@ import io.rrdflight.server.flightsql.RrdflightSqlProducer;
 import io.rrdflight.server.transport.HttpEndpoints;
 import io.rrdflight.server.transport.SharedPortNegotiator;
 import io.rrdflight.sql.SqlEngine;
+import io.rrdflight.sql.view.CatalogRerunData;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
@@ -67,7 +68,7 @@ public final class RrdflightServer implements AutoCloseable {
       throw e;
     }
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
-    RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(), streamExecutor, version);
+    RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(new CatalogRerunData(catalog, allocator), allocator), streamExecutor, version);
     HttpEndpoints http = new HttpEndpoints("rrdflight " + version);
     Consumer<NettyServerBuilder> sharePort = netty -> netty.protocolNegotiator(new SharedPortNegotiator(http));
     FlightServer flightServer = FlightServer.builder(allocator, Location.forGrpcInsecure(config.host(), config.port()), producer)
