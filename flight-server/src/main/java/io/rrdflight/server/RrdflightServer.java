@@ -68,7 +68,7 @@ public final class RrdflightServer implements AutoCloseable {
       throw e;
     }
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
-    RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(new CatalogRerunData(catalog, allocator), allocator), streamExecutor, version);
+    RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(new CatalogRerunData(catalog), allocator), streamExecutor, version);
     HttpEndpoints http = new HttpEndpoints("rrdflight " + version);
     Consumer<NettyServerBuilder> sharePort = netty -> netty.protocolNegotiator(new SharedPortNegotiator(http));
     FlightServer flightServer = FlightServer.builder(allocator, Location.forGrpcInsecure(config.host(), config.port()), producer)

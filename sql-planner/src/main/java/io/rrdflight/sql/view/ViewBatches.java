@@ -7,6 +7,7 @@ import io.rrdflight.sql.ResultBatches;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.DurationVector;
@@ -20,10 +21,11 @@ import org.apache.arrow.vector.util.TransferPair;
 import org.apache.arrow.vector.util.VectorAppender;
 
 /**
- * Streams a {@link QueryView} as Arrow batches, one partition at a time: each partition's rows are
- * computed from its decoded chunks ({@link PartitionView}), copied into the output root
- * {@code batchRows} at a time as runs of cells (a run of consecutive rows of one chunk is one
- * slice-and-append), and the partition's chunks are released before the next one is read.
+ * Streams a {@link QueryView} as Arrow batches, one partition at a time and, within a partition,
+ * one index window at a time ({@link PartitionSweep}): each window's rows are computed from its
+ * decoded chunks ({@link PartitionView}) and copied into the output root {@code batchRows} at a
+ * time as runs of cells (a run of consecutive rows of one chunk is one slice-and-append). Memory
+ * is bounded by the window budget plus one output batch, whatever the partition's size.
  */
 public final class ViewBatches implements ResultBatches {
   private final ViewSchema schema;
@@ -31,9 +33,11 @@ public final class ViewBatches implements ResultBatches {
   private final RerunData data;
   private final BufferAllocator allocator;
   private final int batchRows;
+  private final long windowBytes;
   private final int[] projection;
   private final VectorSchemaRoot root;
   private long remaining;
+  private PartitionSweep sweep;
   private PartitionView current;
   private int offset;
 
@@ -42,12 +46,17 @@ public final class ViewBatches implements ResultBatches {
    *     partition id, then indexes, then components)
    * @param outputSchema the output fields, one per projected column (names may differ from the view's)
    * @param limit the most rows to return, or -1 for all
+   * @param windowBytes the memory budget of one index window's decoded chunks ({@link IndexWindows})
    */
   public ViewBatches(ViewSchema schema, List<Partition> partitions, RerunData data, BufferAllocator allocator, int batchRows,
-      int[] projection, Schema outputSchema, long limit) {
+      int[] projection, Schema outputSchema, long limit, long windowBytes) {
     if (batchRows <= 0) {
       throw new IllegalArgumentException("batchRows must be positive: " + batchRows);
     }
+    if (windowBytes <= 0) {
+      throw new IllegalArgumentException("windowBytes must be positive: " + windowBytes);
+    }
+    this.windowBytes = windowBytes;
     this.schema = requireNonNull(schema, "schema is null");
     this.partitions = List.copyOf(partitions).iterator();
     this.data = requireNonNull(data, "data is null");
@@ -73,14 +82,22 @@ public final class ViewBatches implements ResultBatches {
         remaining -= count;
         return true;
       }
-      closeCurrent();
+      current = null;
+      if (sweep != null) {
+        Optional<PartitionView> window = sweep.next();
+        if (window.isPresent()) {
+          current = window.get();
+          offset = 0;
+          continue;
+        }
+        closeSweep();
+      }
       if (!partitions.hasNext()) {
         break;
       }
-      current = PartitionView.compute(schema, partitions.next(), data, allocator);
-      offset = 0;
+      sweep = new PartitionSweep(schema, partitions.next(), data, allocator, windowBytes);
     }
-    closeCurrent();
+    closeSweep();
     root.setRowCount(0);
     return false;
   }
@@ -183,10 +200,11 @@ public final class ViewBatches implements ResultBatches {
     target.setValueCount(count);
   }
 
-  private void closeCurrent() {
-    if (current != null) {
-      PartitionView done = current;
-      current = null;
+  private void closeSweep() {
+    current = null;
+    if (sweep != null) {
+      PartitionSweep done = sweep;
+      sweep = null;
       done.close();
     }
   }
@@ -194,7 +212,7 @@ public final class ViewBatches implements ResultBatches {
   @Override
   public void close() {
     try {
-      closeCurrent();
+      closeSweep();
     } finally {
       root.close();
     }
