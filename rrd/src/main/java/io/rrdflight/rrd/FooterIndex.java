@@ -59,7 +59,12 @@ final class FooterIndex {
     if (footer.isEmpty()) {
       return Optional.empty();
     }
-    StreamHeader header = StreamHeader.parse(bytes.file(), 0, bytes.read(0, StreamHeader.SIZE, "stream header"));
+    StreamHeader header;
+    try {
+      header = StreamHeader.parse(bytes.file(), 0, bytes.read(0, StreamHeader.SIZE, "stream header"));
+    } catch (RrdFormatException e) {
+      return Optional.empty(); // a bad start is for the scan to report, located
+    }
     long footerStart = footer.get().start();
     try {
       RrdFooter rrdFooter = RrdFooter.parseFrom(footer.get().bytes());
