@@ -8,10 +8,8 @@ import picocli.CommandLine.Command;
     name = "rrdflight",
     mixinStandardHelpOptions = true,
     versionProvider = RrdflightVersion.class,
-    description = {
-      "Serves folders of Rerun recordings (.rrd files) as datasets,",
-      "queryable with the Rerun SDK's CatalogClient and with Arrow Flight SQL (JDBC, ADBC, pyarrow)."
-    },
+    description = "Serves folders of Rerun recordings (.rrd files) as datasets, queryable with the Rerun"
+        + " SDK's CatalogClient and with Arrow Flight SQL (JDBC, ADBC, pyarrow).",
     subcommands = {ServerCommand.class, InspectCommand.class, CommandLine.HelpCommand.class},
     footerHeading = "%nExamples:%n",
     footer = {
@@ -30,6 +28,15 @@ public final class RrdflightCommand implements Runnable {
     throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand: use 'rrdflight server' or 'rrdflight inspect'");
   }
 
+  /** A wrong argument: say what is wrong and where to read more; the full usage would bury the message. */
+  private static int reportUsageError(CommandLine.ParameterException ex, String[] args) {
+    CommandLine cmd = ex.getCommandLine();
+    cmd.getErr().println("rrdflight: " + ex.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(ex, cmd.getErr());
+    cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+    return cmd.getCommandSpec().exitCodeOnInvalidInput();
+  }
+
   public static void main(String[] args) {
     System.exit(execute(args));
   }
@@ -38,6 +45,7 @@ public final class RrdflightCommand implements Runnable {
   public static int execute(String... args) {
     return new CommandLine(new RrdflightCommand())
         .setExecutionExceptionHandler(new UserErrorHandler())
+        .setParameterExceptionHandler(RrdflightCommand::reportUsageError)
         .execute(args);
   }
 }

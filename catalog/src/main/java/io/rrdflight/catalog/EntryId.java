@@ -1,0 +1,49 @@
+package io.rrdflight.catalog;
+
+import java.security.SecureRandom;
+import java.util.Locale;
+
+/**
+ * A catalog entry's id: a 128-bit TUID (time in nanoseconds, then a counter), written as 32 hex
+ * digits the way Rerun's SDK does: the time half upper-case, the counter half lower-case. Ids are
+ * persisted, so they stay the same across restarts.
+ */
+public record EntryId(long timeNs, long inc) {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  public static EntryId random() {
+    long nowNs = System.currentTimeMillis() * 1_000_000L + (System.nanoTime() % 1_000_000L + 1_000_000L) % 1_000_000L;
+    return new EntryId(nowNs, RANDOM.nextLong());
+  }
+
+  /** Parses 32 hex digits in any case (the header {@code x-rerun-entry-id} format). */
+  public static EntryId parse(String hex) {
+    if (hex == null || hex.length() != 32) {
+      throw CatalogException.invalidArgument("Entry id must be 32 hex digits, got: " + hex);
+    }
+    try {
+      return new EntryId(Long.parseUnsignedLong(hex.substring(0, 16), 16), Long.parseUnsignedLong(hex.substring(16), 16));
+    } catch (NumberFormatException e) {
+      throw CatalogException.invalidArgument("Entry id must be 32 hex digits, got: " + hex);
+    }
+  }
+
+  public String toHex() {
+    return String.format("%016X", timeNs) + String.format("%016x", inc).toLowerCase(Locale.ROOT);
+  }
+
+  /** The 16 bytes of Arrow's FixedSizeBinary(16) form: big-endian time, then big-endian counter. */
+  public byte[] toBytes() {
+    byte[] bytes = new byte[16];
+    for (int i = 0; i < 8; i++) {
+      bytes[i] = (byte) (timeNs >>> (56 - 8 * i));
+      bytes[8 + i] = (byte) (inc >>> (56 - 8 * i));
+    }
+    return bytes;
+  }
+
+  @Override
+  public String toString() {
+    return toHex();
+  }
+}

@@ -1,0 +1,140 @@
+package io.rrdflight.server;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.netty.NettyServerBuilder;
+import io.rrdflight.catalog.Catalog;
+import io.rrdflight.catalog.RrdRecordingIndexer;
+import io.rrdflight.server.flightsql.RrdflightSqlProducer;
+import io.rrdflight.server.transport.HttpEndpoints;
+import io.rrdflight.server.transport.SharedPortNegotiator;
+import io.rrdflight.sql.SqlEngine;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.apache.arrow.flight.FlightServer;
+import org.apache.arrow.flight.Location;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+
+/**
+ * One rrdflight server: Arrow Flight SQL (and Rerun's catalog service) as gRPC over h2c, plus the
+ * HTTP/1.1 {@code GET /version} probe of Rerun's clients, all on one port.
+ */
+public final class RrdflightServer implements AutoCloseable {
+  /** Files indexed at once: one per core of the 2-core machines we size for; indexing is I/O and CPU bound. */
+  static final int REGISTRATION_THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+
+  private final Catalog catalog;
+  private final BufferAllocator allocator;
+  private final ExecutorService streamExecutor;
+  private final RrdflightSqlProducer producer;
+  private final FlightServer flightServer;
+
+  private RrdflightServer(Catalog catalog, BufferAllocator allocator, ExecutorService streamExecutor, RrdflightSqlProducer producer, FlightServer flightServer) {
+    this.catalog = catalog;
+    this.allocator = allocator;
+    this.streamExecutor = streamExecutor;
+    this.producer = producer;
+    this.flightServer = flightServer;
+  }
+
+  /**
+   * Opens the catalog, brings the {@code -d} datasets up to date with their directories, binds the
+   * port and starts serving; throws {@link IOException} when the port cannot be bound.
+   */
+  public static RrdflightServer start(ServerConfig config, String version) throws IOException {
+    requireNonNull(config, "config is null");
+    BufferAllocator allocator = new RootAllocator();
+    Catalog catalog;
+    try {
+      catalog = Catalog.open(config.dataDir(), new RrdRecordingIndexer(allocator), REGISTRATION_THREADS);
+    } catch (RuntimeException e) {
+      allocator.close();
+      throw e;
+    }
+    try {
+      for (ServerConfig.DatasetSource source : config.datasets()) {
+        catalog.syncDirectory(source.name(), source.directory(), Duration.ofDays(1));
+      }
+    } catch (RuntimeException e) {
+      catalog.close();
+      allocator.close();
+      throw e;
+    }
+    ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
+    RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(), streamExecutor, version);
+    HttpEndpoints http = new HttpEndpoints("rrdflight " + version);
+    Consumer<NettyServerBuilder> sharePort = netty -> netty.protocolNegotiator(new SharedPortNegotiator(http));
+    FlightServer flightServer = FlightServer.builder(allocator, Location.forGrpcInsecure(config.host(), config.port()), producer)
+        .transportHint("grpc.builderConsumer", sharePort)
+        .build();
+    try {
+      flightServer.start();
+    } catch (IOException | RuntimeException e) {
+      catalog.close();
+      closeAll(flightServer, producer, streamExecutor, allocator);
+      throw e;
+    }
+    return new RrdflightServer(catalog, allocator, streamExecutor, producer, flightServer);
+  }
+
+  public Catalog catalog() {
+    return catalog;
+  }
+
+  /** The bound port: the configured one, or the one the OS chose for port 0. */
+  public int port() {
+    return flightServer.getPort();
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    flightServer.awaitTermination();
+  }
+
+  @Override
+  public void close() {
+    flightServer.shutdown();
+    catalog.close(); // stops registration workers, which use the allocator
+    closeAll(flightServer, producer, streamExecutor, allocator);
+  }
+
+  private static void closeAll(FlightServer server, RrdflightSqlProducer producer, ExecutorService executor, BufferAllocator allocator) {
+    try {
+      server.shutdown();
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    executor.shutdownNow();
+    try {
+      producer.close();
+    } catch (Exception e) {
+      // Closing prepared statements cannot lose data; the process is stopping anyway.
+    }
+    try {
+      executor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      allocator.close();
+    } catch (IllegalStateException leak) {
+      // A stream still in flight at shutdown; report it, do not hide it.
+      System.err.println("rrdflight: buffers still allocated at shutdown: " + leak.getMessage());
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory namedDaemonThreads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,61 @@
+package io.rrdflight.server.flightsql;
+
+import io.rrdflight.sql.ResultBatches;
+import io.rrdflight.sql.SqlQueryException;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.function.Supplier;
+import org.apache.arrow.flight.BackpressureStrategy;
+import org.apache.arrow.flight.CallStatus;
+import org.apache.arrow.flight.FlightProducer.ServerStreamListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends a query's batches to a Flight client on our own threads, waiting for the client before each
+ * batch. Producing on the gRPC call thread and waiting there dead-locks large results (see
+ * shared/docs/java-stack.md, "Back-pressure dead-lock").
+ */
+final class BatchStreamer {
+  private static final Logger log = LoggerFactory.getLogger(BatchStreamer.class);
+  private static final long READY_WAIT_MILLIS = 30_000;
+
+  private final ExecutorService executor;
+
+  BatchStreamer(ExecutorService executor) {
+    this.executor = Objects.requireNonNull(executor, "executor is null");
+  }
+
+  /**
+   * Streams the batches that {@code open} produces; {@code open} runs on the streaming thread and
+   * {@code whenDone} runs there after the last batch, whatever happened.
+   */
+  void stream(ServerStreamListener listener, Supplier<ResultBatches> open, Runnable whenDone) {
+    BackpressureStrategy backpressure = new BackpressureStrategy.CallbackBackpressureStrategy();
+    backpressure.register(listener); // must happen on the call thread
+    executor.execute(() -> {
+      try (ResultBatches batches = open.get()) {
+        listener.start(batches.root());
+        while (batches.next()) {
+          BackpressureStrategy.WaitResult ready;
+          while ((ready = backpressure.waitForListener(READY_WAIT_MILLIS)) == BackpressureStrategy.WaitResult.TIMEOUT) {
+            // The client is slow, not gone: keep waiting.
+          }
+          if (ready == BackpressureStrategy.WaitResult.CANCELLED) {
+            log.debug("client cancelled the stream");
+            return;
+          }
+          listener.putNext();
+        }
+        listener.completed();
+      } catch (SqlQueryException e) {
+        listener.error(CallStatus.INVALID_ARGUMENT.withDescription(e.getMessage()).withCause(e).toRuntimeException());
+      } catch (RuntimeException e) {
+        log.error("query stream failed", e);
+        listener.error(CallStatus.INTERNAL.withDescription("Query failed: " + e.getMessage()).withCause(e).toRuntimeException());
+      } finally {
+        whenDone.run();
+      }
+    });
+  }
+}
