@@ -45,8 +45,8 @@ final class FooterIndex {
   private static final XXHash32 XXH32 = XXHashFactory.fastestInstance().hash32();
   private static final String STATIC_INDEX = "rerun:static";
 
-  /** Stores and chunks read from a footer. */
-  record Contents(List<Store> stores, List<IndexedChunk> chunks) {}
+  /** The file's one stream, its stores and chunks, read from a footer. */
+  record Contents(RrdStream stream, List<Store> stores, List<IndexedChunk> chunks) {}
 
   private FooterIndex() {}
 
@@ -75,7 +75,7 @@ final class FooterIndex {
         stores.add(new Store(store, header.version()));
         readManifest(bytes, footerStart, store, manifest.getData(), allocator, chunks);
       }
-      return Optional.of(new Contents(stores, chunks));
+      return Optional.of(new Contents(new RrdStream(0, header.version(), header.lz4(), true, true), stores, chunks));
     } catch (InvalidProtocolBufferException | RrdFormatException e) {
       // The checksum matched, so this is what the writer wrote; a manifest we cannot read is a gap in
       // our knowledge, not damage. A scan still reads the file.

@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -84,31 +82,17 @@ class FixtureManifestTest {
     }
     check(mismatches, at + "timelines", new TreeMap<>(entry.timelines()), timelines);
     check(mismatches, at + "entities", new TreeSet<>(entry.entities()), entities);
-    check(mismatches, at + "streams", entry.streams(), streams(entry, allocator));
+    check(mismatches, at + "streams", entry.streams(), streams(index));
     return mismatches;
   }
 
-  /** The streams of a file as the reader sees them, described like the manifest does. */
-  private static List<FixtureManifest.Stream> streams(FixtureManifest.Entry entry, BufferAllocator allocator) throws IOException {
-    Map<Long, StreamHeader> headers = new LinkedHashMap<>();
-    Map<Long, RrdMessage.StreamEnd> ends = new LinkedHashMap<>();
-    Optional<RrdFormatException> damage;
-    try (RrdReader reader = RrdReader.open(entry.file(), ReadMode.SALVAGE)) {
-      for (Optional<RrdMessage> m = reader.next(); m.isPresent(); m = reader.next()) {
-        StreamHeader header = m.get().frame().stream();
-        headers.putIfAbsent(header.offset(), header);
-        if (m.get() instanceof RrdMessage.StreamEnd end) {
-          ends.put(header.offset(), end);
-        }
-      }
-      damage = reader.damage();
-    }
+  /** The streams of a file as the index records them, described like the manifest does. */
+  private static List<FixtureManifest.Stream> streams(ChunkIndex index) {
     List<FixtureManifest.Stream> streams = new ArrayList<>();
-    for (StreamHeader header : headers.values()) {
-      RrdMessage.StreamEnd end = ends.get(header.offset());
-      boolean last = streams.size() == headers.size() - 1;
-      streams.add(new FixtureManifest.Stream(header.version().toString(), header.lz4() ? "lz4" : "none", end != null,
-          end != null && end.hasFooter(), last && damage.isPresent()));
+    for (RrdStream s : index.streams()) {
+      boolean last = streams.size() == index.streams().size() - 1;
+      streams.add(new FixtureManifest.Stream(s.version().toString(), s.lz4() ? "lz4" : "none", s.hasEnd(), s.hasFooter(),
+          last && index.damage().isPresent()));
     }
     return streams;
   }
