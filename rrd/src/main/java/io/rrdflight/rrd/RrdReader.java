@@ -128,7 +128,13 @@ public final class RrdReader implements Closeable {
   /** Summarises a chunk for the index, reading its IPC schema and index columns only. */
   ChunkSummary summarize(RrdMessage.ChunkRef ref) throws IOException {
     ArrowMsgHeader msg = ref.offset() == lastArrowMsgOffset ? lastArrowMsg : ArrowMsgHeader.read(bytes, ref.offset(), ref.length());
-    return ChunkSummary.of(decoder.readIpc(bytes, msg), msg, bytes.file());
+    return decoder.summarize(bytes, msg);
+  }
+
+  /** Checks the whole payload of a chunk this reader has yielded, as decoding it would. */
+  void verify(RrdMessage.ChunkRef ref) throws IOException {
+    ArrowMsgHeader msg = ref.offset() == lastArrowMsgOffset ? lastArrowMsg : ArrowMsgHeader.read(bytes, ref.offset(), ref.length());
+    decoder.verify(bytes, msg);
   }
 
   /** Records a damage found by a caller while in salvage mode, or throws it in strict mode. */
