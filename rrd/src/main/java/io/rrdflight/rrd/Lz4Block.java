@@ -77,9 +77,9 @@ final class Lz4Block {
   }
 
   /**
-   * Decodes the block from its start until at least {@code wanted} bytes are out (or the block ends),
-   * into {@code out} from position 0, growing it as real output appears: never more than the block
-   * holds, whatever a header claims. Returns the bytes decoded, or -1 if the block is malformed.
+   * Decodes the block from its start until {@code wanted} bytes are out (or the block ends), into
+   * {@code out} from position 0, growing it as real output appears: never more than the block holds,
+   * whatever a header claims. Returns the bytes decoded, or -1 if the block is malformed before that.
    */
   static int decodePrefix(byte[] block, int start, int end, Output out, int wanted) {
     int p = start;
@@ -100,11 +100,12 @@ final class Lz4Block {
       if (literals > end - p) {
         return -1;
       }
-      byte[] dst = out.ensure(o + literals);
-      System.arraycopy(block, p, dst, o, literals);
+      // Stop at wanted even inside a sequence: incompressible data is one literal run of a whole chunk.
+      int take = Math.min(literals, wanted - o);
+      System.arraycopy(block, p, out.ensure(o + take), o, take);
       p += literals;
-      o += literals;
-      if (p == end) {
+      o += take;
+      if (take < literals || p == end) {
         return o;
       }
       if (end - p < 2) {
@@ -126,11 +127,8 @@ final class Lz4Block {
           match += b;
         } while (b == 255 && match < Integer.MAX_VALUE - 255);
       }
-      match += MIN_MATCH;
-      if (match > Integer.MAX_VALUE - 64 - o) {
-        return -1;
-      }
-      dst = out.ensure(o + match);
+      match = (int) Math.min((long) match + MIN_MATCH, wanted - o);
+      byte[] dst = out.ensure(o + match);
       if (offset >= match) {
         System.arraycopy(dst, o - offset, dst, o, match);
       } else {
