@@ -76,9 +76,10 @@ record ArrowPayload(Path file, long offset, ByteBuffer bytes, boolean lz4, long 
     if (declaredSize <= 0 || declaredSize > FileBytes.MAX_READ) {
       throw new RrdFormatException(file, offset, what + " declares " + Long.toUnsignedString(declaredSize) + " uncompressed bytes");
     }
-    byte[] block = bytes.array();
-    int start = bytes.arrayOffset() + bytes.position();
-    int end = start + bytes.remaining();
+    ByteBuffer source = bytes.hasArray() ? bytes : ByteBuffer.allocate(bytes.remaining()).put(bytes.duplicate()).flip();
+    byte[] block = source.array();
+    int start = source.arrayOffset() + source.position();
+    int end = start + source.remaining();
     long want = Math.max(minimum, 1 << 12);
     while (true) {
       int decoded = Lz4Block.decodePrefix(block, start, end, out, (int) Math.min(want, declaredSize));
