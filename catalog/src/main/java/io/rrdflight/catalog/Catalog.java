@@ -226,6 +226,14 @@ public final class Catalog implements AutoCloseable {
     return awaitFinished(List.of(task.id()), timeout).get(0);
   }
 
+  /** The dataset's registration tasks, oldest first (finished ones are kept until the dataset goes). */
+  public List<Task> tasks(EntryId datasetId) {
+    synchronized (lock) {
+      dataset(datasetId);
+      return tasks.values().stream().filter(t -> t.datasetId().equals(datasetId)).toList();
+    }
+  }
+
   public Task task(String id) {
     synchronized (lock) {
       Task t = tasks.get(id);

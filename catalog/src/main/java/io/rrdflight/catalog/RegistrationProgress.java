@@ -5,7 +5,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Logs how a batch of registrations advances: files done of total and MB/s, at most every 2 s. */
+/** Logs how a batch of registrations advances: files done of total and MB/s; first, last, and at most every 2 s between. */
 final class RegistrationProgress {
   private static final Logger log = LoggerFactory.getLogger(RegistrationProgress.class);
   private static final long LOG_EVERY_NANOS = 2_000_000_000L;
@@ -30,7 +30,7 @@ final class RegistrationProgress {
       long b = bytes.addAndGet(fileBytes);
       long now = System.nanoTime();
       long last = lastLogNanos.get();
-      if (n == total || (now - last >= LOG_EVERY_NANOS && lastLogNanos.compareAndSet(last, now))) {
+      if (n == 1 || n == total || (now - last >= LOG_EVERY_NANOS && lastLogNanos.compareAndSet(last, now))) {
         double seconds = Math.max(1e-9, (now - startNanos) / 1e9);
         log.info(String.format("registration: %d/%d files, %.1f MB in %.1f s (%.1f MB/s)", n, total, b / 1e6, seconds, b / 1e6 / seconds));
       }

@@ -1,0 +1,245 @@
+package io.rrdflight.catalog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Catalog behaviour: datasets, registration outcomes, duplicates, persistence across reopen. The
+ * file contents come from {@link FileListIndexer}, which reads recording ids written into small
+ * text files, so these tests pin the catalog's rules alone; reading real .rrd files is tested
+ * with the rrd module's indexer.
+ */
+class CatalogTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  @TempDir Path dataDir;
+  @TempDir Path files;
+
+  /** "Indexes" a file whose lines are recording ids; a file whose first line is "corrupt" fails. */
+  static final class FileListIndexer implements RecordingIndexer {
+    final Map<Path, Integer> calls = new ConcurrentHashMap<>();
+
+    @Override
+    public List<IndexedRecording> index(Path file) throws IOException {
+      calls.merge(file, 1, Integer::sum);
+      List<String> lines = Files.readAllLines(file);
+      if (!lines.isEmpty() && lines.get(0).equals("corrupt")) {
+        throw new IOException(file + ": not an rrd file at byte offset 0");
+      }
+      return lines.stream().map(id -> new IndexedRecording(id, "app", 3, 10, id.getBytes())).toList();
+    }
+  }
+
+  private Path file(String name, String... recordingIds) throws IOException {
+    return Files.write(files.resolve(name), List.of(recordingIds));
+  }
+
+  private static DataSource source(Path p) {
+    return DataSource.of(p.toUri().toString(), null);
+  }
+
+  @Test
+  void createdDatasetHasA32HexIdAndIsFoundByName() {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      Dataset d = c.createDataset("robots");
+      assertTrue(d.id().toHex().matches("[0-9A-F]{16}[0-9a-f]{16}"), d.id().toHex());
+      assertEquals(d, c.datasetNamed("robots"));
+      assertEquals(d, c.dataset(EntryId.parse(d.id().toHex().toLowerCase())));
+    }
+  }
+
+  @Test
+  void duplicateDatasetNameIsAlreadyExists() {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      c.createDataset("robots");
+      CatalogException e = assertThrows(CatalogException.class, () -> c.createDataset("robots"));
+      assertEquals(CatalogException.Kind.ALREADY_EXISTS, e.kind());
+    }
+  }
+
+  @Test
+  void unknownDatasetIsNotFound() {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      assertEquals(CatalogException.Kind.NOT_FOUND, assertThrows(CatalogException.class, () -> c.datasetNamed("nope")).kind());
+      assertEquals(CatalogException.Kind.NOT_FOUND, assertThrows(CatalogException.class, () -> c.dataset(EntryId.random())).kind());
+    }
+  }
+
+  @Test
+  void fileWithTwoRecordingsRegistersTwoPartitions() throws IOException {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      Dataset d = c.createDataset("ds");
+      Task t = c.register(d.id(), source(file("two.rrd", "rec-a", "rec-b")), OnDuplicate.ERROR, WAIT);
+      assertEquals(TaskStatus.SUCCESS, t.status(), t.message());
+      assertEquals(List.of("rec-a", "rec-b"), t.partitionIds());
+      assertEquals(List.of("rec-a", "rec-b"), c.partitions(d.id()).stream().map(Partition::partitionId).toList());
+      assertEquals("base", c.partitions(d.id()).get(0).layer());
+    }
+  }
+
+  @Test
+  void duplicatePartitionFailsTheTaskAndChangesNothing() throws IOException {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      Dataset d = c.createDataset("ds");
+      c.register(d.id(), source(file("a.rrd", "rec-a")), OnDuplicate.ERROR, WAIT);
+      Task t = c.register(d.id(), source(file("b.rrd", "rec-b", "rec-a")), OnDuplicate.ERROR, WAIT);
+      assertEquals(TaskStatus.FAILED, t.status());
+      assertTrue(t.message().contains("rec-a") && t.message().contains("already"), t.message());
+      assertEquals(List.of("rec-a"), c.partitions(d.id()).stream().map(Partition::partitionId).toList());
+    }
+  }
+
+  @Test
+  void overwriteReplacesAnExistingPartition() throws IOException {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      Dataset d = c.createDataset("ds");
+      c.register(d.id(), source(file("a.rrd", "rec-a")), OnDuplicate.ERROR, WAIT);
+      Path b = file("b.rrd", "rec-a");
+      assertEquals(TaskStatus.SUCCESS, c.register(d.id(), source(b), OnDuplicate.OVERWRITE, WAIT).status());
+      assertEquals(b, c.partitions(d.id()).get(0).file().path());
+    }
+  }
+
+  @Test
+  void missingAndCorruptFilesFailTheirTasksWithMessagesNamingThem() throws IOException {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 2)) {
+      Dataset d = c.createDataset("ds");
+      Path good = file("good.rrd", "rec-good");
+      Path corrupt = file("corrupt.rrd", "corrupt");
+      Path missing = files.resolve("missing.rrd");
+      List<Task> tasks = c.submit(d.id(), List.of(source(good), source(corrupt), source(missing)), OnDuplicate.ERROR);
+      List<Task> done = c.awaitFinished(tasks.stream().map(Task::id).toList(), WAIT);
+      assertEquals(TaskStatus.SUCCESS, done.get(0).status());
+      assertEquals(TaskStatus.FAILED, done.get(1).status());
+      assertTrue(done.get(1).message().contains(corrupt.toString()), done.get(1).message());
+      assertEquals(TaskStatus.FAILED, done.get(2).status());
+      assertTrue(done.get(2).message().contains("File not found: " + missing), done.get(2).message());
+      assertEquals(List.of("rec-good"), c.partitions(d.id()).stream().map(Partition::partitionId).toList());
+    }
+  }
+
+  @Test
+  void nonFileUriIsInvalid() {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      Dataset d = c.createDataset("ds");
+      Task t = c.register(d.id(), DataSource.of("s3://bucket/x.rrd", null), OnDuplicate.ERROR, WAIT);
+      assertEquals(TaskStatus.FAILED, t.status());
+      assertTrue(t.message().contains("Only file:// URIs"), t.message());
+      assertEquals(CatalogException.Kind.INVALID_ARGUMENT,
+          assertThrows(CatalogException.class, () -> DataSource.of("file://%%", null)).kind());
+    }
+  }
+
+  @Test
+  void everythingIsBackAfterReopening() throws IOException {
+    Dataset d;
+    String taskId;
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      d = c.createDataset("ds");
+      Task t = c.register(d.id(), source(file("a.rrd", "rec-a", "rec-b")), OnDuplicate.ERROR, WAIT);
+      taskId = t.id();
+    }
+    FileListIndexer indexer = new FileListIndexer();
+    try (Catalog c = Catalog.open(dataDir, indexer, 1)) {
+      assertEquals(d.id(), c.datasetNamed("ds").id());
+      List<Partition> partitions = c.partitions(d.id());
+      assertEquals(List.of("rec-a", "rec-b"), partitions.stream().map(Partition::partitionId).toList());
+      assertEquals("rec-b", new String(c.chunkIndex(partitions.get(1))));
+      assertEquals(TaskStatus.SUCCESS, c.task(taskId).status());
+      assertTrue(indexer.calls.isEmpty(), "reopening must not re-read files");
+    }
+  }
+
+  @Test
+  void deletingADatasetRemovesItsPartitionsButNotItsFiles() throws IOException {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      Dataset d = c.createDataset("ds");
+      Path a = file("a.rrd", "rec-a");
+      c.register(d.id(), source(a), OnDuplicate.ERROR, WAIT);
+      Dataset other = c.createDataset("other");
+      c.register(other.id(), source(file("b.rrd", "rec-b")), OnDuplicate.ERROR, WAIT);
+      c.deleteDataset(d.id());
+      assertTrue(Files.exists(a));
+      assertTrue(c.findDataset("ds").isEmpty());
+      assertEquals(1, c.partitions(other.id()).size());
+    }
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      assertTrue(c.findDataset("ds").isEmpty());
+      assertEquals(List.of("other"), c.datasets().stream().map(Dataset::name).toList());
+    }
+  }
+
+  @Test
+  void syncDirectoryRegistersNewAndChangedFilesOnlyAndDropsVanishedOnes() throws Exception {
+    Path dir = Files.createDirectory(files.resolve("runs"));
+    Files.write(dir.resolve("a.rrd"), List.of("rec-a"));
+    Files.write(dir.resolve("b.RRD"), List.of("rec-b"));
+    Files.write(dir.resolve("notes.txt"), List.of("rec-x"));
+    Files.createDirectory(dir.resolve("nested"));
+    Files.write(dir.resolve("nested/c.rrd"), List.of("rec-c"));
+    FileListIndexer indexer = new FileListIndexer();
+    try (Catalog c = Catalog.open(dataDir, indexer, 1)) {
+      List<Task> first = c.syncDirectory("runs", dir, WAIT);
+      assertEquals(2, first.size());
+      assertEquals(List.of("rec-a", "rec-b"), c.partitions(c.datasetNamed("runs").id()).stream().map(Partition::partitionId).toList());
+    }
+    Files.write(dir.resolve("d.rrd"), List.of("rec-d"));
+    Files.delete(dir.resolve("b.RRD"));
+    Files.write(dir.resolve("a.rrd"), List.of("rec-a2"));
+    indexer.calls.clear();
+    try (Catalog c = Catalog.open(dataDir, indexer, 1)) {
+      List<Task> second = c.syncDirectory("runs", dir, WAIT);
+      assertEquals(2, second.size(), "only the changed a.rrd and the new d.rrd are read");
+      assertFalse(indexer.calls.containsKey(dir.resolve("b.RRD")));
+      assertEquals(List.of("rec-a2", "rec-d"), c.partitions(c.datasetNamed("runs").id()).stream().map(Partition::partitionId).toList());
+      assertTrue(c.syncDirectory("runs", dir, WAIT).isEmpty(), "a third sync has nothing to do");
+    }
+  }
+
+  @Test
+  void changedFileIsDetectedWithAMessageNamingPartitionAndFile() throws Exception {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      Dataset d = c.createDataset("ds");
+      Path a = file("a.rrd", "rec-a");
+      c.register(d.id(), source(a), OnDuplicate.ERROR, WAIT);
+      Partition p = c.partitions(d.id()).get(0);
+      p.file().verifyUnchanged(p.partitionId());
+      Files.write(a, List.of("rec-a", "more"));
+      CatalogException changed = assertThrows(CatalogException.class, () -> p.file().verifyUnchanged(p.partitionId()));
+      assertTrue(changed.getMessage().contains("rec-a") && changed.getMessage().contains(a.toString()), changed.getMessage());
+      Files.delete(a);
+      CatalogException gone = assertThrows(CatalogException.class, () -> p.file().verifyUnchanged(p.partitionId()));
+      assertTrue(gone.getMessage().contains("no longer exists"), gone.getMessage());
+    }
+  }
+
+  @Test
+  void unfinishedTasksOfAStoppedProcessComeBackFailed() throws Exception {
+    // A task persisted as running, as a process killed mid-registration leaves it.
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      c.createDataset("ds");
+    }
+    try (CatalogStore store = CatalogStore.open(dataDir.resolve("catalog.db"))) {
+      Dataset d = store.datasets().get(0);
+      java.time.Instant now = java.time.Instant.now();
+      store.upsertTasks(List.of(new Task("task_x", d.id(), files.resolve("x.rrd").toUri(), "base", TaskStatus.RUNNING, null, List.of(), now, now)));
+    }
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      Task t = c.task("task_x");
+      assertEquals(TaskStatus.FAILED, t.status());
+      assertTrue(t.message().startsWith("interrupted"), t.message());
+    }
+  }
+}
