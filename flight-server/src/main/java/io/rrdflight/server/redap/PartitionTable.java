@@ -120,9 +120,9 @@ final class PartitionTable {
       }
       full.setRowCount(rows.size());
       List<FieldVector> projected = columns.stream().map(full::getVector).toList();
-      // Shares the vectors of `full`, which closes them.
-      VectorSchemaRoot view = new VectorSchemaRoot(projected);
-      view.setRowCount(rows.size());
+      // Shares the vectors of `full`, which closes them. The schema is given explicitly: one derived
+      // from the vectors would name the list items "$data$" instead of Rerun's names.
+      VectorSchemaRoot view = new VectorSchemaRoot(project(SCHEMA, columns), projected, rows.size());
       return ArrowIpc.dataframePart(view);
     }
   }
