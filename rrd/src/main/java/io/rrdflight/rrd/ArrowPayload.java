@@ -1,0 +1,161 @@
+package io.rrdflight.rrd;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import net.jpountz.lz4.LZ4Exception;
+import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4SafeDecompressor;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.VectorLoader;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
+
+/**
+ * An Arrow IPC stream as Rerun stores it in protobuf messages (an ArrowMsg payload, a manifest's
+ * DataframePart): possibly a raw LZ4 block, decompressing to a schema and one record batch. The one
+ * place that decompresses and loads such payloads.
+ *
+ * <p>Memory is bounded twice: the declared uncompressed size must be what the LZ4 block really holds
+ * (checked before anything is allocated), and vectors are loaded under a child allocator whose limit
+ * follows from that size, so a corrupt batch cannot ask for more memory than its data justifies.
+ *
+ * @param file the file, for error messages
+ * @param offset where the payload's bytes start in the file, for error messages
+ * @param bytes the stored bytes, position to limit
+ * @param lz4 whether {@code bytes} is an LZ4 block
+ * @param declaredSize the uncompressed size the message declares (used only with LZ4)
+ * @param what names the payload in error messages
+ */
+record ArrowPayload(Path file, long offset, ByteBuffer bytes, boolean lz4, long declaredSize, String what) {
+  private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
+  /** Room for buffers Arrow allocates while loading, such as validity bitmaps writers leave out. */
+  private static final long LOAD_HEADROOM = 64L << 20;
+
+  ArrowPayload {
+    requireNonNull(file, "file is null");
+    requireNonNull(bytes, "bytes is null");
+    requireNonNull(what, "what is null");
+  }
+
+  /**
+   * The size of the IPC stream, after checking the declared size against what the LZ4 block really
+   * holds: it decides how much we allocate, so a corrupt one must fail first.
+   */
+  long ipcSize() throws RrdFormatException {
+    if (!lz4) {
+      return bytes.remaining();
+    }
+    long actual = Lz4Block.decompressedSize(bytes);
+    if (actual < 0) {
+      throw new RrdFormatException(file, offset, "corrupt LZ4 block in " + what + ": its sequences run past its end or refer before its start");
+    }
+    if (actual != declaredSize) {
+      throw new RrdFormatException(file, offset, what + " declares " + Long.toUnsignedString(declaredSize) + " uncompressed bytes but its LZ4 block holds " + actual);
+    }
+    if (actual > FileBytes.MAX_READ) {
+      throw new RrdFormatException(file, offset, what + " decompresses to " + actual + " bytes, more than the 2 GiB a chunk may have");
+    }
+    return actual;
+  }
+
+  /** Decompresses (if needed) into {@code scratch}, or a larger replacement, and parses the IPC framing. */
+  IpcStream parse(Scratch scratch) throws RrdFormatException {
+    ByteBuffer ipc = bytes;
+    if (lz4) {
+      ipc = scratch.buffer((int) ipcSize());
+      decompressInto(ipc);
+    }
+    return IpcStream.parse(ipc, file, offset, what);
+  }
+
+  /**
+   * Decodes the record batch into vectors allocated from a child of {@code allocator}. The caller
+   * closes the root, then the returned allocator.
+   */
+  Loaded load(BufferAllocator allocator) throws IOException {
+    long size = ipcSize();
+    BufferAllocator child = allocator.newChildAllocator(what + "@" + offset, 0, LOAD_HEADROOM + 4 * size);
+    VectorSchemaRoot root = null;
+    boolean done = false;
+    try (ArrowBuf ipcBuf = child.buffer(Math.max(size, 1))) {
+      ByteBuffer ipc = ipcBuf.nioBuffer(0, (int) size).order(ByteOrder.LITTLE_ENDIAN);
+      if (lz4) {
+        decompressInto(ipc);
+      } else {
+        ipc.put(bytes.duplicate()).flip();
+      }
+      IpcStream stream = IpcStream.parse(ipc, file, offset, what);
+      root = VectorSchemaRoot.create(stream.schema(), child);
+      try (ArrowRecordBatch batch = recordBatch(stream, ipcBuf)) {
+        // The vectors take their own references to slices of ipcBuf; closing ipcBuf drops only ours.
+        new VectorLoader(root).load(batch);
+      }
+      // Bad offsets and lengths fail here, located, rather than in whichever consumer reads them.
+      VectorValidation.validate(root);
+      done = true;
+      return new Loaded(root, child);
+    } catch (RuntimeException e) {
+      // Arrow signals malformed nodes, buffers and offsets with assorted runtime exceptions.
+      throw new RrdFormatException(file, offset, "corrupt Arrow record batch in " + what + " (" + e + ")", e);
+    } finally {
+      if (!done) {
+        if (root != null) {
+          root.close();
+        }
+        child.close();
+      }
+    }
+  }
+
+  /** Vectors and the allocator that owns them; closing closes both, in order. */
+  record Loaded(VectorSchemaRoot root, BufferAllocator allocator) implements AutoCloseable {
+    @Override
+    public void close() {
+      root.close();
+      allocator.close();
+    }
+  }
+
+  /** A heap buffer reused across payloads, so a scan does not allocate one per chunk. */
+  static final class Scratch {
+    private ByteBuffer buffer = ByteBuffer.allocate(0);
+
+    ByteBuffer buffer(int size) {
+      if (buffer.capacity() < size) {
+        buffer = ByteBuffer.allocate((int) Math.min(FileBytes.MAX_READ, Math.max(size, (long) buffer.capacity() * 3 / 2)));
+      }
+      return buffer.clear().limit(size);
+    }
+  }
+
+  private ArrowRecordBatch recordBatch(IpcStream stream, ArrowBuf ipcBuf) throws RrdFormatException {
+    ArrowBuf body = ipcBuf.slice(stream.bodyOffset(), stream.bodyLength());
+    // deserializeRecordBatch releases one reference to the body once the batch holds its own.
+    body.getReferenceManager().retain();
+    try {
+      return MessageSerializer.deserializeRecordBatch(stream.batch(), body);
+    } catch (IOException | RuntimeException e) {
+      body.getReferenceManager().release();
+      throw new RrdFormatException(file, offset, "corrupt Arrow record batch header in " + what + " (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private void decompressInto(ByteBuffer dst) throws RrdFormatException {
+    int expected = dst.remaining();
+    int written;
+    try {
+      written = LZ4.decompress(bytes, bytes.position(), bytes.remaining(), dst, dst.position(), expected);
+    } catch (LZ4Exception | IndexOutOfBoundsException e) {
+      throw new RrdFormatException(file, offset, "corrupt LZ4 block in " + what + " (" + e.getMessage() + ")", e);
+    }
+    if (written != expected) {
+      throw new RrdFormatException(file, offset, "LZ4 block of " + what + " decompresses to " + written + " bytes; expected the declared " + expected);
+    }
+  }
+}

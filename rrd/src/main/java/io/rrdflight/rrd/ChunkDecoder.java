@@ -1,0 +1,69 @@
+package io.rrdflight.rrd;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.BaseFixedWidthVector;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.FixedSizeBinaryVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.types.pojo.Field;
+
+/**
+ * Turns an ArrowMsg into a {@link Chunk} ({@link #decode}) or into the parsed IPC stream that the
+ * index reads ({@link #readIpc}). Keeps a scratch buffer, so one decoder serves one thread.
+ */
+final class ChunkDecoder {
+  private final ArrowPayload.Scratch scratch = new ArrowPayload.Scratch();
+
+  /** The chunk's IPC stream, decompressed into a reused buffer: valid until the next call. */
+  IpcStream readIpc(FileBytes bytes, ArrowMsgHeader msg) throws IOException {
+    return payload(bytes, msg).parse(scratch);
+  }
+
+  /** Decodes the chunk into vectors owned by a new child of {@code allocator}. */
+  Chunk decode(FileBytes bytes, ArrowMsgHeader msg, BufferAllocator allocator) throws IOException {
+    ArrowPayload.Loaded loaded = payload(bytes, msg).load(allocator);
+    try {
+      ChunkSchema schema = ChunkSchema.of(loaded.root().getSchema(), bytes.file(), msg.dataOffset());
+      ChunkId id = msg.chunkId().or(schema::id)
+          .orElseThrow(() -> new RrdFormatException(bytes.file(), msg.dataOffset(), "chunk has no id: neither ArrowMsg.chunk_id nor rerun:id is set"));
+      return assemble(schema, id, loaded);
+    } catch (IOException | RuntimeException e) {
+      loaded.close();
+      throw e;
+    }
+  }
+
+  private static ArrowPayload payload(FileBytes bytes, ArrowMsgHeader msg) throws IOException {
+    return new ArrowPayload(bytes.file(), msg.dataOffset(), bytes.read(msg.dataOffset(), msg.dataLength(), "ArrowMsg payload"),
+        msg.lz4(), msg.uncompressedSize(), "chunk payload");
+  }
+
+  /** Builds the chunk from the loaded vectors, closing the indicator columns it leaves out. */
+  private static Chunk assemble(ChunkSchema schema, ChunkId id, ArrowPayload.Loaded loaded) {
+    List<FieldVector> all = loaded.root().getFieldVectors();
+    List<FieldVector> kept = new ArrayList<>();
+    List<Field> fields = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      if (schema.droppedFields().contains(i)) {
+        all.get(i).close();
+      } else {
+        kept.add(all.get(i));
+        fields.add(all.get(i).getField());
+      }
+    }
+    List<IndexColumn> indexColumns = new ArrayList<>();
+    for (ChunkSchema.IndexField f : schema.indexFields()) {
+      indexColumns.add(new IndexColumn(f.timeline(), (BaseFixedWidthVector) all.get(f.position())));
+    }
+    List<ComponentColumn> componentColumns = new ArrayList<>();
+    for (ChunkSchema.ComponentField f : schema.componentFields()) {
+      componentColumns.add(new ComponentColumn(f.descriptor(), all.get(f.position())));
+    }
+    VectorSchemaRoot root = new VectorSchemaRoot(fields, kept, loaded.root().getRowCount());
+    FixedSizeBinaryVector rowIds = (FixedSizeBinaryVector) all.get(schema.rowIdField());
+    return new Chunk(id, schema.entityPath(), root, rowIds, indexColumns, componentColumns, loaded.allocator());
+  }
+}

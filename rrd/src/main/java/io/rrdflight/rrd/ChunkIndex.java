@@ -1,0 +1,196 @@
+package io.rrdflight.rrd;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * Every chunk of one .rrd file: its store, entity, time ranges, components and byte span, built in one
+ * pass and small enough to keep for every file of a dataset. Lets a query pick chunks without
+ * decoding them, then read each by offset with {@link RrdReader#readChunk(Path, long, long, BufferAllocator)}.
+ *
+ * <p>Files written by Rerun 0.28 and later carry the same information in their footer; when it checks
+ * out, the index is read from there alone. Otherwise the file is scanned: every frame is read, and of
+ * each chunk only the IPC schema and the index columns are decoded.
+ *
+ * <p>An index can be saved with {@link #writeTo(Path)} and loaded with {@link #readFrom(Path, Path)};
+ * {@link #loadOrBuild} does both as needed.
+ */
+public final class ChunkIndex {
+  /** Where an index's contents came from. */
+  public enum Source {
+    /** The 0.28+ footer's manifests. */
+    FOOTER,
+    /** A scan of every frame. */
+    SCAN
+  }
+
+  private final Path file;
+  private final long fileSize;
+  private final long lastModifiedMillis;
+  private final Source source;
+  private final List<Store> stores;
+  private final List<IndexedChunk> chunks;
+  private final RrdFormatException damage;
+  private final List<String> warnings;
+
+  ChunkIndex(Path file, long fileSize, long lastModifiedMillis, Source source, List<Store> stores, List<IndexedChunk> chunks,
+      RrdFormatException damage, List<String> warnings) {
+    this.file = requireNonNull(file, "file is null");
+    this.fileSize = fileSize;
+    this.lastModifiedMillis = lastModifiedMillis;
+    this.source = requireNonNull(source, "source is null");
+    this.stores = List.copyOf(stores);
+    this.chunks = List.copyOf(chunks);
+    this.damage = damage;
+    this.warnings = List.copyOf(warnings);
+  }
+
+  /** Indexes {@code file}, from its footer if it has a valid one; throws at the first damage. */
+  public static ChunkIndex build(Path file, BufferAllocator allocator) throws IOException {
+    return build(file, allocator, ReadMode.STRICT);
+  }
+
+  /**
+   * Indexes {@code file}, from its footer if it has a valid one, else by a scan. {@code allocator}
+   * holds the footer's manifest while it is read; nothing stays allocated afterwards.
+   */
+  public static ChunkIndex build(Path file, BufferAllocator allocator, ReadMode mode) throws IOException {
+    requireNonNull(allocator, "allocator is null");
+    long lastModified = Files.getLastModifiedTime(file).toMillis();
+    List<String> notes = new ArrayList<>();
+    try (FileBytes bytes = FileBytes.open(file)) {
+      Optional<FooterIndex.Contents> footer = FooterIndex.read(bytes, allocator, notes);
+      if (footer.isPresent()) {
+        return new ChunkIndex(file, bytes.size(), lastModified, Source.FOOTER, footer.get().stores(), footer.get().chunks(), null, notes);
+      }
+    }
+    return scan(file, mode, lastModified, notes);
+  }
+
+  /** Indexes {@code file} by reading every frame, ignoring any footer. */
+  public static ChunkIndex scan(Path file, ReadMode mode) throws IOException {
+    return scan(file, mode, Files.getLastModifiedTime(file).toMillis(), List.of());
+  }
+
+  private static ChunkIndex scan(Path file, ReadMode mode, long lastModified, List<String> notes) throws IOException {
+    Map<StoreId, Store> stores = new LinkedHashMap<>();
+    List<IndexedChunk> chunks = new ArrayList<>();
+    try (RrdReader reader = RrdReader.open(file, mode)) {
+      for (Optional<RrdMessage> next = reader.next(); next.isPresent(); next = reader.next()) {
+        if (next.get() instanceof RrdMessage.StoreInfo info) {
+          stores.put(info.store().id(), info.store()); // the last announcement wins
+        } else if (next.get() instanceof RrdMessage.ChunkRef ref) {
+          ChunkSummary summary;
+          try {
+            summary = reader.summarize(ref);
+          } catch (RrdFormatException e) {
+            reader.stopAt(e);
+            break;
+          }
+          stores.putIfAbsent(ref.store(), new Store(ref.store(), ref.frame().stream().version()));
+          chunks.add(new IndexedChunk(ref.store(), summary.id(), summary.entityPath(), summary.isStatic(), summary.rowCount(),
+              summary.timeRanges(), summary.components(), ref.offset(), ref.length()));
+        }
+      }
+      List<String> warnings = new ArrayList<>(notes);
+      warnings.addAll(reader.warnings());
+      return new ChunkIndex(file, reader.fileSize(), lastModified, Source.SCAN, new ArrayList<>(stores.values()), chunks,
+          reader.damage().orElse(null), warnings);
+    }
+  }
+
+  /**
+   * Reads the index saved at {@code indexFile} if it is current for {@code rrdFile}; otherwise (or if
+   * it is missing or unreadable) builds the index and saves it there.
+   */
+  public static ChunkIndex loadOrBuild(Path rrdFile, Path indexFile, BufferAllocator allocator) throws IOException {
+    if (Files.isRegularFile(indexFile)) {
+      try {
+        ChunkIndex saved = readFrom(indexFile, rrdFile);
+        if (saved.isCurrent()) {
+          return saved;
+        }
+      } catch (RrdFormatException e) {
+        // An unreadable or outdated index file is rebuilt, never trusted.
+      }
+    }
+    ChunkIndex built = build(rrdFile, allocator);
+    built.writeTo(indexFile);
+    return built;
+  }
+
+  /** Saves this index to {@code indexFile} (written to a temporary file, then moved into place). */
+  public void writeTo(Path indexFile) throws IOException {
+    ChunkIndexFormat.write(this, indexFile);
+  }
+
+  /** Reads an index saved by {@link #writeTo}, as the index of {@code rrdFile}. */
+  public static ChunkIndex readFrom(Path indexFile, Path rrdFile) throws IOException {
+    return ChunkIndexFormat.read(indexFile, rrdFile);
+  }
+
+  /** Whether the .rrd file still has the size and modification time it had when indexed. */
+  public boolean isCurrent() throws IOException {
+    return Files.isRegularFile(file) && Files.size(file) == fileSize && Files.getLastModifiedTime(file).toMillis() == lastModifiedMillis;
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  public long fileSize() {
+    return fileSize;
+  }
+
+  long lastModifiedMillis() {
+    return lastModifiedMillis;
+  }
+
+  public Source source() {
+    return source;
+  }
+
+  /** Every store, recordings and blueprints, in the order the file announced them. */
+  public List<Store> stores() {
+    return stores;
+  }
+
+  /** The recording stores only; blueprints are kept apart. */
+  public List<Store> recordings() {
+    return stores.stream().filter(s -> s.kind() == StoreKind.RECORDING).toList();
+  }
+
+  /** Every chunk, in file order. */
+  public List<IndexedChunk> chunks() {
+    return chunks;
+  }
+
+  /** The chunks of one store, in file order. */
+  public List<IndexedChunk> chunksOf(StoreId store) {
+    return chunks.stream().filter(c -> c.store().equals(store)).toList();
+  }
+
+  /** When built in salvage mode: where reading stopped. The chunks before it are all complete. */
+  public Optional<RrdFormatException> damage() {
+    return Optional.ofNullable(damage);
+  }
+
+  /** Things worth telling a user that did not stop indexing (a missing End, an unusable footer). */
+  public List<String> warnings() {
+    return warnings;
+  }
+
+  @Override
+  public String toString() {
+    return "ChunkIndex[" + file + ", " + source + ", " + stores.size() + " stores, " + chunks.size() + " chunks" + (damage == null ? "" : ", damaged") + "]";
+  }
+}

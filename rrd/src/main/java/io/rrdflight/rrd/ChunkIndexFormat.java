@@ -1,0 +1,158 @@
+package io.rrdflight.rrd;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.rrdflight.rrd.proto.ChunkIndexFile;
+import io.rrdflight.rrd.proto.Damage;
+import io.rrdflight.rrd.proto.IndexSource;
+import io.rrdflight.rrd.proto.IndexedChunkEntry;
+import io.rrdflight.rrd.proto.IndexedComponent;
+import io.rrdflight.rrd.proto.IndexedStore;
+import io.rrdflight.rrd.proto.IndexedTimeRange;
+import io.rrdflight.rrd.proto.IndexedTimeline;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Writes and reads {@link ChunkIndex} files: {@code RRDFLIDX}, a little-endian u32 format version,
+ * then a {@code rrdflight.rrd.v1.ChunkIndexFile} protobuf (see chunk_index.proto). Bump
+ * {@link #VERSION} on any change of meaning; older files are then rebuilt, never misread.
+ */
+final class ChunkIndexFormat {
+  static final int VERSION = 1;
+  private static final byte[] MAGIC = "RRDFLIDX".getBytes(StandardCharsets.US_ASCII);
+  private static final int HEADER_SIZE = MAGIC.length + Integer.BYTES;
+
+  private ChunkIndexFormat() {}
+
+  static void write(ChunkIndex index, Path indexFile) throws IOException {
+    ChunkIndexFile.Builder out = ChunkIndexFile.newBuilder()
+        .setFormatVersion(VERSION)
+        .setRrdFileSize(index.fileSize())
+        .setRrdLastModifiedMillis(index.lastModifiedMillis())
+        .setSource(index.source() == ChunkIndex.Source.FOOTER ? IndexSource.INDEX_SOURCE_FOOTER : IndexSource.INDEX_SOURCE_SCAN)
+        .addAllWarnings(index.warnings());
+    Map<StoreId, Integer> stores = new HashMap<>();
+    for (Store store : index.stores()) {
+      stores.put(store.id(), stores.size());
+      CrateVersion v = store.version();
+      out.addStores(IndexedStore.newBuilder().setId(store.id().toProto())
+          .setVersionBits(v.major() | v.minor() << 8 | v.patch() << 16 | v.meta() << 24));
+    }
+    Dictionary<String> entityPaths = new Dictionary<>();
+    Dictionary<Timeline> timelines = new Dictionary<>();
+    Dictionary<ComponentDescriptor> components = new Dictionary<>();
+    for (IndexedChunk chunk : index.chunks()) {
+      IndexedChunkEntry.Builder entry = IndexedChunkEntry.newBuilder()
+          .setStore(stores.get(chunk.store()))
+          .setIdTimeNs(chunk.id().timeNs())
+          .setIdInc(chunk.id().inc())
+          .setEntityPath(entityPaths.id(chunk.entityPath()))
+          .setIsStatic(chunk.isStatic())
+          .setRowCount(chunk.rowCount())
+          .setOffset(chunk.offset())
+          .setLength(chunk.length());
+      chunk.timeRanges().forEach((timeline, range) -> entry.addTimeRanges(
+          IndexedTimeRange.newBuilder().setTimeline(timelines.id(timeline)).setMin(range.min()).setMax(range.max())));
+      chunk.components().forEach(c -> entry.addComponents(components.id(c)));
+      out.addChunks(entry);
+    }
+    out.addAllEntityPaths(entityPaths.values);
+    timelines.values.forEach(t -> out.addTimelines(IndexedTimeline.newBuilder().setName(t.name()).setKindValue(t.kind().ordinal() + 1)));
+    for (ComponentDescriptor c : components.values) {
+      IndexedComponent.Builder b = IndexedComponent.newBuilder().setComponent(c.component());
+      c.archetype().ifPresent(b::setArchetype);
+      c.componentType().ifPresent(b::setComponentType);
+      out.addComponents(b);
+    }
+    index.damage().ifPresent(d -> out.setDamage(Damage.newBuilder().setOffset(d.offset()).setProblem(d.problem())));
+
+    Path parent = indexFile.toAbsolutePath().getParent();
+    Path tmp = Files.createTempFile(parent, indexFile.getFileName().toString(), ".tmp");
+    try {
+      try (OutputStream os = Files.newOutputStream(tmp)) {
+        os.write(MAGIC);
+        os.write(ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN).putInt(VERSION).array());
+        out.build().writeTo(os);
+      }
+      Files.move(tmp, indexFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  static ChunkIndex read(Path indexFile, Path rrdFile) throws IOException {
+    byte[] all;
+    try (FileBytes bytes = FileBytes.open(indexFile)) {
+      all = bytes.readCopy(0, bytes.size(), "index file").array();
+    }
+    if (all.length < HEADER_SIZE || !Arrays.equals(all, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+      throw new RrdFormatException(indexFile, 0, "not an rrdflight index file; expected the magic RRDFLIDX");
+    }
+    int version = ByteBuffer.wrap(all, MAGIC.length, Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN).getInt();
+    if (version != VERSION) {
+      throw new RrdFormatException(indexFile, MAGIC.length, "index format version " + version + "; expected " + VERSION + " (rebuild the index)");
+    }
+    try {
+      ChunkIndexFile in = ChunkIndexFile.parseFrom(ByteBuffer.wrap(all, HEADER_SIZE, all.length - HEADER_SIZE));
+      List<Store> stores = new ArrayList<>();
+      for (IndexedStore s : in.getStoresList()) {
+        stores.add(new Store(StoreId.fromProto(s.getId()), CrateVersion.fromBits(s.getVersionBits())));
+      }
+      List<Timeline> timelines = new ArrayList<>();
+      for (IndexedTimeline t : in.getTimelinesList()) {
+        int kind = t.getKindValue() - 1;
+        if (kind < 0 || kind >= TimelineKind.values().length) {
+          throw new RrdFormatException(indexFile, HEADER_SIZE, "unknown timeline kind " + t.getKindValue() + " for timeline " + t.getName());
+        }
+        timelines.add(new Timeline(t.getName(), TimelineKind.values()[kind]));
+      }
+      List<ComponentDescriptor> components = new ArrayList<>();
+      for (IndexedComponent c : in.getComponentsList()) {
+        components.add(new ComponentDescriptor(c.getComponent(), c.hasArchetype() ? Optional.of(c.getArchetype()) : Optional.empty(),
+            c.hasComponentType() ? Optional.of(c.getComponentType()) : Optional.empty()));
+      }
+      List<IndexedChunk> chunks = new ArrayList<>();
+      for (IndexedChunkEntry e : in.getChunksList()) {
+        SortedMap<Timeline, IndexRange> ranges = new TreeMap<>();
+        for (IndexedTimeRange r : e.getTimeRangesList()) {
+          ranges.put(timelines.get(r.getTimeline()), new IndexRange(r.getMin(), r.getMax()));
+        }
+        chunks.add(new IndexedChunk(stores.get(e.getStore()).id(), new ChunkId(e.getIdTimeNs(), e.getIdInc()), in.getEntityPaths(e.getEntityPath()),
+            e.getIsStatic(), e.getRowCount(), ranges, e.getComponentsList().stream().map(components::get).toList(), e.getOffset(), e.getLength()));
+      }
+      RrdFormatException damage = in.hasDamage() ? new RrdFormatException(rrdFile, in.getDamage().getOffset(), in.getDamage().getProblem()) : null;
+      ChunkIndex.Source source = in.getSource() == IndexSource.INDEX_SOURCE_FOOTER ? ChunkIndex.Source.FOOTER : ChunkIndex.Source.SCAN;
+      return new ChunkIndex(rrdFile, in.getRrdFileSize(), in.getRrdLastModifiedMillis(), source, stores, chunks, damage, in.getWarningsList());
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      // Positions out of range and the like: the file is corrupt.
+      throw new RrdFormatException(indexFile, HEADER_SIZE, "corrupt index file (" + e.getMessage() + "); expected a ChunkIndexFile protobuf", e);
+    }
+  }
+
+  /** Assigns each distinct value a position, in order of first use. */
+  private static final class Dictionary<T> {
+    final List<T> values = new ArrayList<>();
+    private final Map<T, Integer> ids = new HashMap<>();
+
+    int id(T value) {
+      return ids.computeIfAbsent(value, v -> {
+        values.add(v);
+        return values.size() - 1;
+      });
+    }
+  }
+}

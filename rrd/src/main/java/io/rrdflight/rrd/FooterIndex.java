@@ -1,0 +1,256 @@
+package io.rrdflight.rrd;
+
+import io.rrdflight.rrd.proto.DataframePart;
+import io.rrdflight.rrd.proto.RrdFooter;
+import io.rrdflight.rrd.proto.RrdManifest;
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import net.jpountz.xxhash.XXHash32;
+import net.jpountz.xxhash.XXHashFactory;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.BaseFixedWidthVector;
+import org.apache.arrow.vector.BitVector;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.FixedSizeBinaryVector;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.types.pojo.Field;
+
+/**
+ * The fast path of indexing, for files written by Rerun 0.28 and later: the footer at the end of the
+ * file points to an RrdFooter whose manifests list every chunk with its entity, rows, time ranges and
+ * byte span. Nothing but the footer is read.
+ *
+ * <p>The footer is used only when it certainly describes the whole file: one stream footer entry,
+ * an RrdFooter that ends exactly where the stream footer starts, preceded by an End message header,
+ * with a matching XXH32 checksum. Footer offsets count from the start of the stream that wrote them,
+ * so in a concatenated file ({@code cat a.rrd b.rrd}) they do not match and we fall back to a scan;
+ * these checks also keep a copy of the same footer earlier in the file ({@code cat a.rrd a.rrd})
+ * from passing for the last one.
+ */
+final class FooterIndex {
+  private static final int TAIL_SIZE = 12;
+  private static final int ENTRY_SIZE = 20;
+  private static final int CRC_SEED = 7850921; // "RERUN" in base 26, per Rerun's footer
+  private static final byte[] MAGIC = "RRF2FOOT".getBytes(StandardCharsets.US_ASCII);
+  private static final XXHash32 XXH32 = XXHashFactory.fastestInstance().hash32();
+  private static final String STATIC_INDEX = "rerun:static";
+
+  /** Stores and chunks read from a footer. */
+  record Contents(List<Store> stores, List<IndexedChunk> chunks) {}
+
+  private FooterIndex() {}
+
+  /**
+   * The footer's contents, or empty when the file has no footer that can be trusted for the whole
+   * file; then {@code notes} says why, if a footer was there at all.
+   */
+  static Optional<Contents> read(FileBytes bytes, BufferAllocator allocator, List<String> notes) throws IOException {
+    Optional<VerifiedFooter> footer = verifiedFooter(bytes, notes);
+    if (footer.isEmpty()) {
+      return Optional.empty();
+    }
+    StreamHeader header = StreamHeader.parse(bytes.file(), 0, bytes.read(0, StreamHeader.SIZE, "stream header"));
+    long footerStart = footer.get().start();
+    try {
+      RrdFooter rrdFooter = RrdFooter.parseFrom(footer.get().bytes());
+      List<Store> stores = new ArrayList<>();
+      List<IndexedChunk> chunks = new ArrayList<>();
+      for (RrdManifest manifest : rrdFooter.getManifestsList()) {
+        StoreId store = StoreId.fromProto(manifest.getStoreId());
+        stores.add(new Store(store, header.version()));
+        readManifest(bytes, footerStart, store, manifest.getData(), allocator, chunks);
+      }
+      return Optional.of(new Contents(stores, chunks));
+    } catch (InvalidProtocolBufferException | RrdFormatException e) {
+      // The checksum matched, so this is what the writer wrote; a manifest we cannot read is a gap in
+      // our knowledge, not damage. A scan still reads the file.
+      notes.add("the footer's manifest could not be used (" + e.getMessage() + "); the file was scanned instead");
+      return Optional.empty();
+    }
+  }
+
+  /** Whether the file ends with a stream footer whose RrdFooter checks out; for reporting. */
+  static boolean hasVerifiedFooter(FileBytes bytes) throws IOException {
+    return verifiedFooter(bytes, new ArrayList<>()).isPresent();
+  }
+
+  /** [start, length] of the RrdFooter the stream footer points to, or null if there is none. */
+  private static long[] footerSpan(FileBytes bytes) throws IOException {
+    long size = bytes.size();
+    if (size < StreamHeader.SIZE + Frame.HEADER_SIZE + ENTRY_SIZE + TAIL_SIZE) {
+      return null;
+    }
+    ByteBuffer tail = bytes.read(size - ENTRY_SIZE - TAIL_SIZE, ENTRY_SIZE + TAIL_SIZE, "stream footer");
+    for (int i = 0; i < MAGIC.length; i++) {
+      if (tail.get(ENTRY_SIZE + i) != MAGIC[i]) {
+        return null;
+      }
+    }
+    if (tail.getInt(ENTRY_SIZE + 8) != 1) {
+      return null; // writers emit exactly one entry; anything else we leave to the scan
+    }
+    return new long[] {tail.getLong(0), tail.getLong(8), tail.getInt(16) & 0xFFFFFFFFL};
+  }
+
+  /** An RrdFooter whose checksum matched, and where it starts in the file. */
+  private record VerifiedFooter(long start, ByteBuffer bytes) {}
+
+  private static Optional<VerifiedFooter> verifiedFooter(FileBytes bytes, List<String> notes) throws IOException {
+    long[] span = footerSpan(bytes);
+    if (span == null) {
+      return Optional.empty();
+    }
+    long start = span[0];
+    long length = span[1];
+    long streamFooterStart = bytes.size() - ENTRY_SIZE - TAIL_SIZE;
+    if (length <= 0 || start < StreamHeader.SIZE + Frame.HEADER_SIZE || start > streamFooterStart || length != streamFooterStart - start) {
+      notes.add("the stream footer at the end of the file points to bytes " + start + "+" + length
+          + ", which do not end where it starts (a concatenated file?); the file was scanned instead");
+      return Optional.empty();
+    }
+    ByteBuffer header = bytes.read(start - Frame.HEADER_SIZE, Frame.HEADER_SIZE, "End message header");
+    if (header.getLong(0) != MessageKind.END.code() || header.getLong(8) != length) {
+      notes.add("the stream footer does not point just after an End message; the file was scanned instead");
+      return Optional.empty();
+    }
+    ByteBuffer footer = bytes.readCopy(start, length, "RrdFooter");
+    long crc = XXH32.hash(footer, footer.position(), footer.remaining(), CRC_SEED) & 0xFFFFFFFFL;
+    if (crc != span[2]) {
+      notes.add("the RrdFooter's checksum does not match; the file was scanned instead");
+      return Optional.empty();
+    }
+    return Optional.of(new VerifiedFooter(start, footer));
+  }
+
+  private static void readManifest(FileBytes bytes, long footerStart, StoreId store, DataframePart data, BufferAllocator allocator,
+      List<IndexedChunk> chunks) throws IOException {
+    boolean lz4 = data.getCompression() == io.rrdflight.rrd.proto.Compression.COMPRESSION_LZ4;
+    ArrowPayload payload = new ArrowPayload(bytes.file(), footerStart, data.getPayload().asReadOnlyByteBuffer(), lz4, data.getUncompressedSize(), "footer manifest");
+    try (ArrowPayload.Loaded loaded = payload.load(allocator)) {
+      new ManifestColumns(bytes, footerStart, loaded.root()).readInto(store, chunks);
+    } catch (ClassCastException e) {
+      throw new RrdFormatException(bytes.file(), footerStart, "footer manifest has a column of an unexpected type (" + e.getMessage() + ")");
+    }
+  }
+
+  /** The columns of a manifest record batch: one row per chunk. */
+  private static final class ManifestColumns {
+    private final FileBytes bytes;
+    private final long at;
+    private final VectorSchemaRoot root;
+    private final Map<String, FieldVector> byName = new HashMap<>();
+    /** Per timeline: its start and end columns. */
+    private final SortedMap<Timeline, FieldVector[]> timelines = new TreeMap<>();
+    /** Components of static chunks: has_static_data columns. */
+    private final List<Map.Entry<ComponentDescriptor, BitVector>> staticComponents = new ArrayList<>();
+    /** Components of temporal chunks: num_rows columns, one per timeline and component. */
+    private final List<Map.Entry<ComponentDescriptor, BaseFixedWidthVector>> temporalComponents = new ArrayList<>();
+
+    ManifestColumns(FileBytes bytes, long at, VectorSchemaRoot root) throws RrdFormatException {
+      this.bytes = bytes;
+      this.at = at;
+      this.root = root;
+      Map<String, FieldVector> starts = new HashMap<>();
+      Map<String, FieldVector> ends = new HashMap<>();
+      for (FieldVector vector : root.getFieldVectors()) {
+        Field field = vector.getField();
+        Map<String, String> md = field.getMetadata();
+        String index = md.get("rerun:index");
+        String component = md.get("rerun:component");
+        String name = field.getName();
+        if (index == null) {
+          byName.put(name, vector);
+        } else if (component == null) {
+          (name.endsWith(":start") ? starts : ends).put(index, vector);
+        } else {
+          ComponentDescriptor descriptor = new ComponentDescriptor(component, Optional.ofNullable(md.get("rerun:archetype")),
+              Optional.ofNullable(md.get("rerun:component_type")));
+          if (index.equals(STATIC_INDEX)) {
+            staticComponents.add(Map.entry(descriptor, (BitVector) vector));
+          } else if (name.endsWith(":num_rows")) {
+            temporalComponents.add(Map.entry(descriptor, (BaseFixedWidthVector) vector));
+          }
+        }
+      }
+      for (Map.Entry<String, FieldVector> start : starts.entrySet()) {
+        FieldVector end = ends.get(start.getKey());
+        TimelineKind kind = TimelineKind.fromArrowType(start.getValue().getField().getType())
+            .orElseThrow(() -> new RrdFormatException(bytes.file(), at, "footer manifest column " + start.getValue().getField() + " is not a timeline type"));
+        if (end == null) {
+          throw new RrdFormatException(bytes.file(), at, "footer manifest has " + start.getKey() + ":start but no :end column");
+        }
+        timelines.put(new Timeline(start.getKey(), kind), new FieldVector[] {start.getValue(), end});
+      }
+    }
+
+    void readInto(StoreId store, List<IndexedChunk> chunks) throws RrdFormatException {
+      VarCharVector entityPaths = (VarCharVector) required("chunk_entity_path");
+      FixedSizeBinaryVector ids = (FixedSizeBinaryVector) required("chunk_id");
+      BitVector isStatic = (BitVector) required("chunk_is_static");
+      BaseFixedWidthVector rows = (BaseFixedWidthVector) required("chunk_num_rows");
+      BaseFixedWidthVector offsets = (BaseFixedWidthVector) required("chunk_byte_offset");
+      BaseFixedWidthVector sizes = (BaseFixedWidthVector) required("chunk_byte_size");
+      for (int row = 0; row < root.getRowCount(); row++) {
+        boolean chunkIsStatic = isStatic.get(row) == 1;
+        SortedMap<Timeline, IndexRange> ranges = new TreeMap<>();
+        for (Map.Entry<Timeline, FieldVector[]> t : timelines.entrySet()) {
+          BaseFixedWidthVector start = (BaseFixedWidthVector) t.getValue()[0];
+          BaseFixedWidthVector end = (BaseFixedWidthVector) t.getValue()[1];
+          // Null: the chunk is not on this timeline. Long.MIN_VALUE: Rerun's "static" time, written
+          // when the chunk has the timeline but no value on it.
+          if (!start.isNull(row) && !end.isNull(row) && long64(start, row) != Long.MIN_VALUE) {
+            ranges.put(t.getKey(), new IndexRange(long64(start, row), long64(end, row)));
+          }
+        }
+        List<ComponentDescriptor> components = new ArrayList<>();
+        if (chunkIsStatic) {
+          for (Map.Entry<ComponentDescriptor, BitVector> c : staticComponents) {
+            if (!c.getValue().isNull(row) && c.getValue().get(row) == 1) {
+              components.add(c.getKey());
+            }
+          }
+        } else {
+          for (Map.Entry<ComponentDescriptor, BaseFixedWidthVector> c : temporalComponents) {
+            if (!c.getValue().isNull(row) && long64(c.getValue(), row) > 0 && !components.contains(c.getKey())) {
+              components.add(c.getKey());
+            }
+          }
+        }
+        long offset = long64(offsets, row);
+        long length = long64(sizes, row);
+        long footerMessage = at - Frame.HEADER_SIZE;
+        if (offset < StreamHeader.SIZE + Frame.HEADER_SIZE || length < 0 || offset > footerMessage || length > footerMessage - offset) {
+          throw new RrdFormatException(bytes.file(), at, "footer manifest places chunk " + row + " at " + offset + "+" + length + ", outside the stream");
+        }
+        chunks.add(new IndexedChunk(store, ChunkId.fromBytes(ids.get(row)), ChunkSchema.normalizeEntityPath(new String(entityPaths.get(row), StandardCharsets.UTF_8)), chunkIsStatic,
+            long64(rows, row), ranges, components, offset, length));
+      }
+    }
+
+    private FieldVector required(String name) throws RrdFormatException {
+      FieldVector v = byName.get(name);
+      if (v == null) {
+        throw new RrdFormatException(bytes.file(), at, "footer manifest has no " + name + " column");
+      }
+      return v;
+    }
+
+    /** The 64-bit value of a Int64, UInt64, Timestamp or Duration cell. */
+    private static long long64(BaseFixedWidthVector v, int row) {
+      if (v.getTypeWidth() != Long.BYTES) {
+        throw new ClassCastException(v.getField() + " is not a 64-bit column");
+      }
+      return v.getDataBuffer().getLong((long) row * Long.BYTES);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package io.rrdflight.rrd;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.Collections;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * One chunk as the index knows it: enough to decide whether a query needs it, and where to read it
+ * with {@link RrdReader#readChunk(java.nio.file.Path, long, long, org.apache.arrow.memory.BufferAllocator)}.
+ *
+ * @param store the store the chunk belongs to
+ * @param entityPath always with a leading slash
+ * @param isStatic a static chunk has no timeline; its data holds at every time
+ * @param timeRanges per timeline, the smallest and largest value in the chunk; a timeline on which
+ *     every value is null has no entry
+ * @param components the components with at least one non-null cell, sorted by component name
+ * @param offset where the chunk's ArrowMsg starts in the file (just after its message header)
+ * @param length the ArrowMsg's length in bytes
+ */
+public record IndexedChunk(
+    StoreId store,
+    ChunkId id,
+    String entityPath,
+    boolean isStatic,
+    long rowCount,
+    SortedMap<Timeline, IndexRange> timeRanges,
+    List<ComponentDescriptor> components,
+    long offset,
+    long length) {
+
+  public IndexedChunk {
+    requireNonNull(store, "store is null");
+    requireNonNull(id, "id is null");
+    requireNonNull(entityPath, "entityPath is null");
+    timeRanges = Collections.unmodifiableSortedMap(new TreeMap<>(timeRanges));
+    components = components.stream().sorted(java.util.Comparator.comparing(ComponentDescriptor::component)).toList();
+  }
+
+  /** Whether the chunk may hold rows on {@code timeline} within {@code range}. Static chunks always may. */
+  public boolean mayOverlap(Timeline timeline, IndexRange range) {
+    if (isStatic) {
+      return true;
+    }
+    IndexRange own = timeRanges.get(timeline);
+    return own != null && own.intersects(range);
+  }
+}

@@ -1,0 +1,168 @@
+package io.rrdflight.rrd;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import org.apache.arrow.flatbuf.Field;
+import org.apache.arrow.flatbuf.Message;
+import org.apache.arrow.flatbuf.MessageHeader;
+import org.apache.arrow.flatbuf.RecordBatch;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
+import org.apache.arrow.vector.types.pojo.Schema;
+
+/**
+ * An Arrow IPC stream holding one schema and exactly one record batch, as every chunk payload does,
+ * parsed without copying from a buffer. The record batch is kept as its flatbuffer header plus the
+ * location of its body, so callers choose how much to decode: {@link ChunkDecoder} loads vectors,
+ * {@link ChunkSummary} reads only the index columns.
+ *
+ * <p>Every length in the stream is checked against the buffer before use, and the schema's nesting
+ * is bounded before Arrow converts it, because Arrow assumes well-formed input: a corrupt length
+ * would make it allocate that much, and a cyclic flatbuffer would recurse forever.
+ *
+ * @param data the whole stream; its byte order is little-endian
+ * @param bodyOffset where the record batch body starts in {@code data}
+ * @param bodyLength the body's length
+ */
+record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffset, int bodyLength) {
+  private static final int CONTINUATION = 0xFFFFFFFF;
+  private static final int MAX_FIELD_DEPTH = 64;
+  private static final int MAX_FIELDS = 100_000;
+
+  IpcStream {
+    requireNonNull(schema, "schema is null");
+    requireNonNull(batch, "batch is null");
+    requireNonNull(data, "data is null");
+  }
+
+  /**
+   * Parses {@code data} (position to limit). {@code file} and {@code offset} locate the payload in the
+   * file for error messages.
+   */
+  static IpcStream parse(ByteBuffer data, Path file, long offset, String what) throws RrdFormatException {
+    ByteBuffer in = data.slice().order(ByteOrder.LITTLE_ENDIAN);
+    Cursor cursor = new Cursor(in, file, offset, what);
+    try {
+      Message schemaMessage = cursor.nextMessage();
+      if (schemaMessage == null || schemaMessage.headerType() != MessageHeader.Schema) {
+        throw cursor.error("expected an Arrow schema message first");
+      }
+      org.apache.arrow.flatbuf.Schema schemaFb = (org.apache.arrow.flatbuf.Schema) schemaMessage.header(new org.apache.arrow.flatbuf.Schema());
+      checkShape(schemaFb, cursor);
+      Schema schema = MessageSerializer.deserializeSchema(schemaMessage);
+      cursor.skipBody(schemaMessage);
+
+      Message batchMessage = cursor.nextMessage();
+      if (batchMessage == null) {
+        throw cursor.error("expected one Arrow record batch after the schema, found the end of the stream");
+      }
+      if (batchMessage.headerType() == MessageHeader.DictionaryBatch) {
+        throw cursor.error("Arrow dictionary batches are not supported in chunks; expected a record batch");
+      }
+      if (batchMessage.headerType() != MessageHeader.RecordBatch) {
+        throw cursor.error("expected an Arrow record batch, found message type " + batchMessage.headerType());
+      }
+      RecordBatch batch = (RecordBatch) batchMessage.header(new RecordBatch());
+      if (batch.compression() != null) {
+        throw cursor.error("Arrow body compression is not supported; expected an uncompressed record batch");
+      }
+      int bodyOffset = cursor.position;
+      int bodyLength = cursor.skipBody(batchMessage);
+
+      Message extra = cursor.nextMessage();
+      if (extra != null) {
+        throw cursor.error("expected exactly one record batch per chunk, found a further message of type " + extra.headerType());
+      }
+      return new IpcStream(schema, batch, in, bodyOffset, bodyLength);
+    } catch (RuntimeException e) {
+      // Arrow's and flatbuffers' parsers signal malformed input with assorted runtime exceptions.
+      throw cursor.error("corrupt Arrow IPC data (" + e + ")", e);
+    }
+  }
+
+  /** The record batch's row count. */
+  long rowCount() {
+    return batch.length();
+  }
+
+  /** Bounds the nesting and number of fields before Arrow walks them recursively. */
+  private static void checkShape(org.apache.arrow.flatbuf.Schema schema, Cursor cursor) throws RrdFormatException {
+    int[] seen = {0};
+    for (int i = 0; i < schema.fieldsLength(); i++) {
+      checkField(schema.fields(i), 1, seen, cursor);
+    }
+  }
+
+  private static void checkField(Field field, int depth, int[] seen, Cursor cursor) throws RrdFormatException {
+    if (field == null) {
+      throw cursor.error("Arrow schema has a missing field");
+    }
+    if (depth > MAX_FIELD_DEPTH || ++seen[0] > MAX_FIELDS) {
+      throw cursor.error("Arrow schema nests deeper than " + MAX_FIELD_DEPTH + " levels or has more than " + MAX_FIELDS + " fields");
+    }
+    for (int i = 0; i < field.childrenLength(); i++) {
+      checkField(field.children(i), depth + 1, seen, cursor);
+    }
+  }
+
+  /** Reads encapsulated IPC messages: [0xFFFFFFFF] int32 metadata length, flatbuffer, body. */
+  private static final class Cursor {
+    private final ByteBuffer in;
+    private final Path file;
+    private final long offset;
+    private final String what;
+    int position;
+
+    Cursor(ByteBuffer in, Path file, long offset, String what) {
+      this.in = in;
+      this.file = file;
+      this.offset = offset;
+      this.what = what;
+    }
+
+    /** The next message, or null at the end-of-stream marker or the end of the buffer. */
+    Message nextMessage() throws RrdFormatException {
+      if (in.limit() - position < 4) {
+        return null;
+      }
+      int length = in.getInt(position);
+      position += 4;
+      if (length == CONTINUATION) {
+        if (in.limit() - position < 4) {
+          throw error("Arrow IPC stream ends inside a message length");
+        }
+        length = in.getInt(position);
+        position += 4;
+      }
+      if (length == 0) {
+        return null; // end-of-stream marker
+      }
+      if (length < 0 || length > in.limit() - position) {
+        throw error("Arrow IPC message claims " + Integer.toUnsignedString(length) + " metadata bytes but " + (in.limit() - position) + " remain");
+      }
+      ByteBuffer metadata = in.slice(position, length).order(ByteOrder.LITTLE_ENDIAN);
+      position += length;
+      return Message.getRootAsMessage(metadata);
+    }
+
+    /** Steps over a message's body after checking it fits; returns its length. */
+    int skipBody(Message message) throws RrdFormatException {
+      long length = message.bodyLength();
+      if (length < 0 || length > in.limit() - position) {
+        throw error("Arrow IPC message claims a body of " + length + " bytes but " + (in.limit() - position) + " remain");
+      }
+      position += (int) length;
+      return (int) length;
+    }
+
+    RrdFormatException error(String problem) {
+      return error(problem, null);
+    }
+
+    RrdFormatException error(String problem, Throwable cause) {
+      return new RrdFormatException(file, offset, problem + " at byte " + position + " of the decompressed " + what, cause);
+    }
+  }
+}

@@ -1,0 +1,176 @@
+package io.rrdflight.rrd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.apache.arrow.memory.BufferAllocator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(NoLeaks.class)
+class ChunkIndexTest {
+  @TempDir Path tmp;
+
+  @Test
+  void fileWithFooterIsIndexedFromTheFooterAsAScanWouldIndexIt(BufferAllocator allocator) throws IOException {
+    Path file = Fixtures.version("0.41.0");
+    ChunkIndex fromFooter = ChunkIndex.build(file, allocator);
+    ChunkIndex scanned = ChunkIndex.scan(file, ReadMode.STRICT);
+
+    assertEquals(ChunkIndex.Source.FOOTER, fromFooter.source());
+    assertEquals(ChunkIndex.Source.SCAN, scanned.source());
+    assertFalse(scanned.chunks().isEmpty());
+    assertEquals(scanned.chunks(), fromFooter.chunks());
+    assertEquals(scanned.stores().stream().map(Store::id).distinct().toList(), fromFooter.stores().stream().map(Store::id).toList());
+  }
+
+  @Test
+  void everyFixtureWithAFooterIndexesAsItsScan(BufferAllocator allocator) throws IOException {
+    int withFooter = 0;
+    for (Path file : Fixtures.all()) {
+      ChunkIndex built = ChunkIndex.build(file, allocator);
+      if (built.source() == ChunkIndex.Source.FOOTER) {
+        withFooter++;
+        assertEquals(ChunkIndex.scan(file, ReadMode.STRICT).chunks(), built.chunks(), file.toString());
+      }
+    }
+    assertTrue(withFooter > 0, "no fixture has a footer; versions/rerun-0.41.0.rrd should");
+  }
+
+  @Test
+  void fileWithoutFooterIsScanned(BufferAllocator allocator) throws IOException {
+    ChunkIndex index = ChunkIndex.build(Fixtures.version("0.27.3"), allocator);
+
+    assertEquals(ChunkIndex.Source.SCAN, index.source());
+    assertFalse(index.chunks().isEmpty());
+  }
+
+  @Test
+  void concatenatedFilesWithFootersAreScannedWhole(BufferAllocator allocator) throws IOException {
+    Path v41 = Fixtures.version("0.41.0");
+    int single = ChunkIndex.build(v41, allocator).chunks().size();
+    // The trailer at the end belongs to the last stream and counts from its start; a copy of the same
+    // file before it must not let the first copy's footer pass for the whole file either.
+    for (Path[] parts : List.of(new Path[] {v41, v41}, new Path[] {Fixtures.version("0.27.3"), v41})) {
+      Path both = TestFiles.concatenated(tmp, "cat.rrd", parts);
+      ChunkIndex index = ChunkIndex.build(both, allocator);
+
+      assertEquals(ChunkIndex.Source.SCAN, index.source());
+      assertEquals(ChunkIndex.scan(parts[0], ReadMode.STRICT).chunks().size() + single, index.chunks().size());
+      assertTrue(index.warnings().stream().anyMatch(w -> w.contains("scanned instead")), index.warnings().toString());
+    }
+  }
+
+  @Test
+  void chunkOffsetsOfTheIndexAreThoseOfTheArrowMessages(BufferAllocator allocator) throws IOException {
+    for (Path file : Fixtures.all()) {
+      List<long[]> spans = new ArrayList<>();
+      for (RrdMessage.ChunkRef ref : FileContents.read(file, allocator).chunkRefs()) {
+        spans.add(new long[] {ref.offset(), ref.length()});
+      }
+      List<IndexedChunk> chunks = ChunkIndex.build(file, allocator).chunks();
+      assertEquals(spans.size(), chunks.size(), file.toString());
+      for (int i = 0; i < spans.size(); i++) {
+        assertEquals(spans.get(i)[0], chunks.get(i).offset(), file + " chunk " + i);
+        assertEquals(spans.get(i)[1], chunks.get(i).length(), file + " chunk " + i);
+      }
+    }
+  }
+
+  @Test
+  void indexedRangesRowsAndComponentsMatchTheDecodedChunk(BufferAllocator allocator) throws IOException {
+    for (Path file : Fixtures.all()) {
+      for (IndexedChunk indexed : ChunkIndex.build(file, allocator).chunks()) {
+        try (Chunk chunk = RrdReader.readChunk(file, indexed.offset(), indexed.length(), allocator)) {
+          String where = file + " " + indexed.id();
+          assertEquals(indexed.id(), chunk.id(), where);
+          assertEquals(indexed.entityPath(), chunk.entityPath(), where);
+          assertEquals(indexed.isStatic(), chunk.isStatic(), where);
+          assertEquals(indexed.rowCount(), chunk.rowCount(), where);
+          assertEquals(rangesOf(chunk), indexed.timeRanges(), where);
+          List<ComponentDescriptor> nonNull = chunk.componentColumns().stream()
+              .filter(c -> c.vector().getNullCount() < c.vector().getValueCount())
+              .map(ComponentColumn::descriptor)
+              .sorted(java.util.Comparator.comparing(ComponentDescriptor::component))
+              .toList();
+          assertEquals(nonNull, indexed.components(), where);
+        }
+      }
+    }
+  }
+
+  @Test
+  void indexSurvivesARoundTripThroughItsFile(BufferAllocator allocator) throws IOException {
+    for (Path file : List.of(Fixtures.version("0.23.4"), Fixtures.version("0.41.0"))) {
+      ChunkIndex built = ChunkIndex.build(file, allocator);
+      Path saved = tmp.resolve(file.getFileName() + ".idx");
+      built.writeTo(saved);
+      ChunkIndex read = ChunkIndex.readFrom(saved, file);
+
+      assertEquals(built.chunks(), read.chunks());
+      assertEquals(built.stores(), read.stores());
+      assertEquals(built.source(), read.source());
+      assertEquals(built.warnings(), read.warnings());
+      assertTrue(read.isCurrent());
+      assertTrue(Files.size(saved) < Files.size(file), "the index is smaller than the file it describes");
+    }
+  }
+
+  @Test
+  void savedIndexOfAChangedFileIsRebuilt(BufferAllocator allocator) throws IOException {
+    Path file = Files.copy(Fixtures.version("0.27.3"), tmp.resolve("rec.rrd"));
+    Path saved = tmp.resolve("rec.rrd.idx");
+    ChunkIndex first = ChunkIndex.loadOrBuild(file, saved, allocator);
+    assertTrue(Files.exists(saved));
+
+    Files.setLastModifiedTime(file, FileTime.fromMillis(Files.getLastModifiedTime(file).toMillis() + 5_000));
+    assertFalse(ChunkIndex.readFrom(saved, file).isCurrent());
+    ChunkIndex second = ChunkIndex.loadOrBuild(file, saved, allocator);
+
+    assertTrue(second.isCurrent());
+    assertEquals(first.chunks(), second.chunks());
+    assertTrue(ChunkIndex.readFrom(saved, file).isCurrent(), "the rebuilt index was saved");
+  }
+
+  @Test
+  void savedIndexOfAnotherFormatVersionIsRefused(BufferAllocator allocator) throws IOException {
+    Path file = Fixtures.version("0.27.3");
+    Path saved = tmp.resolve("rec.idx");
+    ChunkIndex.build(file, allocator).writeTo(saved);
+    byte[] bytes = Files.readAllBytes(saved);
+    bytes[8] = 99; // the format version follows the 8-byte magic
+    Files.write(saved, bytes);
+
+    RrdFormatException e = assertThrows(RrdFormatException.class, () -> ChunkIndex.readFrom(saved, file));
+    assertTrue(e.getMessage().contains("index format version 99"), e.getMessage());
+    assertEquals(ChunkIndex.build(file, allocator).chunks(), ChunkIndex.loadOrBuild(file, saved, allocator).chunks());
+  }
+
+  /** Min and max of each index column's non-null values, computed from the vectors. */
+  private static SortedMap<Timeline, IndexRange> rangesOf(Chunk chunk) {
+    SortedMap<Timeline, IndexRange> ranges = new TreeMap<>();
+    for (IndexColumn column : chunk.indexColumns()) {
+      Optional<IndexRange> range = Optional.empty();
+      for (int row = 0; row < chunk.rowCount(); row++) {
+        if (!column.isNull(row)) {
+          IndexRange point = new IndexRange(column.value(row), column.value(row));
+          range = Optional.of(range.map(r -> r.span(point)).orElse(point));
+        }
+      }
+      range.ifPresent(r -> ranges.put(column.timeline(), r));
+    }
+    return ranges;
+  }
+}
