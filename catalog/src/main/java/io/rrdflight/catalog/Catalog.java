@@ -2,6 +2,8 @@ package io.rrdflight.catalog;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.rrd.ChunkIndex;
+import io.rrdflight.rrd.RrdFormatException;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -39,6 +41,8 @@ public final class Catalog implements AutoCloseable {
   private final RecordingIndexer indexer;
   private final ExecutorService workers;
   private final RegistrationProgress progress = new RegistrationProgress();
+  private final ChunkIndexCache indexCache = new ChunkIndexCache(256);
+  private final Map<EntryId, DatasetSchemaEntry> schemaCache = new HashMap<>();
 
   /** Guards the maps below; also the monitor that task waiters wait on. */
   private final Object lock = new Object();
@@ -187,6 +191,57 @@ public final class Catalog implements AutoCloseable {
   public byte[] chunkIndex(Partition partition) {
     return store.chunkIndex(partition.datasetId(), partition.partitionId(), partition.layer())
         .orElseThrow(() -> CatalogException.notFound("Partition " + partition.partitionId() + " is no longer in the catalog"));
+  }
+
+  /** The columns of one partition, in Rerun's dataframe form. */
+  public DatasetSchema schema(Partition partition) {
+    return DatasetSchema.fromBytes(store.schema(partition.datasetId(), partition.partitionId(), partition.layer())
+        .orElseThrow(() -> CatalogException.notFound("Partition " + partition.partitionId() + " is no longer in the catalog")));
+  }
+
+  /**
+   * The dataset's columns: the union of its partitions' columns (what SQL tables and Rerun's
+   * {@code GetDatasetSchema} show). Cached until the dataset's partitions change.
+   */
+  public DatasetSchema datasetSchema(EntryId datasetId) {
+    List<Partition> current = partitions(datasetId);
+    synchronized (schemaCache) {
+      DatasetSchemaEntry cached = schemaCache.get(datasetId);
+      if (cached != null && cached.partitions().equals(current)) {
+        return cached.schema();
+      }
+    }
+    DatasetSchema union = DatasetSchema.empty();
+    for (Partition p : current) {
+      union = union.union(schema(p));
+    }
+    synchronized (schemaCache) {
+      schemaCache.put(datasetId, new DatasetSchemaEntry(current, union));
+    }
+    return union;
+  }
+
+  /** The chunks of {@code partition} that {@code query} needs (see {@link ChunkSelection}). */
+  public List<io.rrdflight.rrd.IndexedChunk> selectChunks(Partition partition, ChunkQuery query) {
+    return ChunkSelection.select(chunks(partition).chunks(), query);
+  }
+
+  private record DatasetSchemaEntry(List<Partition> partitions, DatasetSchema schema) {}
+
+  /**
+   * The chunk index of a partition (its recording's chunks only), decoded; recently used ones are
+   * cached. Fails, naming partition and file, when the file changed or vanished since registration.
+   */
+  public ChunkIndex chunks(Partition partition) {
+    partition.file().verifyUnchanged(partition.partitionId());
+    return indexCache.get(partition, () -> {
+      try {
+        return ChunkIndex.fromBytes(chunkIndex(partition), partition.file().path());
+      } catch (RrdFormatException e) {
+        throw CatalogException.failed("Partition " + partition.partitionId() + ": its stored chunk index is unreadable ("
+            + e.getMessage() + "); register " + partition.file().path() + " again", e);
+      }
+    });
   }
 
   // --- registration -----------------------------------------------------------------------------
@@ -406,7 +461,7 @@ public final class Catalog implements AutoCloseable {
           }
         }
         added.add(new CatalogStore.IndexedPartition(new Partition(task.datasetId(), r.recordingId(), source.layer(),
-            storageUrl(source.uri()), stamp, r.chunkCount(), r.rowCount(), now), r.chunkIndex()));
+            storageUrl(source.uri()), stamp, r.chunkCount(), r.rowCount(), now, r.applicationId()), r.chunkIndex(), r.schema()));
       }
       List<String> ids = added.stream().map(ip -> ip.partition().partitionId()).toList();
       Task done = task.with(TaskStatus.SUCCESS, null, ids, now);

@@ -22,7 +22,7 @@ import java.util.Optional;
  * module README for why SQLite. Not thread-safe by itself: {@link Catalog} serialises access.
  */
 final class CatalogStore implements AutoCloseable {
-  static final int SCHEMA_VERSION = 1;
+  static final int SCHEMA_VERSION = 2;
 
   private final Connection db;
 
@@ -60,6 +60,8 @@ final class CatalogStore implements AutoCloseable {
               row_count INTEGER NOT NULL,
               registered_at_ns INTEGER NOT NULL,
               chunk_index BLOB NOT NULL,
+              schema BLOB NOT NULL,
+              application_id TEXT NOT NULL,
               PRIMARY KEY (dataset_id, partition_id, layer))""");
         s.execute("""
             CREATE TABLE IF NOT EXISTS tasks (
@@ -141,7 +143,7 @@ final class CatalogStore implements AutoCloseable {
   // --- partitions -------------------------------------------------------------------------------
 
   /** A partition with its serialised chunk index, as registration produces it. */
-  record IndexedPartition(Partition partition, byte[] chunkIndex) {}
+  record IndexedPartition(Partition partition, byte[] chunkIndex, DatasetSchema schema) {}
 
   /**
    * Commits a finished registration in one transaction: its partitions (replacing those listed in
@@ -159,8 +161,8 @@ final class CatalogStore implements AutoCloseable {
       }
       try (PreparedStatement ps = db.prepareStatement("""
           INSERT INTO partitions(dataset_id, partition_id, layer, storage_url, file_path, file_size, file_modified_ns,
-                                 chunk_count, row_count, registered_at_ns, chunk_index)
-          VALUES (?,?,?,?,?,?,?,?,?,?,?)""")) {
+                                 chunk_count, row_count, registered_at_ns, chunk_index, schema, application_id)
+          VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""")) {
         for (IndexedPartition ip : added) {
           Partition p = ip.partition();
           ps.setString(1, p.datasetId().toHex());
@@ -174,6 +176,8 @@ final class CatalogStore implements AutoCloseable {
           ps.setLong(9, p.rowCount());
           ps.setLong(10, nanos(p.registeredAt()));
           ps.setBytes(11, ip.chunkIndex());
+          ps.setBytes(12, ip.schema().toBytes());
+          ps.setString(13, p.applicationId());
           ps.addBatch();
         }
         ps.executeBatch();
@@ -205,11 +209,12 @@ final class CatalogStore implements AutoCloseable {
       try (Statement s = db.createStatement();
           ResultSet rs = s.executeQuery("""
               SELECT dataset_id, partition_id, layer, storage_url, file_path, file_size, file_modified_ns,
-                     chunk_count, row_count, registered_at_ns
+                     chunk_count, row_count, registered_at_ns, application_id
               FROM partitions ORDER BY dataset_id, partition_id, layer""")) {
         while (rs.next()) {
           out.add(new Partition(EntryId.parse(rs.getString(1)), rs.getString(2), rs.getString(3), URI.create(rs.getString(4)),
-              new FileStamp(Path.of(rs.getString(5)), rs.getLong(6), rs.getLong(7)), rs.getLong(8), rs.getLong(9), instant(rs.getLong(10))));
+              new FileStamp(Path.of(rs.getString(5)), rs.getLong(6), rs.getLong(7)), rs.getLong(8), rs.getLong(9), instant(rs.getLong(10)),
+              rs.getString(11)));
         }
       }
     });
@@ -217,9 +222,17 @@ final class CatalogStore implements AutoCloseable {
   }
 
   Optional<byte[]> chunkIndex(EntryId datasetId, String partitionId, String layer) {
+    return blob("chunk_index", datasetId, partitionId, layer);
+  }
+
+  Optional<byte[]> schema(EntryId datasetId, String partitionId, String layer) {
+    return blob("schema", datasetId, partitionId, layer);
+  }
+
+  private Optional<byte[]> blob(String column, EntryId datasetId, String partitionId, String layer) {
     byte[][] found = new byte[1][];
     read(() -> {
-      try (PreparedStatement ps = db.prepareStatement("SELECT chunk_index FROM partitions WHERE dataset_id = ? AND partition_id = ? AND layer = ?")) {
+      try (PreparedStatement ps = db.prepareStatement("SELECT " + column + " FROM partitions WHERE dataset_id = ? AND partition_id = ? AND layer = ?")) {
         ps.setString(1, datasetId.toHex());
         ps.setString(2, partitionId);
         ps.setString(3, layer);

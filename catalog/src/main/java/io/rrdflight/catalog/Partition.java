@@ -18,7 +18,8 @@ public record Partition(
     FileStamp file,
     long chunkCount,
     long rowCount,
-    Instant registeredAt) {
+    Instant registeredAt,
+    String applicationId) {
 
   public static final String DEFAULT_LAYER = "base";
 
@@ -29,6 +30,12 @@ public record Partition(
     requireNonNull(storageUrl, "storageUrl is null");
     requireNonNull(file, "file is null");
     requireNonNull(registeredAt, "registeredAt is null");
+    requireNonNull(applicationId, "applicationId is null");
+  }
+
+  /** The store this partition reads from its file: the recording with this id and application. */
+  public io.rrdflight.rrd.StoreId storeId() {
+    return new io.rrdflight.rrd.StoreId(io.rrdflight.rrd.StoreKind.RECORDING, applicationId, partitionId);
   }
 
   /** Bytes of the recording's file (a file holding several recordings counts for each). */

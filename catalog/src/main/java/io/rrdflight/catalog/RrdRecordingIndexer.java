@@ -1,14 +1,40 @@
 package io.rrdflight.catalog;
 
+import static java.util.Objects.requireNonNull;
+
+import io.rrdflight.rrd.ChunkIndex;
+import io.rrdflight.rrd.IndexedChunk;
+import io.rrdflight.rrd.Store;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import org.apache.arrow.memory.BufferAllocator;
 
-/** Indexes {@code .rrd} files with the rrd module's chunk index. */
+/**
+ * Indexes {@code .rrd} files with the rrd module's {@link ChunkIndex}: one pass over the file (or
+ * its 0.28+ footer), keeping offsets and time ranges, never chunk data. Each recording store becomes
+ * an {@link IndexedRecording} carrying the part of the index about that store.
+ */
 public final class RrdRecordingIndexer implements RecordingIndexer {
+  private final BufferAllocator allocator;
+
+  public RrdRecordingIndexer(BufferAllocator allocator) {
+    this.allocator = requireNonNull(allocator, "allocator is null");
+  }
+
   @Override
   public List<IndexedRecording> index(Path file) throws IOException {
-    // Wired to rrd's ChunkIndex once the reader lands (issue "rrd/").
-    throw new IOException("Cannot index " + file + ": the .rrd reader is not built into this version yet");
+    try (BufferAllocator scratch = allocator.newChildAllocator("index " + file.getFileName(), 0, Long.MAX_VALUE)) {
+      ChunkIndex index = ChunkIndex.build(file, scratch);
+      List<IndexedRecording> recordings = new ArrayList<>();
+      for (Store store : index.recordings()) {
+        ChunkIndex own = index.forStore(store.id());
+        long rows = own.chunks().stream().mapToLong(IndexedChunk::rowCount).sum();
+        recordings.add(new IndexedRecording(store.recordingId(), store.applicationId(), own.chunks().size(), rows, own.toBytes(),
+            RecordingSchemaReader.read(own, scratch)));
+      }
+      return recordings;
+    }
   }
 }

@@ -38,7 +38,7 @@ class CatalogTest {
       if (!lines.isEmpty() && lines.get(0).equals("corrupt")) {
         throw new IOException(file + ": not an rrd file at byte offset 0");
       }
-      return lines.stream().map(id -> new IndexedRecording(id, "app", 3, 10, id.getBytes())).toList();
+      return lines.stream().map(id -> new IndexedRecording(id, "app", 3, 10, id.getBytes(), DatasetSchema.empty())).toList();
     }
   }
 

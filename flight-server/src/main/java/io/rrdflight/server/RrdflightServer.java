@@ -55,16 +55,23 @@ public final class RrdflightServer implements AutoCloseable {
    */
   public static RrdflightServer start(ServerConfig config, String version) throws IOException {
     requireNonNull(config, "config is null");
-    Catalog catalog = Catalog.open(config.dataDir(), new RrdRecordingIndexer(), REGISTRATION_THREADS);
+    BufferAllocator allocator = new RootAllocator();
+    Catalog catalog;
+    try {
+      catalog = Catalog.open(config.dataDir(), new RrdRecordingIndexer(allocator), REGISTRATION_THREADS);
+    } catch (RuntimeException e) {
+      allocator.close();
+      throw e;
+    }
     try {
       for (ServerConfig.DatasetSource source : config.datasets()) {
         catalog.syncDirectory(source.name(), source.directory(), Duration.ofDays(1));
       }
     } catch (RuntimeException e) {
       catalog.close();
+      allocator.close();
       throw e;
     }
-    BufferAllocator allocator = new RootAllocator();
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
     RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(), streamExecutor, version);
     RerunCloudService rerunCloud = new RerunCloudService(catalog, allocator.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE),
@@ -80,8 +87,8 @@ public final class RrdflightServer implements AutoCloseable {
     try {
       flightServer.start();
     } catch (IOException | RuntimeException e) {
-      closeAll(flightServer, producer, rerunCloud, streamExecutor, allocator);
       catalog.close();
+      closeAll(flightServer, producer, rerunCloud, streamExecutor, allocator);
       throw e;
     }
     return new RrdflightServer(catalog, allocator, streamExecutor, producer, rerunCloud, flightServer);
@@ -102,8 +109,9 @@ public final class RrdflightServer implements AutoCloseable {
 
   @Override
   public void close() {
+    flightServer.shutdown();
+    catalog.close(); // stops registration workers, which use the allocator
     closeAll(flightServer, producer, rerunCloud, streamExecutor, allocator);
-    catalog.close();
   }
 
   private static void closeAll(FlightServer server, RrdflightSqlProducer producer, RerunCloudService rerunCloud, ExecutorService executor,

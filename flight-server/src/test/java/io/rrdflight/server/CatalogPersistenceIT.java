@@ -14,6 +14,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,8 +27,15 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CatalogPersistenceIT {
 
+  private static final BufferAllocator allocator = new RootAllocator();
+
+  @AfterAll
+  static void closeAllocator() {
+    allocator.close();
+  }
+
   private static Catalog openCatalog(Path dataDir) {
-    return Catalog.open(dataDir, new RrdRecordingIndexer(), 1);
+    return Catalog.open(dataDir, new RrdRecordingIndexer(allocator), 1);
   }
 
   private static List<String> partitionIds(Catalog c, String dataset) {

@@ -138,6 +138,25 @@ public final class ChunkIndex {
     return ChunkIndexFormat.read(indexFile, rrdFile);
   }
 
+  /** This index as bytes (the index-file form), e.g. to keep it in a database. */
+  public byte[] toBytes() {
+    return ChunkIndexFormat.encode(this);
+  }
+
+  /** Reads bytes made by {@link #toBytes()}, as the index of {@code rrdFile}. */
+  public static ChunkIndex fromBytes(byte[] bytes, Path rrdFile) throws RrdFormatException {
+    return ChunkIndexFormat.decode(bytes, rrdFile.resolveSibling(rrdFile.getFileName() + ".index"), rrdFile);
+  }
+
+  /** The part of this index about one store: its chunks only (e.g. one recording of a file holding two). */
+  public ChunkIndex forStore(StoreId store) {
+    List<Store> kept = stores.stream().filter(s -> s.id().equals(store)).toList();
+    if (kept.isEmpty()) {
+      throw new IllegalArgumentException("no store " + store + " in " + file);
+    }
+    return new ChunkIndex(file, fileSize, lastModifiedMillis, source, kept, chunksOf(store), damage, warnings);
+  }
+
   /** Whether the .rrd file still has the size and modification time it had when indexed. */
   public boolean isCurrent() throws IOException {
     return Files.isRegularFile(file) && Files.size(file) == fileSize && Files.getLastModifiedTime(file).toMillis() == lastModifiedMillis;

@@ -39,6 +39,21 @@ final class ChunkIndexFormat {
   private ChunkIndexFormat() {}
 
   static void write(ChunkIndex index, Path indexFile) throws IOException {
+    byte[] encoded = encode(index);
+    Path parent = indexFile.toAbsolutePath().getParent();
+    Path tmp = Files.createTempFile(parent, indexFile.getFileName().toString(), ".tmp");
+    try {
+      try (OutputStream os = Files.newOutputStream(tmp)) {
+        os.write(encoded);
+      }
+      Files.move(tmp, indexFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** The index in its file form (magic, version, protobuf), for storing it elsewhere than a file. */
+  static byte[] encode(ChunkIndex index) {
     ChunkIndexFile.Builder out = ChunkIndexFile.newBuilder()
         .setFormatVersion(VERSION)
         .setRrdFileSize(index.fileSize())
@@ -79,19 +94,9 @@ final class ChunkIndexFormat {
       out.addComponents(b);
     }
     index.damage().ifPresent(d -> out.setDamage(Damage.newBuilder().setOffset(d.offset()).setProblem(d.problem())));
-
-    Path parent = indexFile.toAbsolutePath().getParent();
-    Path tmp = Files.createTempFile(parent, indexFile.getFileName().toString(), ".tmp");
-    try {
-      try (OutputStream os = Files.newOutputStream(tmp)) {
-        os.write(MAGIC);
-        os.write(ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN).putInt(VERSION).array());
-        out.build().writeTo(os);
-      }
-      Files.move(tmp, indexFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    byte[] message = out.build().toByteArray();
+    return ByteBuffer.allocate(HEADER_SIZE + message.length).order(ByteOrder.LITTLE_ENDIAN)
+        .put(MAGIC).putInt(VERSION).put(message).array();
   }
 
   static ChunkIndex read(Path indexFile, Path rrdFile) throws IOException {
@@ -99,6 +104,12 @@ final class ChunkIndexFormat {
     try (FileBytes bytes = FileBytes.open(indexFile)) {
       all = bytes.readCopy(0, bytes.size(), "index file").array();
     }
+    return decode(all, indexFile, rrdFile);
+  }
+
+  /** Reads {@link #encode}'s form; {@code origin} names where the bytes came from in errors. */
+  static ChunkIndex decode(byte[] all, Path origin, Path rrdFile) throws RrdFormatException {
+    Path indexFile = origin;
     if (all.length < HEADER_SIZE || !Arrays.equals(all, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
       throw new RrdFormatException(indexFile, 0, "not an rrdflight index file; expected the magic RRDFLIDX");
     }

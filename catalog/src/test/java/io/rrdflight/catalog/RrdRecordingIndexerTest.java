@@ -1,0 +1,99 @@
+package io.rrdflight.catalog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rrdflight.rrd.TimelineKind;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Registration reads of real SDK-written files: recordings, counts and the dataframe schema. */
+class RrdRecordingIndexerTest {
+  private BufferAllocator allocator;
+
+  @BeforeEach
+  void open() {
+    allocator = new RootAllocator();
+  }
+
+  @AfterEach
+  void close() {
+    allocator.close(); // fails the test on leaked buffers
+  }
+
+  static Path fixture(String relative) {
+    Path root = Path.of(System.getProperty("rrdflight.fixtures", "fixtures"));
+    Path p = root.resolve(relative);
+    if (!Files.exists(p)) {
+      throw new IllegalStateException("fixture missing: " + p + " (run scripts/gen-fixtures)");
+    }
+    return p;
+  }
+
+  @Test
+  void datasetRecordingHasRerunsDataframeColumns() throws Exception {
+    List<IndexedRecording> recs = new RrdRecordingIndexer(allocator).index(fixture("dataset/rec-dataset-01.rrd"));
+    assertEquals(1, recs.size());
+    IndexedRecording r = recs.get(0);
+    assertEquals("rec-dataset-01", r.recordingId());
+    assertEquals("rrdflight_dataset", r.applicationId());
+    assertTrue(r.chunkCount() > 0 && r.rowCount() > 0);
+
+    DatasetSchema schema = r.schema();
+    assertEquals(TimelineKind.TIMESTAMP, schema.timeline("time_1").orElseThrow().kind());
+    assertEquals(TimelineKind.DURATION, schema.timeline("time_2").orElseThrow().kind());
+    assertEquals(TimelineKind.SEQUENCE, schema.timeline("time_3").orElseThrow().kind());
+
+    Schema arrow = schema.toArrow();
+    assertEquals("rerun.controls.RowId", arrow.getFields().get(0).getName());
+    var positions = arrow.findField("/obj1:Points3D:positions");
+    assertTrue(positions.getType() instanceof ArrowType.List, positions.toString());
+    assertEquals("data", positions.getMetadata().get("rerun:kind"));
+    assertEquals("/obj1", positions.getMetadata().get("rerun:entity_path"));
+    assertEquals("Points3D:positions", positions.getMetadata().get("rerun:component"));
+    assertEquals("rerun.archetypes.Points3D", positions.getMetadata().get("rerun:archetype"));
+    assertFalse(positions.getMetadata().containsKey("rerun:is_static"));
+    var text = arrow.findField("/text1:TextDocument:text");
+    assertEquals("true", text.getMetadata().get("rerun:is_static"));
+    var property = arrow.findField("property:RecordingInfo:start_time");
+    assertEquals("/__properties", property.getMetadata().get("rerun:entity_path"));
+  }
+
+  @Test
+  void schemaSurvivesTheStore() throws Exception {
+    DatasetSchema schema = new RrdRecordingIndexer(allocator).index(fixture("dataset/rec-dataset-04.rrd")).get(0).schema();
+    assertEquals(schema, DatasetSchema.fromBytes(schema.toBytes()));
+  }
+
+  @Test
+  void fileWithTwoRecordingsGivesTwoWithTheirOwnChunks() throws Exception {
+    List<IndexedRecording> recs = new RrdRecordingIndexer(allocator).index(fixture("single/two_recordings.rrd"));
+    assertEquals(List.of("rec-single-two-a", "rec-single-two-b"), recs.stream().map(IndexedRecording::recordingId).sorted().toList());
+    assertTrue(recs.stream().allMatch(r -> r.chunkCount() > 0));
+  }
+
+  @Test
+  void blueprintStoresAreNotRecordings() throws Exception {
+    List<IndexedRecording> recs = new RrdRecordingIndexer(allocator).index(fixture("single/blueprint.rrd"));
+    assertEquals(1, recs.size());
+  }
+
+  @Test
+  void unionMarksAColumnStaticWhenAnyPartitionHasItStatic() throws Exception {
+    RrdRecordingIndexer indexer = new RrdRecordingIndexer(allocator);
+    DatasetSchema a = indexer.index(fixture("dataset/rec-dataset-01.rrd")).get(0).schema();
+    DatasetSchema b = indexer.index(fixture("dataset/rec-dataset-02.rrd")).get(0).schema();
+    DatasetSchema union = a.union(b);
+    assertTrue(union.components().size() >= Math.max(a.components().size(), b.components().size()));
+    assertEquals(union, b.union(a), "union does not depend on order");
+  }
+}
