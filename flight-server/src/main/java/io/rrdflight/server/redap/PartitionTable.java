@@ -37,7 +37,8 @@ final class PartitionTable {
   static final String NUM_CHUNKS = "rerun_num_chunks";
   static final String SIZE_BYTES = "rerun_size_bytes";
 
-  static final Schema SCHEMA = new Schema(List.of(
+  /** The columns every partition table has; recording properties follow ({@link PartitionProperties}). */
+  static final Schema BASE_SCHEMA = new Schema(List.of(
       new Field(PARTITION_ID, FieldType.notNullable(ArrowType.Utf8.INSTANCE), null),
       utf8List(LAYER_NAMES),
       utf8List(STORAGE_URLS),
@@ -49,6 +50,13 @@ final class PartitionTable {
   private static Field utf8List(String name) {
     return new Field(name, FieldType.notNullable(ArrowType.List.INSTANCE),
         List.of(new Field(name, FieldType.notNullable(ArrowType.Utf8.INSTANCE), null)));
+  }
+
+  /** The table's schema: the base columns, then the dataset's property columns. */
+  static Schema schema(List<PartitionProperties.Column> properties) {
+    List<Field> fields = new ArrayList<>(BASE_SCHEMA.getFields());
+    fields.addAll(PartitionProperties.fields(properties));
+    return new Schema(fields);
   }
 
   /** One partition: its layers in registration order. */
@@ -99,9 +107,9 @@ final class PartitionTable {
     return new Schema(columns.stream().map(schema::findField).toList());
   }
 
-  /** The table with only {@code columns}, as one batch. */
-  static DataframePart batch(List<Row> rows, List<String> columns, BufferAllocator allocator) {
-    try (VectorSchemaRoot full = VectorSchemaRoot.create(SCHEMA, allocator)) {
+  /** The table with only {@code columns}, as one batch; {@code properties} holds the rows' property values. */
+  static DataframePart batch(List<Row> rows, List<String> columns, PartitionProperties properties, BufferAllocator allocator) {
+    try (VectorSchemaRoot full = VectorSchemaRoot.create(BASE_SCHEMA, allocator)) {
       full.allocateNew();
       VarCharVector ids = (VarCharVector) full.getVector(PARTITION_ID);
       ListVector layerNames = (ListVector) full.getVector(LAYER_NAMES);
@@ -119,10 +127,15 @@ final class PartitionTable {
         bytes.setSafe(row, r.layers().stream().mapToLong(Partition::sizeBytes).sum());
       }
       full.setRowCount(rows.size());
-      List<FieldVector> projected = columns.stream().map(full::getVector).toList();
-      // Shares the vectors of `full`, which closes them. The schema is given explicitly: one derived
-      // from the vectors would name the list items "$data$" instead of Rerun's names.
-      VectorSchemaRoot view = new VectorSchemaRoot(project(SCHEMA, columns), projected, rows.size());
+      Map<String, FieldVector> byName = new LinkedHashMap<>();
+      full.getFieldVectors().forEach(v -> byName.put(v.getName(), v));
+      for (int i = 0; i < properties.columns().size(); i++) {
+        byName.put(properties.columns().get(i).field().getName(), properties.values().get(i));
+      }
+      List<FieldVector> projected = columns.stream().map(byName::get).toList();
+      // Shares vectors owned by `full` and `properties`, which close them. The schema is given
+      // explicitly: one derived from the vectors would name list items "$data$", not Rerun's names.
+      VectorSchemaRoot view = new VectorSchemaRoot(project(schema(properties.columns()), columns), projected, rows.size());
       return ArrowIpc.dataframePart(view);
     }
   }

@@ -14,7 +14,13 @@ import io.rrdflight.server.redap.proto.CreateDatasetEntryRequest;
 import io.rrdflight.server.redap.proto.CreateDatasetEntryResponse;
 import io.rrdflight.server.redap.proto.DeleteEntryRequest;
 import io.rrdflight.server.redap.proto.DeleteEntryResponse;
+import io.rrdflight.server.redap.proto.FetchChunksRequest;
+import io.rrdflight.server.redap.proto.FetchChunksResponse;
 import io.rrdflight.server.redap.proto.FindEntriesRequest;
+import io.rrdflight.server.redap.proto.GetDatasetSchemaRequest;
+import io.rrdflight.server.redap.proto.GetDatasetSchemaResponse;
+import io.rrdflight.server.redap.proto.QueryDatasetRequest;
+import io.rrdflight.server.redap.proto.QueryDatasetResponse;
 import io.rrdflight.server.redap.proto.FindEntriesResponse;
 import io.rrdflight.server.redap.proto.GetPartitionTableSchemaRequest;
 import io.rrdflight.server.redap.proto.GetPartitionTableSchemaResponse;
@@ -59,6 +65,8 @@ public final class RerunCloudService extends RerunCloudServiceGrpc.RerunCloudSer
   private final Entries entries;
   private final Registration registration;
   private final TaskCompletion taskCompletion;
+  private final DatasetQuery datasetQuery;
+  private final ChunkFetch chunkFetch;
   private final String version;
 
   /**
@@ -78,6 +86,8 @@ public final class RerunCloudService extends RerunCloudServiceGrpc.RerunCloudSer
     this.entries = new Entries(catalog);
     this.registration = new Registration(catalog, probe);
     this.taskCompletion = new TaskCompletion(catalog, executor, allocator);
+    this.datasetQuery = new DatasetQuery(catalog, executor, allocator);
+    this.chunkFetch = new ChunkFetch(catalog, ipc, executor);
   }
 
   // --- version -----------------------------------------------------------------------------------
@@ -226,8 +236,9 @@ public final class RerunCloudService extends RerunCloudServiceGrpc.RerunCloudSer
   @Override
   public void getPartitionTableSchema(GetPartitionTableSchemaRequest request, StreamObserver<GetPartitionTableSchemaResponse> observer) {
     unary("GetPartitionTableSchema", observer, () -> {
-      entries.requestedDataset();
-      return GetPartitionTableSchemaResponse.newBuilder().setSchema(ipc.schema(PartitionTable.SCHEMA)).build();
+      Dataset dataset = entries.requestedDataset();
+      List<PartitionProperties.Column> properties = PartitionProperties.columns(catalog.datasetSchema(dataset.id()));
+      return GetPartitionTableSchemaResponse.newBuilder().setSchema(ipc.schema(PartitionTable.schema(properties))).build();
     });
   }
 
@@ -235,10 +246,51 @@ public final class RerunCloudService extends RerunCloudServiceGrpc.RerunCloudSer
   public void scanPartitionTable(ScanPartitionTableRequest request, StreamObserver<ScanPartitionTableResponse> observer) {
     unary("ScanPartitionTable", observer, () -> {
       Dataset dataset = entries.requestedDataset();
-      List<String> columns = PartitionTable.projection(PartitionTable.SCHEMA, request.getColumnsList());
+      List<PartitionProperties.Column> propertyColumns = PartitionProperties.columns(catalog.datasetSchema(dataset.id()));
+      List<String> columns = PartitionTable.projection(PartitionTable.schema(propertyColumns), request.getColumnsList());
       List<PartitionTable.Row> rows = PartitionTable.rows(catalog.partitions(dataset.id()));
-      return ScanPartitionTableResponse.newBuilder().setData(PartitionTable.batch(rows, columns, allocator)).build();
+      // Properties cost chunk reads: only when a property column is asked for.
+      List<PartitionProperties.Column> wanted = propertyColumns.stream().filter(c -> columns.contains(c.field().getName())).toList();
+      try (PartitionProperties properties = PartitionProperties.read(catalog, rows, wanted, allocator)) {
+        return ScanPartitionTableResponse.newBuilder().setData(PartitionTable.batch(rows, columns, properties, allocator)).build();
+      }
     });
+  }
+
+  // --- dataset schema, queries and chunks ----------------------------------------------------------
+
+  @Override
+  public void getDatasetSchema(GetDatasetSchemaRequest request, StreamObserver<GetDatasetSchemaResponse> observer) {
+    unary("GetDatasetSchema", observer,
+        () -> GetDatasetSchemaResponse.newBuilder()
+            .setSchema(ipc.schema(WrittenFieldNames.of(catalog.datasetSchema(entries.requestedDataset().id()).toArrow())))
+            .build());
+  }
+
+  @Override
+  public void queryDataset(QueryDatasetRequest request, StreamObserver<QueryDatasetResponse> observer) {
+    try {
+      datasetQuery.query(entries.requestedDataset(), request, observer);
+    } catch (RuntimeException e) {
+      observer.onError(CatalogStatus.of(e, "QueryDataset"));
+    }
+  }
+
+  @Override
+  public void fetchChunks(FetchChunksRequest request, StreamObserver<FetchChunksResponse> observer) {
+    try {
+      chunkFetch.fetch(request, observer);
+    } catch (RuntimeException e) {
+      observer.onError(CatalogStatus.of(e, "FetchChunks"));
+    }
+  }
+
+  /** Chunks and bytes FetchChunks sent since start, and chunks QueryDataset answered out of how many. */
+  public record Counters(long chunksSent, long bytesSent, long chunksSelected, long chunksConsidered) {}
+
+  public Counters counters() {
+    return new Counters(chunkFetch.chunksSent.sum(), chunkFetch.bytesSent.sum(), datasetQuery.chunksSelected.sum(),
+        datasetQuery.chunksConsidered.sum());
   }
 
   // --- plumbing ----------------------------------------------------------------------------------

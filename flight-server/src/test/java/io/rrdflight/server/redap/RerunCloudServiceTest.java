@@ -75,7 +75,7 @@ class RerunCloudServiceTest {
       } catch (InterruptedException e) {
         throw new IOException("interrupted", e);
       }
-      return recordings.get(file).stream().map(id -> new IndexedRecording(id, "app", 3, 30, new byte[] {1})).toList();
+      return recordings.get(file).stream().map(id -> new IndexedRecording(id, "app", 3, 30, new byte[] {1}, io.rrdflight.catalog.DatasetSchema.empty())).toList();
     };
     RecordingProbe probe = file -> {
       List<String> ids = recordings.get(file);

@@ -23,7 +23,7 @@ import java.util.stream.Collectors;
  * @param chunkIds empty: any chunk; else only these (as 16-byte TUIDs, big-endian halves)
  * @param fuzzyDescriptors empty: every component; else components whose descriptor contains one
  */
-record ChunkQuery(
+record ChunkRequest(
     Set<String> partitionIds,
     Optional<Set<String>> entityPaths,
     Set<ChunkIdValue> chunkIds,
@@ -53,7 +53,7 @@ record ChunkQuery(
     }
   }
 
-  ChunkQuery {
+  ChunkRequest {
     partitionIds = Set.copyOf(partitionIds);
     entityPaths = entityPaths.map(Set::copyOf);
     chunkIds = Set.copyOf(chunkIds);
@@ -67,7 +67,7 @@ record ChunkQuery(
     return latestAt.isPresent() || range.isPresent();
   }
 
-  static ChunkQuery of(QueryDatasetRequest request) {
+  static ChunkRequest of(QueryDatasetRequest request) {
     if (request.getSelectAllEntityPaths() && request.getEntityPathsCount() > 0) {
       throw CatalogStatus.invalidArgument("QueryDataset: give entity_paths or set select_all_entity_paths, not both");
     }
@@ -76,8 +76,8 @@ record ChunkQuery(
     // only when a view's contents match no entity, and then needs no chunks.
     Optional<Set<String>> entities = request.getSelectAllEntityPaths()
         ? Optional.empty()
-        : Optional.of(request.getEntityPathsList().stream().map(EntityPath::getPath).map(ChunkQuery::normalizedPath).collect(Collectors.toSet()));
-    Set<ChunkIdValue> chunks = request.getChunkIdsList().stream().map(ChunkQuery::chunkId).collect(Collectors.toSet());
+        : Optional.of(request.getEntityPathsList().stream().map(EntityPath::getPath).map(ChunkRequest::normalizedPath).collect(Collectors.toSet()));
+    Set<ChunkIdValue> chunks = request.getChunkIdsList().stream().map(ChunkRequest::chunkId).collect(Collectors.toSet());
     Optional<LatestAt> latestAt = Optional.empty();
     Optional<Range> range = Optional.empty();
     if (request.hasQuery()) {
@@ -102,7 +102,7 @@ record ChunkQuery(
         range = Optional.of(new Range(r.getIndex().getTimeline().getName(), min, max));
       }
     }
-    return new ChunkQuery(partitions, entities, chunks, request.getFuzzyDescriptorsList(),
+    return new ChunkRequest(partitions, entities, chunks, request.getFuzzyDescriptorsList(),
         request.getExcludeStaticData(), request.getExcludeTemporalData(), latestAt, range);
   }
 
