@@ -9,6 +9,7 @@ values, column names and types. What may legitimately differ is removed explicit
 from __future__ import annotations
 
 import os
+import re
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -221,3 +222,177 @@ def test_seed_workflow_entries_table_equals_rerun_server(seeded):
                       if not r["name"].startswith("__bp_"))
 
     assert rows(mine["entries"]) == rows(rerun_result["entries"])
+
+
+# --- more queries on the `-d` dataset, compared with rerun server ----------------------------------------
+
+
+def dataset_for(server):
+    return client_for(server).get_dataset(name="dataset")
+
+
+def times_of(path: str, index: str) -> list[int]:
+    rec = rr.dataframe.load_recording(path)
+    column = rec.view(index=index, contents="/**").select().read_all().column(index)
+    return sorted(set(pc.cast(column.drop_null(), pa.int64()).to_pylist()))
+
+
+QUERIES = {
+    # name: (index, contents, how to narrow the view given (partition id, that partition's index values))
+    "log_time_everything": ("log_time", "/**", lambda v, pid, t: v),
+    "time_1_range_fill": ("time_1", "/**",
+                          lambda v, pid, t: v.filter_range_nanos(start=t[len(t) // 3], end=t[2 * len(t) // 3]).fill_latest_at()),
+    "time_2_range_one_partition": ("time_2", "/**",
+                                   lambda v, pid, t: v.filter_partition_id(pid).filter_range_nanos(start=t[len(t) // 2], end=t[-1])),
+    "time_3_sequence_range_fill": ("time_3", "/obj1 /obj2 /text1",
+                                   lambda v, pid, t: v.filter_range_sequence(t[len(t) // 4], t[len(t) // 2]).fill_latest_at()),
+    "frame_robot_after_clear": ("frame", "/robot/**",
+                                lambda v, pid, t: v.filter_range_sequence(t[len(t) // 2], t[-1]).fill_latest_at()),
+    "frame_one_joint": ("frame", "/robot/joint_0", lambda v, pid, t: v.fill_latest_at()),
+    "static_only": (None, "/**", lambda v, pid, t: v),
+    "properties": (None, "/** /__properties/**", lambda v, pid, t: v),
+    "component_dict": ("time_1", {"/obj1": ["Points3D:positions"], "/text2": "TextDocument:text"},
+                       lambda v, pid, t: v.filter_range_nanos(start=t[len(t) // 2], end=t[-1]).fill_latest_at()),
+    "is_not_null": ("time_1", "/**", lambda v, pid, t: v.filter_is_not_null("/obj2:Points3D:positions")),
+    "using_index_values_fill": ("time_3", "/**",
+                                lambda v, pid, t: v.filter_partition_id(pid).using_index_values(pa.array(t[1::3] + [t[-1] + 1], pa.int64())).fill_latest_at()),
+    "filter_index_values": ("time_3", "/** -/text1",
+                            lambda v, pid, t: v.filter_index_values(pa.array(t[::2], pa.int64()))),
+    "tombstones_and_empty_columns": ("log_tick", "/**", lambda v, pid, t: v),
+    "two_partitions": ("log_time", "/obj3 /logs/**",
+                       lambda v, pid, t: v.filter_partition_id(pid, "rec-dataset-05").filter_range_nanos(start=t[len(t) // 2], end=t[-1]).fill_latest_at()),
+}
+
+VIEW_OPTIONS = {
+    "tombstones_and_empty_columns": {"include_semantically_empty_columns": True, "include_tombstone_columns": True},
+}
+
+
+def run_query(server, name: str, pid: str, values: list[int]) -> pa.Table:
+    index, contents, narrow = QUERIES[name]
+    view = dataset_for(server).dataframe_query_view(index=index, contents=contents, **VIEW_OPTIONS.get(name, {}))
+    return narrow(view, pid, values).df().to_arrow_table()
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_dataframe_query_equals_rerun_server(ours, theirs, dataset_dir, name):
+    # A partition with a recursive Clear of /robot (04) when the query is about /robot, else the first.
+    path = str(dataset_dir / ("rec-dataset-04.rrd" if "robot" in name or "joint" in name else "rec-dataset-01.rrd"))
+    pid = rr.dataframe.load_recording(path).recording_id()
+    index = QUERIES[name][0]
+    values = times_of(path, index) if index else []
+    mine = run_query(ours, name, pid, values)
+    reference = run_query(theirs, name, pid, values)
+    keys = ["rerun_partition_id"] + ([index] if index else [])
+    assert reference.num_rows > 0, f"{name}: the reference answer is empty, the query tests nothing"
+    assert_tables_equal(canonical(mine, keys), canonical(reference, keys), name)
+
+
+# --- pruning: fewer chunks than Rerun's server for the same answer --------------------------------------
+
+
+def test_seed_view_needs_fewer_chunks_than_rerun_server_sends(ours, theirs, dataset_dir):
+    pid, s, e = log_time_window(recording_files(dataset_dir)[0])
+
+    def chunk_count(server) -> int:
+        view = (dataset_for(server).dataframe_query_view(index="log_time", contents="/**")
+                .filter_partition_id(pid).filter_range_nanos(start=s, end=e).fill_latest_at())
+        return view.get_chunk_ids().read_all().num_rows
+
+    # Rerun's server answers every chunk of the partition whatever the query (after its own
+    # re-chunking); rrdflight only those the answer depends on. The answers are equal
+    # (test_seed_workflow_query_equals_rerun_server); RerunCloudPruningIT counts the bytes.
+    assert chunk_count(ours) < chunk_count(theirs)
+
+
+# --- the dataset served with -d, as the SDK sees it --------------------------------------------------------
+
+
+def test_directory_dataset_is_listed_with_the_same_partitions(ours, theirs, dataset_dir):
+    for server in (ours, theirs):
+        assert "dataset" in client_for(server).dataset_names()
+    assert sorted(dataset_for(ours).partition_ids()) == sorted(dataset_for(theirs).partition_ids())
+    assert len(dataset_for(ours).partition_ids()) == len(recording_files(dataset_dir))
+
+
+def test_download_partition_returns_the_recording(ours, theirs, dataset_dir):
+    path = recording_files(dataset_dir)[2]
+    local = rr.dataframe.load_recording(path)
+    pid = local.recording_id()
+    expected = local.view(index="time_1", contents="/**").select().read_all()
+    for server in (ours, theirs):
+        downloaded = dataset_for(server).download_partition(pid)
+        got = downloaded.view(index="time_1", contents="/**").select().read_all()
+        assert_tables_equal(canonical(got, ["time_1"]), canonical(expected, ["time_1"]), f"download_partition on {server}")
+
+
+# --- tasks and errors -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_recording(tmp_path_factory):
+    """A recording of 2,000 chunks (22 MB): indexing it takes far longer than a round trip."""
+    import numpy as np
+
+    path = tmp_path_factory.mktemp("slow") / "slow.rrd"
+    rec = rr.RecordingStream("rrdflight_timeout_test", recording_id="rec-slow")
+    rec.save(str(path))
+    for i in range(2000):
+        frames = np.arange(i * 500, (i + 1) * 500)
+        rec.send_columns("/signal", indexes=[rr.TimeColumn("frame", sequence=frames)],
+                         columns=rr.Scalars.columns(scalars=np.sin(frames / 100.0)))
+    rec.flush()
+    del rec
+    return path
+
+
+def test_tasks_wait_raises_timeout_error_then_succeeds(ours, slow_recording):
+    # Rerun's server registers synchronously, so its tasks never time out: rrdflight only.
+    dataset = client_for(ours).create_dataset(name="slow")
+    tasks = dataset.register_batch([f"file://{slow_recording}"])
+    with pytest.raises(TimeoutError, match="still not finished"):
+        tasks.wait(0)
+    tasks.wait(120)
+    assert dataset.partition_ids() == ["rec-slow"]
+    dataset.delete()
+
+
+def test_failed_registration_raises_with_the_reason(ours, tmp_path):
+    bad = tmp_path / "not_a_recording.rrd"
+    bad.write_bytes(b"RRF2" + b"\0" * 100)
+    dataset = client_for(ours).create_dataset(name="broken")
+    with pytest.raises(ValueError, match="not_a_recording.rrd"):
+        dataset.register(f"file://{bad}")
+    dataset.delete()
+
+
+def test_errors_the_sdk_maps_are_the_same_as_rerun_servers(ours, theirs, dataset_dir):
+    for server in (ours, theirs):
+        client = client_for(server)
+        with pytest.raises(rr.catalog.NotFoundError):
+            client.get_dataset(id="1860390B087BC65F602d68eb646c385c")
+        with pytest.raises(LookupError):
+            client.get_dataset_entry(name="no_such_dataset")
+        client.create_dataset(name="twice")
+        with pytest.raises(rr.catalog.AlreadyExistsError):
+            client.create_dataset(name="twice")
+        dataset = client.get_dataset(name="twice")
+        one = recording_files(dataset_dir)[0]
+        dataset.register(f"file://{one}")
+        with pytest.raises(rr.catalog.AlreadyExistsError):
+            dataset.register(f"file://{one}")  # the same partition again
+        dataset.delete()
+
+
+def test_bad_storage_urls_are_invalid_arguments_naming_the_url(ours, theirs):
+    dataset = client_for(ours).create_dataset(name="bad_urls")
+    for url, says in [("s3://bucket/run.rrd", "file://"), ("file:///no/such/run.rrd", "/no/such/run.rrd"),
+                      ("file://relative.rrd", "relative.rrd")]:
+        with pytest.raises(ValueError, match=re.escape(says)):
+            dataset.register(url)
+    dataset.delete()
+    # KNOWN_DIFFERENCES["bad storage URL"]: Rerun's server skips what it cannot read as a local file.
+    reference = client_for(theirs).create_dataset(name="bad_urls")
+    with pytest.raises(RuntimeError, match="no task returned"):
+        reference.register("s3://bucket/run.rrd")
+    reference.delete()
