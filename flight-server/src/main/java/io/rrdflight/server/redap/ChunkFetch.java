@@ -43,14 +43,19 @@ final class ChunkFetch {
   private final Catalog catalog;
   private final ArrowIpc ipc;
   private final ExecutorService executor;
+  private final int targetMessageBytes;
   /** Totals since start: what the pruning test and the logs look at. */
   final LongAdder chunksSent = new LongAdder();
   final LongAdder bytesSent = new LongAdder();
 
-  ChunkFetch(Catalog catalog, ArrowIpc ipc, ExecutorService executor) {
+  ChunkFetch(Catalog catalog, ArrowIpc ipc, ExecutorService executor, int targetMessageBytes) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     this.ipc = requireNonNull(ipc, "ipc is null");
     this.executor = requireNonNull(executor, "executor is null");
+    if (targetMessageBytes <= 0) {
+      throw new IllegalArgumentException("targetMessageBytes must be positive: " + targetMessageBytes);
+    }
+    this.targetMessageBytes = targetMessageBytes;
   }
 
   void fetch(FetchChunksRequest request, StreamObserver<FetchChunksResponse> observer) {
@@ -93,7 +98,7 @@ final class ChunkFetch {
         for (ChunkKey key : file.getValue()) {
           ArrowMsg chunk = read(channel, key, partition);
           int size = chunk.getSerializedSize();
-          if (messageBytes > 0 && messageBytes + size > TARGET_MESSAGE_BYTES) {
+          if (messageBytes > 0 && messageBytes + size > targetMessageBytes) {
             if (!sender.send(message.build())) {
               return;
             }

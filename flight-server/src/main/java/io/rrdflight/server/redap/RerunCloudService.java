@@ -74,10 +74,11 @@ public final class RerunCloudService extends RerunCloudServiceGrpc.RerunCloudSer
    * @param executor runs waits and streams off the gRPC threads; owned by the caller
    */
   public RerunCloudService(Catalog catalog, BufferAllocator allocator, ExecutorService executor, String version) {
-    this(catalog, allocator, executor, new RrdRecordingProbe(), version);
+    this(catalog, allocator, executor, new RrdRecordingProbe(), ChunkFetch.TARGET_MESSAGE_BYTES, version);
   }
 
-  RerunCloudService(Catalog catalog, BufferAllocator allocator, ExecutorService executor, RecordingProbe probe, String version) {
+  RerunCloudService(Catalog catalog, BufferAllocator allocator, ExecutorService executor, RecordingProbe probe, int fetchMessageBytes,
+      String version) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
     requireNonNull(executor, "executor is null");
@@ -87,7 +88,7 @@ public final class RerunCloudService extends RerunCloudServiceGrpc.RerunCloudSer
     this.registration = new Registration(catalog, probe);
     this.taskCompletion = new TaskCompletion(catalog, executor, allocator);
     this.datasetQuery = new DatasetQuery(catalog, executor, allocator);
-    this.chunkFetch = new ChunkFetch(catalog, ipc, executor);
+    this.chunkFetch = new ChunkFetch(catalog, ipc, executor, fetchMessageBytes);
   }
 
   // --- version -----------------------------------------------------------------------------------

@@ -43,8 +43,14 @@ final class RerunCloudHarness implements AutoCloseable {
   private final ManagedChannel channel;
 
   RerunCloudHarness(Path dataDir, RecordingIndexer indexer, RecordingProbe probe) throws IOException {
-    catalog = Catalog.open(dataDir, indexer, 2);
-    service = new RerunCloudService(catalog, root.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE), executor, probe, "9.8.7-test");
+    this(dataDir, indexer, probe, ChunkFetch.TARGET_MESSAGE_BYTES);
+  }
+
+  /** With {@code indexer} null: the real one, reading .rrd files with the rrd module. */
+  RerunCloudHarness(Path dataDir, RecordingIndexer indexer, RecordingProbe probe, int fetchMessageBytes) throws IOException {
+    catalog = Catalog.open(dataDir, indexer != null ? indexer : new io.rrdflight.catalog.RrdRecordingIndexer(root), 2);
+    service = new RerunCloudService(catalog, root.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE), executor, probe, fetchMessageBytes,
+        "9.8.7-test");
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(ServerInterceptors.intercept(service, new EntryIdHeader()))
         .build()
@@ -54,6 +60,15 @@ final class RerunCloudHarness implements AutoCloseable {
 
   RerunCloudServiceGrpc.RerunCloudServiceBlockingStub stub() {
     return RerunCloudServiceGrpc.newBlockingStub(channel);
+  }
+
+  /** An asynchronous stub (for flow control), with {@code x-rerun-entry-id: <entry>} when given. */
+  RerunCloudServiceGrpc.RerunCloudServiceStub asyncStub(EntryId entry) {
+    Metadata headers = new Metadata();
+    if (entry != null) {
+      headers.put(EntryIdHeader.ENTRY_ID, entry.toHex());
+    }
+    return RerunCloudServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 
   /** A stub whose calls carry {@code x-rerun-entry-id: <id>}. */
