@@ -12,6 +12,7 @@ import io.rrdflight.server.redap.RerunCloudService;
 import io.rrdflight.server.transport.HttpEndpoints;
 import io.rrdflight.server.transport.SharedPortNegotiator;
 import io.rrdflight.sql.SqlEngine;
+import io.rrdflight.sql.view.CatalogRerunData;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
@@ -73,7 +74,7 @@ public final class RrdflightServer implements AutoCloseable {
       throw e;
     }
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
-    RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(), streamExecutor, version);
+    RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(new CatalogRerunData(catalog, allocator), allocator), streamExecutor, version);
     RerunCloudService rerunCloud = new RerunCloudService(catalog, allocator.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE),
         streamExecutor, version);
     HttpEndpoints http = new HttpEndpoints("rrdflight " + version);

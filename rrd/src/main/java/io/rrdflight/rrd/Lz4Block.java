@@ -19,11 +19,20 @@ final class Lz4Block {
    * sequence that is not literals only.
    */
   static long decompressedSize(ByteBuffer block) {
-    int p = block.position();
-    int end = block.limit();
+    if (block.hasArray()) {
+      int start = block.arrayOffset() + block.position();
+      return decompressedSize(block.array(), start, start + block.remaining());
+    }
+    byte[] copy = new byte[block.remaining()];
+    block.duplicate().get(copy);
+    return decompressedSize(copy, 0, copy.length);
+  }
+
+  private static long decompressedSize(byte[] block, int start, int end) {
+    int p = start;
     long out = 0;
     while (p < end) {
-      int token = block.get(p++) & 0xFF;
+      int token = block[p++] & 0xFF;
       long literals = token >>> 4;
       if (literals == 15) {
         int b;
@@ -31,7 +40,7 @@ final class Lz4Block {
           if (p >= end) {
             return -1;
           }
-          b = block.get(p++) & 0xFF;
+          b = block[p++] & 0xFF;
           literals += b;
         } while (b == 255);
       }
@@ -46,7 +55,7 @@ final class Lz4Block {
       if (end - p < 2) {
         return -1;
       }
-      int offset = (block.get(p) & 0xFF) | (block.get(p + 1) & 0xFF) << 8;
+      int offset = (block[p] & 0xFF) | (block[p + 1] & 0xFF) << 8;
       p += 2;
       if (offset == 0 || offset > out) {
         return -1;
@@ -58,7 +67,7 @@ final class Lz4Block {
           if (p >= end) {
             return -1;
           }
-          b = block.get(p++) & 0xFF;
+          b = block[p++] & 0xFF;
           match += b;
         } while (b == 255);
       }

@@ -36,6 +36,9 @@ public final class RrdReader implements Closeable {
   private final Map<StoreId, String> legacyApplicationIds = new HashMap<>();
   private RrdFormatException damage;
   private boolean finished;
+  /** The ArrowMsg just yielded, so that summarizing it right away does not parse it again. */
+  private ArrowMsgHeader lastArrowMsg;
+  private long lastArrowMsgOffset = -1;
 
   private RrdReader(FileBytes bytes, ReadMode mode) {
     this.bytes = bytes;
@@ -124,7 +127,7 @@ public final class RrdReader implements Closeable {
 
   /** Summarises a chunk for the index, reading its IPC schema and index columns only. */
   ChunkSummary summarize(RrdMessage.ChunkRef ref) throws IOException {
-    ArrowMsgHeader msg = ArrowMsgHeader.read(bytes, ref.offset(), ref.length());
+    ArrowMsgHeader msg = ref.offset() == lastArrowMsgOffset ? lastArrowMsg : ArrowMsgHeader.read(bytes, ref.offset(), ref.length());
     return ChunkSummary.of(decoder.readIpc(bytes, msg), msg, bytes.file());
   }
 
@@ -165,6 +168,8 @@ public final class RrdReader implements Closeable {
 
   private Optional<RrdMessage> chunkRef(Frame frame) throws IOException {
     ArrowMsgHeader msg = ArrowMsgHeader.read(bytes, frame.payloadOffset(), frame.payloadLength());
+    lastArrowMsg = msg;
+    lastArrowMsgOffset = frame.payloadOffset();
     return withApplicationId(msg.storeId(), frame, "chunk")
         .map(store -> new RrdMessage.ChunkRef(store, msg.chunkId(), msg.isStatic(), frame));
   }

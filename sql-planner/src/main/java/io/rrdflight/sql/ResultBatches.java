@@ -1,130 +1,17 @@
 package io.rrdflight.sql;
 
-import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Timestamp;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Objects;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.vector.BigIntVector;
-import org.apache.arrow.vector.BitVector;
-import org.apache.arrow.vector.DateDayVector;
-import org.apache.arrow.vector.DecimalVector;
-import org.apache.arrow.vector.FieldVector;
-import org.apache.arrow.vector.Float4Vector;
-import org.apache.arrow.vector.Float8Vector;
-import org.apache.arrow.vector.IntVector;
-import org.apache.arrow.vector.SmallIntVector;
-import org.apache.arrow.vector.TimeMilliVector;
-import org.apache.arrow.vector.TimeStampMilliVector;
-import org.apache.arrow.vector.TinyIntVector;
-import org.apache.arrow.vector.VarBinaryVector;
-import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
- * A query's result as a sequence of Arrow batches of at most {@code batchRows} rows, filled one
- * batch at a time into the same {@link #root()}, so memory stays bounded whatever the result size.
+ * A query's result as a sequence of Arrow batches, each loaded in turn into the same
+ * {@link #root()}, so memory stays bounded whatever the result size.
  */
-public final class ResultBatches implements AutoCloseable {
-  private final ResultSet resultSet;
-  private final VectorSchemaRoot root;
-  private final int batchRows;
-  private final List<ColumnWriter> writers = new ArrayList<>();
-  private boolean exhausted;
-
-  ResultBatches(ResultSet resultSet, Schema schema, BufferAllocator allocator, int batchRows) {
-    if (batchRows <= 0) {
-      throw new IllegalArgumentException("batchRows must be positive: " + batchRows);
-    }
-    this.resultSet = Objects.requireNonNull(resultSet, "resultSet is null");
-    this.root = VectorSchemaRoot.create(schema, allocator);
-    this.batchRows = batchRows;
-    for (int i = 0; i < root.getFieldVectors().size(); i++) {
-      writers.add(writerFor(root.getVector(i), i + 1));
-    }
-  }
-
-  public VectorSchemaRoot root() {
-    return root;
-  }
+public interface ResultBatches extends AutoCloseable {
+  VectorSchemaRoot root();
 
   /** Loads the next batch into {@link #root()}; false when no rows are left. */
-  public boolean next() {
-    if (exhausted) {
-      return false;
-    }
-    root.allocateNew();
-    int row = 0;
-    try {
-      while (row < batchRows && resultSet.next()) {
-        for (ColumnWriter writer : writers) {
-          writer.write(resultSet, row);
-        }
-        row++;
-      }
-    } catch (SQLException | RuntimeException e) {
-      throw new SqlQueryException(SqlEngine.rootMessage(e), e);
-    }
-    if (row < batchRows) {
-      exhausted = true;
-    }
-    root.setRowCount(row);
-    return row > 0;
-  }
+  boolean next();
 
   @Override
-  public void close() {
-    root.close();
-    try {
-      resultSet.close();
-    } catch (SQLException e) {
-      throw new SqlQueryException("Closing result failed: " + e.getMessage(), e);
-    }
-  }
-
-  @FunctionalInterface
-  private interface ColumnWriter {
-    void write(ResultSet rs, int row) throws SQLException;
-  }
-
-  private static ColumnWriter writerFor(FieldVector vector, int column) {
-    if (vector instanceof BitVector v) {
-      return (rs, row) -> { boolean x = rs.getBoolean(column); if (rs.wasNull()) v.setNull(row); else v.setSafe(row, x ? 1 : 0); };
-    } else if (vector instanceof TinyIntVector v) {
-      return (rs, row) -> { byte x = rs.getByte(column); if (rs.wasNull()) v.setNull(row); else v.setSafe(row, x); };
-    } else if (vector instanceof SmallIntVector v) {
-      return (rs, row) -> { short x = rs.getShort(column); if (rs.wasNull()) v.setNull(row); else v.setSafe(row, x); };
-    } else if (vector instanceof IntVector v) {
-      return (rs, row) -> { int x = rs.getInt(column); if (rs.wasNull()) v.setNull(row); else v.setSafe(row, x); };
-    } else if (vector instanceof BigIntVector v) {
-      return (rs, row) -> { long x = rs.getLong(column); if (rs.wasNull()) v.setNull(row); else v.setSafe(row, x); };
-    } else if (vector instanceof Float4Vector v) {
-      return (rs, row) -> { float x = rs.getFloat(column); if (rs.wasNull()) v.setNull(row); else v.setSafe(row, x); };
-    } else if (vector instanceof Float8Vector v) {
-      return (rs, row) -> { double x = rs.getDouble(column); if (rs.wasNull()) v.setNull(row); else v.setSafe(row, x); };
-    } else if (vector instanceof DecimalVector v) {
-      return (rs, row) -> {
-        BigDecimal x = rs.getBigDecimal(column);
-        if (x == null) v.setNull(row); else v.setSafe(row, x.setScale(v.getScale(), java.math.RoundingMode.HALF_UP));
-      };
-    } else if (vector instanceof DateDayVector v) {
-      return (rs, row) -> { java.sql.Date x = rs.getDate(column); if (x == null) v.setNull(row); else v.setSafe(row, (int) x.toLocalDate().toEpochDay()); };
-    } else if (vector instanceof TimeMilliVector v) {
-      return (rs, row) -> { java.sql.Time x = rs.getTime(column); if (x == null) v.setNull(row); else v.setSafe(row, (int) (x.toLocalTime().toNanoOfDay() / 1_000_000)); };
-    } else if (vector instanceof TimeStampMilliVector v) {
-      return (rs, row) -> { Timestamp x = rs.getTimestamp(column); if (x == null) v.setNull(row); else v.setSafe(row, x.getTime()); };
-    } else if (vector instanceof VarBinaryVector v) {
-      return (rs, row) -> { byte[] x = rs.getBytes(column); if (x == null) v.setNull(row); else v.setSafe(row, x); };
-    } else if (vector instanceof VarCharVector v) {
-      return (rs, row) -> { String x = rs.getString(column); if (x == null) v.setNull(row); else v.setSafe(row, x.getBytes(StandardCharsets.UTF_8)); };
-    } else if (vector instanceof org.apache.arrow.vector.NullVector) {
-      return (rs, row) -> { };
-    }
-    throw new SqlQueryException("No Arrow writer for column " + column + " of type " + vector.getField().getType());
-  }
+  void close();
 }

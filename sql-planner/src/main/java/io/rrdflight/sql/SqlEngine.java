@@ -1,27 +1,56 @@
 package io.rrdflight.sql;
 
+import static java.util.Objects.requireNonNull;
+
+import io.rrdflight.catalog.Dataset;
+import io.rrdflight.sql.rerun.RerunDatasetSchema;
+import io.rrdflight.sql.view.RerunData;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.arrow.memory.BufferAllocator;
 import org.apache.calcite.jdbc.CalciteConnection;
 import org.apache.calcite.jdbc.Driver;
+import org.apache.calcite.rel.RelRoot;
+import org.apache.calcite.runtime.Hook;
+import org.apache.calcite.schema.SchemaPlus;
 
 /**
- * Plans and runs SQL with Apache Calcite. Each prepared query owns its own Calcite connection, so
- * queries never share mutable planner state across client threads.
+ * Plans and runs SQL with Apache Calcite over the datasets of a {@link RerunData}: each dataset is
+ * a catalog with the schema {@code rerun} (see {@link RerunDatasetSchema}). Planned queries are
+ * cached by SQL text until the datasets change, since planning costs 10–30 ms on small machines.
+ * Each planned query owns its own Calcite connection, so queries never share mutable planner state.
  */
-public final class SqlEngine {
+public final class SqlEngine implements AutoCloseable {
+  /** Distinct SQL texts kept planned. */
+  static final int PLAN_CACHE_SIZE = 256;
 
   static {
     // Registers Calcite's in-process driver; DriverManager does not scan a shaded jar reliably.
     new Driver();
   }
 
+  private final RerunData data;
+  private final BufferAllocator allocator;
   private final Properties connectionProperties;
+  private final Map<CacheKey, PreparedQuery> cache = new LinkedHashMap<>(16, 0.75f, true);
 
-  public SqlEngine() {
+  private record CacheKey(String sql, long generation) {}
+
+  /**
+   * @param allocator where row-path scans (plans with joins, aggregates…) put their batches; the
+   *     columnar path allocates from the allocator each execution is given
+   */
+  public SqlEngine(RerunData data, BufferAllocator allocator) {
+    this.data = requireNonNull(data, "data is null");
+    this.allocator = requireNonNull(allocator, "allocator is null");
     Properties props = new Properties();
     // Double-quoted identifiers, names kept as written, matched without regard to case: what JDBC
     // tools and the Flight SQL metadata path expect (lex=JAVA's back-ticks broke them).
@@ -32,22 +61,95 @@ public final class SqlEngine {
     this.connectionProperties = props;
   }
 
-  /** Parses, validates and plans {@code sql}; the result can be executed many times. */
+  public RerunData data() {
+    return data;
+  }
+
+  /**
+   * The planned query for {@code sql}, from the cache when the same text was planned since the
+   * datasets last changed. The engine owns it: callers never close it.
+   */
   public PreparedQuery prepare(String sql) {
-    java.util.Objects.requireNonNull(sql, "sql is null");
+    requireNonNull(sql, "sql is null");
+    CacheKey key = new CacheKey(sql, data.generation());
+    synchronized (cache) {
+      PreparedQuery cached = cache.get(key);
+      if (cached != null) {
+        return cached;
+      }
+    }
+    PreparedQuery planned = plan(sql);
+    synchronized (cache) {
+      PreparedQuery raced = cache.putIfAbsent(key, planned);
+      if (raced != null) {
+        planned.retire();
+        return raced;
+      }
+      if (cache.size() > PLAN_CACHE_SIZE) {
+        var eldest = cache.entrySet().iterator().next();
+        cache.remove(eldest.getKey());
+        eldest.getValue().retire();
+      }
+      // Plans of older generations can never be hit again.
+      List<CacheKey> stale = cache.keySet().stream().filter(k -> k.generation() != key.generation()).toList();
+      stale.forEach(k -> cache.remove(k).retire());
+    }
+    return planned;
+  }
+
+  /** How many planned queries the cache holds (for tests and metrics). */
+  public int cachedPlans() {
+    synchronized (cache) {
+      return cache.size();
+    }
+  }
+
+  PreparedQuery plan(String sql) {
     Connection connection = null;
-    try {
-      connection = DriverManager.getConnection("jdbc:calcite:", connectionProperties);
-      CalciteConnection calcite = connection.unwrap(CalciteConnection.class);
-      PreparedStatement statement = calcite.prepareStatement(sql);
-      return new PreparedQuery(sql, connection, statement);
-    } catch (SQLException e) {
-      closeQuietly(connection);
-      throw new SqlQueryException(rootMessage(e), e);
-    } catch (RuntimeException e) {
+    AtomicReference<RelRoot> plan = new AtomicReference<>();
+    try (Hook.Closeable ignored = Hook.PLAN_BEFORE_IMPLEMENTATION.addThread((Object o) -> {
+      if (o instanceof RelRoot root) {
+        plan.set(root);
+      }
+    })) {
+      connection = open();
+      PreparedStatement statement = connection.unwrap(CalciteConnection.class).prepareStatement(sql);
+      return new PreparedQuery(sql, connection, statement, plan.get(), this::openStatement);
+    } catch (SQLException | RuntimeException e) {
       closeQuietly(connection);
       throw new SqlQueryException(rootMessage(e), e);
     }
+  }
+
+  /** A fresh statement for the same SQL, when the cached one is busy with another execution. */
+  private PreparedQuery.Statement openStatement(String sql) {
+    Connection connection = null;
+    try {
+      connection = open();
+      return new PreparedQuery.Statement(connection, connection.unwrap(CalciteConnection.class).prepareStatement(sql));
+    } catch (SQLException | RuntimeException e) {
+      closeQuietly(connection);
+      throw new SqlQueryException(rootMessage(e), e);
+    }
+  }
+
+  private Connection open() throws SQLException {
+    Connection connection = DriverManager.getConnection("jdbc:calcite:", connectionProperties);
+    SchemaPlus root = connection.unwrap(CalciteConnection.class).getRootSchema();
+    for (Dataset d : data.datasets()) {
+      root.add(d.name(), new RerunDatasetSchema(d, data, allocator));
+    }
+    return connection;
+  }
+
+  @Override
+  public void close() {
+    List<PreparedQuery> all;
+    synchronized (cache) {
+      all = new ArrayList<>(cache.values());
+      cache.clear();
+    }
+    all.forEach(PreparedQuery::retire);
   }
 
   /** Calcite wraps the useful message (e.g. "Column 'x' not found") several causes deep. */

@@ -31,12 +31,27 @@ final class BatchStreamer {
    * {@code whenDone} runs there after the last batch, whatever happened.
    */
   void stream(ServerStreamListener listener, Supplier<ResultBatches> open, Runnable whenDone) {
+    stream(listener, open, () -> false, whenDone);
+  }
+
+  /**
+   * As above; {@code cancelled} is checked before each batch, so a cancelled query stops reading
+   * chunks at the next batch boundary and the client gets CANCELLED.
+   */
+  void stream(ServerStreamListener listener, Supplier<ResultBatches> open, java.util.function.BooleanSupplier cancelled, Runnable whenDone) {
     BackpressureStrategy backpressure = new BackpressureStrategy.CallbackBackpressureStrategy();
     backpressure.register(listener); // must happen on the call thread
     executor.execute(() -> {
       try (ResultBatches batches = open.get()) {
         listener.start(batches.root());
-        while (batches.next()) {
+        while (true) {
+          if (cancelled.getAsBoolean()) {
+            listener.error(CallStatus.CANCELLED.withDescription("Query cancelled").toRuntimeException());
+            return;
+          }
+          if (!batches.next()) {
+            break;
+          }
           BackpressureStrategy.WaitResult ready;
           while ((ready = backpressure.waitForListener(READY_WAIT_MILLIS)) == BackpressureStrategy.WaitResult.TIMEOUT) {
             // The client is slow, not gone: keep waiting.
@@ -48,7 +63,7 @@ final class BatchStreamer {
           listener.putNext();
         }
         listener.completed();
-      } catch (SqlQueryException e) {
+      } catch (SqlQueryException | io.rrdflight.catalog.CatalogException e) {
         listener.error(CallStatus.INVALID_ARGUMENT.withDescription(e.getMessage()).withCause(e).toRuntimeException());
       } catch (RuntimeException e) {
         log.error("query stream failed", e);

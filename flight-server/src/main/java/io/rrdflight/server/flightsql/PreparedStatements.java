@@ -39,10 +39,8 @@ final class PreparedStatements implements AutoCloseable {
   }
 
   void close(ByteString handle) {
-    Entry entry = open.remove(handle);
-    if (entry != null) {
-      entry.query.close();
-    }
+    // The query itself belongs to the engine's plan cache, which may share it with other handles.
+    open.remove(handle);
   }
 
   @Override

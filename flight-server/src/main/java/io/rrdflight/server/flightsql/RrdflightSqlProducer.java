@@ -46,13 +46,16 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   private final BufferAllocator allocator;
   private final SqlEngine engine;
   private final PreparedStatements statements = new PreparedStatements();
+  private final Executions executions = new Executions();
   private final BatchStreamer streamer;
   private final SqlInfoBuilder sqlInfo;
+  private final MetadataTables metadata;
 
   public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion) {
     this.allocator = requireNonNull(allocator, "allocator is null");
     this.engine = requireNonNull(engine, "engine is null");
     this.streamer = new BatchStreamer(requireNonNull(streamExecutor, "streamExecutor is null"));
+    this.metadata = new MetadataTables(engine, allocator);
     this.sqlInfo = new SqlInfoBuilder()
         .withFlightSqlServerName("rrdflight")
         .withFlightSqlServerVersion(requireNonNull(serverVersion, "serverVersion is null"))
@@ -61,22 +64,64 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
         .withFlightSqlServerSql(true)
         .withFlightSqlServerSubstrait(false)
         .withFlightSqlServerTransaction(FlightSql.SqlSupportedTransaction.SQL_SUPPORTED_TRANSACTION_NONE)
-        .withFlightSqlServerCancel(false)
+        .withFlightSqlServerCancel(true)
+        .withFlightSqlServerBulkIngestion(false)
         .withSqlIdentifierQuoteChar("\"")
         .withSqlIdentifierCase(FlightSql.SqlSupportedCaseSensitivity.SQL_CASE_SENSITIVITY_CASE_INSENSITIVE)
-        .withSqlQuotedIdentifierCase(FlightSql.SqlSupportedCaseSensitivity.SQL_CASE_SENSITIVITY_CASE_INSENSITIVE);
+        .withSqlQuotedIdentifierCase(FlightSql.SqlSupportedCaseSensitivity.SQL_CASE_SENSITIVITY_CASE_INSENSITIVE)
+        // A dataset is a catalog; its one schema is "rerun" (see RerunDatasetSchema).
+        .withSqlCatalogTerm("dataset")
+        .withSqlSchemaTerm("schema")
+        .withSqlProcedureTerm("procedure")
+        .withSqlCatalogAtStart(true)
+        .withSqlSearchStringEscape("\\")
+        .withSqlExtraNameCharacters("")
+        .withSqlDdlCatalog(false)
+        .withSqlDdlSchema(false)
+        .withSqlDdlTable(false)
+        .withSqlAllTablesAreSelectable(true)
+        .withSqlSupportsColumnAliasing(true)
+        .withSqlNullPlusNullIsNull(true)
+        .withSqlSupportsTableCorrelationNames(true)
+        .withSqlSupportsDifferentTableCorrelationNames(false)
+        .withSqlSupportsExpressionsInOrderBy(true)
+        .withSqlSupportsOrderByUnrelated(true)
+        .withSqlSupportsLikeEscapeClause(true)
+        .withSqlSupportsNonNullableColumns(true)
+        .withSqlSupportsIntegrityEnhancementFacility(false)
+        .withSqlSelectForUpdateSupported(false)
+        .withSqlStoredProceduresSupported(false)
+        .withSqlCorrelatedSubqueriesSupported(true)
+        .withSqlTransactionsSupported(false)
+        .withSqlBatchUpdatesSupported(false)
+        .withSqlSavepointsSupported(false)
+        .withSqlNamedParametersSupported(false)
+        .withSqlNullOrdering(FlightSql.SqlNullOrdering.SQL_NULLS_SORTED_HIGH)
+        .withSqlSupportedGroupBy(FlightSql.SqlSupportedGroupBy.SQL_GROUP_BY_UNRELATED)
+        .withSqlSupportedGrammar(FlightSql.SupportedSqlGrammar.SQL_CORE_GRAMMAR)
+        .withSqlAnsi92SupportedLevel(FlightSql.SupportedAnsi92SqlGrammarLevel.ANSI92_ENTRY_SQL)
+        .withSqlOuterJoinSupportLevel(FlightSql.SqlOuterJoinsSupportLevel.SQL_FULL_OUTER_JOINS)
+        .withSqlSubQueriesSupported(FlightSql.SqlSupportedSubqueries.SQL_SUBQUERIES_IN_COMPARISONS,
+            FlightSql.SqlSupportedSubqueries.SQL_SUBQUERIES_IN_EXISTS, FlightSql.SqlSupportedSubqueries.SQL_SUBQUERIES_IN_INS)
+        .withSqlSupportedUnions(FlightSql.SqlSupportedUnions.SQL_UNION, FlightSql.SqlSupportedUnions.SQL_UNION_ALL)
+        .withSqlMaxColumnNameLength(1024)
+        .withSqlMaxTableNameLength(1024)
+        .withSqlMaxCatalogNameLength(1024)
+        .withSqlDbSchemaNameLength(1024)
+        .withSqlMaxStatementLength(0)
+        .withSqlKeywords(new String[] {"QUERY_VIEW"})
+        .withSqlNumericFunctions(new String[] {"ABS", "CEIL", "FLOOR", "MOD", "POWER", "ROUND", "SQRT"})
+        .withSqlStringFunctions(new String[] {"CHAR_LENGTH", "LOWER", "UPPER", "SUBSTRING", "TRIM", "POSITION"})
+        .withSqlSystemFunctions(new String[] {})
+        .withSqlDatetimeFunctions(new String[] {"CURRENT_TIMESTAMP", "EXTRACT", "FLOOR", "CEIL"});
   }
 
   // --- statements -------------------------------------------------------------------------
 
   @Override
   public FlightInfo getFlightInfoStatement(FlightSql.CommandStatementQuery command, CallContext context, FlightDescriptor descriptor) {
-    Schema schema = withPrepared(command.getQuery(), PreparedQuery::resultSchema);
-    // The ticket carries the SQL itself, so a DoGet needs no server-side state.
-    FlightSql.TicketStatementQuery ticket = FlightSql.TicketStatementQuery.newBuilder()
-        .setStatementHandle(ByteString.copyFromUtf8(command.getQuery()))
-        .build();
-    return flightInfo(schema, descriptor, Any.pack(ticket).toByteArray());
+    PreparedQuery query = prepare(command.getQuery());
+    return executionInfo(query, List.of(), descriptor);
   }
 
   @Override
@@ -86,14 +131,55 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
 
   @Override
   public void getStreamStatement(FlightSql.TicketStatementQuery ticket, CallContext context, ServerStreamListener listener) {
-    PreparedQuery query;
-    try {
-      query = engine.prepare(ticket.getStatementHandle().toStringUtf8());
-    } catch (SqlQueryException e) {
-      listener.error(invalid(e));
+    ByteString handle = ticket.getStatementHandle();
+    Executions.Execution execution = executions.get(handle);
+    if (execution == null) {
+      listener.error(CallStatus.NOT_FOUND.withDescription("Unknown, finished or expired query ticket").toRuntimeException());
       return;
     }
-    streamer.stream(listener, () -> query.execute(List.of(), allocator, BATCH_ROWS), query::close);
+    streamer.stream(listener, () -> execution.query.execute(execution.parameters, allocator, BATCH_ROWS),
+        execution.cancelled::get, () -> executions.remove(handle));
+  }
+
+  /** A FlightInfo whose one ticket names a new execution, so it can be cancelled on its own. */
+  private FlightInfo executionInfo(PreparedQuery query, List<Object> parameters, FlightDescriptor descriptor) {
+    FlightSql.TicketStatementQuery ticket = FlightSql.TicketStatementQuery.newBuilder()
+        .setStatementHandle(executions.add(query, parameters))
+        .build();
+    return flightInfo(query.resultSchema(), descriptor, Any.pack(ticket).toByteArray());
+  }
+
+  // --- cancellation --------------------------------------------------------------------------
+
+  @Override
+  public void cancelFlightInfo(org.apache.arrow.flight.CancelFlightInfoRequest request, CallContext context,
+      StreamListener<org.apache.arrow.flight.CancelStatus> listener) {
+    listener.onNext(cancel(request.getInfo()) ? org.apache.arrow.flight.CancelStatus.CANCELLED
+        : org.apache.arrow.flight.CancelStatus.NOT_CANCELLABLE);
+    listener.onCompleted();
+  }
+
+  @Override
+  @SuppressWarnings("deprecation")
+  public void cancelQuery(FlightInfo info, CallContext context, StreamListener<org.apache.arrow.flight.sql.CancelResult> listener) {
+    listener.onNext(cancel(info) ? org.apache.arrow.flight.sql.CancelResult.CANCELLED : org.apache.arrow.flight.sql.CancelResult.NOT_CANCELLABLE);
+    listener.onCompleted();
+  }
+
+  /** Flags every execution the FlightInfo's tickets name; the streaming thread stops at its next batch. */
+  private boolean cancel(FlightInfo info) {
+    boolean any = false;
+    for (FlightEndpoint endpoint : info.getEndpoints()) {
+      try {
+        Any any1 = Any.parseFrom(endpoint.getTicket().getBytes());
+        if (any1.is(FlightSql.TicketStatementQuery.class)) {
+          any |= executions.cancel(any1.unpack(FlightSql.TicketStatementQuery.class).getStatementHandle());
+        }
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        // Not one of our tickets: nothing to cancel.
+      }
+    }
+    return any;
   }
 
   // --- prepared statements (the JDBC driver runs every query as one) ----------------------
@@ -103,6 +189,7 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
     try {
       PreparedQuery query = engine.prepare(request.getQuery());
       ByteString handle = statements.add(query);
+      // ipcBytes of an empty schema would still be a schema message; clients expect that.
       FlightSql.ActionCreatePreparedStatementResult result = FlightSql.ActionCreatePreparedStatementResult.newBuilder()
           .setPreparedStatementHandle(handle)
           .setDatasetSchema(ipcBytes(query.resultSchema()))
@@ -112,6 +199,8 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
       listener.onCompleted();
     } catch (SqlQueryException e) {
       listener.onError(invalid(e));
+    } catch (RuntimeException e) {
+      listener.onError(CallStatus.INTERNAL.withDescription("Planning failed: " + e.getMessage()).withCause(e).toRuntimeException());
     }
   }
 
@@ -124,7 +213,7 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   @Override
   public FlightInfo getFlightInfoPreparedStatement(FlightSql.CommandPreparedStatementQuery command, CallContext context, FlightDescriptor descriptor) {
     PreparedStatements.Entry entry = statements.get(command.getPreparedStatementHandle());
-    return flightInfo(entry.query.resultSchema(), descriptor, Any.pack(command).toByteArray());
+    return executionInfo(entry.query, entry.parameters, descriptor);
   }
 
   @Override
@@ -168,6 +257,47 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   }
 
   @Override
+  public FlightInfo getFlightInfoCatalogs(FlightSql.CommandGetCatalogs request, CallContext context, FlightDescriptor descriptor) {
+    return flightInfo(Schemas.GET_CATALOGS_SCHEMA, descriptor, Any.pack(request).toByteArray());
+  }
+
+  @Override
+  public void getStreamCatalogs(CallContext context, ServerStreamListener listener) {
+    metadata.catalogs(listener);
+  }
+
+  @Override
+  public FlightInfo getFlightInfoSchemas(FlightSql.CommandGetDbSchemas request, CallContext context, FlightDescriptor descriptor) {
+    return flightInfo(Schemas.GET_SCHEMAS_SCHEMA, descriptor, Any.pack(request).toByteArray());
+  }
+
+  @Override
+  public void getStreamSchemas(FlightSql.CommandGetDbSchemas command, CallContext context, ServerStreamListener listener) {
+    metadata.schemas(command, listener);
+  }
+
+  @Override
+  public FlightInfo getFlightInfoTables(FlightSql.CommandGetTables request, CallContext context, FlightDescriptor descriptor) {
+    Schema schema = request.getIncludeSchema() ? Schemas.GET_TABLES_SCHEMA : Schemas.GET_TABLES_SCHEMA_NO_SCHEMA;
+    return flightInfo(schema, descriptor, Any.pack(request).toByteArray());
+  }
+
+  @Override
+  public void getStreamTables(FlightSql.CommandGetTables command, CallContext context, ServerStreamListener listener) {
+    metadata.tables(command, listener);
+  }
+
+  @Override
+  public FlightInfo getFlightInfoTypeInfo(FlightSql.CommandGetXdbcTypeInfo request, CallContext context, FlightDescriptor descriptor) {
+    return flightInfo(Schemas.GET_TYPE_INFO_SCHEMA, descriptor, Any.pack(request).toByteArray());
+  }
+
+  @Override
+  public void getStreamTypeInfo(FlightSql.CommandGetXdbcTypeInfo request, CallContext context, ServerStreamListener listener) {
+    metadata.typeInfo(request, listener);
+  }
+
+  @Override
   public FlightInfo getFlightInfoTableTypes(FlightSql.CommandGetTableTypes request, CallContext context, FlightDescriptor descriptor) {
     return flightInfo(Schemas.GET_TABLE_TYPES_SCHEMA, descriptor, Any.pack(request).toByteArray());
   }
@@ -187,13 +317,18 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   @Override
   public void close() throws Exception {
     statements.close();
+    engine.close();
   }
 
   // --- encoding helpers ------------------------------------------------------------------------
 
   private <T> T withPrepared(String sql, java.util.function.Function<PreparedQuery, T> read) {
-    try (PreparedQuery query = engine.prepare(sql)) {
-      return read.apply(query);
+    return read.apply(prepare(sql));
+  }
+
+  private PreparedQuery prepare(String sql) {
+    try {
+      return engine.prepare(sql);
     } catch (SqlQueryException e) {
       throw invalid(e);
     }

@@ -1,0 +1,217 @@
+package io.rrdflight.sql.rerun;
+
+import io.rrdflight.sql.view.IndexColumn;
+import io.rrdflight.sql.view.IndexRange;
+import io.rrdflight.sql.view.TimelineKind;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import org.apache.calcite.plan.RelOptRule;
+import org.apache.calcite.plan.RelOptRuleCall;
+import org.apache.calcite.rel.RelNode;
+import org.apache.calcite.rel.core.Filter;
+import org.apache.calcite.rel.core.Project;
+import org.apache.calcite.rex.RexBuilder;
+import org.apache.calcite.rex.RexCall;
+import org.apache.calcite.rex.RexInputRef;
+import org.apache.calcite.rex.RexLiteral;
+import org.apache.calcite.rex.RexNode;
+import org.apache.calcite.rex.RexUtil;
+import org.apache.calcite.sql.SqlKind;
+import org.apache.calcite.plan.RelOptUtil;
+import org.apache.calcite.util.TimestampString;
+
+/**
+ * Planner rules that push work into {@link RerunTableScan}: partition-id and index-range filters
+ * (so only the chunks that can contribute are read) and column projections. Each rule carries a
+ * typed {@link RerunScanSpec} to the scan; the part of a filter it cannot absorb stays above it.
+ *
+ * <p>Written against the older {@link RelOptRule} operand API, which needs no generated rule
+ * configs (Calcite's own adapters use Immutables for those).
+ */
+@SuppressWarnings("deprecation")
+public final class RerunRules {
+  private RerunRules() {}
+
+  public static final RelOptRule FILTER_INTO_SCAN = new FilterIntoScanRule();
+  public static final RelOptRule PROJECT_INTO_SCAN = new ProjectIntoScanRule();
+  public static final List<RelOptRule> ALL = List.of(FILTER_INTO_SCAN, PROJECT_INTO_SCAN);
+
+  /** {@code Filter(RerunTableScan)} → {@code [Filter(residual)] RerunTableScan(narrowed)}. */
+  static final class FilterIntoScanRule extends RelOptRule {
+    FilterIntoScanRule() {
+      super(operand(Filter.class, operand(RerunTableScan.class, none())), "RerunFilterIntoScanRule");
+    }
+
+    @Override
+    public void onMatch(RelOptRuleCall call) {
+      Filter filter = call.rel(0);
+      RerunTableScan scan = call.rel(1);
+      RexBuilder rex = filter.getCluster().getRexBuilder();
+      RexNode condition = RexUtil.expandSearch(rex, null, filter.getCondition());
+      RerunScanSpec spec = scan.spec();
+      List<RexNode> residual = new ArrayList<>();
+      boolean absorbed = false;
+      for (RexNode conjunct : RelOptUtil.conjunctions(condition)) {
+        if (System.getenv("RRDFLIGHT_DEBUG_RULES") != null) {
+          System.err.println("RULE conjunct " + conjunct + " kind " + conjunct.getKind());
+        }
+        Optional<SortedSet<String>> ids = partitionIds(conjunct, scan);
+        if (ids.isPresent()) {
+          spec = spec.withPartitions(ids.get());
+          absorbed = true;
+          continue;
+        }
+        Optional<Optional<IndexRange>> range = indexRange(conjunct, scan);
+        if (range.isPresent()) {
+          spec = spec.withRange(range.get());
+          absorbed = true;
+          continue;
+        }
+        residual.add(conjunct);
+      }
+      if (!absorbed) {
+        return;
+      }
+      RelNode narrowed = scan.withSpec(spec);
+      call.transformTo(residual.isEmpty() ? narrowed
+          : filter.copy(filter.getTraitSet(), narrowed, RexUtil.composeConjunction(rex, residual)));
+    }
+
+    /** {@code pid = 'a'}, {@code 'a' = pid}, or an OR of those: the ids; else empty. */
+    private static Optional<SortedSet<String>> partitionIds(RexNode node, RerunTableScan scan) {
+      SortedSet<String> ids = new TreeSet<>();
+      for (RexNode disjunct : RelOptUtil.disjunctions(node)) {
+        if (!(disjunct instanceof RexCall c) || c.getKind() != SqlKind.EQUALS) {
+          return Optional.empty();
+        }
+        Optional<String> id = stringLiteral(c.operands.get(1)).filter(x -> isPartitionId(c.operands.get(0), scan))
+            .or(() -> stringLiteral(c.operands.get(0)).filter(x -> isPartitionId(c.operands.get(1), scan)));
+        if (id.isEmpty()) {
+          return Optional.empty();
+        }
+        ids.add(id.get());
+      }
+      return Optional.of(ids);
+    }
+
+    private static boolean isPartitionId(RexNode node, RerunTableScan scan) {
+      return node instanceof RexInputRef ref && scan.spec().viewColumn(ref.getIndex()) == 0;
+    }
+
+    private static Optional<String> stringLiteral(RexNode node) {
+      RexNode n = unwrapCast(node);
+      if (n instanceof RexLiteral lit && lit.getType().getSqlTypeName().getFamily() == org.apache.calcite.sql.type.SqlTypeFamily.CHARACTER
+          && lit.getValueAs(String.class) != null) {
+        return Optional.of(lit.getValueAs(String.class));
+      }
+      return Optional.empty();
+    }
+
+    /**
+     * A comparison of the view's index column with a literal, as an inclusive range (empty when it
+     * matches nothing); Optional.empty() when the conjunct is something else.
+     */
+    private static Optional<Optional<IndexRange>> indexRange(RexNode node, RerunTableScan scan) {
+      Optional<Integer> indexColumn = scan.rerunTable().indexColumn();
+      Optional<IndexColumn> index = scan.rerunTable().index();
+      if (indexColumn.isEmpty() || !(node instanceof RexCall c) || c.operands.size() != 2) {
+        return Optional.empty();
+      }
+      SqlKind kind = c.getKind();
+      RexNode left = c.operands.get(0);
+      RexNode right = c.operands.get(1);
+      if (!isColumn(left, scan, indexColumn.get())) {
+        if (!isColumn(right, scan, indexColumn.get())) {
+          return Optional.empty();
+        }
+        RexNode t = left;
+        left = right;
+        right = t;
+        kind = kind.reverse();
+      }
+      Optional<BigDecimal> value = numeric(right, index.get().kind());
+      if (value.isEmpty()) {
+        return Optional.empty();
+      }
+      BigDecimal v = value.get();
+      long floor = clamp(v.setScale(0, RoundingMode.FLOOR));
+      long ceil = clamp(v.setScale(0, RoundingMode.CEILING));
+      long lo = IndexRange.EVERYTHING.min();
+      long hi = IndexRange.EVERYTHING.max();
+      return switch (kind) {
+        case GREATER_THAN_OR_EQUAL -> Optional.of(IndexRange.ofPossiblyEmpty(Math.max(lo, ceil), hi));
+        case GREATER_THAN -> Optional.of(floor == Long.MAX_VALUE ? Optional.empty() : IndexRange.ofPossiblyEmpty(Math.max(lo, floor + 1), hi));
+        case LESS_THAN_OR_EQUAL -> Optional.of(IndexRange.ofPossiblyEmpty(lo, floor));
+        case LESS_THAN -> Optional.of(IndexRange.ofPossiblyEmpty(lo, ceil == Long.MIN_VALUE ? Long.MIN_VALUE : ceil - 1));
+        case EQUALS -> Optional.of(floor == ceil ? IndexRange.ofPossiblyEmpty(Math.max(lo, floor), floor) : Optional.empty());
+        default -> Optional.empty();
+      };
+    }
+
+    private static boolean isColumn(RexNode node, RerunTableScan scan, int viewColumn) {
+      return node instanceof RexInputRef ref && scan.spec().viewColumn(ref.getIndex()) == viewColumn;
+    }
+
+    /** A literal as the index's raw 64-bit unit: TIMESTAMP literals (milliseconds) become nanoseconds. */
+    private static Optional<BigDecimal> numeric(RexNode node, TimelineKind kind) {
+      RexNode n = unwrapCast(node);
+      if (!(n instanceof RexLiteral lit) || lit.isNull()) {
+        return Optional.empty();
+      }
+      if (kind == TimelineKind.TIMESTAMP) {
+        TimestampString ts = lit.getValueAs(TimestampString.class);
+        return ts == null ? Optional.empty() : Optional.of(BigDecimal.valueOf(ts.getMillisSinceEpoch()).multiply(BigDecimal.valueOf(1_000_000L)));
+      }
+      if (lit.getType().getSqlTypeName().getFamily() != org.apache.calcite.sql.type.SqlTypeFamily.NUMERIC) {
+        return Optional.empty();
+      }
+      return Optional.ofNullable(lit.getValueAs(BigDecimal.class));
+    }
+
+    private static RexNode unwrapCast(RexNode node) {
+      while (node instanceof RexCall c && c.getKind() == SqlKind.CAST) {
+        node = c.operands.get(0);
+      }
+      return node;
+    }
+
+    private static long clamp(BigDecimal v) {
+      if (v.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) >= 0) {
+        return Long.MAX_VALUE;
+      }
+      if (v.compareTo(BigDecimal.valueOf(Long.MIN_VALUE)) <= 0) {
+        return Long.MIN_VALUE;
+      }
+      return v.longValueExact();
+    }
+  }
+
+  /** {@code Project(column refs)(RerunTableScan)} → {@code RerunTableScan(columns)}. */
+  static final class ProjectIntoScanRule extends RelOptRule {
+    ProjectIntoScanRule() {
+      super(operand(Project.class, operand(RerunTableScan.class, none())), "RerunProjectIntoScanRule");
+    }
+
+    @Override
+    public void onMatch(RelOptRuleCall call) {
+      Project project = call.rel(0);
+      RerunTableScan scan = call.rel(1);
+      int[] columns = new int[project.getProjects().size()];
+      for (int i = 0; i < columns.length; i++) {
+        if (!(project.getProjects().get(i) instanceof RexInputRef ref)) {
+          return; // expressions stay in Calcite
+        }
+        columns[i] = ref.getIndex();
+      }
+      if (columns.length == 0) {
+        return;
+      }
+      call.transformTo(scan.withSpec(scan.spec().withProjection(columns)));
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package io.rrdflight.sql.rerun;
+
+import static java.util.Objects.requireNonNull;
+
+import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.Partition;
+import io.rrdflight.sql.view.ComponentColumn;
+import io.rrdflight.sql.view.IndexColumn;
+import io.rrdflight.sql.view.QueryView;
+import io.rrdflight.sql.view.RerunData;
+import io.rrdflight.sql.view.ViewBatches;
+import io.rrdflight.sql.view.ViewSchema;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.calcite.plan.RelOptTable;
+import org.apache.calcite.rel.RelNode;
+import org.apache.calcite.rel.type.RelDataType;
+import org.apache.calcite.rel.type.RelDataTypeFactory;
+import org.apache.calcite.schema.TranslatableTable;
+import org.apache.calcite.schema.impl.AbstractTable;
+
+/**
+ * A query view of one dataset as a SQL table: a timeline table ({@code index=T, contents=/**}),
+ * the static table ({@code index=None}), or what {@code query_view(...)} returns. Planned as a
+ * {@link RerunTableScan}, which the {@link RerunRules} narrow to the partitions, index range and
+ * columns a query needs.
+ */
+public final class RerunTable extends AbstractTable implements TranslatableTable {
+  private final Dataset dataset;
+  private final RerunData data;
+  private final ViewSchema viewSchema;
+
+  public RerunTable(Dataset dataset, RerunData data, ViewSchema viewSchema) {
+    this.dataset = requireNonNull(dataset, "dataset is null");
+    this.data = requireNonNull(data, "data is null");
+    this.viewSchema = requireNonNull(viewSchema, "viewSchema is null");
+  }
+
+  public Dataset dataset() {
+    return dataset;
+  }
+
+  public ViewSchema viewSchema() {
+    return viewSchema;
+  }
+
+  public QueryView view() {
+    return viewSchema.view();
+  }
+
+  /** The view's index column position among the scan's columns (1-based after the partition id), if any. */
+  public Optional<Integer> indexColumn() {
+    List<IndexColumn> indexes = viewSchema.indexes();
+    for (int i = 0; i < indexes.size(); i++) {
+      if (view().index().isPresent() && indexes.get(i).name().equals(view().index().get())) {
+        return Optional.of(1 + i);
+      }
+    }
+    return Optional.empty();
+  }
+
+  public Optional<IndexColumn> index() {
+    return indexColumn().map(i -> viewSchema.indexes().get(i - 1));
+  }
+
+  @Override
+  public RelDataType getRowType(RelDataTypeFactory f) {
+    RelDataTypeFactory.Builder b = f.builder();
+    b.add(ViewSchema.PARTITION_ID, RerunSqlTypes.partitionIdType(f));
+    for (IndexColumn i : viewSchema.indexes()) {
+      b.add(i.name(), RerunSqlTypes.indexType(f, i));
+    }
+    for (ComponentColumn c : viewSchema.components()) {
+      b.add(c.name(), RerunSqlTypes.componentType(f, c));
+    }
+    return b.build();
+  }
+
+  @Override
+  public RelNode toRel(RelOptTable.ToRelContext context, RelOptTable relOptTable) {
+    return RerunTableScan.create(context.getCluster(), relOptTable, this, RerunScanSpec.ALL);
+  }
+
+  /** The view this table reads once {@code spec} has narrowed it. */
+  public QueryView narrowed(RerunScanSpec spec) {
+    QueryView v = view();
+    if (spec.partitionIds().isPresent()) {
+      java.util.SortedSet<String> ids = new java.util.TreeSet<>(spec.partitionIds().get());
+      v.partitionIds().ifPresent(ids::retainAll);
+      v = v.withPartitionIds(ids);
+    }
+    return v.withRange(v.range().intersect(spec.range()).orElse(spec.range()));
+  }
+
+  /** The Arrow fields the scan returns for {@code spec}, named {@code names}. */
+  public Schema arrowSchema(RerunScanSpec spec, List<String> names) {
+    List<Field> all = viewSchema.arrowSchema().getFields();
+    List<Field> out = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      Field f = all.get(spec.viewColumn(i));
+      out.add(new Field(names.get(i), f.getFieldType(), f.getChildren()));
+    }
+    return new Schema(out);
+  }
+
+  /** Streams the scan's rows as Arrow batches: the columnar path. */
+  public ViewBatches open(RerunScanSpec spec, List<String> names, BufferAllocator allocator, int batchRows, long limit) {
+    QueryView v = narrowed(spec);
+    ViewSchema narrowedSchema = new ViewSchema(v, viewSchema.indexes(), viewSchema.components());
+    List<Partition> partitions = spec.empty() ? List.of()
+        : data.partitions(dataset).stream().filter(p -> v.includesPartition(p.partitionId())).toList();
+    int[] projection = new int[names.size()];
+    for (int i = 0; i < projection.length; i++) {
+      projection[i] = spec.viewColumn(i);
+    }
+    return new ViewBatches(narrowedSchema, partitions, data, allocator, batchRows, projection, arrowSchema(spec, names), limit);
+  }
+
+  public RerunData data() {
+    return data;
+  }
+}

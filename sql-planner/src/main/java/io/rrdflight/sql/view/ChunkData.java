@@ -1,0 +1,90 @@
+package io.rrdflight.sql.view;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.Map;
+import org.apache.arrow.vector.BaseFixedWidthVector;
+import org.apache.arrow.vector.FixedSizeBinaryVector;
+import org.apache.arrow.vector.complex.ListVector;
+
+/**
+ * One decoded chunk, as Arrow vectors: 16-byte big-endian RowIds, one 64-bit vector per timeline
+ * and one {@code List<T>} vector per component (a null list: not logged in that row; an empty
+ * list: logged with no instances). Closing it releases the buffers.
+ */
+public final class ChunkData implements AutoCloseable {
+  private final ChunkInfo info;
+  private final FixedSizeBinaryVector rowIds;
+  private final Map<String, BaseFixedWidthVector> timelines;
+  private final Map<String, ListVector> components;
+  private final AutoCloseable owner;
+  private final long[] rowIdHigh;
+  private final long[] rowIdLow;
+
+  /**
+   * @param owner closed with this chunk: whatever holds the vectors' buffers
+   */
+  public ChunkData(ChunkInfo info, FixedSizeBinaryVector rowIds, Map<String, BaseFixedWidthVector> timelines,
+      Map<String, ListVector> components, AutoCloseable owner) {
+    this.info = requireNonNull(info, "info is null");
+    this.rowIds = requireNonNull(rowIds, "rowIds is null");
+    this.timelines = Map.copyOf(requireNonNull(timelines, "timelines is null"));
+    this.components = Map.copyOf(requireNonNull(components, "components is null"));
+    this.owner = requireNonNull(owner, "owner is null");
+    int rows = rowIds.getValueCount();
+    // RowIds are compared many times while joining; unpacked once into two unsigned halves.
+    this.rowIdHigh = new long[rows];
+    this.rowIdLow = new long[rows];
+    for (int i = 0; i < rows; i++) {
+      long base = (long) i * 16;
+      rowIdHigh[i] = Long.reverseBytes(rowIds.getDataBuffer().getLong(base));
+      rowIdLow[i] = Long.reverseBytes(rowIds.getDataBuffer().getLong(base + 8));
+    }
+  }
+
+  public ChunkInfo info() {
+    return info;
+  }
+
+  public String entityPath() {
+    return info.entityPath();
+  }
+
+  public int rowCount() {
+    return rowIds.getValueCount();
+  }
+
+  public long rowIdHigh(int row) {
+    return rowIdHigh[row];
+  }
+
+  public long rowIdLow(int row) {
+    return rowIdLow[row];
+  }
+
+  /** The timeline's vector (BigInt, TimeStampNano or Duration), or null when the chunk lacks it. */
+  public BaseFixedWidthVector timeline(String name) {
+    return timelines.get(name);
+  }
+
+  public Map<String, BaseFixedWidthVector> timelines() {
+    return timelines;
+  }
+
+  public ListVector component(String component) {
+    return components.get(component);
+  }
+
+  public static long value(BaseFixedWidthVector timeline, int row) {
+    return timeline.getDataBuffer().getLong((long) row * Long.BYTES);
+  }
+
+  @Override
+  public void close() {
+    try {
+      owner.close();
+    } catch (Exception e) {
+      throw new IllegalStateException("closing chunk " + info.id() + " failed: " + e.getMessage(), e);
+    }
+  }
+}

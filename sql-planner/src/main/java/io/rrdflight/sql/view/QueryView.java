@@ -1,0 +1,49 @@
+package io.rrdflight.sql.view;
+
+import static java.util.Objects.requireNonNull;
+
+import io.rrdflight.catalog.EntityPathFilter;
+import java.util.Optional;
+import java.util.SortedSet;
+
+/**
+ * A dataframe query over a dataset, as Rerun's {@code dataframe_query_view(index=, contents=)}
+ * with {@code filter_partition_id}, {@code filter_range_nanos} and {@code fill_latest_at}.
+ *
+ * @param index the index timeline; empty for a static-only view (one row per partition)
+ * @param contents which entities' columns the view has
+ * @param partitionIds the partitions to read; empty = all
+ * @param range rows outside it are not returned ({@link IndexRange#EVERYTHING} when unfiltered)
+ * @param fillLatestAt fill null cells with the latest value at or before the row's index value
+ */
+public record QueryView(Optional<String> index, EntityPathFilter contents, Optional<SortedSet<String>> partitionIds,
+    IndexRange range, boolean fillLatestAt) {
+
+  public QueryView {
+    requireNonNull(index, "index is null");
+    requireNonNull(contents, "contents is null");
+    requireNonNull(partitionIds, "partitionIds is null");
+    requireNonNull(range, "range is null");
+    partitionIds = partitionIds.map(s -> (SortedSet<String>) java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(s)));
+  }
+
+  public static QueryView of(String index, String contents) {
+    return new QueryView(Optional.ofNullable(index), EntityPathFilter.parse(contents), Optional.empty(), IndexRange.EVERYTHING, false);
+  }
+
+  public QueryView withPartitionIds(SortedSet<String> ids) {
+    return new QueryView(index, contents, Optional.of(ids), range, fillLatestAt);
+  }
+
+  public QueryView withRange(IndexRange newRange) {
+    return new QueryView(index, contents, partitionIds, newRange, fillLatestAt);
+  }
+
+  public QueryView withFillLatestAt(boolean fill) {
+    return new QueryView(index, contents, partitionIds, range, fill);
+  }
+
+  public boolean includesPartition(String partitionId) {
+    return partitionIds.map(s -> s.contains(partitionId)).orElse(true);
+  }
+}

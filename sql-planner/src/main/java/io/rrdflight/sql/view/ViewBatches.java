@@ -1,0 +1,202 @@
+package io.rrdflight.sql.view;
+
+import static java.util.Objects.requireNonNull;
+
+import io.rrdflight.catalog.Partition;
+import io.rrdflight.sql.ResultBatches;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.DurationVector;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.TimeStampNanoVector;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.complex.ListVector;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.arrow.vector.util.TransferPair;
+import org.apache.arrow.vector.util.VectorAppender;
+
+/**
+ * Streams a {@link QueryView} as Arrow batches, one partition at a time: each partition's rows are
+ * computed from its decoded chunks ({@link PartitionView}), copied into the output root
+ * {@code batchRows} at a time as runs of cells (a run of consecutive rows of one chunk is one
+ * slice-and-append), and the partition's chunks are released before the next one is read.
+ */
+public final class ViewBatches implements ResultBatches {
+  private final ViewSchema schema;
+  private final Iterator<Partition> partitions;
+  private final RerunData data;
+  private final BufferAllocator allocator;
+  private final int batchRows;
+  private final int[] projection;
+  private final VectorSchemaRoot root;
+  private long remaining;
+  private PartitionView current;
+  private int offset;
+
+  /**
+   * @param projection for each output column, the index of the view column it shows (0 =
+   *     partition id, then indexes, then components)
+   * @param outputSchema the output fields, one per projected column (names may differ from the view's)
+   * @param limit the most rows to return, or -1 for all
+   */
+  public ViewBatches(ViewSchema schema, List<Partition> partitions, RerunData data, BufferAllocator allocator, int batchRows,
+      int[] projection, Schema outputSchema, long limit) {
+    if (batchRows <= 0) {
+      throw new IllegalArgumentException("batchRows must be positive: " + batchRows);
+    }
+    this.schema = requireNonNull(schema, "schema is null");
+    this.partitions = List.copyOf(partitions).iterator();
+    this.data = requireNonNull(data, "data is null");
+    this.allocator = requireNonNull(allocator, "allocator is null");
+    this.batchRows = batchRows;
+    this.projection = projection.clone();
+    this.root = VectorSchemaRoot.create(outputSchema, allocator);
+    this.remaining = limit < 0 ? Long.MAX_VALUE : limit;
+  }
+
+  @Override
+  public VectorSchemaRoot root() {
+    return root;
+  }
+
+  @Override
+  public boolean next() {
+    while (remaining > 0) {
+      if (current != null && offset < current.rowCount()) {
+        int count = (int) Math.min(Math.min(batchRows, current.rowCount() - offset), remaining);
+        fill(current, offset, count);
+        offset += count;
+        remaining -= count;
+        return true;
+      }
+      closeCurrent();
+      if (!partitions.hasNext()) {
+        break;
+      }
+      current = PartitionView.compute(schema, partitions.next(), data, allocator);
+      offset = 0;
+    }
+    closeCurrent();
+    root.setRowCount(0);
+    return false;
+  }
+
+  private void fill(PartitionView view, int from, int count) {
+    int indexCount = schema.indexes().size();
+    for (int j = 0; j < projection.length; j++) {
+      FieldVector vector = root.getVector(j);
+      int column = projection[j];
+      if (column == 0) {
+        writePartitionId((VarCharVector) vector, view.partition().partitionId(), count);
+      } else if (column <= indexCount) {
+        writeIndex(vector, view, column - 1, from, count);
+      } else {
+        writeCells((ListVector) vector, view, column - 1 - indexCount, from, count);
+      }
+    }
+    root.setRowCount(count);
+  }
+
+  private static void writePartitionId(VarCharVector vector, String id, int count) {
+    byte[] bytes = id.getBytes(StandardCharsets.UTF_8);
+    vector.allocateNew((long) bytes.length * count, count);
+    for (int i = 0; i < count; i++) {
+      vector.setSafe(i, bytes);
+    }
+    vector.setValueCount(count);
+  }
+
+  private static void writeIndex(FieldVector vector, PartitionView view, int index, int from, int count) {
+    vector.clear();
+    if (vector instanceof BigIntVector v) {
+      v.allocateNew(count);
+      for (int i = 0; i < count; i++) {
+        long value = view.indexValue(index, from + i);
+        if (value != PartitionView.NO_VALUE) {
+          v.set(i, value);
+        }
+      }
+    } else if (vector instanceof TimeStampNanoVector v) {
+      v.allocateNew(count);
+      for (int i = 0; i < count; i++) {
+        long value = view.indexValue(index, from + i);
+        if (value != PartitionView.NO_VALUE) {
+          v.set(i, value);
+        }
+      }
+    } else if (vector instanceof DurationVector v) {
+      v.allocateNew(count);
+      for (int i = 0; i < count; i++) {
+        long value = view.indexValue(index, from + i);
+        if (value != PartitionView.NO_VALUE) {
+          v.set(i, value);
+        }
+      }
+    } else {
+      throw new IllegalStateException("index column " + vector.getField() + " has an unexpected vector " + vector.getClass().getSimpleName());
+    }
+    vector.setValueCount(count);
+  }
+
+  /** Copies the cells as runs: consecutive rows of one chunk are one slice, appended at once. */
+  private void writeCells(ListVector target, PartitionView view, int column, int from, int count) {
+    target.clear();
+    target.allocateNew(); // the appender reads the target's first offset, so it must exist
+    VectorAppender appender = new VectorAppender(target);
+    try (ListVector scratch = (ListVector) target.getField().createVector(allocator)) {
+      int i = 0;
+      while (i < count) {
+        long cell = view.cell(column, from + i);
+        int run = 1;
+        if (cell >= 0) {
+          while (i + run < count && view.cell(column, from + i + run) == cell + run
+              && (view.cell(column, from + i + run) >>> 32) == (cell >>> 32)) {
+            run++;
+          }
+          ListVector source = view.chunk(cell).component(schema.components().get(column).component());
+          TransferPair slice = source.makeTransferPair(scratch);
+          slice.splitAndTransfer(PartitionView.rowOf(cell), run);
+        } else {
+          while (i + run < count && view.cell(column, from + i + run) == cell) {
+            run++;
+          }
+          scratch.allocateNew();
+          for (int k = 0; k < run; k++) {
+            if (cell == PartitionView.EMPTY_CELL) {
+              scratch.startNewValue(k);
+              scratch.endValue(k, 0);
+            } else {
+              scratch.setNull(k);
+            }
+          }
+          scratch.setValueCount(run);
+        }
+        scratch.accept(appender, null);
+        scratch.clear();
+        i += run;
+      }
+    }
+    target.setValueCount(count);
+  }
+
+  private void closeCurrent() {
+    if (current != null) {
+      PartitionView done = current;
+      current = null;
+      done.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      closeCurrent();
+    } finally {
+      root.close();
+    }
+  }
+}

@@ -1,0 +1,214 @@
+package io.rrdflight.sql.rerun;
+
+import static io.rrdflight.sql.view.TimelineKind.SEQUENCE;
+import static io.rrdflight.sql.view.TimelineKind.TIMESTAMP;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rrdflight.sql.PreparedQuery;
+import io.rrdflight.sql.ResultBatches;
+import io.rrdflight.sql.SqlEngine;
+import io.rrdflight.sql.SqlQueryException;
+import io.rrdflight.sql.testing.InMemoryRerunData;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SQL over datasets through the whole planner, asserting rows and plan together in the style of
+ * Calcite's adapter tests: a lost pushdown fails here.
+ */
+class RerunAdapterTest {
+  private BufferAllocator allocator;
+  private InMemoryRerunData data;
+  private SqlEngine engine;
+
+  @BeforeEach
+  void setUp() {
+    allocator = new RootAllocator();
+    data = new InMemoryRerunData();
+    // Two partitions of a robot: /arm/joint logged every frame 0..9 (one chunk per 5 frames), a
+    // sparse /gripper, and a static /label.
+    for (String p : List.of("run-a", "run-b")) {
+      double base = p.equals("run-a") ? 0 : 100;
+      data.chunk("ds", p, "/arm/joint").timeline("frame", SEQUENCE, 0, 1, 2, 3, 4).timeline("time", TIMESTAMP, t(0), t(1), t(2), t(3), t(4))
+          .scalars("Scalars:scalars", base, base + 1, base + 2, base + 3, base + 4).add();
+      data.chunk("ds", p, "/arm/joint").timeline("frame", SEQUENCE, 5, 6, 7, 8, 9).timeline("time", TIMESTAMP, t(5), t(6), t(7), t(8), t(9))
+          .scalars("Scalars:scalars", base + 5, base + 6, base + 7, base + 8, base + 9).add();
+      data.chunk("ds", p, "/gripper").timeline("frame", SEQUENCE, 2, 7).timeline("time", TIMESTAMP, t(2), t(7))
+          .scalars("Scalars:scalars", base + 0.2, base + 0.7).add();
+      data.chunk("ds", p, "/label").component("TextDocument:text", InMemoryRerunData.UTF8_LIST, List.of(List.of(p))).add();
+    }
+    engine = new SqlEngine(data, allocator);
+  }
+
+  /** Timestamps 2024-01-15T10:00:0N (N seconds) in nanoseconds. */
+  private static long t(int seconds) {
+    return 1_705_312_800_000_000_000L + seconds * 1_000_000_000L;
+  }
+
+  @AfterEach
+  void tearDown() {
+    engine.close();
+    allocator.close(); // fails the test on a leaked buffer
+  }
+
+  private List<String> rows(String sql) {
+    PreparedQuery q = engine.prepare(sql);
+    List<String> out = new ArrayList<>();
+    try (ResultBatches batches = q.execute(List.of(), allocator, 3)) {
+      VectorSchemaRoot root = batches.root();
+      while (batches.next()) {
+        for (int r = 0; r < root.getRowCount(); r++) {
+          List<String> cells = new ArrayList<>();
+          for (FieldVector v : root.getFieldVectors()) {
+            cells.add(String.valueOf(v.getObject(r)));
+          }
+          out.add(String.join("; ", cells));
+        }
+      }
+    }
+    return out;
+  }
+
+  private String explain(String sql) {
+    return String.join("\n", rows("EXPLAIN PLAN FOR " + sql));
+  }
+
+  @Test
+  void timelineTableHasPartitionIdIndexesAndComponentsInRerunOrder() {
+    PreparedQuery q = engine.prepare("SELECT * FROM ds.rerun.frame");
+    assertEquals("[rerun_partition_id, frame, time, /arm/joint:Scalars:scalars, /gripper:Scalars:scalars, /label:TextDocument:text]",
+        q.resultSchema().getFields().stream().map(f -> f.getName()).toList().toString());
+    assertTrue(q.isColumnar());
+    List<String> rows = rows("SELECT * FROM ds.rerun.frame");
+    assertEquals(20, rows.size());
+    assertEquals("run-a; 2; 2024-01-15T10:00:02; [2.0]; [0.2]; [\"run-a\"]", rows.get(2));
+  }
+
+  @Test
+  void partitionAndIndexFiltersArePushedIntoTheScan() {
+    String sql = "SELECT frame, \"/arm/joint:Scalars:scalars\" FROM ds.rerun.frame "
+        + "WHERE rerun_partition_id = 'run-b' AND frame BETWEEN 6 AND 7";
+    assertEquals(List.of("6; [106.0]", "7; [107.0]"), rows(sql));
+    String plan = explain(sql);
+    assertTrue(plan.contains("RerunTableScan(table=[[ds, rerun, frame]], index=[frame], partitions=[[run-b]], range=[[6, 7]], "
+        + "columns=[[frame, /arm/joint:Scalars:scalars]])"), plan);
+    assertFalse(plan.contains("Filter"), plan);
+    assertFalse(plan.contains("Calc"), plan);
+  }
+
+  @Test
+  void inListsOfPartitionsAndTimestampRangesArePushedToo() {
+    String sql = "SELECT rerun_partition_id, frame FROM ds.\"time\" WHERE rerun_partition_id IN ('run-a', 'run-b', 'nope') "
+        + "AND \"time\" >= TIMESTAMP '2024-01-15 10:00:08'";
+    assertEquals(List.of("run-a; 8", "run-a; 9", "run-b; 8", "run-b; 9"), rows(sql));
+    String plan = explain(sql);
+    assertTrue(plan.contains("partitions=[[nope, run-a, run-b]], range=[[" + t(8) + ", +inf]]"), plan);
+    assertFalse(plan.contains("SEARCH"), plan);
+  }
+
+  @Test
+  void anotherTimelinesColumnIsFilteredAboveTheScanNotPushed() {
+    // On the frame table, "time" is the largest time among a row's cells: no chunk range says which
+    // rows match, so the filter must stay; the partition filter is still pushed.
+    String sql = "SELECT frame FROM ds.frame WHERE rerun_partition_id = 'run-a' AND \"time\" >= TIMESTAMP '2024-01-15 10:00:08'";
+    assertEquals(List.of("8", "9"), rows(sql));
+    String plan = explain(sql);
+    assertTrue(plan.contains("partitions=[[run-a]]") && !plan.contains("range="), plan);
+  }
+
+  @Test
+  void filtersThatAreNotPushedStayAboveTheScan() {
+    String sql = "SELECT frame FROM ds.frame WHERE rerun_partition_id = 'run-a' AND frame * 2 = 8";
+    assertEquals(List.of("4"), rows(sql));
+    String plan = explain(sql);
+    assertTrue(plan.contains("partitions=[[run-a]]"), plan);
+    assertTrue(plan.contains("Calc") || plan.contains("Filter"), plan);
+  }
+
+  @Test
+  void queryViewWithFillIsTheOneLineFormOfTheSdkCall() {
+    // dataframe_query_view(index="frame", contents="/gripper").filter_partition_id("run-a")
+    //   .filter_range_sequence(3, 5).fill_latest_at()
+    String sql = "SELECT * FROM TABLE(ds.query_view(index => 'frame', contents => '/gripper /arm/**', "
+        + "partition_ids => 'run-a', range_start => 3, range_end => 5, fill_latest_at => true))";
+    assertEquals(List.of(
+        "run-a; 3; 2024-01-15T10:00:03; [3.0]; [0.2]",
+        "run-a; 4; 2024-01-15T10:00:04; [4.0]; [0.2]",
+        "run-a; 5; 2024-01-15T10:00:05; [5.0]; [0.2]"), rows(sql));
+    String plan = explain(sql);
+    assertTrue(plan.contains("index=[frame], partitions=[[run-a]], range=[[3, 5]], fill=[latest-at]"), plan);
+  }
+
+  @Test
+  void whereClausesOnAQueryViewNarrowItFurther() {
+    String sql = "SELECT frame, \"/gripper:Scalars:scalars\" AS g FROM TABLE(ds.rerun.query_view(index => 'frame', fill_latest_at => true)) "
+        + "WHERE rerun_partition_id = 'run-b' AND frame > 7";
+    assertEquals(List.of("8; [100.7]", "9; [100.7]"), rows(sql));
+    assertTrue(explain(sql).contains("partitions=[[run-b]], range=[[8, +inf]], fill=[latest-at], columns=[[frame, /gripper:Scalars:scalars]]"));
+    assertEquals("[frame, g]", engine.prepare(sql).resultSchema().getFields().stream().map(f -> f.getName()).toList().toString());
+  }
+
+  @Test
+  void aggregatesAndJoinsRunOverTheRowEngine() {
+    String sql = "SELECT rerun_partition_id, COUNT(*) AS n, MAX(frame) AS last FROM ds.frame GROUP BY rerun_partition_id ORDER BY 1";
+    assertFalse(engine.prepare(sql).isColumnar());
+    assertEquals(List.of("run-a; 10; 9", "run-b; 10; 9"), rows(sql));
+    String join = "SELECT f.rerun_partition_id, p.rerun_num_chunks FROM ds.frame f JOIN ds.partitions p "
+        + "ON f.rerun_partition_id = p.rerun_partition_id WHERE f.frame = 0 AND f.rerun_partition_id = 'run-a'";
+    assertEquals(List.of("run-a; 4"), rows(join));
+    assertTrue(explain(join).contains("partitions=[[run-a]], range=[[0, 0]]"), explain(join));
+  }
+
+  @Test
+  void arrayElementsCanBeAggregated() {
+    String sql = "SELECT SUM(\"/arm/joint:Scalars:scalars\"[1]) AS total FROM ds.frame WHERE rerun_partition_id = 'run-a'";
+    assertEquals(List.of("45.0"), rows(sql));
+  }
+
+  @Test
+  void theStaticTableHasOneRowPerPartition() {
+    assertEquals(List.of("run-a; [\"run-a\"]", "run-b; [\"run-b\"]"),
+        rows("SELECT rerun_partition_id, \"/label:TextDocument:text\" FROM ds.rerun.static_data"));
+  }
+
+  @Test
+  void thePartitionTableListsPartitionsWithTheirMetadata() {
+    assertEquals(List.of("run-a; base; 4; 13", "run-b; base; 4; 13"),
+        rows("SELECT rerun_partition_id, rerun_layer_name, rerun_num_chunks, rerun_num_rows FROM ds.rerun.partitions ORDER BY 1"));
+  }
+
+  @Test
+  void aLimitOnAScanStaysColumnar() {
+    PreparedQuery q = engine.prepare("SELECT frame FROM ds.frame LIMIT 3");
+    assertTrue(q.isColumnar());
+    assertEquals(List.of("0", "1", "2"), rows("SELECT frame FROM ds.frame LIMIT 3"));
+  }
+
+  @Test
+  void plansAreCachedBySqlTextUntilTheDataChanges() {
+    PreparedQuery first = engine.prepare("SELECT frame FROM ds.frame");
+    assertSame(first, engine.prepare("SELECT frame FROM ds.frame"));
+    data.chunk("ds", "run-c", "/arm/joint").timeline("frame", SEQUENCE, 0).scalars("Scalars:scalars", 1.0).add();
+    PreparedQuery replanned = engine.prepare("SELECT frame FROM ds.frame");
+    assertFalse(first == replanned);
+    assertEquals(21, rows("SELECT frame FROM ds.frame").size());
+  }
+
+  @Test
+  void unknownIndexAndBadContentsAreErrorsThatSayWhatIsWrong() {
+    SqlQueryException e = assertThrows(SqlQueryException.class,
+        () -> engine.prepare("SELECT * FROM TABLE(ds.query_view(index => 'nope'))"));
+    assertTrue(e.getMessage().contains("Unknown index timeline 'nope'"), e.getMessage());
+  }
+}

@@ -1,0 +1,168 @@
+package io.rrdflight.sql.view;
+
+import static io.rrdflight.sql.view.TimelineKind.SEQUENCE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.Partition;
+import io.rrdflight.sql.testing.InMemoryRerunData;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.TreeSet;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Rerun's dataframe semantics (query-semantics.md §§3–4) on chunks built in code. */
+class ViewBatchesTest {
+  private BufferAllocator allocator;
+  private InMemoryRerunData data;
+
+  @BeforeEach
+  void setUp() {
+    allocator = new RootAllocator();
+    data = new InMemoryRerunData();
+  }
+
+  @AfterEach
+  void noLeaks() {
+    allocator.close(); // throws if any buffer is still allocated
+  }
+
+  private List<String> rows(QueryView view) {
+    return rows(view, 1000);
+  }
+
+  /** Each row as "pid|frame|other|col1|col2…" with Arrow's getObject rendering. */
+  private List<String> rows(QueryView view, int batchRows) {
+    Dataset ds = data.dataset("ds");
+    ViewSchema schema = ViewSchema.of(view, data.columns(ds));
+    int[] projection = new int[schema.columnCount()];
+    Arrays.setAll(projection, i -> i);
+    List<Partition> partitions = data.partitions(ds).stream().filter(p -> view.includesPartition(p.partitionId())).toList();
+    List<String> out = new ArrayList<>();
+    try (ViewBatches batches = new ViewBatches(schema, partitions, data, allocator, batchRows, projection, schema.arrowSchema(), -1)) {
+      VectorSchemaRoot root = batches.root();
+      while (batches.next()) {
+        for (int r = 0; r < root.getRowCount(); r++) {
+          List<String> cells = new ArrayList<>();
+          for (FieldVector v : root.getFieldVectors()) {
+            cells.add(String.valueOf(v.getObject(r)));
+          }
+          out.add(String.join("|", cells));
+        }
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void rowsAreTheDistinctIndexValuesWithDataAndTheLargestRowIdWinsADuplicate() {
+    data.chunk("ds", "p1", "/a").timeline("frame", SEQUENCE, 3, 1, 3).rowIds(10, 11, 12).scalars("S:v", 30.0, 10.0, 31.0).add();
+    data.chunk("ds", "p1", "/a").timeline("frame", SEQUENCE, 3).rowIds(5).scalars("S:v", 99.0).add(); // older RowId at 3
+    data.chunk("ds", "p1", "/b").timeline("frame", SEQUENCE, 2).scalars("S:v", 20.0).add();
+    assertEquals(List.of(
+        "p1|1|[10.0]|null",
+        "p1|2|null|[20.0]",
+        "p1|3|[31.0]|null"), rows(QueryView.of("frame", "/**")));
+  }
+
+  @Test
+  void staticDataFillsEveryRowButCreatesNone() {
+    data.chunk("ds", "p1", "/a").timeline("frame", SEQUENCE, 1, 2).scalars("S:v", 1.0, 2.0).add();
+    data.chunk("ds", "p1", "/text").component("T:text", InMemoryRerunData.UTF8_LIST, List.of(List.of("hello"))).add();
+    assertEquals(List.of("p1|1|[1.0]|[\"hello\"]", "p1|2|[2.0]|[\"hello\"]"), rows(QueryView.of("frame", "/**")));
+  }
+
+  @Test
+  void fillLatestAtLooksBackBeforeTheRangeStart() {
+    data.chunk("ds", "p1", "/a").timeline("frame", SEQUENCE, 1, 5, 9).scalars("S:v", 1.0, 5.0, 9.0).add();
+    data.chunk("ds", "p1", "/b").timeline("frame", SEQUENCE, 2).scalars("S:v", 2.0).add();
+    QueryView view = QueryView.of("frame", "/**").withRange(new IndexRange(4, 9));
+    assertEquals(List.of("p1|5|[5.0]|null", "p1|9|[9.0]|null"), rows(view));
+    assertEquals(List.of("p1|5|[5.0]|[2.0]", "p1|9|[9.0]|[2.0]"), rows(view.withFillLatestAt(true)));
+  }
+
+  @Test
+  void clearsGiveEmptyListsCreateRowsAndShadowLaterFills() {
+    data.chunk("ds", "p1", "/robot/arm").timeline("frame", SEQUENCE, 1, 6).scalars("S:v", 1.0, 6.0).add();
+    data.chunk("ds", "p1", "/other").timeline("frame", SEQUENCE, 4).scalars("S:v", 4.0).add();
+    data.chunk("ds", "p1", "/robot").timeline("frame", SEQUENCE, 3)
+        .component("Clear:is_recursive", InMemoryRerunData.BOOL_LIST, List.of(List.of(true))).add();
+    QueryView view = QueryView.of("frame", "/**");
+    // The tombstone column itself is hidden; the recursive clear of /robot empties /robot/arm at 3.
+    assertEquals(List.of(
+        "p1|1|null|[1.0]",
+        "p1|3|null|[]",
+        "p1|4|[4.0]|null",
+        "p1|6|null|[6.0]"), rows(view));
+    // Filling at 4: the clear at 3 is newer than the value at 1, so the cell stays null.
+    assertEquals(List.of(
+        "p1|1|null|[1.0]",
+        "p1|3|null|[]",
+        "p1|4|[4.0]|null",
+        "p1|6|[4.0]|[6.0]"), rows(view.withFillLatestAt(true)));
+  }
+
+  @Test
+  void aNonRecursiveClearOfAnAncestorDoesNotReachItsChildren() {
+    data.chunk("ds", "p1", "/robot/arm").timeline("frame", SEQUENCE, 1).scalars("S:v", 1.0).add();
+    data.chunk("ds", "p1", "/robot").timeline("frame", SEQUENCE, 3)
+        .component("Clear:is_recursive", InMemoryRerunData.BOOL_LIST, List.of(List.of(false))).add();
+    assertEquals(List.of("p1|1|[1.0]"), rows(QueryView.of("frame", "/**")));
+  }
+
+  @Test
+  void otherIndexColumnsShowTheLargestValueAmongTheRowsCells() {
+    data.chunk("ds", "p1", "/a").timeline("frame", SEQUENCE, 1, 2).timeline("tick", SEQUENCE, 100, 50).scalars("S:v", 1.0, 2.0).add();
+    data.chunk("ds", "p1", "/b").timeline("frame", SEQUENCE, 2).timeline("tick", SEQUENCE, 70).scalars("S:v", 2.5).add();
+    data.chunk("ds", "p1", "/c").timeline("frame", SEQUENCE, 3).scalars("S:v", 3.0).add();
+    assertEquals(List.of(
+        "p1|1|100|[1.0]|null|null",
+        "p1|2|70|[2.0]|[2.5]|null",
+        "p1|3|null|null|null|[3.0]"), rows(QueryView.of("frame", "/**")));
+  }
+
+  @Test
+  void contentsSelectEntitiesAndPartitionIdsSelectPartitions() {
+    data.chunk("ds", "p1", "/robot/a").timeline("frame", SEQUENCE, 1).scalars("S:v", 1.0).add();
+    data.chunk("ds", "p1", "/robot/b").timeline("frame", SEQUENCE, 2).scalars("S:v", 2.0).add();
+    data.chunk("ds", "p2", "/robot/a").timeline("frame", SEQUENCE, 7).scalars("S:v", 7.0).add();
+    QueryView view = QueryView.of("frame", "/robot/** -/robot/b");
+    assertEquals(List.of("p1|1|[1.0]", "p2|7|[7.0]"), rows(view));
+    assertEquals(List.of("p2|7|[7.0]"), rows(view.withPartitionIds(new TreeSet<>(List.of("p2")))));
+  }
+
+  @Test
+  void onlyChunksThatCanContributeToTheRangeAreRead() {
+    for (int i = 0; i < 10; i++) {
+      data.chunk("ds", "p1", "/a").timeline("frame", SEQUENCE, i * 10L, i * 10L + 9).scalars("S:v", (double) i, (double) i).add();
+    }
+    data.reads.set(0);
+    assertEquals(4, rows(QueryView.of("frame", "/**").withRange(new IndexRange(35, 55))).size());
+    assertEquals(3, data.reads.get());
+  }
+
+  @Test
+  void resultsSplitIntoBatchesAcrossPartitions() {
+    for (int i = 0; i < 25; i++) {
+      data.chunk("ds", "p" + (i % 2), "/a").timeline("frame", SEQUENCE, i).scalars("S:v", (double) i).add();
+    }
+    List<String> all = rows(QueryView.of("frame", "/**"), 4);
+    assertEquals(25, all.size());
+    assertEquals("p0|0|[0.0]", all.get(0));
+    assertEquals("p1|23|[23.0]", all.get(24));
+  }
+
+  @Test
+  void aStaticOnlyViewHasOneRowPerPartitionWithNullIndexes() {
+    data.chunk("ds", "p1", "/a").timeline("frame", SEQUENCE, 1).scalars("S:v", 1.0).add();
+    data.chunk("ds", "p1", "/text").component("T:text", InMemoryRerunData.UTF8_LIST, List.of(List.of("hi"))).add();
+    assertEquals(List.of("p1|null|[\"hi\"]"), rows(QueryView.of(null, "/**")));
+  }
+}
