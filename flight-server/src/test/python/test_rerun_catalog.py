@@ -400,7 +400,7 @@ def test_bad_storage_urls_are_invalid_arguments_naming_the_url(ours, theirs):
 
 # --- special recordings: every single/ and versions/ fixture, registered into a dataset -------------------
 
-SPECIAL = ["single/image.rrd", "single/two_recordings.rrd", "single/blueprint.rrd", "single/clears.rrd",
+SPECIAL = ["single/image.rrd", "single/tensor.rrd", "single/two_recordings.rrd", "single/blueprint.rrd", "single/clears.rrd",
            "single/static_and_properties.rrd", "single/points3d.rrd", "single/scalars_columns.rrd",
            "versions/rerun-0.23.4.rrd", "versions/rerun-0.27.3.rrd", "versions/rerun-0.41.0.rrd"]
 
@@ -449,12 +449,3 @@ def test_special_recordings_query_equals_rerun_server(special, index):
         results.append(canonical(view.df().to_arrow_table(), keys))
     assert_tables_equal(results[0], results[1], f"special recordings on {index}")
 
-
-@pytest.mark.xfail(strict=True, reason="the rrd reader cannot decode Float16 tensor buffers yet (Arrow Java Float2Vector); "
-                                       "registration fails with a message naming the file and byte")
-def test_tensor_recording_registers(ours):
-    dataset = client_for(ours).create_dataset(name="tensor")
-    try:
-        dataset.register(f"file://{fixture_path('single/tensor.rrd')}")
-    finally:
-        dataset.delete()
