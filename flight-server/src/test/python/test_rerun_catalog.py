@@ -449,3 +449,41 @@ def test_special_recordings_query_equals_rerun_server(special, index):
         results.append(canonical(view.df().to_arrow_table(), keys))
     assert_tables_equal(results[0], results[1], f"special recordings on {index}")
 
+
+
+# --- prefixes and layers ------------------------------------------------------------------------------------
+
+
+def test_register_prefix_finds_the_same_recordings_as_rerun_server(ours, theirs, tmp_path):
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    for i, relative in enumerate(["single/points3d.rrd", "single/clears.rrd", "versions/rerun-0.27.3.rrd"]):
+        target = (tree / "sub" if i else tree) / fixture_path(relative).name
+        target.write_bytes(fixture_path(relative).read_bytes())
+    (tree / "notes.txt").write_text("not a recording")
+    found = []
+    for server in (ours, theirs):
+        dataset = client_for(server).create_dataset(name="prefixed")
+        dataset.register_prefix(f"file://{tree}").wait(60)
+        found.append(sorted(dataset.partition_ids()))
+        dataset.delete()
+    assert found[0] == found[1]
+    assert len(found[0]) == 3
+
+
+def test_layers_show_in_the_partition_table_as_on_rerun_server(ours, theirs):
+    path = fixture_path("single/static_and_properties.rrd")
+    tables = []
+    for server in (ours, theirs):
+        dataset = client_for(server).create_dataset(name="layered")
+        dataset.register(f"file://{path}")
+        dataset.register(f"file://{path}", recording_layer="annotations")
+        table = dataset.partition_table().df().to_arrow_table()
+        tables.append(table.drop_columns(["rerun_storage_urls", "rerun_last_updated_at", "rerun_num_chunks", "rerun_size_bytes"]))
+        query = dataset.dataframe_query_view(index="frame", contents="/**").df().to_arrow_table()
+        tables.append(canonical(query, ["rerun_partition_id", "frame"]))
+        dataset.delete()
+    assert tables[0].column("rerun_layer_names").to_pylist() == [["base", "annotations"]]
+    assert tables[1].num_rows > 0
+    assert_tables_equal(canonical(tables[0], ["rerun_partition_id"]), canonical(tables[2], ["rerun_partition_id"]), "partition_table()")
+    assert_tables_equal(tables[1], tables[3], "query over two layers")
