@@ -120,19 +120,17 @@ final class ChunkFetch {
 
   /** The catalog partition (file) of every key; NOT_FOUND names a partition that is gone. */
   private Map<ChunkKey, Partition> resolve(List<ChunkKey> keys) {
-    Map<String, Partition> known = new HashMap<>();
+    record Layer(io.rrdflight.catalog.EntryId dataset, String partitionId, String layer) {}
+    Map<Layer, Partition> known = new HashMap<>();
     Map<ChunkKey, Partition> result = new HashMap<>();
     for (ChunkKey key : keys) {
-      String id = key.datasetId().toHex() + "\u0000" + key.partitionId() + "\u0000" + key.layer();
-      Partition p = known.get(id);
-      if (p == null) {
-        p = catalog.partitions(key.datasetId()).stream()
-            .filter(c -> c.partitionId().equals(key.partitionId()) && c.layer().equals(key.layer()))
-            .findFirst()
-            .orElseThrow(() -> CatalogException.notFound("Partition " + key.partitionId() + " (layer " + key.layer()
-                + ") is no longer in dataset " + key.datasetId() + "; run the query again"));
-        known.put(id, p);
-      }
+      Partition p = known.computeIfAbsent(new Layer(key.datasetId(), key.partitionId(), key.layer()), l -> {
+        try {
+          return catalog.partition(l.dataset(), l.partitionId(), l.layer());
+        } catch (CatalogException e) {
+          throw CatalogException.notFound(e.getMessage() + "; it changed since the query, run it again");
+        }
+      });
       result.put(key, p);
     }
     return result;
