@@ -487,3 +487,16 @@ def test_layers_show_in_the_partition_table_as_on_rerun_server(ours, theirs):
     assert tables[1].num_rows > 0
     assert_tables_equal(canonical(tables[0], ["rerun_partition_id"]), canonical(tables[2], ["rerun_partition_id"]), "partition_table()")
     assert_tables_equal(tables[1], tables[3], "query over two layers")
+
+
+def test_dataset_manifest_equals_rerun_server(ours, theirs):
+    tables = [dataset_for(server).manifest().df().to_arrow_table() for server in (ours, theirs)]
+    # KNOWN_DIFFERENCES: "storage URLs", "timestamps", "chunk counts and sizes"; the schema hash is
+    # of each server's own encoding of the layer's schema.
+    differing = ["rerun_storage_url", "rerun_registration_time", "rerun_last_updated_at", "rerun_num_chunks",
+                 "rerun_size_bytes", "rerun_schema_sha256"]
+    for name in differing:
+        assert tables[0].schema.field(name).type == tables[1].schema.field(name).type, name
+    keys = ["rerun_partition_id", "rerun_layer_name"]
+    assert_tables_equal(canonical(tables[0].drop_columns(differing), keys), canonical(tables[1].drop_columns(differing), keys),
+                        "manifest()")

@@ -96,7 +96,7 @@ final class PartitionTable {
         throw CatalogStatus.invalidArgument("Column '" + name + "' is asked for twice");
       }
       if (schema.getFields().stream().noneMatch(f -> f.getName().equals(name))) {
-        throw CatalogStatus.invalidArgument("No column '" + name + "' in the partition table; it has "
+        throw CatalogStatus.invalidArgument("No column '" + name + "' in this table; it has "
             + schema.getFields().stream().map(Field::getName).toList());
       }
     }

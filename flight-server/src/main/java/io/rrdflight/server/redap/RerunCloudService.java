@@ -17,6 +17,8 @@ import io.rrdflight.server.redap.proto.DeleteEntryResponse;
 import io.rrdflight.server.redap.proto.FetchChunksRequest;
 import io.rrdflight.server.redap.proto.FetchChunksResponse;
 import io.rrdflight.server.redap.proto.FindEntriesRequest;
+import io.rrdflight.server.redap.proto.GetDatasetManifestSchemaRequest;
+import io.rrdflight.server.redap.proto.GetDatasetManifestSchemaResponse;
 import io.rrdflight.server.redap.proto.GetDatasetSchemaRequest;
 import io.rrdflight.server.redap.proto.GetDatasetSchemaResponse;
 import io.rrdflight.server.redap.proto.QueryDatasetRequest;
@@ -37,6 +39,8 @@ import io.rrdflight.server.redap.proto.ReadTableEntryResponse;
 import io.rrdflight.server.redap.proto.RegisterWithDatasetRequest;
 import io.rrdflight.server.redap.proto.RegisterWithDatasetResponse;
 import io.rrdflight.server.redap.proto.RerunCloudServiceGrpc;
+import io.rrdflight.server.redap.proto.ScanDatasetManifestRequest;
+import io.rrdflight.server.redap.proto.ScanDatasetManifestResponse;
 import io.rrdflight.server.redap.proto.ScanPartitionTableRequest;
 import io.rrdflight.server.redap.proto.ScanPartitionTableResponse;
 import io.rrdflight.server.redap.proto.ScanTableRequest;
@@ -254,6 +258,31 @@ public final class RerunCloudService extends RerunCloudServiceGrpc.RerunCloudSer
       List<PartitionProperties.Column> wanted = propertyColumns.stream().filter(c -> columns.contains(c.field().getName())).toList();
       try (PartitionProperties properties = PartitionProperties.read(catalog, rows, wanted, allocator)) {
         return ScanPartitionTableResponse.newBuilder().setData(PartitionTable.batch(rows, columns, properties, allocator)).build();
+      }
+    });
+  }
+
+  // --- dataset manifest ----------------------------------------------------------------------------
+
+  @Override
+  public void getDatasetManifestSchema(GetDatasetManifestSchemaRequest request, StreamObserver<GetDatasetManifestSchemaResponse> observer) {
+    unary("GetDatasetManifestSchema", observer, () -> {
+      Dataset dataset = entries.requestedDataset();
+      List<PartitionProperties.Column> properties = PartitionProperties.columns(catalog.datasetSchema(dataset.id()));
+      return GetDatasetManifestSchemaResponse.newBuilder().setSchema(ipc.schema(DatasetManifest.schema(properties))).build();
+    });
+  }
+
+  @Override
+  public void scanDatasetManifest(ScanDatasetManifestRequest request, StreamObserver<ScanDatasetManifestResponse> observer) {
+    unary("ScanDatasetManifest", observer, () -> {
+      Dataset dataset = entries.requestedDataset();
+      List<PartitionProperties.Column> propertyColumns = PartitionProperties.columns(catalog.datasetSchema(dataset.id()));
+      List<String> columns = PartitionTable.projection(DatasetManifest.schema(propertyColumns), request.getColumnsList());
+      List<PartitionTable.Row> rows = DatasetManifest.rows(catalog.partitions(dataset.id()));
+      List<PartitionProperties.Column> wanted = propertyColumns.stream().filter(c -> columns.contains(c.field().getName())).toList();
+      try (PartitionProperties properties = PartitionProperties.read(catalog, rows, wanted, allocator)) {
+        return ScanDatasetManifestResponse.newBuilder().setData(DatasetManifest.batch(catalog, rows, columns, properties, allocator)).build();
       }
     });
   }
