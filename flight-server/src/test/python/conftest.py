@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -72,3 +73,58 @@ def server(tmp_path_factory):
     srv = ServerProcess(tmp_path_factory.mktemp("data"))
     yield srv
     srv.stop()
+
+
+class RerunServer:
+    """Rerun's own `rerun server` (0.27.3, from the rerun-sdk wheel) on an ephemeral port: the reference
+    our catalog service is compared with."""
+
+    def __init__(self, *args: str) -> None:
+        binary = Path(sys.executable).parent / "rerun"
+        if not binary.is_file():
+            raise RuntimeError(f"{binary} is missing: the venv needs rerun-sdk==0.27.3 (scripts/requirements.txt)")
+        self.lines: list[str] = []
+        self.proc = subprocess.Popen([str(binary), "server", "--addr", "127.0.0.1", "--port", "0", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        ready = threading.Event()
+        self.port: int | None = None
+
+        def pump() -> None:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.lines.append(line.rstrip("\n"))
+                m = re.search(r"Listening on [^\s:]+:(\d+)", line)
+                if m:
+                    self.port = int(m.group(1))
+                if "Ready for connections" in line:
+                    ready.set()
+            ready.set()
+
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
+        if not ready.wait(60) or self.port is None:
+            self.stop()
+            raise RuntimeError("rerun server did not start:\n" + "\n".join(self.lines))
+
+    @property
+    def rerun_uri(self) -> str:
+        return f"rerun+http://127.0.0.1:{self.port}"
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._pump.join(5)
+        return self.proc.returncode
+
+
+def fixture_path(relative: str) -> Path:
+    """A fixture written by scripts/gen-fixtures; fails with the command to run if it is missing."""
+    path = FIXTURES / relative
+    if not path.exists():
+        raise RuntimeError(f"fixture missing: {path} (run scripts/gen-fixtures)")
+    return path

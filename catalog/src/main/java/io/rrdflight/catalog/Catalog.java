@@ -187,6 +187,21 @@ public final class Catalog implements AutoCloseable {
     }
   }
 
+  /**
+   * One layer of one partition, without listing the dataset: Rerun's FetchChunks names the chunks
+   * of a partition per call, and a dataset may have thousands. NOT_FOUND names what is missing.
+   */
+  public Partition partition(EntryId datasetId, String partitionId, String layer) {
+    synchronized (lock) {
+      Dataset d = dataset(datasetId);
+      Partition p = partitions.getOrDefault(datasetId, Map.of()).get(new PartitionKey(partitionId, layer));
+      if (p == null) {
+        throw CatalogException.notFound("Dataset '" + d.name() + "' has no partition " + partitionId + " (layer " + layer + ")");
+      }
+      return p;
+    }
+  }
+
   /** The serialised chunk index of a partition, as the rrd module wrote it at registration. */
   public byte[] chunkIndex(Partition partition) {
     return store.chunkIndex(partition.datasetId(), partition.partitionId(), partition.layer())

@@ -5,7 +5,10 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.netty.NettyServerBuilder;
 import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.RrdRecordingIndexer;
+import io.grpc.ServerInterceptors;
 import io.rrdflight.server.flightsql.RrdflightSqlProducer;
+import io.rrdflight.server.redap.EntryIdHeader;
+import io.rrdflight.server.redap.RerunCloudService;
 import io.rrdflight.server.transport.HttpEndpoints;
 import io.rrdflight.server.transport.SharedPortNegotiator;
 import io.rrdflight.sql.SqlEngine;
@@ -34,13 +37,16 @@ public final class RrdflightServer implements AutoCloseable {
   private final BufferAllocator allocator;
   private final ExecutorService streamExecutor;
   private final RrdflightSqlProducer producer;
+  private final RerunCloudService rerunCloud;
   private final FlightServer flightServer;
 
-  private RrdflightServer(Catalog catalog, BufferAllocator allocator, ExecutorService streamExecutor, RrdflightSqlProducer producer, FlightServer flightServer) {
+  private RrdflightServer(Catalog catalog, BufferAllocator allocator, ExecutorService streamExecutor, RrdflightSqlProducer producer,
+      RerunCloudService rerunCloud, FlightServer flightServer) {
     this.catalog = catalog;
     this.allocator = allocator;
     this.streamExecutor = streamExecutor;
     this.producer = producer;
+    this.rerunCloud = rerunCloud;
     this.flightServer = flightServer;
   }
 
@@ -69,8 +75,13 @@ public final class RrdflightServer implements AutoCloseable {
     }
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
     RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(new CatalogRerunData(catalog), allocator), streamExecutor, version);
+    RerunCloudService rerunCloud = new RerunCloudService(catalog, allocator.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE),
+        streamExecutor, version);
     HttpEndpoints http = new HttpEndpoints("rrdflight " + version);
-    Consumer<NettyServerBuilder> sharePort = netty -> netty.protocolNegotiator(new SharedPortNegotiator(http));
+    // Rerun's catalog service shares Flight's Netty server, and with it the port and the HTTP/1.1 sniffer.
+    Consumer<NettyServerBuilder> sharePort = netty -> netty
+        .protocolNegotiator(new SharedPortNegotiator(http))
+        .addService(ServerInterceptors.intercept(rerunCloud, new EntryIdHeader()));
     FlightServer flightServer = FlightServer.builder(allocator, Location.forGrpcInsecure(config.host(), config.port()), producer)
         .transportHint("grpc.builderConsumer", sharePort)
         .build();
@@ -78,10 +89,10 @@ public final class RrdflightServer implements AutoCloseable {
       flightServer.start();
     } catch (IOException | RuntimeException e) {
       catalog.close();
-      closeAll(flightServer, producer, streamExecutor, allocator);
+      closeAll(flightServer, producer, rerunCloud, streamExecutor, allocator);
       throw e;
     }
-    return new RrdflightServer(catalog, allocator, streamExecutor, producer, flightServer);
+    return new RrdflightServer(catalog, allocator, streamExecutor, producer, rerunCloud, flightServer);
   }
 
   public Catalog catalog() {
@@ -101,10 +112,11 @@ public final class RrdflightServer implements AutoCloseable {
   public void close() {
     flightServer.shutdown();
     catalog.close(); // stops registration workers, which use the allocator
-    closeAll(flightServer, producer, streamExecutor, allocator);
+    closeAll(flightServer, producer, rerunCloud, streamExecutor, allocator);
   }
 
-  private static void closeAll(FlightServer server, RrdflightSqlProducer producer, ExecutorService executor, BufferAllocator allocator) {
+  private static void closeAll(FlightServer server, RrdflightSqlProducer producer, RerunCloudService rerunCloud, ExecutorService executor,
+      BufferAllocator allocator) {
     try {
       server.shutdown();
       server.awaitTermination(5, TimeUnit.SECONDS);
@@ -122,11 +134,18 @@ public final class RrdflightServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    closeAllocator(rerunCloud);
+    closeAllocator(allocator);
+  }
+
+  private static void closeAllocator(AutoCloseable owner) {
     try {
-      allocator.close();
+      owner.close();
     } catch (IllegalStateException leak) {
       // A stream still in flight at shutdown; report it, do not hide it.
       System.err.println("rrdflight: buffers still allocated at shutdown: " + leak.getMessage());
+    } catch (Exception e) {
+      System.err.println("rrdflight: closing " + owner + " failed: " + e);
     }
   }
 

@@ -19,7 +19,9 @@ import org.apache.arrow.memory.BufferAllocator;
  *
  * <p>Files written by Rerun 0.28 and later carry the same information in their footer; when it checks
  * out, the index is read from there alone. Otherwise the file is scanned: every frame is read, and of
- * each chunk only the IPC schema and the index columns are decoded.
+ * each chunk only the IPC schema and the index columns are decoded (LZ4 blocks only up to the end of
+ * the index columns). So an index finds damage to the framing and to chunk heads; damage further
+ * inside a chunk shows, located, when the chunk is read.
  *
  * <p>An index can be saved with {@link #writeTo(Path)} and loaded with {@link #readFrom(Path, Path)};
  * {@link #loadOrBuild} does both as needed.
@@ -37,17 +39,19 @@ public final class ChunkIndex {
   private final long fileSize;
   private final long lastModifiedMillis;
   private final Source source;
+  private final List<RrdStream> streams;
   private final List<Store> stores;
   private final List<IndexedChunk> chunks;
   private final RrdFormatException damage;
   private final List<String> warnings;
 
-  ChunkIndex(Path file, long fileSize, long lastModifiedMillis, Source source, List<Store> stores, List<IndexedChunk> chunks,
-      RrdFormatException damage, List<String> warnings) {
+  ChunkIndex(Path file, long fileSize, long lastModifiedMillis, Source source, List<RrdStream> streams, List<Store> stores,
+      List<IndexedChunk> chunks, RrdFormatException damage, List<String> warnings) {
     this.file = requireNonNull(file, "file is null");
     this.fileSize = fileSize;
     this.lastModifiedMillis = lastModifiedMillis;
     this.source = requireNonNull(source, "source is null");
+    this.streams = List.copyOf(streams);
     this.stores = List.copyOf(stores);
     this.chunks = List.copyOf(chunks);
     this.damage = damage;
@@ -70,41 +74,58 @@ public final class ChunkIndex {
     try (FileBytes bytes = FileBytes.open(file)) {
       Optional<FooterIndex.Contents> footer = FooterIndex.read(bytes, allocator, notes);
       if (footer.isPresent()) {
-        return new ChunkIndex(file, bytes.size(), lastModified, Source.FOOTER, footer.get().stores(), footer.get().chunks(), null, notes);
+        return new ChunkIndex(file, bytes.size(), lastModified, Source.FOOTER, List.of(footer.get().stream()), footer.get().stores(),
+            footer.get().chunks(), null, notes);
       }
     }
-    return scan(file, mode, lastModified, notes);
+    return scan(file, mode, lastModified, notes, false);
   }
 
   /** Indexes {@code file} by reading every frame, ignoring any footer. */
   public static ChunkIndex scan(Path file, ReadMode mode) throws IOException {
-    return scan(file, mode, Files.getLastModifiedTime(file).toMillis(), List.of());
+    return scan(file, mode, Files.getLastModifiedTime(file).toMillis(), List.of(), false);
   }
 
-  private static ChunkIndex scan(Path file, ReadMode mode, long lastModified, List<String> notes) throws IOException {
+  /**
+   * Like {@link #scan(Path, ReadMode)}, and also checks every chunk's whole payload as decoding it
+   * would (a plain scan decompresses only up to the index columns): damage anywhere is found.
+   */
+  static ChunkIndex verifyingScan(Path file, ReadMode mode) throws IOException {
+    return scan(file, mode, Files.getLastModifiedTime(file).toMillis(), List.of(), true);
+  }
+
+  private static ChunkIndex scan(Path file, ReadMode mode, long lastModified, List<String> notes, boolean verify) throws IOException {
+    Map<Long, RrdStream> streams = new LinkedHashMap<>();
     Map<StoreId, Store> stores = new LinkedHashMap<>();
     List<IndexedChunk> chunks = new ArrayList<>();
     try (RrdReader reader = RrdReader.open(file, mode)) {
       for (Optional<RrdMessage> next = reader.next(); next.isPresent(); next = reader.next()) {
+        StreamHeader header = next.get().frame().stream();
+        streams.putIfAbsent(header.offset(), new RrdStream(header.offset(), header.version(), header.lz4(), false, false));
         if (next.get() instanceof RrdMessage.StoreInfo info) {
           stores.put(info.store().id(), info.store()); // the last announcement wins
+        } else if (next.get() instanceof RrdMessage.StreamEnd end) {
+          streams.put(header.offset(), new RrdStream(header.offset(), header.version(), header.lz4(), true, end.hasFooter()));
         } else if (next.get() instanceof RrdMessage.ChunkRef ref) {
           ChunkSummary summary;
           try {
             summary = reader.summarize(ref);
+            if (verify) {
+              reader.verify(ref);
+            }
           } catch (RrdFormatException e) {
             reader.stopAt(e);
             break;
           }
-          stores.putIfAbsent(ref.store(), new Store(ref.store(), ref.frame().stream().version()));
+          stores.putIfAbsent(ref.store(), new Store(ref.store(), header.version()));
           chunks.add(new IndexedChunk(ref.store(), summary.id(), summary.entityPath(), summary.isStatic(), summary.rowCount(),
               summary.timeRanges(), summary.components(), ref.offset(), ref.length()));
         }
       }
       List<String> warnings = new ArrayList<>(notes);
       warnings.addAll(reader.warnings());
-      return new ChunkIndex(file, reader.fileSize(), lastModified, Source.SCAN, new ArrayList<>(stores.values()), chunks,
-          reader.damage().orElse(null), warnings);
+      return new ChunkIndex(file, reader.fileSize(), lastModified, Source.SCAN, new ArrayList<>(streams.values()),
+          new ArrayList<>(stores.values()), chunks, reader.damage().orElse(null), warnings);
     }
   }
 
@@ -154,7 +175,7 @@ public final class ChunkIndex {
     if (kept.isEmpty()) {
       throw new IllegalArgumentException("no store " + store + " in " + file);
     }
-    return new ChunkIndex(file, fileSize, lastModifiedMillis, source, kept, chunksOf(store), damage, warnings);
+    return new ChunkIndex(file, fileSize, lastModifiedMillis, source, streams, kept, chunksOf(store), damage, warnings);
   }
 
   /** Whether the .rrd file still has the size and modification time it had when indexed. */
@@ -176,6 +197,11 @@ public final class ChunkIndex {
 
   public Source source() {
     return source;
+  }
+
+  /** The streams of the file, in file order: more than one when files were concatenated. */
+  public List<RrdStream> streams() {
+    return streams;
   }
 
   /** Every store, recordings and blueprints, in the order the file announced them. */

@@ -7,6 +7,7 @@ import io.rrdflight.rrd.proto.IndexSource;
 import io.rrdflight.rrd.proto.IndexedChunkEntry;
 import io.rrdflight.rrd.proto.IndexedComponent;
 import io.rrdflight.rrd.proto.IndexedStore;
+import io.rrdflight.rrd.proto.IndexedStream;
 import io.rrdflight.rrd.proto.IndexedTimeRange;
 import io.rrdflight.rrd.proto.IndexedTimeline;
 import java.io.IOException;
@@ -60,12 +61,14 @@ final class ChunkIndexFormat {
         .setRrdLastModifiedMillis(index.lastModifiedMillis())
         .setSource(index.source() == ChunkIndex.Source.FOOTER ? IndexSource.INDEX_SOURCE_FOOTER : IndexSource.INDEX_SOURCE_SCAN)
         .addAllWarnings(index.warnings());
+    for (RrdStream stream : index.streams()) {
+      out.addStreams(IndexedStream.newBuilder().setOffset(stream.offset()).setVersionBits(stream.version().toBits())
+          .setLz4(stream.lz4()).setHasEnd(stream.hasEnd()).setHasFooter(stream.hasFooter()));
+    }
     Map<StoreId, Integer> stores = new HashMap<>();
     for (Store store : index.stores()) {
       stores.put(store.id(), stores.size());
-      CrateVersion v = store.version();
-      out.addStores(IndexedStore.newBuilder().setId(store.id().toProto())
-          .setVersionBits(v.major() | v.minor() << 8 | v.patch() << 16 | v.meta() << 24));
+      out.addStores(IndexedStore.newBuilder().setId(store.id().toProto()).setVersionBits(store.version().toBits()));
     }
     Dictionary<String> entityPaths = new Dictionary<>();
     Dictionary<Timeline> timelines = new Dictionary<>();
@@ -119,6 +122,10 @@ final class ChunkIndexFormat {
     }
     try {
       ChunkIndexFile in = ChunkIndexFile.parseFrom(ByteBuffer.wrap(all, HEADER_SIZE, all.length - HEADER_SIZE));
+      List<RrdStream> streams = new ArrayList<>();
+      for (IndexedStream s : in.getStreamsList()) {
+        streams.add(new RrdStream(s.getOffset(), CrateVersion.fromBits(s.getVersionBits()), s.getLz4(), s.getHasEnd(), s.getHasFooter()));
+      }
       List<Store> stores = new ArrayList<>();
       for (IndexedStore s : in.getStoresList()) {
         stores.add(new Store(StoreId.fromProto(s.getId()), CrateVersion.fromBits(s.getVersionBits())));
@@ -147,7 +154,8 @@ final class ChunkIndexFormat {
       }
       RrdFormatException damage = in.hasDamage() ? new RrdFormatException(rrdFile, in.getDamage().getOffset(), in.getDamage().getProblem()) : null;
       ChunkIndex.Source source = in.getSource() == IndexSource.INDEX_SOURCE_FOOTER ? ChunkIndex.Source.FOOTER : ChunkIndex.Source.SCAN;
-      return new ChunkIndex(rrdFile, in.getRrdFileSize(), in.getRrdLastModifiedMillis(), source, stores, chunks, damage, in.getWarningsList());
+      return new ChunkIndex(rrdFile, in.getRrdFileSize(), in.getRrdLastModifiedMillis(), source, streams, stores, chunks, damage,
+          in.getWarningsList());
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       // Positions out of range and the like: the file is corrupt.
       throw new RrdFormatException(indexFile, HEADER_SIZE, "corrupt index file (" + e.getMessage() + "); expected a ChunkIndexFile protobuf", e);

@@ -68,6 +68,9 @@ record ChunkSchema(
     List<Field> fields = schema.getFields();
     for (int i = 0; i < fields.size(); i++) {
       Field field = fields.get(i);
+      if (field.getName() == null || field.getType() == null) {
+        throw new RrdFormatException(file, offset, "column " + i + " of the chunk schema has no name or no type");
+      }
       Map<String, String> fm = field.getMetadata();
       String kind = value(fm, "kind").orElse(field.getName().equals(ROW_ID_NAME) ? "control" : "data");
       switch (kind) {

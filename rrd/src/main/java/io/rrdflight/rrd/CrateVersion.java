@@ -29,6 +29,11 @@ public record CrateVersion(int major, int minor, int patch, int meta) implements
     return fromBytes((byte) bits, (byte) (bits >>> 8), (byte) (bits >>> 16), (byte) (bits >>> 24));
   }
 
+  /** The four bytes as a little-endian int, as {@code StoreVersion.crate_version_bits} holds them. */
+  public int toBits() {
+    return major | minor << 8 | patch << 16 | meta << 24;
+  }
+
   public boolean isOlderThan(CrateVersion other) {
     return compareTo(other) < 0;
   }

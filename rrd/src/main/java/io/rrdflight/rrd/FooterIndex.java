@@ -45,8 +45,8 @@ final class FooterIndex {
   private static final XXHash32 XXH32 = XXHashFactory.fastestInstance().hash32();
   private static final String STATIC_INDEX = "rerun:static";
 
-  /** Stores and chunks read from a footer. */
-  record Contents(List<Store> stores, List<IndexedChunk> chunks) {}
+  /** The file's one stream, its stores and chunks, read from a footer. */
+  record Contents(RrdStream stream, List<Store> stores, List<IndexedChunk> chunks) {}
 
   private FooterIndex() {}
 
@@ -59,7 +59,12 @@ final class FooterIndex {
     if (footer.isEmpty()) {
       return Optional.empty();
     }
-    StreamHeader header = StreamHeader.parse(bytes.file(), 0, bytes.read(0, StreamHeader.SIZE, "stream header"));
+    StreamHeader header;
+    try {
+      header = StreamHeader.parse(bytes.file(), 0, bytes.read(0, StreamHeader.SIZE, "stream header"));
+    } catch (RrdFormatException e) {
+      return Optional.empty(); // a bad start is for the scan to report, located
+    }
     long footerStart = footer.get().start();
     try {
       RrdFooter rrdFooter = RrdFooter.parseFrom(footer.get().bytes());
@@ -70,7 +75,7 @@ final class FooterIndex {
         stores.add(new Store(store, header.version()));
         readManifest(bytes, footerStart, store, manifest.getData(), allocator, chunks);
       }
-      return Optional.of(new Contents(stores, chunks));
+      return Optional.of(new Contents(new RrdStream(0, header.version(), header.lz4(), true, true), stores, chunks));
     } catch (InvalidProtocolBufferException | RrdFormatException e) {
       // The checksum matched, so this is what the writer wrote; a manifest we cannot read is a gap in
       // our knowledge, not damage. A scan still reads the file.

@@ -89,16 +89,13 @@ final class FrameScanner {
   }
 
   private StreamHeader readStreamHeader() throws IOException {
-    long remaining = bytes.size() - position;
-    if (remaining == 0 && position == 0) {
+    if (position == 0 && bytes.size() == 0) {
       throw new RrdFormatException(bytes.file(), 0, "file is empty; expected an .rrd stream header (RRF2)");
     }
-    if (remaining < StreamHeader.SIZE) {
-      ByteBuffer start = bytes.peek(position, StreamHeader.SIZE);
-      if (!isMagicPrefix(start)) {
-        throw new RrdFormatException(bytes.file(), position, StreamHeader.describeForeignStart(start, 0));
-      }
-      bytes.checkAvailable(position, StreamHeader.SIZE, "stream header");
+    // Enough bytes to recognise what a foreign file is (an LFS pointer starts with "version https").
+    ByteBuffer start = bytes.peek(position, 32);
+    if (!isMagicPrefix(start)) {
+      throw new RrdFormatException(bytes.file(), position, StreamHeader.describeForeignStart(start, 0));
     }
     return StreamHeader.parse(bytes.file(), position, bytes.read(position, StreamHeader.SIZE, "stream header"));
   }

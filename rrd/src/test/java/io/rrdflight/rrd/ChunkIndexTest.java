@@ -31,6 +31,7 @@ class ChunkIndexTest {
 
     assertEquals(ChunkIndex.Source.FOOTER, fromFooter.source());
     assertEquals(ChunkIndex.Source.SCAN, scanned.source());
+    assertEquals(scanned.streams(), fromFooter.streams());
     assertFalse(scanned.chunks().isEmpty());
     assertEquals(scanned.chunks(), fromFooter.chunks());
     assertEquals(scanned.stores().stream().map(Store::id).distinct().toList(), fromFooter.stores().stream().map(Store::id).toList());
@@ -120,6 +121,7 @@ class ChunkIndexTest {
       ChunkIndex read = ChunkIndex.readFrom(saved, file);
 
       assertEquals(built.chunks(), read.chunks());
+      assertEquals(built.streams(), read.streams());
       assertEquals(built.stores(), read.stores());
       assertEquals(built.source(), read.source());
       assertEquals(built.warnings(), read.warnings());

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Predicate;
 import org.apache.arrow.memory.BufferAllocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -128,6 +127,33 @@ class RrdReaderTest {
   }
 
   @Test
+  void fixtureWrittenWithoutEndReadsWithAWarning(BufferAllocator allocator) throws IOException {
+    FileContents contents = FileContents.read(Fixtures.withFeature("no-end-frame"), allocator);
+
+    assertFalse(contents.chunks().isEmpty());
+    assertTrue(contents.warnings().stream().anyMatch(w -> w.contains("no End frame")), contents.warnings().toString());
+  }
+
+  @Test
+  void fixtureCutInsideAChunkFailsThereAndSalvagesTheChunksBefore(BufferAllocator allocator) throws IOException {
+    Path file = Fixtures.withFeature("partial-frame");
+    List<Frame> complete = new ArrayList<>();
+    try (FileBytes bytes = FileBytes.open(file)) {
+      FrameScanner scanner = new FrameScanner(bytes, new ArrayList<>());
+      RrdFormatException e = org.junit.jupiter.api.Assertions.assertThrows(RrdFormatException.class, () -> {
+        for (Frame f = scanner.next(); f != null; f = scanner.next()) {
+          complete.add(f);
+        }
+      });
+      assertEquals(complete.get(complete.size() - 1).end(), e.offset(), "the error names where the cut frame starts");
+    }
+    ChunkIndex salvaged = ChunkIndex.build(file, allocator, ReadMode.SALVAGE);
+
+    assertEquals(complete.stream().filter(f -> f.kind() == MessageKind.ARROW_MSG).count(), salvaged.chunks().size());
+    assertTrue(salvaged.damage().orElseThrow().getMessage().contains("file is truncated"));
+  }
+
+  @Test
   void concatenatedFilesReadAsAllOfTheirStreams(BufferAllocator allocator) throws IOException {
     Path v23 = Fixtures.version("0.23.4");
     Path v27 = Fixtures.version("0.27.3");
@@ -146,7 +172,7 @@ class RrdReaderTest {
 
   @Test
   void blueprintStoresAreKeptApartFromRecordings(BufferAllocator allocator) throws IOException {
-    Path file = fixtureWith(allocator, c -> c.stores().stream().anyMatch(s -> s.kind() == StoreKind.BLUEPRINT), "a blueprint store");
+    Path file = Fixtures.withFeature("blueprint");
     FileContents contents = FileContents.read(file, allocator);
     ChunkIndex index = ChunkIndex.build(file, allocator);
 
@@ -163,8 +189,7 @@ class RrdReaderTest {
 
   @Test
   void fileWithTwoRecordingsYieldsBoth(BufferAllocator allocator) throws IOException {
-    Path file = fixtureWith(allocator,
-        c -> c.stores().stream().filter(s -> s.kind() == StoreKind.RECORDING).map(Store::id).distinct().count() >= 2, "two recordings");
+    Path file = Fixtures.withFeature("two-recordings");
     ChunkIndex index = ChunkIndex.build(file, allocator);
 
     assertTrue(index.recordings().size() >= 2, index.recordings().toString());
@@ -176,15 +201,6 @@ class RrdReaderTest {
 
   private static List<String> strip(List<String> chunks) {
     return chunks.stream().map(c -> c.substring(c.indexOf(" chunk_") + 1)).toList();
-  }
-
-  private static Path fixtureWith(BufferAllocator allocator, Predicate<FileContents> wanted, String what) throws IOException {
-    for (Path file : Fixtures.all()) {
-      if (wanted.test(FileContents.read(file, allocator))) {
-        return file;
-      }
-    }
-    throw new AssertionError("no fixture has " + what + "; scripts/gen-fixtures should write one");
   }
 
   private static RrdMessage.StreamEnd lastEnd(Path file, BufferAllocator allocator) throws IOException {

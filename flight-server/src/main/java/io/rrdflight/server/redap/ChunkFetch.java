@@ -1,0 +1,183 @@
+package io.rrdflight.server.redap;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.grpc.stub.StreamObserver;
+import io.rrdflight.catalog.Catalog;
+import io.rrdflight.catalog.CatalogException;
+import io.rrdflight.catalog.Partition;
+import io.rrdflight.rrd.proto.ApplicationId;
+import io.rrdflight.rrd.proto.ArrowMsg;
+import io.rrdflight.rrd.proto.DataframePart;
+import io.rrdflight.rrd.proto.StoreId;
+import io.rrdflight.rrd.proto.StoreKind;
+import io.rrdflight.server.redap.proto.FetchChunksRequest;
+import io.rrdflight.server.redap.proto.FetchChunksResponse;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.LongAdder;
+import org.apache.arrow.vector.VarBinaryVector;
+
+/**
+ * FetchChunks: streams the chunks named by the {@code chunk_key} column of the client's chunk-info
+ * rows straight from the registered .rrd files. Each chunk is the file's own ArrowMsg (usually
+ * LZ4-compressed, as written), read with one positional read; only its store id is rewritten when it
+ * does not name the partition as the client expects. Chunks are packed into messages of about
+ * {@link #TARGET_MESSAGE_BYTES} (a bigger chunk goes alone), sent as fast as the client takes them.
+ */
+final class ChunkFetch {
+  /** Large enough to amortise per-message overhead, small enough to never hold much in memory. */
+  static final int TARGET_MESSAGE_BYTES = 4 << 20;
+  /** The column of QueryDataset's rows that FetchChunks reads; the others travel along unread. */
+  private static final String CHUNK_KEY = "chunk_key";
+
+  private final Catalog catalog;
+  private final ArrowIpc ipc;
+  private final ExecutorService executor;
+  private final int targetMessageBytes;
+  /** Totals since start: what the pruning test and the logs look at. */
+  final LongAdder chunksSent = new LongAdder();
+  final LongAdder bytesSent = new LongAdder();
+
+  ChunkFetch(Catalog catalog, ArrowIpc ipc, ExecutorService executor, int targetMessageBytes) {
+    this.catalog = requireNonNull(catalog, "catalog is null");
+    this.ipc = requireNonNull(ipc, "ipc is null");
+    this.executor = requireNonNull(executor, "executor is null");
+    if (targetMessageBytes <= 0) {
+      throw new IllegalArgumentException("targetMessageBytes must be positive: " + targetMessageBytes);
+    }
+    this.targetMessageBytes = targetMessageBytes;
+  }
+
+  void fetch(FetchChunksRequest request, StreamObserver<FetchChunksResponse> observer) {
+    List<ChunkKey> keys = new ArrayList<>();
+    for (DataframePart part : request.getChunkInfosList()) {
+      ipc.readBatches(part, "FetchChunks chunk_infos", batch -> {
+        if (!(batch.getVector(CHUNK_KEY) instanceof VarBinaryVector column)) {
+          throw CatalogStatus.invalidArgument("FetchChunks: chunk_infos need a Binary column '" + CHUNK_KEY
+              + "' (the rows QueryDataset answered); got " + batch.getSchema());
+        }
+        for (int row = 0; row < batch.getRowCount(); row++) {
+          if (column.isNull(row)) {
+            throw CatalogStatus.invalidArgument("FetchChunks: chunk_key is null in row " + row);
+          }
+          keys.add(ChunkKey.decode(column.get(row)));
+        }
+      });
+    }
+    FlowControlledSender<FetchChunksResponse> sender = new FlowControlledSender<>(observer);
+    executor.execute(() -> {
+      try {
+        stream(keys, sender);
+      } catch (RuntimeException | IOException e) {
+        sender.fail(e, "FetchChunks");
+      }
+    });
+  }
+
+  /** Reads the chunks file by file, in the order asked, and sends them in bounded messages. */
+  private void stream(List<ChunkKey> keys, FlowControlledSender<FetchChunksResponse> sender) throws IOException {
+    Map<ChunkKey, Partition> partitions = resolve(keys);
+    Map<Partition, List<ChunkKey>> byFile = new LinkedHashMap<>();
+    keys.forEach(k -> byFile.computeIfAbsent(partitions.get(k), p -> new ArrayList<>()).add(k));
+    FetchChunksResponse.Builder message = FetchChunksResponse.newBuilder();
+    long messageBytes = 0;
+    for (Map.Entry<Partition, List<ChunkKey>> file : byFile.entrySet()) {
+      Partition partition = file.getKey();
+      partition.file().verifyUnchanged(partition.partitionId());
+      try (FileChannel channel = FileChannel.open(partition.file().path(), StandardOpenOption.READ)) {
+        for (ChunkKey key : file.getValue()) {
+          ArrowMsg chunk = read(channel, key, partition);
+          int size = chunk.getSerializedSize();
+          if (messageBytes > 0 && messageBytes + size > targetMessageBytes) {
+            if (!sender.send(message.build())) {
+              return;
+            }
+            message = FetchChunksResponse.newBuilder();
+            messageBytes = 0;
+          }
+          message.addChunks(chunk);
+          messageBytes += size;
+          chunksSent.increment();
+          bytesSent.add(size);
+        }
+      }
+    }
+    if (messageBytes > 0 && !sender.send(message.build())) {
+      return;
+    }
+    sender.complete();
+  }
+
+  /** The catalog partition (file) of every key; NOT_FOUND names a partition that is gone. */
+  private Map<ChunkKey, Partition> resolve(List<ChunkKey> keys) {
+    record Layer(io.rrdflight.catalog.EntryId dataset, String partitionId, String layer) {}
+    Map<Layer, Partition> known = new HashMap<>();
+    Map<ChunkKey, Partition> result = new HashMap<>();
+    for (ChunkKey key : keys) {
+      Partition p = known.computeIfAbsent(new Layer(key.datasetId(), key.partitionId(), key.layer()), l -> {
+        try {
+          return catalog.partition(l.dataset(), l.partitionId(), l.layer());
+        } catch (CatalogException e) {
+          throw CatalogException.notFound(e.getMessage() + "; it changed since the query, run it again");
+        }
+      });
+      result.put(key, p);
+    }
+    return result;
+  }
+
+  private static ArrowMsg read(FileChannel channel, ChunkKey key, Partition partition) throws IOException {
+    if (key.length() > Integer.MAX_VALUE - 64 || key.offset() + key.length() > channel.size()) {
+      throw CatalogStatus.invalidArgument("chunk_key names bytes " + key.offset() + "+" + key.length() + " outside "
+          + partition.file().path() + " (" + channel.size() + " bytes)");
+    }
+    ByteBuffer buffer = ByteBuffer.allocate((int) key.length());
+    while (buffer.hasRemaining()) {
+      if (channel.read(buffer, key.offset() + buffer.position()) < 0) {
+        throw new IOException("unexpected end of " + partition.file().path() + " at byte " + (key.offset() + buffer.position()));
+      }
+    }
+    buffer.flip();
+    ArrowMsg msg;
+    try {
+      msg = ArrowMsg.parseFrom(buffer);
+    } catch (InvalidProtocolBufferException e) {
+      throw CatalogStatus.invalidArgument("chunk_key does not point at a chunk of " + partition.file().path() + " (byte " + key.offset() + ")");
+    }
+    if (msg.hasChunkId() && (key.chunkTimeNs() != 0 || key.chunkInc() != 0)
+        && (msg.getChunkId().getTimeNs() != key.chunkTimeNs() || msg.getChunkId().getInc() != key.chunkInc())) {
+      throw CatalogStatus.invalidArgument("chunk_key does not match the chunk at byte " + key.offset() + " of " + partition.file().path());
+    }
+    return withPartitionStore(msg, key);
+  }
+
+  /**
+   * The client files each chunk under {@code store_id.recording_id}, which must be the partition id,
+   * and needs a complete store id. Files already say so; legacy writers (before 0.25) leave the
+   * application id out, which is filled with the dataset id as Rerun's server does.
+   */
+  static ArrowMsg withPartitionStore(ArrowMsg msg, ChunkKey key) {
+    StoreId store = msg.getStoreId();
+    boolean fine = msg.hasStoreId() && store.getKind() == StoreKind.STORE_KIND_RECORDING
+        && store.getRecordingId().equals(key.partitionId()) && !store.getApplicationId().getId().isEmpty();
+    if (fine) {
+      return msg;
+    }
+    String application = store.getApplicationId().getId().isEmpty() ? key.datasetId().toHex() : store.getApplicationId().getId();
+    return msg.toBuilder().setStoreId(StoreId.newBuilder()
+        .setKind(StoreKind.STORE_KIND_RECORDING)
+        .setRecordingId(key.partitionId())
+        .setApplicationId(ApplicationId.newBuilder().setId(application)))
+        .build();
+  }
+}

@@ -1,0 +1,194 @@
+package io.rrdflight.server.redap;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.Any;
+import io.grpc.Status;
+import io.rrdflight.catalog.Catalog;
+import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.EntryId;
+import io.rrdflight.rrd.proto.DatasetHandle;
+import io.rrdflight.rrd.proto.StoreKind;
+import io.rrdflight.server.redap.proto.DatasetDetails;
+import io.rrdflight.server.redap.proto.DatasetEntry;
+import io.rrdflight.server.redap.proto.EntryDetails;
+import io.rrdflight.server.redap.proto.EntryFilter;
+import io.rrdflight.server.redap.proto.EntryKind;
+import io.rrdflight.server.redap.proto.SystemTable;
+import io.rrdflight.server.redap.proto.SystemTableKind;
+import io.rrdflight.server.redap.proto.TableEntry;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The catalog's entries as Rerun's clients see them: every dataset, plus the {@code __entries}
+ * system table that lists them all (the SDK's {@code client.entries()} and the viewer's landing page
+ * read it). Entries are looked up by id, by name, or by the request's {@code x-rerun-entry-id}.
+ */
+final class Entries {
+  static final String ENTRIES_TABLE_NAME = "__entries";
+  /**
+   * The system table's id: fixed, so it is the same after a restart like every other id here. Rerun
+   * lists this table in itself with the all-zero id, which we use as its entry id too.
+   */
+  static final EntryId ENTRIES_TABLE_ID = new EntryId(0, 0);
+  private static final Instant ENTRIES_TABLE_CREATED = Instant.EPOCH;
+
+  /** One entry, whatever its kind. */
+  record Entry(EntryId id, String name, EntryKind kind, Instant createdAt, Instant updatedAt) {
+    Entry {
+      requireNonNull(id, "id is null");
+      requireNonNull(name, "name is null");
+      requireNonNull(kind, "kind is null");
+      requireNonNull(createdAt, "createdAt is null");
+      requireNonNull(updatedAt, "updatedAt is null");
+    }
+
+    static Entry of(Dataset d) {
+      return new Entry(d.id(), d.name(), EntryKind.ENTRY_KIND_DATASET, d.createdAt(), d.updatedAt());
+    }
+
+    EntryDetails details() {
+      return EntryDetails.newBuilder()
+          .setId(ProtoValues.toProto(id))
+          .setName(name)
+          .setEntryKind(kind)
+          .setCreatedAt(ProtoValues.timestamp(createdAt))
+          .setUpdatedAt(ProtoValues.timestamp(updatedAt))
+          .build();
+    }
+  }
+
+  static final Entry ENTRIES_TABLE = new Entry(ENTRIES_TABLE_ID, ENTRIES_TABLE_NAME, EntryKind.ENTRY_KIND_TABLE,
+      ENTRIES_TABLE_CREATED, ENTRIES_TABLE_CREATED);
+
+  private final Catalog catalog;
+
+  Entries(Catalog catalog) {
+    this.catalog = requireNonNull(catalog, "catalog is null");
+  }
+
+  /** Every entry: datasets in creation order, then the system table. */
+  List<Entry> all() {
+    List<Entry> all = new ArrayList<>();
+    catalog.datasets().forEach(d -> all.add(Entry.of(d)));
+    all.add(ENTRIES_TABLE);
+    return all;
+  }
+
+  /**
+   * FindEntries, filtering as Rerun's server does: with a kind, an id or name that names nothing of
+   * that kind is NOT_FOUND; without a kind it is an empty list (which the SDK's name lookup turns
+   * into a LookupError). Views are not supported; an explicit UNSPECIFIED kind is invalid.
+   */
+  List<EntryDetails> find(EntryFilter filter) {
+    Optional<EntryId> id = filter.hasId() ? Optional.of(ProtoValues.fromProto(filter.getId())) : Optional.empty();
+    Optional<String> name = filter.hasName() ? Optional.of(filter.getName()) : Optional.empty();
+    if (!filter.hasEntryKind()) {
+      return matching(all(), id, name).stream().map(Entry::details).toList();
+    }
+    EntryKind kind = filter.getEntryKind();
+    List<Entry> ofKind = switch (kind) {
+      case ENTRY_KIND_DATASET -> catalog.datasets().stream().map(Entry::of).toList();
+      case ENTRY_KIND_TABLE -> List.of(ENTRIES_TABLE);
+      // rrdflight keeps no blueprint datasets: a lookup that names an existing dataset finds none of
+      // this kind, one that names nothing is NOT_FOUND (as for the other kinds).
+      case ENTRY_KIND_BLUEPRINT_DATASET -> {
+        if (id.isPresent() || name.isPresent()) {
+          List<Entry> any = catalog.datasets().stream().map(Entry::of).toList();
+          if (matching(any, id, name).isEmpty()) {
+            throw notFound(kind, id, name);
+          }
+        }
+        yield List.of();
+      }
+      case ENTRY_KIND_DATASET_VIEW, ENTRY_KIND_TABLE_VIEW ->
+          throw Status.UNIMPLEMENTED.withDescription("Dataset and table views are not supported").asRuntimeException();
+      case ENTRY_KIND_UNSPECIFIED, UNRECOGNIZED ->
+          throw CatalogStatus.invalidArgument("FindEntries: entry kind " + filter.getEntryKindValue() + " is not a valid kind");
+    };
+    List<Entry> found = matching(ofKind, id, name);
+    if (found.isEmpty() && (id.isPresent() || name.isPresent()) && kind != EntryKind.ENTRY_KIND_BLUEPRINT_DATASET) {
+      throw notFound(kind, id, name);
+    }
+    return found.stream().map(Entry::details).toList();
+  }
+
+  private static List<Entry> matching(List<Entry> entries, Optional<EntryId> id, Optional<String> name) {
+    return entries.stream()
+        .filter(e -> id.isEmpty() || e.id().equals(id.get()))
+        .filter(e -> name.isEmpty() || e.name().equals(name.get()))
+        .toList();
+  }
+
+  private static RuntimeException notFound(EntryKind kind, Optional<EntryId> id, Optional<String> name) {
+    String what = switch (kind) {
+      case ENTRY_KIND_TABLE -> "table";
+      case ENTRY_KIND_BLUEPRINT_DATASET -> "blueprint dataset";
+      default -> "dataset";
+    };
+    StringBuilder message = new StringBuilder("No " + what);
+    name.ifPresent(n -> message.append(" named '").append(n).append("'"));
+    id.ifPresent(i -> message.append(name.isPresent() ? " and" : "").append(" with id ").append(i.toHex()));
+    return CatalogStatus.notFound(message.toString());
+  }
+
+  /** Any entry by id; NOT_FOUND names the id. */
+  Entry entry(EntryId id) {
+    if (id.equals(ENTRIES_TABLE_ID)) {
+      return ENTRIES_TABLE;
+    }
+    return Entry.of(catalog.dataset(id));
+  }
+
+  /**
+   * The dataset the current call names in its headers. A call without them is INVALID_ARGUMENT; an
+   * id of a table is NOT_FOUND, as no dataset has it.
+   */
+  Dataset requestedDataset() {
+    EntryIdHeader.RequestedEntry requested = EntryIdHeader.current();
+    Optional<EntryId> id = requested.id();
+    if (id.isPresent()) {
+      if (id.get().equals(ENTRIES_TABLE_ID)) {
+        throw CatalogStatus.notFound("Entry " + id.get().toHex() + " is the table " + ENTRIES_TABLE_NAME + ", not a dataset");
+      }
+      return catalog.dataset(id.get());
+    }
+    if (requested.name().isPresent()) {
+      return catalog.datasetNamed(requested.name().get());
+    }
+    throw CatalogStatus.invalidArgument("This call needs the dataset's id in the header x-rerun-entry-id (32 hex digits)");
+  }
+
+  /**
+   * The full entry the SDK keeps after create_dataset and get_dataset: details, (empty) dataset
+   * details and a handle whose URL must parse. The URL points at the dataset on the address the
+   * client dialled, in the same form as the SDK's own partition URLs.
+   */
+  static DatasetEntry datasetEntry(Dataset dataset) {
+    String origin = EntryIdHeader.current().authority().map(a -> "rerun+http://" + a).orElse("rerun+http://localhost");
+    return DatasetEntry.newBuilder()
+        .setDetails(Entry.of(dataset).details())
+        .setDatasetDetails(DatasetDetails.getDefaultInstance())
+        .setDatasetHandle(DatasetHandle.newBuilder()
+            .setEntryId(ProtoValues.toProto(dataset.id()))
+            .setStoreKind(StoreKind.STORE_KIND_RECORDING)
+            .setDatasetUrl(origin + "/dataset/" + dataset.id().toHex()))
+        .build();
+  }
+
+  /**
+   * The system table's entry. Its provider's type URL must be exactly
+   * {@code /rerun.cloud.v1alpha1.SystemTable}: Rerun's clients compare the string, and
+   * {@code Any.pack(msg)} would prefix {@code type.googleapis.com}.
+   */
+  static TableEntry entriesTableEntry() {
+    SystemTable provider = SystemTable.newBuilder().setKind(SystemTableKind.SYSTEM_TABLE_KIND_ENTRIES).build();
+    return TableEntry.newBuilder()
+        .setDetails(ENTRIES_TABLE.details())
+        .setProviderDetails(Any.pack(provider, ""))
+        .build();
+  }
+}

@@ -1,0 +1,38 @@
+package io.rrdflight.server.redap;
+
+import io.rrdflight.rrd.RrdMessage;
+import io.rrdflight.rrd.RrdReader;
+import io.rrdflight.rrd.StoreId;
+import io.rrdflight.rrd.StoreKind;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Reads the recording ids of an .rrd file with the rrd module's reader: the stores it announces and
+ * the stores its chunks belong to (a chunk may come without an announcement), blueprints left out.
+ * Only message headers and store messages are read; chunk payloads are skipped.
+ */
+final class RrdRecordingProbe implements RecordingProbe {
+  @Override
+  public List<String> recordingIds(Path file) throws IOException {
+    Set<String> ids = new LinkedHashSet<>();
+    try (RrdReader reader = RrdReader.open(file)) {
+      for (Optional<RrdMessage> next = reader.next(); next.isPresent(); next = reader.next()) {
+        StoreId store = null;
+        if (next.get() instanceof RrdMessage.StoreInfo info) {
+          store = info.store().id();
+        } else if (next.get() instanceof RrdMessage.ChunkRef chunk) {
+          store = chunk.store();
+        }
+        if (store != null && store.kind() == StoreKind.RECORDING) {
+          ids.add(store.recordingId());
+        }
+      }
+    }
+    return List.copyOf(ids);
+  }
+}

@@ -1,0 +1,145 @@
+package io.rrdflight.server.redap;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.rrdflight.catalog.Catalog;
+import io.rrdflight.catalog.EntryId;
+import io.rrdflight.catalog.RecordingIndexer;
+import io.rrdflight.rrd.proto.DataframePart;
+import io.rrdflight.server.redap.proto.RerunCloudServiceGrpc;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.ArrowStreamReader;
+import org.apache.arrow.vector.types.pojo.Schema;
+
+/**
+ * The catalog service alone on a real gRPC (Netty, h2c) server on an ephemeral port, with a catalog
+ * in a temporary directory, and a client stub that can name an entry in the x-rerun-entry-id header
+ * the way Rerun's clients do. Closing it checks that no Arrow buffer leaked.
+ */
+final class RerunCloudHarness implements AutoCloseable {
+  final BufferAllocator root = new RootAllocator();
+  final Catalog catalog;
+  final RerunCloudService service;
+  private final ExecutorService executor = Executors.newCachedThreadPool();
+  private final Server server;
+  private final ManagedChannel channel;
+
+  RerunCloudHarness(Path dataDir, RecordingIndexer indexer, RecordingProbe probe) throws IOException {
+    this(dataDir, indexer, probe, ChunkFetch.TARGET_MESSAGE_BYTES);
+  }
+
+  /** With {@code indexer} null: the real one, reading .rrd files with the rrd module. */
+  RerunCloudHarness(Path dataDir, RecordingIndexer indexer, RecordingProbe probe, int fetchMessageBytes) throws IOException {
+    catalog = Catalog.open(dataDir, indexer != null ? indexer : new io.rrdflight.catalog.RrdRecordingIndexer(root), 2);
+    service = new RerunCloudService(catalog, root.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE), executor, probe, fetchMessageBytes,
+        "9.8.7-test");
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(ServerInterceptors.intercept(service, new EntryIdHeader()))
+        .build()
+        .start();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+  }
+
+  RerunCloudServiceGrpc.RerunCloudServiceBlockingStub stub() {
+    return RerunCloudServiceGrpc.newBlockingStub(channel);
+  }
+
+  /** An asynchronous stub (for flow control), with {@code x-rerun-entry-id: <entry>} when given. */
+  RerunCloudServiceGrpc.RerunCloudServiceStub asyncStub(EntryId entry) {
+    Metadata headers = new Metadata();
+    if (entry != null) {
+      headers.put(EntryIdHeader.ENTRY_ID, entry.toHex());
+    }
+    return RerunCloudServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+  }
+
+  /** A stub whose calls carry {@code x-rerun-entry-id: <id>}. */
+  RerunCloudServiceGrpc.RerunCloudServiceBlockingStub stub(EntryId entry) {
+    return stubWithHeader(entry.toHex());
+  }
+
+  RerunCloudServiceGrpc.RerunCloudServiceBlockingStub stubWithHeader(String entryIdHeader) {
+    Metadata headers = new Metadata();
+    headers.put(EntryIdHeader.ENTRY_ID, entryIdHeader);
+    return stub().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+  }
+
+  int port() {
+    return server.getPort();
+  }
+
+  /** A table as its schema and its rows, each row a map of column name to Java value. */
+  record Table(Schema schema, List<Map<String, Object>> rows) {
+    List<Object> column(String name) {
+      return rows.stream().map(r -> r.get(name)).toList();
+    }
+  }
+
+  Table read(DataframePart part) {
+    try (BufferAllocator a = root.newChildAllocator("read", 0, Long.MAX_VALUE);
+        ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(part.getPayload().toByteArray()), a)) {
+      VectorSchemaRoot batch = reader.getVectorSchemaRoot();
+      List<Map<String, Object>> rows = new ArrayList<>();
+      int batches = 0;
+      while (reader.loadNextBatch()) {
+        batches++;
+        for (int i = 0; i < batch.getRowCount(); i++) {
+          Map<String, Object> row = new java.util.LinkedHashMap<>();
+          for (FieldVector v : batch.getFieldVectors()) {
+            Object value = v.getObject(i);
+            row.put(v.getName(), value instanceof org.apache.arrow.vector.util.Text t ? t.toString() : value);
+          }
+          rows.add(row);
+        }
+      }
+      if (batches != 1) {
+        throw new AssertionError("a DataframePart must hold exactly one batch, this one has " + batches);
+      }
+      return new Table(batch.getSchema(), rows);
+    } catch (IOException e) {
+      throw new AssertionError("not an Arrow IPC stream", e);
+    }
+  }
+
+  Schema schema(io.rrdflight.rrd.proto.Schema schema) {
+    try (BufferAllocator a = root.newChildAllocator("schema", 0, Long.MAX_VALUE);
+        ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(schema.getArrowSchema().toByteArray()), a)) {
+      Schema s = reader.getVectorSchemaRoot().getSchema();
+      if (reader.loadNextBatch()) {
+        throw new AssertionError("a Schema message must hold no batch");
+      }
+      return s;
+    } catch (IOException e) {
+      throw new AssertionError("not an Arrow IPC stream", e);
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    executor.shutdownNow();
+    executor.awaitTermination(5, TimeUnit.SECONDS);
+    catalog.close();
+    service.close(); // throws if the service leaked buffers
+    root.close();
+  }
+}
