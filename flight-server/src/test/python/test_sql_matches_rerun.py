@@ -81,3 +81,16 @@ def test_partition_filter_returns_only_those_partitions(conn):
 def test_timeline_table_equals_an_unfiltered_view(conn):
     table = query(conn, "SELECT * FROM dataset.rerun.time_1 WHERE rerun_partition_id = 'rec-dataset-03'")
     assert_partition_equal(table, "rec-dataset-03", rerun_view(recordings()["rec-dataset-03"], "time_1", "/**"), "time_1 table")
+
+
+def test_query_view_arguments_bound_as_parameters_equal_rerun(conn):
+    """ADBC binds partition_ids, the range and fill as ? parameters; the rows are still Rerun's."""
+    rng = dataset_range("time_1")
+    with conn.cursor() as cur:
+        cur.execute("SELECT * FROM TABLE(dataset.query_view(index => 'time_1', contents => '/**', partition_ids => ?, "
+                    "range_start => ?, range_end => ?, fill_latest_at => ?))",
+                    parameters=("rec-dataset-02,rec-dataset-05", rng[0], rng[1], True))
+        table = cur.fetch_arrow_table()
+    assert set(table.column("rerun_partition_id").to_pylist()) <= {"rec-dataset-02", "rec-dataset-05"}
+    for pid in ["rec-dataset-02", "rec-dataset-05"]:
+        assert_partition_equal(table, pid, rerun_view(recordings()[pid], "time_1", "/**", rng, True), "parameters")

@@ -212,6 +212,60 @@ class FlightSqlProtocolIT {
     assertTrue(server.process().isAlive());
   }
 
+  /** Every row as text, in order. */
+  private static List<String> texts(ResultSet rs) throws SQLException {
+    List<String> out = new ArrayList<>();
+    int columns = rs.getMetaData().getColumnCount();
+    while (rs.next()) {
+      StringBuilder row = new StringBuilder();
+      for (int i = 1; i <= columns; i++) {
+        row.append(rs.getObject(i)).append(i < columns ? " | " : "");
+      }
+      out.add(row.toString());
+    }
+    return out;
+  }
+
+  private static List<String> texts(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      return texts(rs);
+    }
+  }
+
+  @Test
+  void jdbcParametersBindQueryViewArgumentsAndPushedFilters() throws SQLException {
+    try (Connection c = DriverManager.getConnection(server.jdbcUrl())) {
+      String view = "SELECT rerun_partition_id, time_3, \"/obj1:Points3D:positions\" FROM TABLE(dataset.query_view(index => 'time_3', "
+          + "contents => '/obj1', partition_ids => ?, range_start => ?, range_end => ?, fill_latest_at => ?))";
+      try (java.sql.PreparedStatement ps = c.prepareStatement(view)) {
+        assertEquals(4, ps.getParameterMetaData().getParameterCount());
+        ps.setString(1, "rec-dataset-04,rec-dataset-07");
+        ps.setLong(2, 10);
+        ps.setLong(3, 20);
+        ps.setBoolean(4, true);
+        List<String> rows;
+        try (ResultSet rs = ps.executeQuery()) {
+          rows = texts(rs);
+        }
+        assertFalse(rows.isEmpty());
+        assertEquals(texts(c, view.replace("partition_ids => ?", "partition_ids => 'rec-dataset-04,rec-dataset-07'")
+            .replace("range_start => ?", "range_start => 10").replace("range_end => ?", "range_end => 20")
+            .replace("fill_latest_at => ?", "fill_latest_at => true")), rows);
+      }
+      String filtered = "SELECT time_3, \"/obj2:Points3D:positions\" FROM dataset.rerun.time_3 "
+          + "WHERE rerun_partition_id = ? AND time_3 BETWEEN ? AND ?";
+      try (java.sql.PreparedStatement ps = c.prepareStatement(filtered)) {
+        ps.setString(1, "rec-dataset-03");
+        ps.setLong(2, 5);
+        ps.setLong(3, 9);
+        try (ResultSet rs = ps.executeQuery()) {
+          assertEquals(texts(c, "SELECT time_3, \"/obj2:Points3D:positions\" FROM dataset.rerun.time_3 "
+              + "WHERE rerun_partition_id = 'rec-dataset-03' AND time_3 BETWEEN 5 AND 9"), texts(rs));
+        }
+      }
+    }
+  }
+
   /** Waits until the server has printed {@code text}: the stream thread saw the cancel and stopped. */
   private static void awaitOutput(String text) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

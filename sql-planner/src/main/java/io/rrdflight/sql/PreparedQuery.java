@@ -20,10 +20,16 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.types.pojo.Schema;
+import io.rrdflight.sql.rerun.RerunRules;
+import org.apache.calcite.adapter.enumerable.EnumerableCalc;
+import org.apache.calcite.adapter.enumerable.EnumerableFilter;
 import org.apache.calcite.adapter.enumerable.EnumerableLimit;
 import org.apache.calcite.rel.RelNode;
 import org.apache.calcite.rel.RelRoot;
+import org.apache.calcite.rex.RexInputRef;
 import org.apache.calcite.rex.RexLiteral;
+import org.apache.calcite.rex.RexNode;
+import org.apache.calcite.rex.RexProgram;
 
 /**
  * A planned query: its result and parameter schemas, executable many times with bound parameters.
@@ -55,19 +61,58 @@ public final class PreparedQuery {
   private final Statement cached;
   private final Semaphore cachedFree = new Semaphore(1);
   private final Function<String, Statement> fresh;
+  private final Function<String, PreparedQuery> planner;
+  /** A filter with {@code ?} over one scan: executions plan the text with the values written in, and run as a scan. */
+  private final Optional<DirectScan> parameterisedScan;
+  /** {@code ?} among query_view's arguments: executions plan the text with the values written in (whatever the plan). */
+  private final boolean bindsByText;
   private final Schema resultSchema;
   private final Schema parameterSchema;
   private final Optional<DirectScan> direct;
   private volatile boolean retired;
+  /** For a statement bound by text: whether its template streams from the chunks. */
+  private final boolean columnarTemplate;
 
-  PreparedQuery(String sql, Connection connection, java.sql.PreparedStatement statement, RelRoot plan, Function<String, Statement> fresh)
-      throws SQLException {
+  /**
+   * @param fresh a new Calcite statement for the same SQL (when the cached one is busy)
+   * @param planner plans another SQL text, as the engine does (with its cache)
+   */
+  PreparedQuery(String sql, Connection connection, java.sql.PreparedStatement statement, RelRoot plan, Function<String, Statement> fresh,
+      Function<String, PreparedQuery> planner) throws SQLException {
     this.sql = requireNonNull(sql, "sql is null");
     this.cached = new Statement(requireNonNull(connection, "connection is null"), requireNonNull(statement, "statement is null"));
     this.fresh = requireNonNull(fresh, "fresh is null");
+    this.planner = requireNonNull(planner, "planner is null");
     this.parameterSchema = parameterSchemaOf(statement.getParameterMetaData());
-    this.direct = parameterSchema.getFields().isEmpty() ? directScanOf(plan) : Optional.empty();
-    this.resultSchema = direct.map(d -> d.table().arrowSchema(d.spec(), d.names())).orElse(resultSchemaOf(statement.getMetaData()));
+    boolean parameters = !parameterSchema.getFields().isEmpty();
+    this.direct = parameters ? Optional.empty() : directScanOf(plan);
+    this.parameterisedScan = parameters ? parameterisedScanOf(plan) : Optional.empty();
+    this.bindsByText = false;
+    this.columnarTemplate = false;
+    this.resultSchema = direct.or(() -> parameterisedScan).map(d -> d.table().arrowSchema(d.spec(), d.names()))
+        .orElse(resultSchemaOf(statement.getMetaData()));
+  }
+
+  private PreparedQuery(String sql, Schema resultSchema, Schema parameterSchema, boolean columnar, Function<String, PreparedQuery> planner) {
+    this.sql = requireNonNull(sql, "sql is null");
+    this.cached = null;
+    this.fresh = null;
+    this.planner = requireNonNull(planner, "planner is null");
+    this.resultSchema = requireNonNull(resultSchema, "resultSchema is null");
+    this.parameterSchema = requireNonNull(parameterSchema, "parameterSchema is null");
+    this.direct = Optional.empty();
+    this.parameterisedScan = Optional.empty();
+    this.bindsByText = true;
+    this.columnarTemplate = columnar;
+  }
+
+  /**
+   * A statement whose every execution is planned from its text with the values written in: the
+   * columns are {@code template}'s (the same statement with the defaults in place of the
+   * placeholders that stand for query_view arguments).
+   */
+  static PreparedQuery boundByText(String sql, PreparedQuery template, Schema parameterSchema, Function<String, PreparedQuery> planner) {
+    return new PreparedQuery(sql, template.resultSchema(), parameterSchema, template.isColumnar(), planner);
   }
 
   public String sql() {
@@ -84,7 +129,7 @@ public final class PreparedQuery {
 
   /** True when executions stream straight from the chunks (no row-at-a-time engine). */
   public boolean isColumnar() {
-    return direct.isPresent();
+    return direct.isPresent() || parameterisedScan.isPresent() || columnarTemplate;
   }
 
   /** Runs the query; close the returned batches when done. */
@@ -94,6 +139,9 @@ public final class PreparedQuery {
     if (parameters.size() != parameterSchema.getFields().size()) {
       throw new SqlQueryException("Query has " + parameterSchema.getFields().size() + " parameters but "
           + parameters.size() + " values were bound");
+    }
+    if (parameterisedScan.isPresent() || bindsByText) {
+      return bound(parameters).execute(List.of(), allocator, batchRows);
     }
     if (direct.isPresent()) {
       DirectScan d = direct.get();
@@ -118,8 +166,24 @@ public final class PreparedQuery {
     }
   }
 
+  /** This statement with {@code parameters} written in as literals, planned: its filters are pushed into the scan. */
+  private PreparedQuery bound(List<?> parameters) {
+    String literal = SqlParameters.inline(sql, parameters).orElseThrow(() -> new SqlQueryException(
+        "A bound value has no SQL literal form (strings, numbers, booleans, timestamps and bytes do): " + parameters));
+    PreparedQuery bound = planner.apply(literal);
+    if ((parameterisedScan.isPresent() && !bound.isColumnar()) || !bound.resultSchema().equals(resultSchema)) {
+      // Planning promised these columns (and, for a filter over a scan, a scan); say so rather than return others.
+      throw new SqlQueryException("Internal error: with its values written in, the query planned to other columns or not as a scan: "
+          + literal);
+    }
+    return bound;
+  }
+
   private void releaseCached() {
     cachedFree.release();
+    if (cached == null) {
+      return;
+    }
     if (retired && cachedFree.tryAcquire()) {
       cached.close();
     }
@@ -128,7 +192,7 @@ public final class PreparedQuery {
   /** Called by the cache when it drops this query: closes now, or when the running execution ends. */
   void retire() {
     retired = true;
-    if (cachedFree.tryAcquire()) {
+    if (cached != null && cachedFree.tryAcquire()) {
       cached.close();
     }
   }
@@ -173,6 +237,46 @@ public final class PreparedQuery {
       names.add(f.getValue());
     }
     return Optional.of(new DirectScan(scan.rerunTable(), scan.spec(), names, limit));
+  }
+
+  /**
+   * A filter whose every conjunct RerunRules pushes into the scan once its parameters are literals,
+   * over one scan (as an EnumerableCalc with column projections, or an EnumerableFilter).
+   */
+  private static Optional<DirectScan> parameterisedScanOf(RelRoot root) {
+    if (root == null || !root.isRefTrivial() || !root.collation.getFieldCollations().isEmpty()) {
+      return Optional.empty();
+    }
+    RexNode condition;
+    RerunTableScan scan;
+    RerunScanSpec spec;
+    if (root.rel instanceof EnumerableCalc calc && calc.getInput() instanceof RerunTableScan s && calc.getProgram().getCondition() != null) {
+      RexProgram program = calc.getProgram();
+      int[] columns = new int[program.getProjectList().size()];
+      for (int i = 0; i < columns.length; i++) {
+        if (!(program.expandLocalRef(program.getProjectList().get(i)) instanceof RexInputRef ref)) {
+          return Optional.empty();
+        }
+        columns[i] = ref.getIndex();
+      }
+      condition = program.expandLocalRef(program.getCondition());
+      scan = s;
+      spec = s.spec().withProjection(columns);
+    } else if (root.rel instanceof EnumerableFilter filter && filter.getInput() instanceof RerunTableScan s) {
+      condition = filter.getCondition();
+      scan = s;
+      spec = s.spec();
+    } else {
+      return Optional.empty();
+    }
+    if (!RerunRules.pushableOnceBound(condition, scan)) {
+      return Optional.empty();
+    }
+    List<String> names = new ArrayList<>();
+    for (java.util.Map.Entry<Integer, String> f : root.fields) {
+      names.add(f.getValue());
+    }
+    return Optional.of(new DirectScan(scan.rerunTable(), spec, names, -1));
   }
 
   private static Schema resultSchemaOf(ResultSetMetaData md) throws SQLException {

@@ -3,6 +3,7 @@ package io.rrdflight.sql;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.catalog.Dataset;
+import io.rrdflight.sql.rerun.QueryViewTableMacro;
 import io.rrdflight.sql.rerun.RerunDatasetSchema;
 import io.rrdflight.sql.view.RerunData;
 import java.sql.Connection;
@@ -10,17 +11,26 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.calcite.avatica.util.Casing;
+import org.apache.calcite.avatica.util.Quoting;
 import org.apache.calcite.jdbc.CalciteConnection;
 import org.apache.calcite.jdbc.Driver;
 import org.apache.calcite.rel.RelRoot;
 import org.apache.calcite.runtime.Hook;
 import org.apache.calcite.schema.SchemaPlus;
+import org.apache.calcite.sql.parser.SqlParser;
 
 /**
  * Plans and runs SQL with Apache Calcite over the datasets of a {@link RerunData}: each dataset is
@@ -47,6 +57,9 @@ public final class SqlEngine implements AutoCloseable {
   private final BufferAllocator allocator;
   private final long windowBytes;
   private final Properties connectionProperties;
+  /** How statements are parsed: as the connections below do (double-quoted identifiers, case kept). */
+  private static final SqlParser.Config PARSER = SqlParser.config().withQuoting(Quoting.DOUBLE_QUOTE)
+      .withUnquotedCasing(Casing.UNCHANGED).withQuotedCasing(Casing.UNCHANGED).withCaseSensitive(false);
   private final Map<CacheKey, PreparedQuery> cache = new LinkedHashMap<>(16, 0.75f, true);
 
   private record CacheKey(String sql, long generation) {}
@@ -121,6 +134,10 @@ public final class SqlEngine implements AutoCloseable {
   }
 
   PreparedQuery plan(String sql) {
+    Map<Integer, String> viewArguments = QueryViewTableMacro.placeholderArguments(sql, PARSER);
+    if (!viewArguments.isEmpty()) {
+      return planWithViewArguments(sql, viewArguments);
+    }
     Connection connection = null;
     AtomicReference<RelRoot> plan = new AtomicReference<>();
     try (Hook.Closeable ignored = Hook.PLAN_BEFORE_IMPLEMENTATION.addThread((Object o) -> {
@@ -130,11 +147,30 @@ public final class SqlEngine implements AutoCloseable {
     })) {
       connection = open();
       PreparedStatement statement = connection.unwrap(CalciteConnection.class).prepareStatement(sql);
-      return new PreparedQuery(sql, connection, statement, plan.get(), this::openStatement);
+      return new PreparedQuery(sql, connection, statement, plan.get(), this::openStatement, this::prepare);
     } catch (SQLException | RuntimeException e) {
       closeQuietly(connection);
       throw new SqlQueryException(rootMessage(e), e);
     }
+  }
+
+  /**
+   * A statement with {@code ?} among query_view's arguments: its columns are those of the template
+   * with NULL (the defaults) there, its parameters typed from query_view's signature (the others
+   * as Calcite infers them); each execution plans the text with the values written in.
+   */
+  private PreparedQuery planWithViewArguments(String sql, Map<Integer, String> viewArguments) {
+    Map<Integer, ArrowType> types = new LinkedHashMap<>();
+    viewArguments.forEach((k, name) -> types.put(k, QueryViewTableMacro.placeholderType(name)));
+    PreparedQuery template = prepare(SqlParameters.substitute(sql, k -> types.containsKey(k) ? Optional.of("NULL") : Optional.empty()));
+    List<Field> parameters = new ArrayList<>();
+    Iterator<Field> others = template.parameterSchema().getFields().iterator();
+    int count = types.size() + template.parameterSchema().getFields().size();
+    for (int k = 0; k < count; k++) {
+      FieldType type = types.containsKey(k) ? FieldType.nullable(types.get(k)) : others.next().getFieldType();
+      parameters.add(new Field("parameter_" + (k + 1), type, null));
+    }
+    return PreparedQuery.boundByText(sql, template, new Schema(parameters), this::prepare);
   }
 
   /** A fresh statement for the same SQL, when the cached one is busy with another execution. */

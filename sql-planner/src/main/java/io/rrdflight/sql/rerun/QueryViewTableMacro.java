@@ -9,13 +9,25 @@ import io.rrdflight.rrd.IndexRange;
 import io.rrdflight.sql.view.QueryView;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.calcite.rel.type.RelDataType;
 import org.apache.calcite.rel.type.RelDataTypeFactory;
 import org.apache.calcite.schema.FunctionParameter;
 import org.apache.calcite.schema.TableMacro;
 import org.apache.calcite.schema.TranslatableTable;
+import org.apache.calcite.sql.SqlCall;
+import org.apache.calcite.sql.SqlDynamicParam;
+import org.apache.calcite.sql.SqlFunction;
+import org.apache.calcite.sql.SqlKind;
+import org.apache.calcite.sql.SqlNode;
+import org.apache.calcite.sql.parser.SqlParseException;
+import org.apache.calcite.sql.parser.SqlParser;
+import org.apache.calcite.sql.util.SqlBasicVisitor;
 
 /**
  * {@code query_view(index, contents, partition_ids, range_start, range_end, fill_latest_at)}: the
@@ -37,6 +49,60 @@ public final class QueryViewTableMacro implements TableMacro {
       new Param("range_start", Long.class, true),
       new Param("range_end", Long.class, true),
       new Param("fill_latest_at", Boolean.class, true));
+
+  /** What a {@code ?} argument may stand for, with the type its value has; index and contents decide the columns. */
+  private static final Map<String, ArrowType> BINDABLE = Map.of(
+      "partition_ids", ArrowType.Utf8.INSTANCE,
+      "range_start", new ArrowType.Int(64, true),
+      "range_end", new ArrowType.Int(64, true),
+      "fill_latest_at", ArrowType.Bool.INSTANCE);
+
+  /**
+   * The {@code ?} placeholders that stand for arguments of {@code query_view} calls in
+   * {@code sql}: placeholder index (in text order) → argument name. Calcite's table macros take
+   * literals only, so the engine plans such a statement with the values written in. Empty when
+   * there are none or the text does not parse (planning then reports the error).
+   */
+  public static Map<Integer, String> placeholderArguments(String sql, SqlParser.Config parser) {
+    Map<Integer, String> found = new TreeMap<>();
+    SqlNode parsed;
+    try {
+      parsed = SqlParser.create(sql, parser).parseStmt();
+    } catch (SqlParseException e) {
+      return found;
+    }
+    parsed.accept(new SqlBasicVisitor<Void>() {
+      @Override
+      public Void visit(SqlCall call) {
+        if (call.getOperator() instanceof SqlFunction f && f.getName().equalsIgnoreCase(NAME)) {
+          List<SqlNode> operands = call.getOperandList();
+          for (int i = 0; i < operands.size(); i++) {
+            SqlNode operand = operands.get(i);
+            String name = i < PARAMS.size() ? PARAMS.get(i).name() : "argument " + (i + 1);
+            if (operand instanceof SqlCall assign && assign.getKind() == SqlKind.ARGUMENT_ASSIGNMENT) {
+              name = assign.operand(1).toString().toLowerCase(Locale.ROOT);
+              operand = assign.operand(0);
+            }
+            if (operand instanceof SqlDynamicParam p) {
+              found.put(p.getIndex(), name);
+            }
+          }
+        }
+        return super.visit(call);
+      }
+    });
+    return found;
+  }
+
+  /** The Arrow type of a value bound to argument {@code name}; fails for the arguments that must be literals. */
+  public static ArrowType placeholderType(String name) {
+    ArrowType type = BINDABLE.get(name);
+    if (type == null) {
+      throw new SqlQueryException("query_view: " + name + " must be a literal (it decides the columns); ? can stand for "
+          + new TreeSet<>(BINDABLE.keySet()));
+    }
+    return type;
+  }
 
   private final RerunDatasetSchema dataset;
 

@@ -41,6 +41,39 @@ public final class RerunRules {
   public static final RelOptRule PROJECT_INTO_SCAN = new ProjectIntoScanRule();
   public static final List<RelOptRule> ALL = List.of(FILTER_INTO_SCAN, PROJECT_INTO_SCAN);
 
+  /**
+   * Whether {@code condition} (over {@code scan}'s fields) consists only of filters that
+   * {@link #FILTER_INTO_SCAN} pushes into the scan once its {@code ?} parameters are literals:
+   * partition-id equalities (or ORs of them) and comparisons of the table's index with a value. A
+   * statement whose plan is such a filter over a scan is planned again with its values written in
+   * ({@link io.rrdflight.sql.SqlParameters}) and then runs as a pushed-down scan.
+   */
+  public static boolean pushableOnceBound(RexNode condition, RerunTableScan scan) {
+    Optional<Integer> index = scan.rerunTable().indexColumn();
+    for (RexNode conjunct : RelOptUtil.conjunctions(condition)) {
+      boolean partitions = RelOptUtil.disjunctions(conjunct).stream().allMatch(d -> d instanceof RexCall c && c.getKind() == SqlKind.EQUALS
+          && (isValue(c.operands.get(1)) && FilterIntoScanRule.isPartitionId(c.operands.get(0), scan)
+              || isValue(c.operands.get(0)) && FilterIntoScanRule.isPartitionId(c.operands.get(1), scan)));
+      boolean range = index.isPresent() && conjunct instanceof RexCall c && c.operands.size() == 2
+          && COMPARISONS.contains(c.getKind())
+          && (FilterIntoScanRule.isColumn(c.operands.get(0), scan, index.get()) && isValue(c.operands.get(1))
+              || FilterIntoScanRule.isColumn(c.operands.get(1), scan, index.get()) && isValue(c.operands.get(0)));
+      if (!partitions && !range) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static final java.util.Set<SqlKind> COMPARISONS = java.util.EnumSet.of(SqlKind.EQUALS, SqlKind.GREATER_THAN,
+      SqlKind.GREATER_THAN_OR_EQUAL, SqlKind.LESS_THAN, SqlKind.LESS_THAN_OR_EQUAL);
+
+  /** A literal or a {@code ?} parameter, possibly cast. */
+  private static boolean isValue(RexNode node) {
+    RexNode n = FilterIntoScanRule.unwrapCast(node);
+    return n instanceof RexLiteral || n instanceof org.apache.calcite.rex.RexDynamicParam;
+  }
+
   /** {@code Filter(RerunTableScan)} → {@code [Filter(residual)] RerunTableScan(narrowed)}. */
   static final class FilterIntoScanRule extends RelOptRule {
     FilterIntoScanRule() {
@@ -57,9 +90,6 @@ public final class RerunRules {
       List<RexNode> residual = new ArrayList<>();
       boolean absorbed = false;
       for (RexNode conjunct : RelOptUtil.conjunctions(condition)) {
-        if (System.getenv("RRDFLIGHT_DEBUG_RULES") != null) {
-          System.err.println("RULE conjunct " + conjunct + " kind " + conjunct.getKind());
-        }
         Optional<SortedSet<String>> ids = partitionIds(conjunct, scan);
         if (ids.isPresent()) {
           spec = spec.withPartitions(ids.get());
@@ -99,7 +129,7 @@ public final class RerunRules {
       return Optional.of(ids);
     }
 
-    private static boolean isPartitionId(RexNode node, RerunTableScan scan) {
+    static boolean isPartitionId(RexNode node, RerunTableScan scan) {
       return node instanceof RexInputRef ref && scan.spec().viewColumn(ref.getIndex()) == 0;
     }
 
@@ -153,7 +183,7 @@ public final class RerunRules {
       };
     }
 
-    private static boolean isColumn(RexNode node, RerunTableScan scan, int viewColumn) {
+    static boolean isColumn(RexNode node, RerunTableScan scan, int viewColumn) {
       return node instanceof RexInputRef ref && scan.spec().viewColumn(ref.getIndex()) == viewColumn;
     }
 
@@ -173,7 +203,7 @@ public final class RerunRules {
       return Optional.ofNullable(lit.getValueAs(BigDecimal.class));
     }
 
-    private static RexNode unwrapCast(RexNode node) {
+    static RexNode unwrapCast(RexNode node) {
       while (node instanceof RexCall c && c.getKind() == SqlKind.CAST) {
         node = c.operands.get(0);
       }

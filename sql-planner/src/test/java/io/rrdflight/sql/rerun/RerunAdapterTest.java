@@ -63,9 +63,13 @@ class RerunAdapterTest {
   }
 
   private List<String> rows(String sql) {
+    return rows(sql, List.of());
+  }
+
+  private List<String> rows(String sql, List<?> parameters) {
     PreparedQuery q = engine.prepare(sql);
     List<String> out = new ArrayList<>();
-    try (ResultBatches batches = q.execute(List.of(), allocator, 3)) {
+    try (ResultBatches batches = q.execute(parameters, allocator, 3)) {
       VectorSchemaRoot root = batches.root();
       while (batches.next()) {
         for (int r = 0; r < root.getRowCount(); r++) {
@@ -203,6 +207,57 @@ class RerunAdapterTest {
     PreparedQuery replanned = engine.prepare("SELECT frame FROM ds.frame");
     assertFalse(first == replanned);
     assertEquals(21, rows("SELECT frame FROM ds.frame").size());
+  }
+
+  @Test
+  void parameterFiltersArePushedIntoTheScanWithEachExecutionsValues() {
+    String sql = "SELECT frame, \"/arm/joint:Scalars:scalars\" FROM ds.rerun.frame WHERE rerun_partition_id = ? AND frame BETWEEN ? AND ?";
+    PreparedQuery q = engine.prepare(sql);
+    assertTrue(q.isColumnar(), "announced with the scan's own Arrow types");
+    assertEquals(3, q.parameterSchema().getFields().size());
+    assertEquals(q.resultSchema(), engine.prepare("SELECT frame, \"/arm/joint:Scalars:scalars\" FROM ds.rerun.frame").resultSchema());
+    assertEquals(List.of("6; [106.0]", "7; [107.0]"), rows(sql, List.of("run-b", 6L, 7L)));
+    assertEquals(List.of("1; [1.0]"), rows(sql, List.of("run-a", 1L, 1L)));
+    // Each execution is the literal statement's plan: both filters in the scan, no filter above it.
+    String bound = explain("SELECT frame, \"/arm/joint:Scalars:scalars\" FROM ds.rerun.frame "
+        + "WHERE rerun_partition_id = 'run-b' AND frame BETWEEN 6 AND 7");
+    assertTrue(bound.contains("partitions=[[run-b]], range=[[6, 7]]") && !bound.contains("Calc"), bound);
+    data.reads.set(0);
+    rows(sql, List.of("run-b", 6L, 7L));
+    assertEquals(3, data.reads.get(), "3 of 8 chunks: run-b's joint 5..9, gripper 2..7 and static label; none of run-a");
+  }
+
+  @Test
+  void timestampParametersNarrowATimestampIndex() {
+    String sql = "SELECT rerun_partition_id, frame FROM ds.\"time\" WHERE \"time\" >= ? AND rerun_partition_id IN (?, ?)";
+    assertTrue(engine.prepare(sql).isColumnar());
+    assertEquals(List.of("run-a; 8", "run-a; 9", "run-b; 8", "run-b; 9"),
+        rows(sql, List.of(java.sql.Timestamp.valueOf("2024-01-15 10:00:08"), "run-a", "run-b")));
+  }
+
+  @Test
+  void queryViewArgumentsCanBeParametersExceptTheOnesThatDecideTheColumns() {
+    String sql = "SELECT * FROM TABLE(ds.query_view(index => 'frame', contents => '/gripper /arm/**', "
+        + "partition_ids => ?, range_start => ?, range_end => ?, fill_latest_at => ?))";
+    PreparedQuery q = engine.prepare(sql);
+    assertTrue(q.isColumnar());
+    assertEquals("[Utf8, Int(64, true), Int(64, true), Bool]",
+        q.parameterSchema().getFields().stream().map(f -> f.getType().toString()).toList().toString());
+    assertEquals(List.of(
+        "run-a; 3; 2024-01-15T10:00:03; [3.0]; [0.2]",
+        "run-a; 4; 2024-01-15T10:00:04; [4.0]; [0.2]",
+        "run-a; 5; 2024-01-15T10:00:05; [5.0]; [0.2]"), rows(sql, List.of("run-a", 3L, 5L, true)));
+    assertEquals(List.of("run-b; 7; 2024-01-15T10:00:07; [107.0]; [100.7]", "run-b; 8; 2024-01-15T10:00:08; [108.0]; null"),
+        rows(sql, List.of("run-b", 7L, 8L, false)));
+    SqlQueryException e = assertThrows(SqlQueryException.class, () -> engine.prepare("SELECT * FROM TABLE(ds.query_view(index => ?))"));
+    assertTrue(e.getMessage().contains("index must be a literal"), e.getMessage());
+  }
+
+  @Test
+  void parametersElsewhereRunInTheRowEngine() {
+    String sql = "SELECT frame * ? AS scaled FROM ds.frame WHERE rerun_partition_id = 'run-a' AND frame < 2";
+    assertFalse(engine.prepare(sql).isColumnar());
+    assertEquals(List.of("0", "3"), rows(sql, List.of(3)));
   }
 
   @Test
