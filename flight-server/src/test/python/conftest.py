@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -75,14 +74,23 @@ def server(tmp_path_factory):
     srv.stop()
 
 
+def rerun_binary() -> Path:
+    """The `rerun` executable inside the rerun-sdk wheel. Not the venv's bin/rerun: that is a Python
+    wrapper that runs it as a child, which survives the wrapper being stopped."""
+    import rerun_cli
+
+    binary = Path(rerun_cli.__file__).parent / "rerun"
+    if not binary.is_file():
+        raise RuntimeError(f"{binary} is missing: the venv needs rerun-sdk==0.27.3 (scripts/requirements.txt)")
+    return binary
+
+
 class RerunServer:
     """Rerun's own `rerun server` (0.27.3, from the rerun-sdk wheel) on an ephemeral port: the reference
     our catalog service is compared with."""
 
     def __init__(self, *args: str) -> None:
-        binary = Path(sys.executable).parent / "rerun"
-        if not binary.is_file():
-            raise RuntimeError(f"{binary} is missing: the venv needs rerun-sdk==0.27.3 (scripts/requirements.txt)")
+        binary = rerun_binary()
         self.lines: list[str] = []
         self.proc = subprocess.Popen([str(binary), "server", "--addr", "127.0.0.1", "--port", "0", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
