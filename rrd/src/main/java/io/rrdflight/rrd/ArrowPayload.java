@@ -64,14 +64,54 @@ record ArrowPayload(Path file, long offset, ByteBuffer bytes, boolean lz4, long 
     return actual;
   }
 
-  /** Decompresses (if needed) into {@code scratch}, or a larger replacement, and parses the IPC framing. */
-  IpcStream parse(Scratch scratch) throws RrdFormatException {
+  /**
+   * The IPC stream's schema and record batch header, with at least the first {@code minimum} bytes of
+   * the stream decoded, for reading a few body buffers without decompressing the rest. An LZ4 block is
+   * decoded from its start only as far as needed; an uncompressed payload is all there anyway.
+   */
+  IpcStream parseHead(Lz4Block.Output out, long minimum) throws RrdFormatException {
+    if (!lz4) {
+      return IpcStream.parse(bytes, file, offset, what);
+    }
+    if (declaredSize <= 0 || declaredSize > FileBytes.MAX_READ) {
+      throw new RrdFormatException(file, offset, what + " declares " + Long.toUnsignedString(declaredSize) + " uncompressed bytes");
+    }
+    ByteBuffer source = bytes.hasArray() ? bytes : ByteBuffer.allocate(bytes.remaining()).put(bytes.duplicate()).flip();
+    byte[] block = source.array();
+    int start = source.arrayOffset() + source.position();
+    int end = start + source.remaining();
+    long want = Math.max(minimum, 1 << 12);
+    while (true) {
+      int decoded = Lz4Block.decodePrefix(block, start, end, out, (int) Math.min(want, declaredSize));
+      if (decoded < 0) {
+        throw new RrdFormatException(file, offset, "corrupt LZ4 block in " + what + ": its sequences run past its end or refer before its start");
+      }
+      ByteBuffer prefix = ByteBuffer.wrap(out.bytes(), 0, decoded);
+      long needed = Math.max(minimum, IpcStream.headSize(prefix));
+      if (needed <= decoded) {
+        return IpcStream.parseHead(prefix, declaredSize, file, offset, what);
+      }
+      if (needed > declaredSize || decoded < Math.min(want, declaredSize)) {
+        throw new RrdFormatException(file, offset, what + " needs " + needed + " bytes of its Arrow IPC stream, but its LZ4 block holds "
+            + (decoded < want ? decoded : "more than") + " and it declares " + declaredSize);
+      }
+      want = needed;
+    }
+  }
+
+  /**
+   * Checks the whole payload without building vectors: the LZ4 block decompresses to its declared
+   * size, and the IPC stream's every length, offset and type id is in bounds. What {@link #load} would
+   * find, at a fraction of its cost.
+   */
+  void verify(Lz4Block.Output scratch) throws RrdFormatException {
     ByteBuffer ipc = bytes;
     if (lz4) {
-      ipc = scratch.buffer((int) ipcSize());
+      int size = (int) ipcSize();
+      ipc = ByteBuffer.wrap(scratch.ensure(size), 0, size);
       decompressInto(ipc);
     }
-    return IpcStream.parse(ipc, file, offset, what);
+    RecordBatchLayout.of(IpcStream.parse(ipc, file, offset, what), file, offset).checkContents();
   }
 
   /**
@@ -119,18 +159,6 @@ record ArrowPayload(Path file, long offset, ByteBuffer bytes, boolean lz4, long 
     public void close() {
       root.close();
       allocator.close();
-    }
-  }
-
-  /** A heap buffer reused across payloads, so a scan does not allocate one per chunk. */
-  static final class Scratch {
-    private ByteBuffer buffer = ByteBuffer.allocate(0);
-
-    ByteBuffer buffer(int size) {
-      if (buffer.capacity() < size) {
-        buffer = ByteBuffer.allocate((int) Math.min(FileBytes.MAX_READ, Math.max(size, (long) buffer.capacity() * 3 / 2)));
-      }
-      return buffer.clear().limit(size);
     }
   }
 

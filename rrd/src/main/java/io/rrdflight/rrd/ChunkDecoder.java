@@ -11,15 +11,20 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.types.pojo.Field;
 
 /**
- * Turns an ArrowMsg into a {@link Chunk} ({@link #decode}) or into the parsed IPC stream that the
- * index reads ({@link #readIpc}). Keeps a scratch buffer, so one decoder serves one thread.
+ * Turns an ArrowMsg into a {@link Chunk} ({@link #decode}) or into what the index needs of it
+ * ({@link #summarize}). Keeps a scratch buffer, so one decoder serves one thread.
  */
 final class ChunkDecoder {
-  private final ArrowPayload.Scratch scratch = new ArrowPayload.Scratch();
+  private final Lz4Block.Output scratch = new Lz4Block.Output();
 
-  /** The chunk's IPC stream, decompressed into a reused buffer: valid until the next call. */
-  IpcStream readIpc(FileBytes bytes, ArrowMsgHeader msg) throws IOException {
-    return payload(bytes, msg).parse(scratch);
+  /** What the index needs of the chunk, decompressing only as much of it as that takes. */
+  ChunkSummary summarize(FileBytes bytes, ArrowMsgHeader msg) throws IOException {
+    return ChunkSummary.of(payload(bytes, msg), msg, scratch);
+  }
+
+  /** Checks the whole chunk payload as {@link #decode} would, without building vectors. */
+  void verify(FileBytes bytes, ArrowMsgHeader msg) throws IOException {
+    payload(bytes, msg).verify(scratch);
   }
 
   /** Decodes the chunk into vectors owned by a new child of {@code allocator}. */

@@ -19,7 +19,9 @@ import org.apache.arrow.memory.BufferAllocator;
  *
  * <p>Files written by Rerun 0.28 and later carry the same information in their footer; when it checks
  * out, the index is read from there alone. Otherwise the file is scanned: every frame is read, and of
- * each chunk only the IPC schema and the index columns are decoded.
+ * each chunk only the IPC schema and the index columns are decoded (LZ4 blocks only up to the end of
+ * the index columns). So an index finds damage to the framing and to chunk heads; damage further
+ * inside a chunk shows, located, when the chunk is read.
  *
  * <p>An index can be saved with {@link #writeTo(Path)} and loaded with {@link #readFrom(Path, Path)};
  * {@link #loadOrBuild} does both as needed.
@@ -76,15 +78,23 @@ public final class ChunkIndex {
             footer.get().chunks(), null, notes);
       }
     }
-    return scan(file, mode, lastModified, notes);
+    return scan(file, mode, lastModified, notes, false);
   }
 
   /** Indexes {@code file} by reading every frame, ignoring any footer. */
   public static ChunkIndex scan(Path file, ReadMode mode) throws IOException {
-    return scan(file, mode, Files.getLastModifiedTime(file).toMillis(), List.of());
+    return scan(file, mode, Files.getLastModifiedTime(file).toMillis(), List.of(), false);
   }
 
-  private static ChunkIndex scan(Path file, ReadMode mode, long lastModified, List<String> notes) throws IOException {
+  /**
+   * Like {@link #scan(Path, ReadMode)}, and also checks every chunk's whole payload as decoding it
+   * would (a plain scan decompresses only up to the index columns): damage anywhere is found.
+   */
+  static ChunkIndex verifyingScan(Path file, ReadMode mode) throws IOException {
+    return scan(file, mode, Files.getLastModifiedTime(file).toMillis(), List.of(), true);
+  }
+
+  private static ChunkIndex scan(Path file, ReadMode mode, long lastModified, List<String> notes, boolean verify) throws IOException {
     Map<Long, RrdStream> streams = new LinkedHashMap<>();
     Map<StoreId, Store> stores = new LinkedHashMap<>();
     List<IndexedChunk> chunks = new ArrayList<>();
@@ -100,6 +110,9 @@ public final class ChunkIndex {
           ChunkSummary summary;
           try {
             summary = reader.summarize(ref);
+            if (verify) {
+              reader.verify(ref);
+            }
           } catch (RrdFormatException e) {
             reader.stopAt(e);
             break;

@@ -12,8 +12,8 @@ import org.apache.arrow.flatbuf.FieldNode;
 /**
  * What the index needs to know about a chunk, read from its IPC stream without building vectors:
  * the schema gives entity path, id and columns; the record batch header gives the row count and
- * null counts; the index columns' value buffers give the time ranges. Component data is never
- * touched.
+ * null counts; the index columns' value buffers give the time ranges. Index columns come right after
+ * the RowId column, so only the start of the body is decompressed; component data never is.
  *
  * @param timeRanges per timeline, the smallest and largest non-null value; a timeline whose values
  *     are all null has no entry
@@ -32,13 +32,30 @@ record ChunkSummary(
     components = List.copyOf(components);
   }
 
-  static ChunkSummary of(IpcStream ipc, ArrowMsgHeader msg, Path file) throws RrdFormatException {
-    long offset = msg.dataOffset();
+  /**
+   * Summarizes the chunk in {@code payload}. Only the IPC head and the start of the body up to the
+   * end of the last index column's buffers are decompressed: component data is never touched.
+   */
+  static ChunkSummary of(ArrowPayload payload, ArrowMsgHeader msg, Lz4Block.Output scratch) throws RrdFormatException {
+    Path file = payload.file();
+    long offset = payload.offset();
+    IpcStream ipc = payload.parseHead(scratch, 0);
     ChunkSchema schema = ChunkSchema.of(ipc.schema(), file, offset);
     ChunkId id = msg.chunkId().or(schema::id)
         .orElseThrow(() -> new RrdFormatException(file, offset, "chunk has no id: neither ArrowMsg.chunk_id nor rerun:id is set"));
     RecordBatchLayout layout = RecordBatchLayout.of(ipc, file, offset);
     try {
+      long needed = 0;
+      for (ChunkSchema.IndexField f : schema.indexFields()) {
+        RecordBatchLayout.Column column = layout.columns().get(f.position());
+        for (int buffer = 0; buffer < 2; buffer++) {
+          needed = Math.max(needed, (long) layout.bufferStart(column, buffer) + layout.bufferLength(column, buffer));
+        }
+      }
+      if (needed > ipc.data().limit()) {
+        ipc = payload.parseHead(scratch, needed);
+        layout = RecordBatchLayout.of(ipc, file, offset);
+      }
       SortedMap<Timeline, IndexRange> ranges = new TreeMap<>();
       for (ChunkSchema.IndexField f : schema.indexFields()) {
         IndexRange range = range(ipc, layout, layout.columns().get(f.position()), file, offset);

@@ -38,12 +38,59 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
   }
 
   /**
-   * Parses {@code data} (position to limit). {@code file} and {@code offset} locate the payload in the
-   * file for error messages.
+   * Parses {@code data} (position to limit), which must hold the whole stream. {@code file} and
+   * {@code offset} locate the payload in the file for error messages.
    */
   static IpcStream parse(ByteBuffer data, Path file, long offset, String what) throws RrdFormatException {
     ByteBuffer in = data.slice().order(ByteOrder.LITTLE_ENDIAN);
-    Cursor cursor = new Cursor(in, file, offset, what);
+    return parse(new Cursor(in, in.limit(), file, offset, what), true);
+  }
+
+  /**
+   * Parses the start of a stream of {@code streamSize} bytes: {@code prefix} must hold both messages'
+   * metadata (see {@link #headSize}); the body may run past it. Reading body buffers is then up to the
+   * caller, within what the prefix holds.
+   */
+  static IpcStream parseHead(ByteBuffer prefix, long streamSize, Path file, long offset, String what) throws RrdFormatException {
+    ByteBuffer in = prefix.slice().order(ByteOrder.LITTLE_ENDIAN);
+    return parse(new Cursor(in, streamSize, file, offset, what), false);
+  }
+
+  /**
+   * How many bytes from the start of a stream hold both messages' metadata, as far as {@code prefix}
+   * tells: when it is too short to know, the size needed to learn more, which is larger than the
+   * prefix. Garbage gives some number; {@link #parseHead} then rejects it.
+   */
+  static long headSize(ByteBuffer prefix) {
+    ByteBuffer in = prefix.slice().order(ByteOrder.LITTLE_ENDIAN);
+    long position = 0;
+    for (int message = 0; message < 2; message++) {
+      if (in.limit() < position + 8) {
+        return position + 8;
+      }
+      int length = in.getInt((int) position);
+      position += 4;
+      if (length == CONTINUATION) {
+        length = in.getInt((int) position);
+        position += 4;
+      }
+      if (length <= 0) {
+        return position; // end of stream or garbage: nothing more to wait for
+      }
+      position += length;
+      if (message == 1 || in.limit() < position) {
+        return position;
+      }
+      try {
+        position += Math.max(0, Message.getRootAsMessage(in.slice((int) (position - length), length).order(ByteOrder.LITTLE_ENDIAN)).bodyLength());
+      } catch (RuntimeException e) {
+        return position; // corrupt metadata: parseHead says so
+      }
+    }
+    return position;
+  }
+
+  private static IpcStream parse(Cursor cursor, boolean whole) throws RrdFormatException {
     try {
       Message schemaMessage = cursor.nextMessage();
       if (schemaMessage == null || schemaMessage.headerType() != MessageHeader.Schema) {
@@ -71,11 +118,13 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
       int bodyOffset = cursor.position;
       int bodyLength = cursor.skipBody(batchMessage);
 
-      Message extra = cursor.nextMessage();
-      if (extra != null) {
-        throw cursor.error("expected exactly one record batch per chunk, found a further message of type " + extra.headerType());
+      if (whole) {
+        Message extra = cursor.nextMessage();
+        if (extra != null) {
+          throw cursor.error("expected exactly one record batch per chunk, found a further message of type " + extra.headerType());
+        }
       }
-      return new IpcStream(schema, batch, in, bodyOffset, bodyLength);
+      return new IpcStream(schema, batch, cursor.in, bodyOffset, bodyLength);
     } catch (RuntimeException e) {
       // Arrow's and flatbuffers' parsers signal malformed input with assorted runtime exceptions.
       throw cursor.error("corrupt Arrow IPC data (" + e + ")", e);
@@ -107,24 +156,29 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
     }
   }
 
-  /** Reads encapsulated IPC messages: [0xFFFFFFFF] int32 metadata length, flatbuffer, body. */
+  /**
+   * Reads encapsulated IPC messages: [0xFFFFFFFF] int32 metadata length, flatbuffer, body. Metadata
+   * must lie in the buffer; bodies only within the stream's size, which the buffer may not all hold.
+   */
   private static final class Cursor {
     private final ByteBuffer in;
+    private final long end;
     private final Path file;
     private final long offset;
     private final String what;
     int position;
 
-    Cursor(ByteBuffer in, Path file, long offset, String what) {
+    Cursor(ByteBuffer in, long end, Path file, long offset, String what) {
       this.in = in;
+      this.end = end;
       this.file = file;
       this.offset = offset;
       this.what = what;
     }
 
-    /** The next message, or null at the end-of-stream marker or the end of the buffer. */
+    /** The next message, or null at the end-of-stream marker or the end of the stream. */
     Message nextMessage() throws RrdFormatException {
-      if (in.limit() - position < 4) {
+      if (Math.min(in.limit(), end) - position < 4) {
         return null;
       }
       int length = in.getInt(position);
@@ -147,11 +201,11 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
       return Message.getRootAsMessage(metadata);
     }
 
-    /** Steps over a message's body after checking it fits; returns its length. */
+    /** Steps over a message's body after checking it fits in the stream; returns its length. */
     int skipBody(Message message) throws RrdFormatException {
       long length = message.bodyLength();
-      if (length < 0 || length > in.limit() - position) {
-        throw error("Arrow IPC message claims a body of " + length + " bytes but " + (in.limit() - position) + " remain");
+      if (length < 0 || length > end - position) {
+        throw error("Arrow IPC message claims a body of " + length + " bytes but " + (end - position) + " remain");
       }
       position += (int) length;
       return (int) length;

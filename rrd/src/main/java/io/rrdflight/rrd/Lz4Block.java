@@ -75,4 +75,85 @@ final class Lz4Block {
     }
     return out == 0 ? 0 : -1; // an empty block is empty output; otherwise the block ended after a match
   }
+
+  /**
+   * Decodes the block from its start until {@code wanted} bytes are out (or the block ends), into
+   * {@code out} from position 0, growing it as real output appears: never more than the block holds,
+   * whatever a header claims. Returns the bytes decoded, or -1 if the block is malformed before that.
+   */
+  static int decodePrefix(byte[] block, int start, int end, Output out, int wanted) {
+    int p = start;
+    int o = 0;
+    while (p < end && o < wanted) {
+      int token = block[p++] & 0xFF;
+      int literals = token >>> 4;
+      if (literals == 15) {
+        int b;
+        do {
+          if (p >= end) {
+            return -1;
+          }
+          b = block[p++] & 0xFF;
+          literals += b;
+        } while (b == 255 && literals < Integer.MAX_VALUE - 255);
+      }
+      if (literals > end - p) {
+        return -1;
+      }
+      // Stop at wanted even inside a sequence: incompressible data is one literal run of a whole chunk.
+      int take = Math.min(literals, wanted - o);
+      System.arraycopy(block, p, out.ensure(o + take), o, take);
+      p += literals;
+      o += take;
+      if (take < literals || p == end) {
+        return o;
+      }
+      if (end - p < 2) {
+        return -1;
+      }
+      int offset = (block[p] & 0xFF) | (block[p + 1] & 0xFF) << 8;
+      p += 2;
+      if (offset == 0 || offset > o) {
+        return -1;
+      }
+      int match = token & 0x0F;
+      if (match == 15) {
+        int b;
+        do {
+          if (p >= end) {
+            return -1;
+          }
+          b = block[p++] & 0xFF;
+          match += b;
+        } while (b == 255 && match < Integer.MAX_VALUE - 255);
+      }
+      match = (int) Math.min((long) match + MIN_MATCH, wanted - o);
+      byte[] dst = out.ensure(o + match);
+      if (offset >= match) {
+        System.arraycopy(dst, o - offset, dst, o, match);
+      } else {
+        for (int i = 0; i < match; i++) {
+          dst[o + i] = dst[o - offset + i]; // overlapping copy repeats the last bytes
+        }
+      }
+      o += match;
+    }
+    return o;
+  }
+
+  /** A growable output buffer, reused across blocks. */
+  static final class Output {
+    private byte[] bytes = new byte[1 << 16];
+
+    byte[] ensure(long size) {
+      if (size > bytes.length) {
+        bytes = java.util.Arrays.copyOf(bytes, (int) Math.min(FileBytes.MAX_READ, Math.max(size, (long) bytes.length * 2)));
+      }
+      return bytes;
+    }
+
+    byte[] bytes() {
+      return bytes;
+    }
+  }
 }

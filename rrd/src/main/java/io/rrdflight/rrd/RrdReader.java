@@ -94,11 +94,7 @@ public final class RrdReader implements Closeable {
           return message;
         }
       } catch (RrdFormatException e) {
-        finished = true;
-        if (mode == ReadMode.STRICT) {
-          throw e;
-        }
-        damage = e;
+        stopAt(e);
       }
     }
     return Optional.empty();
@@ -127,8 +123,16 @@ public final class RrdReader implements Closeable {
 
   /** Summarises a chunk for the index, reading its IPC schema and index columns only. */
   ChunkSummary summarize(RrdMessage.ChunkRef ref) throws IOException {
-    ArrowMsgHeader msg = ref.offset() == lastArrowMsgOffset ? lastArrowMsg : ArrowMsgHeader.read(bytes, ref.offset(), ref.length());
-    return ChunkSummary.of(decoder.readIpc(bytes, msg), msg, bytes.file());
+    return decoder.summarize(bytes, arrowMsg(ref));
+  }
+
+  /** Checks the whole payload of a chunk this reader has yielded, as decoding it would. */
+  void verify(RrdMessage.ChunkRef ref) throws IOException {
+    decoder.verify(bytes, arrowMsg(ref));
+  }
+
+  private ArrowMsgHeader arrowMsg(RrdMessage.ChunkRef ref) throws IOException {
+    return ref.offset() == lastArrowMsgOffset ? lastArrowMsg : ArrowMsgHeader.read(bytes, ref.offset(), ref.length());
   }
 
   /** Records a damage found by a caller while in salvage mode, or throws it in strict mode. */
@@ -138,10 +142,6 @@ public final class RrdReader implements Closeable {
       throw e;
     }
     damage = e;
-  }
-
-  ReadMode mode() {
-    return mode;
   }
 
   private Optional<RrdMessage> interpret(Frame frame) throws IOException {

@@ -23,8 +23,8 @@ import java.util.TreeSet;
 /**
  * What a file holds, for people ({@link #toText()}) and scripts ({@link #toJson}): its streams, and per
  * store the chunk, row and byte counts, timelines with their ranges, and entities with their
- * components. Made from a scan, so every frame, chunk header and index column is read and damage is
- * found; component data is not decoded.
+ * components. Made from a scan that also checks every chunk payload as decoding it would, so damage
+ * anywhere in the file is found and located; no vectors are built.
  *
  * @param footerVerified whether the file ends with a 0.28+ footer that checks out for the whole file
  * @param damage where reading stopped, if the file is damaged; everything else is what came before
@@ -60,7 +60,7 @@ public record RrdSummary(
    * @throws IOException if the file cannot be opened or read at all
    */
   public static RrdSummary inspect(Path file) throws IOException {
-    ChunkIndex index = ChunkIndex.scan(file, ReadMode.SALVAGE);
+    ChunkIndex index = ChunkIndex.verifyingScan(file, ReadMode.SALVAGE);
     boolean footerVerified;
     try (FileBytes bytes = FileBytes.open(file)) {
       footerVerified = FooterIndex.hasVerifiedFooter(bytes);

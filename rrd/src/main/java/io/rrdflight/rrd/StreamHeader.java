@@ -19,19 +19,6 @@ public record StreamHeader(long offset, CrateVersion version, boolean lz4) {
   static final byte[] FOURCC = "RRF2".getBytes(StandardCharsets.US_ASCII);
   private static final int SERIALIZER_PROTOBUF = 2;
 
-  /** Whether {@code bytes} starts with the {@code RRF2} magic (reads at the buffer's position). */
-  static boolean startsWithMagic(ByteBuffer bytes) {
-    if (bytes.remaining() < FOURCC.length) {
-      return false;
-    }
-    for (int i = 0; i < FOURCC.length; i++) {
-      if (bytes.get(bytes.position() + i) != FOURCC[i]) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   /** Parses and validates a header from the 12 bytes at {@code bytes}' position. */
   static StreamHeader parse(Path file, long offset, ByteBuffer bytes) throws RrdFormatException {
     int p = bytes.position();

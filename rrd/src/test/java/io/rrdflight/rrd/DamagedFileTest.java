@@ -123,7 +123,7 @@ class DamagedFileTest {
     ArrowMsgHeader msg = header(file, victim);
     byte[] bytes = Files.readAllBytes(file);
     // 0xFF tokens claim ever longer literal runs, which end up running past the block.
-    Arrays.fill(bytes, (int) (msg.dataOffset() + msg.dataLength() / 2), (int) (msg.dataOffset() + msg.dataLength()), (byte) 0xFF);
+    Arrays.fill(bytes, (int) msg.dataOffset(), (int) (msg.dataOffset() + msg.dataLength()), (byte) 0xFF);
     Path damaged = TestFiles.withBytes(tmp, "lz4.rrd", bytes);
 
     RrdFormatException e = assertThrows(RrdFormatException.class, () -> RrdReader.readChunk(damaged, victim.offset(), victim.length(), allocator).close());
@@ -131,6 +131,25 @@ class DamagedFileTest {
     assertTrue(e.getMessage().contains("LZ4"), e.getMessage());
     assertEquals(e.getMessage(), assertFails(damaged, allocator).getMessage());
     assertSalvageStopsAt(damaged, victim, e.offset(), allocator);
+  }
+
+  @Test
+  void damageDeepInsideAChunkShowsWhenItIsReadAndWhenInspected(BufferAllocator allocator) throws IOException {
+    Path file = Fixtures.version("0.27.3");
+    RrdMessage.ChunkRef victim = largestChunk(file, allocator);
+    ArrowMsgHeader msg = header(file, victim);
+    byte[] bytes = Files.readAllBytes(file);
+    // The end of the block holds the last component's data, which an index never decompresses.
+    int end = (int) (msg.dataOffset() + msg.dataLength());
+    Arrays.fill(bytes, end - 16, end, (byte) 0xFF);
+    Path damaged = TestFiles.withBytes(tmp, "tail.rrd", bytes);
+
+    RrdFormatException e = assertThrows(RrdFormatException.class, () -> RrdReader.readChunk(damaged, victim.offset(), victim.length(), allocator).close());
+    assertEquals(msg.dataOffset(), e.offset());
+    RrdSummary inspected = RrdSummary.inspect(damaged);
+    assertEquals(Optional.of(e.getMessage()), inspected.damage().map(RrdFormatException::getMessage));
+    long before = ChunkIndex.scan(file, ReadMode.STRICT).chunks().stream().filter(c -> c.offset() < victim.offset()).count();
+    assertEquals(before, inspected.stores().stream().mapToLong(RrdSummary.StoreSummary::chunks).sum(), "inspect keeps the chunks before the damage");
   }
 
   @Test

@@ -26,8 +26,9 @@ final class Exercise {
   }
 
   /**
-   * Reads the file strictly, indexes it strictly and in salvage mode, and decodes what the index
-   * found. Only RrdFormatException may come out of the strict reads, and nothing out of salvage.
+   * Reads the file strictly, indexes it strictly and in salvage mode, inspects it, and decodes what
+   * the index found. Only RrdFormatException may come out of the strict reads, nothing out of salvage
+   * or inspect.
    */
   static void everything(Path file, BufferAllocator allocator) throws IOException {
     try {
@@ -46,6 +47,11 @@ final class Exercise {
     } catch (RrdFormatException e) {
       fail("salvage mode must not throw for " + file, e);
       return;
+    }
+    try {
+      RrdSummary.inspect(file);
+    } catch (RrdFormatException e) {
+      fail("inspect reports damage, it must not throw it, for " + file, e);
     }
     for (IndexedChunk chunk : salvaged.chunks()) {
       try (Chunk decoded = RrdReader.readChunk(file, chunk.offset(), chunk.length(), allocator)) {

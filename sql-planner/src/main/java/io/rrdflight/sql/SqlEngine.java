@@ -152,10 +152,16 @@ public final class SqlEngine implements AutoCloseable {
     all.forEach(PreparedQuery::retire);
   }
 
-  /** Calcite wraps the useful message (e.g. "Column 'x' not found") several causes deep. */
+  /**
+   * Calcite wraps the useful message (e.g. "Column 'x' not found") several causes deep; our own
+   * exceptions are already written for the user and win over their causes.
+   */
   static String rootMessage(Throwable e) {
     String best = e.getMessage();
     for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.rrdflight.catalog.CatalogException || t instanceof io.rrdflight.rrd.RrdFormatException) {
+        return t.getMessage(); // ours, written for the user; its causes are only details
+      }
       if (t.getMessage() != null && !t.getMessage().isBlank()) {
         best = t.getMessage();
       }
