@@ -56,7 +56,9 @@ final class ChunkDecoder {
         all.get(i).close();
       } else {
         kept.add(all.get(i));
-        fields.add(all.get(i).getField());
+        // The written field, not the vector's: Arrow Java names list items "$data$" in its
+        // vectors' fields, while the file (and Rerun's clients comparing types) say "item".
+        fields.add(loaded.root().getSchema().getFields().get(i));
       }
     }
     List<IndexColumn> indexColumns = new ArrayList<>();

@@ -34,8 +34,8 @@
  *       4 MiB and sent no faster than the client takes them. Keys never hold paths: a forged key can
  *       at most read a registered recording, and must still parse as one of its chunks.
  *   <li><b>Nested field names.</b> Clients compare Arrow types including nested field names and do
- *       not cast; Arrow Java's decoded vectors rename list items {@code $data$}, so schemas built from
- *       them are given Rerun's names back ({@code WrittenFieldNames}).
+ *       not cast; schemas therefore carry the fields as written in the chunks' IPC schemas (list
+ *       items named {@code item}), never the names Arrow Java's vectors report ({@code $data$}).
  * </ul>
  *
  * <h2>Where answers differ from {@code rerun server} 0.27.3, on purpose</h2>
