@@ -20,8 +20,6 @@ import java.util.Set;
  * than needed is always safe; fewer never happens.
  */
 public final class ChunkSelection {
-  static final String CLEAR = "Clear:is_recursive";
-
   private ChunkSelection() {}
 
   /** The chunks needed, in file order. */
@@ -59,7 +57,7 @@ public final class ChunkSelection {
         picked.add(c);
       } else if (query.latestAt() && own.max() < query.range().get().min()) {
         for (ComponentDescriptor d : c.components()) {
-          if (clearsASelectedEntity && !d.component().equals(CLEAR)) {
+          if (clearsASelectedEntity && !d.component().equals(ColumnNames.CLEAR_IS_RECURSIVE)) {
             continue;
           }
           before.computeIfAbsent(c.entityPath() + "\u0000" + d.component(), k -> new ArrayList<>()).add(c);
@@ -98,7 +96,7 @@ public final class ChunkSelection {
   }
 
   private static boolean hasClear(IndexedChunk c) {
-    return c.components().stream().anyMatch(d -> d.component().equals(CLEAR));
+    return c.components().stream().anyMatch(d -> d.component().equals(ColumnNames.CLEAR_IS_RECURSIVE));
   }
 
   private static boolean isAncestorOfAny(String path, Set<String> entities) {

@@ -4,6 +4,11 @@ package io.rrdflight.catalog;
 public final class ColumnNames {
   public static final String ROW_ID = "rerun.controls.RowId";
   public static final String PARTITION_ID = "rerun_partition_id";
+  /**
+   * The component a {@code Clear} writes: its rows clear the entity (and, when true, its
+   * descendants); its column is Rerun's "tombstone" column.
+   */
+  public static final String CLEAR_IS_RECURSIVE = "Clear:is_recursive";
   static final String PROPERTIES = "/__properties";
 
   private ColumnNames() {}

@@ -29,8 +29,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * The columns of a recording or of a whole dataset, in Rerun's dataframe form ("sorbet" schema):
  * one RowId column, one column per timeline, one {@code List<T>} column per entity and component,
  * with Rerun's field metadata ({@code rerun:kind}, {@code rerun:entity_path}, {@code rerun:is_static},
- * ...). A dataset's schema is the union of its partitions' schemas. Order is deterministic: RowId,
- * timelines by name, components by (entity path, archetype, component, component type).
+ * ...). A dataset's schema is the union of its partitions' schemas. Order is deterministic and
+ * Rerun's: RowId, timelines by name, components by (entity path in {@link EntityPathOrder},
+ * archetype, component, component type).
  */
 public final class DatasetSchema {
   public static final String KIND = "rerun:kind";
@@ -86,7 +87,8 @@ public final class DatasetSchema {
     }
   }
 
-  private static final Comparator<ComponentColumn> ORDER = Comparator.comparing(ComponentColumn::entityPath)
+  /** Rerun's column order (re_chunk_store {@code ChunkStore::schema}): entity path, archetype (absent first), component, type. */
+  private static final Comparator<ComponentColumn> ORDER = Comparator.comparing(ComponentColumn::entityPath, EntityPathOrder.INSTANCE)
       .thenComparing(c -> c.archetype().orElse(""))
       .thenComparing(ComponentColumn::component)
       .thenComparing(c -> c.componentType().orElse(""));

@@ -25,7 +25,6 @@ import org.apache.arrow.vector.complex.ListVector;
  * is empty everywhere costs a decode of each of its chunks.
  */
 final class RecordingSchemaReader {
-  private static final String CLEAR_COMPONENT = "Clear:is_recursive";
 
   private RecordingSchemaReader() {}
 
@@ -81,7 +80,7 @@ final class RecordingSchemaReader {
         continue;
       }
       out.add(new DatasetSchema.ComponentColumn(e.getKey().entityPath(), e.getKey().component(), c.descriptor.archetype(),
-          c.descriptor.componentType(), c.field, c.isStatic, e.getKey().component().equals(CLEAR_COMPONENT), !c.nonEmpty));
+          c.descriptor.componentType(), c.field, c.isStatic, e.getKey().component().equals(ColumnNames.CLEAR_IS_RECURSIVE), !c.nonEmpty));
     }
     return new DatasetSchema(new ArrayList<>(timelines), out);
   }

@@ -44,10 +44,20 @@ public final class ServerProcess implements AutoCloseable {
     return path;
   }
 
+  /** JVM flags of a server started without any: a heap of 1 GB. */
+  public static final List<String> DEFAULT_JVM_FLAGS = List.of("-Xmx1g");
+
   /** Starts {@code rrdflight server --port 0 --data-dir DATA ARGS...} and waits for its ready line. */
   public static ServerProcess start(Path dataDir, String... args) throws IOException, InterruptedException, TimeoutException {
-    List<String> command = new ArrayList<>(List.of(javaBinary(), "--add-opens=java.base/java.nio=ALL-UNNAMED", "-Xmx1g",
-        "-jar", jar().toString(), "server", "--port", "0", "--data-dir", dataDir.toString()));
+    return start(DEFAULT_JVM_FLAGS, dataDir, args);
+  }
+
+  /** As {@link #start(Path, String...)}, with {@code jvmFlags} (e.g. {@code -Xmx200m}) instead of the defaults. */
+  public static ServerProcess start(List<String> jvmFlags, Path dataDir, String... args)
+      throws IOException, InterruptedException, TimeoutException {
+    List<String> command = new ArrayList<>(List.of(javaBinary(), "--add-opens=java.base/java.nio=ALL-UNNAMED"));
+    command.addAll(jvmFlags);
+    command.addAll(List.of("-jar", jar().toString(), "server", "--port", "0", "--data-dir", dataDir.toString()));
     command.addAll(List.of(args));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));

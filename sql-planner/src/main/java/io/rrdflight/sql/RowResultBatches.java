@@ -33,6 +33,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * batch at a time into the same {@link #root()}, so memory stays bounded whatever the result size.
  */
 final class RowResultBatches implements ResultBatches {
+  /** How often (in rows) a batch checks whether it has reached TARGET_BATCH_BYTES. */
+  private static final int SIZE_CHECK_ROWS = 1024;
+
   private final ResultSet resultSet;
   private final VectorSchemaRoot root;
   private final int batchRows;
@@ -64,21 +67,33 @@ final class RowResultBatches implements ResultBatches {
     }
     root.allocateNew();
     int row = 0;
+    boolean full = false;
     try {
-      while (row < batchRows && resultSet.next()) {
+      while (row < batchRows && !full) {
+        if (!resultSet.next()) {
+          exhausted = true;
+          break;
+        }
         for (ColumnWriter writer : writers) {
           writer.write(resultSet, row);
         }
         row++;
+        full = row % SIZE_CHECK_ROWS == 0 && bufferBytes(row) >= TARGET_BATCH_BYTES;
       }
     } catch (SQLException | RuntimeException e) {
       throw new SqlQueryException(SqlEngine.rootMessage(e), e);
     }
-    if (row < batchRows) {
-      exhausted = true;
-    }
     root.setRowCount(row);
     return row > 0;
+  }
+
+  /** The bytes the first {@code rows} rows take (value counts are only set once the batch is done). */
+  private long bufferBytes(int rows) {
+    long bytes = 0;
+    for (FieldVector v : root.getFieldVectors()) {
+      bytes += v.getBufferSizeFor(rows);
+    }
+    return bytes;
   }
 
   @Override

@@ -31,6 +31,12 @@ import org.apache.calcite.schema.SchemaPlus;
 public final class SqlEngine implements AutoCloseable {
   /** Distinct SQL texts kept planned. */
   static final int PLAN_CACHE_SIZE = 256;
+  /**
+   * Memory budget of the chunks one scan decodes at a time (one index window of one partition):
+   * small enough for a server with a few hundred MB of heap, large enough that windows hold many
+   * chunks. See sql-planner/README.md, "Bounded memory".
+   */
+  public static final long DEFAULT_WINDOW_BYTES = 64L << 20;
 
   static {
     // Registers Calcite's in-process driver; DriverManager does not scan a shaded jar reliably.
@@ -39,6 +45,7 @@ public final class SqlEngine implements AutoCloseable {
 
   private final RerunData data;
   private final BufferAllocator allocator;
+  private final long windowBytes;
   private final Properties connectionProperties;
   private final Map<CacheKey, PreparedQuery> cache = new LinkedHashMap<>(16, 0.75f, true);
 
@@ -49,8 +56,17 @@ public final class SqlEngine implements AutoCloseable {
    *     columnar path allocates from the allocator each execution is given
    */
   public SqlEngine(RerunData data, BufferAllocator allocator) {
+    this(data, allocator, DEFAULT_WINDOW_BYTES);
+  }
+
+  /** @param windowBytes the memory budget of one scan window (see {@link #DEFAULT_WINDOW_BYTES}) */
+  public SqlEngine(RerunData data, BufferAllocator allocator, long windowBytes) {
     this.data = requireNonNull(data, "data is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
+    if (windowBytes <= 0) {
+      throw new IllegalArgumentException("windowBytes must be positive: " + windowBytes);
+    }
+    this.windowBytes = windowBytes;
     Properties props = new Properties();
     // Double-quoted identifiers, names kept as written, matched without regard to case: what JDBC
     // tools and the Flight SQL metadata path expect (lex=JAVA's back-ticks broke them).
@@ -137,9 +153,18 @@ public final class SqlEngine implements AutoCloseable {
     Connection connection = DriverManager.getConnection("jdbc:calcite:", connectionProperties);
     SchemaPlus root = connection.unwrap(CalciteConnection.class).getRootSchema();
     for (Dataset d : data.datasets()) {
-      root.add(d.name(), new RerunDatasetSchema(d, data, allocator));
+      root.add(d.name(), schemaOf(d));
     }
     return connection;
+  }
+
+  private RerunDatasetSchema schemaOf(Dataset dataset) {
+    return new RerunDatasetSchema(dataset, data, allocator, windowBytes);
+  }
+
+  /** The names of the dataset's tables (schema {@code rerun}), in listing order. */
+  public List<String> tableNames(Dataset dataset) {
+    return List.copyOf(schemaOf(dataset).datasetTables().keySet());
   }
 
   @Override

@@ -1,7 +1,6 @@
 package io.rrdflight.server.flightsql;
 
 import io.rrdflight.sql.ResultBatches;
-import io.rrdflight.sql.SqlQueryException;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Supplier;
@@ -63,11 +62,10 @@ final class BatchStreamer {
           listener.putNext();
         }
         listener.completed();
-      } catch (SqlQueryException | io.rrdflight.catalog.CatalogException e) {
-        listener.error(CallStatus.INVALID_ARGUMENT.withDescription(e.getMessage()).withCause(e).toRuntimeException());
-      } catch (RuntimeException e) {
-        log.error("query stream failed", e);
-        listener.error(CallStatus.INTERNAL.withDescription("Query failed: " + e.getMessage()).withCause(e).toRuntimeException());
+      } catch (RuntimeException | Error e) {
+        // Errors too: a stream thread that dies silently leaves its client waiting forever (seen
+        // with OutOfMemoryError); the query's memory is garbage once this thread unwinds.
+        listener.error(FlightErrors.of(e, "Query"));
       } finally {
         whenDone.run();
       }

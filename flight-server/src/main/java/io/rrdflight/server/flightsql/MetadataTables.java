@@ -83,8 +83,7 @@ final class MetadataTables {
       if ((command.hasCatalog() && !command.getCatalog().equals(d.name())) || !schemaPattern.matcher(RerunDatasetSchema.SCHEMA).matches() || !typeOk) {
         continue;
       }
-      RerunDatasetSchema schema = new RerunDatasetSchema(d, engine.data(), allocator);
-      for (String table : schema.datasetTables().keySet()) {
+      for (String table : engine.tableNames(d)) {
         if (tablePattern.matcher(table).matches()) {
           rows.add(new TableRow(d.name(), table, command.getIncludeSchema() ? ipc(tableSchema(d.name(), table)) : null));
         }

@@ -6,10 +6,6 @@ import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import io.rrdflight.sql.PreparedQuery;
 import io.rrdflight.sql.SqlEngine;
-import io.rrdflight.sql.SqlQueryException;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.nio.channels.Channels;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,8 +26,6 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.ipc.WriteChannel;
-import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.arrow.vector.util.Text;
 
@@ -197,10 +191,8 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
           .build();
       listener.onNext(new Result(Any.pack(result).toByteArray()));
       listener.onCompleted();
-    } catch (SqlQueryException e) {
-      listener.onError(invalid(e));
     } catch (RuntimeException e) {
-      listener.onError(CallStatus.INTERNAL.withDescription("Planning failed: " + e.getMessage()).withCause(e).toRuntimeException());
+      listener.onError(FlightErrors.of(e, "Planning"));
     }
   }
 
@@ -329,8 +321,8 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   private PreparedQuery prepare(String sql) {
     try {
       return engine.prepare(sql);
-    } catch (SqlQueryException e) {
-      throw invalid(e);
+    } catch (RuntimeException e) {
+      throw FlightErrors.of(e, "Planning");
     }
   }
 
@@ -339,19 +331,8 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
     return new FlightInfo(schema, descriptor, List.of(new FlightEndpoint(new Ticket(ticket))), -1, -1);
   }
 
-  private static RuntimeException invalid(SqlQueryException e) {
-    return CallStatus.INVALID_ARGUMENT.withDescription(e.getMessage()).withCause(e).toRuntimeException();
-  }
-
-  /** A schema as an Arrow IPC message, the form Flight SQL uses for dataset and parameter schemas. */
   private static ByteString ipcBytes(Schema schema) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      MessageSerializer.serialize(new WriteChannel(Channels.newChannel(out)), schema);
-    } catch (IOException e) {
-      throw new IllegalStateException("Serialising a schema to memory cannot fail", e);
-    }
-    return ByteString.copyFrom(out.toByteArray());
+    return ByteString.copyFrom(MetadataTables.ipc(schema));
   }
 
   private static List<Object> firstRow(VectorSchemaRoot root) {

@@ -5,9 +5,8 @@ import static java.util.Objects.requireNonNull;
 import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.EntityPathFilter;
 import io.rrdflight.sql.SqlQueryException;
-import io.rrdflight.sql.view.IndexRange;
+import io.rrdflight.rrd.IndexRange;
 import io.rrdflight.sql.view.QueryView;
-import io.rrdflight.sql.view.ViewSchema;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -107,7 +106,7 @@ public final class QueryViewTableMacro implements TableMacro {
     }
     QueryView view = new QueryView(Optional.of(index), filter, ids, new IndexRange(Math.max(start, IndexRange.EVERYTHING.min()), end), fill);
     try {
-      return new RerunTable(dataset.dataset(), dataset.data(), ViewSchema.of(view, dataset.data().columns(dataset.dataset())));
+      return dataset.table(view);
     } catch (IllegalArgumentException e) {
       throw new SqlQueryException("query_view: " + e.getMessage(), e);
     }

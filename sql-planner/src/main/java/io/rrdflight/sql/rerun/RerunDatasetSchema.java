@@ -5,8 +5,8 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.collect.ImmutableMultimap;
 import com.google.common.collect.Multimap;
 import io.rrdflight.catalog.Dataset;
-import io.rrdflight.sql.view.DatasetColumns;
-import io.rrdflight.sql.view.IndexColumn;
+import io.rrdflight.catalog.DatasetSchema;
+import io.rrdflight.rrd.Timeline;
 import io.rrdflight.sql.view.QueryView;
 import io.rrdflight.sql.view.RerunData;
 import io.rrdflight.sql.view.ViewSchema;
@@ -32,12 +32,21 @@ public final class RerunDatasetSchema extends AbstractSchema {
   private final Dataset dataset;
   private final RerunData data;
   private final BufferAllocator allocator;
+  private final long windowBytes;
   private final Inner inner = new Inner();
 
-  public RerunDatasetSchema(Dataset dataset, RerunData data, BufferAllocator allocator) {
+  /**
+   * @param allocator where row-path scans put their (short-lived) batches
+   * @param windowBytes the memory budget of one index window of a scan (see ViewBatches)
+   */
+  public RerunDatasetSchema(Dataset dataset, RerunData data, BufferAllocator allocator, long windowBytes) {
     this.dataset = requireNonNull(dataset, "dataset is null");
     this.data = requireNonNull(data, "data is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
+    if (windowBytes <= 0) {
+      throw new IllegalArgumentException("windowBytes must be positive: " + windowBytes);
+    }
+    this.windowBytes = windowBytes;
   }
 
   public Dataset dataset() {
@@ -53,15 +62,24 @@ public final class RerunDatasetSchema extends AbstractSchema {
     return allocator;
   }
 
+  long windowBytes() {
+    return windowBytes;
+  }
+
+  /** The table for {@code view} over this dataset's current columns. */
+  RerunTable table(QueryView view) {
+    return new RerunTable(this, ViewSchema.of(view, data.schema(dataset)));
+  }
+
   /** The tables of the dataset's schema, by name, in listing order. */
   public Map<String, Table> datasetTables() {
     Map<String, Table> tables = new LinkedHashMap<>();
     tables.put(PartitionTable.NAME, new PartitionTable(dataset, data));
-    DatasetColumns columns = data.columns(dataset);
-    tables.put(STATIC_TABLE, new RerunTable(dataset, data, ViewSchema.of(QueryView.of(null, "/**"), columns)));
-    for (IndexColumn index : columns.indexes()) {
-      // A timeline called "partitions" or "static" is still reachable through query_view.
-      tables.putIfAbsent(index.name(), new RerunTable(dataset, data, ViewSchema.of(QueryView.of(index.name(), "/**"), columns)));
+    DatasetSchema columns = data.schema(dataset);
+    tables.put(STATIC_TABLE, new RerunTable(this, ViewSchema.of(QueryView.of(null, "/**"), columns)));
+    for (Timeline index : columns.timelines()) {
+      // A timeline called "partitions" or "static_data" is still reachable through query_view.
+      tables.putIfAbsent(index.name(), new RerunTable(this, ViewSchema.of(QueryView.of(index.name(), "/**"), columns)));
     }
     return tables;
   }

@@ -1,10 +1,9 @@
 package io.rrdflight.sql.rerun;
 
 import io.rrdflight.catalog.EntityPathFilter;
-import io.rrdflight.sql.view.IndexRange;
+import io.rrdflight.rrd.IndexRange;
 import io.rrdflight.sql.view.QueryView;
 import io.rrdflight.sql.view.ViewBatches;
-import io.rrdflight.sql.view.ViewSchema;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -45,7 +44,7 @@ public final class RerunEnumerables {
     }
     QueryView view = new QueryView(Optional.ofNullable(index), EntityPathFilter.parse(contents),
         partitionIds == null ? Optional.empty() : Optional.of(new TreeSet<>(Arrays.asList(partitionIds))), new IndexRange(min, max), fill);
-    RerunTable table = new RerunTable(ds.dataset(), ds.data(), ViewSchema.of(view, ds.data().columns(ds.dataset())));
+    RerunTable table = ds.table(view);
     List<String> names = new ArrayList<>();
     for (int p : projection) {
       names.add(table.viewSchema().columnNames().get(p));

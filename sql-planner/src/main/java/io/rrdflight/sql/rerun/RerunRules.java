@@ -1,8 +1,8 @@
 package io.rrdflight.sql.rerun;
 
-import io.rrdflight.sql.view.IndexColumn;
-import io.rrdflight.sql.view.IndexRange;
-import io.rrdflight.sql.view.TimelineKind;
+import io.rrdflight.rrd.IndexRange;
+import io.rrdflight.rrd.Timeline;
+import io.rrdflight.rrd.TimelineKind;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
@@ -118,7 +118,7 @@ public final class RerunRules {
      */
     private static Optional<Optional<IndexRange>> indexRange(RexNode node, RerunTableScan scan) {
       Optional<Integer> indexColumn = scan.rerunTable().indexColumn();
-      Optional<IndexColumn> index = scan.rerunTable().index();
+      Optional<Timeline> index = scan.rerunTable().index();
       if (indexColumn.isEmpty() || !(node instanceof RexCall c) || c.operands.size() != 2) {
         return Optional.empty();
       }
@@ -144,11 +144,11 @@ public final class RerunRules {
       long lo = IndexRange.EVERYTHING.min();
       long hi = IndexRange.EVERYTHING.max();
       return switch (kind) {
-        case GREATER_THAN_OR_EQUAL -> Optional.of(IndexRange.ofPossiblyEmpty(Math.max(lo, ceil), hi));
-        case GREATER_THAN -> Optional.of(floor == Long.MAX_VALUE ? Optional.empty() : IndexRange.ofPossiblyEmpty(Math.max(lo, floor + 1), hi));
-        case LESS_THAN_OR_EQUAL -> Optional.of(IndexRange.ofPossiblyEmpty(lo, floor));
-        case LESS_THAN -> Optional.of(IndexRange.ofPossiblyEmpty(lo, ceil == Long.MIN_VALUE ? Long.MIN_VALUE : ceil - 1));
-        case EQUALS -> Optional.of(floor == ceil ? IndexRange.ofPossiblyEmpty(Math.max(lo, floor), floor) : Optional.empty());
+        case GREATER_THAN_OR_EQUAL -> Optional.of(possiblyEmpty(Math.max(lo, ceil), hi));
+        case GREATER_THAN -> Optional.of(floor == Long.MAX_VALUE ? Optional.empty() : possiblyEmpty(Math.max(lo, floor + 1), hi));
+        case LESS_THAN_OR_EQUAL -> Optional.of(possiblyEmpty(lo, floor));
+        case LESS_THAN -> Optional.of(possiblyEmpty(lo, ceil == Long.MIN_VALUE ? Long.MIN_VALUE : ceil - 1));
+        case EQUALS -> Optional.of(floor == ceil ? possiblyEmpty(Math.max(lo, floor), floor) : Optional.empty());
         default -> Optional.empty();
       };
     }
@@ -178,6 +178,11 @@ public final class RerunRules {
         node = c.operands.get(0);
       }
       return node;
+    }
+
+    /** The range [min, max], or empty when min > max (a filter that matches nothing). */
+    private static Optional<IndexRange> possiblyEmpty(long min, long max) {
+      return min > max ? Optional.empty() : Optional.of(new IndexRange(min, max));
     }
 
     private static long clamp(BigDecimal v) {

@@ -2,7 +2,7 @@ package io.rrdflight.sql.rerun;
 
 import static java.util.Objects.requireNonNull;
 
-import io.rrdflight.sql.view.IndexRange;
+import io.rrdflight.rrd.IndexRange;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.SortedSet;
@@ -37,7 +37,7 @@ public record RerunScanSpec(Optional<SortedSet<String>> partitionIds, IndexRange
   }
 
   public RerunScanSpec withRange(Optional<IndexRange> narrower) {
-    Optional<IndexRange> r = narrower.flatMap(range::intersect);
+    Optional<IndexRange> r = narrower.flatMap(range::intersection);
     return new RerunScanSpec(partitionIds, r.orElse(range), projection, empty || r.isEmpty());
   }
 

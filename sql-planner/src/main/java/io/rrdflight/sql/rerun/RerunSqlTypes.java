@@ -1,7 +1,7 @@
 package io.rrdflight.sql.rerun;
 
-import io.rrdflight.sql.view.ComponentColumn;
-import io.rrdflight.sql.view.IndexColumn;
+import io.rrdflight.catalog.DatasetSchema.ComponentColumn;
+import io.rrdflight.rrd.Timeline;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +27,7 @@ public final class RerunSqlTypes {
     return f.createSqlType(SqlTypeName.VARCHAR);
   }
 
-  public static RelDataType indexType(RelDataTypeFactory f, IndexColumn index) {
+  public static RelDataType indexType(RelDataTypeFactory f, Timeline index) {
     RelDataType type = switch (index.kind()) {
       case SEQUENCE, DURATION -> f.createSqlType(SqlTypeName.BIGINT);
       case TIMESTAMP -> f.createSqlType(SqlTypeName.TIMESTAMP, 3);
@@ -36,7 +36,7 @@ public final class RerunSqlTypes {
   }
 
   public static RelDataType componentType(RelDataTypeFactory f, ComponentColumn column) {
-    return f.createTypeWithNullability(of(f, column.listField()), true);
+    return f.createTypeWithNullability(of(f, column.field()), true);
   }
 
   private static RelDataType of(RelDataTypeFactory f, Field field) {

@@ -3,9 +3,9 @@ package io.rrdflight.sql.rerun;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.DatasetSchema.ComponentColumn;
 import io.rrdflight.catalog.Partition;
-import io.rrdflight.sql.view.ComponentColumn;
-import io.rrdflight.sql.view.IndexColumn;
+import io.rrdflight.rrd.Timeline;
 import io.rrdflight.sql.view.QueryView;
 import io.rrdflight.sql.view.RerunData;
 import io.rrdflight.sql.view.ViewBatches;
@@ -30,18 +30,16 @@ import org.apache.calcite.schema.impl.AbstractTable;
  * columns a query needs.
  */
 public final class RerunTable extends AbstractTable implements TranslatableTable {
-  private final Dataset dataset;
-  private final RerunData data;
+  private final RerunDatasetSchema owner;
   private final ViewSchema viewSchema;
 
-  public RerunTable(Dataset dataset, RerunData data, ViewSchema viewSchema) {
-    this.dataset = requireNonNull(dataset, "dataset is null");
-    this.data = requireNonNull(data, "data is null");
+  public RerunTable(RerunDatasetSchema owner, ViewSchema viewSchema) {
+    this.owner = requireNonNull(owner, "owner is null");
     this.viewSchema = requireNonNull(viewSchema, "viewSchema is null");
   }
 
   public Dataset dataset() {
-    return dataset;
+    return owner.dataset();
   }
 
   public ViewSchema viewSchema() {
@@ -54,7 +52,7 @@ public final class RerunTable extends AbstractTable implements TranslatableTable
 
   /** The view's index column position among the scan's columns (1-based after the partition id), if any. */
   public Optional<Integer> indexColumn() {
-    List<IndexColumn> indexes = viewSchema.indexes();
+    List<Timeline> indexes = viewSchema.indexes();
     for (int i = 0; i < indexes.size(); i++) {
       if (view().index().isPresent() && indexes.get(i).name().equals(view().index().get())) {
         return Optional.of(1 + i);
@@ -63,7 +61,7 @@ public final class RerunTable extends AbstractTable implements TranslatableTable
     return Optional.empty();
   }
 
-  public Optional<IndexColumn> index() {
+  public Optional<Timeline> index() {
     return indexColumn().map(i -> viewSchema.indexes().get(i - 1));
   }
 
@@ -71,7 +69,7 @@ public final class RerunTable extends AbstractTable implements TranslatableTable
   public RelDataType getRowType(RelDataTypeFactory f) {
     RelDataTypeFactory.Builder b = f.builder();
     b.add(ViewSchema.PARTITION_ID, RerunSqlTypes.partitionIdType(f));
-    for (IndexColumn i : viewSchema.indexes()) {
+    for (Timeline i : viewSchema.indexes()) {
       b.add(i.name(), RerunSqlTypes.indexType(f, i));
     }
     for (ComponentColumn c : viewSchema.components()) {
@@ -93,7 +91,7 @@ public final class RerunTable extends AbstractTable implements TranslatableTable
       v.partitionIds().ifPresent(ids::retainAll);
       v = v.withPartitionIds(ids);
     }
-    return v.withRange(v.range().intersect(spec.range()).orElse(spec.range()));
+    return v.withRange(v.range().intersection(spec.range()).orElse(spec.range()));
   }
 
   /** The Arrow fields the scan returns for {@code spec}, named {@code names}. */
@@ -110,17 +108,17 @@ public final class RerunTable extends AbstractTable implements TranslatableTable
   /** Streams the scan's rows as Arrow batches: the columnar path. */
   public ViewBatches open(RerunScanSpec spec, List<String> names, BufferAllocator allocator, int batchRows, long limit) {
     QueryView v = narrowed(spec);
-    ViewSchema narrowedSchema = new ViewSchema(v, viewSchema.indexes(), viewSchema.components());
     List<Partition> partitions = spec.empty() ? List.of()
-        : data.partitions(dataset).stream().filter(p -> v.includesPartition(p.partitionId())).toList();
+        : data().partitions(dataset()).stream().filter(p -> v.includesPartition(p.partitionId())).toList();
     int[] projection = new int[names.size()];
     for (int i = 0; i < projection.length; i++) {
       projection[i] = spec.viewColumn(i);
     }
-    return new ViewBatches(narrowedSchema, partitions, data, allocator, batchRows, projection, arrowSchema(spec, names), limit);
+    return new ViewBatches(viewSchema.withView(v), partitions, data(), allocator, batchRows, projection, arrowSchema(spec, names), limit,
+        owner.windowBytes());
   }
 
   public RerunData data() {
-    return data;
+    return owner.data();
   }
 }

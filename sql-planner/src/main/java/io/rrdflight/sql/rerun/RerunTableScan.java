@@ -25,6 +25,7 @@ import org.apache.calcite.rel.metadata.RelMetadataQuery;
 import org.apache.calcite.rel.type.RelDataType;
 import org.apache.calcite.rel.type.RelDataTypeField;
 import org.apache.calcite.rel.type.RelDataTypeFactory;
+import io.rrdflight.rrd.IndexRange;
 import io.rrdflight.sql.view.QueryView;
 
 /**
@@ -89,7 +90,7 @@ public final class RerunTableScan extends TableScan implements EnumerableRel {
     RelWriter w = super.explainTerms(pw)
         .item("index", v.index().orElse("<static>"))
         .itemIf("partitions", v.partitionIds().map(List::copyOf).orElse(List.of()), v.partitionIds().isPresent())
-        .itemIf("range", v.range(), !v.range().isEverything())
+        .itemIf("range", describe(v.range()), !v.range().isEverything())
         .itemIf("fill", "latest-at", v.fillLatestAt())
         .itemIf("empty", true, spec.empty());
     if (spec.projection().isPresent()) {
@@ -100,6 +101,12 @@ public final class RerunTableScan extends TableScan implements EnumerableRel {
       w.item("columns", names);
     }
     return w;
+  }
+
+  /** {@code [6, 7]}, {@code [10, +inf]}: a range as EXPLAIN shows it. */
+  private static String describe(IndexRange range) {
+    return "[" + (range.min() <= IndexRange.EVERYTHING.min() ? "-inf" : Long.toString(range.min())) + ", "
+        + (range.max() == Long.MAX_VALUE ? "+inf" : Long.toString(range.max())) + "]";
   }
 
   @Override

@@ -59,18 +59,6 @@ final class CellEntries {
     return lo[i];
   }
 
-  /** True when cell i comes after (time, high, low) in (index value, RowId) order. */
-  boolean after(int i, long time, long high, long low) {
-    if (t[i] != time) {
-      return t[i] > time;
-    }
-    int c = Long.compareUnsigned(hi[i], high);
-    if (c != 0) {
-      return c > 0;
-    }
-    return Long.compareUnsigned(lo[i], low) > 0;
-  }
-
   /** Sorts by (index value, RowId); chunks are usually sorted already, so this is mostly a merge. */
   void sort() {
     if (isSorted()) {

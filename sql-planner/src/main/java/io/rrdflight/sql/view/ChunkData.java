@@ -2,6 +2,7 @@ package io.rrdflight.sql.view;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.rrd.IndexedChunk;
 import java.util.Map;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.FixedSizeBinaryVector;
@@ -13,7 +14,7 @@ import org.apache.arrow.vector.complex.ListVector;
  * list: logged with no instances). Closing it releases the buffers.
  */
 public final class ChunkData implements AutoCloseable {
-  private final ChunkInfo info;
+  private final IndexedChunk info;
   private final FixedSizeBinaryVector rowIds;
   private final Map<String, BaseFixedWidthVector> timelines;
   private final Map<String, ListVector> components;
@@ -24,7 +25,7 @@ public final class ChunkData implements AutoCloseable {
   /**
    * @param owner closed with this chunk: whatever holds the vectors' buffers
    */
-  public ChunkData(ChunkInfo info, FixedSizeBinaryVector rowIds, Map<String, BaseFixedWidthVector> timelines,
+  public ChunkData(IndexedChunk info, FixedSizeBinaryVector rowIds, Map<String, BaseFixedWidthVector> timelines,
       Map<String, ListVector> components, AutoCloseable owner) {
     this.info = requireNonNull(info, "info is null");
     this.rowIds = requireNonNull(rowIds, "rowIds is null");
@@ -42,7 +43,7 @@ public final class ChunkData implements AutoCloseable {
     }
   }
 
-  public ChunkInfo info() {
+  public IndexedChunk info() {
     return info;
   }
 

@@ -2,14 +2,17 @@ package io.rrdflight.sql.view;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.catalog.ColumnNames;
+import io.rrdflight.catalog.DatasetSchema.ComponentColumn;
 import io.rrdflight.catalog.Partition;
+import io.rrdflight.rrd.IndexRange;
+import io.rrdflight.rrd.Timeline;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.complex.ListVector;
@@ -23,13 +26,14 @@ import org.apache.arrow.vector.complex.ListVector;
  *   <li>at each row, each column takes the cell with the largest RowId at exactly that value; a
  *       clear gives an empty list; static data wins over everything;
  *   <li>with latest-at fill, a cell still null takes the latest value at or before the row's value
- *       in the whole recording (looking before the range), unless a later clear shadows it;
+ *       in the whole recording (looking before the range); clears do not shadow it;
  *   <li>the other index columns show the largest value of that timeline among the row's cells.
  * </ul>
- * Only the chunks that can contribute are decoded: the chunk index names them. The result refers
- * to cells of those chunks ({@link #cell}); it owns them until closed.
+ * A view is computed for one window of the index at a time ({@link PartitionSweep}) from the chunks
+ * the chunk index selected for that window; the result refers to cells of those chunks
+ * ({@link #cell}), which the sweep keeps open while the rows are read.
  */
-final class PartitionView implements AutoCloseable {
+final class PartitionView {
   static final long NULL_CELL = -1L;
   static final long EMPTY_CELL = -2L;
   /** Rerun's static sentinel, never a temporal value: marks a null index cell. */
@@ -75,64 +79,21 @@ final class PartitionView implements AutoCloseable {
     return (int) cellRef;
   }
 
-  @Override
-  public void close() {
-    RuntimeException failure = null;
-    for (ChunkData c : chunks) {
-      try {
-        c.close();
-      } catch (RuntimeException e) {
-        failure = failure == null ? e : failure;
-      }
-    }
-    if (failure != null) {
-      throw failure;
-    }
-  }
-
   // --- computing ------------------------------------------------------------------------------
 
-  static PartitionView compute(ViewSchema schema, Partition partition, RerunData data, BufferAllocator allocator) {
+  /**
+   * The view's rows within {@code window} (a part of its range), from {@code chunks}: the chunks
+   * the chunk index selected for that window, decoded. Cell refs point into that list, which the
+   * caller keeps open while the rows are read.
+   */
+  static PartitionView compute(ViewSchema schema, Partition partition, IndexRange window, List<ChunkData> chunks) {
     requireNonNull(schema, "schema is null");
-    Loader loader = new Loader(partition, data, allocator);
-    try {
-      return new Computation(schema, partition, data.chunks(partition), loader).run();
-    } catch (RuntimeException e) {
-      loader.closeAll();
-      throw e;
-    }
+    requireNonNull(partition, "partition is null");
+    requireNonNull(window, "window is null");
+    return new Computation(schema, partition, window, List.copyOf(chunks)).run();
   }
 
-  /** Decodes each needed chunk once and numbers it for cell refs. */
-  private static final class Loader {
-    final Partition partition;
-    final RerunData data;
-    final BufferAllocator allocator;
-    final List<ChunkData> loaded = new ArrayList<>();
-    final Map<String, Integer> byId = new HashMap<>();
-
-    Loader(Partition partition, RerunData data, BufferAllocator allocator) {
-      this.partition = partition;
-      this.data = data;
-      this.allocator = allocator;
-    }
-
-    int load(ChunkInfo info) {
-      Integer known = byId.get(info.id());
-      if (known != null) {
-        return known;
-      }
-      loaded.add(data.read(partition, info, allocator));
-      byId.put(info.id(), loaded.size() - 1);
-      return loaded.size() - 1;
-    }
-
-    void closeAll() {
-      loaded.forEach(ChunkData::close);
-    }
-  }
-
-  /** Clear rows of one entity path, sorted; recursive-ness kept for latest-at shadowing. */
+  /** Clear rows of one entity path, sorted; recursive-ness decides whether they reach descendants. */
   private static final class Clears {
     final CellEntries entries = new CellEntries();
     boolean[] recursive = new boolean[0];
@@ -141,20 +102,18 @@ final class PartitionView implements AutoCloseable {
   private static final class Computation {
     final ViewSchema schema;
     final Partition partition;
-    final List<ChunkInfo> infos;
-    final Loader loader;
+    final List<ChunkData> chunks;
     final Optional<String> index;
     final IndexRange range;
     final boolean fill;
     final Map<String, Clears> clearsByPath = new HashMap<>();
 
-    Computation(ViewSchema schema, Partition partition, List<ChunkInfo> infos, Loader loader) {
+    Computation(ViewSchema schema, Partition partition, IndexRange window, List<ChunkData> chunks) {
       this.schema = schema;
       this.partition = partition;
-      this.infos = infos;
-      this.loader = loader;
+      this.chunks = chunks;
       this.index = schema.view().index();
-      this.range = schema.view().range();
+      this.range = window;
       this.fill = schema.view().fillLatestAt();
     }
 
@@ -207,7 +166,7 @@ final class PartitionView implements AutoCloseable {
             out[r] = joinedCells.kind(winner) == CellEntries.CLEAR ? EMPTY_CELL : joinedCells.ref(winner);
             src[r] = joinedCells.ref(winner);
           } else if (fill) {
-            long filled = latestAt(data[c], columns.get(c).entityPath(), timeline, t);
+            long filled = latestAt(data[c], t);
             out[r] = filled;
             src[r] = filled;
           } else {
@@ -218,7 +177,7 @@ final class PartitionView implements AutoCloseable {
       }
 
       // 4. Index columns: the row's value for the view's index, the largest among its cells for the others.
-      List<IndexColumn> indexes = schema.indexes();
+      List<Timeline> indexes = schema.indexes();
       long[][] indexValues = new long[indexes.size()][];
       for (int i = 0; i < indexes.size(); i++) {
         String name = indexes.get(i).name();
@@ -227,12 +186,12 @@ final class PartitionView implements AutoCloseable {
           continue;
         }
         long[] values = new long[rows.length];
-        java.util.Arrays.fill(values, NO_VALUE);
+        Arrays.fill(values, NO_VALUE);
         for (int c = 0; c < n; c++) {
           long[] src = sources[c];
           for (int r = 0; r < rows.length; r++) {
             if (src[r] >= 0) {
-              BaseFixedWidthVector tv = loader.loaded.get((int) (src[r] >>> 32)).timeline(name);
+              BaseFixedWidthVector tv = chunks.get((int) (src[r] >>> 32)).timeline(name);
               if (tv != null) {
                 values[r] = Math.max(values[r], ChunkData.value(tv, rowOf(src[r])));
               }
@@ -241,7 +200,7 @@ final class PartitionView implements AutoCloseable {
         }
         indexValues[i] = values;
       }
-      return new PartitionView(partition, loader.loaded, rows, cells, indexValues);
+      return new PartitionView(partition, chunks, rows, cells, indexValues);
     }
 
     private PartitionView staticOnly(long[] staticCell) {
@@ -253,7 +212,7 @@ final class PartitionView implements AutoCloseable {
       for (int i = 0; i < indexValues.length; i++) {
         indexValues[i] = new long[] {NO_VALUE};
       }
-      return new PartitionView(partition, loader.loaded, new long[] {NO_VALUE}, cells, indexValues);
+      return new PartitionView(partition, chunks, new long[] {NO_VALUE}, cells, indexValues);
     }
 
     /** The winning static cell (largest RowId among non-null static cells), or NULL_CELL. */
@@ -261,13 +220,12 @@ final class PartitionView implements AutoCloseable {
       long best = NULL_CELL;
       long bestHi = 0;
       long bestLo = 0;
-      for (ChunkInfo info : infos) {
-        if (!info.isStatic() || !info.entityPath().equals(column.entityPath()) || !info.components().contains(column.component())) {
+      for (int idx = 0; idx < chunks.size(); idx++) {
+        ChunkData chunk = chunks.get(idx);
+        ListVector values = chunk.component(column.component());
+        if (!chunk.info().isStatic() || !chunk.entityPath().equals(column.entityPath()) || values == null) {
           continue;
         }
-        int idx = loader.load(info);
-        ChunkData chunk = loader.loaded.get(idx);
-        ListVector values = chunk.component(column.component());
         for (int r = 0; r < chunk.rowCount(); r++) {
           if (values.isNull(r)) {
             continue;
@@ -282,26 +240,15 @@ final class PartitionView implements AutoCloseable {
       return best;
     }
 
-    /** A chunk on {@code timeline} that can contribute: in range, or (with fill) anywhere before its end. */
-    private boolean relevant(ChunkInfo info, String timeline) {
-      IndexRange r = info.timelines().get(timeline);
-      if (r == null) {
-        return false;
-      }
-      return fill ? r.min() <= range.max() : range.intersects(r.min(), r.max());
-    }
-
     private CellEntries dataCells(ComponentColumn column, String timeline) {
       CellEntries entries = new CellEntries();
-      for (ChunkInfo info : infos) {
-        if (info.isStatic() || !info.entityPath().equals(column.entityPath()) || !info.components().contains(column.component())
-            || !relevant(info, timeline)) {
-          continue;
-        }
-        int idx = loader.load(info);
-        ChunkData chunk = loader.loaded.get(idx);
+      for (int idx = 0; idx < chunks.size(); idx++) {
+        ChunkData chunk = chunks.get(idx);
         BaseFixedWidthVector times = chunk.timeline(timeline);
         ListVector values = chunk.component(column.component());
+        if (chunk.info().isStatic() || !chunk.entityPath().equals(column.entityPath()) || times == null || values == null) {
+          continue;
+        }
         for (int r = 0; r < chunk.rowCount(); r++) {
           if (!values.isNull(r)) {
             entries.add(ChunkData.value(times, r), chunk.rowIdHigh(r), chunk.rowIdLow(r), ((long) idx << 32) | r, CellEntries.DATA);
@@ -316,24 +263,21 @@ final class PartitionView implements AutoCloseable {
     private Clears clears(String path, String timeline) {
       return clearsByPath.computeIfAbsent(path, p -> {
         Clears clears = new Clears();
-        List<Boolean> flags = new ArrayList<>();
-        Map<Long, Boolean> flagByRef = new LinkedHashMap<>();
-        for (ChunkInfo info : infos) {
-          if (info.isStatic() || !info.entityPath().equals(p) || !info.components().contains(ComponentColumn.CLEAR_IS_RECURSIVE)
-              || !relevant(info, timeline)) {
+        Map<Long, Boolean> flagByRef = new HashMap<>();
+        for (int idx = 0; idx < chunks.size(); idx++) {
+          ChunkData chunk = chunks.get(idx);
+          BaseFixedWidthVector times = chunk.timeline(timeline);
+          ListVector values = chunk.component(ColumnNames.CLEAR_IS_RECURSIVE);
+          if (chunk.info().isStatic() || !chunk.entityPath().equals(p) || times == null || values == null) {
             continue;
           }
-          int idx = loader.load(info);
-          ChunkData chunk = loader.loaded.get(idx);
-          BaseFixedWidthVector times = chunk.timeline(timeline);
-          ListVector values = chunk.component(ComponentColumn.CLEAR_IS_RECURSIVE);
           BitVector bits = (BitVector) values.getDataVector();
           for (int r = 0; r < chunk.rowCount(); r++) {
             if (values.isNull(r)) {
               continue;
             }
-            int start = values.getOffsetBuffer().getInt((long) r * 4);
-            int end = values.getOffsetBuffer().getInt((long) (r + 1) * 4);
+            int start = values.getElementStartIndex(r);
+            int end = values.getElementEndIndex(r);
             boolean recursive = end > start && !bits.isNull(start) && bits.get(start) == 1;
             long ref = ((long) idx << 32) | r;
             flagByRef.put(ref, recursive);
@@ -381,63 +325,36 @@ final class PartitionView implements AutoCloseable {
     }
 
     private long[] distinctTimesInRange(CellEntries[] columns) {
-      java.util.TreeSet<Long> times = new java.util.TreeSet<>();
       long[] merged = new long[0];
       int size = 0;
       for (CellEntries column : columns) {
         for (int i = column.firstAtOrAfter(range.min()); i < column.size() && column.time(i) <= range.max(); i++) {
           if (size == merged.length) {
-            merged = java.util.Arrays.copyOf(merged, Math.max(16, size * 2));
+            merged = Arrays.copyOf(merged, Math.max(16, size * 2));
           }
           merged[size++] = column.time(i);
         }
       }
-      long[] sorted = java.util.Arrays.copyOf(merged, size);
-      java.util.Arrays.sort(sorted);
+      long[] sorted = Arrays.copyOf(merged, size);
+      Arrays.sort(sorted);
       int distinct = 0;
       for (int i = 0; i < sorted.length; i++) {
         if (i == 0 || sorted[i] != sorted[i - 1]) {
           sorted[distinct++] = sorted[i];
         }
       }
-      times.clear();
-      return java.util.Arrays.copyOf(sorted, distinct);
+      return Arrays.copyOf(sorted, distinct);
     }
 
     /**
-     * Latest-at as Rerun's query cache answers it: the data cell with the greatest (index value,
-     * RowId) at or before {@code t}, unless the latest clear at or before {@code t} on the entity
-     * (any clear) or on an ancestor (if that ancestor's latest clear is recursive) is not older.
+     * Latest-at as Rerun 0.27.3's {@code LatestAtGlobal} fill answers it: the data cell with the
+     * greatest (index value, RowId) at or before {@code t}. Clears do not shadow it (checked
+     * against rerun-sdk on fixtures/single/clears.rrd: a value logged before a clear still fills
+     * the rows after it); they only empty the cells of their own rows.
      */
-    private long latestAt(CellEntries dataCells, String entityPath, String timeline, long t) {
+    private static long latestAt(CellEntries dataCells, long t) {
       int found = dataCells.latestAtOrBefore(t);
-      if (found < 0) {
-        return NULL_CELL;
-      }
-      long shadowT = NO_VALUE;
-      long shadowHi = 0;
-      long shadowLo = 0;
-      boolean shadowed = false;
-      List<String> paths = new ArrayList<>();
-      paths.add(entityPath);
-      paths.addAll(ancestors(entityPath));
-      for (String p : paths) {
-        Clears c = clears(p, timeline);
-        int latest = c.entries.latestAtOrBefore(t);
-        if (latest < 0 || (!p.equals(entityPath) && !c.recursive[latest])) {
-          continue;
-        }
-        if (!shadowed || c.entries.after(latest, shadowT, shadowHi, shadowLo)) {
-          shadowed = true;
-          shadowT = c.entries.time(latest);
-          shadowHi = c.entries.rowIdHigh(latest);
-          shadowLo = c.entries.rowIdLow(latest);
-        }
-      }
-      if (shadowed && !dataCells.after(found, shadowT, shadowHi, shadowLo)) {
-        return NULL_CELL;
-      }
-      return dataCells.ref(found);
+      return found < 0 ? NULL_CELL : dataCells.ref(found);
     }
   }
 

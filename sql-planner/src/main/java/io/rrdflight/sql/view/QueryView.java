@@ -2,9 +2,13 @@ package io.rrdflight.sql.view;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.catalog.ChunkQuery;
 import io.rrdflight.catalog.EntityPathFilter;
+import io.rrdflight.rrd.IndexRange;
+import java.util.Collections;
 import java.util.Optional;
 import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
  * A dataframe query over a dataset, as Rerun's {@code dataframe_query_view(index=, contents=)}
@@ -24,7 +28,7 @@ public record QueryView(Optional<String> index, EntityPathFilter contents, Optio
     requireNonNull(contents, "contents is null");
     requireNonNull(partitionIds, "partitionIds is null");
     requireNonNull(range, "range is null");
-    partitionIds = partitionIds.map(s -> (SortedSet<String>) java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(s)));
+    partitionIds = partitionIds.map(s -> Collections.unmodifiableSortedSet(new TreeSet<>(s)));
   }
 
   public static QueryView of(String index, String contents) {
@@ -45,5 +49,19 @@ public record QueryView(Optional<String> index, EntityPathFilter contents, Optio
 
   public boolean includesPartition(String partitionId) {
     return partitionIds.map(s -> s.contains(partitionId)).orElse(true);
+  }
+
+  /**
+   * What the view needs from a partition's chunks for its rows in {@code window} (a part of its
+   * range): the contents' entities, static data, the window on the index and, with fill, the
+   * latest values before it. A static-only view needs static data only.
+   */
+  public ChunkQuery chunkQuery(IndexRange window) {
+    requireNonNull(window, "window is null");
+    if (index.isEmpty()) {
+      return new ChunkQuery(contents, Optional.empty(), Optional.empty(), false, true, false);
+    }
+    ChunkQuery query = ChunkQuery.on(index.get(), contents).withLatestAt(fillLatestAt);
+    return window.isEverything() ? query : query.withRange(window);
   }
 }

@@ -7,6 +7,7 @@ import io.rrdflight.sql.ResultBatches;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.DurationVector;
@@ -20,20 +21,30 @@ import org.apache.arrow.vector.util.TransferPair;
 import org.apache.arrow.vector.util.VectorAppender;
 
 /**
- * Streams a {@link QueryView} as Arrow batches, one partition at a time: each partition's rows are
- * computed from its decoded chunks ({@link PartitionView}), copied into the output root
- * {@code batchRows} at a time as runs of cells (a run of consecutive rows of one chunk is one
- * slice-and-append), and the partition's chunks are released before the next one is read.
+ * Streams a {@link QueryView} as Arrow batches, one partition at a time and, within a partition,
+ * one index window at a time ({@link PartitionSweep}): each window's rows are computed from its
+ * decoded chunks ({@link PartitionView}) and copied into the output root {@code batchRows} at a
+ * time as runs of cells (a run of consecutive rows of one chunk is one slice-and-append). Memory
+ * is bounded by the window budget plus one output batch, whatever the partition's size.
  */
 public final class ViewBatches implements ResultBatches {
+  /** Rows of the first batch, before any row's size is known. */
+  static final int FIRST_BATCH_ROWS = 1024;
+
   private final ViewSchema schema;
   private final Iterator<Partition> partitions;
   private final RerunData data;
   private final BufferAllocator allocator;
   private final int batchRows;
+  private final long windowBytes;
   private final int[] projection;
   private final VectorSchemaRoot root;
+  /** Per component column of the view: whether CellCopier copies its cells. */
+  private final boolean[] bulkCopy;
   private long remaining;
+  /** Rows the next batch takes: adapted to the bytes per row seen so far (see TARGET_BATCH_BYTES). */
+  private int rowsPerBatch;
+  private PartitionSweep sweep;
   private PartitionView current;
   private int offset;
 
@@ -42,12 +53,17 @@ public final class ViewBatches implements ResultBatches {
    *     partition id, then indexes, then components)
    * @param outputSchema the output fields, one per projected column (names may differ from the view's)
    * @param limit the most rows to return, or -1 for all
+   * @param windowBytes the memory budget of one index window's decoded chunks ({@link IndexWindows})
    */
   public ViewBatches(ViewSchema schema, List<Partition> partitions, RerunData data, BufferAllocator allocator, int batchRows,
-      int[] projection, Schema outputSchema, long limit) {
+      int[] projection, Schema outputSchema, long limit, long windowBytes) {
     if (batchRows <= 0) {
       throw new IllegalArgumentException("batchRows must be positive: " + batchRows);
     }
+    if (windowBytes <= 0) {
+      throw new IllegalArgumentException("windowBytes must be positive: " + windowBytes);
+    }
+    this.windowBytes = windowBytes;
     this.schema = requireNonNull(schema, "schema is null");
     this.partitions = List.copyOf(partitions).iterator();
     this.data = requireNonNull(data, "data is null");
@@ -55,7 +71,12 @@ public final class ViewBatches implements ResultBatches {
     this.batchRows = batchRows;
     this.projection = projection.clone();
     this.root = VectorSchemaRoot.create(outputSchema, allocator);
+    this.bulkCopy = new boolean[schema.components().size()];
+    for (int c = 0; c < bulkCopy.length; c++) {
+      bulkCopy[c] = CellCopier.supports(schema.components().get(c).field());
+    }
     this.remaining = limit < 0 ? Long.MAX_VALUE : limit;
+    this.rowsPerBatch = Math.min(batchRows, FIRST_BATCH_ROWS);
   }
 
   @Override
@@ -67,22 +88,41 @@ public final class ViewBatches implements ResultBatches {
   public boolean next() {
     while (remaining > 0) {
       if (current != null && offset < current.rowCount()) {
-        int count = (int) Math.min(Math.min(batchRows, current.rowCount() - offset), remaining);
+        int count = (int) Math.min(Math.min(rowsPerBatch, current.rowCount() - offset), remaining);
         fill(current, offset, count);
         offset += count;
         remaining -= count;
+        adaptRowsPerBatch(count);
         return true;
       }
-      closeCurrent();
+      current = null;
+      if (sweep != null) {
+        Optional<PartitionView> window = sweep.next();
+        if (window.isPresent()) {
+          current = window.get();
+          offset = 0;
+          continue;
+        }
+        closeSweep();
+      }
       if (!partitions.hasNext()) {
         break;
       }
-      current = PartitionView.compute(schema, partitions.next(), data, allocator);
-      offset = 0;
+      sweep = new PartitionSweep(schema, partitions.next(), data, allocator, windowBytes);
     }
-    closeCurrent();
+    closeSweep();
     root.setRowCount(0);
     return false;
+  }
+
+  /** Sizes the next batch from this one's bytes per row, so batches stay near TARGET_BATCH_BYTES. */
+  private void adaptRowsPerBatch(int count) {
+    long bytes = 0;
+    for (FieldVector v : root.getFieldVectors()) {
+      bytes += v.getBufferSize();
+    }
+    long bytesPerRow = Math.max(1, bytes / Math.max(1, count));
+    rowsPerBatch = (int) Math.max(1, Math.min(batchRows, TARGET_BATCH_BYTES / bytesPerRow));
   }
 
   private void fill(PartitionView view, int from, int count) {
@@ -142,8 +182,32 @@ public final class ViewBatches implements ResultBatches {
     vector.setValueCount(count);
   }
 
-  /** Copies the cells as runs: consecutive rows of one chunk are one slice, appended at once. */
+  /**
+   * Copies column {@code column}'s cells of rows {@code [from, from + count)} into {@code target}:
+   * in bulk ({@link CellCopier}) for the types it covers, else as runs of slices appended one
+   * after the other (unions).
+   */
   private void writeCells(ListVector target, PartitionView view, int column, int from, int count) {
+    String component = schema.components().get(column).component();
+    if (!bulkCopy[column]) {
+      writeCellsBySlices(target, view, column, component, from, count);
+      return;
+    }
+    CellCopier copier = new CellCopier(target);
+    for (int i = 0; i < count; i++) {
+      long cell = view.cell(column, from + i);
+      if (cell == PartitionView.NULL_CELL) {
+        copier.nulls(1);
+      } else if (cell == PartitionView.EMPTY_CELL) {
+        copier.emptyLists(1);
+      } else {
+        copier.rows(view.chunk(cell).component(component), PartitionView.rowOf(cell), 1);
+      }
+    }
+    copier.write();
+  }
+
+  private void writeCellsBySlices(ListVector target, PartitionView view, int column, String component, int from, int count) {
     target.clear();
     target.allocateNew(); // the appender reads the target's first offset, so it must exist
     VectorAppender appender = new VectorAppender(target);
@@ -157,7 +221,7 @@ public final class ViewBatches implements ResultBatches {
               && (view.cell(column, from + i + run) >>> 32) == (cell >>> 32)) {
             run++;
           }
-          ListVector source = view.chunk(cell).component(schema.components().get(column).component());
+          ListVector source = view.chunk(cell).component(component);
           TransferPair slice = source.makeTransferPair(scratch);
           slice.splitAndTransfer(PartitionView.rowOf(cell), run);
         } else {
@@ -183,10 +247,11 @@ public final class ViewBatches implements ResultBatches {
     target.setValueCount(count);
   }
 
-  private void closeCurrent() {
-    if (current != null) {
-      PartitionView done = current;
-      current = null;
+  private void closeSweep() {
+    current = null;
+    if (sweep != null) {
+      PartitionSweep done = sweep;
+      sweep = null;
       done.close();
     }
   }
@@ -194,7 +259,7 @@ public final class ViewBatches implements ResultBatches {
   @Override
   public void close() {
     try {
-      closeCurrent();
+      closeSweep();
     } finally {
       root.close();
     }

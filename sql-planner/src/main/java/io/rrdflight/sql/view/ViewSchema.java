@@ -2,8 +2,13 @@ package io.rrdflight.sql.view;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.catalog.ColumnNames;
+import io.rrdflight.catalog.DatasetSchema;
+import io.rrdflight.catalog.DatasetSchema.ComponentColumn;
+import io.rrdflight.rrd.Timeline;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
@@ -12,11 +17,11 @@ import org.apache.arrow.vector.types.pojo.Schema;
 /**
  * The columns a {@link QueryView} returns over a dataset, in Rerun's remote order:
  * {@code rerun_partition_id}, every index column of the dataset, then the component columns the
- * contents select, minus tombstone and semantically empty columns (and, for a static-only view,
- * minus temporal columns).
+ * contents select, minus tombstone and semantically empty columns (query-semantics.md §2) and,
+ * for a static-only view, minus temporal columns.
  */
-public record ViewSchema(QueryView view, List<IndexColumn> indexes, List<ComponentColumn> components) {
-  public static final String PARTITION_ID = "rerun_partition_id";
+public record ViewSchema(QueryView view, List<Timeline> indexes, List<ComponentColumn> components) {
+  public static final String PARTITION_ID = ColumnNames.PARTITION_ID;
 
   public ViewSchema {
     requireNonNull(view, "view is null");
@@ -24,17 +29,17 @@ public record ViewSchema(QueryView view, List<IndexColumn> indexes, List<Compone
     components = List.copyOf(components);
   }
 
-  public static ViewSchema of(QueryView view, DatasetColumns columns) {
+  public static ViewSchema of(QueryView view, DatasetSchema dataset) {
     requireNonNull(view, "view is null");
-    requireNonNull(columns, "columns is null");
+    requireNonNull(dataset, "dataset is null");
     view.index().ifPresent(name -> {
-      if (columns.index(name).isEmpty() && !columns.indexes().isEmpty()) {
+      if (dataset.timeline(name).isEmpty() && !dataset.timelines().isEmpty()) {
         throw new IllegalArgumentException("Unknown index timeline '" + name + "'; the dataset's timelines are "
-            + columns.indexes().stream().map(IndexColumn::name).toList());
+            + dataset.timelines().stream().map(Timeline::name).toList());
       }
     });
     List<ComponentColumn> selected = new ArrayList<>();
-    for (ComponentColumn c : columns.components()) {
+    for (ComponentColumn c : dataset.components()) {
       if (c.isTombstone() || c.isSemanticallyEmpty() || !view.contents().matches(c.entityPath())) {
         continue;
       }
@@ -43,7 +48,17 @@ public record ViewSchema(QueryView view, List<IndexColumn> indexes, List<Compone
       }
       selected.add(c);
     }
-    return new ViewSchema(view, columns.indexes(), selected);
+    return new ViewSchema(view, dataset.timelines(), selected);
+  }
+
+  /** The same columns over a narrower view (fewer partitions, a smaller range). */
+  public ViewSchema withView(QueryView narrowed) {
+    return new ViewSchema(narrowed, indexes, components);
+  }
+
+  /** The view's index timeline, if it has one and the dataset knows it. */
+  public Optional<Timeline> index() {
+    return view.index().flatMap(name -> indexes.stream().filter(t -> t.name().equals(name)).findFirst());
   }
 
   /** Output column i: 0 is the partition id, then indexes, then components. */
@@ -54,7 +69,7 @@ public record ViewSchema(QueryView view, List<IndexColumn> indexes, List<Compone
   public Schema arrowSchema() {
     List<Field> fields = new ArrayList<>();
     fields.add(partitionIdField());
-    indexes.forEach(i -> fields.add(i.field()));
+    indexes.forEach(t -> fields.add(DatasetSchema.indexField(t)));
     components.forEach(c -> fields.add(c.field()));
     return new Schema(fields);
   }
@@ -62,7 +77,7 @@ public record ViewSchema(QueryView view, List<IndexColumn> indexes, List<Compone
   public List<String> columnNames() {
     List<String> names = new ArrayList<>();
     names.add(PARTITION_ID);
-    indexes.forEach(i -> names.add(i.name()));
+    indexes.forEach(t -> names.add(t.name()));
     components.forEach(c -> names.add(c.name()));
     return names;
   }

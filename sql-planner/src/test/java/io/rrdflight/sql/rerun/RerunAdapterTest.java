@@ -1,7 +1,7 @@
 package io.rrdflight.sql.rerun;
 
-import static io.rrdflight.sql.view.TimelineKind.SEQUENCE;
-import static io.rrdflight.sql.view.TimelineKind.TIMESTAMP;
+import static io.rrdflight.rrd.TimelineKind.SEQUENCE;
+import static io.rrdflight.rrd.TimelineKind.TIMESTAMP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;

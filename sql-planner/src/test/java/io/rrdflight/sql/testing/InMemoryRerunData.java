@@ -1,22 +1,26 @@
 package io.rrdflight.sql.testing;
 
+import io.rrdflight.catalog.ColumnNames;
 import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.DatasetSchema;
+import io.rrdflight.catalog.DatasetSchema.ComponentColumn;
 import io.rrdflight.catalog.EntryId;
 import io.rrdflight.catalog.FileStamp;
 import io.rrdflight.catalog.Partition;
+import io.rrdflight.rrd.ChunkId;
+import io.rrdflight.rrd.ComponentDescriptor;
+import io.rrdflight.rrd.IndexRange;
+import io.rrdflight.rrd.IndexedChunk;
+import io.rrdflight.rrd.StoreId;
+import io.rrdflight.rrd.StoreKind;
+import io.rrdflight.rrd.Timeline;
+import io.rrdflight.rrd.TimelineKind;
 import io.rrdflight.sql.view.ChunkData;
-import io.rrdflight.sql.view.ChunkInfo;
-import io.rrdflight.sql.view.ComponentColumn;
-import io.rrdflight.sql.view.DatasetColumns;
-import io.rrdflight.sql.view.IndexColumn;
-import io.rrdflight.sql.view.IndexRange;
 import io.rrdflight.sql.view.RerunData;
-import io.rrdflight.sql.view.TimelineKind;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,9 +64,14 @@ public final class InMemoryRerunData implements RerunData {
   private final AtomicInteger chunkIds = new AtomicInteger();
   private final AtomicLong generation = new AtomicLong();
   public final AtomicInteger reads = new AtomicInteger();
+  /** Chunks decoded and not yet closed, and the most there ever were at once. */
+  public final AtomicInteger openChunks = new AtomicInteger();
+  public final AtomicInteger maxOpenChunks = new AtomicInteger();
+  /** Bytes each chunk claims on disk, what scan windows are sized by. */
+  private long bytesPerChunk = 1000;
 
   /** One chunk: entity, per-timeline values, per-component cells (null = not logged in that row). */
-  public record ChunkSpec(ChunkInfo info, long[] rowIds, Map<String, long[]> times, Map<String, List<List<?>>> cells) {}
+  public record ChunkSpec(IndexedChunk info, long[] rowIds, Map<String, long[]> times, Map<String, List<List<?>>> cells) {}
 
   public Dataset dataset(String name) {
     return datasets.computeIfAbsent(name, n -> {
@@ -72,6 +81,11 @@ public final class InMemoryRerunData implements RerunData {
       generation.incrementAndGet();
       return new Dataset(EntryId.random(), n, Instant.EPOCH, Instant.EPOCH);
     });
+  }
+
+  /** Sets the stored size later chunks claim (what scan windows are budgeted by). */
+  public void bytesPerChunk(long bytes) {
+    this.bytesPerChunk = bytes;
   }
 
   public ChunkBuilder chunk(String dataset, String partitionId, String entityPath) {
@@ -119,7 +133,7 @@ public final class InMemoryRerunData implements RerunData {
       Map<String, ComponentColumn> known = components.get(dataset);
       boolean isStatic = times.isEmpty() || (known.containsKey(key) && known.get(key).isStatic());
       known.put(key, new ComponentColumn(entityPath, component, Optional.empty(), Optional.empty(), listField, isStatic,
-          component.equals(ComponentColumn.CLEAR_IS_RECURSIVE), false));
+          component.equals(ColumnNames.CLEAR_IS_RECURSIVE), false));
       return this;
     }
 
@@ -131,7 +145,7 @@ public final class InMemoryRerunData implements RerunData {
           ids[i] = rowIds.getAndIncrement();
         }
       }
-      Map<String, IndexRange> ranges = new HashMap<>();
+      Map<Timeline, IndexRange> ranges = new TreeMap<>();
       times.forEach((name, values) -> {
         long min = Long.MAX_VALUE;
         long max = Long.MIN_VALUE;
@@ -139,9 +153,16 @@ public final class InMemoryRerunData implements RerunData {
           min = Math.min(min, v);
           max = Math.max(max, v);
         }
-        ranges.put(name, new IndexRange(min, max));
+        ranges.put(new Timeline(name, timelines.get(dataset).get(name)), new IndexRange(min, max));
       });
-      ChunkInfo info = new ChunkInfo("chunk-" + chunkIds.incrementAndGet(), entityPath, ranges, cells.keySet(), rows, 0, 0);
+      List<ComponentDescriptor> descriptors = new ArrayList<>();
+      cells.forEach((component, values) -> {
+        if (values.stream().anyMatch(v -> v != null)) { // as the rrd index: components with a non-null cell
+          descriptors.add(new ComponentDescriptor(component, Optional.empty(), Optional.empty()));
+        }
+      });
+      IndexedChunk info = new IndexedChunk(new StoreId(StoreKind.RECORDING, "memory", partitionId), new ChunkId(0, chunkIds.incrementAndGet()),
+          entityPath, times.isEmpty(), rows, new TreeMap<>(ranges), descriptors, 0, bytesPerChunk);
       chunks.get(dataset).computeIfAbsent(partitionId, p -> new ArrayList<>()).add(new ChunkSpec(info, ids, times, cells));
       generation.incrementAndGet();
     }
@@ -162,23 +183,22 @@ public final class InMemoryRerunData implements RerunData {
   }
 
   @Override
-  public DatasetColumns columns(Dataset dataset) {
-    List<IndexColumn> indexes = new ArrayList<>();
-    timelines.get(dataset.name()).forEach((n, k) -> indexes.add(new IndexColumn(n, k)));
-    List<ComponentColumn> comps = new ArrayList<>(components.get(dataset.name()).values());
-    comps.sort(Comparator.comparing(ComponentColumn::entityPath).thenComparing(ComponentColumn::component));
-    return new DatasetColumns(indexes, comps);
+  public DatasetSchema schema(Dataset dataset) {
+    List<Timeline> indexes = new ArrayList<>();
+    timelines.get(dataset.name()).forEach((n, k) -> indexes.add(new Timeline(n, k)));
+    return new DatasetSchema(indexes, new ArrayList<>(components.get(dataset.name()).values()));
   }
 
   @Override
-  public List<ChunkInfo> chunks(Partition partition) {
+  public List<IndexedChunk> chunks(Partition partition) {
     String name = datasets.values().stream().filter(d -> d.id().equals(partition.datasetId())).findFirst().orElseThrow().name();
     return chunks.get(name).getOrDefault(partition.partitionId(), List.of()).stream().map(ChunkSpec::info).toList();
   }
 
   @Override
-  public ChunkData read(Partition partition, ChunkInfo chunk, BufferAllocator allocator) {
+  public ChunkData read(Partition partition, IndexedChunk chunk, BufferAllocator allocator) {
     reads.incrementAndGet();
+    maxOpenChunks.accumulateAndGet(openChunks.incrementAndGet(), Math::max);
     String name = datasets.values().stream().filter(d -> d.id().equals(partition.datasetId())).findFirst().orElseThrow().name();
     ChunkSpec spec = chunks.get(name).get(partition.partitionId()).stream().filter(s -> s.info().id().equals(chunk.id())).findFirst().orElseThrow();
     int rows = spec.rowIds().length;
@@ -201,7 +221,7 @@ public final class InMemoryRerunData implements RerunData {
       BaseFixedWidthVector v = switch (kind) {
         case SEQUENCE -> new BigIntVector(tl, allocator);
         case TIMESTAMP -> new TimeStampNanoVector(tl, allocator);
-        case DURATION -> new DurationVector(tl, FieldType.nullable(kind.arrowType()), allocator);
+        case DURATION -> new DurationVector(tl, FieldType.nullable(DatasetSchema.arrowType(kind)), allocator);
       };
       owned.add(v);
       v.allocateNew(rows);
@@ -215,7 +235,7 @@ public final class InMemoryRerunData implements RerunData {
     Map<String, ListVector> componentVectors = new HashMap<>();
     spec.cells().forEach((component, values) -> {
       ComponentColumn column = components.get(name).get(spec.info().entityPath() + ":" + component);
-      ListVector list = (ListVector) new Field(component, column.listField().getFieldType(), column.listField().getChildren()).createVector(allocator);
+      ListVector list = (ListVector) new Field(component, column.field().getFieldType(), column.field().getChildren()).createVector(allocator);
       owned.add(list);
       list.allocateNew();
       FieldVector child = list.getDataVector();
@@ -243,7 +263,10 @@ public final class InMemoryRerunData implements RerunData {
       list.setValueCount(rows);
       componentVectors.put(component, list);
     });
-    return new ChunkData(chunk, ids, timelineVectors, componentVectors, () -> owned.forEach(FieldVector::close));
+    return new ChunkData(chunk, ids, timelineVectors, componentVectors, () -> {
+      owned.forEach(FieldVector::close);
+      openChunks.decrementAndGet();
+    });
   }
 
   @Override
