@@ -2,69 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[4]
-JAR = ROOT / "flight-server" / "target" / "rrdflight.jar"
-FIXTURES = Path(os.environ.get("RRDFLIGHT_FIXTURES", ROOT / "fixtures"))
-
-
-class ServerProcess:
-    """`rrdflight server` on an ephemeral port; output is kept for failure messages."""
-
-    def __init__(self, data_dir: Path, *args: str) -> None:
-        if not JAR.is_file():
-            raise RuntimeError(f"{JAR} is missing: build with 'mvn package' (scripts/test does)")
-        self.lines: list[str] = []
-        self.proc = subprocess.Popen(
-            ["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", "-Xmx1g", "-jar", str(JAR),
-             "server", "--port", "0", "--data-dir", str(data_dir), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        ready = threading.Event()
-        self.port: int | None = None
-
-        def pump() -> None:
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                line = line.rstrip("\n")
-                self.lines.append(line)
-                m = re.search(r"listening on [^\s:]+:(\d+)", line)
-                if m:
-                    self.port = int(m.group(1))
-                if line == "rrdflight ready":
-                    ready.set()
-            ready.set()
-
-        self._pump = threading.Thread(target=pump, daemon=True)
-        self._pump.start()
-        if not ready.wait(60) or self.port is None:
-            self.stop()
-            raise RuntimeError("server did not start:\n" + "\n".join(self.lines))
-
-    @property
-    def grpc_uri(self) -> str:
-        return f"grpc://127.0.0.1:{self.port}"
-
-    @property
-    def rerun_uri(self) -> str:
-        return f"rerun+http://127.0.0.1:{self.port}"
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._pump.join(5)
-        return self.proc.returncode
+from rrdflight_server import FIXTURES, JAR, ROOT, ListeningProcess, ServerProcess  # noqa: F401 (re-exported for the tests)
 
 
 @pytest.fixture(scope="module")
@@ -85,49 +27,14 @@ def rerun_binary() -> Path:
     return binary
 
 
-class RerunServer:
+class RerunServer(ListeningProcess):
     """Rerun's own `rerun server` (0.27.3, from the rerun-sdk wheel) on an ephemeral port: the reference
     our catalog service is compared with."""
 
     def __init__(self, *args: str) -> None:
         binary = rerun_binary()
-        self.lines: list[str] = []
-        self.proc = subprocess.Popen([str(binary), "server", "--addr", "127.0.0.1", "--port", "0", *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        ready = threading.Event()
-        self.port: int | None = None
-
-        def pump() -> None:
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                self.lines.append(line.rstrip("\n"))
-                m = re.search(r"Listening on [^\s:]+:(\d+)", line)
-                if m:
-                    self.port = int(m.group(1))
-                if "Ready for connections" in line:
-                    ready.set()
-            ready.set()
-
-        self._pump = threading.Thread(target=pump, daemon=True)
-        self._pump.start()
-        if not ready.wait(60) or self.port is None:
-            self.stop()
-            raise RuntimeError("rerun server did not start:\n" + "\n".join(self.lines))
-
-    @property
-    def rerun_uri(self) -> str:
-        return f"rerun+http://127.0.0.1:{self.port}"
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._pump.join(5)
-        return self.proc.returncode
+        super().__init__([str(binary), "server", "--addr", "127.0.0.1", "--port", "0", *args],
+                         r"Listening on [^\s:]+:(\d+)", "Ready for connections", "rerun server")
 
 
 def fixture_path(relative: str) -> Path:

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  */
 final class BatchStreamer {
   private static final Logger log = LoggerFactory.getLogger(BatchStreamer.class);
-  private static final long READY_WAIT_MILLIS = 30_000;
+  /** How long to wait for a slow client before looking at the cancel flag again. */
+  private static final long READY_POLL_MILLIS = 1_000;
 
   private final ExecutorService executor;
 
@@ -41,10 +42,12 @@ final class BatchStreamer {
     BackpressureStrategy backpressure = new BackpressureStrategy.CallbackBackpressureStrategy();
     backpressure.register(listener); // must happen on the call thread
     executor.execute(() -> {
+      long sent = 0;
       try (ResultBatches batches = open.get()) {
         listener.start(batches.root());
         while (true) {
           if (cancelled.getAsBoolean()) {
+            log.info("query cancelled (CancelFlightInfo) after {} batches", sent);
             listener.error(CallStatus.CANCELLED.withDescription("Query cancelled").toRuntimeException());
             return;
           }
@@ -52,14 +55,21 @@ final class BatchStreamer {
             break;
           }
           BackpressureStrategy.WaitResult ready;
-          while ((ready = backpressure.waitForListener(READY_WAIT_MILLIS)) == BackpressureStrategy.WaitResult.TIMEOUT) {
+          while ((ready = backpressure.waitForListener(READY_POLL_MILLIS)) == BackpressureStrategy.WaitResult.TIMEOUT) {
+            if (cancelled.getAsBoolean()) {
+              break; // reported at the top of the loop
+            }
             // The client is slow, not gone: keep waiting.
           }
           if (ready == BackpressureStrategy.WaitResult.CANCELLED) {
-            log.debug("client cancelled the stream");
+            log.info("query cancelled (client hung up) after {} batches", sent);
             return;
           }
+          if (ready == BackpressureStrategy.WaitResult.TIMEOUT) {
+            continue; // cancelled while waiting: reported at the top of the loop
+          }
           listener.putNext();
+          sent++;
         }
         listener.completed();
       } catch (RuntimeException | Error e) {

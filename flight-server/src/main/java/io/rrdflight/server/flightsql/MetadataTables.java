@@ -168,6 +168,11 @@ final class MetadataTables {
     });
   }
 
+  /** A result with no rows, for questions whose answer is always "none" (keys). */
+  void empty(Schema schema, ServerStreamListener listener) {
+    send(schema, listener, root -> 0);
+  }
+
   private List<Dataset> sortedDatasets() {
     return engine.data().datasets().stream().sorted(java.util.Comparator.comparing(Dataset::name)).toList();
   }

@@ -306,6 +306,49 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
     }
   }
 
+  // Datasets have no keys. DBeaver asks for them whenever it shows a table, and an error there
+  // reads like a broken connection, so the answer is an empty result, not UNIMPLEMENTED.
+
+  @Override
+  public FlightInfo getFlightInfoPrimaryKeys(FlightSql.CommandGetPrimaryKeys request, CallContext context, FlightDescriptor descriptor) {
+    return flightInfo(Schemas.GET_PRIMARY_KEYS_SCHEMA, descriptor, Any.pack(request).toByteArray());
+  }
+
+  @Override
+  public void getStreamPrimaryKeys(FlightSql.CommandGetPrimaryKeys command, CallContext context, ServerStreamListener listener) {
+    metadata.empty(Schemas.GET_PRIMARY_KEYS_SCHEMA, listener);
+  }
+
+  @Override
+  public FlightInfo getFlightInfoExportedKeys(FlightSql.CommandGetExportedKeys request, CallContext context, FlightDescriptor descriptor) {
+    return flightInfo(Schemas.GET_EXPORTED_KEYS_SCHEMA, descriptor, Any.pack(request).toByteArray());
+  }
+
+  @Override
+  public void getStreamExportedKeys(FlightSql.CommandGetExportedKeys command, CallContext context, ServerStreamListener listener) {
+    metadata.empty(Schemas.GET_EXPORTED_KEYS_SCHEMA, listener);
+  }
+
+  @Override
+  public FlightInfo getFlightInfoImportedKeys(FlightSql.CommandGetImportedKeys request, CallContext context, FlightDescriptor descriptor) {
+    return flightInfo(Schemas.GET_IMPORTED_KEYS_SCHEMA, descriptor, Any.pack(request).toByteArray());
+  }
+
+  @Override
+  public void getStreamImportedKeys(FlightSql.CommandGetImportedKeys command, CallContext context, ServerStreamListener listener) {
+    metadata.empty(Schemas.GET_IMPORTED_KEYS_SCHEMA, listener);
+  }
+
+  @Override
+  public FlightInfo getFlightInfoCrossReference(FlightSql.CommandGetCrossReference request, CallContext context, FlightDescriptor descriptor) {
+    return flightInfo(Schemas.GET_CROSS_REFERENCE_SCHEMA, descriptor, Any.pack(request).toByteArray());
+  }
+
+  @Override
+  public void getStreamCrossReference(FlightSql.CommandGetCrossReference command, CallContext context, ServerStreamListener listener) {
+    metadata.empty(Schemas.GET_CROSS_REFERENCE_SCHEMA, listener);
+  }
+
   @Override
   public void close() throws Exception {
     statements.close();

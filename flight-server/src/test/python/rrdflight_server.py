@@ -1,0 +1,73 @@
+"""The real `rrdflight server` process for Python client tests: a plain module, so tests outside this
+directory (jdbc-examples/python) start the server the same way."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[4]
+JAR = ROOT / "flight-server" / "target" / "rrdflight.jar"
+FIXTURES = Path(os.environ.get("RRDFLIGHT_FIXTURES", ROOT / "fixtures"))
+
+
+class ListeningProcess:
+    """A server process started on port 0: its output is kept (for failure messages), the port is read
+    from the line matching `port_pattern`, and it is ready once it prints a line containing `ready`."""
+
+    def __init__(self, command: list[str], port_pattern: str, ready: str, name: str) -> None:
+        self.lines: list[str] = []
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        started = threading.Event()
+        self.port: int | None = None
+
+        def pump() -> None:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                line = line.rstrip("\n")
+                self.lines.append(line)
+                m = re.search(port_pattern, line)
+                if m:
+                    self.port = int(m.group(1))
+                if ready in line:
+                    started.set()
+            started.set()
+
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
+        if not started.wait(60) or self.port is None:
+            self.stop()
+            raise RuntimeError(f"{name} did not start:\n" + "\n".join(self.lines))
+
+    @property
+    def rerun_uri(self) -> str:
+        return f"rerun+http://127.0.0.1:{self.port}"
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._pump.join(5)
+        return self.proc.returncode
+
+
+class ServerProcess(ListeningProcess):
+    """`rrdflight server` on an ephemeral port."""
+
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        if not JAR.is_file():
+            raise RuntimeError(f"{JAR} is missing: build with 'mvn package' (scripts/test does)")
+        super().__init__(["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", "-Xmx1g", "-jar", str(JAR),
+                          "server", "--port", "0", "--data-dir", str(data_dir), *args],
+                         r"listening on [^\s:]+:(\d+)", "rrdflight ready", "server")
+
+    @property
+    def grpc_uri(self) -> str:
+        return f"grpc://127.0.0.1:{self.port}"
