@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,14 +16,23 @@ def server(tmp_path_factory):
     srv.stop()
 
 
+def rerun_binary() -> Path:
+    """The `rerun` executable inside the rerun-sdk wheel. Not the venv's bin/rerun: that is a Python
+    wrapper that runs it as a child, which survives the wrapper being stopped."""
+    import rerun_cli
+
+    binary = Path(rerun_cli.__file__).parent / "rerun"
+    if not binary.is_file():
+        raise RuntimeError(f"{binary} is missing: the venv needs rerun-sdk==0.27.3 (scripts/requirements.txt)")
+    return binary
+
+
 class RerunServer(ListeningProcess):
     """Rerun's own `rerun server` (0.27.3, from the rerun-sdk wheel) on an ephemeral port: the reference
     our catalog service is compared with."""
 
     def __init__(self, *args: str) -> None:
-        binary = Path(sys.executable).parent / "rerun"
-        if not binary.is_file():
-            raise RuntimeError(f"{binary} is missing: the venv needs rerun-sdk==0.27.3 (scripts/requirements.txt)")
+        binary = rerun_binary()
         super().__init__([str(binary), "server", "--addr", "127.0.0.1", "--port", "0", *args],
                          r"Listening on [^\s:]+:(\d+)", "Ready for connections", "rerun server")
 

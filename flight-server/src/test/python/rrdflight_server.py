@@ -4,6 +4,7 @@ directory (jdbc-examples/python) start the server the same way."""
 from __future__ import annotations
 
 import os
+import atexit
 import re
 import subprocess
 import threading
@@ -21,6 +22,8 @@ class ListeningProcess:
     def __init__(self, command: list[str], port_pattern: str, ready: str, name: str) -> None:
         self.lines: list[str] = []
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # Also stopped when the test process ends some other way (interrupted run, failing fixture).
+        atexit.register(self.stop)
         started = threading.Event()
         self.port: int | None = None
 

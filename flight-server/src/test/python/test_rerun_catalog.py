@@ -500,3 +500,30 @@ def test_dataset_manifest_equals_rerun_server(ours, theirs):
     keys = ["rerun_partition_id", "rerun_layer_name"]
     assert_tables_equal(canonical(tables[0].drop_columns(differing), keys), canonical(tables[1].drop_columns(differing), keys),
                         "manifest()")
+
+
+# --- entry operations the SDK offers, compared with rerun server --------------------------------------------
+
+
+def test_entry_listings_tables_and_renames_equal_rerun_server(ours, theirs):
+    seen = []
+    for server in (ours, theirs):
+        client = client_for(server)
+        dataset = client.create_dataset(name="to_rename")
+        dataset.update(name="renamed")
+        table = client.get_table(name="__entries").to_arrow_table()
+        seen.append({
+            "dataset_names": sorted(client.dataset_names()),
+            "table_names": sorted(client.table_names()),
+            "entry_names": without_blueprint_datasets(client.entry_names()),
+            "dataset_entries": sorted(e.name for e in client.dataset_entries()),
+            "table_entries": sorted((e.name, e.storage_url) for e in client.table_entries()),
+            "all_entries": sorted(e.name for e in client.all_entries() if not e.name.startswith("__bp_")),
+            "datasets": sorted(client.datasets().to_arrow_table().column("name").to_pylist()),
+            "tables": sorted(client.tables().to_arrow_table().column("name").to_pylist()),
+            "entries_table": sorted(n for n in table.column("name").to_pylist() if not n.startswith("__bp_")),
+            "renamed": client.get_dataset(name="renamed").name,
+        })
+        client.get_dataset(name="renamed").delete()
+    assert seen[0] == seen[1]
+    assert "renamed" in seen[0]["dataset_names"] and "to_rename" not in seen[0]["dataset_names"]

@@ -22,12 +22,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import JAR, FIXTURES  # noqa: E402
+from conftest import FIXTURES, JAR, rerun_binary  # noqa: E402
 
 
 def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    rerun = Path(sys.executable).parent / "rerun"
+    rerun = rerun_binary()
     display = ":97"
     # A home of its own: the viewer remembers the servers it saw, and would show stale ones.
     home = out / "home"

@@ -65,7 +65,9 @@ final class RecordingSchemaReader {
             continue; // all-null in this chunk, so not in the index's list for it
           }
           if (c.field == null) {
-            c.field = cc.vector().getField();
+            // From the chunk's IPC schema: decoded vectors name list items "$data$", while the
+            // chunks (and Rerun's clients, which compare types with names) say "item".
+            c.field = decoded.root().getSchema().findField(cc.vector().getName());
           }
           c.nonEmpty |= hasNonEmptyCell(cc.vector());
         }

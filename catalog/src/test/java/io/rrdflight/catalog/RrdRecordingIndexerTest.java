@@ -57,6 +57,7 @@ class RrdRecordingIndexerTest {
     assertEquals("rerun.controls.RowId", arrow.getFields().get(0).getName());
     var positions = arrow.findField("/obj1:Points3D:positions");
     assertTrue(positions.getType() instanceof ArrowType.List, positions.toString());
+    assertEquals("item", positions.getChildren().get(0).getName(), "list items keep the name the chunks use");
     assertEquals("data", positions.getMetadata().get("rerun:kind"));
     assertEquals("/obj1", positions.getMetadata().get("rerun:entity_path"));
     assertEquals("Points3D:positions", positions.getMetadata().get("rerun:component"));

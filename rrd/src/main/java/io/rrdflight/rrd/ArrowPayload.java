@@ -65,41 +65,6 @@ record ArrowPayload(Path file, long offset, ByteBuffer bytes, boolean lz4, long 
   }
 
   /**
-   * The IPC stream's schema and record batch header, with at least the first {@code minimum} bytes of
-   * the stream decoded, for reading a few body buffers without decompressing the rest. An LZ4 block is
-   * decoded from its start only as far as needed; an uncompressed payload is all there anyway.
-   */
-  IpcStream parseHead(Lz4Block.Output out, long minimum) throws RrdFormatException {
-    if (!lz4) {
-      return IpcStream.parse(bytes, file, offset, what);
-    }
-    if (declaredSize <= 0 || declaredSize > FileBytes.MAX_READ) {
-      throw new RrdFormatException(file, offset, what + " declares " + Long.toUnsignedString(declaredSize) + " uncompressed bytes");
-    }
-    ByteBuffer source = bytes.hasArray() ? bytes : ByteBuffer.allocate(bytes.remaining()).put(bytes.duplicate()).flip();
-    byte[] block = source.array();
-    int start = source.arrayOffset() + source.position();
-    int end = start + source.remaining();
-    long want = Math.max(minimum, 1 << 12);
-    while (true) {
-      int decoded = Lz4Block.decodePrefix(block, start, end, out, (int) Math.min(want, declaredSize));
-      if (decoded < 0) {
-        throw new RrdFormatException(file, offset, "corrupt LZ4 block in " + what + ": its sequences run past its end or refer before its start");
-      }
-      ByteBuffer prefix = ByteBuffer.wrap(out.bytes(), 0, decoded);
-      long needed = Math.max(minimum, IpcStream.headSize(prefix));
-      if (needed <= decoded) {
-        return IpcStream.parseHead(prefix, declaredSize, file, offset, what);
-      }
-      if (needed > declaredSize || decoded < Math.min(want, declaredSize)) {
-        throw new RrdFormatException(file, offset, what + " needs " + needed + " bytes of its Arrow IPC stream, but its LZ4 block holds "
-            + (decoded < want ? decoded : "more than") + " and it declares " + declaredSize);
-      }
-      want = needed;
-    }
-  }
-
-  /**
    * Checks the whole payload without building vectors: the LZ4 block decompresses to its declared
    * size, and the IPC stream's every length, offset and type id is in bounds. What {@link #load} would
    * find, at a fraction of its cost.

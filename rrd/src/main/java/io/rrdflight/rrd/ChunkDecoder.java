@@ -12,14 +12,17 @@ import org.apache.arrow.vector.types.pojo.Field;
 
 /**
  * Turns an ArrowMsg into a {@link Chunk} ({@link #decode}) or into what the index needs of it
- * ({@link #summarize}). Keeps a scratch buffer, so one decoder serves one thread.
+ * ({@link #summarize}). Keeps scratch buffers, so one decoder serves one thread.
  */
 final class ChunkDecoder {
+  /** Decompressed bytes. */
   private final Lz4Block.Output scratch = new Lz4Block.Output();
+  /** Stored bytes of a payload read in part. */
+  private final Lz4Block.Output stored = new Lz4Block.Output();
 
-  /** What the index needs of the chunk, decompressing only as much of it as that takes. */
+  /** What the index needs of the chunk, reading and decompressing only as much of it as that takes. */
   ChunkSummary summarize(FileBytes bytes, ArrowMsgHeader msg) throws IOException {
-    return ChunkSummary.of(payload(bytes, msg), msg, scratch);
+    return ChunkSummary.of(new PayloadPrefix(bytes, msg, stored, scratch));
   }
 
   /** Checks the whole chunk payload as {@link #decode} would, without building vectors. */
@@ -56,7 +59,9 @@ final class ChunkDecoder {
         all.get(i).close();
       } else {
         kept.add(all.get(i));
-        fields.add(all.get(i).getField());
+        // The written field, not the vector's: Arrow Java names list items "$data$" in its
+        // vectors' fields, while the file (and Rerun's clients comparing types) say "item".
+        fields.add(loaded.root().getSchema().getFields().get(i));
       }
     }
     List<IndexColumn> indexColumns = new ArrayList<>();

@@ -5,11 +5,14 @@ import static java.util.Objects.requireNonNull;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Future;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
@@ -19,9 +22,9 @@ import org.apache.arrow.memory.BufferAllocator;
  *
  * <p>Files written by Rerun 0.28 and later carry the same information in their footer; when it checks
  * out, the index is read from there alone. Otherwise the file is scanned: every frame is read, and of
- * each chunk only the IPC schema and the index columns are decoded (LZ4 blocks only up to the end of
- * the index columns). So an index finds damage to the framing and to chunk heads; damage further
- * inside a chunk shows, located, when the chunk is read.
+ * each chunk only the IPC schema and the index columns are read and decoded (LZ4 blocks only up to the
+ * end of the index columns), on every core for a large file. So an index finds damage to the framing
+ * and to chunk heads; damage further inside a chunk shows, located, when the chunk is read.
  *
  * <p>An index can be saved with {@link #writeTo(Path)} and loaded with {@link #readFrom(Path, Path)};
  * {@link #loadOrBuild} does both as needed.
@@ -78,12 +81,27 @@ public final class ChunkIndex {
             footer.get().chunks(), null, notes);
       }
     }
-    return scan(file, mode, lastModified, notes, false);
+    return scan(file, mode, lastModified, notes, false, 0);
   }
 
-  /** Indexes {@code file} by reading every frame, ignoring any footer. */
+  /**
+   * Indexes {@code file} by reading every frame, ignoring any footer. Chunks of a large file are
+   * summarised on as many threads as the machine has cores.
+   */
   public static ChunkIndex scan(Path file, ReadMode mode) throws IOException {
-    return scan(file, mode, Files.getLastModifiedTime(file).toMillis(), List.of(), false);
+    return scan(file, mode, false, 0);
+  }
+
+  /**
+   * Like {@link #scan(Path, ReadMode)}, with chunks summarised on {@code threads} threads: 1 on the
+   * caller's (say, when indexing many files at once), 0 as many as pay off for the file's size on this
+   * machine. The index is the same whatever the number.
+   */
+  public static ChunkIndex scan(Path file, ReadMode mode, int threads) throws IOException {
+    if (threads < 0) {
+      throw new IllegalArgumentException("threads must be 0 (automatic) or more, is " + threads);
+    }
+    return scan(file, mode, false, threads);
   }
 
   /**
@@ -91,41 +109,122 @@ public final class ChunkIndex {
    * would (a plain scan decompresses only up to the index columns): damage anywhere is found.
    */
   static ChunkIndex verifyingScan(Path file, ReadMode mode) throws IOException {
-    return scan(file, mode, Files.getLastModifiedTime(file).toMillis(), List.of(), true);
+    return scan(file, mode, true, 0);
   }
 
-  private static ChunkIndex scan(Path file, ReadMode mode, long lastModified, List<String> notes, boolean verify) throws IOException {
-    Map<Long, RrdStream> streams = new LinkedHashMap<>();
-    Map<StoreId, Store> stores = new LinkedHashMap<>();
-    List<IndexedChunk> chunks = new ArrayList<>();
-    try (RrdReader reader = RrdReader.open(file, mode)) {
-      for (Optional<RrdMessage> next = reader.next(); next.isPresent(); next = reader.next()) {
-        StreamHeader header = next.get().frame().stream();
-        streams.putIfAbsent(header.offset(), new RrdStream(header.offset(), header.version(), header.lz4(), false, false));
-        if (next.get() instanceof RrdMessage.StoreInfo info) {
-          stores.put(info.store().id(), info.store()); // the last announcement wins
-        } else if (next.get() instanceof RrdMessage.StreamEnd end) {
-          streams.put(header.offset(), new RrdStream(header.offset(), header.version(), header.lz4(), true, end.hasFooter()));
-        } else if (next.get() instanceof RrdMessage.ChunkRef ref) {
-          ChunkSummary summary;
+  /** A scan, verifying or not, on {@code threads} threads as {@link #scan(Path, ReadMode, int)} says. */
+  static ChunkIndex scan(Path file, ReadMode mode, boolean verify, int threads) throws IOException {
+    return scan(file, mode, Files.getLastModifiedTime(file).toMillis(), List.of(), verify, threads);
+  }
+
+  /**
+   * The frame walk runs here, in file order; chunk summaries come from a {@link ChunkSummarizer},
+   * possibly on other threads and ahead of the walk, and are applied in file order too. So the first
+   * damage in the file stops the scan, as in a walk that summarised each chunk in turn: a damaged
+   * chunk wins over damage the walk found further on, and nothing after it counts (chunks, stores,
+   * streams, warnings).
+   */
+  private static ChunkIndex scan(Path file, ReadMode mode, long lastModified, List<String> notes, boolean verify, int threads)
+      throws IOException {
+    try (RrdReader reader = RrdReader.open(file, mode);
+        ChunkSummarizer summarizer = new ChunkSummarizer(reader.bytes(),
+            threads > 0 ? threads : ChunkSummarizer.threadsFor(reader.fileSize()), verify)) {
+      Scan scan = new Scan(reader);
+      Deque<Scan.Step> ahead = new ArrayDeque<>();
+      try {
+        boolean going = true;
+        while (going) {
+          Optional<RrdMessage> next;
           try {
-            summary = reader.summarize(ref);
-            if (verify) {
-              reader.verify(ref);
-            }
+            next = reader.next();
           } catch (RrdFormatException e) {
-            reader.stopAt(e);
+            scan.applyAll(ahead); // damage to a chunk before this one is the first damage
+            throw e;
+          }
+          if (next.isEmpty()) {
             break;
           }
-          stores.putIfAbsent(ref.store(), new Store(ref.store(), header.version()));
-          chunks.add(new IndexedChunk(ref.store(), summary.id(), summary.entityPath(), summary.isStatic(), summary.rowCount(),
-              summary.timeRanges(), summary.components(), ref.offset(), ref.length()));
+          Future<ChunkSummary> summary = null;
+          if (next.get() instanceof RrdMessage.ChunkRef ref) {
+            summary = summarizer.submit(reader.arrowMsg(ref));
+          }
+          ahead.add(new Scan.Step(next.get(), summary, reader.warningCount()));
+          if (ahead.size() > summarizer.lookahead()) {
+            going = scan.apply(ahead.poll());
+          }
         }
+        if (going) {
+          scan.applyAll(ahead);
+        }
+      } finally {
+        ahead.forEach(Scan.Step::cancel);
       }
       List<String> warnings = new ArrayList<>(notes);
-      warnings.addAll(reader.warnings());
-      return new ChunkIndex(file, reader.fileSize(), lastModified, Source.SCAN, new ArrayList<>(streams.values()),
-          new ArrayList<>(stores.values()), chunks, reader.damage().orElse(null), warnings);
+      List<String> walked = reader.warnings();
+      warnings.addAll(walked.subList(0, Math.min(walked.size(), scan.warningsKept)));
+      return new ChunkIndex(file, reader.fileSize(), lastModified, Source.SCAN, new ArrayList<>(scan.streams.values()),
+          new ArrayList<>(scan.stores.values()), scan.chunks, reader.damage().orElse(null), warnings);
+    }
+  }
+
+  /** What a scan has gathered, message by message in file order. */
+  private static final class Scan {
+    /** A message the walk yielded, with its chunk's summary under way, and how many warnings the walk had given by then. */
+    record Step(RrdMessage message, Future<ChunkSummary> summary, int warnings) {
+      void cancel() {
+        if (summary != null) {
+          summary.cancel(false);
+        }
+      }
+    }
+
+    private final RrdReader reader;
+    final Map<Long, RrdStream> streams = new LinkedHashMap<>();
+    final Map<StoreId, Store> stores = new LinkedHashMap<>();
+    final List<IndexedChunk> chunks = new ArrayList<>();
+    /** The walk's warnings that count: those given before the damage that stopped the scan. */
+    int warningsKept;
+
+    Scan(RrdReader reader) {
+      this.reader = reader;
+      this.warningsKept = Integer.MAX_VALUE;
+    }
+
+    /** Applies every step in order; false if one stopped the scan. */
+    boolean applyAll(Deque<Step> steps) throws IOException {
+      while (!steps.isEmpty()) {
+        if (!apply(steps.poll())) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /**
+     * Applies the next message; false if it is a damaged chunk, which ends the scan in salvage mode
+     * (strict mode throws).
+     */
+    boolean apply(Step step) throws IOException {
+      StreamHeader header = step.message().frame().stream();
+      streams.putIfAbsent(header.offset(), new RrdStream(header.offset(), header.version(), header.lz4(), false, false));
+      if (step.message() instanceof RrdMessage.StoreInfo info) {
+        stores.put(info.store().id(), info.store()); // the last announcement wins
+      } else if (step.message() instanceof RrdMessage.StreamEnd end) {
+        streams.put(header.offset(), new RrdStream(header.offset(), header.version(), header.lz4(), true, end.hasFooter()));
+      } else if (step.message() instanceof RrdMessage.ChunkRef ref) {
+        ChunkSummary summary;
+        try {
+          summary = ChunkSummarizer.take(step.summary());
+        } catch (RrdFormatException e) {
+          warningsKept = step.warnings();
+          reader.stopAt(e);
+          return false;
+        }
+        stores.putIfAbsent(ref.store(), new Store(ref.store(), header.version()));
+        chunks.add(new IndexedChunk(ref.store(), summary.id(), summary.entityPath(), summary.isStatic(), summary.rowCount(),
+            summary.timeRanges(), summary.components(), ref.offset(), ref.length()));
+      }
+      return true;
     }
   }
 

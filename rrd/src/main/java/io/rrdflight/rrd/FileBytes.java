@@ -22,17 +22,35 @@ final class FileBytes implements Closeable {
   private final Path file;
   private final FileChannel channel;
   private final long size;
+  /** Whether closing this closes the channel: false for the views of {@link #duplicate()}. */
+  private final boolean ownsChannel;
   private ByteBuffer scratch = ByteBuffer.allocate(0);
 
-  private FileBytes(Path file, FileChannel channel) throws IOException {
+  private FileBytes(Path file, FileChannel channel, long size, boolean ownsChannel) {
     this.file = file;
     this.channel = channel;
-    this.size = channel.size();
+    this.size = size;
+    this.ownsChannel = ownsChannel;
   }
 
   static FileBytes open(Path file) throws IOException {
     requireNonNull(file, "file is null");
-    return new FileBytes(file, FileChannel.open(file, StandardOpenOption.READ));
+    FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+    try {
+      return new FileBytes(file, channel, channel.size(), true);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  /**
+   * The same open file, with the same size, and a buffer of its own: for another thread (positional
+   * reads of one channel may run concurrently). Closing it leaves the file open; closing this one
+   * closes the file for both.
+   */
+  FileBytes duplicate() {
+    return new FileBytes(file, channel, size, false);
   }
 
   Path file() {
@@ -63,6 +81,12 @@ final class FileBytes implements Closeable {
     ByteBuffer target = ByteBuffer.allocate((int) length).order(ByteOrder.LITTLE_ENDIAN);
     readFully(position, target);
     return target.flip();
+  }
+
+  /** Reads exactly {@code length} bytes at {@code position} into {@code target} from {@code targetOffset}. */
+  void readInto(long position, byte[] target, int targetOffset, int length, String what) throws IOException {
+    checkAvailable(position, length, what);
+    readFully(position, ByteBuffer.wrap(target, targetOffset, length));
   }
 
   /** Reads up to {@code max} bytes at {@code position}: fewer near the end of the file. */
@@ -98,6 +122,8 @@ final class FileBytes implements Closeable {
 
   @Override
   public void close() throws IOException {
-    channel.close();
+    if (ownsChannel) {
+      channel.close();
+    }
   }
 }

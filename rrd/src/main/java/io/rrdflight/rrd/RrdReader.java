@@ -121,17 +121,18 @@ public final class RrdReader implements Closeable {
     return List.copyOf(warnings);
   }
 
-  /** Summarises a chunk for the index, reading its IPC schema and index columns only. */
-  ChunkSummary summarize(RrdMessage.ChunkRef ref) throws IOException {
-    return decoder.summarize(bytes, arrowMsg(ref));
+  /** How many warnings there are so far: {@link #warnings()} grows only at its end. */
+  int warningCount() {
+    return warnings.size();
   }
 
-  /** Checks the whole payload of a chunk this reader has yielded, as decoding it would. */
-  void verify(RrdMessage.ChunkRef ref) throws IOException {
-    decoder.verify(bytes, arrowMsg(ref));
+  /** The open file, for reading the chunks this reader locates. */
+  FileBytes bytes() {
+    return bytes;
   }
 
-  private ArrowMsgHeader arrowMsg(RrdMessage.ChunkRef ref) throws IOException {
+  /** The ArrowMsg of a chunk this reader has yielded; the one just yielded is not parsed again. */
+  ArrowMsgHeader arrowMsg(RrdMessage.ChunkRef ref) throws IOException {
     return ref.offset() == lastArrowMsgOffset ? lastArrowMsg : ArrowMsgHeader.read(bytes, ref.offset(), ref.length());
   }
 

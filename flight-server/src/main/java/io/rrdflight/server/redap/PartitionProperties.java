@@ -79,7 +79,7 @@ final class PartitionProperties implements AutoCloseable {
   }
 
   private static Field field(String name, DatasetSchema.ComponentColumn c) {
-    Field item = WrittenFieldNames.of(new Schema(List.of(c.field()))).getFields().get(0).getChildren().get(0);
+    Field item = c.field().getChildren().get(0);
     Field nullableItem = new Field("item", new FieldType(true, item.getType(), item.getDictionary(), null), nullableFixedSizeListItems(item));
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put(DatasetSchema.KIND, "data");

@@ -293,7 +293,7 @@ public final class RerunCloudService extends RerunCloudServiceGrpc.RerunCloudSer
   public void getDatasetSchema(GetDatasetSchemaRequest request, StreamObserver<GetDatasetSchemaResponse> observer) {
     unary("GetDatasetSchema", observer,
         () -> GetDatasetSchemaResponse.newBuilder()
-            .setSchema(ipc.schema(WrittenFieldNames.of(catalog.datasetSchema(entries.requestedDataset().id()).toArrow())))
+            .setSchema(ipc.schema(catalog.datasetSchema(entries.requestedDataset().id()).toArrow()))
             .build());
   }
 

@@ -1,11 +1,52 @@
 /**
  * Rerun's catalog service ("redap", {@code rerun.cloud.v1alpha1.RerunCloudService}) on rrdflight's
  * port: the calls rerun-sdk 0.27.3's {@code CatalogClient} and the 0.27.3 viewer make, answered from
- * the {@link io.rrdflight.catalog.Catalog} and the indexed {@code .rrd} files.
+ * the {@link io.rrdflight.catalog.Catalog} and the registered {@code .rrd} files.
  *
- * <p>{@link io.rrdflight.server.redap.RerunCloudService} only dispatches; each answer is built by a
- * class named after what it returns ({@code Entries}, {@code TaskTable}, {@code PartitionTable},
- * {@code ChunkInfo}, ...). Arrow IPC encoding lives in {@code ArrowIpc} alone. The wire contract is
- * {@code src/main/proto/rerun/v1alpha1/cloud.proto}; the reference is shared/docs/redap-0.27.md.
+ * <h2>Shape</h2>
+ *
+ * {@link io.rrdflight.server.redap.RerunCloudService} only dispatches; each answer is built by a
+ * class named after what it returns: {@code Entries} and {@code EntriesTable} (datasets and the
+ * {@code __entries} system table), {@code Registration} and {@code TaskTable}/{@code TaskCompletion}
+ * (RegisterWithDataset, tasks), {@code PartitionTable}, {@code PartitionProperties} and
+ * {@code DatasetManifest}, {@code NeededChunks} and {@code ChunkInfo} (QueryDataset),
+ * {@code ChunkFetch} (FetchChunks). Arrow IPC encoding lives in {@code ArrowIpc}; statuses in
+ * {@code CatalogStatus}; the dataset a call is about comes from the {@code x-rerun-entry-id} header
+ * ({@code EntryIdHeader}). The wire contract is {@code src/main/proto/rerun/v1alpha1/cloud.proto};
+ * the reference is shared/docs/redap-0.27.md.
+ *
+ * <h2>Choices that are not obvious from the code</h2>
+ *
+ * <ul>
+ *   <li><b>Registration answers at once, with partition ids.</b> The SDK's {@code register()} returns
+ *       the last row's partition id, so RegisterWithDataset reads each file's recording ids up front
+ *       (store messages only; about a quarter of the time indexing takes), checks everything a user
+ *       can get wrong (URL, file, duplicates) before changing anything, then queues one catalog task
+ *       per file. {@code tasks.wait(t)} ends with DEADLINE_EXCEEDED after {@code t}: TimeoutError.
+ *   <li><b>QueryDataset prunes.</b> Rerun's server answers every chunk of the requested entities and
+ *       lets the client's query engine sort it out. {@code NeededChunks} keeps only what that
+ *       engine's answer depends on (static chunks, chunks in the range, the chunks that may hold each
+ *       component's latest value before it), from the chunk index alone. Entities are matched
+ *       exactly, as Rerun's server does, so answers equal Rerun's.
+ *   <li><b>FetchChunks forwards the file's own chunks.</b> A {@code chunk_key} names dataset,
+ *       partition, layer and the ArrowMsg's byte span; the chunk is one positional read, sent as
+ *       written (LZ4 and all) with only its store id fixed when needed, packed into messages of about
+ *       4 MiB and sent no faster than the client takes them. Keys never hold paths: a forged key can
+ *       at most read a registered recording, and must still parse as one of its chunks.
+ *   <li><b>Nested field names.</b> Clients compare Arrow types including nested field names and do
+ *       not cast; schemas therefore carry the fields as written in the chunks' IPC schemas (list
+ *       items named {@code item}), never the names Arrow Java's vectors report ({@code $data$}).
+ * </ul>
+ *
+ * <h2>Where answers differ from {@code rerun server} 0.27.3, on purpose</h2>
+ *
+ * Entry ids (persistent here, random per start there); timestamps; storage URLs ({@code file://}
+ * here, {@code memory://} there); chunk counts and sizes (the file's chunks and bytes here, Rerun's
+ * re-chunked in-memory ones there); no hidden {@code __bp_<id>} blueprint dataset per created
+ * dataset; a storage URL that is not a readable local .rrd is INVALID_ARGUMENT here and silently
+ * skipped there; tasks really run in the background here. test_rerun_catalog.py names each one
+ * where it excludes it. Not served: tables other than {@code __entries} (RegisterTable,
+ * CreateTableEntry, WriteTable), UpdateDatasetEntry (blueprints), WriteChunks, indexes and search,
+ * maintenance; gRPC-web (the browser viewer).
  */
 package io.rrdflight.server.redap;
