@@ -3,7 +3,9 @@ package io.rrdflight.sql.view;
 import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BaseVariableWidthVector;
@@ -41,11 +43,15 @@ final class CellCopier {
   }
 
   private final ListVector target;
-  private final List<Run> runs = new ArrayList<>();
+  private final List<Run> runs;
+  /** Per source vector: whether it has no null at all, so its validity can be written as ones in bulk. */
+  private final Map<FieldVector, Boolean> nullFree = new IdentityHashMap<>();
   private int rows;
 
-  CellCopier(ListVector target) {
+  /** @param expectedRows how many rows the batch will have (sizes the run list) */
+  CellCopier(ListVector target, int expectedRows) {
     this.target = requireNonNull(target, "target is null");
+    this.runs = new ArrayList<>(Math.max(16, expectedRows));
   }
 
   /** Whether the bulk copy handles a column of this type. */
@@ -112,6 +118,7 @@ final class CellCopier {
     finish(target, need);
     target.setValueCount(rows);
     runs.clear();
+    nullFree.clear();
     rows = 0;
   }
 
@@ -191,7 +198,7 @@ final class CellCopier {
   // --- copying ----------------------------------------------------------------------------------
 
   /** Copies values {@code [first, first + n)} of {@code src} to {@code dst} at {@code at}. */
-  private static void copy(FieldVector src, long first, long n, FieldVector dst, long at) {
+  private void copy(FieldVector src, long first, long n, FieldVector dst, long at) {
     if (n == 0) {
       return;
     }
@@ -201,16 +208,16 @@ final class CellCopier {
       long start = offset(list.getOffsetBuffer(), first);
       long end = offset(list.getOffsetBuffer(), first + n);
       copyOffsets(list.getOffsetBuffer(), first, n, out.getOffsetBuffer(), at);
-      copyValidity(list.getValidityBuffer(), first, out.getValidityBuffer(), at, n);
+      copyValidity(list, first, out.getValidityBuffer(), at, n);
       copy(list.getDataVector(), start, end - start, out.getDataVector(), base);
     } else if (src instanceof FixedSizeListVector list) {
       FixedSizeListVector out = (FixedSizeListVector) dst;
       int size = list.getListSize();
-      copyValidity(list.getValidityBuffer(), first, out.getValidityBuffer(), at, n);
+      copyValidity(list, first, out.getValidityBuffer(), at, n);
       copy(list.getDataVector(), first * size, n * size, out.getDataVector(), at * size);
     } else if (src instanceof StructVector struct) {
       StructVector out = (StructVector) dst;
-      copyValidity(struct.getValidityBuffer(), first, out.getValidityBuffer(), at, n);
+      copyValidity(struct, first, out.getValidityBuffer(), at, n);
       for (int c = 0; c < struct.size(); c++) {
         copy((FieldVector) struct.getChildByOrdinal(c), first, n, (FieldVector) out.getChildByOrdinal(c), at);
       }
@@ -221,15 +228,15 @@ final class CellCopier {
       long end = offset(v.getOffsetBuffer(), first + n);
       copyOffsets(v.getOffsetBuffer(), first, n, out.getOffsetBuffer(), at);
       out.getDataBuffer().setBytes(base, v.getDataBuffer(), start, end - start);
-      copyValidity(v.getValidityBuffer(), first, out.getValidityBuffer(), at, n);
+      copyValidity(v, first, out.getValidityBuffer(), at, n);
     } else if (src instanceof BitVector bits) {
       BitVector out = (BitVector) dst;
-      copyValidity(bits.getDataBuffer(), first, out.getDataBuffer(), at, n);
-      copyValidity(bits.getValidityBuffer(), first, out.getValidityBuffer(), at, n);
+      copyBits(bits.getDataBuffer(), first, out.getDataBuffer(), at, n);
+      copyValidity(bits, first, out.getValidityBuffer(), at, n);
     } else if (src instanceof BaseFixedWidthVector v) {
       int width = v.getTypeWidth();
       ((BaseFixedWidthVector) dst).getDataBuffer().setBytes(at * width, v.getDataBuffer(), first * width, n * width);
-      copyValidity(v.getValidityBuffer(), first, ((BaseFixedWidthVector) dst).getValidityBuffer(), at, n);
+      copyValidity(v, first, ((BaseFixedWidthVector) dst).getValidityBuffer(), at, n);
     } else {
       throw new IllegalStateException("no bulk copy for " + src.getField() + " (CellCopier.supports should have said so)");
     }
@@ -246,9 +253,35 @@ final class CellCopier {
     }
   }
 
-  private static void copyValidity(ArrowBuf src, long first, ArrowBuf dst, long at, long n) {
+  /** The validity of {@code src}'s values {@code [first, first + n)}, to {@code dst} at {@code at} (freshly zeroed). */
+  private void copyValidity(FieldVector src, long first, ArrowBuf dst, long at, long n) {
+    if (nullFree.computeIfAbsent(src, v -> v.getNullCount() == 0)) {
+      setBits(dst, at, n); // the usual case: values without nulls, written a byte at a time
+    } else {
+      copyBits(src.getValidityBuffer(), first, dst, at, n);
+    }
+  }
+
+  private static void copyBits(ArrowBuf src, long first, ArrowBuf dst, long at, long n) {
     for (long k = 0; k < n; k++) {
       BitVectorHelper.setValidityBit(dst, (int) (at + k), BitVectorHelper.get(src, (int) (first + k)));
+    }
+  }
+
+  /** Sets bits {@code [at, at + n)}: single bits up to a byte boundary, whole bytes, then single bits. */
+  private static void setBits(ArrowBuf dst, long at, long n) {
+    long i = at;
+    long end = at + n;
+    while (i < end && (i & 7) != 0) {
+      BitVectorHelper.setBit(dst, i++);
+    }
+    long bytes = (end - i) >>> 3;
+    if (bytes > 0) {
+      dst.setOne(i >>> 3, bytes);
+      i += bytes << 3;
+    }
+    while (i < end) {
+      BitVectorHelper.setBit(dst, i++);
     }
   }
 }

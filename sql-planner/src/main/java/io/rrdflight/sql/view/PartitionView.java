@@ -72,7 +72,16 @@ final class PartitionView {
   }
 
   ChunkData chunk(long cellRef) {
-    return chunks.get((int) (cellRef >>> 32));
+    return chunks.get(chunkOf(cellRef));
+  }
+
+  int chunkCount() {
+    return chunks.size();
+  }
+
+  /** The number of the chunk a cell ref points into (see {@link #chunk}). */
+  static int chunkOf(long cellRef) {
+    return (int) (cellRef >>> 32);
   }
 
   static int rowOf(long cellRef) {
@@ -187,11 +196,15 @@ final class PartitionView {
         }
         long[] values = new long[rows.length];
         Arrays.fill(values, NO_VALUE);
+        BaseFixedWidthVector[] timelineOfChunk = new BaseFixedWidthVector[chunks.size()]; // looked up once per chunk
+        for (int k = 0; k < timelineOfChunk.length; k++) {
+          timelineOfChunk[k] = chunks.get(k).timeline(name);
+        }
         for (int c = 0; c < n; c++) {
           long[] src = sources[c];
           for (int r = 0; r < rows.length; r++) {
             if (src[r] >= 0) {
-              BaseFixedWidthVector tv = chunks.get((int) (src[r] >>> 32)).timeline(name);
+              BaseFixedWidthVector tv = timelineOfChunk[chunkOf(src[r])];
               if (tv != null) {
                 values[r] = Math.max(values[r], ChunkData.value(tv, rowOf(src[r])));
               }

@@ -193,7 +193,8 @@ public final class ViewBatches implements ResultBatches {
       writeCellsBySlices(target, view, column, component, from, count);
       return;
     }
-    CellCopier copier = new CellCopier(target);
+    CellCopier copier = new CellCopier(target, count);
+    ListVector[] sourceOfChunk = new ListVector[view.chunkCount()]; // looked up once per chunk, not per cell
     for (int i = 0; i < count; i++) {
       long cell = view.cell(column, from + i);
       if (cell == PartitionView.NULL_CELL) {
@@ -201,7 +202,11 @@ public final class ViewBatches implements ResultBatches {
       } else if (cell == PartitionView.EMPTY_CELL) {
         copier.emptyLists(1);
       } else {
-        copier.rows(view.chunk(cell).component(component), PartitionView.rowOf(cell), 1);
+        int chunk = PartitionView.chunkOf(cell);
+        if (sourceOfChunk[chunk] == null) {
+          sourceOfChunk[chunk] = view.chunk(cell).component(component);
+        }
+        copier.rows(sourceOfChunk[chunk], PartitionView.rowOf(cell), 1);
       }
     }
     copier.write();
