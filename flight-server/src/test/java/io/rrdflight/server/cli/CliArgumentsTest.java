@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -15,27 +12,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** The CLI's help, version and argument errors, run in-process through the same entry point. */
 class CliArgumentsTest {
 
-  record Run(int exitCode, String out, String err) {}
-
-  private static synchronized Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = RrdflightCommand.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
-
   @Test
   void helpListsSubcommandsAndExamples() {
-    Run r = run("--help");
+    CliRun r = CliRun.of("--help");
     assertEquals(0, r.exitCode());
     assertTrue(r.out().contains("server"), r.out());
     assertTrue(r.out().contains("inspect"), r.out());
@@ -44,7 +23,7 @@ class CliArgumentsTest {
 
   @Test
   void serverHelpShowsOptionsDefaultsAndExamples() {
-    Run r = run("server", "--help");
+    CliRun r = CliRun.of("server", "--help");
     assertEquals(0, r.exitCode());
     for (String expected : new String[] {"--dataset", "--host", "--port", "--data-dir", "127.0.0.1", "51234", "Examples:", "rerun+http://"}) {
       assertTrue(r.out().contains(expected), "missing " + expected + " in:\n" + r.out());
@@ -53,14 +32,14 @@ class CliArgumentsTest {
 
   @Test
   void versionNamesTheProduct() {
-    Run r = run("--version");
+    CliRun r = CliRun.of("--version");
     assertEquals(0, r.exitCode());
     assertTrue(r.out().startsWith("rrdflight "), r.out());
   }
 
   @Test
   void portOutOfRangeIsUsageErrorWithExitCode2() {
-    Run r = run("server", "--port", "99999");
+    CliRun r = CliRun.of("server", "--port", "99999");
     assertEquals(2, r.exitCode());
     assertTrue(r.err().contains("Invalid port 99999"), r.err());
     assertNoStackTrace(r);
@@ -68,7 +47,7 @@ class CliArgumentsTest {
 
   @Test
   void portThatIsNotANumberIsUsageErrorWithExitCode2() {
-    Run r = run("server", "-p", "abc");
+    CliRun r = CliRun.of("server", "-p", "abc");
     assertEquals(2, r.exitCode());
     assertTrue(r.err().contains("'abc' is not an int"), r.err());
     assertNoStackTrace(r);
@@ -77,7 +56,7 @@ class CliArgumentsTest {
   @Test
   void missingDatasetDirectoryIsUsageErrorNamingTheDirectory(@TempDir Path tmp) {
     Path missing = tmp.resolve("no-such-dir");
-    Run r = run("server", "-d", "robots=" + missing);
+    CliRun r = CliRun.of("server", "-d", "robots=" + missing);
     assertEquals(2, r.exitCode());
     assertTrue(r.err().contains("Dataset directory does not exist: " + missing), r.err());
     assertNoStackTrace(r);
@@ -86,14 +65,14 @@ class CliArgumentsTest {
   @Test
   void datasetThatIsAFileIsUsageError(@TempDir Path tmp) throws Exception {
     Path file = Files.writeString(tmp.resolve("a.rrd"), "x");
-    Run r = run("server", "--dataset", file.toString());
+    CliRun r = CliRun.of("server", "--dataset", file.toString());
     assertEquals(2, r.exitCode());
     assertTrue(r.err().contains("Not a directory: " + file), r.err());
   }
 
   @Test
   void unknownOptionIsUsageError() {
-    Run r = run("server", "--prot", "1");
+    CliRun r = CliRun.of("server", "--prot", "1");
     assertEquals(2, r.exitCode());
     assertTrue(r.err().contains("--prot"), r.err());
     assertTrue(r.err().contains("Try 'rrdflight server --help'"), r.err());
@@ -101,12 +80,12 @@ class CliArgumentsTest {
 
   @Test
   void noSubcommandIsUsageError() {
-    Run r = run();
+    CliRun r = CliRun.of();
     assertEquals(2, r.exitCode());
     assertTrue(r.err().contains("Missing subcommand"), r.err());
   }
 
-  private static void assertNoStackTrace(Run r) {
+  private static void assertNoStackTrace(CliRun r) {
     assertFalse(r.err().contains("\tat "), "stack trace printed:\n" + r.err());
     assertFalse(r.out().contains("\tat "), "stack trace printed:\n" + r.out());
   }

@@ -7,9 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rrdflight.server.Fixtures;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,27 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code rrdflight inspect}: text, JSON, located errors and salvage, through the CLI entry point. */
 class InspectCommandTest {
 
-  record Run(int exitCode, String out, String err) {}
-
-  private static synchronized Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = RrdflightCommand.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
-
   @Test
   void textNamesRecordingsTimelinesAndEntities() {
-    Run r = run("inspect", Fixtures.path("single/two_recordings.rrd").toString());
+    CliRun r = CliRun.of("inspect", Fixtures.path("single/two_recordings.rrd").toString());
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.out().contains("rec-single-two-a") && r.out().contains("rec-single-two-b"), r.out());
     assertTrue(r.out().contains("frame") && r.out().contains("/points"), r.out());
@@ -46,7 +25,7 @@ class InspectCommandTest {
 
   @Test
   void jsonIsAnArrayWithOneSummaryPerFile() throws Exception {
-    Run r = run("inspect", "--json", Fixtures.path("dataset/rec-dataset-01.rrd").toString(), Fixtures.path("versions/rerun-0.41.0.rrd").toString());
+    CliRun r = CliRun.of("inspect", "--json", Fixtures.path("dataset/rec-dataset-01.rrd").toString(), Fixtures.path("versions/rerun-0.41.0.rrd").toString());
     assertEquals(0, r.exitCode(), r.err());
     JsonNode json = new ObjectMapper().readTree(r.out());
     assertEquals(2, json.size());
@@ -57,7 +36,7 @@ class InspectCommandTest {
   @Test
   void damagedFileIsALocatedErrorWithExitCode1AndNoStackTrace() {
     Path file = Fixtures.path("single/truncated_mid_chunk.rrd");
-    Run r = run("inspect", file.toString());
+    CliRun r = CliRun.of("inspect", file.toString());
     assertEquals(1, r.exitCode());
     assertTrue(r.err().contains(file.toString()) && r.err().contains("at byte "), r.err());
     assertFalse(r.err().contains("\tat "), r.err());
@@ -65,7 +44,7 @@ class InspectCommandTest {
 
   @Test
   void salvageShowsWhatWasReadableWithAWarning() {
-    Run r = run("inspect", "--salvage", Fixtures.path("single/truncated_mid_chunk.rrd").toString());
+    CliRun r = CliRun.of("inspect", "--salvage", Fixtures.path("single/truncated_mid_chunk.rrd").toString());
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.err().contains("warning"), r.err());
     assertTrue(r.out().contains("rec-single-truncated-mid-chunk"), r.out());
@@ -74,14 +53,14 @@ class InspectCommandTest {
   @Test
   void notAnRrdFileSaysWhatWasExpected(@TempDir Path tmp) throws Exception {
     Path file = Files.writeString(tmp.resolve("notes.rrd"), "hello, not a recording");
-    Run r = run("inspect", file.toString());
+    CliRun r = CliRun.of("inspect", file.toString());
     assertEquals(1, r.exitCode());
     assertTrue(r.err().contains("at byte 0") && r.err().contains("RRF2"), r.err());
   }
 
   @Test
   void missingFileIsAClearError(@TempDir Path tmp) {
-    Run r = run("inspect", tmp.resolve("nope.rrd").toString());
+    CliRun r = CliRun.of("inspect", tmp.resolve("nope.rrd").toString());
     assertTrue(r.exitCode() == 1 || r.exitCode() == 2, "exit " + r.exitCode());
     assertTrue(r.err().contains("nope.rrd"), r.err());
     assertFalse(r.err().contains("\tat "), r.err());
