@@ -358,6 +358,43 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
     }
   }
 
+  /**
+   * GetRrdManifest (segment_store and the 0.37+ viewer): the segment's chunk manifest, one part per
+   * layer ({@link SegmentManifest}); chunks are then fetched with FetchChunks by their keys.
+   */
+  @Override
+  public void getRrdManifest(GetRrdManifestRequest request, StreamObserver<GetRrdManifestResponse> observer) {
+    try {
+      List<io.rrdflight.rrd.proto.RrdManifest> parts = model.segmentManifest.parts(entries.requestedDataset(),
+          requiredSegment(request.hasSegmentId(), request.getSegmentId(), "GetRrdManifest"), words());
+      parts.forEach(part -> observer.onNext(GetRrdManifestResponse.newBuilder().setRrdManifest(part).build()));
+      observer.onCompleted();
+    } catch (RuntimeException e) {
+      observer.onError(CatalogStatus.of(e, "GetRrdManifest"));
+    }
+  }
+
+  /**
+   * GetAssetsForSegment: rrdflight keeps no asset datasets, which Rerun's clients read from an answer
+   * without messages (as for a dataset that never had assets registered).
+   */
+  @Override
+  public void getAssetsForSegment(GetAssetsForSegmentRequest request, StreamObserver<GetAssetsForSegmentResponse> observer) {
+    try {
+      entries.requestedDataset();
+      observer.onCompleted();
+    } catch (RuntimeException e) {
+      observer.onError(CatalogStatus.of(e, "GetAssetsForSegment"));
+    }
+  }
+
+  private static String requiredSegment(boolean present, SegmentId id, String call) {
+    if (!present || id.getId().isEmpty()) {
+      throw CatalogStatus.invalidArgument(call + ": segment_id is required");
+    }
+    return id.getId();
+  }
+
   @Override
   public void fetchChunks(FetchChunksRequest request, StreamObserver<FetchChunksResponse> observer) {
     try {
