@@ -120,9 +120,13 @@ final class SegmentManifest {
     if (index.source() == ChunkIndex.Source.FOOTER) {
       Optional<List<RrdManifest>> reused = fromFooter(layer, words);
       if (reused.isPresent()) {
+        log.debug("GetRrdManifest: segment {} layer {}: {} chunks, the file's footer manifest", layer.partitionId(), layer.layer(),
+            index.chunks().size());
         return reused.get();
       }
     }
+    log.debug("GetRrdManifest: segment {} layer {}: {} chunks, manifest built from the chunks", layer.partitionId(), layer.layer(),
+        index.chunks().size());
     return built(layer, index.chunks(), words);
   }
 

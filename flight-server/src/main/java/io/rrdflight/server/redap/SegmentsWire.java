@@ -108,8 +108,9 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
       } else {
         Map<String, io.rrdflight.server.redap.proto.EntryDetails> union = new LinkedHashMap<>();
         for (EntryKind kind : new LinkedHashSet<>(filter.getEntryKindsList())) {
-          if (kind == EntryKind.ENTRY_KIND_ASSET_DATASET || kind == EntryKind.UNRECOGNIZED) {
-            continue; // rrdflight keeps no asset datasets
+          if (kind == EntryKind.ENTRY_KIND_ASSET_DATASET || kind == EntryKind.ENTRY_KIND_DATASET_VIEW
+              || kind == EntryKind.ENTRY_KIND_TABLE_VIEW || kind == EntryKind.UNRECOGNIZED) {
+            continue; // rrdflight keeps no asset datasets and no views; the 0.41 viewer lists every kind
           }
           try {
             entries.find(base.toBuilder().setEntryKindValue(kind.getNumber()).build())
