@@ -228,7 +228,11 @@ final class SegmentManifest {
     for (IndexedChunk at : chunks) {
       byte[] key = new ChunkInfo.Row(layer, at).key().encode();
       try (Chunk chunk = RrdReader.readChunk(layer.file().path(), at.offset(), at.length(), allocator)) {
-        entries.add(ManifestEntry.of(chunk, at, key));
+        // Chunks that held only indicators (written before 0.24, dropped on decoding) have no column
+        // left; Rerun drops them on loading too, so they are not in its manifest either.
+        if (!chunk.componentColumns().isEmpty()) {
+          entries.add(ManifestEntry.of(chunk, at, key));
+        }
       } catch (IOException e) {
         throw CatalogException.failed("Segment " + layer.partitionId() + ": cannot read the chunk at byte " + at.offset() + " of "
             + layer.file().path() + " (" + e.getMessage() + ")", e);

@@ -204,6 +204,20 @@ class SegmentManifestTest {
   }
 
   @Test
+  void chunksLeftWithoutColumnsAreNotInTheManifestAsInRerun() {
+    register(Fixtures.path("versions/rerun-0.23.4.rrd"), "base");
+    Partition legacy = layer("rec-version-0.23.4", "base");
+    int indexed = catalog.chunks(legacy).chunks().size();
+    Table table = read(new SegmentManifest(catalog, new ArrowIpc(allocator)).layerParts(legacy, PLAIN).get(0));
+    assertTrue(table.rows().size() < indexed, "0.23 wrote indicator-only chunks, which hold nothing once indicators are dropped");
+    for (Map<String, Object> row : table.rows()) {
+      boolean holdsSomething = row.entrySet().stream().anyMatch(c -> (c.getKey().endsWith(":has_static_data") && Boolean.TRUE.equals(c.getValue()))
+          || (c.getKey().endsWith(":num_rows") && ((Long) c.getValue()) > 0));
+      assertTrue(holdsSomething, "chunk of " + row.get("chunk_entity_path") + " holds no component");
+    }
+  }
+
+  @Test
   void everyLayerOfASegmentIsAPartAndLargeLayersAreSplit() {
     SegmentManifest manifests = new SegmentManifest(catalog, new ArrowIpc(allocator), 10);
     int chunks = catalog.chunks(layer("rec-dataset-04", "base")).chunks().size();
