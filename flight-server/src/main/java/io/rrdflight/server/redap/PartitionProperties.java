@@ -34,6 +34,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
  */
 final class PartitionProperties implements AutoCloseable {
   private static final String PROPERTIES = "/__properties/";
+  private static final String ROOT = "/__properties";
 
   /** A property column: its partition-table field, where it comes from, and its values once read. */
   record Column(Field field, String entityPath, String component) {}
@@ -54,7 +55,7 @@ final class PartitionProperties implements AutoCloseable {
     Map<String, Column> byName = new java.util.TreeMap<>();
     for (DatasetSchema.ComponentColumn c : schema.components()) {
       boolean below = c.entityPath().startsWith(PROPERTIES);
-      boolean root = vocabulary.segments() && c.entityPath().equals(PROPERTIES.substring(0, PROPERTIES.length() - 1));
+      boolean root = vocabulary.segments() && c.entityPath().equals(ROOT);
       if (!(below || root) || !c.isStatic()) {
         continue;
       }
@@ -141,7 +142,8 @@ final class PartitionProperties implements AutoCloseable {
       for (Partition layer : row.layers()) {
         Map<Integer, Cell> best = new HashMap<>();
         for (IndexedChunk ic : catalog.chunks(layer).chunks()) {
-          if (!ic.isStatic() || !ic.entityPath().startsWith(PROPERTIES)) {
+          // The root entity (/__properties, RecordingInfo) too: its columns are there for 0.28+ clients.
+          if (!ic.isStatic() || !(ic.entityPath().startsWith(PROPERTIES) || ic.entityPath().equals(ROOT))) {
             continue;
           }
           Chunk chunk = RrdReader.readChunk(layer.file().path(), ic.offset(), ic.length(), allocator);
