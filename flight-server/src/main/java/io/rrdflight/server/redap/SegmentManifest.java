@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
@@ -65,27 +64,27 @@ import org.slf4j.LoggerFactory;
  *   <li>otherwise (older writers, no footer), it is built by decoding the layer's chunks, because the
  *       chunk index knows each chunk's time range but not where each component has data inside it
  *       ({@link ManifestEntry}). That reads every chunk of the layer once (seconds for hundreds of MB),
- *       so the entries of the last {@link #CACHED_LAYERS} layers built are kept; a layer registered
- *       again (another file stamp or time) is another key.
+ *       so the entries of the layers built last are kept, up to {@link #CACHED_ENTRIES} chunks in all;
+ *       a layer registered again (another file stamp or time) is another key.
  * </ul>
  */
 final class SegmentManifest {
   /** Rows per manifest part: a large recording's manifest is streamed, never one huge message. */
   static final int ROWS_PER_PART = 8192;
-  /** Layers whose built entries are kept: a viewer opening a segment asks for its manifest again. */
-  static final int CACHED_LAYERS = 64;
+  /**
+   * Chunks whose built entries are kept, over all layers (a few hundred bytes each): a viewer opening
+   * a segment asks for its manifest again, but a catalog of large recordings must not fill the heap.
+   */
+  static final int CACHED_ENTRIES = 50_000;
   private static final Logger log = LoggerFactory.getLogger(SegmentManifest.class);
 
   private final Catalog catalog;
   private final ArrowIpc ipc;
   private final BufferAllocator allocator;
   private final int rowsPerPart;
-  private final Map<Partition, List<ManifestEntry>> builtEntries = new LinkedHashMap<>(16, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<Partition, List<ManifestEntry>> eldest) {
-      return size() > CACHED_LAYERS;
-    }
-  };
+  /** Built entries by layer, least recently used first; guarded by itself. */
+  private final LinkedHashMap<Partition, List<ManifestEntry>> builtEntries = new LinkedHashMap<>(16, 0.75f, true);
+  private long cachedEntries;
 
   SegmentManifest(Catalog catalog, ArrowIpc ipc) {
     this(catalog, ipc, ROWS_PER_PART);
@@ -212,13 +211,26 @@ final class SegmentManifest {
     if (entries == null) {
       // Built outside the lock: another layer's manifest need not wait for this one's chunks.
       entries = entries(layer, chunks);
-      synchronized (builtEntries) {
-        builtEntries.put(layer, entries);
-      }
+      remember(layer, entries);
     }
     Schema schema = catalog.schema(layer).toArrow();
     try (VectorSchemaRoot root = ManifestBuilder.build(entries, allocator)) {
       return split(root, store(layer), ipc.schema(schema), ByteString.copyFrom(sha256(schema)), words);
+    }
+  }
+
+  private void remember(Partition layer, List<ManifestEntry> entries) {
+    if (entries.size() > CACHED_ENTRIES) {
+      return;
+    }
+    synchronized (builtEntries) {
+      List<ManifestEntry> previous = builtEntries.put(layer, entries);
+      cachedEntries += entries.size() - (previous == null ? 0 : previous.size());
+      var eldest = builtEntries.entrySet().iterator();
+      while (cachedEntries > CACHED_ENTRIES) {
+        cachedEntries -= eldest.next().getValue().size();
+        eldest.remove();
+      }
     }
   }
 
