@@ -9,7 +9,7 @@
  * class named after what it returns: {@code Entries} and {@code EntriesTable} (datasets and the
  * {@code __entries} system table), {@code Registration} and {@code TaskTable}/{@code TaskCompletion}
  * (RegisterWithDataset, tasks), {@code PartitionTable}, {@code PartitionProperties} and
- * {@code DatasetManifest}, {@code NeededChunks} and {@code ChunkInfo} (QueryDataset),
+ * {@code DatasetManifest}, {@code DatasetQuery} and {@code ChunkInfo} (QueryDataset),
  * {@code ChunkFetch} (FetchChunks). Arrow IPC encoding lives in {@code ArrowIpc}; statuses in
  * {@code CatalogStatus}; the dataset a call is about comes from the {@code x-rerun-entry-id} header
  * ({@code EntryIdHeader}). The wire contract is {@code src/main/proto/rerun/v1alpha1/cloud.proto};
@@ -24,10 +24,11 @@
  *       can get wrong (URL, file, duplicates) before changing anything, then queues one catalog task
  *       per file. {@code tasks.wait(t)} ends with DEADLINE_EXCEEDED after {@code t}: TimeoutError.
  *   <li><b>QueryDataset prunes.</b> Rerun's server answers every chunk of the requested entities and
- *       lets the client's query engine sort it out. {@code NeededChunks} keeps only what that
- *       engine's answer depends on (static chunks, chunks in the range, the chunks that may hold each
- *       component's latest value before it), from the chunk index alone. Entities are matched
- *       exactly, as Rerun's server does, so answers equal Rerun's.
+ *       lets the client's query engine sort it out. {@code DatasetQuery} translates the request for
+ *       the catalog's {@link io.rrdflight.catalog.ChunkPlanner}, which keeps only what that engine's
+ *       answer depends on (static chunks, chunks in the range, the chunks that may hold each
+ *       component's latest value at the latest-at point), from the chunk index alone. Entities are
+ *       matched exactly, as Rerun's server does, so answers equal Rerun's.
  *   <li><b>FetchChunks forwards the file's own chunks.</b> A {@code chunk_key} names dataset,
  *       partition, layer and the ArrowMsg's byte span; the chunk is one positional read, sent as
  *       written (LZ4 and all) with only its store id fixed when needed, packed into messages of about
