@@ -10,6 +10,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The vocabulary of {@link ChunkPlanner}: what a query asks of a dataset's chunk indexes
@@ -47,7 +48,7 @@ public final class ChunkPlan {
         for (String segment : values.perSegment().keySet()) {
           if (!named.ids().contains(segment)) {
             throw CatalogException.invalidArgument("Index values are given for segment '" + segment
-                + "', which the request does not name (it names " + new java.util.TreeSet<>(named.ids()) + ")");
+                + "', which the request does not name (it names " + new TreeSet<>(named.ids()) + ")");
           }
         }
       }

@@ -104,18 +104,18 @@ public final class ChunkPlanner {
     }
     Time.OnIndex on = (Time.OnIndex) time;
     Set<IndexedChunk> needed = Collections.newSetFromMap(new IdentityHashMap<>());
-    List<Candidate> onTimeline = new ArrayList<>();
+    List<OnTimeline> onTimeline = new ArrayList<>();
     for (Candidate c : candidates) {
       if (c.chunk().isStatic()) {
         needed.add(c.chunk());
       } else {
         IndexRange own = rangeOn(c.chunk(), on.timeline());
         if (own != null) {
-          onTimeline.add(c.on(own));
+          onTimeline.add(new OnTimeline(c, own));
         }
       }
     }
-    for (Candidate c : onTimeline) {
+    for (OnTimeline c : onTimeline) {
       if (rowsNeed(on.rows(), c)) {
         needed.add(c.chunk());
       }
@@ -161,16 +161,18 @@ public final class ChunkPlanner {
 
   /**
    * A chunk that passed the entity, id, kind and component filters; {@code ancestorClear} when it
-   * is only there for the Clears it may hold on an ancestor of a selected entity; {@code own} its
-   * range on the index timeline, once known.
+   * is only there for the Clears it may hold on an ancestor of a selected entity.
    */
-  private record Candidate(IndexedChunk chunk, boolean ancestorClear, IndexRange own) {
-    Candidate on(IndexRange range) {
-      return new Candidate(chunk, ancestorClear, range);
+  private record Candidate(IndexedChunk chunk, boolean ancestorClear) {}
+
+  /** A temporal candidate with values on the index timeline, in {@code own}. */
+  private record OnTimeline(Candidate candidate, IndexRange own) {
+    IndexedChunk chunk() {
+      return candidate.chunk();
     }
 
     String segment() {
-      return chunk.store().recordingId();
+      return candidate.chunk().store().recordingId();
     }
   }
 
@@ -213,7 +215,7 @@ public final class ChunkPlanner {
       if (!ancestorClear && !request.components().isAll() && c.components().stream().noneMatch(d -> wanted(request.components(), d))) {
         continue;
       }
-      out.add(new Candidate(c, ancestorClear, null));
+      out.add(new Candidate(c, ancestorClear));
     }
     return out;
   }
@@ -252,7 +254,7 @@ public final class ChunkPlanner {
 
   // --- rows and latest-at --------------------------------------------------------------------------
 
-  private static boolean rowsNeed(Rows rows, Candidate c) {
+  private static boolean rowsNeed(Rows rows, OnTimeline c) {
     if (rows instanceof Rows.All) {
       return true;
     }
@@ -282,11 +284,11 @@ public final class ChunkPlanner {
     return null; // no latest-at, or every row's chunks are taken already (Rows.All)
   }
 
-  private static void addLatestAt(Time.OnIndex on, List<Candidate> onTimeline, Components components, Set<IndexedChunk> needed) {
+  private static void addLatestAt(Time.OnIndex on, List<OnTimeline> onTimeline, Components components, Set<IndexedChunk> needed) {
     record Column(String segment, String entityPath, String component) {}
-    Map<Column, List<Candidate>> columns = new HashMap<>();
+    Map<Column, List<OnTimeline>> columns = new HashMap<>();
     Map<String, IndexValues> points = new HashMap<>();
-    for (Candidate c : onTimeline) {
+    for (OnTimeline c : onTimeline) {
       IndexValues at = points.computeIfAbsent(c.segment(), s -> {
         IndexValues p = latestAtPoints(on, s);
         return p == null ? IndexValues.NONE : p;
@@ -295,20 +297,20 @@ public final class ChunkPlanner {
         continue;
       }
       for (ComponentDescriptor d : c.chunk().components()) {
-        boolean counts = c.ancestorClear() ? isClear(d) : wanted(components, d);
+        boolean counts = c.candidate().ancestorClear() ? isClear(d) : wanted(components, d);
         if (counts) {
           columns.computeIfAbsent(new Column(c.segment(), c.chunk().entityPath(), d.component()), k -> new ArrayList<>()).add(c);
         }
       }
     }
-    for (Map.Entry<Column, List<Candidate>> e : columns.entrySet()) {
+    for (Map.Entry<Column, List<OnTimeline>> e : columns.entrySet()) {
       keepLatest(e.getValue(), points.get(e.getKey().segment()), needed);
     }
   }
 
   /** Adds the chunks of one column that may hold its latest value at one of {@code points}. */
-  private static void keepLatest(List<Candidate> column, IndexValues points, Set<IndexedChunk> needed) {
-    Candidate[] byEnd = column.toArray(new Candidate[0]);
+  private static void keepLatest(List<OnTimeline> column, IndexValues points, Set<IndexedChunk> needed) {
+    OnTimeline[] byEnd = column.toArray(new OnTimeline[0]);
     Arrays.sort(byEnd, (a, b) -> Long.compare(a.own().max(), b.own().max()));
     long[] ends = new long[byEnd.length];
     long[] floorUpTo = new long[byEnd.length]; // the largest start among byEnd[0..i]
@@ -318,7 +320,7 @@ public final class ChunkPlanner {
       floor = Math.max(floor, byEnd[i].own().min());
       floorUpTo[i] = floor;
     }
-    for (Candidate c : column) {
+    for (OnTimeline c : column) {
       IndexRange own = c.own();
       int i = points.ceilingIndex(own.min());
       if (i < points.size() && points.get(i) < own.max()) {

@@ -59,7 +59,7 @@ final class DatasetQuery {
   void query(Dataset dataset, QueryDatasetRequest request, StreamObserver<QueryDatasetResponse> observer) {
     // Resolved here, on the caller's thread, so a bad request or an unknown partition fails the
     // call before anything is streamed; the partitions' chunk indexes are read as the stream goes.
-    Stream<ChunkPlan.Segment> plan = ChunkPlanner.plan(catalog, dataset, request(request));
+    Stream<ChunkPlan.Segment> plan = ChunkPlanner.plan(catalog, dataset, planRequest(request));
     FlowControlledSender<QueryDatasetResponse> sender = new FlowControlledSender<>(observer);
     executor.execute(() -> {
       try {
@@ -117,7 +117,7 @@ final class DatasetQuery {
    * does; no paths without {@code select_all_entity_paths} selects nothing (the protocol's
    * definition: the SDK sends that when a view's contents match no entity).
    */
-  static ChunkPlan.Request request(QueryDatasetRequest request) {
+  static ChunkPlan.Request planRequest(QueryDatasetRequest request) {
     if (request.getSelectAllEntityPaths() && request.getEntityPathsCount() > 0) {
       throw CatalogStatus.invalidArgument("QueryDataset: give entity_paths or set select_all_entity_paths, not both");
     }

@@ -46,7 +46,7 @@ class DatasetQueryTest {
         .addPartitionIds(PartitionId.newBuilder().setId("rec-1")).addPartitionIds(PartitionId.newBuilder().setId("rec-2"))
         .addEntityPaths(EntityPath.newBuilder().setPath("obj")).addEntityPaths(EntityPath.newBuilder().setPath("/text"))
         .addChunkIds(Tuid.newBuilder().setTimeNs(7).setInc(3)).addFuzzyDescriptors("colors").setExcludeStaticData(true).build();
-    ChunkPlan.Request typed = DatasetQuery.request(request);
+    ChunkPlan.Request typed = DatasetQuery.planRequest(request);
     assertEquals(Segments.named(List.of("rec-1", "rec-2")), typed.segments());
     assertEquals(Entities.exactly(Set.of("/obj", "/text")), typed.entities(), "clients may omit the leading slash");
     assertEquals(Set.of(new ChunkId(7, 3)), typed.chunkIds());
@@ -54,36 +54,36 @@ class DatasetQueryTest {
     assertFalse(typed.includeStatic());
     assertTrue(typed.includeTemporal());
     assertEquals(Time.unbounded(), typed.time());
-    assertEquals(Time.unbounded(), DatasetQuery.request(request.toBuilder().setQuery(Query.getDefaultInstance()).build()).time());
+    assertEquals(Time.unbounded(), DatasetQuery.planRequest(request.toBuilder().setQuery(Query.getDefaultInstance()).build()).time());
   }
 
   @Test
   void selectAllIsEveryEntityAndNoPathsIsNone() {
-    assertEquals(Entities.all(), DatasetQuery.request(QueryDatasetRequest.newBuilder().setSelectAllEntityPaths(true).build()).entities());
-    assertEquals(Entities.exactly(Set.of()), DatasetQuery.request(QueryDatasetRequest.getDefaultInstance()).entities());
-    assertEquals(Segments.all(), DatasetQuery.request(QueryDatasetRequest.getDefaultInstance()).segments());
+    assertEquals(Entities.all(), DatasetQuery.planRequest(QueryDatasetRequest.newBuilder().setSelectAllEntityPaths(true).build()).entities());
+    assertEquals(Entities.exactly(Set.of()), DatasetQuery.planRequest(QueryDatasetRequest.getDefaultInstance()).entities());
+    assertEquals(Segments.all(), DatasetQuery.planRequest(QueryDatasetRequest.getDefaultInstance()).segments());
   }
 
   @Test
   void theSdksFilteredViewIsARangeAndALatestAtAtItsStart() {
     Query query = Query.newBuilder().setLatestAt(QueryLatestAt.newBuilder().setIndex(index("frame")).setAt(21)).setRange(range("frame", 21, 25)).build();
     assertEquals(Time.onIndex("frame", Rows.inRange(new IndexRange(21, 25)), LatestAt.at(21)),
-        DatasetQuery.request(QueryDatasetRequest.newBuilder().setQuery(query).build()).time());
+        DatasetQuery.planRequest(QueryDatasetRequest.newBuilder().setQuery(query).build()).time());
   }
 
   @Test
   void aLatestAtOnItsOwnIsAPointAndWithoutIndexOrPointMeansStaticData() {
     Query at = Query.newBuilder().setLatestAt(QueryLatestAt.newBuilder().setIndex(index("frame")).setAt(15)).build();
-    assertEquals(Time.onIndex("frame", Rows.none(), LatestAt.at(15)), DatasetQuery.request(QueryDatasetRequest.newBuilder().setQuery(at).build()).time());
+    assertEquals(Time.onIndex("frame", Rows.none(), LatestAt.at(15)), DatasetQuery.planRequest(QueryDatasetRequest.newBuilder().setQuery(at).build()).time());
     // What the SDK sends for index=None: a latest-at without index, at i64::MIN.
     Query staticOnly = Query.newBuilder().setLatestAt(QueryLatestAt.newBuilder().setAt(Long.MIN_VALUE)).build();
-    assertEquals(Time.staticOnly(), DatasetQuery.request(QueryDatasetRequest.newBuilder().setQuery(staticOnly).build()).time());
+    assertEquals(Time.staticOnly(), DatasetQuery.planRequest(QueryDatasetRequest.newBuilder().setQuery(staticOnly).build()).time());
     Query noPoint = Query.newBuilder().setLatestAt(QueryLatestAt.newBuilder().setIndex(index("frame"))).build();
-    assertEquals(Time.staticOnly(), DatasetQuery.request(QueryDatasetRequest.newBuilder().setQuery(noPoint).build()).time());
+    assertEquals(Time.staticOnly(), DatasetQuery.planRequest(QueryDatasetRequest.newBuilder().setQuery(noPoint).build()).time());
     // ... which a range on an index includes anyway.
     Query withRange = staticOnly.toBuilder().setRange(range("frame", 1, 2)).build();
     assertEquals(Time.onIndex("frame", Rows.inRange(new IndexRange(1, 2)), LatestAt.none()),
-        DatasetQuery.request(QueryDatasetRequest.newBuilder().setQuery(withRange).build()).time());
+        DatasetQuery.planRequest(QueryDatasetRequest.newBuilder().setQuery(withRange).build()).time());
   }
 
   @Test
@@ -98,7 +98,7 @@ class DatasetQueryTest {
   }
 
   private static void assertInvalid(QueryDatasetRequest request, String message) {
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> DatasetQuery.request(request));
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> DatasetQuery.planRequest(request));
     assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
     assertTrue(e.getStatus().getDescription().contains(message), e.getStatus().getDescription());
   }
