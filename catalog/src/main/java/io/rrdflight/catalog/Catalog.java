@@ -236,11 +236,6 @@ public final class Catalog implements AutoCloseable {
     return union;
   }
 
-  /** The chunks of {@code partition} that {@code query} needs (see {@link ChunkSelection}). */
-  public List<io.rrdflight.rrd.IndexedChunk> selectChunks(Partition partition, ChunkQuery query) {
-    return ChunkSelection.select(chunks(partition).chunks(), query);
-  }
-
   private record DatasetSchemaEntry(List<Partition> partitions, DatasetSchema schema) {}
 
   /**

@@ -238,8 +238,8 @@ final class PartitionsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBa
   @Override
   public void queryDataset(QueryDatasetRequest request, StreamObserver<QueryDatasetResponse> observer) {
     try {
-      model.datasetQuery.query(entries.requestedDataset(), ChunkRequest.of(request), WORDS, observer,
-          part -> QueryDatasetResponse.newBuilder().setData(part).build());
+      model.datasetQuery.query(entries.requestedDataset(), DatasetQuery.planRequest(request), WORDS, observer,
+          part -> QueryDatasetResponse.newBuilder().setData(part).build(), "QueryDataset");
     } catch (RuntimeException e) {
       observer.onError(CatalogStatus.of(e, "QueryDataset"));
     }

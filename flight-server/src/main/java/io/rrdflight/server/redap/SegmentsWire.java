@@ -50,6 +50,9 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
   /** What WhoAmI grants without authentication: reading, registering files, and FindChunks. */
   static final List<String> CAPABILITIES = List.of("catalog:write:register:file", "dataset:find_chunks");
 
+  /** Version feature: QueryDataset plans latest-at per segment index values (using_index_values). */
+  static final String PER_SEGMENT_INDEX_VALUES = "per_segment_index_values";
+
   private final RerunModel model;
   private final Entries entries;
 
@@ -78,6 +81,7 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
     unary("Version", observer, () -> VersionResponse.newBuilder()
         .setBuildInfo(PartitionsWire.buildInfo(model.version))
         .setVersion(model.version)
+        .addFeatures(PER_SEGMENT_INDEX_VALUES)
         .build());
   }
 
@@ -326,22 +330,12 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
 
   // --- queries and chunks ----------------------------------------------------------------------------------
 
-  /**
-   * QueryDataset (0.28–0.36 readers): the 0.27 request with the segment ids at field 11. A latest-at
-   * with per-segment index values asks for the latest value at each of them; without a planner for
-   * those it is answered with every chunk of the segments' entities, which is never too few.
-   */
+  /** QueryDataset (0.28–0.36 readers; 0.37+ use FindChunks). */
   @Override
   public void queryDataset(QueryDatasetRequest request, StreamObserver<QueryDatasetResponse> observer) {
     try {
-      io.rrdflight.server.redap.proto.QueryDatasetRequest.Builder partitionsForm =
-          carried(request, io.rrdflight.server.redap.proto.QueryDatasetRequest.parser()).toBuilder();
-      request.getSegmentIdsList().forEach(s -> partitionsForm.addPartitionIds(PartitionId.newBuilder().setId(s.getId())));
-      if (request.getQuery().getLatestAt().getPerSegmentValuesCount() > 0) {
-        partitionsForm.getQueryBuilder().clearLatestAt().clearRange();
-      }
-      model.datasetQuery.query(entries.requestedDataset(), ChunkRequest.of(partitionsForm.build()), words(), observer,
-          part -> QueryDatasetResponse.newBuilder().setData(part).build());
+      model.datasetQuery.query(entries.requestedDataset(), FindChunksQuery.of(request), words(), observer,
+          part -> QueryDatasetResponse.newBuilder().setData(part).build(), "QueryDataset");
     } catch (RuntimeException e) {
       observer.onError(CatalogStatus.of(e, "QueryDataset"));
     }
@@ -352,7 +346,7 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
   public void findChunks(FindChunksRequest request, StreamObserver<FindChunksResponse> observer) {
     try {
       model.datasetQuery.query(entries.requestedDataset(), FindChunksQuery.of(request), words(), observer,
-          part -> FindChunksResponse.newBuilder().setData(part).build());
+          part -> FindChunksResponse.newBuilder().setData(part).build(), "FindChunks");
     } catch (RuntimeException e) {
       observer.onError(CatalogStatus.of(e, "FindChunks"));
     }

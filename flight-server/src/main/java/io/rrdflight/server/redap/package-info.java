@@ -10,7 +10,7 @@
  * classes that build each answer in terms of datasets, segments, tasks and chunks — {@code Entries}
  * and {@code EntriesTable}, {@code Registration}, {@code TaskTable}/{@code TaskCompletion},
  * {@code DatasetTables} with {@code PartitionTable}, {@code PartitionProperties} and
- * {@code DatasetManifest}, {@code DatasetQuery} with {@code ChunkInfo}, {@code ChunkFetch}) and two
+ * {@code DatasetManifest}, {@code DatasetQuery} (the catalog's {@code ChunkPlanner} decides which chunks) with {@code ChunkInfo}, {@code ChunkFetch}) and two
  * wires that only translate: {@code PartitionsWire} (the 0.27 messages, {@code src/main/proto}) and
  * {@code SegmentsWire} (the 0.28+ messages, {@code src/main/proto-v0_28plus}, our own .proto with
  * Rerun's field numbers: renumbered segment ids and column lists, FindChunks, WhoAmI,
@@ -32,10 +32,11 @@
  *       can get wrong (URL, file, duplicates) before changing anything, then queues one catalog task
  *       per file. {@code tasks.wait(t)} ends with DEADLINE_EXCEEDED after {@code t}: TimeoutError.
  *   <li><b>QueryDataset prunes.</b> Rerun's server answers every chunk of the requested entities and
- *       lets the client's query engine sort it out. {@code NeededChunks} keeps only what that
- *       engine's answer depends on (static chunks, chunks in the range, the chunks that may hold each
- *       component's latest value before it), from the chunk index alone. Entities are matched
- *       exactly, as Rerun's server does, so answers equal Rerun's.
+ *       lets the client's query engine sort it out. {@code DatasetQuery} translates the request for
+ *       the catalog's {@link io.rrdflight.catalog.ChunkPlanner}, which keeps only what that engine's
+ *       answer depends on (static chunks, chunks in the range, the chunks that may hold each
+ *       component's latest value at the latest-at point), from the chunk index alone. Entities are
+ *       matched exactly, as Rerun's server does, so answers equal Rerun's.
  *   <li><b>FetchChunks forwards the file's own chunks.</b> A {@code chunk_key} names dataset,
  *       partition, layer and the ArrowMsg's byte span; the chunk is one positional read, sent as
  *       written (LZ4 and all) with only its store id fixed when needed, packed into messages of about
