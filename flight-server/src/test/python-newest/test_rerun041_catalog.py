@@ -183,6 +183,19 @@ def test_hidden_entries_are_the_same_kinds_as_rerun_servers(ours, theirs, pair):
     assert ("__entries", "EntryKind.TABLE") in kinds[0]
 
 
+def test_entries_table_equals_rerun_servers(ours, theirs, pair):
+    clients = [client_for(server) for server in (ours, theirs)]  # a reader needs its client's session alive
+    tables = [client.get_table(name="__entries").reader().to_arrow_table() for client in clients]
+    assert [field_text(f) for f in tables[0].schema] == [field_text(f) for f in tables[1].schema]
+
+    def rows(table):
+        # KNOWN_DIFFERENCES["entry ids"], ["timestamps"], ["asset datasets"].
+        return sorted((re.sub(r"[0-9A-Fa-f]{32}$", "<id>", r["name"]), r["entry_kind"]) for r in table.select(["name", "entry_kind"]).to_pylist()
+                      if not r["name"].startswith("__as_"))
+
+    assert rows(tables[0]) == rows(tables[1])
+
+
 def test_get_dataset_by_name_and_by_id(ours, theirs, pair):
     for server, dataset in zip((ours, theirs), pair):
         client = client_for(server)
@@ -587,3 +600,35 @@ def test_rerun_server_is_the_reference_it_claims_to_be(theirs):
     # The comparisons above mean something only if the reference is 0.41.0 from this venv's wheel.
     assert rr.__version__.startswith("0.41.")
     assert isinstance(theirs, RerunServer)
+
+
+# --- a directory served with -d ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def directory_pair(tmp_path_factory):
+    directory = fixture_path("dataset")
+    servers = [RerunServer("-d", str(directory)) if SELF_CHECK else ServerProcess(tmp_path_factory.mktemp("rrdflight-d"), "-d", str(directory)),
+               RerunServer("-d", str(directory))]
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def test_directory_dataset_is_served_as_in_rerun(directory_pair):
+    seen = []
+    for server in directory_pair:
+        client = client_for(server)
+        dataset = client.get_dataset(name="dataset")
+        seen.append({
+            "names": visible(client.dataset_names()),
+            "segments": sorted(dataset.segment_ids()),
+            "table": canonical(dataset.segment_table().to_arrow_table().drop_columns(DIFFERING_SEGMENT_COLUMNS), ["rerun_segment_id"]),
+            "reader": canonical(dataset.filter_segments(["rec-dataset-05", "rec-dataset-12"]).reader(index="frame", fill_latest_at=True)
+                                .to_arrow_table(), ["rerun_segment_id", "frame"]),
+        })
+    assert seen[0]["names"] == seen[1]["names"] == ["dataset"]
+    assert seen[0]["segments"] == seen[1]["segments"]
+    assert len(seen[1]["segments"]) == len(list(fixture_path("dataset").glob("*.rrd")))
+    assert_tables_equal(seen[0]["table"], seen[1]["table"], "segment_table() of the -d dataset")
+    assert_tables_equal(seen[0]["reader"], seen[1]["reader"], "reader() of the -d dataset")
