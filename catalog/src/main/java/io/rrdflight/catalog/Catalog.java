@@ -341,6 +341,40 @@ public final class Catalog implements AutoCloseable {
   }
 
   /**
+   * Removes partitions from a dataset (their chunk indexes go with them; files stay untouched): every
+   * layer of each id in {@code partitionIds}, or only {@code layers} of them when that is not empty.
+   * An id the dataset does not have is NOT_FOUND and nothing is removed. Returns what was removed.
+   */
+  public List<Partition> unregister(EntryId datasetId, Collection<String> partitionIds, Collection<String> layers) {
+    requireNonNull(partitionIds, "partitionIds is null");
+    requireNonNull(layers, "layers is null");
+    Dataset dataset = dataset(datasetId);
+    List<Partition> removed = new ArrayList<>();
+    synchronized (lock) {
+      Map<PartitionKey, Partition> current = partitions.getOrDefault(datasetId, Map.of());
+      java.util.Set<String> unknown = new java.util.TreeSet<>(partitionIds);
+      for (Partition p : current.values()) {
+        if (partitionIds.contains(p.partitionId())) {
+          unknown.remove(p.partitionId());
+          if (layers.isEmpty() || layers.contains(p.layer())) {
+            removed.add(p);
+          }
+        }
+      }
+      if (!unknown.isEmpty()) {
+        throw CatalogException.notFound("Dataset '" + dataset.name() + "' has no partition " + String.join(", ", unknown)
+            + "; nothing was unregistered");
+      }
+      if (!removed.isEmpty()) {
+        store.deletePartitions(removed, datasetId, Instant.now());
+        removed.forEach(p -> current.remove(new PartitionKey(p.partitionId(), p.layer())));
+      }
+    }
+    removed.forEach(p -> log.info("dataset {}: unregistered partition {} (layer {})", dataset.name(), p.partitionId(), p.layer()));
+    return removed;
+  }
+
+  /**
    * Makes dataset {@code name} mirror the top-level {@code .rrd} files of {@code dir} (what
    * {@code rrdflight server -d} does): registers new and changed files, drops partitions whose file
    * is gone, leaves unchanged files alone. Waits for the work and returns the tasks it ran.

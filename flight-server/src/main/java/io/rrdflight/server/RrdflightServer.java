@@ -5,9 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.netty.NettyServerBuilder;
 import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.RrdRecordingIndexer;
-import io.grpc.ServerInterceptors;
 import io.rrdflight.server.flightsql.RrdflightSqlProducer;
-import io.rrdflight.server.redap.EntryIdHeader;
 import io.rrdflight.server.redap.RerunCloudService;
 import io.rrdflight.server.transport.HttpEndpoints;
 import io.rrdflight.server.transport.SharedPortNegotiator;
@@ -81,7 +79,7 @@ public final class RrdflightServer implements AutoCloseable {
     // Rerun's catalog service shares Flight's Netty server, and with it the port and the HTTP/1.1 sniffer.
     Consumer<NettyServerBuilder> sharePort = netty -> netty
         .protocolNegotiator(new SharedPortNegotiator(http))
-        .addService(ServerInterceptors.intercept(rerunCloud, new EntryIdHeader()));
+        .addService(rerunCloud.definition());
     FlightServer flightServer = FlightServer.builder(allocator, Location.forGrpcInsecure(config.host(), config.port()), producer)
         .transportHint("grpc.builderConsumer", sharePort)
         .build();

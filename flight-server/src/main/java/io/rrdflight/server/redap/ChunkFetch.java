@@ -12,8 +12,6 @@ import io.rrdflight.rrd.proto.ArrowMsg;
 import io.rrdflight.rrd.proto.DataframePart;
 import io.rrdflight.rrd.proto.StoreId;
 import io.rrdflight.rrd.proto.StoreKind;
-import io.rrdflight.server.redap.proto.FetchChunksRequest;
-import io.rrdflight.server.redap.proto.FetchChunksResponse;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -25,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import org.apache.arrow.vector.VarBinaryVector;
 
 /**
@@ -58,9 +57,10 @@ final class ChunkFetch {
     this.targetMessageBytes = targetMessageBytes;
   }
 
-  void fetch(FetchChunksRequest request, StreamObserver<FetchChunksResponse> observer) {
+  /** Streams the chunks the rows of {@code chunkInfos} name, each message made by {@code message}. */
+  <T> void fetch(List<DataframePart> chunkInfos, StreamObserver<T> observer, Function<List<ArrowMsg>, T> message) {
     List<ChunkKey> keys = new ArrayList<>();
-    for (DataframePart part : request.getChunkInfosList()) {
+    for (DataframePart part : chunkInfos) {
       ipc.readBatches(part, "FetchChunks chunk_infos", batch -> {
         if (!(batch.getVector(CHUNK_KEY) instanceof VarBinaryVector column)) {
           throw CatalogStatus.invalidArgument("FetchChunks: chunk_infos need a Binary column '" + CHUNK_KEY
@@ -74,10 +74,10 @@ final class ChunkFetch {
         }
       });
     }
-    FlowControlledSender<FetchChunksResponse> sender = new FlowControlledSender<>(observer);
+    FlowControlledSender<T> sender = new FlowControlledSender<>(observer);
     executor.execute(() -> {
       try {
-        stream(keys, sender);
+        stream(keys, sender, message);
       } catch (RuntimeException | IOException e) {
         sender.fail(e, "FetchChunks");
       }
@@ -85,11 +85,11 @@ final class ChunkFetch {
   }
 
   /** Reads the chunks file by file, in the order asked, and sends them in bounded messages. */
-  private void stream(List<ChunkKey> keys, FlowControlledSender<FetchChunksResponse> sender) throws IOException {
+  private <T> void stream(List<ChunkKey> keys, FlowControlledSender<T> sender, Function<List<ArrowMsg>, T> wrap) throws IOException {
     Map<ChunkKey, Partition> partitions = resolve(keys);
     Map<Partition, List<ChunkKey>> byFile = new LinkedHashMap<>();
     keys.forEach(k -> byFile.computeIfAbsent(partitions.get(k), p -> new ArrayList<>()).add(k));
-    FetchChunksResponse.Builder message = FetchChunksResponse.newBuilder();
+    List<ArrowMsg> message = new ArrayList<>();
     long messageBytes = 0;
     for (Map.Entry<Partition, List<ChunkKey>> file : byFile.entrySet()) {
       Partition partition = file.getKey();
@@ -99,20 +99,20 @@ final class ChunkFetch {
           ArrowMsg chunk = read(channel, key, partition);
           int size = chunk.getSerializedSize();
           if (messageBytes > 0 && messageBytes + size > targetMessageBytes) {
-            if (!sender.send(message.build())) {
+            if (!sender.send(wrap.apply(message))) {
               return;
             }
-            message = FetchChunksResponse.newBuilder();
+            message = new ArrayList<>();
             messageBytes = 0;
           }
-          message.addChunks(chunk);
+          message.add(chunk);
           messageBytes += size;
           chunksSent.increment();
           bytesSent.add(size);
         }
       }
     }
-    if (messageBytes > 0 && !sender.send(message.build())) {
+    if (messageBytes > 0 && !sender.send(wrap.apply(message))) {
       return;
     }
     sender.complete();

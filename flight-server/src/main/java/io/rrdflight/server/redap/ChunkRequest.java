@@ -62,6 +62,11 @@ record ChunkRequest(
     requireNonNull(range, "range is null");
   }
 
+  /** The index timeline the request is about, if any: its range's, else its latest-at's. */
+  Optional<String> timeline() {
+    return range.map(Range::timeline).or(() -> latestAt.flatMap(LatestAt::timeline));
+  }
+
   /** Whether the query limits time at all; without a limit every chunk of the entities is needed. */
   boolean limitsTime() {
     return latestAt.isPresent() || range.isPresent();

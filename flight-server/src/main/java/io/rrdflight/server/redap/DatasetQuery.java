@@ -7,14 +7,15 @@ import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.Dataset;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.rrd.IndexedChunk;
-import io.rrdflight.server.redap.proto.QueryDatasetRequest;
-import io.rrdflight.server.redap.proto.QueryDatasetResponse;
+import io.rrdflight.rrd.proto.DataframePart;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import org.apache.arrow.memory.BufferAllocator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,20 +41,21 @@ final class DatasetQuery {
     this.allocator = requireNonNull(allocator, "allocator is null");
   }
 
-  void query(Dataset dataset, QueryDatasetRequest request, StreamObserver<QueryDatasetResponse> observer) {
-    ChunkRequest query = ChunkRequest.of(request);
+  /** Streams the needed chunks' rows, each message made by {@code message} from a part. */
+  <T> void query(Dataset dataset, ChunkRequest query, Vocabulary vocabulary, StreamObserver<T> observer, Function<DataframePart, T> message) {
     List<Partition> partitions = partitions(dataset, query.partitionIds());
-    FlowControlledSender<QueryDatasetResponse> sender = new FlowControlledSender<>(observer);
+    FlowControlledSender<T> sender = new FlowControlledSender<>(observer);
     executor.execute(() -> {
       try {
-        stream(query, partitions, sender);
+        stream(query, partitions, vocabulary, sender, message);
       } catch (RuntimeException e) {
         sender.fail(e, "QueryDataset");
       }
     });
   }
 
-  private void stream(ChunkRequest query, List<Partition> partitions, FlowControlledSender<QueryDatasetResponse> sender) {
+  private <T> void stream(ChunkRequest query, List<Partition> partitions, Vocabulary vocabulary, FlowControlledSender<T> sender,
+      Function<DataframePart, T> message) {
     List<ChunkInfo.Row> pending = new ArrayList<>();
     boolean sentAny = false;
     long considered = 0;
@@ -69,14 +71,14 @@ final class DatasetQuery {
       for (IndexedChunk c : needed) {
         pending.add(new ChunkInfo.Row(partition, c));
         if (pending.size() == ChunkInfo.ROWS_PER_MESSAGE) {
-          if (!send(pending, sender)) {
+          if (!send(pending, vocabulary, query.timeline(), sender, message)) {
             return;
           }
           sentAny = true;
         }
       }
     }
-    if ((!pending.isEmpty() || !sentAny) && !send(pending, sender)) {
+    if ((!pending.isEmpty() || !sentAny) && !send(pending, vocabulary, query.timeline(), sender, message)) {
       return;
     }
     chunksConsidered.add(considered);
@@ -85,10 +87,11 @@ final class DatasetQuery {
     sender.complete();
   }
 
-  private boolean send(List<ChunkInfo.Row> rows, FlowControlledSender<QueryDatasetResponse> sender) {
-    QueryDatasetResponse message = QueryDatasetResponse.newBuilder().setData(ChunkInfo.batch(rows, allocator)).build();
+  private <T> boolean send(List<ChunkInfo.Row> rows, Vocabulary vocabulary, Optional<String> timeline, FlowControlledSender<T> sender,
+      Function<DataframePart, T> message) {
+    T part = message.apply(ChunkInfo.batch(rows, vocabulary, timeline, allocator));
     rows.clear();
-    return sender.send(message);
+    return sender.send(part);
   }
 
   /** The requested partitions (every layer of each), all if none was named; NOT_FOUND names unknown ones. */

@@ -135,6 +135,46 @@ final class Entries {
     return CatalogStatus.notFound(message.toString());
   }
 
+  /** CreateDatasetEntry, in either vocabulary: a new dataset with a name no entry has. */
+  Dataset createDataset(boolean idGiven, boolean nameGiven, String name) {
+    if (idGiven) {
+      throw CatalogStatus.invalidArgument("rrdflight chooses dataset ids itself; leave the id of CreateDatasetEntry unset");
+    }
+    if (!nameGiven || name.isBlank()) {
+      throw CatalogStatus.invalidArgument("A dataset needs a name");
+    }
+    if (all().stream().anyMatch(e -> e.name().equals(name))) {
+      throw io.rrdflight.catalog.CatalogException.alreadyExists("An entry named '" + name + "' already exists");
+    }
+    return catalog.createDataset(name);
+  }
+
+  /** DeleteEntry: a dataset goes with its partitions (never its files); the system table stays. */
+  void delete(EntryId id) {
+    if (id.equals(ENTRIES_TABLE_ID)) {
+      throw CatalogStatus.invalidArgument("The system table " + ENTRIES_TABLE_NAME + " cannot be deleted");
+    }
+    catalog.deleteDataset(id);
+  }
+
+  /** UpdateEntry: renames a dataset when a name is given; answers the entry as it is then. */
+  Entry update(EntryId id, Optional<String> newName) {
+    if (id.equals(ENTRIES_TABLE_ID)) {
+      throw CatalogStatus.invalidArgument("The system table " + ENTRIES_TABLE_NAME + " cannot be changed");
+    }
+    catalog.dataset(id);
+    newName.ifPresent(name -> catalog.renameDataset(id, name));
+    return entry(id);
+  }
+
+  /** The system table's id, or NOT_FOUND: {@code __entries} is the only table. */
+  void requireEntriesTable(EntryId id) {
+    Entry entry = entry(id);
+    if (!entry.equals(ENTRIES_TABLE)) {
+      throw CatalogStatus.notFound("Entry " + id.toHex() + " is the dataset '" + entry.name() + "', not a table");
+    }
+  }
+
   /** Any entry by id; NOT_FOUND names the id. */
   Entry entry(EntryId id) {
     if (id.equals(ENTRIES_TABLE_ID)) {

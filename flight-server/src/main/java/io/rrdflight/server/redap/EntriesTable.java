@@ -29,7 +29,7 @@ final class EntriesTable {
 
   private EntriesTable() {}
 
-  static DataframePart batch(List<Entries.Entry> entries, BufferAllocator allocator) {
+  static DataframePart batch(List<Entries.Entry> entries, Vocabulary vocabulary, BufferAllocator allocator) {
     try (VectorSchemaRoot root = VectorSchemaRoot.create(SCHEMA, allocator)) {
       FixedSizeBinaryVector id = (FixedSizeBinaryVector) root.getVector("id");
       VarCharVector name = (VarCharVector) root.getVector("name");
@@ -46,7 +46,7 @@ final class EntriesTable {
         updated.setSafe(row, ProtoValues.epochNanos(e.updatedAt()));
       }
       root.setRowCount(entries.size());
-      return ArrowIpc.dataframePart(root);
+      return vocabulary.part(root);
     }
   }
 }

@@ -46,11 +46,16 @@ final class PartitionProperties implements AutoCloseable {
     this.values = values;
   }
 
-  /** The property columns of a dataset with this schema, sorted by name (what the table's schema shows). */
-  static List<Column> columns(DatasetSchema schema) {
+  /**
+   * The property columns of a dataset with this schema, sorted by name (what the table's schema
+   * shows). 0.28+ clients also get the root's own properties (RecordingInfo), which 0.27 left out.
+   */
+  static List<Column> columns(DatasetSchema schema, Vocabulary vocabulary) {
     Map<String, Column> byName = new java.util.TreeMap<>();
     for (DatasetSchema.ComponentColumn c : schema.components()) {
-      if (!c.entityPath().startsWith(PROPERTIES) || !c.isStatic()) {
+      boolean below = c.entityPath().startsWith(PROPERTIES);
+      boolean root = vocabulary.segments() && c.entityPath().equals(PROPERTIES.substring(0, PROPERTIES.length() - 1));
+      if (!(below || root) || !c.isStatic()) {
         continue;
       }
       String name = columnName(c.entityPath(), c.component(), c.archetype());
@@ -65,7 +70,7 @@ final class PartitionProperties implements AutoCloseable {
 
   /** Rerun's name: {@code property}, the path below /__properties, the archetype's short name, the field. */
   static String columnName(String entityPath, String component, Optional<String> archetype) {
-    String path = entityPath.substring(PROPERTIES.length());
+    String path = entityPath.length() > PROPERTIES.length() ? entityPath.substring(PROPERTIES.length()) : "";
     while (path.endsWith("/")) {
       path = path.substring(0, path.length() - 1);
     }

@@ -3,7 +3,6 @@ package io.rrdflight.server.redap;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.MetadataUtils;
@@ -52,10 +51,15 @@ final class RerunCloudHarness implements AutoCloseable {
     service = new RerunCloudService(catalog, root.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE), executor, probe, fetchMessageBytes,
         "9.8.7-test");
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(ServerInterceptors.intercept(service, new EntryIdHeader()))
+        .addService(service.definition())
         .build()
         .start();
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    // These tests speak the 0.27 vocabulary (its generated stubs), so they say so, as rerun-sdk 0.27 does.
+    Metadata version = new Metadata();
+    version.put(Metadata.Key.of("x-rerun-client-version", Metadata.ASCII_STRING_MARSHALLER), "rerun-test/0.27.3");
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
+        .intercept(MetadataUtils.newAttachHeadersInterceptor(version))
+        .build();
   }
 
   RerunCloudServiceGrpc.RerunCloudServiceBlockingStub stub() {

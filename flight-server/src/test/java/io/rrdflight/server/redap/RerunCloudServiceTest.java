@@ -275,7 +275,7 @@ class RerunCloudServiceTest {
     assertEquals(List.of("success", "success"), status.column("exec_status"));
 
     RerunCloudHarness.Table partitions = rerun.read(rerun.stub(id(d)).scanPartitionTable(ScanPartitionTableRequest.getDefaultInstance()).next().getData());
-    assertEquals(List.of("rec-a", "rec-b", "rec-c"), partitions.column(PartitionTable.PARTITION_ID));
+    assertEquals(List.of("rec-a", "rec-b", "rec-c"), partitions.column(Vocabulary.PARTITIONS.idColumn()));
     assertEquals(List.of(List.of("base"), List.of("base"), List.of("base")),
         partitions.column(PartitionTable.LAYER_NAMES).stream().map(l -> ((List<?>) l).stream().map(Object::toString).toList()).toList());
   }
