@@ -136,7 +136,7 @@ def seeded(request, ours, theirs, pair):
 
 def test_seed_workflow_registers_and_reads_one_segment_on_rrdflight(seeded):
     mine, _, segment, (start, end) = seeded
-    assert sorted(mine["registered"]) == sorted(rr_id for rr_id in mine["segment_ids"])
+    assert sorted(mine["registered"]) == mine["segment_ids"]
     table = mine["arrow"]
     assert table.num_rows > 0
     assert table.column_names[0] == "rerun_segment_id"
@@ -583,44 +583,71 @@ def test_set_name_and_delete_equal_rerun_server(ours, theirs):
 # --- what rrdflight keeps across a restart ---------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(SELF_CHECK, reason="rrdflight only: Rerun's server keeps nothing across a restart")
-def test_ids_registrations_and_blueprints_survive_a_restart(tmp_path, blueprint_file):
-    data_dir = tmp_path / "data"
+def across_a_restart(data_dir, before_stop, after_start):
+    """Runs `before_stop(client)` against a fresh rrdflight on `data_dir`, stops it, starts another on the same
+    directory and runs `after_start(client, what before_stop returned)`."""
     first = ServerProcess(data_dir)
     try:
-        client = client_for(first)
-        dataset = client.create_dataset("kept")
-        dataset.register(urls(DATASET_FILES[:2])).wait(60)
-        dataset.register(urls(["dataset/rec-dataset-01.rrd"]), layer_name="extra").wait(60)
-        dataset.register_blueprint(f"file://{blueprint_file}")
-        before = {
-            "id": str(dataset.id),
-            "segments": sorted(dataset.segment_ids()),
-            "table": dataset.segment_table().to_arrow_table().drop_columns(DIFFERING_SEGMENT_COLUMNS),
-            "blueprint": dataset.default_blueprint(),
-            "reader": canonical(dataset.reader(index="frame").to_arrow_table(), ["rerun_segment_id", "frame"]),
-        }
+        kept = before_stop(client_for(first))
     finally:
         first.stop()
     second = ServerProcess(data_dir)
     try:
-        again = client_for(second).get_dataset(name="kept")
-        assert str(again.id) == before["id"]
-        assert client_for(second).get_dataset(id=before["id"]).name == "kept"
-        assert sorted(again.segment_ids()) == before["segments"]
-        assert again.default_blueprint() == before["blueprint"] is not None
-        assert_tables_equal(canonical(again.segment_table().to_arrow_table().drop_columns(DIFFERING_SEGMENT_COLUMNS), ["rerun_segment_id"]),
-                            canonical(before["table"], ["rerun_segment_id"]), "segment_table() after restart")
-        assert_tables_equal(canonical(again.reader(index="frame").to_arrow_table(), ["rerun_segment_id", "frame"]), before["reader"],
-                            "reader() after restart")
+        after_start(client_for(second), kept)
     finally:
         second.stop()
 
 
-def test_rerun_server_is_the_reference_it_claims_to_be(theirs):
-    # The comparisons above mean something only if the reference is 0.41.0 from this venv's wheel.
+rrdflight_only = pytest.mark.skipif(SELF_CHECK, reason="rrdflight only: Rerun's server keeps nothing across a restart")
+
+
+@rrdflight_only
+def test_ids_and_registrations_survive_a_restart(tmp_path):
+    def before_stop(client):
+        dataset = client.create_dataset("kept")
+        dataset.register(urls(DATASET_FILES[:2])).wait(60)
+        dataset.register(urls(["dataset/rec-dataset-01.rrd"]), layer_name="extra").wait(60)
+        return {
+            "id": str(dataset.id),
+            "segments": sorted(dataset.segment_ids()),
+            "table": canonical(dataset.segment_table().to_arrow_table().drop_columns(DIFFERING_SEGMENT_COLUMNS), ["rerun_segment_id"]),
+            "reader": canonical(dataset.reader(index="frame").to_arrow_table(), ["rerun_segment_id", "frame"]),
+        }
+
+    def after_start(client, before):
+        again = client.get_dataset(name="kept")
+        assert str(again.id) == before["id"]
+        assert client.get_dataset(id=before["id"]).name == "kept"
+        assert sorted(again.segment_ids()) == before["segments"]
+        assert_tables_equal(canonical(again.segment_table().to_arrow_table().drop_columns(DIFFERING_SEGMENT_COLUMNS), ["rerun_segment_id"]),
+                            before["table"], "segment_table() after restart")
+        assert_tables_equal(canonical(again.reader(index="frame").to_arrow_table(), ["rerun_segment_id", "frame"]), before["reader"],
+                            "reader() after restart")
+
+    across_a_restart(tmp_path / "data", before_stop, after_start)
+
+
+@rrdflight_only
+def test_blueprint_dataset_and_default_survive_a_restart(tmp_path, blueprint_file):
+    def before_stop(client):
+        dataset = client.create_dataset("kept_blueprint")
+        dataset.register(urls(["dataset/rec-dataset-02.rrd"])).wait(60)
+        dataset.register_blueprint(f"file://{blueprint_file}")
+        return {"companion": str(dataset.blueprint_dataset().id), "blueprints": dataset.blueprints(), "default": dataset.default_blueprint()}
+
+    def after_start(client, before):
+        again = client.get_dataset(name="kept_blueprint")
+        assert str(again.blueprint_dataset().id) == before["companion"]
+        assert again.blueprints() == before["blueprints"]
+        assert again.default_blueprint() == before["default"] is not None
+
+    across_a_restart(tmp_path / "data", before_stop, after_start)
+
+
+def test_the_reference_is_rerun_server_of_the_clients_version(theirs):
+    # The comparisons above mean something only if the reference is `rerun server` from this client's wheel.
     assert rr.__version__.startswith("0.41.")
-    assert isinstance(theirs, RerunServer)
+    assert client_for(theirs).version_info().version is not None
 
 
 # --- a directory served with -d ---------------------------------------------------------------------------------
