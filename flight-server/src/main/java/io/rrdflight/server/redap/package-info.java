@@ -1,19 +1,27 @@
 /**
  * Rerun's catalog service ("redap", {@code rerun.cloud.v1alpha1.RerunCloudService}) on rrdflight's
- * port: the calls rerun-sdk 0.27.3's {@code CatalogClient} and the 0.27.3 viewer make, answered from
- * the {@link io.rrdflight.catalog.Catalog} and the registered {@code .rrd} files.
+ * port, for both generations of Rerun's clients: rerun-sdk 0.27.x ("partitions") and 0.28 to 0.41.x
+ * ("segments"), answered from the {@link io.rrdflight.catalog.Catalog} and the registered
+ * {@code .rrd} files.
  *
- * <h2>Shape</h2>
+ * <h2>Shape: one model, two wires</h2>
  *
- * {@link io.rrdflight.server.redap.RerunCloudService} only dispatches; each answer is built by a
- * class named after what it returns: {@code Entries} and {@code EntriesTable} (datasets and the
- * {@code __entries} system table), {@code Registration} and {@code TaskTable}/{@code TaskCompletion}
- * (RegisterWithDataset, tasks), {@code PartitionTable}, {@code PartitionProperties} and
- * {@code DatasetManifest}, {@code NeededChunks} and {@code ChunkInfo} (QueryDataset),
- * {@code ChunkFetch} (FetchChunks). Arrow IPC encoding lives in {@code ArrowIpc}; statuses in
- * {@code CatalogStatus}; the dataset a call is about comes from the {@code x-rerun-entry-id} header
- * ({@code EntryIdHeader}). The wire contract is {@code src/main/proto/rerun/v1alpha1/cloud.proto};
- * the reference is shared/docs/redap-0.27.md.
+ * {@link io.rrdflight.server.redap.RerunCloudService} assembles the door: a {@code RerunModel} (the
+ * classes that build each answer in terms of datasets, segments, tasks and chunks — {@code Entries}
+ * and {@code EntriesTable}, {@code Registration}, {@code TaskTable}/{@code TaskCompletion},
+ * {@code DatasetTables} with {@code PartitionTable}, {@code PartitionProperties} and
+ * {@code DatasetManifest}, {@code DatasetQuery} with {@code ChunkInfo}, {@code ChunkFetch}) and two
+ * wires that only translate: {@code PartitionsWire} (the 0.27 messages, {@code src/main/proto}) and
+ * {@code SegmentsWire} (the 0.28+ messages, {@code src/main/proto-v0_28plus}, our own .proto with
+ * Rerun's field numbers: renumbered segment ids and column lists, FindChunks, WhoAmI,
+ * UnregisterFromDataset, CancelTasks). The {@code WireRouter} merges both under Rerun's one service
+ * name and hands each call to the wire of the caller's {@code x-rerun-client-version}
+ * ({@code ClientVersion}; no header: the newest). Words inside Arrow answers ({@code rerun_partition_id}
+ * vs {@code rerun_segment_id}, …) and LZ4 compression of parts come from {@code Vocabulary}, which the
+ * model classes take as a parameter. Adding a client generation means adding a wire and, where its
+ * words differ, a vocabulary — not touching the model. Statuses come from {@code CatalogStatus};
+ * the dataset a call is about from the {@code x-rerun-entry-id} header ({@code EntryIdHeader}).
+ * References: shared/docs/redap-0.27.md and redap-newest.md.
  *
  * <h2>Choices that are not obvious from the code</h2>
  *
@@ -38,7 +46,7 @@
  *       items named {@code item}), never the names Arrow Java's vectors report ({@code $data$}).
  * </ul>
  *
- * <h2>Where answers differ from {@code rerun server} 0.27.3, on purpose</h2>
+ * <h2>Where answers differ from {@code rerun server}, on purpose</h2>
  *
  * Entry ids (persistent here, random per start there); timestamps; storage URLs ({@code file://}
  * here, {@code memory://} there); chunk counts and sizes (the file's chunks and bytes here, Rerun's
@@ -47,6 +55,8 @@
  * skipped there; tasks really run in the background here. test_rerun_catalog.py names each one
  * where it excludes it. Not served: tables other than {@code __entries} (RegisterTable,
  * CreateTableEntry, WriteTable), UpdateDatasetEntry (blueprints), WriteChunks, indexes and search,
- * maintenance; gRPC-web (the browser viewer).
+ * maintenance; gRPC-web (the browser viewer). With 0.28+ clients: a segment id that
+ * UnregisterFromDataset names but the dataset lacks is NOT_FOUND (Rerun ignores it); the direct-URL
+ * columns of FindChunks are always null (clients fetch through FetchChunks: no file is exposed).
  */
 package io.rrdflight.server.redap;
