@@ -17,6 +17,7 @@ import pytest
 import rerun as rr
 
 from conftest import RerunServer, ServerProcess, fixture_path
+from table_compare import assert_tables_equal, canonical
 
 # What differs between rrdflight and `rerun server` 0.27.3 by design, and why. Every exclusion in
 # this file refers to one of these.
@@ -77,28 +78,7 @@ def log_time_window(path: str) -> tuple[str, int, int]:
     return rec.recording_id(), values[len(values) // 3], values[2 * len(values) // 3]
 
 
-# --- comparison helpers ------------------------------------------------------------------------------
-
-
-def canonical(table: pa.Table, sort_by: list[str]) -> pa.Table:
-    """Columns by name, rows by `sort_by` (see KNOWN_DIFFERENCES 'column order', 'row order')."""
-    table = table.select(sorted(table.column_names))
-    keys = [(name, "ascending") for name in sort_by if name in table.column_names]
-    return table.sort_by(keys) if keys else table
-
-
-def assert_tables_equal(ours_table: pa.Table, theirs_table: pa.Table, what: str) -> None:
-    assert ours_table.column_names == theirs_table.column_names, f"{what}: column names differ"
-    for name in ours_table.column_names:
-        assert ours_table.schema.field(name).type == theirs_table.schema.field(name).type, \
-            f"{what}: type of {name}: ours {ours_table.schema.field(name).type}, rerun {theirs_table.schema.field(name).type}"
-    assert ours_table.num_rows == theirs_table.num_rows, f"{what}: {ours_table.num_rows} rows vs rerun's {theirs_table.num_rows}"
-    for name in ours_table.column_names:
-        a = ours_table.column(name).to_pylist()
-        b = theirs_table.column(name).to_pylist()
-        if a != b:
-            first = next(i for i, (x, y) in enumerate(zip(a, b)) if x != y)
-            pytest.fail(f"{what}: column {name} differs first at row {first}: ours {a[first]!r}, rerun {b[first]!r}")
+# --- comparison helpers (canonical and assert_tables_equal come from table_compare) -----------------------
 
 
 def without_blueprint_datasets(names):
