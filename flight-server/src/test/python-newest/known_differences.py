@@ -22,6 +22,10 @@ KNOWN_DIFFERENCES = {
                     "columns varies; tables are compared with columns sorted by name",
     "storage URLs (0.36)": "Rerun 0.36 reports a segment's storage URL as memory:///store/<id>; rrdflight (and "
                            "Rerun 0.41) the registered file:// URL",
+    "every recording of a file": "Rerun 0.41 registers only the first recording of a file that holds several "
+                                 "(0.27 registered all); rrdflight registers every one, so no data is dropped silently",
+    "file URL with a host": "file://relative/run.rrd names the host 'relative'; Rerun answers NOT_FOUND, rrdflight "
+                            "INVALID_ARGUMENT saying the URL names another host and what an absolute file URL looks like",
     "row order": "rows of different segments come from concurrently read segments; tables are compared "
                  "sorted by (rerun_segment_id, index)",
 }

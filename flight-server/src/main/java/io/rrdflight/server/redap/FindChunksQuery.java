@@ -1,6 +1,7 @@
 package io.rrdflight.server.redap;
 
 import io.rrdflight.catalog.ChunkPlan;
+import io.rrdflight.catalog.EntityPathFilter;
 import io.rrdflight.catalog.ChunkPlan.Components;
 import io.rrdflight.catalog.ChunkPlan.Entities;
 import io.rrdflight.catalog.ChunkPlan.IndexValues;
@@ -25,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The 0.28+ chunk questions as the catalog's typed {@link ChunkPlan.Request}.
@@ -32,8 +34,8 @@ import java.util.Set;
  * <p>FindChunks (0.37+) selects contents (all, or entities each with all or some components) and one
  * mode: static data only; an index range on a timeline, optionally with what fills it from before its
  * start (latest-at); or per-segment samples (index values, {@code using_index_values}) with the same
- * fill. Observed on the wire: the 0.41 reader asks for static data and for the range in separate
- * calls, so a range answers temporal chunks only. QueryDataset (0.28–0.36) is the 0.27 request with
+ * fill. A range or samples answer includes the static chunks of the contents, as Rerun's does (the
+ * reader fills static columns from them). QueryDataset (0.28–0.36) is the 0.27 request with
  * segment ids at field 11 and, for {@code using_index_values}, per-segment values in its latest-at.
  */
 final class FindChunksQuery {
@@ -61,7 +63,7 @@ final class FindChunksQuery {
       }
       rows = Rows.inRange(new IndexRange(start, end));
     }
-    return new ChunkPlan.Request(segments(range.getSegments()), entities, components, Set.of(), false, true,
+    return new ChunkPlan.Request(segments(range.getSegments()), entities, components, Set.of(), true, true,
         Time.onIndex(timeline(range.getTimeline()), rows, fill(range.getFillMode())));
   }
 
@@ -70,7 +72,7 @@ final class FindChunksQuery {
     for (SegmentSamples s : samples.getSegmentsList()) {
       perSegment.put(s.getSegmentId().getId(), IndexValues.of(s.getValuesList()));
     }
-    return new ChunkPlan.Request(Segments.named(perSegment.keySet()), entities, components, Set.of(), false, true,
+    return new ChunkPlan.Request(Segments.named(perSegment.keySet()), entities, components, Set.of(), true, true,
         Time.onIndex(timeline(samples.getTimeline()), Rows.atValues(perSegment), fill(samples.getFillMode())));
   }
 
@@ -124,10 +126,16 @@ final class FindChunksQuery {
     };
   }
 
+  /**
+   * The selected entities. Named entities are matched exactly, plus the Clear chunks of their
+   * ancestors: a recursive Clear on {@code /robot} empties {@code /robot/joint_1}'s cells in Rerun's
+   * answer even when the reader leaves {@code /robot} itself out (as it does without tombstone columns).
+   */
   private static Entities entities(ContentSelection contents) {
     return switch (contents.getSelectionCase()) {
-      case EXPLICIT -> Entities.exactly(contents.getExplicit().getEntitiesList().stream()
-          .map(e -> DatasetQuery.normalizedPath(e.getEntityPath().getPath())).toList());
+      case EXPLICIT -> Entities.matching(EntityPathFilter.parse(contents.getExplicit().getEntitiesList().stream()
+          .map(e -> DatasetQuery.normalizedPath(e.getEntityPath().getPath()).replace(" ", "\\ "))
+          .collect(Collectors.joining(" "))));
       case ALL, SELECTION_NOT_SET -> Entities.all();
     };
   }

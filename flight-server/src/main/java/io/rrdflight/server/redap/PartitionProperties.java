@@ -135,13 +135,16 @@ final class PartitionProperties implements AutoCloseable {
     for (int i = 0; i < columns.size(); i++) {
       columnOf.put(columns.get(i).entityPath() + "\u0000" + columns.get(i).component(), i);
     }
+    java.util.Set<String> wantedEntities = new java.util.HashSet<>();
+    columns.forEach(c -> wantedEntities.add(c.entityPath()));
     List<Chunk> open = new ArrayList<>();
     try {
       Map<Integer, Cell> chosen = new HashMap<>();
       for (Partition layer : row.layers()) {
         Map<Integer, Cell> best = new HashMap<>();
         for (IndexedChunk ic : catalog.chunks(layer).chunks()) {
-          if (!ic.isStatic() || !ic.entityPath().startsWith(PROPERTIES)) {
+          // Only chunks of the wanted entities: below /__properties, or the root itself (0.28+).
+          if (!ic.isStatic() || !wantedEntities.contains(ic.entityPath())) {
             continue;
           }
           Chunk chunk = RrdReader.readChunk(layer.file().path(), ic.offset(), ic.length(), allocator);

@@ -71,8 +71,8 @@ final class Registration {
     for (io.rrdflight.server.redap.proto.DataSource s : request.getDataSourcesList()) {
       sources.addAll(resolve(s, vocabulary));
     }
-    // 0.27 clients learn of a duplicate from the call; 0.28+ clients from the failed task, as with Rerun.
-    if (onDuplicate == OnDuplicate.ERROR && !vocabulary.segments()) {
+    // Clients before 0.41 learn of a duplicate from the call; 0.41+ from the failed task, as with Rerun.
+    if (onDuplicate == OnDuplicate.ERROR && !vocabulary.duplicatesInTasks()) {
       rejectDuplicates(dataset, sources);
     }
     List<Task> tasks = catalog.submit(dataset.id(),

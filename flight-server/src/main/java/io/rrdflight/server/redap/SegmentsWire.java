@@ -187,7 +187,7 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
   public void getTableSchema(GetTableSchemaRequest request, StreamObserver<GetTableSchemaResponse> observer) {
     unary("GetTableSchema", observer, () -> {
       entries.requireEntriesTable(requiredId(request.hasTableId(), request.getTableId(), "GetTableSchema"));
-      return GetTableSchemaResponse.newBuilder().setSchema(model.ipc.schema(EntriesTable.SCHEMA)).build();
+      return GetTableSchemaResponse.newBuilder().setSchema(model.ipc.schema(EntriesTable.schema(words()))).build();
     });
   }
 
@@ -261,8 +261,7 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
 
   /**
    * UnregisterFromDataset: drops segments (every layer, or only the named layers) at once; the
-   * answer is an empty manifest and a task that is already done, as with Rerun's server. Unlike
-   * Rerun, a segment id the dataset lacks is NOT_FOUND, so a typo does not pass silently.
+   * answer is an empty manifest and a task that is already done, as with Rerun's server.
    */
   @Override
   public void unregisterFromDataset(UnregisterFromDatasetRequest request, StreamObserver<UnregisterFromDatasetResponse> observer) {
@@ -272,9 +271,12 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
       if (ids.isEmpty() && request.getLayersToDropCount() == 0) {
         throw CatalogStatus.invalidArgument("UnregisterFromDataset: name the segments or the layers to drop");
       }
+      Set<String> known = model.catalog.partitions(dataset.id()).stream().map(p -> p.partitionId()).collect(Collectors.toSet());
       if (ids.isEmpty()) {
-        model.catalog.partitions(dataset.id()).forEach(p -> ids.add(p.partitionId()));
+        ids.addAll(known);
       }
+      // Unregistering is idempotent, as with Rerun: a segment that is not (or no longer) there is no error.
+      ids.retainAll(known);
       model.catalog.unregister(dataset.id(), ids, request.getLayersToDropList());
       return UnregisterFromDatasetResponse.newBuilder()
           .setData(model.tables.manifest(dataset, List.of(), DatasetTables.SegmentFilter.only(Set.of()), words()))

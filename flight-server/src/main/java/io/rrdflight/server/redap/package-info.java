@@ -56,8 +56,8 @@
  * skipped there; tasks really run in the background here. test_rerun_catalog.py names each one
  * where it excludes it. Not served: tables other than {@code __entries} (RegisterTable,
  * CreateTableEntry, WriteTable), UpdateDatasetEntry (blueprints), WriteChunks, indexes and search,
- * maintenance; gRPC-web (the browser viewer). With 0.28+ clients: a segment id that
- * UnregisterFromDataset names but the dataset lacks is NOT_FOUND (Rerun ignores it); the direct-URL
+ * maintenance; gRPC-web (the browser viewer). With 0.28+ clients: every recording of a file
+ * with several is registered (Rerun 0.41 keeps only the first); the direct-URL
  * columns of FindChunks are always null (clients fetch through FetchChunks: no file is exposed).
  */
 package io.rrdflight.server.redap;
