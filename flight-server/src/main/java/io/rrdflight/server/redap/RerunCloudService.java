@@ -45,6 +45,8 @@ import io.rrdflight.server.redap.proto.ScanPartitionTableRequest;
 import io.rrdflight.server.redap.proto.ScanPartitionTableResponse;
 import io.rrdflight.server.redap.proto.ScanTableRequest;
 import io.rrdflight.server.redap.proto.ScanTableResponse;
+import io.rrdflight.server.redap.proto.UpdateDatasetEntryRequest;
+import io.rrdflight.server.redap.proto.UpdateDatasetEntryResponse;
 import io.rrdflight.server.redap.proto.UpdateEntryRequest;
 import io.rrdflight.server.redap.proto.UpdateEntryResponse;
 import io.rrdflight.server.redap.proto.VersionRequest;
@@ -131,7 +133,8 @@ public final class RerunCloudService extends RerunCloudServiceGrpc.RerunCloudSer
       if (entries.all().stream().anyMatch(e -> e.name().equals(request.getName()))) {
         throw io.rrdflight.catalog.CatalogException.alreadyExists("An entry named '" + request.getName() + "' already exists");
       }
-      Dataset created = catalog.createDataset(request.getName());
+      // With its companion blueprint dataset, as Rerun's CreateDatasetEntry makes it.
+      Dataset created = catalog.createDatasetWithBlueprintDataset(request.getName());
       return CreateDatasetEntryResponse.newBuilder().setDataset(Entries.datasetEntry(created)).build();
     });
   }
@@ -140,6 +143,13 @@ public final class RerunCloudService extends RerunCloudServiceGrpc.RerunCloudSer
   public void readDatasetEntry(ReadDatasetEntryRequest request, StreamObserver<ReadDatasetEntryResponse> observer) {
     unary("ReadDatasetEntry", observer,
         () -> ReadDatasetEntryResponse.newBuilder().setDataset(Entries.datasetEntry(entries.requestedDataset())).build());
+  }
+
+  @Override
+  public void updateDatasetEntry(UpdateDatasetEntryRequest request, StreamObserver<UpdateDatasetEntryResponse> observer) {
+    unary("UpdateDatasetEntry", observer, () -> UpdateDatasetEntryResponse.newBuilder()
+        .setDataset(Entries.datasetEntry(DatasetDetailsUpdate.apply(catalog, request)))
+        .build());
   }
 
   @Override

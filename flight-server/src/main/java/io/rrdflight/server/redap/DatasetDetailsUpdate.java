@@ -1,0 +1,50 @@
+package io.rrdflight.server.redap;
+
+import io.rrdflight.catalog.Catalog;
+import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.EntryId;
+import io.rrdflight.server.redap.proto.DatasetDetails;
+import io.rrdflight.server.redap.proto.UpdateDatasetEntryRequest;
+import java.util.Optional;
+
+/**
+ * UpdateDatasetEntry: the client sends a dataset's whole DatasetDetails, changed where it wants
+ * (the SDK's {@code set_default_blueprint_partition_id} sends the details it read with a new
+ * {@code default_blueprint}). The default blueprint is taken as given, any partition id or none,
+ * as Rerun does. Rerun would also take another {@code blueprint_dataset}; here a dataset's
+ * blueprint dataset is fixed when it is created (deleting the dataset deletes it), so a request
+ * that changes it is INVALID_ARGUMENT.
+ */
+final class DatasetDetailsUpdate {
+  private DatasetDetailsUpdate() {}
+
+  static Dataset apply(Catalog catalog, UpdateDatasetEntryRequest request) {
+    if (!request.hasId()) {
+      throw CatalogStatus.invalidArgument("UpdateDatasetEntry needs the dataset's id");
+    }
+    if (!request.hasDatasetDetails()) {
+      throw CatalogStatus.invalidArgument("UpdateDatasetEntry needs dataset_details (the whole details, as read)");
+    }
+    EntryId id = ProtoValues.fromProto(request.getId());
+    if (id.equals(Entries.ENTRIES_TABLE_ID)) {
+      throw CatalogStatus.notFound("Entry " + id.toHex() + " is the table " + Entries.ENTRIES_TABLE_NAME + ", not a dataset");
+    }
+    Dataset dataset = catalog.dataset(id);
+    DatasetDetails details = request.getDatasetDetails();
+    Optional<EntryId> blueprintDataset = details.hasBlueprintDataset()
+        ? Optional.of(ProtoValues.fromProto(details.getBlueprintDataset())) : Optional.empty();
+    if (!blueprintDataset.equals(dataset.blueprintDataset())) {
+      throw CatalogStatus.invalidArgument("The blueprint dataset of '" + dataset.name() + "' is "
+          + dataset.blueprintDataset().map(EntryId::toHex).orElse("none") + " and cannot be changed (asked: "
+          + blueprintDataset.map(EntryId::toHex).orElse("none") + ")");
+    }
+    Optional<String> defaultBlueprint = Optional.empty();
+    if (details.hasDefaultBlueprint()) {
+      if (!details.getDefaultBlueprint().hasId()) {
+        throw CatalogStatus.invalidArgument("default_blueprint has no partition id; leave default_blueprint unset to clear it");
+      }
+      defaultBlueprint = Optional.of(details.getDefaultBlueprint().getId());
+    }
+    return catalog.setDefaultBlueprint(id, defaultBlueprint);
+  }
+}
