@@ -1,7 +1,6 @@
 package io.rrdflight.server.redap;
 
 import io.rrdflight.catalog.ChunkPlan;
-import io.rrdflight.catalog.EntityPathFilter;
 import io.rrdflight.catalog.ChunkPlan.Components;
 import io.rrdflight.catalog.ChunkPlan.Entities;
 import io.rrdflight.catalog.ChunkPlan.IndexValues;
@@ -26,7 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * The 0.28+ chunk questions as the catalog's typed {@link ChunkPlan.Request}.
@@ -126,16 +124,11 @@ final class FindChunksQuery {
     };
   }
 
-  /**
-   * The selected entities. Named entities are matched exactly, plus the Clear chunks of their
-   * ancestors: a recursive Clear on {@code /robot} empties {@code /robot/joint_1}'s cells in Rerun's
-   * answer even when the reader leaves {@code /robot} itself out (as it does without tombstone columns).
-   */
+  /** The selected entities, matched exactly as Rerun's server does (the reader names every entity it needs). */
   private static Entities entities(ContentSelection contents) {
     return switch (contents.getSelectionCase()) {
-      case EXPLICIT -> Entities.matching(EntityPathFilter.parse(contents.getExplicit().getEntitiesList().stream()
-          .map(e -> DatasetQuery.normalizedPath(e.getEntityPath().getPath()).replace(" ", "\\ "))
-          .collect(Collectors.joining(" "))));
+      case EXPLICIT -> Entities.exactly(contents.getExplicit().getEntitiesList().stream()
+          .map(e -> DatasetQuery.normalizedPath(e.getEntityPath().getPath())).toList());
       case ALL, SELECTION_NOT_SET -> Entities.all();
     };
   }

@@ -12,13 +12,13 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Reads the recording ids of an .rrd file with the rrd module's reader: the stores it announces and
- * the stores its chunks belong to (a chunk may come without an announcement), blueprints left out.
- * Only message headers and store messages are read; chunk payloads are skipped.
+ * Reads the recording ids of an .rrd file's stores of one kind with the rrd module's reader: the
+ * stores it announces and the stores its chunks belong to (a chunk may come without an
+ * announcement). Only message headers and store messages are read; chunk payloads are skipped.
  */
 final class RrdRecordingProbe implements RecordingProbe {
   @Override
-  public List<String> recordingIds(Path file) throws IOException {
+  public List<String> recordingIds(Path file, StoreKind kind) throws IOException {
     Set<String> ids = new LinkedHashSet<>();
     try (RrdReader reader = RrdReader.open(file)) {
       for (Optional<RrdMessage> next = reader.next(); next.isPresent(); next = reader.next()) {
@@ -28,7 +28,7 @@ final class RrdRecordingProbe implements RecordingProbe {
         } else if (next.get() instanceof RrdMessage.ChunkRef chunk) {
           store = chunk.store();
         }
-        if (store != null && store.kind() == StoreKind.RECORDING) {
+        if (store != null && store.kind() == kind) {
           ids.add(store.recordingId());
         }
       }

@@ -45,6 +45,8 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
    * it answers success at once, as with Rerun's server.
    */
   static final String DONE_TASK_ID = "task_00000000DEADBEEF";
+  /** How long CancelTasks waits for the tasks it names to finish. */
+  static final Duration CANCEL_WAIT = Duration.ofSeconds(60);
   /** How long QueryTasksOnCompletion waits when the client gives no timeout (0.41's wait() gives none). */
   static final Duration DEFAULT_TASK_WAIT = Duration.ofHours(1);
   /** What WhoAmI grants without authentication: reading, registering files, and FindChunks. */
@@ -144,14 +146,38 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
     unary("ReadDatasetEntry", observer, () -> ReadDatasetEntryResponse.newBuilder().setDataset(datasetEntry(entries.requestedDataset())).build());
   }
 
-  /** A dataset's entry in 0.28+ form: its handle says what it holds ({@code dataset_kind}). */
+  /**
+   * A dataset's entry in 0.28+ form: its handle says what it holds ({@code dataset_kind}); the default
+   * blueprint is a segment id at field 5 (0.27: a partition id at 4).
+   */
   static DatasetEntry datasetEntry(Dataset dataset) {
     io.rrdflight.server.redap.proto.DatasetEntry partitionsForm = Entries.datasetEntry(dataset);
+    DatasetDetails.Builder details = DatasetDetails.newBuilder();
+    dataset.blueprintDataset().ifPresent(b -> details.setBlueprintDataset(ProtoValues.toProto(b)));
+    dataset.defaultBlueprint().ifPresent(p -> details.setDefaultBlueprintSegment(SegmentId.newBuilder().setId(p)));
+    DatasetKind kind = dataset.kind() == io.rrdflight.catalog.DatasetKind.BLUEPRINT
+        ? DatasetKind.DATASET_KIND_BLUEPRINT : DatasetKind.DATASET_KIND_RECORDING;
     return DatasetEntry.newBuilder()
         .setDetails(carried(partitionsForm.getDetails(), EntryDetails.parser()))
-        .setDatasetHandle(partitionsForm.getDatasetHandle().toBuilder().setDatasetKind(DatasetKind.DATASET_KIND_RECORDING))
-        .setDatasetDetails(DatasetDetails.getDefaultInstance())
+        .setDatasetHandle(partitionsForm.getDatasetHandle().toBuilder().setDatasetKind(kind))
+        .setDatasetDetails(details)
         .build();
+  }
+
+  /** UpdateDatasetEntry: the dataset by the body's id or the x-rerun-entry-id header; the default blueprint at field 5. */
+  @Override
+  public void updateDatasetEntry(UpdateDatasetEntryRequest request, StreamObserver<UpdateDatasetEntryResponse> observer) {
+    unary("UpdateDatasetEntry", observer, () -> {
+      EntryId id = request.hasId() ? ProtoValues.fromProto(request.getId()) : entries.requestedDataset().id();
+      DatasetDetails details = request.getDatasetDetails();
+      Optional<EntryId> blueprintDataset = details.hasBlueprintDataset()
+          ? Optional.of(ProtoValues.fromProto(details.getBlueprintDataset())) : Optional.empty();
+      Optional<String> defaultBlueprint = details.hasDefaultBlueprintSegment() && details.getDefaultBlueprintSegment().hasId()
+          ? Optional.of(details.getDefaultBlueprintSegment().getId()) : Optional.empty();
+      return UpdateDatasetEntryResponse.newBuilder()
+          .setDataset(datasetEntry(DatasetDetailsUpdate.apply(model.catalog, id, blueprintDataset, defaultBlueprint)))
+          .build();
+    });
   }
 
   @Override
@@ -250,11 +276,16 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
         .toList();
   }
 
-  /** Registrations are short and run to the end; cancelling one that exists is accepted and changes nothing. */
+  /**
+   * Registrations are short and are not stopped half-way (a file's partitions commit whole): cancelling
+   * waits for the named tasks to finish and changes nothing, so afterwards the catalog holds what they
+   * registered — as with Rerun's server, which registers before it answers.
+   */
   @Override
   public void cancelTasks(CancelTasksRequest request, StreamObserver<CancelTasksResponse> observer) {
     unary("CancelTasks", observer, () -> {
-      tasks(request.getIdsList());
+      List<String> ids = tasks(request.getIdsList()).stream().map(Task::id).filter(id -> !id.equals(DONE_TASK_ID)).toList();
+      model.catalog.awaitFinished(ids, CANCEL_WAIT);
       return CancelTasksResponse.getDefaultInstance();
     });
   }

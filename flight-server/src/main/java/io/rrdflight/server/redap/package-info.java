@@ -47,17 +47,30 @@
  *       items named {@code item}), never the names Arrow Java's vectors report ({@code $data$}).
  * </ul>
  *
+ * <h2>Blueprint datasets</h2>
+ *
+ * CreateDatasetEntry also makes the dataset's companion blueprint dataset {@code __bp_<id>} (entry
+ * kind 5), as Rerun does; every DatasetEntry carries DatasetDetails (blueprint_dataset, and the
+ * default blueprint: field 4 for 0.27, 5 for 0.28+) and UpdateDatasetEntry ({@code DatasetDetailsUpdate}) sets the default
+ * blueprint. FindEntries and {@code __entries} list both kinds; a blueprint dataset is not a
+ * dataset to a kind filter. Registering into a blueprint dataset takes a file's blueprint stores.
+ * Datasets served with {@code -d} have no blueprint dataset, as in Rerun.
+ *
  * <h2>Where answers differ from {@code rerun server}, on purpose</h2>
  *
- * Entry ids (persistent here, random per start there); timestamps; storage URLs ({@code file://}
- * here, {@code memory://} there); chunk counts and sizes (the file's chunks and bytes here, Rerun's
- * re-chunked in-memory ones there); no hidden {@code __bp_<id>} blueprint dataset per created
- * dataset; a storage URL that is not a readable local .rrd is INVALID_ARGUMENT here and silently
- * skipped there; tasks really run in the background here. test_rerun_catalog.py names each one
- * where it excludes it. Not served: tables other than {@code __entries} (RegisterTable,
- * CreateTableEntry, WriteTable), UpdateDatasetEntry (blueprints), WriteChunks, indexes and search,
- * maintenance; gRPC-web (the browser viewer). With 0.28+ clients: every recording of a file
- * with several is registered (Rerun 0.41 keeps only the first); the direct-URL
- * columns of FindChunks are always null (clients fetch through FetchChunks: no file is exposed).
+ * Entry ids (persistent here, random per start there, so {@code __bp_} names differ too);
+ * timestamps; storage URLs ({@code file://} here, {@code memory://} there); chunk counts (the file's
+ * chunks here, Rerun's compacted ones there) and so the sizes of partitions Rerun compacts, or whose
+ * chunks declare no heap size ({@code PartitionSizeBytes} in the catalog); a storage URL that is
+ * not a readable local .rrd, or a file without a store of the dataset's kind, is INVALID_ARGUMENT
+ * here and silently skipped there; UpdateDatasetEntry cannot change blueprint_dataset here;
+ * deleting a blueprint dataset alone detaches it from its dataset here (Rerun leaves a dangling
+ * id); a create_dataset whose name is taken leaves no blueprint dataset behind here; tasks really
+ * run in the background here. test_rerun_catalog.py names each one where it excludes it. Not
+ * served: tables other than {@code __entries} (RegisterTable, CreateTableEntry, WriteTable),
+ * WriteChunks, indexes and search, maintenance; gRPC-web (the browser viewer). With 0.28+ clients:
+ * every recording of a file with several is registered (Rerun 0.41 keeps only the first); no
+ * {@code __as_<id>} asset dataset is made; the direct-URL columns of FindChunks are always null
+ * (clients fetch through FetchChunks: no file is exposed).
  */
 package io.rrdflight.server.redap;
