@@ -12,9 +12,9 @@ connection on the side. When a response stream ends it appends one JSON line to 
 
 The line is written before the stream's last bytes are forwarded, so once the client call returns,
 EVENTS_FILE holds every stream it caused. Standard library only, so it runs in any venv (the
-varint reader is scripts/fixtures/rrd_frames.py's). It does not decode HPACK, so a stream is recognised as FetchChunks by its messages: FetchChunksResponse is
-`repeated ArrowMsg chunks = 1`, and an ArrowMsg has a varint `compression = 2` and a bytes
-`payload = 5` — no other response of the Rerun catalog service has that shape (EntryDetails has
+varint reader is scripts/fixtures/rrd_frames.py's). It does not decode HPACK, so a stream is
+recognised as FetchChunks by its messages: FetchChunksResponse is `repeated ArrowMsg chunks = 1`,
+and an ArrowMsg has a varint `compression = 2` and a bytes `payload = 5` — no other response of the Rerun catalog service has that shape (EntryDetails has
 field 5 but a string at 2; DataframePart has no field 5).
 """
 
