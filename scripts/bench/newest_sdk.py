@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -243,6 +244,7 @@ def main() -> int:
         notes.append(f"seed reader results DIFFER — non-null cells per column ({names[0]}, {names[1]}): {differ}")
     else:
         notes.append(f"seed reader results: same columns and non-null cell counts on both servers")
+    shutil.rmtree(work)  # data dirs and proxy logs: nothing to keep once the figures are out
     size = sum(Path(p).stat().st_size for p in files) / 1e6
     print(f"\n{len(files)} files, {size:.0f} MB ({args.directory}); client rerun-sdk {rr.__version__}; "
           f"seed: segment {win[1]}, {win[0]} in [{win[2]}, {win[3]}]; {args.reps} fresh processes per server "
