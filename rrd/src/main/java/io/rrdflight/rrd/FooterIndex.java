@@ -84,6 +84,26 @@ final class FooterIndex {
     }
   }
 
+  /**
+   * The stores the footer lists, without reading their manifests' chunk tables; empty when the file
+   * has no footer that can be trusted for the whole file.
+   */
+  static Optional<List<StoreId>> stores(FileBytes bytes) throws IOException {
+    Optional<VerifiedFooter> footer = verifiedFooter(bytes, new ArrayList<>());
+    if (footer.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      List<StoreId> stores = new ArrayList<>();
+      for (RrdManifest manifest : RrdFooter.parseFrom(footer.get().bytes()).getManifestsList()) {
+        stores.add(StoreId.fromProto(manifest.getStoreId()));
+      }
+      return Optional.of(stores);
+    } catch (InvalidProtocolBufferException e) {
+      return Optional.empty();
+    }
+  }
+
   /** Whether the file ends with a stream footer whose RrdFooter checks out; for reporting. */
   static boolean hasVerifiedFooter(FileBytes bytes) throws IOException {
     return verifiedFooter(bytes, new ArrayList<>()).isPresent();
