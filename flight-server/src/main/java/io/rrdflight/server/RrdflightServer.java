@@ -7,6 +7,7 @@ import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.RrdRecordingIndexer;
 import io.rrdflight.server.flightsql.RrdflightSqlProducer;
 import io.rrdflight.server.redap.RerunCloudService;
+import io.rrdflight.server.redap.WireRouter;
 import io.rrdflight.server.transport.HttpEndpoints;
 import io.rrdflight.server.transport.SharedPortNegotiator;
 import io.rrdflight.sql.SqlEngine;
@@ -79,7 +80,8 @@ public final class RrdflightServer implements AutoCloseable {
     // Rerun's catalog service shares Flight's Netty server, and with it the port and the HTTP/1.1 sniffer.
     Consumer<NettyServerBuilder> sharePort = netty -> netty
         .protocolNegotiator(new SharedPortNegotiator(http))
-        .addService(rerunCloud.definition());
+        .addService(rerunCloud.definition())
+        .fallbackHandlerRegistry(WireRouter.unservedMethods(rerunCloud.definition().getServiceDescriptor().getName()));
     FlightServer flightServer = FlightServer.builder(allocator, Location.forGrpcInsecure(config.host(), config.port()), producer)
         .transportHint("grpc.builderConsumer", sharePort)
         .build();

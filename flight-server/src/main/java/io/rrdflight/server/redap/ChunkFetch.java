@@ -2,6 +2,7 @@ package io.rrdflight.server.redap;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.stub.StreamObserver;
 import io.rrdflight.catalog.Catalog;
@@ -22,6 +23,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.apache.arrow.vector.VarBinaryVector;
@@ -43,6 +46,9 @@ final class ChunkFetch {
   private final ArrowIpc ipc;
   private final ExecutorService executor;
   private final int targetMessageBytes;
+  /** Streams reading at once; see {@link #awaitTurn}. */
+  static final int MAX_STREAMS = 4;
+  private final Semaphore turns = new Semaphore(MAX_STREAMS, true);
   /** Totals since start: what the pruning test and the logs look at. */
   final LongAdder chunksSent = new LongAdder();
   final LongAdder bytesSent = new LongAdder();
@@ -76,12 +82,36 @@ final class ChunkFetch {
     }
     FlowControlledSender<T> sender = new FlowControlledSender<>(observer);
     executor.execute(() -> {
+      if (!awaitTurn(sender)) {
+        return;
+      }
       try {
         stream(keys, sender, message);
       } catch (RuntimeException | IOException e) {
         sender.fail(e, "FetchChunks");
+      } finally {
+        turns.release();
       }
     });
+  }
+
+  /**
+   * Waits until fewer than {@link #MAX_STREAMS} FetchChunks streams read files: Rerun's newest
+   * clients open many at once, and each holds up to two messages of chunks in memory, so the number
+   * at once is what bounds the server's memory. False when the client left while waiting.
+   */
+  private boolean awaitTurn(FlowControlledSender<?> sender) {
+    try {
+      while (!turns.tryAcquire(200, TimeUnit.MILLISECONDS)) {
+        if (sender.cancelled()) {
+          return false;
+        }
+      }
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** Reads the chunks file by file, in the order asked, and sends them in bounded messages. */
@@ -150,7 +180,10 @@ final class ChunkFetch {
     buffer.flip();
     ArrowMsg msg;
     try {
-      msg = ArrowMsg.parseFrom(buffer);
+      // Aliasing: the payload stays in the buffer just read instead of being copied once more.
+      CodedInputStream in = CodedInputStream.newInstance(buffer);
+      in.enableAliasing(true);
+      msg = ArrowMsg.parseFrom(in);
     } catch (InvalidProtocolBufferException e) {
       throw CatalogStatus.invalidArgument("chunk_key does not point at a chunk of " + partition.file().path() + " (byte " + key.offset() + ")");
     }

@@ -26,6 +26,8 @@ public record ClientVersion(Optional<String> header, Optional<Semver> version) {
   static final Semver SEGMENTS_FROM = new Semver(0, 28, 0);
   /** Clients from here on read (and send) LZ4-compressed dataframe parts. */
   static final Semver COMPRESSED_PARTS_FROM = new Semver(0, 29, 0);
+  /** Clients from here on expect a duplicate registration to fail its task, not the call. */
+  static final Semver DUPLICATES_IN_TASKS_FROM = new Semver(0, 41, 0);
   /** What the README and every refusal call the supported range. */
   public static final String SUPPORTED_RANGE = "rerun-sdk 0.27.x and 0.28 to 0.41.x";
 
@@ -93,6 +95,14 @@ public record ClientVersion(Optional<String> header, Optional<Semver> version) {
   /** Whether dataframe parts sent to this client are LZ4-compressed (0.29+, and clients without a version). */
   public boolean readsCompressedParts() {
     return version.isEmpty() || version.get().compareTo(COMPRESSED_PARTS_FROM) >= 0;
+  }
+
+  /**
+   * Whether a registration of segments the dataset already has fails in the task (0.41+, and clients
+   * without a version) rather than the call (earlier clients raise AlreadyExistsError from the call).
+   */
+  public boolean expectsDuplicatesInTasks() {
+    return version.isEmpty() || version.get().compareTo(DUPLICATES_IN_TASKS_FROM) >= 0;
   }
 
   /** Whether rrdflight serves this client: a version in the tested range, or no version at all. */

@@ -1,128 +1,153 @@
 package io.rrdflight.server.redap;
 
+import io.rrdflight.catalog.ChunkPlan;
+import io.rrdflight.catalog.ChunkPlan.Components;
+import io.rrdflight.catalog.ChunkPlan.Entities;
+import io.rrdflight.catalog.ChunkPlan.IndexValues;
+import io.rrdflight.catalog.ChunkPlan.LatestAt;
+import io.rrdflight.catalog.ChunkPlan.Rows;
+import io.rrdflight.catalog.ChunkPlan.Segments;
+import io.rrdflight.catalog.ChunkPlan.Time;
+import io.rrdflight.rrd.IndexRange;
 import io.rrdflight.rrd.proto.SegmentId;
 import io.rrdflight.server.redap.wire.segments.ContentSelection;
 import io.rrdflight.server.redap.wire.segments.EntitySelection;
 import io.rrdflight.server.redap.wire.segments.FillMode;
 import io.rrdflight.server.redap.wire.segments.FindChunksRequest;
+import io.rrdflight.server.redap.wire.segments.IndexValueList;
+import io.rrdflight.server.redap.wire.segments.QueryDatasetRequest;
 import io.rrdflight.server.redap.wire.segments.RangeSelection;
 import io.rrdflight.server.redap.wire.segments.SegmentSamples;
 import io.rrdflight.server.redap.wire.segments.SegmentSamplesSelection;
 import io.rrdflight.server.redap.wire.segments.SegmentSelection;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * A FindChunks request (0.37+) as the typed {@link ChunkRequest} the model plans with. The request
- * selects contents (all, or entities each with all or some components) and one mode: static data
- * only; an index range on a timeline, optionally with what fills it from before its start
- * (latest-at); or per-segment samples (index values) with the same fill. Observed on the wire: the
- * 0.41 reader asks for static data and for the range in separate calls, so a range answers temporal
- * chunks only.
+ * The 0.28+ chunk questions as the catalog's typed {@link ChunkPlan.Request}.
+ *
+ * <p>FindChunks (0.37+) selects contents (all, or entities each with all or some components) and one
+ * mode: static data only; an index range on a timeline, optionally with what fills it from before its
+ * start (latest-at); or per-segment samples (index values, {@code using_index_values}) with the same
+ * fill. A range or samples answer includes the static chunks of the contents, as Rerun's does (the
+ * reader fills static columns from them). QueryDataset (0.28–0.36) is the 0.27 request with
+ * segment ids at field 11 and, for {@code using_index_values}, per-segment values in its latest-at.
  */
 final class FindChunksQuery {
   private FindChunksQuery() {}
 
-  static ChunkRequest of(FindChunksRequest request) {
-    Optional<Set<String>> entities = entities(request.getContents());
-    List<String> components = components(request.getContents());
+  static ChunkPlan.Request of(FindChunksRequest request) {
+    Entities entities = entities(request.getContents());
+    Components components = components(request.getContents());
     return switch (request.getModeCase()) {
-      case STATIC -> new ChunkRequest(segments(request.getStatic().getSegments()), entities, Set.of(), components, false, true,
-          Optional.empty(), Optional.empty());
+      case STATIC -> new ChunkPlan.Request(segments(request.getStatic().getSegments()), entities, components, Set.of(), true, false,
+          Time.staticOnly());
       case RANGE -> range(request.getRange(), entities, components);
       case SAMPLES -> samples(request.getSamples(), entities, components);
-      case MODE_NOT_SET -> new ChunkRequest(Set.of(), entities, Set.of(), components, false, false, Optional.empty(), Optional.empty());
+      case MODE_NOT_SET -> new ChunkPlan.Request(Segments.all(), entities, components, Set.of(), true, true, Time.unbounded());
     };
   }
 
-  private static ChunkRequest range(RangeSelection range, Optional<Set<String>> entities, List<String> components) {
-    if (range.getTimeline().isEmpty()) {
-      throw CatalogStatus.invalidArgument("FindChunks: a range needs a timeline");
+  private static ChunkPlan.Request range(RangeSelection range, Entities entities, Components components) {
+    Rows rows = Rows.all();
+    if (range.hasStartInclusive() || range.hasEndInclusive()) {
+      long start = range.hasStartInclusive() ? range.getStartInclusive() : Long.MIN_VALUE;
+      long end = range.hasEndInclusive() ? range.getEndInclusive() : Long.MAX_VALUE;
+      if (start > end) {
+        throw CatalogStatus.invalidArgument("FindChunks: range start " + start + " is after its end " + end);
+      }
+      rows = Rows.inRange(new IndexRange(start, end));
     }
-    long start = range.hasStartInclusive() ? range.getStartInclusive() : Long.MIN_VALUE;
-    long end = range.hasEndInclusive() ? range.getEndInclusive() : Long.MAX_VALUE;
-    if (start > end) {
-      throw CatalogStatus.invalidArgument("FindChunks: range start " + start + " is after its end " + end);
+    return new ChunkPlan.Request(segments(range.getSegments()), entities, components, Set.of(), true, true,
+        Time.onIndex(timeline(range.getTimeline()), rows, fill(range.getFillMode())));
+  }
+
+  private static ChunkPlan.Request samples(SegmentSamplesSelection samples, Entities entities, Components components) {
+    Map<String, IndexValues> perSegment = new LinkedHashMap<>();
+    for (SegmentSamples s : samples.getSegmentsList()) {
+      perSegment.put(s.getSegmentId().getId(), IndexValues.of(s.getValuesList()));
     }
-    return new ChunkRequest(segments(range.getSegments()), entities, Set.of(), components, true, false,
-        fill(range.getTimeline(), range.getFillMode(), start), Optional.of(new ChunkRequest.Range(range.getTimeline(), start, end)));
+    return new ChunkPlan.Request(Segments.named(perSegment.keySet()), entities, components, Set.of(), true, true,
+        Time.onIndex(timeline(samples.getTimeline()), Rows.atValues(perSegment), fill(samples.getFillMode())));
   }
 
   /**
-   * Samples: rows at given index values per segment. Planned as the span from the smallest to the
-   * largest value of all segments (and what fills it), which holds every chunk any sample needs.
+   * QueryDataset of a 0.28–0.36 client: the 0.27 translation, with the segment ids moved to where
+   * 0.27 had partition ids, and per-segment index values (in the order of the segment ids) as rows
+   * at those values with the latest value at each.
    */
-  private static ChunkRequest samples(SegmentSamplesSelection samples, Optional<Set<String>> entities, List<String> components) {
-    if (samples.getTimeline().isEmpty()) {
-      throw CatalogStatus.invalidArgument("FindChunks: samples need a timeline");
+  static ChunkPlan.Request of(QueryDatasetRequest request) {
+    io.rrdflight.server.redap.proto.QueryDatasetRequest.Builder partitionsForm =
+        SegmentsWire.carried(request, io.rrdflight.server.redap.proto.QueryDatasetRequest.parser()).toBuilder();
+    request.getSegmentIdsList().forEach(s -> partitionsForm.addPartitionIds(io.rrdflight.rrd.proto.PartitionId.newBuilder().setId(s.getId())));
+    var latestAt = request.getQuery().getLatestAt();
+    if (latestAt.getPerSegmentValuesCount() == 0) {
+      return DatasetQuery.planRequest(partitionsForm.build());
     }
-    Set<String> segments = new LinkedHashSet<>();
-    long min = Long.MAX_VALUE;
-    long max = Long.MIN_VALUE;
-    for (SegmentSamples s : samples.getSegmentsList()) {
-      segments.add(s.getSegmentId().getId());
-      for (long v : s.getValuesList()) {
-        min = Math.min(min, v);
-        max = Math.max(max, v);
-      }
+    if (latestAt.getPerSegmentValuesCount() != request.getSegmentIdsCount()) {
+      throw CatalogStatus.invalidArgument("QueryDataset: " + latestAt.getPerSegmentValuesCount() + " lists of index values for "
+          + request.getSegmentIdsCount() + " segment ids; give one list per segment, in the same order");
     }
-    if (min > max) {
-      // No values at all: nothing can make a row.
-      return new ChunkRequest(segments, Optional.of(Set.of()), Set.of(), components, true, false, Optional.empty(), Optional.empty());
+    Map<String, IndexValues> perSegment = new LinkedHashMap<>();
+    for (int i = 0; i < request.getSegmentIdsCount(); i++) {
+      IndexValueList values = latestAt.getPerSegmentValues(i);
+      perSegment.put(request.getSegmentIds(i).getId(), IndexValues.of(values.getValuesList()));
     }
-    return new ChunkRequest(segments, entities, Set.of(), components, true, false, fill(samples.getTimeline(), samples.getFillMode(), min),
-        Optional.of(new ChunkRequest.Range(samples.getTimeline(), min, max)));
+    partitionsForm.getQueryBuilder().clearLatestAt().clearRange();
+    ChunkPlan.Request base = DatasetQuery.planRequest(partitionsForm.build());
+    return base.withTime(Time.onIndex(timeline(latestAt.getIndex().getTimeline().getName()), Rows.atValues(perSegment), LatestAt.atEachRow()));
   }
 
-  private static Optional<ChunkRequest.LatestAt> fill(String timeline, FillMode mode, long at) {
+  private static String timeline(String name) {
+    if (name.isEmpty()) {
+      throw CatalogStatus.invalidArgument("This chunk query needs an index timeline");
+    }
+    return name;
+  }
+
+  private static LatestAt fill(FillMode mode) {
     return switch (mode) {
-      case FILL_MODE_LATEST_AT -> Optional.of(new ChunkRequest.LatestAt(Optional.of(timeline), at));
-      case FILL_MODE_UNSPECIFIED, FILL_MODE_NONE -> Optional.empty();
+      case FILL_MODE_LATEST_AT -> LatestAt.atEachRow();
+      case FILL_MODE_UNSPECIFIED, FILL_MODE_NONE -> LatestAt.none();
       case FILL_MODE_EARLIEST_AT, UNRECOGNIZED ->
           throw CatalogStatus.invalidArgument("FindChunks: fill mode " + mode + " is not supported; use latest-at or none");
     };
   }
 
-  private static Set<String> segments(SegmentSelection selection) {
+  private static Segments segments(SegmentSelection selection) {
     return switch (selection.getSelectionCase()) {
-      case EXPLICIT -> {
-        Set<String> ids = new LinkedHashSet<>();
-        selection.getExplicit().getIdsList().stream().map(SegmentId::getId).forEach(ids::add);
-        yield ids;
-      }
-      case ALL, SELECTION_NOT_SET -> Set.of();
+      case EXPLICIT -> Segments.named(selection.getExplicit().getIdsList().stream().map(SegmentId::getId).toList());
+      case ALL, SELECTION_NOT_SET -> Segments.all();
     };
   }
 
-  private static Optional<Set<String>> entities(ContentSelection contents) {
+  /** The selected entities, matched exactly as Rerun's server does (the reader names every entity it needs). */
+  private static Entities entities(ContentSelection contents) {
     return switch (contents.getSelectionCase()) {
-      case EXPLICIT -> {
-        Set<String> paths = new LinkedHashSet<>();
-        contents.getExplicit().getEntitiesList().forEach(e -> paths.add(ChunkRequest.normalizedPath(e.getEntityPath().getPath())));
-        yield Optional.of(paths);
-      }
-      case ALL, SELECTION_NOT_SET -> Optional.empty();
+      case EXPLICIT -> Entities.exactly(contents.getExplicit().getEntitiesList().stream()
+          .map(e -> DatasetQuery.normalizedPath(e.getEntityPath().getPath())).toList());
+      case ALL, SELECTION_NOT_SET -> Entities.all();
     };
   }
 
   /**
-   * The component names to keep: only when every selected entity names its components (the filter
+   * The components to keep: only when every selected entity names its components (the filter
    * applies to all entities alike, so one entity with all components keeps all).
    */
-  private static List<String> components(ContentSelection contents) {
+  private static Components components(ContentSelection contents) {
     if (contents.getSelectionCase() != ContentSelection.SelectionCase.EXPLICIT) {
-      return List.of();
+      return Components.all();
     }
     List<String> names = new ArrayList<>();
     for (EntitySelection e : contents.getExplicit().getEntitiesList()) {
       if (e.getComponentsCase() != EntitySelection.ComponentsCase.EXPLICIT) {
-        return List.of();
+        return Components.all();
       }
       names.addAll(e.getExplicit().getIdsList());
     }
-    return names;
+    return Components.matching(names);
   }
 }

@@ -28,7 +28,7 @@ import org.apache.arrow.vector.FieldVector;
  * @param chunkKey the opaque {@link ChunkKey} FetchChunks reads it back by
  * @param byteOffset where the chunk's ArrowMsg starts in its file (after its frame header)
  * @param byteSize the ArrowMsg's length in the file (compressed, as stored)
- * @param byteSizeUncompressed the chunk's size once decoded: its Arrow buffers in memory
+ * @param byteSizeUncompressed the chunk's size once decoded, as far as the file says ({@link io.rrdflight.rrd.ChunkSizes})
  * @param staticComponents for a static chunk, every component column it has
  * @param timelines for a temporal chunk, per timeline its time range (empty without rows)
  * @param components for a temporal chunk, per timeline and component: the time range of the rows
@@ -77,10 +77,8 @@ record ManifestEntry(
    * and a chunk without rows lists no per-component spans.
    */
   static ManifestEntry of(Chunk chunk, IndexedChunk at, byte[] chunkKey) {
-    long decodedBytes = 0;
-    for (FieldVector v : chunk.root().getFieldVectors()) {
-      decodedBytes += v.getBufferSize();
-    }
+    // The size its writer declared (0.24 to about 0.30), which Rerun adopts too; else the IPC stream's.
+    long decodedBytes = at.sizes().declaredHeapBytes().orElse(at.sizes().ipcBytes());
     int rows = chunk.rowCount();
     List<ComponentDescriptor> statics = new ArrayList<>();
     SortedMap<Timeline, Optional<IndexRange>> timelines = new TreeMap<>();

@@ -34,7 +34,6 @@ import org.apache.arrow.vector.types.pojo.Schema;
  */
 final class PartitionProperties implements AutoCloseable {
   private static final String PROPERTIES = "/__properties/";
-  private static final String ROOT = "/__properties";
 
   /** A property column: its partition-table field, where it comes from, and its values once read. */
   record Column(Field field, String entityPath, String component) {}
@@ -55,7 +54,7 @@ final class PartitionProperties implements AutoCloseable {
     Map<String, Column> byName = new java.util.TreeMap<>();
     for (DatasetSchema.ComponentColumn c : schema.components()) {
       boolean below = c.entityPath().startsWith(PROPERTIES);
-      boolean root = vocabulary.segments() && c.entityPath().equals(ROOT);
+      boolean root = vocabulary.segments() && c.entityPath().equals(PROPERTIES.substring(0, PROPERTIES.length() - 1));
       if (!(below || root) || !c.isStatic()) {
         continue;
       }
@@ -136,14 +135,16 @@ final class PartitionProperties implements AutoCloseable {
     for (int i = 0; i < columns.size(); i++) {
       columnOf.put(columns.get(i).entityPath() + "\u0000" + columns.get(i).component(), i);
     }
+    java.util.Set<String> wantedEntities = new java.util.HashSet<>();
+    columns.forEach(c -> wantedEntities.add(c.entityPath()));
     List<Chunk> open = new ArrayList<>();
     try {
       Map<Integer, Cell> chosen = new HashMap<>();
       for (Partition layer : row.layers()) {
         Map<Integer, Cell> best = new HashMap<>();
         for (IndexedChunk ic : catalog.chunks(layer).chunks()) {
-          // The root entity (/__properties, RecordingInfo) too: its columns are there for 0.28+ clients.
-          if (!ic.isStatic() || !(ic.entityPath().startsWith(PROPERTIES) || ic.entityPath().equals(ROOT))) {
+          // Only chunks of the wanted entities: below /__properties, or the root itself (0.28+).
+          if (!ic.isStatic() || !wantedEntities.contains(ic.entityPath())) {
             continue;
           }
           Chunk chunk = RrdReader.readChunk(layer.file().path(), ic.offset(), ic.length(), allocator);

@@ -45,6 +45,8 @@ import io.rrdflight.server.redap.proto.ScanPartitionTableRequest;
 import io.rrdflight.server.redap.proto.ScanPartitionTableResponse;
 import io.rrdflight.server.redap.proto.ScanTableRequest;
 import io.rrdflight.server.redap.proto.ScanTableResponse;
+import io.rrdflight.server.redap.proto.UpdateDatasetEntryRequest;
+import io.rrdflight.server.redap.proto.UpdateDatasetEntryResponse;
 import io.rrdflight.server.redap.proto.UpdateEntryRequest;
 import io.rrdflight.server.redap.proto.UpdateEntryResponse;
 import io.rrdflight.server.redap.proto.VersionRequest;
@@ -113,6 +115,13 @@ final class PartitionsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBa
   public void readDatasetEntry(ReadDatasetEntryRequest request, StreamObserver<ReadDatasetEntryResponse> observer) {
     unary("ReadDatasetEntry", observer,
         () -> ReadDatasetEntryResponse.newBuilder().setDataset(Entries.datasetEntry(entries.requestedDataset())).build());
+  }
+
+  @Override
+  public void updateDatasetEntry(UpdateDatasetEntryRequest request, StreamObserver<UpdateDatasetEntryResponse> observer) {
+    unary("UpdateDatasetEntry", observer, () -> UpdateDatasetEntryResponse.newBuilder()
+        .setDataset(Entries.datasetEntry(DatasetDetailsUpdate.apply(catalog, request)))
+        .build());
   }
 
   @Override
@@ -238,8 +247,8 @@ final class PartitionsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBa
   @Override
   public void queryDataset(QueryDatasetRequest request, StreamObserver<QueryDatasetResponse> observer) {
     try {
-      model.datasetQuery.query(entries.requestedDataset(), ChunkRequest.of(request), WORDS, observer,
-          part -> QueryDatasetResponse.newBuilder().setData(part).build());
+      model.datasetQuery.query(entries.requestedDataset(), DatasetQuery.planRequest(request), WORDS, observer,
+          part -> QueryDatasetResponse.newBuilder().setData(part).build(), "QueryDataset");
     } catch (RuntimeException e) {
       observer.onError(CatalogStatus.of(e, "QueryDataset"));
     }

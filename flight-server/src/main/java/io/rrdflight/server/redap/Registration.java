@@ -6,6 +6,7 @@ import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.DataSource;
 import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.DatasetKind;
 import io.rrdflight.catalog.OnDuplicate;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.catalog.Task;
@@ -69,10 +70,10 @@ final class Registration {
     OnDuplicate onDuplicate = onDuplicate(request.getOnDuplicate());
     List<Source> sources = new ArrayList<>();
     for (io.rrdflight.server.redap.proto.DataSource s : request.getDataSourcesList()) {
-      sources.addAll(resolve(s, vocabulary));
+      sources.addAll(resolve(s, dataset.kind(), vocabulary));
     }
-    // 0.27 clients learn of a duplicate from the call; 0.28+ clients from the failed task, as with Rerun.
-    if (onDuplicate == OnDuplicate.ERROR && !vocabulary.segments()) {
+    // Clients before 0.41 learn of a duplicate from the call; 0.41+ from the failed task, as with Rerun.
+    if (onDuplicate == OnDuplicate.ERROR && !vocabulary.duplicatesInTasks()) {
       rejectDuplicates(dataset, sources);
     }
     List<Task> tasks = catalog.submit(dataset.id(),
@@ -106,7 +107,7 @@ final class Registration {
   }
 
   /** A data source as the files it stands for: itself, or every .rrd below a prefix directory. */
-  List<Source> resolve(io.rrdflight.server.redap.proto.DataSource source, Vocabulary vocabulary) {
+  List<Source> resolve(io.rrdflight.server.redap.proto.DataSource source, DatasetKind kind, Vocabulary vocabulary) {
     if (source.getTyp() != DataSourceKind.DATA_SOURCE_KIND_RRD && source.getTyp() != DataSourceKind.DATA_SOURCE_KIND_UNSPECIFIED) {
       throw CatalogStatus.invalidArgument("Only .rrd data sources can be registered, got kind " + source.getTypValue()
           + " for '" + source.getStorageUrl() + "'");
@@ -124,7 +125,7 @@ final class Registration {
       List<Source> found = new ArrayList<>();
       try (Stream<Path> walk = Files.walk(path)) {
         for (Path file : walk.filter(p -> p.getFileName().toString().endsWith(".rrd")).filter(Files::isRegularFile).sorted().toList()) {
-          found.add(probed(file.toUri().toString(), file, layer));
+          found.add(probed(file.toUri().toString(), file, layer, kind));
         }
       } catch (IOException e) {
         throw CatalogStatus.invalidArgument("Cannot list " + path + ": " + e.getMessage());
@@ -142,18 +143,21 @@ final class Registration {
     if (!Files.isReadable(path)) {
       throw CatalogStatus.invalidArgument("Not readable by the server: " + path + " (from " + url + ")");
     }
-    return List.of(probed(url, path, layer));
+    return List.of(probed(url, path, layer, kind));
   }
 
-  private Source probed(String url, Path file, String layer) {
+  /** The file with the ids of its stores of {@code kind}: a recording dataset takes recordings, a blueprint dataset blueprints. */
+  private Source probed(String url, Path file, String layer, DatasetKind kind) {
     List<String> ids;
     try {
-      ids = probe.recordingIds(file);
+      ids = probe.recordingIds(file, kind.storeKind());
     } catch (IOException e) {
       throw CatalogStatus.invalidArgument("Cannot register " + file + ": " + e.getMessage());
     }
     if (ids.isEmpty()) {
-      throw CatalogStatus.invalidArgument("Cannot register " + file + ": it holds no recording (only blueprints, or nothing)");
+      throw CatalogStatus.invalidArgument("Cannot register " + file + (kind == DatasetKind.BLUEPRINT
+          ? ": it holds no blueprint, and this is a blueprint dataset"
+          : ": it holds no recording (only blueprints, or nothing)"));
     }
     // Rerun answers a file's partitions in id order; register() reports the last one.
     return new Source(url, file, layer, ids.stream().distinct().sorted().toList());

@@ -45,10 +45,15 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
    * it answers success at once, as with Rerun's server.
    */
   static final String DONE_TASK_ID = "task_00000000DEADBEEF";
+  /** How long CancelTasks waits for the tasks it names to finish. */
+  static final Duration CANCEL_WAIT = Duration.ofSeconds(60);
   /** How long QueryTasksOnCompletion waits when the client gives no timeout (0.41's wait() gives none). */
   static final Duration DEFAULT_TASK_WAIT = Duration.ofHours(1);
   /** What WhoAmI grants without authentication: reading, registering files, and FindChunks. */
   static final List<String> CAPABILITIES = List.of("catalog:write:register:file", "dataset:find_chunks");
+
+  /** Version feature: QueryDataset plans latest-at per segment index values (using_index_values). */
+  static final String PER_SEGMENT_INDEX_VALUES = "per_segment_index_values";
 
   private final RerunModel model;
   private final Entries entries;
@@ -78,6 +83,7 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
     unary("Version", observer, () -> VersionResponse.newBuilder()
         .setBuildInfo(PartitionsWire.buildInfo(model.version))
         .setVersion(model.version)
+        .addFeatures(PER_SEGMENT_INDEX_VALUES)
         .build());
   }
 
@@ -141,14 +147,38 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
     unary("ReadDatasetEntry", observer, () -> ReadDatasetEntryResponse.newBuilder().setDataset(datasetEntry(entries.requestedDataset())).build());
   }
 
-  /** A dataset's entry in 0.28+ form: its handle says what it holds ({@code dataset_kind}). */
+  /**
+   * A dataset's entry in 0.28+ form: its handle says what it holds ({@code dataset_kind}); the default
+   * blueprint is a segment id at field 5 (0.27: a partition id at 4).
+   */
   static DatasetEntry datasetEntry(Dataset dataset) {
     io.rrdflight.server.redap.proto.DatasetEntry partitionsForm = Entries.datasetEntry(dataset);
+    DatasetDetails.Builder details = DatasetDetails.newBuilder();
+    dataset.blueprintDataset().ifPresent(b -> details.setBlueprintDataset(ProtoValues.toProto(b)));
+    dataset.defaultBlueprint().ifPresent(p -> details.setDefaultBlueprintSegment(SegmentId.newBuilder().setId(p)));
+    DatasetKind kind = dataset.kind() == io.rrdflight.catalog.DatasetKind.BLUEPRINT
+        ? DatasetKind.DATASET_KIND_BLUEPRINT : DatasetKind.DATASET_KIND_RECORDING;
     return DatasetEntry.newBuilder()
         .setDetails(carried(partitionsForm.getDetails(), EntryDetails.parser()))
-        .setDatasetHandle(partitionsForm.getDatasetHandle().toBuilder().setDatasetKind(DatasetKind.DATASET_KIND_RECORDING))
-        .setDatasetDetails(DatasetDetails.getDefaultInstance())
+        .setDatasetHandle(partitionsForm.getDatasetHandle().toBuilder().setDatasetKind(kind))
+        .setDatasetDetails(details)
         .build();
+  }
+
+  /** UpdateDatasetEntry: the dataset by the body's id or the x-rerun-entry-id header; the default blueprint at field 5. */
+  @Override
+  public void updateDatasetEntry(UpdateDatasetEntryRequest request, StreamObserver<UpdateDatasetEntryResponse> observer) {
+    unary("UpdateDatasetEntry", observer, () -> {
+      EntryId id = request.hasId() ? ProtoValues.fromProto(request.getId()) : entries.requestedDataset().id();
+      DatasetDetails details = request.getDatasetDetails();
+      Optional<EntryId> blueprintDataset = details.hasBlueprintDataset()
+          ? Optional.of(ProtoValues.fromProto(details.getBlueprintDataset())) : Optional.empty();
+      Optional<String> defaultBlueprint = details.hasDefaultBlueprintSegment() && details.getDefaultBlueprintSegment().hasId()
+          ? Optional.of(details.getDefaultBlueprintSegment().getId()) : Optional.empty();
+      return UpdateDatasetEntryResponse.newBuilder()
+          .setDataset(datasetEntry(DatasetDetailsUpdate.apply(model.catalog, id, blueprintDataset, defaultBlueprint)))
+          .build();
+    });
   }
 
   @Override
@@ -184,7 +214,7 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
   public void getTableSchema(GetTableSchemaRequest request, StreamObserver<GetTableSchemaResponse> observer) {
     unary("GetTableSchema", observer, () -> {
       entries.requireEntriesTable(requiredId(request.hasTableId(), request.getTableId(), "GetTableSchema"));
-      return GetTableSchemaResponse.newBuilder().setSchema(model.ipc.schema(EntriesTable.SCHEMA)).build();
+      return GetTableSchemaResponse.newBuilder().setSchema(model.ipc.schema(EntriesTable.schema(words()))).build();
     });
   }
 
@@ -247,19 +277,23 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
         .toList();
   }
 
-  /** Registrations are short and run to the end; cancelling one that exists is accepted and changes nothing. */
+  /**
+   * Registrations are short and are not stopped half-way (a file's partitions commit whole): cancelling
+   * waits for the named tasks to finish and changes nothing, so afterwards the catalog holds what they
+   * registered — as with Rerun's server, which registers before it answers.
+   */
   @Override
   public void cancelTasks(CancelTasksRequest request, StreamObserver<CancelTasksResponse> observer) {
     unary("CancelTasks", observer, () -> {
-      tasks(request.getIdsList());
+      List<String> ids = tasks(request.getIdsList()).stream().map(Task::id).filter(id -> !id.equals(DONE_TASK_ID)).toList();
+      model.catalog.awaitFinished(ids, CANCEL_WAIT);
       return CancelTasksResponse.getDefaultInstance();
     });
   }
 
   /**
    * UnregisterFromDataset: drops segments (every layer, or only the named layers) at once; the
-   * answer is an empty manifest and a task that is already done, as with Rerun's server. Unlike
-   * Rerun, a segment id the dataset lacks is NOT_FOUND, so a typo does not pass silently.
+   * answer is an empty manifest and a task that is already done, as with Rerun's server.
    */
   @Override
   public void unregisterFromDataset(UnregisterFromDatasetRequest request, StreamObserver<UnregisterFromDatasetResponse> observer) {
@@ -269,9 +303,12 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
       if (ids.isEmpty() && request.getLayersToDropCount() == 0) {
         throw CatalogStatus.invalidArgument("UnregisterFromDataset: name the segments or the layers to drop");
       }
+      Set<String> known = model.catalog.partitions(dataset.id()).stream().map(p -> p.partitionId()).collect(Collectors.toSet());
       if (ids.isEmpty()) {
-        model.catalog.partitions(dataset.id()).forEach(p -> ids.add(p.partitionId()));
+        ids.addAll(known);
       }
+      // Unregistering is idempotent, as with Rerun: a segment that is not (or no longer) there is no error.
+      ids.retainAll(known);
       model.catalog.unregister(dataset.id(), ids, request.getLayersToDropList());
       return UnregisterFromDatasetResponse.newBuilder()
           .setData(model.tables.manifest(dataset, List.of(), DatasetTables.SegmentFilter.only(Set.of()), words()))
@@ -327,22 +364,12 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
 
   // --- queries and chunks ----------------------------------------------------------------------------------
 
-  /**
-   * QueryDataset (0.28–0.36 readers): the 0.27 request with the segment ids at field 11. A latest-at
-   * with per-segment index values asks for the latest value at each of them; without a planner for
-   * those it is answered with every chunk of the segments' entities, which is never too few.
-   */
+  /** QueryDataset (0.28–0.36 readers; 0.37+ use FindChunks). */
   @Override
   public void queryDataset(QueryDatasetRequest request, StreamObserver<QueryDatasetResponse> observer) {
     try {
-      io.rrdflight.server.redap.proto.QueryDatasetRequest.Builder partitionsForm =
-          carried(request, io.rrdflight.server.redap.proto.QueryDatasetRequest.parser()).toBuilder();
-      request.getSegmentIdsList().forEach(s -> partitionsForm.addPartitionIds(PartitionId.newBuilder().setId(s.getId())));
-      if (request.getQuery().getLatestAt().getPerSegmentValuesCount() > 0) {
-        partitionsForm.getQueryBuilder().clearLatestAt().clearRange();
-      }
-      model.datasetQuery.query(entries.requestedDataset(), ChunkRequest.of(partitionsForm.build()), words(), observer,
-          part -> QueryDatasetResponse.newBuilder().setData(part).build());
+      model.datasetQuery.query(entries.requestedDataset(), FindChunksQuery.of(request), words(), observer,
+          part -> QueryDatasetResponse.newBuilder().setData(part).build(), "QueryDataset");
     } catch (RuntimeException e) {
       observer.onError(CatalogStatus.of(e, "QueryDataset"));
     }
@@ -353,7 +380,7 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
   public void findChunks(FindChunksRequest request, StreamObserver<FindChunksResponse> observer) {
     try {
       model.datasetQuery.query(entries.requestedDataset(), FindChunksQuery.of(request), words(), observer,
-          part -> FindChunksResponse.newBuilder().setData(part).build());
+          part -> FindChunksResponse.newBuilder().setData(part).build(), "FindChunks");
     } catch (RuntimeException e) {
       observer.onError(CatalogStatus.of(e, "FindChunks"));
     }

@@ -11,16 +11,17 @@ import org.apache.arrow.vector.dictionary.DictionaryProvider;
  *
  * @param segments true for the 0.28+ names
  * @param compressParts whether dataframe parts are LZ4-compressed
+ * @param duplicatesInTasks whether registering a segment twice fails its task (0.41+) or the call
  */
-record Vocabulary(boolean segments, boolean compressParts) {
-  static final Vocabulary PARTITIONS = new Vocabulary(false, false);
+record Vocabulary(boolean segments, boolean compressParts, boolean duplicatesInTasks) {
+  static final Vocabulary PARTITIONS = new Vocabulary(false, false, false);
 
   /** The vocabulary of the current call's client ({@link ClientVersion#current()}). */
   static Vocabulary current() {
     ClientVersion client = ClientVersion.current();
     return client.generation() == ClientVersion.Generation.PARTITIONS
         ? PARTITIONS
-        : new Vocabulary(true, client.readsCompressedParts());
+        : new Vocabulary(true, client.readsCompressedParts(), client.expectsDuplicatesInTasks());
   }
 
   private String word() {

@@ -60,6 +60,46 @@ public final class WireRouter {
     return methods;
   }
 
+  /**
+   * For gRPC's fallback registry: methods of Rerun's service that neither wire serves (writes of
+   * chunks, tables, maintenance, …) answer UNIMPLEMENTED naming the method and what is served,
+   * instead of gRPC's bare "method not found".
+   */
+  public static io.grpc.HandlerRegistry unservedMethods(String serviceName) {
+    requireNonNull(serviceName, "serviceName is null");
+    return new io.grpc.HandlerRegistry() {
+      @Override
+      public ServerMethodDefinition<?, ?> lookupMethod(String methodName, String authority) {
+        if (!methodName.startsWith(serviceName + "/")) {
+          return null;
+        }
+        String bare = methodName.substring(serviceName.length() + 1);
+        MethodDescriptor<InputStream, InputStream> descriptor = MethodDescriptor.<InputStream, InputStream>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNKNOWN)
+            .setFullMethodName(methodName)
+            .setRequestMarshaller(RAW)
+            .setResponseMarshaller(RAW)
+            .build();
+        return ServerMethodDefinition.create(descriptor, (call, headers) -> Dispatch.refuse(call, Status.UNIMPLEMENTED.withDescription(
+            "rrdflight does not serve " + bare + " (yet); it serves " + ClientVersion.SUPPORTED_RANGE
+                + " for catalogs, registration and queries")));
+      }
+    };
+  }
+
+  /** Passes message bytes through untouched; used only for calls that are refused before any is read. */
+  private static final MethodDescriptor.Marshaller<InputStream> RAW = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(InputStream value) {
+      return value;
+    }
+
+    @Override
+    public InputStream parse(InputStream stream) {
+      return stream;
+    }
+  };
+
   /** One method name: picks the wire per call; either side may be missing. */
   private record Dispatch(String method, ServerMethodDefinition<InputStream, InputStream> partitions,
       ServerMethodDefinition<InputStream, InputStream> segments) implements ServerCallHandler<InputStream, InputStream> {
