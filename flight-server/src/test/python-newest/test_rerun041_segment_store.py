@@ -1,89 +1,67 @@
 """rerun-sdk 0.41.0's `DatasetEntry.segment_store(...)` against rrdflight, compared with `rerun server` 0.41.0
-from the same wheel: the manifest GetRrdManifest answers (the store's chunk index), and the store the client
-collects from it with FetchChunks.
-
-Run with the 0.41 venv: `.venvs/test-newest/bin/python -m pytest flight-server/src/test/python-newest/test_rerun041_segment_store.py`.
+from the same wheel: the manifest GetRrdManifest answers (the store's chunk index, which the viewer reads too),
+and the store the client collects from it with FetchChunks.
 
 Both servers register the same files: recordings written by rerun-sdk 0.27.3 (no footer; rrdflight builds their
 manifest from the chunks), by 0.41.0 (a footer manifest, which both servers hand on) and by 0.23.4 (legacy
-column names). What differs by design, and is left out of the comparisons by name:
-- "chunk keys": opaque to the client, each server's own;
-- "chunk sizes and offsets": Rerun re-encodes files without footer in memory and reports its heap layout;
-  rrdflight reports the chunk's bytes in the file and the size of its decoded Arrow buffers;
-- "chunking": for files without footer Rerun compacts small chunks on load, so their manifests are compared
-  per entity (rows, time ranges and component counts summed over the entity's chunks), not chunk by chunk;
-- "application id": Rerun's manifest names the store's application "none", rrdflight the recording's own.
+column names, indicator-only chunks), and one recording in a second layer. Exclusions name their entry in
+KNOWN_DIFFERENCES: "chunk keys", "chunk counts and sizes" (for files without footer Rerun compacts chunks on load,
+so those manifests are compared per entity: rows, time bounds and component counts over the entity's chunks),
+"manifest application id".
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pyarrow as pa
 import pytest
+from conftest import catalog_url, fixture_path, require_sdk
+from known_differences import KNOWN_DIFFERENCES  # noqa: F401 (every exclusion below names one of its entries)
+from table_compare import canonical, field_text
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "python"))
-from rrdflight_server import FIXTURES, ListeningProcess, ServerProcess  # noqa: E402
+require_sdk(0, 41)
 
-rerun = pytest.importorskip("rerun")
-if tuple(int(p) for p in rerun.__version__.split(".")[:2]) != (0, 41):
-    pytest.skip(f"needs rerun-sdk 0.41.x, this venv has {rerun.__version__}", allow_module_level=True)
-
-import rerun_cli  # noqa: E402
+import rerun as rr  # noqa: E402
 
 FILES = ["dataset/rec-dataset-01.rrd", "dataset/rec-dataset-04.rrd", "versions/rerun-0.23.4.rrd",
          "versions/rerun-0.27.3.rrd", "versions/rerun-0.41.0.rrd"]
 WITH_FOOTER = "rec-version-0.41.0"
 WITHOUT_FOOTER = ["rec-dataset-04", "rec-version-0.23.4", "rec-version-0.27.3"]
 TWO_LAYERS = "rec-dataset-01"  # registered in layers "base" and "extra"
+# KNOWN_DIFFERENCES["chunk keys"], ["chunk counts and sizes"].
 DIFFERING = ["chunk_key", "chunk_byte_offset", "chunk_byte_size", "chunk_byte_size_uncompressed"]
 
 
-class RerunServer041(ListeningProcess):
-    """`rerun server` 0.41.0 from this venv's wheel, on an ephemeral port of 127.0.0.1."""
-
-    def __init__(self) -> None:
-        binary = Path(rerun_cli.__file__).parent / "rerun"
-        super().__init__([str(binary), "server", "--host", "127.0.0.1", "--port", "0"],
-                         r"Listening on [^\s:]+:(\d+)", "Ready for connections", "rerun server")
-
-
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory):
+def stores(ours, theirs):
     """The dataset `stores` on rrdflight and on rerun server, in that order."""
-    servers = [ServerProcess(tmp_path_factory.mktemp("rrdflight-data")), RerunServer041()]
     datasets = []
-    try:
-        for server in servers:
-            dataset = rerun.catalog.CatalogClient(f"rerun+http://127.0.0.1:{server.port}").create_dataset("stores")
-            dataset.register([f"file://{FIXTURES / f}" for f in FILES]).wait(120)
-            dataset.register([f"file://{FIXTURES / 'dataset/rec-dataset-01.rrd'}"], layer_name="extra").wait(120)
-            datasets.append(dataset)
-        yield datasets
-    finally:
-        for server in servers:
-            server.stop()
+    for server in (ours, theirs):
+        dataset = rr.catalog.CatalogClient(catalog_url(server)).create_dataset("stores")
+        dataset.register([f"file://{fixture_path(f)}" for f in FILES]).wait(120)
+        dataset.register([f"file://{fixture_path('dataset/rec-dataset-01.rrd')}"], layer_name="extra").wait(120)
+        datasets.append(dataset)
+    return datasets
 
 
 def chunk_index(dataset, segment: str) -> pa.RecordBatch:
-    """The manifest the client holds for a segment store (what GetRrdManifest answered, parts merged)."""
+    """The manifest the client holds for a segment store (what GetRrdManifest answered, parts merged); its store
+    id is left out (KNOWN_DIFFERENCES["manifest application id"])."""
     _store_id, batch = dataset.segment_store(segment)._internal._chunk_index()
     return pa.record_batch(batch)
 
 
 def fields(batch: pa.RecordBatch) -> list[tuple]:
-    return [(f.name, str(f.type), f.nullable, sorted((f.metadata or {}).items())) for f in batch.schema]
+    return [field_text(f) for f in batch.schema]
 
 
 def per_entity(batch: pa.RecordBatch) -> dict:
     """What a manifest says about each entity, whatever the chunking: rows, time bounds, component counts."""
     out: dict = {}
-    rows = batch.to_pylist()
+    records = batch.to_pylist()
     for name in batch.schema.names:
         if name in DIFFERING or name in ("chunk_id", "chunk_entity_path"):
             continue
-        for row in rows:
+        for row in records:
             key = (row["chunk_entity_path"], name)
             value = row[name]
             if value is None:
@@ -99,31 +77,30 @@ def per_entity(batch: pa.RecordBatch) -> dict:
     return out
 
 
-def canonical(table: pa.Table) -> tuple[list, list]:
-    """A table as its fields (sorted by name) and its rows (sorted): readers do not promise an order."""
-    table = table.select(sorted(table.column_names))
-    return ([(f.name, str(f.type), sorted((f.metadata or {}).items())) for f in table.schema],
-            sorted(repr(tuple(r.values())) for r in table.to_pylist()))
+def rows(table: pa.Table, index: str | None) -> tuple[list, list]:
+    """A reader's table as its fields and its rows in a fixed order (by index, then by every value)."""
+    table = canonical(table, [index] if index else [])
+    return [field_text(f) for f in table.schema], sorted(repr(tuple(r.values())) for r in table.to_pylist())
 
 
-def test_footer_manifest_equals_rerun_servers(pair):
-    mine, theirs = (chunk_index(d, WITH_FOOTER) for d in pair)
+def test_footer_manifest_equals_rerun_servers(stores):
+    mine, theirs = (chunk_index(d, WITH_FOOTER) for d in stores)
     assert fields(mine) == fields(theirs)
     assert mine.num_rows == theirs.num_rows > 0
     for name in mine.schema.names:
-        if name != "chunk_key":  # "chunk keys"
+        if name != "chunk_key":  # KNOWN_DIFFERENCES["chunk keys"]
             assert mine.column(name) == theirs.column(name), name
 
 
 @pytest.mark.parametrize("segment", WITHOUT_FOOTER)
-def test_built_manifest_says_what_rerun_servers_says_per_entity(pair, segment):
-    mine, theirs = (chunk_index(d, segment) for d in pair)
+def test_built_manifest_says_what_rerun_servers_says_per_entity(stores, segment):
+    mine, theirs = (chunk_index(d, segment) for d in stores)
     assert fields(mine) == fields(theirs)
-    assert per_entity(mine) == per_entity(theirs)  # "chunking", "chunk sizes and offsets"
+    assert per_entity(mine) == per_entity(theirs)  # KNOWN_DIFFERENCES["chunk counts and sizes"]
 
 
-def test_every_layer_of_a_segment_is_in_its_manifest(pair):
-    mine, theirs = (chunk_index(d, TWO_LAYERS) for d in pair)
+def test_every_layer_of_a_segment_is_in_its_manifest(stores):
+    mine, theirs = (chunk_index(d, TWO_LAYERS) for d in stores)
     assert fields(mine) == fields(theirs)
     assert mine.num_rows == theirs.num_rows
     assert sorted(mine.column("chunk_id").to_pylist()) == sorted(theirs.column("chunk_id").to_pylist())
@@ -131,36 +108,28 @@ def test_every_layer_of_a_segment_is_in_its_manifest(pair):
 
 
 @pytest.mark.parametrize("segment", [WITH_FOOTER, TWO_LAYERS, *WITHOUT_FOOTER])
-def test_collected_store_holds_the_same_data_as_rerun_servers(pair, segment):
-    stores = [d.segment_store(segment).stream().collect() for d in pair]
-    schemas = [s.schema() for s in stores]
+def test_collected_store_holds_the_same_data_as_rerun_servers(stores, segment):
+    collected = [d.segment_store(segment).stream().collect() for d in stores]
+    schemas = [s.schema() for s in collected]
     assert schemas[0] == schemas[1]
     indexes = [c.name for c in schemas[1].index_columns()]
     assert indexes
     for index in [*indexes, None]:
-        mine, theirs = (canonical(s.reader(index=index).to_arrow_table()) for s in stores)
+        mine, theirs = (rows(s.reader(index=index).to_arrow_table(), index) for s in collected)
         assert mine == theirs, f"reader(index={index})"
 
 
-def test_lazy_store_schema_and_size_equal_rerun_servers(pair):
-    lazies = [d.segment_store(WITH_FOOTER) for d in pair]
+def test_lazy_store_schema_and_size_equal_rerun_servers(stores):
+    lazies = [d.segment_store(WITH_FOOTER) for d in stores]
     assert lazies[0].schema() == lazies[1].schema()
     assert len(lazies[0]) == len(lazies[1])
     assert lazies[0].summary() == lazies[1].summary()
 
 
-def test_unknown_segment_fails_as_on_rerun_server(pair):
+def test_unknown_segment_fails_as_on_rerun_server(stores):
     errors = []
-    for dataset in pair:
+    for dataset in stores:
         with pytest.raises(Exception) as info:
             dataset.segment_store("no-such-segment")
         errors.append(type(info.value))
     assert errors[0] == errors[1]
-
-
-def test_segment_url_names_the_segment_as_on_rerun_server(pair):
-    urls = []
-    for dataset in pair:
-        url = dataset.segment_url(WITH_FOOTER, "frame", 1, 5)
-        urls.append(url.split(f"/dataset/{dataset.id}", 1)[1])  # host, port and entry id are each server's own
-    assert urls[0] == urls[1] == f"?segment_id={WITH_FOOTER}#when=frame@1&time_selection=frame@1..5"
