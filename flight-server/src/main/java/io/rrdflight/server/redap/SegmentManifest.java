@@ -134,7 +134,7 @@ final class SegmentManifest {
   private Optional<List<RrdManifest>> fromFooter(Partition layer, Vocabulary words) {
     Optional<RrdManifest> footer;
     try {
-      footer = FooterManifests.of(layer.file().path(), layer.storeId());
+      footer = FooterManifests.of(layer.file().path(), new io.rrdflight.rrd.StoreId(storeKind(layer), layer.applicationId(), layer.partitionId()));
     } catch (IOException e) {
       throw CatalogException.failed("Segment " + layer.partitionId() + ": cannot read the footer of " + layer.file().path() + " (" + e.getMessage() + ")", e);
     }
@@ -272,14 +272,21 @@ final class SegmentManifest {
 
   // --- parts ------------------------------------------------------------------------------------------
 
-  /** The store the client files the segment's chunks under: the segment, with the recording's application. */
-  private static StoreId store(Partition layer) {
+  /**
+   * The store the client files the segment's chunks under: the segment, of the dataset's kind (a
+   * companion blueprint dataset's segments are blueprints), with the recording's application.
+   */
+  private StoreId store(Partition layer) {
     String application = layer.applicationId().isEmpty() ? layer.datasetId().toHex() : layer.applicationId();
     return StoreId.newBuilder()
-        .setKind(StoreKind.STORE_KIND_RECORDING)
+        .setKind(storeKind(layer) == io.rrdflight.rrd.StoreKind.BLUEPRINT ? StoreKind.STORE_KIND_BLUEPRINT : StoreKind.STORE_KIND_RECORDING)
         .setRecordingId(layer.partitionId())
         .setApplicationId(ApplicationId.newBuilder().setId(application))
         .build();
+  }
+
+  private io.rrdflight.rrd.StoreKind storeKind(Partition layer) {
+    return catalog.dataset(layer.datasetId()).kind().storeKind();
   }
 
   private List<RrdManifest> split(VectorSchemaRoot root, StoreId store, io.rrdflight.rrd.proto.Schema schema, ByteString sha256, Vocabulary words) {
