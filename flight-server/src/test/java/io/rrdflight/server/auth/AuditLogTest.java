@@ -1,0 +1,28 @@
+package io.rrdflight.server.auth;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.rrdflight.server.redap.proto.CreateDatasetEntryRequest;
+import org.apache.arrow.flight.impl.Flight;
+import org.junit.jupiter.api.Test;
+
+class AuditLogTest {
+  @Test
+  void summaryNamesTheFieldsOfTheRequest() {
+    assertEquals("{name=\"robots\"}", AuditLog.summarize(CreateDatasetEntryRequest.newBuilder().setName("robots").build()));
+  }
+
+  @Test
+  void bytesAreSummarisedByTheirLength() {
+    Flight.Action action = Flight.Action.newBuilder().setType("X").setBody(ByteString.copyFrom(new byte[1000])).build();
+    assertEquals("{type=\"X\" body=<1000 bytes>}", AuditLog.summarize(action));
+  }
+
+  @Test
+  void hugeRequestsMakeBoundedSummaries() {
+    CreateDatasetEntryRequest huge = CreateDatasetEntryRequest.newBuilder().setName("n".repeat(1_000_000)).build();
+    assertTrue(AuditLog.summarize(huge).length() <= AuditLog.MAX_SUMMARY + 1);
+  }
+}
