@@ -16,8 +16,10 @@ import java.nio.file.Path;
 
 /**
  * The TLS side of the shared port ({@code --tls-cert}, {@code --tls-key}): gRPC's cipher suites, and
- * ALPN offering {@code h2} first (what every gRPC client asks for and insists on) and
- * {@code http/1.1} (what Rerun's {@code GET /version} probe and browsers' HTTPS ask for).
+ * ALPN choosing {@code http/1.1} when the client offers it and {@code h2} otherwise. gRPC clients
+ * (grpc-java, tonic, gRPC core, Go) offer only {@code h2} and get it; browsers and curl offer both
+ * and get HTTP/1.1, the only HTTP this port answers ({@code GET /version}). Preferring h2 would send
+ * their {@code GET /version} to gRPC, which refuses it.
  */
 public final class ServerTls {
   private ServerTls() {}
@@ -43,7 +45,7 @@ public final class ServerTls {
           + " -in KEY -out KEY.pk8)", e);
     }
     builder.applicationProtocolConfig(new ApplicationProtocolConfig(Protocol.ALPN, SelectorFailureBehavior.NO_ADVERTISE,
-        SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1));
+        SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_1_1, ApplicationProtocolNames.HTTP_2));
     try {
       return builder.build();
     } catch (IOException | RuntimeException e) {
