@@ -75,9 +75,9 @@ def window(files: list[str]) -> tuple[str, str, int, int]:
     return "log_time", rec.recording_id(), times[len(times) * 45 // 100], times[len(times) * 55 // 100]
 
 
-def run(server, files: list[str], name: str) -> dict:
+def run(server, files: list[str], name: str, token: str | None = None) -> dict:
     index, pid, s, e = window(files)
-    client = rr.catalog.CatalogClient(f"rerun+http://localhost:{server.port}")
+    client = rr.catalog.CatalogClient(f"rerun+http://localhost:{server.port}", token=token)
     t0 = time.perf_counter()
     dataset = client.create_dataset(name=name)
     dataset.register(f"file://{files[0]}", timeout_secs=3600)

@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,14 +18,10 @@ import pyarrow.flight as flight
 import pytest
 import rerun as rr
 
-from conftest import JAR, ROOT, ServerProcess, fixture_path
+from conftest import ROOT, ServerProcess, fixture_path
+from rrdflight_server import create_token, make_test_ca, rrdflight_cli as rrdflight
 
 NEWEST_PYTHON = ROOT / ".venvs" / "test-newest" / "bin" / "python"
-
-
-def rrdflight(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run(["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", str(JAR), *args],
-                          input=stdin, capture_output=True, text=True, timeout=120)
 
 
 class Tokens:
@@ -37,12 +32,7 @@ class Tokens:
         self.made: list[str] = []
 
     def create(self, role: str, name: str | None = None, *extra: str) -> str:
-        args = ["token", "create", "--role", role, "--data-dir", str(self.data_dir), *extra]
-        if name:
-            args += ["--name", name]
-        done = rrdflight(*args)
-        assert done.returncode == 0, done.stderr
-        token = done.stdout.strip().splitlines()[-1]
+        token = create_token(self.data_dir, role, *extra, *(["--name", name] if name else []))
         self.made.append(token)
         return token
 
@@ -240,22 +230,9 @@ def test_insecure_no_auth_starts_and_says_so(tmp_path):
 
 @pytest.fixture(scope="module")
 def test_ca(tmp_path_factory):
-    """A CA and a server certificate for localhost and 127.0.0.1, made now with openssl."""
     if shutil.which("openssl") is None:
         pytest.skip("openssl is not installed")
-    d = tmp_path_factory.mktemp("ca")
-
-    def openssl(*args):
-        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
-
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=rrdflight test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
-    (d / "ext.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
-    return d
+    return make_test_ca(tmp_path_factory.mktemp("ca"))
 
 
 @pytest.fixture(scope="module")

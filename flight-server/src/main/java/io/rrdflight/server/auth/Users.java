@@ -43,8 +43,9 @@ public final class Users {
     return store.users().stream().map(u -> u.name() + "\t" + u.role().label() + "\t" + u.createdAt()).toList();
   }
 
+  /** The role of a user named by a session token (cached; see {@link AuthStore#userRole}). */
   Optional<Role> roleOf(String name) {
-    return store.user(name).map(UserRecord::role);
+    return store.userRole(name);
   }
 
   Caller verify(String name, char[] password) throws AuthenticationException {

@@ -89,6 +89,18 @@ class TokensTest {
   }
 
   @Test
+  void revocationByAnotherProcessIsSeenOnTheNextCheckDespiteTheCache() throws Exception {
+    IssuedToken issued = tokens.issue(Optional.of("cached"), Role.READER, Optional.empty(), List.of());
+    for (int i = 0; i < 3; i++) {
+      tokens.verify(issued.token(), users); // now cached
+    }
+    try (AuthStore cli = AuthStore.open(dataDir)) { // what 'rrdflight token revoke' opens, in its own process
+      assertTrue(new Tokens(ServerKey.loadOrCreate(dataDir), cli, clock).revoke("cached"));
+    }
+    assertThrows(AuthenticationException.class, () -> tokens.verify(issued.token(), users));
+  }
+
+  @Test
   void tokenOfAnotherKeyIsRefused(@TempDir Path otherDir) throws Exception {
     try (AuthStore other = AuthStore.open(otherDir)) {
       String foreign = new Tokens(ServerKey.loadOrCreate(otherDir), other, clock)
@@ -133,7 +145,9 @@ class TokensTest {
     Caller alice = users.verify("alice", "pw".toCharArray());
     String session = tokens.issueSession(alice.name(), alice.role(), Duration.ofHours(1));
     assertEquals(new Caller("alice", Role.WRITER, "user"), tokens.verify(session, users));
-    users.remove("alice");
+    try (AuthStore cli = AuthStore.open(dataDir)) {
+      assertTrue(new Users(cli, clock).remove("alice"));
+    }
     assertThrows(AuthenticationException.class, () -> tokens.verify(session, users));
   }
 

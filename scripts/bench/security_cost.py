@@ -1,0 +1,158 @@
+"""Benchmark (not a test): what tokens (`--auth`) and TLS (`--tls-cert/--tls-key`) cost, on issue 6's seed
+workflow and on the SQL door, against rrdflight without either.
+
+Modes, each a fresh server process on an empty data dir serving DIR as dataset `bench` (`-d`):
+  open      no auth, plaintext (the loopback default)
+  auth      --auth, a writer token on every call
+  auth+tls  --auth and TLS with a certificate of a CA made at start (openssl)
+
+Measured per mode, in rounds (the order of the modes rotates from round to round; medians reported):
+  - the seed workflow through rerun-sdk 0.27.3 (scripts/bench/seed_workflow.py's `run`): register + wait,
+    the seed view, all partitions. Not over TLS: 0.27.3 probes GET /version with a client that trusts
+    only the public CAs compiled into it, so a test CA cannot work with it (see README, Security).
+  - the seed view and all partitions as SQL through ADBC (Flight SQL), every mode.
+  - per-call cost: 300 x dataset_names() (a FindEntries round trip, 0.27.3, open and auth) and
+    300 x Flight ListActions (pyarrow, every mode), on one connection.
+
+    .venv/bin/python scripts/bench/seed_workflow.py --make-big /tmp/secbench-big --files 3
+    .venv/bin/python scripts/bench/security_cost.py /tmp/secbench-big --rounds 3
+
+Needs the runnable jar (mvn package), openssl, and the venv of scripts/requirements.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import adbc_driver_flightsql as adbc_flightsql
+import adbc_driver_flightsql.dbapi as flightsql
+import pyarrow.flight as flight
+import rerun as rr
+
+ROOT = Path(__file__).resolve().parents[1].parent
+sys.path.insert(0, str(ROOT / "flight-server" / "src" / "test" / "python"))
+sys.path.insert(0, str(ROOT / "scripts" / "bench"))
+from rrdflight_server import ServerProcess, create_token, make_test_ca  # noqa: E402
+from seed_workflow import run as seed_workflow, window  # noqa: E402
+
+MODES = ["open", "auth", "auth+tls"]
+CALLS = 300
+
+
+def start(mode: str, directory: Path, ca: Path) -> tuple[ServerProcess, str | None]:
+    data = Path(tempfile.mkdtemp(prefix=f"rrdflight-secbench-{mode.replace('+', '-')}-"))
+    args = ["-d", f"bench={directory}"]
+    token = None
+    if mode != "open":
+        args.append("--auth")
+        token = create_token(data, "writer")
+    if mode == "auth+tls":
+        args += ["--tls-cert", str(ca / "server.pem"), "--tls-key", str(ca / "server.key")]
+    return ServerProcess(data, *args), token
+
+
+def adbc_options(mode: str, token: str | None, ca: Path) -> dict:
+    options = {}
+    if token:
+        options["adbc.flight.sql.authorization_header"] = "Bearer " + token
+    if mode == "auth+tls":
+        options[adbc_flightsql.DatabaseOptions.TLS_ROOT_CERTS.value] = (ca / "ca.pem").read_text()
+    return options
+
+
+def flight_uri(mode: str, port: int) -> str:
+    return f"grpc+tls://localhost:{port}" if mode == "auth+tls" else f"grpc://localhost:{port}"
+
+
+def sql(mode: str, server, token, ca, files) -> dict:
+    index, pid, s, e = window(files)
+    seed = (f"SELECT * FROM TABLE(\"bench\".query_view(index => '{index}', contents => '/**', partition_ids => '{pid}',"
+            f" range_start => {s}, range_end => {e}, fill_latest_at => true))")
+    everything = f"SELECT * FROM TABLE(\"bench\".query_view(index => '{index}', contents => '/**'))"
+    out = {}
+    with flightsql.connect(flight_uri(mode, server.port), db_kwargs=adbc_options(mode, token, ca), autocommit=True) as conn:
+        for key, query in [("sql_seed", seed), ("sql_all", everything)]:
+            t = time.perf_counter()
+            with conn.cursor() as cur:
+                cur.execute(query)
+                rows = sum(batch.num_rows for batch in cur.fetch_record_batch())
+            out[key] = time.perf_counter() - t
+            out[key + "_rows"] = rows
+    return out
+
+
+def per_call(mode: str, server, token, ca) -> dict:
+    out = {}
+    if mode != "auth+tls":
+        client = rr.catalog.CatalogClient(f"rerun+http://localhost:{server.port}", token=token)
+        client.dataset_names()
+        t = time.perf_counter()
+        for _ in range(CALLS):
+            client.dataset_names()
+        out["find_entries_ms"] = (time.perf_counter() - t) / CALLS * 1000
+    kwargs = {"tls_root_certs": (ca / "ca.pem").read_bytes()} if mode == "auth+tls" else {}
+    client = flight.FlightClient(flight_uri(mode, server.port), **kwargs)
+    options = flight.FlightCallOptions(headers=[(b"authorization", b"Bearer " + token.encode())] if token else [])
+    list(client.list_actions(options))
+    t = time.perf_counter()
+    for _ in range(CALLS):
+        list(client.list_actions(options))
+    out["list_actions_ms"] = (time.perf_counter() - t) / CALLS * 1000
+    client.close()
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    files = sorted(str(p.resolve()) for p in args.directory.glob("*.rrd"))
+    ca = make_test_ca(Path(tempfile.mkdtemp(prefix="rrdflight-secbench-ca-")))
+    results: dict[str, list[dict]] = {m: [] for m in MODES}
+    for r in range(args.rounds):
+        order = MODES[r % len(MODES):] + MODES[:r % len(MODES)]
+        for mode in order:
+            server, token = start(mode, args.directory.resolve(), ca)
+            try:
+                figures = {}
+                if mode != "auth+tls":
+                    figures.update(seed_workflow(server, files, f"seed_{r}", token))
+                figures.update(sql(mode, server, token, ca, files))
+                figures.update(per_call(mode, server, token, ca))
+            finally:
+                server.stop()
+            results[mode].append(figures)
+            print(f"round {r + 1} {mode}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                                                      for k, v in figures.items()), file=sys.stderr)
+    size = sum(Path(p).stat().st_size for p in files) / 1e6
+    print(f"\n{len(files)} files, {size:.0f} MB ({args.directory}); medians of {args.rounds} rounds; "
+          f"in brackets: change against open\n")
+    columns = [("register", "rerun: register + wait", "s"), ("seed_view", "rerun: seed view", "s"),
+               ("all_view", "rerun: all partitions", "s"), ("total", "rerun: total", "s"),
+               ("sql_seed", "SQL: seed view", "s"), ("sql_all", "SQL: all partitions", "s"),
+               ("find_entries_ms", "FindEntries call", "ms"), ("list_actions_ms", "Flight call", "ms")]
+    print("| mode | " + " | ".join(title for _, title, _ in columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    base = {key: statistics.median(f[key] for f in results["open"]) for key, _, _ in columns}
+    for mode in MODES:
+        cells = []
+        for key, _, unit in columns:
+            values = [f[key] for f in results[mode] if key in f]
+            if not values:
+                cells.append("n/a")
+                continue
+            m = statistics.median(values)
+            change = "" if mode == "open" else f" ({(m / base[key] - 1) * 100:+.1f}%)"
+            cells.append(f"{m:.3f} {unit}{change}" if unit == "ms" else f"{m:.2f} {unit}{change}")
+        print(f"| {mode} | " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
