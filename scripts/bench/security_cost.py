@@ -1,18 +1,23 @@
 """Benchmark (not a test): what tokens (`--auth`) and TLS (`--tls-cert/--tls-key`) cost, on issue 6's seed
 workflow and on the SQL door, against rrdflight without either.
 
-Modes, each a fresh server process on an empty data dir serving DIR as dataset `bench` (`-d`):
+Modes: three server processes, running side by side, each on an empty data dir serving DIR as
+dataset `bench` (`-d`):
   open      no auth, plaintext (the loopback default)
   auth      --auth, a writer token on every call
   auth+tls  --auth and TLS with a certificate of a CA made at start (openssl)
 
-Measured per mode, in rounds (the order of the modes rotates from round to round; medians reported):
+Each server is warmed up once (JIT, class loading, page cache) with everything below; then the modes
+take turns, round after round (the order rotates). Reported: the best of the rounds, per figure. On a
+machine shared with other work the best run is the least disturbed one, and what the modes differ by
+shows there rather than in the noise of a median. Server CPU is the process's user + system time.
   - the seed workflow through rerun-sdk 0.27.3 (scripts/bench/seed_workflow.py's `run`): register + wait,
     the seed view, all partitions. Not over TLS: 0.27.3 probes GET /version with a client that trusts
     only the public CAs compiled into it, so a test CA cannot work with it (see README, Security).
   - the seed view and all partitions as SQL through ADBC (Flight SQL), every mode.
-  - per-call cost: 300 x dataset_names() (a FindEntries round trip, 0.27.3, open and auth) and
-    300 x Flight ListActions (pyarrow, every mode), on one connection.
+  - per-call cost: 1,000 x dataset_names() (a FindEntries round trip, 0.27.3, open and auth) and
+    1,000 x Flight ListActions (pyarrow, every mode), on one connection, after 300 to warm up; wall
+    time and the server's CPU time per call.
 
     .venv/bin/python scripts/bench/seed_workflow.py --make-big /tmp/secbench-big --files 3
     .venv/bin/python scripts/bench/security_cost.py /tmp/secbench-big --rounds 3
@@ -23,7 +28,7 @@ Needs the runnable jar (mvn package), openssl, and the venv of scripts/requireme
 from __future__ import annotations
 
 import argparse
-import statistics
+import os
 import sys
 import tempfile
 import time
@@ -41,10 +46,12 @@ from rrdflight_server import ServerProcess, create_token, make_test_ca  # noqa: 
 from seed_workflow import run as seed_workflow, window  # noqa: E402
 
 MODES = ["open", "auth", "auth+tls"]
-CALLS = 300
+CALLS = 1000
+WARM_UP = 300
 
 
 def start(mode: str, directory: Path, ca: Path) -> tuple[ServerProcess, str | None]:
+    """A server of this mode, and the writer token its clients send (None without --auth)."""
     data = Path(tempfile.mkdtemp(prefix=f"rrdflight-secbench-{mode.replace('+', '-')}-"))
     args = ["-d", f"bench={directory}"]
     token = None
@@ -77,32 +84,40 @@ def sql(mode: str, server, token, ca, files) -> dict:
     out = {}
     with flightsql.connect(flight_uri(mode, server.port), db_kwargs=adbc_options(mode, token, ca), autocommit=True) as conn:
         for key, query in [("sql_seed", seed), ("sql_all", everything)]:
-            t = time.perf_counter()
+            cpu, t = server_cpu_seconds(server.proc.pid), time.perf_counter()
             with conn.cursor() as cur:
                 cur.execute(query)
                 rows = sum(batch.num_rows for batch in cur.fetch_record_batch())
             out[key] = time.perf_counter() - t
+            out[key + "_cpu"] = server_cpu_seconds(server.proc.pid) - cpu
             out[key + "_rows"] = rows
     return out
+
+
+def server_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_calls(server, call, key: str) -> dict:
+    for _ in range(WARM_UP):
+        call()
+    cpu, t = server_cpu_seconds(server.proc.pid), time.perf_counter()
+    for _ in range(CALLS):
+        call()
+    return {key + "_ms": (time.perf_counter() - t) / CALLS * 1000,
+            key + "_cpu_us": (server_cpu_seconds(server.proc.pid) - cpu) / CALLS * 1e6}
 
 
 def per_call(mode: str, server, token, ca) -> dict:
     out = {}
     if mode != "auth+tls":
         client = rr.catalog.CatalogClient(f"rerun+http://localhost:{server.port}", token=token)
-        client.dataset_names()
-        t = time.perf_counter()
-        for _ in range(CALLS):
-            client.dataset_names()
-        out["find_entries_ms"] = (time.perf_counter() - t) / CALLS * 1000
+        out.update(timed_calls(server, client.dataset_names, "find_entries"))
     kwargs = {"tls_root_certs": (ca / "ca.pem").read_bytes()} if mode == "auth+tls" else {}
     client = flight.FlightClient(flight_uri(mode, server.port), **kwargs)
     options = flight.FlightCallOptions(headers=[(b"authorization", b"Bearer " + token.encode())] if token else [])
-    list(client.list_actions(options))
-    t = time.perf_counter()
-    for _ in range(CALLS):
-        list(client.list_actions(options))
-    out["list_actions_ms"] = (time.perf_counter() - t) / CALLS * 1000
+    out.update(timed_calls(server, lambda: list(client.list_actions(options)), "list_actions"))
     client.close()
     return out
 
@@ -115,31 +130,37 @@ def main() -> int:
     files = sorted(str(p.resolve()) for p in args.directory.glob("*.rrd"))
     ca = make_test_ca(Path(tempfile.mkdtemp(prefix="rrdflight-secbench-ca-")))
     results: dict[str, list[dict]] = {m: [] for m in MODES}
-    for r in range(args.rounds):
-        order = MODES[r % len(MODES):] + MODES[:r % len(MODES)]
-        for mode in order:
-            server, token = start(mode, args.directory.resolve(), ca)
-            try:
+    servers = {mode: start(mode, args.directory.resolve(), ca) for mode in MODES}
+    try:
+        for r in range(args.rounds + 1):  # round 0 warms up
+            order = MODES[r % len(MODES):] + MODES[:r % len(MODES)]
+            for mode in order:
+                server, token = servers[mode]
                 figures = {}
                 if mode != "auth+tls":
+                    cpu = server_cpu_seconds(server.proc.pid)
                     figures.update(seed_workflow(server, files, f"seed_{r}", token))
+                    figures["total_cpu"] = server_cpu_seconds(server.proc.pid) - cpu
                 figures.update(sql(mode, server, token, ca, files))
                 figures.update(per_call(mode, server, token, ca))
-            finally:
-                server.stop()
-            results[mode].append(figures)
-            print(f"round {r + 1} {mode}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
-                                                      for k, v in figures.items()), file=sys.stderr)
+                if r > 0:
+                    results[mode].append(figures)
+                print(f"round {r}{' (warm-up)' if r == 0 else ''} {mode}: " + ", ".join(
+                    f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()), file=sys.stderr)
+    finally:
+        for server, _ in servers.values():
+            server.stop()
     size = sum(Path(p).stat().st_size for p in files) / 1e6
-    print(f"\n{len(files)} files, {size:.0f} MB ({args.directory}); medians of {args.rounds} rounds; "
+    print(f"\n{len(files)} files, {size:.0f} MB ({args.directory}); best of {args.rounds} rounds; "
           f"in brackets: change against open\n")
     columns = [("register", "rerun: register + wait", "s"), ("seed_view", "rerun: seed view", "s"),
-               ("all_view", "rerun: all partitions", "s"), ("total", "rerun: total", "s"),
-               ("sql_seed", "SQL: seed view", "s"), ("sql_all", "SQL: all partitions", "s"),
-               ("find_entries_ms", "FindEntries call", "ms"), ("list_actions_ms", "Flight call", "ms")]
+               ("all_view", "rerun: all partitions", "s"), ("total", "rerun: total", "s"), ("total_cpu", "its server CPU", "s"),
+               ("sql_seed", "SQL: seed view", "s"), ("sql_all", "SQL: all partitions", "s"), ("sql_all_cpu", "its server CPU", "s"),
+               ("find_entries_ms", "FindEntries call", "ms"), ("find_entries_cpu_us", "its server CPU", "us"),
+               ("list_actions_ms", "Flight call", "ms"), ("list_actions_cpu_us", "its server CPU", "us")]
     print("| mode | " + " | ".join(title for _, title, _ in columns) + " |")
     print("|---|" + "---|" * len(columns))
-    base = {key: statistics.median(f[key] for f in results["open"]) for key, _, _ in columns}
+    base = {key: min(f[key] for f in results["open"]) for key, _, _ in columns}
     for mode in MODES:
         cells = []
         for key, _, unit in columns:
@@ -147,9 +168,10 @@ def main() -> int:
             if not values:
                 cells.append("n/a")
                 continue
-            m = statistics.median(values)
+            m = min(values)
             change = "" if mode == "open" else f" ({(m / base[key] - 1) * 100:+.1f}%)"
-            cells.append(f"{m:.3f} {unit}{change}" if unit == "ms" else f"{m:.2f} {unit}{change}")
+            digits = {"ms": 3, "us": 0}.get(unit, 2)
+            cells.append(f"{m:.{digits}f} {unit}{change}")
         print(f"| {mode} | " + " | ".join(cells) + " |")
     return 0
 

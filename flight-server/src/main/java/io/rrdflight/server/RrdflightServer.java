@@ -144,6 +144,11 @@ public final class RrdflightServer implements AutoCloseable {
     return catalog;
   }
 
+  /** The tokens and users callers must present; empty without {@code --auth}. */
+  public Optional<Authenticator> authenticator() {
+    return authenticator;
+  }
+
   /** The bound port: the configured one, or the one the OS chose for port 0. */
   public int port() {
     return flightServer.getPort();

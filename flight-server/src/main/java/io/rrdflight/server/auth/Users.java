@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.server.auth.AuthStore.UserRecord;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -38,9 +39,11 @@ public final class Users {
     return store.removeUser(name);
   }
 
-  /** Names and roles, never the hashes. */
-  public List<String> describe() {
-    return store.users().stream().map(u -> u.name() + "\t" + u.role().label() + "\t" + u.createdAt()).toList();
+  /** A user as listed: never the password hash. */
+  public record Listed(String name, Role role, Instant createdAt) {}
+
+  public List<Listed> list() {
+    return store.users().stream().map(u -> new Listed(u.name(), u.role(), u.createdAt())).toList();
   }
 
   /** The role of a user named by a session token (cached; see {@link AuthStore#userRole}). */

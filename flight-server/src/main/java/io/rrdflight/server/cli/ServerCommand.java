@@ -14,6 +14,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -118,7 +119,7 @@ final class ServerCommand implements Callable<Integer> {
       int partitions = server.catalog().partitions(server.catalog().datasetNamed(d.name()).id()).size();
       out.println("  dataset:          " + d.name() + " <- " + d.directory() + " (" + partitions + " partitions)");
     }
-    out.println("  auth:             " + authMode());
+    out.println("  auth:             " + authMode(server));
     out.println("  tls:              " + (tls ? "on (" + security.tls().get().certificateChain() + ")" : "off"));
     out.println("  Rerun SDK/viewer: " + (tls ? "rerun+https://" : "rerun+http://") + address);
     out.println("  Flight SQL JDBC:  jdbc:arrow-flight-sql://" + address + "/?useEncryption=" + tls);
@@ -151,9 +152,14 @@ final class ServerCommand implements Callable<Integer> {
     return new Security(auth, tls);
   }
 
-  private String authMode() {
+  private String authMode(RrdflightServer server) {
     if (auth) {
-      return "tokens required (roles reader < writer < admin; rrdflight token create)";
+      Instant now = Instant.now();
+      long tokens = server.authenticator().map(a -> a.tokens().list().stream()
+          .filter(t -> t.revokedAt().isEmpty() && t.expiresAt().map(now::isBefore).orElse(true)).count()).orElse(0L);
+      long users = server.authenticator().map(a -> (long) a.users().list().size()).orElse(0L);
+      return "tokens required (" + tokens + " active token(s), " + users + " user(s); roles reader < writer < admin;"
+          + " rrdflight token create --data-dir " + dataDir.resolve() + ")";
     }
     if (insecureNoAuth && !isLoopback(host)) {
       return "OFF on a network address (--insecure-no-auth): anyone who reaches the port may read, register and delete";

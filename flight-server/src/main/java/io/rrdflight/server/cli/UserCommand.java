@@ -124,7 +124,7 @@ final class UserCommand implements Runnable {
       PrintWriter out = spec.commandLine().getOut();
       try (Authenticator auth = dataDir.authenticator()) {
         out.println("NAME\tROLE\tCREATED");
-        auth.users().describe().forEach(out::println);
+        auth.users().list().forEach(u -> out.println(u.name() + "\t" + u.role().label() + "\t" + u.createdAt()));
       }
       return 0;
     }
