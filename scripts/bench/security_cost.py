@@ -11,16 +11,21 @@ Each server is warmed up once (JIT, class loading, page cache) with everything b
 take turns, round after round (the order rotates). Reported: the best of the rounds, per figure. On a
 machine shared with other work the best run is the least disturbed one, and what the modes differ by
 shows there rather than in the noise of a median. Server CPU is the process's user + system time.
-  - the seed workflow through rerun-sdk 0.27.3 (scripts/bench/seed_workflow.py's `run`): register + wait,
-    the seed view, all partitions. Not over TLS: 0.27.3 probes GET /version with a client that trusts
-    only the public CAs compiled into it, so a test CA cannot work with it (see README, Security).
-  - the seed view and all partitions as SQL through ADBC (Flight SQL), every mode.
-  - per-call cost: 1,000 x dataset_names() (a FindEntries round trip, 0.27.3, open and auth) and
+  - the seed workflow through the rerun-sdk of the venv that runs this script:
+    0.27.3 (.venv): seed_workflow.py's `run` (register + wait, the seed view, all partitions), open and
+      auth only: 0.27.3 probes GET /version with a client that trusts only the public CAs compiled into
+      it, so a test CA cannot work with it (see README, Security);
+    0.41 (.venvs/test-newest): newest_sdk.py's steps (register + wait, the seed reader, all segments
+      counted), every mode, the test CA trusted through SSL_CERT_FILE.
+  - the seed view and all partitions as SQL through ADBC (Flight SQL), every mode (when ADBC is
+    installed: .venv).
+  - per-call cost: 1,000 x dataset_names() (a FindEntries round trip, every mode the SDK reaches) and
     1,000 x Flight ListActions (pyarrow, every mode), on one connection, after 300 to warm up; wall
     time and the server's CPU time per call.
 
     .venv/bin/python scripts/bench/seed_workflow.py --make-big /tmp/secbench-big --files 3
     .venv/bin/python scripts/bench/security_cost.py /tmp/secbench-big --rounds 3
+    .venvs/test-newest/bin/python scripts/bench/security_cost.py /tmp/secbench-big --rounds 3
 
 Needs the runnable jar (mvn package), openssl, and the venv of scripts/requirements.txt.
 """
@@ -28,14 +33,13 @@ Needs the runnable jar (mvn package), openssl, and the venv of scripts/requireme
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import adbc_driver_flightsql as adbc_flightsql
-import adbc_driver_flightsql.dbapi as flightsql
 import pyarrow.flight as flight
 import rerun as rr
 
@@ -43,9 +47,13 @@ ROOT = Path(__file__).resolve().parents[1].parent
 sys.path.insert(0, str(ROOT / "flight-server" / "src" / "test" / "python"))
 sys.path.insert(0, str(ROOT / "scripts" / "bench"))
 from rrdflight_server import ServerProcess, create_token, make_test_ca  # noqa: E402
-from seed_workflow import run as seed_workflow, window  # noqa: E402
+from bench_common import window  # noqa: E402
 
+NEWEST = tuple(int(part) for part in rr.__version__.split(".")[:2]) >= (0, 28)
+HAVE_ADBC = importlib.util.find_spec("adbc_driver_flightsql") is not None
 MODES = ["open", "auth", "auth+tls"]
+# The modes the Rerun door can be measured in with this venv's SDK (see the module docstring).
+RERUN_MODES = MODES if NEWEST else ["open", "auth"]
 CALLS = 1000
 WARM_UP = 300
 
@@ -63,7 +71,31 @@ def start(mode: str, directory: Path, ca: Path) -> tuple[ServerProcess, str | No
     return ServerProcess(data, *args), token
 
 
+def rerun_workflow(mode: str, server, token: str | None, files: list[str], name: str) -> dict:
+    """The seed workflow with this venv's SDK, as seed_workflow.py (0.27) or newest_sdk.py (0.41) runs it."""
+    if not NEWEST:
+        from seed_workflow import run
+
+        return run(server, files, name, token)
+    from newest_sdk import seed_frame, window_of
+
+    index, segment, start, end = window_of(files)  # reads non-generated files with the 0.27.3 venv
+    scheme = "rerun+https" if mode == "auth+tls" else "rerun+http"
+    t0 = time.perf_counter()
+    dataset = rr.catalog.CatalogClient(f"{scheme}://localhost:{server.port}", token=token).create_dataset(name)
+    dataset.register([f"file://{p}" for p in files]).wait()
+    t1 = time.perf_counter()
+    seed_rows = len(seed_frame(dataset, index, segment, start, end).to_pandas())
+    t2 = time.perf_counter()
+    all_rows = dataset.reader(index=index).count()
+    t3 = time.perf_counter()
+    return {"register": t1 - t0, "seed_view": t2 - t1, "seed_rows": seed_rows, "all_view": t3 - t2, "all_rows": all_rows,
+            "total": t3 - t0}
+
+
 def adbc_options(mode: str, token: str | None, ca: Path) -> dict:
+    import adbc_driver_flightsql as adbc_flightsql
+
     options = {}
     if token:
         options["adbc.flight.sql.authorization_header"] = "Bearer " + token
@@ -77,6 +109,8 @@ def flight_uri(mode: str, port: int) -> str:
 
 
 def sql(mode: str, server, token, ca, files) -> dict:
+    import adbc_driver_flightsql.dbapi as flightsql
+
     index, pid, s, e = window(files)
     seed = (f"SELECT * FROM TABLE(\"bench\".query_view(index => '{index}', contents => '/**', partition_ids => '{pid}',"
             f" range_start => {s}, range_end => {e}, fill_latest_at => true))")
@@ -111,8 +145,9 @@ def timed_calls(server, call, key: str) -> dict:
 
 def per_call(mode: str, server, token, ca) -> dict:
     out = {}
-    if mode != "auth+tls":
-        client = rr.catalog.CatalogClient(f"rerun+http://localhost:{server.port}", token=token)
+    if mode in RERUN_MODES:
+        scheme = "rerun+https" if mode == "auth+tls" else "rerun+http"
+        client = rr.catalog.CatalogClient(f"{scheme}://localhost:{server.port}", token=token)
         out.update(timed_calls(server, client.dataset_names, "find_entries"))
     kwargs = {"tls_root_certs": (ca / "ca.pem").read_bytes()} if mode == "auth+tls" else {}
     client = flight.FlightClient(flight_uri(mode, server.port), **kwargs)
@@ -129,6 +164,7 @@ def main() -> int:
     args = parser.parse_args()
     files = sorted(str(p.resolve()) for p in args.directory.glob("*.rrd"))
     ca = make_test_ca(Path(tempfile.mkdtemp(prefix="rrdflight-secbench-ca-")))
+    os.environ["SSL_CERT_FILE"] = str(ca / "ca.pem")  # how rerun-sdk 0.41 trusts the test CA
     results: dict[str, list[dict]] = {m: [] for m in MODES}
     servers = {mode: start(mode, args.directory.resolve(), ca) for mode in MODES}
     try:
@@ -137,11 +173,12 @@ def main() -> int:
             for mode in order:
                 server, token = servers[mode]
                 figures = {}
-                if mode != "auth+tls":
+                if mode in RERUN_MODES:
                     cpu = server_cpu_seconds(server.proc.pid)
-                    figures.update(seed_workflow(server, files, f"seed_{r}", token))
+                    figures.update(rerun_workflow(mode, server, token, files, f"seed_{r}"))
                     figures["total_cpu"] = server_cpu_seconds(server.proc.pid) - cpu
-                figures.update(sql(mode, server, token, ca, files))
+                if HAVE_ADBC:
+                    figures.update(sql(mode, server, token, ca, files))
                 figures.update(per_call(mode, server, token, ca))
                 if r > 0:
                     results[mode].append(figures)
@@ -151,13 +188,14 @@ def main() -> int:
         for server, _ in servers.values():
             server.stop()
     size = sum(Path(p).stat().st_size for p in files) / 1e6
-    print(f"\n{len(files)} files, {size:.0f} MB ({args.directory}); best of {args.rounds} rounds; "
+    print(f"\n{len(files)} files, {size:.0f} MB ({args.directory}); rerun-sdk {rr.__version__}; best of {args.rounds} rounds; "
           f"in brackets: change against open\n")
     columns = [("register", "rerun: register + wait", "s"), ("seed_view", "rerun: seed view", "s"),
                ("all_view", "rerun: all partitions", "s"), ("total", "rerun: total", "s"), ("total_cpu", "its server CPU", "s"),
                ("sql_seed", "SQL: seed view", "s"), ("sql_all", "SQL: all partitions", "s"), ("sql_all_cpu", "its server CPU", "s"),
                ("find_entries_ms", "FindEntries call", "ms"), ("find_entries_cpu_us", "its server CPU", "us"),
                ("list_actions_ms", "Flight call", "ms"), ("list_actions_cpu_us", "its server CPU", "us")]
+    columns = [c for c in columns if any(c[0] in f for f in results["open"])]  # what this venv could measure
     print("| mode | " + " | ".join(title for _, title, _ in columns) + " |")
     print("|---|" + "---|" * len(columns))
     base = {key: min(f[key] for f in results["open"]) for key, _, _ in columns}

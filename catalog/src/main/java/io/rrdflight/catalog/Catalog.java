@@ -107,33 +107,69 @@ public final class Catalog implements AutoCloseable {
 
   // --- datasets ---------------------------------------------------------------------------------
 
+  /** A recording dataset without a blueprint dataset (what {@code server -d} serves, as Rerun does). */
   public Dataset createDataset(String name) {
     String checked = checkName(name);
     synchronized (lock) {
-      if (findDataset(checked).isPresent()) {
-        throw CatalogException.alreadyExists("Dataset '" + checked + "' already exists");
-      }
       Instant now = Instant.now();
-      Dataset d = new Dataset(EntryId.random(), checked, now, now);
-      store.insertDataset(d);
-      datasets.put(d.id(), d);
-      partitions.put(d.id(), new LinkedHashMap<>());
-      return d;
+      return insert(List.of(new Dataset(EntryId.random(), checked, now, now))).get(0);
     }
   }
 
+  /**
+   * A recording dataset together with its companion blueprint dataset, as Rerun's
+   * CreateDatasetEntry makes them ({@link BlueprintDatasets}); both are stored in one transaction.
+   * Returns the recording dataset, whose {@code blueprintDataset} names the companion.
+   */
+  public Dataset createDatasetWithBlueprintDataset(String name) {
+    String checked = checkName(name);
+    synchronized (lock) {
+      Instant now = Instant.now();
+      BlueprintDatasets.Pair pair = BlueprintDatasets.create(checked, now);
+      return insert(List.of(pair.blueprints(), pair.dataset())).get(1);
+    }
+  }
+
+  private List<Dataset> insert(List<Dataset> created) {
+    for (Dataset d : created) {
+      if (findDataset(d.name()).isPresent()) {
+        throw CatalogException.alreadyExists("Dataset '" + d.name() + "' already exists");
+      }
+    }
+    store.insertDatasets(created);
+    for (Dataset d : created) {
+      datasets.put(d.id(), d);
+      partitions.put(d.id(), new LinkedHashMap<>());
+    }
+    return created;
+  }
+
+  /** The recording datasets (what users query; SQL tables); blueprint datasets are left out. */
   public List<Dataset> datasets() {
+    return datasets(DatasetKind.RECORDING);
+  }
+
+  public List<Dataset> datasets(DatasetKind kind) {
+    synchronized (lock) {
+      return datasets.values().stream().filter(d -> d.kind() == kind).toList();
+    }
+  }
+
+  /** Every dataset, recording and blueprint datasets alike (Rerun's entry listings show both). */
+  public List<Dataset> allDatasets() {
     synchronized (lock) {
       return List.copyOf(datasets.values());
     }
   }
 
+  /** A dataset of either kind by its name. */
   public Optional<Dataset> findDataset(String name) {
     synchronized (lock) {
       return datasets.values().stream().filter(d -> d.name().equals(name)).findFirst();
     }
   }
 
+  /** A dataset of either kind by its id. */
   public Dataset dataset(EntryId id) {
     synchronized (lock) {
       Dataset d = datasets.get(id);
@@ -148,14 +184,29 @@ public final class Catalog implements AutoCloseable {
     return findDataset(name).orElseThrow(() -> CatalogException.notFound("No dataset named '" + name + "'"));
   }
 
-  /** Forgets the dataset, its partitions and their chunk indexes. The .rrd files are never touched. */
+  /**
+   * Forgets the dataset, its partitions and their chunk indexes, and its blueprint dataset with it
+   * (as Rerun does). Deleting a blueprint dataset on its own detaches it from its dataset, which
+   * then has no blueprint dataset and no default blueprint. The .rrd files are never touched.
+   */
   public void deleteDataset(EntryId id) {
     synchronized (lock) {
-      dataset(id);
-      store.deleteDataset(id);
-      datasets.remove(id);
-      partitions.remove(id);
-      tasks.values().removeIf(t -> t.datasetId().equals(id) && t.status().finished());
+      Dataset d = dataset(id);
+      List<EntryId> gone = new ArrayList<>();
+      gone.add(id);
+      d.blueprintDataset().filter(datasets::containsKey).ifPresent(gone::add);
+      Instant now = Instant.now();
+      List<Dataset> detached = datasets.values().stream()
+          .filter(o -> !gone.contains(o.id()) && o.blueprintDataset().filter(gone::contains).isPresent())
+          .map(o -> o.withBlueprints(Optional.empty(), Optional.empty(), now))
+          .toList();
+      store.deleteDatasets(gone, detached);
+      for (EntryId g : gone) {
+        datasets.remove(g);
+        partitions.remove(g);
+        tasks.values().removeIf(t -> t.datasetId().equals(g) && t.status().finished());
+      }
+      detached.forEach(o -> datasets.put(o.id(), o));
     }
   }
 
@@ -169,9 +220,27 @@ public final class Catalog implements AutoCloseable {
       }
       Instant now = Instant.now();
       store.renameDataset(id, checked, now);
-      Dataset renamed = new Dataset(d.id(), checked, d.createdAt(), now);
+      Dataset renamed = d.renamed(checked, now);
       datasets.put(id, renamed);
       return renamed;
+    }
+  }
+
+  /**
+   * Sets (or, with empty, clears) the partition a viewer should lay the dataset out with. Like
+   * Rerun, any partition id is accepted: the blueprint may be registered later.
+   */
+  public Dataset setDefaultBlueprint(EntryId id, Optional<String> partitionId) {
+    requireNonNull(partitionId, "partitionId is null");
+    if (partitionId.isPresent() && partitionId.get().isBlank()) {
+      throw CatalogException.invalidArgument("A default blueprint needs a non-empty partition id");
+    }
+    synchronized (lock) {
+      Dataset d = dataset(id);
+      Dataset updated = d.withBlueprints(d.blueprintDataset(), partitionId, Instant.now());
+      store.updateBlueprints(updated);
+      datasets.put(id, updated);
+      return updated;
     }
   }
 
@@ -234,11 +303,6 @@ public final class Catalog implements AutoCloseable {
       schemaCache.put(datasetId, new DatasetSchemaEntry(current, union));
     }
     return union;
-  }
-
-  /** The chunks of {@code partition} that {@code query} needs (see {@link ChunkSelection}). */
-  public List<io.rrdflight.rrd.IndexedChunk> selectChunks(Partition partition, ChunkQuery query) {
-    return ChunkSelection.select(chunks(partition).chunks(), query);
   }
 
   private record DatasetSchemaEntry(List<Partition> partitions, DatasetSchema schema) {}
@@ -341,6 +405,40 @@ public final class Catalog implements AutoCloseable {
   }
 
   /**
+   * Removes partitions from a dataset (their chunk indexes go with them; files stay untouched): every
+   * layer of each id in {@code partitionIds}, or only {@code layers} of them when that is not empty.
+   * An id the dataset does not have is NOT_FOUND and nothing is removed. Returns what was removed.
+   */
+  public List<Partition> unregister(EntryId datasetId, Collection<String> partitionIds, Collection<String> layers) {
+    requireNonNull(partitionIds, "partitionIds is null");
+    requireNonNull(layers, "layers is null");
+    Dataset dataset = dataset(datasetId);
+    List<Partition> removed = new ArrayList<>();
+    synchronized (lock) {
+      Map<PartitionKey, Partition> current = partitions.getOrDefault(datasetId, Map.of());
+      java.util.Set<String> unknown = new java.util.TreeSet<>(partitionIds);
+      for (Partition p : current.values()) {
+        if (partitionIds.contains(p.partitionId())) {
+          unknown.remove(p.partitionId());
+          if (layers.isEmpty() || layers.contains(p.layer())) {
+            removed.add(p);
+          }
+        }
+      }
+      if (!unknown.isEmpty()) {
+        throw CatalogException.notFound("Dataset '" + dataset.name() + "' has no partition " + String.join(", ", unknown)
+            + "; nothing was unregistered");
+      }
+      if (!removed.isEmpty()) {
+        store.deletePartitions(removed, datasetId, Instant.now());
+        removed.forEach(p -> current.remove(new PartitionKey(p.partitionId(), p.layer())));
+      }
+    }
+    removed.forEach(p -> log.info("dataset {}: unregistered partition {} (layer {})", dataset.name(), p.partitionId(), p.layer()));
+    return removed;
+  }
+
+  /**
    * Makes dataset {@code name} mirror the top-level {@code .rrd} files of {@code dir} (what
    * {@code rrdflight server -d} does): registers new and changed files, drops partitions whose file
    * is gone, leaves unchanged files alone. Waits for the work and returns the tasks it ran.
@@ -427,9 +525,11 @@ public final class Catalog implements AutoCloseable {
       }
       FileStamp stamp = FileStamp.of(path);
       bytes = stamp.sizeBytes();
-      List<IndexedRecording> recordings = indexer.index(path);
+      DatasetKind kind = dataset(task.datasetId()).kind();
+      List<IndexedRecording> recordings = indexer.index(path, kind.storeKind());
       if (recordings.isEmpty()) {
-        throw CatalogException.invalidArgument("No recording in " + path + " (it holds no recording store)");
+        String what = kind == DatasetKind.BLUEPRINT ? "blueprint" : "recording";
+        throw CatalogException.invalidArgument("No " + what + " in " + path + " (it holds no " + what + " store)");
       }
       commit(task, source, path, stamp, recordings, onDuplicate, replaceSameFile);
     } catch (CatalogException e) {
@@ -476,7 +576,7 @@ public final class Catalog implements AutoCloseable {
           }
         }
         added.add(new CatalogStore.IndexedPartition(new Partition(task.datasetId(), r.recordingId(), source.layer(),
-            storageUrl(source.uri()), stamp, r.chunkCount(), r.rowCount(), now, r.applicationId()), r.chunkIndex(), r.schema()));
+            storageUrl(source.uri()), stamp, r.chunkCount(), r.rowCount(), r.sizeBytes(), now, r.applicationId()), r.chunkIndex(), r.schema()));
       }
       List<String> ids = added.stream().map(ip -> ip.partition().partitionId()).toList();
       Task done = task.with(TaskStatus.SUCCESS, null, ids, now);

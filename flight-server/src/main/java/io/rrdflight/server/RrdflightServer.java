@@ -5,15 +5,14 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.netty.NettyServerBuilder;
 import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.RrdRecordingIndexer;
-import io.grpc.ServerInterceptors;
 import io.netty.handler.ssl.SslContext;
 import io.rrdflight.server.auth.AuditLog;
 import io.rrdflight.server.auth.AuthInterceptor;
 import io.rrdflight.server.auth.Authenticator;
 import io.rrdflight.server.auth.CallRoles;
 import io.rrdflight.server.flightsql.RrdflightSqlProducer;
-import io.rrdflight.server.redap.EntryIdHeader;
 import io.rrdflight.server.redap.RerunCloudService;
+import io.rrdflight.server.redap.WireRouter;
 import io.rrdflight.server.transport.HttpEndpoints;
 import io.rrdflight.server.transport.ServerTls;
 import io.rrdflight.server.transport.SharedPortNegotiator;
@@ -21,6 +20,7 @@ import io.rrdflight.sql.SqlEngine;
 import io.rrdflight.sql.view.CatalogRerunData;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -70,9 +70,13 @@ public final class RrdflightServer implements AutoCloseable {
     // Security first: a key or certificate problem should not wait for a long directory sync.
     Optional<SslContext> tls = tls(config.security());
     Optional<Authenticator> authenticator = authenticator(config);
+    // Rerun's requests reach the interceptor as bytes (the wire is chosen per call): the audit log reads
+    // them as the 0.27 vocabulary, or the 0.28+ one for calls 0.27 does not have.
+    AuditLog audit = new AuditLog(List.of(io.rrdflight.server.redap.proto.RerunCloudServiceGrpc.getServiceDescriptor(),
+        io.rrdflight.server.redap.wire.segments.RerunCloudServiceGrpc.getServiceDescriptor()));
     AuthInterceptor auth = authenticator
-        .map(a -> AuthInterceptor.requiring(a, new CallRoles(), new AuditLog()))
-        .orElseGet(() -> AuthInterceptor.open(new CallRoles(), new AuditLog()));
+        .map(a -> AuthInterceptor.requiring(a, new CallRoles(), audit))
+        .orElseGet(() -> AuthInterceptor.open(new CallRoles(), audit));
     BufferAllocator allocator = new RootAllocator();
     Catalog catalog;
     try {
@@ -102,7 +106,8 @@ public final class RrdflightServer implements AutoCloseable {
     Consumer<NettyServerBuilder> sharePort = netty -> netty
         .protocolNegotiator(new SharedPortNegotiator(http, tls))
         .intercept(auth)
-        .addService(ServerInterceptors.intercept(rerunCloud, new EntryIdHeader()));
+        .addService(rerunCloud.definition())
+        .fallbackHandlerRegistry(WireRouter.unservedMethods(rerunCloud.definition().getServiceDescriptor().getName()));
     FlightServer flightServer = FlightServer.builder(allocator, Location.forGrpcInsecure(config.host(), config.port()), producer)
         .transportHint("grpc.builderConsumer", sharePort)
         .build();

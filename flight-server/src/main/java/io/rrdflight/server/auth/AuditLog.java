@@ -3,7 +3,13 @@ package io.rrdflight.server.auth;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -15,19 +21,33 @@ import org.slf4j.LoggerFactory;
  * {@code audit}, after the time). A line never contains a token or a password: the request is
  * summarised from its fields (strings and numbers, bytes as their length), and credentials travel in
  * headers, which are never logged.
+ *
+ * <p>A service that takes its requests as raw bytes (Rerun's, whose wire is chosen per call) hands
+ * the interceptor an {@link InputStream}; such a request is read for the summary with the message type
+ * its method declares in {@code requestTypes}, and rewound for the service.
  */
 public class AuditLog {
   /** A request is summarised in at most this many characters: a 500 MB request must not make a 500 MB line. */
   static final int MAX_SUMMARY = 300;
 
   private final Logger log;
+  private final Map<String, Message> requestTypes = new HashMap<>();
 
-  public AuditLog() {
-    this(LoggerFactory.getLogger("rrdflight.audit"));
+  /** @param services whose methods' request types describe raw requests (the first to name a method wins) */
+  public AuditLog(List<ServiceDescriptor> services) {
+    this(LoggerFactory.getLogger("rrdflight.audit"), services);
   }
 
-  AuditLog(Logger log) {
+  AuditLog(Logger log, List<ServiceDescriptor> services) {
     this.log = log;
+    for (ServiceDescriptor service : services) {
+      for (MethodDescriptor<?, ?> method : service.getMethods()) {
+        if (method.getRequestMarshaller() instanceof MethodDescriptor.PrototypeMarshaller<?> typed
+            && typed.getMessagePrototype() instanceof Message prototype) {
+          requestTypes.putIfAbsent(method.getFullMethodName(), prototype);
+        }
+      }
+    }
   }
 
   /** A mutation that ran (or failed in the service): who did what to which entry, and the outcome. */
@@ -55,7 +75,16 @@ public class AuditLog {
         : status.getCode().name() + " (" + abbreviate(status.getDescription(), 200) + ")";
   }
 
-  /** A bounded one-line description of a request message: {@code {name="robots"}}. */
+  /** A bounded one-line description of the request of a call to {@code fullMethodName}: {@code {name="robots"}}. */
+  String summarize(String fullMethodName, Object request) {
+    if (request instanceof InputStream raw) {
+      Message type = requestTypes.get(fullMethodName);
+      return type == null ? "" : summarize(parseAndRewind(raw, type));
+    }
+    return summarize(request);
+  }
+
+  /** A bounded one-line description of a request message; empty for anything else. */
   static String summarize(Object request) {
     if (!(request instanceof Message message)) {
       return "";
@@ -63,6 +92,25 @@ public class AuditLog {
     StringBuilder out = new StringBuilder();
     append(out, message);
     return abbreviate(out.toString(), MAX_SUMMARY);
+  }
+
+  /** The message in {@code raw}, which is left as it was found; null when it cannot be read twice or parsed. */
+  private static Message parseAndRewind(InputStream raw, Message type) {
+    if (!raw.markSupported()) {
+      return null;
+    }
+    raw.mark(Integer.MAX_VALUE);
+    try {
+      return type.getParserForType().parseFrom(raw);
+    } catch (IOException e) {
+      return null; // the service will say what is wrong with it
+    } finally {
+      try {
+        raw.reset();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot rewind a request read for the audit log", e);
+      }
+    }
   }
 
   private static void append(StringBuilder out, Message message) {

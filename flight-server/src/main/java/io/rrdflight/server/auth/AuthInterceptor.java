@@ -214,7 +214,7 @@ public final class AuthInterceptor implements ServerInterceptor {
           call.audited = needed.includes(Role.WRITER);
         }
         if (call.audited) {
-          call.request = AuditLog.summarize(message);
+          call.request = audit.summarize(call.getMethodDescriptor().getFullMethodName(), message);
         }
       }
       super.onMessage(message);

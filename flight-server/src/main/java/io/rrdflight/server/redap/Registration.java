@@ -6,6 +6,7 @@ import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.DataSource;
 import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.DatasetKind;
 import io.rrdflight.catalog.OnDuplicate;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.catalog.Task;
@@ -46,9 +47,12 @@ final class Registration {
   /** Rerun's clients insist on this literal in rerun_partition_type. */
   static final String PARTITION_TYPE_RRD = "rrd";
 
-  static final Schema RESPONSE_SCHEMA = new Schema(List.of(
-      utf8("rerun_partition_id"), utf8("rerun_partition_layer"), utf8("rerun_partition_type"),
-      utf8("rerun_storage_url"), utf8("rerun_task_id")));
+  /** The answer's columns; clients reject a column of the other generation's vocabulary. */
+  static Schema responseSchema(Vocabulary vocabulary) {
+    return new Schema(List.of(
+        utf8(vocabulary.idColumn()), utf8(vocabulary.layerColumn()), utf8(vocabulary.typeColumn()),
+        utf8("rerun_storage_url"), utf8("rerun_task_id")));
+  }
 
   /** One file to register, as the client named it. */
   record Source(String storageUrl, Path file, String layer, List<String> recordingIds) {}
@@ -62,18 +66,19 @@ final class Registration {
   }
 
   /** Registers what the request names into {@code dataset}; returns the answer's table. */
-  DataframePart register(Dataset dataset, RegisterWithDatasetRequest request, BufferAllocator allocator) {
+  DataframePart register(Dataset dataset, RegisterWithDatasetRequest request, Vocabulary vocabulary, BufferAllocator allocator) {
     OnDuplicate onDuplicate = onDuplicate(request.getOnDuplicate());
     List<Source> sources = new ArrayList<>();
     for (io.rrdflight.server.redap.proto.DataSource s : request.getDataSourcesList()) {
-      sources.addAll(resolve(s));
+      sources.addAll(resolve(s, dataset.kind(), vocabulary));
     }
-    if (onDuplicate == OnDuplicate.ERROR) {
+    // Clients before 0.41 learn of a duplicate from the call; 0.41+ from the failed task, as with Rerun.
+    if (onDuplicate == OnDuplicate.ERROR && !vocabulary.duplicatesInTasks()) {
       rejectDuplicates(dataset, sources);
     }
     List<Task> tasks = catalog.submit(dataset.id(),
         sources.stream().map(s -> new DataSource(s.file().toUri(), s.layer())).toList(), onDuplicate);
-    try (VectorSchemaRoot root = VectorSchemaRoot.create(RESPONSE_SCHEMA, allocator)) {
+    try (VectorSchemaRoot root = VectorSchemaRoot.create(responseSchema(vocabulary), allocator)) {
       root.allocateNew();
       int row = 0;
       for (int i = 0; i < sources.size(); i++) {
@@ -88,7 +93,7 @@ final class Registration {
         }
       }
       root.setRowCount(row);
-      return ArrowIpc.dataframePart(root);
+      return vocabulary.part(root);
     }
   }
 
@@ -102,7 +107,7 @@ final class Registration {
   }
 
   /** A data source as the files it stands for: itself, or every .rrd below a prefix directory. */
-  List<Source> resolve(io.rrdflight.server.redap.proto.DataSource source) {
+  List<Source> resolve(io.rrdflight.server.redap.proto.DataSource source, DatasetKind kind, Vocabulary vocabulary) {
     if (source.getTyp() != DataSourceKind.DATA_SOURCE_KIND_RRD && source.getTyp() != DataSourceKind.DATA_SOURCE_KIND_UNSPECIFIED) {
       throw CatalogStatus.invalidArgument("Only .rrd data sources can be registered, got kind " + source.getTypValue()
           + " for '" + source.getStorageUrl() + "'");
@@ -120,7 +125,7 @@ final class Registration {
       List<Source> found = new ArrayList<>();
       try (Stream<Path> walk = Files.walk(path)) {
         for (Path file : walk.filter(p -> p.getFileName().toString().endsWith(".rrd")).filter(Files::isRegularFile).sorted().toList()) {
-          found.add(probed(file.toUri().toString(), file, layer));
+          found.add(probed(file.toUri().toString(), file, layer, kind));
         }
       } catch (IOException e) {
         throw CatalogStatus.invalidArgument("Cannot list " + path + ": " + e.getMessage());
@@ -128,7 +133,9 @@ final class Registration {
       return found;
     }
     if (!Files.exists(path)) {
-      throw CatalogStatus.invalidArgument("File not found: " + path + " (from " + url + ")");
+      // 0.28+ clients raise NotFoundError for this, as Rerun's server answers; 0.27 ones ValueError.
+      String message = "File not found: " + path + " (from " + url + ")";
+      throw vocabulary.segments() ? CatalogStatus.notFound(message) : CatalogStatus.invalidArgument(message);
     }
     if (Files.isDirectory(path)) {
       throw CatalogStatus.invalidArgument(path + " is a directory; register it as a prefix (register_prefix) or name its .rrd files");
@@ -136,18 +143,21 @@ final class Registration {
     if (!Files.isReadable(path)) {
       throw CatalogStatus.invalidArgument("Not readable by the server: " + path + " (from " + url + ")");
     }
-    return List.of(probed(url, path, layer));
+    return List.of(probed(url, path, layer, kind));
   }
 
-  private Source probed(String url, Path file, String layer) {
+  /** The file with the ids of its stores of {@code kind}: a recording dataset takes recordings, a blueprint dataset blueprints. */
+  private Source probed(String url, Path file, String layer, DatasetKind kind) {
     List<String> ids;
     try {
-      ids = probe.recordingIds(file);
+      ids = probe.recordingIds(file, kind.storeKind());
     } catch (IOException e) {
       throw CatalogStatus.invalidArgument("Cannot register " + file + ": " + e.getMessage());
     }
     if (ids.isEmpty()) {
-      throw CatalogStatus.invalidArgument("Cannot register " + file + ": it holds no recording (only blueprints, or nothing)");
+      throw CatalogStatus.invalidArgument("Cannot register " + file + (kind == DatasetKind.BLUEPRINT
+          ? ": it holds no blueprint, and this is a blueprint dataset"
+          : ": it holds no recording (only blueprints, or nothing)"));
     }
     // Rerun answers a file's partitions in id order; register() reports the last one.
     return new Source(url, file, layer, ids.stream().distinct().sorted().toList());

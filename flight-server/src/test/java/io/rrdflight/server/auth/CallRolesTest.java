@@ -12,8 +12,9 @@ class CallRolesTest {
   final CallRoles roles = new CallRoles();
 
   @Test
-  void everyMethodOfBothServicesIsDeclared() {
-    for (var service : new io.grpc.ServiceDescriptor[] {RerunCloudServiceGrpc.getServiceDescriptor(), FlightServiceGrpc.getServiceDescriptor()}) {
+  void everyMethodOfBothServicesAndBothRerunVocabulariesIsDeclared() {
+    for (var service : new io.grpc.ServiceDescriptor[] {RerunCloudServiceGrpc.getServiceDescriptor(),
+        io.rrdflight.server.redap.wire.segments.RerunCloudServiceGrpc.getServiceDescriptor(), FlightServiceGrpc.getServiceDescriptor()}) {
       for (MethodDescriptor<?, ?> method : service.getMethods()) {
         assertTrue(roles.declares(method.getFullMethodName()), "no role declared for " + method.getFullMethodName());
       }
