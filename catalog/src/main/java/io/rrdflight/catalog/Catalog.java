@@ -7,6 +7,7 @@ import io.rrdflight.rrd.RrdFormatException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -38,26 +39,62 @@ public final class Catalog implements AutoCloseable {
 
   record PartitionKey(String partitionId, String layer) {}
 
-  private Catalog(CatalogStore store, RecordingIndexer indexer, int threads) {
+  private final DataDirLock dataDirLock;
+
+  private Catalog(DataDirLock dataDirLock, CatalogStore store, RecordingIndexer indexer, int threads, RegistrationLimits limits) {
+    this.dataDirLock = dataDirLock;
     this.store = store;
-    this.registrar = new Registrar(this, store, lock, indexer, threads);
+    this.registrar = new Registrar(this, store, lock, indexer, threads, limits);
   }
 
   /**
-   * Opens (or creates) the catalog in {@code dataDir}. Tasks that were pending or running when the
-   * previous process stopped are marked failed: their files' partitions were never committed.
+   * Opens (or creates) the catalog in {@code dataDir}, which this process then holds exclusively
+   * until {@link #close()}: a second server on the same data dir fails here, naming the holder's
+   * pid. Tasks that were pending or running when the previous process stopped are marked failed:
+   * their files' partitions were never committed.
    */
   public static Catalog open(Path dataDir, RecordingIndexer indexer, int registrationThreads) {
+    return open(dataDir, indexer, registrationThreads, RegistrationLimits.UNRESTRICTED);
+  }
+
+  /** As above; what clients may register is bounded by {@code limits} (the server's {@code --allow-root}). */
+  public static Catalog open(Path dataDir, RecordingIndexer indexer, int registrationThreads, RegistrationLimits limits) {
     requireNonNull(dataDir, "dataDir is null");
     requireNonNull(indexer, "indexer is null");
+    requireNonNull(limits, "limits is null");
     try {
-      Files.createDirectories(dataDir);
+      if (!Files.isDirectory(dataDir)) {
+        Files.createDirectories(dataDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
+    } catch (UnsupportedOperationException e) {
+      createDirectories(dataDir);
     } catch (IOException e) {
       throw CatalogException.failed("Cannot create data directory " + dataDir + ": " + e.getMessage(), e);
     }
-    Catalog catalog = new Catalog(CatalogStore.open(dataDir.resolve("catalog.db")), indexer, Math.max(1, registrationThreads));
-    catalog.load();
+    DataDirLock dataDirLock = DataDirLock.acquire(dataDir);
+    CatalogStore store;
+    try {
+      store = CatalogStore.open(dataDir.resolve("catalog.db"));
+    } catch (RuntimeException e) {
+      dataDirLock.close();
+      throw e;
+    }
+    Catalog catalog = new Catalog(dataDirLock, store, indexer, Math.max(1, registrationThreads), limits);
+    try {
+      catalog.load();
+    } catch (RuntimeException e) {
+      catalog.close();
+      throw e;
+    }
     return catalog;
+  }
+
+  private static void createDirectories(Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw CatalogException.failed("Cannot create data directory " + dir + ": " + e.getMessage(), e);
+    }
   }
 
   private void load() {
@@ -238,6 +275,29 @@ public final class Catalog implements AutoCloseable {
     return registrar.submit(datasetId, sources, onDuplicate);
   }
 
+  /**
+   * Registers every recording below the directory {@code prefix} names, walking it in the
+   * background; returns the one task that finishes when they all have (see {@link Registrar}).
+   * The directory must lie under the allowed roots: checked now, PERMISSION_DENIED if not.
+   */
+  public Task submitPrefix(EntryId datasetId, DataSource prefix, OnDuplicate onDuplicate) {
+    return registrar.submitPrefix(datasetId, prefix, onDuplicate);
+  }
+
+  /**
+   * The real path of a file a client wants registered, when it may be: a regular, readable file
+   * under the allowed roots. Otherwise PERMISSION_DENIED (outside the roots, whatever the file) or
+   * INVALID_ARGUMENT naming the problem. Never opens the file.
+   */
+  public Path requireRegistrable(Path file) {
+    return registrar.requireRegistrable(file);
+  }
+
+  /** As {@link #requireRegistrable}, for a directory to register as a prefix. */
+  public Path requireRegistrablePrefix(Path dir) {
+    return registrar.requireRegistrablePrefix(dir);
+  }
+
   /** Registers one source and waits for it; returns the finished task (success or failed). */
   public Task register(EntryId datasetId, DataSource source, OnDuplicate onDuplicate, Duration timeout) {
     Task task = submit(datasetId, List.of(source), onDuplicate).get(0);
@@ -287,7 +347,16 @@ public final class Catalog implements AutoCloseable {
 
   @Override
   public void close() {
-    registrar.close();
-    store.close();
+    try {
+      registrar.close();
+      store.close();
+    } finally {
+      dataDirLock.close();
+    }
+  }
+
+  /** The store, for tests that inject faults. */
+  CatalogStore store() {
+    return store;
   }
 }

@@ -13,14 +13,12 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +26,10 @@ import org.slf4j.LoggerFactory;
  * The writing side of the {@link Catalog}: registration tasks, the worker threads that index files,
  * and the commit of a file's partitions together with its task's final state. Both front doors
  * register through here: {@code server -d} ({@link #syncDirectory}) and Rerun's RegisterWithDataset
- * ({@link #submit}). Guarded by the catalog's lock, which is also the monitor task waiters wait on.
+ * ({@link #submit}, {@link #submitPrefix}), and both list directories with {@link RecordingFiles}.
+ * Files clients name must lie under the {@link AllowedRoots}; the server's own {@code -d}
+ * directories are the operator's choice and are not restricted. Guarded by the catalog's lock,
+ * which is also the monitor task waiters wait on.
  */
 final class Registrar implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Registrar.class);
@@ -37,19 +38,30 @@ final class Registrar implements AutoCloseable {
   private final CatalogStore store;
   private final Object lock;
   private final RecordingIndexer indexer;
+  private final AllowedRoots clientRoots;
+  private final int maxPrefixEntries;
   private final ExecutorService workers;
+  /** Walks prefixes one at a time, off the gRPC threads and off the indexing workers it waits for. */
+  private final ExecutorService walker;
   private final RegistrationProgress progress = new RegistrationProgress();
   /** Guarded by {@link #lock}. */
   private final Map<String, Task> tasks = new LinkedHashMap<>();
 
-  Registrar(Catalog catalog, CatalogStore store, Object lock, RecordingIndexer indexer, int threads) {
+  Registrar(Catalog catalog, CatalogStore store, Object lock, RecordingIndexer indexer, int threads, RegistrationLimits limits) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     this.store = requireNonNull(store, "store is null");
     this.lock = requireNonNull(lock, "lock is null");
     this.indexer = requireNonNull(indexer, "indexer is null");
+    this.clientRoots = limits.allowedRoots();
+    this.maxPrefixEntries = limits.maxPrefixEntries();
     AtomicInteger n = new AtomicInteger();
     this.workers = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "rrdflight-register-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    this.walker = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "rrdflight-prefix-walk");
       t.setDaemon(true);
       return t;
     });
@@ -97,9 +109,61 @@ final class Registrar implements AutoCloseable {
     for (int i = 0; i < created.size(); i++) {
       Task task = created.get(i);
       DataSource source = sources.get(i);
-      workers.execute(() -> run(task, source, onDuplicate, false, batch));
+      workers.execute(() -> run(task, source, onDuplicate, false, clientRoots, batch));
     }
     return created;
+  }
+
+  /** The real path of a file a client names, if it may be registered (see {@link AllowedRoots#requireFile}). */
+  Path requireRegistrable(Path file) {
+    return clientRoots.requireFile(file);
+  }
+
+  Path requireRegistrablePrefix(Path dir) {
+    return clientRoots.requireDirectory(dir);
+  }
+
+  /**
+   * Queues one task that walks {@code prefix} in the background and registers every recording
+   * below it, each as a task of its own; the prefix task finishes when they all have, and fails
+   * when any failed or the walk met more than the entry limit. The directory is checked at once.
+   */
+  Task submitPrefix(EntryId datasetId, DataSource prefix, OnDuplicate onDuplicate) {
+    requireNonNull(prefix, "prefix is null");
+    requireNonNull(onDuplicate, "onDuplicate is null");
+    Path dir = prefix.localPath();
+    clientRoots.requireDirectory(dir);
+    Task task;
+    synchronized (lock) {
+      catalog.dataset(datasetId);
+      task = newTask(datasetId, prefix.uri(), prefix.layer(), Instant.now());
+      store.upsertTasks(List.of(task));
+      tasks.put(task.id(), task);
+    }
+    walker.execute(() -> walk(task, dir, prefix.layer(), onDuplicate));
+    return task;
+  }
+
+  private void walk(Task prefixTask, Path dir, String layer, OnDuplicate onDuplicate) {
+    try {
+      update(prefixTask.id(), TaskStatus.RUNNING, null);
+      List<Path> files = RecordingFiles.list(dir, RecordingFiles.Depth.RECURSIVE, maxPrefixEntries);
+      log.info("prefix {}: {} recording(s) found", dir, files.size());
+      List<Task> children = submit(prefixTask.datasetId(), files.stream().map(f -> new DataSource(f.toUri(), layer)).toList(), onDuplicate);
+      List<Task> done = awaitFinished(children.stream().map(Task::id).toList(), Duration.ofDays(365));
+      List<Task> failed = done.stream().filter(t -> t.status() != TaskStatus.SUCCESS).toList();
+      if (failed.isEmpty()) {
+        update(prefixTask.id(), TaskStatus.SUCCESS, null, done.stream().flatMap(t -> t.partitionIds().stream()).toList());
+      } else {
+        fail(prefixTask, failed.size() + " of " + done.size() + " recordings below " + dir + " failed to register; the first: "
+            + failed.get(0).source() + ": " + failed.get(0).message());
+      }
+    } catch (CatalogException e) {
+      fail(prefixTask, e.getMessage());
+    } catch (RuntimeException e) {
+      log.error("prefix registration of {} failed unexpectedly", dir, e);
+      fail(prefixTask, "Registration of the prefix " + dir + " failed (the server log has the details)");
+    }
   }
 
   List<Task> tasks(EntryId datasetId) {
@@ -144,16 +208,7 @@ final class Registrar implements AutoCloseable {
   List<Task> syncDirectory(String name, Path dir, Duration timeout) {
     requireNonNull(dir, "dir is null");
     Dataset dataset = catalog.findDataset(name).orElseGet(() -> catalog.createDataset(name));
-    List<Path> files;
-    try (Stream<Path> listing = Files.list(dir)) {
-      files = listing.filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".rrd"))
-          .filter(Files::isRegularFile)
-          .map(p -> p.toAbsolutePath().normalize())
-          .sorted()
-          .toList();
-    } catch (IOException e) {
-      throw CatalogException.invalidArgument("Cannot list dataset directory " + dir + ": " + e.getMessage());
-    }
+    List<Path> files = RecordingFiles.list(dir, RecordingFiles.Depth.TOP_LEVEL, Integer.MAX_VALUE);
     List<Partition> vanished = new ArrayList<>();
     List<Path> toRegister = new ArrayList<>();
     synchronized (lock) {
@@ -194,7 +249,7 @@ final class Registrar implements AutoCloseable {
     }
     RegistrationProgress.Batch batch = progress.start(created.size());
     for (Task t : created) {
-      workers.execute(() -> run(t, new DataSource(t.source(), t.layer()), OnDuplicate.ERROR, true, batch));
+      workers.execute(() -> run(t, new DataSource(t.source(), t.layer()), OnDuplicate.ERROR, true, AllowedRoots.any(), batch));
     }
     return awaitFinished(created.stream().map(Task::id).toList(), timeout);
   }
@@ -214,17 +269,14 @@ final class Registrar implements AutoCloseable {
   }
 
   /** One task, on a worker thread: index outside the lock, then commit or fail. */
-  private void run(Task task, DataSource source, OnDuplicate onDuplicate, boolean replaceSameFile, RegistrationProgress.Batch batch) {
-    update(task.id(), TaskStatus.RUNNING, null);
+  private void run(Task task, DataSource source, OnDuplicate onDuplicate, boolean replaceSameFile, AllowedRoots roots,
+      RegistrationProgress.Batch batch) {
     long bytes = 0;
     try {
+      update(task.id(), TaskStatus.RUNNING, null);
       Path path = source.localPath();
-      if (!Files.exists(path)) {
-        throw CatalogException.invalidArgument("File not found: " + path + " (from " + source.uri() + ")");
-      }
-      if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
-        throw CatalogException.invalidArgument("Not a readable file: " + path + " (from " + source.uri() + ")");
-      }
+      // Checked again here, not only when the request came: the file may have changed meanwhile.
+      roots.requireFile(path);
       FileStamp stamp = FileStamp.of(path);
       bytes = stamp.sizeBytes();
       List<IndexedRecording> recordings = indexer.index(path);
@@ -233,7 +285,11 @@ final class Registrar implements AutoCloseable {
       }
       commit(task, source, path, stamp, recordings, onDuplicate, replaceSameFile);
     } catch (CatalogException e) {
-      fail(task, e.getMessage());
+      if (e.kind() == CatalogException.Kind.INTERNAL) {
+        fail(task, "Registration of " + source.uri() + " was not recorded: " + e.getMessage());
+      } else {
+        fail(task, e.getMessage());
+      }
     } catch (IOException e) {
       fail(task, e.getMessage() == null ? e.toString() : e.getMessage());
     } catch (RuntimeException e) {
@@ -297,14 +353,31 @@ final class Registrar implements AutoCloseable {
     update(task.id(), TaskStatus.FAILED, message);
   }
 
+  /**
+   * Records a task's new state. When the store cannot take it (a full disk), a final state is still
+   * shown in memory so waiters wake up; the stored task stays unfinished and is marked interrupted
+   * at the next start, which is what it was.
+   */
   private void update(String taskId, TaskStatus status, String message) {
+    update(taskId, status, message, null);
+  }
+
+  /** As above, with the partitions the task registered ({@code null}: unchanged). */
+  private void update(String taskId, TaskStatus status, String message, List<String> partitionIds) {
     synchronized (lock) {
       Task t = tasks.get(taskId);
       if (t == null) {
         return; // its dataset was deleted
       }
-      Task next = t.with(status, message, t.partitionIds(), Instant.now());
-      store.upsertTasks(List.of(next));
+      Task next = t.with(status, message, partitionIds == null ? t.partitionIds() : partitionIds, Instant.now());
+      try {
+        store.upsertTasks(List.of(next));
+      } catch (CatalogException e) {
+        if (!status.finished()) {
+          throw e;
+        }
+        log.error("task {} is {} but the catalog could not record it: {}", taskId, status.word(), e.getMessage());
+      }
       tasks.put(taskId, next);
       lock.notifyAll();
     }
@@ -312,6 +385,7 @@ final class Registrar implements AutoCloseable {
 
   @Override
   public void close() {
+    walker.shutdownNow();
     workers.shutdownNow();
     try {
       workers.awaitTermination(10, TimeUnit.SECONDS);

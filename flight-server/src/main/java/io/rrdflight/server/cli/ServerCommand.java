@@ -4,11 +4,13 @@ import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.server.RrdflightServer;
 import io.rrdflight.server.ServerConfig;
 import io.rrdflight.server.ServerConfig.DatasetSource;
+import io.rrdflight.server.ServerLimits;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -27,7 +29,14 @@ import picocli.CommandLine.Option;
     footer = {
       "  rrdflight server -d ./recordings          (dataset 'recordings', 127.0.0.1:51234)",
       "  rrdflight server -d robots=/data/runs -p 9000",
-      "  rrdflight server --host 0.0.0.0           (every interface; there is no auth yet)",
+      "  rrdflight server --allow-root /data   (clients may register below /data)",
+      "  rrdflight server --host 0.0.0.0       (every interface; there is no auth yet)",
+      "",
+      "Limits: every one has a default, shown above. Sizes are bytes or a number",
+      "with k, m or g (binary): 512m, 2g, 64MiB. Clients register regular files",
+      "below --allow-root and -d directories only. Queries beyond --max-queries",
+      "wait up to 60 s in the queue. Fixed: gRPC headers up to 16 KiB, 10000 open",
+      "prepared statements, each closed after 1 h unused, 10000 unfetched tickets.",
       "",
       "Connect:",
       "  Rerun SDK:  rr.catalog.CatalogClient(\"rerun+http://127.0.0.1:51234\")",
@@ -52,6 +61,57 @@ final class ServerCommand implements Callable<Integer> {
       description = "Port to listen on, 0 for any free port (default: ${DEFAULT-VALUE}).")
   int port;
 
+  @Option(names = "--allow-root", paramLabel = "DIR",
+      description = "Clients may register .rrd files (and prefixes) below DIR, checked after resolving symlinks. "
+          + "Repeatable; every -d directory is allowed too, and nothing else (default: none).")
+  List<Path> allowRoots = new ArrayList<>();
+
+  @Option(names = "--query-timeout", paramLabel = "SECONDS", defaultValue = "600",
+      description = "Longest a SQL query may run; then it stops with DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}).")
+  long queryTimeoutSeconds;
+
+  @Option(names = "--query-memory", paramLabel = "SIZE", defaultValue = "512m",
+      description = "Memory one SQL query may hold (its Arrow buffers and the rows sorts, joins and windows keep); "
+          + "beyond it the query fails with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
+  String queryMemory;
+
+  @Option(names = "--max-queries", paramLabel = "N", defaultValue = "8",
+      description = "SQL queries running at once (default: ${DEFAULT-VALUE}).")
+  int maxQueries;
+
+  @Option(names = "--max-queued-queries", paramLabel = "N", defaultValue = "32",
+      description = "SQL queries waiting for a slot; more fail at once with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
+  int maxQueuedQueries;
+
+  @Option(names = "--max-sql-length", paramLabel = "CHARS", defaultValue = "262144",
+      description = "Longest SQL text accepted (default: ${DEFAULT-VALUE}).")
+  int maxSqlLength;
+
+  @Option(names = "--max-message-size", paramLabel = "SIZE", defaultValue = "64m",
+      description = "Largest gRPC message a client may send (default: ${DEFAULT-VALUE}).")
+  String maxMessageSize;
+
+  @Option(names = "--max-connections", paramLabel = "N", defaultValue = "512",
+      description = "Open connections at once; more are closed as they open (default: ${DEFAULT-VALUE}).")
+  int maxConnections;
+
+  @Option(names = "--max-calls-per-connection", paramLabel = "N", defaultValue = "100",
+      description = "Concurrent calls on one connection (default: ${DEFAULT-VALUE}).")
+  int maxCallsPerConnection;
+
+  @Option(names = "--first-bytes-timeout", paramLabel = "SECONDS", defaultValue = "10",
+      description = "How long a new connection may stay silent before it is closed (default: ${DEFAULT-VALUE}).")
+  long firstBytesTimeoutSeconds;
+
+  @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "1800",
+      description = "How long a connection may stay open without a call (default: ${DEFAULT-VALUE}).")
+  long idleTimeoutSeconds;
+
+  @Option(names = "--max-prefix-files", paramLabel = "N", defaultValue = "100000",
+      description = "Most files and directories one prefix registration walks; a larger prefix fails "
+          + "(default: ${DEFAULT-VALUE}).")
+  int maxPrefixFiles;
+
   @Option(names = "--data-dir", paramLabel = "DIR",
       description = "Where rrdflight keeps its catalog and chunk indexes (default: $RRDFLIGHT_DATA_DIR, "
           + "else $XDG_DATA_HOME/rrdflight, else ~/.local/share/rrdflight).")
@@ -59,13 +119,9 @@ final class ServerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ServerConfig config = new ServerConfig(host, validPort(), resolveDataDir(), datasetSources());
+    ServerConfig config = config();
     PrintWriter out = spec.commandLine().getOut();
-    try {
-      Files.createDirectories(config.dataDir());
-    } catch (IOException e) {
-      throw new UserError("cannot create data directory " + config.dataDir() + ": " + e.getMessage(), 1);
-    }
+    // The catalog creates the data dir (mode 0700) and locks it: a second server fails with one line.
 
     RrdflightServer server;
     try {
@@ -91,6 +147,10 @@ final class ServerCommand implements Callable<Integer> {
       int partitions = server.catalog().partitions(server.catalog().datasetNamed(d.name()).id()).size();
       out.println("  dataset:          " + d.name() + " <- " + d.directory() + " (" + partitions + " partitions)");
     }
+    List<Path> roots = new ArrayList<>(config.allowedRoots());
+    config.datasets().forEach(d -> roots.add(d.directory()));
+    out.println("  clients register: " + (roots.isEmpty() ? "nothing (allow a directory with --allow-root DIR)"
+        : "below " + roots.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", "))));
     out.println("  Rerun SDK/viewer: rerun+http://" + address);
     out.println("  Flight SQL JDBC:  jdbc:arrow-flight-sql://" + address + "/?useEncryption=false");
     out.println("  ADBC / pyarrow:   grpc://" + address);
@@ -100,6 +160,39 @@ final class ServerCommand implements Callable<Integer> {
     server.awaitTermination();
     stopped.await();
     return 0;
+  }
+
+  /** The configuration the options describe; usage errors (exit 2) name the option. */
+  ServerConfig config() {
+    return new ServerConfig(host, validPort(), resolveDataDir(), datasetSources(), allowedRoots(), limits());
+  }
+
+  private List<Path> allowedRoots() {
+    List<Path> roots = new ArrayList<>();
+    for (Path root : allowRoots) {
+      Path dir = root.toAbsolutePath().normalize();
+      if (!Files.isDirectory(dir)) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            (Files.exists(dir) ? "--allow-root is not a directory: " : "--allow-root directory does not exist: ") + dir);
+      }
+      roots.add(dir);
+    }
+    return roots;
+  }
+
+  private ServerLimits limits() {
+    try {
+      long memory = ServerLimits.parseSize(queryMemory);
+      long message = ServerLimits.parseSize(maxMessageSize);
+      if (message > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("--max-message-size must be below 2g, got " + maxMessageSize);
+      }
+      return new ServerLimits(Duration.ofSeconds(queryTimeoutSeconds), memory, maxQueries, maxQueuedQueries, maxSqlLength, (int) message,
+          maxConnections, maxCallsPerConnection, Duration.ofSeconds(firstBytesTimeoutSeconds), Duration.ofSeconds(idleTimeoutSeconds),
+          maxPrefixFiles);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "Invalid limit: " + e.getMessage());
+    }
   }
 
   private int validPort() {

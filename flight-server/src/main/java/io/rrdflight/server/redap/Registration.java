@@ -15,13 +15,11 @@ import io.rrdflight.server.redap.proto.DataSourceKind;
 import io.rrdflight.server.redap.proto.RegisterWithDatasetRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -32,7 +30,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * RegisterWithDataset: checks every source before anything is registered, then hands one task per
- * file to the catalog, which indexes the files in the background.
+ * file to the catalog, which indexes the files in the background. A prefix becomes one task too,
+ * which walks the directory in the background (its answer row has no partition id: the files are
+ * not known yet); files and prefixes must lie under the server's allowed roots.
  *
  * <p>The answer needs the partition ids at once (the SDK's {@code register()} returns the last
  * row's), before the tasks ran. So the recording ids of each file are read up front by a
@@ -50,8 +50,8 @@ final class Registration {
       utf8("rerun_partition_id"), utf8("rerun_partition_layer"), utf8("rerun_partition_type"),
       utf8("rerun_storage_url"), utf8("rerun_task_id")));
 
-  /** One file to register, as the client named it. */
-  record Source(String storageUrl, Path file, String layer, List<String> recordingIds) {}
+  /** One file to register, as the client named it; a prefix has no recording ids until it is walked. */
+  record Source(String storageUrl, Path file, String layer, List<String> recordingIds, boolean prefix) {}
 
   private final Catalog catalog;
   private final RecordingProbe probe;
@@ -69,16 +69,22 @@ final class Registration {
       sources.addAll(resolve(s));
     }
     if (onDuplicate == OnDuplicate.ERROR) {
-      rejectDuplicates(dataset, sources);
+      rejectDuplicates(dataset, sources.stream().filter(s -> !s.prefix()).toList());
     }
-    List<Task> tasks = catalog.submit(dataset.id(),
-        sources.stream().map(s -> new DataSource(s.file().toUri(), s.layer())).toList(), onDuplicate);
+    List<Source> files = sources.stream().filter(s -> !s.prefix()).toList();
+    List<Task> fileTasks = catalog.submit(dataset.id(), files.stream().map(s -> new DataSource(s.file().toUri(), s.layer())).toList(),
+        onDuplicate);
+    List<Task> tasks = new ArrayList<>();
+    for (int i = 0, f = 0; i < sources.size(); i++) {
+      Source s = sources.get(i);
+      tasks.add(s.prefix() ? catalog.submitPrefix(dataset.id(), new DataSource(s.file().toUri(), s.layer()), onDuplicate) : fileTasks.get(f++));
+    }
     try (VectorSchemaRoot root = VectorSchemaRoot.create(RESPONSE_SCHEMA, allocator)) {
       root.allocateNew();
       int row = 0;
       for (int i = 0; i < sources.size(); i++) {
         Source s = sources.get(i);
-        for (String partitionId : s.recordingIds()) {
+        for (String partitionId : s.prefix() ? List.of("") : s.recordingIds()) {
           set(root, 0, row, partitionId);
           set(root, 1, row, s.layer());
           set(root, 2, row, PARTITION_TYPE_RRD);
@@ -114,29 +120,13 @@ final class Registration {
     String layer = source.hasLayer() && !source.getLayer().isBlank() ? source.getLayer() : LAYER_DEFAULT;
     Path path = DataSource.of(url, layer).localPath();
     if (source.getPrefix()) {
-      if (!Files.isDirectory(path)) {
-        throw CatalogStatus.invalidArgument("Prefix " + url + " is not a directory (" + path + ")");
-      }
-      List<Source> found = new ArrayList<>();
-      try (Stream<Path> walk = Files.walk(path)) {
-        for (Path file : walk.filter(p -> p.getFileName().toString().endsWith(".rrd")).filter(Files::isRegularFile).sorted().toList()) {
-          found.add(probed(file.toUri().toString(), file, layer));
-        }
-      } catch (IOException e) {
-        throw CatalogStatus.invalidArgument("Cannot list " + path + ": " + e.getMessage());
-      }
-      return found;
+      // Walked in the background by the catalog; checked now so a bad prefix fails the call.
+      catalog.requireRegistrablePrefix(path);
+      return List.of(new Source(url, path, layer, List.of(), true));
     }
-    if (!Files.exists(path)) {
-      throw CatalogStatus.invalidArgument("File not found: " + path + " (from " + url + ")");
-    }
-    if (Files.isDirectory(path)) {
-      throw CatalogStatus.invalidArgument(path + " is a directory; register it as a prefix (register_prefix) or name its .rrd files");
-    }
-    if (!Files.isReadable(path)) {
-      throw CatalogStatus.invalidArgument("Not readable by the server: " + path + " (from " + url + ")");
-    }
-    return List.of(probed(url, path, layer));
+    // Allowed roots, regular file, readable: checked before the probe opens it.
+    Path file = catalog.requireRegistrable(path);
+    return List.of(probed(url, file, layer));
   }
 
   private Source probed(String url, Path file, String layer) {
@@ -150,7 +140,7 @@ final class Registration {
       throw CatalogStatus.invalidArgument("Cannot register " + file + ": it holds no recording (only blueprints, or nothing)");
     }
     // Rerun answers a file's partitions in id order; register() reports the last one.
-    return new Source(url, file, layer, ids.stream().distinct().sorted().toList());
+    return new Source(url, file, layer, ids.stream().distinct().sorted().toList(), false);
   }
 
   private void rejectDuplicates(Dataset dataset, List<Source> sources) {

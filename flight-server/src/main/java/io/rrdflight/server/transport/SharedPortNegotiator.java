@@ -17,9 +17,16 @@ import io.netty.util.AsciiString;
 public final class SharedPortNegotiator implements InternalProtocolNegotiator.ProtocolNegotiator {
   private final InternalProtocolNegotiator.ProtocolNegotiator grpcPlaintext = InternalProtocolNegotiators.serverPlaintext();
   private final HttpEndpoints http;
+  private final ConnectionLimits limits;
 
   public SharedPortNegotiator(HttpEndpoints http) {
+    this(http, ConnectionLimits.DEFAULTS);
+  }
+
+  /** @param limits the connection cap and the first-bytes timeout, shared by every connection of the port */
+  public SharedPortNegotiator(HttpEndpoints http, ConnectionLimits limits) {
     this.http = requireNonNull(http, "http is null");
+    this.limits = requireNonNull(limits, "limits is null");
   }
 
   @Override
@@ -29,7 +36,7 @@ public final class SharedPortNegotiator implements InternalProtocolNegotiator.Pr
 
   @Override
   public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
-    return new ProtocolSniffer(grpcPlaintext.newHandler(grpcHandler), http);
+    return new ProtocolSniffer(grpcPlaintext.newHandler(grpcHandler), http, limits);
   }
 
   @Override
