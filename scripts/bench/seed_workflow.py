@@ -20,59 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 import rerun as rr
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "flight-server" / "src" / "test" / "python"))
-from conftest import RerunServer, ServerProcess  # noqa: E402
-
-BIG_FRAMES = 1_000_000
-BIG_BATCH = 10_000
-
-
-def make_big(directory: Path, files: int) -> None:
-    """`files` recordings shaped like fixtures/large (scalars and points by send_columns), ~135 MB each."""
-    directory.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(7)
-    for f in range(files):
-        path = directory / f"big-{f:02d}.rrd"
-        if path.exists():
-            continue
-        rec = rr.RecordingStream("rrdflight_bench", recording_id=f"rec-big-{f:02d}")
-        rec.save(str(path))
-        rec.log("/info", rr.TextDocument(f"benchmark recording {f}"), static=True)
-        for start in range(0, BIG_FRAMES, BIG_BATCH):
-            frames = np.arange(start, start + BIG_BATCH, dtype=np.int64)
-            indexes = [rr.TimeColumn("frame", sequence=frames)]
-            for e in range(4):
-                rec.send_columns(f"/scalars/s{e}", indexes=indexes, columns=rr.Scalars.columns(scalars=rng.standard_normal(len(frames))))
-            if start % (2 * BIG_BATCH) == 0:
-                positions = rng.standard_normal((len(frames) * 8, 3)).astype(np.float32)
-                rec.send_columns("/points", indexes=indexes,
-                                 columns=rr.Points3D.columns(positions=positions).partition([8] * len(frames)))
-        rec.flush()
-        del rec
-        print(f"wrote {path} ({path.stat().st_size / 1e6:.0f} MB)", file=sys.stderr)
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def window(files: list[str]) -> tuple[str, str, int, int]:
-    """Index, partition id and a 10% window of the first file, without loading big files."""
-    if Path(files[0]).name.startswith("big-"):
-        return "frame", "rec-big-00", BIG_FRAMES * 45 // 100, BIG_FRAMES * 55 // 100
-    rec = rr.dataframe.load_recording(files[0])
-    times = sorted(set(pc.cast(rec.view(index="log_time", contents="/**").select().read_all().column("log_time").drop_null(),
-                               pa.int64()).to_pylist()))
-    return "log_time", rec.recording_id(), times[len(times) * 45 // 100], times[len(times) * 55 // 100]
+from bench_common import make_big, peak_rss_mb, window
+from conftest import RerunServer, ServerProcess  # on sys.path through bench_common
 
 
 def run(server, files: list[str], name: str) -> dict:

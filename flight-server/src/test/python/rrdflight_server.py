@@ -1,5 +1,6 @@
-"""The real `rrdflight server` process for Python client tests: a plain module, so tests outside this
-directory (jdbc-examples/python) start the server the same way."""
+"""The real `rrdflight server` process, and Rerun's own `rerun server` as the reference, for Python client
+tests: a plain module, so tests outside this directory (jdbc-examples/python, the newer-SDK suites in
+../python-newest) start the servers the same way."""
 
 from __future__ import annotations
 
@@ -81,3 +82,42 @@ class ServerProcess(ListeningProcess):
     @property
     def grpc_uri(self) -> str:
         return f"grpc://127.0.0.1:{self.port}"
+
+
+def rerun_sdk_version() -> tuple[int, int, int]:
+    """The version of the rerun-sdk installed in the running venv."""
+    from importlib.metadata import version
+
+    major, minor, patch = (int(part) for part in version("rerun-sdk").split(".")[:3])
+    return major, minor, patch
+
+
+def rerun_binary() -> Path:
+    """The `rerun` executable inside the rerun-sdk wheel. Not the venv's bin/rerun: that is a Python
+    wrapper that runs it as a child, which survives the wrapper being stopped."""
+    import rerun_cli
+
+    binary = Path(rerun_cli.__file__).parent / "rerun"
+    if not binary.is_file():
+        raise RuntimeError(f"{binary} is missing: the venv needs the rerun-sdk wheel its requirements file pins")
+    return binary
+
+
+class RerunServer(ListeningProcess):
+    """Rerun's own `rerun server`, from the rerun-sdk wheel of the running venv, on an ephemeral port of
+    127.0.0.1: the reference our catalog service is compared with."""
+
+    def __init__(self, *args: str) -> None:
+        binary = rerun_binary()
+        # The listen address flag was renamed from --addr to --host in 0.28.
+        listen = "--addr" if rerun_sdk_version() < (0, 28, 0) else "--host"
+        super().__init__([str(binary), "server", listen, "127.0.0.1", "--port", "0", *args],
+                         r"Listening on [^\s:]+:(\d+)", "Ready for connections", "rerun server")
+
+
+def fixture_path(relative: str) -> Path:
+    """A fixture written by scripts/gen-fixtures; fails with the command to run if it is missing."""
+    path = FIXTURES / relative
+    if not path.exists():
+        raise RuntimeError(f"fixture missing: {path} (run scripts/gen-fixtures)")
+    return path

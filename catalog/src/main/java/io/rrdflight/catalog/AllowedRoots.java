@@ -64,8 +64,8 @@ public final class AllowedRoots {
 
   /**
    * The real path of {@code path}, a regular file under a root that the server can read; otherwise
-   * PERMISSION_DENIED (outside the roots) or INVALID_ARGUMENT naming the path (missing, a
-   * directory, not a regular file, unreadable).
+   * PERMISSION_DENIED (outside the roots), NOT_FOUND (missing) or INVALID_ARGUMENT naming the path
+   * (a directory, not a regular file, unreadable).
    */
   public Path requireFile(Path path) {
     Path real = resolve(path);
@@ -113,7 +113,7 @@ public final class AllowedRoots {
       real = Optional.empty(); // missing, or a directory on the way is unreadable
     }
     if (roots == null) {
-      return real.orElseThrow(() -> CatalogException.invalidArgument("File not found: " + path));
+      return real.orElseThrow(() -> CatalogException.notFound("File not found: " + path));
     }
     if (real.isPresent()) {
       if (under(real.get(), true)) {
@@ -123,7 +123,7 @@ public final class AllowedRoots {
     }
     // Missing or unreadable: only a path that is under a root as written may say so.
     if (under(absolute, false)) {
-      throw CatalogException.invalidArgument("File not found: " + path);
+      throw CatalogException.notFound("File not found: " + path);
     }
     throw outside(path);
   }
@@ -141,7 +141,7 @@ public final class AllowedRoots {
     try {
       return Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     } catch (IOException e) {
-      throw CatalogException.invalidArgument("File not found: " + asked);
+      throw CatalogException.notFound("File not found: " + asked);
     }
   }
 

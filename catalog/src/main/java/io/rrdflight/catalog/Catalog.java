@@ -10,12 +10,15 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Datasets, their partitions and registration tasks; persisted in {@code DATA_DIR/catalog.db} and
@@ -25,6 +28,7 @@ import java.util.Optional;
  * half-registered file behind. Thread-safe.
  */
 public final class Catalog implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Catalog.class);
   static final String INTERRUPTED = "interrupted: the server stopped before this registration finished; register the file again";
 
   private final CatalogStore store;
@@ -112,33 +116,69 @@ public final class Catalog implements AutoCloseable {
 
   // --- datasets ---------------------------------------------------------------------------------
 
+  /** A recording dataset without a blueprint dataset (what {@code server -d} serves, as Rerun does). */
   public Dataset createDataset(String name) {
     String checked = checkName(name);
     synchronized (lock) {
-      if (findDataset(checked).isPresent()) {
-        throw CatalogException.alreadyExists("Dataset '" + checked + "' already exists");
-      }
       Instant now = Instant.now();
-      Dataset d = new Dataset(EntryId.random(), checked, now, now);
-      store.insertDataset(d);
-      datasets.put(d.id(), d);
-      partitions.put(d.id(), new LinkedHashMap<>());
-      return d;
+      return insert(List.of(new Dataset(EntryId.random(), checked, now, now))).get(0);
     }
   }
 
+  /**
+   * A recording dataset together with its companion blueprint dataset, as Rerun's
+   * CreateDatasetEntry makes them ({@link BlueprintDatasets}); both are stored in one transaction.
+   * Returns the recording dataset, whose {@code blueprintDataset} names the companion.
+   */
+  public Dataset createDatasetWithBlueprintDataset(String name) {
+    String checked = checkName(name);
+    synchronized (lock) {
+      Instant now = Instant.now();
+      BlueprintDatasets.Pair pair = BlueprintDatasets.create(checked, now);
+      return insert(List.of(pair.blueprints(), pair.dataset())).get(1);
+    }
+  }
+
+  private List<Dataset> insert(List<Dataset> created) {
+    for (Dataset d : created) {
+      if (findDataset(d.name()).isPresent()) {
+        throw CatalogException.alreadyExists("Dataset '" + d.name() + "' already exists");
+      }
+    }
+    store.insertDatasets(created);
+    for (Dataset d : created) {
+      datasets.put(d.id(), d);
+      partitions.put(d.id(), new LinkedHashMap<>());
+    }
+    return created;
+  }
+
+  /** The recording datasets (what users query; SQL tables); blueprint datasets are left out. */
   public List<Dataset> datasets() {
+    return datasets(DatasetKind.RECORDING);
+  }
+
+  public List<Dataset> datasets(DatasetKind kind) {
+    synchronized (lock) {
+      return datasets.values().stream().filter(d -> d.kind() == kind).toList();
+    }
+  }
+
+  /** Every dataset, recording and blueprint datasets alike (Rerun's entry listings show both). */
+  public List<Dataset> allDatasets() {
     synchronized (lock) {
       return List.copyOf(datasets.values());
     }
   }
 
+  /** A dataset of either kind by its name. */
   public Optional<Dataset> findDataset(String name) {
     synchronized (lock) {
       return datasets.values().stream().filter(d -> d.name().equals(name)).findFirst();
     }
   }
 
+  /** A dataset of either kind by its id. */
   public Dataset dataset(EntryId id) {
     synchronized (lock) {
       Dataset d = datasets.get(id);
@@ -153,14 +193,29 @@ public final class Catalog implements AutoCloseable {
     return findDataset(name).orElseThrow(() -> CatalogException.notFound("No dataset named '" + name + "'"));
   }
 
-  /** Forgets the dataset, its partitions and their chunk indexes. The .rrd files are never touched. */
+  /**
+   * Forgets the dataset, its partitions and their chunk indexes, and its blueprint dataset with it
+   * (as Rerun does). Deleting a blueprint dataset on its own detaches it from its dataset, which
+   * then has no blueprint dataset and no default blueprint. The .rrd files are never touched.
+   */
   public void deleteDataset(EntryId id) {
     synchronized (lock) {
-      dataset(id);
-      store.deleteDataset(id);
-      datasets.remove(id);
-      partitions.remove(id);
-      registrar.forgetDataset(id);
+      Dataset d = dataset(id);
+      List<EntryId> gone = new ArrayList<>();
+      gone.add(id);
+      d.blueprintDataset().filter(datasets::containsKey).ifPresent(gone::add);
+      Instant now = Instant.now();
+      List<Dataset> detached = datasets.values().stream()
+          .filter(o -> !gone.contains(o.id()) && o.blueprintDataset().filter(gone::contains).isPresent())
+          .map(o -> o.withBlueprints(Optional.empty(), Optional.empty(), now))
+          .toList();
+      store.deleteDatasets(gone, detached);
+      for (EntryId g : gone) {
+        datasets.remove(g);
+        partitions.remove(g);
+        registrar.forgetDataset(g);
+      }
+      detached.forEach(o -> datasets.put(o.id(), o));
     }
   }
 
@@ -174,9 +229,27 @@ public final class Catalog implements AutoCloseable {
       }
       Instant now = Instant.now();
       store.renameDataset(id, checked, now);
-      Dataset renamed = new Dataset(d.id(), checked, d.createdAt(), now);
+      Dataset renamed = d.renamed(checked, now);
       datasets.put(id, renamed);
       return renamed;
+    }
+  }
+
+  /**
+   * Sets (or, with empty, clears) the partition a viewer should lay the dataset out with. Like
+   * Rerun, any partition id is accepted: the blueprint may be registered later.
+   */
+  public Dataset setDefaultBlueprint(EntryId id, Optional<String> partitionId) {
+    requireNonNull(partitionId, "partitionId is null");
+    if (partitionId.isPresent() && partitionId.get().isBlank()) {
+      throw CatalogException.invalidArgument("A default blueprint needs a non-empty partition id");
+    }
+    synchronized (lock) {
+      Dataset d = dataset(id);
+      Dataset updated = d.withBlueprints(d.blueprintDataset(), partitionId, Instant.now());
+      store.updateBlueprints(updated);
+      datasets.put(id, updated);
+      return updated;
     }
   }
 
@@ -241,11 +314,6 @@ public final class Catalog implements AutoCloseable {
     return union;
   }
 
-  /** The chunks of {@code partition} that {@code query} needs (see {@link ChunkSelection}). */
-  public List<io.rrdflight.rrd.IndexedChunk> selectChunks(Partition partition, ChunkQuery query) {
-    return ChunkSelection.select(chunks(partition).chunks(), query);
-  }
-
   private record DatasetSchemaEntry(List<Partition> partitions, DatasetSchema schema) {}
 
   /**
@@ -293,6 +361,16 @@ public final class Catalog implements AutoCloseable {
     return registrar.requireRegistrable(file);
   }
 
+  /**
+   * The recordings below the directory {@code prefix}, as a prefix registration's walk finds them:
+   * the directory must lie under the allowed roots, and the walk fails (INVALID_ARGUMENT) when it
+   * meets more entries than the limit. For callers that must name the files at once; otherwise
+   * {@link #submitPrefix} walks in the background.
+   */
+  public List<Path> recordingsBelow(Path prefix) {
+    return registrar.recordingsBelow(prefix);
+  }
+
   /** As {@link #requireRegistrable}, for a directory to register as a prefix. */
   public Path requireRegistrablePrefix(Path dir) {
     return registrar.requireRegistrablePrefix(dir);
@@ -319,6 +397,40 @@ public final class Catalog implements AutoCloseable {
    */
   public List<Task> awaitFinished(Collection<String> ids, Duration timeout) {
     return registrar.awaitFinished(ids, timeout);
+  }
+
+  /**
+   * Removes partitions from a dataset (their chunk indexes go with them; files stay untouched): every
+   * layer of each id in {@code partitionIds}, or only {@code layers} of them when that is not empty.
+   * An id the dataset does not have is NOT_FOUND and nothing is removed. Returns what was removed.
+   */
+  public List<Partition> unregister(EntryId datasetId, Collection<String> partitionIds, Collection<String> layers) {
+    requireNonNull(partitionIds, "partitionIds is null");
+    requireNonNull(layers, "layers is null");
+    Dataset dataset = dataset(datasetId);
+    List<Partition> removed = new ArrayList<>();
+    synchronized (lock) {
+      Map<PartitionKey, Partition> current = partitions.getOrDefault(datasetId, Map.of());
+      java.util.Set<String> unknown = new java.util.TreeSet<>(partitionIds);
+      for (Partition p : current.values()) {
+        if (partitionIds.contains(p.partitionId())) {
+          unknown.remove(p.partitionId());
+          if (layers.isEmpty() || layers.contains(p.layer())) {
+            removed.add(p);
+          }
+        }
+      }
+      if (!unknown.isEmpty()) {
+        throw CatalogException.notFound("Dataset '" + dataset.name() + "' has no partition " + String.join(", ", unknown)
+            + "; nothing was unregistered");
+      }
+      if (!removed.isEmpty()) {
+        store.deletePartitions(removed, datasetId, Instant.now());
+        removed.forEach(p -> current.remove(new PartitionKey(p.partitionId(), p.layer())));
+      }
+    }
+    removed.forEach(p -> log.info("dataset {}: unregistered partition {} (layer {})", dataset.name(), p.partitionId(), p.layer()));
+    return removed;
   }
 
   /**

@@ -24,7 +24,8 @@ import java.util.Optional;
  * schemas come from query threads without the catalog's lock).
  */
 final class CatalogStore implements AutoCloseable {
-  static final int SCHEMA_VERSION = 2;
+  /** 3: dataset kinds and blueprint settings, partition sizes as Rerun counts them. */
+  static final int SCHEMA_VERSION = 3;
 
   private final Connection db;
 
@@ -51,6 +52,9 @@ final class CatalogStore implements AutoCloseable {
             CREATE TABLE IF NOT EXISTS datasets (
               id TEXT PRIMARY KEY,
               name TEXT NOT NULL UNIQUE,
+              kind TEXT NOT NULL,
+              blueprint_dataset_id TEXT,
+              default_blueprint TEXT,
               created_at_ns INTEGER NOT NULL,
               updated_at_ns INTEGER NOT NULL)""");
         s.execute("""
@@ -64,6 +68,7 @@ final class CatalogStore implements AutoCloseable {
               file_modified_ns INTEGER NOT NULL,
               chunk_count INTEGER NOT NULL,
               row_count INTEGER NOT NULL,
+              size_bytes INTEGER NOT NULL,
               registered_at_ns INTEGER NOT NULL,
               chunk_index BLOB NOT NULL,
               schema BLOB NOT NULL,
@@ -97,14 +102,22 @@ final class CatalogStore implements AutoCloseable {
 
   // --- datasets ---------------------------------------------------------------------------------
 
-  synchronized void insertDataset(Dataset d) {
+  /** Inserts datasets together (a dataset and its blueprint dataset): all or none. */
+  synchronized void insertDatasets(List<Dataset> datasets) {
     inTransaction(() -> {
-      try (PreparedStatement ps = db.prepareStatement("INSERT INTO datasets(id, name, created_at_ns, updated_at_ns) VALUES (?,?,?,?)")) {
-        ps.setString(1, d.id().toHex());
-        ps.setString(2, d.name());
-        ps.setLong(3, nanos(d.createdAt()));
-        ps.setLong(4, nanos(d.updatedAt()));
-        ps.executeUpdate();
+      try (PreparedStatement ps = db.prepareStatement("""
+          INSERT INTO datasets(id, name, kind, blueprint_dataset_id, default_blueprint, created_at_ns, updated_at_ns)
+          VALUES (?,?,?,?,?,?,?)""")) {
+        for (Dataset d : datasets) {
+          ps.setString(1, d.id().toHex());
+          ps.setString(2, d.name());
+          ps.setString(3, d.kind().word());
+          ps.setString(4, d.blueprintDataset().map(EntryId::toHex).orElse(null));
+          ps.setString(5, d.defaultBlueprint().orElse(null));
+          ps.setLong(6, nanos(d.createdAt()));
+          ps.setLong(7, nanos(d.updatedAt()));
+          ps.executeUpdate();
+        }
       }
     });
   }
@@ -113,26 +126,55 @@ final class CatalogStore implements AutoCloseable {
     List<Dataset> out = new ArrayList<>();
     read(() -> {
       try (Statement s = db.createStatement();
-          ResultSet rs = s.executeQuery("SELECT id, name, created_at_ns, updated_at_ns FROM datasets ORDER BY name")) {
+          ResultSet rs = s.executeQuery("""
+              SELECT id, name, kind, blueprint_dataset_id, default_blueprint, created_at_ns, updated_at_ns
+              FROM datasets ORDER BY name""")) {
         while (rs.next()) {
-          out.add(new Dataset(EntryId.parse(rs.getString(1)), rs.getString(2), instant(rs.getLong(3)), instant(rs.getLong(4))));
+          out.add(new Dataset(EntryId.parse(rs.getString(1)), rs.getString(2), DatasetKind.ofWord(rs.getString(3)),
+              Optional.ofNullable(rs.getString(4)).map(EntryId::parse), Optional.ofNullable(rs.getString(5)),
+              instant(rs.getLong(6)), instant(rs.getLong(7))));
         }
       }
     });
     return out;
   }
 
-  synchronized void deleteDataset(EntryId id) {
+  /**
+   * Deletes datasets (with their partitions and tasks) and writes the blueprint settings of
+   * {@code changed} (datasets that pointed at a deleted one), in one transaction.
+   */
+  synchronized void deleteDatasets(List<EntryId> ids, List<Dataset> changed) {
     inTransaction(() -> {
-      try (PreparedStatement ps = db.prepareStatement("DELETE FROM datasets WHERE id = ?")) {
-        ps.setString(1, id.toHex());
-        ps.executeUpdate();
+      for (EntryId id : ids) {
+        try (PreparedStatement ps = db.prepareStatement("DELETE FROM datasets WHERE id = ?")) {
+          ps.setString(1, id.toHex());
+          ps.executeUpdate();
+        }
+        try (PreparedStatement ps = db.prepareStatement("DELETE FROM tasks WHERE dataset_id = ?")) {
+          ps.setString(1, id.toHex());
+          ps.executeUpdate();
+        }
       }
-      try (PreparedStatement ps = db.prepareStatement("DELETE FROM tasks WHERE dataset_id = ?")) {
-        ps.setString(1, id.toHex());
-        ps.executeUpdate();
+      for (Dataset d : changed) {
+        writeBlueprints(d);
       }
     });
+  }
+
+  /** Stores a dataset's blueprint dataset and default blueprint, and its update time. */
+  synchronized void updateBlueprints(Dataset d) {
+    inTransaction(() -> writeBlueprints(d));
+  }
+
+  private void writeBlueprints(Dataset d) throws SQLException {
+    try (PreparedStatement ps = db.prepareStatement(
+        "UPDATE datasets SET blueprint_dataset_id = ?, default_blueprint = ?, updated_at_ns = ? WHERE id = ?")) {
+      ps.setString(1, d.blueprintDataset().map(EntryId::toHex).orElse(null));
+      ps.setString(2, d.defaultBlueprint().orElse(null));
+      ps.setLong(3, nanos(d.updatedAt()));
+      ps.setString(4, d.id().toHex());
+      ps.executeUpdate();
+    }
   }
 
   synchronized void renameDataset(EntryId id, String name, Instant now) {
@@ -167,8 +209,8 @@ final class CatalogStore implements AutoCloseable {
       }
       try (PreparedStatement ps = db.prepareStatement("""
           INSERT INTO partitions(dataset_id, partition_id, layer, storage_url, file_path, file_size, file_modified_ns,
-                                 chunk_count, row_count, registered_at_ns, chunk_index, schema, application_id)
-          VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""")) {
+                                 chunk_count, row_count, size_bytes, registered_at_ns, chunk_index, schema, application_id)
+          VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""")) {
         for (IndexedPartition ip : added) {
           Partition p = ip.partition();
           ps.setString(1, p.datasetId().toHex());
@@ -180,10 +222,11 @@ final class CatalogStore implements AutoCloseable {
           ps.setLong(7, p.file().modifiedNanos());
           ps.setLong(8, p.chunkCount());
           ps.setLong(9, p.rowCount());
-          ps.setLong(10, nanos(p.registeredAt()));
-          ps.setBytes(11, ip.chunkIndex());
-          ps.setBytes(12, ip.schema().toBytes());
-          ps.setString(13, p.applicationId());
+          ps.setLong(10, p.sizeBytes());
+          ps.setLong(11, nanos(p.registeredAt()));
+          ps.setBytes(12, ip.chunkIndex());
+          ps.setBytes(13, ip.schema().toBytes());
+          ps.setString(14, p.applicationId());
           ps.addBatch();
         }
         ps.executeBatch();
@@ -215,12 +258,12 @@ final class CatalogStore implements AutoCloseable {
       try (Statement s = db.createStatement();
           ResultSet rs = s.executeQuery("""
               SELECT dataset_id, partition_id, layer, storage_url, file_path, file_size, file_modified_ns,
-                     chunk_count, row_count, registered_at_ns, application_id
+                     chunk_count, row_count, size_bytes, registered_at_ns, application_id
               FROM partitions ORDER BY dataset_id, partition_id, layer""")) {
         while (rs.next()) {
           out.add(new Partition(EntryId.parse(rs.getString(1)), rs.getString(2), rs.getString(3), URI.create(rs.getString(4)),
-              new FileStamp(Path.of(rs.getString(5)), rs.getLong(6), rs.getLong(7)), rs.getLong(8), rs.getLong(9), instant(rs.getLong(10)),
-              rs.getString(11)));
+              new FileStamp(Path.of(rs.getString(5)), rs.getLong(6), rs.getLong(7)), rs.getLong(8), rs.getLong(9), rs.getLong(10),
+              instant(rs.getLong(11)), rs.getString(12)));
         }
       }
     });

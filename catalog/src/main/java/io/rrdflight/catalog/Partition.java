@@ -9,6 +9,9 @@ import java.time.Instant;
  * One recording in a dataset, in one layer. Its id is the recording id from the {@code .rrd} file.
  * {@code file} records the size and modification time seen at registration, so a file that changed
  * or vanished since is noticed before its data is served.
+ *
+ * @param sizeBytes the recording's in-memory size as Rerun counts it ({@link PartitionSizeBytes}),
+ *     worked out at registration; not the file's size
  */
 public record Partition(
     EntryId datasetId,
@@ -18,6 +21,7 @@ public record Partition(
     FileStamp file,
     long chunkCount,
     long rowCount,
+    long sizeBytes,
     Instant registeredAt,
     String applicationId) {
 
@@ -36,10 +40,5 @@ public record Partition(
   /** The store this partition reads from its file: the recording with this id and application. */
   public io.rrdflight.rrd.StoreId storeId() {
     return new io.rrdflight.rrd.StoreId(io.rrdflight.rrd.StoreKind.RECORDING, applicationId, partitionId);
-  }
-
-  /** Bytes of the recording's file (a file holding several recordings counts for each). */
-  public long sizeBytes() {
-    return file.sizeBytes();
   }
 }

@@ -123,6 +123,11 @@ final class Registrar implements AutoCloseable {
     return clientRoots.requireDirectory(dir);
   }
 
+  List<Path> recordingsBelow(Path dir) {
+    clientRoots.requireDirectory(dir);
+    return RecordingFiles.list(dir, RecordingFiles.Depth.RECURSIVE, maxPrefixEntries);
+  }
+
   /**
    * Queues one task that walks {@code prefix} in the background and registers every recording
    * below it, each as a task of its own; the prefix task finishes when they all have, and fails
@@ -279,9 +284,11 @@ final class Registrar implements AutoCloseable {
       roots.requireFile(path);
       FileStamp stamp = FileStamp.of(path);
       bytes = stamp.sizeBytes();
-      List<IndexedRecording> recordings = indexer.index(path);
+      DatasetKind kind = catalog.dataset(task.datasetId()).kind();
+      List<IndexedRecording> recordings = indexer.index(path, kind.storeKind());
       if (recordings.isEmpty()) {
-        throw CatalogException.invalidArgument("No recording in " + path + " (it holds no recording store)");
+        String what = kind == DatasetKind.BLUEPRINT ? "blueprint" : "recording";
+        throw CatalogException.invalidArgument("No " + what + " in " + path + " (it holds no " + what + " store)");
       }
       commit(task, source, path, stamp, recordings, onDuplicate, replaceSameFile);
     } catch (CatalogException e) {
@@ -332,7 +339,7 @@ final class Registrar implements AutoCloseable {
           }
         }
         added.add(new CatalogStore.IndexedPartition(new Partition(task.datasetId(), r.recordingId(), source.layer(),
-            storageUrl(source.uri()), stamp, r.chunkCount(), r.rowCount(), now, r.applicationId()), r.chunkIndex(), r.schema()));
+            storageUrl(source.uri()), stamp, r.chunkCount(), r.rowCount(), r.sizeBytes(), now, r.applicationId()), r.chunkIndex(), r.schema()));
       }
       List<String> ids = added.stream().map(ip -> ip.partition().partitionId()).toList();
       Task done = task.with(TaskStatus.SUCCESS, null, ids, now);

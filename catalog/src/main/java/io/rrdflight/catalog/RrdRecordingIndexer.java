@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.rrdflight.rrd.ChunkIndex;
 import io.rrdflight.rrd.IndexedChunk;
 import io.rrdflight.rrd.Store;
+import io.rrdflight.rrd.StoreKind;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,8 +14,8 @@ import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * Indexes {@code .rrd} files with the rrd module's {@link ChunkIndex}: one pass over the file (or
- * its 0.28+ footer), keeping offsets and time ranges, never chunk data. Each recording store becomes
- * an {@link IndexedRecording} carrying the part of the index about that store.
+ * its 0.28+ footer), keeping offsets and time ranges, never chunk data. Each store of the asked kind
+ * becomes an {@link IndexedRecording} carrying the part of the index about that store.
  */
 public final class RrdRecordingIndexer implements RecordingIndexer {
   private final BufferAllocator allocator;
@@ -24,15 +25,18 @@ public final class RrdRecordingIndexer implements RecordingIndexer {
   }
 
   @Override
-  public List<IndexedRecording> index(Path file) throws IOException {
+  public List<IndexedRecording> index(Path file, StoreKind kind) throws IOException {
     try (BufferAllocator scratch = allocator.newChildAllocator("index " + file.getFileName(), 0, Long.MAX_VALUE)) {
       ChunkIndex index = ChunkIndex.build(file, scratch);
       List<IndexedRecording> recordings = new ArrayList<>();
-      for (Store store : index.recordings()) {
+      for (Store store : index.stores()) {
+        if (store.kind() != kind) {
+          continue;
+        }
         ChunkIndex own = index.forStore(store.id());
         long rows = own.chunks().stream().mapToLong(IndexedChunk::rowCount).sum();
-        recordings.add(new IndexedRecording(store.recordingId(), store.applicationId(), own.chunks().size(), rows, own.toBytes(),
-            RecordingSchemaReader.read(own, scratch)));
+        recordings.add(new IndexedRecording(store.recordingId(), store.applicationId(), own.chunks().size(), rows,
+            PartitionSizeBytes.of(own.chunks()), own.toBytes(), RecordingSchemaReader.read(own, scratch)));
       }
       return recordings;
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rrdflight.rrd.StoreKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,18 +28,26 @@ class CatalogTest {
   @TempDir Path dataDir;
   @TempDir Path files;
 
-  /** "Indexes" a file whose lines are recording ids; a file whose first line is "corrupt" fails. */
+  /**
+   * "Indexes" a file whose lines are recording ids, or blueprint ids written "blueprint:ID"; a file
+   * whose first line is "corrupt" fails. Each store counts 3 chunks, 10 rows and 1000 bytes.
+   */
   static final class FileListIndexer implements RecordingIndexer {
+    static final String BLUEPRINT = "blueprint:";
     final Map<Path, Integer> calls = new ConcurrentHashMap<>();
 
     @Override
-    public List<IndexedRecording> index(Path file) throws IOException {
+    public List<IndexedRecording> index(Path file, StoreKind kind) throws IOException {
       calls.merge(file, 1, Integer::sum);
       List<String> lines = Files.readAllLines(file);
       if (!lines.isEmpty() && lines.get(0).equals("corrupt")) {
         throw new IOException(file + ": not an rrd file at byte offset 0");
       }
-      return lines.stream().map(id -> new IndexedRecording(id, "app", 3, 10, id.getBytes(), DatasetSchema.empty())).toList();
+      return lines.stream()
+          .filter(line -> line.startsWith(BLUEPRINT) == (kind == StoreKind.BLUEPRINT))
+          .map(line -> line.startsWith(BLUEPRINT) ? line.substring(BLUEPRINT.length()) : line)
+          .map(id -> new IndexedRecording(id, "app", 3, 10, 1000, id.getBytes(), DatasetSchema.empty()))
+          .toList();
     }
   }
 
@@ -178,6 +187,89 @@ class CatalogTest {
     try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
       assertTrue(c.findDataset("ds").isEmpty());
       assertEquals(List.of("other"), c.datasets().stream().map(Dataset::name).toList());
+    }
+  }
+
+  @Test
+  void datasetWithBlueprintDatasetHasACompanionNamedAfterItsId() {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      Dataset d = c.createDatasetWithBlueprintDataset("robots");
+      assertEquals(DatasetKind.RECORDING, d.kind());
+      Dataset bp = c.dataset(d.blueprintDataset().orElseThrow());
+      assertEquals(DatasetKind.BLUEPRINT, bp.kind());
+      assertEquals("__bp_" + d.id().toHex(), bp.name());
+      assertTrue(bp.blueprintDataset().isEmpty() && bp.defaultBlueprint().isEmpty() && d.defaultBlueprint().isEmpty());
+      assertEquals(List.of("robots"), c.datasets().stream().map(Dataset::name).toList(), "datasets() lists recording datasets");
+      assertEquals(List.of(bp), c.datasets(DatasetKind.BLUEPRINT));
+      assertEquals(2, c.allDatasets().size());
+      assertTrue(c.createDataset("plain").blueprintDataset().isEmpty(), "plain datasets (server -d) have none");
+    }
+  }
+
+  @Test
+  void blueprintDatasetTakesTheBlueprintsOfAFileAndARecordingDatasetItsRecordings() throws IOException {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      Dataset d = c.createDatasetWithBlueprintDataset("ds");
+      EntryId bp = d.blueprintDataset().orElseThrow();
+      Path both = file("both.rrd", "rec-a", "blueprint:bp-1");
+      assertEquals(List.of("rec-a"), c.register(d.id(), source(both), OnDuplicate.ERROR, WAIT).partitionIds());
+      assertEquals(List.of("bp-1"), c.register(bp, source(both), OnDuplicate.ERROR, WAIT).partitionIds());
+      Task none = c.register(bp, source(file("plain.rrd", "rec-b")), OnDuplicate.ERROR, WAIT);
+      assertEquals(TaskStatus.FAILED, none.status());
+      assertTrue(none.message().contains("No blueprint in"), none.message());
+      assertEquals(1000, c.partitions(bp).get(0).sizeBytes());
+    }
+  }
+
+  @Test
+  void defaultBlueprintIsSetClearedAndKeptAcrossReopening() {
+    Dataset d;
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      d = c.createDatasetWithBlueprintDataset("ds");
+      Dataset set = c.setDefaultBlueprint(d.id(), java.util.Optional.of("bp-1"));
+      assertEquals(java.util.Optional.of("bp-1"), set.defaultBlueprint());
+      assertEquals(d.blueprintDataset(), set.blueprintDataset());
+      assertFalse(set.updatedAt().isBefore(d.updatedAt()));
+      assertEquals(CatalogException.Kind.INVALID_ARGUMENT,
+          assertThrows(CatalogException.class, () -> c.setDefaultBlueprint(d.id(), java.util.Optional.of(" "))).kind());
+    }
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      Dataset back = c.datasetNamed("ds");
+      assertEquals(java.util.Optional.of("bp-1"), back.defaultBlueprint());
+      assertEquals(d.blueprintDataset(), back.blueprintDataset());
+      assertEquals(DatasetKind.BLUEPRINT, c.dataset(back.blueprintDataset().orElseThrow()).kind());
+      assertTrue(c.setDefaultBlueprint(d.id(), java.util.Optional.empty()).defaultBlueprint().isEmpty());
+    }
+  }
+
+  @Test
+  void deletingADatasetDeletesItsBlueprintDatasetAndRenamingKeepsIt() throws IOException {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      Dataset d = c.createDatasetWithBlueprintDataset("ds");
+      EntryId bp = d.blueprintDataset().orElseThrow();
+      c.register(bp, source(file("bp.rrd", "blueprint:bp-1")), OnDuplicate.ERROR, WAIT);
+      Dataset renamed = c.renameDataset(d.id(), "renamed");
+      assertEquals(d.blueprintDataset(), renamed.blueprintDataset());
+      assertEquals(DatasetKind.RECORDING, renamed.kind());
+      assertEquals("__bp_" + d.id().toHex(), c.dataset(bp).name(), "the companion keeps its name");
+      c.deleteDataset(d.id());
+      assertTrue(c.allDatasets().isEmpty());
+    }
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      assertTrue(c.allDatasets().isEmpty());
+    }
+  }
+
+  @Test
+  void deletingABlueprintDatasetAloneDetachesItFromItsDataset() {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      Dataset d = c.createDatasetWithBlueprintDataset("ds");
+      c.setDefaultBlueprint(d.id(), java.util.Optional.of("bp-1"));
+      c.deleteDataset(d.blueprintDataset().orElseThrow());
+      Dataset after = c.dataset(d.id());
+      assertTrue(after.blueprintDataset().isEmpty() && after.defaultBlueprint().isEmpty());
+      c.deleteDataset(d.id());
+      assertTrue(c.allDatasets().isEmpty());
     }
   }
 

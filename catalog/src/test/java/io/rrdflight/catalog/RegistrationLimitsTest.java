@@ -88,7 +88,7 @@ class RegistrationLimitsTest {
     try (Catalog c = open(1000)) {
       assertEquals(good.toRealPath(), c.requireRegistrable(good));
       CatalogException missing = assertThrows(CatalogException.class, () -> c.requireRegistrable(root.resolve("missing.rrd")));
-      assertEquals(CatalogException.Kind.INVALID_ARGUMENT, missing.kind());
+      assertEquals(CatalogException.Kind.NOT_FOUND, missing.kind());
       assertTrue(missing.getMessage().startsWith("File not found"), missing.getMessage());
       assertTrue(assertThrows(CatalogException.class, () -> c.requireRegistrable(root.resolve("sub"))).getMessage().contains("is a directory"));
     }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rrdflight.rrd.ChunkIndex;
+import io.rrdflight.rrd.StoreKind;
 import io.rrdflight.rrd.TimelineKind;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +43,7 @@ class RrdRecordingIndexerTest {
 
   @Test
   void datasetRecordingHasRerunsDataframeColumns() throws Exception {
-    List<IndexedRecording> recs = new RrdRecordingIndexer(allocator).index(fixture("dataset/rec-dataset-01.rrd"));
+    List<IndexedRecording> recs = new RrdRecordingIndexer(allocator).index(fixture("dataset/rec-dataset-01.rrd"), StoreKind.RECORDING);
     assertEquals(1, recs.size());
     IndexedRecording r = recs.get(0);
     assertEquals("rec-dataset-01", r.recordingId());
@@ -71,28 +73,46 @@ class RrdRecordingIndexerTest {
 
   @Test
   void schemaSurvivesTheStore() throws Exception {
-    DatasetSchema schema = new RrdRecordingIndexer(allocator).index(fixture("dataset/rec-dataset-04.rrd")).get(0).schema();
+    DatasetSchema schema = new RrdRecordingIndexer(allocator).index(fixture("dataset/rec-dataset-04.rrd"), StoreKind.RECORDING).get(0).schema();
     assertEquals(schema, DatasetSchema.fromBytes(schema.toBytes()));
   }
 
   @Test
   void fileWithTwoRecordingsGivesTwoWithTheirOwnChunks() throws Exception {
-    List<IndexedRecording> recs = new RrdRecordingIndexer(allocator).index(fixture("single/two_recordings.rrd"));
+    List<IndexedRecording> recs = new RrdRecordingIndexer(allocator).index(fixture("single/two_recordings.rrd"), StoreKind.RECORDING);
     assertEquals(List.of("rec-single-two-a", "rec-single-two-b"), recs.stream().map(IndexedRecording::recordingId).sorted().toList());
     assertTrue(recs.stream().allMatch(r -> r.chunkCount() > 0));
   }
 
   @Test
-  void blueprintStoresAreNotRecordings() throws Exception {
-    List<IndexedRecording> recs = new RrdRecordingIndexer(allocator).index(fixture("single/blueprint.rrd"));
-    assertEquals(1, recs.size());
+  void recordingsAndBlueprintsAreIndexedApart() throws Exception {
+    RrdRecordingIndexer indexer = new RrdRecordingIndexer(allocator);
+    List<IndexedRecording> recs = indexer.index(fixture("single/blueprint.rrd"), StoreKind.RECORDING);
+    assertEquals(List.of("rec-single-blueprint"), recs.stream().map(IndexedRecording::recordingId).toList());
+    List<IndexedRecording> blueprints = indexer.index(fixture("single/blueprint.rrd"), StoreKind.BLUEPRINT);
+    assertEquals(1, blueprints.size());
+    IndexedRecording bp = blueprints.get(0);
+    assertTrue(bp.recordingId().startsWith("rec_") && bp.chunkCount() > 0, bp.recordingId());
+    assertTrue(bp.schema().timeline("blueprint").isPresent(), "blueprints are on the 'blueprint' timeline");
+    assertTrue(indexer.index(fixture("single/points3d.rrd"), StoreKind.BLUEPRINT).isEmpty());
+  }
+
+  @Test
+  void sizeIsTheChunksDeclaredHeapSizesNotTheFileSize() throws Exception {
+    Path file = fixture("dataset/rec-dataset-01.rrd");
+    IndexedRecording r = new RrdRecordingIndexer(allocator).index(file, StoreKind.RECORDING).get(0);
+    ChunkIndex index = ChunkIndex.scan(file, io.rrdflight.rrd.ReadMode.STRICT);
+    long declared = index.chunks().stream().mapToLong(c -> c.sizes().declaredHeapBytes().orElseThrow()).sum();
+    // Each chunk counts its declared heap size plus the chunk object Rerun keeps it in.
+    assertEquals(declared + PartitionSizeBytes.CHUNK_OBJECT_BYTES * index.chunks().size(), r.sizeBytes());
+    assertTrue(r.sizeBytes() != Files.size(file));
   }
 
   @Test
   void unionMarksAColumnStaticWhenAnyPartitionHasItStatic() throws Exception {
     RrdRecordingIndexer indexer = new RrdRecordingIndexer(allocator);
-    DatasetSchema a = indexer.index(fixture("dataset/rec-dataset-01.rrd")).get(0).schema();
-    DatasetSchema b = indexer.index(fixture("dataset/rec-dataset-02.rrd")).get(0).schema();
+    DatasetSchema a = indexer.index(fixture("dataset/rec-dataset-01.rrd"), StoreKind.RECORDING).get(0).schema();
+    DatasetSchema b = indexer.index(fixture("dataset/rec-dataset-02.rrd"), StoreKind.RECORDING).get(0).schema();
     DatasetSchema union = a.union(b);
     assertTrue(union.components().size() >= Math.max(a.components().size(), b.components().size()));
     assertEquals(union, b.union(a), "union does not depend on order");

@@ -7,13 +7,11 @@ import io.rrdflight.catalog.AllowedRoots;
 import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.RegistrationLimits;
 import io.rrdflight.catalog.RrdRecordingIndexer;
-import io.grpc.ServerInterceptors;
 import io.rrdflight.server.flightsql.RrdflightSqlProducer;
-import io.rrdflight.server.redap.EntryIdHeader;
 import io.rrdflight.server.redap.RerunCloudService;
+import io.rrdflight.server.redap.WireRouter;
 import io.rrdflight.server.transport.ConnectionLimits;
 import io.rrdflight.server.transport.HttpEndpoints;
-import io.rrdflight.server.transport.MalformedRequests;
 import io.rrdflight.server.transport.SharedPortNegotiator;
 import io.rrdflight.sql.SqlEngine;
 import io.rrdflight.sql.view.CatalogRerunData;
@@ -98,7 +96,8 @@ public final class RrdflightServer implements AutoCloseable {
         // Pings find peers that vanished without closing (half-open TCP) on connections with calls.
         .keepAliveTime(5, TimeUnit.MINUTES)
         .keepAliveTimeout(20, TimeUnit.SECONDS)
-        .addService(ServerInterceptors.intercept(MalformedRequests.invalidArgument(rerunCloud.bindService()), new EntryIdHeader()));
+        .addService(rerunCloud.definition())
+        .fallbackHandlerRegistry(WireRouter.unservedMethods(rerunCloud.definition().getServiceDescriptor().getName()));
     FlightServer flightServer = FlightServer.builder(allocator, Location.forGrpcInsecure(config.host(), config.port()), producer)
         .maxInboundMessageSize(limits.maxMessageBytes())
         .transportHint("grpc.builderConsumer", sharePort)

@@ -222,7 +222,7 @@ public final class ChunkIndex {
         }
         stores.putIfAbsent(ref.store(), new Store(ref.store(), header.version()));
         chunks.add(new IndexedChunk(ref.store(), summary.id(), summary.entityPath(), summary.isStatic(), summary.rowCount(),
-            summary.timeRanges(), summary.components(), ref.offset(), ref.length()));
+            summary.timeRanges(), summary.components(), ref.offset(), ref.length(), summary.sizes()));
       }
       return true;
     }

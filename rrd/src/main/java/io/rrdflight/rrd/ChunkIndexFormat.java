@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -33,7 +34,7 @@ import java.util.TreeMap;
  * {@link #VERSION} on any change of meaning; older files are then rebuilt, never misread.
  */
 final class ChunkIndexFormat {
-  static final int VERSION = 1;
+  static final int VERSION = 2; // 2: chunk sizes (declared heap bytes, IPC bytes)
   private static final byte[] MAGIC = "RRDFLIDX".getBytes(StandardCharsets.US_ASCII);
   private static final int HEADER_SIZE = MAGIC.length + Integer.BYTES;
 
@@ -82,7 +83,9 @@ final class ChunkIndexFormat {
           .setIsStatic(chunk.isStatic())
           .setRowCount(chunk.rowCount())
           .setOffset(chunk.offset())
-          .setLength(chunk.length());
+          .setLength(chunk.length())
+          .setIpcBytes(chunk.sizes().ipcBytes());
+      chunk.sizes().declaredHeapBytes().ifPresent(entry::setDeclaredHeapBytes);
       chunk.timeRanges().forEach((timeline, range) -> entry.addTimeRanges(
           IndexedTimeRange.newBuilder().setTimeline(timelines.id(timeline)).setMin(range.min()).setMax(range.max())));
       chunk.components().forEach(c -> entry.addComponents(components.id(c)));
@@ -150,7 +153,8 @@ final class ChunkIndexFormat {
           ranges.put(timelines.get(r.getTimeline()), new IndexRange(r.getMin(), r.getMax()));
         }
         chunks.add(new IndexedChunk(stores.get(e.getStore()).id(), new ChunkId(e.getIdTimeNs(), e.getIdInc()), in.getEntityPaths(e.getEntityPath()),
-            e.getIsStatic(), e.getRowCount(), ranges, e.getComponentsList().stream().map(components::get).toList(), e.getOffset(), e.getLength()));
+            e.getIsStatic(), e.getRowCount(), ranges, e.getComponentsList().stream().map(components::get).toList(), e.getOffset(), e.getLength(),
+            new ChunkSizes(e.hasDeclaredHeapBytes() ? OptionalLong.of(e.getDeclaredHeapBytes()) : OptionalLong.empty(), e.getIpcBytes())));
       }
       RrdFormatException damage = in.hasDamage() ? new RrdFormatException(rrdFile, in.getDamage().getOffset(), in.getDamage().getProblem()) : null;
       ChunkIndex.Source source = in.getSource() == IndexSource.INDEX_SOURCE_FOOTER ? ChunkIndex.Source.FOOTER : ChunkIndex.Source.SCAN;

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
@@ -22,6 +23,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * @param indexFields the index (timeline) columns, in schema order
  * @param componentFields the component columns, in schema order, without indicator columns
  * @param droppedFields positions of indicator columns: Rerun drops them since 0.24 and so do we
+ * @param declaredHeapBytes the chunk's heap size as its writer declared it ({@code rerun:heap_size_bytes})
  */
 record ChunkSchema(
     String entityPath,
@@ -29,7 +31,8 @@ record ChunkSchema(
     int rowIdField,
     List<IndexField> indexFields,
     List<ComponentField> componentFields,
-    List<Integer> droppedFields) {
+    List<Integer> droppedFields,
+    OptionalLong declaredHeapBytes) {
 
   static final String ROW_ID_NAME = "rerun.controls.RowId";
 
@@ -100,7 +103,22 @@ record ChunkSchema(
     if (rowIdField < 0) {
       throw new RrdFormatException(file, offset, "chunk has no RowId column (" + ROW_ID_NAME + ")");
     }
-    return new ChunkSchema(normalizeEntityPath(entityPath), id, rowIdField, indexFields, componentFields, droppedFields);
+    return new ChunkSchema(normalizeEntityPath(entityPath), id, rowIdField, indexFields, componentFields, droppedFields,
+        declaredHeapBytes(metadata));
+  }
+
+  /** {@code rerun:heap_size_bytes}; a value that is not a non-negative number counts as absent, as in Rerun. */
+  private static OptionalLong declaredHeapBytes(Map<String, String> metadata) {
+    Optional<String> text = value(metadata, "heap_size_bytes");
+    if (text.isEmpty()) {
+      return OptionalLong.empty();
+    }
+    try {
+      long bytes = Long.parseLong(text.get().trim());
+      return bytes >= 0 ? OptionalLong.of(bytes) : OptionalLong.empty();
+    } catch (NumberFormatException e) {
+      return OptionalLong.empty();
+    }
   }
 
   /** Reads {@code rerun:<key>}, falling back to the legacy {@code rerun.<key>} of Rerun 0.23. */

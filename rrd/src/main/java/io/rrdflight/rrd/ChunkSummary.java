@@ -22,6 +22,7 @@ import org.apache.arrow.flatbuf.FieldNode;
  * @param timeRanges per timeline, the smallest and largest non-null value; a timeline whose values
  *     are all null has no entry
  * @param components the component columns that hold at least one non-null cell
+ * @param sizes the heap size the writer declared, and the IPC stream's decompressed length
  */
 record ChunkSummary(
     ChunkId id,
@@ -29,7 +30,8 @@ record ChunkSummary(
     boolean isStatic,
     long rowCount,
     SortedMap<Timeline, IndexRange> timeRanges,
-    List<ComponentDescriptor> components) {
+    List<ComponentDescriptor> components,
+    ChunkSizes sizes) {
 
   private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
@@ -77,7 +79,9 @@ record ChunkSummary(
           components.add(f.descriptor());
         }
       }
-      return new ChunkSummary(id, schema.entityPath(), schema.isStatic(), ipc.rowCount(), ranges, components);
+      long ipcBytes = msg.lz4() ? msg.uncompressedSize() : msg.dataLength();
+      return new ChunkSummary(id, schema.entityPath(), schema.isStatic(), ipc.rowCount(), ranges, components,
+          new ChunkSizes(schema.declaredHeapBytes(), ipcBytes));
     } catch (RuntimeException e) {
       // Flatbuffer accessors signal out-of-range offsets in corrupt headers with runtime exceptions.
       throw new RrdFormatException(file, offset, "corrupt Arrow record batch header in chunk payload (" + e + ")", e);

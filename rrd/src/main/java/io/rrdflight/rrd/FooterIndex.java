@@ -84,6 +84,26 @@ final class FooterIndex {
     }
   }
 
+  /**
+   * The stores the footer lists, without reading their manifests' chunk tables; empty when the file
+   * has no footer that can be trusted for the whole file.
+   */
+  static Optional<List<StoreId>> stores(FileBytes bytes) throws IOException {
+    Optional<VerifiedFooter> footer = verifiedFooter(bytes, new ArrayList<>());
+    if (footer.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      List<StoreId> stores = new ArrayList<>();
+      for (RrdManifest manifest : RrdFooter.parseFrom(footer.get().bytes()).getManifestsList()) {
+        stores.add(StoreId.fromProto(manifest.getStoreId()));
+      }
+      return Optional.of(stores);
+    } catch (InvalidProtocolBufferException e) {
+      return Optional.empty();
+    }
+  }
+
   /** Whether the file ends with a stream footer whose RrdFooter checks out; for reporting. */
   static boolean hasVerifiedFooter(FileBytes bytes) throws IOException {
     return verifiedFooter(bytes, new ArrayList<>()).isPresent();
@@ -108,9 +128,9 @@ final class FooterIndex {
   }
 
   /** An RrdFooter whose checksum matched, and where it starts in the file. */
-  private record VerifiedFooter(long start, ByteBuffer bytes) {}
+  record VerifiedFooter(long start, ByteBuffer bytes) {}
 
-  private static Optional<VerifiedFooter> verifiedFooter(FileBytes bytes, List<String> notes) throws IOException {
+  static Optional<VerifiedFooter> verifiedFooter(FileBytes bytes, List<String> notes) throws IOException {
     long[] span = footerSpan(bytes);
     if (span == null) {
       return Optional.empty();
@@ -205,6 +225,9 @@ final class FooterIndex {
       BaseFixedWidthVector rows = (BaseFixedWidthVector) required("chunk_num_rows");
       BaseFixedWidthVector offsets = (BaseFixedWidthVector) required("chunk_byte_offset");
       BaseFixedWidthVector sizes = (BaseFixedWidthVector) required("chunk_byte_size");
+      // Footers since 0.28 also give the decompressed IPC length; schemas (and any declared heap
+      // size in them) are not read from a footer-indexed file.
+      BaseFixedWidthVector uncompressed = optional("chunk_byte_size_uncompressed");
       for (int row = 0; row < root.getRowCount(); row++) {
         boolean chunkIsStatic = isStatic.get(row) == 1;
         SortedMap<Timeline, IndexRange> ranges = new TreeMap<>();
@@ -238,7 +261,9 @@ final class FooterIndex {
           throw new RrdFormatException(bytes.file(), at, "footer manifest places chunk " + row + " at " + offset + "+" + length + ", outside the stream");
         }
         chunks.add(new IndexedChunk(store, ChunkId.fromBytes(ids.get(row)), ChunkSchema.normalizeEntityPath(new String(entityPaths.get(row), StandardCharsets.UTF_8)), chunkIsStatic,
-            long64(rows, row), ranges, components, offset, length));
+            long64(rows, row), ranges, components, offset, length,
+            ChunkSizes.undeclared(uncompressed != null && !uncompressed.isNull(row) && long64(uncompressed, row) >= 0
+                ? long64(uncompressed, row) : length)));
       }
     }
 
@@ -248,6 +273,10 @@ final class FooterIndex {
         throw new RrdFormatException(bytes.file(), at, "footer manifest has no " + name + " column");
       }
       return v;
+    }
+
+    private BaseFixedWidthVector optional(String name) {
+      return (BaseFixedWidthVector) byName.get(name);
     }
 
     /** The 64-bit value of a Int64, UInt64, Timestamp or Duration cell. */

@@ -19,6 +19,7 @@ import java.util.TreeMap;
  * @param components the components with at least one non-null cell, sorted by component name
  * @param offset where the chunk's ArrowMsg starts in the file (just after its message header)
  * @param length the ArrowMsg's length in bytes
+ * @param sizes what the chunk takes once decoded, as far as the file says
  */
 public record IndexedChunk(
     StoreId store,
@@ -29,7 +30,8 @@ public record IndexedChunk(
     SortedMap<Timeline, IndexRange> timeRanges,
     List<ComponentDescriptor> components,
     long offset,
-    long length) {
+    long length,
+    ChunkSizes sizes) {
 
   public IndexedChunk {
     requireNonNull(store, "store is null");
@@ -37,6 +39,16 @@ public record IndexedChunk(
     requireNonNull(entityPath, "entityPath is null");
     timeRanges = Collections.unmodifiableSortedMap(new TreeMap<>(timeRanges));
     components = components.stream().sorted(java.util.Comparator.comparing(ComponentDescriptor::component)).toList();
+    requireNonNull(sizes, "sizes is null");
+  }
+
+  /**
+   * A chunk whose decoded size is unknown beyond its message length (chunks made up in tests and
+   * by callers that do not read files).
+   */
+  public IndexedChunk(StoreId store, ChunkId id, String entityPath, boolean isStatic, long rowCount,
+      SortedMap<Timeline, IndexRange> timeRanges, List<ComponentDescriptor> components, long offset, long length) {
+    this(store, id, entityPath, isStatic, rowCount, timeRanges, components, offset, length, ChunkSizes.undeclared(length));
   }
 
   /** Whether the chunk may hold rows on {@code timeline} within {@code range}. Static chunks always may. */

@@ -60,6 +60,16 @@ public final class RrdReader implements Closeable {
    * bytes, and closes the file. Nothing else in the file is read. The offset and length are those of
    * {@link RrdMessage.ChunkRef} and of {@link IndexedChunk}.
    */
+  /**
+   * The stores of a file with a verified 0.28+ footer, read from the footer alone (a few kilobytes
+   * at the end, whatever the file's size); empty for other files, which must be read to know.
+   */
+  public static Optional<List<StoreId>> storesFromFooter(Path file) throws IOException {
+    try (FileBytes bytes = FileBytes.open(file)) {
+      return FooterIndex.stores(bytes);
+    }
+  }
+
   public static Chunk readChunk(Path file, long offset, long length, BufferAllocator allocator) throws IOException {
     try (RrdReader reader = open(file)) {
       return reader.readChunk(offset, length, allocator);

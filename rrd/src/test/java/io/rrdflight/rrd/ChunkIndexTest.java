@@ -114,7 +114,7 @@ class ChunkIndexTest {
 
   @Test
   void indexSurvivesARoundTripThroughItsFile(BufferAllocator allocator) throws IOException {
-    for (Path file : List.of(Fixtures.version("0.23.4"), Fixtures.version("0.41.0"))) {
+    for (Path file : List.of(Fixtures.version("0.23.4"), Fixtures.version("0.27.3"), Fixtures.version("0.41.0"))) {
       ChunkIndex built = ChunkIndex.build(file, allocator);
       Path saved = tmp.resolve(file.getFileName() + ".idx");
       built.writeTo(saved);
@@ -127,6 +127,24 @@ class ChunkIndexTest {
       assertEquals(built.warnings(), read.warnings());
       assertTrue(read.isCurrent());
       assertTrue(Files.size(saved) < Files.size(file), "the index is smaller than the file it describes");
+    }
+  }
+
+  @Test
+  void chunksKeepTheHeapSizeTheirWriterDeclared(BufferAllocator allocator) throws IOException {
+    // Writers up to about 0.30 store the chunk's heap size in its schema (0.23 as rerun.heap_size_bytes,
+    // which Rerun's migration renames); 0.41 does not.
+    for (String version : List.of("0.23.4", "0.27.3")) {
+      List<IndexedChunk> declaring = ChunkIndex.build(Fixtures.version(version), allocator).chunks();
+      assertFalse(declaring.isEmpty());
+      for (IndexedChunk c : declaring) {
+        assertTrue(c.sizes().declaredHeapBytes().orElse(0) > 0, version + " " + c);
+        assertTrue(c.sizes().ipcBytes() > 0, version + " " + c);
+      }
+    }
+    for (IndexedChunk c : ChunkIndex.build(Fixtures.version("0.41.0"), allocator).chunks()) {
+      assertTrue(c.sizes().declaredHeapBytes().isEmpty(), c.toString());
+      assertTrue(c.sizes().ipcBytes() > c.length(), "an LZ4 payload decompresses to more than it takes: " + c);
     }
   }
 

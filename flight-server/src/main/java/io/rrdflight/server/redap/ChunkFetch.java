@@ -2,6 +2,7 @@ package io.rrdflight.server.redap;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.stub.StreamObserver;
 import io.rrdflight.catalog.Catalog;
@@ -12,8 +13,6 @@ import io.rrdflight.rrd.proto.ArrowMsg;
 import io.rrdflight.rrd.proto.DataframePart;
 import io.rrdflight.rrd.proto.StoreId;
 import io.rrdflight.rrd.proto.StoreKind;
-import io.rrdflight.server.redap.proto.FetchChunksRequest;
-import io.rrdflight.server.redap.proto.FetchChunksResponse;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -24,7 +23,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import org.apache.arrow.vector.VarBinaryVector;
 
 /**
@@ -44,6 +46,9 @@ final class ChunkFetch {
   private final ArrowIpc ipc;
   private final ExecutorService executor;
   private final int targetMessageBytes;
+  /** Streams reading at once; see {@link #awaitTurn}. */
+  static final int MAX_STREAMS = 4;
+  private final Semaphore turns = new Semaphore(MAX_STREAMS, true);
   /** Totals since start: what the pruning test and the logs look at. */
   final LongAdder chunksSent = new LongAdder();
   final LongAdder bytesSent = new LongAdder();
@@ -58,9 +63,10 @@ final class ChunkFetch {
     this.targetMessageBytes = targetMessageBytes;
   }
 
-  void fetch(FetchChunksRequest request, StreamObserver<FetchChunksResponse> observer) {
+  /** Streams the chunks the rows of {@code chunkInfos} name, each message made by {@code message}. */
+  <T> void fetch(List<DataframePart> chunkInfos, StreamObserver<T> observer, Function<List<ArrowMsg>, T> message) {
     List<ChunkKey> keys = new ArrayList<>();
-    for (DataframePart part : request.getChunkInfosList()) {
+    for (DataframePart part : chunkInfos) {
       ipc.readBatches(part, "FetchChunks chunk_infos", batch -> {
         if (!(batch.getVector(CHUNK_KEY) instanceof VarBinaryVector column)) {
           throw CatalogStatus.invalidArgument("FetchChunks: chunk_infos need a Binary column '" + CHUNK_KEY
@@ -74,22 +80,46 @@ final class ChunkFetch {
         }
       });
     }
-    FlowControlledSender<FetchChunksResponse> sender = new FlowControlledSender<>(observer);
+    FlowControlledSender<T> sender = new FlowControlledSender<>(observer);
     executor.execute(() -> {
+      if (!awaitTurn(sender)) {
+        return;
+      }
       try {
-        stream(keys, sender);
+        stream(keys, sender, message);
       } catch (RuntimeException | IOException e) {
         sender.fail(e, "FetchChunks");
+      } finally {
+        turns.release();
       }
     });
   }
 
+  /**
+   * Waits until fewer than {@link #MAX_STREAMS} FetchChunks streams read files: Rerun's newest
+   * clients open many at once, and each holds up to two messages of chunks in memory, so the number
+   * at once is what bounds the server's memory. False when the client left while waiting.
+   */
+  private boolean awaitTurn(FlowControlledSender<?> sender) {
+    try {
+      while (!turns.tryAcquire(200, TimeUnit.MILLISECONDS)) {
+        if (sender.cancelled()) {
+          return false;
+        }
+      }
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   /** Reads the chunks file by file, in the order asked, and sends them in bounded messages. */
-  private void stream(List<ChunkKey> keys, FlowControlledSender<FetchChunksResponse> sender) throws IOException {
+  private <T> void stream(List<ChunkKey> keys, FlowControlledSender<T> sender, Function<List<ArrowMsg>, T> wrap) throws IOException {
     Map<ChunkKey, Partition> partitions = resolve(keys);
     Map<Partition, List<ChunkKey>> byFile = new LinkedHashMap<>();
     keys.forEach(k -> byFile.computeIfAbsent(partitions.get(k), p -> new ArrayList<>()).add(k));
-    FetchChunksResponse.Builder message = FetchChunksResponse.newBuilder();
+    List<ArrowMsg> message = new ArrayList<>();
     long messageBytes = 0;
     for (Map.Entry<Partition, List<ChunkKey>> file : byFile.entrySet()) {
       Partition partition = file.getKey();
@@ -99,20 +129,20 @@ final class ChunkFetch {
           ArrowMsg chunk = read(channel, key, partition);
           int size = chunk.getSerializedSize();
           if (messageBytes > 0 && messageBytes + size > targetMessageBytes) {
-            if (!sender.send(message.build())) {
+            if (!sender.send(wrap.apply(message))) {
               return;
             }
-            message = FetchChunksResponse.newBuilder();
+            message = new ArrayList<>();
             messageBytes = 0;
           }
-          message.addChunks(chunk);
+          message.add(chunk);
           messageBytes += size;
           chunksSent.increment();
           bytesSent.add(size);
         }
       }
     }
-    if (messageBytes > 0 && !sender.send(message.build())) {
+    if (messageBytes > 0 && !sender.send(wrap.apply(message))) {
       return;
     }
     sender.complete();
@@ -150,7 +180,10 @@ final class ChunkFetch {
     buffer.flip();
     ArrowMsg msg;
     try {
-      msg = ArrowMsg.parseFrom(buffer);
+      // Aliasing: the payload stays in the buffer just read instead of being copied once more.
+      CodedInputStream in = CodedInputStream.newInstance(buffer);
+      in.enableAliasing(true);
+      msg = ArrowMsg.parseFrom(in);
     } catch (InvalidProtocolBufferException e) {
       throw CatalogStatus.invalidArgument("chunk_key does not point at a chunk of " + partition.file().path() + " (byte " + key.offset() + ")");
     }

@@ -30,17 +30,28 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * as stored by the catalog; equal schemas hash equal, but the bytes are not Rerun's.
  */
 final class DatasetManifest {
-  static final Schema BASE_SCHEMA = new Schema(List.of(
-      utf8("rerun_layer_name"), utf8("rerun_partition_id"), utf8("rerun_storage_url"), utf8("rerun_layer_type"),
+  /** What 0.28+ manifests say of every layer we list: registered and readable. */
+  static final String REGISTRATION_DONE = "done";
+
+  /** The base columns; 0.28+ makes the counts and hash nullable and adds the registration status. */
+  static Schema baseSchema(Vocabulary vocabulary) {
+    boolean segments = vocabulary.segments();
+    List<Field> fields = new ArrayList<>(List.of(
+      utf8("rerun_layer_name"), utf8(vocabulary.idColumn()), utf8("rerun_storage_url"), utf8("rerun_layer_type"),
       timestamp("rerun_registration_time"), timestamp("rerun_last_updated_at"),
-      new Field("rerun_num_chunks", FieldType.notNullable(new ArrowType.Int(64, false)), null),
-      new Field("rerun_size_bytes", FieldType.notNullable(new ArrowType.Int(64, false)), null),
-      new Field("rerun_schema_sha256", FieldType.notNullable(new ArrowType.FixedSizeBinary(32)), null)));
+      new Field("rerun_num_chunks", new FieldType(segments, new ArrowType.Int(64, false), null), null),
+      new Field("rerun_size_bytes", new FieldType(segments, new ArrowType.Int(64, false), null), null),
+      new Field("rerun_schema_sha256", new FieldType(segments, new ArrowType.FixedSizeBinary(32), null), null)));
+    if (segments) {
+      fields.add(utf8("rerun_registration_status"));
+    }
+    return new Schema(fields);
+  }
 
   private DatasetManifest() {}
 
-  static Schema schema(List<PartitionProperties.Column> properties) {
-    List<Field> fields = new ArrayList<>(BASE_SCHEMA.getFields());
+  static Schema schema(List<PartitionProperties.Column> properties, Vocabulary vocabulary) {
+    List<Field> fields = new ArrayList<>(baseSchema(vocabulary).getFields());
     fields.addAll(PartitionProperties.fields(properties));
     return new Schema(fields);
   }
@@ -51,13 +62,13 @@ final class DatasetManifest {
   }
 
   static DataframePart batch(Catalog catalog, List<PartitionTable.Row> rows, List<String> columns, PartitionProperties properties,
-      BufferAllocator allocator) {
-    try (VectorSchemaRoot full = VectorSchemaRoot.create(BASE_SCHEMA, allocator)) {
+      Vocabulary vocabulary, BufferAllocator allocator) {
+    try (VectorSchemaRoot full = VectorSchemaRoot.create(baseSchema(vocabulary), allocator)) {
       full.allocateNew();
       for (int i = 0; i < rows.size(); i++) {
         Partition p = rows.get(i).layers().get(0);
         ((VarCharVector) full.getVector("rerun_layer_name")).setSafe(i, utf8Bytes(p.layer()));
-        ((VarCharVector) full.getVector("rerun_partition_id")).setSafe(i, utf8Bytes(p.partitionId()));
+        ((VarCharVector) full.getVector(vocabulary.idColumn())).setSafe(i, utf8Bytes(p.partitionId()));
         ((VarCharVector) full.getVector("rerun_storage_url")).setSafe(i, utf8Bytes(p.storageUrl().toString()));
         ((VarCharVector) full.getVector("rerun_layer_type")).setSafe(i, utf8Bytes(Registration.PARTITION_TYPE_RRD));
         ((TimeStampNanoVector) full.getVector("rerun_registration_time")).setSafe(i, ProtoValues.epochNanos(p.registeredAt()));
@@ -65,6 +76,9 @@ final class DatasetManifest {
         ((UInt8Vector) full.getVector("rerun_num_chunks")).setSafe(i, p.chunkCount());
         ((UInt8Vector) full.getVector("rerun_size_bytes")).setSafe(i, p.sizeBytes());
         ((FixedSizeBinaryVector) full.getVector("rerun_schema_sha256")).setSafe(i, sha256(catalog.schema(p).toArrow().toJson()));
+        if (vocabulary.segments()) {
+          ((VarCharVector) full.getVector("rerun_registration_status")).setSafe(i, utf8Bytes(REGISTRATION_DONE));
+        }
       }
       full.setRowCount(rows.size());
       Map<String, FieldVector> byName = new LinkedHashMap<>();
@@ -72,9 +86,9 @@ final class DatasetManifest {
       for (int i = 0; i < properties.columns().size(); i++) {
         byName.put(properties.columns().get(i).field().getName(), properties.values().get(i));
       }
-      VectorSchemaRoot view = new VectorSchemaRoot(PartitionTable.project(schema(properties.columns()), columns),
+      VectorSchemaRoot view = new VectorSchemaRoot(PartitionTable.project(schema(properties.columns(), vocabulary), columns),
           columns.stream().map(byName::get).toList(), rows.size());
-      return ArrowIpc.dataframePart(view);
+      return vocabulary.part(view);
     }
   }
 

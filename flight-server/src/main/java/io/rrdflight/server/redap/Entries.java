@@ -6,8 +6,10 @@ import com.google.protobuf.Any;
 import io.grpc.Status;
 import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.DatasetKind;
 import io.rrdflight.catalog.EntryId;
 import io.rrdflight.rrd.proto.DatasetHandle;
+import io.rrdflight.rrd.proto.PartitionId;
 import io.rrdflight.rrd.proto.StoreKind;
 import io.rrdflight.server.redap.proto.DatasetDetails;
 import io.rrdflight.server.redap.proto.DatasetEntry;
@@ -23,9 +25,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The catalog's entries as Rerun's clients see them: every dataset, plus the {@code __entries}
- * system table that lists them all (the SDK's {@code client.entries()} and the viewer's landing page
- * read it). Entries are looked up by id, by name, or by the request's {@code x-rerun-entry-id}.
+ * The catalog's entries as Rerun's clients see them: every dataset (recording datasets, and the
+ * blueprint datasets that come with datasets made by CreateDatasetEntry), plus the
+ * {@code __entries} system table that lists them all (the SDK's {@code client.entries()} and the
+ * viewer's landing page read it). Entries are looked up by id, by name, or by the request's
+ * {@code x-rerun-entry-id}.
  */
 final class Entries {
   static final String ENTRIES_TABLE_NAME = "__entries";
@@ -47,7 +51,7 @@ final class Entries {
     }
 
     static Entry of(Dataset d) {
-      return new Entry(d.id(), d.name(), EntryKind.ENTRY_KIND_DATASET, d.createdAt(), d.updatedAt());
+      return new Entry(d.id(), d.name(), kindOf(d), d.createdAt(), d.updatedAt());
     }
 
     EntryDetails details() {
@@ -70,18 +74,23 @@ final class Entries {
     this.catalog = requireNonNull(catalog, "catalog is null");
   }
 
-  /** Every entry: datasets in creation order, then the system table. */
+  static EntryKind kindOf(Dataset d) {
+    return d.kind() == DatasetKind.BLUEPRINT ? EntryKind.ENTRY_KIND_BLUEPRINT_DATASET : EntryKind.ENTRY_KIND_DATASET;
+  }
+
+  /** Every entry: datasets of both kinds, then the system table. */
   List<Entry> all() {
     List<Entry> all = new ArrayList<>();
-    catalog.datasets().forEach(d -> all.add(Entry.of(d)));
+    catalog.allDatasets().forEach(d -> all.add(Entry.of(d)));
     all.add(ENTRIES_TABLE);
     return all;
   }
 
   /**
-   * FindEntries, filtering as Rerun's server does: with a kind, an id or name that names nothing of
-   * that kind is NOT_FOUND; without a kind it is an empty list (which the SDK's name lookup turns
-   * into a LookupError). Views are not supported; an explicit UNSPECIFIED kind is invalid.
+   * FindEntries, filtering as Rerun's server does: with a kind, an id or name that names nothing is
+   * NOT_FOUND, and one that names an entry of another kind finds nothing (a blueprint dataset is not
+   * a dataset); without a kind it is an empty list (which the SDK's name lookup turns into a
+   * LookupError). Views are not supported; an explicit UNSPECIFIED kind is invalid.
    */
   List<EntryDetails> find(EntryFilter filter) {
     Optional<EntryId> id = filter.hasId() ? Optional.of(ProtoValues.fromProto(filter.getId())) : Optional.empty();
@@ -90,30 +99,33 @@ final class Entries {
       return matching(all(), id, name).stream().map(Entry::details).toList();
     }
     EntryKind kind = filter.getEntryKind();
-    List<Entry> ofKind = switch (kind) {
-      case ENTRY_KIND_DATASET -> catalog.datasets().stream().map(Entry::of).toList();
-      case ENTRY_KIND_TABLE -> List.of(ENTRIES_TABLE);
-      // rrdflight keeps no blueprint datasets: a lookup that names an existing dataset finds none of
-      // this kind, one that names nothing is NOT_FOUND (as for the other kinds).
-      case ENTRY_KIND_BLUEPRINT_DATASET -> {
-        if (id.isPresent() || name.isPresent()) {
-          List<Entry> any = catalog.datasets().stream().map(Entry::of).toList();
-          if (matching(any, id, name).isEmpty()) {
-            throw notFound(kind, id, name);
-          }
-        }
-        yield List.of();
-      }
+    List<Entry> found = switch (kind) {
+      case ENTRY_KIND_DATASET, ENTRY_KIND_BLUEPRINT_DATASET -> datasetsOfKind(kind, id, name);
+      case ENTRY_KIND_TABLE -> named(List.of(ENTRIES_TABLE), kind, id, name);
       case ENTRY_KIND_DATASET_VIEW, ENTRY_KIND_TABLE_VIEW ->
           throw Status.UNIMPLEMENTED.withDescription("Dataset and table views are not supported").asRuntimeException();
       case ENTRY_KIND_UNSPECIFIED, UNRECOGNIZED ->
           throw CatalogStatus.invalidArgument("FindEntries: entry kind " + filter.getEntryKindValue() + " is not a valid kind");
     };
-    List<Entry> found = matching(ofKind, id, name);
-    if (found.isEmpty() && (id.isPresent() || name.isPresent()) && kind != EntryKind.ENTRY_KIND_BLUEPRINT_DATASET) {
+    return found.stream().map(Entry::details).toList();
+  }
+
+  /**
+   * Datasets of one kind, as Rerun's server looks them up: an id or name that names no dataset at
+   * all is NOT_FOUND, one that names a dataset of the other kind finds nothing.
+   */
+  private List<Entry> datasetsOfKind(EntryKind kind, Optional<EntryId> id, Optional<String> name) {
+    List<Entry> any = named(catalog.allDatasets().stream().map(Entry::of).toList(), kind, id, name);
+    return any.stream().filter(e -> e.kind() == kind).toList();
+  }
+
+  /** The entries matching id and name; NOT_FOUND if an id or name was given and nothing matches. */
+  private static List<Entry> named(List<Entry> entries, EntryKind kind, Optional<EntryId> id, Optional<String> name) {
+    List<Entry> found = matching(entries, id, name);
+    if (found.isEmpty() && (id.isPresent() || name.isPresent())) {
       throw notFound(kind, id, name);
     }
-    return found.stream().map(Entry::details).toList();
+    return found;
   }
 
   private static List<Entry> matching(List<Entry> entries, Optional<EntryId> id, Optional<String> name) {
@@ -133,6 +145,47 @@ final class Entries {
     name.ifPresent(n -> message.append(" named '").append(n).append("'"));
     id.ifPresent(i -> message.append(name.isPresent() ? " and" : "").append(" with id ").append(i.toHex()));
     return CatalogStatus.notFound(message.toString());
+  }
+
+  /** CreateDatasetEntry, in either vocabulary: a new dataset with a name no entry has. */
+  Dataset createDataset(boolean idGiven, boolean nameGiven, String name) {
+    if (idGiven) {
+      throw CatalogStatus.invalidArgument("rrdflight chooses dataset ids itself; leave the id of CreateDatasetEntry unset");
+    }
+    if (!nameGiven || name.isBlank()) {
+      throw CatalogStatus.invalidArgument("A dataset needs a name");
+    }
+    if (all().stream().anyMatch(e -> e.name().equals(name))) {
+      throw io.rrdflight.catalog.CatalogException.alreadyExists("An entry named '" + name + "' already exists");
+    }
+    // With its companion blueprint dataset, as Rerun's CreateDatasetEntry makes it.
+    return catalog.createDatasetWithBlueprintDataset(name);
+  }
+
+  /** DeleteEntry: a dataset goes with its partitions (never its files); the system table stays. */
+  void delete(EntryId id) {
+    if (id.equals(ENTRIES_TABLE_ID)) {
+      throw CatalogStatus.invalidArgument("The system table " + ENTRIES_TABLE_NAME + " cannot be deleted");
+    }
+    catalog.deleteDataset(id);
+  }
+
+  /** UpdateEntry: renames a dataset when a name is given; answers the entry as it is then. */
+  Entry update(EntryId id, Optional<String> newName) {
+    if (id.equals(ENTRIES_TABLE_ID)) {
+      throw CatalogStatus.invalidArgument("The system table " + ENTRIES_TABLE_NAME + " cannot be changed");
+    }
+    catalog.dataset(id);
+    newName.ifPresent(name -> catalog.renameDataset(id, name));
+    return entry(id);
+  }
+
+  /** The system table's id, or NOT_FOUND: {@code __entries} is the only table. */
+  void requireEntriesTable(EntryId id) {
+    Entry entry = entry(id);
+    if (!entry.equals(ENTRIES_TABLE)) {
+      throw CatalogStatus.notFound("Entry " + id.toHex() + " is the dataset '" + entry.name() + "', not a table");
+    }
   }
 
   /** Any entry by id; NOT_FOUND names the id. */
@@ -163,20 +216,28 @@ final class Entries {
   }
 
   /**
-   * The full entry the SDK keeps after create_dataset and get_dataset: details, (empty) dataset
-   * details and a handle whose URL must parse. The URL points at the dataset on the address the
-   * client dialled, in the same form as the SDK's own partition URLs.
+   * The full entry the SDK keeps after create_dataset and get_dataset: details, dataset details
+   * (blueprint dataset and default blueprint, each when set) and a handle whose URL must parse. The
+   * URL points at the dataset on the address the client dialled, in the same form as the SDK's own
+   * partition URLs.
    */
   static DatasetEntry datasetEntry(Dataset dataset) {
     String origin = EntryIdHeader.current().authority().map(a -> "rerun+http://" + a).orElse("rerun+http://localhost");
     return DatasetEntry.newBuilder()
         .setDetails(Entry.of(dataset).details())
-        .setDatasetDetails(DatasetDetails.getDefaultInstance())
+        .setDatasetDetails(datasetDetails(dataset))
         .setDatasetHandle(DatasetHandle.newBuilder()
             .setEntryId(ProtoValues.toProto(dataset.id()))
-            .setStoreKind(StoreKind.STORE_KIND_RECORDING)
+            .setStoreKind(dataset.kind() == DatasetKind.BLUEPRINT ? StoreKind.STORE_KIND_BLUEPRINT : StoreKind.STORE_KIND_RECORDING)
             .setDatasetUrl(origin + "/dataset/" + dataset.id().toHex()))
         .build();
+  }
+
+  static DatasetDetails datasetDetails(Dataset dataset) {
+    DatasetDetails.Builder details = DatasetDetails.newBuilder();
+    dataset.blueprintDataset().ifPresent(b -> details.setBlueprintDataset(ProtoValues.toProto(b)));
+    dataset.defaultBlueprint().ifPresent(p -> details.setDefaultBlueprint(PartitionId.newBuilder().setId(p)));
+    return details.build();
   }
 
   /**

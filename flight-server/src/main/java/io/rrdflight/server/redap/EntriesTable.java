@@ -3,9 +3,11 @@ package io.rrdflight.server.redap;
 import io.rrdflight.rrd.proto.DataframePart;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.FixedSizeBinaryVector;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.TimeStampNanoVector;
+import org.apache.arrow.vector.UInt1Vector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.types.TimeUnit;
@@ -20,20 +22,29 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * Clients filter it on entry_kind and hex-encode id for links, so the types are Rerun's exactly.
  */
 final class EntriesTable {
-  static final Schema SCHEMA = new Schema(List.of(
+  static final Schema SCHEMA = schema(Vocabulary.PARTITIONS);
+
+  /** 0.28+ types entry_kind as uint8 tagged with its component type; 0.27 as int32. */
+  static Schema schema(Vocabulary vocabulary) {
+    Field kind = vocabulary.segments()
+        ? new Field("entry_kind", new FieldType(false, new ArrowType.Int(8, false), null,
+            java.util.Map.of("rerun:component_type", "rerun.components.EntryKind")), null)
+        : new Field("entry_kind", FieldType.notNullable(new ArrowType.Int(32, true)), null);
+    return new Schema(List.of(
       new Field("id", FieldType.notNullable(new ArrowType.FixedSizeBinary(16)), null),
       new Field("name", FieldType.notNullable(ArrowType.Utf8.INSTANCE), null),
-      new Field("entry_kind", FieldType.notNullable(new ArrowType.Int(32, true)), null),
+      kind,
       new Field("created_at", FieldType.notNullable(new ArrowType.Timestamp(TimeUnit.NANOSECOND, null)), null),
       new Field("updated_at", FieldType.notNullable(new ArrowType.Timestamp(TimeUnit.NANOSECOND, null)), null)));
+  }
 
   private EntriesTable() {}
 
-  static DataframePart batch(List<Entries.Entry> entries, BufferAllocator allocator) {
-    try (VectorSchemaRoot root = VectorSchemaRoot.create(SCHEMA, allocator)) {
+  static DataframePart batch(List<Entries.Entry> entries, Vocabulary vocabulary, BufferAllocator allocator) {
+    try (VectorSchemaRoot root = VectorSchemaRoot.create(schema(vocabulary), allocator)) {
       FixedSizeBinaryVector id = (FixedSizeBinaryVector) root.getVector("id");
       VarCharVector name = (VarCharVector) root.getVector("name");
-      IntVector kind = (IntVector) root.getVector("entry_kind");
+      FieldVector kind = root.getVector("entry_kind");
       TimeStampNanoVector created = (TimeStampNanoVector) root.getVector("created_at");
       TimeStampNanoVector updated = (TimeStampNanoVector) root.getVector("updated_at");
       root.allocateNew();
@@ -41,12 +52,16 @@ final class EntriesTable {
         Entries.Entry e = entries.get(row);
         id.setSafe(row, e.id().toBytes());
         name.setSafe(row, e.name().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        kind.setSafe(row, e.kind().getNumber());
+        if (kind instanceof UInt1Vector narrow) {
+          narrow.setSafe(row, e.kind().getNumber());
+        } else {
+          ((IntVector) kind).setSafe(row, e.kind().getNumber());
+        }
         created.setSafe(row, ProtoValues.epochNanos(e.createdAt()));
         updated.setSafe(row, ProtoValues.epochNanos(e.updatedAt()));
       }
       root.setRowCount(entries.size());
-      return ArrowIpc.dataframePart(root);
+      return vocabulary.part(root);
     }
   }
 }

@@ -46,11 +46,16 @@ final class PartitionProperties implements AutoCloseable {
     this.values = values;
   }
 
-  /** The property columns of a dataset with this schema, sorted by name (what the table's schema shows). */
-  static List<Column> columns(DatasetSchema schema) {
+  /**
+   * The property columns of a dataset with this schema, sorted by name (what the table's schema
+   * shows). 0.28+ clients also get the root's own properties (RecordingInfo), which 0.27 left out.
+   */
+  static List<Column> columns(DatasetSchema schema, Vocabulary vocabulary) {
     Map<String, Column> byName = new java.util.TreeMap<>();
     for (DatasetSchema.ComponentColumn c : schema.components()) {
-      if (!c.entityPath().startsWith(PROPERTIES) || !c.isStatic()) {
+      boolean below = c.entityPath().startsWith(PROPERTIES);
+      boolean root = vocabulary.segments() && c.entityPath().equals(PROPERTIES.substring(0, PROPERTIES.length() - 1));
+      if (!(below || root) || !c.isStatic()) {
         continue;
       }
       String name = columnName(c.entityPath(), c.component(), c.archetype());
@@ -65,7 +70,7 @@ final class PartitionProperties implements AutoCloseable {
 
   /** Rerun's name: {@code property}, the path below /__properties, the archetype's short name, the field. */
   static String columnName(String entityPath, String component, Optional<String> archetype) {
-    String path = entityPath.substring(PROPERTIES.length());
+    String path = entityPath.length() > PROPERTIES.length() ? entityPath.substring(PROPERTIES.length()) : "";
     while (path.endsWith("/")) {
       path = path.substring(0, path.length() - 1);
     }
@@ -130,13 +135,16 @@ final class PartitionProperties implements AutoCloseable {
     for (int i = 0; i < columns.size(); i++) {
       columnOf.put(columns.get(i).entityPath() + "\u0000" + columns.get(i).component(), i);
     }
+    java.util.Set<String> wantedEntities = new java.util.HashSet<>();
+    columns.forEach(c -> wantedEntities.add(c.entityPath()));
     List<Chunk> open = new ArrayList<>();
     try {
       Map<Integer, Cell> chosen = new HashMap<>();
       for (Partition layer : row.layers()) {
         Map<Integer, Cell> best = new HashMap<>();
         for (IndexedChunk ic : catalog.chunks(layer).chunks()) {
-          if (!ic.isStatic() || !ic.entityPath().startsWith(PROPERTIES)) {
+          // Only chunks of the wanted entities: below /__properties, or the root itself (0.28+).
+          if (!ic.isStatic() || !wantedEntities.contains(ic.entityPath())) {
             continue;
           }
           Chunk chunk = RrdReader.readChunk(layer.file().path(), ic.offset(), ic.length(), allocator);

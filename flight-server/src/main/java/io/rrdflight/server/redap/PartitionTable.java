@@ -1,6 +1,11 @@
 package io.rrdflight.server.redap;
 
+import io.rrdflight.catalog.Catalog;
+import io.rrdflight.catalog.DatasetSchema;
 import io.rrdflight.catalog.Partition;
+import io.rrdflight.rrd.IndexRange;
+import io.rrdflight.rrd.IndexedChunk;
+import io.rrdflight.rrd.Timeline;
 import io.rrdflight.rrd.proto.DataframePart;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -12,6 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.DurationVector;
+import org.apache.arrow.vector.TimeStampVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.TimeStampNanoVector;
 import org.apache.arrow.vector.UInt8Vector;
@@ -30,7 +38,6 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * casting, so GetPartitionTableSchema and ScanPartitionTable must agree exactly; both come from here.
  */
 final class PartitionTable {
-  static final String PARTITION_ID = "rerun_partition_id";
   static final String LAYER_NAMES = "rerun_layer_names";
   static final String STORAGE_URLS = "rerun_storage_urls";
   static final String LAST_UPDATED_AT = "rerun_last_updated_at";
@@ -38,25 +45,71 @@ final class PartitionTable {
   static final String SIZE_BYTES = "rerun_size_bytes";
 
   /** The columns every partition table has; recording properties follow ({@link PartitionProperties}). */
-  static final Schema BASE_SCHEMA = new Schema(List.of(
-      new Field(PARTITION_ID, FieldType.notNullable(ArrowType.Utf8.INSTANCE), null),
-      utf8List(LAYER_NAMES),
-      utf8List(STORAGE_URLS),
+  static Schema baseSchema(Vocabulary vocabulary) {
+    return new Schema(List.of(
+      new Field(vocabulary.idColumn(), FieldType.notNullable(ArrowType.Utf8.INSTANCE), null),
+      utf8List(LAYER_NAMES, vocabulary),
+      utf8List(STORAGE_URLS, vocabulary),
       new Field(LAST_UPDATED_AT, FieldType.notNullable(new ArrowType.Timestamp(TimeUnit.NANOSECOND, null)), null),
       new Field(NUM_CHUNKS, FieldType.notNullable(new ArrowType.Int(64, false)), null),
       new Field(SIZE_BYTES, FieldType.notNullable(new ArrowType.Int(64, false)), null)));
-
-  /** A list column whose items are named like the column and never null, as in Rerun's table. */
-  private static Field utf8List(String name) {
-    return new Field(name, FieldType.notNullable(ArrowType.List.INSTANCE),
-        List.of(new Field(name, FieldType.notNullable(ArrowType.Utf8.INSTANCE), null)));
   }
 
-  /** The table's schema: the base columns, then the dataset's property columns. */
-  static Schema schema(List<PartitionProperties.Column> properties) {
-    List<Field> fields = new ArrayList<>(BASE_SCHEMA.getFields());
+  /** A list column whose items are never null, named like the column (0.27) or {@code item} (0.28+), as in Rerun's table. */
+  private static Field utf8List(String name, Vocabulary vocabulary) {
+    return new Field(name, FieldType.notNullable(ArrowType.List.INSTANCE),
+        List.of(new Field(vocabulary.segments() ? "item" : name, FieldType.notNullable(ArrowType.Utf8.INSTANCE), null)));
+  }
+
+  /**
+   * The table's schema: the base columns, the dataset's property columns, then (0.28+) each
+   * timeline's end and start per segment, timelines by name.
+   */
+  static Schema schema(List<PartitionProperties.Column> properties, List<Timeline> timelines, Vocabulary vocabulary) {
+    List<Field> fields = new ArrayList<>(baseSchema(vocabulary).getFields());
     fields.addAll(PartitionProperties.fields(properties));
+    for (Timeline t : timelines) {
+      fields.add(boundField(t, "end"));
+      fields.add(boundField(t, "start"));
+    }
     return new Schema(fields);
+  }
+
+  private static Field boundField(Timeline timeline, String marker) {
+    Map<String, String> metadata = new LinkedHashMap<>();
+    metadata.put("rerun:index", timeline.name());
+    metadata.put("rerun:index_kind", timeline.kind().name().toLowerCase(java.util.Locale.ROOT));
+    metadata.put("rerun:index_marker", marker);
+    metadata.put("rerun:kind", "index");
+    return new Field(timeline.name() + ":" + marker, new FieldType(true, DatasetSchema.arrowType(timeline.kind()), null, metadata), null);
+  }
+
+  /** Fills the end/start columns of {@code timeline} from the rows' chunk indexes; null where a segment lacks it. */
+  private static void fillBounds(List<Row> rows, Timeline timeline, FieldVector end, FieldVector start, Catalog catalog) {
+    end.allocateNew();
+    start.allocateNew();
+    for (int row = 0; row < rows.size(); row++) {
+      long min = Long.MAX_VALUE;
+      long max = Long.MIN_VALUE;
+      for (Partition layer : rows.get(row).layers()) {
+        for (IndexedChunk c : catalog.chunks(layer).chunks()) {
+          IndexRange r = c.timeRanges().get(timeline);
+          if (r != null) {
+            min = Math.min(min, r.min());
+            max = Math.max(max, r.max());
+          }
+        }
+      }
+      if (min <= max) {
+        setIndexValue(end, row, max);
+        setIndexValue(start, row, min);
+      } else {
+        end.setNull(row);
+        start.setNull(row);
+      }
+    }
+    end.setValueCount(rows.size());
+    start.setValueCount(rows.size());
   }
 
   /** One partition: its layers in registration order. */
@@ -108,10 +161,47 @@ final class PartitionTable {
   }
 
   /** The table with only {@code columns}, as one batch; {@code properties} holds the rows' property values. */
-  static DataframePart batch(List<Row> rows, List<String> columns, PartitionProperties properties, BufferAllocator allocator) {
-    try (VectorSchemaRoot full = VectorSchemaRoot.create(BASE_SCHEMA, allocator)) {
+  /** An index value into a vector of one of the three index types (int64, timestamp[ns], duration[ns]). */
+  static void setIndexValue(FieldVector vector, int row, long value) {
+    if (vector instanceof BigIntVector v) {
+      v.setSafe(row, value);
+    } else if (vector instanceof TimeStampVector v) {
+      v.setSafe(row, value);
+    } else if (vector instanceof DurationVector v) {
+      v.setSafe(row, value);
+    } else {
+      throw new IllegalStateException("not an index vector: " + vector.getField());
+    }
+  }
+
+  static DataframePart batch(List<Row> rows, List<String> columns, PartitionProperties properties, List<Timeline> timelines,
+      Vocabulary vocabulary, Catalog catalog, BufferAllocator allocator) {
+    List<FieldVector> bounds = new ArrayList<>();
+    try {
+      Schema full = schema(properties.columns(), timelines, vocabulary);
+      for (Timeline t : timelines) {
+        FieldVector end = full.findField(t.name() + ":end").createVector(allocator);
+        bounds.add(end);
+        FieldVector start = full.findField(t.name() + ":start").createVector(allocator);
+        bounds.add(start);
+        if (columns.contains(end.getName()) || columns.contains(start.getName())) {
+          fillBounds(rows, t, end, start, catalog);
+        } else {
+          end.setValueCount(rows.size());
+          start.setValueCount(rows.size());
+        }
+      }
+      return batch(rows, columns, properties, timelines, bounds, vocabulary, allocator);
+    } finally {
+      bounds.forEach(FieldVector::close);
+    }
+  }
+
+  private static DataframePart batch(List<Row> rows, List<String> columns, PartitionProperties properties, List<Timeline> timelines,
+      List<FieldVector> bounds, Vocabulary vocabulary, BufferAllocator allocator) {
+    try (VectorSchemaRoot full = VectorSchemaRoot.create(baseSchema(vocabulary), allocator)) {
       full.allocateNew();
-      VarCharVector ids = (VarCharVector) full.getVector(PARTITION_ID);
+      VarCharVector ids = (VarCharVector) full.getVector(vocabulary.idColumn());
       ListVector layerNames = (ListVector) full.getVector(LAYER_NAMES);
       ListVector storageUrls = (ListVector) full.getVector(STORAGE_URLS);
       TimeStampNanoVector updated = (TimeStampNanoVector) full.getVector(LAST_UPDATED_AT);
@@ -132,11 +222,12 @@ final class PartitionTable {
       for (int i = 0; i < properties.columns().size(); i++) {
         byName.put(properties.columns().get(i).field().getName(), properties.values().get(i));
       }
+      bounds.forEach(v -> byName.put(v.getName(), v));
       List<FieldVector> projected = columns.stream().map(byName::get).toList();
       // Shares vectors owned by `full` and `properties`, which close them. The schema is given
       // explicitly: one derived from the vectors would name list items "$data$", not Rerun's names.
-      VectorSchemaRoot view = new VectorSchemaRoot(project(schema(properties.columns()), columns), projected, rows.size());
-      return ArrowIpc.dataframePart(view);
+      VectorSchemaRoot view = new VectorSchemaRoot(project(schema(properties.columns(), timelines, vocabulary), columns), projected, rows.size());
+      return vocabulary.part(view);
     }
   }
 

@@ -6,6 +6,7 @@ import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.DataSource;
 import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.DatasetKind;
 import io.rrdflight.catalog.OnDuplicate;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.catalog.Task;
@@ -30,9 +31,11 @@ import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * RegisterWithDataset: checks every source before anything is registered, then hands one task per
- * file to the catalog, which indexes the files in the background. A prefix becomes one task too,
- * which walks the directory in the background (its answer row has no partition id: the files are
- * not known yet); files and prefixes must lie under the server's allowed roots.
+ * file to the catalog, which indexes the files in the background. For 0.27 clients a prefix becomes
+ * one task too, which walks the directory in the background (its answer row has no partition id:
+ * the files are not known yet); 0.28+ clients need the segment ids in the answer, so their prefix is
+ * listed during the call, within the same bounds. Files and prefixes must lie under the server's
+ * allowed roots.
  *
  * <p>The answer needs the partition ids at once (the SDK's {@code register()} returns the last
  * row's), before the tasks ran. So the recording ids of each file are read up front by a
@@ -46,9 +49,12 @@ final class Registration {
   /** Rerun's clients insist on this literal in rerun_partition_type. */
   static final String PARTITION_TYPE_RRD = "rrd";
 
-  static final Schema RESPONSE_SCHEMA = new Schema(List.of(
-      utf8("rerun_partition_id"), utf8("rerun_partition_layer"), utf8("rerun_partition_type"),
-      utf8("rerun_storage_url"), utf8("rerun_task_id")));
+  /** The answer's columns; clients reject a column of the other generation's vocabulary. */
+  static Schema responseSchema(Vocabulary vocabulary) {
+    return new Schema(List.of(
+        utf8(vocabulary.idColumn()), utf8(vocabulary.layerColumn()), utf8(vocabulary.typeColumn()),
+        utf8("rerun_storage_url"), utf8("rerun_task_id")));
+  }
 
   /** One file to register, as the client named it; a prefix has no recording ids until it is walked. */
   record Source(String storageUrl, Path file, String layer, List<String> recordingIds, boolean prefix) {}
@@ -62,16 +68,17 @@ final class Registration {
   }
 
   /** Registers what the request names into {@code dataset}; returns the answer's table. */
-  DataframePart register(Dataset dataset, RegisterWithDatasetRequest request, BufferAllocator allocator) {
+  DataframePart register(Dataset dataset, RegisterWithDatasetRequest request, Vocabulary vocabulary, BufferAllocator allocator) {
     OnDuplicate onDuplicate = onDuplicate(request.getOnDuplicate());
     List<Source> sources = new ArrayList<>();
     for (io.rrdflight.server.redap.proto.DataSource s : request.getDataSourcesList()) {
-      sources.addAll(resolve(s));
+      sources.addAll(resolve(s, dataset.kind(), vocabulary));
     }
-    if (onDuplicate == OnDuplicate.ERROR) {
-      rejectDuplicates(dataset, sources.stream().filter(s -> !s.prefix()).toList());
-    }
+    // Clients before 0.41 learn of a duplicate from the call; 0.41+ from the failed task, as with Rerun.
     List<Source> files = sources.stream().filter(s -> !s.prefix()).toList();
+    if (onDuplicate == OnDuplicate.ERROR && !vocabulary.duplicatesInTasks()) {
+      rejectDuplicates(dataset, files);
+    }
     List<Task> fileTasks = catalog.submit(dataset.id(), files.stream().map(s -> new DataSource(s.file().toUri(), s.layer())).toList(),
         onDuplicate);
     List<Task> tasks = new ArrayList<>();
@@ -79,7 +86,7 @@ final class Registration {
       Source s = sources.get(i);
       tasks.add(s.prefix() ? catalog.submitPrefix(dataset.id(), new DataSource(s.file().toUri(), s.layer()), onDuplicate) : fileTasks.get(f++));
     }
-    try (VectorSchemaRoot root = VectorSchemaRoot.create(RESPONSE_SCHEMA, allocator)) {
+    try (VectorSchemaRoot root = VectorSchemaRoot.create(responseSchema(vocabulary), allocator)) {
       root.allocateNew();
       int row = 0;
       for (int i = 0; i < sources.size(); i++) {
@@ -94,7 +101,7 @@ final class Registration {
         }
       }
       root.setRowCount(row);
-      return ArrowIpc.dataframePart(root);
+      return vocabulary.part(root);
     }
   }
 
@@ -108,7 +115,7 @@ final class Registration {
   }
 
   /** A data source as the files it stands for: itself, or every .rrd below a prefix directory. */
-  List<Source> resolve(io.rrdflight.server.redap.proto.DataSource source) {
+  List<Source> resolve(io.rrdflight.server.redap.proto.DataSource source, DatasetKind kind, Vocabulary vocabulary) {
     if (source.getTyp() != DataSourceKind.DATA_SOURCE_KIND_RRD && source.getTyp() != DataSourceKind.DATA_SOURCE_KIND_UNSPECIFIED) {
       throw CatalogStatus.invalidArgument("Only .rrd data sources can be registered, got kind " + source.getTypValue()
           + " for '" + source.getStorageUrl() + "'");
@@ -120,24 +127,46 @@ final class Registration {
     String layer = source.hasLayer() && !source.getLayer().isBlank() ? source.getLayer() : LAYER_DEFAULT;
     Path path = DataSource.of(url, layer).localPath();
     if (source.getPrefix()) {
-      // Walked in the background by the catalog; checked now so a bad prefix fails the call.
-      catalog.requireRegistrablePrefix(path);
-      return List.of(new Source(url, path, layer, List.of(), true));
+      if (!vocabulary.segments()) {
+        // 0.27 clients only wait for the tasks: one task walks the prefix in the background. Checked
+        // now, so that a prefix outside the allowed roots fails the call.
+        catalog.requireRegistrablePrefix(path);
+        return List.of(new Source(url, path, layer, List.of(), true));
+      }
+      // 0.28+ clients read the segment ids from this answer (wait().segment_ids): the files are listed
+      // now, under the allowed roots and within --max-prefix-files, and each becomes its own task.
+      List<Source> found = new ArrayList<>();
+      for (Path file : catalog.recordingsBelow(path)) {
+        found.add(probed(file.toUri().toString(), catalog.requireRegistrable(file), layer, kind));
+      }
+      return found;
     }
     // Allowed roots, regular file, readable: checked before the probe opens it.
-    Path file = catalog.requireRegistrable(path);
-    return List.of(probed(url, file, layer));
+    Path file;
+    try {
+      file = catalog.requireRegistrable(path);
+    } catch (CatalogException e) {
+      // A missing file: 0.28+ clients raise NotFoundError for it, as Rerun's server answers; 0.27 ones ValueError.
+      if (e.kind() == CatalogException.Kind.NOT_FOUND && !vocabulary.segments()) {
+        throw CatalogStatus.invalidArgument(e.getMessage());
+      }
+      throw e;
+    }
+    return List.of(probed(url, file, layer, kind));
   }
 
-  private Source probed(String url, Path file, String layer) {
+  /** The file with the ids of its stores of {@code kind}: a recording dataset takes recordings, a blueprint dataset blueprints. */
+  private Source probed(String url, Path file, String layer, DatasetKind kind) {
     List<String> ids;
     try {
-      ids = probe.recordingIds(file);
+      ids = probe.recordingIds(file, kind.storeKind());
     } catch (IOException e) {
       throw CatalogStatus.invalidArgument("Cannot register " + file + ": " + e.getMessage());
     }
     if (ids.isEmpty()) {
-      throw CatalogStatus.invalidArgument("Cannot register " + file + ": it holds no recording (only blueprints, or nothing)");
+      throw CatalogStatus.invalidArgument("Cannot register " + file + (kind == DatasetKind.BLUEPRINT
+          ? ": it holds no blueprint, and this is a blueprint dataset"
+          : ": it holds no recording (only blueprints, or nothing)"));
     }
     // Rerun answers a file's partitions in id order; register() reports the last one.
     return new Source(url, file, layer, ids.stream().distinct().sorted().toList(), false);

@@ -12,13 +12,18 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Reads the recording ids of an .rrd file with the rrd module's reader: the stores it announces and
- * the stores its chunks belong to (a chunk may come without an announcement), blueprints left out.
- * Only message headers and store messages are read; chunk payloads are skipped.
+ * Reads the recording ids of an .rrd file's stores of one kind with the rrd module's reader: the
+ * stores it announces and the stores its chunks belong to (a chunk may come without an
+ * announcement). A file with a verified 0.28+ footer is answered from the footer alone; otherwise
+ * only message headers and store messages are read, and chunk payloads are skipped.
  */
 final class RrdRecordingProbe implements RecordingProbe {
   @Override
-  public List<String> recordingIds(Path file) throws IOException {
+  public List<String> recordingIds(Path file, StoreKind kind) throws IOException {
+    Optional<List<StoreId>> fromFooter = RrdReader.storesFromFooter(file);
+    if (fromFooter.isPresent()) {
+      return fromFooter.get().stream().filter(s -> s.kind() == kind).map(StoreId::recordingId).distinct().toList();
+    }
     Set<String> ids = new LinkedHashSet<>();
     try (RrdReader reader = RrdReader.open(file)) {
       for (Optional<RrdMessage> next = reader.next(); next.isPresent(); next = reader.next()) {
@@ -28,7 +33,7 @@ final class RrdRecordingProbe implements RecordingProbe {
         } else if (next.get() instanceof RrdMessage.ChunkRef chunk) {
           store = chunk.store();
         }
-        if (store != null && store.kind() == StoreKind.RECORDING) {
+        if (store != null && store.kind() == kind) {
           ids.add(store.recordingId());
         }
       }

@@ -7,10 +7,11 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.Task;
-import io.rrdflight.server.redap.proto.QueryTasksOnCompletionResponse;
+import io.rrdflight.rrd.proto.DataframePart;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.arrow.memory.BufferAllocator;
 
@@ -34,7 +35,8 @@ final class TaskCompletion {
     this.allocator = requireNonNull(allocator, "allocator is null");
   }
 
-  void await(List<String> ids, Duration timeout, StreamObserver<QueryTasksOnCompletionResponse> observer) {
+  /** Waits as described above, then sends the task table, wrapped in the wire's message by {@code message}. */
+  <T> void await(List<String> ids, Duration timeout, Vocabulary vocabulary, StreamObserver<T> observer, Function<DataframePart, T> message) {
     List<String> distinct = ids.stream().distinct().toList();
     distinct.forEach(catalog::task); // unknown ids are NOT_FOUND at once
     Context context = Context.current();
@@ -60,7 +62,7 @@ final class TaskCompletion {
               .asRuntimeException());
           return;
         }
-        observer.onNext(QueryTasksOnCompletionResponse.newBuilder().setData(TaskTable.batch(tasks, allocator)).build());
+        observer.onNext(message.apply(TaskTable.batch(tasks, vocabulary, allocator)));
         observer.onCompleted();
       } catch (RuntimeException e) {
         observer.onError(CatalogStatus.of(e, "QueryTasksOnCompletion"));

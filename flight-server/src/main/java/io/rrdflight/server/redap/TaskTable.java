@@ -1,5 +1,6 @@
 package io.rrdflight.server.redap;
 
+import io.rrdflight.catalog.Partition;
 import io.rrdflight.catalog.Task;
 import io.rrdflight.catalog.TaskStatus;
 import io.rrdflight.rrd.proto.DataframePart;
@@ -25,18 +26,23 @@ final class TaskTable {
   private static final ArrowType UTF8 = ArrowType.Utf8.INSTANCE;
   private static final ArrowType TIMESTAMP_NS = new ArrowType.Timestamp(TimeUnit.NANOSECOND, null);
 
-  static final Schema SCHEMA = new Schema(List.of(
+  static final Schema SCHEMA = schema(Vocabulary.PARTITIONS);
+
+  /** 0.28+ clients read the task's blob itself where 0.27 read its length. */
+  static Schema schema(Vocabulary vocabulary) {
+    return new Schema(List.of(
       field("task_id", UTF8, false),
       field("kind", UTF8, true),
       field("data", UTF8, true),
       field("exec_status", UTF8, false),
       field("msgs", UTF8, true),
-      field("blob_len", new ArrowType.Int(64, false), true),
+      vocabulary.segments() ? field("blob", ArrowType.Binary.INSTANCE, true) : field("blob_len", new ArrowType.Int(64, false), true),
       field("lease_owner", UTF8, true),
       field("lease_expiration", TIMESTAMP_NS, true),
       field("attempts", new ArrowType.Int(8, false), false),
       field("creation_time", TIMESTAMP_NS, true),
       field("last_update_time", TIMESTAMP_NS, true)));
+  }
 
   /** What kind of work our tasks do; Rerun's server leaves the column null. */
   static final String KIND_REGISTER = "register";
@@ -47,8 +53,15 @@ final class TaskTable {
     return new Field(name, nullable ? FieldType.nullable(type) : FieldType.notNullable(type), null);
   }
 
-  static DataframePart batch(List<Task> tasks, BufferAllocator allocator) {
-    try (VectorSchemaRoot root = VectorSchemaRoot.create(SCHEMA, allocator)) {
+  /** A task that finished in the call that made it (see {@link SegmentsWire#DONE_TASK_ID}). */
+  static Task done(String id) {
+    java.time.Instant now = java.time.Instant.now();
+    return new Task(id, new io.rrdflight.catalog.EntryId(0, 0), java.net.URI.create("rrdflight:done"), Partition.DEFAULT_LAYER,
+        TaskStatus.SUCCESS, null, List.of(), now, now);
+  }
+
+  static DataframePart batch(List<Task> tasks, Vocabulary vocabulary, BufferAllocator allocator) {
+    try (VectorSchemaRoot root = VectorSchemaRoot.create(schema(vocabulary), allocator)) {
       root.allocateNew();
       VarCharVector id = (VarCharVector) root.getVector("task_id");
       VarCharVector kind = (VarCharVector) root.getVector("kind");
@@ -75,7 +88,7 @@ final class TaskTable {
         updated.setSafe(row, ProtoValues.epochNanos(t.updatedAt()));
       }
       root.setRowCount(tasks.size());
-      return ArrowIpc.dataframePart(root);
+      return vocabulary.part(root);
     }
   }
 

@@ -99,7 +99,11 @@ class HostileClientIT {
         "--query-timeout", "15", "--query-memory", "16m", "--max-queries", "1", "--max-queued-queries", "4",
         "--max-sql-length", "10000", "--max-prefix-files", "200", "--max-connections", "" + MAX_CONNECTIONS,
         "--first-bytes-timeout", "2");
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().maxInboundMessageSize(64 << 20).build();
+    // The 0.27 stubs: say so, as rerun-sdk 0.27 does, to be answered in the 0.27 vocabulary.
+    Metadata version = new Metadata();
+    version.put(Metadata.Key.of("x-rerun-client-version", Metadata.ASCII_STRING_MARSHALLER), "rerun-test/0.27.3");
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().maxInboundMessageSize(64 << 20)
+        .intercept(MetadataUtils.newAttachHeadersInterceptor(version)).build();
     allocator = new RootAllocator();
     sql = new FlightSqlClient(FlightClient.builder(allocator, Location.forGrpcInsecure("127.0.0.1", server.port())).build());
     // The first queries of a fresh JVM compile the planner and the row engine: not what the

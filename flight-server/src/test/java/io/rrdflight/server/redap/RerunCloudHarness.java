@@ -3,7 +3,6 @@ package io.rrdflight.server.redap;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.MetadataUtils;
@@ -52,10 +51,16 @@ final class RerunCloudHarness implements AutoCloseable {
     service = new RerunCloudService(catalog, root.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE), executor, probe, fetchMessageBytes,
         "9.8.7-test");
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(ServerInterceptors.intercept(service, new EntryIdHeader()))
+        .addService(service.definition())
+        .fallbackHandlerRegistry(WireRouter.unservedMethods(service.definition().getServiceDescriptor().getName()))
         .build()
         .start();
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    // These tests speak the 0.27 vocabulary (its generated stubs), so they say so, as rerun-sdk 0.27 does.
+    Metadata version = new Metadata();
+    version.put(Metadata.Key.of("x-rerun-client-version", Metadata.ASCII_STRING_MARSHALLER), "rerun-test/0.27.3");
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
+        .intercept(MetadataUtils.newAttachHeadersInterceptor(version))
+        .build();
   }
 
   RerunCloudServiceGrpc.RerunCloudServiceBlockingStub stub() {
@@ -82,6 +87,27 @@ final class RerunCloudHarness implements AutoCloseable {
     return stub().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 
+  /**
+   * A stub of the 0.28+ vocabulary whose calls say {@code x-rerun-client-version: <clientVersion>}
+   * (none when null) and name {@code entry} in {@code x-rerun-entry-id} when given.
+   */
+  io.rrdflight.server.redap.wire.segments.RerunCloudServiceGrpc.RerunCloudServiceBlockingStub segmentsStub(String clientVersion, EntryId entry) {
+    Metadata headers = new Metadata();
+    if (clientVersion != null) {
+      headers.put(Metadata.Key.of("x-rerun-client-version", Metadata.ASCII_STRING_MARSHALLER), clientVersion);
+    }
+    if (entry != null) {
+      headers.put(EntryIdHeader.ENTRY_ID, entry.toHex());
+    }
+    // A channel of its own: the harness's channel says it is a 0.27 client.
+    ManagedChannel plain = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    extraChannels.add(plain);
+    return io.rrdflight.server.redap.wire.segments.RerunCloudServiceGrpc.newBlockingStub(plain)
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+  }
+
+  private final List<ManagedChannel> extraChannels = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   int port() {
     return server.getPort();
   }
@@ -95,7 +121,7 @@ final class RerunCloudHarness implements AutoCloseable {
 
   Table read(DataframePart part) {
     try (BufferAllocator a = root.newChildAllocator("read", 0, Long.MAX_VALUE);
-        ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(part.getPayload().toByteArray()), a)) {
+        ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(ArrowIpc.payload(part, "test")), a)) {
       VectorSchemaRoot batch = reader.getVectorSchemaRoot();
       List<Map<String, Object>> rows = new ArrayList<>();
       int batches = 0;
@@ -135,6 +161,9 @@ final class RerunCloudHarness implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    for (ManagedChannel c : extraChannels) {
+      c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
     server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     executor.shutdownNow();
     executor.awaitTermination(5, TimeUnit.SECONDS);

@@ -16,6 +16,7 @@ import io.rrdflight.rrd.proto.TaskId;
 import io.rrdflight.server.redap.proto.CreateDatasetEntryRequest;
 import io.rrdflight.server.redap.proto.DataSource;
 import io.rrdflight.server.redap.proto.DataSourceKind;
+import io.rrdflight.server.redap.proto.DatasetDetails;
 import io.rrdflight.server.redap.proto.DatasetEntry;
 import io.rrdflight.server.redap.proto.DeleteEntryRequest;
 import io.rrdflight.server.redap.proto.EntryDetails;
@@ -35,6 +36,7 @@ import io.rrdflight.server.redap.proto.RerunCloudServiceGrpc.RerunCloudServiceBl
 import io.rrdflight.server.redap.proto.ScanPartitionTableRequest;
 import io.rrdflight.server.redap.proto.ScanPartitionTableResponse;
 import io.rrdflight.server.redap.proto.ScanTableRequest;
+import io.rrdflight.server.redap.proto.UpdateDatasetEntryRequest;
 import io.rrdflight.server.redap.proto.UpdateEntryRequest;
 import io.rrdflight.server.redap.proto.VersionRequest;
 import java.io.IOException;
@@ -69,20 +71,25 @@ class RerunCloudServiceTest {
 
   @BeforeEach
   void start() throws IOException {
-    RecordingIndexer indexer = file -> {
+    RecordingIndexer indexer = (file, kind) -> {
       try {
         indexing.await();
       } catch (InterruptedException e) {
         throw new IOException("interrupted", e);
       }
-      return recordings.get(file).stream().map(id -> new IndexedRecording(id, "app", 3, 30, new byte[] {1}, io.rrdflight.catalog.DatasetSchema.empty())).toList();
+      if (kind != io.rrdflight.rrd.StoreKind.RECORDING) {
+        return List.of();
+      }
+      return recordings.get(file).stream()
+          .map(id -> new IndexedRecording(id, "app", 3, 30, 3000, new byte[] {1}, io.rrdflight.catalog.DatasetSchema.empty()))
+          .toList();
     };
-    RecordingProbe probe = file -> {
+    RecordingProbe probe = (file, kind) -> {
       List<String> ids = recordings.get(file);
       if (ids == null) {
         throw new IOException("not an .rrd file (test)");
       }
-      return ids;
+      return kind == io.rrdflight.rrd.StoreKind.RECORDING ? ids : List.of();
     };
     rerun = new RerunCloudHarness(dir.resolve("data"), indexer, probe);
   }
@@ -133,11 +140,12 @@ class RerunCloudServiceTest {
   // --- entries -------------------------------------------------------------------------------------
 
   @Test
-  void findEntriesWithoutFilterListsDatasetsAndTheEntriesTable() {
-    create("a");
+  void findEntriesWithoutFilterListsDatasetsTheirBlueprintDatasetsAndTheEntriesTable() {
+    DatasetEntry a = create("a");
     List<EntryDetails> all = rerun.stub().findEntries(FindEntriesRequest.newBuilder().setFilter(EntryFilter.getDefaultInstance()).build()).getEntriesList();
-    assertEquals(List.of("a", "__entries"), all.stream().map(EntryDetails::getName).toList());
-    assertEquals(List.of(EntryKind.ENTRY_KIND_DATASET, EntryKind.ENTRY_KIND_TABLE), all.stream().map(EntryDetails::getEntryKind).toList());
+    assertEquals(List.of("__bp_" + id(a).toHex(), "a", "__entries"), all.stream().map(EntryDetails::getName).toList());
+    assertEquals(List.of(EntryKind.ENTRY_KIND_BLUEPRINT_DATASET, EntryKind.ENTRY_KIND_DATASET, EntryKind.ENTRY_KIND_TABLE),
+        all.stream().map(EntryDetails::getEntryKind).toList());
     for (EntryDetails e : all) {
       // Rerun's clients refuse details without these, and TUIDs with a half missing.
       assertTrue(e.hasId() && e.getId().getId().hasTimeNs() && e.getId().getId().hasInc() && e.hasName() && e.hasCreatedAt() && e.hasUpdatedAt(), e.toString());
@@ -173,7 +181,9 @@ class RerunCloudServiceTest {
     DatasetEntry d = create("oss_demo");
     assertEquals("oss_demo", d.getDetails().getName());
     assertEquals(EntryKind.ENTRY_KIND_DATASET, d.getDetails().getEntryKind());
-    assertTrue(d.hasDatasetDetails(), "clients require dataset_details, even empty");
+    assertTrue(d.hasDatasetDetails(), "clients require dataset_details");
+    assertTrue(d.getDatasetDetails().hasBlueprintDataset(), "created with its blueprint dataset, as in Rerun");
+    assertFalse(d.getDatasetDetails().hasDefaultBlueprint());
     URI url = URI.create(d.getDatasetHandle().getDatasetUrl());
     assertEquals("rerun+http", url.getScheme());
     assertEquals("127.0.0.1:" + rerun.port(), url.getAuthority());
@@ -237,9 +247,88 @@ class RerunCloudServiceTest {
     assertEquals("id: FixedSizeBinary(16) not null, name: Utf8 not null, entry_kind: Int(32, true) not null, "
         + "created_at: Timestamp(NANOSECOND, null) not null, updated_at: Timestamp(NANOSECOND, null) not null",
         String.join(", ", schema.getFields().stream().map(Field::toString).toList()));
-    assertEquals(List.of("listed", "__entries"), scan.column("name"));
-    assertEquals(List.of(1, 3), scan.column("entry_kind"));
-    assertEquals(java.util.HexFormat.of().formatHex(id(d).toBytes()), java.util.HexFormat.of().formatHex((byte[]) scan.column("id").get(0)));
+    assertEquals(List.of("__bp_" + id(d).toHex(), "listed", "__entries"), scan.column("name"));
+    assertEquals(List.of(5, 1, 3), scan.column("entry_kind"));
+    assertEquals(java.util.HexFormat.of().formatHex(id(d).toBytes()), java.util.HexFormat.of().formatHex((byte[]) scan.column("id").get(1)));
+  }
+
+  // --- blueprint datasets ------------------------------------------------------------------------
+
+  private DatasetEntry read(EntryId dataset) {
+    return rerun.stub(dataset).readDatasetEntry(ReadDatasetEntryRequest.getDefaultInstance()).getDataset();
+  }
+
+  private List<String> names(EntryFilter filter) {
+    return rerun.stub().findEntries(FindEntriesRequest.newBuilder().setFilter(filter).build()).getEntriesList().stream()
+        .map(EntryDetails::getName).toList();
+  }
+
+  @Test
+  void blueprintDatasetIsFoundAsABlueprintDatasetAndNotAsADataset() {
+    DatasetEntry d = create("ds");
+    EntryId bpId = ProtoValues.fromProto(d.getDatasetDetails().getBlueprintDataset());
+    String bpName = "__bp_" + id(d).toHex();
+    assertEquals(List.of("ds"), names(EntryFilter.newBuilder().setEntryKind(EntryKind.ENTRY_KIND_DATASET).build()));
+    assertEquals(List.of(bpName), names(EntryFilter.newBuilder().setEntryKind(EntryKind.ENTRY_KIND_BLUEPRINT_DATASET).build()));
+    assertEquals(List.of(bpName), names(EntryFilter.newBuilder().setName(bpName).setEntryKind(EntryKind.ENTRY_KIND_BLUEPRINT_DATASET).build()));
+    // As in Rerun: a name of the other kind finds nothing, a name of nothing is NOT_FOUND.
+    assertEquals(List.of(), names(EntryFilter.newBuilder().setName(bpName).setEntryKind(EntryKind.ENTRY_KIND_DATASET).build()));
+    assertEquals(List.of(), names(EntryFilter.newBuilder().setName("ds").setEntryKind(EntryKind.ENTRY_KIND_BLUEPRINT_DATASET).build()));
+    assertEquals(Status.Code.NOT_FOUND, code(() -> names(EntryFilter.newBuilder().setName("nope")
+        .setEntryKind(EntryKind.ENTRY_KIND_BLUEPRINT_DATASET).build())));
+
+    DatasetEntry bp = read(bpId);
+    assertEquals(bpName, bp.getDetails().getName());
+    assertEquals(EntryKind.ENTRY_KIND_BLUEPRINT_DATASET, bp.getDetails().getEntryKind());
+    assertEquals(io.rrdflight.rrd.proto.StoreKind.STORE_KIND_BLUEPRINT, bp.getDatasetHandle().getStoreKind());
+    assertTrue(bp.hasDatasetDetails() && !bp.getDatasetDetails().hasBlueprintDataset() && !bp.getDatasetDetails().hasDefaultBlueprint());
+  }
+
+  private UpdateDatasetEntryRequest setDefault(DatasetEntry d, String partitionId) {
+    DatasetDetails.Builder details = d.getDatasetDetails().toBuilder();
+    if (partitionId == null) {
+      details.clearDefaultBlueprint();
+    } else {
+      details.setDefaultBlueprint(io.rrdflight.rrd.proto.PartitionId.newBuilder().setId(partitionId));
+    }
+    return UpdateDatasetEntryRequest.newBuilder().setId(d.getDetails().getId()).setDatasetDetails(details).build();
+  }
+
+  @Test
+  void updateDatasetEntrySetsAndClearsTheDefaultBlueprint() {
+    DatasetEntry d = create("ds");
+    DatasetEntry set = rerun.stub().updateDatasetEntry(setDefault(d, "bp-1")).getDataset();
+    assertEquals("bp-1", set.getDatasetDetails().getDefaultBlueprint().getId());
+    assertEquals(d.getDatasetDetails().getBlueprintDataset(), set.getDatasetDetails().getBlueprintDataset());
+    assertEquals("bp-1", read(id(d)).getDatasetDetails().getDefaultBlueprint().getId());
+    DatasetEntry cleared = rerun.stub().updateDatasetEntry(setDefault(set, null)).getDataset();
+    assertFalse(cleared.getDatasetDetails().hasDefaultBlueprint());
+    assertFalse(read(id(d)).getDatasetDetails().hasDefaultBlueprint());
+  }
+
+  @Test
+  void updateDatasetEntryRefusesWhatItCannotDo() {
+    DatasetEntry d = create("ds");
+    UpdateDatasetEntryRequest good = setDefault(d, "bp-1");
+    assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> rerun.stub().updateDatasetEntry(good.toBuilder().clearId().build())));
+    assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> rerun.stub().updateDatasetEntry(good.toBuilder().clearDatasetDetails().build())));
+    UpdateDatasetEntryRequest otherBlueprints = good.toBuilder().setDatasetDetails(good.getDatasetDetails().toBuilder()
+        .setBlueprintDataset(ProtoValues.toProto(new EntryId(1, 2)))).build();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> rerun.stub().updateDatasetEntry(otherBlueprints));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("cannot be changed"), e.getStatus().getDescription());
+    assertEquals(Status.Code.NOT_FOUND, code(() -> rerun.stub().updateDatasetEntry(good.toBuilder()
+        .setId(ProtoValues.toProto(new EntryId(1, 2))).build())));
+    assertFalse(read(id(d)).getDatasetDetails().hasDefaultBlueprint(), "nothing changed");
+  }
+
+  @Test
+  void deletingADatasetDeletesItsBlueprintDataset() {
+    DatasetEntry d = create("ds");
+    EntryId bpId = ProtoValues.fromProto(d.getDatasetDetails().getBlueprintDataset());
+    rerun.stub().deleteEntry(DeleteEntryRequest.newBuilder().setId(d.getDetails().getId()).build());
+    assertEquals(Status.Code.NOT_FOUND, code(() -> read(bpId)));
+    assertEquals(List.of("__entries"), names(EntryFilter.getDefaultInstance()));
   }
 
   @Test
@@ -275,7 +364,7 @@ class RerunCloudServiceTest {
     assertEquals(List.of("success", "success"), status.column("exec_status"));
 
     RerunCloudHarness.Table partitions = rerun.read(rerun.stub(id(d)).scanPartitionTable(ScanPartitionTableRequest.getDefaultInstance()).next().getData());
-    assertEquals(List.of("rec-a", "rec-b", "rec-c"), partitions.column(PartitionTable.PARTITION_ID));
+    assertEquals(List.of("rec-a", "rec-b", "rec-c"), partitions.column(Vocabulary.PARTITIONS.idColumn()));
     assertEquals(List.of(List.of("base"), List.of("base"), List.of("base")),
         partitions.column(PartitionTable.LAYER_NAMES).stream().map(l -> ((List<?>) l).stream().map(Object::toString).toList()).toList());
   }

@@ -2,7 +2,7 @@ package io.rrdflight.sql.view;
 
 import static java.util.Objects.requireNonNull;
 
-import io.rrdflight.catalog.ChunkSelection;
+import io.rrdflight.catalog.ChunkPlanner;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.rrd.ChunkId;
 import io.rrdflight.rrd.IndexRange;
@@ -20,7 +20,7 @@ import org.apache.arrow.memory.BufferAllocator;
 /**
  * One partition's rows of a view, computed one index window at a time ({@link IndexWindows}) so
  * that memory is bounded by the window budget, not by the partition. For each window the chunk
- * index names the chunks it needs ({@link ChunkSelection}: the window's own, static data and,
+ * index names the chunks it needs ({@link ChunkPlanner}: the window's own, static data and,
  * with fill, the latest values before it); chunks the previous window decoded and this one needs
  * too are kept, the others are released before anything new is decoded.
  */
@@ -41,7 +41,7 @@ final class PartitionSweep implements AutoCloseable {
     this.chunks = data.chunks(partition);
     QueryView view = schema.view();
     List<IndexRange> planned = schema.index()
-        .map(t -> IndexWindows.plan(ChunkSelection.select(chunks, view.chunkQuery(view.range())), t, view.range(), windowBytes))
+        .map(t -> IndexWindows.plan(ChunkPlanner.plan(chunks, view.chunkRequest(view.range())), t, view.range(), windowBytes))
         .orElse(List.of(view.range()));
     this.windows = planned.iterator();
   }
@@ -56,7 +56,7 @@ final class PartitionSweep implements AutoCloseable {
       return Optional.empty();
     }
     IndexRange window = windows.next();
-    List<IndexedChunk> needed = ChunkSelection.select(chunks, schema.view().chunkQuery(window));
+    List<IndexedChunk> needed = ChunkPlanner.plan(chunks, schema.view().chunkRequest(window));
     Set<ChunkId> ids = new HashSet<>();
     needed.forEach(c -> ids.add(c.id()));
     decoded.entrySet().removeIf(e -> {

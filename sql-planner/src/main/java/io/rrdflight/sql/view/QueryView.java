@@ -2,7 +2,11 @@ package io.rrdflight.sql.view;
 
 import static java.util.Objects.requireNonNull;
 
-import io.rrdflight.catalog.ChunkQuery;
+import io.rrdflight.catalog.ChunkPlan;
+import io.rrdflight.catalog.ChunkPlan.Entities;
+import io.rrdflight.catalog.ChunkPlan.LatestAt;
+import io.rrdflight.catalog.ChunkPlan.Rows;
+import io.rrdflight.catalog.ChunkPlan.Time;
 import io.rrdflight.catalog.EntityPathFilter;
 import io.rrdflight.rrd.IndexRange;
 import java.util.Collections;
@@ -53,15 +57,17 @@ public record QueryView(Optional<String> index, EntityPathFilter contents, Optio
 
   /**
    * What the view needs from a partition's chunks for its rows in {@code window} (a part of its
-   * range): the contents' entities, static data, the window on the index and, with fill, the
-   * latest values before it. A static-only view needs static data only.
+   * range), for {@link io.rrdflight.catalog.ChunkPlanner}: the contents' entities (with the Clears
+   * of their ancestors), static data, the window on the index and, with fill, the latest values
+   * at its start. A static-only view needs static data only.
    */
-  public ChunkQuery chunkQuery(IndexRange window) {
+  public ChunkPlan.Request chunkRequest(IndexRange window) {
     requireNonNull(window, "window is null");
+    ChunkPlan.Request request = ChunkPlan.Request.everything().withEntities(Entities.matching(contents));
     if (index.isEmpty()) {
-      return new ChunkQuery(contents, Optional.empty(), Optional.empty(), false, true, false);
+      return request.withTime(Time.staticOnly());
     }
-    ChunkQuery query = ChunkQuery.on(index.get(), contents).withLatestAt(fillLatestAt);
-    return window.isEverything() ? query : query.withRange(window);
+    Rows rows = window.isEverything() ? Rows.all() : Rows.inRange(window);
+    return request.withTime(Time.onIndex(index.get(), rows, fillLatestAt ? LatestAt.atEachRow() : LatestAt.none()));
   }
 }

@@ -1,0 +1,541 @@
+package io.rrdflight.catalog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rrdflight.catalog.ChunkPlan.Components;
+import io.rrdflight.catalog.ChunkPlan.Entities;
+import io.rrdflight.catalog.ChunkPlan.IndexValues;
+import io.rrdflight.catalog.ChunkPlan.LatestAt;
+import io.rrdflight.catalog.ChunkPlan.Request;
+import io.rrdflight.catalog.ChunkPlan.Rows;
+import io.rrdflight.catalog.ChunkPlan.Segments;
+import io.rrdflight.catalog.ChunkPlan.Time;
+import io.rrdflight.rrd.Chunk;
+import io.rrdflight.rrd.ChunkId;
+import io.rrdflight.rrd.ChunkIndex;
+import io.rrdflight.rrd.ComponentColumn;
+import io.rrdflight.rrd.ComponentDescriptor;
+import io.rrdflight.rrd.IndexColumn;
+import io.rrdflight.rrd.IndexRange;
+import io.rrdflight.rrd.IndexedChunk;
+import io.rrdflight.rrd.RrdReader;
+import io.rrdflight.rrd.StoreId;
+import io.rrdflight.rrd.StoreKind;
+import io.rrdflight.rrd.Timeline;
+import io.rrdflight.rrd.TimelineKind;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Which chunks a query needs: on a hand-made partition whose chunks are named by number, on the
+ * index of real recordings, and against the decoded cells of real recordings (the chunk holding
+ * each latest value, each row, must be planned).
+ */
+class ChunkPlannerTest {
+  static final Timeline FRAME = new Timeline("frame", TimelineKind.SEQUENCE);
+  static final Timeline TIME = new Timeline("log_time", TimelineKind.TIMESTAMP);
+  static final StoreId STORE = new StoreId(StoreKind.RECORDING, "app", "rec");
+  static final ComponentDescriptor POSITIONS = new ComponentDescriptor("Points3D:positions", Optional.of("rerun.archetypes.Points3D"),
+      Optional.of("rerun.components.Position3D"));
+  static final ComponentDescriptor COLORS = new ComponentDescriptor("Points3D:colors", Optional.of("rerun.archetypes.Points3D"),
+      Optional.of("rerun.components.Color"));
+  static final ComponentDescriptor TEXT = new ComponentDescriptor("TextDocument:text", Optional.empty(), Optional.empty());
+  static final ComponentDescriptor CLEAR = new ComponentDescriptor("Clear:is_recursive", Optional.of("rerun.archetypes.Clear"), Optional.empty());
+
+  /** A chunk named by {@code inc}; {@code frames} null means static. */
+  static IndexedChunk chunk(long inc, String entity, IndexRange frames, ComponentDescriptor... components) {
+    TreeMap<Timeline, IndexRange> ranges = new TreeMap<>();
+    if (frames != null) {
+      ranges.put(FRAME, frames);
+    }
+    return new IndexedChunk(STORE, new ChunkId(7, inc), entity, frames == null, 10, ranges, Arrays.asList(components), inc * 100, 100);
+  }
+
+  static IndexRange frames(long min, long max) {
+    return new IndexRange(min, max);
+  }
+
+  static final IndexedChunk STATIC_TEXT = chunk(1, "/text", null, TEXT);
+  static final IndexedChunk EARLY = chunk(2, "/obj", frames(0, 9), POSITIONS, COLORS);
+  static final IndexedChunk MIDDLE = chunk(3, "/obj", frames(10, 19), POSITIONS);
+  static final IndexedChunk COLORS_ONLY = chunk(4, "/obj", frames(12, 14), COLORS);
+  static final IndexedChunk LATE = chunk(5, "/obj", frames(20, 29), POSITIONS, COLORS);
+  static final IndexedChunk OTHER = chunk(6, "/other", frames(0, 29), POSITIONS);
+  static final IndexedChunk CLEARED = chunk(7, "/obj", frames(16, 16), CLEAR);
+  static final IndexedChunk NO_FRAME = new IndexedChunk(STORE, new ChunkId(7, 8), "/obj", false, 3,
+      new TreeMap<>(Map.of(TIME, frames(0, 100))), List.of(POSITIONS), 800, 100);
+  static final List<IndexedChunk> PARTITION = List.of(STATIC_TEXT, EARLY, MIDDLE, COLORS_ONLY, LATE, OTHER, CLEARED, NO_FRAME);
+
+  static Request exactly(Set<String> entities, Time time) {
+    return Request.everything().withEntities(Entities.exactly(entities)).withTime(time);
+  }
+
+  static Time onFrame(Rows rows, LatestAt latestAt) {
+    return Time.onIndex("frame", rows, latestAt);
+  }
+
+  static List<Long> names(List<IndexedChunk> chunks) {
+    return chunks.stream().map(c -> c.id().inc()).toList();
+  }
+
+  static List<Long> plan(Request request) {
+    return names(ChunkPlanner.plan(PARTITION, request));
+  }
+
+  private BufferAllocator allocator;
+
+  @BeforeEach
+  void open() {
+    allocator = new RootAllocator();
+  }
+
+  @AfterEach
+  void close() {
+    allocator.close(); // fails on a leak
+  }
+
+  // --- the Rerun door's requests (exact entity paths), on the hand-made partition -----------------
+
+  @Test
+  void withoutTimeLimitsEveryChunkOfTheEntitiesIsNeeded() {
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 7L, 8L), plan(exactly(Set.of("/obj", "/text"), Time.unbounded())));
+  }
+
+  @Test
+  void exactEntitiesAreMatchedExactlyAsRerunsServerDoes() {
+    assertEquals(List.of(6L), plan(exactly(Set.of("/other"), Time.unbounded())));
+    assertEquals(List.of(), plan(exactly(Set.of("/ob"), Time.unbounded())));
+    assertEquals(List.of(), plan(exactly(Set.of(), Time.unbounded())), "no paths select nothing");
+  }
+
+  @Test
+  void aRangeNeedsOverlappingChunksAndStaticOnes() {
+    assertEquals(List.of(1L, 5L), plan(exactly(Set.of("/obj", "/text"), onFrame(Rows.inRange(frames(21, 25)), LatestAt.none()))));
+  }
+
+  @Test
+  void latestAtAtTheRangeStartAddsOnlyTheChunksThatMayHoldTheLatestValueOfEachComponent() {
+    // At frame 21: positions' latest is in MIDDLE (ends 19; EARLY ends before MIDDLE starts), colors'
+    // in COLORS_ONLY (EARLY ends before it starts); the Clear at 16 is the latest Clear.
+    assertEquals(List.of(1L, 3L, 4L, 5L, 7L), plan(exactly(Set.of("/obj", "/text"), onFrame(Rows.inRange(frames(21, 25)), LatestAt.at(21)))));
+  }
+
+  @Test
+  void fillAtEachRowOfARangeIsLatestAtItsStartPlusTheRange() {
+    Set<String> entities = Set.of("/obj", "/text");
+    assertEquals(plan(exactly(entities, onFrame(Rows.inRange(frames(21, 25)), LatestAt.at(21)))),
+        plan(exactly(entities, onFrame(Rows.inRange(frames(21, 25)), LatestAt.atEachRow()))));
+    // Every row: every chunk on the timeline is taken anyway.
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 7L), plan(exactly(entities, onFrame(Rows.all(), LatestAt.atEachRow()))));
+  }
+
+  @Test
+  void latestAtKeepsWhatAChunkStraddlingThePointCannotRuleOut() {
+    // At 15, COLORS_ONLY (12..14) lies wholly before: colors' latest value is at 12 or later, so
+    // EARLY cannot hold it. But MIDDLE (10..19) straddles 15 and may have no position until after
+    // 15, so EARLY may still hold the latest position: it stays.
+    assertEquals(List.of(2L, 3L, 4L), plan(exactly(Set.of("/obj"), onFrame(Rows.none(), LatestAt.at(15)))));
+    // At 20, MIDDLE lies wholly before and holds a position at 10 or later: EARLY is not needed for
+    // positions, nor for colors (COLORS_ONLY starts at 12). LATE starts at 20: it may hold a value there.
+    assertEquals(List.of(3L, 4L, 5L, 7L), plan(exactly(Set.of("/obj"), onFrame(Rows.none(), LatestAt.at(20)))));
+  }
+
+  @Test
+  void latestAtMayBeAnywhereNotOnlyAtTheRangeStart() {
+    // QueryDataset may send latest_at.at on its own, or away from the range: the answer is the union.
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L), plan(exactly(Set.of("/obj", "/text"), onFrame(Rows.inRange(frames(25, 29)), LatestAt.at(15)))));
+    // Before any data: nothing temporal can hold a value at or before it.
+    assertEquals(List.of(1L), plan(exactly(Set.of("/obj", "/text"), onFrame(Rows.none(), LatestAt.at(-1)))));
+    // After all data: only the last chunk of each column (and the Clear).
+    assertEquals(List.of(5L, 7L), plan(exactly(Set.of("/obj"), onFrame(Rows.none(), LatestAt.at(1000)))));
+  }
+
+  @Test
+  void aStaticOnlyQueryNeedsOnlyStaticChunks() {
+    assertEquals(List.of(1L), plan(exactly(Set.of("/obj", "/text"), Time.staticOnly())));
+  }
+
+  @Test
+  void temporalChunksWithoutTheIndexTimelineTakeNoPart() {
+    assertFalse(plan(exactly(Set.of("/obj"), onFrame(Rows.all(), LatestAt.none()))).contains(8L));
+    assertEquals(List.of(1L, 8L), plan(exactly(Set.of("/obj", "/text"), Time.onIndex("log_time", Rows.all(), LatestAt.none()))));
+    assertEquals(List.of(1L), plan(exactly(Set.of("/obj", "/text"), Time.onIndex("no_such_timeline", Rows.all(), LatestAt.atEachRow()))));
+  }
+
+  @Test
+  void namedComponentsKeepClearsAndDropOtherChunks() {
+    Request colors = exactly(Set.of("/obj"), Time.unbounded()).withComponents(Components.matching(List.of("Points3D:colors")));
+    assertEquals(List.of(2L, 4L, 5L, 7L), plan(colors));
+  }
+
+  @Test
+  void componentsMatchBySubstringOfComponentArchetypeOrType() {
+    Request byType = exactly(Set.of("/obj"), Time.unbounded()).withComponents(Components.matching(List.of("components.Color")));
+    assertEquals(List.of(2L, 4L, 5L, 7L), plan(byType));
+    Request byArchetype = exactly(Set.of("/obj", "/text"), Time.unbounded()).withComponents(Components.matching(List.of("archetypes.Points3D")));
+    assertEquals(List.of(2L, 3L, 4L, 5L, 7L, 8L), plan(byArchetype));
+    Request none = exactly(Set.of("/obj"), Time.unbounded()).withComponents(Components.matching(List.of("Scalars")));
+    assertEquals(List.of(7L), plan(none), "a Clear always counts");
+  }
+
+  @Test
+  void componentsAlsoNarrowLatestAt() {
+    // Only colors: MIDDLE holds positions only, so it is not needed even where it would hold the
+    // latest position; colors' latest at 25 is in COLORS_ONLY or LATE.
+    Request colors = exactly(Set.of("/obj"), onFrame(Rows.none(), LatestAt.at(25))).withComponents(Components.matching(List.of("colors")));
+    assertEquals(List.of(4L, 5L, 7L), plan(colors));
+  }
+
+  @Test
+  void staticAndTemporalDataCanBeExcludedAsTheViewerDoes() {
+    assertEquals(List.of(1L), plan(Request.everything().withTemporal(false)));
+    assertEquals(List.of(2L, 3L, 4L, 5L, 6L, 7L, 8L), plan(Request.everything().withStatic(false)));
+    assertEquals(List.of(3L, 5L, 7L), plan(exactly(Set.of("/obj", "/text"), onFrame(Rows.inRange(frames(16, 25)), LatestAt.none())).withStatic(false)));
+  }
+
+  @Test
+  void chunkIdsRestrictTheAnswer() {
+    assertEquals(List.of(3L), plan(Request.everything().withChunkIds(Set.of(new ChunkId(7, 3), new ChunkId(7, 99)))));
+  }
+
+  // --- index values (using_index_values), per segment ---------------------------------------------
+
+  @Test
+  void indexValuesNeedTheChunksWithARowAtOneOfThem() {
+    Request rows = exactly(Set.of("/obj", "/text"), onFrame(Rows.atValues(Map.of("rec", IndexValues.of(25, 5, 5))), LatestAt.none()));
+    assertEquals(List.of(1L, 2L, 5L), plan(rows));
+  }
+
+  @Test
+  void indexValuesWithLatestAtAlsoNeedTheLatestValueAtEachOfThem() {
+    Request one = exactly(Set.of("/obj", "/text"), onFrame(Rows.atValues(Map.of("rec", IndexValues.of(25))), LatestAt.atEachRow()));
+    assertEquals(List.of(1L, 3L, 4L, 5L, 7L), plan(one), "as latest-at at 25 plus the rows at 25");
+    // 15: EARLY may hold the latest position (MIDDLE straddles), COLORS_ONLY colors; 25 as above.
+    Request two = exactly(Set.of("/obj", "/text"), onFrame(Rows.atValues(Map.of("rec", IndexValues.of(15, 25))), LatestAt.atEachRow()));
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 7L), plan(two));
+  }
+
+  @Test
+  void aSegmentWithoutIndexValuesGetsOnlyStaticData() {
+    Request elsewhere = exactly(Set.of("/obj", "/text"), onFrame(Rows.atValues(Map.of("another-rec", IndexValues.of(25))), LatestAt.atEachRow()));
+    assertEquals(List.of(1L), plan(elsewhere));
+    Request empty = exactly(Set.of("/obj", "/text"), onFrame(Rows.atValues(Map.of("rec", IndexValues.NONE)), LatestAt.atEachRow()));
+    assertEquals(List.of(1L), plan(empty));
+  }
+
+  @Test
+  void indexValuesAreLookedUpByEachChunksRecordingId() throws Exception {
+    // One file, two recordings with the same frames: values for one of them pick only its chunks.
+    List<IndexedChunk> chunks = ChunkIndex.build(RrdRecordingIndexerTest.fixture("single/two_recordings.rrd"), allocator).chunks();
+    Request onlyB = Request.everything().withEntities(Entities.exactly(Set.of("/points")))
+        .withTime(onFrame(Rows.atValues(Map.of("rec-single-two-b", IndexValues.of(2))), LatestAt.none()));
+    List<IndexedChunk> planned = ChunkPlanner.plan(chunks, onlyB);
+    assertEquals(1, planned.size(), planned.toString());
+    assertEquals("rec-single-two-b", planned.get(0).store().recordingId());
+  }
+
+  @Test
+  void thousandsOfIndexValuesGiveTheUnionOfLatestAtAtEachValue() throws Exception {
+    List<IndexedChunk> chunks = ChunkIndex.build(RrdRecordingIndexerTest.fixture("dataset/rec-dataset-04.rrd"), allocator).chunks();
+    String segment = chunks.get(0).store().recordingId();
+    IndexRange span = span(chunks, "log_time");
+    long[] values = new long[3000];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = span.min() - 10 + (span.max() - span.min() + 20) / values.length * i;
+    }
+    Request all = Request.everything().withEntities(Entities.matching(EntityPathFilter.parse("/**")))
+        .withTime(Time.onIndex("log_time", Rows.atValues(Map.of(segment, IndexValues.of(values))), LatestAt.atEachRow()));
+    Set<IndexedChunk> union = new LinkedHashSet<>();
+    for (long v : values) {
+      union.addAll(ChunkPlanner.plan(chunks, all.withTime(Time.onIndex("log_time", Rows.inRange(new IndexRange(v, v)), LatestAt.at(v)))));
+    }
+    List<IndexedChunk> expected = chunks.stream().filter(union::contains).toList();
+    assertEquals(expected, ChunkPlanner.plan(chunks, all));
+  }
+
+  // --- content expressions (SQL), on a real recording ---------------------------------------------
+
+  @Test
+  void everythingOnATimelineIsStaticPlusChunksWithThatTimeline() throws Exception {
+    List<IndexedChunk> chunks = dataset04();
+    Request request = matching("/**", Time.onIndex("time_1", Rows.all(), LatestAt.none()));
+    List<IndexedChunk> picked = ChunkPlanner.plan(chunks, request);
+    for (IndexedChunk c : chunks) {
+      boolean expected = !c.entityPath().startsWith("/__properties") && (c.isStatic() || hasTimeline(c, "time_1"));
+      assertEquals(expected, picked.contains(c), c.toString());
+    }
+  }
+
+  @Test
+  void anExpressionKeepsOnlyMatchingEntities() throws Exception {
+    List<IndexedChunk> picked = ChunkPlanner.plan(dataset04(), matching("/obj1", Time.onIndex("time_1", Rows.all(), LatestAt.none())));
+    assertFalse(picked.isEmpty());
+    assertTrue(picked.stream().allMatch(c -> c.entityPath().equals("/obj1")), picked.toString());
+  }
+
+  @Test
+  void aRangeDropsChunksEntirelyOutsideItAndFillKeepsTheLatestBeforeIt() throws Exception {
+    List<IndexedChunk> chunks = dataset04();
+    IndexRange all = span(chunks, "time_1");
+    IndexRange late = new IndexRange(all.max() - (all.max() - all.min()) / 10, all.max());
+    List<IndexedChunk> picked = ChunkPlanner.plan(chunks, matching("/**", Time.onIndex("time_1", Rows.inRange(late), LatestAt.none())));
+    for (IndexedChunk c : picked) {
+      assertTrue(c.isStatic() || rangeOn(c, "time_1").intersects(late), c.toString());
+    }
+    List<IndexedChunk> withFill = ChunkPlanner.plan(chunks, matching("/**", Time.onIndex("time_1", Rows.inRange(late), LatestAt.atEachRow())));
+    assertTrue(withFill.containsAll(picked));
+    assertTrue(withFill.size() > picked.size(), "fill needs chunks from before the range");
+    // Latest-at needs, for each component, a chunk from before the range that holds its latest value.
+    for (IndexedChunk c : chunks) {
+      if (!c.isStatic() && hasTimeline(c, "time_1") && rangeOn(c, "time_1").max() < late.min() && !c.entityPath().startsWith("/__properties")) {
+        boolean laterBeforeChunkOfSameEntity = chunks.stream().anyMatch(o -> o.entityPath().equals(c.entityPath()) && hasTimeline(o, "time_1")
+            && rangeOn(o, "time_1").max() < late.min() && rangeOn(o, "time_1").min() > rangeOn(c, "time_1").max()
+            && o.components().containsAll(c.components()));
+        if (!laterBeforeChunkOfSameEntity) {
+          assertTrue(withFill.contains(c), "latest-at must keep " + c);
+        }
+      }
+    }
+  }
+
+  @Test
+  void exactPathsAddNothingButAnExpressionAddsTheClearsOfAncestors() throws Exception {
+    // clears.rrd: data on /world/a/b, /world/a, /world/c; a Clear on /world/a (frame 3) and a
+    // recursive Clear on /world (frame 5).
+    List<IndexedChunk> chunks = ChunkIndex.build(RrdRecordingIndexerTest.fixture("single/clears.rrd"), allocator).chunks();
+    Time everyFrame = Time.onIndex("frame", Rows.all(), LatestAt.none());
+    assertEquals(List.of("/world/a/b"), entities(ChunkPlanner.plan(chunks,
+        Request.everything().withEntities(Entities.exactly(Set.of("/world/a/b"))).withTime(everyFrame))));
+    assertEquals(List.of("/world/a/b", "/world/a (clear)", "/world (clear)"), entities(ChunkPlanner.plan(chunks, matching("/world/a/b", everyFrame))));
+    assertEquals(List.of("/world/c", "/world (clear)"), entities(ChunkPlanner.plan(chunks, matching("/world/c", everyFrame))));
+    // An ancestor's Clear is needed for latest-at as well (frame 6: the Clear at 5 is the latest).
+    assertEquals(List.of("/world/c", "/world (clear)"),
+        entities(ChunkPlanner.plan(chunks, matching("/world/c", Time.onIndex("frame", Rows.none(), LatestAt.at(6))))));
+    // An expression that selects everything needs no ancestor rule: all chunks are its own.
+    assertEquals(5, ChunkPlanner.plan(chunks, matching("/**", everyFrame)).size());
+  }
+
+  @Test
+  void allEntitiesIncludeRecordingPropertiesButAnExpressionOnlyWhenItNamesThem() throws Exception {
+    List<IndexedChunk> chunks = ChunkIndex.build(RrdRecordingIndexerTest.fixture("single/clears.rrd"), allocator).chunks();
+    assertTrue(entities(ChunkPlanner.plan(chunks, Request.everything().withTime(Time.staticOnly()))).contains("/__properties"));
+    assertEquals(List.of(), entities(ChunkPlanner.plan(chunks, matching("/**", Time.staticOnly()))));
+    assertEquals(List.of("/__properties"), entities(ChunkPlanner.plan(chunks, matching("/** /__properties/**", Time.staticOnly()))));
+  }
+
+  // --- soundness against the decoded cells of real recordings -------------------------------------
+
+  @Test
+  void theChunkHoldingEveryRowAndEveryLatestValueIsPlanned() throws Exception {
+    for (String fixture : List.of("dataset/rec-dataset-04.rrd", "dataset/rec-dataset-01.rrd", "single/clears.rrd", "single/static_and_properties.rrd")) {
+      Path file = RrdRecordingIndexerTest.fixture(fixture);
+      List<IndexedChunk> chunks = ChunkIndex.build(file, allocator).chunks();
+      Cells cells = Cells.read(file, chunks, allocator);
+      for (String timeline : cells.timelines()) {
+        TreeSet<Long> times = cells.times(timeline);
+        List<Long> points = new ArrayList<>();
+        for (long t : times) {
+          points.add(t - 1);
+          points.add(t);
+          points.add(t + 1);
+        }
+        Request base = Request.everything().withEntities(Entities.matching(EntityPathFilter.parse("/** /__properties/**")));
+        for (long p : points) {
+          List<IndexedChunk> planned = ChunkPlanner.plan(chunks, base.withTime(Time.onIndex(timeline, Rows.none(), LatestAt.at(p))));
+          for (IndexedChunk winner : cells.latestAt(timeline, p)) {
+            assertTrue(planned.contains(winner), fixture + ": latest-at " + timeline + "=" + p + " needs " + winner);
+          }
+        }
+        // A range with fill: every chunk with a row in it, and the latest value at each row.
+        List<Long> sorted = new ArrayList<>(times);
+        for (int i = 0; i < sorted.size(); i += Math.max(1, sorted.size() / 25)) {
+          long s = sorted.get(i);
+          long e = sorted.get(Math.min(sorted.size() - 1, i + sorted.size() / 10));
+          List<IndexedChunk> planned = ChunkPlanner.plan(chunks, base.withTime(Time.onIndex(timeline, Rows.inRange(new IndexRange(s, e)), LatestAt.atEachRow())));
+          for (long t : times.subSet(s, true, e, true)) {
+            for (IndexedChunk needed : cells.rowsAt(timeline, t)) {
+              assertTrue(planned.contains(needed), fixture + ": a row at " + timeline + "=" + t + " needs " + needed);
+            }
+            for (IndexedChunk winner : cells.latestAt(timeline, t)) {
+              assertTrue(planned.contains(winner), fixture + ": fill at " + timeline + "=" + t + " in [" + s + ", " + e + "] needs " + winner);
+            }
+          }
+        }
+        // Index values with fill: the rows at the values and the latest value at each.
+        List<Long> every7th = new ArrayList<>();
+        for (int i = 0; i < points.size(); i += 7) {
+          every7th.add(points.get(i));
+        }
+        String segment = chunks.get(0).store().recordingId();
+        List<IndexedChunk> planned = ChunkPlanner.plan(chunks, base.withTime(Time.onIndex(timeline,
+            Rows.atValues(Map.of(segment, IndexValues.of(every7th))), LatestAt.atEachRow())));
+        for (long v : every7th) {
+          for (IndexedChunk needed : cells.rowsAt(timeline, v)) {
+            assertTrue(planned.contains(needed), fixture + ": a row at index value " + timeline + "=" + v + " needs " + needed);
+          }
+          for (IndexedChunk winner : cells.latestAt(timeline, v)) {
+            assertTrue(planned.contains(winner), fixture + ": latest-at index value " + timeline + "=" + v + " needs " + winner);
+          }
+        }
+      }
+    }
+  }
+
+  /** Every non-null cell of the temporal chunks, per timeline and column: what the engines read. */
+  private record Cells(Map<String, Map<String, List<Cell>>> byTimelineAndColumn) {
+    record Cell(long time, ChunkId rowId, IndexedChunk chunk) {}
+
+    static Cells read(Path file, List<IndexedChunk> chunks, BufferAllocator allocator) throws Exception {
+      Map<String, Map<String, List<Cell>>> cells = new TreeMap<>();
+      for (IndexedChunk c : chunks) {
+        if (c.isStatic()) {
+          continue;
+        }
+        try (Chunk data = RrdReader.readChunk(file, c.offset(), c.length(), allocator)) {
+          for (IndexColumn index : data.indexColumns()) {
+            for (ComponentColumn column : data.componentColumns()) {
+              String key = c.store().recordingId() + " " + c.entityPath() + ":" + column.descriptor().component();
+              for (int row = 0; row < data.rowCount(); row++) {
+                if (!index.isNull(row) && !column.vector().isNull(row)) {
+                  cells.computeIfAbsent(index.timeline().name(), k -> new TreeMap<>()).computeIfAbsent(key, k -> new ArrayList<>())
+                      .add(new Cell(index.value(row), ChunkId.fromBytes(data.rowIds().get(row)), c));
+                }
+              }
+            }
+          }
+        }
+      }
+      return new Cells(cells);
+    }
+
+    Set<String> timelines() {
+      return byTimelineAndColumn.keySet();
+    }
+
+    TreeSet<Long> times(String timeline) {
+      return byTimelineAndColumn.get(timeline).values().stream().flatMap(List::stream).map(Cell::time).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /** Per column, the chunk holding the latest cell at or before {@code at} (largest time, then RowId). */
+    List<IndexedChunk> latestAt(String timeline, long at) {
+      List<IndexedChunk> out = new ArrayList<>();
+      for (List<Cell> column : byTimelineAndColumn.get(timeline).values()) {
+        Cell best = null;
+        for (Cell cell : column) {
+          if (cell.time() <= at && (best == null || cell.time() > best.time()
+              || (cell.time() == best.time() && cell.rowId().compareTo(best.rowId()) > 0))) {
+            best = cell;
+          }
+        }
+        if (best != null) {
+          out.add(best.chunk());
+        }
+      }
+      return out;
+    }
+
+    List<IndexedChunk> rowsAt(String timeline, long t) {
+      Predicate<Cell> at = cell -> cell.time() == t;
+      return byTimelineAndColumn.get(timeline).values().stream().flatMap(List::stream).filter(at).map(Cell::chunk).distinct().toList();
+    }
+  }
+
+  // --- whole datasets -----------------------------------------------------------------------------
+
+  @Test
+  void aDatasetIsPlannedSegmentBySegmentAndUnknownSegmentsAreNotFound(@TempDir Path dataDir) {
+    try (Catalog catalog = Catalog.open(dataDir, new RrdRecordingIndexer(allocator), 1)) {
+      Dataset dataset = catalog.createDataset("d");
+      for (String f : List.of("dataset/rec-dataset-01.rrd", "dataset/rec-dataset-02.rrd", "single/two_recordings.rrd")) {
+        Task t = catalog.register(dataset.id(), DataSource.of(RrdRecordingIndexerTest.fixture(f).toUri().toString(), null), OnDuplicate.ERROR,
+            Duration.ofSeconds(60));
+        assertEquals(TaskStatus.SUCCESS, t.status(), t.toString());
+      }
+      Request staticOnly = Request.everything().withTime(Time.staticOnly());
+      List<ChunkPlan.Segment> all = ChunkPlanner.plan(catalog, dataset, staticOnly).toList();
+      assertEquals(List.of("rec-dataset-01", "rec-dataset-02", "rec-single-two-a", "rec-single-two-b"),
+          all.stream().map(s -> s.partition().partitionId()).toList());
+      for (ChunkPlan.Segment s : all) {
+        assertEquals(catalog.chunks(s.partition()).chunks().size(), s.chunkCount());
+        assertTrue(!s.chunks().isEmpty() && s.chunks().stream().allMatch(IndexedChunk::isStatic), s.toString());
+      }
+      Request twoB = staticOnly.withSegments(Segments.named(List.of("rec-single-two-b")));
+      assertEquals(List.of("rec-single-two-b"), ChunkPlanner.plan(catalog, dataset, twoB).map(s -> s.partition().partitionId()).toList());
+      CatalogException unknown = assertThrows(CatalogException.class,
+          () -> ChunkPlanner.plan(catalog, dataset, staticOnly.withSegments(Segments.named(List.of("rec-dataset-01", "nope", "also-nope")))));
+      assertEquals(CatalogException.Kind.NOT_FOUND, unknown.kind());
+      assertEquals("Dataset 'd' has no partition also-nope, nope", unknown.getMessage());
+    }
+  }
+
+  // --- the request's own checks -------------------------------------------------------------------
+
+  @Test
+  void badRequestsAreRejectedWithAMessageNamingWhatIsWrong() {
+    CatalogException values = assertThrows(CatalogException.class, () -> Request.everything().withSegments(Segments.named(List.of("a")))
+        .withTime(onFrame(Rows.atValues(Map.of("b", IndexValues.of(1))), LatestAt.none())));
+    assertEquals(CatalogException.Kind.INVALID_ARGUMENT, values.kind());
+    assertTrue(values.getMessage().contains("'b'"), values.getMessage());
+    assertTrue(assertThrows(CatalogException.class, () -> onFrame(Rows.none(), LatestAt.atEachRow())).getMessage().contains("needs rows"));
+    assertTrue(assertThrows(CatalogException.class, () -> Entities.exactly(Set.of("obj"))).getMessage().contains("'obj' must start with '/'"));
+    assertTrue(assertThrows(CatalogException.class, () -> Time.onIndex("", Rows.all(), LatestAt.none())).getMessage().contains("empty"));
+    assertThrows(NullPointerException.class, () -> Request.everything().withTime(null));
+  }
+
+  @Test
+  void indexValuesAreSortedDistinctAndNeverTheStaticSentinel() {
+    IndexValues v = IndexValues.of(List.of(5L, Long.MIN_VALUE, 3L, 5L, -2L));
+    assertEquals(List.of(-2L, 3L, 5L), Arrays.stream(v.values()).boxed().toList());
+    assertEquals(IndexValues.of(-2, 3, 5), v);
+    assertTrue(v.anyIn(new IndexRange(4, 5)));
+    assertFalse(v.anyIn(new IndexRange(6, 100)));
+  }
+
+  // --- helpers ------------------------------------------------------------------------------------
+
+  private List<IndexedChunk> dataset04() throws Exception {
+    // rec-dataset-04: 400 iterations, several chunks per entity, out-of-order times.
+    return ChunkIndex.build(RrdRecordingIndexerTest.fixture("dataset/rec-dataset-04.rrd"), allocator).chunks();
+  }
+
+  static Request matching(String expression, Time time) {
+    return Request.everything().withEntities(Entities.matching(EntityPathFilter.parse(expression))).withTime(time);
+  }
+
+  static List<String> entities(List<IndexedChunk> chunks) {
+    return chunks.stream().map(c -> c.entityPath() + (c.components().stream().allMatch(d -> d.component().equals(CLEAR.component())) ? " (clear)" : ""))
+        .toList();
+  }
+
+  static boolean hasTimeline(IndexedChunk c, String name) {
+    return rangeOn(c, name) != null;
+  }
+
+  static IndexRange rangeOn(IndexedChunk c, String name) {
+    return c.timeRanges().entrySet().stream().filter(e -> e.getKey().name().equals(name)).map(Map.Entry::getValue).findFirst().orElse(null);
+  }
+
+  static IndexRange span(List<IndexedChunk> chunks, String timeline) {
+    return chunks.stream().map(c -> rangeOn(c, timeline)).filter(r -> r != null).reduce(IndexRange::span).orElseThrow();
+  }
+}

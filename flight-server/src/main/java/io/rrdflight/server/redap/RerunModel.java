@@ -1,0 +1,45 @@
+package io.rrdflight.server.redap;
+
+import static java.util.Objects.requireNonNull;
+
+import io.rrdflight.catalog.Catalog;
+import java.util.concurrent.ExecutorService;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * What both wires of the Rerun door answer from: the catalog and the classes that build each answer
+ * in terms of datasets, segments, tasks and chunks. A wire only translates requests into calls on
+ * these and their results into its own messages and words ({@link Vocabulary}).
+ */
+final class RerunModel {
+  final Catalog catalog;
+  final BufferAllocator allocator;
+  final ArrowIpc ipc;
+  final Entries entries;
+  final Registration registration;
+  final TaskCompletion taskCompletion;
+  final DatasetTables tables;
+  final DatasetQuery datasetQuery;
+  final ChunkFetch chunkFetch;
+  final SegmentManifest segmentManifest;
+  final String version;
+
+  /**
+   * @param allocator used for every answer; owned by the caller
+   * @param executor runs waits and streams off the gRPC threads; owned by the caller
+   */
+  RerunModel(Catalog catalog, BufferAllocator allocator, ExecutorService executor, RecordingProbe probe, int fetchMessageBytes, String version) {
+    this.catalog = requireNonNull(catalog, "catalog is null");
+    this.allocator = requireNonNull(allocator, "allocator is null");
+    requireNonNull(executor, "executor is null");
+    this.version = requireNonNull(version, "version is null");
+    this.ipc = new ArrowIpc(allocator);
+    this.entries = new Entries(catalog);
+    this.registration = new Registration(catalog, probe);
+    this.taskCompletion = new TaskCompletion(catalog, executor, allocator);
+    this.tables = new DatasetTables(catalog, allocator);
+    this.datasetQuery = new DatasetQuery(catalog, executor, allocator);
+    this.chunkFetch = new ChunkFetch(catalog, ipc, executor, fetchMessageBytes);
+    this.segmentManifest = new SegmentManifest(catalog, ipc);
+  }
+}

@@ -1,0 +1,434 @@
+package io.rrdflight.server.redap;
+
+import static io.rrdflight.server.redap.PartitionsWire.requiredId;
+import static io.rrdflight.server.redap.PartitionsWire.unary;
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.EntryId;
+import io.rrdflight.catalog.Task;
+import io.rrdflight.rrd.proto.DatasetKind;
+import io.rrdflight.rrd.proto.PartitionId;
+import io.rrdflight.rrd.proto.SegmentId;
+import io.rrdflight.rrd.proto.TaskId;
+// The generated 0.28+ messages; the 0.27 ones they are translated to are named in full.
+import io.rrdflight.server.redap.wire.segments.*;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The 0.28+ wire ("segments") of Rerun's catalog service, for rerun-sdk 0.28 to 0.41: parses the
+ * 0.28+ messages (src/main/proto-v0_28plus), calls the {@link RerunModel}, and answers in the
+ * client's {@link Vocabulary} (segment column names; LZ4-compressed parts for 0.29+).
+ *
+ * <p>Where a message has the same layout in both generations, it is carried over by its bytes
+ * ({@link #carried}); the differences are translated by hand: renumbered fields (segment ids,
+ * column lists, the default blueprint), new filters, and the calls 0.27 did not have — WhoAmI,
+ * FindChunks (what the 0.41 reader uses instead of QueryDataset), UnregisterFromDataset, CancelTasks.
+ */
+final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase {
+  /**
+   * The task id of work that finished within the call that started it (unregistering): waiting on
+   * it answers success at once, as with Rerun's server.
+   */
+  static final String DONE_TASK_ID = "task_00000000DEADBEEF";
+  /** How long CancelTasks waits for the tasks it names to finish. */
+  static final Duration CANCEL_WAIT = Duration.ofSeconds(60);
+  /** How long QueryTasksOnCompletion waits when the client gives no timeout (0.41's wait() gives none). */
+  static final Duration DEFAULT_TASK_WAIT = Duration.ofHours(1);
+  /** What WhoAmI grants without authentication: reading, registering files, and FindChunks. */
+  static final List<String> CAPABILITIES = List.of("catalog:write:register:file", "dataset:find_chunks");
+
+  /** Version feature: QueryDataset plans latest-at per segment index values (using_index_values). */
+  static final String PER_SEGMENT_INDEX_VALUES = "per_segment_index_values";
+
+  private final RerunModel model;
+  private final Entries entries;
+
+  SegmentsWire(RerunModel model) {
+    this.model = requireNonNull(model, "model is null");
+    this.entries = model.entries;
+  }
+
+  private static Vocabulary words() {
+    return Vocabulary.current();
+  }
+
+  /** A message whose layout the two generations share, re-read as the other generation's type. */
+  static <T> T carried(MessageLite message, Parser<T> parser) {
+    try {
+      return parser.parseFrom(message.toByteString());
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("the two vocabularies disagree on a shared message: " + e.getMessage(), e);
+    }
+  }
+
+  // --- who and what ----------------------------------------------------------------------------------
+
+  @Override
+  public void version(VersionRequest request, StreamObserver<VersionResponse> observer) {
+    unary("Version", observer, () -> VersionResponse.newBuilder()
+        .setBuildInfo(PartitionsWire.buildInfo(model.version))
+        .setVersion(model.version)
+        .addFeatures(PER_SEGMENT_INDEX_VALUES)
+        .build());
+  }
+
+  @Override
+  public void whoAmI(WhoAmIRequest request, StreamObserver<WhoAmIResponse> observer) {
+    unary("WhoAmI", observer, () -> WhoAmIResponse.newBuilder()
+        .setCanRead(true)
+        .setCanWrite(true)
+        .setCapabilities(ServerCapabilities.newBuilder().addAllCapabilities(CAPABILITIES))
+        .build());
+  }
+
+  // --- entries -----------------------------------------------------------------------------------------
+
+  /**
+   * FindEntries; 0.28+ listings name several kinds at once ({@code entry_kinds}): the answer is the
+   * union of the single-kind lookups, where a kind that finds nothing adds nothing.
+   */
+  @Override
+  public void findEntries(FindEntriesRequest request, StreamObserver<FindEntriesResponse> observer) {
+    unary("FindEntries", observer, () -> {
+      EntryFilter filter = request.getFilter();
+      io.rrdflight.server.redap.proto.EntryFilter base = carried(filter.toBuilder().clearEntryKinds().build(),
+          io.rrdflight.server.redap.proto.EntryFilter.parser());
+      List<io.rrdflight.server.redap.proto.EntryDetails> found = new ArrayList<>();
+      if (filter.getEntryKindsCount() == 0) {
+        found.addAll(entries.find(base));
+      } else {
+        Map<String, io.rrdflight.server.redap.proto.EntryDetails> union = new LinkedHashMap<>();
+        for (EntryKind kind : new LinkedHashSet<>(filter.getEntryKindsList())) {
+          if (kind == EntryKind.ENTRY_KIND_ASSET_DATASET || kind == EntryKind.ENTRY_KIND_DATASET_VIEW
+              || kind == EntryKind.ENTRY_KIND_TABLE_VIEW || kind == EntryKind.UNRECOGNIZED) {
+            continue; // rrdflight keeps no asset datasets and no views; the 0.41 viewer lists every kind
+          }
+          try {
+            entries.find(base.toBuilder().setEntryKindValue(kind.getNumber()).build())
+                .forEach(d -> union.putIfAbsent(d.getId().toString(), d));
+          } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
+              throw e;
+            }
+          }
+        }
+        found.addAll(union.values());
+      }
+      FindEntriesResponse.Builder answer = FindEntriesResponse.newBuilder();
+      found.forEach(d -> answer.addEntries(carried(d, EntryDetails.parser())));
+      return answer.build();
+    });
+  }
+
+  @Override
+  public void createDatasetEntry(CreateDatasetEntryRequest request, StreamObserver<CreateDatasetEntryResponse> observer) {
+    unary("CreateDatasetEntry", observer, () -> CreateDatasetEntryResponse.newBuilder()
+        .setDataset(datasetEntry(entries.createDataset(request.hasId(), request.hasName(), request.getName())))
+        .build());
+  }
+
+  @Override
+  public void readDatasetEntry(ReadDatasetEntryRequest request, StreamObserver<ReadDatasetEntryResponse> observer) {
+    unary("ReadDatasetEntry", observer, () -> ReadDatasetEntryResponse.newBuilder().setDataset(datasetEntry(entries.requestedDataset())).build());
+  }
+
+  /**
+   * A dataset's entry in 0.28+ form: its handle says what it holds ({@code dataset_kind}); the default
+   * blueprint is a segment id at field 5 (0.27: a partition id at 4).
+   */
+  static DatasetEntry datasetEntry(Dataset dataset) {
+    io.rrdflight.server.redap.proto.DatasetEntry partitionsForm = Entries.datasetEntry(dataset);
+    DatasetDetails.Builder details = DatasetDetails.newBuilder();
+    dataset.blueprintDataset().ifPresent(b -> details.setBlueprintDataset(ProtoValues.toProto(b)));
+    dataset.defaultBlueprint().ifPresent(p -> details.setDefaultBlueprintSegment(SegmentId.newBuilder().setId(p)));
+    DatasetKind kind = dataset.kind() == io.rrdflight.catalog.DatasetKind.BLUEPRINT
+        ? DatasetKind.DATASET_KIND_BLUEPRINT : DatasetKind.DATASET_KIND_RECORDING;
+    return DatasetEntry.newBuilder()
+        .setDetails(carried(partitionsForm.getDetails(), EntryDetails.parser()))
+        .setDatasetHandle(partitionsForm.getDatasetHandle().toBuilder().setDatasetKind(kind))
+        .setDatasetDetails(details)
+        .build();
+  }
+
+  /** UpdateDatasetEntry: the dataset by the body's id or the x-rerun-entry-id header; the default blueprint at field 5. */
+  @Override
+  public void updateDatasetEntry(UpdateDatasetEntryRequest request, StreamObserver<UpdateDatasetEntryResponse> observer) {
+    unary("UpdateDatasetEntry", observer, () -> {
+      EntryId id = request.hasId() ? ProtoValues.fromProto(request.getId()) : entries.requestedDataset().id();
+      DatasetDetails details = request.getDatasetDetails();
+      Optional<EntryId> blueprintDataset = details.hasBlueprintDataset()
+          ? Optional.of(ProtoValues.fromProto(details.getBlueprintDataset())) : Optional.empty();
+      Optional<String> defaultBlueprint = details.hasDefaultBlueprintSegment() && details.getDefaultBlueprintSegment().hasId()
+          ? Optional.of(details.getDefaultBlueprintSegment().getId()) : Optional.empty();
+      return UpdateDatasetEntryResponse.newBuilder()
+          .setDataset(datasetEntry(DatasetDetailsUpdate.apply(model.catalog, id, blueprintDataset, defaultBlueprint)))
+          .build();
+    });
+  }
+
+  @Override
+  public void deleteEntry(DeleteEntryRequest request, StreamObserver<DeleteEntryResponse> observer) {
+    unary("DeleteEntry", observer, () -> {
+      entries.delete(requiredId(request.hasId(), request.getId(), "DeleteEntry"));
+      return DeleteEntryResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void updateEntry(UpdateEntryRequest request, StreamObserver<UpdateEntryResponse> observer) {
+    unary("UpdateEntry", observer, () -> {
+      EntryId id = requiredId(request.hasId(), request.getId(), "UpdateEntry");
+      Optional<String> name = request.getEntryDetailsUpdate().hasName() ? Optional.of(request.getEntryDetailsUpdate().getName()) : Optional.empty();
+      return UpdateEntryResponse.newBuilder().setEntryDetails(carried(entries.update(id, name).details(), EntryDetails.parser())).build();
+    });
+  }
+
+  // --- the __entries system table ------------------------------------------------------------------------
+
+  @Override
+  public void readTableEntry(ReadTableEntryRequest request, StreamObserver<ReadTableEntryResponse> observer) {
+    unary("ReadTableEntry", observer, () -> {
+      entries.requireEntriesTable(requiredId(request.hasId(), request.getId(), "ReadTableEntry"));
+      return ReadTableEntryResponse.newBuilder()
+          .setTable(carried(Entries.entriesTableEntry(), TableEntry.parser()).toBuilder().setTableDetails(TableDetails.getDefaultInstance()))
+          .build();
+    });
+  }
+
+  @Override
+  public void getTableSchema(GetTableSchemaRequest request, StreamObserver<GetTableSchemaResponse> observer) {
+    unary("GetTableSchema", observer, () -> {
+      entries.requireEntriesTable(requiredId(request.hasTableId(), request.getTableId(), "GetTableSchema"));
+      return GetTableSchemaResponse.newBuilder().setSchema(model.ipc.schema(EntriesTable.schema(words()))).build();
+    });
+  }
+
+  @Override
+  public void scanTable(ScanTableRequest request, StreamObserver<ScanTableResponse> observer) {
+    unary("ScanTable", observer, () -> {
+      entries.requireEntriesTable(requiredId(request.hasTableId(), request.getTableId(), "ScanTable"));
+      return ScanTableResponse.newBuilder().setDataframePart(EntriesTable.batch(entries.all(), words(), model.allocator)).build();
+    });
+  }
+
+  // --- registration and tasks ----------------------------------------------------------------------------
+
+  @Override
+  public void registerWithDataset(RegisterWithDatasetRequest request, StreamObserver<RegisterWithDatasetResponse> observer) {
+    unary("RegisterWithDataset", observer, () -> {
+      for (DataSource source : request.getDataSourcesList()) {
+        if (source.hasObjectStoreConfig() && !source.getObjectStoreConfig().isBlank()) {
+          throw CatalogStatus.invalidArgument("rrdflight registers local files (file:///…); object storage ('" + source.getStorageUrl()
+              + "' with an object_store_config) is not supported yet");
+        }
+      }
+      io.rrdflight.server.redap.proto.RegisterWithDatasetRequest partitionsForm =
+          carried(request, io.rrdflight.server.redap.proto.RegisterWithDatasetRequest.parser());
+      return RegisterWithDatasetResponse.newBuilder()
+          .setData(model.registration.register(entries.requestedDataset(), partitionsForm, words(), model.allocator))
+          .build();
+    });
+  }
+
+  @Override
+  public void queryTasks(QueryTasksRequest request, StreamObserver<QueryTasksResponse> observer) {
+    unary("QueryTasks", observer, () -> QueryTasksResponse.newBuilder()
+        .setData(TaskTable.batch(tasks(request.getIdsList()), words(), model.allocator))
+        .build());
+  }
+
+  @Override
+  public void queryTasksOnCompletion(QueryTasksOnCompletionRequest request, StreamObserver<QueryTasksOnCompletionResponse> observer) {
+    try {
+      Duration timeout = request.hasTimeout()
+          ? Duration.ofSeconds(request.getTimeout().getSeconds(), request.getTimeout().getNanos())
+          : DEFAULT_TASK_WAIT;
+      List<String> ids = request.getIdsList().stream().map(TaskId::getId).distinct().toList();
+      if (ids.stream().allMatch(DONE_TASK_ID::equals)) {
+        observer.onNext(QueryTasksOnCompletionResponse.newBuilder().setData(TaskTable.batch(tasks(request.getIdsList()), words(), model.allocator)).build());
+        observer.onCompleted();
+        return;
+      }
+      model.taskCompletion.await(ids.stream().filter(id -> !id.equals(DONE_TASK_ID)).toList(), timeout, words(), observer,
+          part -> QueryTasksOnCompletionResponse.newBuilder().setData(part).build());
+    } catch (RuntimeException e) {
+      observer.onError(CatalogStatus.of(e, "QueryTasksOnCompletion"));
+    }
+  }
+
+  private List<Task> tasks(List<TaskId> ids) {
+    return ids.stream().map(TaskId::getId).distinct()
+        .map(id -> id.equals(DONE_TASK_ID) ? TaskTable.done(id) : model.catalog.task(id))
+        .toList();
+  }
+
+  /**
+   * Registrations are short and are not stopped half-way (a file's partitions commit whole): cancelling
+   * waits for the named tasks to finish and changes nothing, so afterwards the catalog holds what they
+   * registered — as with Rerun's server, which registers before it answers.
+   */
+  @Override
+  public void cancelTasks(CancelTasksRequest request, StreamObserver<CancelTasksResponse> observer) {
+    unary("CancelTasks", observer, () -> {
+      List<String> ids = tasks(request.getIdsList()).stream().map(Task::id).filter(id -> !id.equals(DONE_TASK_ID)).toList();
+      model.catalog.awaitFinished(ids, CANCEL_WAIT);
+      return CancelTasksResponse.getDefaultInstance();
+    });
+  }
+
+  /**
+   * UnregisterFromDataset: drops segments (every layer, or only the named layers) at once; the
+   * answer is an empty manifest and a task that is already done, as with Rerun's server.
+   */
+  @Override
+  public void unregisterFromDataset(UnregisterFromDatasetRequest request, StreamObserver<UnregisterFromDatasetResponse> observer) {
+    unary("UnregisterFromDataset", observer, () -> {
+      Dataset dataset = entries.requestedDataset();
+      Set<String> ids = request.getSegmentsToDropList().stream().map(SegmentId::getId).collect(Collectors.toCollection(LinkedHashSet::new));
+      if (ids.isEmpty() && request.getLayersToDropCount() == 0) {
+        throw CatalogStatus.invalidArgument("UnregisterFromDataset: name the segments or the layers to drop");
+      }
+      Set<String> known = model.catalog.partitions(dataset.id()).stream().map(p -> p.partitionId()).collect(Collectors.toSet());
+      if (ids.isEmpty()) {
+        ids.addAll(known);
+      }
+      // Unregistering is idempotent, as with Rerun: a segment that is not (or no longer) there is no error.
+      ids.retainAll(known);
+      model.catalog.unregister(dataset.id(), ids, request.getLayersToDropList());
+      return UnregisterFromDatasetResponse.newBuilder()
+          .setData(model.tables.manifest(dataset, List.of(), DatasetTables.SegmentFilter.only(Set.of()), words()))
+          .setTaskId(TaskId.newBuilder().setId(DONE_TASK_ID))
+          .build();
+    });
+  }
+
+  // --- segment table, manifest, schema -------------------------------------------------------------------
+
+  @Override
+  public void getSegmentTableSchema(GetSegmentTableSchemaRequest request, StreamObserver<GetSegmentTableSchemaResponse> observer) {
+    unary("GetSegmentTableSchema", observer, () -> GetSegmentTableSchemaResponse.newBuilder()
+        .setSchema(model.ipc.schema(model.tables.segmentTableSchema(entries.requestedDataset(), words())))
+        .build());
+  }
+
+  @Override
+  public void scanSegmentTable(ScanSegmentTableRequest request, StreamObserver<ScanSegmentTableResponse> observer) {
+    unary("ScanSegmentTable", observer, () -> ScanSegmentTableResponse.newBuilder()
+        .setData(model.tables.segmentTable(entries.requestedDataset(), request.getColumnsList(), segmentFilter(request.getSegmentIdFilter()), words()))
+        .build());
+  }
+
+  @Override
+  public void getDatasetManifestSchema(GetDatasetManifestSchemaRequest request, StreamObserver<GetDatasetManifestSchemaResponse> observer) {
+    unary("GetDatasetManifestSchema", observer, () -> GetDatasetManifestSchemaResponse.newBuilder()
+        .setSchema(model.ipc.schema(model.tables.manifestSchema(entries.requestedDataset(), words())))
+        .build());
+  }
+
+  @Override
+  public void scanDatasetManifest(ScanDatasetManifestRequest request, StreamObserver<ScanDatasetManifestResponse> observer) {
+    unary("ScanDatasetManifest", observer, () -> ScanDatasetManifestResponse.newBuilder()
+        .setData(model.tables.manifest(entries.requestedDataset(), request.getColumnsList(), segmentFilter(request.getSegmentIdFilter()), words()))
+        .build());
+  }
+
+  private static DatasetTables.SegmentFilter segmentFilter(SegmentIdFilter filter) {
+    return switch (filter.getStrategyCase()) {
+      case SCAN_ONLY -> DatasetTables.SegmentFilter.only(Set.copyOf(filter.getScanOnly().getSegmentIdsList()));
+      case SKIP -> DatasetTables.SegmentFilter.skipping(Set.copyOf(filter.getSkip().getSegmentIdsList()));
+      case STRATEGY_NOT_SET -> DatasetTables.SegmentFilter.ALL;
+    };
+  }
+
+  @Override
+  public void getDatasetSchema(GetDatasetSchemaRequest request, StreamObserver<GetDatasetSchemaResponse> observer) {
+    unary("GetDatasetSchema", observer, () -> GetDatasetSchemaResponse.newBuilder()
+        .setSchema(model.ipc.schema(model.catalog.datasetSchema(entries.requestedDataset().id()).toArrow()))
+        .build());
+  }
+
+  // --- queries and chunks ----------------------------------------------------------------------------------
+
+  /** QueryDataset (0.28–0.36 readers; 0.37+ use FindChunks). */
+  @Override
+  public void queryDataset(QueryDatasetRequest request, StreamObserver<QueryDatasetResponse> observer) {
+    try {
+      model.datasetQuery.query(entries.requestedDataset(), FindChunksQuery.of(request), words(), observer,
+          part -> QueryDatasetResponse.newBuilder().setData(part).build(), "QueryDataset");
+    } catch (RuntimeException e) {
+      observer.onError(CatalogStatus.of(e, "QueryDataset"));
+    }
+  }
+
+  /** FindChunks (0.37+ readers): which chunks hold the selected contents, per mode. */
+  @Override
+  public void findChunks(FindChunksRequest request, StreamObserver<FindChunksResponse> observer) {
+    try {
+      model.datasetQuery.query(entries.requestedDataset(), FindChunksQuery.of(request), words(), observer,
+          part -> FindChunksResponse.newBuilder().setData(part).build(), "FindChunks");
+    } catch (RuntimeException e) {
+      observer.onError(CatalogStatus.of(e, "FindChunks"));
+    }
+  }
+
+  /**
+   * GetRrdManifest (segment_store and the 0.37+ viewer): the segment's chunk manifest, one part per
+   * layer ({@link SegmentManifest}); chunks are then fetched with FetchChunks by their keys.
+   */
+  @Override
+  public void getRrdManifest(GetRrdManifestRequest request, StreamObserver<GetRrdManifestResponse> observer) {
+    try {
+      List<io.rrdflight.rrd.proto.RrdManifest> parts = model.segmentManifest.parts(entries.requestedDataset(),
+          requiredSegment(request.hasSegmentId(), request.getSegmentId(), "GetRrdManifest"), words());
+      parts.forEach(part -> observer.onNext(GetRrdManifestResponse.newBuilder().setRrdManifest(part).build()));
+      observer.onCompleted();
+    } catch (RuntimeException e) {
+      observer.onError(CatalogStatus.of(e, "GetRrdManifest"));
+    }
+  }
+
+  /**
+   * GetAssetsForSegment: rrdflight keeps no asset datasets, which Rerun's clients read from an answer
+   * without messages (as for a dataset that never had assets registered).
+   */
+  @Override
+  public void getAssetsForSegment(GetAssetsForSegmentRequest request, StreamObserver<GetAssetsForSegmentResponse> observer) {
+    try {
+      entries.requestedDataset();
+      observer.onCompleted();
+    } catch (RuntimeException e) {
+      observer.onError(CatalogStatus.of(e, "GetAssetsForSegment"));
+    }
+  }
+
+  private static String requiredSegment(boolean present, SegmentId id, String call) {
+    if (!present || id.getId().isEmpty()) {
+      throw CatalogStatus.invalidArgument(call + ": segment_id is required");
+    }
+    return id.getId();
+  }
+
+  @Override
+  public void fetchChunks(FetchChunksRequest request, StreamObserver<FetchChunksResponse> observer) {
+    try {
+      model.chunkFetch.fetch(request.getChunkInfosList(), observer, chunks -> FetchChunksResponse.newBuilder().addAllChunks(chunks).build());
+    } catch (RuntimeException e) {
+      observer.onError(CatalogStatus.of(e, "FetchChunks"));
+    }
+  }
+}

@@ -1,0 +1,39 @@
+"""What differs between rrdflight and `rerun server` (0.41.0 and 0.36.3, from the same wheels as the clients)
+by design, and why: the one list of the newer-SDK suites. Every exclusion in test_rerun041_catalog.py and
+test_rerun036_seed.py names one of these entries; nothing else is normalised away."""
+
+KNOWN_DIFFERENCES = {
+    "entry ids": "random per process in Rerun (new ones on every start); persistent in rrdflight. Ids also "
+                 "appear in dataset URLs, segment URLs and the names of the hidden `__bp_<id>` entries",
+    "server address": "each server listens on its own port, which segment URLs contain",
+    "timestamps": "created_at, updated_at, rerun_last_updated_at, rerun_registration_time: when each server "
+                  "registered the data",
+    "chunk counts and sizes": "Rerun re-encodes recordings in memory and counts its own chunks and bytes "
+                              "(rerun_num_chunks, rerun_size_bytes); rrdflight serves the file's chunks",
+    "schema hash": "rerun_schema_sha256 hashes each server's own encoding of a layer's schema",
+    "asset datasets": "Rerun's create_dataset also creates a hidden `__as_<id>` asset dataset (0.35+); "
+                      "rrdflight has no asset datasets",
+    "old names": "after set_name, Rerun 0.41 still finds the entry by its old name (get_dataset(name=old) "
+                 "returns it); rrdflight raises LookupError naming the old name",
+    "unsupported URL scheme": "Rerun answers NOT_FOUND ('RRD file not found, could not load URI: s3://…') for a "
+                              "scheme it cannot read; rrdflight answers INVALID_ARGUMENT naming the URL and the "
+                              "schemes it reads, which is what the user has to change",
+    "column order": "Rerun merges segment schemas in hash-map order, so the order of dataset and reader "
+                    "columns varies; tables are compared with columns sorted by name",
+    "storage URLs (0.36)": "Rerun 0.36 reports a segment's storage URL as memory:///store/<id>; rrdflight (and "
+                           "Rerun 0.41) the registered file:// URL",
+    "every recording of a file": "Rerun 0.41 registers only the first recording of a file that holds several "
+                                 "(0.27 registered all); rrdflight registers every one, so no data is dropped silently",
+    "file URL with a host": "file://relative/run.rrd names the host 'relative'; Rerun answers NOT_FOUND, rrdflight "
+                            "INVALID_ARGUMENT saying the URL names another host and what an absolute file URL looks like",
+    "recursive clears in the store": "Rerun's server loads a recording into its store, which writes a recursive "
+                                     "Clear as empty cells in every descendant's columns at the clear's time; "
+                                     "rrdflight forwards the file's own chunks, so with tombstone columns those "
+                                     "cells read null instead of []. Not matched yet: it needs synthesised chunks",
+    "chunk keys": "a manifest's chunk_key is opaque to the client and each server's own (rrdflight's names dataset, "
+                  "segment, layer and the chunk's bytes in its file, never a path)",
+    "manifest application id": "Rerun's GetRrdManifest names the store's application 'none'; rrdflight the "
+                               "recording's own (the viewer shows the dataset id either way)",
+    "row order": "rows of different segments come from concurrently read segments; tables are compared "
+                 "sorted by (rerun_segment_id, index)",
+}
