@@ -9,6 +9,7 @@ import atexit
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
@@ -63,14 +64,20 @@ class ListeningProcess:
         return self.proc.returncode
 
 
-class ServerProcess(ListeningProcess):
-    """`rrdflight server` on an ephemeral port."""
+# Tests register fixtures and files they write to temporary directories; the server refuses
+# anything outside its allowed roots.
+DEFAULT_ALLOWED_ROOTS = (FIXTURES, Path(tempfile.gettempdir()))
 
-    def __init__(self, data_dir: Path, *args: str) -> None:
+
+class ServerProcess(ListeningProcess):
+    """`rrdflight server` on an ephemeral port; clients may register below `allow_roots`."""
+
+    def __init__(self, data_dir: Path, *args: str, allow_roots=DEFAULT_ALLOWED_ROOTS) -> None:
         if not JAR.is_file():
             raise RuntimeError(f"{JAR} is missing: build with 'mvn package' (scripts/test does)")
+        roots = [arg for root in allow_roots for arg in ("--allow-root", str(root))]
         super().__init__(["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", "-Xmx1g", "-jar", str(JAR),
-                          "server", "--port", "0", "--data-dir", str(data_dir), *args],
+                          "server", "--port", "0", "--data-dir", str(data_dir), *roots, *args],
                          r"listening on [^\s:]+:(\d+)", "rrdflight ready", "server")
 
     @property

@@ -404,12 +404,17 @@ def test_errors_the_sdk_maps_are_the_same_as_rerun_servers(ours, theirs, dataset
         dataset.delete()
 
 
-def test_bad_storage_urls_are_invalid_arguments_naming_the_url(ours, theirs):
+def test_bad_storage_urls_are_invalid_arguments_naming_the_url(ours, theirs, tmp_path):
     dataset = client_for(ours).create_dataset(name="bad_urls")
-    for url, says in [("s3://bucket/run.rrd", "file://"), ("file:///no/such/run.rrd", "/no/such/run.rrd"),
+    missing = tmp_path / "no-such-run.rrd"  # below an allowed root of the test server
+    for url, says in [("s3://bucket/run.rrd", "file://"), (f"file://{missing}", str(missing)),
                       ("file://relative.rrd", "relative.rrd")]:
         with pytest.raises(ValueError, match=re.escape(says)):
             dataset.register(url)
+    # Outside the server's allowed roots, a file that exists and one that does not get the same answer.
+    for path in ("/etc/passwd", "/no/such/run.rrd"):
+        with pytest.raises(PermissionError, match="is not under a directory this server registers files from"):
+            dataset.register(f"file://{path}")
     dataset.delete()
     # KNOWN_DIFFERENCES["bad storage URL"]: Rerun's server skips what it cannot read as a local file.
     reference = client_for(theirs).create_dataset(name="bad_urls")

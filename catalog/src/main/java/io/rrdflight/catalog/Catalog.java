@@ -5,9 +5,9 @@ import static java.util.Objects.requireNonNull;
 import io.rrdflight.rrd.ChunkIndex;
 import io.rrdflight.rrd.RrdFormatException;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,74 +15,93 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Datasets, their partitions and registration tasks; persisted in {@code DATA_DIR/catalog.db} and
- * kept in memory for reads. Registration indexes files on background threads and commits each
- * file's partitions together with its task's final state in one transaction, so a crash never
- * leaves a half-registered file behind. Thread-safe.
+ * kept in memory for reads. This class is the read model and the API; registration is the
+ * {@link Registrar}'s, which indexes files on background threads and commits each file's partitions
+ * together with its task's final state in one transaction, so a crash never leaves a
+ * half-registered file behind. Thread-safe.
  */
 public final class Catalog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Catalog.class);
   static final String INTERRUPTED = "interrupted: the server stopped before this registration finished; register the file again";
 
   private final CatalogStore store;
-  private final RecordingIndexer indexer;
-  private final ExecutorService workers;
-  private final RegistrationProgress progress = new RegistrationProgress();
+  private final Registrar registrar;
   private final ChunkIndexCache indexCache = new ChunkIndexCache(256);
   private final Map<EntryId, DatasetSchemaEntry> schemaCache = new HashMap<>();
 
-  /** Guards the maps below; also the monitor that task waiters wait on. */
+  /** Guards the maps below and the registrar's tasks; also the monitor that task waiters wait on. */
   private final Object lock = new Object();
   private final Map<EntryId, Dataset> datasets = new LinkedHashMap<>();
   private final Map<EntryId, Map<PartitionKey, Partition>> partitions = new HashMap<>();
-  private final Map<String, Task> tasks = new LinkedHashMap<>();
 
-  private record PartitionKey(String partitionId, String layer) {}
+  record PartitionKey(String partitionId, String layer) {}
 
-  private Catalog(CatalogStore store, RecordingIndexer indexer, int threads) {
+  private final DataDirLock dataDirLock;
+
+  private Catalog(DataDirLock dataDirLock, CatalogStore store, RecordingIndexer indexer, int threads, RegistrationLimits limits) {
+    this.dataDirLock = dataDirLock;
     this.store = store;
-    this.indexer = indexer;
-    AtomicInteger n = new AtomicInteger();
-    this.workers = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "rrdflight-register-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.registrar = new Registrar(this, store, lock, indexer, threads, limits);
   }
 
   /**
-   * Opens (or creates) the catalog in {@code dataDir}. Tasks that were pending or running when the
-   * previous process stopped are marked failed: their files' partitions were never committed.
+   * Opens (or creates) the catalog in {@code dataDir}, which this process then holds exclusively
+   * until {@link #close()}: a second server on the same data dir fails here, naming the holder's
+   * pid. Tasks that were pending or running when the previous process stopped are marked failed:
+   * their files' partitions were never committed.
    */
   public static Catalog open(Path dataDir, RecordingIndexer indexer, int registrationThreads) {
+    return open(dataDir, indexer, registrationThreads, RegistrationLimits.UNRESTRICTED);
+  }
+
+  /** As above; what clients may register is bounded by {@code limits} (the server's {@code --allow-root}). */
+  public static Catalog open(Path dataDir, RecordingIndexer indexer, int registrationThreads, RegistrationLimits limits) {
     requireNonNull(dataDir, "dataDir is null");
     requireNonNull(indexer, "indexer is null");
+    requireNonNull(limits, "limits is null");
     try {
-      Files.createDirectories(dataDir);
+      if (!Files.isDirectory(dataDir)) {
+        Files.createDirectories(dataDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
+    } catch (UnsupportedOperationException e) {
+      createDirectories(dataDir);
     } catch (IOException e) {
       throw CatalogException.failed("Cannot create data directory " + dataDir + ": " + e.getMessage(), e);
     }
-    Catalog catalog = new Catalog(CatalogStore.open(dataDir.resolve("catalog.db")), indexer, Math.max(1, registrationThreads));
-    catalog.load();
+    DataDirLock dataDirLock = DataDirLock.acquire(dataDir);
+    CatalogStore store;
+    try {
+      store = CatalogStore.open(dataDir.resolve("catalog.db"));
+    } catch (RuntimeException e) {
+      dataDirLock.close();
+      throw e;
+    }
+    Catalog catalog = new Catalog(dataDirLock, store, indexer, Math.max(1, registrationThreads), limits);
+    try {
+      catalog.load();
+    } catch (RuntimeException e) {
+      catalog.close();
+      throw e;
+    }
     return catalog;
   }
 
+  private static void createDirectories(Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw CatalogException.failed("Cannot create data directory " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
   private void load() {
-    Instant now = Instant.now();
-    List<Task> interrupted = new ArrayList<>();
     synchronized (lock) {
       for (Dataset d : store.datasets()) {
         datasets.put(d.id(), d);
@@ -91,18 +110,8 @@ public final class Catalog implements AutoCloseable {
       for (Partition p : store.partitions()) {
         partitions.computeIfAbsent(p.datasetId(), k -> new LinkedHashMap<>()).put(new PartitionKey(p.partitionId(), p.layer()), p);
       }
-      for (Task t : store.tasks()) {
-        if (!t.status().finished()) {
-          t = t.with(TaskStatus.FAILED, INTERRUPTED, List.of(), now);
-          interrupted.add(t);
-        }
-        tasks.put(t.id(), t);
-      }
     }
-    if (!interrupted.isEmpty()) {
-      store.upsertTasks(interrupted);
-      log.warn("{} registration task(s) were interrupted by the last shutdown and are marked failed", interrupted.size());
-    }
+    registrar.load(store.tasks());
   }
 
   // --- datasets ---------------------------------------------------------------------------------
@@ -204,7 +213,7 @@ public final class Catalog implements AutoCloseable {
       for (EntryId g : gone) {
         datasets.remove(g);
         partitions.remove(g);
-        tasks.values().removeIf(t -> t.datasetId().equals(g) && t.status().finished());
+        registrar.forgetDataset(g);
       }
       detached.forEach(o -> datasets.put(o.id(), o));
     }
@@ -323,7 +332,7 @@ public final class Catalog implements AutoCloseable {
     });
   }
 
-  // --- registration -----------------------------------------------------------------------------
+  // --- registration (done by the Registrar) ------------------------------------------------------
 
   /**
    * Queues one task per source and returns them at once, pending. Each task indexes its file and
@@ -331,27 +340,40 @@ public final class Catalog implements AutoCloseable {
    * never changes because of a failed task.
    */
   public List<Task> submit(EntryId datasetId, List<DataSource> sources, OnDuplicate onDuplicate) {
-    requireNonNull(sources, "sources is null");
-    requireNonNull(onDuplicate, "onDuplicate is null");
-    List<Task> created = new ArrayList<>();
-    synchronized (lock) {
-      dataset(datasetId);
-      Instant now = Instant.now();
-      for (DataSource source : sources) {
-        created.add(new Task("task_" + UUID.randomUUID().toString().replace("-", ""), datasetId, source.uri(), source.layer(),
-            TaskStatus.PENDING, null, List.of(), now, now));
-      }
-      // Persisted before any work starts, so after a crash they come back as failed, never vanish.
-      store.upsertTasks(created);
-      created.forEach(t -> tasks.put(t.id(), t));
-    }
-    RegistrationProgress.Batch batch = progress.start(created.size());
-    for (int i = 0; i < created.size(); i++) {
-      Task task = created.get(i);
-      DataSource source = sources.get(i);
-      workers.execute(() -> run(task, source, onDuplicate, false, batch));
-    }
-    return created;
+    return registrar.submit(datasetId, sources, onDuplicate);
+  }
+
+  /**
+   * Registers every recording below the directory {@code prefix} names, walking it in the
+   * background; returns the one task that finishes when they all have (see {@link Registrar}).
+   * The directory must lie under the allowed roots: checked now, PERMISSION_DENIED if not.
+   */
+  public Task submitPrefix(EntryId datasetId, DataSource prefix, OnDuplicate onDuplicate) {
+    return registrar.submitPrefix(datasetId, prefix, onDuplicate);
+  }
+
+  /**
+   * The real path of a file a client wants registered, when it may be: a regular, readable file
+   * under the allowed roots. Otherwise PERMISSION_DENIED (outside the roots, whatever the file) or
+   * INVALID_ARGUMENT naming the problem. Never opens the file.
+   */
+  public Path requireRegistrable(Path file) {
+    return registrar.requireRegistrable(file);
+  }
+
+  /**
+   * The recordings below the directory {@code prefix}, as a prefix registration's walk finds them:
+   * the directory must lie under the allowed roots, and the walk fails (INVALID_ARGUMENT) when it
+   * meets more entries than the limit. For callers that must name the files at once; otherwise
+   * {@link #submitPrefix} walks in the background.
+   */
+  public List<Path> recordingsBelow(Path prefix) {
+    return registrar.recordingsBelow(prefix);
+  }
+
+  /** As {@link #requireRegistrable}, for a directory to register as a prefix. */
+  public Path requireRegistrablePrefix(Path dir) {
+    return registrar.requireRegistrablePrefix(dir);
   }
 
   /** Registers one source and waits for it; returns the finished task (success or failed). */
@@ -362,20 +384,11 @@ public final class Catalog implements AutoCloseable {
 
   /** The dataset's registration tasks, oldest first (finished ones are kept until the dataset goes). */
   public List<Task> tasks(EntryId datasetId) {
-    synchronized (lock) {
-      dataset(datasetId);
-      return tasks.values().stream().filter(t -> t.datasetId().equals(datasetId)).toList();
-    }
+    return registrar.tasks(datasetId);
   }
 
   public Task task(String id) {
-    synchronized (lock) {
-      Task t = tasks.get(id);
-      if (t == null) {
-        throw CatalogException.notFound("No task with id " + id);
-      }
-      return t;
-    }
+    return registrar.task(id);
   }
 
   /**
@@ -383,25 +396,7 @@ public final class Catalog implements AutoCloseable {
    * order asked (some may still be unfinished after a timeout). Unknown ids are NOT_FOUND.
    */
   public List<Task> awaitFinished(Collection<String> ids, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    synchronized (lock) {
-      while (true) {
-        List<Task> current = new ArrayList<>();
-        for (String id : ids) {
-          current.add(task(id));
-        }
-        long left = deadline - System.nanoTime();
-        if (current.stream().allMatch(t -> t.status().finished()) || left <= 0) {
-          return current;
-        }
-        try {
-          TimeUnit.NANOSECONDS.timedWait(lock, left);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return current;
-        }
-      }
-    }
+    return registrar.awaitFinished(ids, timeout);
   }
 
   /**
@@ -444,170 +439,12 @@ public final class Catalog implements AutoCloseable {
    * is gone, leaves unchanged files alone. Waits for the work and returns the tasks it ran.
    */
   public List<Task> syncDirectory(String name, Path dir, Duration timeout) {
-    requireNonNull(dir, "dir is null");
-    Dataset dataset = findDataset(name).orElseGet(() -> createDataset(name));
-    List<Path> files;
-    try (Stream<Path> listing = Files.list(dir)) {
-      files = listing.filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".rrd"))
-          .filter(Files::isRegularFile)
-          .map(p -> p.toAbsolutePath().normalize())
-          .sorted()
-          .toList();
-    } catch (IOException e) {
-      throw CatalogException.invalidArgument("Cannot list dataset directory " + dir + ": " + e.getMessage());
-    }
-    List<Partition> vanished = new ArrayList<>();
-    List<Path> toRegister = new ArrayList<>();
-    synchronized (lock) {
-      Map<Path, List<Partition>> byFile = new HashMap<>();
-      for (Partition p : partitions.getOrDefault(dataset.id(), Map.of()).values()) {
-        byFile.computeIfAbsent(p.file().path(), k -> new ArrayList<>()).add(p);
-      }
-      for (Map.Entry<Path, List<Partition>> e : byFile.entrySet()) {
-        if (e.getKey().startsWith(dir.toAbsolutePath().normalize()) && !Files.exists(e.getKey())) {
-          vanished.addAll(e.getValue());
-        }
-      }
-      for (Path file : files) {
-        List<Partition> existing = byFile.getOrDefault(file, List.of());
-        if (existing.isEmpty() || !unchanged(existing)) {
-          toRegister.add(file);
-        }
-      }
-      if (!vanished.isEmpty()) {
-        store.deletePartitions(vanished, dataset.id(), Instant.now());
-        vanished.forEach(p -> partitions.get(dataset.id()).remove(new PartitionKey(p.partitionId(), p.layer())));
-      }
-    }
-    vanished.forEach(p -> log.info("dataset {}: dropped partition {}: its file {} is gone", name, p.partitionId(), p.file().path()));
-    log.info("dataset {}: {} .rrd file(s) in {}, {} new or changed, {} unchanged", name, files.size(), dir,
-        toRegister.size(), files.size() - toRegister.size());
-    if (toRegister.isEmpty()) {
-      return List.of();
-    }
-    List<Task> created = new ArrayList<>();
-    synchronized (lock) {
-      Instant now = Instant.now();
-      for (Path file : toRegister) {
-        created.add(new Task("task_" + UUID.randomUUID().toString().replace("-", ""), dataset.id(), file.toUri(),
-            Partition.DEFAULT_LAYER, TaskStatus.PENDING, null, List.of(), now, now));
-      }
-      store.upsertTasks(created);
-      created.forEach(t -> tasks.put(t.id(), t));
-    }
-    RegistrationProgress.Batch batch = progress.start(created.size());
-    for (Task t : created) {
-      workers.execute(() -> run(t, new DataSource(t.source(), t.layer()), OnDuplicate.ERROR, true, batch));
-    }
-    return awaitFinished(created.stream().map(Task::id).toList(), timeout);
+    return registrar.syncDirectory(name, dir, timeout);
   }
 
-  private static boolean unchanged(List<Partition> fromOneFile) {
-    try {
-      FileStamp now = FileStamp.of(fromOneFile.get(0).file().path());
-      return fromOneFile.stream().allMatch(p -> p.file().equals(now));
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  /** One task, on a worker thread: index outside the lock, then commit or fail. */
-  private void run(Task task, DataSource source, OnDuplicate onDuplicate, boolean replaceSameFile, RegistrationProgress.Batch batch) {
-    update(task.id(), TaskStatus.RUNNING, null);
-    long bytes = 0;
-    try {
-      Path path = source.localPath();
-      if (!Files.exists(path)) {
-        throw CatalogException.invalidArgument("File not found: " + path + " (from " + source.uri() + ")");
-      }
-      if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
-        throw CatalogException.invalidArgument("Not a readable file: " + path + " (from " + source.uri() + ")");
-      }
-      FileStamp stamp = FileStamp.of(path);
-      bytes = stamp.sizeBytes();
-      DatasetKind kind = dataset(task.datasetId()).kind();
-      List<IndexedRecording> recordings = indexer.index(path, kind.storeKind());
-      if (recordings.isEmpty()) {
-        String what = kind == DatasetKind.BLUEPRINT ? "blueprint" : "recording";
-        throw CatalogException.invalidArgument("No " + what + " in " + path + " (it holds no " + what + " store)");
-      }
-      commit(task, source, path, stamp, recordings, onDuplicate, replaceSameFile);
-    } catch (CatalogException e) {
-      fail(task, e.getMessage());
-    } catch (IOException e) {
-      fail(task, e.getMessage() == null ? e.toString() : e.getMessage());
-    } catch (RuntimeException e) {
-      log.error("registration of {} failed unexpectedly", source.uri(), e);
-      fail(task, "Registration of " + source.uri() + " failed: " + e);
-    } finally {
-      batch.fileDone(bytes);
-    }
-  }
-
-  private void commit(Task task, DataSource source, Path path, FileStamp stamp, List<IndexedRecording> recordings,
-      OnDuplicate onDuplicate, boolean replaceSameFile) {
-    synchronized (lock) {
-      Map<PartitionKey, Partition> existing = partitions.get(task.datasetId());
-      if (existing == null) {
-        throw CatalogException.notFound("Dataset " + task.datasetId() + " was deleted before " + path + " was registered");
-      }
-      Instant now = Instant.now();
-      List<CatalogStore.IndexedPartition> added = new ArrayList<>();
-      List<Partition> replaced = new ArrayList<>();
-      if (replaceSameFile) {
-        existing.values().stream().filter(p -> p.file().path().equals(path)).forEach(replaced::add);
-      }
-      List<String> seen = new ArrayList<>();
-      for (IndexedRecording r : recordings) {
-        if (seen.contains(r.recordingId())) {
-          throw CatalogException.invalidArgument("Recording " + r.recordingId() + " appears twice in " + path);
-        }
-        seen.add(r.recordingId());
-        PartitionKey key = new PartitionKey(r.recordingId(), source.layer());
-        Partition old = existing.get(key);
-        if (old != null && !replaced.contains(old)) {
-          switch (onDuplicate) {
-            case ERROR -> throw CatalogException.alreadyExists("Partition " + r.recordingId() + " (layer " + source.layer()
-                + ") is already in the dataset, from " + old.file().path() + "; " + path + " was not registered");
-            case SKIP -> {
-              continue;
-            }
-            case OVERWRITE -> replaced.add(old);
-          }
-        }
-        added.add(new CatalogStore.IndexedPartition(new Partition(task.datasetId(), r.recordingId(), source.layer(),
-            storageUrl(source.uri()), stamp, r.chunkCount(), r.rowCount(), r.sizeBytes(), now, r.applicationId()), r.chunkIndex(), r.schema()));
-      }
-      List<String> ids = added.stream().map(ip -> ip.partition().partitionId()).toList();
-      Task done = task.with(TaskStatus.SUCCESS, null, ids, now);
-      store.commitRegistration(added, replaced, done, now);
-      replaced.forEach(p -> existing.remove(new PartitionKey(p.partitionId(), p.layer())));
-      added.forEach(ip -> existing.put(new PartitionKey(ip.partition().partitionId(), ip.partition().layer()), ip.partition()));
-      tasks.put(done.id(), done);
-      lock.notifyAll();
-    }
-  }
-
-  private static URI storageUrl(URI source) {
-    return source.normalize();
-  }
-
-  private void fail(Task task, String message) {
-    log.warn("registration {} failed: {}", task.source(), message);
-    update(task.id(), TaskStatus.FAILED, message);
-  }
-
-  private void update(String taskId, TaskStatus status, String message) {
-    synchronized (lock) {
-      Task t = tasks.get(taskId);
-      if (t == null) {
-        return; // its dataset was deleted
-      }
-      Task next = t.with(status, message, t.partitionIds(), Instant.now());
-      store.upsertTasks(List.of(next));
-      tasks.put(taskId, next);
-      lock.notifyAll();
-    }
+  /** The live partition map of a dataset, or null when it has none; the caller holds {@link #lock}. */
+  Map<PartitionKey, Partition> partitionsOf(EntryId datasetId) {
+    return partitions.get(datasetId);
   }
 
   private static String checkName(String name) {
@@ -622,12 +459,16 @@ public final class Catalog implements AutoCloseable {
 
   @Override
   public void close() {
-    workers.shutdownNow();
     try {
-      workers.awaitTermination(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      registrar.close();
+      store.close();
+    } finally {
+      dataDirLock.close();
     }
-    store.close();
+  }
+
+  /** The store, for tests that inject faults. */
+  CatalogStore store() {
+    return store;
   }
 }

@@ -19,7 +19,9 @@ import java.util.Optional;
 /**
  * The catalog's persistent state in one SQLite database ({@code catalog.db} in the data dir). Every
  * change is one transaction, so a crash leaves either all of a registration or none of it. See the
- * module README for why SQLite. Not thread-safe by itself: {@link Catalog} serialises access.
+ * module README for why SQLite. Thread-safe: every method holds this store's monitor, because the one
+ * JDBC connection is shared and its transactions must never interleave (reads of chunk indexes and
+ * schemas come from query threads without the catalog's lock).
  */
 final class CatalogStore implements AutoCloseable {
   /** 3: dataset kinds and blueprint settings, partition sizes as Rerun counts them. */
@@ -33,6 +35,10 @@ final class CatalogStore implements AutoCloseable {
 
   static CatalogStore open(Path file) {
     requireNonNull(file, "file is null");
+    OwnerOnlyFiles.createOrRestrict(file);
+    // SQLite gives the -wal and -shm files the database file's mode; older ones are fixed here too.
+    OwnerOnlyFiles.restrictIfPresent(file.resolveSibling(file.getFileName() + "-wal"));
+    OwnerOnlyFiles.restrictIfPresent(file.resolveSibling(file.getFileName() + "-shm"));
     try {
       Connection db = DriverManager.getConnection("jdbc:sqlite:" + file);
       try (Statement s = db.createStatement()) {
@@ -97,7 +103,7 @@ final class CatalogStore implements AutoCloseable {
   // --- datasets ---------------------------------------------------------------------------------
 
   /** Inserts datasets together (a dataset and its blueprint dataset): all or none. */
-  void insertDatasets(List<Dataset> datasets) {
+  synchronized void insertDatasets(List<Dataset> datasets) {
     inTransaction(() -> {
       try (PreparedStatement ps = db.prepareStatement("""
           INSERT INTO datasets(id, name, kind, blueprint_dataset_id, default_blueprint, created_at_ns, updated_at_ns)
@@ -116,7 +122,7 @@ final class CatalogStore implements AutoCloseable {
     });
   }
 
-  List<Dataset> datasets() {
+  synchronized List<Dataset> datasets() {
     List<Dataset> out = new ArrayList<>();
     read(() -> {
       try (Statement s = db.createStatement();
@@ -137,7 +143,7 @@ final class CatalogStore implements AutoCloseable {
    * Deletes datasets (with their partitions and tasks) and writes the blueprint settings of
    * {@code changed} (datasets that pointed at a deleted one), in one transaction.
    */
-  void deleteDatasets(List<EntryId> ids, List<Dataset> changed) {
+  synchronized void deleteDatasets(List<EntryId> ids, List<Dataset> changed) {
     inTransaction(() -> {
       for (EntryId id : ids) {
         try (PreparedStatement ps = db.prepareStatement("DELETE FROM datasets WHERE id = ?")) {
@@ -156,7 +162,7 @@ final class CatalogStore implements AutoCloseable {
   }
 
   /** Stores a dataset's blueprint dataset and default blueprint, and its update time. */
-  void updateBlueprints(Dataset d) {
+  synchronized void updateBlueprints(Dataset d) {
     inTransaction(() -> writeBlueprints(d));
   }
 
@@ -171,7 +177,7 @@ final class CatalogStore implements AutoCloseable {
     }
   }
 
-  void renameDataset(EntryId id, String name, Instant now) {
+  synchronized void renameDataset(EntryId id, String name, Instant now) {
     inTransaction(() -> {
       try (PreparedStatement ps = db.prepareStatement("UPDATE datasets SET name = ?, updated_at_ns = ? WHERE id = ?")) {
         ps.setString(1, name);
@@ -191,7 +197,7 @@ final class CatalogStore implements AutoCloseable {
    * Commits a finished registration in one transaction: its partitions (replacing those listed in
    * {@code replaced}) and the task's final state. Nothing of it is visible before the commit.
    */
-  void commitRegistration(List<IndexedPartition> added, List<Partition> replaced, Task finished, Instant now) {
+  synchronized void commitRegistration(List<IndexedPartition> added, List<Partition> replaced, Task finished, Instant now) {
     inTransaction(() -> {
       for (Partition p : replaced) {
         try (PreparedStatement ps = db.prepareStatement("DELETE FROM partitions WHERE dataset_id = ? AND partition_id = ? AND layer = ?")) {
@@ -232,7 +238,7 @@ final class CatalogStore implements AutoCloseable {
     });
   }
 
-  void deletePartitions(List<Partition> partitions, EntryId datasetId, Instant now) {
+  synchronized void deletePartitions(List<Partition> partitions, EntryId datasetId, Instant now) {
     inTransaction(() -> {
       for (Partition p : partitions) {
         try (PreparedStatement ps = db.prepareStatement("DELETE FROM partitions WHERE dataset_id = ? AND partition_id = ? AND layer = ?")) {
@@ -246,7 +252,7 @@ final class CatalogStore implements AutoCloseable {
     });
   }
 
-  List<Partition> partitions() {
+  synchronized List<Partition> partitions() {
     List<Partition> out = new ArrayList<>();
     read(() -> {
       try (Statement s = db.createStatement();
@@ -272,7 +278,7 @@ final class CatalogStore implements AutoCloseable {
     return blob("schema", datasetId, partitionId, layer);
   }
 
-  private Optional<byte[]> blob(String column, EntryId datasetId, String partitionId, String layer) {
+  private synchronized Optional<byte[]> blob(String column, EntryId datasetId, String partitionId, String layer) {
     byte[][] found = new byte[1][];
     read(() -> {
       try (PreparedStatement ps = db.prepareStatement("SELECT " + column + " FROM partitions WHERE dataset_id = ? AND partition_id = ? AND layer = ?")) {
@@ -291,7 +297,7 @@ final class CatalogStore implements AutoCloseable {
 
   // --- tasks ------------------------------------------------------------------------------------
 
-  void upsertTasks(List<Task> tasks) {
+  synchronized void upsertTasks(List<Task> tasks) {
     inTransaction(() -> {
       for (Task t : tasks) {
         upsertTask(t);
@@ -299,7 +305,7 @@ final class CatalogStore implements AutoCloseable {
     });
   }
 
-  List<Task> tasks() {
+  synchronized List<Task> tasks() {
     List<Task> out = new ArrayList<>();
     read(() -> {
       try (Statement s = db.createStatement();
@@ -345,7 +351,7 @@ final class CatalogStore implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     try {
       db.close();
     } catch (SQLException e) {
@@ -365,11 +371,7 @@ final class CatalogStore implements AutoCloseable {
       work.run();
       db.commit();
     } catch (SQLException e) {
-      try {
-        db.rollback();
-      } catch (SQLException ignored) {
-        // The original failure is the one to report.
-      }
+      rollBack();
       throw translate(e);
     }
   }
@@ -379,7 +381,26 @@ final class CatalogStore implements AutoCloseable {
       work.run();
       db.commit(); // ends the read transaction so WAL checkpoints can proceed
     } catch (SQLException e) {
+      rollBack();
       throw translate(e);
+    }
+  }
+
+  /**
+   * Undoes a failed transaction and leaves the connection ready for the next one. On some errors
+   * (SQLITE_FULL, SQLITE_IOERR) SQLite has already rolled back by itself; sqlite-jdbc's rollback
+   * then fails before it opens the next transaction, and without the BEGIN here every later write
+   * would fail with "cannot commit - no transaction is active" until a restart.
+   */
+  private void rollBack() {
+    try {
+      db.rollback();
+    } catch (SQLException rollbackFailed) {
+      try (Statement s = db.createStatement()) {
+        s.execute("BEGIN");
+      } catch (SQLException ignored) {
+        // A transaction is still open after all; the next commit or rollback ends it.
+      }
     }
   }
 
@@ -388,7 +409,47 @@ final class CatalogStore implements AutoCloseable {
     if (msg.contains("UNIQUE constraint failed: datasets.name")) {
       return CatalogException.alreadyExists("A dataset with that name already exists");
     }
-    return CatalogException.failed("Catalog store error: " + msg, e);
+    if (e.getErrorCode() == SQLITE_FULL) {
+      return CatalogException.internal("The catalog cannot grow: the disk holding the data dir is full (" + msg
+          + "); the change was rolled back", e);
+    }
+    return CatalogException.internal("Catalog store error: " + msg, e);
+  }
+
+  /** SQLite's primary result code for "database or disk is full". */
+  private static final int SQLITE_FULL = 13;
+
+  /**
+   * Fault injection for tests: caps the database at {@code pages} pages, so the next write that
+   * needs more fails exactly as a full disk does (SQLITE_FULL). A negative value lifts the cap.
+   */
+  synchronized void capPagesForTesting(long pages) {
+    outsideTransaction(() -> {
+      try (Statement s = db.createStatement()) {
+        s.execute("PRAGMA max_page_count = " + (pages >= 0 ? pages : Integer.MAX_VALUE - 1L));
+      }
+    });
+  }
+
+  /** Pages the database uses now (for tests that cap it). */
+  synchronized long pageCount() {
+    long[] pages = new long[1];
+    outsideTransaction(() -> pages[0] = Long.parseLong(queryString(db, "PRAGMA page_count")));
+    return pages[0];
+  }
+
+  /** Runs a PRAGMA: sqlite-jdbc ends its implicit transaction on one, so run it in auto-commit mode. */
+  private void outsideTransaction(SqlWork work) {
+    try {
+      db.setAutoCommit(true);
+      try {
+        work.run();
+      } finally {
+        db.setAutoCommit(false);
+      }
+    } catch (SQLException e) {
+      throw translate(e);
+    }
   }
 
   private static String queryString(Connection db, String sql) throws SQLException {

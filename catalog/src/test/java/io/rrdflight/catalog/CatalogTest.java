@@ -55,7 +55,7 @@ class CatalogTest {
     return Files.write(files.resolve(name), List.of(recordingIds));
   }
 
-  private static DataSource source(Path p) {
+  static DataSource source(Path p) {
     return DataSource.of(p.toUri().toString(), null);
   }
 

@@ -3,7 +3,9 @@ package io.rrdflight.server;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.netty.NettyServerBuilder;
+import io.rrdflight.catalog.AllowedRoots;
 import io.rrdflight.catalog.Catalog;
+import io.rrdflight.catalog.RegistrationLimits;
 import io.rrdflight.catalog.RrdRecordingIndexer;
 import io.netty.handler.ssl.SslContext;
 import io.rrdflight.server.auth.AuditLog;
@@ -13,13 +15,16 @@ import io.rrdflight.server.auth.CallRoles;
 import io.rrdflight.server.flightsql.RrdflightSqlProducer;
 import io.rrdflight.server.redap.RerunCloudService;
 import io.rrdflight.server.redap.WireRouter;
+import io.rrdflight.server.transport.ConnectionLimits;
 import io.rrdflight.server.transport.HttpEndpoints;
 import io.rrdflight.server.transport.ServerTls;
 import io.rrdflight.server.transport.SharedPortNegotiator;
 import io.rrdflight.sql.SqlEngine;
 import io.rrdflight.sql.view.CatalogRerunData;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -80,7 +85,7 @@ public final class RrdflightServer implements AutoCloseable {
     BufferAllocator allocator = new RootAllocator();
     Catalog catalog;
     try {
-      catalog = Catalog.open(config.dataDir(), new RrdRecordingIndexer(allocator), REGISTRATION_THREADS);
+      catalog = Catalog.open(config.dataDir(), new RrdRecordingIndexer(allocator), REGISTRATION_THREADS, registrationLimits(config));
     } catch (RuntimeException e) {
       allocator.close();
       authenticator.ifPresent(Authenticator::close);
@@ -96,19 +101,30 @@ public final class RrdflightServer implements AutoCloseable {
       authenticator.ifPresent(Authenticator::close);
       throw e;
     }
+    ServerLimits limits = config.limits();
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
-    RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(new CatalogRerunData(catalog), allocator), streamExecutor, version);
+    RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(new CatalogRerunData(catalog), allocator), streamExecutor,
+        version, limits);
     RerunCloudService rerunCloud = new RerunCloudService(catalog, allocator.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE),
         streamExecutor, version);
     HttpEndpoints http = new HttpEndpoints("rrdflight " + version);
-    // Rerun's catalog service shares Flight's Netty server, and with it the port, the HTTP/1.1 sniffer,
-    // TLS and the auth layer (a server-wide interceptor: it sees the calls of both services).
+    // Rerun's catalog service shares Flight's Netty server, and with it the port, the HTTP/1.1
+    // sniffer, TLS, the transport limits (Flight's own default message limit is 2 GiB) and the auth
+    // layer (a server-wide interceptor: it sees the calls of both services).
     Consumer<NettyServerBuilder> sharePort = netty -> netty
-        .protocolNegotiator(new SharedPortNegotiator(http, tls))
+        .protocolNegotiator(new SharedPortNegotiator(http, new ConnectionLimits(limits.maxConnections(), limits.firstBytesTimeout()), tls))
         .intercept(auth)
+        .maxInboundMessageSize(limits.maxMessageBytes())
+        .maxInboundMetadataSize(ServerLimits.MAX_HEADER_BYTES)
+        .maxConcurrentCallsPerConnection(limits.maxCallsPerConnection())
+        .maxConnectionIdle(limits.connectionIdleTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        // Pings find peers that vanished without closing (half-open TCP) on connections with calls.
+        .keepAliveTime(5, TimeUnit.MINUTES)
+        .keepAliveTimeout(20, TimeUnit.SECONDS)
         .addService(rerunCloud.definition())
         .fallbackHandlerRegistry(WireRouter.unservedMethods(rerunCloud.definition().getServiceDescriptor().getName()));
     FlightServer flightServer = FlightServer.builder(allocator, Location.forGrpcInsecure(config.host(), config.port()), producer)
+        .maxInboundMessageSize(limits.maxMessageBytes())
         .transportHint("grpc.builderConsumer", sharePort)
         .build();
     try {
@@ -143,6 +159,13 @@ public final class RrdflightServer implements AutoCloseable {
     } catch (IOException e) {
       throw new StartupException("cannot use the tokens of " + config.dataDir() + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Clients may register under the --allow-root directories and every -d directory, nowhere else. */
+  static RegistrationLimits registrationLimits(ServerConfig config) {
+    List<Path> roots = new ArrayList<>(config.allowedRoots());
+    config.datasets().forEach(d -> roots.add(d.directory()));
+    return new RegistrationLimits(AllowedRoots.of(roots), config.limits().maxPrefixFiles());
   }
 
   public Catalog catalog() {

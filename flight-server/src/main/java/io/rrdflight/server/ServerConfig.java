@@ -6,8 +6,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
-/** Everything {@link RrdflightServer} needs to start; built by the CLI. */
-public record ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, Security security) {
+/**
+ * Everything {@link RrdflightServer} needs to start; built by the CLI.
+ *
+ * @param allowedRoots directories under which clients may register files (--allow-root), besides
+ *     every {@code -d} directory
+ */
+public record ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots,
+    ServerLimits limits, Security security) {
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 51234;
 
@@ -15,15 +21,27 @@ public record ServerConfig(String host, int port, Path dataDir, List<DatasetSour
     requireNonNull(host, "host is null");
     requireNonNull(dataDir, "dataDir is null");
     datasets = List.copyOf(requireNonNull(datasets, "datasets is null"));
+    allowedRoots = List.copyOf(requireNonNull(allowedRoots, "allowedRoots is null"));
+    requireNonNull(limits, "limits is null");
     requireNonNull(security, "security is null");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
   }
 
-  /** A server without tokens or TLS. */
+  /** The default limits, no allowed roots but the {@code -d} directories, no tokens or TLS. */
   public ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets) {
-    this(host, port, dataDir, datasets, Security.OPEN);
+    this(host, port, dataDir, datasets, List.of(), ServerLimits.DEFAULTS, Security.OPEN);
+  }
+
+  /** The default limits and roots, with {@code security}. */
+  public ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, Security security) {
+    this(host, port, dataDir, datasets, List.of(), ServerLimits.DEFAULTS, security);
+  }
+
+  /** Without tokens or TLS. */
+  public ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots, ServerLimits limits) {
+    this(host, port, dataDir, datasets, allowedRoots, limits, Security.OPEN);
   }
 
   /** A directory of recordings to serve as a dataset named {@code name}. */

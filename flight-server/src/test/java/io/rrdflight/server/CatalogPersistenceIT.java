@@ -42,6 +42,14 @@ class CatalogPersistenceIT {
     return c.partitions(c.datasetNamed(dataset).id()).stream().map(Partition::partitionId).toList();
   }
 
+  static String integrityCheck(Path db) throws Exception {
+    try (java.sql.Connection connection = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+        java.sql.Statement s = connection.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("PRAGMA integrity_check")) {
+      return rs.next() ? rs.getString(1) : "no answer";
+    }
+  }
+
   private static List<String> expectedDatasetIds() throws Exception {
     try (Stream<Path> files = Files.list(Fixtures.path("dataset"))) {
       return files.map(p -> p.getFileName().toString().replace(".rrd", "")).sorted().toList();
@@ -86,6 +94,9 @@ class CatalogPersistenceIT {
     }
     server.destroyForcibly(); // SIGKILL: no shutdown hook, no flush
     server.waitFor();
+    assertEquals(137, server.exitValue(), "killed by SIGKILL");
+    // SQLite's own check of the file the killed process was writing: pages, indexes, free lists.
+    assertEquals("ok", integrityCheck(dataDir.resolve("catalog.db")));
 
     int committedBefore;
     try (Catalog c = openCatalog(dataDir)) {
@@ -99,6 +110,8 @@ class CatalogPersistenceIT {
       // interrupted ones failed with a message, none silently gone.
       List<Task> tasks = c.tasks(d.id());
       assertEquals(files, tasks.size());
+      assertTrue(committedBefore > 0 && committedBefore < files,
+          "the kill must land mid-registration: " + committedBefore + " of " + files + " files were committed");
       long succeeded = tasks.stream().filter(t -> t.status() == TaskStatus.SUCCESS).count();
       assertEquals(committedBefore, succeeded);
       tasks.stream().filter(t -> t.status() != TaskStatus.SUCCESS).forEach(t -> {

@@ -29,10 +29,11 @@ class ServerLifecycleIT {
   }
 
   @Test
-  void portInUseIsAClearErrorWithoutStackTrace(@TempDir Path dataDir) throws Exception {
+  void portInUseIsAClearErrorWithoutStackTrace(@TempDir Path dataDir, @TempDir Path otherDataDir) throws Exception {
     try (ServerProcess first = ServerProcess.start(dataDir)) {
+      // Another data dir: a second server on the same one stops earlier, at the data dir's lock.
       Process second = new ProcessBuilder(List.of(ServerProcess.javaBinary(), "-jar", ServerProcess.jar().toString(),
-          "server", "--port", String.valueOf(first.port()), "--data-dir", dataDir.toString()))
+          "server", "--port", String.valueOf(first.port()), "--data-dir", otherDataDir.toString()))
           .redirectErrorStream(true).start();
       assertTrue(second.waitFor(60, TimeUnit.SECONDS), "second server did not exit");
       String out = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -55,7 +55,8 @@ public record StreamHeader(long offset, CrateVersion version, boolean lz4) {
     if (start.startsWith("version https://git-lfs")) {
       return "this is a Git LFS pointer, not the recording itself (run 'git lfs pull'); expected the RRF2 magic of an .rrd file";
     }
-    return "not an .rrd file: it starts with " + hex(bytes, p, Math.min(bytes.limit() - p, 4)) + "; expected the magic RRF2";
+    // Never the bytes themselves: a server's error messages must not leak the contents of files it was pointed at.
+    return "not an .rrd file: it does not start with the magic RRF2";
   }
 
   private static String ascii(ByteBuffer bytes, int from, int length) {

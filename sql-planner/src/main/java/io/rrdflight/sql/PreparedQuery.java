@@ -49,7 +49,7 @@ public final class PreparedQuery {
         statement.close();
         connection.close();
       } catch (SQLException e) {
-        throw new SqlQueryException("Closing query failed: " + e.getMessage(), e);
+        throw SqlQueryException.wrapping("Closing query failed: " + e.getMessage(), e);
       }
     }
   }
@@ -148,7 +148,7 @@ public final class PreparedQuery {
       try {
         return d.table().open(d.spec(), d.names(), allocator, batchRows, d.limit());
       } catch (RuntimeException e) {
-        throw new SqlQueryException(SqlEngine.rootMessage(e), e);
+        throw SqlQueryException.wrapping(SqlEngine.rootMessage(e), e);
       }
     }
     boolean useCached = !retired && cachedFree.tryAcquire();
@@ -162,7 +162,7 @@ public final class PreparedQuery {
       return new Releasing(new RowResultBatches(rs, resultSchema, allocator, batchRows), release);
     } catch (SQLException | RuntimeException e) {
       release.run();
-      throw new SqlQueryException(SqlEngine.rootMessage(e), e);
+      throw SqlQueryException.wrapping(SqlEngine.rootMessage(e), e);
     }
   }
 
@@ -219,10 +219,11 @@ public final class PreparedQuery {
     }
   }
 
-  private static Optional<DirectScan> directScanOf(RelRoot root) {
-    if (root == null || !root.isRefTrivial()) {
+  private static Optional<DirectScan> directScanOf(RelRoot planned) {
+    if (planned == null || !planned.isRefTrivial()) {
       return Optional.empty();
     }
+    RelRoot root = planned.withRel(QueryCheckpoint.strip(planned.rel));
     RelNode rel = root.rel;
     long limit = -1;
     if (rel instanceof EnumerableLimit l && l.offset == null && l.fetch instanceof RexLiteral fetch) {
@@ -243,10 +244,11 @@ public final class PreparedQuery {
    * A filter whose every conjunct RerunRules pushes into the scan once its parameters are literals,
    * over one scan (as an EnumerableCalc with column projections, or an EnumerableFilter).
    */
-  private static Optional<DirectScan> parameterisedScanOf(RelRoot root) {
-    if (root == null || !root.isRefTrivial() || !root.collation.getFieldCollations().isEmpty()) {
+  private static Optional<DirectScan> parameterisedScanOf(RelRoot planned) {
+    if (planned == null || !planned.isRefTrivial() || !planned.collation.getFieldCollations().isEmpty()) {
       return Optional.empty();
     }
+    RelRoot root = planned.withRel(QueryCheckpoint.strip(planned.rel));
     RexNode condition;
     RerunTableScan scan;
     RerunScanSpec spec;

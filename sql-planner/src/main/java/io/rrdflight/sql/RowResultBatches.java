@@ -68,8 +68,10 @@ final class RowResultBatches implements ResultBatches {
     root.allocateNew();
     int row = 0;
     boolean full = false;
+    QueryContext context = QueryContext.current();
     try {
       while (row < batchRows && !full) {
+        context.check();
         if (!resultSet.next()) {
           exhausted = true;
           break;
@@ -80,8 +82,10 @@ final class RowResultBatches implements ResultBatches {
         row++;
         full = row % SIZE_CHECK_ROWS == 0 && bufferBytes(row) >= TARGET_BATCH_BYTES;
       }
+    } catch (QueryAbortedException e) {
+      throw e;
     } catch (SQLException | RuntimeException e) {
-      throw new SqlQueryException(SqlEngine.rootMessage(e), e);
+      throw SqlQueryException.wrapping(SqlEngine.rootMessage(e), e);
     }
     root.setRowCount(row);
     return row > 0;
@@ -102,7 +106,7 @@ final class RowResultBatches implements ResultBatches {
     try {
       resultSet.close();
     } catch (SQLException e) {
-      throw new SqlQueryException("Closing result failed: " + e.getMessage(), e);
+      throw SqlQueryException.wrapping("Closing result failed: " + e.getMessage(), e);
     }
   }
 

@@ -31,6 +31,9 @@ import org.apache.calcite.rel.RelRoot;
 import org.apache.calcite.runtime.Hook;
 import org.apache.calcite.schema.SchemaPlus;
 import org.apache.calcite.sql.parser.SqlParser;
+import org.apache.calcite.tools.Program;
+import org.apache.calcite.tools.Programs;
+import org.apache.calcite.util.Holder;
 
 /**
  * Plans and runs SQL with Apache Calcite over the datasets of a {@link RerunData}: each dataset is
@@ -144,14 +147,20 @@ public final class SqlEngine implements AutoCloseable {
       if (o instanceof RelRoot root) {
         plan.set(root);
       }
-    })) {
+    });
+        Hook.Closeable checkpoints = Hook.PROGRAM.addThread(SqlEngine::withCheckpoints)) {
       connection = open();
       PreparedStatement statement = connection.unwrap(CalciteConnection.class).prepareStatement(sql);
       return new PreparedQuery(sql, connection, statement, plan.get(), this::openStatement, this::prepare);
     } catch (SQLException | RuntimeException e) {
       closeQuietly(connection);
-      throw new SqlQueryException(rootMessage(e), e);
+      throw SqlQueryException.wrapping(rootMessage(e), e);
     }
+  }
+
+  /** Calcite's standard optimisation followed by {@link QueryCheckpoint}s, so row-engine plans can be stopped. */
+  private static void withCheckpoints(Holder<Program> program) {
+    program.set(Programs.sequence(Programs.standard(), QueryCheckpoint.PROGRAM));
   }
 
   /**
@@ -181,7 +190,7 @@ public final class SqlEngine implements AutoCloseable {
       return new PreparedQuery.Statement(connection, connection.unwrap(CalciteConnection.class).prepareStatement(sql));
     } catch (SQLException | RuntimeException e) {
       closeQuietly(connection);
-      throw new SqlQueryException(rootMessage(e), e);
+      throw SqlQueryException.wrapping(rootMessage(e), e);
     }
   }
 

@@ -7,6 +7,7 @@ import io.rrdflight.server.ServerConfig.DatasetSource;
 import io.rrdflight.server.ServerConfig.Security;
 import io.rrdflight.server.ServerConfig.TlsFiles;
 import io.rrdflight.server.StartupException;
+import io.rrdflight.server.ServerLimits;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.BindException;
@@ -15,6 +16,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -36,6 +38,13 @@ import picocli.CommandLine.Option;
       "  rrdflight server -d robots=/data/runs -p 9000",
       "  rrdflight server --host 0.0.0.0 --auth --tls-cert cert.pem --tls-key key.pem",
       "                                            (every interface: tokens and TLS)",
+      "  rrdflight server --allow-root /data   (clients may register below /data)",
+      "",
+      "Limits: every one has a default, shown above. Sizes are bytes or a number",
+      "with k, m or g (binary): 512m, 2g, 64MiB. Clients register regular files",
+      "below --allow-root and -d directories only. Queries beyond --max-queries",
+      "wait up to 60 s in the queue. Fixed: gRPC headers up to 16 KiB, 10000 open",
+      "prepared statements, each closed after 1 h unused, 10000 unfetched tickets.",
       "",
       "Connect:",
       "  Rerun SDK:  rr.catalog.CatalogClient(\"rerun+http://127.0.0.1:51234\", token=...)",
@@ -83,16 +92,63 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--tls-key", paramLabel = "FILE", description = "The PEM (PKCS#8) private key of --tls-cert.")
   Path tlsKey;
 
+  @Option(names = "--allow-root", paramLabel = "DIR",
+      description = "Clients may register .rrd files (and prefixes) below DIR, checked after resolving symlinks. "
+          + "Repeatable; every -d directory is allowed too, and nothing else (default: none).")
+  List<Path> allowRoots = new ArrayList<>();
+
+  @Option(names = "--query-timeout", paramLabel = "SECONDS", defaultValue = "600",
+      description = "Longest a SQL query may run; then it stops with DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}).")
+  long queryTimeoutSeconds;
+
+  @Option(names = "--query-memory", paramLabel = "SIZE", defaultValue = "512m",
+      description = "Memory one SQL query may hold (its Arrow buffers and the rows sorts, joins and windows keep); "
+          + "beyond it the query fails with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
+  String queryMemory;
+
+  @Option(names = "--max-queries", paramLabel = "N", defaultValue = "8",
+      description = "SQL queries running at once (default: ${DEFAULT-VALUE}).")
+  int maxQueries;
+
+  @Option(names = "--max-queued-queries", paramLabel = "N", defaultValue = "32",
+      description = "SQL queries waiting for a slot; more fail at once with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
+  int maxQueuedQueries;
+
+  @Option(names = "--max-sql-length", paramLabel = "CHARS", defaultValue = "262144",
+      description = "Longest SQL text accepted (default: ${DEFAULT-VALUE}).")
+  int maxSqlLength;
+
+  @Option(names = "--max-message-size", paramLabel = "SIZE", defaultValue = "64m",
+      description = "Largest gRPC message a client may send (default: ${DEFAULT-VALUE}).")
+  String maxMessageSize;
+
+  @Option(names = "--max-connections", paramLabel = "N", defaultValue = "512",
+      description = "Open connections at once; more are closed as they open (default: ${DEFAULT-VALUE}).")
+  int maxConnections;
+
+  @Option(names = "--max-calls-per-connection", paramLabel = "N", defaultValue = "100",
+      description = "Concurrent calls on one connection (default: ${DEFAULT-VALUE}).")
+  int maxCallsPerConnection;
+
+  @Option(names = "--first-bytes-timeout", paramLabel = "SECONDS", defaultValue = "10",
+      description = "How long a new connection may stay silent before it is closed (default: ${DEFAULT-VALUE}).")
+  long firstBytesTimeoutSeconds;
+
+  @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "1800",
+      description = "How long a connection may stay open without a call (default: ${DEFAULT-VALUE}).")
+  long idleTimeoutSeconds;
+
+  @Option(names = "--max-prefix-files", paramLabel = "N", defaultValue = "100000",
+      description = "Most files and directories one prefix registration walks; a larger prefix fails "
+          + "(default: ${DEFAULT-VALUE}).")
+  int maxPrefixFiles;
+
   @Override
   public Integer call() throws Exception {
     Security security = security();
-    ServerConfig config = new ServerConfig(host, validPort(), dataDir.resolve(), datasetSources(), security);
+    ServerConfig config = config(security);
     PrintWriter out = spec.commandLine().getOut();
-    try {
-      Files.createDirectories(config.dataDir());
-    } catch (IOException e) {
-      throw new UserError("cannot create data directory " + config.dataDir() + ": " + e.getMessage(), 1);
-    }
+    // The catalog creates the data dir (mode 0700) and locks it: a second server fails with one line.
 
     RrdflightServer server;
     try {
@@ -121,6 +177,10 @@ final class ServerCommand implements Callable<Integer> {
     }
     out.println("  auth:             " + authMode(server));
     out.println("  tls:              " + (tls ? "on (" + security.tls().get().certificateChain() + ")" : "off"));
+    List<Path> roots = new ArrayList<>(config.allowedRoots());
+    config.datasets().forEach(d -> roots.add(d.directory()));
+    out.println("  clients register: " + (roots.isEmpty() ? "nothing (allow a directory with --allow-root DIR)"
+        : "below " + roots.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", "))));
     out.println("  Rerun SDK/viewer: " + (tls ? "rerun+https://" : "rerun+http://") + address);
     out.println("  Flight SQL JDBC:  jdbc:arrow-flight-sql://" + address + "/?useEncryption=" + tls);
     out.println("  ADBC / pyarrow:   " + (tls ? "grpc+tls://" : "grpc://") + address);
@@ -178,6 +238,43 @@ final class ServerCommand implements Callable<Integer> {
       return true;
     } catch (UnknownHostException e) {
       return false;
+    }
+  }
+
+  /** The configuration the options describe; usage errors (exit 2) name the option. */
+  ServerConfig config() {
+    return config(security());
+  }
+
+  private ServerConfig config(Security security) {
+    return new ServerConfig(host, validPort(), dataDir.resolve(), datasetSources(), allowedRoots(), limits(), security);
+  }
+
+  private List<Path> allowedRoots() {
+    List<Path> roots = new ArrayList<>();
+    for (Path root : allowRoots) {
+      Path dir = root.toAbsolutePath().normalize();
+      if (!Files.isDirectory(dir)) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            (Files.exists(dir) ? "--allow-root is not a directory: " : "--allow-root directory does not exist: ") + dir);
+      }
+      roots.add(dir);
+    }
+    return roots;
+  }
+
+  private ServerLimits limits() {
+    try {
+      long memory = ServerLimits.parseSize(queryMemory);
+      long message = ServerLimits.parseSize(maxMessageSize);
+      if (message > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("--max-message-size must be below 2g, got " + maxMessageSize);
+      }
+      return new ServerLimits(Duration.ofSeconds(queryTimeoutSeconds), memory, maxQueries, maxQueuedQueries, maxSqlLength, (int) message,
+          maxConnections, maxCallsPerConnection, Duration.ofSeconds(firstBytesTimeoutSeconds), Duration.ofSeconds(idleTimeoutSeconds),
+          maxPrefixFiles);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "Invalid limit: " + e.getMessage());
     }
   }
 

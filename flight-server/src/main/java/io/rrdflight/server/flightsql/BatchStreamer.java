@@ -1,84 +1,106 @@
 package io.rrdflight.server.flightsql;
 
+import static java.util.Objects.requireNonNull;
+
+import io.rrdflight.server.ServerLimits;
+import io.rrdflight.sql.QueryContext;
 import io.rrdflight.sql.ResultBatches;
-import java.util.Objects;
 import java.util.concurrent.ExecutorService;
-import java.util.function.Supplier;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.arrow.flight.BackpressureStrategy;
-import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.FlightProducer.ServerStreamListener;
+import org.apache.arrow.memory.BufferAllocator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends a query's batches to a Flight client on our own threads, waiting for the client before each
- * batch. Producing on the gRPC call thread and waiting there dead-locks large results (see
- * shared/docs/java-stack.md, "Back-pressure dead-lock").
+ * Runs a query and sends its batches to a Flight client on our own threads, waiting for the client
+ * before each batch. Producing on the gRPC call thread and waiting there dead-locks large results
+ * (see shared/docs/java-stack.md, "Back-pressure dead-lock").
+ *
+ * <p>Each query is admitted first ({@link QueryAdmission}), then runs with its own allocator, whose
+ * limit is the query's memory budget, and a {@link QueryContext} bound to the streaming thread:
+ * cancellation, the deadline and the budget stop the query inside the work, and the thread is free
+ * again once the query's batches are closed.
  */
 final class BatchStreamer {
   private static final Logger log = LoggerFactory.getLogger(BatchStreamer.class);
-  /** How long to wait for a slow client before looking at the cancel flag again. */
+  /** How long to wait for a slow client before looking at the cancel flag and the deadline again. */
   private static final long READY_POLL_MILLIS = 1_000;
 
   private final ExecutorService executor;
+  private final BufferAllocator allocator;
+  private final ServerLimits limits;
+  private final QueryAdmission admission;
 
-  BatchStreamer(ExecutorService executor) {
-    this.executor = Objects.requireNonNull(executor, "executor is null");
+  BatchStreamer(ExecutorService executor, BufferAllocator allocator, ServerLimits limits) {
+    this.executor = requireNonNull(executor, "executor is null");
+    this.allocator = requireNonNull(allocator, "allocator is null");
+    this.limits = requireNonNull(limits, "limits is null");
+    this.admission = new QueryAdmission(limits.maxQueries(), limits.maxQueuedQueries(), ServerLimits.QUEUE_WAIT);
   }
 
   /**
-   * Streams the batches that {@code open} produces; {@code open} runs on the streaming thread and
-   * {@code whenDone} runs there after the last batch, whatever happened.
+   * Streams the batches that {@code open} produces from the query's own allocator. {@code open}
+   * runs on the streaming thread; {@code started} receives the query's context as soon as it exists
+   * (so it can be cancelled); {@code whenDone} runs there after the last batch, whatever happened.
    */
-  void stream(ServerStreamListener listener, Supplier<ResultBatches> open, Runnable whenDone) {
-    stream(listener, open, () -> false, whenDone);
-  }
-
-  /**
-   * As above; {@code cancelled} is checked before each batch, so a cancelled query stops reading
-   * chunks at the next batch boundary and the client gets CANCELLED.
-   */
-  void stream(ServerStreamListener listener, Supplier<ResultBatches> open, java.util.function.BooleanSupplier cancelled, Runnable whenDone) {
+  void stream(ServerStreamListener listener, Function<BufferAllocator, ResultBatches> open, Consumer<QueryContext> started,
+      Runnable whenDone) {
     BackpressureStrategy backpressure = new BackpressureStrategy.CallbackBackpressureStrategy();
     backpressure.register(listener); // must happen on the call thread
     executor.execute(() -> {
-      long sent = 0;
-      try (ResultBatches batches = open.get()) {
-        listener.start(batches.root());
-        while (true) {
-          if (cancelled.getAsBoolean()) {
-            log.info("query cancelled (CancelFlightInfo) after {} batches", sent);
-            listener.error(CallStatus.CANCELLED.withDescription("Query cancelled").toRuntimeException());
-            return;
-          }
-          if (!batches.next()) {
-            break;
-          }
-          BackpressureStrategy.WaitResult ready;
-          while ((ready = backpressure.waitForListener(READY_POLL_MILLIS)) == BackpressureStrategy.WaitResult.TIMEOUT) {
-            if (cancelled.getAsBoolean()) {
-              break; // reported at the top of the loop
-            }
-            // The client is slow, not gone: keep waiting.
-          }
-          if (ready == BackpressureStrategy.WaitResult.CANCELLED) {
-            log.info("query cancelled (client hung up) after {} batches", sent);
-            return;
-          }
-          if (ready == BackpressureStrategy.WaitResult.TIMEOUT) {
-            continue; // cancelled while waiting: reported at the top of the loop
-          }
-          listener.putNext();
-          sent++;
-        }
-        listener.completed();
-      } catch (RuntimeException | Error e) {
-        // Errors too: a stream thread that dies silently leaves its client waiting forever (seen
-        // with OutOfMemoryError); the query's memory is garbage once this thread unwinds.
-        listener.error(FlightErrors.of(e, "Query"));
+      try {
+        admission.enter();
+      } catch (RuntimeException busy) {
+        listener.error(busy);
+        whenDone.run();
+        return;
+      }
+      try (BufferAllocator queryAllocator = allocator.newChildAllocator("query", 0, limits.queryMemoryBytes())) {
+        QueryContext context = QueryContext.start(queryAllocator, limits.queryTimeout(), limits.queryMemoryBytes());
+        started.accept(context);
+        send(listener, backpressure, context, () -> open.apply(queryAllocator));
+      } catch (IllegalStateException leak) {
+        // The query's buffers were not all released: a bug, but the client already has its answer.
+        log.error("query allocator closed with buffers still allocated: {}", leak.getMessage());
       } finally {
+        admission.leave();
         whenDone.run();
       }
     });
+  }
+
+  private static void send(ServerStreamListener listener, BackpressureStrategy backpressure, QueryContext context,
+      java.util.function.Supplier<ResultBatches> open) {
+    long sent = 0;
+    try (QueryContext.Binding bound = context.bind(); ResultBatches batches = open.get()) {
+      listener.start(batches.root());
+      while (true) {
+        context.checkNow();
+        if (!batches.next()) {
+          break;
+        }
+        BackpressureStrategy.WaitResult ready;
+        while ((ready = backpressure.waitForListener(READY_POLL_MILLIS)) == BackpressureStrategy.WaitResult.TIMEOUT) {
+          context.checkNow(); // a slow client: keep waiting, unless cancelled or past the deadline
+        }
+        if (ready == BackpressureStrategy.WaitResult.CANCELLED) {
+          log.info("query cancelled (client hung up) after {} batches", sent);
+          return;
+        }
+        listener.putNext();
+        sent++;
+      }
+      listener.completed();
+    } catch (RuntimeException | Error e) {
+      // Errors too: a stream thread that dies silently leaves its client waiting forever (seen
+      // with OutOfMemoryError); the query's memory is garbage once this thread unwinds.
+      if (context.isCancelled()) {
+        log.info("query cancelled (CancelFlightInfo) after {} batches", sent);
+      }
+      listener.error(FlightErrors.of(e, "Query"));
+    }
   }
 }

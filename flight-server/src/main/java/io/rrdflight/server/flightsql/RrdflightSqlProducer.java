@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
+import io.rrdflight.server.ServerLimits;
 import io.rrdflight.sql.PreparedQuery;
 import io.rrdflight.sql.SqlEngine;
 import java.time.LocalDateTime;
@@ -39,16 +40,25 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
 
   private final BufferAllocator allocator;
   private final SqlEngine engine;
-  private final PreparedStatements statements = new PreparedStatements();
-  private final Executions executions = new Executions();
+  private final ServerLimits limits;
+  private final PreparedStatements statements;
+  private final Executions executions = new Executions(ServerLimits.MAX_PENDING_EXECUTIONS);
   private final BatchStreamer streamer;
   private final SqlInfoBuilder sqlInfo;
   private final MetadataTables metadata;
 
   public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion) {
+    this(allocator, engine, streamExecutor, serverVersion, ServerLimits.DEFAULTS);
+  }
+
+  /** @param limits query timeout, memory budget, admission, SQL length (see {@link ServerLimits}) */
+  public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion,
+      ServerLimits limits) {
     this.allocator = requireNonNull(allocator, "allocator is null");
     this.engine = requireNonNull(engine, "engine is null");
-    this.streamer = new BatchStreamer(requireNonNull(streamExecutor, "streamExecutor is null"));
+    this.limits = requireNonNull(limits, "limits is null");
+    this.statements = new PreparedStatements(ServerLimits.MAX_PREPARED_STATEMENTS, ServerLimits.PREPARED_STATEMENT_IDLE);
+    this.streamer = new BatchStreamer(requireNonNull(streamExecutor, "streamExecutor is null"), allocator, limits);
     this.metadata = new MetadataTables(engine, allocator);
     this.sqlInfo = new SqlInfoBuilder()
         .withFlightSqlServerName("rrdflight")
@@ -102,7 +112,7 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
         .withSqlMaxTableNameLength(1024)
         .withSqlMaxCatalogNameLength(1024)
         .withSqlDbSchemaNameLength(1024)
-        .withSqlMaxStatementLength(0)
+        .withSqlMaxStatementLength(limits.maxSqlChars())
         .withSqlKeywords(new String[] {"QUERY_VIEW"})
         .withSqlNumericFunctions(new String[] {"ABS", "CEIL", "FLOOR", "MOD", "POWER", "ROUND", "SQRT"})
         .withSqlStringFunctions(new String[] {"CHAR_LENGTH", "LOWER", "UPPER", "SUBSTRING", "TRIM", "POSITION"})
@@ -123,6 +133,21 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
     return new SchemaResult(withPrepared(command.getQuery(), PreparedQuery::resultSchema));
   }
 
+  /**
+   * Flight SQL's dispatcher reports a ticket that is not a protobuf Any as an unexplained INTERNAL
+   * error; a malformed ticket is the client's fault.
+   */
+  @Override
+  public void getStream(CallContext context, Ticket ticket, ServerStreamListener listener) {
+    try {
+      Any.parseFrom(ticket.getBytes());
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      listener.error(FlightErrors.of(e, "DoGet"));
+      return;
+    }
+    super.getStream(context, ticket, listener);
+  }
+
   @Override
   public void getStreamStatement(FlightSql.TicketStatementQuery ticket, CallContext context, ServerStreamListener listener) {
     ByteString handle = ticket.getStatementHandle();
@@ -131,8 +156,8 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
       listener.error(CallStatus.NOT_FOUND.withDescription("Unknown, finished or expired query ticket").toRuntimeException());
       return;
     }
-    streamer.stream(listener, () -> execution.query.execute(execution.parameters, allocator, BATCH_ROWS),
-        execution.cancelled::get, () -> executions.remove(handle));
+    streamer.stream(listener, queryAllocator -> execution.query.execute(execution.parameters, queryAllocator, BATCH_ROWS),
+        execution::started, () -> executions.remove(handle));
   }
 
   /** A FlightInfo whose one ticket names a new execution, so it can be cancelled on its own. */
@@ -160,7 +185,7 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
     listener.onCompleted();
   }
 
-  /** Flags every execution the FlightInfo's tickets name; the streaming thread stops at its next batch. */
+  /** Cancels every execution the FlightInfo's tickets name; a running one stops at its next row or batch. */
   private boolean cancel(FlightInfo info) {
     boolean any = false;
     for (FlightEndpoint endpoint : info.getEndpoints()) {
@@ -181,7 +206,7 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   @Override
   public void createPreparedStatement(FlightSql.ActionCreatePreparedStatementRequest request, CallContext context, StreamListener<Result> listener) {
     try {
-      PreparedQuery query = engine.prepare(request.getQuery());
+      PreparedQuery query = prepare(request.getQuery());
       ByteString handle = statements.add(query);
       // ipcBytes of an empty schema would still be a schema message; clients expect that.
       FlightSql.ActionCreatePreparedStatementResult result = FlightSql.ActionCreatePreparedStatementResult.newBuilder()
@@ -217,7 +242,7 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   public void getStreamPreparedStatement(FlightSql.CommandPreparedStatementQuery command, CallContext context, ServerStreamListener listener) {
     PreparedStatements.Entry entry = statements.get(command.getPreparedStatementHandle());
     List<Object> parameters = entry.parameters;
-    streamer.stream(listener, () -> entry.query.execute(parameters, allocator, BATCH_ROWS), () -> { });
+    streamer.stream(listener, queryAllocator -> entry.query.execute(parameters, queryAllocator, BATCH_ROWS), started -> { }, () -> { });
   }
 
   @Override
@@ -362,6 +387,10 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   }
 
   private PreparedQuery prepare(String sql) {
+    if (sql.length() > limits.maxSqlChars()) {
+      throw io.grpc.Status.INVALID_ARGUMENT.withDescription("The SQL text has " + sql.length() + " characters; the limit is "
+          + limits.maxSqlChars() + " (--max-sql-length)").asRuntimeException();
+    }
     try {
       return engine.prepare(sql);
     } catch (RuntimeException e) {

@@ -16,13 +16,11 @@ import io.rrdflight.server.redap.proto.DataSourceKind;
 import io.rrdflight.server.redap.proto.RegisterWithDatasetRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -33,7 +31,11 @@ import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * RegisterWithDataset: checks every source before anything is registered, then hands one task per
- * file to the catalog, which indexes the files in the background.
+ * file to the catalog, which indexes the files in the background. For 0.27 clients a prefix becomes
+ * one task too, which walks the directory in the background (its answer row has no partition id:
+ * the files are not known yet); 0.28+ clients need the segment ids in the answer, so their prefix is
+ * listed during the call, within the same bounds. Files and prefixes must lie under the server's
+ * allowed roots.
  *
  * <p>The answer needs the partition ids at once (the SDK's {@code register()} returns the last
  * row's), before the tasks ran. So the recording ids of each file are read up front by a
@@ -54,8 +56,8 @@ final class Registration {
         utf8("rerun_storage_url"), utf8("rerun_task_id")));
   }
 
-  /** One file to register, as the client named it. */
-  record Source(String storageUrl, Path file, String layer, List<String> recordingIds) {}
+  /** One file to register, as the client named it; a prefix has no recording ids until it is walked. */
+  record Source(String storageUrl, Path file, String layer, List<String> recordingIds, boolean prefix) {}
 
   private final Catalog catalog;
   private final RecordingProbe probe;
@@ -73,17 +75,23 @@ final class Registration {
       sources.addAll(resolve(s, dataset.kind(), vocabulary));
     }
     // Clients before 0.41 learn of a duplicate from the call; 0.41+ from the failed task, as with Rerun.
+    List<Source> files = sources.stream().filter(s -> !s.prefix()).toList();
     if (onDuplicate == OnDuplicate.ERROR && !vocabulary.duplicatesInTasks()) {
-      rejectDuplicates(dataset, sources);
+      rejectDuplicates(dataset, files);
     }
-    List<Task> tasks = catalog.submit(dataset.id(),
-        sources.stream().map(s -> new DataSource(s.file().toUri(), s.layer())).toList(), onDuplicate);
+    List<Task> fileTasks = catalog.submit(dataset.id(), files.stream().map(s -> new DataSource(s.file().toUri(), s.layer())).toList(),
+        onDuplicate);
+    List<Task> tasks = new ArrayList<>();
+    for (int i = 0, f = 0; i < sources.size(); i++) {
+      Source s = sources.get(i);
+      tasks.add(s.prefix() ? catalog.submitPrefix(dataset.id(), new DataSource(s.file().toUri(), s.layer()), onDuplicate) : fileTasks.get(f++));
+    }
     try (VectorSchemaRoot root = VectorSchemaRoot.create(responseSchema(vocabulary), allocator)) {
       root.allocateNew();
       int row = 0;
       for (int i = 0; i < sources.size(); i++) {
         Source s = sources.get(i);
-        for (String partitionId : s.recordingIds()) {
+        for (String partitionId : s.prefix() ? List.of("") : s.recordingIds()) {
           set(root, 0, row, partitionId);
           set(root, 1, row, s.layer());
           set(root, 2, row, PARTITION_TYPE_RRD);
@@ -119,31 +127,32 @@ final class Registration {
     String layer = source.hasLayer() && !source.getLayer().isBlank() ? source.getLayer() : LAYER_DEFAULT;
     Path path = DataSource.of(url, layer).localPath();
     if (source.getPrefix()) {
-      if (!Files.isDirectory(path)) {
-        throw CatalogStatus.invalidArgument("Prefix " + url + " is not a directory (" + path + ")");
+      if (!vocabulary.segments()) {
+        // 0.27 clients only wait for the tasks: one task walks the prefix in the background. Checked
+        // now, so that a prefix outside the allowed roots fails the call.
+        catalog.requireRegistrablePrefix(path);
+        return List.of(new Source(url, path, layer, List.of(), true));
       }
+      // 0.28+ clients read the segment ids from this answer (wait().segment_ids): the files are listed
+      // now, under the allowed roots and within --max-prefix-files, and each becomes its own task.
       List<Source> found = new ArrayList<>();
-      try (Stream<Path> walk = Files.walk(path)) {
-        for (Path file : walk.filter(p -> p.getFileName().toString().endsWith(".rrd")).filter(Files::isRegularFile).sorted().toList()) {
-          found.add(probed(file.toUri().toString(), file, layer, kind));
-        }
-      } catch (IOException e) {
-        throw CatalogStatus.invalidArgument("Cannot list " + path + ": " + e.getMessage());
+      for (Path file : catalog.recordingsBelow(path)) {
+        found.add(probed(file.toUri().toString(), catalog.requireRegistrable(file), layer, kind));
       }
       return found;
     }
-    if (!Files.exists(path)) {
-      // 0.28+ clients raise NotFoundError for this, as Rerun's server answers; 0.27 ones ValueError.
-      String message = "File not found: " + path + " (from " + url + ")";
-      throw vocabulary.segments() ? CatalogStatus.notFound(message) : CatalogStatus.invalidArgument(message);
+    // Allowed roots, regular file, readable: checked before the probe opens it.
+    Path file;
+    try {
+      file = catalog.requireRegistrable(path);
+    } catch (CatalogException e) {
+      // A missing file: 0.28+ clients raise NotFoundError for it, as Rerun's server answers; 0.27 ones ValueError.
+      if (e.kind() == CatalogException.Kind.NOT_FOUND && !vocabulary.segments()) {
+        throw CatalogStatus.invalidArgument(e.getMessage());
+      }
+      throw e;
     }
-    if (Files.isDirectory(path)) {
-      throw CatalogStatus.invalidArgument(path + " is a directory; register it as a prefix (register_prefix) or name its .rrd files");
-    }
-    if (!Files.isReadable(path)) {
-      throw CatalogStatus.invalidArgument("Not readable by the server: " + path + " (from " + url + ")");
-    }
-    return List.of(probed(url, path, layer, kind));
+    return List.of(probed(url, file, layer, kind));
   }
 
   /** The file with the ids of its stores of {@code kind}: a recording dataset takes recordings, a blueprint dataset blueprints. */
@@ -160,7 +169,7 @@ final class Registration {
           : ": it holds no recording (only blueprints, or nothing)"));
     }
     // Rerun answers a file's partitions in id order; register() reports the last one.
-    return new Source(url, file, layer, ids.stream().distinct().sorted().toList());
+    return new Source(url, file, layer, ids.stream().distinct().sorted().toList(), false);
   }
 
   private void rejectDuplicates(Dataset dataset, List<Source> sources) {

@@ -3,6 +3,7 @@ package io.rrdflight.server.redap;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.ServerInterceptors;
+import io.rrdflight.server.transport.MalformedRequests;
 import io.grpc.ServerServiceDefinition;
 import io.rrdflight.catalog.Catalog;
 import java.util.concurrent.ExecutorService;
@@ -30,9 +31,10 @@ public final class RerunCloudService implements AutoCloseable {
       String version) {
     this.model = new RerunModel(catalog, allocator, executor, probe, fetchMessageBytes, version);
     EntryIdHeader entryHeaders = new EntryIdHeader();
+    // Request bytes that do not parse are INVALID_ARGUMENT with one log line, not gRPC's UNKNOWN.
     this.definition = WireRouter.route(
-        ServerInterceptors.intercept(new PartitionsWire(model), entryHeaders),
-        ServerInterceptors.intercept(new SegmentsWire(model), entryHeaders));
+        MalformedRequests.invalidArgument(ServerInterceptors.intercept(new PartitionsWire(model), entryHeaders)),
+        MalformedRequests.invalidArgument(ServerInterceptors.intercept(new SegmentsWire(model), entryHeaders)));
   }
 
   /** The service to add to a gRPC server: both wires under Rerun's service name. */

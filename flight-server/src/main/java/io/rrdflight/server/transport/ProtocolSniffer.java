@@ -10,11 +10,16 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The first handler of every connection: reads the first bytes and decides. The HTTP/2 client
  * preface goes to gRPC (this handler replaces itself with gRPC's, which receives every byte read so
  * far); anything else is read as one HTTP/1.1 request, answered, and the connection closed.
+ *
+ * <p>It also enforces the {@link ConnectionLimits}: a connection beyond the cap is closed as soon as
+ * it opens, and one that has not made itself known within the first-bytes timeout is closed.
  */
 final class ProtocolSniffer extends ByteToMessageDecoder {
   private static final byte[] HTTP2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -23,12 +28,35 @@ final class ProtocolSniffer extends ByteToMessageDecoder {
 
   private final ChannelHandler grpcHandler;
   private final HttpEndpoints http;
+  private final ConnectionLimits limits;
   /** gRPC's "start negotiating" event, held back until we know the connection is HTTP/2. */
   private Object negotiationEvent;
+  private ScheduledFuture<?> firstBytesTimeout;
 
-  ProtocolSniffer(ChannelHandler grpcHandler, HttpEndpoints http) {
+  ProtocolSniffer(ChannelHandler grpcHandler, HttpEndpoints http, ConnectionLimits limits) {
     this.grpcHandler = requireNonNull(grpcHandler, "grpcHandler is null");
     this.http = requireNonNull(http, "http is null");
+    this.limits = requireNonNull(limits, "limits is null");
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    if (!limits.tryOpen()) {
+      ctx.channel().close();
+      return;
+    }
+    ctx.channel().closeFuture().addListener(f -> limits.closed());
+    long millis = limits.firstBytesTimeout().toMillis();
+    firstBytesTimeout = ctx.executor().schedule(() -> {
+      ctx.channel().close(); // still undecided: silent, or a request head that never ends
+    }, millis, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) {
+    if (firstBytesTimeout != null) {
+      firstBytesTimeout.cancel(false);
+    }
   }
 
   @Override

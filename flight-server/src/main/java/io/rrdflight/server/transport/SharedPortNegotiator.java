@@ -24,15 +24,20 @@ public final class SharedPortNegotiator implements InternalProtocolNegotiator.Pr
 
   private final InternalProtocolNegotiator.ProtocolNegotiator grpcPlaintext = InternalProtocolNegotiators.serverPlaintext();
   private final HttpEndpoints http;
+  private final ConnectionLimits limits;
   private final Optional<SslContext> tls;
 
   public SharedPortNegotiator(HttpEndpoints http) {
-    this(http, Optional.empty());
+    this(http, ConnectionLimits.DEFAULTS, Optional.empty());
   }
 
-  /** @param tls the port's TLS context ({@link ServerTls}); empty for plaintext (h2c and HTTP/1.1) */
-  public SharedPortNegotiator(HttpEndpoints http, Optional<SslContext> tls) {
+  /**
+   * @param limits the connection cap and the first-bytes timeout, shared by every connection of the port
+   * @param tls the port's TLS context ({@link ServerTls}); empty for plaintext (h2c and HTTP/1.1)
+   */
+  public SharedPortNegotiator(HttpEndpoints http, ConnectionLimits limits, Optional<SslContext> tls) {
     this.http = requireNonNull(http, "http is null");
+    this.limits = requireNonNull(limits, "limits is null");
     this.tls = requireNonNull(tls, "tls is null");
   }
 
@@ -43,7 +48,7 @@ public final class SharedPortNegotiator implements InternalProtocolNegotiator.Pr
 
   @Override
   public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
-    ChannelHandler sniffer = new ProtocolSniffer(grpcPlaintext.newHandler(grpcHandler), http);
+    ChannelHandler sniffer = new ProtocolSniffer(grpcPlaintext.newHandler(grpcHandler), http, limits);
     return tls.<ChannelHandler>map(ssl -> new TlsThenSniff(new TlsDetector(ssl), sniffer)).orElse(sniffer);
   }
 

@@ -85,6 +85,50 @@ class CliArgumentsTest {
     assertTrue(r.err().contains("Missing subcommand"), r.err());
   }
 
+  @Test
+  void serverHelpListsEveryLimitWithItsDefault() {
+    CliRun r = CliRun.of("server", "--help");
+    for (String expected : new String[] {"--allow-root", "--query-timeout", "600)", "--query-memory", "512m)",
+        "--max-queries", "--max-queued-queries", "--max-sql-length", "--max-message-size", "64m)", "--max-connections",
+        "--max-calls-per-connection", "--first-bytes-timeout", "--idle-timeout", "--max-prefix-files", "Limits:"}) {
+      assertTrue(r.out().contains(expected), "missing " + expected + " in:\n" + r.out());
+    }
+  }
+
+  @Test
+  void theOptionsDefaultsAreTheServersDefaults() {
+    ServerCommand command = new ServerCommand();
+    new picocli.CommandLine(command).parseArgs();
+    assertEquals(io.rrdflight.server.ServerLimits.DEFAULTS, command.config().limits());
+    assertTrue(command.config().allowedRoots().isEmpty());
+  }
+
+  @Test
+  void limitsAreParsedWithUnits(@TempDir Path tmp) {
+    ServerCommand command = new ServerCommand();
+    new picocli.CommandLine(command).parseArgs("--query-memory", "2g", "--max-message-size", "16MiB", "--query-timeout", "5",
+        "--allow-root", tmp.toString());
+    assertEquals(2L << 30, command.config().limits().queryMemoryBytes());
+    assertEquals(16 << 20, command.config().limits().maxMessageBytes());
+    assertEquals(java.time.Duration.ofSeconds(5), command.config().limits().queryTimeout());
+    assertEquals(java.util.List.of(tmp.toAbsolutePath().normalize()), command.config().allowedRoots());
+  }
+
+  @Test
+  void aBadLimitOrAMissingAllowedRootIsAUsageError(@TempDir Path tmp) {
+    CliRun size = CliRun.of("server", "--query-memory", "lots");
+    assertEquals(2, size.exitCode());
+    assertTrue(size.err().contains("not a size: 'lots'"), size.err());
+    CliRun zero = CliRun.of("server", "--max-queries", "0");
+    assertEquals(2, zero.exitCode());
+    assertTrue(zero.err().contains("maxQueries must be positive"), zero.err());
+    CliRun root = CliRun.of("server", "--allow-root", tmp.resolve("nope").toString());
+    assertEquals(2, root.exitCode());
+    assertTrue(root.err().contains("--allow-root directory does not exist: " + tmp.resolve("nope")), root.err());
+    assertNoStackTrace(size);
+    assertNoStackTrace(root);
+  }
+
   private static void assertNoStackTrace(CliRun r) {
     assertFalse(r.err().contains("\tat "), "stack trace printed:\n" + r.err());
     assertFalse(r.out().contains("\tat "), "stack trace printed:\n" + r.out());

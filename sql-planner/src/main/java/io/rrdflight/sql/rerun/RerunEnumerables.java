@@ -2,6 +2,7 @@ package io.rrdflight.sql.rerun;
 
 import io.rrdflight.catalog.EntityPathFilter;
 import io.rrdflight.rrd.IndexRange;
+import io.rrdflight.sql.QueryContext;
 import io.rrdflight.sql.view.QueryView;
 import io.rrdflight.sql.view.ViewBatches;
 import java.util.ArrayList;
@@ -9,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
+import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.TimeStampVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -53,7 +55,9 @@ public final class RerunEnumerables {
     return new AbstractEnumerable<>() {
       @Override
       public Enumerator<Object> enumerator() {
-        return new RowEnumerator(table.open(spec, names, ds.allocator(), ROW_PATH_BATCH, -1), scalar);
+        // Inside an execution, the scan's batches count against the query's memory budget.
+        BufferAllocator allocator = QueryContext.current().allocatorOr(ds.allocator());
+        return new RowEnumerator(table.open(spec, names, allocator, ROW_PATH_BATCH, -1), scalar, QueryContext.current());
       }
     };
   }
@@ -61,13 +65,15 @@ public final class RerunEnumerables {
   private static final class RowEnumerator implements Enumerator<Object> {
     private final ViewBatches batches;
     private final boolean scalar;
+    private final QueryContext context;
     private int row = -1;
     private Object current;
     private boolean done;
 
-    RowEnumerator(ViewBatches batches, boolean scalar) {
+    RowEnumerator(ViewBatches batches, boolean scalar, QueryContext context) {
       this.batches = batches;
       this.scalar = scalar;
+      this.context = context;
     }
 
     @Override
@@ -77,6 +83,7 @@ public final class RerunEnumerables {
 
     @Override
     public boolean moveNext() {
+      context.check();
       VectorSchemaRoot root = batches.root();
       while (!done && (row < 0 || row + 1 >= root.getRowCount())) {
         if (!batches.next()) {

@@ -3,6 +3,7 @@ package io.rrdflight.sql.view;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.catalog.Partition;
+import io.rrdflight.sql.QueryContext;
 import io.rrdflight.sql.ResultBatches;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
@@ -87,6 +88,7 @@ public final class ViewBatches implements ResultBatches {
   @Override
   public boolean next() {
     while (remaining > 0) {
+      QueryContext.current().checkNow(); // each turn decodes a window or fills a batch: bounded work
       if (current != null && offset < current.rowCount()) {
         int count = (int) Math.min(Math.min(rowsPerBatch, current.rowCount() - offset), remaining);
         fill(current, offset, count);

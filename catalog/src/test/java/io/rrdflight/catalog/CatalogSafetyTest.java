@@ -1,0 +1,151 @@
+package io.rrdflight.catalog;
+
+import static io.rrdflight.catalog.CatalogTest.source;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rrdflight.catalog.CatalogTest.FileListIndexer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The catalog as a shared resource: one process per data dir, files only its owner can read, the
+ * one SQLite connection safe under concurrent readers and writers, and a full disk that fails a
+ * registration without leaving anything half-done.
+ */
+class CatalogSafetyTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  @TempDir Path dataDir;
+  @TempDir Path files;
+
+  private Path file(String name, String... recordingIds) throws IOException {
+    return Files.write(files.resolve(name), List.of(recordingIds));
+  }
+
+  @Test
+  void aSecondOpenOfTheSameDataDirFailsNamingTheHolder() {
+    try (Catalog first = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      CatalogException e = assertThrows(CatalogException.class, () -> Catalog.open(dataDir, new FileListIndexer(), 1));
+      assertTrue(e.getMessage().contains(dataDir.toString()) && e.getMessage().contains("pid " + ProcessHandle.current().pid()),
+          e.getMessage());
+      first.createDataset("still-works");
+    }
+    // Released on close: the next open succeeds and sees what the first one wrote.
+    try (Catalog again = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      assertEquals("still-works", again.datasets().get(0).name());
+    }
+  }
+
+  @Test
+  void catalogFilesAreReadableByTheOwnerOnly() throws Exception {
+    Path fresh = dataDir.resolve("fresh");
+    try (Catalog c = Catalog.open(fresh, new FileListIndexer(), 1)) {
+      c.register(c.createDataset("ds").id(), source(file("a.rrd", "rec-a")), OnDuplicate.ERROR, WAIT);
+      assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(fresh)));
+      for (String name : List.of("catalog.db", "catalog.db-wal", "catalog.db-shm", DataDirLock.FILE_NAME)) {
+        Path f = fresh.resolve(name);
+        assertTrue(Files.exists(f), name);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), name);
+      }
+    }
+  }
+
+  @Test
+  void existingCatalogFilesAreRestrictedOnOpen() throws Exception {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      c.createDataset("ds");
+    }
+    Files.setPosixFilePermissions(dataDir.resolve("catalog.db"), PosixFilePermissions.fromString("rw-r--r--"));
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir.resolve("catalog.db"))));
+    }
+  }
+
+  @Test
+  void concurrentReadsAndRegistrationsNeverBreakTheSharedConnection() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 2)) {
+      Dataset d = c.createDataset("ds");
+      c.register(d.id(), source(file("seed.rrd", "rec-seed")), OnDuplicate.ERROR, WAIT);
+      Partition seed = c.partitions(d.id()).get(0);
+      List<Future<?>> work = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        int n = i;
+        // Readers hit the store without the catalog lock (chunk indexes, schemas) while
+        // registrations commit on the worker threads.
+        work.add(pool.submit(() -> {
+          for (int k = 0; k < 20; k++) {
+            assertEquals("rec-seed", new String(c.chunkIndex(seed)));
+            c.schema(seed);
+          }
+          return null;
+        }));
+        work.add(pool.submit(() -> c.submit(d.id(), List.of(source(file("f" + n + ".rrd", "rec-" + n))), OnDuplicate.ERROR)));
+      }
+      for (Future<?> f : work) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+      List<String> ids = c.tasks(d.id()).stream().map(Task::id).toList();
+      List<Task> done = c.awaitFinished(ids, WAIT);
+      for (Task t : done) {
+        assertEquals(TaskStatus.SUCCESS, t.status(), t.message());
+      }
+      assertEquals(41, c.partitions(d.id()).size());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aFullDiskFailsTheRegistrationAndKeepsTheCatalogConsistent() throws Exception {
+    Dataset d;
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      d = c.createDataset("ds");
+      assertEquals(TaskStatus.SUCCESS, c.register(d.id(), source(file("a.rrd", "rec-a")), OnDuplicate.ERROR, WAIT).status());
+      // Fault injection: the database may not grow by a single page, as on a full disk. The
+      // partition carries a large chunk index, so committing it needs new pages.
+      c.store().capPagesForTesting(c.store().pageCount() + 2);
+      Path big = files.resolve("big.rrd");
+      Files.writeString(big, "rec-big-" + "x".repeat(200_000));
+      Task failed = c.register(d.id(), source(big), OnDuplicate.ERROR, WAIT);
+      assertEquals(TaskStatus.FAILED, failed.status());
+      assertTrue(failed.message().contains("disk") && failed.message().contains(big.toString()), failed.message());
+      assertEquals(List.of("rec-a"), c.partitions(d.id()).stream().map(Partition::partitionId).toList());
+      // The server carries on: once there is room again, the same file registers.
+      c.store().capPagesForTesting(-1);
+      assertEquals(TaskStatus.SUCCESS, c.register(d.id(), source(big), OnDuplicate.ERROR, WAIT).status());
+    }
+    assertEquals("ok", integrityCheck(dataDir.resolve("catalog.db")));
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      assertEquals(2, c.partitions(d.id()).size());
+      for (Partition p : c.partitions(d.id())) {
+        assertTrue(c.chunkIndex(p).length > 0);
+      }
+    }
+  }
+
+  static String integrityCheck(Path db) throws Exception {
+    try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + db);
+        Statement s = connection.createStatement();
+        ResultSet rs = s.executeQuery("PRAGMA integrity_check")) {
+      return rs.next() ? rs.getString(1) : "no answer";
+    }
+  }
+}

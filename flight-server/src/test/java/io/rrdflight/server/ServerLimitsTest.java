@@ -1,0 +1,29 @@
+package io.rrdflight.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+
+class ServerLimitsTest {
+  @Test
+  void sizesAreBytesOrBinaryUnits() {
+    assertEquals(1048576L, ServerLimits.parseSize("1048576"));
+    assertEquals(512L << 20, ServerLimits.parseSize("512m"));
+    assertEquals(512L << 20, ServerLimits.parseSize("512M"));
+    assertEquals(64L << 20, ServerLimits.parseSize("64MiB"));
+    assertEquals(2L << 30, ServerLimits.parseSize("2g"));
+    assertEquals(16L << 10, ServerLimits.parseSize("16kb"));
+    for (String bad : new String[] {"", "m", "-1m", "1.5g", "0", "12t", "lots"}) {
+      assertThrows(IllegalArgumentException.class, () -> ServerLimits.parseSize(bad), bad);
+    }
+  }
+
+  @Test
+  void sizesReadBackInTheLargestExactUnit() {
+    assertEquals("512 MiB", ServerLimits.formatSize(512L << 20));
+    assertEquals("2 GiB", ServerLimits.formatSize(2L << 30));
+    assertEquals("16 KiB", ServerLimits.formatSize(16L << 10));
+    assertEquals("100 bytes", ServerLimits.formatSize(100));
+  }
+}

@@ -1,0 +1,137 @@
+package io.rrdflight.sql;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * The limits of one query execution, seen by the code that does its work: a cancel flag, a
+ * deadline, and a memory budget that covers both the Arrow memory of the execution's allocator
+ * (whose limit is the budget) and an estimate of the rows the row engine holds on the heap (sorts,
+ * join build sides, windows, recursive queries).
+ *
+ * <p>The executing thread binds the context ({@link #bind}) for the whole execution; scans and the
+ * row engine's operators call {@link #check()} as they produce rows, so a cancelled or late query
+ * stops inside a batch, not only between batches. Calls are cheap: a volatile read, and a clock
+ * read every {@value #CLOCK_EVERY} checks.
+ */
+public final class QueryContext {
+  private static final int CLOCK_EVERY = 256;
+  private static final ThreadLocal<QueryContext> CURRENT = new ThreadLocal<>();
+  private static final QueryContext UNLIMITED = new QueryContext(null, Long.MAX_VALUE, Long.MAX_VALUE);
+
+  private final BufferAllocator allocator;
+  private final long deadlineNanos;
+  private final long memoryBudget;
+  private volatile QueryAbortedException abort;
+  private long checks;
+  private long retainedHeapBytes;
+
+  private QueryContext(BufferAllocator allocator, long deadlineNanos, long memoryBudget) {
+    this.allocator = allocator;
+    this.deadlineNanos = deadlineNanos;
+    this.memoryBudget = memoryBudget;
+  }
+
+  /**
+   * A context for one execution starting now.
+   *
+   * @param allocator the execution's own allocator; its limit should be {@code memoryBudget}
+   * @param timeout how long the execution may run
+   */
+  public static QueryContext start(BufferAllocator allocator, Duration timeout, long memoryBudget) {
+    requireNonNull(allocator, "allocator is null");
+    long now = System.nanoTime();
+    long nanos = timeout.toNanos();
+    long deadline = nanos >= Long.MAX_VALUE - now ? Long.MAX_VALUE : now + nanos;
+    return new QueryContext(allocator, deadline, memoryBudget);
+  }
+
+  /** The context bound to this thread, or one without limits when none is. */
+  public static QueryContext current() {
+    QueryContext c = CURRENT.get();
+    return c == null ? UNLIMITED : c;
+  }
+
+  /** Binds this context to the calling thread until the returned handle is closed. */
+  public Binding bind() {
+    QueryContext previous = CURRENT.get();
+    CURRENT.set(this);
+    return () -> {
+      if (previous == null) {
+        CURRENT.remove();
+      } else {
+        CURRENT.set(previous);
+      }
+    };
+  }
+
+  /** Unbinds on close; never throws. */
+  @FunctionalInterface
+  public interface Binding extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /** The execution's allocator, or {@code fallback} outside an execution. */
+  public BufferAllocator allocatorOr(BufferAllocator fallback) {
+    return allocator != null ? allocator : fallback;
+  }
+
+  /** Stops the query at its next check; safe from any thread. Only the first reason counts. */
+  public void cancel(String why) {
+    if (this != UNLIMITED && abort == null) {
+      abort = new QueryAbortedException(QueryAbortedException.Reason.CANCELLED, why);
+    }
+  }
+
+  /** Whether the query was cancelled (not stopped by its deadline or budget). */
+  public boolean isCancelled() {
+    QueryAbortedException a = abort;
+    return a != null && a.reason() == QueryAbortedException.Reason.CANCELLED;
+  }
+
+  /** Throws when the query was cancelled or is past its deadline. Called by the executing thread. */
+  public void check() {
+    QueryAbortedException a = abort;
+    if (a != null) {
+      throw a;
+    }
+    if (deadlineNanos != Long.MAX_VALUE && (++checks % CLOCK_EVERY == 0) && System.nanoTime() > deadlineNanos) {
+      deadlinePassed();
+    }
+  }
+
+  /** As {@link #check()}, reading the clock every time: for callers that check rarely (once a batch, once a second). */
+  public void checkNow() {
+    check();
+    if (deadlineNanos != Long.MAX_VALUE && System.nanoTime() > deadlineNanos) {
+      deadlinePassed();
+    }
+  }
+
+  private void deadlinePassed() {
+    abort = new QueryAbortedException(QueryAbortedException.Reason.DEADLINE_EXCEEDED,
+        "Query exceeded its time limit (--query-timeout) and was stopped");
+    throw abort;
+  }
+
+  /**
+   * Counts {@code bytes} of rows the row engine keeps until the query ends; fails the query when
+   * they and the execution's Arrow memory together pass the budget.
+   */
+  public void retainHeap(long bytes) {
+    if (memoryBudget == Long.MAX_VALUE) {
+      return;
+    }
+    retainedHeapBytes += bytes;
+    long arrow = allocator == null ? 0 : allocator.getAllocatedMemory();
+    if (retainedHeapBytes + arrow > memoryBudget) {
+      abort = new QueryAbortedException(QueryAbortedException.Reason.MEMORY_EXHAUSTED, String.format(
+          "Query exceeded its memory budget of %d MiB (--query-memory): its sorts, joins or windows hold about %d MiB of rows",
+          memoryBudget >> 20, retainedHeapBytes >> 20));
+      throw abort;
+    }
+  }
+}
