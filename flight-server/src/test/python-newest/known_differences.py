@@ -36,4 +36,6 @@ KNOWN_DIFFERENCES = {
                                "recording's own (the viewer shows the dataset id either way)",
     "row order": "rows of different segments come from concurrently read segments; tables are compared "
                  "sorted by (rerun_segment_id, index)",
+    "allowed roots": "rrdflight registers files only below its --allow-root and -d directories; outside them it "
+                     "answers PERMISSION_DENIED whether the file exists or not (Rerun reads any file it can)",
 }

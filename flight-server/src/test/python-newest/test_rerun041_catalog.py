@@ -253,7 +253,9 @@ def errors_of(server, tmp_path) -> dict:
     expect("create existing name", lambda: client.create_dataset("errors"), "errors")
     expect("missing name", lambda: client.get_dataset(name="no_such_dataset"), "no_such_dataset")
     expect("missing id", lambda: client.get_dataset(id="1860390B087BC65F602d68eb646c385c"), "1860390B087BC65F602d68eb646c385c")
-    expect("missing file", lambda: dataset.register(["file:///no/such/run.rrd"]).wait(60), "/no/such/run.rrd")
+    missing = tmp_path / "no-such-run.rrd"  # below an allowed root of the test server
+    expect("missing file", lambda: dataset.register([f"file://{missing}"]).wait(60), str(missing))
+    expect("outside the allowed roots", lambda: dataset.register(["file:///no/such/run.rrd"]).wait(60), "/no/such/run.rrd")
     expect("relative file URL", lambda: dataset.register(["file://relative/run.rrd"]).wait(60), "relative")
     expect("unsupported scheme", lambda: dataset.register(["s3://bucket/run.rrd"]).wait(60), "s3://bucket/run.rrd")
     bad = tmp_path / "not_a_recording.rrd"
@@ -269,8 +271,9 @@ def errors_of(server, tmp_path) -> dict:
 
 def test_errors_are_the_same_exceptions_as_rerun_servers(ours, theirs, tmp_path):
     mine, reference = errors_of(ours, tmp_path), errors_of(theirs, tmp_path)
-    # KNOWN_DIFFERENCES["unsupported URL scheme"], ["file URL with a host"]
-    deliberate = {"unsupported scheme", "relative file URL"}
+    # KNOWN_DIFFERENCES["unsupported URL scheme"], ["file URL with a host"], ["allowed roots"]
+    deliberate = {"unsupported scheme", "relative file URL", "outside the allowed roots"}
+    assert mine["outside the allowed roots"][0] == "PermissionError"
     assert {k: v[0] for k, v in mine.items() if k not in deliberate} == {k: v[0] for k, v in reference.items() if k not in deliberate}
     # Rerun's own choices, which these tests pin so that a change in a later SDK shows up here.
     assert reference["create existing name"][0] == "AlreadyExistsError"

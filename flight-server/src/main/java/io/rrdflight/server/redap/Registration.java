@@ -137,7 +137,7 @@ final class Registration {
       // now, under the allowed roots and within --max-prefix-files, and each becomes its own task.
       List<Source> found = new ArrayList<>();
       for (Path file : catalog.recordingsBelow(path)) {
-        found.add(probed(file.toUri().toString(), catalog.requireRegistrable(file), layer, kind));
+        found.add(probed(file.toUri().toString(), file, catalog.requireRegistrable(file), layer, kind));
       }
       return found;
     }
@@ -152,24 +152,28 @@ final class Registration {
       }
       throw e;
     }
-    return List.of(probed(url, file, layer, kind));
+    return List.of(probed(url, path, file, layer, kind));
   }
 
-  /** The file with the ids of its stores of {@code kind}: a recording dataset takes recordings, a blueprint dataset blueprints. */
-  private Source probed(String url, Path file, String layer, DatasetKind kind) {
+  /**
+   * The file with the ids of its stores of {@code kind}: a recording dataset takes recordings, a
+   * blueprint dataset blueprints. {@code file} is the checked real path of {@code named}.
+   */
+  private Source probed(String url, Path named, Path file, String layer, DatasetKind kind) {
     List<String> ids;
     try {
       ids = probe.recordingIds(file, kind.storeKind());
     } catch (IOException e) {
-      throw CatalogStatus.invalidArgument("Cannot register " + file + ": " + e.getMessage());
+      throw CatalogStatus.invalidArgument("Cannot register " + named + ": " + e.getMessage());
     }
     if (ids.isEmpty()) {
-      throw CatalogStatus.invalidArgument("Cannot register " + file + (kind == DatasetKind.BLUEPRINT
+      throw CatalogStatus.invalidArgument("Cannot register " + named + (kind == DatasetKind.BLUEPRINT
           ? ": it holds no blueprint, and this is a blueprint dataset"
           : ": it holds no recording (only blueprints, or nothing)"));
     }
     // Rerun answers a file's partitions in id order; register() reports the last one.
-    return new Source(url, file, layer, ids.stream().distinct().sorted().toList(), false);
+    // The file as the client named it: that is the storage URL Rerun reports (the check used its real path).
+    return new Source(url, named, layer, ids.stream().distinct().sorted().toList(), false);
   }
 
   private void rejectDuplicates(Dataset dataset, List<Source> sources) {
