@@ -57,6 +57,10 @@ final class ServerCommand implements Callable<Integer> {
           + "else $XDG_DATA_HOME/rrdflight, else ~/.local/share/rrdflight).")
   Path dataDir;
 
+  /** Builds run the server once with this to record which classes start-up loads (see flight-server/README.md). */
+  @Option(names = "--exit-when-ready", hidden = true)
+  boolean exitWhenReady;
+
   @Override
   public Integer call() throws Exception {
     ServerConfig config = new ServerConfig(host, validPort(), resolveDataDir(), datasetSources());
@@ -96,6 +100,9 @@ final class ServerCommand implements Callable<Integer> {
     out.println("  ADBC / pyarrow:   grpc://" + address);
     out.println("rrdflight ready");
     out.flush();
+    if (exitWhenReady) {
+      return 0; // main exits, and the shutdown hook stops the server as SIGTERM would
+    }
 
     server.awaitTermination();
     stopped.await();
