@@ -33,6 +33,7 @@ final class CatalogStore implements AutoCloseable {
 
   static CatalogStore open(Path file) {
     requireNonNull(file, "file is null");
+    SqliteNativeLibrary.preferCachedCopy();
     try {
       Connection db = DriverManager.getConnection("jdbc:sqlite:" + file);
       try (Statement s = db.createStatement()) {
