@@ -8,8 +8,9 @@ is given) and stops when the banner line is read from its stdout; the server is 
 SIGTERM and waited for, outside the measurement. Standard library only.
 
   python3 scripts/bench/startup.py fixtures/dataset                 # java -jar flight-server/target/rrdflight.jar
+  python3 scripts/bench/startup.py fixtures/dataset --archive       # the same with the jar's class-data archive
   python3 scripts/bench/startup.py fixtures/dataset --launcher      # scripts/rrdflight (as users run it)
-  python3 scripts/bench/startup.py fixtures/dataset --java-opt=-Xshare:off
+  python3 scripts/bench/startup.py fixtures/dataset --jar OTHER.jar --java-opt=-Xshare:off
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def command(args, data_dir: Path, dataset: Path) -> list[str]:
     server = ["server", "-d", f"sample={dataset}", "--data-dir", str(data_dir), "--port", "0"]
     if args.launcher:
         return [str(ROOT / "scripts" / "rrdflight"), *server]
-    return ["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", *args.java_opt, "-jar", str(JAR), *server]
+    archive = [f"-XX:SharedArchiveFile={args.jar.with_suffix('.jsa')}"] if args.archive else []
+    return ["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", *archive, *args.java_opt, "-jar", str(args.jar), *server]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -70,6 +72,8 @@ def main() -> None:
     parser.add_argument("dataset", type=Path, help="directory of .rrd files served as dataset 'sample'")
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--launcher", action="store_true", help="start through scripts/rrdflight")
+    parser.add_argument("--jar", type=Path, default=JAR, help=f"the runnable jar (default: {JAR.relative_to(ROOT)})")
+    parser.add_argument("--archive", action="store_true", help="with the class-data archive beside the jar (rrdflight.jsa)")
     parser.add_argument("--java-opt", action="append", default=[], help="extra JVM flag (repeatable; not with --launcher)")
     args = parser.parse_args()
     env = dict(os.environ)
@@ -89,7 +93,9 @@ def main() -> None:
             restart_cpu.append(cpu)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{dataset} ({len(list(dataset.glob('*.rrd')))} files), {args.reps} reps, load average {os.getloadavg()[0]:.1f}")
+    how = "scripts/rrdflight" if args.launcher else " ".join(command(args, Path("DATA"), dataset)[:-7])
+    print(f"{how}: {dataset} ({len(list(dataset.glob('*.rrd')))} files), {args.reps} reps, "
+          f"load average {os.getloadavg()[0]:.1f}, nice {os.nice(0)}")
     print(summary("first start", first))
     print(summary("  CPU", first_cpu))
     print(summary("restart", restart))

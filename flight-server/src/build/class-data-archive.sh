@@ -3,11 +3,12 @@
 # already parsed and verified, which the JVM maps instead of reading them from the jar again.
 # Run by `mvn package` right after the runnable jar is built (flight-server/pom.xml):
 #
-#   class-data-archive.sh JAR ARCHIVE [DATASET_DIR]
+#   class-data-archive.sh JAR ARCHIVE [DATASET_DIR...]
 #
 # The training is one real start: `rrdflight server` on a fresh data dir, registering the .rrd files of
-# DATASET_DIR when that directory exists (the sample fixtures, so the registration path is archived too),
-# stopped by --exit-when-ready right after its ready line; the JVM writes the archive as it exits.
+# each DATASET_DIR that exists (the fixtures: files with and without the 0.28+ footer, so both ways of
+# registering are archived too), stopped by --exit-when-ready right after its ready line; the JVM writes
+# the archive as it exits.
 # An archive fits only the jar it was made from and the JVM that made it: scripts/rrdflight uses it only
 # when it is newer than the jar, and the JVM ignores one that does not match. A failed training leaves
 # no archive and does not fail the build (the server starts without one, only slower).
@@ -15,14 +16,18 @@ set -euo pipefail
 
 jar="$1"
 archive="$2"
-dataset="${3:-}"
+shift 2
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 args=(server --port 0 --data-dir "$work/data" --exit-when-ready)
-if [[ -n "$dataset" && -d "$dataset" ]]; then
-  args+=(--dataset "training=$dataset")
-fi
+n=0
+for dataset in "$@"; do
+  if [[ -d "$dataset" ]]; then
+    n=$((n + 1))
+    args+=(--dataset "training$n=$dataset")
+  fi
+done
 
 rm -f "$archive"
 # cds logging off: the JVM lists every class it cannot archive (picocli's Java 5 classes) as a warning.
