@@ -5,7 +5,9 @@ Two cases, each run --reps times with fresh processes, printed as median, min an
   restart:     the data dir the first start left, so nothing is registered again.
 The clock starts just before the process is spawned (the launcher script included when --launcher
 is given) and stops when the banner line is read from its stdout; the server is then stopped with
-SIGTERM and waited for, outside the measurement. Standard library only.
+SIGTERM and waited for, outside the measurement. Also printed, read from /proc at the banner: the
+process's CPU time (all threads: JIT compilers and GC included) and that of the thread running
+main(), which on a loaded machine says more than wall time. Standard library only.
 
   python3 scripts/bench/startup.py fixtures/dataset                 # java -jar flight-server/target/rrdflight.jar
   python3 scripts/bench/startup.py fixtures/dataset --archive       # the same with the jar's class-data archive
@@ -43,15 +45,26 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def time_to_ready(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds) from spawning the process to its banner."""
+def main_thread_seconds(pid: int) -> float:
+    """CPU time of the thread that runs main() (the launcher names it "java"; JIT and GC threads
+    have their own names): the critical path of a start on an otherwise idle machine."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if (task / "comm").read_text().strip() == "java":
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def time_to_ready(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, main-thread CPU seconds) from spawning the process to its banner."""
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     try:
         for line in proc.stdout:
             if line.strip() == "rrdflight ready":
                 wall = time.monotonic() - start
-                return wall, cpu_seconds(proc.pid)  # the launcher execs java: same pid
+                return wall, cpu_seconds(proc.pid), main_thread_seconds(proc.pid)  # the launcher execs java: same pid
         raise SystemExit(f"server exited with {proc.wait()} before 'rrdflight ready': {' '.join(cmd)}")
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -80,17 +93,19 @@ def main() -> None:
     if args.launcher and args.java_opt:
         env["RRDFLIGHT_JAVA_OPTS"] = " ".join(args.java_opt)
     dataset = args.dataset.resolve()
-    first, restart, first_cpu, restart_cpu = [], [], [], []
+    first, restart, first_cpu, restart_cpu, first_main, restart_main = [], [], [], [], [], []
     work = Path(tempfile.mkdtemp(prefix="rrdflight-startup-"))
     try:
         for rep in range(args.reps):
             data_dir = work / f"data-{rep}"
-            wall, cpu = time_to_ready(command(args, data_dir, dataset), env)
+            wall, cpu, main_cpu = time_to_ready(command(args, data_dir, dataset), env)
             first.append(wall)
             first_cpu.append(cpu)
-            wall, cpu = time_to_ready(command(args, data_dir, dataset), env)
+            first_main.append(main_cpu)
+            wall, cpu, main_cpu = time_to_ready(command(args, data_dir, dataset), env)
             restart.append(wall)
             restart_cpu.append(cpu)
+            restart_main.append(main_cpu)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     how = "scripts/rrdflight" if args.launcher else " ".join(command(args, Path("DATA"), dataset)[:-7])
@@ -98,8 +113,10 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f}, nice {os.nice(0)}")
     print(summary("first start", first))
     print(summary("  CPU", first_cpu))
+    print(summary("  main CPU", first_main))
     print(summary("restart", restart))
     print(summary("  CPU", restart_cpu))
+    print(summary("  main CPU", restart_main))
 
 
 if __name__ == "__main__":

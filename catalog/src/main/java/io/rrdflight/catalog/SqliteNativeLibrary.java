@@ -32,7 +32,7 @@ import org.sqlite.util.OSInfo;
  * A copy becomes visible only complete (written aside, then renamed), so concurrent first starts
  * never load a half-written file. Properties set by the user are left alone.
  */
-final class SqliteNativeLibrary {
+public final class SqliteNativeLibrary {
   private static final Logger log = LoggerFactory.getLogger(SqliteNativeLibrary.class);
   static final String PATH_PROPERTY = "org.sqlite.lib.path";
   static final String NAME_PROPERTY = "org.sqlite.lib.name";
@@ -40,6 +40,20 @@ final class SqliteNativeLibrary {
   private static boolean configured;
 
   private SqliteNativeLibrary() {}
+
+  /**
+   * Loads sqlite-jdbc's native library now, from the cached copy: the catalog does it when it first
+   * opens its database; a server may do it earlier, on another thread. Failures are left for that
+   * open to report.
+   */
+  public static void load() {
+    preferCachedCopy();
+    try {
+      SQLiteJDBCLoader.initialize();
+    } catch (Exception e) {
+      log.debug("sqlite's native library did not load ahead of the catalog", e);
+    }
+  }
 
   /** Points sqlite-jdbc at the cached copy (made now if missing), once per process. */
   static synchronized void preferCachedCopy() {
