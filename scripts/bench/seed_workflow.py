@@ -26,9 +26,9 @@ from bench_common import make_big, peak_rss_mb, window
 from conftest import RerunServer, ServerProcess  # on sys.path through bench_common
 
 
-def run(server, files: list[str], name: str) -> dict:
+def run(server, files: list[str], name: str, token: str | None = None) -> dict:
     index, pid, s, e = window(files)
-    client = rr.catalog.CatalogClient(f"rerun+http://localhost:{server.port}")
+    client = rr.catalog.CatalogClient(f"rerun+http://localhost:{server.port}", token=token)
     t0 = time.perf_counter()
     dataset = client.create_dataset(name=name)
     dataset.register(f"file://{files[0]}", timeout_secs=3600)

@@ -30,6 +30,10 @@ KNOWN_DIFFERENCES = {
                                      "Clear as empty cells in every descendant's columns at the clear's time; "
                                      "rrdflight forwards the file's own chunks, so with tombstone columns those "
                                      "cells read null instead of []. Not matched yet: it needs synthesised chunks",
+    "chunk keys": "a manifest's chunk_key is opaque to the client and each server's own (rrdflight's names dataset, "
+                  "segment, layer and the chunk's bytes in its file, never a path)",
+    "manifest application id": "Rerun's GetRrdManifest names the store's application 'none'; rrdflight the "
+                               "recording's own (the viewer shows the dataset id either way)",
     "row order": "rows of different segments come from concurrently read segments; tables are compared "
                  "sorted by (rerun_segment_id, index)",
 }

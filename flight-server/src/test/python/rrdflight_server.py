@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import atexit
 import re
+import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -123,3 +124,37 @@ def fixture_path(relative: str) -> Path:
     if not path.exists():
         raise RuntimeError(f"fixture missing: {path} (run scripts/gen-fixtures)")
     return path
+
+
+def make_test_ca(directory: Path) -> Path:
+    """A certificate authority made now with openssl, and a server certificate it signed for localhost and
+    127.0.0.1: writes ca.pem, server.pem and server.key (PKCS#8) into `directory` and returns it."""
+    if shutil.which("openssl") is None:
+        raise RuntimeError("openssl is not installed")
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=rrdflight test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    (directory / "ext.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
+    return directory
+
+
+def rrdflight_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    """One run of the jar's CLI (e.g. `token create`), output captured."""
+    return subprocess.run(["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", str(JAR), *args],
+                          input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def create_token(data_dir: Path, role: str, *extra: str) -> str:
+    """`rrdflight token create --role ROLE` in `data_dir`; returns the token (the command's last line)."""
+    done = rrdflight_cli("token", "create", "--role", role, "--data-dir", str(data_dir), *extra)
+    if done.returncode != 0:
+        raise RuntimeError(f"token create failed: {done.stderr}")
+    return done.stdout.strip().splitlines()[-1]

@@ -5,15 +5,23 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.netty.NettyServerBuilder;
 import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.RrdRecordingIndexer;
+import io.netty.handler.ssl.SslContext;
+import io.rrdflight.server.auth.AuditLog;
+import io.rrdflight.server.auth.AuthInterceptor;
+import io.rrdflight.server.auth.Authenticator;
+import io.rrdflight.server.auth.CallRoles;
 import io.rrdflight.server.flightsql.RrdflightSqlProducer;
 import io.rrdflight.server.redap.RerunCloudService;
 import io.rrdflight.server.redap.WireRouter;
 import io.rrdflight.server.transport.HttpEndpoints;
+import io.rrdflight.server.transport.ServerTls;
 import io.rrdflight.server.transport.SharedPortNegotiator;
 import io.rrdflight.sql.SqlEngine;
 import io.rrdflight.sql.view.CatalogRerunData;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -25,8 +33,9 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
 /**
- * One rrdflight server: Arrow Flight SQL (and Rerun's catalog service) as gRPC over h2c, plus the
- * HTTP/1.1 {@code GET /version} probe of Rerun's clients, all on one port.
+ * One rrdflight server: Arrow Flight SQL (and Rerun's catalog service) as gRPC over HTTP/2, plus the
+ * HTTP/1.1 {@code GET /version} probe of Rerun's clients, all on one port; plaintext or TLS, open or
+ * with tokens ({@link ServerConfig.Security}).
  */
 public final class RrdflightServer implements AutoCloseable {
   /** Files indexed at once: one per core of the 2-core machines we size for; indexing is I/O and CPU bound. */
@@ -38,9 +47,11 @@ public final class RrdflightServer implements AutoCloseable {
   private final RrdflightSqlProducer producer;
   private final RerunCloudService rerunCloud;
   private final FlightServer flightServer;
+  private final Optional<Authenticator> authenticator;
 
   private RrdflightServer(Catalog catalog, BufferAllocator allocator, ExecutorService streamExecutor, RrdflightSqlProducer producer,
-      RerunCloudService rerunCloud, FlightServer flightServer) {
+      RerunCloudService rerunCloud, FlightServer flightServer, Optional<Authenticator> authenticator) {
+    this.authenticator = authenticator;
     this.catalog = catalog;
     this.allocator = allocator;
     this.streamExecutor = streamExecutor;
@@ -51,16 +62,28 @@ public final class RrdflightServer implements AutoCloseable {
 
   /**
    * Opens the catalog, brings the {@code -d} datasets up to date with their directories, binds the
-   * port and starts serving; throws {@link IOException} when the port cannot be bound.
+   * port and starts serving; throws {@link IOException} when the port cannot be bound, and
+   * {@link StartupException} when the TLS files or the auth store cannot be used.
    */
   public static RrdflightServer start(ServerConfig config, String version) throws IOException {
     requireNonNull(config, "config is null");
+    // Security first: a key or certificate problem should not wait for a long directory sync.
+    Optional<SslContext> tls = tls(config.security());
+    Optional<Authenticator> authenticator = authenticator(config);
+    // Rerun's requests reach the interceptor as bytes (the wire is chosen per call): the audit log reads
+    // them as the 0.27 vocabulary, or the 0.28+ one for calls 0.27 does not have.
+    AuditLog audit = new AuditLog(List.of(io.rrdflight.server.redap.proto.RerunCloudServiceGrpc.getServiceDescriptor(),
+        io.rrdflight.server.redap.wire.segments.RerunCloudServiceGrpc.getServiceDescriptor()));
+    AuthInterceptor auth = authenticator
+        .map(a -> AuthInterceptor.requiring(a, new CallRoles(), audit))
+        .orElseGet(() -> AuthInterceptor.open(new CallRoles(), audit));
     BufferAllocator allocator = new RootAllocator();
     Catalog catalog;
     try {
       catalog = Catalog.open(config.dataDir(), new RrdRecordingIndexer(allocator), REGISTRATION_THREADS);
     } catch (RuntimeException e) {
       allocator.close();
+      authenticator.ifPresent(Authenticator::close);
       throw e;
     }
     try {
@@ -70,6 +93,7 @@ public final class RrdflightServer implements AutoCloseable {
     } catch (RuntimeException e) {
       catalog.close();
       allocator.close();
+      authenticator.ifPresent(Authenticator::close);
       throw e;
     }
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
@@ -77,9 +101,11 @@ public final class RrdflightServer implements AutoCloseable {
     RerunCloudService rerunCloud = new RerunCloudService(catalog, allocator.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE),
         streamExecutor, version);
     HttpEndpoints http = new HttpEndpoints("rrdflight " + version);
-    // Rerun's catalog service shares Flight's Netty server, and with it the port and the HTTP/1.1 sniffer.
+    // Rerun's catalog service shares Flight's Netty server, and with it the port, the HTTP/1.1 sniffer,
+    // TLS and the auth layer (a server-wide interceptor: it sees the calls of both services).
     Consumer<NettyServerBuilder> sharePort = netty -> netty
-        .protocolNegotiator(new SharedPortNegotiator(http))
+        .protocolNegotiator(new SharedPortNegotiator(http, tls))
+        .intercept(auth)
         .addService(rerunCloud.definition())
         .fallbackHandlerRegistry(WireRouter.unservedMethods(rerunCloud.definition().getServiceDescriptor().getName()));
     FlightServer flightServer = FlightServer.builder(allocator, Location.forGrpcInsecure(config.host(), config.port()), producer)
@@ -90,13 +116,42 @@ public final class RrdflightServer implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       catalog.close();
       closeAll(flightServer, producer, rerunCloud, streamExecutor, allocator);
+      authenticator.ifPresent(Authenticator::close);
       throw e;
     }
-    return new RrdflightServer(catalog, allocator, streamExecutor, producer, rerunCloud, flightServer);
+    return new RrdflightServer(catalog, allocator, streamExecutor, producer, rerunCloud, flightServer, authenticator);
+  }
+
+  private static Optional<SslContext> tls(ServerConfig.Security security) {
+    if (security.tls().isEmpty()) {
+      return Optional.empty();
+    }
+    ServerConfig.TlsFiles files = security.tls().get();
+    try {
+      return Optional.of(ServerTls.fromPem(files.certificateChain(), files.privateKey()));
+    } catch (IOException e) {
+      throw new StartupException(e.getMessage(), e);
+    }
+  }
+
+  private static Optional<Authenticator> authenticator(ServerConfig config) {
+    if (!config.security().requireTokens()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Authenticator.open(config.dataDir()));
+    } catch (IOException e) {
+      throw new StartupException("cannot use the tokens of " + config.dataDir() + ": " + e.getMessage(), e);
+    }
   }
 
   public Catalog catalog() {
     return catalog;
+  }
+
+  /** The tokens and users callers must present; empty without {@code --auth}. */
+  public Optional<Authenticator> authenticator() {
+    return authenticator;
   }
 
   /** The bound port: the configured one, or the one the OS chose for port 0. */
@@ -113,6 +168,7 @@ public final class RrdflightServer implements AutoCloseable {
     flightServer.shutdown();
     catalog.close(); // stops registration workers, which use the allocator
     closeAll(flightServer, producer, rerunCloud, streamExecutor, allocator);
+    authenticator.ifPresent(Authenticator::close);
   }
 
   private static void closeAll(FlightServer server, RrdflightSqlProducer producer, RerunCloudService rerunCloud, ExecutorService executor,

@@ -152,6 +152,36 @@ public final class ServerProcess implements AutoCloseable {
     return List.of();
   }
 
+  /** What one run of the jar's CLI printed. */
+  public record CliResult(int exitCode, String out, String err) {
+    /** The last line of stdout: what {@code token create} prints the token as. */
+    public String lastLine() {
+      List<String> lines = out.lines().toList();
+      return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+    }
+  }
+
+  /** Runs {@code rrdflight ARGS...} from the jar as its own process, with {@code stdin} as its input. */
+  public static CliResult cli(String stdin, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(javaBinary(), "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", jar().toString()));
+    command.addAll(List.of(args));
+    Path err = Files.createTempFile("rrdflight-cli-", ".err");
+    try {
+      Process process = new ProcessBuilder(command).redirectError(err.toFile()).start();
+      try (var in = process.getOutputStream()) {
+        in.write(stdin.getBytes(StandardCharsets.UTF_8));
+      }
+      String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new IllegalStateException("rrdflight " + String.join(" ", args) + " did not finish within 60 s");
+      }
+      return new CliResult(process.exitValue(), out, Files.readString(err));
+    } finally {
+      Files.deleteIfExists(err);
+    }
+  }
+
   static String javaBinary() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }

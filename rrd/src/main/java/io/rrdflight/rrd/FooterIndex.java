@@ -134,9 +134,9 @@ final class FooterIndex {
   }
 
   /** An RrdFooter whose checksum matched, and where it starts in the file. */
-  private record VerifiedFooter(long start, ByteBuffer bytes) {}
+  record VerifiedFooter(long start, ByteBuffer bytes) {}
 
-  private static Optional<VerifiedFooter> verifiedFooter(FileBytes bytes, List<String> notes) throws IOException {
+  static Optional<VerifiedFooter> verifiedFooter(FileBytes bytes, List<String> notes) throws IOException {
     long[] span = footerSpan(bytes);
     if (span == null) {
       return Optional.empty();

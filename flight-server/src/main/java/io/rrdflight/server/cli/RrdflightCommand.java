@@ -10,11 +10,13 @@ import picocli.CommandLine.Command;
     versionProvider = RrdflightVersion.class,
     description = "Serves folders of Rerun recordings (.rrd files) as datasets, queryable with the Rerun"
         + " SDK's CatalogClient and with Arrow Flight SQL (JDBC, ADBC, pyarrow).",
-    subcommands = {ServerCommand.class, InspectCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {ServerCommand.class, InspectCommand.class, TokenCommand.class, UserCommand.class, CommandLine.HelpCommand.class},
     footerHeading = "%nExamples:%n",
     footer = {
       "  rrdflight server -d ./recordings",
       "  rrdflight server -d robots=/data/runs --port 51234",
+      "  rrdflight server -d ./recordings --host 0.0.0.0 --auth",
+      "  rrdflight token create --role reader",
       "  rrdflight inspect recording.rrd",
       "  rrdflight SUBCOMMAND --help"
     })
@@ -25,7 +27,7 @@ public final class RrdflightCommand implements Runnable {
   @Override
   public void run() {
     // No subcommand: a usage error, reported like any other (exit code 2).
-    throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand: use 'rrdflight server' or 'rrdflight inspect'");
+    throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand: use 'rrdflight server', 'inspect', 'token' or 'user'");
   }
 
   /** A wrong argument: say what is wrong and where to read more; the full usage would bury the message. */

@@ -4,13 +4,20 @@ import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.server.RrdflightServer;
 import io.rrdflight.server.ServerConfig;
 import io.rrdflight.server.ServerConfig.DatasetSource;
+import io.rrdflight.server.ServerConfig.Security;
+import io.rrdflight.server.ServerConfig.TlsFiles;
+import io.rrdflight.server.StartupException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.BindException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -27,12 +34,16 @@ import picocli.CommandLine.Option;
     footer = {
       "  rrdflight server -d ./recordings          (dataset 'recordings', 127.0.0.1:51234)",
       "  rrdflight server -d robots=/data/runs -p 9000",
-      "  rrdflight server --host 0.0.0.0           (every interface; there is no auth yet)",
+      "  rrdflight server --host 0.0.0.0 --auth --tls-cert cert.pem --tls-key key.pem",
+      "                                            (every interface: tokens and TLS)",
       "",
       "Connect:",
-      "  Rerun SDK:  rr.catalog.CatalogClient(\"rerun+http://127.0.0.1:51234\")",
-      "  JDBC:       jdbc:arrow-flight-sql://127.0.0.1:51234/?useEncryption=false",
-      "  ADBC:       adbc_driver_flightsql.dbapi.connect(\"grpc://127.0.0.1:51234\")"
+      "  Rerun SDK:  rr.catalog.CatalogClient(\"rerun+http://127.0.0.1:51234\", token=...)",
+      "  JDBC:       jdbc:arrow-flight-sql://127.0.0.1:51234/?useEncryption=false&token=...",
+      "  ADBC:       adbc_driver_flightsql.dbapi.connect(\"grpc://127.0.0.1:51234\")",
+      "",
+      "Without --auth, anyone who reaches the port may read, register and delete; a non-loopback",
+      "--host therefore needs --auth (or --insecure-no-auth). Tokens: rrdflight token create --help."
     })
 final class ServerCommand implements Callable<Integer> {
 
@@ -52,10 +63,25 @@ final class ServerCommand implements Callable<Integer> {
       description = "Port to listen on, 0 for any free port (default: ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--data-dir", paramLabel = "DIR",
-      description = "Where rrdflight keeps its catalog and chunk indexes (default: $RRDFLIGHT_DATA_DIR, "
-          + "else $XDG_DATA_HOME/rrdflight, else ~/.local/share/rrdflight).")
-  Path dataDir;
+  @CommandLine.Mixin DataDirOption dataDir = new DataDirOption();
+
+  @Option(names = "--auth",
+      description = "Require a token (or a user's password, in Flight's handshake) on every call but GET /version."
+          + " Make tokens with 'rrdflight token create'.")
+  boolean auth;
+
+  @Option(names = "--insecure-no-auth",
+      description = "Listen on a non-loopback --host without --auth: anyone who reaches the port may read,"
+          + " register and delete. Only for networks you trust completely.")
+  boolean insecureNoAuth;
+
+  @Option(names = "--tls-cert", paramLabel = "FILE",
+      description = "Serve TLS on the port with this PEM certificate chain (needs --tls-key). Clients then use"
+          + " rerun+https://, grpc+tls:// and useEncryption=true.")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "The PEM (PKCS#8) private key of --tls-cert.")
+  Path tlsKey;
 
   /** Builds run the server once with this to record which classes start-up loads (see flight-server/README.md). */
   @Option(names = "--exit-when-ready", hidden = true)
@@ -63,7 +89,8 @@ final class ServerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ServerConfig config = new ServerConfig(host, validPort(), resolveDataDir(), datasetSources());
+    Security security = security();
+    ServerConfig config = new ServerConfig(host, validPort(), dataDir.resolve(), datasetSources(), security);
     PrintWriter out = spec.commandLine().getOut();
     try {
       Files.createDirectories(config.dataDir());
@@ -76,7 +103,7 @@ final class ServerCommand implements Callable<Integer> {
       server = RrdflightServer.start(config, RrdflightVersion.version());
     } catch (IOException e) {
       throw new UserError(bindFailure(config, e), 1, e);
-    } catch (CatalogException e) {
+    } catch (CatalogException | StartupException e) {
       throw new UserError(e.getMessage(), 1, e);
     }
 
@@ -89,15 +116,18 @@ final class ServerCommand implements Callable<Integer> {
     }, "rrdflight-shutdown"));
 
     String address = config.host() + ":" + server.port();
+    boolean tls = security.tls().isPresent();
     out.println("rrdflight " + RrdflightVersion.version() + " listening on " + address);
     out.println("  data dir:         " + config.dataDir());
     for (DatasetSource d : config.datasets()) {
       int partitions = server.catalog().partitions(server.catalog().datasetNamed(d.name()).id()).size();
       out.println("  dataset:          " + d.name() + " <- " + d.directory() + " (" + partitions + " partitions)");
     }
-    out.println("  Rerun SDK/viewer: rerun+http://" + address);
-    out.println("  Flight SQL JDBC:  jdbc:arrow-flight-sql://" + address + "/?useEncryption=false");
-    out.println("  ADBC / pyarrow:   grpc://" + address);
+    out.println("  auth:             " + authMode(server));
+    out.println("  tls:              " + (tls ? "on (" + security.tls().get().certificateChain() + ")" : "off"));
+    out.println("  Rerun SDK/viewer: " + (tls ? "rerun+https://" : "rerun+http://") + address);
+    out.println("  Flight SQL JDBC:  jdbc:arrow-flight-sql://" + address + "/?useEncryption=" + tls);
+    out.println("  ADBC / pyarrow:   " + (tls ? "grpc+tls://" : "grpc://") + address);
     out.println("rrdflight ready");
     out.flush();
     if (exitWhenReady) {
@@ -107,6 +137,55 @@ final class ServerCommand implements Callable<Integer> {
     server.awaitTermination();
     stopped.await();
     return 0;
+  }
+
+  /**
+   * The safe default: without --auth, only a loopback address (a laptop) may be served, unless the
+   * operator says in so many words that the network is trusted.
+   */
+  private Security security() {
+    if (auth && insecureNoAuth) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--auth and --insecure-no-auth contradict each other; choose one");
+    }
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--tls-cert and --tls-key go together: give both or neither");
+    }
+    if (!auth && !insecureNoAuth && !isLoopback(host)) {
+      throw new UserError("refusing to serve " + host + " without --auth: anyone who reaches it could read, register and"
+          + " delete; use --auth (tokens: rrdflight token create), or --insecure-no-auth on a network you trust", 2);
+    }
+    Optional<TlsFiles> tls = tlsCert == null ? Optional.empty()
+        : Optional.of(new TlsFiles(tlsCert.toAbsolutePath().normalize(), tlsKey.toAbsolutePath().normalize()));
+    return new Security(auth, tls);
+  }
+
+  private String authMode(RrdflightServer server) {
+    if (auth) {
+      Instant now = Instant.now();
+      long tokens = server.authenticator().map(a -> a.tokens().list().stream()
+          .filter(t -> t.revokedAt().isEmpty() && t.expiresAt().map(now::isBefore).orElse(true)).count()).orElse(0L);
+      long users = server.authenticator().map(a -> (long) a.users().list().size()).orElse(0L);
+      return "tokens required (" + tokens + " active token(s), " + users + " user(s); roles reader < writer < admin;"
+          + " rrdflight token create --data-dir " + dataDir.resolve() + ")";
+    }
+    if (insecureNoAuth && !isLoopback(host)) {
+      return "OFF on a network address (--insecure-no-auth): anyone who reaches the port may read, register and delete";
+    }
+    return "off (loopback only: anyone on this machine may read, register and delete)";
+  }
+
+  /** True when every address {@code host} names is a loopback address; a name that does not resolve is not. */
+  static boolean isLoopback(String host) {
+    try {
+      for (InetAddress address : InetAddress.getAllByName(host)) {
+        if (!address.isLoopbackAddress()) {
+          return false;
+        }
+      }
+      return true;
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
 
   private int validPort() {
@@ -140,19 +219,6 @@ final class ServerCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "Empty dataset name in '" + value + "'");
     }
     return new DatasetSource(name, dir);
-  }
-
-  private Path resolveDataDir() {
-    if (dataDir != null) {
-      return dataDir.toAbsolutePath().normalize();
-    }
-    String env = System.getenv("RRDFLIGHT_DATA_DIR");
-    if (env != null && !env.isBlank()) {
-      return Path.of(env).toAbsolutePath().normalize();
-    }
-    String xdg = System.getenv("XDG_DATA_HOME");
-    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".local", "share");
-    return base.resolve("rrdflight").toAbsolutePath().normalize();
   }
 
   private static String bindFailure(ServerConfig config, IOException e) {

@@ -162,7 +162,7 @@ final class PartitionTable {
 
   /** The table with only {@code columns}, as one batch; {@code properties} holds the rows' property values. */
   /** An index value into a vector of one of the three index types (int64, timestamp[ns], duration[ns]). */
-  private static void setIndexValue(FieldVector vector, int row, long value) {
+  static void setIndexValue(FieldVector vector, int row, long value) {
     if (vector instanceof BigIntVector v) {
       v.setSafe(row, value);
     } else if (vector instanceof TimeStampVector v) {

@@ -21,6 +21,7 @@ final class RerunModel {
   final DatasetTables tables;
   final DatasetQuery datasetQuery;
   final ChunkFetch chunkFetch;
+  final SegmentManifest segmentManifest;
   final String version;
 
   /**
@@ -39,5 +40,6 @@ final class RerunModel {
     this.tables = new DatasetTables(catalog, allocator);
     this.datasetQuery = new DatasetQuery(catalog, executor, allocator);
     this.chunkFetch = new ChunkFetch(catalog, ipc, executor, fetchMessageBytes);
+    this.segmentManifest = new SegmentManifest(catalog, ipc);
   }
 }

@@ -17,6 +17,7 @@ import io.rrdflight.rrd.proto.DatasetKind;
 import io.rrdflight.rrd.proto.PartitionId;
 import io.rrdflight.rrd.proto.SegmentId;
 import io.rrdflight.rrd.proto.TaskId;
+import io.rrdflight.server.auth.Caller;
 // The generated 0.28+ messages; the 0.27 ones they are translated to are named in full.
 import io.rrdflight.server.redap.wire.segments.*;
 import java.time.Duration;
@@ -49,8 +50,9 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
   static final Duration CANCEL_WAIT = Duration.ofSeconds(60);
   /** How long QueryTasksOnCompletion waits when the client gives no timeout (0.41's wait() gives none). */
   static final Duration DEFAULT_TASK_WAIT = Duration.ofHours(1);
-  /** What WhoAmI grants without authentication: reading, registering files, and FindChunks. */
-  static final List<String> CAPABILITIES = List.of("catalog:write:register:file", "dataset:find_chunks");
+  /** WhoAmI capabilities: writers may register files; readers may ask FindChunks (0.41 reads through it). */
+  static final String REGISTER_FILES = "catalog:write:register:file";
+  static final String FIND_CHUNKS = "dataset:find_chunks";
 
   /** Version feature: QueryDataset plans latest-at per segment index values (using_index_values). */
   static final String PER_SEGMENT_INDEX_VALUES = "per_segment_index_values";
@@ -87,13 +89,27 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
         .build());
   }
 
+  /** WhoAmI: what the auth layer established for this call (everything, without {@code --auth}). */
   @Override
   public void whoAmI(WhoAmIRequest request, StreamObserver<WhoAmIResponse> observer) {
-    unary("WhoAmI", observer, () -> WhoAmIResponse.newBuilder()
-        .setCanRead(true)
-        .setCanWrite(true)
-        .setCapabilities(ServerCapabilities.newBuilder().addAllCapabilities(CAPABILITIES))
-        .build());
+    unary("WhoAmI", observer, () -> {
+      Caller caller = Caller.current();
+      ServerCapabilities.Builder capabilities = ServerCapabilities.newBuilder();
+      if (caller.canWrite()) {
+        capabilities.addCapabilities(REGISTER_FILES);
+      }
+      if (caller.canRead()) {
+        capabilities.addCapabilities(FIND_CHUNKS);
+      }
+      WhoAmIResponse.Builder answer = WhoAmIResponse.newBuilder()
+          .setCanRead(caller.canRead())
+          .setCanWrite(caller.canWrite())
+          .setCapabilities(capabilities);
+      if (!caller.credential().equals(Caller.ANONYMOUS.credential())) {
+        answer.setUserId(caller.name());
+      }
+      return answer.build();
+    });
   }
 
   // --- entries -----------------------------------------------------------------------------------------
@@ -114,8 +130,9 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
       } else {
         Map<String, io.rrdflight.server.redap.proto.EntryDetails> union = new LinkedHashMap<>();
         for (EntryKind kind : new LinkedHashSet<>(filter.getEntryKindsList())) {
-          if (kind == EntryKind.ENTRY_KIND_ASSET_DATASET || kind == EntryKind.UNRECOGNIZED) {
-            continue; // rrdflight keeps no asset datasets
+          if (kind == EntryKind.ENTRY_KIND_ASSET_DATASET || kind == EntryKind.ENTRY_KIND_DATASET_VIEW
+              || kind == EntryKind.ENTRY_KIND_TABLE_VIEW || kind == EntryKind.UNRECOGNIZED) {
+            continue; // rrdflight keeps no asset datasets and no views; the 0.41 viewer lists every kind
           }
           try {
             entries.find(base.toBuilder().setEntryKindValue(kind.getNumber()).build())
@@ -383,6 +400,43 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
     } catch (RuntimeException e) {
       observer.onError(CatalogStatus.of(e, "FindChunks"));
     }
+  }
+
+  /**
+   * GetRrdManifest (segment_store and the 0.37+ viewer): the segment's chunk manifest, one part per
+   * layer ({@link SegmentManifest}); chunks are then fetched with FetchChunks by their keys.
+   */
+  @Override
+  public void getRrdManifest(GetRrdManifestRequest request, StreamObserver<GetRrdManifestResponse> observer) {
+    try {
+      List<io.rrdflight.rrd.proto.RrdManifest> parts = model.segmentManifest.parts(entries.requestedDataset(),
+          requiredSegment(request.hasSegmentId(), request.getSegmentId(), "GetRrdManifest"), words());
+      parts.forEach(part -> observer.onNext(GetRrdManifestResponse.newBuilder().setRrdManifest(part).build()));
+      observer.onCompleted();
+    } catch (RuntimeException e) {
+      observer.onError(CatalogStatus.of(e, "GetRrdManifest"));
+    }
+  }
+
+  /**
+   * GetAssetsForSegment: rrdflight keeps no asset datasets, which Rerun's clients read from an answer
+   * without messages (as for a dataset that never had assets registered).
+   */
+  @Override
+  public void getAssetsForSegment(GetAssetsForSegmentRequest request, StreamObserver<GetAssetsForSegmentResponse> observer) {
+    try {
+      entries.requestedDataset();
+      observer.onCompleted();
+    } catch (RuntimeException e) {
+      observer.onError(CatalogStatus.of(e, "GetAssetsForSegment"));
+    }
+  }
+
+  private static String requiredSegment(boolean present, SegmentId id, String call) {
+    if (!present || id.getId().isEmpty()) {
+      throw CatalogStatus.invalidArgument(call + ": segment_id is required");
+    }
+    return id.getId();
   }
 
   @Override

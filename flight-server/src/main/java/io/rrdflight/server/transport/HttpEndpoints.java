@@ -32,7 +32,7 @@ public final class HttpEndpoints {
     return response(200, "OK", versionBody + "\n", parts[0].equals("HEAD"));
   }
 
-  private static byte[] response(int status, String reason, String body) {
+  static byte[] response(int status, String reason, String body) {
     return response(status, reason, body, false);
   }
 

@@ -6,34 +6,67 @@ import io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.grpc.netty.InternalProtocolNegotiator;
 import io.grpc.netty.InternalProtocolNegotiators;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.AsciiString;
+import java.util.Optional;
 
 /**
- * Lets one plaintext port serve gRPC over HTTP/2 (h2c, prior knowledge) and plain HTTP/1.1 requests.
- * The Rerun SDK and viewer send {@code GET /version} as HTTP/1.1 to the gRPC port before any gRPC call,
- * so both must be answered on the same listener. Each new connection starts with a {@link ProtocolSniffer}
- * that hands HTTP/2 connections to gRPC's own plaintext handler and answers HTTP/1.1 itself.
+ * Lets one port serve gRPC over HTTP/2 and plain HTTP/1.1 requests. The Rerun SDK and viewer send
+ * {@code GET /version} as HTTP/1.1 to the gRPC port before any gRPC call, so both must be answered on
+ * the same listener. Each new connection starts with a {@link ProtocolSniffer} that hands HTTP/2
+ * connections to gRPC's own plaintext handler and answers HTTP/1.1 itself. With TLS, a
+ * {@link TlsDetector} goes first and decrypts, and the sniffer sees what is inside.
  */
 public final class SharedPortNegotiator implements InternalProtocolNegotiator.ProtocolNegotiator {
+  private static final AsciiString HTTPS = AsciiString.of("https");
+
   private final InternalProtocolNegotiator.ProtocolNegotiator grpcPlaintext = InternalProtocolNegotiators.serverPlaintext();
   private final HttpEndpoints http;
+  private final Optional<SslContext> tls;
 
   public SharedPortNegotiator(HttpEndpoints http) {
+    this(http, Optional.empty());
+  }
+
+  /** @param tls the port's TLS context ({@link ServerTls}); empty for plaintext (h2c and HTTP/1.1) */
+  public SharedPortNegotiator(HttpEndpoints http, Optional<SslContext> tls) {
     this.http = requireNonNull(http, "http is null");
+    this.tls = requireNonNull(tls, "tls is null");
   }
 
   @Override
   public AsciiString scheme() {
-    return grpcPlaintext.scheme();
+    return tls.isPresent() ? HTTPS : grpcPlaintext.scheme();
   }
 
   @Override
   public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
-    return new ProtocolSniffer(grpcPlaintext.newHandler(grpcHandler), http);
+    ChannelHandler sniffer = new ProtocolSniffer(grpcPlaintext.newHandler(grpcHandler), http);
+    return tls.<ChannelHandler>map(ssl -> new TlsThenSniff(new TlsDetector(ssl), sniffer)).orElse(sniffer);
   }
 
   @Override
   public void close() {
     grpcPlaintext.close();
+  }
+
+  /** Puts the TLS detector and the sniffer, in that order, where gRPC put this handler. */
+  private static final class TlsThenSniff extends ChannelHandlerAdapter {
+    private final ChannelHandler detector;
+    private final ChannelHandler sniffer;
+
+    TlsThenSniff(ChannelHandler detector, ChannelHandler sniffer) {
+      this.detector = detector;
+      this.sniffer = sniffer;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      ctx.pipeline().addAfter(ctx.name(), null, sniffer);
+      ctx.pipeline().addAfter(ctx.name(), null, detector);
+      ctx.pipeline().remove(this);
+    }
   }
 }

@@ -63,7 +63,12 @@ class RerunCloudPruningIT {
   @BeforeAll
   static void start() throws Exception {
     server = ServerProcess.start(dataDir, "-d", Fixtures.path("dataset").toString());
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    // The 0.27 stubs: say so, as rerun-sdk 0.27 does, to be answered in the 0.27 vocabulary.
+    Metadata version = new Metadata();
+    version.put(Metadata.Key.of("x-rerun-client-version", Metadata.ASCII_STRING_MARSHALLER), "rerun-test/0.27.3");
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
+        .intercept(MetadataUtils.newAttachHeadersInterceptor(version))
+        .build();
   }
 
   @AfterAll

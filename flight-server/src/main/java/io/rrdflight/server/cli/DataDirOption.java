@@ -1,0 +1,37 @@
+package io.rrdflight.server.cli;
+
+import io.rrdflight.server.auth.Authenticator;
+import java.io.IOException;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** {@code --data-dir}, shared by every command that reads or writes a data dir, with one default. */
+final class DataDirOption {
+  @Option(names = "--data-dir", paramLabel = "DIR",
+      description = "Where rrdflight keeps its catalog, chunk indexes, server key and tokens (default: $RRDFLIGHT_DATA_DIR, "
+          + "else $XDG_DATA_HOME/rrdflight, else ~/.local/share/rrdflight).")
+  Path dataDir;
+
+  /** The directory given, or the default, absolute. */
+  Path resolve() {
+    if (dataDir != null) {
+      return dataDir.toAbsolutePath().normalize();
+    }
+    String env = System.getenv("RRDFLIGHT_DATA_DIR");
+    if (env != null && !env.isBlank()) {
+      return Path.of(env).toAbsolutePath().normalize();
+    }
+    String xdg = System.getenv("XDG_DATA_HOME");
+    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".local", "share");
+    return base.resolve("rrdflight").toAbsolutePath().normalize();
+  }
+
+  /** The tokens and users of the data dir (creating its key and store on first use). */
+  Authenticator authenticator() {
+    try {
+      return Authenticator.open(resolve());
+    } catch (IOException e) {
+      throw new UserError("cannot use the tokens of " + resolve() + ": " + e.getMessage(), 1, e);
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package io.rrdflight.server.transport;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.ssl.SslContext;
+import java.util.List;
+
+/**
+ * First handler of every connection when the port serves TLS: a TLS ClientHello (a handshake record,
+ * content type 22, version 3.x) replaces this handler with an {@code SslHandler}, which receives the
+ * bytes read so far; the {@link ProtocolSniffer} after it then sees the decrypted bytes and tells
+ * gRPC from HTTP/1.1 as on a plaintext port. Plaintext is refused, so a token never crosses the
+ * network in the clear: an HTTP/1.1 request gets a one-line 400, anything else a closed connection.
+ */
+final class TlsDetector extends ByteToMessageDecoder {
+  private static final int TLS_HANDSHAKE_RECORD = 22;
+  private static final byte[] PLAINTEXT_REFUSED = HttpEndpoints.response(400, "Bad Request",
+      "rrdflight: this port speaks TLS only: use https://, rerun+https:// or grpc+tls://\n");
+
+  private final SslContext sslContext;
+
+  TlsDetector(SslContext sslContext) {
+    this.sslContext = requireNonNull(sslContext, "sslContext is null");
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    if (in.readableBytes() < 2) {
+      return;
+    }
+    int first = in.getUnsignedByte(in.readerIndex());
+    int major = in.getUnsignedByte(in.readerIndex() + 1);
+    if (first == TLS_HANDSHAKE_RECORD && major == 3) {
+      // Replacing a ByteToMessageDecoder hands its buffered bytes to the handler taking its place.
+      ctx.pipeline().replace(this, "tls", sslContext.newHandler(ctx.alloc()));
+      return;
+    }
+    in.skipBytes(in.readableBytes());
+    boolean looksHttp1 = Character.isUpperCase(first) && Character.isUpperCase(major);
+    if (looksHttp1) {
+      ctx.writeAndFlush(Unpooled.wrappedBuffer(PLAINTEXT_REFUSED)).addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.close();
+    }
+  }
+}

@@ -1,0 +1,189 @@
+package io.rrdflight.server.auth;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rrdflight.server.auth.Tokens.IssuedToken;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TokensTest {
+  @TempDir Path dataDir;
+  MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+  AuthStore store;
+  Tokens tokens;
+  Users users;
+
+  @BeforeEach
+  void open() throws Exception {
+    store = AuthStore.open(dataDir);
+    tokens = new Tokens(ServerKey.loadOrCreate(dataDir), store, clock);
+    users = new Users(store, clock);
+  }
+
+  @AfterEach
+  void close() {
+    store.close();
+  }
+
+  @Test
+  void issuedTokenVerifiesAsItsNameAndRole() throws Exception {
+    IssuedToken issued = tokens.issue(Optional.of("ci"), Role.WRITER, Optional.of(Duration.ofDays(1)), List.of("localhost"));
+    Caller caller = tokens.verify(issued.token(), users);
+    assertEquals(new Caller("ci", Role.WRITER, "token"), caller);
+  }
+
+  @Test
+  void tokenIsAJwtWithRerunsClaimsAndAllowedHosts() throws Exception {
+    IssuedToken issued = tokens.issue(Optional.of("viewer"), Role.READER, Optional.of(Duration.ofDays(1)), List.of("localhost", ".example.com"));
+    String[] parts = issued.token().split("\\.");
+    assertEquals(3, parts.length);
+    ObjectMapper json = new ObjectMapper();
+    JsonNode header = json.readTree(Base64.getUrlDecoder().decode(parts[0]));
+    assertEquals("HS256", header.get("alg").asText());
+    JsonNode claims = json.readTree(Base64.getUrlDecoder().decode(parts[1]));
+    assertEquals("viewer", claims.get("sub").asText());
+    assertEquals("redap", claims.get("aud").asText());
+    assertEquals("read", claims.get("permissions").get(0).asText());
+    assertEquals(".example.com", claims.get("allowed_hosts").get(1).asText());
+    assertEquals(Instant.parse("2026-01-02T00:00:00Z").getEpochSecond(), claims.get("exp").asLong());
+  }
+
+  @Test
+  void expiredTokenIsRefusedSayingWhen() {
+    IssuedToken issued = tokens.issue(Optional.of("short"), Role.READER, Optional.of(Duration.ofHours(1)), List.of());
+    clock.advance(Duration.ofHours(2));
+    AuthenticationException e = assertThrows(AuthenticationException.class, () -> tokens.verify(issued.token(), users));
+    assertTrue(e.getMessage().contains("expired"), e.getMessage());
+  }
+
+  @Test
+  void tokenWithoutExpiryStaysGood() throws Exception {
+    IssuedToken issued = tokens.issue(Optional.of("forever"), Role.ADMIN, Optional.empty(), List.of());
+    clock.advance(Duration.ofDays(3650));
+    assertEquals(Role.ADMIN, tokens.verify(issued.token(), users).role());
+  }
+
+  @Test
+  void revokedTokenIsRefusedByName() throws Exception {
+    IssuedToken issued = tokens.issue(Optional.of("leaked"), Role.ADMIN, Optional.empty(), List.of());
+    assertTrue(tokens.revoke("leaked"));
+    assertFalse(tokens.revoke("leaked"), "revoking twice reports nothing to revoke");
+    AuthenticationException e = assertThrows(AuthenticationException.class, () -> tokens.verify(issued.token(), users));
+    assertEquals("token 'leaked' was revoked", e.getMessage());
+  }
+
+  @Test
+  void revocationByAnotherProcessIsSeenOnTheNextCheckDespiteTheCache() throws Exception {
+    IssuedToken issued = tokens.issue(Optional.of("cached"), Role.READER, Optional.empty(), List.of());
+    for (int i = 0; i < 3; i++) {
+      tokens.verify(issued.token(), users); // now cached
+    }
+    try (AuthStore cli = AuthStore.open(dataDir)) { // what 'rrdflight token revoke' opens, in its own process
+      assertTrue(new Tokens(ServerKey.loadOrCreate(dataDir), cli, clock).revoke("cached"));
+    }
+    assertThrows(AuthenticationException.class, () -> tokens.verify(issued.token(), users));
+  }
+
+  @Test
+  void tokenOfAnotherKeyIsRefused(@TempDir Path otherDir) throws Exception {
+    try (AuthStore other = AuthStore.open(otherDir)) {
+      String foreign = new Tokens(ServerKey.loadOrCreate(otherDir), other, clock)
+          .issue(Optional.of("x"), Role.ADMIN, Optional.empty(), List.of()).token();
+      AuthenticationException e = assertThrows(AuthenticationException.class, () -> tokens.verify(foreign, users));
+      assertEquals("token is not signed by this server", e.getMessage());
+    }
+  }
+
+  @Test
+  void tokenWithAlgorithmNoneOrAlteredClaimsIsRefused() {
+    String token = tokens.issue(Optional.of("r"), Role.READER, Optional.empty(), List.of()).token();
+    String[] parts = token.split("\\.");
+    Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+    String none = b64.encodeToString("{\"alg\":\"none\"}".getBytes(StandardCharsets.UTF_8)) + "." + parts[1] + ".";
+    assertThrows(AuthenticationException.class, () -> tokens.verify(none, users));
+    String claims = new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8).replace("reader", "admin");
+    String altered = parts[0] + "." + b64.encodeToString(claims.getBytes(StandardCharsets.UTF_8)) + "." + parts[2];
+    assertThrows(AuthenticationException.class, () -> tokens.verify(altered, users));
+  }
+
+  @Test
+  void refusalMessagesNeverContainTheToken() {
+    String token = tokens.issue(Optional.of("t"), Role.READER, Optional.empty(), List.of()).token();
+    for (String bad : new String[] {token + "x", token.substring(0, token.length() - 2), "x" + token, token.replace('.', ',')}) {
+      AuthenticationException e = assertThrows(AuthenticationException.class, () -> tokens.verify(bad, users));
+      assertFalse(e.getMessage().contains(token.substring(0, 20)), e.getMessage());
+    }
+  }
+
+  @Test
+  void tokenNamesAreUnique() {
+    tokens.issue(Optional.of("same"), Role.READER, Optional.empty(), List.of());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> tokens.issue(Optional.of("same"), Role.READER, Optional.empty(), List.of()));
+    assertTrue(e.getMessage().contains("'same' exists"), e.getMessage());
+  }
+
+  @Test
+  void sessionTokenFollowsTheUsersCurrentRecord() throws Exception {
+    users.add("alice", Role.WRITER, "pw".toCharArray());
+    Caller alice = users.verify("alice", "pw".toCharArray());
+    String session = tokens.issueSession(alice.name(), alice.role(), Duration.ofHours(1));
+    assertEquals(new Caller("alice", Role.WRITER, "user"), tokens.verify(session, users));
+    try (AuthStore cli = AuthStore.open(dataDir)) {
+      assertTrue(new Users(cli, clock).remove("alice"));
+    }
+    assertThrows(AuthenticationException.class, () -> tokens.verify(session, users));
+  }
+
+  @Test
+  void wrongPasswordAndUnknownUserGiveTheSameAnswer() {
+    users.add("bob", Role.READER, "right".toCharArray());
+    AuthenticationException wrong = assertThrows(AuthenticationException.class, () -> users.verify("bob", "wrong".toCharArray()));
+    AuthenticationException nobody = assertThrows(AuthenticationException.class, () -> users.verify("carol", "right".toCharArray()));
+    assertEquals(wrong.getMessage(), nobody.getMessage());
+  }
+
+  /** A clock the test moves forward. */
+  static final class MutableClock extends Clock {
+    private Instant now;
+
+    MutableClock(Instant now) {
+      this.now = now;
+    }
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+  }
+}

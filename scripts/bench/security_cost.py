@@ -1,0 +1,218 @@
+"""Benchmark (not a test): what tokens (`--auth`) and TLS (`--tls-cert/--tls-key`) cost, on issue 6's seed
+workflow and on the SQL door, against rrdflight without either.
+
+Modes: three server processes, running side by side, each on an empty data dir serving DIR as
+dataset `bench` (`-d`):
+  open      no auth, plaintext (the loopback default)
+  auth      --auth, a writer token on every call
+  auth+tls  --auth and TLS with a certificate of a CA made at start (openssl)
+
+Each server is warmed up once (JIT, class loading, page cache) with everything below; then the modes
+take turns, round after round (the order rotates). Reported: the best of the rounds, per figure. On a
+machine shared with other work the best run is the least disturbed one, and what the modes differ by
+shows there rather than in the noise of a median. Server CPU is the process's user + system time.
+  - the seed workflow through the rerun-sdk of the venv that runs this script:
+    0.27.3 (.venv): seed_workflow.py's `run` (register + wait, the seed view, all partitions), open and
+      auth only: 0.27.3 probes GET /version with a client that trusts only the public CAs compiled into
+      it, so a test CA cannot work with it (see README, Security);
+    0.41 (.venvs/test-newest): newest_sdk.py's steps (register + wait, the seed reader, all segments
+      counted), every mode, the test CA trusted through SSL_CERT_FILE.
+  - the seed view and all partitions as SQL through ADBC (Flight SQL), every mode (when ADBC is
+    installed: .venv).
+  - per-call cost: 1,000 x dataset_names() (a FindEntries round trip, every mode the SDK reaches) and
+    1,000 x Flight ListActions (pyarrow, every mode), on one connection, after 300 to warm up; wall
+    time and the server's CPU time per call.
+
+    .venv/bin/python scripts/bench/seed_workflow.py --make-big /tmp/secbench-big --files 3
+    .venv/bin/python scripts/bench/security_cost.py /tmp/secbench-big --rounds 3
+    .venvs/test-newest/bin/python scripts/bench/security_cost.py /tmp/secbench-big --rounds 3
+
+Needs the runnable jar (mvn package), openssl, and the venv of scripts/requirements.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow.flight as flight
+import rerun as rr
+
+ROOT = Path(__file__).resolve().parents[1].parent
+sys.path.insert(0, str(ROOT / "flight-server" / "src" / "test" / "python"))
+sys.path.insert(0, str(ROOT / "scripts" / "bench"))
+from rrdflight_server import ServerProcess, create_token, make_test_ca  # noqa: E402
+from bench_common import window  # noqa: E402
+
+NEWEST = tuple(int(part) for part in rr.__version__.split(".")[:2]) >= (0, 28)
+HAVE_ADBC = importlib.util.find_spec("adbc_driver_flightsql") is not None
+MODES = ["open", "auth", "auth+tls"]
+# The modes the Rerun door can be measured in with this venv's SDK (see the module docstring).
+RERUN_MODES = MODES if NEWEST else ["open", "auth"]
+CALLS = 1000
+WARM_UP = 300
+
+
+def start(mode: str, directory: Path, ca: Path) -> tuple[ServerProcess, str | None]:
+    """A server of this mode, and the writer token its clients send (None without --auth)."""
+    data = Path(tempfile.mkdtemp(prefix=f"rrdflight-secbench-{mode.replace('+', '-')}-"))
+    args = ["-d", f"bench={directory}"]
+    token = None
+    if mode != "open":
+        args.append("--auth")
+        token = create_token(data, "writer")
+    if mode == "auth+tls":
+        args += ["--tls-cert", str(ca / "server.pem"), "--tls-key", str(ca / "server.key")]
+    return ServerProcess(data, *args), token
+
+
+def rerun_workflow(mode: str, server, token: str | None, files: list[str], name: str) -> dict:
+    """The seed workflow with this venv's SDK, as seed_workflow.py (0.27) or newest_sdk.py (0.41) runs it."""
+    if not NEWEST:
+        from seed_workflow import run
+
+        return run(server, files, name, token)
+    from newest_sdk import seed_frame, window_of
+
+    index, segment, start, end = window_of(files)  # reads non-generated files with the 0.27.3 venv
+    scheme = "rerun+https" if mode == "auth+tls" else "rerun+http"
+    t0 = time.perf_counter()
+    dataset = rr.catalog.CatalogClient(f"{scheme}://localhost:{server.port}", token=token).create_dataset(name)
+    dataset.register([f"file://{p}" for p in files]).wait()
+    t1 = time.perf_counter()
+    seed_rows = len(seed_frame(dataset, index, segment, start, end).to_pandas())
+    t2 = time.perf_counter()
+    all_rows = dataset.reader(index=index).count()
+    t3 = time.perf_counter()
+    return {"register": t1 - t0, "seed_view": t2 - t1, "seed_rows": seed_rows, "all_view": t3 - t2, "all_rows": all_rows,
+            "total": t3 - t0}
+
+
+def adbc_options(mode: str, token: str | None, ca: Path) -> dict:
+    import adbc_driver_flightsql as adbc_flightsql
+
+    options = {}
+    if token:
+        options["adbc.flight.sql.authorization_header"] = "Bearer " + token
+    if mode == "auth+tls":
+        options[adbc_flightsql.DatabaseOptions.TLS_ROOT_CERTS.value] = (ca / "ca.pem").read_text()
+    return options
+
+
+def flight_uri(mode: str, port: int) -> str:
+    return f"grpc+tls://localhost:{port}" if mode == "auth+tls" else f"grpc://localhost:{port}"
+
+
+def sql(mode: str, server, token, ca, files) -> dict:
+    import adbc_driver_flightsql.dbapi as flightsql
+
+    index, pid, s, e = window(files)
+    seed = (f"SELECT * FROM TABLE(\"bench\".query_view(index => '{index}', contents => '/**', partition_ids => '{pid}',"
+            f" range_start => {s}, range_end => {e}, fill_latest_at => true))")
+    everything = f"SELECT * FROM TABLE(\"bench\".query_view(index => '{index}', contents => '/**'))"
+    out = {}
+    with flightsql.connect(flight_uri(mode, server.port), db_kwargs=adbc_options(mode, token, ca), autocommit=True) as conn:
+        for key, query in [("sql_seed", seed), ("sql_all", everything)]:
+            cpu, t = server_cpu_seconds(server.proc.pid), time.perf_counter()
+            with conn.cursor() as cur:
+                cur.execute(query)
+                rows = sum(batch.num_rows for batch in cur.fetch_record_batch())
+            out[key] = time.perf_counter() - t
+            out[key + "_cpu"] = server_cpu_seconds(server.proc.pid) - cpu
+            out[key + "_rows"] = rows
+    return out
+
+
+def server_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_calls(server, call, key: str) -> dict:
+    for _ in range(WARM_UP):
+        call()
+    cpu, t = server_cpu_seconds(server.proc.pid), time.perf_counter()
+    for _ in range(CALLS):
+        call()
+    return {key + "_ms": (time.perf_counter() - t) / CALLS * 1000,
+            key + "_cpu_us": (server_cpu_seconds(server.proc.pid) - cpu) / CALLS * 1e6}
+
+
+def per_call(mode: str, server, token, ca) -> dict:
+    out = {}
+    if mode in RERUN_MODES:
+        scheme = "rerun+https" if mode == "auth+tls" else "rerun+http"
+        client = rr.catalog.CatalogClient(f"{scheme}://localhost:{server.port}", token=token)
+        out.update(timed_calls(server, client.dataset_names, "find_entries"))
+    kwargs = {"tls_root_certs": (ca / "ca.pem").read_bytes()} if mode == "auth+tls" else {}
+    client = flight.FlightClient(flight_uri(mode, server.port), **kwargs)
+    options = flight.FlightCallOptions(headers=[(b"authorization", b"Bearer " + token.encode())] if token else [])
+    out.update(timed_calls(server, lambda: list(client.list_actions(options)), "list_actions"))
+    client.close()
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    files = sorted(str(p.resolve()) for p in args.directory.glob("*.rrd"))
+    ca = make_test_ca(Path(tempfile.mkdtemp(prefix="rrdflight-secbench-ca-")))
+    os.environ["SSL_CERT_FILE"] = str(ca / "ca.pem")  # how rerun-sdk 0.41 trusts the test CA
+    results: dict[str, list[dict]] = {m: [] for m in MODES}
+    servers = {mode: start(mode, args.directory.resolve(), ca) for mode in MODES}
+    try:
+        for r in range(args.rounds + 1):  # round 0 warms up
+            order = MODES[r % len(MODES):] + MODES[:r % len(MODES)]
+            for mode in order:
+                server, token = servers[mode]
+                figures = {}
+                if mode in RERUN_MODES:
+                    cpu = server_cpu_seconds(server.proc.pid)
+                    figures.update(rerun_workflow(mode, server, token, files, f"seed_{r}"))
+                    figures["total_cpu"] = server_cpu_seconds(server.proc.pid) - cpu
+                if HAVE_ADBC:
+                    figures.update(sql(mode, server, token, ca, files))
+                figures.update(per_call(mode, server, token, ca))
+                if r > 0:
+                    results[mode].append(figures)
+                print(f"round {r}{' (warm-up)' if r == 0 else ''} {mode}: " + ", ".join(
+                    f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()), file=sys.stderr)
+    finally:
+        for server, _ in servers.values():
+            server.stop()
+    size = sum(Path(p).stat().st_size for p in files) / 1e6
+    print(f"\n{len(files)} files, {size:.0f} MB ({args.directory}); rerun-sdk {rr.__version__}; best of {args.rounds} rounds; "
+          f"in brackets: change against open\n")
+    columns = [("register", "rerun: register + wait", "s"), ("seed_view", "rerun: seed view", "s"),
+               ("all_view", "rerun: all partitions", "s"), ("total", "rerun: total", "s"), ("total_cpu", "its server CPU", "s"),
+               ("sql_seed", "SQL: seed view", "s"), ("sql_all", "SQL: all partitions", "s"), ("sql_all_cpu", "its server CPU", "s"),
+               ("find_entries_ms", "FindEntries call", "ms"), ("find_entries_cpu_us", "its server CPU", "us"),
+               ("list_actions_ms", "Flight call", "ms"), ("list_actions_cpu_us", "its server CPU", "us")]
+    columns = [c for c in columns if any(c[0] in f for f in results["open"])]  # what this venv could measure
+    print("| mode | " + " | ".join(title for _, title, _ in columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    base = {key: min(f[key] for f in results["open"]) for key, _, _ in columns}
+    for mode in MODES:
+        cells = []
+        for key, _, unit in columns:
+            values = [f[key] for f in results[mode] if key in f]
+            if not values:
+                cells.append("n/a")
+                continue
+            m = min(values)
+            change = "" if mode == "open" else f" ({(m / base[key] - 1) * 100:+.1f}%)"
+            digits = {"ms": 3, "us": 0}.get(unit, 2)
+            cells.append(f"{m:.{digits}f} {unit}{change}")
+        print(f"| {mode} | " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
