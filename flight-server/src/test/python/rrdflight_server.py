@@ -69,6 +69,15 @@ class ListeningProcess:
 DEFAULT_ALLOWED_ROOTS = (FIXTURES, Path(tempfile.gettempdir()))
 
 
+def class_data_archive() -> list[str]:
+    """JVM flags for the class-data archive the build made with the jar (as scripts/rrdflight uses it):
+    none when it is missing or older than the jar. Halves the start-up of every server a test starts."""
+    archive = JAR.with_name("rrdflight.jsa")
+    if archive.is_file() and archive.stat().st_mtime > JAR.stat().st_mtime:
+        return [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
+    return []
+
+
 class ServerProcess(ListeningProcess):
     """`rrdflight server` on an ephemeral port; clients may register below `allow_roots`."""
 
@@ -76,7 +85,7 @@ class ServerProcess(ListeningProcess):
         if not JAR.is_file():
             raise RuntimeError(f"{JAR} is missing: build with 'mvn package' (scripts/test does)")
         roots = [arg for root in allow_roots for arg in ("--allow-root", str(root))]
-        super().__init__(["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", "-Xmx1g", "-jar", str(JAR),
+        super().__init__(["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", *class_data_archive(), "-Xmx1g", "-jar", str(JAR),
                           "server", "--port", "0", "--data-dir", str(data_dir), *roots, *args],
                          r"listening on [^\s:]+:(\d+)", "rrdflight ready", "server")
 

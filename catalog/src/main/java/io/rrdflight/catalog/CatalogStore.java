@@ -39,6 +39,7 @@ final class CatalogStore implements AutoCloseable {
     // SQLite gives the -wal and -shm files the database file's mode; older ones are fixed here too.
     OwnerOnlyFiles.restrictIfPresent(file.resolveSibling(file.getFileName() + "-wal"));
     OwnerOnlyFiles.restrictIfPresent(file.resolveSibling(file.getFileName() + "-shm"));
+    SqliteNativeLibrary.preferCachedCopy();
     try {
       Connection db = DriverManager.getConnection("jdbc:sqlite:" + file);
       try (Statement s = db.createStatement()) {

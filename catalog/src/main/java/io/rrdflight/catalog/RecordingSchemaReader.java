@@ -6,6 +6,7 @@ import io.rrdflight.rrd.ComponentColumn;
 import io.rrdflight.rrd.ComponentDescriptor;
 import io.rrdflight.rrd.IndexedChunk;
 import io.rrdflight.rrd.RrdReader;
+import io.rrdflight.rrd.Store;
 import io.rrdflight.rrd.Timeline;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -17,12 +18,18 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.complex.BaseListVector;
 import org.apache.arrow.vector.complex.ListVector;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
- * Works out a recording's {@link DatasetSchema} from its chunk index. Column types and whether a
- * column ever holds a value are not in the index, so chunks are decoded, one at a time, only until
- * every column has been seen with a non-empty cell: usually one chunk per column. A column that
- * is empty everywhere costs a decode of each of its chunks.
+ * Works out a recording's {@link DatasetSchema} from its chunk index. Which columns there are, and
+ * whether each is static, comes from the index. Column types and whether a column ever holds a
+ * value are not in the index: files written by Rerun 0.28 and later say both in their footer's
+ * schema ({@link ChunkIndex#footerSchema}), which Rerun sums up from every chunk by the same rules
+ * as here (a column is semantically empty when no cell holds a value). For other files, and for any
+ * column the footer does not describe, chunks are decoded, one at a time, only until every column
+ * has been seen with a non-empty cell: usually one chunk per column. A column that is empty
+ * everywhere costs a decode of each of its chunks.
  */
 final class RecordingSchemaReader {
 
@@ -32,9 +39,11 @@ final class RecordingSchemaReader {
 
   private static final class Column {
     final ComponentDescriptor descriptor;
-    org.apache.arrow.vector.types.pojo.Field field;
+    Field field;
     boolean isStatic;
     boolean nonEmpty;
+    /** Type and emptiness known without decoding (from the footer). */
+    boolean settled;
 
     Column(ComponentDescriptor descriptor) {
       this.descriptor = descriptor;
@@ -51,10 +60,13 @@ final class RecordingSchemaReader {
         c.isStatic |= chunk.isStatic();
       }
     }
+    for (Store store : index.stores()) {
+      index.footerSchema(store.id()).ifPresent(schema -> settleFromFooter(schema, columns));
+    }
     for (IndexedChunk chunk : index.chunks()) {
       boolean needed = chunk.components().stream()
           .map(d -> columns.get(new Key(chunk.entityPath(), d.component())))
-          .anyMatch(c -> c.field == null || !c.nonEmpty);
+          .anyMatch(c -> !c.settled && (c.field == null || !c.nonEmpty));
       if (!needed) {
         continue;
       }
@@ -83,6 +95,30 @@ final class RecordingSchemaReader {
           c.descriptor.componentType(), c.field, c.isStatic, e.getKey().component().equals(ColumnNames.CLEAR_IS_RECURSIVE), !c.nonEmpty));
     }
     return new DatasetSchema(new ArrayList<>(timelines), out);
+  }
+
+  /**
+   * Takes type and emptiness of the index's columns from the footer's schema. Only columns the
+   * index knows are touched: the footer also lists columns that are null in every chunk, which the
+   * index (and so a schema read from chunks) leaves out. The field is the one chunks carry (list
+   * items named "item"); the metadata is rebuilt by {@link DatasetSchema}.
+   */
+  private static void settleFromFooter(Schema footer, Map<Key, Column> columns) {
+    for (Field field : footer.getFields()) {
+      Map<String, String> md = field.getMetadata();
+      String entityPath = md.get(DatasetSchema.ENTITY_PATH);
+      String component = md.get(DatasetSchema.COMPONENT);
+      if (!"data".equals(md.get(DatasetSchema.KIND)) || entityPath == null || component == null) {
+        continue; // RowId and index columns: the timelines come from the index
+      }
+      // The index's entity paths start with "/" (rrd normalises them); writers of footers do too.
+      Column c = columns.get(new Key(entityPath.startsWith("/") ? entityPath : "/" + entityPath, component));
+      if (c != null) {
+        c.field = field;
+        c.nonEmpty = !"true".equals(md.get(DatasetSchema.IS_SEMANTICALLY_EMPTY));
+        c.settled = true;
+      }
+    }
   }
 
   /** A cell counts when it is neither null nor an empty list (Rerun's "semantically empty"). */

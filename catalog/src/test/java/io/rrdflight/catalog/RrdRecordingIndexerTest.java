@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.rrd.ChunkIndex;
+import io.rrdflight.rrd.Store;
 import io.rrdflight.rrd.StoreKind;
 import io.rrdflight.rrd.TimelineKind;
 import java.nio.file.Files;
@@ -69,6 +70,28 @@ class RrdRecordingIndexerTest {
     assertEquals("true", text.getMetadata().get("rerun:is_static"));
     var property = arrow.findField("property:RecordingInfo:start_time");
     assertEquals("/__properties", property.getMetadata().get("rerun:entity_path"));
+  }
+
+  @Test
+  void schemaFromTheFooterEqualsTheSchemaFromTheChunks() throws Exception {
+    Path file = fixture("versions/rerun-0.41.0.rrd");
+    ChunkIndex index = ChunkIndex.build(file, allocator);
+    assertEquals(ChunkIndex.Source.FOOTER, index.source());
+
+    for (Store store : index.recordings()) {
+      ChunkIndex own = index.forStore(store.id());
+      DatasetSchema fromFooter;
+      // No memory at all: decoding any chunk would fail, so the footer alone must do.
+      try (BufferAllocator nothing = allocator.newChildAllocator("no chunk decoding", 0, 0)) {
+        fromFooter = RecordingSchemaReader.read(own, nothing);
+      }
+      ChunkIndex withoutFooterSchema = ChunkIndex.fromBytes(own.toBytes(), file);
+      assertTrue(withoutFooterSchema.footerSchema(store.id()).isEmpty());
+      DatasetSchema fromChunks = RecordingSchemaReader.read(withoutFooterSchema, allocator);
+
+      assertFalse(fromChunks.components().isEmpty());
+      assertEquals(fromChunks, fromFooter);
+    }
   }
 
   @Test

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Future;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * Every chunk of one .rrd file: its store, entity, time ranges, components and byte span, built in one
@@ -47,9 +48,15 @@ public final class ChunkIndex {
   private final List<IndexedChunk> chunks;
   private final RrdFormatException damage;
   private final List<String> warnings;
+  private final Map<StoreId, Schema> footerSchemas;
 
   ChunkIndex(Path file, long fileSize, long lastModifiedMillis, Source source, List<RrdStream> streams, List<Store> stores,
       List<IndexedChunk> chunks, RrdFormatException damage, List<String> warnings) {
+    this(file, fileSize, lastModifiedMillis, source, streams, stores, chunks, damage, warnings, Map.of());
+  }
+
+  ChunkIndex(Path file, long fileSize, long lastModifiedMillis, Source source, List<RrdStream> streams, List<Store> stores,
+      List<IndexedChunk> chunks, RrdFormatException damage, List<String> warnings, Map<StoreId, Schema> footerSchemas) {
     this.file = requireNonNull(file, "file is null");
     this.fileSize = fileSize;
     this.lastModifiedMillis = lastModifiedMillis;
@@ -59,6 +66,7 @@ public final class ChunkIndex {
     this.chunks = List.copyOf(chunks);
     this.damage = damage;
     this.warnings = List.copyOf(warnings);
+    this.footerSchemas = Map.copyOf(footerSchemas);
   }
 
   /** Indexes {@code file}, from its footer if it has a valid one; throws at the first damage. */
@@ -78,7 +86,7 @@ public final class ChunkIndex {
       Optional<FooterIndex.Contents> footer = FooterIndex.read(bytes, allocator, notes);
       if (footer.isPresent()) {
         return new ChunkIndex(file, bytes.size(), lastModified, Source.FOOTER, List.of(footer.get().stream()), footer.get().stores(),
-            footer.get().chunks(), null, notes);
+            footer.get().chunks(), null, notes, footer.get().schemas());
       }
     }
     return scan(file, mode, lastModified, notes, false, 0);
@@ -274,7 +282,8 @@ public final class ChunkIndex {
     if (kept.isEmpty()) {
       throw new IllegalArgumentException("no store " + store + " in " + file);
     }
-    return new ChunkIndex(file, fileSize, lastModifiedMillis, source, streams, kept, chunksOf(store), damage, warnings);
+    return new ChunkIndex(file, fileSize, lastModifiedMillis, source, streams, kept, chunksOf(store), damage, warnings,
+        footerSchema(store).map(schema -> Map.of(store, schema)).orElse(Map.of()));
   }
 
   /** Whether the .rrd file still has the size and modification time it had when indexed. */
@@ -321,6 +330,17 @@ public final class ChunkIndex {
   /** The chunks of one store, in file order. */
   public List<IndexedChunk> chunksOf(StoreId store) {
     return chunks.stream().filter(c -> c.store().equals(store)).toList();
+  }
+
+  /**
+   * The store's columns as its writer summed them up in the 0.28+ footer (Rerun's "sorbet" schema,
+   * in dataframe naming: RowId, one index column per timeline, one list column per entity and
+   * component, with {@code rerun:} metadata such as {@code is_static} and
+   * {@code is_semantically_empty}), so they need not be worked out by decoding chunks. Empty for a
+   * scanned file, a footer without one, and an index read back from its saved form (not kept there).
+   */
+  public Optional<Schema> footerSchema(StoreId store) {
+    return Optional.ofNullable(footerSchemas.get(store));
   }
 
   /** When built in salvage mode: where reading stopped. The chunks before it are all complete. */

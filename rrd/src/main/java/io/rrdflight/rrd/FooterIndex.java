@@ -24,6 +24,7 @@ import org.apache.arrow.vector.FixedSizeBinaryVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * The fast path of indexing, for files written by Rerun 0.28 and later: the footer at the end of the
@@ -45,8 +46,11 @@ final class FooterIndex {
   private static final XXHash32 XXH32 = XXHashFactory.fastestInstance().hash32();
   private static final String STATIC_INDEX = "rerun:static";
 
-  /** The file's one stream, its stores and chunks, read from a footer. */
-  record Contents(RrdStream stream, List<Store> stores, List<IndexedChunk> chunks) {}
+  /**
+   * The file's one stream, its stores and chunks, read from a footer; with each store's schema as
+   * the writer summed it up for the footer (Rerun's "sorbet" schema), where it could be read.
+   */
+  record Contents(RrdStream stream, List<Store> stores, List<IndexedChunk> chunks, Map<StoreId, Schema> schemas) {}
 
   private FooterIndex() {}
 
@@ -70,12 +74,14 @@ final class FooterIndex {
       RrdFooter rrdFooter = RrdFooter.parseFrom(footer.get().bytes());
       List<Store> stores = new ArrayList<>();
       List<IndexedChunk> chunks = new ArrayList<>();
+      Map<StoreId, Schema> schemas = new HashMap<>();
       for (RrdManifest manifest : rrdFooter.getManifestsList()) {
         StoreId store = StoreId.fromProto(manifest.getStoreId());
         stores.add(new Store(store, header.version()));
         readManifest(bytes, footerStart, store, manifest.getData(), allocator, chunks);
+        sorbetSchema(bytes, footerStart, store, manifest, notes).ifPresent(schema -> schemas.put(store, schema));
       }
-      return Optional.of(new Contents(new RrdStream(0, header.version(), header.lz4(), true, true), stores, chunks));
+      return Optional.of(new Contents(new RrdStream(0, header.version(), header.lz4(), true, true), stores, chunks, schemas));
     } catch (InvalidProtocolBufferException | RrdFormatException e) {
       // The checksum matched, so this is what the writer wrote; a manifest we cannot read is a gap in
       // our knowledge, not damage. A scan still reads the file.
@@ -155,6 +161,25 @@ final class FooterIndex {
       return Optional.empty();
     }
     return Optional.of(new VerifiedFooter(start, footer));
+  }
+
+  /**
+   * The store's schema from its manifest; empty when the writer left it out or it cannot be read
+   * (then {@code notes} says so): the schema is a summary that readers can also work out from the
+   * chunks, so it never makes the footer unusable.
+   */
+  private static Optional<Schema> sorbetSchema(FileBytes bytes, long footerStart, StoreId store, RrdManifest manifest, List<String> notes) {
+    if (!manifest.hasSorbetSchema() || !manifest.getSorbetSchema().hasArrowSchema()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(IpcStream.parseSchema(manifest.getSorbetSchema().getArrowSchema().asReadOnlyByteBuffer(), bytes.file(), footerStart,
+          "footer schema"));
+    } catch (RrdFormatException e) {
+      notes.add("the footer's schema of " + store + " could not be read ("
+          + e.getMessage() + "); its columns are read from the chunks instead");
+      return Optional.empty();
+    }
   }
 
   private static void readManifest(FileBytes bytes, long footerStart, StoreId store, DataframePart data, BufferAllocator allocator,

@@ -57,6 +57,25 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
   }
 
   /**
+   * Parses a stream that holds only a schema message (as the 0.28+ footer keeps each store's schema),
+   * with the same checks as a chunk's schema. {@code file} and {@code offset} locate it for errors.
+   */
+  static Schema parseSchema(ByteBuffer data, Path file, long offset, String what) throws RrdFormatException {
+    ByteBuffer in = data.slice().order(ByteOrder.LITTLE_ENDIAN);
+    Cursor cursor = new Cursor(in, in.limit(), file, offset, what);
+    try {
+      Message message = cursor.nextMessage();
+      if (message == null || message.headerType() != MessageHeader.Schema) {
+        throw cursor.error("expected an Arrow schema message");
+      }
+      checkShape((org.apache.arrow.flatbuf.Schema) message.header(new org.apache.arrow.flatbuf.Schema()), cursor);
+      return MessageSerializer.deserializeSchema(message);
+    } catch (RuntimeException e) {
+      throw cursor.error("corrupt Arrow IPC data (" + e + ")", e);
+    }
+  }
+
+  /**
    * How many bytes from the start of a stream hold both messages' metadata, as far as {@code prefix}
    * tells: when it is too short to know, the size needed to learn more, which is larger than the
    * prefix. Garbage gives some number; {@link #parseHead} then rejects it.

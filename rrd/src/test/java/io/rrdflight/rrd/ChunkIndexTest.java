@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.types.pojo.Schema;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,6 +49,36 @@ class ChunkIndexTest {
       }
     }
     assertTrue(withFooter > 0, "no fixture has a footer; versions/rerun-0.41.0.rrd should");
+  }
+
+  @Test
+  void footerGivesEachStoresSchemaWithEveryColumnTheChunksHave(BufferAllocator allocator) throws IOException {
+    Path file = Fixtures.version("0.41.0");
+    ChunkIndex index = ChunkIndex.build(file, allocator);
+
+    for (Store store : index.stores()) {
+      Schema schema = index.footerSchema(store.id()).orElseThrow();
+      assertEquals(schema, index.forStore(store.id()).footerSchema(store.id()).orElseThrow());
+      for (IndexedChunk chunk : index.chunksOf(store.id())) {
+        for (ComponentDescriptor component : chunk.components()) {
+          assertTrue(schema.getFields().stream().anyMatch(f -> chunk.entityPath().equals(f.getMetadata().get("rerun:entity_path"))
+              && component.component().equals(f.getMetadata().get("rerun:component"))), chunk.entityPath() + " " + component);
+        }
+        for (Timeline timeline : chunk.timeRanges().keySet()) {
+          assertTrue(schema.getFields().stream().anyMatch(f -> timeline.name().equals(f.getMetadata().get("rerun:index_name"))), timeline.name());
+        }
+      }
+    }
+  }
+
+  @Test
+  void onlyAFooterGivesASchema(BufferAllocator allocator) throws IOException {
+    ChunkIndex scanned = ChunkIndex.build(Fixtures.version("0.27.3"), allocator);
+    ChunkIndex fromFooter = ChunkIndex.build(Fixtures.version("0.41.0"), allocator);
+    ChunkIndex readBack = ChunkIndex.fromBytes(fromFooter.toBytes(), fromFooter.file());
+
+    assertTrue(scanned.stores().stream().allMatch(s -> scanned.footerSchema(s.id()).isEmpty()));
+    assertTrue(readBack.stores().stream().allMatch(s -> readBack.footerSchema(s.id()).isEmpty()), "the saved index does not keep it");
   }
 
   @Test

@@ -40,6 +40,9 @@ public final class RrdflightCommand implements Runnable {
   }
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("server")) {
+      ServerWarmup.start();
+    }
     System.exit(execute(args));
   }
 

@@ -143,6 +143,10 @@ final class ServerCommand implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE}).")
   int maxPrefixFiles;
 
+  /** Builds run the server once with this to record which classes start-up loads (see flight-server/README.md). */
+  @Option(names = "--exit-when-ready", hidden = true)
+  boolean exitWhenReady;
+
   @Override
   public Integer call() throws Exception {
     Security security = security();
@@ -186,6 +190,9 @@ final class ServerCommand implements Callable<Integer> {
     out.println("  ADBC / pyarrow:   " + (tls ? "grpc+tls://" : "grpc://") + address);
     out.println("rrdflight ready");
     out.flush();
+    if (exitWhenReady) {
+      return 0; // main exits, and the shutdown hook stops the server as SIGTERM would
+    }
 
     server.awaitTermination();
     stopped.await();
