@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,32 +85,40 @@ final class PartitionTable {
     return new Field(timeline.name() + ":" + marker, new FieldType(true, DatasetSchema.arrowType(timeline.kind()), null, metadata), null);
   }
 
-  /** Fills the end/start columns of {@code timeline} from the rows' chunk indexes; null where a segment lacks it. */
-  private static void fillBounds(List<Row> rows, Timeline timeline, FieldVector end, FieldVector start, Catalog catalog) {
-    end.allocateNew();
-    start.allocateNew();
-    for (int row = 0; row < rows.size(); row++) {
-      long min = Long.MAX_VALUE;
-      long max = Long.MIN_VALUE;
-      for (Partition layer : rows.get(row).layers()) {
+  /**
+   * Each row's range on every timeline, from one pass over its layers' chunk indexes (not one pass
+   * per timeline); a timeline a row lacks has no entry.
+   */
+  private static List<Map<Timeline, IndexRange>> rangesPerRow(List<Row> rows, Catalog catalog) {
+    List<Map<Timeline, IndexRange>> ranges = new ArrayList<>();
+    for (Row row : rows) {
+      Map<Timeline, IndexRange> own = new HashMap<>();
+      for (Partition layer : row.layers()) {
         for (IndexedChunk c : catalog.chunks(layer).chunks()) {
-          IndexRange r = c.timeRanges().get(timeline);
-          if (r != null) {
-            min = Math.min(min, r.min());
-            max = Math.max(max, r.max());
-          }
+          c.timeRanges().forEach((t, r) -> own.merge(t, r, (x, y) -> new IndexRange(Math.min(x.min(), y.min()), Math.max(x.max(), y.max()))));
         }
       }
-      if (min <= max) {
-        setIndexValue(end, row, max);
-        setIndexValue(start, row, min);
+      ranges.add(own);
+    }
+    return ranges;
+  }
+
+  /** Fills the end/start columns of {@code timeline}; null where a segment lacks it. */
+  private static void fillBounds(List<Map<Timeline, IndexRange>> ranges, Timeline timeline, FieldVector end, FieldVector start) {
+    end.allocateNew();
+    start.allocateNew();
+    for (int row = 0; row < ranges.size(); row++) {
+      IndexRange r = ranges.get(row).get(timeline);
+      if (r != null) {
+        setIndexValue(end, row, r.max());
+        setIndexValue(start, row, r.min());
       } else {
         end.setNull(row);
         start.setNull(row);
       }
     }
-    end.setValueCount(rows.size());
-    start.setValueCount(rows.size());
+    end.setValueCount(ranges.size());
+    start.setValueCount(ranges.size());
   }
 
   /** One partition: its layers in registration order. */
@@ -177,6 +186,7 @@ final class PartitionTable {
   static DataframePart batch(List<Row> rows, List<String> columns, PartitionProperties properties, List<Timeline> timelines,
       Vocabulary vocabulary, Catalog catalog, BufferAllocator allocator) {
     List<FieldVector> bounds = new ArrayList<>();
+    List<Map<Timeline, IndexRange>> ranges = null;
     try {
       Schema full = schema(properties.columns(), timelines, vocabulary);
       for (Timeline t : timelines) {
@@ -185,7 +195,10 @@ final class PartitionTable {
         FieldVector start = full.findField(t.name() + ":start").createVector(allocator);
         bounds.add(start);
         if (columns.contains(end.getName()) || columns.contains(start.getName())) {
-          fillBounds(rows, t, end, start, catalog);
+          if (ranges == null) {
+            ranges = rangesPerRow(rows, catalog);
+          }
+          fillBounds(ranges, t, end, start);
         } else {
           end.setValueCount(rows.size());
           start.setValueCount(rows.size());
