@@ -176,6 +176,30 @@ class SegmentsWireTest {
     assertTrue(e.getStatus().getDescription().contains("WhoAmI"), e.getStatus().getDescription());
   }
 
+  @Test
+  void badChunkQuestionsAreInvalidArgumentsAndChangeNothing() {
+    RerunCloudServiceBlockingStub stub = rerun.segmentsStub(NEWEST, dataset);
+    List<FindChunksRequest> bad = List.of(
+        FindChunksRequest.newBuilder().setRange(RangeSelection.newBuilder().setTimeline("log_time").setStartInclusive(10).setEndInclusive(5)).build(),
+        FindChunksRequest.newBuilder().setRange(RangeSelection.newBuilder().setTimeline("")).build(),
+        FindChunksRequest.newBuilder().setRange(RangeSelection.newBuilder().setTimeline("log_time").setFillMode(FillMode.FILL_MODE_EARLIEST_AT)).build());
+    for (FindChunksRequest request : bad) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> parts(stub.findChunks(request)));
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), request.toString());
+    }
+    // A compressed part that claims more than any request needs, and one that is not LZ4 at all.
+    DataframePart huge = DataframePart.newBuilder().setEncoderVersionValue(1).setCompression(Compression.COMPRESSION_LZ4)
+        .setUncompressedSize(1L << 40).setPayload(com.google.protobuf.ByteString.copyFromUtf8("x")).build();
+    DataframePart garbage = huge.toBuilder().setUncompressedSize(100).setPayload(com.google.protobuf.ByteString.copyFrom(new byte[] {(byte) 0xF0})).build();
+    for (DataframePart part : List.of(huge, garbage)) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+          () -> stub.fetchChunks(FetchChunksRequest.newBuilder().addChunkInfos(part).build()).forEachRemaining(r -> { }));
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    }
+    assertEquals(List.of("rec-dataset-04"), rerun.read(stub.scanSegmentTable(ScanSegmentTableRequest.newBuilder().addColumns("rerun_segment_id").build())
+        .next().getData()).column("rerun_segment_id"));
+  }
+
   private static List<DataframePart> parts(java.util.Iterator<FindChunksResponse> answers) {
     List<DataframePart> parts = new ArrayList<>();
     answers.forEachRemaining(r -> parts.add(r.getData()));
