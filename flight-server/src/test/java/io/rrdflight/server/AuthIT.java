@@ -42,6 +42,10 @@ class AuthIT {
         "--data-dir", dataDir.toString());
     assertEquals(0, added.exitCode(), added.err());
     secrets.add("dbeaver pass");
+    ServerProcess.CliResult target = ServerProcess.cli("right horse\n", "user", "add", "mallet", "--role", "reader",
+        "--data-dir", dataDir.toString());
+    assertEquals(0, target.exitCode(), target.err());
+    secrets.add("right horse");
   }
 
   @AfterAll
@@ -109,6 +113,20 @@ class AuthIT {
   void jdbcWrongPasswordIsRefused() {
     SQLException e = assertThrows(SQLException.class, () -> selectOne(server.jdbcUrl(), props("user", "dora", "password", "guess")));
     assertTrue(causes(e).contains("wrong user name or password"), causes(e));
+  }
+
+  @Test
+  void repeatedWrongPasswordsLockTheUserNameForAWhile() throws SQLException {
+    for (int i = 0; i < 5; i++) {
+      SQLException e = assertThrows(SQLException.class, () -> selectOne(server.jdbcUrl(), props("user", "mallet", "password", "guess")));
+      assertTrue(causes(e).contains("wrong user name or password"), causes(e));
+    }
+    // now even the right password is refused, without being checked, until the lock (1 s, doubling) ends
+    SQLException locked = assertThrows(SQLException.class,
+        () -> selectOne(server.jdbcUrl(), props("user", "mallet", "password", "right horse")));
+    assertTrue(causes(locked).contains("too many failed sign-ins for user 'mallet'"), causes(locked));
+    // other users and tokens are not affected
+    assertEquals(1, selectOne(server.jdbcUrl(), props("token", readerToken)));
   }
 
   @Test

@@ -12,6 +12,8 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.Optional;
 import org.apache.arrow.flight.auth.AuthConstants;
 import org.apache.arrow.flight.impl.Flight;
@@ -54,7 +56,8 @@ public final class AuthInterceptor implements ServerInterceptor {
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     String method = call.getMethodDescriptor().getFullMethodName();
     String callName = shortName(method);
-    String peer = String.valueOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+    SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    String peer = String.valueOf(remote);
     String entry = headers.get(ENTRY_ID);
 
     Caller caller;
@@ -64,7 +67,7 @@ public final class AuthInterceptor implements ServerInterceptor {
     } else {
       String authorization = headers.get(AUTHORIZATION);
       try {
-        caller = authenticate(authenticator.get(), authorization, method);
+        caller = authenticate(authenticator.get(), authorization, method, host(remote));
         if (method.equals(CallRoles.FLIGHT_HANDSHAKE)) {
           // Flight's Basic -> bearer exchange: the client takes the token from the answer's headers.
           answerToken = caller.credential().equals("user") && startsWithIgnoreCase(authorization, "basic ")
@@ -75,7 +78,8 @@ public final class AuthInterceptor implements ServerInterceptor {
         if (authorization != null) {
           audit.unauthenticated(callName, e.getMessage(), peer);
         }
-        call.close(Status.UNAUTHENTICATED.withDescription(e.getMessage()), new Metadata());
+        Status status = e instanceof SignInThrottle.SignInRefused ? Status.RESOURCE_EXHAUSTED : Status.UNAUTHENTICATED;
+        call.close(status.withDescription(e.getMessage()), new Metadata());
         return new ServerCall.Listener<>() {};
       }
     }
@@ -96,7 +100,16 @@ public final class AuthInterceptor implements ServerInterceptor {
     return new RequestListener<>(listener, audited, doAction);
   }
 
-  private static Caller authenticate(Authenticator authenticator, String authorization, String method) throws AuthenticationException {
+  /** The address a call comes from, without its port: what password sign-ins are counted by. */
+  private static String host(SocketAddress remote) {
+    if (remote instanceof InetSocketAddress inet) {
+      return inet.getAddress() != null ? inet.getAddress().getHostAddress() : inet.getHostString();
+    }
+    return String.valueOf(remote);
+  }
+
+  private static Caller authenticate(Authenticator authenticator, String authorization, String method, String peerHost)
+      throws AuthenticationException {
     if (authorization == null || authorization.isBlank()) {
       throw new AuthenticationException("this server requires a token: send the header 'authorization: Bearer <token>'"
           + " (rerun-sdk: CatalogClient(url, token=...)); make one with 'rrdflight token create'");
@@ -110,7 +123,7 @@ public final class AuthInterceptor implements ServerInterceptor {
         throw new AuthenticationException("user and password are accepted by the Flight handshake only;"
             + " send the bearer token it answers with");
       }
-      return authenticator.basic(authorization.substring("basic ".length()));
+      return authenticator.basic(authorization.substring("basic ".length()), peerHost);
     }
     throw new AuthenticationException("unsupported authorization scheme: use 'Bearer <token>' (or Basic in the Flight handshake)");
   }

@@ -24,11 +24,13 @@ public final class Authenticator implements AutoCloseable {
   private final AuthStore store;
   private final Tokens tokens;
   private final Users users;
+  private final SignInThrottle throttle;
 
-  Authenticator(AuthStore store, Tokens tokens, Users users) {
+  Authenticator(AuthStore store, Tokens tokens, Users users, SignInThrottle throttle) {
     this.store = requireNonNull(store, "store is null");
     this.tokens = requireNonNull(tokens, "tokens is null");
     this.users = requireNonNull(users, "users is null");
+    this.throttle = requireNonNull(throttle, "throttle is null");
   }
 
   /** The authenticator of {@code dataDir}, creating its key and store on first use. */
@@ -36,7 +38,7 @@ public final class Authenticator implements AutoCloseable {
     ServerKey key = ServerKey.loadOrCreate(dataDir);
     AuthStore store = AuthStore.open(dataDir);
     Clock clock = Clock.systemUTC();
-    return new Authenticator(store, new Tokens(key, store, clock), new Users(store, clock));
+    return new Authenticator(store, new Tokens(key, store, clock), new Users(store, clock), SignInThrottle.standard(clock));
   }
 
   public Tokens tokens() {
@@ -52,8 +54,11 @@ public final class Authenticator implements AutoCloseable {
     return tokens.verify(token, users);
   }
 
-  /** The caller a {@code Basic} credential (base64 of {@code name:password}) stands for. */
-  public Caller basic(String credential) throws AuthenticationException {
+  /**
+   * The caller a {@code Basic} credential (base64 of {@code name:password}) stands for, signing in from
+   * {@code peer} (an address, without its port): throttled, see {@link SignInThrottle}.
+   */
+  public Caller basic(String credential, String peer) throws AuthenticationException {
     byte[] decoded;
     try {
       decoded = Base64.getDecoder().decode(credential.trim());
@@ -73,7 +78,11 @@ public final class Authenticator implements AutoCloseable {
     String name = new String(all, 0, colon);
     char[] password = Arrays.copyOfRange(all, colon + 1, all.length);
     Arrays.fill(all, '\0');
-    return users.verify(name, password);
+    try {
+      return throttle.signIn(name, peer, () -> users.verify(name, password));
+    } finally {
+      Arrays.fill(password, '\0'); // also when the throttle refused before the check
+    }
   }
 
   private static int indexOf(char[] chars, char wanted) {

@@ -158,32 +158,4 @@ class TokensTest {
     AuthenticationException nobody = assertThrows(AuthenticationException.class, () -> users.verify("carol", "right".toCharArray()));
     assertEquals(wrong.getMessage(), nobody.getMessage());
   }
-
-  /** A clock the test moves forward. */
-  static final class MutableClock extends Clock {
-    private Instant now;
-
-    MutableClock(Instant now) {
-      this.now = now;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-  }
 }
