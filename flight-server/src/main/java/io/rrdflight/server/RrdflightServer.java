@@ -20,7 +20,7 @@ import io.rrdflight.server.transport.HttpEndpoints;
 import io.rrdflight.server.transport.ServerTls;
 import io.rrdflight.server.transport.SharedPortNegotiator;
 import io.rrdflight.sql.SqlEngine;
-import io.rrdflight.sql.view.CatalogRerunData;
+import io.rrdflight.sql.engine.CatalogRerunData;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.rrdflight.catalog.Dataset;
 import io.rrdflight.sql.rerun.QueryViewTableMacro;
 import io.rrdflight.sql.rerun.RerunDatasetSchema;
-import io.rrdflight.sql.view.RerunData;
+import io.rrdflight.sql.engine.RerunData;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;

@@ -11,7 +11,7 @@ import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.RrdRecordingIndexer;
 import io.rrdflight.sql.PreparedQuery;
 import io.rrdflight.sql.SqlEngine;
-import io.rrdflight.sql.view.CatalogRerunData;
+import io.rrdflight.sql.engine.CatalogRerunData;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.apache.arrow.memory.BufferAllocator;

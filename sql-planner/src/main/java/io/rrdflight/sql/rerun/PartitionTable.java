@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.catalog.Dataset;
 import io.rrdflight.catalog.Partition;
-import io.rrdflight.sql.view.RerunData;
+import io.rrdflight.sql.engine.RerunData;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.calcite.DataContext;

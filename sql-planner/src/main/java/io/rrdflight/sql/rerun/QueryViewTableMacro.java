@@ -6,7 +6,7 @@ import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.EntityPathFilter;
 import io.rrdflight.sql.SqlQueryException;
 import io.rrdflight.rrd.IndexRange;
-import io.rrdflight.sql.view.QueryView;
+import io.rrdflight.sql.engine.QueryView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

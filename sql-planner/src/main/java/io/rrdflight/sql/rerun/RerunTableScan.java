@@ -26,7 +26,7 @@ import org.apache.calcite.rel.type.RelDataType;
 import org.apache.calcite.rel.type.RelDataTypeField;
 import org.apache.calcite.rel.type.RelDataTypeFactory;
 import io.rrdflight.rrd.IndexRange;
-import io.rrdflight.sql.view.QueryView;
+import io.rrdflight.sql.engine.QueryView;
 
 /**
  * Reads a {@link RerunTable} as narrowed by its {@link RerunScanSpec}. In a plan that is this scan

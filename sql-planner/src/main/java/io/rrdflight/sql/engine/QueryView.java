@@ -1,4 +1,4 @@
-package io.rrdflight.sql.view;
+package io.rrdflight.sql.engine;
 
 import static java.util.Objects.requireNonNull;
 

@@ -1,4 +1,4 @@
-package io.rrdflight.sql.view;
+package io.rrdflight.sql.engine;
 
 import static io.rrdflight.rrd.TimelineKind.SEQUENCE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
