@@ -210,6 +210,7 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=1_000_000, help="frames per generated recording")
     parser.add_argument("--reps", type=int, default=2, help="fresh server processes per server")
     parser.add_argument("--direct", action="store_true", help="no counting proxy: wall times without its hop, no byte counts")
+    parser.add_argument("--json", type=Path, help="also write every figure to this file (for compare.py)")
     args = parser.parse_args()
     if args.make_big:
         make_big(args.make_big, args.files, args.frames)
@@ -252,6 +253,12 @@ def main() -> int:
           f"{'; no proxy (--direct)' if args.direct else '; through the counting proxy'}\n")
     print("\n".join(table(names, results)))
     print("\n" + "\n".join(notes))
+    if args.json:
+        for runs in results.values():
+            for r in runs:
+                r["seed"].pop("filled", None)
+        args.json.write_text(json.dumps({"client": rr.__version__, "names": names, "files": len(files), "mb": size,
+                                         "results": results, "notes": notes}, indent=1))
     return 0
 
 

@@ -16,6 +16,7 @@ Needs the runnable jar (mvn package) and the venv of scripts/requirements.txt.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -49,6 +50,8 @@ def main() -> int:
     parser.add_argument("directory", type=Path, nargs="?")
     parser.add_argument("--make-big", type=Path, help="write the big dataset into this directory and exit")
     parser.add_argument("--files", type=int, default=16)
+    parser.add_argument("--once", action="store_true", help="first run only (no second dataset in the same process)")
+    parser.add_argument("--json", type=Path, help="also write every figure to this file (for compare.py)")
     args = parser.parse_args()
     if args.make_big:
         make_big(args.make_big, args.files)
@@ -63,7 +66,8 @@ def main() -> int:
             rows.append((name + ", first run", run(server, files, "bench")))
             # The same again in a second dataset of the same process: without start-up costs (JIT,
             # class loading, cold page cache), closer to a server that has been up for a while.
-            rows.append((name + ", second run", run(server, files, "bench_again")))
+            if not args.once:
+                rows.append((name + ", second run", run(server, files, "bench_again")))
         finally:
             server.stop()
     print(f"\n{len(files)} files, {size:.0f} MB ({args.directory})\n")
@@ -72,6 +76,8 @@ def main() -> int:
     for name, r in rows:
         print(f"| {name} | {r['register']:.2f} s | {r['seed_view']:.2f} s ({r['seed_rows']} rows) | "
               f"{r['all_view']:.2f} s ({r['all_rows']} rows) | {r['total']:.2f} s | {r['rss']:.0f} MB |")
+    if args.json:
+        args.json.write_text(json.dumps({"client": rr.__version__, "files": len(files), "mb": size, "rows": rows}, indent=1))
     return 0
 
 

@@ -153,10 +153,11 @@ def main() -> None:
     parser.add_argument("--large", type=Path, default=Path(os.environ.get("RRDFLIGHT_FIXTURES", ROOT / "fixtures")) / "large" / "large.rrd")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--heap", default="1g", help="server -Xmx")
+    parser.add_argument("--out", type=Path, help="where to write the figures (default results/<UTC time>.json)")
     args = parser.parse_args()
 
     work = HERE / "work"
-    out = HERE / "results" / (dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + ".json")
+    out = args.out or HERE / "results" / (dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + ".json")
     out.parent.mkdir(exist_ok=True)
     results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start",
                "server_heap": args.heap, "fixture": str(args.large), "runs": {}}
@@ -205,7 +206,7 @@ def main() -> None:
               f"   (median {statistics.median(r[2] for r in runs):.2f} s)")
     print("check (ours, DuckDB):", results["check"])
     out.write_text(json.dumps(results, indent=1))
-    print("wrote", out.relative_to(ROOT))
+    print("wrote", out)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,127 @@
+"""Benchmark (not a test): the SQL door over a generated big set (bench_common.make_big), through ADBC
+and the Flight SQL JDBC driver, on one rrdflight server (`-d big=DIR`), optionally next to another
+build of it (`--baseline-jar`, e.g. main before a change) on the same files in the same run.
+
+Queries (each timed from the request to the last batch, best of --repeat after one warm-up):
+  seed view     query_view of one recording, a 10% window of `frame`, fill_latest_at (ADBC)
+  full view     every recording's rows on `frame`, every column (ADBC; JDBC moving the cursor)
+  count         SELECT COUNT(*) FROM "big".rerun."frame" (ADBC)
+  group by      rows and the mean of one scalar per recording (ADBC)
+
+    .venvs/bench-sql/bin/python scripts/bench/sql_big.py /tmp/big41 --json out.json
+Run by scripts/bench/compare (which makes the venv and the data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import adbc_driver_flightsql.dbapi as flightsql
+
+from bench_common import BIG_SEGMENT, ROOT, big_frames, peak_rss_mb
+from rrdflight_server import JAR, ListeningProcess
+
+JDBC_DRIVER = Path.home() / ".m2/repository/org/apache/arrow/flight-sql-jdbc-driver/18.3.0/flight-sql-jdbc-driver-18.3.0.jar"
+JDBC_BENCH = Path(__file__).parent / "sql" / "JdbcBench.java"
+JAVA_FLAG = "--add-opens=java.base/java.nio=ALL-UNNAMED"
+
+
+def queries(frames: int) -> dict[str, str]:
+    lo, hi = frames * 45 // 100, frames * 55 // 100
+    return {
+        "seed view": f"SELECT * FROM TABLE(\"big\".query_view(index => 'frame', contents => '/**', partition_ids => '{BIG_SEGMENT}',"
+                     f" range_start => {lo}, range_end => {hi}, fill_latest_at => true))",
+        "full view": "SELECT * FROM \"big\".rerun.\"frame\"",
+        "count": "SELECT COUNT(*) FROM \"big\".rerun.\"frame\"",
+        "group by": "SELECT rerun_partition_id, COUNT(*) AS n, AVG(\"/scalars/s0:Scalars:scalars\"[1]) AS mean"
+                    " FROM \"big\".rerun.\"frame\" GROUP BY rerun_partition_id ORDER BY rerun_partition_id",
+    }
+
+
+class Server(ListeningProcess):
+    def __init__(self, jar: Path, data_dir: Path, dataset: Path, heap: str) -> None:
+        super().__init__(["java", JAVA_FLAG, f"-Xmx{heap}", "-jar", str(jar), "server", "--port", "0",
+                          "--data-dir", str(data_dir), "-d", f"big={dataset}"],
+                         r"listening on [^\s:]+:(\d+)", "rrdflight ready", "rrdflight server")
+
+
+def adbc(uri: str, sql: str) -> dict:
+    start = time.perf_counter()
+    rows = nbytes = 0
+    first = None
+    with flightsql.connect(uri, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        for batch in cur.fetch_record_batch():
+            rows += batch.num_rows
+            nbytes += batch.nbytes
+            if first is None and batch.num_rows:
+                first = batch.slice(0, 1).to_pylist()[0]
+    return {"wall": time.perf_counter() - start, "rows": rows, "bytes": nbytes, "first": first}
+
+
+def jdbc(port: int, sql: str) -> dict:
+    url = f"jdbc:arrow-flight-sql://127.0.0.1:{port}/?useEncryption=false"
+    out = subprocess.run(["java", JAVA_FLAG, "-Xmx2g", "-cp", str(JDBC_DRIVER), str(JDBC_BENCH), url, sql, "next"],
+                         check=True, capture_output=True, text=True).stdout.split()
+    return {"wall": float(out[1]), "rows": int(out[0])}
+
+
+def measure(jar: Path, dataset: Path, repeat: int, heap: str) -> dict:
+    frames = big_frames(dataset)
+    if frames is None:
+        raise SystemExit(f"{dataset} is not a generated set (bench_common.make_big)")
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(jar, Path(tmp) / "data", dataset, heap)
+        try:
+            uri = f"grpc://127.0.0.1:{server.port}"
+            for name, sql in queries(frames).items():
+                runs = [adbc(uri, sql) for _ in range(repeat + 1)][1:]  # the first warms up
+                best = min(runs, key=lambda r: r["wall"])
+                out[f"{name} (ADBC)"] = {**best, "runs": [r["wall"] for r in runs]}
+                print(f"{jar.name} {name} (ADBC): {best['wall']:.2f} s, {best['rows']} rows", file=sys.stderr, flush=True)
+            if JDBC_DRIVER.is_file():
+                runs = [jdbc(server.port, queries(frames)["full view"]) for _ in range(repeat)]
+                best = min(runs, key=lambda r: r["wall"])
+                out["full view (JDBC next)"] = {**best, "runs": [r["wall"] for r in runs]}
+            out["peak RSS MB"] = peak_rss_mb(server.proc.pid)
+        finally:
+            server.stop()
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--heap", default="1g", help="server -Xmx")
+    parser.add_argument("--baseline-jar", type=Path, help="another rrdflight.jar measured the same way (e.g. main before a change)")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    results = {"rrdflight": measure(JAR, args.directory.resolve(), args.repeat, args.heap)}
+    if args.baseline_jar:
+        results["baseline"] = measure(args.baseline_jar.resolve(), args.directory.resolve(), args.repeat, args.heap)
+        for name, ours in results["rrdflight"].items():
+            theirs = results["baseline"].get(name)
+            if isinstance(ours, dict) and isinstance(theirs, dict) and (ours["rows"], ours.get("first")) != (theirs["rows"], theirs.get("first")):
+                print(f"WARNING: {name}: rows or first row differ from the baseline", file=sys.stderr)
+    for name, r in results["rrdflight"].items():
+        if isinstance(r, dict):
+            r.pop("first", None)
+    for r in results.get("baseline", {}).values():
+        if isinstance(r, dict):
+            r.pop("first", None)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+    print(json.dumps(results, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
