@@ -121,7 +121,7 @@ class CatalogSafetyTest {
       assertEquals(TaskStatus.SUCCESS, c.register(d.id(), source(file("a.rrd", "rec-a")), OnDuplicate.ERROR, WAIT).status());
       // Fault injection: the database may not grow by a single page, as on a full disk. The
       // partition carries a large chunk index, so committing it needs new pages.
-      c.store().capPagesForTesting(c.store().pageCount() + 2);
+      sqlite(c).capPagesForTesting(sqlite(c).pageCount() + 2);
       Path big = files.resolve("big.rrd");
       Files.writeString(big, "rec-big-" + "x".repeat(200_000));
       Task failed = c.register(d.id(), source(big), OnDuplicate.ERROR, WAIT);
@@ -129,7 +129,7 @@ class CatalogSafetyTest {
       assertTrue(failed.message().contains("disk") && failed.message().contains(big.toString()), failed.message());
       assertEquals(List.of("rec-a"), c.partitions(d.id()).stream().map(Partition::partitionId).toList());
       // The server carries on: once there is room again, the same file registers.
-      c.store().capPagesForTesting(-1);
+      sqlite(c).capPagesForTesting(-1);
       assertEquals(TaskStatus.SUCCESS, c.register(d.id(), source(big), OnDuplicate.ERROR, WAIT).status());
     }
     assertEquals("ok", integrityCheck(dataDir.resolve("catalog.db")));
@@ -139,6 +139,10 @@ class CatalogSafetyTest {
         assertTrue(c.chunkIndex(p).length > 0);
       }
     }
+  }
+
+  private static SqliteCatalogStore sqlite(Catalog c) {
+    return (SqliteCatalogStore) c.store();
   }
 
   static String integrityCheck(Path db) throws Exception {

@@ -323,7 +323,7 @@ class CatalogTest {
     try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
       c.createDataset("ds");
     }
-    try (CatalogStore store = CatalogStore.open(dataDir.resolve("catalog.db"))) {
+    try (CatalogStore store = SqliteCatalogStore.open(dataDir.resolve("catalog.db"))) {
       Dataset d = store.datasets().get(0);
       java.time.Instant now = java.time.Instant.now();
       store.upsertTasks(List.of(new Task("task_x", d.id(), files.resolve("x.rrd").toUri(), "base", TaskStatus.RUNNING, null, List.of(), now, now)));
