@@ -373,27 +373,33 @@ final class Registrar implements AutoCloseable {
   /**
    * Commits the outcomes of several files in one transaction. Each file is planned against the
    * catalog as the files before it in the group leave it (a duplicate of an earlier file of the
-   * group is a duplicate). If the group's transaction fails, each file is committed on its own, so
-   * one file that cannot be stored never fails the others.
+   * group is a duplicate). The catalog's lock is held to plan and to show the result, never during
+   * the flush: workers need it between files, and holding it through the flush kept them waiting
+   * until groups shrank to one file each. A change made in between (a dataset deleted) makes the
+   * transaction fail on its foreign key; then, as for any failed group, each file is committed on its
+   * own, planned again, so one file that cannot be stored never fails the others.
    */
   private void commitGroup(List<Outcome> group) {
+    Instant now;
+    List<CatalogStore.FileCommit> commits = new ArrayList<>();
     synchronized (lock) {
-      Instant now = Instant.now();
+      now = Instant.now();
       Map<EntryId, Map<Catalog.PartitionKey, Optional<Partition>>> staged = new HashMap<>();
-      List<CatalogStore.FileCommit> commits = new ArrayList<>();
       for (Outcome o : group) {
         commits.add(plan(o, staged, now));
       }
-      try {
-        store.commitRegistrations(commits, now);
-      } catch (CatalogException e) {
-        if (group.size() > 1) {
-          log.warn("a group of {} registrations could not be committed ({}); committing them one by one", group.size(), e.getMessage());
-          group.forEach(o -> commitGroup(List.of(o)));
-          return;
-        }
-        commits = List.of(notRecorded(group.get(0), commits.get(0), e, now));
+    }
+    try {
+      store.commitRegistrations(commits, now);
+    } catch (CatalogException e) {
+      if (group.size() > 1) {
+        log.warn("a group of {} registrations could not be committed ({}); committing them one by one", group.size(), e.getMessage());
+        group.forEach(o -> commitGroup(List.of(o)));
+        return;
       }
+      commits = List.of(notRecorded(commits.get(0), e, now));
+    }
+    synchronized (lock) {
       for (CatalogStore.FileCommit c : commits) {
         apply(c);
       }
@@ -473,7 +479,7 @@ final class Registrar implements AutoCloseable {
    * that; otherwise shown in memory only, so waiters wake up, and marked interrupted at the next
    * start, which is what it was.
    */
-  private CatalogStore.FileCommit notRecorded(Outcome o, CatalogStore.FileCommit attempted, CatalogException e, Instant now) {
+  private CatalogStore.FileCommit notRecorded(CatalogStore.FileCommit attempted, CatalogException e, Instant now) {
     Task task = attempted.finished();
     String message = attempted.added().isEmpty() && task.status() == TaskStatus.FAILED ? task.message()
         : "Registration of " + task.source() + " was not recorded: " + e.getMessage();
