@@ -141,6 +141,38 @@ class CatalogSafetyTest {
     }
   }
 
+  @Test
+  void aFileTheDiskCannotTakeFailsAloneAndTheOthersOfItsGroupAreCommitted() throws Exception {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 2)) {
+      Dataset d = c.createDataset("ds");
+      c.register(d.id(), source(file("seed.rrd", "rec-seed")), OnDuplicate.ERROR, WAIT);
+      // Room for the small files, not for the big one: a group holding it fails as a whole, then
+      // each of its files is committed on its own.
+      sqlite(c).capPagesForTesting(sqlite(c).pageCount() + 30);
+      Path big = files.resolve("big.rrd");
+      Files.writeString(big, "rec-big-" + "x".repeat(400_000));
+      List<DataSource> sources = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        sources.add(source(file("small" + i + ".rrd", "rec-" + i)));
+        if (i == 10) {
+          sources.add(source(big));
+        }
+      }
+      List<Task> done = c.awaitFinished(c.submit(d.id(), sources, OnDuplicate.ERROR).stream().map(Task::id).toList(), WAIT);
+      for (Task t : done) {
+        if (t.source().equals(big.toUri())) {
+          assertEquals(TaskStatus.FAILED, t.status());
+          assertTrue(t.message().contains("disk") && t.message().contains(big.toString()), t.message());
+        } else {
+          assertEquals(TaskStatus.SUCCESS, t.status(), t.message());
+        }
+      }
+      assertEquals(21, c.partitions(d.id()).size());
+      sqlite(c).capPagesForTesting(-1);
+    }
+    assertEquals("ok", integrityCheck(dataDir.resolve("catalog.db")));
+  }
+
   private static SqliteCatalogStore sqlite(Catalog c) {
     return (SqliteCatalogStore) c.store();
   }

@@ -345,4 +345,35 @@ class CatalogTest {
       assertTrue(t.message().startsWith("interrupted"), t.message());
     }
   }
+
+  @Test
+  void filesRegisteredTogetherAreEachWholeOrAbsentAndDuplicatesAcrossTheGroupAreCaught() throws Exception {
+    // Far more files than one group holds, on two workers: they are committed in groups, and
+    // within a group a file is checked against the files before it.
+    int n = Registrar.MAX_GROUP + 100;
+    List<DataSource> sources = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      sources.add(source(file("f" + i + ".rrd", "rec-" + i, i % 50 == 7 ? "rec-shared" : "rec-" + i + "-b")));
+    }
+    Dataset d;
+    try (Catalog c = open(new FileListIndexer(), 2)) {
+      d = c.createDataset("many");
+      List<Task> done = c.awaitFinished(c.submit(d.id(), sources, OnDuplicate.ERROR).stream().map(Task::id).toList(), WAIT);
+      List<Task> failed = done.stream().filter(t -> t.status() != TaskStatus.SUCCESS).toList();
+      long sharing = java.util.stream.IntStream.range(0, n).filter(i -> i % 50 == 7).count();
+      assertEquals(sharing - 1, failed.size(), "one file takes rec-shared, the others fail");
+      failed.forEach(t -> assertTrue(t.message().contains("rec-shared") && t.message().contains("already"), t.message()));
+      assertEquals(2 * (n - failed.size()), c.partitions(d.id()).size(), "a failed file leaves neither of its partitions");
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      List<Partition> partitions = c.partitions(d.id());
+      assertEquals(2L * (n - (java.util.stream.IntStream.range(0, n).filter(i -> i % 50 == 7).count() - 1)), partitions.size());
+      for (Task t : c.tasks(d.id())) {
+        assertEquals(t.status() == TaskStatus.SUCCESS ? 2 : 0, t.partitionIds().size(), t.toString());
+        t.partitionIds().forEach(id -> assertEquals(id, new String(c.chunkIndex(c.partition(d.id(), id, "base")))));
+      }
+      assertEquals(sources.stream().map(DataSource::uri).toList(), c.tasks(d.id()).stream().map(Task::source).toList(),
+          "tasks are listed in submission order");
+    }
+  }
 }
