@@ -17,17 +17,13 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The catalog as a shared resource: one process per data dir, files only its owner can read, the
- * one SQLite connection safe under concurrent readers and writers, and a full disk that fails a
- * registration without leaving anything half-done.
+ * The catalog as a shared resource: one process per data dir, files only its owner can read, and a
+ * full disk that fails a registration without leaving anything half-done. (The shared connection
+ * under concurrent readers and writers is tested in {@link CatalogTest}, for both stores.)
  */
 class CatalogSafetyTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
@@ -75,41 +71,6 @@ class CatalogSafetyTest {
     Files.setPosixFilePermissions(dataDir.resolve("catalog.db"), PosixFilePermissions.fromString("rw-r--r--"));
     try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
       assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir.resolve("catalog.db"))));
-    }
-  }
-
-  @Test
-  void concurrentReadsAndRegistrationsNeverBreakTheSharedConnection() throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(8);
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 2)) {
-      Dataset d = c.createDataset("ds");
-      c.register(d.id(), source(file("seed.rrd", "rec-seed")), OnDuplicate.ERROR, WAIT);
-      Partition seed = c.partitions(d.id()).get(0);
-      List<Future<?>> work = new ArrayList<>();
-      for (int i = 0; i < 40; i++) {
-        int n = i;
-        // Readers hit the store without the catalog lock (chunk indexes, schemas) while
-        // registrations commit on the worker threads.
-        work.add(pool.submit(() -> {
-          for (int k = 0; k < 20; k++) {
-            assertEquals("rec-seed", new String(c.chunkIndex(seed)));
-            c.schema(seed);
-          }
-          return null;
-        }));
-        work.add(pool.submit(() -> c.submit(d.id(), List.of(source(file("f" + n + ".rrd", "rec-" + n))), OnDuplicate.ERROR)));
-      }
-      for (Future<?> f : work) {
-        f.get(60, TimeUnit.SECONDS);
-      }
-      List<String> ids = c.tasks(d.id()).stream().map(Task::id).toList();
-      List<Task> done = c.awaitFinished(ids, WAIT);
-      for (Task t : done) {
-        assertEquals(TaskStatus.SUCCESS, t.status(), t.message());
-      }
-      assertEquals(41, c.partitions(d.id()).size());
-    } finally {
-      pool.shutdownNow();
     }
   }
 

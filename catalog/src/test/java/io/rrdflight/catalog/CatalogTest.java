@@ -10,9 +10,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -351,7 +356,7 @@ class CatalogTest {
     // Far more files than one group holds, on two workers: they are committed in groups, and
     // within a group a file is checked against the files before it.
     int n = Registrar.MAX_GROUP + 100;
-    List<DataSource> sources = new java.util.ArrayList<>();
+    List<DataSource> sources = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       sources.add(source(file("f" + i + ".rrd", "rec-" + i, i % 50 == 7 ? "rec-shared" : "rec-" + i + "-b")));
     }
@@ -374,6 +379,41 @@ class CatalogTest {
       }
       assertEquals(sources.stream().map(DataSource::uri).toList(), c.tasks(d.id()).stream().map(Task::source).toList(),
           "tasks are listed in submission order");
+    }
+  }
+
+  @Test
+  void concurrentReadsAndRegistrationsNeverBreakTheSharedConnection() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try (Catalog c = open(new FileListIndexer(), 2)) {
+      Dataset d = c.createDataset("ds");
+      c.register(d.id(), source(file("seed.rrd", "rec-seed")), OnDuplicate.ERROR, WAIT);
+      Partition seed = c.partitions(d.id()).get(0);
+      List<Future<?>> work = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        int n = i;
+        // Readers hit the store without the catalog lock (chunk indexes, schemas) while
+        // registrations commit on the worker threads.
+        work.add(pool.submit(() -> {
+          for (int k = 0; k < 20; k++) {
+            assertEquals("rec-seed", new String(c.chunkIndex(seed)));
+            c.schema(seed);
+          }
+          return null;
+        }));
+        work.add(pool.submit(() -> c.submit(d.id(), List.of(source(file("f" + n + ".rrd", "rec-" + n))), OnDuplicate.ERROR)));
+      }
+      for (Future<?> f : work) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+      List<String> ids = c.tasks(d.id()).stream().map(Task::id).toList();
+      List<Task> done = c.awaitFinished(ids, WAIT);
+      for (Task t : done) {
+        assertEquals(TaskStatus.SUCCESS, t.status(), t.message());
+      }
+      assertEquals(41, c.partitions(d.id()).size());
+    } finally {
+      pool.shutdownNow();
     }
   }
 }
