@@ -48,7 +48,7 @@ def main() -> None:
     cds = [] if args.no_archive or not archive.is_file() else [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
     data = Path(tempfile.mkdtemp(prefix="rrdflight-register-", dir=args.data_base))
     proc = subprocess.Popen(["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", *cds, "-jar", str(args.jar), "server",
-                             "--port", "0", "--data-dir", str(data)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             "--port", "0", "--data-dir", str(data), "--allow-root", str(args.dir.resolve())], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         port = None
         for line in proc.stdout:

@@ -21,8 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Datasets, their partitions and registration tasks; persisted in {@code DATA_DIR/catalog.db} and
- * kept in memory for reads. This class is the read model and the API; registration is the
+ * Datasets, their partitions and registration tasks; persisted in a {@link CatalogStore} (by
+ * default {@code DATA_DIR/catalog.db}, or PostgreSQL) and kept in memory for reads. This class is the read model and the API; registration is the
  * {@link Registrar}'s, which indexes files on background threads and commits each file's partitions
  * together with its task's final state in one transaction, so a crash never leaves a
  * half-registered file behind. Thread-safe.
@@ -43,9 +43,10 @@ public final class Catalog implements AutoCloseable {
 
   record PartitionKey(String partitionId, String layer) {}
 
-  private final DataDirLock dataDirLock;
+  /** What keeps other servers off this catalog: the data dir's lock (the writer lock of PostgreSQL goes with the store). */
+  private final AutoCloseable dataDirLock;
 
-  private Catalog(DataDirLock dataDirLock, CatalogStore store, RecordingIndexer indexer, int threads, RegistrationLimits limits) {
+  private Catalog(AutoCloseable dataDirLock, CatalogStore store, RecordingIndexer indexer, int threads, RegistrationLimits limits) {
     this.dataDirLock = dataDirLock;
     this.store = store;
     this.registrar = new Registrar(this, store, lock, indexer, threads, limits);
@@ -63,9 +64,46 @@ public final class Catalog implements AutoCloseable {
 
   /** As above; what clients may register is bounded by {@code limits} (the server's {@code --allow-root}). */
   public static Catalog open(Path dataDir, RecordingIndexer indexer, int registrationThreads, RegistrationLimits limits) {
-    requireNonNull(dataDir, "dataDir is null");
+    return open(new CatalogLocation.Embedded(dataDir), indexer, registrationThreads, limits);
+  }
+
+  /**
+   * Opens the catalog where {@code location} says: the embedded store in a data dir (held by this
+   * process alone, see above), or a PostgreSQL database (held by this process alone through an
+   * advisory lock, see {@link PostgresCatalogStore}).
+   */
+  public static Catalog open(CatalogLocation location, RecordingIndexer indexer, int registrationThreads, RegistrationLimits limits) {
+    requireNonNull(location, "location is null");
     requireNonNull(indexer, "indexer is null");
     requireNonNull(limits, "limits is null");
+    AutoCloseable held;
+    CatalogStore store;
+    if (location instanceof CatalogLocation.Embedded embedded) {
+      Path dataDir = embedded.dataDir();
+      createDataDir(dataDir);
+      DataDirLock dataDirLock = DataDirLock.acquire(dataDir);
+      try {
+        store = SqliteCatalogStore.open(dataDir.resolve("catalog.db"));
+      } catch (RuntimeException e) {
+        dataDirLock.close();
+        throw e;
+      }
+      held = dataDirLock;
+    } else {
+      store = PostgresCatalogStore.open((CatalogLocation.Postgres) location);
+      held = () -> { };
+    }
+    Catalog catalog = new Catalog(held, store, indexer, Math.max(1, registrationThreads), limits);
+    try {
+      catalog.load();
+    } catch (RuntimeException e) {
+      catalog.close();
+      throw e;
+    }
+    return catalog;
+  }
+
+  private static void createDataDir(Path dataDir) {
     try {
       if (!Files.isDirectory(dataDir)) {
         Files.createDirectories(dataDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -75,22 +113,6 @@ public final class Catalog implements AutoCloseable {
     } catch (IOException e) {
       throw CatalogException.failed("Cannot create data directory " + dataDir + ": " + e.getMessage(), e);
     }
-    DataDirLock dataDirLock = DataDirLock.acquire(dataDir);
-    CatalogStore store;
-    try {
-      store = CatalogStore.open(dataDir.resolve("catalog.db"));
-    } catch (RuntimeException e) {
-      dataDirLock.close();
-      throw e;
-    }
-    Catalog catalog = new Catalog(dataDirLock, store, indexer, Math.max(1, registrationThreads), limits);
-    try {
-      catalog.load();
-    } catch (RuntimeException e) {
-      catalog.close();
-      throw e;
-    }
-    return catalog;
   }
 
   private static void createDirectories(Path dir) {
@@ -463,7 +485,11 @@ public final class Catalog implements AutoCloseable {
       registrar.close();
       store.close();
     } finally {
-      dataDirLock.close();
+      try {
+        dataDirLock.close();
+      } catch (Exception e) {
+        log.warn("releasing the catalog's lock failed: {}", e.toString());
+      }
     }
   }
 

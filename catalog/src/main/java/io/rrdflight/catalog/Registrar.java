@@ -14,7 +14,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +49,18 @@ final class Registrar implements AutoCloseable {
   private final RegistrationProgress progress = new RegistrationProgress();
   /** Guarded by {@link #lock}. */
   private final Map<String, Task> tasks = new LinkedHashMap<>();
+  /** Guarded by {@link #lock}: creation times are made distinct, so tasks list in submission order from any store. */
+  private Instant lastCreated = Instant.EPOCH;
+
+  /**
+   * Group commit: workers put each file's outcome here and go on with the next file; one committer
+   * thread takes whatever has gathered and commits it in one transaction, so one flush to disk
+   * serves many files. Bounded, so indexing never runs far ahead of the disk (each outcome holds a
+   * chunk index in memory).
+   */
+  private final BlockingQueue<Outcome> outcomes = new ArrayBlockingQueue<>(MAX_GROUP);
+  private final Thread committer;
+  static final int MAX_GROUP = 256;
 
   Registrar(Catalog catalog, CatalogStore store, Object lock, RecordingIndexer indexer, int threads, RegistrationLimits limits) {
     this.catalog = requireNonNull(catalog, "catalog is null");
@@ -65,6 +80,9 @@ final class Registrar implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    this.committer = new Thread(this::commitLoop, "rrdflight-catalog-commit");
+    committer.setDaemon(true);
+    committer.start();
   }
 
   /** Takes the stored tasks; those still pending or running were interrupted and are marked failed. */
@@ -151,7 +169,7 @@ final class Registrar implements AutoCloseable {
 
   private void walk(Task prefixTask, Path dir, String layer, OnDuplicate onDuplicate) {
     try {
-      update(prefixTask.id(), TaskStatus.RUNNING, null);
+      markRunning(prefixTask.id());
       List<Path> files = RecordingFiles.list(dir, RecordingFiles.Depth.RECURSIVE, maxPrefixEntries);
       log.info("prefix {}: {} recording(s) found", dir, files.size());
       List<Task> children = submit(prefixTask.datasetId(), files.stream().map(f -> new DataSource(f.toUri(), layer)).toList(), onDuplicate);
@@ -259,9 +277,12 @@ final class Registrar implements AutoCloseable {
     return awaitFinished(created.stream().map(Task::id).toList(), timeout);
   }
 
-  private static Task newTask(EntryId datasetId, URI source, String layer, Instant now) {
+  /** A pending task; the caller holds the lock. */
+  private Task newTask(EntryId datasetId, URI source, String layer, Instant now) {
+    Instant created = now.isAfter(lastCreated) ? now : lastCreated.plusNanos(1);
+    lastCreated = created;
     return new Task("task_" + UUID.randomUUID().toString().replace("-", ""), datasetId, source, layer,
-        TaskStatus.PENDING, null, List.of(), now, now);
+        TaskStatus.PENDING, null, List.of(), created, created);
   }
 
   private static boolean unchanged(List<Partition> fromOneFile) {
@@ -273,12 +294,28 @@ final class Registrar implements AutoCloseable {
     }
   }
 
-  /** One task, on a worker thread: index outside the lock, then commit or fail. */
+  /** What a worker hands the committer for one file. */
+  private sealed interface Outcome permits Indexed, Failed, Stop {}
+
+  private record Indexed(Task task, DataSource source, Path path, FileStamp stamp, List<IndexedRecording> recordings,
+      OnDuplicate onDuplicate, boolean replaceSameFile, RegistrationProgress.Batch batch, long bytes) implements Outcome {}
+
+  private record Failed(Task task, String message, RegistrationProgress.Batch batch, long bytes) implements Outcome {}
+
+  /** Put last by {@link #close()}: the committer commits what came before, then ends. */
+  private record Stop() implements Outcome {}
+
+  /**
+   * One task, on a worker thread: index outside the lock, then hand the outcome to the committer.
+   * Its "running" state is shown in memory only: a task still pending in the store after a crash is
+   * marked interrupted on the next start either way, so storing it would cost a flush and say nothing.
+   */
   private void run(Task task, DataSource source, OnDuplicate onDuplicate, boolean replaceSameFile, AllowedRoots roots,
       RegistrationProgress.Batch batch) {
     long bytes = 0;
+    Outcome outcome;
     try {
-      update(task.id(), TaskStatus.RUNNING, null);
+      markRunning(task.id());
       Path path = source.localPath();
       // Checked again here, not only when the request came: the file may have changed meanwhile.
       roots.requireFile(path);
@@ -290,64 +327,181 @@ final class Registrar implements AutoCloseable {
         String what = kind == DatasetKind.BLUEPRINT ? "blueprint" : "recording";
         throw CatalogException.invalidArgument("No " + what + " in " + path + " (it holds no " + what + " store)");
       }
-      commit(task, source, path, stamp, recordings, onDuplicate, replaceSameFile);
+      outcome = new Indexed(task, source, path, stamp, recordings, onDuplicate, replaceSameFile, batch, bytes);
     } catch (CatalogException e) {
-      if (e.kind() == CatalogException.Kind.INTERNAL) {
-        fail(task, "Registration of " + source.uri() + " was not recorded: " + e.getMessage());
-      } else {
-        fail(task, e.getMessage());
-      }
+      outcome = new Failed(task, e.kind() == CatalogException.Kind.INTERNAL
+          ? "Registration of " + source.uri() + " was not recorded: " + e.getMessage() : e.getMessage(), batch, bytes);
     } catch (IOException e) {
-      fail(task, e.getMessage() == null ? e.toString() : e.getMessage());
+      outcome = new Failed(task, e.getMessage() == null ? e.toString() : e.getMessage(), batch, bytes);
     } catch (RuntimeException e) {
       log.error("registration of {} failed unexpectedly", source.uri(), e);
-      fail(task, "Registration of " + source.uri() + " failed: " + e);
-    } finally {
-      batch.fileDone(bytes);
+      outcome = new Failed(task, "Registration of " + source.uri() + " failed: " + e, batch, bytes);
+    }
+    try {
+      outcomes.put(outcome);
+    } catch (InterruptedException e) {
+      // Shutting down: the task stays pending in the store and is reported interrupted at the next start.
+      Thread.currentThread().interrupt();
     }
   }
 
-  private void commit(Task task, DataSource source, Path path, FileStamp stamp, List<IndexedRecording> recordings,
-      OnDuplicate onDuplicate, boolean replaceSameFile) {
+  /** The committer thread: takes what has gathered, commits it as one group, until {@link Stop}. */
+  private void commitLoop() {
+    List<Outcome> group = new ArrayList<>();
+    while (true) {
+      group.clear();
+      try {
+        group.add(outcomes.take());
+      } catch (InterruptedException e) {
+        return;
+      }
+      outcomes.drainTo(group, MAX_GROUP - 1);
+      boolean stop = group.removeIf(o -> o instanceof Stop);
+      if (!group.isEmpty()) {
+        try {
+          commitGroup(group);
+        } catch (RuntimeException e) {
+          log.error("committing {} registration(s) failed unexpectedly", group.size(), e);
+        }
+      }
+      if (stop) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Commits the outcomes of several files in one transaction. Each file is planned against the
+   * catalog as the files before it in the group leave it (a duplicate of an earlier file of the
+   * group is a duplicate). The catalog's lock is held to plan and to show the result, never during
+   * the flush: workers need it between files, and holding it through the flush kept them waiting
+   * until groups shrank to one file each. A change made in between (a dataset deleted) makes the
+   * transaction fail on its foreign key; then, as for any failed group, each file is committed on its
+   * own, planned again, so one file that cannot be stored never fails the others.
+   */
+  private void commitGroup(List<Outcome> group) {
+    Instant now;
+    List<CatalogStore.FileCommit> commits = new ArrayList<>();
     synchronized (lock) {
-      Map<Catalog.PartitionKey, Partition> existing = catalog.partitionsOf(task.datasetId());
-      if (existing == null) {
-        throw CatalogException.notFound("Dataset " + task.datasetId() + " was deleted before " + path + " was registered");
+      now = Instant.now();
+      Map<EntryId, Map<Catalog.PartitionKey, Optional<Partition>>> staged = new HashMap<>();
+      for (Outcome o : group) {
+        commits.add(plan(o, staged, now));
       }
-      Instant now = Instant.now();
-      List<CatalogStore.IndexedPartition> added = new ArrayList<>();
-      List<Partition> replaced = new ArrayList<>();
-      if (replaceSameFile) {
-        existing.values().stream().filter(p -> p.file().path().equals(path)).forEach(replaced::add);
+    }
+    try {
+      store.commitRegistrations(commits, now);
+    } catch (CatalogException e) {
+      if (group.size() > 1) {
+        log.warn("a group of {} registrations could not be committed ({}); committing them one by one", group.size(), e.getMessage());
+        group.forEach(o -> commitGroup(List.of(o)));
+        return;
       }
-      List<String> seen = new ArrayList<>();
-      for (IndexedRecording r : recordings) {
-        if (seen.contains(r.recordingId())) {
-          throw CatalogException.invalidArgument("Recording " + r.recordingId() + " appears twice in " + path);
+      commits = List.of(notRecorded(commits.get(0), e, now));
+    }
+    synchronized (lock) {
+      for (CatalogStore.FileCommit c : commits) {
+        apply(c);
+      }
+      for (Outcome o : group) {
+        if (o instanceof Indexed i) {
+          i.batch().fileDone(i.bytes());
+        } else if (o instanceof Failed f) {
+          log.warn("registration {} failed: {}", f.task().source(), f.message());
+          f.batch().fileDone(f.bytes());
         }
-        seen.add(r.recordingId());
-        Catalog.PartitionKey key = new Catalog.PartitionKey(r.recordingId(), source.layer());
-        Partition old = existing.get(key);
-        if (old != null && !replaced.contains(old)) {
-          switch (onDuplicate) {
-            case ERROR -> throw CatalogException.alreadyExists("Partition " + r.recordingId() + " (layer " + source.layer()
-                + ") is already in the dataset, from " + old.file().path() + "; " + path + " was not registered");
-            case SKIP -> {
-              continue;
-            }
-            case OVERWRITE -> replaced.add(old);
-          }
-        }
-        added.add(new CatalogStore.IndexedPartition(new Partition(task.datasetId(), r.recordingId(), source.layer(),
-            storageUrl(source.uri()), stamp, r.chunkCount(), r.rowCount(), r.sizeBytes(), now, r.applicationId()), r.chunkIndex(), r.schema()));
       }
-      List<String> ids = added.stream().map(ip -> ip.partition().partitionId()).toList();
-      Task done = task.with(TaskStatus.SUCCESS, null, ids, now);
-      store.commitRegistration(added, replaced, done, now);
-      replaced.forEach(p -> existing.remove(new Catalog.PartitionKey(p.partitionId(), p.layer())));
-      added.forEach(ip -> existing.put(new Catalog.PartitionKey(ip.partition().partitionId(), ip.partition().layer()), ip.partition()));
-      tasks.put(done.id(), done);
       lock.notifyAll();
+    }
+  }
+
+  /** One file's commit: its partitions and successful task, or its failed task. The caller holds the lock. */
+  private CatalogStore.FileCommit plan(Outcome o, Map<EntryId, Map<Catalog.PartitionKey, Optional<Partition>>> staged, Instant now) {
+    if (o instanceof Failed f) {
+      return CatalogStore.FileCommit.failed(f.task().with(TaskStatus.FAILED, f.message(), List.of(), now));
+    }
+    Indexed i = (Indexed) o;
+    try {
+      return planIndexed(i, staged, now);
+    } catch (CatalogException e) {
+      log.warn("registration {} failed: {}", i.task().source(), e.getMessage());
+      return CatalogStore.FileCommit.failed(i.task().with(TaskStatus.FAILED, e.getMessage(), List.of(), now));
+    }
+  }
+
+  private CatalogStore.FileCommit planIndexed(Indexed i, Map<EntryId, Map<Catalog.PartitionKey, Optional<Partition>>> staged, Instant now) {
+    Task task = i.task();
+    Path path = i.path();
+    String layer = i.source().layer();
+    Map<Catalog.PartitionKey, Partition> existing = catalog.partitionsOf(task.datasetId());
+    if (existing == null) {
+      throw CatalogException.notFound("Dataset " + task.datasetId() + " was deleted before " + path + " was registered");
+    }
+    // The dataset as the earlier files of this group leave it.
+    Map<Catalog.PartitionKey, Optional<Partition>> changes = staged.computeIfAbsent(task.datasetId(), k -> new HashMap<>());
+    List<CatalogStore.IndexedPartition> added = new ArrayList<>();
+    List<Partition> replaced = new ArrayList<>();
+    if (i.replaceSameFile()) {
+      existing.entrySet().stream().filter(e -> !changes.containsKey(e.getKey())).map(Map.Entry::getValue)
+          .filter(p -> p.file().path().equals(path)).forEach(replaced::add);
+      changes.values().stream().flatMap(Optional::stream).filter(p -> p.file().path().equals(path)).forEach(replaced::add);
+    }
+    List<String> seen = new ArrayList<>();
+    for (IndexedRecording r : i.recordings()) {
+      if (seen.contains(r.recordingId())) {
+        throw CatalogException.invalidArgument("Recording " + r.recordingId() + " appears twice in " + path);
+      }
+      seen.add(r.recordingId());
+      Catalog.PartitionKey key = new Catalog.PartitionKey(r.recordingId(), layer);
+      Partition old = changes.containsKey(key) ? changes.get(key).orElse(null) : existing.get(key);
+      if (old != null && !replaced.contains(old)) {
+        switch (i.onDuplicate()) {
+          case ERROR -> throw CatalogException.alreadyExists("Partition " + r.recordingId() + " (layer " + layer
+              + ") is already in the dataset, from " + old.file().path() + "; " + path + " was not registered");
+          case SKIP -> {
+            continue;
+          }
+          case OVERWRITE -> replaced.add(old);
+        }
+      }
+      added.add(new CatalogStore.IndexedPartition(new Partition(task.datasetId(), r.recordingId(), layer,
+          storageUrl(i.source().uri()), i.stamp(), r.chunkCount(), r.rowCount(), r.sizeBytes(), now, r.applicationId()),
+          r.chunkIndex(), r.schema()));
+    }
+    replaced.forEach(p -> changes.put(new Catalog.PartitionKey(p.partitionId(), p.layer()), Optional.empty()));
+    added.forEach(ip -> changes.put(new Catalog.PartitionKey(ip.partition().partitionId(), ip.partition().layer()), Optional.of(ip.partition())));
+    List<String> ids = added.stream().map(ip -> ip.partition().partitionId()).toList();
+    return new CatalogStore.FileCommit(added, replaced, task.with(TaskStatus.SUCCESS, null, ids, now));
+  }
+
+  /**
+   * A file whose commit failed on its own (a full disk): its task fails, stored if the store takes
+   * that; otherwise shown in memory only, so waiters wake up, and marked interrupted at the next
+   * start, which is what it was.
+   */
+  private CatalogStore.FileCommit notRecorded(CatalogStore.FileCommit attempted, CatalogException e, Instant now) {
+    Task task = attempted.finished();
+    String message = attempted.added().isEmpty() && task.status() == TaskStatus.FAILED ? task.message()
+        : "Registration of " + task.source() + " was not recorded: " + e.getMessage();
+    Task failed = task.with(TaskStatus.FAILED, message, List.of(), now);
+    log.warn("registration {} failed: {}", task.source(), message);
+    try {
+      store.upsertTasks(List.of(failed));
+    } catch (CatalogException again) {
+      log.error("task {} failed but the catalog could not record it: {}", task.id(), again.getMessage());
+    }
+    return CatalogStore.FileCommit.failed(failed);
+  }
+
+  /** Makes a committed file visible in memory; the caller holds the lock. */
+  private void apply(CatalogStore.FileCommit c) {
+    Map<Catalog.PartitionKey, Partition> existing = catalog.partitionsOf(c.finished().datasetId());
+    if (existing != null) {
+      c.replaced().forEach(p -> existing.remove(new Catalog.PartitionKey(p.partitionId(), p.layer())));
+      c.added().forEach(ip -> existing.put(new Catalog.PartitionKey(ip.partition().partitionId(), ip.partition().layer()), ip.partition()));
+    }
+    if (tasks.containsKey(c.finished().id())) {
+      tasks.put(c.finished().id(), c.finished());
     }
   }
 
@@ -358,6 +512,16 @@ final class Registrar implements AutoCloseable {
   private void fail(Task task, String message) {
     log.warn("registration {} failed: {}", task.source(), message);
     update(task.id(), TaskStatus.FAILED, message);
+  }
+
+  /** Shows a task as running; in memory only (see {@link #run}). */
+  private void markRunning(String taskId) {
+    synchronized (lock) {
+      Task t = tasks.get(taskId);
+      if (t != null && !t.status().finished()) {
+        tasks.put(taskId, t.with(TaskStatus.RUNNING, null, t.partitionIds(), Instant.now()));
+      }
+    }
   }
 
   /**
@@ -390,14 +554,21 @@ final class Registrar implements AutoCloseable {
     }
   }
 
+  /** Stops the workers, then lets the committer store what they finished before the store closes. */
   @Override
   public void close() {
     walker.shutdownNow();
     workers.shutdownNow();
     try {
       workers.awaitTermination(10, TimeUnit.SECONDS);
+      if (outcomes.offer(new Stop(), 10, TimeUnit.SECONDS)) {
+        committer.join(TimeUnit.SECONDS.toMillis(30));
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (committer.isAlive()) {
+      committer.interrupt();
     }
   }
 }

@@ -17,17 +17,13 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The catalog as a shared resource: one process per data dir, files only its owner can read, the
- * one SQLite connection safe under concurrent readers and writers, and a full disk that fails a
- * registration without leaving anything half-done.
+ * The catalog as a shared resource: one process per data dir, files only its owner can read, and a
+ * full disk that fails a registration without leaving anything half-done. (The shared connection
+ * under concurrent readers and writers is tested in {@link CatalogTest}, for both stores.)
  */
 class CatalogSafetyTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
@@ -79,41 +75,6 @@ class CatalogSafetyTest {
   }
 
   @Test
-  void concurrentReadsAndRegistrationsNeverBreakTheSharedConnection() throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(8);
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 2)) {
-      Dataset d = c.createDataset("ds");
-      c.register(d.id(), source(file("seed.rrd", "rec-seed")), OnDuplicate.ERROR, WAIT);
-      Partition seed = c.partitions(d.id()).get(0);
-      List<Future<?>> work = new ArrayList<>();
-      for (int i = 0; i < 40; i++) {
-        int n = i;
-        // Readers hit the store without the catalog lock (chunk indexes, schemas) while
-        // registrations commit on the worker threads.
-        work.add(pool.submit(() -> {
-          for (int k = 0; k < 20; k++) {
-            assertEquals("rec-seed", new String(c.chunkIndex(seed)));
-            c.schema(seed);
-          }
-          return null;
-        }));
-        work.add(pool.submit(() -> c.submit(d.id(), List.of(source(file("f" + n + ".rrd", "rec-" + n))), OnDuplicate.ERROR)));
-      }
-      for (Future<?> f : work) {
-        f.get(60, TimeUnit.SECONDS);
-      }
-      List<String> ids = c.tasks(d.id()).stream().map(Task::id).toList();
-      List<Task> done = c.awaitFinished(ids, WAIT);
-      for (Task t : done) {
-        assertEquals(TaskStatus.SUCCESS, t.status(), t.message());
-      }
-      assertEquals(41, c.partitions(d.id()).size());
-    } finally {
-      pool.shutdownNow();
-    }
-  }
-
-  @Test
   void aFullDiskFailsTheRegistrationAndKeepsTheCatalogConsistent() throws Exception {
     Dataset d;
     try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
@@ -121,7 +82,7 @@ class CatalogSafetyTest {
       assertEquals(TaskStatus.SUCCESS, c.register(d.id(), source(file("a.rrd", "rec-a")), OnDuplicate.ERROR, WAIT).status());
       // Fault injection: the database may not grow by a single page, as on a full disk. The
       // partition carries a large chunk index, so committing it needs new pages.
-      c.store().capPagesForTesting(c.store().pageCount() + 2);
+      sqlite(c).capPagesForTesting(sqlite(c).pageCount() + 2);
       Path big = files.resolve("big.rrd");
       Files.writeString(big, "rec-big-" + "x".repeat(200_000));
       Task failed = c.register(d.id(), source(big), OnDuplicate.ERROR, WAIT);
@@ -129,7 +90,7 @@ class CatalogSafetyTest {
       assertTrue(failed.message().contains("disk") && failed.message().contains(big.toString()), failed.message());
       assertEquals(List.of("rec-a"), c.partitions(d.id()).stream().map(Partition::partitionId).toList());
       // The server carries on: once there is room again, the same file registers.
-      c.store().capPagesForTesting(-1);
+      sqlite(c).capPagesForTesting(-1);
       assertEquals(TaskStatus.SUCCESS, c.register(d.id(), source(big), OnDuplicate.ERROR, WAIT).status());
     }
     assertEquals("ok", integrityCheck(dataDir.resolve("catalog.db")));
@@ -139,6 +100,42 @@ class CatalogSafetyTest {
         assertTrue(c.chunkIndex(p).length > 0);
       }
     }
+  }
+
+  @Test
+  void aFileTheDiskCannotTakeFailsAloneAndTheOthersOfItsGroupAreCommitted() throws Exception {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 2)) {
+      Dataset d = c.createDataset("ds");
+      c.register(d.id(), source(file("seed.rrd", "rec-seed")), OnDuplicate.ERROR, WAIT);
+      // Room for the small files, not for the big one: a group holding it fails as a whole, then
+      // each of its files is committed on its own.
+      sqlite(c).capPagesForTesting(sqlite(c).pageCount() + 30);
+      Path big = files.resolve("big.rrd");
+      Files.writeString(big, "rec-big-" + "x".repeat(400_000));
+      List<DataSource> sources = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        sources.add(source(file("small" + i + ".rrd", "rec-" + i)));
+        if (i == 10) {
+          sources.add(source(big));
+        }
+      }
+      List<Task> done = c.awaitFinished(c.submit(d.id(), sources, OnDuplicate.ERROR).stream().map(Task::id).toList(), WAIT);
+      for (Task t : done) {
+        if (t.source().equals(big.toUri())) {
+          assertEquals(TaskStatus.FAILED, t.status());
+          assertTrue(t.message().contains("disk") && t.message().contains(big.toString()), t.message());
+        } else {
+          assertEquals(TaskStatus.SUCCESS, t.status(), t.message());
+        }
+      }
+      assertEquals(21, c.partitions(d.id()).size());
+      sqlite(c).capPagesForTesting(-1);
+    }
+    assertEquals("ok", integrityCheck(dataDir.resolve("catalog.db")));
+  }
+
+  private static SqliteCatalogStore sqlite(Catalog c) {
+    return (SqliteCatalogStore) c.store();
   }
 
   static String integrityCheck(Path db) throws Exception {

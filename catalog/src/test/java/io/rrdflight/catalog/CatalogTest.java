@@ -10,9 +10,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Catalog behaviour: datasets, registration outcomes, duplicates, persistence across reopen. The
  * file contents come from {@link FileListIndexer}, which reads recording ids written into small
  * text files, so these tests pin the catalog's rules alone; reading real .rrd files is tested
- * with the rrd module's indexer.
+ * with the rrd module's indexer. Runs on the embedded store; {@link PostgresCatalogTest} runs the same
+ * tests on PostgreSQL.
  */
 class CatalogTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
@@ -51,6 +57,16 @@ class CatalogTest {
     }
   }
 
+  /** The catalog under test; {@link PostgresCatalogTest} runs every test here against PostgreSQL. */
+  Catalog open(RecordingIndexer indexer, int threads) {
+    return Catalog.open(dataDir, indexer, threads);
+  }
+
+  /** The store under the catalog of {@link #open}, opened on its own. */
+  CatalogStore openStore() {
+    return SqliteCatalogStore.open(dataDir.resolve("catalog.db"));
+  }
+
   private Path file(String name, String... recordingIds) throws IOException {
     return Files.write(files.resolve(name), List.of(recordingIds));
   }
@@ -61,7 +77,7 @@ class CatalogTest {
 
   @Test
   void createdDatasetHasA32HexIdAndIsFoundByName() {
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       Dataset d = c.createDataset("robots");
       assertTrue(d.id().toHex().matches("[0-9A-F]{16}[0-9a-f]{16}"), d.id().toHex());
       assertEquals(d, c.datasetNamed("robots"));
@@ -71,7 +87,7 @@ class CatalogTest {
 
   @Test
   void duplicateDatasetNameIsAlreadyExists() {
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       c.createDataset("robots");
       CatalogException e = assertThrows(CatalogException.class, () -> c.createDataset("robots"));
       assertEquals(CatalogException.Kind.ALREADY_EXISTS, e.kind());
@@ -80,7 +96,7 @@ class CatalogTest {
 
   @Test
   void unknownDatasetIsNotFound() {
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       assertEquals(CatalogException.Kind.NOT_FOUND, assertThrows(CatalogException.class, () -> c.datasetNamed("nope")).kind());
       assertEquals(CatalogException.Kind.NOT_FOUND, assertThrows(CatalogException.class, () -> c.dataset(EntryId.random())).kind());
     }
@@ -88,7 +104,7 @@ class CatalogTest {
 
   @Test
   void fileWithTwoRecordingsRegistersTwoPartitions() throws IOException {
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       Dataset d = c.createDataset("ds");
       Task t = c.register(d.id(), source(file("two.rrd", "rec-a", "rec-b")), OnDuplicate.ERROR, WAIT);
       assertEquals(TaskStatus.SUCCESS, t.status(), t.message());
@@ -100,7 +116,7 @@ class CatalogTest {
 
   @Test
   void duplicatePartitionFailsTheTaskAndChangesNothing() throws IOException {
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       Dataset d = c.createDataset("ds");
       c.register(d.id(), source(file("a.rrd", "rec-a")), OnDuplicate.ERROR, WAIT);
       Task t = c.register(d.id(), source(file("b.rrd", "rec-b", "rec-a")), OnDuplicate.ERROR, WAIT);
@@ -112,7 +128,7 @@ class CatalogTest {
 
   @Test
   void overwriteReplacesAnExistingPartition() throws IOException {
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       Dataset d = c.createDataset("ds");
       c.register(d.id(), source(file("a.rrd", "rec-a")), OnDuplicate.ERROR, WAIT);
       Path b = file("b.rrd", "rec-a");
@@ -123,7 +139,7 @@ class CatalogTest {
 
   @Test
   void missingAndCorruptFilesFailTheirTasksWithMessagesNamingThem() throws IOException {
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 2)) {
+    try (Catalog c = open(new FileListIndexer(), 2)) {
       Dataset d = c.createDataset("ds");
       Path good = file("good.rrd", "rec-good");
       Path corrupt = file("corrupt.rrd", "corrupt");
@@ -141,7 +157,7 @@ class CatalogTest {
 
   @Test
   void nonFileUriIsInvalid() {
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       Dataset d = c.createDataset("ds");
       Task t = c.register(d.id(), DataSource.of("s3://bucket/x.rrd", null), OnDuplicate.ERROR, WAIT);
       assertEquals(TaskStatus.FAILED, t.status());
@@ -155,13 +171,13 @@ class CatalogTest {
   void everythingIsBackAfterReopening() throws IOException {
     Dataset d;
     String taskId;
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       d = c.createDataset("ds");
       Task t = c.register(d.id(), source(file("a.rrd", "rec-a", "rec-b")), OnDuplicate.ERROR, WAIT);
       taskId = t.id();
     }
     FileListIndexer indexer = new FileListIndexer();
-    try (Catalog c = Catalog.open(dataDir, indexer, 1)) {
+    try (Catalog c = open(indexer, 1)) {
       assertEquals(d.id(), c.datasetNamed("ds").id());
       List<Partition> partitions = c.partitions(d.id());
       assertEquals(List.of("rec-a", "rec-b"), partitions.stream().map(Partition::partitionId).toList());
@@ -173,7 +189,7 @@ class CatalogTest {
 
   @Test
   void deletingADatasetRemovesItsPartitionsButNotItsFiles() throws IOException {
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       Dataset d = c.createDataset("ds");
       Path a = file("a.rrd", "rec-a");
       c.register(d.id(), source(a), OnDuplicate.ERROR, WAIT);
@@ -184,7 +200,7 @@ class CatalogTest {
       assertTrue(c.findDataset("ds").isEmpty());
       assertEquals(1, c.partitions(other.id()).size());
     }
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       assertTrue(c.findDataset("ds").isEmpty());
       assertEquals(List.of("other"), c.datasets().stream().map(Dataset::name).toList());
     }
@@ -192,7 +208,7 @@ class CatalogTest {
 
   @Test
   void datasetWithBlueprintDatasetHasACompanionNamedAfterItsId() {
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       Dataset d = c.createDatasetWithBlueprintDataset("robots");
       assertEquals(DatasetKind.RECORDING, d.kind());
       Dataset bp = c.dataset(d.blueprintDataset().orElseThrow());
@@ -208,7 +224,7 @@ class CatalogTest {
 
   @Test
   void blueprintDatasetTakesTheBlueprintsOfAFileAndARecordingDatasetItsRecordings() throws IOException {
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       Dataset d = c.createDatasetWithBlueprintDataset("ds");
       EntryId bp = d.blueprintDataset().orElseThrow();
       Path both = file("both.rrd", "rec-a", "blueprint:bp-1");
@@ -224,7 +240,7 @@ class CatalogTest {
   @Test
   void defaultBlueprintIsSetClearedAndKeptAcrossReopening() {
     Dataset d;
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       d = c.createDatasetWithBlueprintDataset("ds");
       Dataset set = c.setDefaultBlueprint(d.id(), java.util.Optional.of("bp-1"));
       assertEquals(java.util.Optional.of("bp-1"), set.defaultBlueprint());
@@ -233,7 +249,7 @@ class CatalogTest {
       assertEquals(CatalogException.Kind.INVALID_ARGUMENT,
           assertThrows(CatalogException.class, () -> c.setDefaultBlueprint(d.id(), java.util.Optional.of(" "))).kind());
     }
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       Dataset back = c.datasetNamed("ds");
       assertEquals(java.util.Optional.of("bp-1"), back.defaultBlueprint());
       assertEquals(d.blueprintDataset(), back.blueprintDataset());
@@ -244,7 +260,7 @@ class CatalogTest {
 
   @Test
   void deletingADatasetDeletesItsBlueprintDatasetAndRenamingKeepsIt() throws IOException {
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       Dataset d = c.createDatasetWithBlueprintDataset("ds");
       EntryId bp = d.blueprintDataset().orElseThrow();
       c.register(bp, source(file("bp.rrd", "blueprint:bp-1")), OnDuplicate.ERROR, WAIT);
@@ -255,14 +271,14 @@ class CatalogTest {
       c.deleteDataset(d.id());
       assertTrue(c.allDatasets().isEmpty());
     }
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       assertTrue(c.allDatasets().isEmpty());
     }
   }
 
   @Test
   void deletingABlueprintDatasetAloneDetachesItFromItsDataset() {
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       Dataset d = c.createDatasetWithBlueprintDataset("ds");
       c.setDefaultBlueprint(d.id(), java.util.Optional.of("bp-1"));
       c.deleteDataset(d.blueprintDataset().orElseThrow());
@@ -282,7 +298,7 @@ class CatalogTest {
     Files.createDirectory(dir.resolve("nested"));
     Files.write(dir.resolve("nested/c.rrd"), List.of("rec-c"));
     FileListIndexer indexer = new FileListIndexer();
-    try (Catalog c = Catalog.open(dataDir, indexer, 1)) {
+    try (Catalog c = open(indexer, 1)) {
       List<Task> first = c.syncDirectory("runs", dir, WAIT);
       assertEquals(2, first.size());
       assertEquals(List.of("rec-a", "rec-b"), c.partitions(c.datasetNamed("runs").id()).stream().map(Partition::partitionId).toList());
@@ -291,7 +307,7 @@ class CatalogTest {
     Files.delete(dir.resolve("b.RRD"));
     Files.write(dir.resolve("a.rrd"), List.of("rec-a2"));
     indexer.calls.clear();
-    try (Catalog c = Catalog.open(dataDir, indexer, 1)) {
+    try (Catalog c = open(indexer, 1)) {
       List<Task> second = c.syncDirectory("runs", dir, WAIT);
       assertEquals(2, second.size(), "only the changed a.rrd and the new d.rrd are read");
       assertFalse(indexer.calls.containsKey(dir.resolve("b.RRD")));
@@ -302,7 +318,7 @@ class CatalogTest {
 
   @Test
   void changedFileIsDetectedWithAMessageNamingPartitionAndFile() throws Exception {
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       Dataset d = c.createDataset("ds");
       Path a = file("a.rrd", "rec-a");
       c.register(d.id(), source(a), OnDuplicate.ERROR, WAIT);
@@ -320,18 +336,84 @@ class CatalogTest {
   @Test
   void unfinishedTasksOfAStoppedProcessComeBackFailed() throws Exception {
     // A task persisted as running, as a process killed mid-registration leaves it.
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       c.createDataset("ds");
     }
-    try (CatalogStore store = CatalogStore.open(dataDir.resolve("catalog.db"))) {
+    try (CatalogStore store = openStore()) {
       Dataset d = store.datasets().get(0);
       java.time.Instant now = java.time.Instant.now();
       store.upsertTasks(List.of(new Task("task_x", d.id(), files.resolve("x.rrd").toUri(), "base", TaskStatus.RUNNING, null, List.of(), now, now)));
     }
-    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       Task t = c.task("task_x");
       assertEquals(TaskStatus.FAILED, t.status());
       assertTrue(t.message().startsWith("interrupted"), t.message());
+    }
+  }
+
+  @Test
+  void filesRegisteredTogetherAreEachWholeOrAbsentAndDuplicatesAcrossTheGroupAreCaught() throws Exception {
+    // Far more files than one group holds, on two workers: they are committed in groups, and
+    // within a group a file is checked against the files before it.
+    int n = Registrar.MAX_GROUP + 100;
+    List<DataSource> sources = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      sources.add(source(file("f" + i + ".rrd", "rec-" + i, i % 50 == 7 ? "rec-shared" : "rec-" + i + "-b")));
+    }
+    Dataset d;
+    try (Catalog c = open(new FileListIndexer(), 2)) {
+      d = c.createDataset("many");
+      List<Task> done = c.awaitFinished(c.submit(d.id(), sources, OnDuplicate.ERROR).stream().map(Task::id).toList(), WAIT);
+      List<Task> failed = done.stream().filter(t -> t.status() != TaskStatus.SUCCESS).toList();
+      long sharing = java.util.stream.IntStream.range(0, n).filter(i -> i % 50 == 7).count();
+      assertEquals(sharing - 1, failed.size(), "one file takes rec-shared, the others fail");
+      failed.forEach(t -> assertTrue(t.message().contains("rec-shared") && t.message().contains("already"), t.message()));
+      assertEquals(2 * (n - failed.size()), c.partitions(d.id()).size(), "a failed file leaves neither of its partitions");
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      List<Partition> partitions = c.partitions(d.id());
+      assertEquals(2L * (n - (java.util.stream.IntStream.range(0, n).filter(i -> i % 50 == 7).count() - 1)), partitions.size());
+      for (Task t : c.tasks(d.id())) {
+        assertEquals(t.status() == TaskStatus.SUCCESS ? 2 : 0, t.partitionIds().size(), t.toString());
+        t.partitionIds().forEach(id -> assertEquals(id, new String(c.chunkIndex(c.partition(d.id(), id, "base")))));
+      }
+      assertEquals(sources.stream().map(DataSource::uri).toList(), c.tasks(d.id()).stream().map(Task::source).toList(),
+          "tasks are listed in submission order");
+    }
+  }
+
+  @Test
+  void concurrentReadsAndRegistrationsNeverBreakTheSharedConnection() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try (Catalog c = open(new FileListIndexer(), 2)) {
+      Dataset d = c.createDataset("ds");
+      c.register(d.id(), source(file("seed.rrd", "rec-seed")), OnDuplicate.ERROR, WAIT);
+      Partition seed = c.partitions(d.id()).get(0);
+      List<Future<?>> work = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        int n = i;
+        // Readers hit the store without the catalog lock (chunk indexes, schemas) while
+        // registrations commit on the worker threads.
+        work.add(pool.submit(() -> {
+          for (int k = 0; k < 20; k++) {
+            assertEquals("rec-seed", new String(c.chunkIndex(seed)));
+            c.schema(seed);
+          }
+          return null;
+        }));
+        work.add(pool.submit(() -> c.submit(d.id(), List.of(source(file("f" + n + ".rrd", "rec-" + n))), OnDuplicate.ERROR)));
+      }
+      for (Future<?> f : work) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+      List<String> ids = c.tasks(d.id()).stream().map(Task::id).toList();
+      List<Task> done = c.awaitFinished(ids, WAIT);
+      for (Task t : done) {
+        assertEquals(TaskStatus.SUCCESS, t.status(), t.message());
+      }
+      assertEquals(41, c.partitions(d.id()).size());
+    } finally {
+      pool.shutdownNow();
     }
   }
 }

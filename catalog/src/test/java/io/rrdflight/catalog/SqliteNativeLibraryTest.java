@@ -65,7 +65,7 @@ class SqliteNativeLibraryTest {
     if (dir != null) { // unset only when the user's cache cannot be written
       assertTrue(Files.isRegularFile(Path.of(dir, System.getProperty(SqliteNativeLibrary.NAME_PROPERTY))));
     }
-    try (CatalogStore store = CatalogStore.open(cache.resolve("catalog.db"))) {
+    try (CatalogStore store = SqliteCatalogStore.open(cache.resolve("catalog.db"))) {
       assertEquals(0, store.datasets().size());
     }
   }

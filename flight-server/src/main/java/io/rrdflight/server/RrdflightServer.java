@@ -85,7 +85,7 @@ public final class RrdflightServer implements AutoCloseable {
     BufferAllocator allocator = new RootAllocator();
     Catalog catalog;
     try {
-      catalog = Catalog.open(config.dataDir(), new RrdRecordingIndexer(allocator), REGISTRATION_THREADS, registrationLimits(config));
+      catalog = Catalog.open(config.catalog(), new RrdRecordingIndexer(allocator), REGISTRATION_THREADS, registrationLimits(config));
     } catch (RuntimeException e) {
       allocator.close();
       authenticator.ifPresent(Authenticator::close);

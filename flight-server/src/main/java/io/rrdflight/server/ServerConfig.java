@@ -2,6 +2,7 @@ package io.rrdflight.server;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.catalog.CatalogLocation;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -11,9 +12,10 @@ import java.util.Optional;
  *
  * @param allowedRoots directories under which clients may register files (--allow-root), besides
  *     every {@code -d} directory
+ * @param catalog where the catalog lives: {@code DATA_DIR/catalog.db} by default, or PostgreSQL (--catalog)
  */
 public record ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots,
-    ServerLimits limits, Security security) {
+    ServerLimits limits, Security security, CatalogLocation catalog) {
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 51234;
 
@@ -24,9 +26,16 @@ public record ServerConfig(String host, int port, Path dataDir, List<DatasetSour
     allowedRoots = List.copyOf(requireNonNull(allowedRoots, "allowedRoots is null"));
     requireNonNull(limits, "limits is null");
     requireNonNull(security, "security is null");
+    requireNonNull(catalog, "catalog is null");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
+  }
+
+  /** The catalog in the data dir. */
+  public ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots,
+      ServerLimits limits, Security security) {
+    this(host, port, dataDir, datasets, allowedRoots, limits, security, new CatalogLocation.Embedded(dataDir));
   }
 
   /** The default limits, no allowed roots but the {@code -d} directories, no tokens or TLS. */

@@ -104,7 +104,7 @@ class CatalogPersistenceIT {
       List<Partition> partitions = c.partitions(d.id());
       committedBefore = partitions.size();
       for (Partition p : partitions) {
-        assertTrue(c.chunkIndex(p).length > 0, "every visible partition has its chunk index");
+        assertTrue(c.chunks(p).chunks().size() > 0, "every visible partition has its whole chunk index");
       }
       // Every task of the killed run is still there: finished ones with their partition, the
       // interrupted ones failed with a message, none silently gone.

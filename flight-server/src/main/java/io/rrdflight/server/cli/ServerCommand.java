@@ -1,6 +1,7 @@
 package io.rrdflight.server.cli;
 
 import io.rrdflight.catalog.CatalogException;
+import io.rrdflight.catalog.CatalogLocation;
 import io.rrdflight.server.RrdflightServer;
 import io.rrdflight.server.ServerConfig;
 import io.rrdflight.server.ServerConfig.DatasetSource;
@@ -73,6 +74,11 @@ final class ServerCommand implements Callable<Integer> {
   int port;
 
   @CommandLine.Mixin DataDirOption dataDir = new DataDirOption();
+
+  @Option(names = "--catalog", paramLabel = "JDBC_URL",
+      description = "Keep the catalog in PostgreSQL (jdbc:postgresql://HOST[:PORT]/DB; user and password as URL parameters"
+          + " or PGUSER/PGPASSWORD) instead of DATA_DIR/catalog.db. One server writes a catalog at a time.")
+  String catalogUrl;
 
   @Option(names = "--auth",
       description = "Require a token (or a user's password, in Flight's handshake) on every call but GET /version."
@@ -175,6 +181,7 @@ final class ServerCommand implements Callable<Integer> {
     boolean tls = security.tls().isPresent();
     out.println("rrdflight " + RrdflightVersion.version() + " listening on " + address);
     out.println("  data dir:         " + config.dataDir());
+    out.println("  catalog:          " + config.catalog());
     for (DatasetSource d : config.datasets()) {
       int partitions = server.catalog().partitions(server.catalog().datasetNamed(d.name()).id()).size();
       out.println("  dataset:          " + d.name() + " <- " + d.directory() + " (" + partitions + " partitions)");
@@ -254,7 +261,19 @@ final class ServerCommand implements Callable<Integer> {
   }
 
   private ServerConfig config(Security security) {
-    return new ServerConfig(host, validPort(), dataDir.resolve(), datasetSources(), allowedRoots(), limits(), security);
+    Path dir = dataDir.resolve();
+    return new ServerConfig(host, validPort(), dir, datasetSources(), allowedRoots(), limits(), security, catalogLocation(dir));
+  }
+
+  private CatalogLocation catalogLocation(Path dir) {
+    if (catalogUrl == null) {
+      return new CatalogLocation.Embedded(dir);
+    }
+    try {
+      return CatalogLocation.parse(catalogUrl);
+    } catch (CatalogException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--catalog: " + e.getMessage());
+    }
   }
 
   private List<Path> allowedRoots() {

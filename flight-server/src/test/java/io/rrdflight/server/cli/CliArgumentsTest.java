@@ -54,6 +54,15 @@ class CliArgumentsTest {
   }
 
   @Test
+  void aCatalogThatIsNotPostgresIsUsageErrorThatNeverEchoesAPassword() {
+    CliRun r = CliRun.of("server", "--catalog", "jdbc:mysql://db/catalog?user=u&password=hunter2");
+    assertEquals(2, r.exitCode());
+    assertTrue(r.err().contains("--catalog") && r.err().contains("jdbc:postgresql://"), r.err());
+    assertFalse(r.out().contains("hunter2") || r.err().contains("hunter2"), r.err());
+    assertNoStackTrace(r);
+  }
+
+  @Test
   void missingDatasetDirectoryIsUsageErrorNamingTheDirectory(@TempDir Path tmp) {
     Path missing = tmp.resolve("no-such-dir");
     CliRun r = CliRun.of("server", "-d", "robots=" + missing);

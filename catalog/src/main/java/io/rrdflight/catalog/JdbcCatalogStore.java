@@ -1,0 +1,436 @@
+package io.rrdflight.catalog;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The SQL both stores share: one schema (its only dialect word is the binary column type), and
+ * statements that SQLite and PostgreSQL read alike ({@code ON CONFLICT … DO UPDATE}, {@code excluded}).
+ * A subclass opens the connection, creates the schema with {@link #createSchema}, and says how its
+ * errors read. Thread-safe: every method holds this store's monitor, because the one JDBC connection
+ * is shared and its transactions must never interleave (query threads read chunk indexes and schemas
+ * without the catalog's lock).
+ */
+abstract class JdbcCatalogStore implements CatalogStore {
+  /** 3: dataset kinds and blueprint settings, partition sizes as Rerun counts them. */
+  static final int SCHEMA_VERSION = 3;
+
+  protected final Connection db;
+
+  protected JdbcCatalogStore(Connection db) {
+    this.db = db;
+  }
+
+  /**
+   * Creates the tables when missing and checks the schema version; leaves the connection out of
+   * auto-commit. {@code binaryType}: BLOB in SQLite, BYTEA in PostgreSQL. Integers are BIGINT
+   * (PostgreSQL's INTEGER has 32 bits; SQLite reads BIGINT as its one integer type).
+   */
+  protected static void createSchema(Connection db, String binaryType, String where) throws SQLException {
+    db.setAutoCommit(true);
+    try (Statement s = db.createStatement()) {
+      s.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+      s.execute("""
+          CREATE TABLE IF NOT EXISTS datasets (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            blueprint_dataset_id TEXT,
+            default_blueprint TEXT,
+            created_at_ns BIGINT NOT NULL,
+            updated_at_ns BIGINT NOT NULL)""");
+      s.execute("""
+          CREATE TABLE IF NOT EXISTS partitions (
+            dataset_id TEXT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+            partition_id TEXT NOT NULL,
+            layer TEXT NOT NULL,
+            storage_url TEXT NOT NULL,
+            file_path TEXT NOT NULL,
+            file_size BIGINT NOT NULL,
+            file_modified_ns BIGINT NOT NULL,
+            chunk_count BIGINT NOT NULL,
+            row_count BIGINT NOT NULL,
+            size_bytes BIGINT NOT NULL,
+            registered_at_ns BIGINT NOT NULL,
+            chunk_index %1$s NOT NULL,
+            schema %1$s NOT NULL,
+            application_id TEXT NOT NULL,
+            PRIMARY KEY (dataset_id, partition_id, layer))""".formatted(binaryType));
+      s.execute("""
+          CREATE TABLE IF NOT EXISTS tasks (
+            id TEXT PRIMARY KEY,
+            dataset_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            layer TEXT NOT NULL,
+            status TEXT NOT NULL,
+            message TEXT,
+            partition_ids TEXT NOT NULL,
+            created_at_ns BIGINT NOT NULL,
+            updated_at_ns BIGINT NOT NULL)""");
+      s.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '" + SCHEMA_VERSION + "') ON CONFLICT (key) DO NOTHING");
+      String version = queryString(db, "SELECT value FROM meta WHERE key = 'schema_version'");
+      if (!String.valueOf(SCHEMA_VERSION).equals(version)) {
+        throw CatalogException.failed("Catalog " + where + " has schema version " + version
+            + " but this rrdflight reads version " + SCHEMA_VERSION + "; use a matching rrdflight or another catalog", null);
+      }
+    }
+    db.setAutoCommit(false);
+  }
+
+  // --- datasets ---------------------------------------------------------------------------------
+
+  @Override
+  public synchronized void insertDatasets(List<Dataset> datasets) {
+    inTransaction(() -> {
+      try (PreparedStatement ps = db.prepareStatement("""
+          INSERT INTO datasets(id, name, kind, blueprint_dataset_id, default_blueprint, created_at_ns, updated_at_ns)
+          VALUES (?,?,?,?,?,?,?)""")) {
+        for (Dataset d : datasets) {
+          ps.setString(1, d.id().toHex());
+          ps.setString(2, d.name());
+          ps.setString(3, d.kind().word());
+          ps.setString(4, d.blueprintDataset().map(EntryId::toHex).orElse(null));
+          ps.setString(5, d.defaultBlueprint().orElse(null));
+          ps.setLong(6, nanos(d.createdAt()));
+          ps.setLong(7, nanos(d.updatedAt()));
+          ps.executeUpdate();
+        }
+      }
+    });
+  }
+
+  @Override
+  public synchronized List<Dataset> datasets() {
+    List<Dataset> out = new ArrayList<>();
+    read(() -> {
+      try (Statement s = db.createStatement();
+          ResultSet rs = s.executeQuery("""
+              SELECT id, name, kind, blueprint_dataset_id, default_blueprint, created_at_ns, updated_at_ns FROM datasets""")) {
+        while (rs.next()) {
+          out.add(new Dataset(EntryId.parse(rs.getString(1)), rs.getString(2), DatasetKind.ofWord(rs.getString(3)),
+              Optional.ofNullable(rs.getString(4)).map(EntryId::parse), Optional.ofNullable(rs.getString(5)),
+              instant(rs.getLong(6)), instant(rs.getLong(7))));
+        }
+      }
+    });
+    // Sorted here, not by ORDER BY: PostgreSQL would sort text by the database's locale.
+    out.sort(Comparator.comparing(Dataset::name));
+    return out;
+  }
+
+  @Override
+  public synchronized void deleteDatasets(List<EntryId> ids, List<Dataset> changed) {
+    inTransaction(() -> {
+      for (EntryId id : ids) {
+        try (PreparedStatement ps = db.prepareStatement("DELETE FROM datasets WHERE id = ?")) {
+          ps.setString(1, id.toHex());
+          ps.executeUpdate();
+        }
+        try (PreparedStatement ps = db.prepareStatement("DELETE FROM tasks WHERE dataset_id = ?")) {
+          ps.setString(1, id.toHex());
+          ps.executeUpdate();
+        }
+      }
+      for (Dataset d : changed) {
+        writeBlueprints(d);
+      }
+    });
+  }
+
+  @Override
+  public synchronized void updateBlueprints(Dataset d) {
+    inTransaction(() -> writeBlueprints(d));
+  }
+
+  private void writeBlueprints(Dataset d) throws SQLException {
+    try (PreparedStatement ps = db.prepareStatement(
+        "UPDATE datasets SET blueprint_dataset_id = ?, default_blueprint = ?, updated_at_ns = ? WHERE id = ?")) {
+      ps.setString(1, d.blueprintDataset().map(EntryId::toHex).orElse(null));
+      ps.setString(2, d.defaultBlueprint().orElse(null));
+      ps.setLong(3, nanos(d.updatedAt()));
+      ps.setString(4, d.id().toHex());
+      ps.executeUpdate();
+    }
+  }
+
+  @Override
+  public synchronized void renameDataset(EntryId id, String name, Instant now) {
+    inTransaction(() -> {
+      try (PreparedStatement ps = db.prepareStatement("UPDATE datasets SET name = ?, updated_at_ns = ? WHERE id = ?")) {
+        ps.setString(1, name);
+        ps.setLong(2, nanos(now));
+        ps.setString(3, id.toHex());
+        ps.executeUpdate();
+      }
+    });
+  }
+
+  // --- partitions -------------------------------------------------------------------------------
+
+  @Override
+  public synchronized void commitRegistrations(List<FileCommit> files, Instant now) {
+    inTransaction(() -> {
+      try (PreparedStatement delete = db.prepareStatement("DELETE FROM partitions WHERE dataset_id = ? AND partition_id = ? AND layer = ?");
+          PreparedStatement insert = db.prepareStatement("""
+              INSERT INTO partitions(dataset_id, partition_id, layer, storage_url, file_path, file_size, file_modified_ns,
+                                     chunk_count, row_count, size_bytes, registered_at_ns, chunk_index, schema, application_id)
+              VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""")) {
+        // File by file, in order: a later file of the group may replace what an earlier one added.
+        for (FileCommit f : files) {
+          if (!f.replaced().isEmpty()) {
+            for (Partition p : f.replaced()) {
+              bindKey(delete, p);
+              delete.addBatch();
+            }
+            delete.executeBatch();
+          }
+          if (!f.added().isEmpty()) {
+            for (IndexedPartition ip : f.added()) {
+              bindPartition(insert, ip);
+              insert.addBatch();
+            }
+            insert.executeBatch();
+          }
+        }
+      }
+      Set<EntryId> touched = new LinkedHashSet<>();
+      for (FileCommit f : files) {
+        if (!f.added().isEmpty() || !f.replaced().isEmpty()) {
+          touched.add(f.finished().datasetId());
+        }
+      }
+      for (EntryId id : touched) {
+        touchDataset(id, now);
+      }
+      writeTasks(files.stream().map(FileCommit::finished).toList());
+    });
+  }
+
+  private static void bindKey(PreparedStatement ps, Partition p) throws SQLException {
+    ps.setString(1, p.datasetId().toHex());
+    ps.setString(2, p.partitionId());
+    ps.setString(3, p.layer());
+  }
+
+  private static void bindPartition(PreparedStatement ps, IndexedPartition ip) throws SQLException {
+    Partition p = ip.partition();
+    bindKey(ps, p);
+    ps.setString(4, p.storageUrl().toString());
+    ps.setString(5, p.file().path().toString());
+    ps.setLong(6, p.file().sizeBytes());
+    ps.setLong(7, p.file().modifiedNanos());
+    ps.setLong(8, p.chunkCount());
+    ps.setLong(9, p.rowCount());
+    ps.setLong(10, p.sizeBytes());
+    ps.setLong(11, nanos(p.registeredAt()));
+    ps.setBytes(12, ip.chunkIndex());
+    ps.setBytes(13, ip.schema().toBytes());
+    ps.setString(14, p.applicationId());
+  }
+
+  @Override
+  public synchronized void deletePartitions(List<Partition> partitions, EntryId datasetId, Instant now) {
+    inTransaction(() -> {
+      deleteRows(partitions);
+      touchDataset(datasetId, now);
+    });
+  }
+
+  private void deleteRows(List<Partition> partitions) throws SQLException {
+    if (partitions.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = db.prepareStatement("DELETE FROM partitions WHERE dataset_id = ? AND partition_id = ? AND layer = ?")) {
+      for (Partition p : partitions) {
+        bindKey(ps, p);
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  @Override
+  public synchronized List<Partition> partitions() {
+    List<Partition> out = new ArrayList<>();
+    read(() -> {
+      try (Statement s = db.createStatement();
+          ResultSet rs = s.executeQuery("""
+              SELECT dataset_id, partition_id, layer, storage_url, file_path, file_size, file_modified_ns,
+                     chunk_count, row_count, size_bytes, registered_at_ns, application_id
+              FROM partitions""")) {
+        while (rs.next()) {
+          out.add(new Partition(EntryId.parse(rs.getString(1)), rs.getString(2), rs.getString(3), URI.create(rs.getString(4)),
+              new FileStamp(Path.of(rs.getString(5)), rs.getLong(6), rs.getLong(7)), rs.getLong(8), rs.getLong(9), rs.getLong(10),
+              instant(rs.getLong(11)), rs.getString(12)));
+        }
+      }
+    });
+    // Code-point order, whatever the database's collation.
+    out.sort(Comparator.comparing((Partition p) -> p.datasetId().toHex()).thenComparing(Partition::partitionId)
+        .thenComparing(Partition::layer));
+    return out;
+  }
+
+  @Override
+  public Optional<byte[]> chunkIndex(EntryId datasetId, String partitionId, String layer) {
+    return blob("chunk_index", datasetId, partitionId, layer);
+  }
+
+  @Override
+  public Optional<byte[]> schema(EntryId datasetId, String partitionId, String layer) {
+    return blob("schema", datasetId, partitionId, layer);
+  }
+
+  private synchronized Optional<byte[]> blob(String column, EntryId datasetId, String partitionId, String layer) {
+    byte[][] found = new byte[1][];
+    read(() -> {
+      try (PreparedStatement ps = db.prepareStatement("SELECT " + column + " FROM partitions WHERE dataset_id = ? AND partition_id = ? AND layer = ?")) {
+        ps.setString(1, datasetId.toHex());
+        ps.setString(2, partitionId);
+        ps.setString(3, layer);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            found[0] = rs.getBytes(1);
+          }
+        }
+      }
+    });
+    return Optional.ofNullable(found[0]);
+  }
+
+  // --- tasks ------------------------------------------------------------------------------------
+
+  @Override
+  public synchronized void upsertTasks(List<Task> tasks) {
+    inTransaction(() -> writeTasks(tasks));
+  }
+
+  @Override
+  public synchronized List<Task> tasks() {
+    List<Task> out = new ArrayList<>();
+    read(() -> {
+      try (Statement s = db.createStatement();
+          ResultSet rs = s.executeQuery("""
+              SELECT id, dataset_id, source, layer, status, message, partition_ids, created_at_ns, updated_at_ns
+              FROM tasks ORDER BY created_at_ns, id""")) {
+        while (rs.next()) {
+          String ids = rs.getString(7);
+          out.add(new Task(rs.getString(1), EntryId.parse(rs.getString(2)), URI.create(rs.getString(3)), rs.getString(4),
+              TaskStatus.ofWord(rs.getString(5)), rs.getString(6), ids.isEmpty() ? List.of() : Arrays.asList(ids.split("\n")),
+              instant(rs.getLong(8)), instant(rs.getLong(9))));
+        }
+      }
+    });
+    return out;
+  }
+
+  private void writeTasks(List<Task> tasks) throws SQLException {
+    if (tasks.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = db.prepareStatement("""
+        INSERT INTO tasks(id, dataset_id, source, layer, status, message, partition_ids, created_at_ns, updated_at_ns)
+        VALUES (?,?,?,?,?,?,?,?,?)
+        ON CONFLICT (id) DO UPDATE SET status = excluded.status, message = excluded.message,
+          partition_ids = excluded.partition_ids, updated_at_ns = excluded.updated_at_ns""")) {
+      for (Task t : tasks) {
+        ps.setString(1, t.id());
+        ps.setString(2, t.datasetId().toHex());
+        ps.setString(3, t.source().toString());
+        ps.setString(4, t.layer());
+        ps.setString(5, t.status().word());
+        ps.setString(6, t.message());
+        ps.setString(7, String.join("\n", t.partitionIds()));
+        ps.setLong(8, nanos(t.createdAt()));
+        ps.setLong(9, nanos(t.updatedAt()));
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  private void touchDataset(EntryId id, Instant now) throws SQLException {
+    try (PreparedStatement ps = db.prepareStatement("UPDATE datasets SET updated_at_ns = ? WHERE id = ?")) {
+      ps.setLong(1, nanos(now));
+      ps.setString(2, id.toHex());
+      ps.executeUpdate();
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    try {
+      db.close();
+    } catch (SQLException e) {
+      throw CatalogException.failed("Closing the catalog " + describe() + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  // --- plumbing ---------------------------------------------------------------------------------
+
+  @FunctionalInterface
+  protected interface SqlWork {
+    void run() throws SQLException;
+  }
+
+  private void inTransaction(SqlWork work) {
+    try {
+      work.run();
+      db.commit();
+    } catch (SQLException e) {
+      rollBack();
+      throw translate(e);
+    }
+  }
+
+  private void read(SqlWork work) {
+    try {
+      work.run();
+      db.commit(); // ends the read transaction (SQLite: lets WAL checkpoints proceed)
+    } catch (SQLException e) {
+      rollBack();
+      throw translate(e);
+    }
+  }
+
+  private void rollBack() {
+    try {
+      db.rollback();
+    } catch (SQLException rollbackFailed) {
+      afterFailedRollback();
+    }
+  }
+
+  /** Called when a rollback itself failed; leaves the connection ready for the next transaction. */
+  protected abstract void afterFailedRollback();
+
+  /** The store's error as the catalog reports it: ALREADY_EXISTS for a taken name, else INTERNAL naming the cause. */
+  protected abstract CatalogException translate(SQLException e);
+
+  protected static String queryString(Connection db, String sql) throws SQLException {
+    try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
+  static long nanos(Instant t) {
+    return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+  }
+
+  static Instant instant(long nanos) {
+    return Instant.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L), Math.floorMod(nanos, 1_000_000_000L));
+  }
+}
