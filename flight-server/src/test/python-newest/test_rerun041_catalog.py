@@ -412,18 +412,12 @@ def segment_values(pair):
 
 @pytest.mark.parametrize("name", sorted(READERS))
 def test_reader_equals_rerun_server(pair, segment_values, name):
-    if name in KNOWN_READER_GAPS:
-        pytest.xfail(KNOWN_DIFFERENCES[KNOWN_READER_GAPS[name]])
     index, read = READERS[name]
     values = segment_values(index) if index not in ("wall", "sim_time") else []
     mine, reference = (read(d, values).to_arrow_table() for d in pair)
     keys = ["rerun_segment_id"] + ([index] if index else [])
     assert reference.num_rows > 0, f"{name}: the reference answer is empty, the query tests nothing"
     assert_tables_equal(canonical(mine, keys), canonical(reference, keys), name, check_field_metadata=True)
-
-
-# Readers whose answer differs for a reason named in KNOWN_DIFFERENCES (not yet matched).
-KNOWN_READER_GAPS = {"empty_and_tombstone_columns": "recursive clears in the store"}
 
 
 @pytest.mark.parametrize("name", sorted(AGGREGATES))
