@@ -427,6 +427,38 @@ def test_aggregate_over_reader_equals_rerun_server(pair, name):
     assert_tables_equal(mine, reference, name)
 
 
+def footer_file_with_chunk_runs(path) -> None:
+    """A recording written by this SDK (with footer) holding four chunks in a row per entity on `frame`:
+    a dense scalar and points every 10 frames, each chunk 100 frames long."""
+    rec = rr.RecordingStream("rrdflight_test", recording_id="rec-chunk-runs")
+    rec.save(path)
+    for batch in range(4):
+        frames = np.arange(batch * 100, batch * 100 + 100)
+        rec.send_columns("/scalar", indexes=[rr.TimeColumn("frame", sequence=frames)], columns=rr.Scalars.columns(scalars=np.sin(frames / 10)))
+        every10th = frames[::10]
+        rec.send_columns("/points", indexes=[rr.TimeColumn("frame", sequence=every10th)],
+                         columns=rr.Points3D.columns(positions=np.full((len(every10th), 3), float(batch))).partition([1] * len(every10th)))
+    rec.flush()
+    rec.disconnect()
+
+
+@pytest.mark.parametrize("window", [(200, 250), (205, 250), (150, 320), (399, 500)])
+def test_fill_from_a_window_at_or_inside_a_chunk_equals_rerun_server_on_a_footer_file(ours, theirs, tmp_path, window):
+    # The planner drops chunks before a window by the footer's per-component cell ranges; the filled
+    # values (from the chunk before, or from the chunk starting at the window) must stay Rerun's.
+    path = tmp_path / "chunk-runs.rrd"
+    footer_file_with_chunk_runs(path)
+    start, end = window
+    tables = []
+    for server in (ours, theirs):
+        dataset = client_for(server).create_dataset(f"chunk_runs_{start}")
+        dataset.register([f"file://{path}"]).wait(60)
+        reader = dataset.reader(index="frame", fill_latest_at=True).filter((col("frame") >= lit(start)) & (col("frame") <= lit(end)))
+        tables.append(canonical(reader.to_arrow_table(), ["rerun_segment_id", "frame"]))
+    assert tables[1].num_rows > 0
+    assert_tables_equal(tables[0], tables[1], f"fill over frames {window} of a footer file")
+
+
 def test_reader_to_pandas_equals_rerun_server(pair, segment_values):
     t = segment_values("time_1")
     frames = [d.filter_segments(SEGMENT).reader(index="time_1", fill_latest_at=True).filter(between("time_1", t[1], t[-2])).to_pandas()
