@@ -42,6 +42,9 @@ from bench_common import ROOT, big_frames, make_big, peak_rss_mb, window
 from conftest import rerun_binary
 from rrdflight_server import ListeningProcess, ServerProcess
 
+# rrdflight is started with scripts/rrdflight (its JVM memory defaults), unless --as-tests.
+LAUNCHER = True
+
 STEPS = [("register", "register + wait"), ("seed", "seed reader (1 segment, 10% window, fill)"),
          ("all", "all segments (count)")]
 
@@ -133,7 +136,7 @@ def run(uri: str, pid: int, wire: Wire, files: list[str], win: tuple) -> tuple[d
 def restart_check(data: Path, win: tuple, expected: tuple) -> str:
     """rrdflight, restarted on the same data dir: same dataset id, segment ids and seed rows."""
     index, segment, start, end = win
-    server = ServerProcess(data)
+    server = ServerProcess(data, launcher=LAUNCHER)
     try:
         ds = rr.catalog.CatalogClient(server.rerun_uri).get_dataset(name="bench")
         actual = (str(ds.id), sorted(ds.segment_ids()), len(seed_frame(ds, index, segment, start, end).to_pandas()))
@@ -211,7 +214,11 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=2, help="fresh server processes per server")
     parser.add_argument("--direct", action="store_true", help="no counting proxy: wall times without its hop, no byte counts")
     parser.add_argument("--json", type=Path, help="also write every figure to this file (for compare.py)")
+    parser.add_argument("--as-tests", action="store_true",
+                        help="start rrdflight as the tests do (java -Xmx1g -jar), not with scripts/rrdflight and its memory defaults")
     args = parser.parse_args()
+    global LAUNCHER
+    LAUNCHER = not args.as_tests
     if args.make_big:
         make_big(args.make_big, args.files, args.frames)
         return 0
@@ -227,7 +234,7 @@ def main() -> int:
     for rep in range(args.reps):
         for name in names:
             data = work / f"data-{rep}"
-            server = ServerProcess(data) if name == "rrdflight" else RerunServer()
+            server = ServerProcess(data, launcher=LAUNCHER) if name == "rrdflight" else RerunServer()
             wire = Direct(server.port) if args.direct else Wire(server.port, work / f"wire-{name.split()[0]}-{rep}.jsonl")
             try:
                 figures, ids = run(f"rerun+http://127.0.0.1:{wire.port}", server.proc.pid, wire, files, win)
@@ -250,7 +257,8 @@ def main() -> int:
     print(f"\n{len(files)} files, {size:.0f} MB ({args.directory}); client rerun-sdk {rr.__version__}; "
           f"seed: segment {win[1]}, {win[0]} in [{win[2]}, {win[3]}]; {args.reps} fresh processes per server "
           f"(figures that differ between them are shown as a / b; ratios of the means)"
-          f"{'; no proxy (--direct)' if args.direct else '; through the counting proxy'}\n")
+          f"{'; no proxy (--direct)' if args.direct else '; through the counting proxy'}"
+          f"; rrdflight started {'as the tests do (java -Xmx1g -jar)' if args.as_tests else 'with scripts/rrdflight'}\n")
     print("\n".join(table(names, results)))
     print("\n" + "\n".join(notes))
     if args.json:

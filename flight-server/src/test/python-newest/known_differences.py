@@ -26,10 +26,6 @@ KNOWN_DIFFERENCES = {
                                  "(0.27 registered all); rrdflight registers every one, so no data is dropped silently",
     "file URL with a host": "file://relative/run.rrd names the host 'relative'; Rerun answers NOT_FOUND, rrdflight "
                             "INVALID_ARGUMENT saying the URL names another host and what an absolute file URL looks like",
-    "recursive clears in the store": "Rerun's server loads a recording into its store, which writes a recursive "
-                                     "Clear as empty cells in every descendant's columns at the clear's time; "
-                                     "rrdflight forwards the file's own chunks, so with tombstone columns those "
-                                     "cells read null instead of []. Not matched yet: it needs synthesised chunks",
     "chunk keys": "a manifest's chunk_key is opaque to the client and each server's own (rrdflight's names dataset, "
                   "segment, layer and the chunk's bytes in its file, never a path)",
     "manifest application id": "Rerun's GetRrdManifest names the store's application 'none'; rrdflight the "

@@ -412,8 +412,6 @@ def segment_values(pair):
 
 @pytest.mark.parametrize("name", sorted(READERS))
 def test_reader_equals_rerun_server(pair, segment_values, name):
-    if name in KNOWN_READER_GAPS:
-        pytest.xfail(KNOWN_DIFFERENCES[KNOWN_READER_GAPS[name]])
     index, read = READERS[name]
     values = segment_values(index) if index not in ("wall", "sim_time") else []
     mine, reference = (read(d, values).to_arrow_table() for d in pair)
@@ -422,15 +420,43 @@ def test_reader_equals_rerun_server(pair, segment_values, name):
     assert_tables_equal(canonical(mine, keys), canonical(reference, keys), name, check_field_metadata=True)
 
 
-# Readers whose answer differs for a reason named in KNOWN_DIFFERENCES (not yet matched).
-KNOWN_READER_GAPS = {"empty_and_tombstone_columns": "recursive clears in the store"}
-
-
 @pytest.mark.parametrize("name", sorted(AGGREGATES))
 def test_aggregate_over_reader_equals_rerun_server(pair, name):
     mine, reference = (canonical(AGGREGATES[name](d).to_arrow_table(), ["rerun_segment_id"]) for d in pair)
     assert reference.num_rows > 0
     assert_tables_equal(mine, reference, name)
+
+
+def footer_file_with_chunk_runs(path) -> None:
+    """A recording written by this SDK (with footer) holding four chunks in a row per entity on `frame`:
+    a dense scalar and points every 10 frames, each chunk 100 frames long."""
+    rec = rr.RecordingStream("rrdflight_test", recording_id="rec-chunk-runs")
+    rec.save(path)
+    for batch in range(4):
+        frames = np.arange(batch * 100, batch * 100 + 100)
+        rec.send_columns("/scalar", indexes=[rr.TimeColumn("frame", sequence=frames)], columns=rr.Scalars.columns(scalars=np.sin(frames / 10)))
+        every10th = frames[::10]
+        rec.send_columns("/points", indexes=[rr.TimeColumn("frame", sequence=every10th)],
+                         columns=rr.Points3D.columns(positions=np.full((len(every10th), 3), float(batch))).partition([1] * len(every10th)))
+    rec.flush()
+    rec.disconnect()
+
+
+@pytest.mark.parametrize("window", [(200, 250), (205, 250), (150, 320), (399, 500)])
+def test_fill_from_a_window_at_or_inside_a_chunk_equals_rerun_server_on_a_footer_file(ours, theirs, tmp_path, window):
+    # The planner drops chunks before a window by the footer's per-component cell ranges; the filled
+    # values (from the chunk before, or from the chunk starting at the window) must stay Rerun's.
+    path = tmp_path / "chunk-runs.rrd"
+    footer_file_with_chunk_runs(path)
+    start, end = window
+    tables = []
+    for server in (ours, theirs):
+        dataset = client_for(server).create_dataset(f"chunk_runs_{start}")
+        dataset.register([f"file://{path}"]).wait(60)
+        reader = dataset.reader(index="frame", fill_latest_at=True).filter((col("frame") >= lit(start)) & (col("frame") <= lit(end)))
+        tables.append(canonical(reader.to_arrow_table(), ["rerun_segment_id", "frame"]))
+    assert tables[1].num_rows > 0
+    assert_tables_equal(tables[0], tables[1], f"fill over frames {window} of a footer file")
 
 
 def test_reader_to_pandas_equals_rerun_server(pair, segment_values):

@@ -79,14 +79,16 @@ def class_data_archive() -> list[str]:
 
 
 class ServerProcess(ListeningProcess):
-    """`rrdflight server` on an ephemeral port; clients may register below `allow_roots`."""
+    """`rrdflight server` on an ephemeral port; clients may register below `allow_roots`. Tests start the jar
+    with a 1 GB heap; `launcher=True` starts it as users do, with scripts/rrdflight and its memory defaults."""
 
-    def __init__(self, data_dir: Path, *args: str, allow_roots=DEFAULT_ALLOWED_ROOTS) -> None:
+    def __init__(self, data_dir: Path, *args: str, allow_roots=DEFAULT_ALLOWED_ROOTS, launcher: bool = False) -> None:
         if not JAR.is_file():
             raise RuntimeError(f"{JAR} is missing: build with 'mvn package' (scripts/test does)")
         roots = [arg for root in allow_roots for arg in ("--allow-root", str(root))]
-        super().__init__(["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", *class_data_archive(), "-Xmx1g", "-jar", str(JAR),
-                          "server", "--port", "0", "--data-dir", str(data_dir), *roots, *args],
+        java = ([str(ROOT / "scripts" / "rrdflight")] if launcher
+                else ["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", *class_data_archive(), "-Xmx1g", "-jar", str(JAR)])
+        super().__init__([*java, "server", "--port", "0", "--data-dir", str(data_dir), *roots, *args],
                          r"listening on [^\s:]+:(\d+)", "rrdflight ready", "server")
 
     @property

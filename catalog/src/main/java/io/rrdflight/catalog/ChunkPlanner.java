@@ -64,6 +64,15 @@ import java.util.stream.Stream;
  * own column here (Clears on ancestors too, for content expressions), so the latest Clear is kept
  * as well and the engine sees both contenders.
  *
+ * <p>Where the index has located a component's cells in a chunk ({@link IndexedChunk#componentRange}:
+ * every component of a footer-indexed file, the components without nulls of a scanned one), that
+ * range replaces the chunk's for the component's column, and both its ends are times of real cells.
+ * So such a chunk also raises the floor with its start when it straddles {@code a}, and with its
+ * end when it lies at or before {@code a}. That is what drops the chunk just before a window whose
+ * first row has a value: the chunk starting at the window start holds a cell at {@code a}. The
+ * argument above is unchanged, with "a cell at a time at or after the floor" now also given by
+ * those ends.
+ *
  * <p>{@code fill_latest_at} over rows in {@code [s, e]} needs latest-at at {@code s} only, plus the
  * range: for a row at {@code t}, the latest value is either inside {@code [s, t]} (in a chunk that
  * overlaps the range) or, when nothing lies there, the latest value at {@code s}. QueryDataset sends
@@ -286,7 +295,7 @@ public final class ChunkPlanner {
 
   private static void addLatestAt(Time.OnIndex on, List<OnTimeline> onTimeline, Components components, Set<IndexedChunk> needed) {
     record Column(String segment, String entityPath, String component) {}
-    Map<Column, List<OnTimeline>> columns = new HashMap<>();
+    Map<Column, List<InColumn>> columns = new HashMap<>();
     Map<String, IndexValues> points = new HashMap<>();
     for (OnTimeline c : onTimeline) {
       IndexValues at = points.computeIfAbsent(c.segment(), s -> {
@@ -299,48 +308,71 @@ public final class ChunkPlanner {
       for (ComponentDescriptor d : c.chunk().components()) {
         boolean counts = c.candidate().ancestorClear() ? isClear(d) : wanted(components, d);
         if (counts) {
-          columns.computeIfAbsent(new Column(c.segment(), c.chunk().entityPath(), d.component()), k -> new ArrayList<>()).add(c);
+          InColumn cells = c.chunk().componentRange(d, on.timeline())
+              .map(located -> new InColumn(c, located, true))
+              .orElseGet(() -> new InColumn(c, c.own(), false));
+          columns.computeIfAbsent(new Column(c.segment(), c.chunk().entityPath(), d.component()), k -> new ArrayList<>()).add(cells);
         }
       }
     }
-    for (Map.Entry<Column, List<OnTimeline>> e : columns.entrySet()) {
+    for (Map.Entry<Column, List<InColumn>> e : columns.entrySet()) {
       keepLatest(e.getValue(), points.get(e.getKey().segment()), needed);
     }
   }
 
-  /** Adds the chunks of one column that may hold its latest value at one of {@code points}. */
-  private static void keepLatest(List<OnTimeline> column, IndexValues points, Set<IndexedChunk> needed) {
-    OnTimeline[] byEnd = column.toArray(new OnTimeline[0]);
-    Arrays.sort(byEnd, (a, b) -> Long.compare(a.own().max(), b.own().max()));
-    long[] ends = new long[byEnd.length];
-    long[] floorUpTo = new long[byEnd.length]; // the largest start among byEnd[0..i]
+  /**
+   * One chunk's cells of one column on the index: somewhere within {@code range}, or, when
+   * {@code located}, with cells at both its ends (the index knows the component's own range).
+   */
+  private record InColumn(OnTimeline chunk, IndexRange range, boolean located) {}
+
+  /**
+   * Adds the chunks of one column that may hold its latest value at one of {@code points}. The
+   * floor at a point is the latest time at or before it that certainly has a cell: the start of a
+   * chunk lying wholly at or before it, and, for a chunk whose cells are located, each end of it at
+   * or before the point (a located chunk straddling the point sets the floor with its start).
+   */
+  private static void keepLatest(List<InColumn> column, IndexValues points, Set<IndexedChunk> needed) {
+    // (time from which the cell counts, the time of the cell), sorted by the first.
+    List<long[]> cells = new ArrayList<>(column.size() * 2);
+    for (InColumn c : column) {
+      if (c.located()) {
+        cells.add(new long[] {c.range().min(), c.range().min()});
+        cells.add(new long[] {c.range().max(), c.range().max()});
+      } else {
+        cells.add(new long[] {c.range().max(), c.range().min()});
+      }
+    }
+    cells.sort((a, b) -> Long.compare(a[0], b[0]));
+    long[] from = new long[cells.size()];
+    long[] floorUpTo = new long[cells.size()]; // the latest cell among cells[0..i]
     long floor = Long.MIN_VALUE;
-    for (int i = 0; i < byEnd.length; i++) {
-      ends[i] = byEnd[i].own().max();
-      floor = Math.max(floor, byEnd[i].own().min());
+    for (int i = 0; i < cells.size(); i++) {
+      from[i] = cells.get(i)[0];
+      floor = Math.max(floor, cells.get(i)[1]);
       floorUpTo[i] = floor;
     }
-    for (OnTimeline c : column) {
-      IndexRange own = c.own();
+    for (InColumn c : column) {
+      IndexRange own = c.range();
       int i = points.ceilingIndex(own.min());
       if (i < points.size() && points.get(i) < own.max()) {
-        needed.add(c.chunk()); // a point lies in [min, max): the chunk reaches past it
+        needed.add(c.chunk().chunk()); // a point lies in [min, max): the chunk reaches past it
         continue;
       }
       int j = points.ceilingIndex(own.max());
-      if (j < points.size() && floorAt(points.get(j), ends, floorUpTo) <= own.max()) {
-        needed.add(c.chunk()); // lies wholly at or before that point and reaches its floor
+      if (j < points.size() && floorAt(points.get(j), from, floorUpTo) <= own.max()) {
+        needed.add(c.chunk().chunk()); // lies wholly at or before that point and reaches its floor
       }
     }
   }
 
-  /** The largest start among chunks ending at or before {@code point}; MIN_VALUE if none does. */
-  private static long floorAt(long point, long[] ends, long[] floorUpTo) {
+  /** The latest cell counting at {@code point}; MIN_VALUE if none does. */
+  private static long floorAt(long point, long[] from, long[] floorUpTo) {
     int lo = 0;
-    int hi = ends.length; // first index with ends[i] > point
+    int hi = from.length; // first index with from[i] > point
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
-      if (ends[mid] <= point) {
+      if (from[mid] <= point) {
         lo = mid + 1;
       } else {
         hi = mid;

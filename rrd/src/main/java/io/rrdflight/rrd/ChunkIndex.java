@@ -230,7 +230,7 @@ public final class ChunkIndex {
         }
         stores.putIfAbsent(ref.store(), new Store(ref.store(), header.version()));
         chunks.add(new IndexedChunk(ref.store(), summary.id(), summary.entityPath(), summary.isStatic(), summary.rowCount(),
-            summary.timeRanges(), summary.components(), ref.offset(), ref.length(), summary.sizes()));
+            summary.timeRanges(), summary.components(), ref.offset(), ref.length(), summary.sizes(), summary.componentRanges()));
       }
       return true;
     }
@@ -284,6 +284,31 @@ public final class ChunkIndex {
     }
     return new ChunkIndex(file, fileSize, lastModifiedMillis, source, streams, kept, chunksOf(store), damage, warnings,
         footerSchema(store).map(schema -> Map.of(store, schema)).orElse(Map.of()));
+  }
+
+  /**
+   * This index (read back from an older saved form) made again from the file's footer, restricted to
+   * the same stores, so that it has what the footer tells and the old form did not keep. This index
+   * itself when the file changed since or its footer cannot be read: it is still right, only coarser.
+   */
+  ChunkIndex againFromFooter() {
+    try (BufferAllocator allocator = new org.apache.arrow.memory.RootAllocator()) {
+      if (!isCurrent()) {
+        return this;
+      }
+      ChunkIndex fresh = build(file, allocator);
+      if (fresh.source() != Source.FOOTER || fresh.fileSize() != fileSize || fresh.lastModifiedMillis() != lastModifiedMillis) {
+        return this;
+      }
+      List<StoreId> kept = stores.stream().map(Store::id).toList();
+      List<IndexedChunk> chunks = fresh.chunks().stream().filter(c -> kept.contains(c.store())).toList();
+      if (chunks.size() != this.chunks.size()) {
+        return this;
+      }
+      return new ChunkIndex(file, fileSize, lastModifiedMillis, source, streams, stores, chunks, damage, warnings);
+    } catch (IOException | RuntimeException e) {
+      return this; // the saved index stands; reading the footer again is only a refinement
+    }
   }
 
   /** Whether the .rrd file still has the size and modification time it had when indexed. */

@@ -6,6 +6,7 @@ import io.rrdflight.rrd.proto.Damage;
 import io.rrdflight.rrd.proto.IndexSource;
 import io.rrdflight.rrd.proto.IndexedChunkEntry;
 import io.rrdflight.rrd.proto.IndexedComponent;
+import io.rrdflight.rrd.proto.IndexedComponentRange;
 import io.rrdflight.rrd.proto.IndexedStore;
 import io.rrdflight.rrd.proto.IndexedStream;
 import io.rrdflight.rrd.proto.IndexedTimeRange;
@@ -31,10 +32,15 @@ import java.util.TreeMap;
 /**
  * Writes and reads {@link ChunkIndex} files: {@code RRDFLIDX}, a little-endian u32 format version,
  * then a {@code rrdflight.rrd.v1.ChunkIndexFile} protobuf (see chunk_index.proto). Bump
- * {@link #VERSION} on any change of meaning; older files are then rebuilt, never misread.
+ * {@link #VERSION} on any change of meaning; older files are then rebuilt, never misread. A change
+ * that only adds knowledge may keep older versions readable ({@link #OLDEST_READABLE}): format 2 lacks
+ * components' time ranges, which costs pruning, not correctness; one made from a footer is read
+ * again from the footer (cheap) so that it has them, one made by a scan stays as it is.
  */
 final class ChunkIndexFormat {
-  static final int VERSION = 2; // 2: chunk sizes (declared heap bytes, IPC bytes)
+  static final int VERSION = 3; // 2: chunk sizes (declared heap bytes, IPC bytes); 3: components' time ranges
+  /** Still read: a format 2 index is a format 3 one without components' ranges, which only prunes less. */
+  static final int OLDEST_READABLE = 2;
   private static final byte[] MAGIC = "RRDFLIDX".getBytes(StandardCharsets.US_ASCII);
   private static final int HEADER_SIZE = MAGIC.length + Integer.BYTES;
 
@@ -89,6 +95,14 @@ final class ChunkIndexFormat {
       chunk.timeRanges().forEach((timeline, range) -> entry.addTimeRanges(
           IndexedTimeRange.newBuilder().setTimeline(timelines.id(timeline)).setMin(range.min()).setMax(range.max())));
       chunk.components().forEach(c -> entry.addComponents(components.id(c)));
+      chunk.componentRanges().forEach((component, ranges) -> {
+        if (ranges.equals(chunk.timeRanges())) {
+          entry.addDenseComponents(components.id(component));
+        } else {
+          ranges.forEach((timeline, range) -> entry.addComponentRanges(IndexedComponentRange.newBuilder()
+              .setComponent(components.id(component)).setTimeline(timelines.id(timeline)).setMin(range.min()).setMax(range.max())));
+        }
+      });
       out.addChunks(entry);
     }
     out.addAllEntityPaths(entityPaths.values);
@@ -120,8 +134,9 @@ final class ChunkIndexFormat {
       throw new RrdFormatException(indexFile, 0, "not an rrdflight index file; expected the magic RRDFLIDX");
     }
     int version = ByteBuffer.wrap(all, MAGIC.length, Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN).getInt();
-    if (version != VERSION) {
-      throw new RrdFormatException(indexFile, MAGIC.length, "index format version " + version + "; expected " + VERSION + " (rebuild the index)");
+    if (version < OLDEST_READABLE || version > VERSION) {
+      throw new RrdFormatException(indexFile, MAGIC.length, "index format version " + version + "; expected " + OLDEST_READABLE + " to "
+          + VERSION + " (rebuild the index)");
     }
     try {
       ChunkIndexFile in = ChunkIndexFile.parseFrom(ByteBuffer.wrap(all, HEADER_SIZE, all.length - HEADER_SIZE));
@@ -152,14 +167,23 @@ final class ChunkIndexFormat {
         for (IndexedTimeRange r : e.getTimeRangesList()) {
           ranges.put(timelines.get(r.getTimeline()), new IndexRange(r.getMin(), r.getMax()));
         }
+        Map<ComponentDescriptor, SortedMap<Timeline, IndexRange>> located = new HashMap<>();
+        for (int dense : e.getDenseComponentsList()) {
+          located.put(components.get(dense), ranges);
+        }
+        for (IndexedComponentRange r : e.getComponentRangesList()) {
+          located.computeIfAbsent(components.get(r.getComponent()), k -> new TreeMap<>())
+              .put(timelines.get(r.getTimeline()), new IndexRange(r.getMin(), r.getMax()));
+        }
         chunks.add(new IndexedChunk(stores.get(e.getStore()).id(), new ChunkId(e.getIdTimeNs(), e.getIdInc()), in.getEntityPaths(e.getEntityPath()),
             e.getIsStatic(), e.getRowCount(), ranges, e.getComponentsList().stream().map(components::get).toList(), e.getOffset(), e.getLength(),
-            new ChunkSizes(e.hasDeclaredHeapBytes() ? OptionalLong.of(e.getDeclaredHeapBytes()) : OptionalLong.empty(), e.getIpcBytes())));
+            new ChunkSizes(e.hasDeclaredHeapBytes() ? OptionalLong.of(e.getDeclaredHeapBytes()) : OptionalLong.empty(), e.getIpcBytes()), located));
       }
       RrdFormatException damage = in.hasDamage() ? new RrdFormatException(rrdFile, in.getDamage().getOffset(), in.getDamage().getProblem()) : null;
       ChunkIndex.Source source = in.getSource() == IndexSource.INDEX_SOURCE_FOOTER ? ChunkIndex.Source.FOOTER : ChunkIndex.Source.SCAN;
-      return new ChunkIndex(rrdFile, in.getRrdFileSize(), in.getRrdLastModifiedMillis(), source, streams, stores, chunks, damage,
+      ChunkIndex saved = new ChunkIndex(rrdFile, in.getRrdFileSize(), in.getRrdLastModifiedMillis(), source, streams, stores, chunks, damage,
           in.getWarningsList());
+      return version < VERSION && source == ChunkIndex.Source.FOOTER ? saved.againFromFooter() : saved;
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       // Positions out of range and the like: the file is corrupt.
       throw new RrdFormatException(indexFile, HEADER_SIZE, "corrupt index file (" + e.getMessage() + "); expected a ChunkIndexFile protobuf", e);

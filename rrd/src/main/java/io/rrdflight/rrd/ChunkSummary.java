@@ -8,7 +8,9 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.arrow.flatbuf.FieldNode;
@@ -23,6 +25,9 @@ import org.apache.arrow.flatbuf.FieldNode;
  *     are all null has no entry
  * @param components the component columns that hold at least one non-null cell
  * @param sizes the heap size the writer declared, and the IPC stream's decompressed length
+ * @param componentRanges the components without a null cell, each with the chunk's time ranges
+ *     (a cell on every row); the cells of the others are not located (that would mean reading
+ *     their validity buffers, which lie in the component data)
  */
 record ChunkSummary(
     ChunkId id,
@@ -31,13 +36,15 @@ record ChunkSummary(
     long rowCount,
     SortedMap<Timeline, IndexRange> timeRanges,
     List<ComponentDescriptor> components,
-    ChunkSizes sizes) {
+    ChunkSizes sizes,
+    Map<ComponentDescriptor, SortedMap<Timeline, IndexRange>> componentRanges) {
 
   private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   ChunkSummary {
     timeRanges = Collections.unmodifiableSortedMap(new TreeMap<>(timeRanges));
     components = List.copyOf(components);
+    componentRanges = Map.copyOf(componentRanges);
   }
 
   /**
@@ -73,15 +80,20 @@ record ChunkSummary(
         }
       }
       List<ComponentDescriptor> components = new ArrayList<>();
+      Map<ComponentDescriptor, SortedMap<Timeline, IndexRange>> dense = new HashMap<>();
+      SortedMap<Timeline, IndexRange> chunkRanges = Collections.unmodifiableSortedMap(ranges);
       for (ChunkSchema.ComponentField f : schema.componentFields()) {
         FieldNode node = layout.node(layout.columns().get(f.position()));
         if (node.nullCount() < node.length()) {
           components.add(f.descriptor());
+          if (node.nullCount() == 0 && !ranges.isEmpty()) {
+            dense.put(f.descriptor(), chunkRanges);
+          }
         }
       }
       long ipcBytes = msg.lz4() ? msg.uncompressedSize() : msg.dataLength();
       return new ChunkSummary(id, schema.entityPath(), schema.isStatic(), ipc.rowCount(), ranges, components,
-          new ChunkSizes(schema.declaredHeapBytes(), ipcBytes));
+          new ChunkSizes(schema.declaredHeapBytes(), ipcBytes), dense);
     } catch (RuntimeException e) {
       // Flatbuffer accessors signal out-of-range offsets in corrupt headers with runtime exceptions.
       throw new RrdFormatException(file, offset, "corrupt Arrow record batch header in chunk payload (" + e + ")", e);

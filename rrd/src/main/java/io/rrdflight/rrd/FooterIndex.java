@@ -205,6 +205,12 @@ final class FooterIndex {
     private final List<Map.Entry<ComponentDescriptor, BitVector>> staticComponents = new ArrayList<>();
     /** Components of temporal chunks: num_rows columns, one per timeline and component. */
     private final List<Map.Entry<ComponentDescriptor, BaseFixedWidthVector>> temporalComponents = new ArrayList<>();
+    /** Per timeline and component: the start, end and num_rows columns of the component's cells. */
+    private final List<ComponentColumns> componentRanges = new ArrayList<>();
+
+    /** The columns locating one component's cells on one timeline; start and end may be missing. */
+    private record ComponentColumns(String timeline, ComponentDescriptor component, BaseFixedWidthVector rows,
+        BaseFixedWidthVector start, BaseFixedWidthVector end) {}
 
     ManifestColumns(FileBytes bytes, long at, VectorSchemaRoot root) throws RrdFormatException {
       this.bytes = bytes;
@@ -212,6 +218,8 @@ final class FooterIndex {
       this.root = root;
       Map<String, FieldVector> starts = new HashMap<>();
       Map<String, FieldVector> ends = new HashMap<>();
+      // Per (timeline, component): [num_rows, start, end].
+      Map<Map.Entry<String, ComponentDescriptor>, FieldVector[]> perComponent = new java.util.LinkedHashMap<>();
       for (FieldVector vector : root.getFieldVectors()) {
         Field field = vector.getField();
         Map<String, String> md = field.getMetadata();
@@ -227,11 +235,23 @@ final class FooterIndex {
               Optional.ofNullable(md.get("rerun:component_type")));
           if (index.equals(STATIC_INDEX)) {
             staticComponents.add(Map.entry(descriptor, (BitVector) vector));
-          } else if (name.endsWith(":num_rows")) {
-            temporalComponents.add(Map.entry(descriptor, (BaseFixedWidthVector) vector));
+          } else {
+            int slot = name.endsWith(":num_rows") ? 0 : name.endsWith(":start") ? 1 : name.endsWith(":end") ? 2 : -1;
+            if (slot == 0) {
+              temporalComponents.add(Map.entry(descriptor, (BaseFixedWidthVector) vector));
+            }
+            if (slot >= 0) {
+              perComponent.computeIfAbsent(Map.entry(index, descriptor), k -> new FieldVector[3])[slot] = vector;
+            }
           }
         }
       }
+      perComponent.forEach((key, columns) -> {
+        if (columns[0] != null) {
+          componentRanges.add(new ComponentColumns(key.getKey(), key.getValue(), (BaseFixedWidthVector) columns[0],
+              (BaseFixedWidthVector) columns[1], (BaseFixedWidthVector) columns[2]));
+        }
+      });
       for (Map.Entry<String, FieldVector> start : starts.entrySet()) {
         FieldVector end = ends.get(start.getKey());
         TimelineKind kind = TimelineKind.fromArrowType(start.getValue().getField().getType())
@@ -279,6 +299,7 @@ final class FooterIndex {
             }
           }
         }
+        Map<ComponentDescriptor, SortedMap<Timeline, IndexRange>> located = chunkIsStatic ? Map.of() : componentRanges(row, ranges);
         long offset = long64(offsets, row);
         long length = long64(sizes, row);
         long footerMessage = at - Frame.HEADER_SIZE;
@@ -288,8 +309,43 @@ final class FooterIndex {
         chunks.add(new IndexedChunk(store, ChunkId.fromBytes(ids.get(row)), ChunkSchema.normalizeEntityPath(new String(entityPaths.get(row), StandardCharsets.UTF_8)), chunkIsStatic,
             long64(rows, row), ranges, components, offset, length,
             ChunkSizes.undeclared(uncompressed != null && !uncompressed.isNull(row) && long64(uncompressed, row) >= 0
-                ? long64(uncompressed, row) : length)));
+                ? long64(uncompressed, row) : length), located));
       }
+    }
+
+    /**
+     * The times of each component's cells in one chunk, as the writer summed them up per timeline
+     * (from the validity of the component's column, so both ends are times of real cells). A
+     * component with no cells on a timeline, or a pair of columns that does not make a range inside
+     * the chunk's, is left out: for the planner that only means "somewhere within the chunk's range".
+     */
+    private Map<ComponentDescriptor, SortedMap<Timeline, IndexRange>> componentRanges(int row, SortedMap<Timeline, IndexRange> chunkRanges) {
+      Map<ComponentDescriptor, SortedMap<Timeline, IndexRange>> out = new HashMap<>();
+      for (ComponentColumns c : componentRanges) {
+        if (c.start() == null || c.end() == null || c.rows().isNull(row) || long64(c.rows(), row) <= 0
+            || c.start().isNull(row) || c.end().isNull(row)) {
+          continue;
+        }
+        long min = long64(c.start(), row);
+        long max = long64(c.end(), row);
+        Timeline timeline = timelineNamed(c.timeline());
+        IndexRange chunk = timeline == null ? null : chunkRanges.get(timeline);
+        // Cells outside the chunk's own range would contradict the rest of the manifest: not trusted.
+        if (chunk == null || min > max || min < chunk.min() || max > chunk.max()) {
+          continue;
+        }
+        out.computeIfAbsent(c.component(), k -> new TreeMap<>()).put(timeline, new IndexRange(min, max));
+      }
+      return out;
+    }
+
+    private Timeline timelineNamed(String name) {
+      for (Timeline t : timelines.keySet()) {
+        if (t.name().equals(name)) {
+          return t;
+        }
+      }
+      return null;
     }
 
     private FieldVector required(String name) throws RrdFormatException {

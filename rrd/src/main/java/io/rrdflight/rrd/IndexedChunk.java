@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -20,6 +22,10 @@ import java.util.TreeMap;
  * @param offset where the chunk's ArrowMsg starts in the file (just after its message header)
  * @param length the ArrowMsg's length in bytes
  * @param sizes what the chunk takes once decoded, as far as the file says
+ * @param componentRanges per component whose cells the index located exactly, per timeline, the
+ *     smallest and largest time of its non-null cells (both are times of real cells). A component
+ *     missing here is only known to have a cell somewhere within the chunk's own ranges. Footers
+ *     give every component's; a scan knows those without null cells (their ranges are the chunk's)
  */
 public record IndexedChunk(
     StoreId store,
@@ -31,7 +37,8 @@ public record IndexedChunk(
     List<ComponentDescriptor> components,
     long offset,
     long length,
-    ChunkSizes sizes) {
+    ChunkSizes sizes,
+    Map<ComponentDescriptor, SortedMap<Timeline, IndexRange>> componentRanges) {
 
   public IndexedChunk {
     requireNonNull(store, "store is null");
@@ -40,6 +47,13 @@ public record IndexedChunk(
     timeRanges = Collections.unmodifiableSortedMap(new TreeMap<>(timeRanges));
     components = components.stream().sorted(java.util.Comparator.comparing(ComponentDescriptor::component)).toList();
     requireNonNull(sizes, "sizes is null");
+    componentRanges = Map.copyOf(requireNonNull(componentRanges, "componentRanges is null"));
+  }
+
+  /** A chunk whose components' own ranges are not known (an index saved before they were kept). */
+  public IndexedChunk(StoreId store, ChunkId id, String entityPath, boolean isStatic, long rowCount,
+      SortedMap<Timeline, IndexRange> timeRanges, List<ComponentDescriptor> components, long offset, long length, ChunkSizes sizes) {
+    this(store, id, entityPath, isStatic, rowCount, timeRanges, components, offset, length, sizes, Map.of());
   }
 
   /**
@@ -49,6 +63,23 @@ public record IndexedChunk(
   public IndexedChunk(StoreId store, ChunkId id, String entityPath, boolean isStatic, long rowCount,
       SortedMap<Timeline, IndexRange> timeRanges, List<ComponentDescriptor> components, long offset, long length) {
     this(store, id, entityPath, isStatic, rowCount, timeRanges, components, offset, length, ChunkSizes.undeclared(length));
+  }
+
+  /**
+   * The smallest and largest time on the timeline named {@code timeline} of the component's non-null
+   * cells, when the index located them; empty when it did not, or the component has no cell with a
+   * time there.
+   */
+  public Optional<IndexRange> componentRange(ComponentDescriptor component, String timeline) {
+    SortedMap<Timeline, IndexRange> ranges = componentRanges.get(component);
+    if (ranges != null) {
+      for (Map.Entry<Timeline, IndexRange> e : ranges.entrySet()) {
+        if (e.getKey().name().equals(timeline)) {
+          return Optional.of(e.getValue());
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /** Whether the chunk may hold rows on {@code timeline} within {@code range}. Static chunks always may. */

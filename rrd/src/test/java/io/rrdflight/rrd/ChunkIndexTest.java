@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -34,7 +35,7 @@ class ChunkIndexTest {
     assertEquals(ChunkIndex.Source.SCAN, scanned.source());
     assertEquals(scanned.streams(), fromFooter.streams());
     assertFalse(scanned.chunks().isEmpty());
-    assertEquals(scanned.chunks(), fromFooter.chunks());
+    assertEquals(unlocated(scanned.chunks()), unlocated(fromFooter.chunks()));
     assertEquals(scanned.stores().stream().map(Store::id).distinct().toList(), fromFooter.stores().stream().map(Store::id).toList());
   }
 
@@ -45,7 +46,7 @@ class ChunkIndexTest {
       ChunkIndex built = ChunkIndex.build(file, allocator);
       if (built.source() == ChunkIndex.Source.FOOTER) {
         withFooter++;
-        assertEquals(ChunkIndex.scan(file, ReadMode.STRICT).chunks(), built.chunks(), file.toString());
+        assertEquals(unlocated(ChunkIndex.scan(file, ReadMode.STRICT).chunks()), unlocated(built.chunks()), file.toString());
       }
     }
     assertTrue(withFooter > 0, "no fixture has a footer; versions/rerun-0.41.0.rrd should");
@@ -138,9 +139,72 @@ class ChunkIndexTest {
               .sorted(java.util.Comparator.comparing(ComponentDescriptor::component))
               .toList();
           assertEquals(nonNull, indexed.components(), where);
+          // Where the index located a component's cells, it located them right.
+          Map<ComponentDescriptor, SortedMap<Timeline, IndexRange>> cells = cellRangesOf(chunk);
+          indexed.componentRanges().forEach((component, ranges) -> assertEquals(cells.get(component), ranges, where + " " + component));
         }
       }
     }
+  }
+
+  @Test
+  void aFooterLocatesEveryComponentsCellsAndAScanThoseOfComponentsWithoutNulls(BufferAllocator allocator) throws IOException {
+    Path file = Fixtures.version("0.41.0");
+    for (ChunkIndex index : List.of(ChunkIndex.build(file, allocator), ChunkIndex.scan(file, ReadMode.STRICT))) {
+      for (IndexedChunk indexed : index.chunks()) {
+        try (Chunk chunk = RrdReader.readChunk(file, indexed.offset(), indexed.length(), allocator)) {
+          Map<ComponentDescriptor, SortedMap<Timeline, IndexRange>> cells = cellRangesOf(chunk);
+          for (ComponentColumn column : chunk.componentColumns()) {
+            boolean located = indexed.componentRanges().containsKey(column.descriptor());
+            boolean withCells = cells.containsKey(column.descriptor());
+            boolean dense = column.vector().getNullCount() == 0;
+            if (index.source() == ChunkIndex.Source.FOOTER) {
+              assertEquals(withCells, located, indexed.id() + " " + column.descriptor());
+            } else {
+              assertEquals(withCells && dense, located, indexed.id() + " " + column.descriptor());
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void anIndexSavedInFormatTwoIsStillReadAndOneFromAFooterGainsItsComponentsRanges(BufferAllocator allocator) throws IOException {
+    for (ChunkIndex built : List.of(ChunkIndex.build(Fixtures.version("0.41.0"), allocator), ChunkIndex.scan(Fixtures.version("0.27.3"), ReadMode.STRICT))) {
+      ChunkIndex formatTwo = new ChunkIndex(built.file(), built.fileSize(), built.lastModifiedMillis(), built.source(), built.streams(),
+          built.stores(), unlocated(built.chunks()), null, built.warnings());
+      byte[] bytes = formatTwo.toBytes();
+      bytes[8] = 2; // the format version follows the 8-byte magic; format 2 had no components' ranges
+      ChunkIndex read = ChunkIndex.fromBytes(bytes, built.file());
+      if (built.source() == ChunkIndex.Source.FOOTER) {
+        assertEquals(built.chunks(), read.chunks(), "read again from the footer");
+      } else {
+        assertEquals(unlocated(built.chunks()), read.chunks(), "as saved: a scan is not redone on reading");
+      }
+    }
+  }
+
+  /** The chunks without their components' located cells: what scan and footer agree on. */
+  private static List<IndexedChunk> unlocated(List<IndexedChunk> chunks) {
+    return chunks.stream().map(c -> new IndexedChunk(c.store(), c.id(), c.entityPath(), c.isStatic(), c.rowCount(), c.timeRanges(),
+        c.components(), c.offset(), c.length(), c.sizes())).toList();
+  }
+
+  /** Per component with a non-null cell, per timeline, the min and max time of those cells. */
+  private static Map<ComponentDescriptor, SortedMap<Timeline, IndexRange>> cellRangesOf(Chunk chunk) {
+    Map<ComponentDescriptor, SortedMap<Timeline, IndexRange>> out = new java.util.HashMap<>();
+    for (ComponentColumn column : chunk.componentColumns()) {
+      for (IndexColumn index : chunk.indexColumns()) {
+        for (int row = 0; row < chunk.rowCount(); row++) {
+          if (!index.isNull(row) && !column.vector().isNull(row)) {
+            IndexRange point = new IndexRange(index.value(row), index.value(row));
+            out.computeIfAbsent(column.descriptor(), k -> new TreeMap<>()).merge(index.timeline(), point, IndexRange::span);
+          }
+        }
+      }
+    }
+    return out;
   }
 
   @Test

@@ -38,7 +38,9 @@ import org.apache.arrow.vector.VarBinaryVector;
  */
 final class ChunkFetch {
   /** Large enough to amortise per-message overhead, small enough to never hold much in memory. */
-  static final int TARGET_MESSAGE_BYTES = 4 << 20;
+  static final int TARGET_MESSAGE_BYTES = 1 << 20;
+  /** The most read from a file in one call (see {@link #read}). */
+  private static final int READ_SLICE_BYTES = 128 << 10;
   /** The column of QueryDataset's rows that FetchChunks reads; the others travel along unread. */
   private static final String CHUNK_KEY = "chunk_key";
 
@@ -172,10 +174,16 @@ final class ChunkFetch {
           + partition.file().path() + " (" + channel.size() + " bytes)");
     }
     ByteBuffer buffer = ByteBuffer.allocate((int) key.length());
+    int end = buffer.limit();
     while (buffer.hasRemaining()) {
+      // The JDK reads into a heap buffer through a temporary direct buffer as large as the read and
+      // keeps it for the thread: slices bound that per stream thread (else every thread that ever
+      // read a large chunk holds a native copy of it: tens of MB of resident memory).
+      buffer.limit(Math.min(end, buffer.position() + READ_SLICE_BYTES));
       if (channel.read(buffer, key.offset() + buffer.position()) < 0) {
         throw new IOException("unexpected end of " + partition.file().path() + " at byte " + (key.offset() + buffer.position()));
       }
+      buffer.limit(end);
     }
     buffer.flip();
     ArrowMsg msg;

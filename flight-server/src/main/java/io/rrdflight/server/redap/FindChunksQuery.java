@@ -31,7 +31,8 @@ import java.util.Set;
  *
  * <p>FindChunks (0.37+) selects contents (all, or entities each with all or some components) and one
  * mode: static data only; an index range on a timeline, optionally with what fills it from before its
- * start (latest-at); or per-segment samples (index values, {@code using_index_values}) with the same
+ * start (latest-at), where a range without bounds means every chunk of the contents as in Rerun's answer;
+ * or per-segment samples (index values, {@code using_index_values}) with the same
  * fill. A range or samples answer includes the static chunks of the contents, as Rerun's does (the
  * reader fills static columns from them). QueryDataset (0.28–0.36) is the 0.27 request with
  * segment ids at field 11 and, for {@code using_index_values}, per-segment values in its latest-at.
@@ -52,17 +53,22 @@ final class FindChunksQuery {
   }
 
   private static ChunkPlan.Request range(RangeSelection range, Entities entities, Components components) {
-    Rows rows = Rows.all();
-    if (range.hasStartInclusive() || range.hasEndInclusive()) {
-      long start = range.hasStartInclusive() ? range.getStartInclusive() : Long.MIN_VALUE;
-      long end = range.hasEndInclusive() ? range.getEndInclusive() : Long.MAX_VALUE;
-      if (start > end) {
-        throw CatalogStatus.invalidArgument("FindChunks: range start " + start + " is after its end " + end);
-      }
-      rows = Rows.inRange(new IndexRange(start, end));
+    String timeline = timeline(range.getTimeline());
+    LatestAt fill = fill(range.getFillMode());
+    if (!range.hasStartInclusive() && !range.hasEndInclusive()) {
+      // An unbounded range, with or without fill, is every chunk of the contents, on the index or
+      // not, as Rerun's server answers it. The reader needs them: a component of an entity under a
+      // recursive Clear on the index becomes a column of its local store only through the entity's
+      // own chunks (on whatever timeline), and only then does the Clear empty it ([] rather than null).
+      return new ChunkPlan.Request(segments(range.getSegments()), entities, components, Set.of(), true, true, Time.unbounded());
+    }
+    long start = range.hasStartInclusive() ? range.getStartInclusive() : Long.MIN_VALUE;
+    long end = range.hasEndInclusive() ? range.getEndInclusive() : Long.MAX_VALUE;
+    if (start > end) {
+      throw CatalogStatus.invalidArgument("FindChunks: range start " + start + " is after its end " + end);
     }
     return new ChunkPlan.Request(segments(range.getSegments()), entities, components, Set.of(), true, true,
-        Time.onIndex(timeline(range.getTimeline()), rows, fill(range.getFillMode())));
+        Time.onIndex(timeline, Rows.inRange(new IndexRange(start, end)), fill));
   }
 
   private static ChunkPlan.Request samples(SegmentSamplesSelection samples, Entities entities, Components components) {

@@ -145,6 +145,28 @@ class SegmentsWireTest {
   }
 
   @Test
+  void anUnboundedRangeIsEveryChunkOfTheContentsOnTheIndexOrNot() {
+    // /robot/joint_1 has chunks on frame and sim_time only; its ancestor /robot holds a recursive
+    // Clear on log_tick. Rerun's server hands out the joint's chunks for an unbounded log_tick range
+    // (its reader then empties the joint's column at the Clear), and only the chunks a bounded
+    // range needs otherwise.
+    RerunCloudServiceBlockingStub stub = rerun.segmentsStub(NEWEST, dataset);
+    ContentSelection joint = ContentSelection.newBuilder().setExplicit(EntitySelections.newBuilder()
+        .addEntities(EntitySelection.newBuilder().setEntityPath(EntityPath.newBuilder().setPath("/robot/joint_1")).setAll(Empty.getDefaultInstance())))
+        .build();
+    for (FillMode fill : List.of(FillMode.FILL_MODE_NONE, FillMode.FILL_MODE_LATEST_AT)) {
+      RerunCloudHarness.Table unbounded = rerun.read(parts(stub.findChunks(FindChunksRequest.newBuilder().setContents(joint)
+          .setRange(RangeSelection.newBuilder().setTimeline("log_tick").setFillMode(fill)).build())).get(0));
+      assertFalse(unbounded.rows().isEmpty(), fill.toString());
+      assertTrue(unbounded.column("chunk_timeline_start").stream().allMatch(java.util.Objects::isNull), "no chunk of the joint is on log_tick");
+    }
+    RerunCloudHarness.Table bounded = rerun.read(parts(stub.findChunks(FindChunksRequest.newBuilder().setContents(joint)
+        .setRange(RangeSelection.newBuilder().setTimeline("log_tick").setStartInclusive(0).setEndInclusive(Long.MAX_VALUE)
+            .setFillMode(FillMode.FILL_MODE_NONE)).build())).get(0));
+    assertEquals(List.of(), bounded.rows());
+  }
+
+  @Test
   void unregisterDropsTheSegmentAndIsIdempotent() {
     RerunCloudServiceBlockingStub stub = rerun.segmentsStub(NEWEST, dataset);
     assertEquals(SegmentsWire.DONE_TASK_ID, stub.unregisterFromDataset(
