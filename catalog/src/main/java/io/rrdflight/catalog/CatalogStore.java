@@ -218,9 +218,11 @@ final class CatalogStore implements AutoCloseable {
           ps.setString(2, p.partitionId());
           ps.setString(3, p.layer());
           ps.setString(4, p.storageUrl().toString());
-          ps.setString(5, p.file().path().toString());
+          ps.setString(5, p.file().location());
           ps.setLong(6, p.file().sizeBytes());
-          ps.setLong(7, p.file().modifiedNanos());
+          // The column's name predates objects: it holds the version, a file's modification time in
+          // nanoseconds (stored as a number, by the column's affinity) or an object's ETag (text).
+          ps.setString(7, p.file().version());
           ps.setLong(8, p.chunkCount());
           ps.setLong(9, p.rowCount());
           ps.setLong(10, p.sizeBytes());
@@ -263,7 +265,7 @@ final class CatalogStore implements AutoCloseable {
               FROM partitions ORDER BY dataset_id, partition_id, layer""")) {
         while (rs.next()) {
           out.add(new Partition(EntryId.parse(rs.getString(1)), rs.getString(2), rs.getString(3), URI.create(rs.getString(4)),
-              new FileStamp(Path.of(rs.getString(5)), rs.getLong(6), rs.getLong(7)), rs.getLong(8), rs.getLong(9), rs.getLong(10),
+              new FileStamp(rs.getString(5), rs.getLong(6), rs.getString(7)), rs.getLong(8), rs.getLong(9), rs.getLong(10),
               instant(rs.getLong(11)), rs.getString(12)));
         }
       }
