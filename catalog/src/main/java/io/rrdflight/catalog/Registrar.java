@@ -193,7 +193,7 @@ final class Registrar implements AutoCloseable {
         requireObjectStorage(source);
         return sources.open(object.toString());
       }
-      return LocalFile.open(roots.requireFile(source.localPath()));
+      return sources.open(roots.requireFile(source.localPath()).toString());
     } catch (S3Exception e) {
       throw ObjectStorage.toCatalog(e, "Cannot register " + source.uri());
     } catch (NoSuchFileException e) {

@@ -141,8 +141,42 @@ public final class S3Client {
     return found;
   }
 
+  /**
+   * Creates a bucket, or does nothing if this client's owner has it already. For staging recordings
+   * (tests, benchmarks); the server itself never writes to object storage.
+   */
+  public void createBucket(String bucket) throws IOException {
+    HttpResponse<InputStream> response = send("PUT", new S3Location(bucket, ""), Map.of(), Map.of(), HttpRequest.BodyPublishers.noBody());
+    try (InputStream ignored = response.body()) {
+      if (response.statusCode() != 409) {
+        check(response, new S3Location(bucket, ""), "PUT");
+      }
+    }
+  }
+
+  /** Uploads {@code file} to {@code at} (one PUT; up to 5 GiB). For staging recordings, like {@link #createBucket}. */
+  public void put(S3Location at, Path file) throws IOException {
+    HttpResponse<InputStream> response = send("PUT", at, Map.of(), Map.of(), HttpRequest.BodyPublishers.ofFile(file));
+    try (InputStream ignored = response.body()) {
+      check(response, at, "PUT");
+    }
+  }
+
+  /** Deletes an object. For staging recordings, like {@link #createBucket}. */
+  public void delete(S3Location at) throws IOException {
+    HttpResponse<InputStream> response = send("DELETE", at, Map.of(), Map.of());
+    try (InputStream ignored = response.body()) {
+      check(response, at, "DELETE");
+    }
+  }
+
   private HttpResponse<InputStream> send(String method, S3Location at, Map<String, String> query, Map<String, String> headers)
       throws IOException {
+    return send(method, at, query, headers, HttpRequest.BodyPublishers.noBody());
+  }
+
+  private HttpResponse<InputStream> send(String method, S3Location at, Map<String, String> query, Map<String, String> headers,
+      HttpRequest.BodyPublisher body) throws IOException {
     URI base;
     String rawPath;
     if (endpoint.isPresent()) {
@@ -159,13 +193,14 @@ public final class S3Client {
     String canonicalQuery = S3Signer.canonicalQuery(query);
     URI uri = URI.create(base.getScheme() + "://" + base.getRawAuthority() + rawPath + (canonicalQuery.isEmpty() ? "" : "?" + canonicalQuery));
     HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(requestTimeout)
-        .method(method, HttpRequest.BodyPublishers.noBody());
+        .method(method, body);
+    String payloadHash = body.contentLength() > 0 ? S3Signer.UNSIGNED_PAYLOAD : S3Signer.EMPTY_SHA256;
     headers.forEach(request::header);
     String host = uri.getHost() + (uri.getPort() == -1 ? "" : ":" + uri.getPort());
     IOException last = null;
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
       HttpRequest.Builder signed = request.copy();
-      signer.ifPresent(s -> s.sign(method, host, rawPath, query, ZonedDateTime.now()).forEach(signed::setHeader));
+      signer.ifPresent(s -> s.sign(method, host, rawPath, query, ZonedDateTime.now(), payloadHash).forEach(signed::setHeader));
       try {
         HttpResponse<InputStream> response = http.send(signed.build(), HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() >= 500 && attempt < ATTEMPTS) {

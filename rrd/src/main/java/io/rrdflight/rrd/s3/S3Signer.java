@@ -16,12 +16,14 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * AWS Signature Version 4 for body-less S3 requests (GET, HEAD): the headers to add so that S3, or
+ * AWS Signature Version 4 for S3 requests (GET and HEAD without a body; PUT with an unsigned
+ * body, {@code UNSIGNED-PAYLOAD}): the headers to add so that S3, or
  * an S3-compatible store, accepts the request as coming from the credentials' owner. Written from
  * AWS's published description of the algorithm (canonical request, string to sign, derived key).
  */
 final class S3Signer {
   static final String EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  static final String UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
   private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
 
   private final S3Credentials credentials;
@@ -37,11 +39,16 @@ final class S3Signer {
    * {@code rawPath} (already encoded) and {@code query} (decoded names and values).
    */
   Map<String, String> sign(String method, String host, String rawPath, Map<String, String> query, ZonedDateTime now) {
+    return sign(method, host, rawPath, query, now, EMPTY_SHA256);
+  }
+
+  /** As above, for a request whose body has the SHA-256 {@code payloadHash} (or {@link #UNSIGNED_PAYLOAD}). */
+  Map<String, String> sign(String method, String host, String rawPath, Map<String, String> query, ZonedDateTime now, String payloadHash) {
     String amzDate = AMZ_DATE.format(now.withZoneSameInstant(ZoneOffset.UTC));
     String day = amzDate.substring(0, 8);
     TreeMap<String, String> headers = new TreeMap<>();
     headers.put("host", host);
-    headers.put("x-amz-content-sha256", EMPTY_SHA256);
+    headers.put("x-amz-content-sha256", payloadHash);
     headers.put("x-amz-date", amzDate);
     if (credentials.sessionToken() != null) {
       headers.put("x-amz-security-token", credentials.sessionToken());
@@ -50,7 +57,7 @@ final class S3Signer {
     headers.forEach((k, v) -> canonicalHeaders.append(k).append(':').append(v.strip()).append('\n'));
     String signedHeaders = String.join(";", headers.keySet());
     String canonicalRequest = method + "\n" + rawPath + "\n" + canonicalQuery(query) + "\n" + canonicalHeaders + "\n"
-        + signedHeaders + "\n" + EMPTY_SHA256;
+        + signedHeaders + "\n" + payloadHash;
     String scope = day + "/" + region + "/s3/aws4_request";
     String toSign = "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n" + hex(sha256(canonicalRequest));
     byte[] key = hmac(("AWS4" + credentials.secretAccessKey()).getBytes(StandardCharsets.UTF_8), day);
