@@ -91,6 +91,13 @@ public final class AllowedRoots {
    * otherwise PERMISSION_DENIED, the same whether it exists or not.
    */
   public S3Location requireObject(S3Location object) {
+    // S3 keeps keys literally, but a store behind a web server may resolve "." and ".." in the path,
+    // which would lead out of the prefix that was checked: such keys are refused outright.
+    for (String segment : object.key().split("/", -1)) {
+      if (segment.equals(".") || segment.equals("..")) {
+        throw CatalogException.invalidArgument(object + " has a '.' or '..' segment in its key; name the object directly");
+      }
+    }
     if (prefixes == null || prefixes.stream().anyMatch(p -> p.contains(object))) {
       return object;
     }

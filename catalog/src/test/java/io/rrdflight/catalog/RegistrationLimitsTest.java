@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import io.rrdflight.rrd.s3.S3Location;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -170,6 +171,20 @@ class RegistrationLimitsTest {
       return ((io.rrdflight.rrd.LocalFile) source).path();
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void objectsAreAllowedBelowTheirPrefixesOnlyAndDotSegmentsAreRefused() {
+    AllowedRoots roots = AllowedRoots.of(List.of(), List.of(S3Location.parse("s3://fleet/runs/")));
+    assertEquals(S3Location.parse("s3://fleet/runs/a.rrd"), roots.requireObject(S3Location.parse("s3://fleet/runs/a.rrd")));
+    for (String outside : List.of("s3://fleet/other/a.rrd", "s3://other/runs/a.rrd", "s3://fleet/run.rrd")) {
+      CatalogException e = assertThrows(CatalogException.class, () -> roots.requireObject(S3Location.parse(outside)));
+      assertEquals(CatalogException.Kind.PERMISSION_DENIED, e.kind(), outside);
+    }
+    for (String dotted : List.of("s3://fleet/runs/../secret.rrd", "s3://fleet/runs/./a.rrd")) {
+      CatalogException e = assertThrows(CatalogException.class, () -> roots.requireObject(S3Location.parse(dotted)));
+      assertEquals(CatalogException.Kind.INVALID_ARGUMENT, e.kind(), dotted);
     }
   }
 }
