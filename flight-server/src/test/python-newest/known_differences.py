@@ -15,9 +15,10 @@ KNOWN_DIFFERENCES = {
                       "rrdflight has no asset datasets",
     "old names": "after set_name, Rerun 0.41 still finds the entry by its old name (get_dataset(name=old) "
                  "returns it); rrdflight raises LookupError naming the old name",
-    "unsupported URL scheme": "Rerun answers NOT_FOUND ('RRD file not found, could not load URI: s3://…') for a "
-                              "scheme it cannot read; rrdflight answers INVALID_ARGUMENT naming the URL and the "
-                              "schemes it reads, which is what the user has to change",
+    "unsupported URL scheme": "Rerun answers NOT_FOUND ('RRD file not found, could not load URI: s3://…') for an "
+                              "object it cannot read; rrdflight reads s3:// objects below its allowed prefixes only "
+                              "(PERMISSION_DENIED naming the URL elsewhere, as for files) and answers INVALID_ARGUMENT "
+                              "naming the schemes it reads for any other scheme",
     "column order": "Rerun merges segment schemas in hash-map order, so the order of dataset and reader "
                     "columns varies; tables are compared with columns sorted by name",
     "storage URLs (0.36)": "Rerun 0.36 reports a segment's storage URL as memory:///store/<id>; rrdflight (and "

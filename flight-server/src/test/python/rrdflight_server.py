@@ -4,8 +4,13 @@ tests: a plain module, so tests outside this directory (jdbc-examples/python, th
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import hmac
 import os
 import atexit
+import urllib.parse
+import urllib.request
 import re
 import shutil
 import subprocess
@@ -22,9 +27,10 @@ class ListeningProcess:
     """A server process started on port 0: its output is kept (for failure messages), the port is read
     from the line matching `port_pattern`, and it is ready once it prints a line containing `ready`."""
 
-    def __init__(self, command: list[str], port_pattern: str, ready: str, name: str) -> None:
+    def __init__(self, command: list[str], port_pattern: str, ready: str, name: str, env: dict[str, str] | None = None) -> None:
         self.lines: list[str] = []
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env=None if env is None else {**os.environ, **env})
         # Also stopped when the test process ends some other way (interrupted run, failing fixture).
         atexit.register(self.stop)
         started = threading.Event()
@@ -80,16 +86,18 @@ def class_data_archive() -> list[str]:
 
 class ServerProcess(ListeningProcess):
     """`rrdflight server` on an ephemeral port; clients may register below `allow_roots`. Tests start the jar
-    with a 1 GB heap; `launcher=True` starts it as users do, with scripts/rrdflight and its memory defaults."""
+    with a 1 GB heap; `launcher=True` starts it as users do, with scripts/rrdflight and its memory defaults;
+    `env` is added to its environment (e.g. the AWS variables of an object store)."""
 
-    def __init__(self, data_dir: Path, *args: str, allow_roots=DEFAULT_ALLOWED_ROOTS, launcher: bool = False) -> None:
+    def __init__(self, data_dir: Path, *args: str, allow_roots=DEFAULT_ALLOWED_ROOTS, launcher: bool = False,
+                 env: dict[str, str] | None = None) -> None:
         if not JAR.is_file():
             raise RuntimeError(f"{JAR} is missing: build with 'mvn package' (scripts/test does)")
         roots = [arg for root in allow_roots for arg in ("--allow-root", str(root))]
         java = ([str(ROOT / "scripts" / "rrdflight")] if launcher
                 else ["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", *class_data_archive(), "-Xmx1g", "-jar", str(JAR)])
         super().__init__([*java, "server", "--port", "0", "--data-dir", str(data_dir), *roots, *args],
-                         r"listening on [^\s:]+:(\d+)", "rrdflight ready", "server")
+                         r"listening on [^\s:]+:(\d+)", "rrdflight ready", "server", env)
 
     @property
     def grpc_uri(self) -> str:
@@ -167,3 +175,77 @@ def create_token(data_dir: Path, role: str, *extra: str) -> str:
     if done.returncode != 0:
         raise RuntimeError(f"token create failed: {done.stderr}")
     return done.stdout.strip().splitlines()[-1]
+
+
+S3PROXY_JAR = ROOT / "flight-server" / "target" / "s3proxy" / "s3proxy.jar"
+
+
+class S3Proxy(ListeningProcess):
+    """A real S3-compatible server: s3proxy (org.gaul:s3proxy, copied to flight-server/target/s3proxy by the
+    build) on a free port of 127.0.0.1, with SigV4 authentication and an in-memory blob store. Objects are
+    put with signed PUTs through its S3 API, so they have the ETags a real store gives."""
+
+    ACCESS_KEY = "rrdflight-test"
+    SECRET_KEY = "rrdflight-test-secret"
+    REGION = "us-east-1"
+
+    def __init__(self, work_dir: Path, blob_dir: Path | None = None) -> None:
+        """In memory, or in `blob_dir` on disk (s3proxy's filesystem-nio2 store, for data larger than memory)."""
+        if not S3PROXY_JAR.is_file():
+            raise RuntimeError(f"{S3PROXY_JAR} is missing: 'mvn -pl rrd,catalog,sql-planner,flight-server generate-test-resources'"
+                               " (or scripts/test) copies it from Maven Central")
+        work_dir.mkdir(parents=True, exist_ok=True)
+        properties = work_dir / "s3proxy.properties"
+        properties.write_text("\n".join([
+            "s3proxy.endpoint=http://127.0.0.1:0", "s3proxy.authorization=aws-v2-or-v4",
+            f"s3proxy.identity={self.ACCESS_KEY}", f"s3proxy.credential={self.SECRET_KEY}",
+            f"jclouds.provider={'filesystem-nio2' if blob_dir else 'transient-nio2'}",
+            *([f"jclouds.filesystem.basedir={blob_dir}"] if blob_dir else []),
+            f"jclouds.identity={self.ACCESS_KEY}", f"jclouds.credential={self.SECRET_KEY}", ""]))
+        super().__init__(["java", "-Xmx256m", "-jar", str(S3PROXY_JAR), "--properties", str(properties)],
+                         r"Started ServerConnector@\S+\{HTTP/1.1, \(http/1.1\)\}\{[^:]+:(\d+)\}", "Started Server@", "s3proxy")
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def credentials(self, secret: str | None = None) -> dict[str, str]:
+        """The standard AWS environment variables a client of this store needs (another secret: refused)."""
+        return {"AWS_ACCESS_KEY_ID": self.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": secret or self.SECRET_KEY, "AWS_REGION": self.REGION}
+
+    def put(self, bucket: str, key: str, source: Path) -> None:
+        """Puts the file at bucket/key (making the bucket first), replacing what was there."""
+        self._request("PUT", f"/{bucket}", b"", ok=(200, 409))
+        with open(source, "rb") as body:
+            self._request("PUT", f"/{bucket}/{urllib.parse.quote(key)}", body, size=source.stat().st_size)
+
+    def delete(self, bucket: str, key: str) -> None:
+        self._request("DELETE", f"/{bucket}/{urllib.parse.quote(key)}", b"", ok=(200, 204))
+
+    def _request(self, method: str, path: str, body, ok=(200,), size: int | None = None) -> None:
+        """One request signed with AWS Signature Version 4 (test staging only; the server has its own client).
+        A file body is streamed, its payload unsigned."""
+        now = datetime.datetime.now(datetime.timezone.utc)
+        amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+        host = f"127.0.0.1:{self.port}"
+        payload = hashlib.sha256(body).hexdigest() if isinstance(body, bytes) else "UNSIGNED-PAYLOAD"
+        headers = {"host": host, "x-amz-content-sha256": payload, "x-amz-date": amz_date}
+        signed = ";".join(sorted(headers))
+        canonical = "\n".join([method, path, "", "".join(f"{k}:{headers[k]}\n" for k in sorted(headers)), signed, payload])
+        scope = f"{day}/{self.REGION}/s3/aws4_request"
+        to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+        key = ("AWS4" + self.SECRET_KEY).encode()
+        for part in (day, self.REGION, "s3", "aws4_request"):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        request = urllib.request.Request(self.endpoint + path, data=body if method == "PUT" else None, method=method, headers={
+            "x-amz-content-sha256": payload, "x-amz-date": amz_date,
+            **({"Content-Length": str(size)} if size is not None else {}),
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={self.ACCESS_KEY}/{scope}, SignedHeaders={signed}, Signature={signature}"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                status = response.status
+        except urllib.error.HTTPError as e:
+            status = e.code
+        if status not in ok:
+            raise RuntimeError(f"{method} {path} answered HTTP {status}")

@@ -407,7 +407,7 @@ def test_errors_the_sdk_maps_are_the_same_as_rerun_servers(ours, theirs, dataset
 def test_bad_storage_urls_are_invalid_arguments_naming_the_url(ours, theirs, tmp_path):
     dataset = client_for(ours).create_dataset(name="bad_urls")
     missing = tmp_path / "no-such-run.rrd"  # below an allowed root of the test server
-    for url, says in [("s3://bucket/run.rrd", "file://"), (f"file://{missing}", str(missing)),
+    for url, says in [("ftp://host/run.rrd", "file:// and s3://"), (f"file://{missing}", str(missing)),
                       ("file://relative.rrd", "relative.rrd")]:
         with pytest.raises(ValueError, match=re.escape(says)):
             dataset.register(url)
@@ -415,6 +415,9 @@ def test_bad_storage_urls_are_invalid_arguments_naming_the_url(ours, theirs, tmp
     for path in ("/etc/passwd", "/no/such/run.rrd"):
         with pytest.raises(PermissionError, match="is not under a directory this server registers files from"):
             dataset.register(f"file://{path}")
+    # Objects too: outside the server's allowed prefixes, before any request to a store.
+    with pytest.raises(PermissionError, match=re.escape("s3://bucket/run.rrd is not under a prefix this server registers objects from")):
+        dataset.register("s3://bucket/run.rrd")
     dataset.delete()
     # KNOWN_DIFFERENCES["bad storage URL"]: Rerun's server skips what it cannot read as a local file.
     reference = client_for(theirs).create_dataset(name="bad_urls")

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import io.rrdflight.rrd.s3.S3Location;
 
 /**
  * The directories clients may register files from ({@code --allow-root}, and every {@code -d}
@@ -17,17 +18,25 @@ import java.util.Optional;
  * is unreadable or is missing: a client learns nothing about files it may not register. Only
  * regular files pass; FIFOs and devices are refused from their attributes, without being opened
  * (opening a FIFO blocks until someone writes to it).
+ *
+ * <p>Objects in S3-compatible storage are allowed below prefixes ({@code --allow-root
+ * s3://bucket/prefix/}, and every {@code -d NAME=s3://…} prefix). Keys are literal in S3 (no "..",
+ * no links), so a prefix test on the key is the whole check; it is made before any request, so a
+ * client learns nothing about objects outside the prefixes either.
  */
 public final class AllowedRoots {
-  private static final AllowedRoots ANY = new AllowedRoots(null);
+  private static final AllowedRoots ANY = new AllowedRoots(null, null);
 
   /** Each root as configured (absolute, normalised) and as resolved; null means "anywhere". */
   private final List<Root> roots;
+  /** The object prefixes; null means "anywhere". */
+  private final List<S3Location> prefixes;
 
   private record Root(Path configured, Path real) {}
 
-  private AllowedRoots(List<Root> roots) {
+  private AllowedRoots(List<Root> roots, List<S3Location> prefixes) {
     this.roots = roots;
+    this.prefixes = prefixes;
   }
 
   /** No restriction: what the server's own {@code -d} directories and tools use. */
@@ -37,6 +46,11 @@ public final class AllowedRoots {
 
   /** Exactly these directories; each must exist. An empty list allows nothing. */
   public static AllowedRoots of(Collection<Path> directories) {
+    return of(directories, List.of());
+  }
+
+  /** Exactly these directories and object prefixes ({@code s3://bucket/prefix/}). */
+  public static AllowedRoots of(Collection<Path> directories, Collection<S3Location> objectPrefixes) {
     List<Root> roots = new ArrayList<>();
     for (Path dir : directories) {
       Path configured = dir.toAbsolutePath().normalize();
@@ -50,7 +64,12 @@ public final class AllowedRoots {
         throw CatalogException.invalidArgument("Allowed root " + configured + " does not exist or cannot be read: " + e.getMessage());
       }
     }
-    return new AllowedRoots(List.copyOf(roots));
+    for (S3Location prefix : objectPrefixes) {
+      if (!prefix.isPrefix()) {
+        throw CatalogException.invalidArgument("Allowed root " + prefix + " must be a bucket or a prefix ending in '/'");
+      }
+    }
+    return new AllowedRoots(List.copyOf(roots), List.copyOf(objectPrefixes));
   }
 
   public boolean isUnrestricted() {
@@ -60,6 +79,30 @@ public final class AllowedRoots {
   /** The roots as configured, for the banner and messages; empty when unrestricted. */
   public List<Path> directories() {
     return roots == null ? List.of() : roots.stream().map(Root::configured).toList();
+  }
+
+  /** The object prefixes, for the banner and messages; empty when unrestricted. */
+  public List<S3Location> objectPrefixes() {
+    return prefixes == null ? List.of() : prefixes;
+  }
+
+  /**
+   * {@code object} itself (an object, or a prefix to list), if it lies below an allowed prefix;
+   * otherwise PERMISSION_DENIED, the same whether it exists or not.
+   */
+  public S3Location requireObject(S3Location object) {
+    // S3 keeps keys literally, but a store behind a web server may resolve "." and ".." in the path,
+    // which would lead out of the prefix that was checked: such keys are refused outright.
+    for (String segment : object.key().split("/", -1)) {
+      if (segment.equals(".") || segment.equals("..")) {
+        throw CatalogException.invalidArgument(object + " has a '.' or '..' segment in its key; name the object directly");
+      }
+    }
+    if (prefixes == null || prefixes.stream().anyMatch(p -> p.contains(object))) {
+      return object;
+    }
+    throw CatalogException.permissionDenied(object + " is not under a prefix this server registers objects from"
+        + " (the server's --allow-root s3://… prefixes and -d s3://… prefixes)");
   }
 
   /**

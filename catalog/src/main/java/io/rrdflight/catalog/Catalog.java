@@ -2,9 +2,18 @@ package io.rrdflight.catalog;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.rrd.Chunk;
 import io.rrdflight.rrd.ChunkIndex;
+import io.rrdflight.rrd.LocalFile;
+import io.rrdflight.rrd.RecordingSource;
+import io.rrdflight.rrd.RecordingSources;
 import io.rrdflight.rrd.RrdFormatException;
+import io.rrdflight.rrd.RrdReader;
+import io.rrdflight.rrd.s3.S3Exception;
 import java.io.IOException;
+import java.net.URI;
+import java.nio.file.NoSuchFileException;
+import org.apache.arrow.memory.BufferAllocator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -32,6 +41,7 @@ public final class Catalog implements AutoCloseable {
   static final String INTERRUPTED = "interrupted: the server stopped before this registration finished; register the file again";
 
   private final CatalogStore store;
+  private final RecordingSources sources;
   private final Registrar registrar;
   private final ChunkIndexCache indexCache = new ChunkIndexCache(256);
   private final Map<EntryId, DatasetSchemaEntry> schemaCache = new HashMap<>();
@@ -46,10 +56,12 @@ public final class Catalog implements AutoCloseable {
   /** What keeps other servers off this catalog: the data dir's lock (the writer lock of PostgreSQL goes with the store). */
   private final AutoCloseable dataDirLock;
 
-  private Catalog(AutoCloseable dataDirLock, CatalogStore store, RecordingIndexer indexer, int threads, RegistrationLimits limits) {
+  private Catalog(AutoCloseable dataDirLock, CatalogStore store, RecordingIndexer indexer, RecordingSources sources, int threads,
+      RegistrationLimits limits) {
     this.dataDirLock = dataDirLock;
     this.store = store;
-    this.registrar = new Registrar(this, store, lock, indexer, threads, limits);
+    this.sources = sources;
+    this.registrar = new Registrar(this, store, lock, indexer, sources, threads, limits);
   }
 
   /**
@@ -64,16 +76,33 @@ public final class Catalog implements AutoCloseable {
 
   /** As above; what clients may register is bounded by {@code limits} (the server's {@code --allow-root}). */
   public static Catalog open(Path dataDir, RecordingIndexer indexer, int registrationThreads, RegistrationLimits limits) {
-    return open(new CatalogLocation.Embedded(dataDir), indexer, registrationThreads, limits);
+    return open(new CatalogLocation.Embedded(dataDir), indexer, registrationThreads, limits, RecordingSources.localOnly());
+  }
+
+  /**
+   * As above, reading recordings through {@code sources} (local files, and objects when it has an
+   * S3 client); the catalog closes it.
+   */
+  public static Catalog open(Path dataDir, RecordingIndexer indexer, int registrationThreads, RegistrationLimits limits,
+      RecordingSources sources) {
+    return open(new CatalogLocation.Embedded(dataDir), indexer, registrationThreads, limits, sources);
+  }
+
+  /** The catalog at {@code location}, reading local files only. */
+  public static Catalog open(CatalogLocation location, RecordingIndexer indexer, int registrationThreads, RegistrationLimits limits) {
+    return open(location, indexer, registrationThreads, limits, RecordingSources.localOnly());
   }
 
   /**
    * Opens the catalog where {@code location} says: the embedded store in a data dir (held by this
    * process alone, see above), or a PostgreSQL database (held by this process alone through an
-   * advisory lock, see {@link PostgresCatalogStore}).
+   * advisory lock, see {@link PostgresCatalogStore}); recordings are read through {@code sources},
+   * which the catalog closes.
    */
-  public static Catalog open(CatalogLocation location, RecordingIndexer indexer, int registrationThreads, RegistrationLimits limits) {
+  public static Catalog open(CatalogLocation location, RecordingIndexer indexer, int registrationThreads, RegistrationLimits limits,
+      RecordingSources sources) {
     requireNonNull(location, "location is null");
+    requireNonNull(sources, "sources is null");
     requireNonNull(indexer, "indexer is null");
     requireNonNull(limits, "limits is null");
     AutoCloseable held;
@@ -93,7 +122,7 @@ public final class Catalog implements AutoCloseable {
       store = PostgresCatalogStore.open((CatalogLocation.Postgres) location);
       held = () -> { };
     }
-    Catalog catalog = new Catalog(held, store, indexer, Math.max(1, registrationThreads), limits);
+    Catalog catalog = new Catalog(held, store, indexer, sources, Math.max(1, registrationThreads), limits);
     try {
       catalog.load();
     } catch (RuntimeException e) {
@@ -343,15 +372,100 @@ public final class Catalog implements AutoCloseable {
    * cached. Fails, naming partition and file, when the file changed or vanished since registration.
    */
   public ChunkIndex chunks(Partition partition) {
-    partition.file().verifyUnchanged(partition.partitionId());
+    verifyUnchanged(partition);
     return indexCache.get(partition, () -> {
       try {
-        return ChunkIndex.fromBytes(chunkIndex(partition), partition.file().path());
+        return ChunkIndex.fromBytes(chunkIndex(partition), partition.file().location());
       } catch (RrdFormatException e) {
         throw CatalogException.failed("Partition " + partition.partitionId() + ": its stored chunk index is unreadable ("
-            + e.getMessage() + "); register " + partition.file().path() + " again", e);
+            + e.getMessage() + "); register " + partition.file().location() + " again", e);
       }
     });
+  }
+
+  // --- reading recordings ------------------------------------------------------------------------
+
+  /**
+   * Opens a partition's recording, as registered, for reading chunks by offset; the caller closes
+   * it. A local file is checked now: FAILED (FAILED_PRECONDITION) naming partition and file when it
+   * changed or vanished since registration, as stale offsets would give wrong data. An object costs
+   * no request here: each read asks for the registered ETag, and fails the same way when the object
+   * changed ({@link #readFailure}).
+   */
+  public RecordingSource openSource(Partition partition) {
+    FileStamp stamp = partition.file();
+    if (!stamp.isObject()) {
+      verifyUnchanged(partition);
+    }
+    RecordingSource source;
+    try {
+      source = sources.openAsOf(stamp.location(), stamp.sizeBytes(), stamp.version());
+    } catch (IOException e) {
+      throw readFailure(partition, "cannot open its recording " + stamp.location(), e);
+    }
+    if (!stamp.sameAs(FileStamp.of(source))) {
+      closeQuietly(source);
+      throw changed(partition);
+    }
+    return source;
+  }
+
+  /** Decodes one chunk of a partition (see {@link #openSource}); the caller closes it. */
+  public Chunk readChunk(Partition partition, long offset, long length, BufferAllocator allocator) {
+    try (RecordingSource source = openSource(partition)) {
+      return RrdReader.readChunk(source, offset, length, allocator);
+    } catch (IOException e) {
+      throw readFailure(partition, "cannot read the chunk at byte " + offset + " of " + partition.file().location(), e);
+    }
+  }
+
+  /**
+   * What a failed read of a partition's recording says to a client: FAILED naming partition and
+   * recording when it changed (an object's ETag differs) or is gone, else FAILED with the reason.
+   */
+  public static CatalogException readFailure(Partition partition, String what, IOException e) {
+    if (e instanceof S3Exception s3 && s3.reason() == S3Exception.Reason.CHANGED) {
+      return changed(partition);
+    }
+    if (e instanceof S3Exception s3 && s3.reason() == S3Exception.Reason.NOT_FOUND) {
+      return CatalogException.failed("Partition " + partition.partitionId() + ": its object " + partition.file().location()
+          + " no longer exists; register it again or delete the partition", e);
+    }
+    return CatalogException.failed("Partition " + partition.partitionId() + ": " + what + ": " + e.getMessage(), e);
+  }
+
+  private static CatalogException changed(Partition partition) {
+    return CatalogException.failed("Partition " + partition.partitionId() + ": its " + (partition.file().isObject() ? "object " : "file ")
+        + partition.file().location() + " changed since it was registered; register it again to serve the new content", null);
+  }
+
+  /** For a local file: fails when it is gone or differs from its stamp. Objects are checked as they are read. */
+  private static void verifyUnchanged(Partition partition) {
+    FileStamp stamp = partition.file();
+    if (stamp.isObject()) {
+      return;
+    }
+    java.nio.file.attribute.BasicFileAttributes attrs;
+    try {
+      attrs = java.nio.file.Files.readAttributes(stamp.path(), java.nio.file.attribute.BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
+      throw CatalogException.failed("Partition " + partition.partitionId() + ": its file " + stamp.location() + " no longer exists; "
+          + "register it again or delete the partition", e);
+    } catch (IOException e) {
+      throw CatalogException.failed("Partition " + partition.partitionId() + ": cannot read its file " + stamp.location() + ": " + e.getMessage(), e);
+    }
+    if (attrs.size() != stamp.sizeBytes() || !LocalFile.versionOf(attrs).equals(stamp.version())) {
+      throw CatalogException.failed("Partition " + partition.partitionId() + ": its file " + stamp.location() + " changed since it was registered "
+          + "(size " + stamp.sizeBytes() + " -> " + attrs.size() + " bytes); register it again to serve the new content", null);
+    }
+  }
+
+  private static void closeQuietly(RecordingSource source) {
+    try {
+      source.close();
+    } catch (IOException e) {
+      // nothing was read through it
+    }
   }
 
   // --- registration (done by the Registrar) ------------------------------------------------------
@@ -375,27 +489,28 @@ public final class Catalog implements AutoCloseable {
   }
 
   /**
-   * The real path of a file a client wants registered, when it may be: a regular, readable file
-   * under the allowed roots. Otherwise PERMISSION_DENIED (outside the roots, whatever the file) or
-   * INVALID_ARGUMENT naming the problem. Never opens the file.
+   * Opens a recording a client wants registered, when it may be: a regular, readable file under the
+   * allowed roots (a FIFO or device is refused without being opened), or an object under the allowed
+   * prefixes. Otherwise PERMISSION_DENIED (outside the roots, whatever is there), NOT_FOUND or
+   * INVALID_ARGUMENT naming the problem. The caller closes it.
    */
-  public Path requireRegistrable(Path file) {
-    return registrar.requireRegistrable(file);
+  public RecordingSource openRegistrable(DataSource source) {
+    return registrar.openRegistrable(source);
   }
 
   /**
-   * The recordings below the directory {@code prefix}, as a prefix registration's walk finds them:
-   * the directory must lie under the allowed roots, and the walk fails (INVALID_ARGUMENT) when it
-   * meets more entries than the limit. For callers that must name the files at once; otherwise
-   * {@link #submitPrefix} walks in the background.
+   * The recordings below {@code prefix} (a directory or an object prefix), as a prefix
+   * registration's walk finds them: it must lie under the allowed roots, and the walk fails
+   * (INVALID_ARGUMENT) when it meets more entries than the limit. For callers that must name the
+   * files at once; otherwise {@link #submitPrefix} walks in the background.
    */
-  public List<Path> recordingsBelow(Path prefix) {
+  public List<DataSource> recordingsBelow(DataSource prefix) {
     return registrar.recordingsBelow(prefix);
   }
 
-  /** As {@link #requireRegistrable}, for a directory to register as a prefix. */
-  public Path requireRegistrablePrefix(Path dir) {
-    return registrar.requireRegistrablePrefix(dir);
+  /** As {@link #openRegistrable}, for a directory or object prefix to register as a prefix; opens nothing. */
+  public void requireRegistrablePrefix(DataSource prefix) {
+    registrar.requireRegistrablePrefix(prefix);
   }
 
   /** Registers one source and waits for it; returns the finished task (success or failed). */
@@ -461,6 +576,11 @@ public final class Catalog implements AutoCloseable {
    * is gone, leaves unchanged files alone. Waits for the work and returns the tasks it ran.
    */
   public List<Task> syncDirectory(String name, Path dir, Duration timeout) {
+    return registrar.syncDirectory(name, dir.toAbsolutePath().normalize().toUri(), timeout);
+  }
+
+  /** As {@link #syncDirectory(String, Path, Duration)}, for a directory ({@code file:///…}) or an object prefix ({@code s3://bucket/prefix/}). */
+  public List<Task> syncDirectory(String name, URI dir, Duration timeout) {
     return registrar.syncDirectory(name, dir, timeout);
   }
 
@@ -484,6 +604,7 @@ public final class Catalog implements AutoCloseable {
     try {
       registrar.close();
       store.close();
+      sources.close();
     } finally {
       try {
         dataDirLock.close();

@@ -2,41 +2,46 @@ package io.rrdflight.catalog;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import io.rrdflight.rrd.RecordingSource;
+import io.rrdflight.rrd.RecordingSources;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 
-/** A file as seen at one moment: path, size and modification time. Equal stamps mean "unchanged". */
-public record FileStamp(Path path, long sizeBytes, long modifiedNanos) {
+/**
+ * A recording as seen at one moment: where it is (a local path, or {@code s3://bucket/key}), its
+ * size and its version (a file's modification time in nanoseconds, an object's ETag). Equal stamps
+ * mean "unchanged".
+ */
+public record FileStamp(String location, long sizeBytes, String version) {
   public FileStamp {
-    requireNonNull(path, "path is null");
+    requireNonNull(location, "location is null");
+    requireNonNull(version, "version is null");
   }
 
-  public static FileStamp of(Path path) throws IOException {
-    BasicFileAttributes attrs = Files.readAttributes(path, BasicFileAttributes.class);
-    return new FileStamp(path, attrs.size(), attrs.lastModifiedTime().toInstant().getEpochSecond() * 1_000_000_000L
-        + attrs.lastModifiedTime().toInstant().getNano());
+  /** The stamp of an open recording, as it was when opened. */
+  public static FileStamp of(RecordingSource source) {
+    return new FileStamp(source.name(), source.size(), source.version());
   }
 
-  /**
-   * Fails with a message naming the partition and file when the file is gone or differs from this
-   * stamp: serving chunks at stale offsets would return wrong data.
-   */
-  public void verifyUnchanged(String partitionId) {
-    FileStamp now;
-    try {
-      now = of(path);
-    } catch (NoSuchFileException e) {
-      throw CatalogException.failed("Partition " + partitionId + ": its file " + path + " no longer exists; "
-          + "register it again or delete the partition", e);
-    } catch (IOException e) {
-      throw CatalogException.failed("Partition " + partitionId + ": cannot read its file " + path + ": " + e.getMessage(), e);
+  /** Whether the recording is an object in S3-compatible storage rather than a local file. */
+  public boolean isObject() {
+    return RecordingSources.isObject(location);
+  }
+
+  /** The local path; only for local files. */
+  public Path path() {
+    if (isObject()) {
+      throw new IllegalStateException(location + " is not a local file");
     }
-    if (now.sizeBytes != sizeBytes || now.modifiedNanos != modifiedNanos) {
-      throw CatalogException.failed("Partition " + partitionId + ": its file " + path + " changed since it was registered "
-          + "(size " + sizeBytes + " -> " + now.sizeBytes + " bytes); register it again to serve the new content", null);
-    }
+    return Path.of(location);
+  }
+
+  /** Whether {@code now} (the same recording, opened later) is unchanged. */
+  public boolean sameAs(FileStamp now) {
+    return sizeBytes == now.sizeBytes && version.equals(now.version);
+  }
+
+  @Override
+  public String toString() {
+    return location;
   }
 }

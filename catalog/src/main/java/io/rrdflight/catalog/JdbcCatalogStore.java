@@ -60,7 +60,7 @@ abstract class JdbcCatalogStore implements CatalogStore {
             storage_url TEXT NOT NULL,
             file_path TEXT NOT NULL,
             file_size BIGINT NOT NULL,
-            file_modified_ns BIGINT NOT NULL,
+            file_modified_ns TEXT NOT NULL,
             chunk_count BIGINT NOT NULL,
             row_count BIGINT NOT NULL,
             size_bytes BIGINT NOT NULL,
@@ -229,9 +229,12 @@ abstract class JdbcCatalogStore implements CatalogStore {
     Partition p = ip.partition();
     bindKey(ps, p);
     ps.setString(4, p.storageUrl().toString());
-    ps.setString(5, p.file().path().toString());
+    ps.setString(5, p.file().location());
     ps.setLong(6, p.file().sizeBytes());
-    ps.setLong(7, p.file().modifiedNanos());
+    // The column's name predates objects: it holds the version, a file's modification time in
+    // nanoseconds (as digits) or an object's ETag. Old SQLite catalogs declared it a number; SQLite
+    // keeps either form and gives both back as text.
+    ps.setString(7, p.file().version());
     ps.setLong(8, p.chunkCount());
     ps.setLong(9, p.rowCount());
     ps.setLong(10, p.sizeBytes());
@@ -273,7 +276,7 @@ abstract class JdbcCatalogStore implements CatalogStore {
               FROM partitions""")) {
         while (rs.next()) {
           out.add(new Partition(EntryId.parse(rs.getString(1)), rs.getString(2), rs.getString(3), URI.create(rs.getString(4)),
-              new FileStamp(Path.of(rs.getString(5)), rs.getLong(6), rs.getLong(7)), rs.getLong(8), rs.getLong(9), rs.getLong(10),
+              new FileStamp(rs.getString(5), rs.getLong(6), rs.getString(7)), rs.getLong(8), rs.getLong(9), rs.getLong(10),
               instant(rs.getLong(11)), rs.getString(12)));
         }
       }

@@ -11,6 +11,9 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import io.rrdflight.rrd.s3.S3Client;
+import io.rrdflight.rrd.s3.S3Exception;
+import io.rrdflight.rrd.s3.S3Location;
 
 /**
  * The one listing of recordings in a directory, for both ways of registering many files: a
@@ -18,7 +21,8 @@ import java.util.Locale;
  * prefix (everything below it, as Rerun's RegisterWithDataset walks it). A recording is a regular
  * file, or a link to one, whose name ends in {@code .rrd} in any case; FIFOs, devices and sockets
  * are skipped without being opened, and directory links are not followed (no cycles). The walk
- * visits at most {@code maxEntries} entries, so a prefix such as {@code /} ends quickly.
+ * visits at most {@code maxEntries} entries, so a prefix such as {@code /} ends quickly. An object
+ * prefix ({@code s3://bucket/prefix/}) is listed the same way: its top level or everything below it.
  */
 final class RecordingFiles {
   enum Depth { TOP_LEVEL, RECURSIVE }
@@ -73,6 +77,29 @@ final class RecordingFiles {
           + "register a smaller prefix, or raise the limit with --max-prefix-files");
     }
     found.sort(null);
+    return found;
+  }
+
+  /** The recordings below an object prefix, sorted by key; INVALID_ARGUMENT beyond {@code maxEntries} objects. */
+  static List<S3Client.ObjectInfo> listObjects(S3Client client, S3Location prefix, Depth depth, int maxEntries) {
+    List<S3Client.ObjectInfo> all;
+    try {
+      all = client.list(prefix, maxEntries);
+    } catch (S3Exception e) {
+      throw ObjectStorage.toCatalog(e, "Cannot list " + prefix);
+    } catch (java.io.IOException e) {
+      throw CatalogException.invalidArgument("Cannot list " + prefix + ": " + e.getMessage());
+    }
+    List<S3Client.ObjectInfo> found = new ArrayList<>();
+    for (S3Client.ObjectInfo o : all) {
+      String rest = o.location().key().substring(prefix.key().length());
+      if (depth == Depth.TOP_LEVEL && rest.contains("/")) {
+        continue;
+      }
+      if (rest.toLowerCase(Locale.ROOT).endsWith(".rrd")) {
+        found.add(o);
+      }
+    }
     return found;
   }
 

@@ -2,16 +2,16 @@ package io.rrdflight.catalog;
 
 import io.rrdflight.rrd.StoreKind;
 import java.io.IOException;
-import java.nio.file.Path;
+import io.rrdflight.rrd.RecordingSource;
 import java.util.List;
 
 /**
- * Reads what the catalog keeps of an {@code .rrd} file: one {@link IndexedRecording} per store of
+ * Reads what the catalog keeps of an {@code .rrd} recording (a file or an object): one {@link IndexedRecording} per store of
  * the asked kind in it (recordings for a recording dataset, blueprints for a blueprint dataset). In
  * production this is the rrd module's chunk index; it must not keep the file's data in memory.
  */
 @FunctionalInterface
 public interface RecordingIndexer {
   /** Throws an {@link IOException} whose message names the file and byte offset on bad input. */
-  List<IndexedRecording> index(Path file, StoreKind kind) throws IOException;
+  List<IndexedRecording> index(RecordingSource recording, StoreKind kind) throws IOException;
 }

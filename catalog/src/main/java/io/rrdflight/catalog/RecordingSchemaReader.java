@@ -5,6 +5,7 @@ import io.rrdflight.rrd.ChunkIndex;
 import io.rrdflight.rrd.ComponentColumn;
 import io.rrdflight.rrd.ComponentDescriptor;
 import io.rrdflight.rrd.IndexedChunk;
+import io.rrdflight.rrd.RecordingSource;
 import io.rrdflight.rrd.RrdReader;
 import io.rrdflight.rrd.Store;
 import io.rrdflight.rrd.Timeline;
@@ -50,7 +51,7 @@ final class RecordingSchemaReader {
     }
   }
 
-  static DatasetSchema read(ChunkIndex index, BufferAllocator allocator) throws IOException {
+  static DatasetSchema read(ChunkIndex index, RecordingSource recording, BufferAllocator allocator) throws IOException {
     TreeSet<Timeline> timelines = new TreeSet<>();
     Map<Key, Column> columns = new LinkedHashMap<>();
     for (IndexedChunk chunk : index.chunks()) {
@@ -70,7 +71,7 @@ final class RecordingSchemaReader {
       if (!needed) {
         continue;
       }
-      try (Chunk decoded = RrdReader.readChunk(index.file(), chunk.offset(), chunk.length(), allocator)) {
+      try (Chunk decoded = RrdReader.readChunk(recording, chunk.offset(), chunk.length(), allocator)) {
         for (ComponentColumn cc : decoded.componentColumns()) {
           Column c = columns.get(new Key(chunk.entityPath(), cc.descriptor().component()));
           if (c == null) {

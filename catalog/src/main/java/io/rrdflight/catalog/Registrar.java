@@ -2,10 +2,18 @@ package io.rrdflight.catalog;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.rrd.LocalFile;
+import io.rrdflight.rrd.RecordingSource;
+import io.rrdflight.rrd.RecordingSources;
+import io.rrdflight.rrd.s3.S3Client;
+import io.rrdflight.rrd.s3.S3Exception;
+import io.rrdflight.rrd.s3.S3Location;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,6 +23,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -41,6 +51,7 @@ final class Registrar implements AutoCloseable {
   private final CatalogStore store;
   private final Object lock;
   private final RecordingIndexer indexer;
+  private final RecordingSources sources;
   private final AllowedRoots clientRoots;
   private final int maxPrefixEntries;
   private final ExecutorService workers;
@@ -62,11 +73,13 @@ final class Registrar implements AutoCloseable {
   private final Thread committer;
   static final int MAX_GROUP = 256;
 
-  Registrar(Catalog catalog, CatalogStore store, Object lock, RecordingIndexer indexer, int threads, RegistrationLimits limits) {
+  Registrar(Catalog catalog, CatalogStore store, Object lock, RecordingIndexer indexer, RecordingSources sources, int threads,
+      RegistrationLimits limits) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     this.store = requireNonNull(store, "store is null");
     this.lock = requireNonNull(lock, "lock is null");
     this.indexer = requireNonNull(indexer, "indexer is null");
+    this.sources = requireNonNull(sources, "sources is null");
     this.clientRoots = limits.allowedRoots();
     this.maxPrefixEntries = limits.maxPrefixEntries();
     AtomicInteger n = new AtomicInteger();
@@ -132,18 +145,80 @@ final class Registrar implements AutoCloseable {
     return created;
   }
 
-  /** The real path of a file a client names, if it may be registered (see {@link AllowedRoots#requireFile}). */
-  Path requireRegistrable(Path file) {
-    return clientRoots.requireFile(file);
+  /**
+   * Opens a recording a client names, if it may be registered: a local file under the allowed roots
+   * (see {@link AllowedRoots#requireFile}; its real path is opened), or an object under the allowed
+   * prefixes (one HEAD). The caller closes it.
+   */
+  RecordingSource openRegistrable(DataSource source) {
+    return open(source, clientRoots);
   }
 
-  Path requireRegistrablePrefix(Path dir) {
-    return clientRoots.requireDirectory(dir);
+  /** Checks a prefix a client names: a directory under the allowed roots, or an object prefix under the allowed ones. */
+  void requireRegistrablePrefix(DataSource prefix) {
+    if (prefix.isObject()) {
+      requireObjectPrefix(prefix.object());
+      clientRoots.requireObject(prefix.object());
+    } else {
+      clientRoots.requireDirectory(prefix.localPath());
+    }
   }
 
-  List<Path> recordingsBelow(Path dir) {
-    clientRoots.requireDirectory(dir);
-    return RecordingFiles.list(dir, RecordingFiles.Depth.RECURSIVE, maxPrefixEntries);
+  /** The recordings below a prefix a client names, each as a source to register into its layer. */
+  List<DataSource> recordingsBelow(DataSource prefix) {
+    requireRegistrablePrefix(prefix);
+    return listed(prefix, RecordingFiles.Depth.RECURSIVE, maxPrefixEntries).stream()
+        .map(l -> new DataSource(l.uri(), prefix.layer())).toList();
+  }
+
+  private void requireObjectStorage(DataSource source) {
+    if (!sources.readsObjects()) {
+      throw CatalogException.invalidArgument("This catalog reads no object storage, so " + source.uri() + " cannot be registered");
+    }
+  }
+
+  private static void requireObjectPrefix(S3Location prefix) {
+    if (!prefix.isPrefix()) {
+      throw CatalogException.invalidArgument("Prefix " + prefix + " must end in '/' (a bucket, or a \"folder\" of it)");
+    }
+  }
+
+  /** A recording a listing found: where it is, its URI, and its stamp if the listing tells it. */
+  private record Listed(String location, URI uri, FileStamp stamp) {}
+
+  private List<Listed> listed(DataSource prefix, RecordingFiles.Depth depth, int maxEntries) {
+    if (prefix.isObject()) {
+      requireObjectStorage(prefix);
+      List<Listed> out = new ArrayList<>();
+      for (S3Client.ObjectInfo o : RecordingFiles.listObjects(sources.s3(), prefix.object(), depth, maxEntries)) {
+        out.add(new Listed(o.location().toString(), o.location().uri(), new FileStamp(o.location().toString(), o.size(), o.etag())));
+      }
+      return out;
+    }
+    return RecordingFiles.list(prefix.localPath(), depth, maxEntries).stream()
+        .map(f -> new Listed(f.toString(), f.toUri(), null)).toList();
+  }
+
+  /** Opens {@code source} if {@code roots} allow it; errors as CatalogExceptions naming it. */
+  private RecordingSource open(DataSource source, AllowedRoots roots) {
+    try {
+      if (source.isObject()) {
+        S3Location object = source.object();
+        if (object.isPrefix()) {
+          throw CatalogException.invalidArgument(object + " is a prefix; register it as a prefix (register_prefix) or name its .rrd objects");
+        }
+        roots.requireObject(object);
+        requireObjectStorage(source);
+        return sources.open(object.toString());
+      }
+      return sources.open(roots.requireFile(source.localPath()).toString());
+    } catch (S3Exception e) {
+      throw ObjectStorage.toCatalog(e, "Cannot register " + source.uri());
+    } catch (NoSuchFileException e) {
+      throw CatalogException.notFound("File not found: " + source.uri().getPath());
+    } catch (IOException e) {
+      throw CatalogException.invalidArgument("Cannot read " + source.uri() + ": " + e.getMessage());
+    }
   }
 
   /**
@@ -154,8 +229,7 @@ final class Registrar implements AutoCloseable {
   Task submitPrefix(EntryId datasetId, DataSource prefix, OnDuplicate onDuplicate) {
     requireNonNull(prefix, "prefix is null");
     requireNonNull(onDuplicate, "onDuplicate is null");
-    Path dir = prefix.localPath();
-    clientRoots.requireDirectory(dir);
+    requireRegistrablePrefix(prefix);
     Task task;
     synchronized (lock) {
       catalog.dataset(datasetId);
@@ -163,16 +237,18 @@ final class Registrar implements AutoCloseable {
       store.upsertTasks(List.of(task));
       tasks.put(task.id(), task);
     }
-    walker.execute(() -> walk(task, dir, prefix.layer(), onDuplicate));
+    walker.execute(() -> walk(task, prefix, onDuplicate));
     return task;
   }
 
-  private void walk(Task prefixTask, Path dir, String layer, OnDuplicate onDuplicate) {
+  private void walk(Task prefixTask, DataSource prefix, OnDuplicate onDuplicate) {
+    URI dir = prefix.uri();
     try {
       markRunning(prefixTask.id());
-      List<Path> files = RecordingFiles.list(dir, RecordingFiles.Depth.RECURSIVE, maxPrefixEntries);
+      List<Listed> files = listed(prefix, RecordingFiles.Depth.RECURSIVE, maxPrefixEntries);
       log.info("prefix {}: {} recording(s) found", dir, files.size());
-      List<Task> children = submit(prefixTask.datasetId(), files.stream().map(f -> new DataSource(f.toUri(), layer)).toList(), onDuplicate);
+      List<Task> children = submit(prefixTask.datasetId(), files.stream().map(f -> new DataSource(f.uri(), prefix.layer())).toList(),
+          onDuplicate);
       List<Task> done = awaitFinished(children.stream().map(Task::id).toList(), Duration.ofDays(365));
       List<Task> failed = done.stream().filter(t -> t.status() != TaskStatus.SUCCESS).toList();
       if (failed.isEmpty()) {
@@ -228,25 +304,38 @@ final class Registrar implements AutoCloseable {
     }
   }
 
-  List<Task> syncDirectory(String name, Path dir, Duration timeout) {
+  /**
+   * Makes dataset {@code name} hold the recordings at the top level of {@code dir}: a local directory
+   * ({@code file:///…}) or an object prefix ({@code s3://bucket/prefix/}). New and changed ones are
+   * registered, vanished ones dropped.
+   */
+  List<Task> syncDirectory(String name, URI dir, Duration timeout) {
     requireNonNull(dir, "dir is null");
+    DataSource prefix = new DataSource(dir, Partition.DEFAULT_LAYER);
+    if (prefix.isObject()) {
+      requireObjectPrefix(prefix.object());
+    }
     Dataset dataset = catalog.findDataset(name).orElseGet(() -> catalog.createDataset(name));
-    List<Path> files = RecordingFiles.list(dir, RecordingFiles.Depth.TOP_LEVEL, Integer.MAX_VALUE);
+    List<Listed> files = listed(prefix, RecordingFiles.Depth.TOP_LEVEL, Integer.MAX_VALUE);
+    Set<String> present = new HashSet<>();
+    files.forEach(f -> present.add(f.location()));
+    String under = prefix.isObject() ? prefix.object().toString() : prefix.localPath().toAbsolutePath().normalize().toString() + "/";
     List<Partition> vanished = new ArrayList<>();
-    List<Path> toRegister = new ArrayList<>();
+    List<Listed> toRegister = new ArrayList<>();
     synchronized (lock) {
-      Map<Path, List<Partition>> byFile = new HashMap<>();
+      Map<String, List<Partition>> byFile = new HashMap<>();
       for (Partition p : catalog.partitionsOf(dataset.id()).values()) {
-        byFile.computeIfAbsent(p.file().path(), k -> new ArrayList<>()).add(p);
+        byFile.computeIfAbsent(p.file().location(), k -> new ArrayList<>()).add(p);
       }
-      for (Map.Entry<Path, List<Partition>> e : byFile.entrySet()) {
-        if (e.getKey().startsWith(dir.toAbsolutePath().normalize()) && !Files.exists(e.getKey())) {
+      for (Map.Entry<String, List<Partition>> e : byFile.entrySet()) {
+        boolean gone = prefix.isObject() ? !present.contains(e.getKey()) : !Files.exists(Path.of(e.getKey()));
+        if (e.getKey().startsWith(under) && gone) {
           vanished.addAll(e.getValue());
         }
       }
-      for (Path file : files) {
-        List<Partition> existing = byFile.getOrDefault(file, List.of());
-        if (existing.isEmpty() || !unchanged(existing)) {
+      for (Listed file : files) {
+        List<Partition> existing = byFile.getOrDefault(file.location(), List.of());
+        if (existing.isEmpty() || !unchanged(existing, file)) {
           toRegister.add(file);
         }
       }
@@ -255,7 +344,7 @@ final class Registrar implements AutoCloseable {
         vanished.forEach(p -> catalog.partitionsOf(dataset.id()).remove(new Catalog.PartitionKey(p.partitionId(), p.layer())));
       }
     }
-    vanished.forEach(p -> log.info("dataset {}: dropped partition {}: its file {} is gone", name, p.partitionId(), p.file().path()));
+    vanished.forEach(p -> log.info("dataset {}: dropped partition {}: its file {} is gone", name, p.partitionId(), p.file().location()));
     log.info("dataset {}: {} .rrd file(s) in {}, {} new or changed, {} unchanged", name, files.size(), dir,
         toRegister.size(), files.size() - toRegister.size());
     if (toRegister.isEmpty()) {
@@ -264,8 +353,8 @@ final class Registrar implements AutoCloseable {
     List<Task> created = new ArrayList<>();
     synchronized (lock) {
       Instant now = Instant.now();
-      for (Path file : toRegister) {
-        created.add(newTask(dataset.id(), file.toUri(), Partition.DEFAULT_LAYER, now));
+      for (Listed file : toRegister) {
+        created.add(newTask(dataset.id(), file.uri(), Partition.DEFAULT_LAYER, now));
       }
       store.upsertTasks(created);
       created.forEach(t -> tasks.put(t.id(), t));
@@ -285,19 +374,25 @@ final class Registrar implements AutoCloseable {
         TaskStatus.PENDING, null, List.of(), created, created);
   }
 
-  private static boolean unchanged(List<Partition> fromOneFile) {
-    try {
-      FileStamp now = FileStamp.of(fromOneFile.get(0).file().path());
-      return fromOneFile.stream().allMatch(p -> p.file().equals(now));
-    } catch (IOException e) {
-      return false;
+  /** Whether the partitions of one recording still match it: by the listing's stamp (objects) or the file's attributes now. */
+  private static boolean unchanged(List<Partition> fromOneFile, Listed now) {
+    FileStamp stamp = now.stamp();
+    if (stamp == null) {
+      try {
+        BasicFileAttributes attrs = Files.readAttributes(Path.of(now.location()), BasicFileAttributes.class);
+        stamp = new FileStamp(now.location(), attrs.size(), LocalFile.versionOf(attrs));
+      } catch (IOException e) {
+        return false;
+      }
     }
+    FileStamp current = stamp;
+    return fromOneFile.stream().allMatch(p -> p.file().sameAs(current));
   }
 
   /** What a worker hands the committer for one file. */
   private sealed interface Outcome permits Indexed, Failed, Stop {}
 
-  private record Indexed(Task task, DataSource source, Path path, FileStamp stamp, List<IndexedRecording> recordings,
+  private record Indexed(Task task, DataSource source, String path, FileStamp stamp, List<IndexedRecording> recordings,
       OnDuplicate onDuplicate, boolean replaceSameFile, RegistrationProgress.Batch batch, long bytes) implements Outcome {}
 
   private record Failed(Task task, String message, RegistrationProgress.Batch batch, long bytes) implements Outcome {}
@@ -316,18 +411,23 @@ final class Registrar implements AutoCloseable {
     Outcome outcome;
     try {
       markRunning(task.id());
-      Path path = source.localPath();
+      String location = source.location();
       // Checked again here, not only when the request came: the file may have changed meanwhile.
-      roots.requireFile(path);
-      FileStamp stamp = FileStamp.of(path);
-      bytes = stamp.sizeBytes();
+      FileStamp stamp;
+      List<IndexedRecording> recordings;
       DatasetKind kind = catalog.dataset(task.datasetId()).kind();
-      List<IndexedRecording> recordings = indexer.index(path, kind.storeKind());
+      try (RecordingSource recording = open(source, roots)) {
+        stamp = new FileStamp(location, recording.size(), recording.version());
+        bytes = stamp.sizeBytes();
+        recordings = indexer.index(recording, kind.storeKind());
+      } catch (S3Exception e) {
+        throw ObjectStorage.toCatalog(e, "Cannot register " + location);
+      }
       if (recordings.isEmpty()) {
         String what = kind == DatasetKind.BLUEPRINT ? "blueprint" : "recording";
-        throw CatalogException.invalidArgument("No " + what + " in " + path + " (it holds no " + what + " store)");
+        throw CatalogException.invalidArgument("No " + what + " in " + location + " (it holds no " + what + " store)");
       }
-      outcome = new Indexed(task, source, path, stamp, recordings, onDuplicate, replaceSameFile, batch, bytes);
+      outcome = new Indexed(task, source, location, stamp, recordings, onDuplicate, replaceSameFile, batch, bytes);
     } catch (CatalogException e) {
       outcome = new Failed(task, e.kind() == CatalogException.Kind.INTERNAL
           ? "Registration of " + source.uri() + " was not recorded: " + e.getMessage() : e.getMessage(), batch, bytes);
@@ -431,7 +531,7 @@ final class Registrar implements AutoCloseable {
 
   private CatalogStore.FileCommit planIndexed(Indexed i, Map<EntryId, Map<Catalog.PartitionKey, Optional<Partition>>> staged, Instant now) {
     Task task = i.task();
-    Path path = i.path();
+    String path = i.path();
     String layer = i.source().layer();
     Map<Catalog.PartitionKey, Partition> existing = catalog.partitionsOf(task.datasetId());
     if (existing == null) {
@@ -443,8 +543,8 @@ final class Registrar implements AutoCloseable {
     List<Partition> replaced = new ArrayList<>();
     if (i.replaceSameFile()) {
       existing.entrySet().stream().filter(e -> !changes.containsKey(e.getKey())).map(Map.Entry::getValue)
-          .filter(p -> p.file().path().equals(path)).forEach(replaced::add);
-      changes.values().stream().flatMap(Optional::stream).filter(p -> p.file().path().equals(path)).forEach(replaced::add);
+          .filter(p -> p.file().location().equals(path)).forEach(replaced::add);
+      changes.values().stream().flatMap(Optional::stream).filter(p -> p.file().location().equals(path)).forEach(replaced::add);
     }
     List<String> seen = new ArrayList<>();
     for (IndexedRecording r : i.recordings()) {
@@ -457,7 +557,7 @@ final class Registrar implements AutoCloseable {
       if (old != null && !replaced.contains(old)) {
         switch (i.onDuplicate()) {
           case ERROR -> throw CatalogException.alreadyExists("Partition " + r.recordingId() + " (layer " + layer
-              + ") is already in the dataset, from " + old.file().path() + "; " + path + " was not registered");
+              + ") is already in the dataset, from " + old.file().location() + "; " + path + " was not registered");
           case SKIP -> {
             continue;
           }

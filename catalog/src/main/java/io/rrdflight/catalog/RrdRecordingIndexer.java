@@ -7,7 +7,8 @@ import io.rrdflight.rrd.IndexedChunk;
 import io.rrdflight.rrd.Store;
 import io.rrdflight.rrd.StoreKind;
 import java.io.IOException;
-import java.nio.file.Path;
+import io.rrdflight.rrd.ReadMode;
+import io.rrdflight.rrd.RecordingSource;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
@@ -25,9 +26,9 @@ public final class RrdRecordingIndexer implements RecordingIndexer {
   }
 
   @Override
-  public List<IndexedRecording> index(Path file, StoreKind kind) throws IOException {
-    try (BufferAllocator scratch = allocator.newChildAllocator("index " + file.getFileName(), 0, Long.MAX_VALUE)) {
-      ChunkIndex index = ChunkIndex.build(file, scratch);
+  public List<IndexedRecording> index(RecordingSource recording, StoreKind kind) throws IOException {
+    try (BufferAllocator scratch = allocator.newChildAllocator("index " + recording.name(), 0, Long.MAX_VALUE)) {
+      ChunkIndex index = ChunkIndex.build(recording, scratch, ReadMode.STRICT);
       List<IndexedRecording> recordings = new ArrayList<>();
       for (Store store : index.stores()) {
         if (store.kind() != kind) {
@@ -36,7 +37,7 @@ public final class RrdRecordingIndexer implements RecordingIndexer {
         ChunkIndex own = index.forStore(store.id());
         long rows = own.chunks().stream().mapToLong(IndexedChunk::rowCount).sum();
         recordings.add(new IndexedRecording(store.recordingId(), store.applicationId(), own.chunks().size(), rows,
-            PartitionSizeBytes.of(own.chunks()), own.toBytes(), RecordingSchemaReader.read(own, scratch)));
+            PartitionSizeBytes.of(own.chunks()), own.toBytes(), RecordingSchemaReader.read(own, recording, scratch)));
       }
       return recordings;
     }

@@ -43,7 +43,8 @@ class CatalogTest {
     final Map<Path, Integer> calls = new ConcurrentHashMap<>();
 
     @Override
-    public List<IndexedRecording> index(Path file, StoreKind kind) throws IOException {
+    public List<IndexedRecording> index(io.rrdflight.rrd.RecordingSource recording, StoreKind kind) throws IOException {
+      Path file = Path.of(recording.name());
       calls.merge(file, 1, Integer::sum);
       List<String> lines = Files.readAllLines(file);
       if (!lines.isEmpty() && lines.get(0).equals("corrupt")) {
@@ -159,9 +160,12 @@ class CatalogTest {
   void nonFileUriIsInvalid() {
     try (Catalog c = open(new FileListIndexer(), 1)) {
       Dataset d = c.createDataset("ds");
-      Task t = c.register(d.id(), DataSource.of("s3://bucket/x.rrd", null), OnDuplicate.ERROR, WAIT);
+      Task t = c.register(d.id(), DataSource.of("ftp://host/x.rrd", null), OnDuplicate.ERROR, WAIT);
       assertEquals(TaskStatus.FAILED, t.status());
-      assertTrue(t.message().contains("Only file:// URIs"), t.message());
+      assertTrue(t.message().contains("Only file:// and s3:// URIs"), t.message());
+      // A catalog opened without object storage says so for s3:// URIs.
+      Task s3 = c.register(d.id(), DataSource.of("s3://bucket/x.rrd", null), OnDuplicate.ERROR, WAIT);
+      assertTrue(s3.message().contains("reads no object storage"), s3.message());
       assertEquals(CatalogException.Kind.INVALID_ARGUMENT,
           assertThrows(CatalogException.class, () -> DataSource.of("file://%%", null)).kind());
     }
@@ -323,12 +327,12 @@ class CatalogTest {
       Path a = file("a.rrd", "rec-a");
       c.register(d.id(), source(a), OnDuplicate.ERROR, WAIT);
       Partition p = c.partitions(d.id()).get(0);
-      p.file().verifyUnchanged(p.partitionId());
+      c.openSource(p).close();
       Files.write(a, List.of("rec-a", "more"));
-      CatalogException changed = assertThrows(CatalogException.class, () -> p.file().verifyUnchanged(p.partitionId()));
+      CatalogException changed = assertThrows(CatalogException.class, () -> c.openSource(p));
       assertTrue(changed.getMessage().contains("rec-a") && changed.getMessage().contains(a.toString()), changed.getMessage());
       Files.delete(a);
-      CatalogException gone = assertThrows(CatalogException.class, () -> p.file().verifyUnchanged(p.partitionId()));
+      CatalogException gone = assertThrows(CatalogException.class, () -> c.openSource(p));
       assertTrue(gone.getMessage().contains("no longer exists"), gone.getMessage());
     }
   }

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import io.rrdflight.rrd.s3.S3Location;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -54,7 +55,7 @@ class RegistrationLimitsTest {
     try (Catalog c = open(1000)) {
       List<String> messages = new java.util.ArrayList<>();
       for (Path p : List.of(secret, elsewhere.resolve("missing.rrd"), hidden, Path.of("/etc/shadow"))) {
-        CatalogException e = assertThrows(CatalogException.class, () -> c.requireRegistrable(p));
+        CatalogException e = assertThrows(CatalogException.class, () -> registrable(c, p));
         assertEquals(CatalogException.Kind.PERMISSION_DENIED, e.kind(), e.getMessage());
         messages.add(e.getMessage().replace(p.toString(), "PATH"));
       }
@@ -70,8 +71,8 @@ class RegistrationLimitsTest {
     Path link = Files.createSymbolicLink(root.resolve("innocent.rrd"), secret);
     Path dirLink = Files.createSymbolicLink(root.resolve("away"), elsewhere);
     try (Catalog c = open(1000)) {
-      assertEquals(CatalogException.Kind.PERMISSION_DENIED, kindOf(() -> c.requireRegistrable(link)));
-      assertEquals(CatalogException.Kind.PERMISSION_DENIED, kindOf(() -> c.requireRegistrable(dirLink.resolve("secret.rrd"))));
+      assertEquals(CatalogException.Kind.PERMISSION_DENIED, kindOf(() -> registrable(c, link)));
+      assertEquals(CatalogException.Kind.PERMISSION_DENIED, kindOf(() -> registrable(c, dirLink.resolve("secret.rrd"))));
       // A task names the file too: it is checked again when the task runs.
       Dataset d = c.createDataset("ds");
       Task t = c.register(d.id(), source(link), OnDuplicate.ERROR, WAIT);
@@ -86,11 +87,11 @@ class RegistrationLimitsTest {
     Files.createDirectory(root.resolve("sub"));
     Path good = write(root.resolve("good.rrd"), "rec-good");
     try (Catalog c = open(1000)) {
-      assertEquals(good.toRealPath(), c.requireRegistrable(good));
-      CatalogException missing = assertThrows(CatalogException.class, () -> c.requireRegistrable(root.resolve("missing.rrd")));
+      assertEquals(good.toRealPath(), registrable(c, good));
+      CatalogException missing = assertThrows(CatalogException.class, () -> registrable(c, root.resolve("missing.rrd")));
       assertEquals(CatalogException.Kind.NOT_FOUND, missing.kind());
       assertTrue(missing.getMessage().startsWith("File not found"), missing.getMessage());
-      assertTrue(assertThrows(CatalogException.class, () -> c.requireRegistrable(root.resolve("sub"))).getMessage().contains("is a directory"));
+      assertTrue(assertThrows(CatalogException.class, () -> registrable(c, root.resolve("sub"))).getMessage().contains("is a directory"));
     }
   }
 
@@ -99,7 +100,7 @@ class RegistrationLimitsTest {
     Path fifo = root.resolve("x.rrd");
     mkfifo(fifo);
     try (Catalog c = open(1000)) {
-      CatalogException e = assertThrows(CatalogException.class, () -> c.requireRegistrable(fifo));
+      CatalogException e = assertThrows(CatalogException.class, () -> registrable(c, fifo));
       assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
       // Were the FIFO opened, this task would block its worker forever; it fails at once instead.
       Task t = c.register(c.createDataset("ds").id(), source(fifo), OnDuplicate.ERROR, WAIT);
@@ -161,6 +162,29 @@ class RegistrationLimitsTest {
       assertEquals(TaskStatus.FAILED, done.status());
       assertTrue(done.message().startsWith("1 of 2") && done.message().contains(bad.toString()), done.message());
       assertEquals(List.of("rec-good"), c.partitions(d.id()).stream().map(Partition::partitionId).toList());
+    }
+  }
+
+  /** The real path the catalog opens for a file a client names (see Catalog#openRegistrable). */
+  private static Path registrable(Catalog c, Path file) {
+    try (io.rrdflight.rrd.RecordingSource source = c.openRegistrable(CatalogTest.source(file))) {
+      return ((io.rrdflight.rrd.LocalFile) source).path();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void objectsAreAllowedBelowTheirPrefixesOnlyAndDotSegmentsAreRefused() {
+    AllowedRoots roots = AllowedRoots.of(List.of(), List.of(S3Location.parse("s3://fleet/runs/")));
+    assertEquals(S3Location.parse("s3://fleet/runs/a.rrd"), roots.requireObject(S3Location.parse("s3://fleet/runs/a.rrd")));
+    for (String outside : List.of("s3://fleet/other/a.rrd", "s3://other/runs/a.rrd", "s3://fleet/run.rrd")) {
+      CatalogException e = assertThrows(CatalogException.class, () -> roots.requireObject(S3Location.parse(outside)));
+      assertEquals(CatalogException.Kind.PERMISSION_DENIED, e.kind(), outside);
+    }
+    for (String dotted : List.of("s3://fleet/runs/../secret.rrd", "s3://fleet/runs/./a.rrd")) {
+      CatalogException e = assertThrows(CatalogException.class, () -> roots.requireObject(S3Location.parse(dotted)));
+      assertEquals(CatalogException.Kind.INVALID_ARGUMENT, e.kind(), dotted);
     }
   }
 }

@@ -44,7 +44,7 @@ class RrdRecordingIndexerTest {
 
   @Test
   void datasetRecordingHasRerunsDataframeColumns() throws Exception {
-    List<IndexedRecording> recs = new RrdRecordingIndexer(allocator).index(fixture("dataset/rec-dataset-01.rrd"), StoreKind.RECORDING);
+    List<IndexedRecording> recs = indexFile(new RrdRecordingIndexer(allocator), fixture("dataset/rec-dataset-01.rrd"), StoreKind.RECORDING);
     assertEquals(1, recs.size());
     IndexedRecording r = recs.get(0);
     assertEquals("rec-dataset-01", r.recordingId());
@@ -83,11 +83,11 @@ class RrdRecordingIndexerTest {
       DatasetSchema fromFooter;
       // No memory at all: decoding any chunk would fail, so the footer alone must do.
       try (BufferAllocator nothing = allocator.newChildAllocator("no chunk decoding", 0, 0)) {
-        fromFooter = RecordingSchemaReader.read(own, nothing);
+        fromFooter = readSchema(own, file, nothing);
       }
       ChunkIndex withoutFooterSchema = ChunkIndex.fromBytes(own.toBytes(), file);
       assertTrue(withoutFooterSchema.footerSchema(store.id()).isEmpty());
-      DatasetSchema fromChunks = RecordingSchemaReader.read(withoutFooterSchema, allocator);
+      DatasetSchema fromChunks = readSchema(withoutFooterSchema, file, allocator);
 
       assertFalse(fromChunks.components().isEmpty());
       assertEquals(fromChunks, fromFooter);
@@ -96,13 +96,13 @@ class RrdRecordingIndexerTest {
 
   @Test
   void schemaSurvivesTheStore() throws Exception {
-    DatasetSchema schema = new RrdRecordingIndexer(allocator).index(fixture("dataset/rec-dataset-04.rrd"), StoreKind.RECORDING).get(0).schema();
+    DatasetSchema schema = indexFile(new RrdRecordingIndexer(allocator), fixture("dataset/rec-dataset-04.rrd"), StoreKind.RECORDING).get(0).schema();
     assertEquals(schema, DatasetSchema.fromBytes(schema.toBytes()));
   }
 
   @Test
   void fileWithTwoRecordingsGivesTwoWithTheirOwnChunks() throws Exception {
-    List<IndexedRecording> recs = new RrdRecordingIndexer(allocator).index(fixture("single/two_recordings.rrd"), StoreKind.RECORDING);
+    List<IndexedRecording> recs = indexFile(new RrdRecordingIndexer(allocator), fixture("single/two_recordings.rrd"), StoreKind.RECORDING);
     assertEquals(List.of("rec-single-two-a", "rec-single-two-b"), recs.stream().map(IndexedRecording::recordingId).sorted().toList());
     assertTrue(recs.stream().allMatch(r -> r.chunkCount() > 0));
   }
@@ -110,20 +110,20 @@ class RrdRecordingIndexerTest {
   @Test
   void recordingsAndBlueprintsAreIndexedApart() throws Exception {
     RrdRecordingIndexer indexer = new RrdRecordingIndexer(allocator);
-    List<IndexedRecording> recs = indexer.index(fixture("single/blueprint.rrd"), StoreKind.RECORDING);
+    List<IndexedRecording> recs = indexFile(indexer, fixture("single/blueprint.rrd"), StoreKind.RECORDING);
     assertEquals(List.of("rec-single-blueprint"), recs.stream().map(IndexedRecording::recordingId).toList());
-    List<IndexedRecording> blueprints = indexer.index(fixture("single/blueprint.rrd"), StoreKind.BLUEPRINT);
+    List<IndexedRecording> blueprints = indexFile(indexer, fixture("single/blueprint.rrd"), StoreKind.BLUEPRINT);
     assertEquals(1, blueprints.size());
     IndexedRecording bp = blueprints.get(0);
     assertTrue(bp.recordingId().startsWith("rec_") && bp.chunkCount() > 0, bp.recordingId());
     assertTrue(bp.schema().timeline("blueprint").isPresent(), "blueprints are on the 'blueprint' timeline");
-    assertTrue(indexer.index(fixture("single/points3d.rrd"), StoreKind.BLUEPRINT).isEmpty());
+    assertTrue(indexFile(indexer, fixture("single/points3d.rrd"), StoreKind.BLUEPRINT).isEmpty());
   }
 
   @Test
   void sizeIsTheChunksDeclaredHeapSizesNotTheFileSize() throws Exception {
     Path file = fixture("dataset/rec-dataset-01.rrd");
-    IndexedRecording r = new RrdRecordingIndexer(allocator).index(file, StoreKind.RECORDING).get(0);
+    IndexedRecording r = indexFile(new RrdRecordingIndexer(allocator), file, StoreKind.RECORDING).get(0);
     ChunkIndex index = ChunkIndex.scan(file, io.rrdflight.rrd.ReadMode.STRICT);
     long declared = index.chunks().stream().mapToLong(c -> c.sizes().declaredHeapBytes().orElseThrow()).sum();
     // Each chunk counts its declared heap size plus the chunk object Rerun keeps it in.
@@ -134,10 +134,23 @@ class RrdRecordingIndexerTest {
   @Test
   void unionMarksAColumnStaticWhenAnyPartitionHasItStatic() throws Exception {
     RrdRecordingIndexer indexer = new RrdRecordingIndexer(allocator);
-    DatasetSchema a = indexer.index(fixture("dataset/rec-dataset-01.rrd"), StoreKind.RECORDING).get(0).schema();
-    DatasetSchema b = indexer.index(fixture("dataset/rec-dataset-02.rrd"), StoreKind.RECORDING).get(0).schema();
+    DatasetSchema a = indexFile(indexer, fixture("dataset/rec-dataset-01.rrd"), StoreKind.RECORDING).get(0).schema();
+    DatasetSchema b = indexFile(indexer, fixture("dataset/rec-dataset-02.rrd"), StoreKind.RECORDING).get(0).schema();
     DatasetSchema union = a.union(b);
     assertTrue(union.components().size() >= Math.max(a.components().size(), b.components().size()));
     assertEquals(union, b.union(a), "union does not depend on order");
+  }
+
+  static List<IndexedRecording> indexFile(RrdRecordingIndexer indexer, Path file, StoreKind kind) throws java.io.IOException {
+    try (io.rrdflight.rrd.LocalFile source = io.rrdflight.rrd.LocalFile.open(file)) {
+      return indexer.index(source, kind);
+    }
+  }
+
+  private static DatasetSchema readSchema(io.rrdflight.rrd.ChunkIndex index, Path file, org.apache.arrow.memory.BufferAllocator allocator)
+      throws java.io.IOException {
+    try (io.rrdflight.rrd.LocalFile source = io.rrdflight.rrd.LocalFile.open(file)) {
+      return RecordingSchemaReader.read(index, source, allocator);
+    }
   }
 }

@@ -5,6 +5,9 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.netty.NettyServerBuilder;
 import io.rrdflight.catalog.AllowedRoots;
 import io.rrdflight.catalog.Catalog;
+import io.rrdflight.rrd.RecordingSources;
+import io.rrdflight.rrd.s3.S3Client;
+import io.rrdflight.rrd.s3.S3Location;
 import io.rrdflight.catalog.RegistrationLimits;
 import io.rrdflight.catalog.RrdRecordingIndexer;
 import io.netty.handler.ssl.SslContext;
@@ -85,7 +88,8 @@ public final class RrdflightServer implements AutoCloseable {
     BufferAllocator allocator = new RootAllocator();
     Catalog catalog;
     try {
-      catalog = Catalog.open(config.catalog(), new RrdRecordingIndexer(allocator), REGISTRATION_THREADS, registrationLimits(config));
+      catalog = Catalog.open(config.catalog(), new RrdRecordingIndexer(allocator), REGISTRATION_THREADS, registrationLimits(config),
+          RecordingSources.withS3(S3Client.standard(config.objectStorage().endpoint())));
     } catch (RuntimeException e) {
       allocator.close();
       authenticator.ifPresent(Authenticator::close);
@@ -93,7 +97,7 @@ public final class RrdflightServer implements AutoCloseable {
     }
     try {
       for (ServerConfig.DatasetSource source : config.datasets()) {
-        catalog.syncDirectory(source.name(), source.directory(), Duration.ofDays(1));
+        catalog.syncDirectory(source.name(), source.location(), Duration.ofDays(1));
       }
     } catch (RuntimeException e) {
       catalog.close();
@@ -161,11 +165,18 @@ public final class RrdflightServer implements AutoCloseable {
     }
   }
 
-  /** Clients may register under the --allow-root directories and every -d directory, nowhere else. */
+  /** Clients may register under the --allow-root directories and prefixes and every -d one, nowhere else. */
   static RegistrationLimits registrationLimits(ServerConfig config) {
     List<Path> roots = new ArrayList<>(config.allowedRoots());
-    config.datasets().forEach(d -> roots.add(d.directory()));
-    return new RegistrationLimits(AllowedRoots.of(roots), config.limits().maxPrefixFiles());
+    List<S3Location> prefixes = new ArrayList<>(config.objectStorage().allowedPrefixes());
+    for (ServerConfig.DatasetSource d : config.datasets()) {
+      if (d.isObject()) {
+        prefixes.add(S3Location.of(d.location()));
+      } else {
+        roots.add(d.directory());
+      }
+    }
+    return new RegistrationLimits(AllowedRoots.of(roots, prefixes), config.limits().maxPrefixFiles());
   }
 
   public Catalog catalog() {

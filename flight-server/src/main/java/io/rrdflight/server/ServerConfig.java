@@ -3,6 +3,8 @@ package io.rrdflight.server;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.catalog.CatalogLocation;
+import io.rrdflight.rrd.s3.S3Location;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -13,9 +15,10 @@ import java.util.Optional;
  * @param allowedRoots directories under which clients may register files (--allow-root), besides
  *     every {@code -d} directory
  * @param catalog where the catalog lives: {@code DATA_DIR/catalog.db} by default, or PostgreSQL (--catalog)
+ * @param objectStorage where S3-compatible storage is and which prefixes clients may register from
  */
 public record ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots,
-    ServerLimits limits, Security security, CatalogLocation catalog) {
+    ServerLimits limits, Security security, CatalogLocation catalog, ObjectStorage objectStorage) {
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 51234;
 
@@ -27,15 +30,16 @@ public record ServerConfig(String host, int port, Path dataDir, List<DatasetSour
     requireNonNull(limits, "limits is null");
     requireNonNull(security, "security is null");
     requireNonNull(catalog, "catalog is null");
+    requireNonNull(objectStorage, "objectStorage is null");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
   }
 
-  /** The catalog in the data dir. */
+  /** The catalog in the data dir, without object storage settings (AWS's endpoints, no object prefixes allowed but the {@code -d} ones). */
   public ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots,
       ServerLimits limits, Security security) {
-    this(host, port, dataDir, datasets, allowedRoots, limits, security, new CatalogLocation.Embedded(dataDir));
+    this(host, port, dataDir, datasets, allowedRoots, limits, security, new CatalogLocation.Embedded(dataDir), ObjectStorage.DEFAULT);
   }
 
   /** The default limits, no allowed roots but the {@code -d} directories, no tokens or TLS. */
@@ -53,11 +57,46 @@ public record ServerConfig(String host, int port, Path dataDir, List<DatasetSour
     this(host, port, dataDir, datasets, allowedRoots, limits, Security.OPEN);
   }
 
-  /** A directory of recordings to serve as a dataset named {@code name}. */
-  public record DatasetSource(String name, Path directory) {
+  /**
+   * A directory ({@code file:///…}) or object prefix ({@code s3://bucket/prefix/}) of recordings to
+   * serve as a dataset named {@code name}.
+   */
+  public record DatasetSource(String name, URI location) {
     public DatasetSource {
       requireNonNull(name, "name is null");
-      requireNonNull(directory, "directory is null");
+      requireNonNull(location, "location is null");
+    }
+
+    public DatasetSource(String name, Path directory) {
+      this(name, requireNonNull(directory, "directory is null").toAbsolutePath().normalize().toUri());
+    }
+
+    public boolean isObject() {
+      return S3Location.isS3(location);
+    }
+
+    /** The local directory; only for {@code file://} sources. */
+    public Path directory() {
+      return Path.of(location);
+    }
+
+    /** How the banner shows it: a path or {@code s3://bucket/prefix/}. */
+    public String display() {
+      return isObject() ? S3Location.of(location).toString() : directory().toString();
+    }
+  }
+
+  /**
+   * Object storage: the endpoint of an S3-compatible store ({@code --s3-endpoint}; empty: AWS) and
+   * the prefixes clients may register objects from ({@code --allow-root s3://…}), besides every
+   * {@code -d s3://…} prefix. Credentials come from the standard AWS chain, never from here.
+   */
+  public record ObjectStorage(Optional<URI> endpoint, List<S3Location> allowedPrefixes) {
+    public static final ObjectStorage DEFAULT = new ObjectStorage(Optional.empty(), List.of());
+
+    public ObjectStorage {
+      requireNonNull(endpoint, "endpoint is null");
+      allowedPrefixes = List.copyOf(requireNonNull(allowedPrefixes, "allowedPrefixes is null"));
     }
   }
 

@@ -74,7 +74,7 @@ class CatalogPostgresIT {
     String sql = "SELECT * FROM \"robots\".\"rerun\".\"time_1\"";
     String password = db.parameter("password");
     List<String> before;
-    try (ServerProcess server = ServerProcess.start(credentials(db), ServerProcess.DEFAULT_JVM_FLAGS, firstDir,
+    try (ServerProcess server = ServerProcess.start(ServerProcess.DEFAULT_JVM_FLAGS, credentials(db), firstDir,
         "--catalog", db.urlWithoutCredentials(), "-d", "robots=" + Fixtures.path("dataset"))) {
       assertTrue(server.output().contains("catalog:          " + db.urlWithoutCredentials()), server.output());
       assertTrue(server.output().contains("dataset:          robots <- " + Fixtures.path("dataset") + " (12 partitions)"), server.output());
@@ -84,7 +84,7 @@ class CatalogPostgresIT {
     assertFalse(Files.exists(firstDir.resolve("catalog.db")), "nothing of the catalog in the data dir");
     assertFalse(before.isEmpty());
     // Another data dir, no -d: everything comes from PostgreSQL.
-    try (ServerProcess server = ServerProcess.start(credentials(db), ServerProcess.DEFAULT_JVM_FLAGS, secondDir,
+    try (ServerProcess server = ServerProcess.start(ServerProcess.DEFAULT_JVM_FLAGS, credentials(db), secondDir,
         "--catalog", db.urlWithoutCredentials())) {
       assertEquals(before, rows(server, sql));
       assertFalse(server.output().contains(password), "the password must never be printed");

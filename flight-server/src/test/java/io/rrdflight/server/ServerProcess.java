@@ -55,11 +55,11 @@ public final class ServerProcess implements AutoCloseable {
   /** As {@link #start(Path, String...)}, with {@code jvmFlags} (e.g. {@code -Xmx200m}) instead of the defaults. */
   public static ServerProcess start(List<String> jvmFlags, Path dataDir, String... args)
       throws IOException, InterruptedException, TimeoutException {
-    return start(java.util.Map.of(), jvmFlags, dataDir, args);
+    return start(jvmFlags, java.util.Map.of(), dataDir, args);
   }
 
-  /** As {@link #start(List, Path, String...)}, with {@code environment} added to the server's (e.g. PGPASSWORD). */
-  public static ServerProcess start(java.util.Map<String, String> environment, List<String> jvmFlags, Path dataDir, String... args)
+  /** As {@link #start(List, Path, String...)}, with {@code env} added to the server's environment (e.g. AWS credentials). */
+  public static ServerProcess start(List<String> jvmFlags, java.util.Map<String, String> env, Path dataDir, String... args)
       throws IOException, InterruptedException, TimeoutException {
     List<String> command = new ArrayList<>(List.of(javaBinary(), "--add-opens=java.base/java.nio=ALL-UNNAMED"));
     command.addAll(classDataArchive());
@@ -67,7 +67,7 @@ public final class ServerProcess implements AutoCloseable {
     command.addAll(List.of("-jar", jar().toString(), "server", "--port", "0", "--data-dir", dataDir.toString()));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().putAll(environment);
+    builder.environment().putAll(env);
     Process process = builder.start();
     BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());

@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Path;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
@@ -32,7 +31,7 @@ import org.apache.arrow.vector.ipc.message.MessageSerializer;
  * @param declaredSize the uncompressed size the message declares (used only with LZ4)
  * @param what names the payload in error messages
  */
-record ArrowPayload(Path file, long offset, ByteBuffer bytes, boolean lz4, long declaredSize, String what) {
+record ArrowPayload(String file, long offset, ByteBuffer bytes, boolean lz4, long declaredSize, String what) {
   private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
   /** Room for buffers Arrow allocates while loading, such as validity bitmaps writers leave out. */
   private static final long LOAD_HEADROOM = 64L << 20;

@@ -39,7 +39,8 @@ public final class ChunkIndex {
     SCAN
   }
 
-  private final Path file;
+  /** How messages name the recording (a path, or an object's URI). */
+  private final String file;
   private final long fileSize;
   private final long lastModifiedMillis;
   private final Source source;
@@ -50,12 +51,12 @@ public final class ChunkIndex {
   private final List<String> warnings;
   private final Map<StoreId, Schema> footerSchemas;
 
-  ChunkIndex(Path file, long fileSize, long lastModifiedMillis, Source source, List<RrdStream> streams, List<Store> stores,
+  ChunkIndex(String file, long fileSize, long lastModifiedMillis, Source source, List<RrdStream> streams, List<Store> stores,
       List<IndexedChunk> chunks, RrdFormatException damage, List<String> warnings) {
     this(file, fileSize, lastModifiedMillis, source, streams, stores, chunks, damage, warnings, Map.of());
   }
 
-  ChunkIndex(Path file, long fileSize, long lastModifiedMillis, Source source, List<RrdStream> streams, List<Store> stores,
+  ChunkIndex(String file, long fileSize, long lastModifiedMillis, Source source, List<RrdStream> streams, List<Store> stores,
       List<IndexedChunk> chunks, RrdFormatException damage, List<String> warnings, Map<StoreId, Schema> footerSchemas) {
     this.file = requireNonNull(file, "file is null");
     this.fileSize = fileSize;
@@ -79,17 +80,28 @@ public final class ChunkIndex {
    * holds the footer's manifest while it is read; nothing stays allocated afterwards.
    */
   public static ChunkIndex build(Path file, BufferAllocator allocator, ReadMode mode) throws IOException {
-    requireNonNull(allocator, "allocator is null");
-    long lastModified = Files.getLastModifiedTime(file).toMillis();
-    List<String> notes = new ArrayList<>();
-    try (FileBytes bytes = FileBytes.open(file)) {
-      Optional<FooterIndex.Contents> footer = FooterIndex.read(bytes, allocator, notes);
-      if (footer.isPresent()) {
-        return new ChunkIndex(file, bytes.size(), lastModified, Source.FOOTER, List.of(footer.get().stream()), footer.get().stores(),
-            footer.get().chunks(), null, notes, footer.get().schemas());
-      }
+    try (LocalFile source = LocalFile.open(file)) {
+      return build(source, allocator, mode);
     }
-    return scan(file, mode, lastModified, notes, false, 0);
+  }
+
+  /** As {@link #build(Path, BufferAllocator, ReadMode)}, from an open source the caller keeps. */
+  public static ChunkIndex build(RecordingSource source, BufferAllocator allocator, ReadMode mode) throws IOException {
+    requireNonNull(allocator, "allocator is null");
+    long lastModified = lastModifiedMillis(source);
+    List<String> notes = new ArrayList<>();
+    FileBytes bytes = FileBytes.over(source);
+    Optional<FooterIndex.Contents> footer = FooterIndex.read(bytes, allocator, notes);
+    if (footer.isPresent()) {
+      return new ChunkIndex(source.name(), bytes.size(), lastModified, Source.FOOTER, List.of(footer.get().stream()), footer.get().stores(),
+          footer.get().chunks(), null, notes, footer.get().schemas());
+    }
+    return scan(source, mode, lastModified, notes, false, 0);
+  }
+
+  /** A local file's modification time in milliseconds (what a saved index checks); 0 for other sources. */
+  private static long lastModifiedMillis(RecordingSource source) {
+    return source instanceof LocalFile ? Long.parseLong(source.version()) / 1_000_000L : 0;
   }
 
   /**
@@ -122,7 +134,9 @@ public final class ChunkIndex {
 
   /** A scan, verifying or not, on {@code threads} threads as {@link #scan(Path, ReadMode, int)} says. */
   static ChunkIndex scan(Path file, ReadMode mode, boolean verify, int threads) throws IOException {
-    return scan(file, mode, Files.getLastModifiedTime(file).toMillis(), List.of(), verify, threads);
+    try (LocalFile source = LocalFile.open(file)) {
+      return scan(source, mode, lastModifiedMillis(source), List.of(), verify, threads);
+    }
   }
 
   /**
@@ -132,9 +146,9 @@ public final class ChunkIndex {
    * chunk wins over damage the walk found further on, and nothing after it counts (chunks, stores,
    * streams, warnings).
    */
-  private static ChunkIndex scan(Path file, ReadMode mode, long lastModified, List<String> notes, boolean verify, int threads)
+  private static ChunkIndex scan(RecordingSource source, ReadMode mode, long lastModified, List<String> notes, boolean verify, int threads)
       throws IOException {
-    try (RrdReader reader = RrdReader.open(file, mode);
+    try (RrdReader reader = RrdReader.open(source, mode);
         ChunkSummarizer summarizer = new ChunkSummarizer(reader.bytes(),
             threads > 0 ? threads : ChunkSummarizer.threadsFor(reader.fileSize()), verify)) {
       Scan scan = new Scan(reader);
@@ -170,7 +184,7 @@ public final class ChunkIndex {
       List<String> warnings = new ArrayList<>(notes);
       List<String> walked = reader.warnings();
       warnings.addAll(walked.subList(0, Math.min(walked.size(), scan.warningsKept)));
-      return new ChunkIndex(file, reader.fileSize(), lastModified, Source.SCAN, new ArrayList<>(scan.streams.values()),
+      return new ChunkIndex(source.name(), reader.fileSize(), lastModified, Source.SCAN, new ArrayList<>(scan.streams.values()),
           new ArrayList<>(scan.stores.values()), scan.chunks, reader.damage().orElse(null), warnings);
     }
   }
@@ -273,7 +287,12 @@ public final class ChunkIndex {
 
   /** Reads bytes made by {@link #toBytes()}, as the index of {@code rrdFile}. */
   public static ChunkIndex fromBytes(byte[] bytes, Path rrdFile) throws RrdFormatException {
-    return ChunkIndexFormat.decode(bytes, rrdFile.resolveSibling(rrdFile.getFileName() + ".index"), rrdFile);
+    return fromBytes(bytes, rrdFile.toString());
+  }
+
+  /** As {@link #fromBytes(byte[], Path)}, for a recording named {@code name} (a path or an object's URI). */
+  public static ChunkIndex fromBytes(byte[] bytes, String name) throws RrdFormatException {
+    return ChunkIndexFormat.decode(bytes, name + ".index", name);
   }
 
   /** The part of this index about one store: its chunks only (e.g. one recording of a file holding two). */
@@ -296,7 +315,7 @@ public final class ChunkIndex {
       if (!isCurrent()) {
         return this;
       }
-      ChunkIndex fresh = build(file, allocator);
+      ChunkIndex fresh = build(Path.of(file), allocator); // saved forms older than object storage are local files
       if (fresh.source() != Source.FOOTER || fresh.fileSize() != fileSize || fresh.lastModifiedMillis() != lastModifiedMillis) {
         return this;
       }
@@ -311,12 +330,14 @@ public final class ChunkIndex {
     }
   }
 
-  /** Whether the .rrd file still has the size and modification time it had when indexed. */
+  /** Whether the local .rrd file still has the size and modification time it had when indexed. */
   public boolean isCurrent() throws IOException {
-    return Files.isRegularFile(file) && Files.size(file) == fileSize && Files.getLastModifiedTime(file).toMillis() == lastModifiedMillis;
+    Path path = Path.of(file);
+    return Files.isRegularFile(path) && Files.size(path) == fileSize && Files.getLastModifiedTime(path).toMillis() == lastModifiedMillis;
   }
 
-  public Path file() {
+  /** How messages name the recording: its path, or an object's URI. */
+  public String file() {
     return file;
   }
 

@@ -124,12 +124,12 @@ final class ChunkIndexFormat {
     try (FileBytes bytes = FileBytes.open(indexFile)) {
       all = bytes.readCopy(0, bytes.size(), "index file").array();
     }
-    return decode(all, indexFile, rrdFile);
+    return decode(all, indexFile.toString(), rrdFile.toString());
   }
 
   /** Reads {@link #encode}'s form; {@code origin} names where the bytes came from in errors. */
-  static ChunkIndex decode(byte[] all, Path origin, Path rrdFile) throws RrdFormatException {
-    Path indexFile = origin;
+  static ChunkIndex decode(byte[] all, String origin, String rrdFile) throws RrdFormatException {
+    String indexFile = origin;
     if (all.length < HEADER_SIZE || !Arrays.equals(all, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
       throw new RrdFormatException(indexFile, 0, "not an rrdflight index file; expected the magic RRDFLIDX");
     }

@@ -2,7 +2,6 @@ package io.rrdflight.rrd;
 
 import static java.util.Objects.requireNonNull;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -58,7 +57,7 @@ record ChunkSchema(
    * Classifies the fields of {@code schema}. {@code file} and {@code offset} locate the chunk for
    * error messages.
    */
-  static ChunkSchema of(Schema schema, Path file, long offset) throws RrdFormatException {
+  static ChunkSchema of(Schema schema, String file, long offset) throws RrdFormatException {
     Map<String, String> metadata = schema.getCustomMetadata();
     String entityPath = value(metadata, "entity_path")
         .orElseThrow(() -> new RrdFormatException(file, offset, "chunk schema has no rerun:entity_path metadata"));

@@ -55,7 +55,7 @@ final class ChunkSummarizer implements Closeable {
     this.verify = verify;
     this.threads = threads;
     this.pooled = ThreadLocal.withInitial(() -> new Worker(bytes.duplicate(), new ChunkDecoder()));
-    this.pool = threads == 1 ? null : pool(threads, String.valueOf(bytes.file().getFileName()));
+    this.pool = threads == 1 ? null : pool(threads, bytes.file().substring(bytes.file().lastIndexOf('/') + 1));
     this.inline = threads == 1 ? new Worker(bytes.duplicate(), new ChunkDecoder()) : null;
   }
 

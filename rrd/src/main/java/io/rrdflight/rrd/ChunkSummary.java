@@ -5,7 +5,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -52,7 +51,7 @@ record ChunkSummary(
    * end of the last index column's buffers are decompressed: component data is never touched.
    */
   static ChunkSummary of(PayloadPrefix payload) throws IOException {
-    Path file = payload.file();
+    String file = payload.file();
     long offset = payload.offset();
     ArrowMsgHeader msg = payload.msg();
     IpcStream ipc = payload.parseHead(0);
@@ -101,7 +100,7 @@ record ChunkSummary(
   }
 
   /** Min and max of an Int64-like column, read from its buffers; null if every value is null. */
-  private static IndexRange range(IpcStream ipc, RecordBatchLayout layout, RecordBatchLayout.Column column, Path file, long offset)
+  private static IndexRange range(IpcStream ipc, RecordBatchLayout layout, RecordBatchLayout.Column column, String file, long offset)
       throws RrdFormatException {
     FieldNode node = layout.node(column);
     long rows = node.length();

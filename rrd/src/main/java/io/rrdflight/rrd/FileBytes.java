@@ -6,12 +6,10 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
- * Positional, bounded reads from one file. Every read is checked against the file size before
+ * Positional, bounded reads from one recording ({@link RecordingSource}). Every read is checked against the file size before
  * anything is allocated, so a corrupt length can never make us allocate more than the file holds,
  * and a short file becomes a located {@link RrdFormatException} instead of an EOF surprise.
  */
@@ -19,29 +17,26 @@ final class FileBytes implements Closeable {
   /** Largest single read we do into one Java buffer. */
   static final int MAX_READ = Integer.MAX_VALUE - 64;
 
-  private final Path file;
-  private final FileChannel channel;
+  private final RecordingSource source;
   private final long size;
-  /** Whether closing this closes the channel: false for the views of {@link #duplicate()}. */
-  private final boolean ownsChannel;
+  /** Whether closing this closes the source: false for the views of {@link #duplicate()} and {@link #over}. */
+  private final boolean ownsSource;
   private ByteBuffer scratch = ByteBuffer.allocate(0);
 
-  private FileBytes(Path file, FileChannel channel, long size, boolean ownsChannel) {
-    this.file = file;
-    this.channel = channel;
-    this.size = size;
-    this.ownsChannel = ownsChannel;
+  private FileBytes(RecordingSource source, boolean ownsSource) {
+    this.source = requireNonNull(source, "source is null");
+    this.size = source.size();
+    this.ownsSource = ownsSource;
   }
 
+  /** Opens a local file; closing the result closes it. */
   static FileBytes open(Path file) throws IOException {
-    requireNonNull(file, "file is null");
-    FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
-    try {
-      return new FileBytes(file, channel, channel.size(), true);
-    } catch (IOException | RuntimeException e) {
-      channel.close();
-      throw e;
-    }
+    return new FileBytes(LocalFile.open(requireNonNull(file, "file is null")), true);
+  }
+
+  /** Reads {@code source}, which the caller keeps open and closes. */
+  static FileBytes over(RecordingSource source) {
+    return new FileBytes(source, false);
   }
 
   /**
@@ -50,11 +45,16 @@ final class FileBytes implements Closeable {
    * closes the file for both.
    */
   FileBytes duplicate() {
-    return new FileBytes(file, channel, size, false);
+    return new FileBytes(source, false);
   }
 
-  Path file() {
-    return file;
+  /** How messages name the recording. */
+  String file() {
+    return source.name();
+  }
+
+  RecordingSource source() {
+    return source;
   }
 
   long size() {
@@ -97,33 +97,25 @@ final class FileBytes implements Closeable {
 
   void checkAvailable(long position, long length, String what) throws RrdFormatException {
     if (position < 0 || length < 0 || position > size) {
-      throw new RrdFormatException(file, position, "offset lies outside the file of " + size + " bytes; expected " + what);
+      throw new RrdFormatException(file(), position, "offset lies outside the file of " + size + " bytes; expected " + what);
     }
     if (length > size - position) {
-      throw new RrdFormatException(file, position,
+      throw new RrdFormatException(file(), position,
           "file is truncated: expected " + length + " bytes of " + what + " but the file ends after " + (size - position) + " bytes, at byte " + size);
     }
     if (length > MAX_READ) {
-      throw new RrdFormatException(file, position, what + " of " + length + " bytes is larger than the 2 GiB a single read supports");
+      throw new RrdFormatException(file(), position, what + " of " + length + " bytes is larger than the 2 GiB a single read supports");
     }
   }
 
   private void readFully(long position, ByteBuffer target) throws IOException {
-    long at = position;
-    while (target.hasRemaining()) {
-      int n = channel.read(target, at);
-      if (n < 0) {
-        // The file shrank while we read it.
-        throw new RrdFormatException(file, at, "file ended early while reading; it may be changing on disk");
-      }
-      at += n;
-    }
+    source.readFully(position, target);
   }
 
   @Override
   public void close() throws IOException {
-    if (ownsChannel) {
-      channel.close();
+    if (ownsSource) {
+      source.close();
     }
   }
 }

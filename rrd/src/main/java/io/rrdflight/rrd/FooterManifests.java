@@ -24,8 +24,16 @@ public final class FooterManifests {
    * footer does not describe that store. Reads only the footer.
    */
   public static Optional<RrdManifest> of(Path file, StoreId store) throws IOException {
+    try (LocalFile source = LocalFile.open(file)) {
+      return of(source, store);
+    }
+  }
+
+  /** As {@link #of(Path, StoreId)}, from an open source the caller keeps. */
+  public static Optional<RrdManifest> of(RecordingSource source, StoreId store) throws IOException {
     requireNonNull(store, "store is null");
-    try (FileBytes bytes = FileBytes.open(file)) {
+    {
+      FileBytes bytes = FileBytes.over(source);
       Optional<FooterIndex.VerifiedFooter> footer = FooterIndex.verifiedFooter(bytes, new ArrayList<>());
       if (footer.isEmpty()) {
         return Optional.empty();

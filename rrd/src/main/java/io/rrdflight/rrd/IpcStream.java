@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Path;
 import org.apache.arrow.flatbuf.Field;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.MessageHeader;
@@ -41,7 +40,7 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
    * Parses {@code data} (position to limit), which must hold the whole stream. {@code file} and
    * {@code offset} locate the payload in the file for error messages.
    */
-  static IpcStream parse(ByteBuffer data, Path file, long offset, String what) throws RrdFormatException {
+  static IpcStream parse(ByteBuffer data, String file, long offset, String what) throws RrdFormatException {
     ByteBuffer in = data.slice().order(ByteOrder.LITTLE_ENDIAN);
     return parse(new Cursor(in, in.limit(), file, offset, what), true);
   }
@@ -51,7 +50,7 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
    * metadata (see {@link #headSize}); the body may run past it. Reading body buffers is then up to the
    * caller, within what the prefix holds.
    */
-  static IpcStream parseHead(ByteBuffer prefix, long streamSize, Path file, long offset, String what) throws RrdFormatException {
+  static IpcStream parseHead(ByteBuffer prefix, long streamSize, String file, long offset, String what) throws RrdFormatException {
     ByteBuffer in = prefix.slice().order(ByteOrder.LITTLE_ENDIAN);
     return parse(new Cursor(in, streamSize, file, offset, what), false);
   }
@@ -60,7 +59,7 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
    * Parses a stream that holds only a schema message (as the 0.28+ footer keeps each store's schema),
    * with the same checks as a chunk's schema. {@code file} and {@code offset} locate it for errors.
    */
-  static Schema parseSchema(ByteBuffer data, Path file, long offset, String what) throws RrdFormatException {
+  static Schema parseSchema(ByteBuffer data, String file, long offset, String what) throws RrdFormatException {
     ByteBuffer in = data.slice().order(ByteOrder.LITTLE_ENDIAN);
     Cursor cursor = new Cursor(in, in.limit(), file, offset, what);
     try {
@@ -182,12 +181,12 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
   private static final class Cursor {
     private final ByteBuffer in;
     private final long end;
-    private final Path file;
+    private final String file;
     private final long offset;
     private final String what;
     int position;
 
-    Cursor(ByteBuffer in, long end, Path file, long offset, String what) {
+    Cursor(ByteBuffer in, long end, String file, long offset, String what) {
       this.in = in;
       this.end = end;
       this.file = file;

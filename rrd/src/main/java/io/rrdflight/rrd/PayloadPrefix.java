@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 
 /**
  * The start of a chunk's ArrowMsg payload, read from the file and decompressed only as far as a
@@ -43,7 +42,7 @@ final class PayloadPrefix {
     this.decoder = new Lz4Block.PrefixDecoder(decoded);
   }
 
-  Path file() {
+  String file() {
     return bytes.file();
   }
 
@@ -62,7 +61,7 @@ final class PayloadPrefix {
    * uncompressed payload is read whole and checked as a whole stream.
    */
   IpcStream parseHead(long minimum) throws IOException {
-    Path file = file();
+    String file = file();
     long offset = offset();
     if (!msg.lz4()) {
       readUpTo(msg.dataLength());

@@ -1,7 +1,6 @@
 package io.rrdflight.rrd;
 
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.flatbuf.Buffer;
@@ -26,11 +25,11 @@ final class RecordBatchLayout {
   record Column(Field field, int node, int buffer, List<Column> children) {}
 
   private final IpcStream ipc;
-  private final Path file;
+  private final String file;
   private final long offset;
   private final List<Column> columns;
 
-  private RecordBatchLayout(IpcStream ipc, Path file, long offset, List<Column> columns) {
+  private RecordBatchLayout(IpcStream ipc, String file, long offset, List<Column> columns) {
     this.ipc = ipc;
     this.file = file;
     this.offset = offset;
@@ -56,7 +55,7 @@ final class RecordBatchLayout {
   }
 
   /** Lays out the batch and checks its structure: counts, lengths and buffer bounds. */
-  static RecordBatchLayout of(IpcStream ipc, Path file, long offset) throws RrdFormatException {
+  static RecordBatchLayout of(IpcStream ipc, String file, long offset) throws RrdFormatException {
     int[] counters = new int[2];
     List<Column> columns = new ArrayList<>();
     for (Field field : ipc.schema().getFields()) {
@@ -71,7 +70,7 @@ final class RecordBatchLayout {
     return layout;
   }
 
-  private static Column flatten(Field field, int[] counters, Path file, long offset) throws RrdFormatException {
+  private static Column flatten(Field field, int[] counters, String file, long offset) throws RrdFormatException {
     if (field.getDictionary() != null) {
       throw new RrdFormatException(file, offset, "column '" + field.getName() + "' is dictionary-encoded, which chunks never are");
     }

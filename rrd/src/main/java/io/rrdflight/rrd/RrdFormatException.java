@@ -3,7 +3,6 @@ package io.rrdflight.rrd;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
-import java.nio.file.Path;
 
 /**
  * The bytes of an .rrd file are not what the format requires. The message always names the file, the
@@ -14,15 +13,15 @@ import java.nio.file.Path;
  * file system itself.
  */
 public final class RrdFormatException extends IOException {
-  private final Path file;
+  private final String file;
   private final long offset;
   private final String problem;
 
-  public RrdFormatException(Path file, long offset, String problem) {
+  public RrdFormatException(String file, long offset, String problem) {
     this(file, offset, problem, null);
   }
 
-  public RrdFormatException(Path file, long offset, String problem, Throwable cause) {
+  public RrdFormatException(String file, long offset, String problem, Throwable cause) {
     super(requireNonNull(file, "file is null") + " at byte " + offset + ": " + requireNonNull(problem, "problem is null"), cause);
     this.file = file;
     this.offset = offset;
@@ -30,7 +29,7 @@ public final class RrdFormatException extends IOException {
   }
 
   /** The file that could not be read. */
-  public Path file() {
+  public String file() {
     return file;
   }
 

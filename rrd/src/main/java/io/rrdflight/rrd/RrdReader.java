@@ -55,28 +55,39 @@ public final class RrdReader implements Closeable {
     return new RrdReader(FileBytes.open(file), mode);
   }
 
+  /** Reads {@code source}, which stays the caller's to close (closing the reader leaves it open). */
+  public static RrdReader open(RecordingSource source, ReadMode mode) {
+    return new RrdReader(FileBytes.over(source), mode);
+  }
+
+  /**
+   * The stores of a recording with a verified 0.28+ footer, read from the footer alone (a few
+   * kilobytes at the end, whatever the size); empty for others, which must be read to know.
+   */
+  public static Optional<List<StoreId>> storesFromFooter(RecordingSource source) throws IOException {
+    return FooterIndex.stores(FileBytes.over(source));
+  }
+
   /**
    * Opens {@code file}, decodes the chunk whose ArrowMsg lies at {@code offset} with {@code length}
    * bytes, and closes the file. Nothing else in the file is read. The offset and length are those of
    * {@link RrdMessage.ChunkRef} and of {@link IndexedChunk}.
    */
-  /**
-   * The stores of a file with a verified 0.28+ footer, read from the footer alone (a few kilobytes
-   * at the end, whatever the file's size); empty for other files, which must be read to know.
-   */
-  public static Optional<List<StoreId>> storesFromFooter(Path file) throws IOException {
-    try (FileBytes bytes = FileBytes.open(file)) {
-      return FooterIndex.stores(bytes);
-    }
-  }
-
   public static Chunk readChunk(Path file, long offset, long length, BufferAllocator allocator) throws IOException {
     try (RrdReader reader = open(file)) {
       return reader.readChunk(offset, length, allocator);
     }
   }
 
-  public Path file() {
+  /** As {@link #readChunk(Path, long, long, BufferAllocator)}, from an open source the caller keeps. */
+  public static Chunk readChunk(RecordingSource source, long offset, long length, BufferAllocator allocator) throws IOException {
+    requireNonNull(allocator, "allocator is null");
+    FileBytes bytes = FileBytes.over(source);
+    return new ChunkDecoder().decode(bytes, ArrowMsgHeader.read(bytes, offset, length), allocator);
+  }
+
+  /** How messages name the recording read: a path or an object's URI. */
+  public String file() {
     return bytes.file();
   }
 

@@ -30,7 +30,7 @@ import java.util.TreeSet;
  * @param damage where reading stopped, if the file is damaged; everything else is what came before
  */
 public record RrdSummary(
-    Path file,
+    String file,
     long sizeBytes,
     List<RrdStream> streams,
     boolean footerVerified,

@@ -2,7 +2,6 @@ package io.rrdflight.rrd;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 
 /**
  * The 12 bytes that open every stream of an .rrd file: {@code RRF2}, the writer's version, the
@@ -20,7 +19,7 @@ public record StreamHeader(long offset, CrateVersion version, boolean lz4) {
   private static final int SERIALIZER_PROTOBUF = 2;
 
   /** Parses and validates a header from the 12 bytes at {@code bytes}' position. */
-  static StreamHeader parse(Path file, long offset, ByteBuffer bytes) throws RrdFormatException {
+  static StreamHeader parse(String file, long offset, ByteBuffer bytes) throws RrdFormatException {
     int p = bytes.position();
     String magic = ascii(bytes, p, 4);
     if (!magic.equals("RRF2")) {

@@ -15,6 +15,9 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
+import io.rrdflight.rrd.s3.S3Location;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.Duration;
@@ -62,7 +65,8 @@ final class ServerCommand implements Callable<Integer> {
   @Option(
       names = {"-d", "--dataset"},
       paramLabel = "[NAME=]DIR",
-      description = "Serve the .rrd files in DIR as dataset NAME (default: DIR's name). Repeatable.")
+      description = "Serve the .rrd files in DIR as dataset NAME (default: DIR's name). DIR may be an object prefix,"
+          + " s3://bucket/prefix/ (its top-level .rrd objects). Repeatable.")
   List<String> datasets = new ArrayList<>();
 
   @Option(names = "--host", paramLabel = "HOST", defaultValue = ServerConfig.DEFAULT_HOST,
@@ -99,9 +103,14 @@ final class ServerCommand implements Callable<Integer> {
   Path tlsKey;
 
   @Option(names = "--allow-root", paramLabel = "DIR",
-      description = "Clients may register .rrd files (and prefixes) below DIR, checked after resolving symlinks. "
-          + "Repeatable; every -d directory is allowed too, and nothing else (default: none).")
-  List<Path> allowRoots = new ArrayList<>();
+      description = "Clients may register .rrd files (and prefixes) below DIR, checked after resolving symlinks, or"
+          + " objects below s3://bucket/prefix/. Repeatable; every -d directory is allowed too, and nothing else (default: none).")
+  List<String> allowRoots = new ArrayList<>();
+
+  @Option(names = "--s3-endpoint", paramLabel = "URL",
+      description = "Read s3:// recordings from this S3-compatible store (path-style requests, e.g. http://127.0.0.1:9000)"
+          + " instead of AWS. Credentials and region: the standard AWS environment variables and profile.")
+  String s3Endpoint;
 
   @Option(names = "--query-timeout", paramLabel = "SECONDS", defaultValue = "600",
       description = "Longest a SQL query may run; then it stops with DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}).")
@@ -184,14 +193,17 @@ final class ServerCommand implements Callable<Integer> {
     out.println("  catalog:          " + config.catalog());
     for (DatasetSource d : config.datasets()) {
       int partitions = server.catalog().partitions(server.catalog().datasetNamed(d.name()).id()).size();
-      out.println("  dataset:          " + d.name() + " <- " + d.directory() + " (" + partitions + " partitions)");
+      out.println("  dataset:          " + d.name() + " <- " + d.display() + " (" + partitions + " partitions)");
     }
     out.println("  auth:             " + authMode(server));
     out.println("  tls:              " + (tls ? "on (" + security.tls().get().certificateChain() + ")" : "off"));
-    List<Path> roots = new ArrayList<>(config.allowedRoots());
-    config.datasets().forEach(d -> roots.add(d.directory()));
+    List<String> roots = new ArrayList<>();
+    config.allowedRoots().forEach(r -> roots.add(r.toString()));
+    config.objectStorage().allowedPrefixes().forEach(p -> roots.add(p.toString()));
+    config.datasets().forEach(d -> roots.add(d.display()));
     out.println("  clients register: " + (roots.isEmpty() ? "nothing (allow a directory with --allow-root DIR)"
-        : "below " + roots.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", "))));
+        : "below " + String.join(", ", roots)));
+    config.objectStorage().endpoint().ifPresent(e -> out.println("  object storage:   " + e));
     out.println("  Rerun SDK/viewer: " + (tls ? "rerun+https://" : "rerun+http://") + address);
     out.println("  Flight SQL JDBC:  jdbc:arrow-flight-sql://" + address + "/?useEncryption=" + tls);
     out.println("  ADBC / pyarrow:   " + (tls ? "grpc+tls://" : "grpc://") + address);
@@ -262,7 +274,8 @@ final class ServerCommand implements Callable<Integer> {
 
   private ServerConfig config(Security security) {
     Path dir = dataDir.resolve();
-    return new ServerConfig(host, validPort(), dir, datasetSources(), allowedRoots(), limits(), security, catalogLocation(dir));
+    return new ServerConfig(host, validPort(), dir, datasetSources(), allowedRoots(), limits(), security, catalogLocation(dir),
+        new ServerConfig.ObjectStorage(s3Endpoint(), allowedPrefixes()));
   }
 
   private CatalogLocation catalogLocation(Path dir) {
@@ -276,10 +289,52 @@ final class ServerCommand implements Callable<Integer> {
     }
   }
 
+  private Optional<URI> s3Endpoint() {
+    if (s3Endpoint == null) {
+      return Optional.empty();
+    }
+    try {
+      URI uri = new URI(s3Endpoint);
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null
+          || uri.getRawQuery() != null || uri.getRawUserInfo() != null) {
+        throw new URISyntaxException(s3Endpoint, "expected http://HOST[:PORT] or https://HOST[:PORT]");
+      }
+      return Optional.of(uri);
+    } catch (URISyntaxException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "Invalid --s3-endpoint '" + s3Endpoint + "': " + e.getReason());
+    }
+  }
+
+  private List<S3Location> allowedPrefixes() {
+    List<S3Location> prefixes = new ArrayList<>();
+    for (String root : allowRoots) {
+      if (root.startsWith("s3://")) {
+        prefixes.add(objectPrefix("--allow-root", root));
+      }
+    }
+    return prefixes;
+  }
+
+  /** An {@code s3://bucket/prefix/} option value; a usage error when it is not one. */
+  private S3Location objectPrefix(String option, String value) {
+    try {
+      S3Location prefix = S3Location.of(new URI(value));
+      if (!prefix.isPrefix()) {
+        throw new IllegalArgumentException("a prefix ends in '/', like s3://bucket/recordings/");
+      }
+      return prefix;
+    } catch (URISyntaxException | IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "Invalid " + option + " '" + value + "': " + e.getMessage());
+    }
+  }
+
   private List<Path> allowedRoots() {
     List<Path> roots = new ArrayList<>();
-    for (Path root : allowRoots) {
-      Path dir = root.toAbsolutePath().normalize();
+    for (String root : allowRoots) {
+      if (root.startsWith("s3://")) {
+        continue;
+      }
+      Path dir = Path.of(root).toAbsolutePath().normalize();
       if (!Files.isDirectory(dir)) {
         throw new CommandLine.ParameterException(spec.commandLine(),
             (Files.exists(dir) ? "--allow-root is not a directory: " : "--allow-root directory does not exist: ") + dir);
@@ -323,7 +378,19 @@ final class ServerCommand implements Callable<Integer> {
   private DatasetSource parseDataset(String value) {
     int eq = value.indexOf('=');
     String name = eq > 0 ? value.substring(0, eq) : null;
-    Path dir = Path.of(eq > 0 ? value.substring(eq + 1) : value).toAbsolutePath().normalize();
+    String location = eq > 0 ? value.substring(eq + 1) : value;
+    if (location.startsWith("s3://")) {
+      S3Location prefix = objectPrefix("-d", location);
+      if (name == null) {
+        String trimmed = prefix.key().endsWith("/") ? prefix.key().substring(0, prefix.key().length() - 1) : prefix.key();
+        name = trimmed.isEmpty() ? prefix.bucket() : trimmed.substring(trimmed.lastIndexOf('/') + 1);
+      }
+      if (name.isBlank()) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Empty dataset name in '" + value + "'");
+      }
+      return new DatasetSource(name, prefix.uri());
+    }
+    Path dir = Path.of(location).toAbsolutePath().normalize();
     if (!Files.isDirectory(dir)) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           (Files.exists(dir) ? "Not a directory: " : "Dataset directory does not exist: ") + dir);

@@ -8,6 +8,7 @@ import io.grpc.stub.StreamObserver;
 import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.Partition;
+import io.rrdflight.rrd.RecordingSource;
 import io.rrdflight.rrd.proto.ApplicationId;
 import io.rrdflight.rrd.proto.ArrowMsg;
 import io.rrdflight.rrd.proto.DataframePart;
@@ -15,8 +16,6 @@ import io.rrdflight.rrd.proto.StoreId;
 import io.rrdflight.rrd.proto.StoreKind;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -39,8 +38,6 @@ import org.apache.arrow.vector.VarBinaryVector;
 final class ChunkFetch {
   /** Large enough to amortise per-message overhead, small enough to never hold much in memory. */
   static final int TARGET_MESSAGE_BYTES = 1 << 20;
-  /** The most read from a file in one call (see {@link #read}). */
-  private static final int READ_SLICE_BYTES = 128 << 10;
   /** The column of QueryDataset's rows that FetchChunks reads; the others travel along unread. */
   private static final String CHUNK_KEY = "chunk_key";
 
@@ -125,10 +122,12 @@ final class ChunkFetch {
     long messageBytes = 0;
     for (Map.Entry<Partition, List<ChunkKey>> file : byFile.entrySet()) {
       Partition partition = file.getKey();
-      partition.file().verifyUnchanged(partition.partitionId());
-      try (FileChannel channel = FileChannel.open(partition.file().path(), StandardOpenOption.READ)) {
+      try (RecordingSource source = catalog.openSource(partition)) {
+        // Object storage fetches the chunks ahead, several at once; a local file ignores this.
+        source.prefetch(file.getValue().stream().filter(k -> k.offset() >= 0 && k.length() >= 0)
+            .map(k -> new long[] {k.offset(), k.length()}).toList());
         for (ChunkKey key : file.getValue()) {
-          ArrowMsg chunk = read(channel, key, partition);
+          ArrowMsg chunk = read(source, key, partition);
           int size = chunk.getSerializedSize();
           if (messageBytes > 0 && messageBytes + size > targetMessageBytes) {
             if (!sender.send(wrap.apply(message))) {
@@ -168,22 +167,16 @@ final class ChunkFetch {
     return result;
   }
 
-  private static ArrowMsg read(FileChannel channel, ChunkKey key, Partition partition) throws IOException {
-    if (key.length() > Integer.MAX_VALUE - 64 || key.offset() + key.length() > channel.size()) {
+  private static ArrowMsg read(RecordingSource source, ChunkKey key, Partition partition) throws IOException {
+    if (key.offset() < 0 || key.length() < 0 || key.length() > Integer.MAX_VALUE - 64 || key.offset() + key.length() > source.size()) {
       throw CatalogStatus.invalidArgument("chunk_key names bytes " + key.offset() + "+" + key.length() + " outside "
-          + partition.file().path() + " (" + channel.size() + " bytes)");
+          + partition.file().location() + " (" + source.size() + " bytes)");
     }
     ByteBuffer buffer = ByteBuffer.allocate((int) key.length());
-    int end = buffer.limit();
-    while (buffer.hasRemaining()) {
-      // The JDK reads into a heap buffer through a temporary direct buffer as large as the read and
-      // keeps it for the thread: slices bound that per stream thread (else every thread that ever
-      // read a large chunk holds a native copy of it: tens of MB of resident memory).
-      buffer.limit(Math.min(end, buffer.position() + READ_SLICE_BYTES));
-      if (channel.read(buffer, key.offset() + buffer.position()) < 0) {
-        throw new IOException("unexpected end of " + partition.file().path() + " at byte " + (key.offset() + buffer.position()));
-      }
-      buffer.limit(end);
+    try {
+      source.readFully(key.offset(), buffer);
+    } catch (IOException e) {
+      throw Catalog.readFailure(partition, "cannot read the chunk at byte " + key.offset() + " of " + partition.file().location(), e);
     }
     buffer.flip();
     ArrowMsg msg;
@@ -193,11 +186,11 @@ final class ChunkFetch {
       in.enableAliasing(true);
       msg = ArrowMsg.parseFrom(in);
     } catch (InvalidProtocolBufferException e) {
-      throw CatalogStatus.invalidArgument("chunk_key does not point at a chunk of " + partition.file().path() + " (byte " + key.offset() + ")");
+      throw CatalogStatus.invalidArgument("chunk_key does not point at a chunk of " + partition.file().location() + " (byte " + key.offset() + ")");
     }
     if (msg.hasChunkId() && (key.chunkTimeNs() != 0 || key.chunkInc() != 0)
         && (msg.getChunkId().getTimeNs() != key.chunkTimeNs() || msg.getChunkId().getInc() != key.chunkInc())) {
-      throw CatalogStatus.invalidArgument("chunk_key does not match the chunk at byte " + key.offset() + " of " + partition.file().path());
+      throw CatalogStatus.invalidArgument("chunk_key does not match the chunk at byte " + key.offset() + " of " + partition.file().location());
     }
     return withPartitionStore(msg, key);
   }

@@ -147,7 +147,7 @@ final class PartitionProperties implements AutoCloseable {
           if (!ic.isStatic() || !wantedEntities.contains(ic.entityPath())) {
             continue;
           }
-          Chunk chunk = RrdReader.readChunk(layer.file().path(), ic.offset(), ic.length(), allocator);
+          Chunk chunk = catalog.readChunk(layer, ic.offset(), ic.length(), allocator);
           open.add(chunk);
           for (ComponentColumn cc : chunk.componentColumns()) {
             Integer column = columnOf.get(chunk.entityPath() + "\u0000" + cc.descriptor().component());
@@ -169,8 +169,6 @@ final class PartitionProperties implements AutoCloseable {
         chosen.putAll(best);
       }
       chosen.forEach((column, cell) -> cell.vector().makeTransferPair(values.get(column)).copyValueSafe(cell.row(), index));
-    } catch (IOException e) {
-      throw CatalogException.failed("Cannot read the properties of partition " + row.partitionId() + ": " + e.getMessage(), e);
     } finally {
       open.forEach(Chunk::close);
     }

@@ -16,7 +16,8 @@ import io.rrdflight.server.redap.proto.DataSourceKind;
 import io.rrdflight.server.redap.proto.RegisterWithDatasetRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+import io.rrdflight.rrd.RecordingSource;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -57,7 +58,7 @@ final class Registration {
   }
 
   /** One file to register, as the client named it; a prefix has no recording ids until it is walked. */
-  record Source(String storageUrl, Path file, String layer, List<String> recordingIds, boolean prefix) {}
+  record Source(String storageUrl, URI location, String layer, List<String> recordingIds, boolean prefix) {}
 
   private final Catalog catalog;
   private final RecordingProbe probe;
@@ -79,12 +80,12 @@ final class Registration {
     if (onDuplicate == OnDuplicate.ERROR && !vocabulary.duplicatesInTasks()) {
       rejectDuplicates(dataset, files);
     }
-    List<Task> fileTasks = catalog.submit(dataset.id(), files.stream().map(s -> new DataSource(s.file().toUri(), s.layer())).toList(),
+    List<Task> fileTasks = catalog.submit(dataset.id(), files.stream().map(s -> new DataSource(s.location(), s.layer())).toList(),
         onDuplicate);
     List<Task> tasks = new ArrayList<>();
     for (int i = 0, f = 0; i < sources.size(); i++) {
       Source s = sources.get(i);
-      tasks.add(s.prefix() ? catalog.submitPrefix(dataset.id(), new DataSource(s.file().toUri(), s.layer()), onDuplicate) : fileTasks.get(f++));
+      tasks.add(s.prefix() ? catalog.submitPrefix(dataset.id(), new DataSource(s.location(), s.layer()), onDuplicate) : fileTasks.get(f++));
     }
     try (VectorSchemaRoot root = VectorSchemaRoot.create(responseSchema(vocabulary), allocator)) {
       root.allocateNew();
@@ -121,30 +122,28 @@ final class Registration {
           + " for '" + source.getStorageUrl() + "'");
     }
     if (!source.hasStorageUrl() || source.getStorageUrl().isBlank()) {
-      throw CatalogStatus.invalidArgument("A data source has no storage_url; give a file:///absolute/path.rrd URL");
+      throw CatalogStatus.invalidArgument("A data source has no storage_url; give a file:///absolute/path.rrd or s3://bucket/key.rrd URL");
     }
     String url = source.getStorageUrl();
     String layer = source.hasLayer() && !source.getLayer().isBlank() ? source.getLayer() : LAYER_DEFAULT;
-    Path path = DataSource.of(url, layer).localPath();
+    DataSource named = DataSource.of(url, layer);
     if (source.getPrefix()) {
       if (!vocabulary.segments()) {
         // 0.27 clients only wait for the tasks: one task walks the prefix in the background. Checked
         // now, so that a prefix outside the allowed roots fails the call.
-        catalog.requireRegistrablePrefix(path);
-        return List.of(new Source(url, path, layer, List.of(), true));
+        catalog.requireRegistrablePrefix(named);
+        return List.of(new Source(url, named.uri(), layer, List.of(), true));
       }
       // 0.28+ clients read the segment ids from this answer (wait().segment_ids): the files are listed
       // now, under the allowed roots and within --max-prefix-files, and each becomes its own task.
       List<Source> found = new ArrayList<>();
-      for (Path file : catalog.recordingsBelow(path)) {
-        found.add(probed(file.toUri().toString(), file, catalog.requireRegistrable(file), layer, kind));
+      for (DataSource file : catalog.recordingsBelow(named)) {
+        found.add(probed(file.uri().toString(), file, kind));
       }
       return found;
     }
-    // Allowed roots, regular file, readable: checked before the probe opens it.
-    Path file;
     try {
-      file = catalog.requireRegistrable(path);
+      return List.of(probed(url, named, kind));
     } catch (CatalogException e) {
       // A missing file: 0.28+ clients raise NotFoundError for it, as Rerun's server answers; 0.27 ones ValueError.
       if (e.kind() == CatalogException.Kind.NOT_FOUND && !vocabulary.segments()) {
@@ -152,38 +151,38 @@ final class Registration {
       }
       throw e;
     }
-    return List.of(probed(url, path, file, layer, kind));
   }
 
   /**
-   * The file with the ids of its stores of {@code kind}: a recording dataset takes recordings, a
-   * blueprint dataset blueprints. {@code file} is the checked real path of {@code named}.
+   * The recording with the ids of its stores of {@code kind}: a recording dataset takes recordings,
+   * a blueprint dataset blueprints. The catalog checks the allowed roots (and, for a file, that it
+   * is a regular file) before it opens it.
    */
-  private Source probed(String url, Path named, Path file, String layer, DatasetKind kind) {
+  private Source probed(String url, DataSource named, DatasetKind kind) {
     List<String> ids;
-    try {
-      ids = probe.recordingIds(file, kind.storeKind());
+    try (RecordingSource recording = catalog.openRegistrable(named)) {
+      ids = probe.recordingIds(recording, kind.storeKind());
     } catch (IOException e) {
-      throw CatalogStatus.invalidArgument("Cannot register " + named + ": " + e.getMessage());
+      throw CatalogStatus.invalidArgument("Cannot register " + named.location() + ": " + e.getMessage());
     }
     if (ids.isEmpty()) {
-      throw CatalogStatus.invalidArgument("Cannot register " + named + (kind == DatasetKind.BLUEPRINT
+      throw CatalogStatus.invalidArgument("Cannot register " + named.location() + (kind == DatasetKind.BLUEPRINT
           ? ": it holds no blueprint, and this is a blueprint dataset"
           : ": it holds no recording (only blueprints, or nothing)"));
     }
     // Rerun answers a file's partitions in id order; register() reports the last one.
     // The file as the client named it: that is the storage URL Rerun reports (the check used its real path).
-    return new Source(url, named, layer, ids.stream().distinct().sorted().toList(), false);
+    return new Source(url, named.uri(), named.layer(), ids.stream().distinct().sorted().toList(), false);
   }
 
   private void rejectDuplicates(Dataset dataset, List<Source> sources) {
     Map<String, String> taken = new HashMap<>();
     for (Partition p : catalog.partitions(dataset.id())) {
-      taken.put(p.partitionId() + "\u0000" + p.layer(), p.file().path().toString());
+      taken.put(p.partitionId() + "\u0000" + p.layer(), p.file().location());
     }
     for (Source s : sources) {
       for (String id : s.recordingIds()) {
-        String previous = taken.putIfAbsent(id + "\u0000" + s.layer(), s.file().toString());
+        String previous = taken.putIfAbsent(id + "\u0000" + s.layer(), new DataSource(s.location(), s.layer()).location());
         if (previous != null) {
           throw CatalogException.alreadyExists("Partition " + id + " (layer " + s.layer() + ") is already in dataset '"
               + dataset.name() + "', from " + previous + "; nothing was registered");

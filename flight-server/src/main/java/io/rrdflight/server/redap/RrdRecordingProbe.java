@@ -5,7 +5,8 @@ import io.rrdflight.rrd.RrdReader;
 import io.rrdflight.rrd.StoreId;
 import io.rrdflight.rrd.StoreKind;
 import java.io.IOException;
-import java.nio.file.Path;
+import io.rrdflight.rrd.ReadMode;
+import io.rrdflight.rrd.RecordingSource;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -19,13 +20,13 @@ import java.util.Set;
  */
 final class RrdRecordingProbe implements RecordingProbe {
   @Override
-  public List<String> recordingIds(Path file, StoreKind kind) throws IOException {
-    Optional<List<StoreId>> fromFooter = RrdReader.storesFromFooter(file);
+  public List<String> recordingIds(RecordingSource recording, StoreKind kind) throws IOException {
+    Optional<List<StoreId>> fromFooter = RrdReader.storesFromFooter(recording);
     if (fromFooter.isPresent()) {
       return fromFooter.get().stream().filter(s -> s.kind() == kind).map(StoreId::recordingId).distinct().toList();
     }
     Set<String> ids = new LinkedHashSet<>();
-    try (RrdReader reader = RrdReader.open(file)) {
+    try (RrdReader reader = RrdReader.open(recording, ReadMode.STRICT)) {
       for (Optional<RrdMessage> next = reader.next(); next.isPresent(); next = reader.next()) {
         StoreId store = null;
         if (next.get() instanceof RrdMessage.StoreInfo info) {

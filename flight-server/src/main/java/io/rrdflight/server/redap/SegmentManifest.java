@@ -8,6 +8,7 @@ import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.Dataset;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.rrd.Chunk;
+import io.rrdflight.rrd.RecordingSource;
 import io.rrdflight.rrd.ChunkId;
 import io.rrdflight.rrd.ChunkIndex;
 import io.rrdflight.rrd.FooterManifests;
@@ -133,19 +134,19 @@ final class SegmentManifest {
 
   private Optional<List<RrdManifest>> fromFooter(Partition layer, Vocabulary words) {
     Optional<RrdManifest> footer;
-    try {
-      footer = FooterManifests.of(layer.file().path(), new io.rrdflight.rrd.StoreId(storeKind(layer), layer.applicationId(), layer.partitionId()));
+    try (RecordingSource source = catalog.openSource(layer)) {
+      footer = FooterManifests.of(source, new io.rrdflight.rrd.StoreId(storeKind(layer), layer.applicationId(), layer.partitionId()));
     } catch (IOException e) {
-      throw CatalogException.failed("Segment " + layer.partitionId() + ": cannot read the footer of " + layer.file().path() + " (" + e.getMessage() + ")", e);
+      throw Catalog.readFailure(layer, "cannot read the footer of " + layer.file().location(), e);
     }
     if (footer.isEmpty()) {
       return Optional.empty();
     }
     byte[] ipc;
     try {
-      ipc = ArrowIpc.payload(footer.get().getData(), "the footer manifest of " + layer.file().path());
+      ipc = ArrowIpc.payload(footer.get().getData(), "the footer manifest of " + layer.file().location());
     } catch (RuntimeException e) {
-      log.warn("segment {}: footer manifest of {} unreadable ({}); building it from the chunks", layer.partitionId(), layer.file().path(), e.getMessage());
+      log.warn("segment {}: footer manifest of {} unreadable ({}); building it from the chunks", layer.partitionId(), layer.file().location(), e.getMessage());
       return Optional.empty();
     }
     try (ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(ipc), allocator)) {
@@ -153,14 +154,14 @@ final class SegmentManifest {
       if (!reader.loadNextBatch() || !(stored.getVector(ChunkInfo.CHUNK_ID) instanceof FixedSizeBinaryVector ids)
           || !(stored.getVector(ManifestBuilder.BYTE_OFFSET) instanceof UInt8Vector offsets)
           || !(stored.getVector(ManifestBuilder.BYTE_SIZE) instanceof UInt8Vector sizes)) {
-        log.warn("segment {}: footer manifest of {} lacks chunk ids or byte spans; building it from the chunks", layer.partitionId(), layer.file().path());
+        log.warn("segment {}: footer manifest of {} lacks chunk ids or byte spans; building it from the chunks", layer.partitionId(), layer.file().location());
         return Optional.empty();
       }
       try (VectorSchemaRoot withKeys = withChunkKeys(stored, layer, ids, offsets, sizes)) {
         return Optional.of(split(withKeys, store(layer), footer.get().getSorbetSchema(), footer.get().getSorbetSchemaSha256(), words));
       }
     } catch (IOException | RuntimeException e) {
-      log.warn("segment {}: footer manifest of {} unusable ({}); building it from the chunks", layer.partitionId(), layer.file().path(), e.toString());
+      log.warn("segment {}: footer manifest of {} unusable ({}); building it from the chunks", layer.partitionId(), layer.file().location(), e.toString());
       return Optional.empty();
     }
   }
@@ -239,15 +240,12 @@ final class SegmentManifest {
     List<ManifestEntry> entries = new ArrayList<>(chunks.size());
     for (IndexedChunk at : chunks) {
       byte[] key = new ChunkInfo.Row(layer, at).key().encode();
-      try (Chunk chunk = RrdReader.readChunk(layer.file().path(), at.offset(), at.length(), allocator)) {
+      try (Chunk chunk = catalog.readChunk(layer, at.offset(), at.length(), allocator)) {
         // Chunks that held only indicators (written before 0.24, dropped on decoding) have no column
         // left; Rerun drops them on loading too, so they are not in its manifest either.
         if (!chunk.componentColumns().isEmpty()) {
           entries.add(ManifestEntry.of(chunk, at, key));
         }
-      } catch (IOException e) {
-        throw CatalogException.failed("Segment " + layer.partitionId() + ": cannot read the chunk at byte " + at.offset() + " of "
-            + layer.file().path() + " (" + e.getMessage() + ")", e);
       }
     }
     return List.copyOf(entries);

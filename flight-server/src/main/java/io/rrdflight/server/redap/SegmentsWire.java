@@ -249,8 +249,11 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
     unary("RegisterWithDataset", observer, () -> {
       for (DataSource source : request.getDataSourcesList()) {
         if (source.hasObjectStoreConfig() && !source.getObjectStoreConfig().isBlank()) {
-          throw CatalogStatus.invalidArgument("rrdflight registers local files (file:///…); object storage ('" + source.getStorageUrl()
-              + "' with an object_store_config) is not supported yet");
+          // The server reads objects with its own settings only: a client-chosen endpoint and keys
+          // would let any caller make the server send signed requests wherever it likes.
+          throw CatalogStatus.invalidArgument("rrdflight reads object storage with its own settings (--s3-endpoint, the AWS"
+              + " environment or profile of the server), not a client's object_store_config; register '" + source.getStorageUrl()
+              + "' without one");
         }
       }
       io.rrdflight.server.redap.proto.RegisterWithDatasetRequest partitionsForm =

@@ -80,12 +80,12 @@ class RerunCloudServiceTest {
       if (kind != io.rrdflight.rrd.StoreKind.RECORDING) {
         return List.of();
       }
-      return recordings.get(file).stream()
+      return recordings.get(Path.of(file.name())).stream()
           .map(id -> new IndexedRecording(id, "app", 3, 30, 3000, new byte[] {1}, io.rrdflight.catalog.DatasetSchema.empty()))
           .toList();
     };
     RecordingProbe probe = (file, kind) -> {
-      List<String> ids = recordings.get(file);
+      List<String> ids = recordings.get(Path.of(file.name()));
       if (ids == null) {
         throw new IOException("not an .rrd file (test)");
       }
@@ -384,7 +384,7 @@ class RerunCloudServiceTest {
     Path good = rrd("good.rrd", "rec-good");
     StatusRuntimeException s3 = assertThrows(StatusRuntimeException.class, () -> stub.registerWithDataset(registerRequest("s3://bucket/x.rrd")));
     assertEquals(Status.Code.INVALID_ARGUMENT, s3.getStatus().getCode());
-    assertTrue(s3.getStatus().getDescription().contains("file://"), s3.getStatus().getDescription());
+    assertTrue(s3.getStatus().getDescription().contains("s3://bucket/x.rrd"), s3.getStatus().getDescription());
     StatusRuntimeException missing = assertThrows(StatusRuntimeException.class,
         () -> stub.registerWithDataset(registerRequest(good.toUri().toString(), "file:///no/such/file.rrd")));
     assertEquals(Status.Code.INVALID_ARGUMENT, missing.getStatus().getCode());

@@ -3,15 +3,12 @@ package io.rrdflight.sql.engine;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.catalog.Catalog;
-import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.Dataset;
 import io.rrdflight.catalog.DatasetSchema;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.rrd.Chunk;
 import io.rrdflight.rrd.ComponentColumn;
 import io.rrdflight.rrd.IndexedChunk;
-import io.rrdflight.rrd.RrdReader;
-import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +19,8 @@ import org.apache.arrow.vector.complex.ListVector;
 /**
  * {@link RerunData} over the catalog and the rrd reader: partitions, dataset schemas and chunk
  * indexes come from the catalog (computed once at registration), chunks are decoded by offset from
- * their files, which must not have changed since they were indexed.
+ * their recordings (files or objects, read through the catalog), which must not have changed since
+ * they were indexed.
  */
 public final class CatalogRerunData implements RerunData {
   private final Catalog catalog;
@@ -53,14 +51,7 @@ public final class CatalogRerunData implements RerunData {
 
   @Override
   public ChunkData read(Partition partition, IndexedChunk info, BufferAllocator allocator) {
-    partition.file().verifyUnchanged(partition.partitionId());
-    Chunk chunk;
-    try {
-      chunk = RrdReader.readChunk(partition.file().path(), info.offset(), info.length(), allocator);
-    } catch (IOException e) {
-      throw CatalogException.failed("Partition " + partition.partitionId() + ": cannot read chunk " + info.id() + " at byte "
-          + info.offset() + " of " + partition.file().path() + ": " + e.getMessage(), e);
-    }
+    Chunk chunk = catalog.readChunk(partition, info.offset(), info.length(), allocator);
     Map<String, BaseFixedWidthVector> timelines = new HashMap<>();
     chunk.indexColumns().forEach(ic -> timelines.put(ic.timeline().name(), ic.vector()));
     Map<String, ListVector> components = new HashMap<>();

@@ -177,7 +177,7 @@ public final class InMemoryRerunData implements RerunData {
   public List<Partition> partitions(Dataset dataset) {
     List<Partition> out = new ArrayList<>();
     chunks.get(dataset.name()).forEach((id, specs) -> out.add(new Partition(dataset.id(), id, Partition.DEFAULT_LAYER,
-        URI.create("file:///memory/" + id + ".rrd"), new FileStamp(Path.of("/memory/" + id + ".rrd"), 1000, 0),
+        URI.create("file:///memory/" + id + ".rrd"), new FileStamp("/memory/" + id + ".rrd", 1000, "0"),
         specs.size(), specs.stream().mapToLong(s -> s.info().rowCount()).sum(), 1000, Instant.parse("2024-01-15T10:00:00Z"), "memory")));
     return out;
   }
