@@ -40,13 +40,17 @@ public final class Catalog implements AutoCloseable {
   private final Object lock = new Object();
   private final Map<EntryId, Dataset> datasets = new LinkedHashMap<>();
   private final Map<EntryId, Map<PartitionKey, Partition>> partitions = new HashMap<>();
+  private final Map<EntryId, Table> tables = new LinkedHashMap<>();
+  private final LanceTables lanceTables = new LanceTables();
+  private final Path tablesDir;
 
   record PartitionKey(String partitionId, String layer) {}
 
   private final DataDirLock dataDirLock;
 
-  private Catalog(DataDirLock dataDirLock, CatalogStore store, RecordingIndexer indexer, int threads, RegistrationLimits limits) {
+  private Catalog(DataDirLock dataDirLock, CatalogStore store, RecordingIndexer indexer, int threads, RegistrationLimits limits, Path tablesDir) {
     this.dataDirLock = dataDirLock;
+    this.tablesDir = tablesDir;
     this.store = store;
     this.registrar = new Registrar(this, store, lock, indexer, threads, limits);
   }
@@ -83,7 +87,8 @@ public final class Catalog implements AutoCloseable {
       dataDirLock.close();
       throw e;
     }
-    Catalog catalog = new Catalog(dataDirLock, store, indexer, Math.max(1, registrationThreads), limits);
+    Catalog catalog = new Catalog(dataDirLock, store, indexer, Math.max(1, registrationThreads), limits,
+        dataDir.toAbsolutePath().normalize().resolve("tables"));
     try {
       catalog.load();
     } catch (RuntimeException e) {
@@ -106,6 +111,9 @@ public final class Catalog implements AutoCloseable {
       for (Dataset d : store.datasets()) {
         datasets.put(d.id(), d);
         partitions.put(d.id(), new LinkedHashMap<>());
+      }
+      for (Table t : store.tables()) {
+        tables.put(t.id(), t);
       }
       for (Partition p : store.partitions()) {
         partitions.computeIfAbsent(p.datasetId(), k -> new LinkedHashMap<>()).put(new PartitionKey(p.partitionId(), p.layer()), p);
@@ -144,6 +152,7 @@ public final class Catalog implements AutoCloseable {
       if (findDataset(d.name()).isPresent()) {
         throw CatalogException.alreadyExists("Dataset '" + d.name() + "' already exists");
       }
+      requireNoTableNamed(d.name());
     }
     store.insertDatasets(created);
     for (Dataset d : created) {
@@ -227,6 +236,7 @@ public final class Catalog implements AutoCloseable {
       if (clash.isPresent() && !clash.get().id().equals(id)) {
         throw CatalogException.alreadyExists("Dataset '" + checked + "' already exists");
       }
+      requireNoTableNamed(checked);
       Instant now = Instant.now();
       store.renameDataset(id, checked, now);
       Dataset renamed = d.renamed(checked, now);
@@ -250,6 +260,148 @@ public final class Catalog implements AutoCloseable {
       store.updateBlueprints(updated);
       datasets.put(id, updated);
       return updated;
+    }
+  }
+
+  // --- tables -----------------------------------------------------------------------------------
+
+  /** The table entries, by name. Their rows are read and written through {@link #lanceTables()}. */
+  public List<Table> tables() {
+    synchronized (lock) {
+      return tables.values().stream().sorted(java.util.Comparator.comparing(Table::name)).toList();
+    }
+  }
+
+  public Optional<Table> findTable(String name) {
+    synchronized (lock) {
+      return tables.values().stream().filter(t -> t.name().equals(name)).findFirst();
+    }
+  }
+
+  public Optional<Table> findTable(EntryId id) {
+    synchronized (lock) {
+      return Optional.ofNullable(tables.get(id));
+    }
+  }
+
+  public Table table(EntryId id) {
+    return findTable(id).orElseThrow(() -> CatalogException.notFound("No table with id " + id));
+  }
+
+  public Table tableNamed(String name) {
+    return findTable(name).orElseThrow(() -> CatalogException.notFound("No table named '" + name + "'"));
+  }
+
+  /** Reads and writes the rows of tables. */
+  public LanceTables lanceTables() {
+    return lanceTables;
+  }
+
+  /**
+   * Registers the existing Lance table in {@code dir} (Rerun's RegisterTable; {@code server -t}).
+   * Clients may name only directories below the allowed roots ({@code trusted} is for the server's
+   * own {@code -t} arguments). The name must be free among datasets and tables.
+   */
+  public Table registerTable(String name, Path dir, boolean trusted) {
+    String checked = checkName(name, "table");
+    Path real = trusted ? dir.toAbsolutePath().normalize() : registrar.requireRegistrablePrefix(dir);
+    lanceTables.requireTable(real);
+    synchronized (lock) {
+      requireFreeName(checked);
+      Instant now = Instant.now();
+      Table t = new Table(EntryId.random(), checked, real, now, now);
+      store.insertTable(t);
+      tables.put(t.id(), t);
+      return t;
+    }
+  }
+
+  /**
+   * What {@code server -t NAME=DIR} does: the table named NAME serves DIR from now on. An entry of
+   * that name for the same directory is kept (same id across restarts); one for another directory
+   * is pointed at DIR; a dataset of that name is ALREADY_EXISTS.
+   */
+  public Table serveTable(String name, Path dir) {
+    Path real = dir.toAbsolutePath().normalize();
+    lanceTables.requireTable(real);
+    synchronized (lock) {
+      Optional<Table> existing = findTable(name);
+      if (existing.isPresent() && existing.get().path().equals(real)) {
+        return existing.get();
+      }
+      existing.ifPresent(t -> {
+        store.deleteTable(t.id());
+        tables.remove(t.id());
+      });
+    }
+    return registerTable(name, real, true);
+  }
+
+  /**
+   * Creates an empty Lance table (Rerun's CreateTableEntry) in {@code dir}, or, when empty, in a new
+   * directory below {@code DATA_DIR/tables}; a client's directory must lie below the allowed roots.
+   */
+  public Table createTable(String name, Optional<Path> dir, org.apache.arrow.vector.types.pojo.Schema schema,
+      org.apache.arrow.memory.BufferAllocator allocator) {
+    String checked = checkName(name, "table");
+    EntryId id = EntryId.random();
+    Path target;
+    if (dir.isPresent()) {
+      Path parent = dir.get().toAbsolutePath().normalize().getParent();
+      if (parent == null || !Files.isDirectory(parent)) {
+        throw CatalogException.invalidArgument("Cannot create a table in " + dir.get() + ": its parent directory does not exist");
+      }
+      target = registrar.requireRegistrablePrefix(parent).resolve(dir.get().getFileName());
+    } else {
+      createDirectories(tablesDir);
+      target = tablesDir.resolve(id.toHex());
+    }
+    synchronized (lock) {
+      requireFreeName(checked);
+      lanceTables.create(target, schema, allocator);
+      Instant now = Instant.now();
+      Table t = new Table(id, checked, target, now, now);
+      store.insertTable(t);
+      tables.put(t.id(), t);
+      return t;
+    }
+  }
+
+  /** Forgets a table entry; its Lance directory stays on disk, as with Rerun's server. */
+  public void deleteTable(EntryId id) {
+    synchronized (lock) {
+      table(id);
+      store.deleteTable(id);
+      tables.remove(id);
+    }
+  }
+
+  public Table renameTable(EntryId id, String newName) {
+    String checked = checkName(newName, "table");
+    synchronized (lock) {
+      Table t = table(id);
+      if (t.name().equals(checked)) {
+        return t;
+      }
+      requireFreeName(checked);
+      Instant now = Instant.now();
+      store.renameTable(id, checked, now);
+      Table renamed = t.renamed(checked, now);
+      tables.put(id, renamed);
+      return renamed;
+    }
+  }
+
+  private void requireFreeName(String name) {
+    if (findDataset(name).isPresent()) {
+      throw CatalogException.alreadyExists("A dataset named '" + name + "' already exists; tables and datasets share one namespace");
+    }
+    requireNoTableNamed(name);
+  }
+
+  private void requireNoTableNamed(String name) {
+    if (findTable(name).isPresent()) {
+      throw CatalogException.alreadyExists("A table named '" + name + "' already exists; tables and datasets share one namespace");
     }
   }
 
@@ -448,8 +600,12 @@ public final class Catalog implements AutoCloseable {
   }
 
   private static String checkName(String name) {
+    return checkName(name, "dataset");
+  }
+
+  private static String checkName(String name, String what) {
     if (name == null || name.isBlank()) {
-      throw CatalogException.invalidArgument("A dataset needs a non-empty name");
+      throw CatalogException.invalidArgument("A " + what + " needs a non-empty name");
     }
     if (name.startsWith("__")) {
       throw CatalogException.invalidArgument("Names starting with '__' are reserved: '" + name + "'");

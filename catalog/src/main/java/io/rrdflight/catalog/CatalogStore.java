@@ -86,6 +86,14 @@ final class CatalogStore implements AutoCloseable {
               partition_ids TEXT NOT NULL,
               created_at_ns INTEGER NOT NULL,
               updated_at_ns INTEGER NOT NULL)""");
+        // Tables came after schema version 3 and need no migration: the table is new, nothing else changes.
+        s.execute("""
+            CREATE TABLE IF NOT EXISTS table_entries (
+              id TEXT PRIMARY KEY,
+              name TEXT NOT NULL UNIQUE,
+              path TEXT NOT NULL,
+              created_at_ns INTEGER NOT NULL,
+              updated_at_ns INTEGER NOT NULL)""");
         s.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '" + SCHEMA_VERSION + "')");
       }
       String version = queryString(db, "SELECT value FROM meta WHERE key = 'schema_version'");
@@ -181,6 +189,56 @@ final class CatalogStore implements AutoCloseable {
   synchronized void renameDataset(EntryId id, String name, Instant now) {
     inTransaction(() -> {
       try (PreparedStatement ps = db.prepareStatement("UPDATE datasets SET name = ?, updated_at_ns = ? WHERE id = ?")) {
+        ps.setString(1, name);
+        ps.setLong(2, nanos(now));
+        ps.setString(3, id.toHex());
+        ps.executeUpdate();
+      }
+    });
+  }
+
+  // --- tables -----------------------------------------------------------------------------------
+
+  synchronized void insertTable(Table t) {
+    inTransaction(() -> {
+      try (PreparedStatement ps = db.prepareStatement(
+          "INSERT INTO table_entries(id, name, path, created_at_ns, updated_at_ns) VALUES (?,?,?,?,?)")) {
+        ps.setString(1, t.id().toHex());
+        ps.setString(2, t.name());
+        ps.setString(3, t.path().toString());
+        ps.setLong(4, nanos(t.createdAt()));
+        ps.setLong(5, nanos(t.updatedAt()));
+        ps.executeUpdate();
+      }
+    });
+  }
+
+  synchronized List<Table> tables() {
+    List<Table> out = new ArrayList<>();
+    read(() -> {
+      try (Statement s = db.createStatement();
+          ResultSet rs = s.executeQuery("SELECT id, name, path, created_at_ns, updated_at_ns FROM table_entries ORDER BY name")) {
+        while (rs.next()) {
+          out.add(new Table(EntryId.parse(rs.getString(1)), rs.getString(2), Path.of(rs.getString(3)),
+              instant(rs.getLong(4)), instant(rs.getLong(5))));
+        }
+      }
+    });
+    return out;
+  }
+
+  synchronized void deleteTable(EntryId id) {
+    inTransaction(() -> {
+      try (PreparedStatement ps = db.prepareStatement("DELETE FROM table_entries WHERE id = ?")) {
+        ps.setString(1, id.toHex());
+        ps.executeUpdate();
+      }
+    });
+  }
+
+  synchronized void renameTable(EntryId id, String name, Instant now) {
+    inTransaction(() -> {
+      try (PreparedStatement ps = db.prepareStatement("UPDATE table_entries SET name = ?, updated_at_ns = ? WHERE id = ?")) {
         ps.setString(1, name);
         ps.setLong(2, nanos(now));
         ps.setString(3, id.toHex());
