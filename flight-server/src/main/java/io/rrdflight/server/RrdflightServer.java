@@ -95,6 +95,9 @@ public final class RrdflightServer implements AutoCloseable {
       for (ServerConfig.DatasetSource source : config.datasets()) {
         catalog.syncDirectory(source.name(), source.directory(), Duration.ofDays(1));
       }
+      for (ServerConfig.TableSource source : config.tables()) {
+        catalog.serveTable(source.name(), source.directory());
+      }
     } catch (RuntimeException e) {
       catalog.close();
       allocator.close();
@@ -165,6 +168,7 @@ public final class RrdflightServer implements AutoCloseable {
   static RegistrationLimits registrationLimits(ServerConfig config) {
     List<Path> roots = new ArrayList<>(config.allowedRoots());
     config.datasets().forEach(d -> roots.add(d.directory()));
+    config.tables().forEach(t -> roots.add(t.directory()));
     return new RegistrationLimits(AllowedRoots.of(roots), config.limits().maxPrefixFiles());
   }
 

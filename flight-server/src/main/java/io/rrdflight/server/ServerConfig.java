@@ -13,7 +13,7 @@ import java.util.Optional;
  *     every {@code -d} directory
  */
 public record ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots,
-    ServerLimits limits, Security security) {
+    ServerLimits limits, Security security, List<TableSource> tables) {
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 51234;
 
@@ -24,9 +24,16 @@ public record ServerConfig(String host, int port, Path dataDir, List<DatasetSour
     allowedRoots = List.copyOf(requireNonNull(allowedRoots, "allowedRoots is null"));
     requireNonNull(limits, "limits is null");
     requireNonNull(security, "security is null");
+    tables = List.copyOf(requireNonNull(tables, "tables is null"));
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
+  }
+
+  /** Without {@code -t} tables. */
+  public ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots,
+      ServerLimits limits, Security security) {
+    this(host, port, dataDir, datasets, allowedRoots, limits, security, List.of());
   }
 
   /** The default limits, no allowed roots but the {@code -d} directories, no tokens or TLS. */
@@ -47,6 +54,14 @@ public record ServerConfig(String host, int port, Path dataDir, List<DatasetSour
   /** A directory of recordings to serve as a dataset named {@code name}. */
   public record DatasetSource(String name, Path directory) {
     public DatasetSource {
+      requireNonNull(name, "name is null");
+      requireNonNull(directory, "directory is null");
+    }
+  }
+
+  /** A Lance table directory to serve as the table entry {@code name} ({@code -t NAME=DIR}). */
+  public record TableSource(String name, Path directory) {
+    public TableSource {
       requireNonNull(name, "name is null");
       requireNonNull(directory, "directory is null");
     }

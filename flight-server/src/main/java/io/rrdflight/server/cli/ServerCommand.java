@@ -64,6 +64,12 @@ final class ServerCommand implements Callable<Integer> {
       description = "Serve the .rrd files in DIR as dataset NAME (default: DIR's name). Repeatable.")
   List<String> datasets = new ArrayList<>();
 
+  @Option(
+      names = {"-t", "--table"},
+      paramLabel = "[NAME=]DIR",
+      description = "Serve the Lance table in DIR as table NAME (default: DIR's name), as rerun server -t does. Repeatable.")
+  List<String> tables = new ArrayList<>();
+
   @Option(names = "--host", paramLabel = "HOST", defaultValue = ServerConfig.DEFAULT_HOST,
       description = "Address to listen on (default: ${DEFAULT-VALUE}, this machine only).")
   String host;
@@ -179,10 +185,14 @@ final class ServerCommand implements Callable<Integer> {
       int partitions = server.catalog().partitions(server.catalog().datasetNamed(d.name()).id()).size();
       out.println("  dataset:          " + d.name() + " <- " + d.directory() + " (" + partitions + " partitions)");
     }
+    for (ServerConfig.TableSource t : config.tables()) {
+      out.println("  table:            " + t.name() + " <- " + t.directory());
+    }
     out.println("  auth:             " + authMode(server));
     out.println("  tls:              " + (tls ? "on (" + security.tls().get().certificateChain() + ")" : "off"));
     List<Path> roots = new ArrayList<>(config.allowedRoots());
     config.datasets().forEach(d -> roots.add(d.directory()));
+    config.tables().forEach(t -> roots.add(t.directory()));
     out.println("  clients register: " + (roots.isEmpty() ? "nothing (allow a directory with --allow-root DIR)"
         : "below " + roots.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", "))));
     out.println("  Rerun SDK/viewer: " + (tls ? "rerun+https://" : "rerun+http://") + address);
@@ -254,7 +264,8 @@ final class ServerCommand implements Callable<Integer> {
   }
 
   private ServerConfig config(Security security) {
-    return new ServerConfig(host, validPort(), dataDir.resolve(), datasetSources(), allowedRoots(), limits(), security);
+    return new ServerConfig(host, validPort(), dataDir.resolve(), datasetSources(), allowedRoots(), limits(), security,
+        tableSources());
   }
 
   private List<Path> allowedRoots() {
@@ -297,6 +308,30 @@ final class ServerCommand implements Callable<Integer> {
     List<DatasetSource> sources = new ArrayList<>();
     for (String spec : datasets) {
       sources.add(parseDataset(spec));
+    }
+    return sources;
+  }
+
+  private List<ServerConfig.TableSource> tableSources() {
+    List<ServerConfig.TableSource> sources = new ArrayList<>();
+    for (String value : tables) {
+      int eq = value.indexOf('=');
+      String name = eq > 0 ? value.substring(0, eq) : null;
+      Path dir = Path.of(eq > 0 ? value.substring(eq + 1) : value).toAbsolutePath().normalize();
+      if (!Files.isDirectory(dir)) {
+        throw new CommandLine.ParameterException(spec.commandLine(), (Files.exists(dir)
+            ? "Not a Lance table directory: " : "Table directory does not exist: ") + dir);
+      }
+      if (!Files.isDirectory(dir.resolve("_versions"))) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Not a Lance table (no _versions directory): " + dir);
+      }
+      if (name == null) {
+        name = dir.getFileName() == null ? "root" : dir.getFileName().toString();
+      }
+      if (name.isBlank()) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Empty table name in '" + value + "'");
+      }
+      sources.add(new ServerConfig.TableSource(name, dir));
     }
     return sources;
   }
