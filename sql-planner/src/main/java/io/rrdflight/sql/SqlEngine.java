@@ -200,6 +200,11 @@ public final class SqlEngine implements AutoCloseable {
     for (Dataset d : data.datasets()) {
       root.add(d.name(), schemaOf(d));
     }
+    // Table entries sit in the root schema: queried by their plain names (names are unique across
+    // datasets and tables, the catalog sees to that).
+    for (io.rrdflight.catalog.Table t : data.tables()) {
+      root.add(t.name(), new io.rrdflight.sql.tables.LanceSqlTable(t, data.lanceTables(), allocator));
+    }
     return connection;
   }
 
