@@ -41,6 +41,8 @@ public final class LanceTables {
   public enum WriteMode {
     APPEND,
     OVERWRITE,
+    /** As OVERWRITE, and the rows' columns become the table's (a Flight SQL ingest in mode replace). */
+    REPLACE,
     /** Rows whose index columns ({@code rerun:is_table_index}) match are replaced, the rest appended. */
     UPSERT
   }
@@ -180,7 +182,9 @@ public final class LanceTables {
       } catch (java.io.IOException e) {
         throw CatalogException.invalidArgument("The rows to write to table '" + table.name() + "' are unreadable: " + e.getMessage());
       }
-      requireSameColumns(table.name(), tableSchema, dataSchema);
+      if (mode != WriteMode.REPLACE) {
+        requireSameColumns(table.name(), tableSchema, dataSchema);
+      }
       List<String> keys = indexColumns(tableSchema);
       if (mode == WriteMode.UPSERT && keys.isEmpty()) {
         throw CatalogException.invalidArgument("Table '" + table.name() + "' has no index column (field metadata "
@@ -188,7 +192,7 @@ public final class LanceTables {
       }
       try {
         switch (mode) {
-          case APPEND, OVERWRITE -> {
+          case APPEND, OVERWRITE, REPLACE -> {
             WriteParams.WriteMode lanceMode = mode == WriteMode.APPEND ? WriteParams.WriteMode.APPEND : WriteParams.WriteMode.OVERWRITE;
             try (Dataset written = Dataset.write().allocator(allocator).reader(data).uri(table.path().toString()).mode(lanceMode).execute()) {
               return written.countRows();

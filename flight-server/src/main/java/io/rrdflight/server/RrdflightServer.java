@@ -107,7 +107,7 @@ public final class RrdflightServer implements AutoCloseable {
     ServerLimits limits = config.limits();
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
     RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(new CatalogRerunData(catalog), allocator), streamExecutor,
-        version, limits);
+        version, limits, Optional.of(catalog));
     RerunCloudService rerunCloud = new RerunCloudService(catalog, allocator.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE),
         streamExecutor, version);
     HttpEndpoints http = new HttpEndpoints("rrdflight " + version);

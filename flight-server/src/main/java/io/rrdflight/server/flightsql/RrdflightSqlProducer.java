@@ -10,6 +10,7 @@ import io.rrdflight.sql.SqlEngine;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.FlightDescriptor;
@@ -46,6 +47,7 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   private final BatchStreamer streamer;
   private final SqlInfoBuilder sqlInfo;
   private final MetadataTables metadata;
+  private final Optional<TableIngest> ingest;
 
   public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion) {
     this(allocator, engine, streamExecutor, serverVersion, ServerLimits.DEFAULTS);
@@ -54,6 +56,13 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   /** @param limits query timeout, memory budget, admission, SQL length (see {@link ServerLimits}) */
   public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion,
       ServerLimits limits) {
+    this(allocator, engine, streamExecutor, serverVersion, limits, Optional.empty());
+  }
+
+  /** @param tables where bulk ingestion writes table entries; without it ingestion is refused */
+  public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion,
+      ServerLimits limits, Optional<io.rrdflight.catalog.Catalog> tables) {
+    this.ingest = requireNonNull(tables, "tables is null").map(c -> new TableIngest(c, allocator));
     this.allocator = requireNonNull(allocator, "allocator is null");
     this.engine = requireNonNull(engine, "engine is null");
     this.limits = requireNonNull(limits, "limits is null");
@@ -64,12 +73,12 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
         .withFlightSqlServerName("rrdflight")
         .withFlightSqlServerVersion(requireNonNull(serverVersion, "serverVersion is null"))
         .withFlightSqlServerArrowVersion("18.3.0")
-        .withFlightSqlServerReadOnly(true)
+        .withFlightSqlServerReadOnly(tables.isEmpty())
         .withFlightSqlServerSql(true)
         .withFlightSqlServerSubstrait(false)
         .withFlightSqlServerTransaction(FlightSql.SqlSupportedTransaction.SQL_SUPPORTED_TRANSACTION_NONE)
         .withFlightSqlServerCancel(true)
-        .withFlightSqlServerBulkIngestion(false)
+        .withFlightSqlServerBulkIngestion(tables.isPresent())
         .withSqlIdentifierQuoteChar("\"")
         .withSqlIdentifierCase(FlightSql.SqlSupportedCaseSensitivity.SQL_CASE_SENSITIVITY_CASE_INSENSITIVE)
         .withSqlQuotedIdentifierCase(FlightSql.SqlSupportedCaseSensitivity.SQL_CASE_SENSITIVITY_CASE_INSENSITIVE)
@@ -259,6 +268,21 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
       entry.parameters = values;
       ackStream.onCompleted();
     };
+  }
+
+  @Override
+  public Runnable acceptPutStatementBulkIngest(FlightSql.CommandStatementIngest command, CallContext context, FlightStream flightStream,
+      StreamListener<PutResult> ackStream) {
+    if (ingest.isEmpty()) {
+      throw io.grpc.Status.UNIMPLEMENTED.withDescription("This server takes no bulk ingestion").asRuntimeException();
+    }
+    // DoPut is a reader's call (it also binds prepared-statement parameters); writing a table is a writer's.
+    io.rrdflight.server.auth.Caller caller = io.rrdflight.server.auth.Caller.current();
+    if (!caller.canWrite()) {
+      throw io.grpc.Status.PERMISSION_DENIED.withDescription("Ingesting into a table needs the writer role; "
+          + caller.name() + " is a " + caller.role().label()).asRuntimeException();
+    }
+    return ingest.get().accept(command, flightStream, ackStream);
   }
 
   // --- metadata ------------------------------------------------------------------------------

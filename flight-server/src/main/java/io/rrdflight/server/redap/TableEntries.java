@@ -9,30 +9,22 @@ import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.EntryId;
 import io.rrdflight.catalog.LanceTables;
 import io.rrdflight.catalog.Table;
+import io.rrdflight.catalog.TableSpool;
 import io.rrdflight.rrd.proto.DataframePart;
 import io.rrdflight.server.redap.proto.LanceTable;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Function;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.VectorUnloader;
 import org.apache.arrow.vector.ipc.ArrowReader;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
-import org.apache.arrow.vector.ipc.ArrowStreamWriter;
-import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
@@ -147,102 +139,51 @@ final class TableEntries {
   }
 
   /**
-   * WriteTable, a client stream of dataframe parts: they are spooled to a private temporary Arrow
-   * file as they come (bounded memory, whatever the size), then written to the table as one Lance
-   * commit when the client ends the stream. A stream that fails or is cancelled writes nothing.
+   * WriteTable, a client stream of dataframe parts: they are spooled ({@link TableSpool}) as they
+   * come, then written to the table as one Lance commit when the client ends the stream. A stream
+   * that fails or is cancelled writes nothing.
    */
   final class Write implements AutoCloseable {
     private final EntryId tableId;
-    private final Path spool;
-    private final OutputStream out;
-    private VectorSchemaRoot staging;
-    private ArrowStreamWriter writer;
+    private final TableSpool spool = new TableSpool(allocator);
     private Integer mode;
-    private long rows;
 
     Write(EntryId tableId) {
       this.tableId = requireNonNull(tableId, "tableId is null");
       if (entries.table(tableId).isEmpty()) {
+        spool.close();
         throw CatalogStatus.invalidArgument("The system table " + Entries.ENTRIES_TABLE_NAME + " cannot be written");
-      }
-      try {
-        spool = Files.createTempFile("rrdflight-write-", ".arrows", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        out = Files.newOutputStream(spool);
-      } catch (IOException e) {
-        throw new UncheckedIOException("WriteTable: cannot spool the rows", e);
       }
     }
 
     /** One message of the stream. */
     void add(DataframePart part, int insertMode) {
       if (mode == null) {
-        mode = insertMode;
         writeMode(insertMode);
+        mode = insertMode;
       } else if (mode != insertMode) {
         throw CatalogStatus.invalidArgument("WriteTable: one stream must keep one insert mode (" + mode + ", then " + insertMode + ")");
       }
-      byte[] ipc = ArrowIpc.payload(part, "WriteTable");
-      try (ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(ipc), allocator)) {
-        VectorSchemaRoot root = reader.getVectorSchemaRoot();
-        if (staging == null) {
-          staging = VectorSchemaRoot.create(root.getSchema(), allocator);
-          writer = new ArrowStreamWriter(staging, null, out);
-          writer.start();
-        } else if (!staging.getSchema().equals(root.getSchema())) {
-          throw CatalogStatus.invalidArgument("WriteTable: the parts of one stream must share one schema");
-        }
+      try (ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(ArrowIpc.payload(part, "WriteTable")), allocator)) {
         while (reader.loadNextBatch()) {
-          try (ArrowRecordBatch batch = new VectorUnloader(root).getRecordBatch()) {
-            new VectorLoader(staging).load(batch);
-            writer.writeBatch();
-            rows += root.getRowCount();
-          }
+          spool.add(reader.getVectorSchemaRoot());
         }
       } catch (IOException e) {
         throw CatalogStatus.invalidArgument("WriteTable: a part is not a readable Arrow IPC stream (" + e.getMessage() + ")");
       }
     }
 
-    /** The end of the stream: writes the spooled rows as one commit. */
+    /** The end of the stream: writes the spooled rows as one commit (nothing when none came). */
     void commit() {
-      if (writer == null) {
-        return; // nothing sent, nothing to write
-      }
-      try {
-        writer.end();
-        writer.close();
-        writer = null;
-        out.close();
-      } catch (IOException e) {
-        throw new UncheckedIOException("WriteTable: cannot spool the rows", e);
-      }
-      Table table = catalog.table(tableId);
-      try (InputStream in = Files.newInputStream(spool); ArrowStreamReader reader = new ArrowStreamReader(in, allocator)) {
-        catalog.lanceTables().write(table, reader, writeMode(mode), allocator);
-      } catch (IOException e) {
-        throw new UncheckedIOException("WriteTable: cannot read the spooled rows", e);
+      Optional<ArrowStreamReader> rows = spool.read();
+      if (rows.isPresent()) {
+        catalog.lanceTables().write(catalog.table(tableId), rows.get(), writeMode(mode), allocator);
       }
     }
 
     @Override
     public void close() {
-      try {
-        if (writer != null) {
-          writer.close();
-        }
-        out.close();
-      } catch (IOException e) {
-        // the spool goes below either way
-      } finally {
-        if (staging != null) {
-          staging.close();
-        }
-        try {
-          Files.deleteIfExists(spool);
-        } catch (IOException e) {
-          // a leftover temp file is harmless; nothing else to do
-        }
-      }
+      spool.close();
     }
   }
 
