@@ -17,8 +17,11 @@ final class TableWriterProcess {
   private TableWriterProcess() {}
 
   static Process start(Path dir, String prefix, int rows, int appends) throws IOException {
+    // Lance unpacks its 180 MB native library into the temp dir and a killed JVM cannot remove it:
+    // the child's temp dir is the test's own, which JUnit deletes.
+    Path tmp = java.nio.file.Files.createDirectories(dir.toAbsolutePath().getParent().resolve("jvm-tmp"));
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--add-opens=java.base/java.nio=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+        "--add-opens=java.base/java.nio=ALL-UNNAMED", "-Djava.io.tmpdir=" + tmp, "-cp", System.getProperty("java.class.path"),
         TableWriterProcess.class.getName(), dir.toString(), prefix, String.valueOf(rows), String.valueOf(appends)));
     return new ProcessBuilder(command).redirectErrorStream(true).start();
   }

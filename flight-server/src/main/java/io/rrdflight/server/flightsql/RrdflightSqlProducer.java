@@ -215,12 +215,14 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   @Override
   public void createPreparedStatement(FlightSql.ActionCreatePreparedStatementRequest request, CallContext context, StreamListener<Result> listener) {
     try {
-      PreparedQuery query = prepare(request.getQuery());
-      ByteString handle = statements.add(query);
+      // INSERT INTO table query (what JDBC's executeUpdate prepares): the query is planned now, run on execution.
+      Optional<SqlEngine.Insert> insert = SqlEngine.insert(request.getQuery());
+      PreparedQuery query = prepare(insert.map(SqlEngine.Insert::query).orElse(request.getQuery()));
+      ByteString handle = statements.add(query, insert.map(SqlEngine.Insert::table));
       // ipcBytes of an empty schema would still be a schema message; clients expect that.
       FlightSql.ActionCreatePreparedStatementResult result = FlightSql.ActionCreatePreparedStatementResult.newBuilder()
           .setPreparedStatementHandle(handle)
-          .setDatasetSchema(ipcBytes(query.resultSchema()))
+          .setDatasetSchema(ipcBytes(insert.isPresent() ? new Schema(List.of()) : query.resultSchema()))
           .setParameterSchema(ipcBytes(query.parameterSchema()))
           .build();
       listener.onNext(new Result(Any.pack(result).toByteArray()));
@@ -271,18 +273,41 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   }
 
   @Override
-  public Runnable acceptPutStatementBulkIngest(FlightSql.CommandStatementIngest command, CallContext context, FlightStream flightStream,
-      StreamListener<PutResult> ackStream) {
-    if (ingest.isEmpty()) {
-      throw io.grpc.Status.UNIMPLEMENTED.withDescription("This server takes no bulk ingestion").asRuntimeException();
+  public Runnable acceptPutPreparedStatementUpdate(FlightSql.CommandPreparedStatementUpdate command, CallContext context,
+      FlightStream flightStream, StreamListener<PutResult> ackStream) {
+    PreparedStatements.Entry entry = statements.get(command.getPreparedStatementHandle());
+    if (entry.insertInto.isEmpty()) {
+      throw io.grpc.Status.INVALID_ARGUMENT.withDescription("Only INSERT INTO table … updates anything here; run queries with executeQuery")
+          .asRuntimeException();
     }
-    // DoPut is a reader's call (it also binds prepared-statement parameters); writing a table is a writer's.
+    return writableTables().insert(entry.insertInto.get(), entry.query, entry.parameters, ackStream);
+  }
+
+  @Override
+  public Runnable acceptPutStatement(FlightSql.CommandStatementUpdate command, CallContext context, FlightStream flightStream,
+      StreamListener<PutResult> ackStream) {
+    SqlEngine.Insert insert = SqlEngine.insert(command.getQuery()).orElseThrow(() -> io.grpc.Status.INVALID_ARGUMENT
+        .withDescription("Only INSERT INTO table … updates anything here; run queries with executeQuery").asRuntimeException());
+    return writableTables().insert(insert.table(), prepare(insert.query()), List.of(), ackStream);
+  }
+
+  /** Table writes, for writers only (DoPut itself is a reader's call: it also binds parameters). */
+  private TableIngest writableTables() {
+    if (ingest.isEmpty()) {
+      throw io.grpc.Status.UNIMPLEMENTED.withDescription("This server writes no tables").asRuntimeException();
+    }
     io.rrdflight.server.auth.Caller caller = io.rrdflight.server.auth.Caller.current();
     if (!caller.canWrite()) {
-      throw io.grpc.Status.PERMISSION_DENIED.withDescription("Ingesting into a table needs the writer role; "
+      throw io.grpc.Status.PERMISSION_DENIED.withDescription("Writing a table needs the writer role; "
           + caller.name() + " is a " + caller.role().label()).asRuntimeException();
     }
-    return ingest.get().accept(command, flightStream, ackStream);
+    return ingest.get();
+  }
+
+  @Override
+  public Runnable acceptPutStatementBulkIngest(FlightSql.CommandStatementIngest command, CallContext context, FlightStream flightStream,
+      StreamListener<PutResult> ackStream) {
+    return writableTables().accept(command, flightStream, ackStream);
   }
 
   // --- metadata ------------------------------------------------------------------------------

@@ -42,18 +42,66 @@ final class TableIngest {
         while (stream.next()) {
           spool.add(stream.getRoot());
         }
-        long rows = write(name, command.getTableDefinitionOptions(), spool, stream);
-        FlightSql.DoPutUpdateResult result = FlightSql.DoPutUpdateResult.newBuilder().setRecordCount(rows).build();
-        byte[] bytes = result.toByteArray();
-        try (ArrowBuf buffer = allocator.buffer(bytes.length)) {
-          buffer.writeBytes(bytes);
-          ack.onNext(PutResult.metadata(buffer));
-        }
-        ack.onCompleted();
+        acknowledge(ack, write(name, command.getTableDefinitionOptions(), spool, stream));
       } catch (RuntimeException e) {
         ack.onError(FlightErrors.of(e, "Ingest"));
       }
     };
+  }
+
+  /** Rows per batch an INSERT's query produces while it is spooled. */
+  private static final int INSERT_BATCH_ROWS = 65_536;
+
+  /**
+   * {@code INSERT INTO table query}: the query's rows are appended to the table, its columns filling
+   * the table's in order (names from the table); a table that does not exist yet is created with the
+   * query's columns. One commit, as with ingestion.
+   */
+  Runnable insert(String name, io.rrdflight.sql.PreparedQuery query, java.util.List<Object> parameters, StreamListener<PutResult> ack) {
+    return () -> {
+      try (TableSpool spool = new TableSpool(allocator);
+          io.rrdflight.sql.ResultBatches batches = query.execute(parameters, allocator, INSERT_BATCH_ROWS)) {
+        Optional<Table> existing = catalog.findTable(name);
+        java.util.List<org.apache.arrow.vector.types.pojo.Field> fields = batches.root().getSchema().getFields();
+        if (existing.isPresent()) {
+          java.util.List<org.apache.arrow.vector.types.pojo.Field> columns = catalog.lanceTables().schema(existing.get()).getFields();
+          if (columns.size() != fields.size()) {
+            throw CatalogException.invalidArgument("INSERT INTO " + name + ": the query has " + fields.size() + " columns, the table "
+                + columns.size() + " (" + String.join(", ", columns.stream().map(org.apache.arrow.vector.types.pojo.Field::getName).toList()) + ")");
+          }
+          java.util.List<org.apache.arrow.vector.types.pojo.Field> renamed = new java.util.ArrayList<>();
+          for (int i = 0; i < fields.size(); i++) {
+            renamed.add(new org.apache.arrow.vector.types.pojo.Field(columns.get(i).getName(), fields.get(i).getFieldType(),
+                fields.get(i).getChildren()));
+          }
+          fields = renamed;
+        }
+        while (batches.next()) {
+          org.apache.arrow.vector.VectorSchemaRoot root = batches.root();
+          spool.add(new org.apache.arrow.vector.VectorSchemaRoot(fields, root.getFieldVectors(), root.getRowCount()));
+        }
+        Table table = existing.orElseGet(() -> catalog.createTable(name, Optional.empty(),
+            new org.apache.arrow.vector.types.pojo.Schema(batches.root().getSchema().getFields()), allocator));
+        long rows = 0;
+        Optional<ArrowStreamReader> spooled = spool.read();
+        if (spooled.isPresent()) {
+          catalog.lanceTables().write(table, spooled.get(), LanceTables.WriteMode.APPEND, allocator);
+          rows = spool.rows();
+        }
+        acknowledge(ack, rows);
+      } catch (RuntimeException e) {
+        ack.onError(FlightErrors.of(e, "Insert"));
+      }
+    };
+  }
+
+  private void acknowledge(StreamListener<PutResult> ack, long rows) {
+    byte[] bytes = FlightSql.DoPutUpdateResult.newBuilder().setRecordCount(rows).build().toByteArray();
+    try (ArrowBuf buffer = allocator.buffer(bytes.length)) {
+      buffer.writeBytes(bytes);
+      ack.onNext(PutResult.metadata(buffer));
+    }
+    ack.onCompleted();
   }
 
   private static String tableName(FlightSql.CommandStatementIngest command) {
