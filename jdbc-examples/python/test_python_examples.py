@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "flight-server" / "
 from rrdflight_server import FIXTURES, ServerProcess  # noqa: E402
 
 import adbc_query_view  # noqa: E402
+import adbc_tables  # noqa: E402
 import flight_doget  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not (FIXTURES / "dataset").is_dir(), reason="fixtures missing: run scripts/gen-fixtures")
@@ -42,3 +43,11 @@ def test_pyarrow_flight_example_speaks_flight_sql_by_hand(server):
     assert table.num_rows == 12
     assert table.column_names == ["rerun_partition_id", "rerun_num_chunks"]
     assert sorted(table.column("rerun_partition_id").to_pylist())[0] == "rec-dataset-01"
+
+
+def test_adbc_tables_example_uploads_flags_and_joins_them_with_a_dataset(server):
+    table = adbc_tables.main(server.grpc_uri, "sample", "time_1")
+    assert table.column("segment_id").to_pylist() == ["rec-dataset-01", "rec-dataset-03", "rec-dataset-05"]
+    assert all(n > 0 for n in table.column("rows").to_pylist())
+    again = adbc_tables.main(server.grpc_uri, "sample", "time_1")  # replace: the same rows, not twice as many
+    assert again.equals(table)

@@ -35,4 +35,9 @@ KNOWN_DIFFERENCES = {
                  "sorted by (rerun_segment_id, index)",
     "allowed roots": "rrdflight registers files only below its --allow-root and -d directories; outside them it "
                      "answers PERMISSION_DENIED whether the file exists or not (Rerun reads any file it can)",
+    "table blueprint datasets": "Rerun 0.41 makes a hidden `__bp_<id>` blueprint dataset with every table (TableDetails."
+                                "blueprint_dataset); rrdflight makes none for tables, so table_details is empty and "
+                                "include_hidden listings differ by those entries",
+    "table row order": "a Lance table's fragments are read concurrently by both servers; tables are compared sorted "
+                       "by their index column",
 }

@@ -50,6 +50,9 @@ public final class Catalog implements AutoCloseable {
   private final Object lock = new Object();
   private final Map<EntryId, Dataset> datasets = new LinkedHashMap<>();
   private final Map<EntryId, Map<PartitionKey, Partition>> partitions = new HashMap<>();
+  private final Map<EntryId, Table> tables = new LinkedHashMap<>();
+  private final LanceTables lanceTables = new LanceTables();
+  private final Path tablesDir;
 
   record PartitionKey(String partitionId, String layer) {}
 
@@ -57,8 +60,9 @@ public final class Catalog implements AutoCloseable {
   private final AutoCloseable dataDirLock;
 
   private Catalog(AutoCloseable dataDirLock, CatalogStore store, RecordingIndexer indexer, RecordingSources sources, int threads,
-      RegistrationLimits limits) {
+      RegistrationLimits limits, Path tablesDir) {
     this.dataDirLock = dataDirLock;
+    this.tablesDir = tablesDir;
     this.store = store;
     this.sources = sources;
     this.registrar = new Registrar(this, store, lock, indexer, sources, threads, limits);
@@ -88,7 +92,7 @@ public final class Catalog implements AutoCloseable {
     return open(new CatalogLocation.Embedded(dataDir), indexer, registrationThreads, limits, sources);
   }
 
-  /** The catalog at {@code location}, reading local files only. */
+  /** The catalog at {@code location}, reading local files only (see below for a catalog in PostgreSQL). */
   public static Catalog open(CatalogLocation location, RecordingIndexer indexer, int registrationThreads, RegistrationLimits limits) {
     return open(location, indexer, registrationThreads, limits, RecordingSources.localOnly());
   }
@@ -101,7 +105,17 @@ public final class Catalog implements AutoCloseable {
    */
   public static Catalog open(CatalogLocation location, RecordingIndexer indexer, int registrationThreads, RegistrationLimits limits,
       RecordingSources sources) {
+    if (!(location instanceof CatalogLocation.Embedded embedded)) {
+      throw new IllegalArgumentException("a catalog in PostgreSQL needs a directory for the tables it creates: pass tablesDir");
+    }
+    return open(location, indexer, registrationThreads, limits, sources, embedded.dataDir().resolve("tables"));
+  }
+
+  /** As above; tables created without a directory of their own go below {@code tablesDir}. */
+  public static Catalog open(CatalogLocation location, RecordingIndexer indexer, int registrationThreads, RegistrationLimits limits,
+      RecordingSources sources, Path tablesDir) {
     requireNonNull(location, "location is null");
+    requireNonNull(tablesDir, "tablesDir is null");
     requireNonNull(sources, "sources is null");
     requireNonNull(indexer, "indexer is null");
     requireNonNull(limits, "limits is null");
@@ -122,7 +136,8 @@ public final class Catalog implements AutoCloseable {
       store = PostgresCatalogStore.open((CatalogLocation.Postgres) location);
       held = () -> { };
     }
-    Catalog catalog = new Catalog(held, store, indexer, sources, Math.max(1, registrationThreads), limits);
+    Catalog catalog = new Catalog(held, store, indexer, sources, Math.max(1, registrationThreads), limits,
+        tablesDir.toAbsolutePath().normalize());
     try {
       catalog.load();
     } catch (RuntimeException e) {
@@ -157,6 +172,9 @@ public final class Catalog implements AutoCloseable {
       for (Dataset d : store.datasets()) {
         datasets.put(d.id(), d);
         partitions.put(d.id(), new LinkedHashMap<>());
+      }
+      for (Table t : store.tables()) {
+        tables.put(t.id(), t);
       }
       for (Partition p : store.partitions()) {
         partitions.computeIfAbsent(p.datasetId(), k -> new LinkedHashMap<>()).put(new PartitionKey(p.partitionId(), p.layer()), p);
@@ -195,6 +213,7 @@ public final class Catalog implements AutoCloseable {
       if (findDataset(d.name()).isPresent()) {
         throw CatalogException.alreadyExists("Dataset '" + d.name() + "' already exists");
       }
+      requireNoTableNamed(d.name());
     }
     store.insertDatasets(created);
     for (Dataset d : created) {
@@ -278,6 +297,7 @@ public final class Catalog implements AutoCloseable {
       if (clash.isPresent() && !clash.get().id().equals(id)) {
         throw CatalogException.alreadyExists("Dataset '" + checked + "' already exists");
       }
+      requireNoTableNamed(checked);
       Instant now = Instant.now();
       store.renameDataset(id, checked, now);
       Dataset renamed = d.renamed(checked, now);
@@ -301,6 +321,148 @@ public final class Catalog implements AutoCloseable {
       store.updateBlueprints(updated);
       datasets.put(id, updated);
       return updated;
+    }
+  }
+
+  // --- tables -----------------------------------------------------------------------------------
+
+  /** The table entries, by name. Their rows are read and written through {@link #lanceTables()}. */
+  public List<Table> tables() {
+    synchronized (lock) {
+      return tables.values().stream().sorted(java.util.Comparator.comparing(Table::name)).toList();
+    }
+  }
+
+  public Optional<Table> findTable(String name) {
+    synchronized (lock) {
+      return tables.values().stream().filter(t -> t.name().equals(name)).findFirst();
+    }
+  }
+
+  public Optional<Table> findTable(EntryId id) {
+    synchronized (lock) {
+      return Optional.ofNullable(tables.get(id));
+    }
+  }
+
+  public Table table(EntryId id) {
+    return findTable(id).orElseThrow(() -> CatalogException.notFound("No table with id " + id));
+  }
+
+  public Table tableNamed(String name) {
+    return findTable(name).orElseThrow(() -> CatalogException.notFound("No table named '" + name + "'"));
+  }
+
+  /** Reads and writes the rows of tables. */
+  public LanceTables lanceTables() {
+    return lanceTables;
+  }
+
+  /**
+   * Registers the existing Lance table in {@code dir} (Rerun's RegisterTable; {@code server -t}).
+   * Clients may name only directories below the allowed roots ({@code trusted} is for the server's
+   * own {@code -t} arguments). The name must be free among datasets and tables.
+   */
+  public Table registerTable(String name, Path dir, boolean trusted) {
+    String checked = checkName(name, "table");
+    Path real = trusted ? dir.toAbsolutePath().normalize() : registrar.requireRegistrableDirectory(dir);
+    lanceTables.requireTable(real);
+    synchronized (lock) {
+      requireFreeName(checked);
+      Instant now = Instant.now();
+      Table t = new Table(EntryId.random(), checked, real, now, now);
+      store.insertTable(t);
+      tables.put(t.id(), t);
+      return t;
+    }
+  }
+
+  /**
+   * What {@code server -t NAME=DIR} does: the table named NAME serves DIR from now on. An entry of
+   * that name for the same directory is kept (same id across restarts); one for another directory
+   * is pointed at DIR; a dataset of that name is ALREADY_EXISTS.
+   */
+  public Table serveTable(String name, Path dir) {
+    Path real = dir.toAbsolutePath().normalize();
+    lanceTables.requireTable(real);
+    synchronized (lock) {
+      Optional<Table> existing = findTable(name);
+      if (existing.isPresent() && existing.get().path().equals(real)) {
+        return existing.get();
+      }
+      existing.ifPresent(t -> {
+        store.deleteTable(t.id());
+        tables.remove(t.id());
+      });
+    }
+    return registerTable(name, real, true);
+  }
+
+  /**
+   * Creates an empty Lance table (Rerun's CreateTableEntry) in {@code dir}, or, when empty, in a new
+   * directory below {@code DATA_DIR/tables}; a client's directory must lie below the allowed roots.
+   */
+  public Table createTable(String name, Optional<Path> dir, org.apache.arrow.vector.types.pojo.Schema schema,
+      org.apache.arrow.memory.BufferAllocator allocator) {
+    String checked = checkName(name, "table");
+    EntryId id = EntryId.random();
+    Path target;
+    if (dir.isPresent()) {
+      Path parent = dir.get().toAbsolutePath().normalize().getParent();
+      if (parent == null || !Files.isDirectory(parent)) {
+        throw CatalogException.invalidArgument("Cannot create a table in " + dir.get() + ": its parent directory does not exist");
+      }
+      target = registrar.requireRegistrableDirectory(parent).resolve(dir.get().getFileName());
+    } else {
+      createDirectories(tablesDir);
+      target = tablesDir.resolve(id.toHex());
+    }
+    synchronized (lock) {
+      requireFreeName(checked);
+      lanceTables.create(target, schema, allocator);
+      Instant now = Instant.now();
+      Table t = new Table(id, checked, target, now, now);
+      store.insertTable(t);
+      tables.put(t.id(), t);
+      return t;
+    }
+  }
+
+  /** Forgets a table entry; its Lance directory stays on disk, as with Rerun's server. */
+  public void deleteTable(EntryId id) {
+    synchronized (lock) {
+      table(id);
+      store.deleteTable(id);
+      tables.remove(id);
+    }
+  }
+
+  public Table renameTable(EntryId id, String newName) {
+    String checked = checkName(newName, "table");
+    synchronized (lock) {
+      Table t = table(id);
+      if (t.name().equals(checked)) {
+        return t;
+      }
+      requireFreeName(checked);
+      Instant now = Instant.now();
+      store.renameTable(id, checked, now);
+      Table renamed = t.renamed(checked, now);
+      tables.put(id, renamed);
+      return renamed;
+    }
+  }
+
+  private void requireFreeName(String name) {
+    if (findDataset(name).isPresent()) {
+      throw CatalogException.alreadyExists("A dataset named '" + name + "' already exists; tables and datasets share one namespace");
+    }
+    requireNoTableNamed(name);
+  }
+
+  private void requireNoTableNamed(String name) {
+    if (findTable(name).isPresent()) {
+      throw CatalogException.alreadyExists("A table named '" + name + "' already exists; tables and datasets share one namespace");
     }
   }
 
@@ -590,8 +752,12 @@ public final class Catalog implements AutoCloseable {
   }
 
   private static String checkName(String name) {
+    return checkName(name, "dataset");
+  }
+
+  private static String checkName(String name, String what) {
     if (name == null || name.isBlank()) {
-      throw CatalogException.invalidArgument("A dataset needs a non-empty name");
+      throw CatalogException.invalidArgument("A " + what + " needs a non-empty name");
     }
     if (name.startsWith("__")) {
       throw CatalogException.invalidArgument("Names starting with '__' are reserved: '" + name + "'");

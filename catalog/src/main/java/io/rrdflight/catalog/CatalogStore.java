@@ -53,6 +53,17 @@ interface CatalogStore extends AutoCloseable {
 
   void renameDataset(EntryId id, String name, Instant now);
 
+  // --- tables (Rerun's table entries; their rows live in Lance datasets, see LanceTables)
+
+  void insertTable(Table table);
+
+  /** Every table entry, ordered by name. */
+  List<Table> tables();
+
+  void deleteTable(EntryId id);
+
+  void renameTable(EntryId id, String name, Instant now);
+
   // --- partitions
 
   /**

@@ -80,6 +80,14 @@ abstract class JdbcCatalogStore implements CatalogStore {
             partition_ids TEXT NOT NULL,
             created_at_ns BIGINT NOT NULL,
             updated_at_ns BIGINT NOT NULL)""");
+      // Tables came after schema version 3 and need no migration: the table is new, nothing else changes.
+      s.execute("""
+          CREATE TABLE IF NOT EXISTS table_entries (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            path TEXT NOT NULL,
+            created_at_ns BIGINT NOT NULL,
+            updated_at_ns BIGINT NOT NULL)""");
       s.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '" + SCHEMA_VERSION + "') ON CONFLICT (key) DO NOTHING");
       String version = queryString(db, "SELECT value FROM meta WHERE key = 'schema_version'");
       if (!String.valueOf(SCHEMA_VERSION).equals(version)) {
@@ -170,6 +178,60 @@ abstract class JdbcCatalogStore implements CatalogStore {
   public synchronized void renameDataset(EntryId id, String name, Instant now) {
     inTransaction(() -> {
       try (PreparedStatement ps = db.prepareStatement("UPDATE datasets SET name = ?, updated_at_ns = ? WHERE id = ?")) {
+        ps.setString(1, name);
+        ps.setLong(2, nanos(now));
+        ps.setString(3, id.toHex());
+        ps.executeUpdate();
+      }
+    });
+  }
+
+  // --- tables -----------------------------------------------------------------------------------
+
+  @Override
+  public synchronized void insertTable(Table t) {
+    inTransaction(() -> {
+      try (PreparedStatement ps = db.prepareStatement(
+          "INSERT INTO table_entries(id, name, path, created_at_ns, updated_at_ns) VALUES (?,?,?,?,?)")) {
+        ps.setString(1, t.id().toHex());
+        ps.setString(2, t.name());
+        ps.setString(3, t.path().toString());
+        ps.setLong(4, nanos(t.createdAt()));
+        ps.setLong(5, nanos(t.updatedAt()));
+        ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public synchronized List<Table> tables() {
+    List<Table> out = new ArrayList<>();
+    read(() -> {
+      try (Statement s = db.createStatement();
+          ResultSet rs = s.executeQuery("SELECT id, name, path, created_at_ns, updated_at_ns FROM table_entries ORDER BY name")) {
+        while (rs.next()) {
+          out.add(new Table(EntryId.parse(rs.getString(1)), rs.getString(2), Path.of(rs.getString(3)),
+              instant(rs.getLong(4)), instant(rs.getLong(5))));
+        }
+      }
+    });
+    return out;
+  }
+
+  @Override
+  public synchronized void deleteTable(EntryId id) {
+    inTransaction(() -> {
+      try (PreparedStatement ps = db.prepareStatement("DELETE FROM table_entries WHERE id = ?")) {
+        ps.setString(1, id.toHex());
+        ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public synchronized void renameTable(EntryId id, String name, Instant now) {
+    inTransaction(() -> {
+      try (PreparedStatement ps = db.prepareStatement("UPDATE table_entries SET name = ?, updated_at_ns = ? WHERE id = ?")) {
         ps.setString(1, name);
         ps.setLong(2, nanos(now));
         ps.setString(3, id.toHex());

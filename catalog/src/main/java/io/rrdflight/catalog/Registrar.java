@@ -164,6 +164,11 @@ final class Registrar implements AutoCloseable {
     }
   }
 
+  /** The real path of a directory a client names (a table's), if it lies below the allowed roots. */
+  Path requireRegistrableDirectory(Path dir) {
+    return clientRoots.requireDirectory(dir);
+  }
+
   /** The recordings below a prefix a client names, each as a source to register into its layer. */
   List<DataSource> recordingsBelow(DataSource prefix) {
     requireRegistrablePrefix(prefix);

@@ -31,7 +31,8 @@ class PostgresCatalogTest extends CatalogTest {
 
   @Override
   Catalog open(RecordingIndexer indexer, int threads) {
-    return Catalog.open(location(), indexer, threads, RegistrationLimits.UNRESTRICTED);
+    return Catalog.open(location(), indexer, threads, RegistrationLimits.UNRESTRICTED, io.rrdflight.rrd.RecordingSources.localOnly(),
+        dataDir.resolve("tables"));
   }
 
   @Override

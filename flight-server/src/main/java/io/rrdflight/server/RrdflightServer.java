@@ -89,7 +89,7 @@ public final class RrdflightServer implements AutoCloseable {
     Catalog catalog;
     try {
       catalog = Catalog.open(config.catalog(), new RrdRecordingIndexer(allocator), REGISTRATION_THREADS, registrationLimits(config),
-          RecordingSources.withS3(S3Client.standard(config.objectStorage().endpoint())));
+          RecordingSources.withS3(S3Client.standard(config.objectStorage().endpoint())), config.dataDir().resolve("tables"));
     } catch (RuntimeException e) {
       allocator.close();
       authenticator.ifPresent(Authenticator::close);
@@ -98,6 +98,9 @@ public final class RrdflightServer implements AutoCloseable {
     try {
       for (ServerConfig.DatasetSource source : config.datasets()) {
         catalog.syncDirectory(source.name(), source.location(), Duration.ofDays(1));
+      }
+      for (ServerConfig.TableSource source : config.tables()) {
+        catalog.serveTable(source.name(), source.directory());
       }
     } catch (RuntimeException e) {
       catalog.close();
@@ -108,7 +111,7 @@ public final class RrdflightServer implements AutoCloseable {
     ServerLimits limits = config.limits();
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
     RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(new CatalogRerunData(catalog), allocator), streamExecutor,
-        version, limits);
+        version, limits, Optional.of(catalog));
     RerunCloudService rerunCloud = new RerunCloudService(catalog, allocator.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE),
         streamExecutor, version);
     HttpEndpoints http = new HttpEndpoints("rrdflight " + version);
@@ -176,6 +179,7 @@ public final class RrdflightServer implements AutoCloseable {
         roots.add(d.directory());
       }
     }
+    config.tables().forEach(t -> roots.add(t.directory()));
     return new RegistrationLimits(AllowedRoots.of(roots, prefixes), config.limits().maxPrefixFiles());
   }
 

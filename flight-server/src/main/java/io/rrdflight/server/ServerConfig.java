@@ -18,7 +18,7 @@ import java.util.Optional;
  * @param objectStorage where S3-compatible storage is and which prefixes clients may register from
  */
 public record ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots,
-    ServerLimits limits, Security security, CatalogLocation catalog, ObjectStorage objectStorage) {
+    ServerLimits limits, Security security, CatalogLocation catalog, ObjectStorage objectStorage, List<TableSource> tables) {
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 51234;
 
@@ -31,15 +31,17 @@ public record ServerConfig(String host, int port, Path dataDir, List<DatasetSour
     requireNonNull(security, "security is null");
     requireNonNull(catalog, "catalog is null");
     requireNonNull(objectStorage, "objectStorage is null");
+    tables = List.copyOf(requireNonNull(tables, "tables is null"));
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
   }
 
-  /** The catalog in the data dir, without object storage settings (AWS's endpoints, no object prefixes allowed but the {@code -d} ones). */
+  /** The catalog in the data dir, without object storage settings (AWS's endpoints, no object prefixes allowed but the {@code -d} ones) or {@code -t} tables. */
   public ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots,
       ServerLimits limits, Security security) {
-    this(host, port, dataDir, datasets, allowedRoots, limits, security, new CatalogLocation.Embedded(dataDir), ObjectStorage.DEFAULT);
+    this(host, port, dataDir, datasets, allowedRoots, limits, security, new CatalogLocation.Embedded(dataDir), ObjectStorage.DEFAULT,
+        List.of());
   }
 
   /** The default limits, no allowed roots but the {@code -d} directories, no tokens or TLS. */
@@ -97,6 +99,14 @@ public record ServerConfig(String host, int port, Path dataDir, List<DatasetSour
     public ObjectStorage {
       requireNonNull(endpoint, "endpoint is null");
       allowedPrefixes = List.copyOf(requireNonNull(allowedPrefixes, "allowedPrefixes is null"));
+    }
+  }
+
+  /** A Lance table directory to serve as the table entry {@code name} ({@code -t NAME=DIR}). */
+  public record TableSource(String name, Path directory) {
+    public TableSource {
+      requireNonNull(name, "name is null");
+      requireNonNull(directory, "directory is null");
     }
   }
 

@@ -67,7 +67,7 @@ class FlightSqlBrowsingIT {
     assertEquals("rrdflight", md.getDatabaseProductName());
     assertEquals("\"", md.getIdentifierQuoteString());
     assertEquals("dataset", md.getCatalogTerm());
-    assertTrue(md.isReadOnly());
+    assertFalse(md.isReadOnly()); // datasets are read-only, table entries take INSERT and bulk ingestion
   }
 
   @Test

@@ -12,7 +12,7 @@ import java.util.List;
 /**
  * Lists what an rrdflight server serves: each dataset (a JDBC catalog), its tables (schema
  * {@code rerun}: {@code partitions}, {@code static_data}, one table per timeline) and its
- * partitions (one per recording).
+ * partitions (one per recording); then the table entries (no catalog), if any.
  *
  * <pre>ListDatasets [JDBC_URL]</pre>
  */
@@ -30,6 +30,9 @@ public final class ListDatasets {
         }
       }
       for (String dataset : datasets) {
+        if (dataset.isEmpty()) {
+          continue; // table entries: no catalog, listed below
+        }
         List<String> tables = new ArrayList<>();
         try (ResultSet rs = metadata.getTables(dataset, "rerun", "%", null)) {
           while (rs.next()) {
@@ -44,6 +47,15 @@ public final class ListDatasets {
             System.out.printf("  partition %s: %d chunks, %d bytes%n", rs.getString(1), rs.getLong(2), rs.getLong(3));
           }
         }
+      }
+      if (datasets.contains("")) {
+        List<String> entries = new ArrayList<>();
+        try (ResultSet rs = metadata.getTables("", "", "%", null)) {
+          while (rs.next()) {
+            entries.add(rs.getString("TABLE_NAME"));
+          }
+        }
+        System.out.println("tables: " + String.join(", ", entries));
       }
     }
   }

@@ -78,4 +78,14 @@ class ExamplesIT {
     assertEquals(13, lines.size());
     assertTrue(lines.get(1).startsWith("rec-dataset-01 | 8 | 1 | 10 | "), lines.get(1));
   }
+
+  @Test
+  void writeLabelsInsertsATableOverJdbcAndJoinsIt() throws Exception {
+    List<String> lines = run(WriteLabels::main, "sample");
+    assertEquals("inserted 12 rows into reviewed", lines.get(0));
+    assertTrue(lines.subList(1, lines.size()).stream().allMatch(l -> l.matches("  rec-dataset-\\d\\d: \\d*[02468] chunks")),
+        String.join("\n", lines));
+    List<String> listed = run(ListDatasets::main);
+    assertEquals("tables: reviewed", listed.get(listed.size() - 1));
+  }
 }

@@ -200,11 +200,46 @@ public final class SqlEngine implements AutoCloseable {
     for (Dataset d : data.datasets()) {
       root.add(d.name(), schemaOf(d));
     }
+    // Table entries sit in the root schema: queried by their plain names (names are unique across
+    // datasets and tables, the catalog sees to that).
+    for (io.rrdflight.catalog.Table t : data.tables()) {
+      root.add(t.name(), new io.rrdflight.sql.tables.LanceSqlTable(t, data.lanceTables(), allocator));
+    }
     return connection;
   }
 
   private RerunDatasetSchema schemaOf(Dataset dataset) {
     return new RerunDatasetSchema(dataset, data, allocator, windowBytes);
+  }
+
+  /** {@code INSERT INTO table query}: the target's plain name and the query, as SQL this engine plans. */
+  public record Insert(String table, String query) {}
+
+  /**
+   * The statement as an INSERT into a plain table name, or empty when it is no INSERT. A column
+   * list or a qualified target is INVALID_ARGUMENT: rows go into table entries by position.
+   */
+  public static Optional<Insert> insert(String sql) {
+    requireNonNull(sql, "sql is null");
+    org.apache.calcite.sql.SqlNode node;
+    try {
+      node = SqlParser.create(sql, PARSER).parseStmt();
+    } catch (org.apache.calcite.sql.parser.SqlParseException e) {
+      return Optional.empty(); // planning reports the syntax error in its own words
+    }
+    if (!(node instanceof org.apache.calcite.sql.SqlInsert insert)) {
+      return Optional.empty();
+    }
+    if (!(insert.getTargetTable() instanceof org.apache.calcite.sql.SqlIdentifier target) || target.names.size() != 1) {
+      throw SqlQueryException.wrapping("INSERT goes into a table entry named plainly (INSERT INTO labels …), not "
+          + insert.getTargetTable(), null);
+    }
+    if (insert.getTargetColumnList() != null && insert.getTargetColumnList().size() > 0) {
+      throw SqlQueryException.wrapping("INSERT takes no column list: the query's columns fill the table's in order", null);
+    }
+    String query = insert.getSource().toSqlString(c -> c.withDialect(org.apache.calcite.sql.dialect.CalciteSqlDialect.DEFAULT)
+        .withQuoteAllIdentifiers(true)).getSql();
+    return Optional.of(new Insert(target.names.get(0), query));
   }
 
   /** The names of the dataset's tables (schema {@code rerun}), in listing order. */

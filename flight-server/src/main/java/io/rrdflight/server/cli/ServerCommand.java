@@ -69,6 +69,12 @@ final class ServerCommand implements Callable<Integer> {
           + " s3://bucket/prefix/ (its top-level .rrd objects). Repeatable.")
   List<String> datasets = new ArrayList<>();
 
+  @Option(
+      names = {"-t", "--table"},
+      paramLabel = "[NAME=]DIR",
+      description = "Serve the Lance table in DIR as table NAME (default: DIR's name), as rerun server -t does. Repeatable.")
+  List<String> tables = new ArrayList<>();
+
   @Option(names = "--host", paramLabel = "HOST", defaultValue = ServerConfig.DEFAULT_HOST,
       description = "Address to listen on (default: ${DEFAULT-VALUE}, this machine only).")
   String host;
@@ -195,12 +201,16 @@ final class ServerCommand implements Callable<Integer> {
       int partitions = server.catalog().partitions(server.catalog().datasetNamed(d.name()).id()).size();
       out.println("  dataset:          " + d.name() + " <- " + d.display() + " (" + partitions + " partitions)");
     }
+    for (ServerConfig.TableSource t : config.tables()) {
+      out.println("  table:            " + t.name() + " <- " + t.directory());
+    }
     out.println("  auth:             " + authMode(server));
     out.println("  tls:              " + (tls ? "on (" + security.tls().get().certificateChain() + ")" : "off"));
     List<String> roots = new ArrayList<>();
     config.allowedRoots().forEach(r -> roots.add(r.toString()));
     config.objectStorage().allowedPrefixes().forEach(p -> roots.add(p.toString()));
     config.datasets().forEach(d -> roots.add(d.display()));
+    config.tables().forEach(t -> roots.add(t.directory().toString()));
     out.println("  clients register: " + (roots.isEmpty() ? "nothing (allow a directory with --allow-root DIR)"
         : "below " + String.join(", ", roots)));
     config.objectStorage().endpoint().ifPresent(e -> out.println("  object storage:   " + e));
@@ -275,7 +285,7 @@ final class ServerCommand implements Callable<Integer> {
   private ServerConfig config(Security security) {
     Path dir = dataDir.resolve();
     return new ServerConfig(host, validPort(), dir, datasetSources(), allowedRoots(), limits(), security, catalogLocation(dir),
-        new ServerConfig.ObjectStorage(s3Endpoint(), allowedPrefixes()));
+        new ServerConfig.ObjectStorage(s3Endpoint(), allowedPrefixes()), tableSources());
   }
 
   private CatalogLocation catalogLocation(Path dir) {
@@ -371,6 +381,30 @@ final class ServerCommand implements Callable<Integer> {
     List<DatasetSource> sources = new ArrayList<>();
     for (String spec : datasets) {
       sources.add(parseDataset(spec));
+    }
+    return sources;
+  }
+
+  private List<ServerConfig.TableSource> tableSources() {
+    List<ServerConfig.TableSource> sources = new ArrayList<>();
+    for (String value : tables) {
+      int eq = value.indexOf('=');
+      String name = eq > 0 ? value.substring(0, eq) : null;
+      Path dir = Path.of(eq > 0 ? value.substring(eq + 1) : value).toAbsolutePath().normalize();
+      if (!Files.isDirectory(dir)) {
+        throw new CommandLine.ParameterException(spec.commandLine(), (Files.exists(dir)
+            ? "Not a Lance table directory: " : "Table directory does not exist: ") + dir);
+      }
+      if (!Files.isDirectory(dir.resolve("_versions"))) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Not a Lance table (no _versions directory): " + dir);
+      }
+      if (name == null) {
+        name = dir.getFileName() == null ? "root" : dir.getFileName().toString();
+      }
+      if (name.isBlank()) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Empty table name in '" + value + "'");
+      }
+      sources.add(new ServerConfig.TableSource(name, dir));
     }
     return sources;
   }

@@ -43,7 +43,10 @@ final class MetadataTables {
   }
 
   void catalogs(ServerStreamListener listener) {
-    List<String> names = engine.data().datasets().stream().map(Dataset::name).sorted().toList();
+    List<String> names = new ArrayList<>(engine.data().datasets().stream().map(Dataset::name).sorted().toList());
+    if (!engine.data().tables().isEmpty()) {
+      names.add(0, ""); // table entries: no catalog, as browsing tools group them
+    }
     send(Schemas.GET_CATALOGS_SCHEMA, listener, root -> {
       VarCharVector v = (VarCharVector) root.getVector("catalog_name");
       for (int i = 0; i < names.size(); i++) {
@@ -61,17 +64,24 @@ final class MetadataTables {
         catalogs.add(d.name());
       }
     }
-    send(Schemas.GET_SCHEMAS_SCHEMA, listener, root -> {
-      VarCharVector catalog = (VarCharVector) root.getVector("catalog_name");
-      VarCharVector schema = (VarCharVector) root.getVector("db_schema_name");
-      for (int i = 0; i < catalogs.size(); i++) {
-        catalog.setSafe(i, new Text(catalogs.get(i)));
-        schema.setSafe(i, new Text(RerunDatasetSchema.SCHEMA));
+    boolean root = !engine.data().tables().isEmpty() && (!command.hasCatalog() || command.getCatalog().isEmpty())
+        && schemaPattern.matcher("").matches();
+    send(Schemas.GET_SCHEMAS_SCHEMA, listener, vectors -> {
+      VarCharVector catalog = (VarCharVector) vectors.getVector("catalog_name");
+      VarCharVector schema = (VarCharVector) vectors.getVector("db_schema_name");
+      int row = 0;
+      if (root) {
+        schema.setSafe(row++, new Text("")); // table entries: no catalog (null), no schema ("")
       }
-      return catalogs.size();
+      for (String name : catalogs) {
+        catalog.setSafe(row, new Text(name));
+        schema.setSafe(row++, new Text(RerunDatasetSchema.SCHEMA));
+      }
+      return row;
     });
   }
 
+  /** A row of GetTables; table entries have no catalog (null) and the empty schema name. */
   private record TableRow(String catalog, String table, byte[] schema) {}
 
   void tables(FlightSql.CommandGetTables command, ServerStreamListener listener) {
@@ -89,6 +99,15 @@ final class MetadataTables {
         }
       }
     }
+    // Table entries (Lance tables) live in the root, without catalog or schema, as JDBC's "" names them.
+    boolean rootWanted = (!command.hasCatalog() || command.getCatalog().isEmpty()) && schemaPattern.matcher("").matches() && typeOk;
+    if (rootWanted) {
+      for (io.rrdflight.catalog.Table t : engine.data().tables()) {
+        if (tablePattern.matcher(t.name()).matches()) {
+          rows.add(new TableRow(null, t.name(), command.getIncludeSchema() ? ipc(entrySchema(t.name())) : null));
+        }
+      }
+    }
     Schema result = command.getIncludeSchema() ? Schemas.GET_TABLES_SCHEMA : Schemas.GET_TABLES_SCHEMA_NO_SCHEMA;
     send(result, listener, root -> {
       VarCharVector catalog = (VarCharVector) root.getVector("catalog_name");
@@ -97,8 +116,12 @@ final class MetadataTables {
       VarCharVector type = (VarCharVector) root.getVector("table_type");
       VarBinaryVector bytes = command.getIncludeSchema() ? (VarBinaryVector) root.getVector("table_schema") : null;
       for (int i = 0; i < rows.size(); i++) {
-        catalog.setSafe(i, new Text(rows.get(i).catalog()));
-        schema.setSafe(i, new Text(RerunDatasetSchema.SCHEMA));
+        if (rows.get(i).catalog() != null) {
+          catalog.setSafe(i, new Text(rows.get(i).catalog()));
+          schema.setSafe(i, new Text(RerunDatasetSchema.SCHEMA));
+        } else {
+          schema.setSafe(i, new Text("")); // as GetDbSchemas names the root
+        }
         name.setSafe(i, new Text(rows.get(i).table()));
         type.setSafe(i, new Text("TABLE"));
         if (bytes != null) {
@@ -107,6 +130,15 @@ final class MetadataTables {
       }
       return rows.size();
     });
+  }
+
+  /** What {@code SELECT *} of a table entry returns. */
+  Schema entrySchema(String table) {
+    try {
+      return engine.prepare("SELECT * FROM " + quote(table)).resultSchema();
+    } catch (SqlQueryException e) {
+      return new Schema(List.of());
+    }
   }
 
   /** What {@code SELECT *} of the table returns. */

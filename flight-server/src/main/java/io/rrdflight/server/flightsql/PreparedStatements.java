@@ -20,11 +20,14 @@ final class PreparedStatements implements AutoCloseable {
   /** One open statement; {@code parameters} is replaced as a whole when the client binds new values. */
   static final class Entry {
     final PreparedQuery query;
+    /** For {@code INSERT INTO table query}: the table; {@link #query} is then the query. */
+    final java.util.Optional<String> insertInto;
     volatile List<Object> parameters = List.of();
     volatile long lastUsedNanos = System.nanoTime();
 
-    Entry(PreparedQuery query) {
+    Entry(PreparedQuery query, java.util.Optional<String> insertInto) {
       this.query = Objects.requireNonNull(query, "query is null");
+      this.insertInto = Objects.requireNonNull(insertInto, "insertInto is null");
     }
   }
 
@@ -38,13 +41,18 @@ final class PreparedStatements implements AutoCloseable {
   }
 
   ByteString add(PreparedQuery query) {
+    return add(query, java.util.Optional.empty());
+  }
+
+  /** A statement; with {@code insertInto}, an INSERT of the query's rows into that table. */
+  ByteString add(PreparedQuery query, java.util.Optional<String> insertInto) {
     expireIdle();
     if (open.size() >= max) {
       throw Status.RESOURCE_EXHAUSTED.withDescription("Too many open prepared statements (" + max
           + "); close the ones you no longer use").asRuntimeException();
     }
     ByteString handle = ByteString.copyFromUtf8(UUID.randomUUID().toString());
-    open.put(handle, new Entry(query));
+    open.put(handle, new Entry(query, insertInto));
     return handle;
   }
 

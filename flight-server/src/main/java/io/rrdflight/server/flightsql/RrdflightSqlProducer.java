@@ -10,6 +10,7 @@ import io.rrdflight.sql.SqlEngine;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.FlightDescriptor;
@@ -46,6 +47,7 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   private final BatchStreamer streamer;
   private final SqlInfoBuilder sqlInfo;
   private final MetadataTables metadata;
+  private final Optional<TableIngest> ingest;
 
   public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion) {
     this(allocator, engine, streamExecutor, serverVersion, ServerLimits.DEFAULTS);
@@ -54,6 +56,13 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   /** @param limits query timeout, memory budget, admission, SQL length (see {@link ServerLimits}) */
   public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion,
       ServerLimits limits) {
+    this(allocator, engine, streamExecutor, serverVersion, limits, Optional.empty());
+  }
+
+  /** @param tables where bulk ingestion writes table entries; without it ingestion is refused */
+  public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion,
+      ServerLimits limits, Optional<io.rrdflight.catalog.Catalog> tables) {
+    this.ingest = requireNonNull(tables, "tables is null").map(c -> new TableIngest(c, allocator));
     this.allocator = requireNonNull(allocator, "allocator is null");
     this.engine = requireNonNull(engine, "engine is null");
     this.limits = requireNonNull(limits, "limits is null");
@@ -64,12 +73,12 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
         .withFlightSqlServerName("rrdflight")
         .withFlightSqlServerVersion(requireNonNull(serverVersion, "serverVersion is null"))
         .withFlightSqlServerArrowVersion("18.3.0")
-        .withFlightSqlServerReadOnly(true)
+        .withFlightSqlServerReadOnly(tables.isEmpty())
         .withFlightSqlServerSql(true)
         .withFlightSqlServerSubstrait(false)
         .withFlightSqlServerTransaction(FlightSql.SqlSupportedTransaction.SQL_SUPPORTED_TRANSACTION_NONE)
         .withFlightSqlServerCancel(true)
-        .withFlightSqlServerBulkIngestion(false)
+        .withFlightSqlServerBulkIngestion(tables.isPresent())
         .withSqlIdentifierQuoteChar("\"")
         .withSqlIdentifierCase(FlightSql.SqlSupportedCaseSensitivity.SQL_CASE_SENSITIVITY_CASE_INSENSITIVE)
         .withSqlQuotedIdentifierCase(FlightSql.SqlSupportedCaseSensitivity.SQL_CASE_SENSITIVITY_CASE_INSENSITIVE)
@@ -206,12 +215,14 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   @Override
   public void createPreparedStatement(FlightSql.ActionCreatePreparedStatementRequest request, CallContext context, StreamListener<Result> listener) {
     try {
-      PreparedQuery query = prepare(request.getQuery());
-      ByteString handle = statements.add(query);
+      // INSERT INTO table query (what JDBC's executeUpdate prepares): the query is planned now, run on execution.
+      Optional<SqlEngine.Insert> insert = SqlEngine.insert(request.getQuery());
+      PreparedQuery query = prepare(insert.map(SqlEngine.Insert::query).orElse(request.getQuery()));
+      ByteString handle = statements.add(query, insert.map(SqlEngine.Insert::table));
       // ipcBytes of an empty schema would still be a schema message; clients expect that.
       FlightSql.ActionCreatePreparedStatementResult result = FlightSql.ActionCreatePreparedStatementResult.newBuilder()
           .setPreparedStatementHandle(handle)
-          .setDatasetSchema(ipcBytes(query.resultSchema()))
+          .setDatasetSchema(ipcBytes(insert.isPresent() ? new Schema(List.of()) : query.resultSchema()))
           .setParameterSchema(ipcBytes(query.parameterSchema()))
           .build();
       listener.onNext(new Result(Any.pack(result).toByteArray()));
@@ -259,6 +270,44 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
       entry.parameters = values;
       ackStream.onCompleted();
     };
+  }
+
+  @Override
+  public Runnable acceptPutPreparedStatementUpdate(FlightSql.CommandPreparedStatementUpdate command, CallContext context,
+      FlightStream flightStream, StreamListener<PutResult> ackStream) {
+    PreparedStatements.Entry entry = statements.get(command.getPreparedStatementHandle());
+    if (entry.insertInto.isEmpty()) {
+      throw io.grpc.Status.INVALID_ARGUMENT.withDescription("Only INSERT INTO table … updates anything here; run queries with executeQuery")
+          .asRuntimeException();
+    }
+    return writableTables().insert(entry.insertInto.get(), entry.query, entry.parameters, ackStream);
+  }
+
+  @Override
+  public Runnable acceptPutStatement(FlightSql.CommandStatementUpdate command, CallContext context, FlightStream flightStream,
+      StreamListener<PutResult> ackStream) {
+    SqlEngine.Insert insert = SqlEngine.insert(command.getQuery()).orElseThrow(() -> io.grpc.Status.INVALID_ARGUMENT
+        .withDescription("Only INSERT INTO table … updates anything here; run queries with executeQuery").asRuntimeException());
+    return writableTables().insert(insert.table(), prepare(insert.query()), List.of(), ackStream);
+  }
+
+  /** Table writes, for writers only (DoPut itself is a reader's call: it also binds parameters). */
+  private TableIngest writableTables() {
+    if (ingest.isEmpty()) {
+      throw io.grpc.Status.UNIMPLEMENTED.withDescription("This server writes no tables").asRuntimeException();
+    }
+    io.rrdflight.server.auth.Caller caller = io.rrdflight.server.auth.Caller.current();
+    if (!caller.canWrite()) {
+      throw io.grpc.Status.PERMISSION_DENIED.withDescription("Writing a table needs the writer role; "
+          + caller.name() + " is a " + caller.role().label()).asRuntimeException();
+    }
+    return ingest.get();
+  }
+
+  @Override
+  public Runnable acceptPutStatementBulkIngest(FlightSql.CommandStatementIngest command, CallContext context, FlightStream flightStream,
+      StreamListener<PutResult> ackStream) {
+    return writableTables().accept(command, flightStream, ackStream);
   }
 
   // --- metadata ------------------------------------------------------------------------------

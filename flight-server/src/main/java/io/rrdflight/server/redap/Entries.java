@@ -8,6 +8,7 @@ import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.Dataset;
 import io.rrdflight.catalog.DatasetKind;
 import io.rrdflight.catalog.EntryId;
+import io.rrdflight.catalog.Table;
 import io.rrdflight.rrd.proto.DatasetHandle;
 import io.rrdflight.rrd.proto.PartitionId;
 import io.rrdflight.rrd.proto.StoreKind;
@@ -54,6 +55,10 @@ final class Entries {
       return new Entry(d.id(), d.name(), kindOf(d), d.createdAt(), d.updatedAt());
     }
 
+    static Entry of(Table t) {
+      return new Entry(t.id(), t.name(), EntryKind.ENTRY_KIND_TABLE, t.createdAt(), t.updatedAt());
+    }
+
     EntryDetails details() {
       return EntryDetails.newBuilder()
           .setId(ProtoValues.toProto(id))
@@ -78,12 +83,17 @@ final class Entries {
     return d.kind() == DatasetKind.BLUEPRINT ? EntryKind.ENTRY_KIND_BLUEPRINT_DATASET : EntryKind.ENTRY_KIND_DATASET;
   }
 
-  /** Every entry: datasets of both kinds, then the system table. */
+  /** Every entry: datasets of both kinds, the table entries, then the system table. */
   List<Entry> all() {
     List<Entry> all = new ArrayList<>();
     catalog.allDatasets().forEach(d -> all.add(Entry.of(d)));
+    all.addAll(tables());
     all.add(ENTRIES_TABLE);
     return all;
+  }
+
+  private List<Entry> tables() {
+    return catalog.tables().stream().map(Entry::of).toList();
   }
 
   /**
@@ -101,7 +111,8 @@ final class Entries {
     EntryKind kind = filter.getEntryKind();
     List<Entry> found = switch (kind) {
       case ENTRY_KIND_DATASET, ENTRY_KIND_BLUEPRINT_DATASET -> datasetsOfKind(kind, id, name);
-      case ENTRY_KIND_TABLE -> named(List.of(ENTRIES_TABLE), kind, id, name);
+      case ENTRY_KIND_TABLE -> named(java.util.stream.Stream.concat(tables().stream(), java.util.stream.Stream.of(ENTRIES_TABLE)).toList(),
+          kind, id, name);
       case ENTRY_KIND_DATASET_VIEW, ENTRY_KIND_TABLE_VIEW ->
           throw Status.UNIMPLEMENTED.withDescription("Dataset and table views are not supported").asRuntimeException();
       case ENTRY_KIND_UNSPECIFIED, UNRECOGNIZED ->
@@ -162,10 +173,17 @@ final class Entries {
     return catalog.createDatasetWithBlueprintDataset(name);
   }
 
-  /** DeleteEntry: a dataset goes with its partitions (never its files); the system table stays. */
+  /**
+   * DeleteEntry: a dataset goes with its partitions, a table entry alone (never their files); the
+   * system table stays.
+   */
   void delete(EntryId id) {
     if (id.equals(ENTRIES_TABLE_ID)) {
       throw CatalogStatus.invalidArgument("The system table " + ENTRIES_TABLE_NAME + " cannot be deleted");
+    }
+    if (catalog.findTable(id).isPresent()) {
+      catalog.deleteTable(id);
+      return;
     }
     catalog.deleteDataset(id);
   }
@@ -175,23 +193,39 @@ final class Entries {
     if (id.equals(ENTRIES_TABLE_ID)) {
       throw CatalogStatus.invalidArgument("The system table " + ENTRIES_TABLE_NAME + " cannot be changed");
     }
+    if (catalog.findTable(id).isPresent()) {
+      newName.ifPresent(name -> catalog.renameTable(id, name));
+      return entry(id);
+    }
     catalog.dataset(id);
     newName.ifPresent(name -> catalog.renameDataset(id, name));
     return entry(id);
   }
 
-  /** The system table's id, or NOT_FOUND: {@code __entries} is the only table. */
-  void requireEntriesTable(EntryId id) {
-    Entry entry = entry(id);
-    if (!entry.equals(ENTRIES_TABLE)) {
-      throw CatalogStatus.notFound("Entry " + id.toHex() + " is the dataset '" + entry.name() + "', not a table");
+  /**
+   * The table an id names: empty for the system table {@code __entries}, else the table entry;
+   * NOT_FOUND when the id names a dataset or nothing.
+   */
+  Optional<Table> table(EntryId id) {
+    if (id.equals(ENTRIES_TABLE_ID)) {
+      return Optional.empty();
     }
+    Optional<Table> table = catalog.findTable(id);
+    if (table.isPresent()) {
+      return table;
+    }
+    Entry entry = entry(id);
+    throw CatalogStatus.notFound("Entry " + id.toHex() + " is the dataset '" + entry.name() + "', not a table");
   }
 
   /** Any entry by id; NOT_FOUND names the id. */
   Entry entry(EntryId id) {
     if (id.equals(ENTRIES_TABLE_ID)) {
       return ENTRIES_TABLE;
+    }
+    Optional<Table> table = catalog.findTable(id);
+    if (table.isPresent()) {
+      return Entry.of(table.get());
     }
     return Entry.of(catalog.dataset(id));
   }
@@ -251,5 +285,18 @@ final class Entries {
         .setDetails(ENTRIES_TABLE.details())
         .setProviderDetails(Any.pack(provider, ""))
         .build();
+  }
+
+  /** A table entry's entry: its Lance directory as a {@code LanceTable} (type URL without a domain, as above). */
+  static TableEntry tableEntry(Table table) {
+    return TableEntry.newBuilder()
+        .setDetails(Entry.of(table).details())
+        .setProviderDetails(Any.pack(io.rrdflight.server.redap.proto.LanceTable.newBuilder().setTableUrl(table.url()).build(), ""))
+        .build();
+  }
+
+  /** The entry of the table an id names: the system table's or a table entry's. */
+  TableEntry tableEntry(EntryId id) {
+    return table(id).map(Entries::tableEntry).orElseGet(Entries::entriesTableEntry);
   }
 }

@@ -12,6 +12,12 @@ import io.rrdflight.rrd.proto.SemanticVersion;
 import io.rrdflight.rrd.proto.TaskId;
 import io.rrdflight.server.redap.proto.CreateDatasetEntryRequest;
 import io.rrdflight.server.redap.proto.CreateDatasetEntryResponse;
+import io.rrdflight.server.redap.proto.CreateTableEntryRequest;
+import io.rrdflight.server.redap.proto.CreateTableEntryResponse;
+import io.rrdflight.server.redap.proto.RegisterTableRequest;
+import io.rrdflight.server.redap.proto.RegisterTableResponse;
+import io.rrdflight.server.redap.proto.WriteTableRequest;
+import io.rrdflight.server.redap.proto.WriteTableResponse;
 import io.rrdflight.server.redap.proto.DeleteEntryRequest;
 import io.rrdflight.server.redap.proto.DeleteEntryResponse;
 import io.rrdflight.server.redap.proto.FetchChunksRequest;
@@ -141,30 +147,51 @@ final class PartitionsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBa
     });
   }
 
-  // --- the __entries system table ------------------------------------------------------------------
+  // --- tables: __entries and table entries (Lance) ---------------------------------------------------
 
   @Override
   public void readTableEntry(ReadTableEntryRequest request, StreamObserver<ReadTableEntryResponse> observer) {
-    unary("ReadTableEntry", observer, () -> {
-      entries.requireEntriesTable(requiredId(request.hasId(), request.getId(), "ReadTableEntry"));
-      return ReadTableEntryResponse.newBuilder().setTable(Entries.entriesTableEntry()).build();
-    });
+    unary("ReadTableEntry", observer, () -> ReadTableEntryResponse.newBuilder()
+        .setTable(entries.tableEntry(model.tableEntries.requested(request.hasId(), request.getId(), "ReadTableEntry")))
+        .build());
   }
 
   @Override
   public void getTableSchema(GetTableSchemaRequest request, StreamObserver<GetTableSchemaResponse> observer) {
-    unary("GetTableSchema", observer, () -> {
-      entries.requireEntriesTable(requiredId(request.hasTableId(), request.getTableId(), "GetTableSchema"));
-      return GetTableSchemaResponse.newBuilder().setSchema(model.ipc.schema(EntriesTable.SCHEMA)).build();
-    });
+    unary("GetTableSchema", observer, () -> GetTableSchemaResponse.newBuilder()
+        .setSchema(model.ipc.schema(model.tableEntries.schema(model.tableEntries.requested(request.hasTableId(), request.getTableId(), "GetTableSchema"), WORDS)))
+        .build());
   }
 
   @Override
   public void scanTable(ScanTableRequest request, StreamObserver<ScanTableResponse> observer) {
-    unary("ScanTable", observer, () -> {
-      entries.requireEntriesTable(requiredId(request.hasTableId(), request.getTableId(), "ScanTable"));
-      return ScanTableResponse.newBuilder().setDataframePart(EntriesTable.batch(entries.all(), WORDS, allocator)).build();
-    });
+    try {
+      model.tableEntries.scan(model.tableEntries.requested(request.hasTableId(), request.getTableId(), "ScanTable"), WORDS, observer,
+          part -> ScanTableResponse.newBuilder().setDataframePart(part).build());
+    } catch (RuntimeException e) {
+      observer.onError(CatalogStatus.of(e, "ScanTable"));
+    }
+  }
+
+  @Override
+  public void createTableEntry(CreateTableEntryRequest request, StreamObserver<CreateTableEntryResponse> observer) {
+    unary("CreateTableEntry", observer, () -> CreateTableEntryResponse.newBuilder()
+        .setTable(Entries.tableEntry(model.tableEntries.create(request.getName(),
+            request.hasProviderDetails() ? Optional.of(request.getProviderDetails()) : Optional.empty(), request.getSchema())))
+        .build());
+  }
+
+  @Override
+  public void registerTable(RegisterTableRequest request, StreamObserver<RegisterTableResponse> observer) {
+    unary("RegisterTable", observer, () -> RegisterTableResponse.newBuilder()
+        .setTableEntry(Entries.tableEntry(model.tableEntries.register(request.getName(), request.getProviderDetails())))
+        .build());
+  }
+
+  @Override
+  public StreamObserver<WriteTableRequest> writeTable(StreamObserver<WriteTableResponse> observer) {
+    return model.tableEntries.receiveWrite(observer, WriteTableResponse.getDefaultInstance(),
+        (request, write) -> write.add(request.getDataframePart(), request.getInsertModeValue()));
   }
 
   static EntryId requiredId(boolean present, io.rrdflight.rrd.proto.EntryId id, String call) {

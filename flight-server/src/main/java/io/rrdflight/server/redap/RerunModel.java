@@ -16,6 +16,7 @@ final class RerunModel {
   final BufferAllocator allocator;
   final ArrowIpc ipc;
   final Entries entries;
+  final TableEntries tableEntries;
   final Registration registration;
   final TaskCompletion taskCompletion;
   final DatasetTables tables;
@@ -35,6 +36,7 @@ final class RerunModel {
     this.version = requireNonNull(version, "version is null");
     this.ipc = new ArrowIpc(allocator);
     this.entries = new Entries(catalog);
+    this.tableEntries = new TableEntries(catalog, entries, allocator, executor);
     this.registration = new Registration(catalog, probe);
     this.taskCompletion = new TaskCompletion(catalog, executor, allocator);
     this.tables = new DatasetTables(catalog, allocator);

@@ -214,32 +214,56 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
     });
   }
 
-  // --- the __entries system table ------------------------------------------------------------------------
+  // --- tables: __entries and table entries (Lance) -------------------------------------------------------
+
+  /** A table entry in this vocabulary: the 0.27 form plus (empty) TableDetails; no blueprint dataset is made for tables. */
+  private static TableEntry tableEntry(io.rrdflight.server.redap.proto.TableEntry partitionsForm) {
+    return carried(partitionsForm, TableEntry.parser()).toBuilder().setTableDetails(TableDetails.getDefaultInstance()).build();
+  }
 
   @Override
   public void readTableEntry(ReadTableEntryRequest request, StreamObserver<ReadTableEntryResponse> observer) {
-    unary("ReadTableEntry", observer, () -> {
-      entries.requireEntriesTable(requiredId(request.hasId(), request.getId(), "ReadTableEntry"));
-      return ReadTableEntryResponse.newBuilder()
-          .setTable(carried(Entries.entriesTableEntry(), TableEntry.parser()).toBuilder().setTableDetails(TableDetails.getDefaultInstance()))
-          .build();
-    });
+    unary("ReadTableEntry", observer, () -> ReadTableEntryResponse.newBuilder()
+        .setTable(tableEntry(entries.tableEntry(model.tableEntries.requested(request.hasId(), request.getId(), "ReadTableEntry"))))
+        .build());
   }
 
   @Override
   public void getTableSchema(GetTableSchemaRequest request, StreamObserver<GetTableSchemaResponse> observer) {
-    unary("GetTableSchema", observer, () -> {
-      entries.requireEntriesTable(requiredId(request.hasTableId(), request.getTableId(), "GetTableSchema"));
-      return GetTableSchemaResponse.newBuilder().setSchema(model.ipc.schema(EntriesTable.schema(words()))).build();
-    });
+    unary("GetTableSchema", observer, () -> GetTableSchemaResponse.newBuilder()
+        .setSchema(model.ipc.schema(model.tableEntries.schema(model.tableEntries.requested(request.hasTableId(), request.getTableId(), "GetTableSchema"), words())))
+        .build());
   }
 
   @Override
   public void scanTable(ScanTableRequest request, StreamObserver<ScanTableResponse> observer) {
-    unary("ScanTable", observer, () -> {
-      entries.requireEntriesTable(requiredId(request.hasTableId(), request.getTableId(), "ScanTable"));
-      return ScanTableResponse.newBuilder().setDataframePart(EntriesTable.batch(entries.all(), words(), model.allocator)).build();
-    });
+    try {
+      model.tableEntries.scan(model.tableEntries.requested(request.hasTableId(), request.getTableId(), "ScanTable"), words(), observer,
+          part -> ScanTableResponse.newBuilder().setDataframePart(part).build());
+    } catch (RuntimeException e) {
+      observer.onError(CatalogStatus.of(e, "ScanTable"));
+    }
+  }
+
+  @Override
+  public void createTableEntry(CreateTableEntryRequest request, StreamObserver<CreateTableEntryResponse> observer) {
+    unary("CreateTableEntry", observer, () -> CreateTableEntryResponse.newBuilder()
+        .setTable(tableEntry(Entries.tableEntry(model.tableEntries.create(request.getName(),
+            request.hasProviderDetails() ? Optional.of(request.getProviderDetails()) : Optional.empty(), request.getSchema()))))
+        .build());
+  }
+
+  @Override
+  public void registerTable(RegisterTableRequest request, StreamObserver<RegisterTableResponse> observer) {
+    unary("RegisterTable", observer, () -> RegisterTableResponse.newBuilder()
+        .setTableEntry(tableEntry(Entries.tableEntry(model.tableEntries.register(request.getName(), request.getProviderDetails()))))
+        .build());
+  }
+
+  @Override
+  public StreamObserver<WriteTableRequest> writeTable(StreamObserver<WriteTableResponse> observer) {
+    return model.tableEntries.receiveWrite(observer, WriteTableResponse.getDefaultInstance(),
+        (request, write) -> write.add(request.getDataframePart(), request.getInsertModeValue()));
   }
 
   // --- registration and tasks ----------------------------------------------------------------------------

@@ -66,9 +66,10 @@
  * here and silently skipped there; UpdateDatasetEntry cannot change blueprint_dataset here;
  * deleting a blueprint dataset alone detaches it from its dataset here (Rerun leaves a dangling
  * id); a create_dataset whose name is taken leaves no blueprint dataset behind here; tasks really
- * run in the background here. test_rerun_catalog.py names each one where it excludes it. Not
- * served: tables other than {@code __entries} (RegisterTable, CreateTableEntry, WriteTable),
- * WriteChunks, indexes and search, maintenance; gRPC-web (the browser viewer). With 0.28+ clients:
+ * run in the background here. test_rerun_catalog.py names each one where it excludes it. Tables
+ * ({@code TableEntries}): Lance tables as Rerun's server keeps them; no {@code __bp_} blueprint
+ * dataset is made for a table (0.41 makes one), TABLE_INSERT_MODE_UPDATE is not served, client URLs
+ * must be {@code file://} below the allowed roots. Not served: WriteChunks, indexes and search, maintenance; gRPC-web (the browser viewer). With 0.28+ clients:
  * every recording of a file with several is registered (Rerun 0.41 keeps only the first); no
  * {@code __as_<id>} asset dataset is made; the direct-URL columns of FindChunks are always null
  * (clients fetch through FetchChunks: no file is exposed).

@@ -72,6 +72,19 @@ public final class CatalogRerunData implements RerunData {
         h = h * 31 + p.hashCode();
       }
     }
+    for (io.rrdflight.catalog.Table t : catalog.tables()) {
+      h = h * 31 + t.id().hashCode() * 31L + t.name().hashCode();
+    }
     return h;
+  }
+
+  @Override
+  public List<io.rrdflight.catalog.Table> tables() {
+    return catalog.tables();
+  }
+
+  @Override
+  public io.rrdflight.catalog.LanceTables lanceTables() {
+    return catalog.lanceTables();
   }
 }

@@ -31,4 +31,14 @@ public interface RerunData {
    * be cached until then.
    */
   long generation();
+
+  /** The table entries (Lance tables), queryable by their plain names; none by default. */
+  default List<io.rrdflight.catalog.Table> tables() {
+    return List.of();
+  }
+
+  /** Reads the rows of {@link #tables()}; only called when there are some. */
+  default io.rrdflight.catalog.LanceTables lanceTables() {
+    throw new UnsupportedOperationException("this data has no tables");
+  }
 }

@@ -39,6 +39,17 @@ public final class RerunSqlTypes {
     return f.createTypeWithNullability(of(f, column.field()), true);
   }
 
+  /**
+   * A column of a table entry (a Lance table): as a component's element, and timestamps as
+   * TIMESTAMP (milliseconds, as for index columns), nullable.
+   */
+  public static RelDataType tableColumnType(RelDataTypeFactory f, Field field) {
+    if (field.getType() instanceof ArrowType.Timestamp) {
+      return f.createTypeWithNullability(f.createSqlType(SqlTypeName.TIMESTAMP, 3), true);
+    }
+    return f.createTypeWithNullability(of(f, field), true);
+  }
+
   private static RelDataType of(RelDataTypeFactory f, Field field) {
     ArrowType type = field.getType();
     RelDataType sql = switch (type.getTypeID()) {

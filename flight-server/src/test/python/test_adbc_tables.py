@@ -1,0 +1,115 @@
+"""Tables through Flight SQL with ADBC: bulk ingestion in every mode, plain-name queries, joins with a
+dataset's tables, browsing, and the same table seen by the Rerun SDK.
+
+The oracle for the join is the same join computed with pyarrow on what the server answers for each side
+alone; for ingestion, the rows that went in.
+"""
+
+from __future__ import annotations
+
+import adbc_driver_flightsql.dbapi as flightsql
+import adbc_driver_manager
+import pyarrow as pa
+import pytest
+import rerun as rr
+
+from conftest import ServerProcess, fixture_path
+from table_compare import assert_tables_equal, canonical
+
+FLAGS = pa.table({
+    "segment_id": pa.array(["rec-dataset-01", "rec-dataset-02", "rec-dataset-03"]),
+    "success": pa.array([True, False, True]),
+    "operator": pa.array(["ana", "bo", None]),
+})
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = ServerProcess(tmp_path_factory.mktemp("data"), "-d", str(fixture_path("dataset")))
+    yield srv
+    srv.stop()
+
+
+def connect(server):
+    return flightsql.connect(server.grpc_uri, autocommit=True)
+
+
+def query(server, sql: str) -> pa.Table:
+    with connect(server) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetch_arrow_table()
+
+
+def ingest(server, name: str, data: pa.Table, mode: str) -> int:
+    with connect(server) as conn, conn.cursor() as cur:
+        return cur.adbc_ingest(name, data, mode=mode)
+
+
+def test_ingest_create_then_query_by_plain_name(server):
+    assert ingest(server, "flags", FLAGS, "create") == 3
+    got = query(server, "SELECT * FROM flags")
+    assert_tables_equal(canonical(got, ["segment_id"]), canonical(FLAGS, ["segment_id"]), "SELECT * FROM flags")
+    with pytest.raises(adbc_driver_manager.Error, match="already exists"):
+        ingest(server, "flags", FLAGS, "create")
+
+
+def test_ingest_append_replace_and_create_append(server):
+    more = pa.table({"segment_id": ["rec-dataset-04"], "success": [False], "operator": ["cy"]})
+    ingest(server, "flags2", FLAGS, "create_append")
+    ingest(server, "flags2", more, "append")
+    ingest(server, "flags2", more, "create_append")
+    assert query(server, "SELECT COUNT(*) AS n FROM flags2").column("n").to_pylist() == [5]
+    replaced = pa.table({"id": pa.array([1, 2], pa.int64())})
+    ingest(server, "flags2", replaced, "replace")
+    assert_tables_equal(query(server, "SELECT * FROM flags2"), replaced, "after replace")
+    with pytest.raises(adbc_driver_manager.Error, match="No table named 'missing'"):
+        ingest(server, "missing", more, "append")
+
+
+def test_append_with_another_column_is_refused_and_writes_nothing(server):
+    ingest(server, "flags3", FLAGS, "create")
+    wrong = pa.table({"segment_id": ["x"], "success": [True], "colour": ["red"]})
+    with pytest.raises(adbc_driver_manager.Error, match="colour"):
+        ingest(server, "flags3", wrong, "append")
+    assert query(server, "SELECT COUNT(*) AS n FROM flags3").column("n").to_pylist() == [3]
+
+
+def test_a_name_taken_by_a_dataset_is_refused(server):
+    with pytest.raises(adbc_driver_manager.Error, match="already exists"):
+        ingest(server, "dataset", FLAGS, "create")
+
+
+def test_table_joins_per_recording_aggregates(server):
+    ingest(server, "success_flags", FLAGS, "create")
+    sql = """
+        SELECT f.segment_id, f.success, a.n
+        FROM success_flags f
+        JOIN (SELECT rerun_partition_id, COUNT(*) AS n FROM dataset.rerun.time_1 GROUP BY rerun_partition_id) a
+          ON a.rerun_partition_id = f.segment_id
+        WHERE f.success"""
+    got = canonical(query(server, sql), ["segment_id"])
+    counts = query(server, "SELECT rerun_partition_id, COUNT(*) AS n FROM dataset.rerun.time_1 GROUP BY rerun_partition_id")
+    expected = (FLAGS.filter(FLAGS.column("success"))
+                .join(counts, "segment_id", "rerun_partition_id", join_type="inner")
+                .select(["segment_id", "success", "n"]))
+    assert got.num_rows == 2
+    assert_tables_equal(got, canonical(expected, ["segment_id"]), "join of a table with per-recording aggregates")
+
+
+def test_tables_are_browsable_without_catalog_or_schema(server):
+    ingest(server, "browse_me", FLAGS, "create")
+    with connect(server) as conn:
+        objects = conn.adbc_get_objects(depth="tables").read_all().to_pylist()
+        root = [o for o in objects if o["catalog_name"] in (None, "")]
+        names = [t["table_name"] for o in root for s in (o["catalog_db_schemas"] or []) for t in (s["db_schema_tables"] or [])]
+        assert "browse_me" in names, objects
+        schema = conn.adbc_get_table_schema("browse_me")
+        assert schema.names == ["segment_id", "success", "operator"]
+
+
+def test_an_ingested_table_is_a_rerun_table_entry(server):
+    ingest(server, "for_rerun", FLAGS, "create")
+    client = rr.catalog.CatalogClient(server.rerun_uri)
+    assert "for_rerun" in client.table_names()
+    got = client.get_table(name="for_rerun").to_arrow_table()
+    assert_tables_equal(canonical(got, ["segment_id"]), canonical(FLAGS, ["segment_id"]), "the SDK's view of an ingested table")
