@@ -2,7 +2,8 @@
 ADBC next to the plain Flight DoGet ceiling of the same bytes, and the full query view over a 16-recording
 set, each for a baseline jar (main before the parallel engine) and for our jar with 1, 2, … workers.
 Every server runs alone, one after the other, on the same data; each figure is the median of --repeat
-runs after one warm-up. Prints a table and writes results/workers-<UTC time>.json. See README.md.
+runs after one warm-up, with the server process's CPU seconds during the run (user + system, all
+threads: the work done, which a busy machine does not inflate the way it inflates wall time). Prints a table and writes results/workers-<UTC time>.json. See README.md.
 
   .venv/bin/python scripts/bench/sql/workers.py --base-jar /tmp/main.jar --big /tmp/big41
 """
@@ -57,9 +58,25 @@ def wait_registered(uri: str, dataset: str, files: int) -> None:
     raise RuntimeError(f"{dataset}: {files} partitions not registered in 10 min")
 
 
-def median_run(runs: list[tuple[int, int, float]]) -> dict:
-    seconds = statistics.median(r[2] for r in runs)
-    return {"rows": runs[0][0], "bytes": runs[0][1], "median_s": seconds, "runs_s": [round(r[2], 3) for r in runs]}
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(server: Server, uri: str, sql: str) -> tuple[int, int, float, float]:
+    """One ADBC read: rows, bytes, wall seconds, and the server's CPU seconds during it."""
+    before = cpu_seconds(server.proc.pid)
+    rows, nbytes, seconds, _ = timed_adbc(uri, sql)
+    return rows, nbytes, seconds, cpu_seconds(server.proc.pid) - before
+
+
+def median_run(runs: list[tuple]) -> dict:
+    out = {"rows": runs[0][0], "bytes": runs[0][1], "median_s": statistics.median(r[2] for r in runs),
+           "runs_s": [round(r[2], 3) for r in runs]}
+    if len(runs[0]) > 3:
+        out["server_cpu_s"] = statistics.median(r[3] for r in runs)
+    return out
 
 
 def main() -> None:
@@ -98,7 +115,7 @@ def main() -> None:
                         for batch in table.to_batches():
                             writer.write_batch(batch)
                     del table
-                results["large"][label] = median_run([timed_adbc(uri, sql)[:3] for _ in range(args.repeat)])
+                results["large"][label] = median_run([timed(server, uri, sql) for _ in range(args.repeat)])
             finally:
                 server.stop()
             print(label, "large.rrd", results["large"][label], flush=True)
@@ -116,24 +133,24 @@ def main() -> None:
                     uri = f"grpc://127.0.0.1:{server.port}"
                     wait_registered(uri, "big", files)
                     timed_adbc(uri, FULL_VIEW)  # warm-up
-                    results["big"][label] = median_run([timed_adbc(uri, FULL_VIEW)[:3] for _ in range(args.repeat)])
+                    results["big"][label] = median_run([timed(server, uri, FULL_VIEW) for _ in range(args.repeat)])
                 finally:
                     server.stop()
                 print(label, args.big, results["big"][label], flush=True)
 
     ceiling = results["large"]["plain Flight DoGet of the same bytes (ceiling)"]["median_s"]
     print(f"\nfilled query view over {args.large.name} via ADBC (median of {args.repeat})")
-    print(f"{'server':40} {'rows':>10} {'MB':>8} {'s':>7} {'MB/s':>8} {'of ceiling':>10}")
+    print(f"{'server':48} {'rows':>10} {'MB':>8} {'s':>7} {'MB/s':>8} {'of ceiling':>10} {'server CPU s':>12}")
     for label, r in results["large"].items():
-        print(f"{label:40} {r['rows']:>10,} {r['bytes'] / 1e6:>8.1f} {r['median_s']:>7.2f} {r['bytes'] / 1e6 / r['median_s']:>8.1f}"
-              f" {ceiling / r['median_s']:>9.0%}")
+        print(f"{label:48} {r['rows']:>10,} {r['bytes'] / 1e6:>8.1f} {r['median_s']:>7.2f} {r['bytes'] / 1e6 / r['median_s']:>8.1f}"
+              f" {ceiling / r['median_s']:>9.0%} {r.get('server_cpu_s', float('nan')):>12.2f}")
     if results["big"]:
         base = next(iter(results["big"].values()))["median_s"]
         print(f"\nfull query view over {args.big} via ADBC (median of {args.repeat})")
-        print(f"{'server':40} {'rows':>12} {'MB':>8} {'s':>7} {'MB/s':>8} {'vs first':>8}")
+        print(f"{'server':48} {'rows':>12} {'MB':>8} {'s':>7} {'MB/s':>8} {'vs first':>8} {'server CPU s':>12}")
         for label, r in results["big"].items():
-            print(f"{label:40} {r['rows']:>12,} {r['bytes'] / 1e6:>8.1f} {r['median_s']:>7.2f} {r['bytes'] / 1e6 / r['median_s']:>8.1f}"
-                  f" {base / r['median_s']:>7.2f}x")
+            print(f"{label:48} {r['rows']:>12,} {r['bytes'] / 1e6:>8.1f} {r['median_s']:>7.2f} {r['bytes'] / 1e6 / r['median_s']:>8.1f}"
+                  f" {base / r['median_s']:>7.2f}x {r['server_cpu_s']:>12.2f}")
     out.write_text(json.dumps(results, indent=1))
     print("wrote", out.relative_to(ROOT))
 

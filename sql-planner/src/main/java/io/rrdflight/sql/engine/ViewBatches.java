@@ -34,6 +34,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * batches fit half the query's memory budget. Every buffer comes from the query's allocator, so
  * the budget covers all workers together.
  *
+ * <p>With one worker the reader computes the units itself, one batch per {@link #next}, without
+ * threads: what a small budget or {@code --query-workers 1} gets.
+ *
  * <p>Workers check the query's context between columns, so cancellation and the deadline stop
  * them inside a window; closing the batches early (a client that hung up, a LIMIT reached) stops
  * them the same way, waits for them, and releases everything they held.
@@ -81,6 +84,11 @@ public final class ViewBatches implements ResultBatches {
   private int nextWindow;
   private boolean started;
   private int running;
+  /** With one worker: the unit the reader computes itself, its rows and how far they are read. */
+  private Unit inline;
+  private PartitionView inlineView;
+  private long inlineRows;
+  private int inlineOffset;
   private boolean stopping;
   private Throwable failure;
 
@@ -197,6 +205,9 @@ public final class ViewBatches implements ResultBatches {
 
   /** The oldest unit's next batch, waiting for the workers; null when every unit is read. */
   private VectorSchemaRoot take() {
+    if (workers == 1) {
+      return takeInline();
+    }
     synchronized (lock) {
       startWorkers();
       while (true) {
@@ -235,6 +246,44 @@ public final class ViewBatches implements ResultBatches {
       throw e;
     }
     return new IllegalStateException(t.getMessage(), t);
+  }
+
+  /**
+   * One worker: the reader computes each unit itself, a batch per call, as a handoff to a thread
+   * per batch would only add latency. This is also what the row engine gets under a small budget,
+   * where a nested-loop join opens the scan once per outer row.
+   */
+  private VectorSchemaRoot takeInline() {
+    while (true) {
+      if (inlineView != null && inlineOffset < inlineRows) {
+        int count = (int) Math.min(rowsPerBatch.get(), inlineRows - inlineOffset);
+        VectorSchemaRoot batch = writer.write(inlineView, inlineOffset, count);
+        adaptRowsPerBatch(batch, count);
+        inlineOffset += count;
+        return batch;
+      }
+      releaseInline();
+      synchronized (lock) {
+        inline = plan();
+      }
+      if (inline == null) {
+        return null;
+      }
+      inlineView = inline.sweep.open(inline.window);
+      inlineRows = Math.min(inlineView.rowCount(), limit);
+      inlineOffset = 0;
+    }
+  }
+
+  private void releaseInline() {
+    Unit done = inline;
+    inline = null;
+    inlineView = null;
+    if (done != null && done.sweep.release(done.window)) {
+      synchronized (lock) {
+        sweeps.remove(done.sweep);
+      }
+    }
   }
 
   private void startWorkers() {
@@ -286,18 +335,25 @@ public final class ViewBatches implements ResultBatches {
       if (stopping || failure != null) {
         return null;
       }
-      while (planning == null || nextWindow == planning.windowCount()) {
-        if (!partitions.hasNext()) {
-          return null;
-        }
-        planning = new PartitionSweep(schema, partitions.next(), data, allocator, windowBytes);
-        sweeps.add(planning);
-        nextWindow = 0;
+      Unit unit = plan();
+      if (unit != null) {
+        pending.addLast(unit);
       }
-      Unit unit = new Unit(planning, nextWindow++);
-      pending.addLast(unit);
       return unit;
     }
+  }
+
+  /** The next window in the view's order, planning the next partition when needed; null after the last. Holds `lock`. */
+  private Unit plan() {
+    while (planning == null || nextWindow == planning.windowCount()) {
+      if (!partitions.hasNext()) {
+        return null;
+      }
+      planning = new PartitionSweep(schema, partitions.next(), data, allocator, windowBytes);
+      sweeps.add(planning);
+      nextWindow = 0;
+    }
+    return new Unit(planning, nextWindow++);
   }
 
   private void run(Unit unit) {
@@ -373,6 +429,12 @@ public final class ViewBatches implements ResultBatches {
   /** Stops the workers, waits until none runs, and releases what they left: unread batches, decoded chunks. */
   private void stop() {
     List<AutoCloseable> left = new ArrayList<>();
+    if (inline != null) {
+      Unit done = inline;
+      inline = null;
+      inlineView = null;
+      done.sweep.release(done.window); // its sweep is closed below either way
+    }
     synchronized (lock) {
       stopping = true;
       lock.notifyAll();

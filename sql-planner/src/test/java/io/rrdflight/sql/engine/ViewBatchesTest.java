@@ -301,11 +301,13 @@ class ViewBatchesTest {
   @Test
   void closingAfterTheFirstBatchStopsTheWorkersAndReleasesEverything() {
     long chunkBytes = hundredChunks();
-    try (ViewBatches batches = open(QueryView.of("frame", "/**").withFillLatestAt(true), 3, chunkBytes, 3, -1)) {
-      assertTrue(batches.next());
-      assertEquals(3, batches.root().getRowCount());
-    } // the workers are waiting for room with finished batches: all closed here; noLeaks checks the buffers
-    assertEquals(0, data.openChunks.get());
+    for (int workers : new int[] {1, 3}) { // one: computed by the reader itself; three: on threads
+      try (ViewBatches batches = open(QueryView.of("frame", "/**").withFillLatestAt(true), 3, chunkBytes, workers, -1)) {
+        assertTrue(batches.next());
+        assertEquals(3, batches.root().getRowCount());
+      } // workers wait for room with finished batches: all closed here; noLeaks checks the buffers
+      assertEquals(0, data.openChunks.get(), workers + " workers");
+    }
   }
 
   @Test
