@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import adbc_driver_flightsql.dbapi as flightsql
-import duckdb
 import pyarrow as pa
 import pyarrow.flight as flight
 import pyarrow.parquet as pq
@@ -137,6 +136,8 @@ def duckdb_sql(files: dict[str, Path], components: list[str]) -> str:
 
 
 def timed_duckdb(sql: str):
+    import duckdb  # only here: workers.py imports this module from a venv without DuckDB
+
     con = duckdb.connect()
     start = time.perf_counter()
     rows = nbytes = 0
@@ -193,6 +194,8 @@ def main() -> None:
     dsql = duckdb_sql(files, components)
     results["duckdb_sql"] = dsql
     results["runs"]["DuckDB ASOF JOIN over Parquet (in-process)"] = [timed_duckdb(dsql) for _ in range(args.repeat)]
+    import duckdb
+
     con = duckdb.connect()
     duck = con.sql(dsql).to_arrow_table()
     results["check"] = {"rows": [rows, duck.num_rows],

@@ -23,6 +23,8 @@ import java.util.Locale;
  *     it speaks (--first-bytes-timeout)
  * @param connectionIdleTimeout how long a connection may stay open without a call (--idle-timeout)
  * @param maxPrefixFiles the most entries a prefix registration walks (--max-prefix-files)
+ * @param queryWorkers threads one SQL query's scan computes index windows on (--query-workers);
+ *     fewer when their windows would not fit half of {@code queryMemoryBytes}
  */
 public record ServerLimits(
     Duration queryTimeout,
@@ -35,7 +37,8 @@ public record ServerLimits(
     int maxCallsPerConnection,
     Duration firstBytesTimeout,
     Duration connectionIdleTimeout,
-    int maxPrefixFiles) {
+    int maxPrefixFiles,
+    int queryWorkers) {
 
   /** How long a query waits in the admission queue before it fails with RESOURCE_EXHAUSTED. */
   public static final Duration QUEUE_WAIT = Duration.ofSeconds(60);
@@ -59,7 +62,8 @@ public record ServerLimits(
       100,
       Duration.ofSeconds(10),
       Duration.ofMinutes(30),
-      100_000);
+      100_000,
+      Runtime.getRuntime().availableProcessors());
 
   public ServerLimits {
     requireNonNull(queryTimeout, "queryTimeout is null");
@@ -78,6 +82,7 @@ public record ServerLimits(
     positive(maxConnections, "maxConnections");
     positive(maxCallsPerConnection, "maxCallsPerConnection");
     positive(maxPrefixFiles, "maxPrefixFiles");
+    positive(queryWorkers, "queryWorkers");
   }
 
   private static void positive(long value, String name) {

@@ -15,23 +15,33 @@ import org.apache.arrow.memory.BufferAllocator;
  * row engine's operators call {@link #check()} as they produce rows, so a cancelled or late query
  * stops inside a batch, not only between batches. Calls are cheap: a volatile read, and a clock
  * read every {@value #CLOCK_EVERY} checks.
+ *
+ * <p>Scans that run on several threads ({@code engine.ViewBatches}) give their workers a
+ * {@link #child()}: it sees its parent's cancellation and deadline, and can be stopped on its own
+ * when the scan closes early, without failing the query.
  */
 public final class QueryContext {
   private static final int CLOCK_EVERY = 256;
   private static final ThreadLocal<QueryContext> CURRENT = new ThreadLocal<>();
-  private static final QueryContext UNLIMITED = new QueryContext(null, Long.MAX_VALUE, Long.MAX_VALUE);
+  /** Threads a scan uses when nobody said otherwise: one per core. */
+  public static final int DEFAULT_WORKERS = Runtime.getRuntime().availableProcessors();
+  private static final QueryContext UNLIMITED = new QueryContext(null, Long.MAX_VALUE, Long.MAX_VALUE, DEFAULT_WORKERS, null);
 
   private final BufferAllocator allocator;
   private final long deadlineNanos;
   private final long memoryBudget;
+  private final int workers;
+  private final QueryContext parent;
   private volatile QueryAbortedException abort;
   private long checks;
   private long retainedHeapBytes;
 
-  private QueryContext(BufferAllocator allocator, long deadlineNanos, long memoryBudget) {
+  private QueryContext(BufferAllocator allocator, long deadlineNanos, long memoryBudget, int workers, QueryContext parent) {
     this.allocator = allocator;
     this.deadlineNanos = deadlineNanos;
     this.memoryBudget = memoryBudget;
+    this.workers = workers;
+    this.parent = parent;
   }
 
   /**
@@ -41,11 +51,38 @@ public final class QueryContext {
    * @param timeout how long the execution may run
    */
   public static QueryContext start(BufferAllocator allocator, Duration timeout, long memoryBudget) {
+    return start(allocator, timeout, memoryBudget, DEFAULT_WORKERS);
+  }
+
+  /** As {@link #start(BufferAllocator, Duration, long)}, with the threads one scan may use (--query-workers). */
+  public static QueryContext start(BufferAllocator allocator, Duration timeout, long memoryBudget, int workers) {
     requireNonNull(allocator, "allocator is null");
+    if (workers <= 0) {
+      throw new IllegalArgumentException("workers must be positive: " + workers);
+    }
     long now = System.nanoTime();
     long nanos = timeout.toNanos();
     long deadline = nanos >= Long.MAX_VALUE - now ? Long.MAX_VALUE : now + nanos;
-    return new QueryContext(allocator, deadline, memoryBudget);
+    return new QueryContext(allocator, deadline, memoryBudget, workers, null);
+  }
+
+  /**
+   * A context for the worker threads of one part of this execution: same allocator, deadline and
+   * budget; its checks also fail when this context is cancelled or late, and cancelling it
+   * stops only its workers.
+   */
+  public QueryContext child() {
+    return new QueryContext(allocator, deadlineNanos, memoryBudget, workers, this);
+  }
+
+  /** Threads one scan of this execution may use. */
+  public int workers() {
+    return workers;
+  }
+
+  /** The memory the execution may hold ({@link Long#MAX_VALUE} when unlimited). */
+  public long memoryBudget() {
+    return memoryBudget;
   }
 
   /** The context bound to this thread, or one without limits when none is. */
@@ -81,7 +118,7 @@ public final class QueryContext {
 
   /** Stops the query at its next check; safe from any thread. Only the first reason counts. */
   public void cancel(String why) {
-    if (this != UNLIMITED && abort == null) {
+    if (this != UNLIMITED && abort == null) { // UNLIMITED is shared by every thread without a query
       abort = new QueryAbortedException(QueryAbortedException.Reason.CANCELLED, why);
     }
   }
@@ -97,6 +134,9 @@ public final class QueryContext {
     QueryAbortedException a = abort;
     if (a != null) {
       throw a;
+    }
+    if (parent != null) {
+      parent.check();
     }
     if (deadlineNanos != Long.MAX_VALUE && (++checks % CLOCK_EVERY == 0) && System.nanoTime() > deadlineNanos) {
       deadlinePassed();

@@ -127,6 +127,11 @@ final class ServerCommand implements Callable<Integer> {
           + "beyond it the query fails with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
   String queryMemory;
 
+  @Option(names = "--query-workers", paramLabel = "N",
+      description = "Threads one SQL query's scan computes index windows on (default: the number of cores, here "
+          + "${DEFAULT-VALUE}); fewer when their windows do not fit half of --query-memory.")
+  int queryWorkers = Runtime.getRuntime().availableProcessors();
+
   @Option(names = "--max-queries", paramLabel = "N", defaultValue = "8",
       description = "SQL queries running at once (default: ${DEFAULT-VALUE}).")
   int maxQueries;
@@ -363,7 +368,7 @@ final class ServerCommand implements Callable<Integer> {
       }
       return new ServerLimits(Duration.ofSeconds(queryTimeoutSeconds), memory, maxQueries, maxQueuedQueries, maxSqlLength, (int) message,
           maxConnections, maxCallsPerConnection, Duration.ofSeconds(firstBytesTimeoutSeconds), Duration.ofSeconds(idleTimeoutSeconds),
-          maxPrefixFiles);
+          maxPrefixFiles, queryWorkers);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "Invalid limit: " + e.getMessage());
     }

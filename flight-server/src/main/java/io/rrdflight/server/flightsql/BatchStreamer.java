@@ -59,7 +59,8 @@ final class BatchStreamer {
         return;
       }
       try (BufferAllocator queryAllocator = allocator.newChildAllocator("query", 0, limits.queryMemoryBytes())) {
-        QueryContext context = QueryContext.start(queryAllocator, limits.queryTimeout(), limits.queryMemoryBytes());
+        QueryContext context = QueryContext.start(queryAllocator, limits.queryTimeout(), limits.queryMemoryBytes(),
+            limits.queryWorkers());
         started.accept(context);
         send(listener, backpressure, context, () -> open.apply(queryAllocator));
       } catch (IllegalStateException leak) {

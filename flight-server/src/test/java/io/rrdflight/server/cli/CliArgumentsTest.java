@@ -116,8 +116,9 @@ class CliArgumentsTest {
   void limitsAreParsedWithUnits(@TempDir Path tmp) {
     ServerCommand command = new ServerCommand();
     new picocli.CommandLine(command).parseArgs("--query-memory", "2g", "--max-message-size", "16MiB", "--query-timeout", "5",
-        "--allow-root", tmp.toString());
+        "--allow-root", tmp.toString(), "--query-workers", "3");
     assertEquals(2L << 30, command.config().limits().queryMemoryBytes());
+    assertEquals(3, command.config().limits().queryWorkers());
     assertEquals(16 << 20, command.config().limits().maxMessageBytes());
     assertEquals(java.time.Duration.ofSeconds(5), command.config().limits().queryTimeout());
     assertEquals(java.util.List.of(tmp.toAbsolutePath().normalize()), command.config().allowedRoots());
@@ -131,6 +132,9 @@ class CliArgumentsTest {
     CliRun zero = CliRun.of("server", "--max-queries", "0");
     assertEquals(2, zero.exitCode());
     assertTrue(zero.err().contains("maxQueries must be positive"), zero.err());
+    CliRun workers = CliRun.of("server", "--query-workers", "0");
+    assertEquals(2, workers.exitCode());
+    assertTrue(workers.err().contains("queryWorkers must be positive"), workers.err());
     CliRun root = CliRun.of("server", "--allow-root", tmp.resolve("nope").toString());
     assertEquals(2, root.exitCode());
     assertTrue(root.err().contains("--allow-root directory does not exist: " + tmp.resolve("nope")), root.err());

@@ -31,14 +31,17 @@ import org.apache.arrow.vector.types.pojo.Field;
  * the caller another way.
  */
 final class CellCopier {
-  /** A run of appended cells: rows of one source, or nulls, or empty lists. */
-  private record Run(ListVector source, int from, int count, boolean empty) {
+  /**
+   * A run of appended cells: rows {@code [from, from + count)} of one source, or row {@code from}
+   * repeated {@code count} times, or nulls, or empty lists.
+   */
+  private record Run(ListVector source, int from, int count, boolean empty, boolean repeated) {
     Run extendedBy(int n) {
-      return new Run(source, from, count + n, empty);
+      return new Run(source, from, count + n, empty, repeated);
     }
 
     boolean continues(ListVector otherSource, int otherFrom, boolean otherEmpty) {
-      return source == otherSource && empty == otherEmpty && (source == null || from + count == otherFrom);
+      return !repeated && source == otherSource && empty == otherEmpty && (source == null || from + count == otherFrom);
     }
   }
 
@@ -69,6 +72,17 @@ final class CellCopier {
     add(requireNonNull(source, "source is null"), first, n, false);
   }
 
+  /**
+   * Appends row {@code row} of {@code source} {@code n} times, as latest-at fill and static data
+   * repeat a cell: it is measured and copied from the source once, then its bytes are doubled up
+   * within the target (offsets rebased per copy).
+   */
+  void repeat(ListVector source, int row, int n) {
+    requireNonNull(source, "source is null");
+    runs.add(new Run(source, row, n, false, true));
+    rows += n;
+  }
+
   void nulls(int n) {
     add(null, 0, n, false);
   }
@@ -82,7 +96,7 @@ final class CellCopier {
     if (last >= 0 && runs.get(last).continues(source, first, empty)) {
       runs.set(last, runs.get(last).extendedBy(n));
     } else {
-      runs.add(new Run(source, first, n, empty));
+      runs.add(new Run(source, first, n, empty, false));
     }
     rows += n;
   }
@@ -93,8 +107,10 @@ final class CellCopier {
     for (Run run : runs) {
       if (run.source() == null) {
         need.rows += run.count();
+      } else if (run.repeated()) {
+        measure(run.source(), run.from(), 1, run.count(), need);
       } else {
-        measure(run.source(), run.from(), run.count(), need);
+        measure(run.source(), run.from(), run.count(), 1, need);
       }
     }
     target.clear();
@@ -104,7 +120,10 @@ final class CellCopier {
     ArrowBuf validity = target.getValidityBuffer();
     int at = 0;
     for (Run run : runs) {
-      if (run.source() != null) {
+      if (run.repeated()) {
+        copy(run.source(), run.from(), 1, target, at);
+        replicate(target, at, 1, run.count() - 1);
+      } else if (run.source() != null) {
         copy(run.source(), run.from(), run.count(), target, at);
       } else {
         int base = offsets.getInt((long) at * ListVector.OFFSET_WIDTH);
@@ -142,20 +161,21 @@ final class CellCopier {
     return offsets.getInt(index * ListVector.OFFSET_WIDTH);
   }
 
-  private static void measure(FieldVector src, long first, long n, Need need) {
-    need.rows += n;
+  /** Adds what {@code times} copies of values {@code [first, first + n)} of {@code src} take. */
+  private static void measure(FieldVector src, long first, long n, long times, Need need) {
+    need.rows += n * times;
     if (src instanceof ListVector list) {
       long start = offset(list.getOffsetBuffer(), first);
       long end = offset(list.getOffsetBuffer(), first + n);
-      measure(list.getDataVector(), start, end - start, need.child(0));
+      measure(list.getDataVector(), start, end - start, times, need.child(0));
     } else if (src instanceof FixedSizeListVector list) {
-      measure(list.getDataVector(), first * list.getListSize(), n * list.getListSize(), need.child(0));
+      measure(list.getDataVector(), first * list.getListSize(), n * list.getListSize(), times, need.child(0));
     } else if (src instanceof StructVector struct) {
       for (int c = 0; c < struct.size(); c++) {
-        measure((FieldVector) struct.getChildByOrdinal(c), first, n, need.child(c));
+        measure((FieldVector) struct.getChildByOrdinal(c), first, n, times, need.child(c));
       }
     } else if (src instanceof BaseVariableWidthVector v) {
-      need.bytes += offset(v.getOffsetBuffer(), first + n) - offset(v.getOffsetBuffer(), first);
+      need.bytes += (offset(v.getOffsetBuffer(), first + n) - offset(v.getOffsetBuffer(), first)) * times;
     }
   }
 
@@ -239,6 +259,89 @@ final class CellCopier {
       copyValidity(v, first, ((BaseFixedWidthVector) dst).getValidityBuffer(), at, n);
     } else {
       throw new IllegalStateException("no bulk copy for " + src.getField() + " (CellCopier.supports should have said so)");
+    }
+  }
+
+  // --- repeating: a cell written once, then doubled up in place --------------------------------
+
+  /**
+   * Values {@code [at, at + len)} of {@code dst}, already written, are written {@code times} more
+   * times right after them; children alike, offsets shifted for each copy.
+   */
+  private static void replicate(FieldVector dst, long at, long len, long times) {
+    if (times <= 0 || len == 0) {
+      return;
+    }
+    if (dst instanceof ListVector list) {
+      long base = offset(list.getOffsetBuffer(), at);
+      long childLen = replicateOffsets(list.getOffsetBuffer(), at, len, times);
+      replicateBits(list.getValidityBuffer(), at, len, times);
+      replicate(list.getDataVector(), base, childLen, times);
+    } else if (dst instanceof FixedSizeListVector list) {
+      int size = list.getListSize();
+      replicateBits(list.getValidityBuffer(), at, len, times);
+      replicate(list.getDataVector(), at * size, len * size, times);
+    } else if (dst instanceof StructVector struct) {
+      replicateBits(struct.getValidityBuffer(), at, len, times);
+      for (int c = 0; c < struct.size(); c++) {
+        replicate((FieldVector) struct.getChildByOrdinal(c), at, len, times);
+      }
+    } else if (dst instanceof BaseVariableWidthVector v) {
+      long base = offset(v.getOffsetBuffer(), at);
+      long bytes = replicateOffsets(v.getOffsetBuffer(), at, len, times);
+      replicateBytes(v.getDataBuffer(), base, bytes, times);
+      replicateBits(v.getValidityBuffer(), at, len, times);
+    } else if (dst instanceof BitVector bits) {
+      replicateBits(bits.getDataBuffer(), at, len, times);
+      replicateBits(bits.getValidityBuffer(), at, len, times);
+    } else if (dst instanceof BaseFixedWidthVector v) {
+      int width = v.getTypeWidth();
+      replicateBytes(v.getDataBuffer(), at * width, len * width, times);
+      replicateBits(v.getValidityBuffer(), at, len, times);
+    } else {
+      throw new IllegalStateException("no bulk copy for " + dst.getField() + " (CellCopier.supports should have said so)");
+    }
+  }
+
+  /** Repeats offsets {@code at + 1 .. at + len}, each copy shifted by the span they cover; returns that span. */
+  private static long replicateOffsets(ArrowBuf offsets, long at, long len, long times) {
+    long base = offset(offsets, at);
+    long span = offset(offsets, at + len) - base;
+    for (long j = 1; j <= times; j++) {
+      long shift = span * j;
+      long to = at + len * j;
+      for (long k = 1; k <= len; k++) {
+        offsets.setInt((to + k) * ListVector.OFFSET_WIDTH, (int) (offset(offsets, at + k) + shift));
+      }
+    }
+    return span;
+  }
+
+  /** Repeats bytes {@code [start, start + len)} {@code times} times after them, doubling the copied span each step. */
+  private static void replicateBytes(ArrowBuf buf, long start, long len, long times) {
+    long total = len * (times + 1);
+    long filled = len;
+    while (filled < total) {
+      long n = Math.min(filled, total - filled);
+      buf.setBytes(start + filled, buf, start, n);
+      filled += n;
+    }
+  }
+
+  /** Repeats bits {@code [at, at + len)} {@code times} times after them (all ones: set in bulk). */
+  private static void replicateBits(ArrowBuf buf, long at, long len, long times) {
+    boolean allSet = true;
+    for (long k = 0; k < len && allSet; k++) {
+      allSet = BitVectorHelper.get(buf, (int) (at + k)) == 1;
+    }
+    if (allSet) {
+      setBits(buf, at + len, len * times);
+      return;
+    }
+    for (long j = 1; j <= times; j++) {
+      for (long k = 0; k < len; k++) {
+        BitVectorHelper.setValidityBit(buf, (int) (at + len * j + k), BitVectorHelper.get(buf, (int) (at + k)));
+      }
     }
   }
 

@@ -113,6 +113,23 @@ final class CellEntries {
     return lowIdx;
   }
 
+  /** The distinct index values in {@code [min, max]}, ascending (the entries must be sorted). */
+  long[] distinctTimes(long min, long max) {
+    int from = firstAtOrAfter(min);
+    int to = latestAtOrBefore(max) + 1;
+    if (to <= from) {
+      return new long[0];
+    }
+    long[] out = new long[to - from];
+    int n = 0;
+    for (int i = from; i < to; i++) {
+      if (n == 0 || t[i] != out[n - 1]) {
+        out[n++] = t[i];
+      }
+    }
+    return n == out.length ? out : Arrays.copyOf(out, n);
+  }
+
   private boolean isSorted() {
     for (int i = 1; i < size; i++) {
       if (compare(i - 1, i) > 0) {

@@ -8,93 +8,138 @@ import io.rrdflight.rrd.ChunkId;
 import io.rrdflight.rrd.IndexRange;
 import io.rrdflight.rrd.IndexedChunk;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
- * One partition's rows of a view, computed one index window at a time ({@link IndexWindows}) so
- * that memory is bounded by the window budget, not by the partition. For each window the chunk
- * index names the chunks it needs ({@link ChunkPlanner}: the window's own, static data and,
- * with fill, the latest values before it); chunks the previous window decoded and this one needs
- * too are kept, the others are released before anything new is decoded.
+ * One partition's rows of a view, cut into index windows ({@link IndexWindows}) so that memory is
+ * bounded by the window budget, not by the partition. For each window the chunk index names the
+ * chunks it needs ({@link ChunkPlanner}: the window's own, static data and, with fill, the latest
+ * values before it). Windows may be computed on several threads at once: a chunk that several
+ * windows need is decoded once, by the first, and released when the last of them is done, so
+ * each chunk is decoded once however the windows are spread over threads.
  */
 final class PartitionSweep implements AutoCloseable {
   private final ViewSchema schema;
   private final Partition partition;
   private final RerunData data;
   private final BufferAllocator allocator;
-  private final List<IndexedChunk> chunks;
-  private final Iterator<IndexRange> windows;
-  private final Map<ChunkId, ChunkData> decoded = new LinkedHashMap<>();
+  private final List<IndexRange> windows;
+  private final List<List<IndexedChunk>> needed;
+  /** Decoded (or to be decoded) chunks, with how many windows not yet done still need them. */
+  private final Map<ChunkId, Shared> shared = new HashMap<>();
+  private int released;
+
+  /** A chunk several windows use: decoded by the first that asks, closed after the last releases it. */
+  private static final class Shared {
+    final IndexedChunk info;
+    int users;
+    ChunkData decoded;
+
+    Shared(IndexedChunk info) {
+      this.info = info;
+    }
+  }
 
   PartitionSweep(ViewSchema schema, Partition partition, RerunData data, BufferAllocator allocator, long windowBytes) {
     this.schema = requireNonNull(schema, "schema is null");
     this.partition = requireNonNull(partition, "partition is null");
     this.data = requireNonNull(data, "data is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
-    this.chunks = data.chunks(partition);
+    List<IndexedChunk> chunks = data.chunks(partition);
     QueryView view = schema.view();
-    List<IndexRange> planned = schema.index()
+    this.windows = schema.index()
         .map(t -> IndexWindows.plan(ChunkPlanner.plan(chunks, view.chunkRequest(view.range())), t, view.range(), windowBytes))
         .orElse(List.of(view.range()));
-    this.windows = planned.iterator();
+    this.needed = new ArrayList<>(windows.size());
+    for (IndexRange window : windows) {
+      List<IndexedChunk> forWindow = ChunkPlanner.plan(chunks, view.chunkRequest(window));
+      needed.add(forWindow);
+      for (IndexedChunk c : forWindow) {
+        shared.computeIfAbsent(c.id(), id -> new Shared(c)).users++;
+      }
+    }
+  }
+
+  Partition partition() {
+    return partition;
+  }
+
+  int windowCount() {
+    return windows.size();
   }
 
   /**
-   * The rows of the next window (possibly none), or empty when the partition is done. Rows of the
-   * previous window must not be read any more: its chunks may be released.
+   * The rows of window {@code w} (possibly none), decoding the chunks no other window has decoded
+   * yet. The caller reads them, then calls {@link #release} once; safe from several threads for
+   * different windows.
    */
-  Optional<PartitionView> next() {
-    if (!windows.hasNext()) {
-      releaseAll();
-      return Optional.empty();
-    }
-    IndexRange window = windows.next();
-    List<IndexedChunk> needed = ChunkPlanner.plan(chunks, schema.view().chunkRequest(window));
-    Set<ChunkId> ids = new HashSet<>();
-    needed.forEach(c -> ids.add(c.id()));
-    decoded.entrySet().removeIf(e -> {
-      if (ids.contains(e.getKey())) {
-        return false;
+  PartitionView open(int w) {
+    List<IndexedChunk> chunks = needed.get(w);
+    List<ChunkData> loaded = new ArrayList<>(chunks.size());
+    for (IndexedChunk c : chunks) {
+      Shared s;
+      synchronized (shared) {
+        s = shared.get(c.id());
       }
-      e.getValue().close();
-      return true;
-    });
-    List<ChunkData> loaded = new ArrayList<>(needed.size());
-    for (IndexedChunk c : needed) {
-      ChunkData d = decoded.get(c.id());
-      if (d == null) {
-        d = data.read(partition, c, allocator);
-        decoded.put(c.id(), d);
+      synchronized (s) { // another window may be decoding it right now: wait for it, decode once
+        if (s.decoded == null) {
+          s.decoded = data.read(partition, s.info, allocator);
+        }
+        loaded.add(s.decoded);
       }
-      loaded.add(d);
     }
-    return Optional.of(PartitionView.compute(schema, partition, window, loaded));
+    return PartitionView.compute(schema, partition, windows.get(w), loaded);
   }
 
-  private void releaseAll() {
+  /**
+   * Window {@code w} is done (read, or failed): its chunks that no other window needs are closed.
+   * Returns whether every window of the partition is released now.
+   */
+  boolean release(int w) {
+    List<ChunkData> done = new ArrayList<>();
+    boolean all;
+    synchronized (shared) {
+      all = ++released == windows.size();
+      for (IndexedChunk c : needed.get(w)) {
+        Shared s = shared.get(c.id());
+        if (--s.users == 0) {
+          shared.remove(c.id());
+          done.add(s.decoded);
+        }
+      }
+    }
+    closeAll(done);
+    return all;
+  }
+
+  /** Closes whatever is still decoded (windows that never ran or were not released): call once no window runs. */
+  @Override
+  public void close() {
+    List<ChunkData> left = new ArrayList<>();
+    synchronized (shared) {
+      shared.values().forEach(s -> left.add(s.decoded));
+      shared.clear();
+    }
+    closeAll(left);
+  }
+
+  private static void closeAll(List<ChunkData> chunks) {
     RuntimeException failure = null;
-    for (ChunkData d : decoded.values()) {
+    for (ChunkData d : chunks) {
+      if (d == null) {
+        continue;
+      }
       try {
         d.close();
       } catch (RuntimeException e) {
         failure = failure == null ? e : failure;
       }
     }
-    decoded.clear();
     if (failure != null) {
       throw failure;
     }
-  }
-
-  @Override
-  public void close() {
-    releaseAll();
   }
 }

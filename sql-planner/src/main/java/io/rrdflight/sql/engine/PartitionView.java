@@ -7,6 +7,7 @@ import io.rrdflight.catalog.DatasetSchema.ComponentColumn;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.rrd.IndexRange;
 import io.rrdflight.rrd.Timeline;
+import io.rrdflight.sql.QueryContext;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -137,11 +138,13 @@ final class PartitionView {
         return staticOnly(staticCell);
       }
       String timeline = index.get();
+      QueryContext context = QueryContext.current(); // checked per column: a window of many columns is long work
 
       // 1. Cells per column: data (unless static) and the clears that apply to its entity.
       CellEntries[] data = new CellEntries[n];
       CellEntries[] joined = new CellEntries[n];
       for (int c = 0; c < n; c++) {
+        context.check();
         ComponentColumn column = columns.get(c);
         data[c] = staticCell[c] == NULL_CELL ? dataCells(column, timeline) : new CellEntries();
         joined[c] = withJoinClears(data[c], column.entityPath(), timeline);
@@ -154,6 +157,7 @@ final class PartitionView {
       long[][] cells = new long[n][rows.length];
       long[][] sources = new long[n][]; // the cell whose chunk row gives the other index values
       for (int c = 0; c < n; c++) {
+        context.check();
         long[] out = cells[c];
         long[] src = new long[rows.length];
         sources[c] = src;
@@ -337,26 +341,56 @@ final class PartitionView {
       return all;
     }
 
+    /**
+     * The distinct index values in range over all columns: each column's values are sorted
+     * already, so they are merged (pairwise, in rounds: k columns cost log k passes), not sorted.
+     */
     private long[] distinctTimesInRange(CellEntries[] columns) {
-      long[] merged = new long[0];
-      int size = 0;
+      List<long[]> runs = new ArrayList<>(columns.length);
       for (CellEntries column : columns) {
-        for (int i = column.firstAtOrAfter(range.min()); i < column.size() && column.time(i) <= range.max(); i++) {
-          if (size == merged.length) {
-            merged = Arrays.copyOf(merged, Math.max(16, size * 2));
-          }
-          merged[size++] = column.time(i);
+        long[] run = column.distinctTimes(range.min(), range.max());
+        if (run.length > 0) {
+          runs.add(run);
         }
       }
-      long[] sorted = Arrays.copyOf(merged, size);
-      Arrays.sort(sorted);
-      int distinct = 0;
-      for (int i = 0; i < sorted.length; i++) {
-        if (i == 0 || sorted[i] != sorted[i - 1]) {
-          sorted[distinct++] = sorted[i];
+      while (runs.size() > 1) {
+        List<long[]> merged = new ArrayList<>((runs.size() + 1) / 2);
+        for (int i = 0; i < runs.size(); i += 2) {
+          merged.add(i + 1 < runs.size() ? mergeDistinct(runs.get(i), runs.get(i + 1)) : runs.get(i));
+        }
+        runs = merged;
+      }
+      return runs.isEmpty() ? new long[0] : runs.get(0);
+    }
+
+    /** The union of two sorted arrays of distinct values, sorted and distinct. */
+    static long[] mergeDistinct(long[] a, long[] b) {
+      long[] out = new long[a.length + b.length];
+      int i = 0;
+      int j = 0;
+      int n = 0;
+      while (i < a.length && j < b.length) {
+        long x = a[i];
+        long y = b[j];
+        if (x < y) {
+          out[n++] = x;
+          i++;
+        } else if (y < x) {
+          out[n++] = y;
+          j++;
+        } else {
+          out[n++] = x;
+          i++;
+          j++;
         }
       }
-      return Arrays.copyOf(sorted, distinct);
+      while (i < a.length) {
+        out[n++] = a[i++];
+      }
+      while (j < b.length) {
+        out[n++] = b[j++];
+      }
+      return n == out.length ? out : Arrays.copyOf(out, n);
     }
 
     /**

@@ -2,16 +2,23 @@ package io.rrdflight.sql.engine;
 
 import static io.rrdflight.rrd.TimelineKind.SEQUENCE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.DatasetSchema;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.rrd.IndexRange;
+import io.rrdflight.rrd.IndexedChunk;
+import io.rrdflight.sql.QueryAbortedException;
+import io.rrdflight.sql.QueryContext;
 import io.rrdflight.sql.testing.InMemoryRerunData;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.FieldVector;
@@ -42,23 +49,37 @@ class ViewBatchesTest {
 
   /**
    * Each row as "pid|frame|other|col1|col2…" with Arrow's getObject rendering. Every query runs
-   * twice, in one index window per partition and in as many windows as there are chunk starts, and
-   * both must give the same rows: windowing is invisible in results.
+   * three times: on one worker in one index window per partition, on one worker in as many windows
+   * as there are chunk starts, and on three workers in those small windows; all must give the same
+   * rows in the same order: windows and workers are invisible in results.
    */
   private List<String> rows(QueryView view, int batchRows) {
-    List<String> whole = rows(view, batchRows, Long.MAX_VALUE);
-    assertEquals(whole, rows(view, batchRows, 1), "rows differ when the partition is swept in small windows");
+    List<String> whole = rows(view, batchRows, Long.MAX_VALUE, 1);
+    assertEquals(whole, rows(view, batchRows, 1, 1), "rows differ when the partition is swept in small windows");
+    assertEquals(whole, rows(view, batchRows, 1, 3), "rows differ when small windows are computed by several workers");
     return whole;
   }
 
   private List<String> rows(QueryView view, int batchRows, long windowBytes) {
+    return rows(view, batchRows, windowBytes, 1);
+  }
+
+  private ViewBatches open(QueryView view, int batchRows, long windowBytes, int workers, long limit) {
+    return open(view, data, batchRows, windowBytes, workers, limit);
+  }
+
+  private ViewBatches open(QueryView view, RerunData source, int batchRows, long windowBytes, int workers, long limit) {
     Dataset ds = data.dataset("ds");
     ViewSchema schema = ViewSchema.of(view, data.schema(ds));
     int[] projection = new int[schema.columnCount()];
     Arrays.setAll(projection, i -> i);
     List<Partition> partitions = data.partitions(ds).stream().filter(p -> view.includesPartition(p.partitionId())).toList();
+    return new ViewBatches(schema, partitions, source, allocator, batchRows, projection, schema.arrowSchema(), limit, windowBytes, workers);
+  }
+
+  private List<String> rows(QueryView view, int batchRows, long windowBytes, int workers) {
     List<String> out = new ArrayList<>();
-    try (ViewBatches batches = new ViewBatches(schema, partitions, data, allocator, batchRows, projection, schema.arrowSchema(), -1, windowBytes)) {
+    try (ViewBatches batches = open(view, batchRows, windowBytes, workers, -1)) {
       VectorSchemaRoot root = batches.root();
       while (batches.next()) {
         for (int r = 0; r < root.getRowCount(); r++) {
@@ -163,18 +184,7 @@ class ViewBatchesTest {
 
   @Test
   void aLargePartitionIsSweptInWindowsThatHoldOnlyTheBudgetsChunksAndDecodeEachChunkOnce() {
-    // 100 chunks of 10 rows in sequence on /a, and one value of /b at frame 0 that fill needs everywhere.
-    data.chunk("ds", "p1", "/b").timeline("frame", SEQUENCE, 0).scalars("S:v", -1.0).add();
-    for (int i = 0; i < 100; i++) {
-      long[] frames = new long[10];
-      Double[] values = new Double[10];
-      for (int k = 0; k < 10; k++) {
-        frames[k] = i * 10L + k;
-        values[k] = (double) frames[k];
-      }
-      data.chunk("ds", "p1", "/a").timeline("frame", SEQUENCE, frames).scalars("S:v", values).add();
-    }
-    long chunkBytes = 1000 * IndexWindows.DECODED_PER_STORED_BYTE + 10 * IndexWindows.JOIN_BYTES_PER_CELL;
+    long chunkBytes = hundredChunks();
     data.reads.set(0);
     data.maxOpenChunks.set(0);
     List<String> all = rows(QueryView.of("frame", "/**").withFillLatestAt(true), 64, 3 * chunkBytes);
@@ -201,5 +211,169 @@ class ViewBatchesTest {
     data.chunk("ds", "p1", "/a").timeline("frame", SEQUENCE, 1).scalars("S:v", 1.0).add();
     data.chunk("ds", "p1", "/text").component("T:text", InMemoryRerunData.UTF8_LIST, List.of(List.of("hi"))).add();
     assertEquals(List.of("p1|null|[\"hi\"]"), rows(QueryView.of(null, "/**")));
+  }
+
+  // --- several workers ------------------------------------------------------------------------
+
+  /** 100 chunks of 10 rows on /a (frames 0..999) and one value of /b at frame 0 that fill needs everywhere. */
+  private long hundredChunks() {
+    data.chunk("ds", "p1", "/b").timeline("frame", SEQUENCE, 0).scalars("S:v", -1.0).add();
+    for (int i = 0; i < 100; i++) {
+      long[] frames = new long[10];
+      Double[] values = new Double[10];
+      for (int k = 0; k < 10; k++) {
+        frames[k] = i * 10L + k;
+        values[k] = (double) frames[k];
+      }
+      data.chunk("ds", "p1", "/a").timeline("frame", SEQUENCE, frames).scalars("S:v", values).add();
+    }
+    return 1000 * IndexWindows.DECODED_PER_STORED_BYTE + 10 * IndexWindows.JOIN_BYTES_PER_CELL;
+  }
+
+  /** Reads through to {@code data}, calling {@code onRead} before each chunk is decoded. */
+  private RerunData readingWith(Runnable onRead) {
+    return new RerunData() {
+      @Override
+      public List<Dataset> datasets() {
+        return data.datasets();
+      }
+
+      @Override
+      public List<Partition> partitions(Dataset dataset) {
+        return data.partitions(dataset);
+      }
+
+      @Override
+      public DatasetSchema schema(Dataset dataset) {
+        return data.schema(dataset);
+      }
+
+      @Override
+      public List<IndexedChunk> chunks(Partition partition) {
+        return data.chunks(partition);
+      }
+
+      @Override
+      public ChunkData read(Partition partition, IndexedChunk chunk, BufferAllocator a) {
+        onRead.run();
+        return data.read(partition, chunk, a);
+      }
+
+      @Override
+      public long generation() {
+        return data.generation();
+      }
+    };
+  }
+
+  @Test
+  void windowsSpreadOverWorkersDecodeEachChunkOnceAndHoldABoundedNumber() {
+    long chunkBytes = hundredChunks();
+    data.reads.set(0);
+    data.maxOpenChunks.set(0);
+    List<String> all = rows(QueryView.of("frame", "/**").withFillLatestAt(true), 7, 3 * chunkBytes, 3);
+    assertEquals(rows(QueryView.of("frame", "/**").withFillLatestAt(true), 1000, Long.MAX_VALUE, 1), all);
+    data.reads.set(0);
+    data.maxOpenChunks.set(0);
+    rows(QueryView.of("frame", "/**").withFillLatestAt(true), 7, 3 * chunkBytes, 3);
+    assertEquals(101, data.reads.get(), "a chunk two windows need is decoded once, whichever worker asks first");
+    // Per window in flight: its 3 chunks of /a, the one before it with /a's latest value, and /b.
+    assertTrue(data.maxOpenChunks.get() <= 3 * 5, "at most 15 chunks decoded at once, was " + data.maxOpenChunks.get());
+    assertEquals(0, data.openChunks.get());
+  }
+
+  @Test
+  void aLimitKeepsTheFirstRowsInOrder() {
+    long chunkBytes = hundredChunks();
+    List<String> all = rows(QueryView.of("frame", "/**"), 1000, Long.MAX_VALUE, 1);
+    List<String> first = new ArrayList<>();
+    try (ViewBatches batches = open(QueryView.of("frame", "/**"), 4, chunkBytes, 3, 17)) {
+      while (batches.next()) {
+        for (int r = 0; r < batches.root().getRowCount(); r++) {
+          first.add(batches.root().getVector(1).getObject(r) + "");
+        }
+      }
+    }
+    assertEquals(all.subList(0, 17).stream().map(row -> row.split("\\|")[1]).toList(), first);
+    assertEquals(0, data.openChunks.get(), "chunks of windows computed beyond the limit are released");
+  }
+
+  @Test
+  void closingAfterTheFirstBatchStopsTheWorkersAndReleasesEverything() {
+    long chunkBytes = hundredChunks();
+    for (int workers : new int[] {1, 3}) { // one: computed by the reader itself; three: on threads
+      try (ViewBatches batches = open(QueryView.of("frame", "/**").withFillLatestAt(true), 3, chunkBytes, workers, -1)) {
+        assertTrue(batches.next());
+        assertEquals(3, batches.root().getRowCount());
+      } // workers wait for room with finished batches: all closed here; noLeaks checks the buffers
+      assertEquals(0, data.openChunks.get(), workers + " workers");
+    }
+  }
+
+  @Test
+  void cancellingTheQueryStopsItsWorkersInsideTheScan() {
+    long chunkBytes = hundredChunks();
+    QueryContext context = QueryContext.start(allocator, Duration.ofMinutes(1), Long.MAX_VALUE, 3);
+    try (QueryContext.Binding bound = context.bind();
+        ViewBatches batches = open(QueryView.of("frame", "/**").withFillLatestAt(true), 3, chunkBytes, 3, -1)) {
+      assertTrue(batches.next());
+      context.cancel("the client cancelled");
+      QueryAbortedException e = assertThrows(QueryAbortedException.class, batches::next);
+      assertEquals(QueryAbortedException.Reason.CANCELLED, e.reason());
+    }
+    assertEquals(0, data.openChunks.get());
+  }
+
+  @Test
+  void aSlowScanStopsAtTheQueryDeadline() {
+    long chunkBytes = hundredChunks();
+    RerunData slow = readingWith(() -> {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    QueryContext context = QueryContext.start(allocator, Duration.ofMillis(150), Long.MAX_VALUE, 2);
+    try (QueryContext.Binding bound = context.bind();
+        ViewBatches batches = open(QueryView.of("frame", "/**"), slow, 5, chunkBytes, 2, -1)) {
+      QueryAbortedException e = assertThrows(QueryAbortedException.class, () -> {
+        while (batches.next()) {
+          // read on until the deadline stops the scan
+        }
+      });
+      assertEquals(QueryAbortedException.Reason.DEADLINE_EXCEEDED, e.reason());
+    }
+    assertEquals(0, data.openChunks.get());
+  }
+
+  @Test
+  void aWorkersFailureReachesTheReaderAndEverythingIsReleased() {
+    long chunkBytes = hundredChunks();
+    AtomicInteger reads = new AtomicInteger();
+    RerunData failing = readingWith(() -> {
+      if (reads.incrementAndGet() == 40) {
+        throw new IllegalStateException("chunk 40 is unreadable");
+      }
+    });
+    try (ViewBatches batches = open(QueryView.of("frame", "/**"), failing, 5, chunkBytes, 3, -1)) {
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
+        while (batches.next()) {
+          // read on until the failure arrives
+        }
+      });
+      assertEquals("chunk 40 is unreadable", e.getMessage());
+    }
+    assertEquals(0, data.openChunks.get());
+  }
+
+  @Test
+  void workersAreLoweredToFitHalfTheMemoryBudget() {
+    long window = 64L << 20;
+    long perWorker = window + (ViewBatches.BATCHES_AHEAD + 1) * ViewBatches.TARGET_BATCH_BYTES;
+    assertEquals(16, ViewBatches.workersWithin(16, Long.MAX_VALUE, window));
+    assertEquals(2, ViewBatches.workersWithin(16, 512L << 20, window));
+    assertEquals(4, ViewBatches.workersWithin(4, 8 * perWorker, window));
+    assertEquals(1, ViewBatches.workersWithin(4, 1L << 20, window), "one worker, however small the budget");
   }
 }

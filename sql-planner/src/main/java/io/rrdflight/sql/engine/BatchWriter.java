@@ -1,0 +1,199 @@
+package io.rrdflight.sql.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import io.rrdflight.sql.QueryContext;
+import java.nio.charset.StandardCharsets;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.DurationVector;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.TimeStampNanoVector;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.complex.ListVector;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.arrow.vector.util.TransferPair;
+import org.apache.arrow.vector.util.VectorAppender;
+
+/**
+ * Copies rows of a computed window ({@link PartitionView}) into a new output batch: the projected
+ * columns, component cells in bulk ({@link CellCopier}) where the type allows, as runs of slices
+ * otherwise (unions). Stateless between batches, so one writer serves every worker of a scan.
+ */
+final class BatchWriter {
+  private final ViewSchema schema;
+  private final int[] projection;
+  private final Schema outputSchema;
+  private final BufferAllocator allocator;
+  /** Per component column of the view: whether CellCopier copies its cells. */
+  private final boolean[] bulkCopy;
+
+  /**
+   * @param projection for each output column, the index of the view column it shows (0 =
+   *     partition id, then indexes, then components)
+   * @param outputSchema the output fields, one per projected column (names may differ from the view's)
+   */
+  BatchWriter(ViewSchema schema, int[] projection, Schema outputSchema, BufferAllocator allocator) {
+    this.schema = requireNonNull(schema, "schema is null");
+    this.projection = projection.clone();
+    this.outputSchema = requireNonNull(outputSchema, "outputSchema is null");
+    this.allocator = requireNonNull(allocator, "allocator is null");
+    this.bulkCopy = new boolean[schema.components().size()];
+    for (int c = 0; c < bulkCopy.length; c++) {
+      bulkCopy[c] = CellCopier.supports(schema.components().get(c).field());
+    }
+  }
+
+  Schema outputSchema() {
+    return outputSchema;
+  }
+
+  /** Rows {@code [from, from + count)} of {@code view} as a new batch, which the caller owns. */
+  VectorSchemaRoot write(PartitionView view, int from, int count) {
+    VectorSchemaRoot root = VectorSchemaRoot.create(outputSchema, allocator);
+    try {
+      int indexCount = schema.indexes().size();
+      QueryContext context = QueryContext.current();
+      for (int j = 0; j < projection.length; j++) {
+        context.check(); // a batch of many wide columns is long work: stop between columns
+        FieldVector vector = root.getVector(j);
+        int column = projection[j];
+        if (column == 0) {
+          writePartitionId((VarCharVector) vector, view.partition().partitionId(), count);
+        } else if (column <= indexCount) {
+          writeIndex(vector, view, column - 1, from, count);
+        } else {
+          writeCells((ListVector) vector, view, column - 1 - indexCount, from, count);
+        }
+      }
+      root.setRowCount(count);
+      return root;
+    } catch (RuntimeException | Error e) {
+      root.close();
+      throw e;
+    }
+  }
+
+  private static void writePartitionId(VarCharVector vector, String id, int count) {
+    byte[] bytes = id.getBytes(StandardCharsets.UTF_8);
+    vector.allocateNew((long) bytes.length * count, count);
+    for (int i = 0; i < count; i++) {
+      vector.setSafe(i, bytes);
+    }
+    vector.setValueCount(count);
+  }
+
+  private static void writeIndex(FieldVector vector, PartitionView view, int index, int from, int count) {
+    vector.clear();
+    if (vector instanceof BigIntVector v) {
+      v.allocateNew(count);
+      for (int i = 0; i < count; i++) {
+        long value = view.indexValue(index, from + i);
+        if (value != PartitionView.NO_VALUE) {
+          v.set(i, value);
+        }
+      }
+    } else if (vector instanceof TimeStampNanoVector v) {
+      v.allocateNew(count);
+      for (int i = 0; i < count; i++) {
+        long value = view.indexValue(index, from + i);
+        if (value != PartitionView.NO_VALUE) {
+          v.set(i, value);
+        }
+      }
+    } else if (vector instanceof DurationVector v) {
+      v.allocateNew(count);
+      for (int i = 0; i < count; i++) {
+        long value = view.indexValue(index, from + i);
+        if (value != PartitionView.NO_VALUE) {
+          v.set(i, value);
+        }
+      }
+    } else {
+      throw new IllegalStateException("index column " + vector.getField() + " has an unexpected vector " + vector.getClass().getSimpleName());
+    }
+    vector.setValueCount(count);
+  }
+
+  /**
+   * Copies column {@code column}'s cells of rows {@code [from, from + count)} into {@code target}:
+   * in bulk ({@link CellCopier}) for the types it covers, else as runs of slices appended one
+   * after the other (unions). A cell repeated on consecutive rows (latest-at fill, static data)
+   * is one repeated run: measured and copied from its chunk once per batch.
+   */
+  private void writeCells(ListVector target, PartitionView view, int column, int from, int count) {
+    String component = schema.components().get(column).component();
+    if (!bulkCopy[column]) {
+      writeCellsBySlices(target, view, column, component, from, count);
+      return;
+    }
+    CellCopier copier = new CellCopier(target, count);
+    ListVector[] sourceOfChunk = new ListVector[view.chunkCount()]; // looked up once per chunk, not per cell
+    int i = 0;
+    while (i < count) {
+      long cell = view.cell(column, from + i);
+      int same = 1;
+      while (i + same < count && view.cell(column, from + i + same) == cell) {
+        same++;
+      }
+      if (cell == PartitionView.NULL_CELL) {
+        copier.nulls(same);
+      } else if (cell == PartitionView.EMPTY_CELL) {
+        copier.emptyLists(same);
+      } else {
+        int chunk = PartitionView.chunkOf(cell);
+        if (sourceOfChunk[chunk] == null) {
+          sourceOfChunk[chunk] = view.chunk(cell).component(component);
+        }
+        if (same == 1) {
+          copier.rows(sourceOfChunk[chunk], PartitionView.rowOf(cell), 1);
+        } else {
+          copier.repeat(sourceOfChunk[chunk], PartitionView.rowOf(cell), same);
+        }
+      }
+      i += same;
+    }
+    copier.write();
+  }
+
+  private void writeCellsBySlices(ListVector target, PartitionView view, int column, String component, int from, int count) {
+    target.clear();
+    target.allocateNew(); // the appender reads the target's first offset, so it must exist
+    VectorAppender appender = new VectorAppender(target);
+    try (ListVector scratch = (ListVector) target.getField().createVector(allocator)) {
+      int i = 0;
+      while (i < count) {
+        long cell = view.cell(column, from + i);
+        int run = 1;
+        if (cell >= 0) {
+          while (i + run < count && view.cell(column, from + i + run) == cell + run
+              && (view.cell(column, from + i + run) >>> 32) == (cell >>> 32)) {
+            run++;
+          }
+          ListVector source = view.chunk(cell).component(component);
+          TransferPair slice = source.makeTransferPair(scratch);
+          slice.splitAndTransfer(PartitionView.rowOf(cell), run);
+        } else {
+          while (i + run < count && view.cell(column, from + i + run) == cell) {
+            run++;
+          }
+          scratch.allocateNew();
+          for (int k = 0; k < run; k++) {
+            if (cell == PartitionView.EMPTY_CELL) {
+              scratch.startNewValue(k);
+              scratch.endValue(k, 0);
+            } else {
+              scratch.setNull(k);
+            }
+          }
+          scratch.setValueCount(run);
+        }
+        scratch.accept(appender, null);
+        scratch.clear();
+        i += run;
+      }
+    }
+    target.setValueCount(count);
+  }
+}
