@@ -1,14 +1,36 @@
 package io.rrdflight.sql;
 
 import java.sql.Types;
+import java.util.List;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.calcite.rel.type.RelDataType;
+import org.apache.calcite.sql.type.SqlTypeName;
 import org.apache.arrow.vector.types.DateUnit;
 import org.apache.arrow.vector.types.FloatingPointPrecision;
 import org.apache.arrow.vector.types.TimeUnit;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 
-/** The one place that maps SQL (JDBC) types to Arrow types. */
+/**
+ * The one place that maps SQL types (JDBC's and Calcite's) to Arrow types. The reverse, Rerun's
+ * Arrow columns as SQL types, is {@link io.rrdflight.sql.rerun.RerunSqlTypes}.
+ */
 public final class ArrowSqlTypes {
   private ArrowSqlTypes() {}
+
+  /**
+   * The Arrow field for a column of SQL type {@code type} computed by the planner (not read from a
+   * dataset): the same Arrow type as a JDBC client of the row engine is announced, and ARRAY as an
+   * Arrow list of its element type.
+   */
+  public static Field toField(String name, RelDataType type) {
+    if (type.getSqlTypeName() == SqlTypeName.ARRAY && type.getComponentType() != null) {
+      return new Field(name, new FieldType(type.isNullable(), ArrowType.List.INSTANCE, null),
+          List.of(toField("item", type.getComponentType())));
+    }
+    return new Field(name, new FieldType(type.isNullable(),
+        toArrow(type.getSqlTypeName().getJdbcOrdinal(), type.getPrecision(), type.getScale()), null), null);
+  }
 
   public static ArrowType toArrow(int jdbcType, int precision, int scale) {
     return switch (jdbcType) {

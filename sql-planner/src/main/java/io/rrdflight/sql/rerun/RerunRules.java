@@ -17,6 +17,7 @@ import org.apache.calcite.rel.core.Filter;
 import org.apache.calcite.rel.core.Project;
 import org.apache.calcite.rex.RexBuilder;
 import org.apache.calcite.rex.RexCall;
+import org.apache.calcite.rex.RexDynamicParam;
 import org.apache.calcite.rex.RexInputRef;
 import org.apache.calcite.rex.RexLiteral;
 import org.apache.calcite.rex.RexNode;
@@ -39,40 +40,8 @@ public final class RerunRules {
 
   public static final RelOptRule FILTER_INTO_SCAN = new FilterIntoScanRule();
   public static final RelOptRule PROJECT_INTO_SCAN = new ProjectIntoScanRule();
-  public static final List<RelOptRule> ALL = List.of(FILTER_INTO_SCAN, PROJECT_INTO_SCAN);
-
-  /**
-   * Whether {@code condition} (over {@code scan}'s fields) consists only of filters that
-   * {@link #FILTER_INTO_SCAN} pushes into the scan once its {@code ?} parameters are literals:
-   * partition-id equalities (or ORs of them) and comparisons of the table's index with a value. A
-   * statement whose plan is such a filter over a scan is planned again with its values written in
-   * ({@link io.rrdflight.sql.SqlParameters}) and then runs as a pushed-down scan.
-   */
-  public static boolean pushableOnceBound(RexNode condition, RerunTableScan scan) {
-    Optional<Integer> index = scan.rerunTable().indexColumn();
-    for (RexNode conjunct : RelOptUtil.conjunctions(condition)) {
-      boolean partitions = RelOptUtil.disjunctions(conjunct).stream().allMatch(d -> d instanceof RexCall c && c.getKind() == SqlKind.EQUALS
-          && (isValue(c.operands.get(1)) && FilterIntoScanRule.isPartitionId(c.operands.get(0), scan)
-              || isValue(c.operands.get(0)) && FilterIntoScanRule.isPartitionId(c.operands.get(1), scan)));
-      boolean range = index.isPresent() && conjunct instanceof RexCall c && c.operands.size() == 2
-          && COMPARISONS.contains(c.getKind())
-          && (FilterIntoScanRule.isColumn(c.operands.get(0), scan, index.get()) && isValue(c.operands.get(1))
-              || FilterIntoScanRule.isColumn(c.operands.get(1), scan, index.get()) && isValue(c.operands.get(0)));
-      if (!partitions && !range) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static final java.util.Set<SqlKind> COMPARISONS = java.util.EnumSet.of(SqlKind.EQUALS, SqlKind.GREATER_THAN,
-      SqlKind.GREATER_THAN_OR_EQUAL, SqlKind.LESS_THAN, SqlKind.LESS_THAN_OR_EQUAL);
-
-  /** A literal or a {@code ?} parameter, possibly cast. */
-  private static boolean isValue(RexNode node) {
-    RexNode n = FilterIntoScanRule.unwrapCast(node);
-    return n instanceof RexLiteral || n instanceof org.apache.calcite.rex.RexDynamicParam;
-  }
+  public static final RelOptRule AGGREGATE_COLUMNS_INTO_SCAN = new AggregateColumnsIntoScanRule();
+  public static final List<RelOptRule> ALL = List.of(FILTER_INTO_SCAN, PROJECT_INTO_SCAN, AGGREGATE_COLUMNS_INTO_SCAN);
 
   /** {@code Filter(RerunTableScan)} → {@code [Filter(residual)] RerunTableScan(narrowed)}. */
   static final class FilterIntoScanRule extends RelOptRule {
@@ -90,9 +59,15 @@ public final class RerunRules {
       List<RexNode> residual = new ArrayList<>();
       boolean absorbed = false;
       for (RexNode conjunct : RelOptUtil.conjunctions(condition)) {
-        Optional<SortedSet<String>> ids = partitionIds(conjunct, scan);
+        Optional<RerunScanSpec.PartitionIn> ids = partitionIds(conjunct, scan);
         if (ids.isPresent()) {
-          spec = spec.withPartitions(ids.get());
+          spec = ids.get().parameters().isEmpty() ? spec.withPartitions(ids.get().literals()) : spec.withParameterFilter(ids.get());
+          absorbed = true;
+          continue;
+        }
+        Optional<RerunScanSpec.IndexBound> bound = indexBound(conjunct, scan);
+        if (bound.isPresent()) {
+          spec = spec.withParameterFilter(bound.get());
           absorbed = true;
           continue;
         }
@@ -112,21 +87,44 @@ public final class RerunRules {
           : filter.copy(filter.getTraitSet(), narrowed, RexUtil.composeConjunction(rex, residual)));
     }
 
-    /** {@code pid = 'a'}, {@code 'a' = pid}, or an OR of those: the ids; else empty. */
-    private static Optional<SortedSet<String>> partitionIds(RexNode node, RerunTableScan scan) {
+    /** {@code pid = 'a'}, {@code 'a' = pid}, {@code pid = ?}, or an OR of those: the ids and parameters; else empty. */
+    private static Optional<RerunScanSpec.PartitionIn> partitionIds(RexNode node, RerunTableScan scan) {
       SortedSet<String> ids = new TreeSet<>();
+      List<Integer> parameters = new ArrayList<>();
       for (RexNode disjunct : RelOptUtil.disjunctions(node)) {
         if (!(disjunct instanceof RexCall c) || c.getKind() != SqlKind.EQUALS) {
           return Optional.empty();
         }
-        Optional<String> id = stringLiteral(c.operands.get(1)).filter(x -> isPartitionId(c.operands.get(0), scan))
-            .or(() -> stringLiteral(c.operands.get(0)).filter(x -> isPartitionId(c.operands.get(1), scan)));
-        if (id.isEmpty()) {
+        RexNode value = isPartitionId(c.operands.get(0), scan) ? c.operands.get(1)
+            : isPartitionId(c.operands.get(1), scan) ? c.operands.get(0) : null;
+        if (value == null) {
           return Optional.empty();
         }
-        ids.add(id.get());
+        Optional<String> id = stringLiteral(value);
+        if (id.isPresent()) {
+          ids.add(id.get());
+        } else if (unwrapCast(value) instanceof RexDynamicParam p) {
+          parameters.add(p.getIndex());
+        } else {
+          return Optional.empty();
+        }
       }
-      return Optional.of(ids);
+      return Optional.of(new RerunScanSpec.PartitionIn(ids, parameters));
+    }
+
+    /** A comparison of the view's index column with a {@code ?} parameter; else empty. */
+    private static Optional<RerunScanSpec.IndexBound> indexBound(RexNode node, RerunTableScan scan) {
+      Optional<Integer> indexColumn = scan.rerunTable().indexColumn();
+      if (indexColumn.isEmpty() || !(node instanceof RexCall c) || c.operands.size() != 2 || !COMPARISONS.contains(c.getKind())) {
+        return Optional.empty();
+      }
+      if (isColumn(c.operands.get(0), scan, indexColumn.get()) && unwrapCast(c.operands.get(1)) instanceof RexDynamicParam p) {
+        return Optional.of(new RerunScanSpec.IndexBound(c.getKind(), p.getIndex()));
+      }
+      if (isColumn(c.operands.get(1), scan, indexColumn.get()) && unwrapCast(c.operands.get(0)) instanceof RexDynamicParam p) {
+        return Optional.of(new RerunScanSpec.IndexBound(c.getKind().reverse(), p.getIndex()));
+      }
+      return Optional.empty();
     }
 
     static boolean isPartitionId(RexNode node, RerunTableScan scan) {
@@ -168,19 +166,7 @@ public final class RerunRules {
       if (value.isEmpty()) {
         return Optional.empty();
       }
-      BigDecimal v = value.get();
-      long floor = clamp(v.setScale(0, RoundingMode.FLOOR));
-      long ceil = clamp(v.setScale(0, RoundingMode.CEILING));
-      long lo = IndexRange.EVERYTHING.min();
-      long hi = IndexRange.EVERYTHING.max();
-      return switch (kind) {
-        case GREATER_THAN_OR_EQUAL -> Optional.of(possiblyEmpty(Math.max(lo, ceil), hi));
-        case GREATER_THAN -> Optional.of(floor == Long.MAX_VALUE ? Optional.empty() : possiblyEmpty(Math.max(lo, floor + 1), hi));
-        case LESS_THAN_OR_EQUAL -> Optional.of(possiblyEmpty(lo, floor));
-        case LESS_THAN -> Optional.of(possiblyEmpty(lo, ceil == Long.MIN_VALUE ? Long.MIN_VALUE : ceil - 1));
-        case EQUALS -> Optional.of(floor == ceil ? possiblyEmpty(Math.max(lo, floor), floor) : Optional.empty());
-        default -> Optional.empty();
-      };
+      return rangeOf(kind, value.get());
     }
 
     static boolean isColumn(RexNode node, RerunTableScan scan, int viewColumn) {
@@ -210,23 +196,67 @@ public final class RerunRules {
       return node;
     }
 
-    /** The range [min, max], or empty when min > max (a filter that matches nothing). */
-    private static Optional<IndexRange> possiblyEmpty(long min, long max) {
-      return min > max ? Optional.empty() : Optional.of(new IndexRange(min, max));
-    }
-
-    private static long clamp(BigDecimal v) {
-      if (v.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) >= 0) {
-        return Long.MAX_VALUE;
-      }
-      if (v.compareTo(BigDecimal.valueOf(Long.MIN_VALUE)) <= 0) {
-        return Long.MIN_VALUE;
-      }
-      return v.longValueExact();
-    }
   }
 
-  /** {@code Project(column refs)(RerunTableScan)} → {@code RerunTableScan(columns)}. */
+  private static final java.util.Set<SqlKind> COMPARISONS = java.util.EnumSet.of(SqlKind.EQUALS, SqlKind.GREATER_THAN,
+      SqlKind.GREATER_THAN_OR_EQUAL, SqlKind.LESS_THAN, SqlKind.LESS_THAN_OR_EQUAL);
+
+  /**
+   * {@code index <kind> v} (v in the index's raw unit) as an inclusive range, empty when it matches
+   * nothing; Optional.empty() for a comparison that is not a range.
+   */
+  static Optional<Optional<IndexRange>> rangeOf(SqlKind kind, BigDecimal v) {
+    long floor = clamp(v.setScale(0, RoundingMode.FLOOR));
+    long ceil = clamp(v.setScale(0, RoundingMode.CEILING));
+    long lo = IndexRange.EVERYTHING.min();
+    long hi = IndexRange.EVERYTHING.max();
+    return switch (kind) {
+      case GREATER_THAN_OR_EQUAL -> Optional.of(possiblyEmpty(Math.max(lo, ceil), hi));
+      case GREATER_THAN -> Optional.of(floor == Long.MAX_VALUE ? Optional.empty() : possiblyEmpty(Math.max(lo, floor + 1), hi));
+      case LESS_THAN_OR_EQUAL -> Optional.of(possiblyEmpty(lo, floor));
+      case LESS_THAN -> Optional.of(possiblyEmpty(lo, ceil == Long.MIN_VALUE ? Long.MIN_VALUE : ceil - 1));
+      case EQUALS -> Optional.of(floor == ceil ? possiblyEmpty(Math.max(lo, floor), floor) : Optional.empty());
+      default -> Optional.empty();
+    };
+  }
+
+  /** A bound parameter value in the index's raw unit: timestamps (milliseconds in SQL) as nanoseconds. */
+  static BigDecimal rawIndexValue(Object v, TimelineKind kind) {
+    if (v instanceof java.sql.Timestamp ts) {
+      return BigDecimal.valueOf(ts.getTime()).multiply(BigDecimal.valueOf(1_000_000L));
+    }
+    if (v instanceof java.time.Instant i) {
+      return BigDecimal.valueOf(i.getEpochSecond()).multiply(BigDecimal.valueOf(1_000_000_000L)).add(BigDecimal.valueOf(i.getNano()));
+    }
+    if (v instanceof java.time.LocalDateTime t) {
+      return rawIndexValue(java.sql.Timestamp.valueOf(t), kind);
+    }
+    if (v instanceof Number n) {
+      BigDecimal d = new BigDecimal(n.toString());
+      return kind == TimelineKind.TIMESTAMP ? d.multiply(BigDecimal.valueOf(1_000_000L)) : d;
+    }
+    throw new io.rrdflight.sql.SqlQueryException("A value compared with the index must be a number or a timestamp: " + v);
+  }
+
+  /** The range [min, max], or empty when min > max (a filter that matches nothing). */
+  private static Optional<IndexRange> possiblyEmpty(long min, long max) {
+    return min > max ? Optional.empty() : Optional.of(new IndexRange(min, max));
+  }
+
+  private static long clamp(BigDecimal v) {
+    if (v.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) >= 0) {
+      return Long.MAX_VALUE;
+    }
+    if (v.compareTo(BigDecimal.valueOf(Long.MIN_VALUE)) <= 0) {
+      return Long.MIN_VALUE;
+    }
+    return v.longValueExact();
+  }
+
+  /**
+   * {@code Project(column refs)(RerunTableScan)} → {@code RerunTableScan(columns)}; a projection
+   * with expressions stays, over a scan of just the columns it reads.
+   */
   static final class ProjectIntoScanRule extends RelOptRule {
     ProjectIntoScanRule() {
       super(operand(Project.class, operand(RerunTableScan.class, none())), "RerunProjectIntoScanRule");
@@ -237,16 +267,66 @@ public final class RerunRules {
       Project project = call.rel(0);
       RerunTableScan scan = call.rel(1);
       int[] columns = new int[project.getProjects().size()];
+      boolean refsOnly = true;
       for (int i = 0; i < columns.length; i++) {
-        if (!(project.getProjects().get(i) instanceof RexInputRef ref)) {
-          return; // expressions stay in Calcite
+        if (project.getProjects().get(i) instanceof RexInputRef ref) {
+          columns[i] = ref.getIndex();
+        } else {
+          refsOnly = false;
         }
-        columns[i] = ref.getIndex();
       }
-      if (columns.length == 0) {
+      if (refsOnly && columns.length > 0) {
+        call.transformTo(scan.withSpec(scan.spec().withProjection(columns)));
         return;
       }
-      call.transformTo(scan.withSpec(scan.spec().withProjection(columns)));
+      int fields = scan.getRowType().getFieldCount();
+      org.apache.calcite.util.ImmutableBitSet used = RelOptUtil.InputFinder.bits(project.getProjects(), null);
+      if (refsOnly || used.cardinality() >= fields || used.isEmpty()) {
+        return;
+      }
+      org.apache.calcite.util.mapping.Mappings.TargetMapping mapping =
+          org.apache.calcite.util.mapping.Mappings.target(used::indexOf, fields, used.cardinality());
+      List<RexNode> remapped = new ArrayList<>();
+      for (RexNode e : project.getProjects()) {
+        remapped.add(e.accept(new org.apache.calcite.rex.RexPermuteInputsShuttle(mapping, scan)));
+      }
+      RelNode narrowed = scan.withSpec(scan.spec().withProjection(used.toArray()));
+      call.transformTo(project.copy(project.getTraitSet(), narrowed, remapped, project.getRowType()));
+    }
+  }
+
+  /**
+   * {@code Aggregate(RerunTableScan)} reading fewer columns than the scan returns → the aggregate
+   * over a scan of just those columns; none at all for {@code COUNT(*)}, where the scan then only
+   * counts rows (batches with no columns, which only the Arrow operators read).
+   */
+  static final class AggregateColumnsIntoScanRule extends RelOptRule {
+    AggregateColumnsIntoScanRule() {
+      super(operand(org.apache.calcite.rel.logical.LogicalAggregate.class, operand(RerunTableScan.class, none())),
+          "RerunAggregateColumnsIntoScanRule");
+    }
+
+    @Override
+    public void onMatch(RelOptRuleCall call) {
+      org.apache.calcite.rel.logical.LogicalAggregate agg = call.rel(0);
+      RerunTableScan scan = call.rel(1);
+      int fields = scan.getRowType().getFieldCount();
+      org.apache.calcite.util.ImmutableBitSet used = org.apache.calcite.util.ImmutableBitSet.of(
+          org.apache.calcite.plan.RelOptUtil.getAllFields(agg));
+      if (used.cardinality() >= fields || agg.getGroupType() != org.apache.calcite.rel.core.Aggregate.Group.SIMPLE) {
+        return;
+      }
+      int[] columns = used.toArray();
+      org.apache.calcite.util.mapping.Mappings.TargetMapping mapping =
+          org.apache.calcite.util.mapping.Mappings.target(used::indexOf, fields, columns.length);
+      List<org.apache.calcite.rel.core.AggregateCall> calls = new ArrayList<>();
+      for (org.apache.calcite.rel.core.AggregateCall c : agg.getAggCallList()) {
+        calls.add(c.transform(mapping));
+      }
+      RelNode narrowed = scan.withSpec(scan.spec().withProjection(columns));
+      org.apache.calcite.util.ImmutableBitSet groups = org.apache.calcite.util.ImmutableBitSet.of(
+          agg.getGroupSet().asList().stream().map(used::indexOf).toList());
+      call.transformTo(agg.copy(agg.getTraitSet(), narrowed, groups, null, calls));
     }
   }
 }

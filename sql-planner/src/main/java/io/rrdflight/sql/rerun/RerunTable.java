@@ -121,4 +121,9 @@ public final class RerunTable extends AbstractTable implements TranslatableTable
   public RerunData data() {
     return owner.data();
   }
+
+  /** Where scans allocate outside a query execution (an execution brings its own allocator). */
+  BufferAllocator allocator() {
+    return owner.allocator();
+  }
 }
