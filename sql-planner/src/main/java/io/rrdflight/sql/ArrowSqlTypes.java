@@ -13,7 +13,7 @@ import org.apache.arrow.vector.types.pojo.ArrowType;
 
 /**
  * The one place that maps SQL types (JDBC's and Calcite's) to Arrow types. The reverse, Rerun's
- * Arrow columns as SQL types, is {@link io.rrdflight.sql.rerun.RerunSqlTypes}.
+ * Arrow columns as SQL types, is {@link io.rrdflight.sql.calcite.RerunSqlTypes}.
  */
 public final class ArrowSqlTypes {
   private ArrowSqlTypes() {}

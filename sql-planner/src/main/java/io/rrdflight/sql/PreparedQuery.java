@@ -2,9 +2,9 @@ package io.rrdflight.sql;
 
 import static java.util.Objects.requireNonNull;
 
-import io.rrdflight.sql.rerun.ArrowExecution;
-import io.rrdflight.sql.rerun.ArrowRel;
-import io.rrdflight.sql.rerun.ArrowToEnumerableConverter;
+import io.rrdflight.sql.calcite.ArrowExecution;
+import io.rrdflight.sql.calcite.ArrowRel;
+import io.rrdflight.sql.calcite.ArrowToEnumerableConverter;
 import java.sql.Connection;
 import java.sql.ParameterMetaData;
 import java.sql.ResultSet;

@@ -1,9 +1,9 @@
-package io.rrdflight.sql.rerun;
+package io.rrdflight.sql.calcite;
 
 import io.rrdflight.sql.ResultBatches;
 import io.rrdflight.sql.SqlQueryException;
-import io.rrdflight.sql.rerun.ArrowExpressions.Column;
-import io.rrdflight.sql.rerun.ArrowExpressions.Kind;
+import io.rrdflight.sql.calcite.ArrowExpressions.Column;
+import io.rrdflight.sql.calcite.ArrowExpressions.Kind;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;

@@ -1,4 +1,4 @@
-package io.rrdflight.sql.rerun;
+package io.rrdflight.sql.calcite;
 
 import io.rrdflight.catalog.DatasetSchema.ComponentColumn;
 import io.rrdflight.rrd.Timeline;

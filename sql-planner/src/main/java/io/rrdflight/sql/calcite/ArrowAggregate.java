@@ -1,10 +1,10 @@
-package io.rrdflight.sql.rerun;
+package io.rrdflight.sql.calcite;
 
 import io.rrdflight.sql.ArrowSqlTypes;
 import io.rrdflight.sql.ResultBatches;
-import io.rrdflight.sql.rerun.ArrowExpressions.Column;
-import io.rrdflight.sql.rerun.ArrowExpressions.Kind;
-import io.rrdflight.sql.rerun.ArrowExpressions.Values;
+import io.rrdflight.sql.calcite.ArrowExpressions.Column;
+import io.rrdflight.sql.calcite.ArrowExpressions.Kind;
+import io.rrdflight.sql.calcite.ArrowExpressions.Values;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;

@@ -1,4 +1,4 @@
-package io.rrdflight.sql.rerun;
+package io.rrdflight.sql.calcite;
 
 import io.rrdflight.sql.ResultBatches;
 import org.apache.arrow.vector.types.pojo.Schema;

@@ -1,8 +1,8 @@
-package io.rrdflight.sql.rerun;
+package io.rrdflight.sql.calcite;
 
 import io.rrdflight.sql.ResultBatches;
-import io.rrdflight.sql.rerun.ArrowExpressions.Column;
-import io.rrdflight.sql.rerun.ArrowExpressions.Expr;
+import io.rrdflight.sql.calcite.ArrowExpressions.Column;
+import io.rrdflight.sql.calcite.ArrowExpressions.Expr;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.calcite.plan.RelOptCluster;

@@ -1,4 +1,4 @@
-package io.rrdflight.sql.rerun;
+package io.rrdflight.sql.calcite;
 
 import static io.rrdflight.rrd.TimelineKind.SEQUENCE;
 import static io.rrdflight.rrd.TimelineKind.TIMESTAMP;

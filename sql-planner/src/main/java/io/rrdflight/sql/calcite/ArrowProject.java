@@ -1,9 +1,9 @@
-package io.rrdflight.sql.rerun;
+package io.rrdflight.sql.calcite;
 
 import io.rrdflight.sql.ArrowSqlTypes;
 import io.rrdflight.sql.ResultBatches;
-import io.rrdflight.sql.rerun.ArrowExpressions.Column;
-import io.rrdflight.sql.rerun.ArrowExpressions.Expr;
+import io.rrdflight.sql.calcite.ArrowExpressions.Column;
+import io.rrdflight.sql.calcite.ArrowExpressions.Expr;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

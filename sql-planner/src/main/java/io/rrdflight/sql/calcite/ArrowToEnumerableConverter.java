@@ -1,4 +1,4 @@
-package io.rrdflight.sql.rerun;
+package io.rrdflight.sql.calcite;
 
 import java.util.List;
 import org.apache.calcite.adapter.enumerable.EnumerableRel;

@@ -1,6 +1,6 @@
-package io.rrdflight.sql.rerun;
+package io.rrdflight.sql.calcite;
 
-import io.rrdflight.sql.rerun.ArrowExpressions.Column;
+import io.rrdflight.sql.calcite.ArrowExpressions.Column;
 import java.nio.charset.StandardCharsets;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.BitVector;
