@@ -3,6 +3,7 @@ package io.rrdflight.sql;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.sql.calcite.ArrowExecution;
+import io.rrdflight.sql.calcite.RerunSqlTypes;
 import io.rrdflight.sql.calcite.ArrowRel;
 import io.rrdflight.sql.calcite.ArrowToEnumerableConverter;
 import java.sql.Connection;
@@ -237,7 +238,7 @@ public final class PreparedQuery {
     for (int i = 1; i <= md.getColumnCount(); i++) {
       boolean nullable = md.isNullable(i) != ResultSetMetaData.columnNoNulls;
       fields.add(new Field(md.getColumnLabel(i),
-          new FieldType(nullable, ArrowSqlTypes.toArrow(md.getColumnType(i), md.getPrecision(i), md.getScale(i)), null),
+          new FieldType(nullable, RerunSqlTypes.toArrow(md.getColumnType(i), md.getPrecision(i), md.getScale(i)), null),
           null));
     }
     return new Schema(fields);
@@ -247,7 +248,7 @@ public final class PreparedQuery {
     List<Field> fields = new ArrayList<>();
     for (int i = 1; i <= md.getParameterCount(); i++) {
       fields.add(new Field("parameter_" + i,
-          FieldType.nullable(ArrowSqlTypes.toArrow(md.getParameterType(i), md.getPrecision(i), md.getScale(i))), null));
+          FieldType.nullable(RerunSqlTypes.toArrow(md.getParameterType(i), md.getPrecision(i), md.getScale(i))), null));
     }
     return new Schema(fields);
   }

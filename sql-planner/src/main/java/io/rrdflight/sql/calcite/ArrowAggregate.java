@@ -1,6 +1,6 @@
 package io.rrdflight.sql.calcite;
 
-import io.rrdflight.sql.ArrowSqlTypes;
+import io.rrdflight.sql.calcite.RerunSqlTypes;
 import io.rrdflight.sql.ResultBatches;
 import io.rrdflight.sql.calcite.ArrowExpressions.Column;
 import io.rrdflight.sql.calcite.ArrowExpressions.Kind;
@@ -43,7 +43,7 @@ public final class ArrowAggregate extends Aggregate implements ArrowRel {
     super(cluster, traits, List.of(), input, groupSet, null, aggCalls);
     List<Field> fields = new ArrayList<>();
     for (RelDataTypeField f : getRowType().getFieldList()) {
-      fields.add(ArrowSqlTypes.toField(f.getName(), f.getType()));
+      fields.add(RerunSqlTypes.toField(f.getName(), f.getType()));
     }
     this.schema = new Schema(fields);
   }
@@ -77,7 +77,7 @@ public final class ArrowAggregate extends Aggregate implements ArrowRel {
       }
     }
     for (RelDataTypeField f : agg.getRowType().getFieldList()) {
-      if (!ArrowColumns.writable(ArrowSqlTypes.toField(f.getName(), f.getType()))) {
+      if (!ArrowColumns.writable(RerunSqlTypes.toField(f.getName(), f.getType()))) {
         return false;
       }
     }

@@ -18,7 +18,7 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 final class ArrowColumns {
   private ArrowColumns() {}
 
-  /** Sets {@code out[row]} from {@code value[from]}; {@code out} is of the type {@link io.rrdflight.sql.ArrowSqlTypes#toField} gives. */
+  /** Sets {@code out[row]} from {@code value[from]}; {@code out} is of the type {@link RerunSqlTypes#toField} gives. */
   static void set(FieldVector out, int row, Column value, int from) {
     if (value.isNull(from)) {
       out.setNull(row);

@@ -1,6 +1,6 @@
 package io.rrdflight.sql.calcite;
 
-import io.rrdflight.sql.ArrowSqlTypes;
+import io.rrdflight.sql.calcite.RerunSqlTypes;
 import io.rrdflight.sql.ResultBatches;
 import io.rrdflight.sql.calcite.ArrowExpressions.Column;
 import io.rrdflight.sql.calcite.ArrowExpressions.Expr;
@@ -42,7 +42,7 @@ public final class ArrowProject extends Project implements ArrowRel {
   static boolean supports(List<? extends RexNode> projects, RelDataType input) {
     for (RexNode e : projects) {
       if (!(e instanceof RexInputRef) && (ArrowExpressions.compile(e, input).isEmpty()
-          || !ArrowColumns.writable(ArrowSqlTypes.toField("x", e.getType())))) {
+          || !ArrowColumns.writable(RerunSqlTypes.toField("x", e.getType())))) {
         return false;
       }
     }
@@ -70,7 +70,7 @@ public final class ArrowProject extends Project implements ArrowRel {
         Field f = in.getFields().get(ref.getIndex());
         fields.add(new Field(name, f.getFieldType(), f.getChildren()));
       } else {
-        fields.add(ArrowSqlTypes.toField(name, exps.get(i).getType()));
+        fields.add(RerunSqlTypes.toField(name, exps.get(i).getType()));
       }
     }
     return new Schema(fields);
