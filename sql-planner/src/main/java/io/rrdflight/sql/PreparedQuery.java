@@ -2,9 +2,10 @@ package io.rrdflight.sql;
 
 import static java.util.Objects.requireNonNull;
 
-import io.rrdflight.sql.rerun.RerunScanSpec;
-import io.rrdflight.sql.rerun.RerunTable;
-import io.rrdflight.sql.rerun.RerunTableScan;
+import io.rrdflight.sql.calcite.ArrowExecution;
+import io.rrdflight.sql.calcite.RerunSqlTypes;
+import io.rrdflight.sql.calcite.ArrowRel;
+import io.rrdflight.sql.calcite.ArrowToEnumerableConverter;
 import java.sql.Connection;
 import java.sql.ParameterMetaData;
 import java.sql.ResultSet;
@@ -20,22 +21,14 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.types.pojo.Schema;
-import io.rrdflight.sql.rerun.RerunRules;
-import org.apache.calcite.adapter.enumerable.EnumerableCalc;
-import org.apache.calcite.adapter.enumerable.EnumerableFilter;
-import org.apache.calcite.adapter.enumerable.EnumerableLimit;
-import org.apache.calcite.rel.RelNode;
 import org.apache.calcite.rel.RelRoot;
-import org.apache.calcite.rex.RexInputRef;
-import org.apache.calcite.rex.RexLiteral;
-import org.apache.calcite.rex.RexNode;
-import org.apache.calcite.rex.RexProgram;
 
 /**
- * A planned query: its result and parameter schemas, executable many times with bound parameters.
- * A plan that is a single {@link RerunTableScan} (after the pushdown rules, maybe under a LIMIT) runs
- * on the columnar path, streaming Arrow batches straight from the chunks with Rerun's own column
- * types; any other plan runs in Calcite's row engine and is copied into Arrow.
+ * A planned query: its result and parameter schemas, executable many times with bound parameters
+ * (bound at execution: the plan does not change with them). A plan whose root is in the Arrow
+ * convention ({@link ArrowRel}: scans, filters, projections, aggregates, sorts) streams its batches
+ * with Rerun's own column types; any other plan runs in Calcite's row engine, its Arrow subtrees
+ * turned into rows by {@link ArrowToEnumerableConverter}, and is copied into Arrow.
  *
  * <p>Owned by the {@link SqlEngine}'s plan cache and shared between clients: a row-path execution
  * that finds the cached statement busy runs on a fresh one.
@@ -54,21 +47,19 @@ public final class PreparedQuery {
     }
   }
 
-  /** The columnar plan: one scan, its output names, and a row limit (-1 = none). */
-  private record DirectScan(RerunTable table, RerunScanSpec spec, List<String> names, long limit) {}
-
   private final String sql;
   private final Statement cached;
   private final Semaphore cachedFree = new Semaphore(1);
   private final Function<String, Statement> fresh;
   private final Function<String, PreparedQuery> planner;
-  /** A filter with {@code ?} over one scan: executions plan the text with the values written in, and run as a scan. */
-  private final Optional<DirectScan> parameterisedScan;
   /** {@code ?} among query_view's arguments: executions plan the text with the values written in (whatever the plan). */
   private final boolean bindsByText;
   private final Schema resultSchema;
   private final Schema parameterSchema;
-  private final Optional<DirectScan> direct;
+  /** The plan when it runs on batches from its root. */
+  private final Optional<ArrowRel> arrow;
+  /** For an Arrow plan: which of its columns the statement returns (ORDER BY may add hidden ones). */
+  private final int[] columns;
   private volatile boolean retired;
   /** For a statement bound by text: whether its template streams from the chunks. */
   private final boolean columnarTemplate;
@@ -84,13 +75,11 @@ public final class PreparedQuery {
     this.fresh = requireNonNull(fresh, "fresh is null");
     this.planner = requireNonNull(planner, "planner is null");
     this.parameterSchema = parameterSchemaOf(statement.getParameterMetaData());
-    boolean parameters = !parameterSchema.getFields().isEmpty();
-    this.direct = parameters ? Optional.empty() : directScanOf(plan);
-    this.parameterisedScan = parameters ? parameterisedScanOf(plan) : Optional.empty();
+    this.arrow = arrowPlanOf(plan);
+    this.columns = arrow.isPresent() ? plan.fields.stream().mapToInt(java.util.Map.Entry::getKey).toArray() : new int[0];
     this.bindsByText = false;
     this.columnarTemplate = false;
-    this.resultSchema = direct.or(() -> parameterisedScan).map(d -> d.table().arrowSchema(d.spec(), d.names()))
-        .orElse(resultSchemaOf(statement.getMetaData()));
+    this.resultSchema = arrow.isPresent() ? rootSchema(arrow.get().arrowSchema(), plan) : resultSchemaOf(statement.getMetaData());
   }
 
   private PreparedQuery(String sql, Schema resultSchema, Schema parameterSchema, boolean columnar, Function<String, PreparedQuery> planner) {
@@ -100,8 +89,8 @@ public final class PreparedQuery {
     this.planner = requireNonNull(planner, "planner is null");
     this.resultSchema = requireNonNull(resultSchema, "resultSchema is null");
     this.parameterSchema = requireNonNull(parameterSchema, "parameterSchema is null");
-    this.direct = Optional.empty();
-    this.parameterisedScan = Optional.empty();
+    this.arrow = Optional.empty();
+    this.columns = new int[0];
     this.bindsByText = true;
     this.columnarTemplate = columnar;
   }
@@ -127,9 +116,9 @@ public final class PreparedQuery {
     return parameterSchema;
   }
 
-  /** True when executions stream straight from the chunks (no row-at-a-time engine). */
+  /** True when executions run on Arrow batches from the scans to the result (no row-at-a-time engine). */
   public boolean isColumnar() {
-    return direct.isPresent() || parameterisedScan.isPresent() || columnarTemplate;
+    return arrow.isPresent() || columnarTemplate;
   }
 
   /** Runs the query; close the returned batches when done. */
@@ -140,13 +129,15 @@ public final class PreparedQuery {
       throw new SqlQueryException("Query has " + parameterSchema.getFields().size() + " parameters but "
           + parameters.size() + " values were bound");
     }
-    if (parameterisedScan.isPresent() || bindsByText) {
+    if (bindsByText) {
       return bound(parameters).execute(List.of(), allocator, batchRows);
     }
-    if (direct.isPresent()) {
-      DirectScan d = direct.get();
+    if (arrow.isPresent()) {
       try {
-        return d.table().open(d.spec(), d.names(), allocator, batchRows, d.limit());
+        ResultBatches batches = arrow.get().open(new ArrowExecution(allocator, batchRows, new ArrayList<>(parameters), QueryContext.current()));
+        return RootBatches.of(batches, columns, resultSchema, allocator);
+      } catch (QueryAbortedException e) {
+        throw e;
       } catch (RuntimeException e) {
         throw SqlQueryException.wrapping(SqlEngine.rootMessage(e), e);
       }
@@ -166,13 +157,13 @@ public final class PreparedQuery {
     }
   }
 
-  /** This statement with {@code parameters} written in as literals, planned: its filters are pushed into the scan. */
+  /** This statement with {@code parameters} written in as literals, planned (query_view's arguments must be literals). */
   private PreparedQuery bound(List<?> parameters) {
     String literal = SqlParameters.inline(sql, parameters).orElseThrow(() -> new SqlQueryException(
         "A bound value has no SQL literal form (strings, numbers, booleans, timestamps and bytes do): " + parameters));
     PreparedQuery bound = planner.apply(literal);
-    if ((parameterisedScan.isPresent() && !bound.isColumnar()) || !bound.resultSchema().equals(resultSchema)) {
-      // Planning promised these columns (and, for a filter over a scan, a scan); say so rather than return others.
+    if (!bound.resultSchema().equals(resultSchema)) {
+      // Planning promised these columns; say so rather than return others.
       throw new SqlQueryException("Internal error: with its values written in, the query planned to other columns or not as a scan: "
           + literal);
     }
@@ -219,66 +210,27 @@ public final class PreparedQuery {
     }
   }
 
-  private static Optional<DirectScan> directScanOf(RelRoot planned) {
-    if (planned == null || !planned.isRefTrivial()) {
+  /**
+   * The Arrow plan when the planner put the whole query in the Arrow convention: its root is then
+   * the one converter to Calcite's rows, which the engine skips. The statement's columns are some
+   * of the plan's, each at most once (RelRoot names and picks them).
+   */
+  private static Optional<ArrowRel> arrowPlanOf(RelRoot planned) {
+    if (planned == null || !(QueryCheckpoint.strip(planned.rel) instanceof ArrowToEnumerableConverter converter)) {
       return Optional.empty();
     }
-    RelRoot root = planned.withRel(QueryCheckpoint.strip(planned.rel));
-    RelNode rel = root.rel;
-    long limit = -1;
-    if (rel instanceof EnumerableLimit l && l.offset == null && l.fetch instanceof RexLiteral fetch) {
-      limit = fetch.getValueAs(Long.class);
-      rel = l.getInput();
-    }
-    if (!(rel instanceof RerunTableScan scan) || !root.collation.getFieldCollations().isEmpty()) {
-      return Optional.empty();
-    }
-    List<String> names = new ArrayList<>();
-    for (java.util.Map.Entry<Integer, String> f : root.fields) {
-      names.add(f.getValue());
-    }
-    return Optional.of(new DirectScan(scan.rerunTable(), scan.spec(), names, limit));
+    long distinct = planned.fields.stream().mapToInt(java.util.Map.Entry::getKey).distinct().count();
+    return distinct == planned.fields.size() ? Optional.of(converter.arrowPlan()) : Optional.empty();
   }
 
-  /**
-   * A filter whose every conjunct RerunRules pushes into the scan once its parameters are literals,
-   * over one scan (as an EnumerableCalc with column projections, or an EnumerableFilter).
-   */
-  private static Optional<DirectScan> parameterisedScanOf(RelRoot planned) {
-    if (planned == null || !planned.isRefTrivial() || !planned.collation.getFieldCollations().isEmpty()) {
-      return Optional.empty();
+  /** The statement's columns of the plan's {@code schema}, under the statement's names (aliases the plan may not carry). */
+  private static Schema rootSchema(Schema schema, RelRoot root) {
+    List<Field> fields = new ArrayList<>();
+    for (java.util.Map.Entry<Integer, String> column : root.fields) {
+      Field f = schema.getFields().get(column.getKey());
+      fields.add(new Field(column.getValue(), f.getFieldType(), f.getChildren()));
     }
-    RelRoot root = planned.withRel(QueryCheckpoint.strip(planned.rel));
-    RexNode condition;
-    RerunTableScan scan;
-    RerunScanSpec spec;
-    if (root.rel instanceof EnumerableCalc calc && calc.getInput() instanceof RerunTableScan s && calc.getProgram().getCondition() != null) {
-      RexProgram program = calc.getProgram();
-      int[] columns = new int[program.getProjectList().size()];
-      for (int i = 0; i < columns.length; i++) {
-        if (!(program.expandLocalRef(program.getProjectList().get(i)) instanceof RexInputRef ref)) {
-          return Optional.empty();
-        }
-        columns[i] = ref.getIndex();
-      }
-      condition = program.expandLocalRef(program.getCondition());
-      scan = s;
-      spec = s.spec().withProjection(columns);
-    } else if (root.rel instanceof EnumerableFilter filter && filter.getInput() instanceof RerunTableScan s) {
-      condition = filter.getCondition();
-      scan = s;
-      spec = s.spec();
-    } else {
-      return Optional.empty();
-    }
-    if (!RerunRules.pushableOnceBound(condition, scan)) {
-      return Optional.empty();
-    }
-    List<String> names = new ArrayList<>();
-    for (java.util.Map.Entry<Integer, String> f : root.fields) {
-      names.add(f.getValue());
-    }
-    return Optional.of(new DirectScan(scan.rerunTable(), spec, names, -1));
+    return new Schema(fields);
   }
 
   private static Schema resultSchemaOf(ResultSetMetaData md) throws SQLException {
@@ -286,7 +238,7 @@ public final class PreparedQuery {
     for (int i = 1; i <= md.getColumnCount(); i++) {
       boolean nullable = md.isNullable(i) != ResultSetMetaData.columnNoNulls;
       fields.add(new Field(md.getColumnLabel(i),
-          new FieldType(nullable, ArrowSqlTypes.toArrow(md.getColumnType(i), md.getPrecision(i), md.getScale(i)), null),
+          new FieldType(nullable, RerunSqlTypes.toArrow(md.getColumnType(i), md.getPrecision(i), md.getScale(i)), null),
           null));
     }
     return new Schema(fields);
@@ -296,7 +248,7 @@ public final class PreparedQuery {
     List<Field> fields = new ArrayList<>();
     for (int i = 1; i <= md.getParameterCount(); i++) {
       fields.add(new Field("parameter_" + i,
-          FieldType.nullable(ArrowSqlTypes.toArrow(md.getParameterType(i), md.getPrecision(i), md.getScale(i))), null));
+          FieldType.nullable(RerunSqlTypes.toArrow(md.getParameterType(i), md.getPrecision(i), md.getScale(i))), null));
     }
     return new Schema(fields);
   }

@@ -6,6 +6,10 @@ import org.apache.arrow.vector.VectorSchemaRoot;
  * A query's result as a sequence of Arrow batches, each loaded in turn into the same
  * {@link #root()}, so memory stays bounded whatever the result size. A batch holds at most the
  * rows asked for and, unless one row alone is larger, about {@link #TARGET_BATCH_BYTES}.
+ *
+ * <p>A consumer may move a batch's buffers out of {@link #root()} (a transfer, as the Arrow operators
+ * of {@code calcite/} do), so {@link #next()} must fill the root's vectors afresh, never assume they
+ * still hold the previous batch's buffers.
  */
 public interface ResultBatches extends AutoCloseable {
   /**

@@ -3,8 +3,8 @@ package io.rrdflight.sql;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.catalog.Dataset;
-import io.rrdflight.sql.rerun.QueryViewTableMacro;
-import io.rrdflight.sql.rerun.RerunDatasetSchema;
+import io.rrdflight.sql.calcite.QueryViewTableMacro;
+import io.rrdflight.sql.calcite.RerunDatasetSchema;
 import io.rrdflight.sql.engine.RerunData;
 import java.sql.Connection;
 import java.sql.DriverManager;

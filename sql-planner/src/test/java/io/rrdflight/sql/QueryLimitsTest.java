@@ -124,6 +124,41 @@ class QueryLimitsTest {
   void checkpointsDoNotHideTheColumnarPlan() {
     assertTrue(engine.prepare("SELECT * FROM ds.rerun.frame").isColumnar());
     assertTrue(engine.prepare("SELECT frame FROM ds.rerun.frame LIMIT 3").isColumnar());
-    assertFalse(engine.prepare("SELECT COUNT(*) FROM ds.rerun.frame").isColumnar());
+    assertTrue(engine.prepare("SELECT COUNT(*) FROM ds.rerun.frame").isColumnar());
+    assertFalse(engine.prepare("SELECT COUNT(*) FROM ds.rerun.frame a, ds.rerun.frame b").isColumnar());
+  }
+
+  /** Runs {@code sql} with its batches in a child allocator, as the server does, under {@code budget}. */
+  private long runIn(String sql, long budget, int batchRows) {
+    try (BufferAllocator query = allocator.newChildAllocator("query", 0, Long.MAX_VALUE)) {
+      QueryContext context = QueryContext.start(query, Duration.ofDays(1), budget);
+      try (QueryContext.Binding bound = context.bind(); ResultBatches batches = engine.prepare(sql).execute(List.of(), query, batchRows)) {
+        long rows = 0;
+        while (batches.next()) {
+          rows += batches.root().getRowCount();
+        }
+        return rows;
+      }
+    }
+  }
+
+  @Test
+  void batchesAnArrowSortKeepsCountAgainstTheMemoryBudget() {
+    String sort = "SELECT frame, \"/arm/joint:Scalars:scalars\" FROM ds.rerun.frame ORDER BY \"/arm/joint:Scalars:scalars\"[1] DESC";
+    assertTrue(engine.prepare(sort).isColumnar());
+    RuntimeException e = assertThrows(RuntimeException.class, () -> runIn(sort, 16L << 10, 8));
+    assertEquals(QueryAbortedException.Reason.MEMORY_EXHAUSTED, reasonOf(e));
+    assertTrue(e.getMessage().contains("--query-memory"), e.getMessage());
+    assertEquals(400L, runIn("SELECT frame, \"/arm/joint:Scalars:scalars\" FROM ds.rerun.frame", 16L << 10, 8), "streaming is not charged");
+    assertEquals(400L, runIn(sort, 1L << 30, 8));
+  }
+
+  @Test
+  void aCancelledArrowAggregateStopsAndLeaksNothing() {
+    QueryContext context = QueryContext.start(allocator, Duration.ofDays(1), Long.MAX_VALUE);
+    context.cancel("Query cancelled by the client");
+    RuntimeException e = assertThrows(RuntimeException.class,
+        () -> run("SELECT rerun_partition_id, COUNT(*) FROM ds.rerun.frame GROUP BY rerun_partition_id", context));
+    assertEquals(QueryAbortedException.Reason.CANCELLED, reasonOf(e));
   }
 }

@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.rrdflight.catalog.Dataset;
 import io.rrdflight.sql.SqlEngine;
 import io.rrdflight.sql.SqlQueryException;
-import io.rrdflight.sql.rerun.RerunDatasetSchema;
+import io.rrdflight.sql.calcite.RerunDatasetSchema;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.channels.Channels;

@@ -1,4 +1,4 @@
-package io.rrdflight.sql.rerun;
+package io.rrdflight.sql.calcite;
 
 import static java.util.Objects.requireNonNull;
 

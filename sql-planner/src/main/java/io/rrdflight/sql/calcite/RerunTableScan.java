@@ -1,18 +1,13 @@
-package io.rrdflight.sql.rerun;
+package io.rrdflight.sql.calcite;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.rrd.IndexRange;
+import io.rrdflight.sql.ResultBatches;
+import io.rrdflight.sql.engine.QueryView;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.calcite.adapter.enumerable.EnumerableConvention;
-import org.apache.calcite.adapter.enumerable.EnumerableRel;
-import org.apache.calcite.adapter.enumerable.EnumerableRelImplementor;
-import org.apache.calcite.adapter.enumerable.JavaRowFormat;
-import org.apache.calcite.adapter.enumerable.PhysType;
-import org.apache.calcite.adapter.enumerable.PhysTypeImpl;
-import org.apache.calcite.linq4j.tree.Blocks;
-import org.apache.calcite.linq4j.tree.Expression;
-import org.apache.calcite.linq4j.tree.Expressions;
+import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.calcite.plan.RelOptCluster;
 import org.apache.calcite.plan.RelOptCost;
 import org.apache.calcite.plan.RelOptPlanner;
@@ -25,16 +20,14 @@ import org.apache.calcite.rel.metadata.RelMetadataQuery;
 import org.apache.calcite.rel.type.RelDataType;
 import org.apache.calcite.rel.type.RelDataTypeField;
 import org.apache.calcite.rel.type.RelDataTypeFactory;
-import io.rrdflight.rrd.IndexRange;
-import io.rrdflight.sql.engine.QueryView;
 
 /**
- * Reads a {@link RerunTable} as narrowed by its {@link RerunScanSpec}. In a plan that is this scan
- * alone, the engine streams it as Arrow batches directly ({@link RerunTable#open}); under joins,
- * aggregates and the like it runs in Calcite's enumerable convention, one row at a time
- * ({@link RerunEnumerables#scan}). EXPLAIN shows the pushed partitions, range and columns.
+ * Reads a {@link RerunTable} as narrowed by its {@link RerunScanSpec}: the leaf of every Arrow plan
+ * ({@link ArrowRel}), streaming the view's batches ({@link RerunTable#open}) with the spec's
+ * parameter filters bound to the execution's values. EXPLAIN shows the pushed partitions, range,
+ * parameter filters and columns.
  */
-public final class RerunTableScan extends TableScan implements EnumerableRel {
+public final class RerunTableScan extends TableScan implements ArrowRel {
   private final RerunTable rerunTable;
   private final RerunScanSpec spec;
 
@@ -45,7 +38,7 @@ public final class RerunTableScan extends TableScan implements EnumerableRel {
   }
 
   public static RerunTableScan create(RelOptCluster cluster, RelOptTable table, RerunTable rerunTable, RerunScanSpec spec) {
-    return new RerunTableScan(cluster, cluster.traitSetOf(EnumerableConvention.INSTANCE), table, rerunTable, spec);
+    return new RerunTableScan(cluster, cluster.traitSetOf(ArrowRel.CONVENTION), table, rerunTable, spec);
   }
 
   public RerunTableScan withSpec(RerunScanSpec newSpec) {
@@ -68,6 +61,7 @@ public final class RerunTableScan extends TableScan implements EnumerableRel {
   @Override
   public void register(RelOptPlanner planner) {
     RerunRules.ALL.forEach(planner::addRule);
+    ArrowRules.ALL.forEach(planner::addRule);
   }
 
   @Override
@@ -92,7 +86,8 @@ public final class RerunTableScan extends TableScan implements EnumerableRel {
         .itemIf("partitions", v.partitionIds().map(List::copyOf).orElse(List.of()), v.partitionIds().isPresent())
         .itemIf("range", describe(v.range()), !v.range().isEverything())
         .itemIf("fill", "latest-at", v.fillLatestAt())
-        .itemIf("empty", true, spec.empty());
+        .itemIf("empty", true, spec.empty())
+        .itemIf("bound", spec.bindLater().toString(), !spec.bindLater().isEmpty());
     if (spec.projection().isPresent()) {
       List<String> names = new ArrayList<>();
       for (RelDataTypeField f : getRowType().getFieldList()) {
@@ -113,7 +108,8 @@ public final class RerunTableScan extends TableScan implements EnumerableRel {
   public double estimateRowCount(RelMetadataQuery mq) {
     // Fewer partitions or a narrower range read fewer rows; the planner must see that, or it keeps
     // the filter above a full scan.
-    return super.estimateRowCount(mq) * (spec.partitionIds().isPresent() ? 0.25 : 1.0) * (spec.range().isEverything() ? 1.0 : 0.25)
+    boolean partitions = spec.partitionIds().isPresent() || spec.bindLater().stream().anyMatch(f -> f instanceof RerunScanSpec.PartitionIn);
+    return super.estimateRowCount(mq) * (partitions ? 0.25 : 1.0) * (spec.bindLater().isEmpty() ? 1.0 : 0.5) * (spec.range().isEverything() ? 1.0 : 0.25)
         * (spec.empty() ? 0.01 : 1.0);
   }
 
@@ -128,31 +124,13 @@ public final class RerunTableScan extends TableScan implements EnumerableRel {
   }
 
   @Override
-  public Result implement(EnumerableRelImplementor implementor, Prefer pref) {
-    PhysType physType = PhysTypeImpl.of(implementor.getTypeFactory(), getRowType(), pref.preferArray());
-    QueryView v = rerunTable.narrowed(spec);
-    int[] projection = new int[getRowType().getFieldCount()];
-    for (int i = 0; i < projection.length; i++) {
-      projection[i] = spec.viewColumn(i);
-    }
-    List<Expression> ids = new ArrayList<>();
-    v.partitionIds().ifPresent(s -> s.forEach(id -> ids.add(Expressions.constant(id))));
-    List<Expression> columns = new ArrayList<>();
-    for (int p : projection) {
-      columns.add(Expressions.constant(p));
-    }
-    Expression call = Expressions.call(RerunEnumerables.class, "scan",
-        implementor.getRootExpression(),
-        Expressions.constant(rerunTable.dataset().name()),
-        Expressions.constant(v.index().orElse(null), String.class),
-        Expressions.constant(v.contents().toString()),
-        v.partitionIds().isPresent() ? Expressions.newArrayInit(String.class, ids) : Expressions.constant(null, String[].class),
-        Expressions.constant(v.range().min()),
-        Expressions.constant(v.range().max()),
-        Expressions.constant(v.fillLatestAt()),
-        Expressions.constant(spec.empty()),
-        Expressions.newArrayInit(int.class, columns),
-        Expressions.constant(physType.getFormat() == JavaRowFormat.SCALAR));
-    return implementor.result(physType, Blocks.toBlock(call));
+  public Schema arrowSchema() {
+    return rerunTable.arrowSchema(spec, getRowType().getFieldNames());
+  }
+
+  @Override
+  public ResultBatches open(ArrowExecution execution) {
+    RerunScanSpec bound = spec.bind(execution.parameters(), rerunTable.index().map(io.rrdflight.rrd.Timeline::kind));
+    return rerunTable.open(bound, getRowType().getFieldNames(), execution.allocator(), execution.batchRows(), -1);
   }
 }

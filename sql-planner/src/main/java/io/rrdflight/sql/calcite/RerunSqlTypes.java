@@ -1,8 +1,13 @@
-package io.rrdflight.sql.rerun;
+package io.rrdflight.sql.calcite;
 
 import io.rrdflight.catalog.DatasetSchema.ComponentColumn;
 import io.rrdflight.rrd.Timeline;
 import java.nio.charset.StandardCharsets;
+import java.sql.Types;
+import org.apache.arrow.vector.types.DateUnit;
+import org.apache.arrow.vector.types.TimeUnit;
+import org.apache.arrow.vector.types.pojo.FieldType;
+
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.vector.types.FloatingPointPrecision;
@@ -14,8 +19,9 @@ import org.apache.calcite.rel.type.RelDataTypeFactory;
 import org.apache.calcite.sql.type.SqlTypeName;
 
 /**
- * The one place that maps Rerun's Arrow column types to SQL types (and Arrow values to the Java
- * values Calcite's row engine expects). Sequences and durations are BIGINT (nanoseconds for
+ * The one place that maps types between Arrow and SQL: Rerun's Arrow column types to SQL types (and
+ * Arrow values to the Java values Calcite's row engine expects), and the SQL types of computed
+ * columns and parameters to Arrow types. Sequences and durations are BIGINT (nanoseconds for
  * durations); timestamps are TIMESTAMP, which Calcite keeps in milliseconds, so exact nanosecond
  * ranges are given as BIGINT arguments of {@code query_view}. A component, {@code List<T>}, is an
  * ARRAY of T; structs and unions, which SQL cannot express here, are ANY.
@@ -103,5 +109,59 @@ public final class RerunSqlTypes {
         return value instanceof Text t ? new String(t.copyBytes(), StandardCharsets.UTF_8) : value;
       }
     }
+  }
+
+  /**
+   * The Arrow field for a column of SQL type {@code type} computed by the planner (not read from a
+   * dataset): the same Arrow type as a JDBC client of the row engine is announced, and ARRAY as an
+   * Arrow list of its element type.
+   */
+  public static Field toField(String name, RelDataType type) {
+    if (type.getSqlTypeName() == SqlTypeName.ARRAY && type.getComponentType() != null) {
+      return new Field(name, new FieldType(type.isNullable(), ArrowType.List.INSTANCE, null),
+          List.of(toField("item", type.getComponentType())));
+    }
+    return new Field(name, new FieldType(type.isNullable(),
+        toArrow(type.getSqlTypeName().getJdbcOrdinal(), type.getPrecision(), type.getScale()), null), null);
+  }
+
+  public static ArrowType toArrow(int jdbcType, int precision, int scale) {
+    return switch (jdbcType) {
+      case Types.BOOLEAN, Types.BIT -> ArrowType.Bool.INSTANCE;
+      case Types.TINYINT -> new ArrowType.Int(8, true);
+      case Types.SMALLINT -> new ArrowType.Int(16, true);
+      case Types.INTEGER -> new ArrowType.Int(32, true);
+      case Types.BIGINT -> new ArrowType.Int(64, true);
+      case Types.REAL, Types.FLOAT -> new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE);
+      case Types.DOUBLE -> new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE);
+      case Types.DECIMAL, Types.NUMERIC -> new ArrowType.Decimal(Math.max(1, Math.min(precision, 38)), Math.max(0, scale), 128);
+      case Types.DATE -> new ArrowType.Date(DateUnit.DAY);
+      case Types.TIME -> new ArrowType.Time(TimeUnit.MILLISECOND, 32);
+      case Types.TIMESTAMP -> new ArrowType.Timestamp(TimeUnit.MILLISECOND, null);
+      case Types.BINARY, Types.VARBINARY, Types.LONGVARBINARY -> ArrowType.Binary.INSTANCE;
+      case Types.NULL -> ArrowType.Null.INSTANCE;
+      default -> ArrowType.Utf8.INSTANCE;
+    };
+  }
+
+  /** The JDBC type a client should see for an Arrow type, e.g. for parameter metadata. */
+  public static int toJdbc(ArrowType type) {
+    return switch (type.getTypeID()) {
+      case Bool -> Types.BOOLEAN;
+      case Int -> switch (((ArrowType.Int) type).getBitWidth()) {
+        case 8 -> Types.TINYINT;
+        case 16 -> Types.SMALLINT;
+        case 32 -> Types.INTEGER;
+        default -> Types.BIGINT;
+      };
+      case FloatingPoint -> ((ArrowType.FloatingPoint) type).getPrecision() == FloatingPointPrecision.DOUBLE ? Types.DOUBLE : Types.REAL;
+      case Decimal -> Types.DECIMAL;
+      case Date -> Types.DATE;
+      case Time -> Types.TIME;
+      case Timestamp -> Types.TIMESTAMP;
+      case Binary, LargeBinary, FixedSizeBinary -> Types.VARBINARY;
+      case Null -> Types.NULL;
+      default -> Types.VARCHAR;
+    };
   }
 }

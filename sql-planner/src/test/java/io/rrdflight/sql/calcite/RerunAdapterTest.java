@@ -1,4 +1,4 @@
-package io.rrdflight.sql.rerun;
+package io.rrdflight.sql.calcite;
 
 import static io.rrdflight.rrd.TimelineKind.SEQUENCE;
 import static io.rrdflight.rrd.TimelineKind.TIMESTAMP;
@@ -164,14 +164,61 @@ class RerunAdapterTest {
   }
 
   @Test
-  void aggregatesAndJoinsRunOverTheRowEngine() {
-    String sql = "SELECT rerun_partition_id, COUNT(*) AS n, MAX(frame) AS last FROM ds.frame GROUP BY rerun_partition_id ORDER BY 1";
-    assertFalse(engine.prepare(sql).isColumnar());
-    assertEquals(List.of("run-a; 10; 9", "run-b; 10; 9"), rows(sql));
+  void aggregatesAndSortsRunOnArrowBatchesOverTheColumnsTheyRead() {
+    String sql = "SELECT rerun_partition_id, COUNT(*) AS n, MAX(frame) AS last, AVG(\"/arm/joint:Scalars:scalars\"[1]) AS mean "
+        + "FROM ds.frame GROUP BY rerun_partition_id ORDER BY 1";
+    assertTrue(engine.prepare(sql).isColumnar());
+    assertEquals(List.of("run-a; 10; 9; 4.5", "run-b; 10; 9; 104.5"), rows(sql));
+    String plan = explain(sql);
+    assertTrue(plan.startsWith("ArrowToEnumerableConverter\n  ArrowSort(sort0=[$0], dir0=[ASC])\n    ArrowAggregate(group=[{0}], n=[COUNT()]"), plan);
+    assertTrue(plan.contains("columns=[[rerun_partition_id, frame, /arm/joint:Scalars:scalars]]"), plan);
+    assertFalse(plan.contains("Enumerable") && !plan.startsWith("ArrowToEnumerableConverter\n"), plan);
+  }
+
+  @Test
+  void countStarCountsRowsWithoutReadingAnyColumn() {
+    String sql = "SELECT COUNT(*) AS n FROM ds.frame";
+    assertEquals(List.of("20"), rows(sql));
+    assertTrue(explain(sql).contains("ArrowAggregate(group=[{}], n=[COUNT()])\n    RerunTableScan(table=[[ds, frame]], index=[frame], columns=[[]])"),
+        explain(sql));
+    assertEquals(List.of("0"), rows("SELECT COUNT(*) FROM ds.frame WHERE rerun_partition_id = 'nope'"));
+    assertEquals(List.of("null; 0"), rows("SELECT SUM(frame), COUNT(frame) FROM ds.frame WHERE rerun_partition_id = 'nope'"));
+  }
+
+  @Test
+  void filtersOnArrayElementsAndTopNRunOnBatches() {
+    String sql = "SELECT rerun_partition_id, frame, \"/arm/joint:Scalars:scalars\"[1] AS v FROM ds.frame "
+        + "WHERE \"/gripper:Scalars:scalars\" IS NOT NULL AND frame >= 2 ORDER BY v DESC, rerun_partition_id LIMIT 3";
+    assertEquals(List.of("run-b; 7; 107.0", "run-b; 2; 102.0", "run-a; 7; 7.0"), rows(sql));
+    String plan = explain(sql);
+    assertTrue(plan.contains("ArrowSort(sort0=[$2], sort1=[$0], dir0=[DESC], dir1=[ASC], fetch=[3])"), plan);
+    assertTrue(plan.contains("ArrowFilter(condition=[IS NOT NULL("), plan);
+    assertTrue(plan.contains("range=[[2, +inf]]"), "the index comparison is still pushed into the scan: " + plan);
+    // OFFSET, NULLs sorted last ascending (as the row engine does), and arithmetic in the filter.
+    assertEquals(List.of("run-a; 9; null", "run-b; 0; null"),
+        rows("SELECT rerun_partition_id, frame, \"/gripper:Scalars:scalars\"[1] AS g FROM ds.frame WHERE frame * 2 + 1 > 17 OR frame = 0 "
+            + "ORDER BY g, rerun_partition_id, frame OFFSET 1 ROWS FETCH NEXT 2 ROWS ONLY"));
+  }
+
+  @Test
+  void arrayColumnsComeOutAsArrowListsThroughSortsAndFilters() {
+    String sql = "SELECT frame, \"/arm/joint:Scalars:scalars\" AS joint FROM ds.frame WHERE \"/arm/joint:Scalars:scalars\"[1] > 107 "
+        + "ORDER BY frame DESC";
+    PreparedQuery q = engine.prepare(sql);
+    assertTrue(q.isColumnar());
+    assertEquals("joint: List<item: FloatingPoint(DOUBLE)>", q.resultSchema().getFields().get(1).toString().replace("not null", "").trim());
+    assertEquals(List.of("9; [109.0]", "8; [108.0]"), rows(sql));
+  }
+
+  @Test
+  void joinsRunInTheRowEngineOverArrowScans() {
     String join = "SELECT f.rerun_partition_id, p.rerun_num_chunks FROM ds.frame f JOIN ds.partitions p "
         + "ON f.rerun_partition_id = p.rerun_partition_id WHERE f.frame = 0 AND f.rerun_partition_id = 'run-a'";
+    assertFalse(engine.prepare(join).isColumnar());
     assertEquals(List.of("run-a; 4"), rows(join));
-    assertTrue(explain(join).contains("partitions=[[run-a]], range=[[0, 0]]"), explain(join));
+    String plan = explain(join);
+    assertTrue(plan.contains("EnumerableHashJoin") || plan.contains("EnumerableNestedLoopJoin"), plan);
+    assertTrue(plan.contains("ArrowToEnumerableConverter\n") && plan.contains("partitions=[[run-a]], range=[[0, 0]]"), plan);
   }
 
   @Test
@@ -210,21 +257,23 @@ class RerunAdapterTest {
   }
 
   @Test
-  void parameterFiltersArePushedIntoTheScanWithEachExecutionsValues() {
+  void parameterFiltersArePushedIntoTheScanAndBoundAtEachExecution() {
     String sql = "SELECT frame, \"/arm/joint:Scalars:scalars\" FROM ds.rerun.frame WHERE rerun_partition_id = ? AND frame BETWEEN ? AND ?";
     PreparedQuery q = engine.prepare(sql);
     assertTrue(q.isColumnar(), "announced with the scan's own Arrow types");
     assertEquals(3, q.parameterSchema().getFields().size());
     assertEquals(q.resultSchema(), engine.prepare("SELECT frame, \"/arm/joint:Scalars:scalars\" FROM ds.rerun.frame").resultSchema());
+    int plans = engine.cachedPlans();
     assertEquals(List.of("6; [106.0]", "7; [107.0]"), rows(sql, List.of("run-b", 6L, 7L)));
     assertEquals(List.of("1; [1.0]"), rows(sql, List.of("run-a", 1L, 1L)));
-    // Each execution is the literal statement's plan: both filters in the scan, no filter above it.
-    String bound = explain("SELECT frame, \"/arm/joint:Scalars:scalars\" FROM ds.rerun.frame "
-        + "WHERE rerun_partition_id = 'run-b' AND frame BETWEEN 6 AND 7");
-    assertTrue(bound.contains("partitions=[[run-b]], range=[[6, 7]]") && !bound.contains("Calc"), bound);
+    assertEquals(plans, engine.cachedPlans(), "one plan for every execution: the values are not written into the SQL");
+    // The plan keeps the filters in the scan, as parameters; no filter above it.
+    String plan = String.join("\n", rows("EXPLAIN PLAN FOR " + sql, List.of("run-b", 6L, 7L)));
+    assertTrue(plan.contains("bound=[[partition in [?0], index >= ?1, index <= ?2]]") && !plan.contains("Filter"), plan);
     data.reads.set(0);
     rows(sql, List.of("run-b", 6L, 7L));
     assertEquals(3, data.reads.get(), "3 of 8 chunks: run-b's joint 5..9, gripper 2..7 and static label; none of run-a");
+    assertEquals(List.of(), rows(sql, java.util.Arrays.asList(null, 6L, 7L)), "= NULL matches nothing");
   }
 
   @Test
@@ -254,10 +303,13 @@ class RerunAdapterTest {
   }
 
   @Test
-  void parametersElsewhereRunInTheRowEngine() {
-    String sql = "SELECT frame * ? AS scaled FROM ds.frame WHERE rerun_partition_id = 'run-a' AND frame < 2";
-    assertFalse(engine.prepare(sql).isColumnar());
-    assertEquals(List.of("0", "3"), rows(sql, List.of(3)));
+  void parametersInExpressionsAreBoundAtExecution() {
+    String sql = "SELECT frame * ? AS scaled FROM ds.frame WHERE rerun_partition_id = 'run-a' AND frame < 2 AND frame + CAST(? AS BIGINT) > 0";
+    assertTrue(engine.prepare(sql).isColumnar());
+    assertEquals(List.of("0", "3"), rows(sql, List.of(3, 1)));
+    assertEquals(List.of("2"), rows(sql, List.of(2, 0)));
+    assertEquals(List.of("run-b; 10"), rows("SELECT rerun_partition_id, COUNT(*) FROM ds.frame GROUP BY rerun_partition_id "
+        + "ORDER BY 1 DESC LIMIT ?", List.of(1)));
   }
 
   @Test

@@ -1,4 +1,4 @@
-package io.rrdflight.sql.rerun;
+package io.rrdflight.sql.calcite;
 
 import static java.util.Objects.requireNonNull;
 
@@ -120,5 +120,10 @@ public final class RerunTable extends AbstractTable implements TranslatableTable
 
   public RerunData data() {
     return owner.data();
+  }
+
+  /** Where scans allocate outside a query execution (an execution brings its own allocator). */
+  BufferAllocator allocator() {
+    return owner.allocator();
   }
 }

@@ -1,0 +1,82 @@
+package io.rrdflight.sql.calcite;
+
+import io.rrdflight.sql.calcite.ArrowExpressions.Column;
+import java.nio.charset.StandardCharsets;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.BitVector;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.Float4Vector;
+import org.apache.arrow.vector.Float8Vector;
+import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.SmallIntVector;
+import org.apache.arrow.vector.TimeStampMilliVector;
+import org.apache.arrow.vector.TinyIntVector;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+
+/** Writing computed values into Arrow vectors, and copying chosen rows of one batch into another. */
+final class ArrowColumns {
+  private ArrowColumns() {}
+
+  /** Sets {@code out[row]} from {@code value[from]}; {@code out} is of the type {@link RerunSqlTypes#toField} gives. */
+  static void set(FieldVector out, int row, Column value, int from) {
+    if (value.isNull(from)) {
+      out.setNull(row);
+      return;
+    }
+    if (out instanceof BigIntVector v) {
+      v.setSafe(row, value.getLong(from));
+    } else if (out instanceof Float8Vector v) {
+      v.setSafe(row, value.getDouble(from));
+    } else if (out instanceof IntVector v) {
+      v.setSafe(row, (int) value.getLong(from));
+    } else if (out instanceof Float4Vector v) {
+      v.setSafe(row, (float) value.getDouble(from));
+    } else if (out instanceof BitVector v) {
+      v.setSafe(row, value.getLong(from) != 0 ? 1 : 0);
+    } else if (out instanceof VarCharVector v) {
+      v.setSafe(row, value.getString(from).getBytes(StandardCharsets.UTF_8));
+    } else if (out instanceof TimeStampMilliVector v) {
+      v.setSafe(row, value.getLong(from));
+    } else if (out instanceof SmallIntVector v) {
+      v.setSafe(row, (short) value.getLong(from));
+    } else if (out instanceof TinyIntVector v) {
+      v.setSafe(row, (byte) value.getLong(from));
+    } else {
+      throw new IllegalStateException("no writer for " + out.getField());
+    }
+  }
+
+  /** Whether {@link #set} can write a vector with this field's type. */
+  static boolean writable(org.apache.arrow.vector.types.pojo.Field f) {
+    return switch (f.getType().getTypeID()) {
+      case Int, FloatingPoint, Bool, Utf8 -> true;
+      case Timestamp -> ((org.apache.arrow.vector.types.pojo.ArrowType.Timestamp) f.getType()).getUnit()
+          == org.apache.arrow.vector.types.TimeUnit.MILLISECOND;
+      default -> false;
+    };
+  }
+
+  /** Copies rows {@code rows[0..count)} of {@code in} into {@code out} (same columns), replacing its contents. */
+  static void copyRows(VectorSchemaRoot in, int[] rows, int count, VectorSchemaRoot out) {
+    for (int c = 0; c < out.getFieldVectors().size(); c++) {
+      FieldVector from = in.getVector(c);
+      FieldVector to = out.getVector(c);
+      to.clear();
+      to.allocateNew();
+      for (int i = 0; i < count; i++) {
+        to.copyFromSafe(rows[i], i, from);
+      }
+      to.setValueCount(count);
+    }
+    out.setRowCount(count);
+  }
+
+  /** Moves every buffer of {@code in} into {@code out} (same columns): no copy. */
+  static void transfer(VectorSchemaRoot in, VectorSchemaRoot out) {
+    for (int c = 0; c < out.getFieldVectors().size(); c++) {
+      in.getVector(c).makeTransferPair(out.getVector(c)).transfer();
+    }
+    out.setRowCount(in.getRowCount());
+  }
+}
