@@ -451,6 +451,17 @@ abstract class JdbcCatalogStore implements CatalogStore {
     void run() throws SQLException;
   }
 
+  /** Closes a connection that is being given up on after an error; the first error is the one to report. */
+  protected static void closeQuietly(Connection db) {
+    if (db != null) {
+      try {
+        db.close();
+      } catch (SQLException ignored) {
+        // already failing
+      }
+    }
+  }
+
   private void inTransaction(SqlWork work) {
     try {
       work.run();

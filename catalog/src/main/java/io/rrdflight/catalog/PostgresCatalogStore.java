@@ -95,16 +95,6 @@ final class PostgresCatalogStore extends JdbcCatalogStore {
     return "holder unknown";
   }
 
-  private static void closeQuietly(Connection db) {
-    if (db != null) {
-      try {
-        db.close();
-      } catch (SQLException ignored) {
-        // already failing; the first error is the one to report
-      }
-    }
-  }
-
   @Override
   public String describe() {
     return location.toString();

@@ -51,16 +51,6 @@ final class SqliteCatalogStore extends JdbcCatalogStore {
     }
   }
 
-  private static void closeQuietly(Connection db) {
-    if (db != null) {
-      try {
-        db.close();
-      } catch (SQLException ignored) {
-        // already failing; the first error is the one to report
-      }
-    }
-  }
-
   @Override
   public String describe() {
     return file.toString();

@@ -10,6 +10,7 @@ import java.util.List;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.calcite.plan.RelOptCluster;
 import org.apache.calcite.plan.RelOptCost;
+import org.apache.calcite.adapter.enumerable.EnumerableRules;
 import org.apache.calcite.plan.RelOptPlanner;
 import org.apache.calcite.plan.RelOptTable;
 import org.apache.calcite.plan.RelTraitSet;
@@ -62,6 +63,10 @@ public final class RerunTableScan extends TableScan implements ArrowRel {
   public void register(RelOptPlanner planner) {
     RerunRules.ALL.forEach(planner::addRule);
     ArrowRules.ALL.forEach(planner::addRule);
+    // A merge join sorts both inputs, so it holds a whole scan (millions of rows) in memory; a hash
+    // join holds only its build side, usually the small table. Our Arrow sort costs a tenth of the
+    // row engine's, which made merge joins look cheap: keep them out.
+    planner.removeRule(EnumerableRules.ENUMERABLE_MERGE_JOIN_RULE);
   }
 
   @Override

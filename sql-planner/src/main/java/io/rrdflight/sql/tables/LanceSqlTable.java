@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.rrdflight.catalog.LanceTables;
 import io.rrdflight.catalog.Table;
 import io.rrdflight.sql.QueryContext;
-import io.rrdflight.sql.rerun.RerunSqlTypes;
+import io.rrdflight.sql.calcite.RerunSqlTypes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
