@@ -140,11 +140,13 @@ class CatalogPostgresIT {
   }
 
   /** The backend of a killed client ends when PostgreSQL notices the closed socket: at once on Linux, allow a little. */
-  private static Catalog openWhenReleased(CatalogLocation location) throws InterruptedException {
+  private static Catalog openWhenReleased(CatalogLocation location) throws InterruptedException, java.io.IOException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    java.nio.file.Path tables = java.nio.file.Files.createTempDirectory("rrdflight-tables");
     while (true) {
       try {
-        return Catalog.open(location, new RrdRecordingIndexer(allocator), 1, RegistrationLimits.UNRESTRICTED);
+        return Catalog.open(location, new RrdRecordingIndexer(allocator), 1, RegistrationLimits.UNRESTRICTED,
+            io.rrdflight.rrd.RecordingSources.localOnly(), tables);
       } catch (io.rrdflight.catalog.CatalogException e) {
         if (!e.getMessage().contains("in use") || System.nanoTime() > deadline) {
           throw e;
