@@ -166,6 +166,50 @@ public final class PreparedQuery {
     }
   }
 
+  /**
+   * How the query splits into slices that can run apart (on other threads, other servers): present
+   * when it runs as one scan without a row limit over two or more partitions. Each slice is
+   * {@link #executePartitions} of the split's SQL on some of its partitions; the slices' rows, in
+   * the order of {@link Split#partitionIds()}, are the query's rows. Sorted, aggregated, joined or
+   * limited queries never split: their rows depend on every partition at once.
+   */
+  public Optional<Split> split(List<?> parameters) {
+    requireNonNull(parameters, "parameters is null");
+    if (parameterisedScan.isPresent() || bindsByText) {
+      return bound(parameters).split(List.of());
+    }
+    return direct.filter(d -> d.limit() < 0)
+        .map(d -> new Split(sql, d.table().partitions(d.spec()).stream().map(io.rrdflight.catalog.Partition::partitionId).toList()))
+        .filter(s -> s.partitionIds().size() > 1);
+  }
+
+  /**
+   * A query's slices: {@code sql} has no parameters (bound values are written in), so a slice is
+   * fully described by that text and its partition ids.
+   */
+  public record Split(String sql, List<String> partitionIds) {
+    public Split {
+      requireNonNull(sql, "sql is null");
+      partitionIds = List.copyOf(partitionIds);
+    }
+  }
+
+  /**
+   * Runs the rows of {@code partitionIds} only: one slice of a query that {@link #split}s (its
+   * split's SQL); ids the query does not read add nothing.
+   */
+  public ResultBatches executePartitions(java.util.SortedSet<String> partitionIds, BufferAllocator allocator, int batchRows) {
+    requireNonNull(partitionIds, "partitionIds is null");
+    requireNonNull(allocator, "allocator is null");
+    DirectScan d = direct.filter(s -> s.limit() < 0).orElseThrow(() -> new SqlQueryException(
+        "This query does not run as one scan without a row limit, so it cannot run by partition: " + sql));
+    try {
+      return d.table().open(d.spec().withPartitions(partitionIds), d.names(), allocator, batchRows, -1);
+    } catch (RuntimeException e) {
+      throw SqlQueryException.wrapping(SqlEngine.rootMessage(e), e);
+    }
+  }
+
   /** This statement with {@code parameters} written in as literals, planned: its filters are pushed into the scan. */
   private PreparedQuery bound(List<?> parameters) {
     String literal = SqlParameters.inline(sql, parameters).orElseThrow(() -> new SqlQueryException(
