@@ -15,7 +15,7 @@ import java.util.Optional;
  * @param catalog where the catalog lives: {@code DATA_DIR/catalog.db} by default, or PostgreSQL (--catalog)
  */
 public record ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots,
-    ServerLimits limits, Security security, CatalogLocation catalog) {
+    ServerLimits limits, Security security, CatalogLocation catalog, java.util.Optional<java.net.URI> advertise) {
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 51234;
 
@@ -27,6 +27,7 @@ public record ServerConfig(String host, int port, Path dataDir, List<DatasetSour
     requireNonNull(limits, "limits is null");
     requireNonNull(security, "security is null");
     requireNonNull(catalog, "catalog is null");
+    requireNonNull(advertise, "advertise is null");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
@@ -35,7 +36,7 @@ public record ServerConfig(String host, int port, Path dataDir, List<DatasetSour
   /** The catalog in the data dir. */
   public ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots,
       ServerLimits limits, Security security) {
-    this(host, port, dataDir, datasets, allowedRoots, limits, security, new CatalogLocation.Embedded(dataDir));
+    this(host, port, dataDir, datasets, allowedRoots, limits, security, new CatalogLocation.Embedded(dataDir), java.util.Optional.empty());
   }
 
   /** The default limits, no allowed roots but the {@code -d} directories, no tokens or TLS. */
