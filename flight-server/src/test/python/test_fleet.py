@@ -6,8 +6,6 @@ on the next location; the fleet then stops placing endpoints on it."""
 from __future__ import annotations
 
 import os
-import re
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -18,41 +16,24 @@ import pyarrow.flight as flight
 import pytest
 import rerun as rr
 
-from conftest import FIXTURES, ROOT, ServerProcess
+from conftest import FIXTURES, ServerProcess
+from rrdflight_server import create_database, start_postgres, stop_postgres
 from test_split_endpoints import PARTITIONS, SPLIT, statement_descriptor
 
 DATASET = FIXTURES / "dataset"
 
 
-def _psql() -> str:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))
-    return str(found[-1]) if found else "psql"
-
-
 @pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    """The suite's PostgreSQL (RRDFLIGHT_TEST_POSTGRES_URL, set by scripts/test) or one of our own."""
+def catalog_url():
+    """A new database on the suite's PostgreSQL (RRDFLIGHT_TEST_POSTGRES_URL, set by scripts/test) or on one of our own."""
     url = os.environ.get("RRDFLIGHT_TEST_POSTGRES_URL")
     own = None
     if not url:
         own = Path("/tmp") / f"rrdflight-pg-{uuid.uuid4().hex[:8]}"
-        url = subprocess.run([str(ROOT / "scripts/test-postgres"), "start", str(own)], check=True, capture_output=True,
-                             text=True).stdout.strip()
-    yield url
+        url = start_postgres(own)
+    yield create_database(url, "fleet")
     if own is not None:
-        subprocess.run([str(ROOT / "scripts/test-postgres"), "stop", str(own)], check=False)
-
-
-@pytest.fixture(scope="module")
-def catalog_url(postgres) -> str:
-    """A new database for this module's fleet."""
-    m = re.match(r"jdbc:postgresql://([^/]+)/([^?]+)\?user=([^&]+)&password=([^&]+)", postgres)
-    assert m, "unexpected PostgreSQL URL shape"
-    host, _db, user, password = m.groups()
-    name = f"fleet_{uuid.uuid4().hex[:10]}"
-    subprocess.run([_psql(), f"postgresql://{user}@{host}/postgres", "-q", "-c", f"CREATE DATABASE {name}"], check=True,
-                   env={**os.environ, "PGPASSWORD": password})
-    return f"jdbc:postgresql://{host}/{name}?user={user}&password={password}"
+        stop_postgres(own)
 
 
 @pytest.fixture(scope="module")
