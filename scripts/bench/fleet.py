@@ -83,7 +83,7 @@ def main() -> int:
              .config("spark.ui.enabled", "false").getOrCreate())
     results: dict = {"query": text}
     with tempfile.TemporaryDirectory() as tmp:
-        pg = Path(tmp) / "pg"
+        pg = Path("/tmp") / f"rrdflight-pg-bench-{os.getpid()}"  # under /tmp itself: the cluster runs as another user
         catalog = create_database(start_postgres(pg), "bench")
         nodes = []
         try:
