@@ -8,7 +8,7 @@ the set (`-d big=DIR`), the others join as readers. Each figure: median of --rep
 warm-up, timed from the request to the last batch.
 
     .venvs/spark/bin/python scripts/bench/fleet.py /tmp/big41 [--repeat 3] [--json out.json]
-(the venv needs adbc-driver-flightsql too: pip install -r scripts/requirements-spark.txt adbc-driver-flightsql==1.13.0)
+(.venvs/spark from scripts/requirements-spark.txt has pyspark and ADBC; scripts/test makes it)
 """
 
 from __future__ import annotations
