@@ -39,8 +39,19 @@ def query(uri: str, sql: str) -> pa.Table:
     client = flight.FlightClient(uri)
     try:
         info = client.get_flight_info(flight.FlightDescriptor.for_command(statement_command(sql)))
-        # One endpoint without locations: fetch it from the server that was asked.
-        return client.do_get(info.endpoints[0].ticket).read_all()
+        # A scan over several partitions has one endpoint each (the rows, in endpoint order, are the
+        # answer); an endpoint without locations is fetched from the server that was asked.
+        parts = []
+        for endpoint in info.endpoints:
+            if endpoint.locations:
+                other = flight.FlightClient(endpoint.locations[0])
+                try:
+                    parts.append(other.do_get(endpoint.ticket).read_all())
+                finally:
+                    other.close()
+            else:
+                parts.append(client.do_get(endpoint.ticket).read_all())
+        return pa.concat_tables(parts) if parts else info.schema.empty_table()
     finally:
         client.close()
 

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -249,3 +250,26 @@ class S3Proxy(ListeningProcess):
             status = e.code
         if status not in ok:
             raise RuntimeError(f"{method} {path} answered HTTP {status}")
+
+
+def start_postgres(directory: Path) -> str:
+    """A temporary PostgreSQL cluster in `directory` (scripts/test-postgres); its JDBC URL. Stop with stop_postgres."""
+    return subprocess.run([str(ROOT / "scripts/test-postgres"), "start", str(directory)], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def stop_postgres(directory: Path) -> None:
+    subprocess.run([str(ROOT / "scripts/test-postgres"), "stop", str(directory)], check=False)
+
+
+def create_database(server_url: str, prefix: str) -> str:
+    """A new, empty database on the PostgreSQL of `server_url` (a scripts/test-postgres JDBC URL); its JDBC URL."""
+    m = re.match(r"jdbc:postgresql://([^/]+)/([^?]+)\?user=([^&]+)&password=([^&]+)", server_url)
+    if not m:
+        raise ValueError("unexpected PostgreSQL URL shape (want jdbc:postgresql://HOST/DB?user=U&password=P)")
+    host, _db, user, password = m.groups()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    psql = sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))
+    subprocess.run([str(psql[-1]) if psql else "psql", f"postgresql://{user}@{host}/postgres", "-q", "-c", f"CREATE DATABASE {name}"],
+                   check=True, env={**os.environ, "PGPASSWORD": password})
+    return f"jdbc:postgresql://{host}/{name}?user={user}&password={password}"

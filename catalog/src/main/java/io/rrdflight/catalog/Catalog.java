@@ -169,6 +169,9 @@ public final class Catalog implements AutoCloseable {
 
   private void load() {
     synchronized (lock) {
+      loadedGeneration = store.generation();
+      datasets.clear();
+      partitions.clear();
       for (Dataset d : store.datasets()) {
         datasets.put(d.id(), d);
         partitions.put(d.id(), new LinkedHashMap<>());
@@ -180,7 +183,47 @@ public final class Catalog implements AutoCloseable {
         partitions.computeIfAbsent(p.datasetId(), k -> new LinkedHashMap<>()).put(new PartitionKey(p.partitionId(), p.layer()), p);
       }
     }
-    registrar.load(store.tasks());
+    registrar.load(store.tasks(), store.writable());
+  }
+
+  /** The store's change counter when this catalog last read it. */
+  private volatile long loadedGeneration;
+
+  /** Whether this server may change the catalog: always, except on a fleet node that is not the writer. */
+  public boolean isWriter() {
+    return store.writable();
+  }
+
+  /**
+   * On a server that reads a shared catalog (a fleet node that is not the writer): takes over as
+   * writer when the writer's lock is free, and reads the catalog again when another server changed
+   * it since the last read, so datasets, partitions and (through the SQL engine's generation) the
+   * plan cache follow. Returns whether anything was read again. The writer never needs this: it
+   * makes every change itself.
+   */
+  public boolean refresh() {
+    if (store.writable()) {
+      return false;
+    }
+    boolean promoted = store instanceof PostgresCatalogStore pg && pg.tryBecomeWriter();
+    if (!promoted && store.generation() == loadedGeneration) {
+      return false;
+    }
+    if (promoted) {
+      log.warn("this server now writes catalog {} (the previous writer stopped)", store.describe());
+    }
+    load(); // as the new writer, this also marks the old writer's unfinished tasks failed
+    return true;
+  }
+
+  /** Records this server in the fleet's nodes table (nothing with the embedded store). */
+  public void heartbeat(String nodeId, String location) {
+    store.heartbeat(nodeId, location);
+  }
+
+  /** The locations of the fleet's servers seen alive within {@code within}, by node id; empty alone. */
+  public List<String> liveLocations(Duration within) {
+    return store.liveLocations(within);
   }
 
   // --- datasets ---------------------------------------------------------------------------------

@@ -90,4 +90,21 @@ interface CatalogStore extends AutoCloseable {
 
   @Override
   void close();
+
+  /** A counter that moves with every committed change, made by any server sharing the store. */
+  long generation();
+
+  /** Whether this store may change the catalog (false on a fleet node that is not the writer). */
+  default boolean writable() {
+    return true;
+  }
+
+  /** Says that server {@code nodeId}, reachable at {@code location}, is alive (a fleet's nodes table; nothing alone). */
+  default void heartbeat(String nodeId, String location) {
+  }
+
+  /** The locations of the servers whose last heartbeat is younger than {@code within}, by node id; none alone. */
+  default List<String> liveLocations(java.time.Duration within) {
+    return List.of();
+  }
 }

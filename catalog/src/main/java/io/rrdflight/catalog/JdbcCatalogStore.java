@@ -89,6 +89,8 @@ abstract class JdbcCatalogStore implements CatalogStore {
             created_at_ns BIGINT NOT NULL,
             updated_at_ns BIGINT NOT NULL)""");
       s.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '" + SCHEMA_VERSION + "') ON CONFLICT (key) DO NOTHING");
+      // The change counter servers sharing the catalog poll (a row, not a schema change: older catalogs gain it here).
+      s.execute("INSERT INTO meta(key, value) VALUES ('generation', '0') ON CONFLICT (key) DO NOTHING");
       String version = queryString(db, "SELECT value FROM meta WHERE key = 'schema_version'");
       if (!String.valueOf(SCHEMA_VERSION).equals(version)) {
         throw CatalogException.failed("Catalog " + where + " has schema version " + version
@@ -444,6 +446,17 @@ abstract class JdbcCatalogStore implements CatalogStore {
     }
   }
 
+  @Override
+  public synchronized long generation() {
+    long[] out = new long[1];
+    read(() -> out[0] = Long.parseLong(queryString(db, "SELECT value FROM meta WHERE key = 'generation'")));
+    return out[0];
+  }
+
+  /** Throws when this store may not change the catalog (a fleet node that is not the writer); called before each change. */
+  protected void requireWritable() {
+  }
+
   // --- plumbing ---------------------------------------------------------------------------------
 
   @FunctionalInterface
@@ -463,8 +476,12 @@ abstract class JdbcCatalogStore implements CatalogStore {
   }
 
   private void inTransaction(SqlWork work) {
+    requireWritable();
     try {
       work.run();
+      try (Statement s = db.createStatement()) {
+        s.executeUpdate("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'generation'");
+      }
       db.commit();
     } catch (SQLException e) {
       rollBack();

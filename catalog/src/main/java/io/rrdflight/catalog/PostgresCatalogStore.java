@@ -14,10 +14,12 @@ import java.util.function.UnaryOperator;
 
 /**
  * The catalog in a PostgreSQL database: the same tables and transactions as the embedded store
- * (every change one transaction, committed durably by the server). One server writes a catalog at a
- * time, as with the data dir: the connection holds a session-level advisory lock, which PostgreSQL
- * drops when the session ends, also when the process is killed (the server notices the closed
- * connection). Credentials come from the URL or from {@code PGUSER}/{@code PGPASSWORD}; no message
+ * (every change one transaction, committed durably by the server). Several servers may share it (a
+ * fleet), but one writes at a time: the writer holds a session-level advisory lock, which
+ * PostgreSQL drops when the session ends, also when the process is killed. The others open it as
+ * readers: every change they are asked for fails naming the writer, and {@link #tryBecomeWriter}
+ * lets one of them take over once the writer is gone. Servers say they are alive in the
+ * {@code fleet_nodes} table (a heartbeat, PostgreSQL's clock), which places query endpoints. Credentials come from the URL or from {@code PGUSER}/{@code PGPASSWORD}; no message
  * this class makes contains the password.
  */
 final class PostgresCatalogStore extends JdbcCatalogStore {
@@ -26,10 +28,12 @@ final class PostgresCatalogStore extends JdbcCatalogStore {
   private static final String UNIQUE_VIOLATION = "23505";
 
   private final CatalogLocation.Postgres location;
+  private volatile boolean writer;
 
-  private PostgresCatalogStore(Connection db, CatalogLocation.Postgres location) {
+  private PostgresCatalogStore(Connection db, CatalogLocation.Postgres location, boolean writer) {
     super(db);
     this.location = location;
+    this.writer = writer;
   }
 
   static PostgresCatalogStore open(CatalogLocation.Postgres location) {
@@ -41,9 +45,14 @@ final class PostgresCatalogStore extends JdbcCatalogStore {
     Connection db = null;
     try {
       db = DriverManager.getConnection(location.jdbcUrl(), connectionProperties(location.jdbcUrl(), environment));
-      takeWriterLock(db, location);
+      boolean writer = tryWriterLock(db);
       createSchema(db, "BYTEA", location.toString());
-      return new PostgresCatalogStore(db, location);
+      try (java.sql.Statement s = db.createStatement()) {
+        s.execute("CREATE TABLE IF NOT EXISTS fleet_nodes (node_id TEXT PRIMARY KEY, location TEXT NOT NULL,"
+            + " heartbeat_at TIMESTAMPTZ NOT NULL)");
+        db.commit();
+      }
+      return new PostgresCatalogStore(db, location, writer);
     } catch (SQLException | RuntimeException e) {
       closeQuietly(db);
       if (e instanceof CatalogException c) {
@@ -66,18 +75,82 @@ final class PostgresCatalogStore extends JdbcCatalogStore {
     return p;
   }
 
-  private static void takeWriterLock(Connection db, CatalogLocation.Postgres location) throws SQLException {
+  private static boolean tryWriterLock(Connection db) throws SQLException {
+    boolean autoCommit = db.getAutoCommit();
     try (PreparedStatement ps = db.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
       ps.setLong(1, WRITER_LOCK_KEY);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        if (rs.getBoolean(1)) {
-          return;
-        }
+        return rs.getBoolean(1);
+      }
+    } finally {
+      if (!autoCommit) {
+        db.commit();
       }
     }
-    throw CatalogException.failed("Catalog " + location + " is in use by another rrdflight server (" + holder(db)
-        + "); one server writes a catalog at a time", null);
+  }
+
+  @Override
+  public boolean writable() {
+    return writer;
+  }
+
+  /** Takes the writer lock when it is free (the writer stopped or died); true when this store is the writer now. */
+  public synchronized boolean tryBecomeWriter() {
+    if (!writer) {
+      try {
+        writer = tryWriterLock(db);
+      } catch (SQLException e) {
+        throw translate(e);
+      }
+    }
+    return writer;
+  }
+
+  @Override
+  protected void requireWritable() {
+    if (!writer) {
+      String holder;
+      try {
+        holder = holder(db);
+        db.commit();
+      } catch (SQLException e) {
+        holder = "holder unknown";
+      }
+      throw CatalogException.failed("This server reads catalog " + location + " shared by a fleet; another rrdflight server (" + holder
+          + ") writes it: make changes there (one server writes a catalog at a time)", null);
+    }
+  }
+
+  @Override
+  public synchronized void heartbeat(String nodeId, String nodeLocation) {
+    try (PreparedStatement ps = db.prepareStatement("INSERT INTO fleet_nodes(node_id, location, heartbeat_at) VALUES (?, ?, now())"
+        + " ON CONFLICT (node_id) DO UPDATE SET location = EXCLUDED.location, heartbeat_at = now()")) {
+      ps.setString(1, nodeId);
+      ps.setString(2, nodeLocation);
+      ps.executeUpdate();
+      db.commit();
+    } catch (SQLException e) {
+      throw translate(e);
+    }
+  }
+
+  @Override
+  public synchronized java.util.List<String> liveLocations(java.time.Duration within) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    try (PreparedStatement ps = db.prepareStatement(
+        "SELECT location FROM fleet_nodes WHERE heartbeat_at > now() - make_interval(secs => ?) ORDER BY node_id")) {
+      ps.setDouble(1, within.toMillis() / 1000.0);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+      db.commit();
+    } catch (SQLException e) {
+      throw translate(e);
+    }
+    return out;
   }
 
   /** Who holds the writer lock, as PostgreSQL's session list names it. */

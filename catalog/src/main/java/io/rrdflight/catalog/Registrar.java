@@ -99,12 +99,13 @@ final class Registrar implements AutoCloseable {
   }
 
   /** Takes the stored tasks; those still pending or running were interrupted and are marked failed. */
-  void load(List<Task> stored) {
+  /** @param writer false on a fleet node that only reads: another server runs the unfinished tasks */
+  void load(List<Task> stored, boolean writer) {
     Instant now = Instant.now();
     List<Task> interrupted = new ArrayList<>();
     synchronized (lock) {
       for (Task t : stored) {
-        if (!t.status().finished()) {
+        if (writer && !t.status().finished()) {
           t = t.with(TaskStatus.FAILED, Catalog.INTERRUPTED, List.of(), now);
           interrupted.add(t);
         }

@@ -41,18 +41,57 @@ class PostgresCatalogTest extends CatalogTest {
   }
 
   @Test
-  void aSecondServerOnTheSameCatalogFailsNamingTheHolder() {
-    try (Catalog first = open(new FileListIndexer(), 1)) {
-      CatalogException e = assertThrows(CatalogException.class, () -> open(new FileListIndexer(), 1));
+  void aSecondServerReadsTheCatalogAndItsChangesFailNamingTheWriter() {
+    try (Catalog writer = open(new FileListIndexer(), 1); Catalog reader = open(new FileListIndexer(), 1)) {
+      assertTrue(writer.isWriter());
+      assertFalse(reader.isWriter());
+      CatalogException e = assertThrows(CatalogException.class, () -> reader.createDataset("refused"));
       assertEquals(CatalogException.Kind.FAILED, e.kind());
-      assertTrue(e.getMessage().contains("in use by another rrdflight server")
+      assertTrue(e.getMessage().contains("another rrdflight server") && e.getMessage().contains("writes it")
           && e.getMessage().contains("rrdflight pid " + ProcessHandle.current().pid()), e.getMessage());
       assertFalse(e.getMessage().contains(database.parameter("password")), "no password in messages: " + e.getMessage());
-      first.createDataset("still-works");
+      assertTrue(reader.datasets().isEmpty());
+      // The writer's change reaches the reader at its next refresh (the server polls).
+      writer.createDataset("still-works");
+      assertTrue(reader.refresh());
+      assertEquals("still-works", reader.datasets().get(0).name());
+      assertFalse(reader.refresh(), "nothing changed since");
     }
-    // The lock goes with the session: the next open succeeds and sees what the first one wrote.
+    // The lock goes with the session: the next open is the writer and sees what the first one wrote.
     try (Catalog again = open(new FileListIndexer(), 1)) {
+      assertTrue(again.isWriter());
       assertEquals("still-works", again.datasets().get(0).name());
+    }
+  }
+
+  @Test
+  void aReaderTakesOverWhenTheWriterStops() throws InterruptedException {
+    Catalog writer = open(new FileListIndexer(), 1);
+    try (Catalog reader = open(new FileListIndexer(), 1)) {
+      writer.createDataset("before");
+      writer.close();
+      assertTrue(reader.refresh(), "the writer's change is read");
+      // PostgreSQL ends the closed session (and frees its lock) a moment later: poll, as the server does.
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+      while (!reader.isWriter() && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+        reader.refresh();
+      }
+      assertTrue(reader.isWriter());
+      reader.createDataset("after");
+      assertEquals(java.util.List.of("after", "before"), reader.datasets().stream().map(Dataset::name).sorted().toList());
+    } finally {
+      writer.close();
+    }
+  }
+
+  @Test
+  void liveNodesAreThoseWithARecentHeartbeat() {
+    try (Catalog a = open(new FileListIndexer(), 1); Catalog b = open(new FileListIndexer(), 1)) {
+      a.heartbeat("node-a", "grpc://a:1");
+      b.heartbeat("node-b", "grpc://b:2");
+      assertEquals(java.util.List.of("grpc://a:1", "grpc://b:2"), b.liveLocations(java.time.Duration.ofSeconds(30)));
+      assertEquals(java.util.List.of(), a.liveLocations(java.time.Duration.ZERO));
     }
   }
 

@@ -56,10 +56,12 @@ public final class RrdflightServer implements AutoCloseable {
   private final RerunCloudService rerunCloud;
   private final FlightServer flightServer;
   private final Optional<Authenticator> authenticator;
+  private final Optional<FleetMembership> fleet;
 
   private RrdflightServer(Catalog catalog, BufferAllocator allocator, ExecutorService streamExecutor, RrdflightSqlProducer producer,
-      RerunCloudService rerunCloud, FlightServer flightServer, Optional<Authenticator> authenticator) {
+      RerunCloudService rerunCloud, FlightServer flightServer, Optional<Authenticator> authenticator, Optional<FleetMembership> fleet) {
     this.authenticator = authenticator;
+    this.fleet = fleet;
     this.catalog = catalog;
     this.allocator = allocator;
     this.streamExecutor = streamExecutor;
@@ -110,8 +112,12 @@ public final class RrdflightServer implements AutoCloseable {
     }
     ServerLimits limits = config.limits();
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
+    // A PostgreSQL catalog may be shared by a fleet: this server joins it, and split queries' endpoints spread over its nodes.
+    Optional<FleetMembership> fleet = config.catalog() instanceof io.rrdflight.catalog.CatalogLocation.Postgres
+        ? Optional.of(new FleetMembership(catalog)) : Optional.empty();
     RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(new CatalogRerunData(catalog), allocator), streamExecutor,
-        version, limits, Optional.of(catalog));
+        version, limits, Optional.of(catalog),
+        fleet.<io.rrdflight.server.flightsql.EndpointPlacement>map(f -> f).orElse(io.rrdflight.server.flightsql.EndpointPlacement.SAME_SERVER));
     RerunCloudService rerunCloud = new RerunCloudService(catalog, allocator.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE),
         streamExecutor, version);
     HttpEndpoints http = new HttpEndpoints("rrdflight " + version);
@@ -142,7 +148,22 @@ public final class RrdflightServer implements AutoCloseable {
       authenticator.ifPresent(Authenticator::close);
       throw e;
     }
-    return new RrdflightServer(catalog, allocator, streamExecutor, producer, rerunCloud, flightServer, authenticator);
+    fleet.ifPresent(f -> f.start(config.advertise().orElseGet(() -> advertised(config, flightServer.getPort()))));
+    return new RrdflightServer(catalog, allocator, streamExecutor, producer, rerunCloud, flightServer, authenticator, fleet);
+  }
+
+  /** Where other nodes' endpoints send clients to this one when {@code --advertise} is not given: the bound host (or this host's name). */
+  private static java.net.URI advertised(ServerConfig config, int port) {
+    String host = config.host();
+    if (host.equals("0.0.0.0") || host.equals("::")) {
+      try {
+        host = java.net.InetAddress.getLocalHost().getCanonicalHostName();
+      } catch (java.net.UnknownHostException e) {
+        host = "localhost";
+      }
+    }
+    String scheme = config.security().tls().isPresent() ? "grpc+tls" : "grpc+tcp";
+    return java.net.URI.create(scheme + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port);
   }
 
   private static Optional<SslContext> tls(ServerConfig.Security security) {
@@ -203,6 +224,7 @@ public final class RrdflightServer implements AutoCloseable {
 
   @Override
   public void close() {
+    fleet.ifPresent(FleetMembership::close);
     flightServer.shutdown();
     catalog.close(); // stops registration workers, which use the allocator
     closeAll(flightServer, producer, rerunCloud, streamExecutor, allocator);

@@ -16,9 +16,12 @@ import java.util.Optional;
  *     every {@code -d} directory
  * @param catalog where the catalog lives: {@code DATA_DIR/catalog.db} by default, or PostgreSQL (--catalog)
  * @param objectStorage where S3-compatible storage is and which prefixes clients may register from
+ * @param tables the {@code -t} tables to serve
+ * @param advertise the address this node puts in Flight endpoints for other clients (--advertise), on a fleet
  */
 public record ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots,
-    ServerLimits limits, Security security, CatalogLocation catalog, ObjectStorage objectStorage, List<TableSource> tables) {
+    ServerLimits limits, Security security, CatalogLocation catalog, ObjectStorage objectStorage, List<TableSource> tables,
+    java.util.Optional<java.net.URI> advertise) {
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 51234;
 
@@ -32,6 +35,7 @@ public record ServerConfig(String host, int port, Path dataDir, List<DatasetSour
     requireNonNull(catalog, "catalog is null");
     requireNonNull(objectStorage, "objectStorage is null");
     tables = List.copyOf(requireNonNull(tables, "tables is null"));
+    requireNonNull(advertise, "advertise is null");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
@@ -41,7 +45,7 @@ public record ServerConfig(String host, int port, Path dataDir, List<DatasetSour
   public ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots,
       ServerLimits limits, Security security) {
     this(host, port, dataDir, datasets, allowedRoots, limits, security, new CatalogLocation.Embedded(dataDir), ObjectStorage.DEFAULT,
-        List.of());
+        List.of(), java.util.Optional.empty());
   }
 
   /** The default limits, no allowed roots but the {@code -d} directories, no tokens or TLS. */

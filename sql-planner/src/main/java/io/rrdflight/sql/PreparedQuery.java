@@ -5,7 +5,10 @@ import static java.util.Objects.requireNonNull;
 import io.rrdflight.sql.calcite.ArrowExecution;
 import io.rrdflight.sql.calcite.RerunSqlTypes;
 import io.rrdflight.sql.calcite.ArrowRel;
+import io.rrdflight.sql.calcite.ArrowFilter;
+import io.rrdflight.sql.calcite.ArrowProject;
 import io.rrdflight.sql.calcite.ArrowToEnumerableConverter;
+import io.rrdflight.sql.calcite.RerunTableScan;
 import java.sql.Connection;
 import java.sql.ParameterMetaData;
 import java.sql.ResultSet;
@@ -153,6 +156,68 @@ public final class PreparedQuery {
       return new Releasing(new RowResultBatches(rs, resultSchema, allocator, batchRows), release);
     } catch (SQLException | RuntimeException e) {
       release.run();
+      throw SqlQueryException.wrapping(SqlEngine.rootMessage(e), e);
+    }
+  }
+
+  /**
+   * How the query splits into slices that can run apart (on other threads, other servers): present
+   * when its Arrow plan is one scan, under filters and projections only, over two or more
+   * partitions. Each slice is {@link #executePartitions} of the split's SQL on some of its
+   * partitions; the slices' rows, in the order of {@link Split#partitionIds()}, are the query's rows.
+   * Sorted, aggregated, joined or limited queries never split: their rows depend on every partition.
+   */
+  public Optional<Split> split(List<?> parameters) {
+    requireNonNull(parameters, "parameters is null");
+    if (bindsByText || !parameters.isEmpty()) {
+      // The slices' tickets carry SQL alone: the values are written in.
+      return bound(parameters).split(List.of());
+    }
+    return arrow.flatMap(PreparedQuery::scanOfSlices)
+        .map(scan -> new Split(sql, scan.rerunTable().partitions(scan.spec()).stream().map(io.rrdflight.catalog.Partition::partitionId).toList()))
+        .filter(s -> s.partitionIds().size() > 1);
+  }
+
+  /** The scan under a plan whose rows are the scan's rows, filtered and projected row by row; else empty. */
+  private static Optional<RerunTableScan> scanOfSlices(ArrowRel rel) {
+    if (rel instanceof RerunTableScan scan) {
+      return Optional.of(scan);
+    }
+    if ((rel instanceof ArrowFilter || rel instanceof ArrowProject)
+        && ((org.apache.calcite.rel.SingleRel) rel).getInput() instanceof ArrowRel input) {
+      return scanOfSlices(input);
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * A query's slices: {@code sql} has no parameters (bound values are written in), so a slice is
+   * fully described by that text and its partition ids.
+   */
+  public record Split(String sql, List<String> partitionIds) {
+    public Split {
+      requireNonNull(sql, "sql is null");
+      partitionIds = List.copyOf(partitionIds);
+    }
+  }
+
+  /**
+   * Runs the rows of {@code partitionIds} only: one slice of a query that {@link #split}s (its
+   * split's SQL); ids the query does not read add nothing.
+   */
+  public ResultBatches executePartitions(java.util.SortedSet<String> partitionIds, BufferAllocator allocator, int batchRows) {
+    requireNonNull(partitionIds, "partitionIds is null");
+    requireNonNull(allocator, "allocator is null");
+    if (arrow.flatMap(PreparedQuery::scanOfSlices).isEmpty()) {
+      throw new SqlQueryException("This query does not run as one scan without a row limit, so it cannot run by partition: " + sql);
+    }
+    try {
+      ResultBatches batches = arrow.get().open(new ArrowExecution(allocator, batchRows, List.of(), QueryContext.current(),
+          Optional.of(partitionIds)));
+      return RootBatches.of(batches, columns, resultSchema, allocator);
+    } catch (QueryAbortedException e) {
+      throw e;
+    } catch (RuntimeException e) {
       throw SqlQueryException.wrapping(SqlEngine.rootMessage(e), e);
     }
   }

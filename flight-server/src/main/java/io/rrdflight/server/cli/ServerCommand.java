@@ -87,8 +87,14 @@ final class ServerCommand implements Callable<Integer> {
 
   @Option(names = "--catalog", paramLabel = "JDBC_URL",
       description = "Keep the catalog in PostgreSQL (jdbc:postgresql://HOST[:PORT]/DB; user and password as URL parameters"
-          + " or PGUSER/PGPASSWORD) instead of DATA_DIR/catalog.db. One server writes a catalog at a time.")
+          + " or PGUSER/PGPASSWORD) instead of DATA_DIR/catalog.db. Several servers may share it (a fleet): the first writes,"
+          + " the others read, follow its changes and take over when it stops.")
   String catalogUrl;
+
+  @Option(names = "--advertise", paramLabel = "URL",
+      description = "With a shared --catalog (a fleet): the address other servers send clients to for this one's query endpoints"
+          + " (grpc+tcp://HOST:PORT or grpc+tls://HOST:PORT; default: --host and the bound port).")
+  java.net.URI advertise;
 
   @Option(names = "--auth",
       description = "Require a token (or a user's password, in Flight's handshake) on every call but GET /version."
@@ -202,6 +208,9 @@ final class ServerCommand implements Callable<Integer> {
     out.println("rrdflight " + RrdflightVersion.version() + " listening on " + address);
     out.println("  data dir:         " + config.dataDir());
     out.println("  catalog:          " + config.catalog());
+    if (config.catalog() instanceof CatalogLocation.Postgres) {
+      out.println("  fleet node:       " + (server.catalog().isWriter() ? "writer" : "reader (another server writes this catalog)"));
+    }
     for (DatasetSource d : config.datasets()) {
       int partitions = server.catalog().partitions(server.catalog().datasetNamed(d.name()).id()).size();
       out.println("  dataset:          " + d.name() + " <- " + d.display() + " (" + partitions + " partitions)");
@@ -290,7 +299,7 @@ final class ServerCommand implements Callable<Integer> {
   private ServerConfig config(Security security) {
     Path dir = dataDir.resolve();
     return new ServerConfig(host, validPort(), dir, datasetSources(), allowedRoots(), limits(), security, catalogLocation(dir),
-        new ServerConfig.ObjectStorage(s3Endpoint(), allowedPrefixes()), tableSources());
+        new ServerConfig.ObjectStorage(s3Endpoint(), allowedPrefixes()), tableSources(), java.util.Optional.ofNullable(advertise));
   }
 
   private CatalogLocation catalogLocation(Path dir) {

@@ -38,6 +38,8 @@ import org.apache.arrow.vector.util.Text;
 public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   /** Rows per Arrow batch sent to clients: large enough to amortise per-batch costs, small enough to bound memory. */
   static final int BATCH_ROWS = 65_536;
+  /** Endpoints of one split query at most: partitions beyond are grouped, consecutive ones together. */
+  static final int MAX_ENDPOINTS = 256;
 
   private final BufferAllocator allocator;
   private final SqlEngine engine;
@@ -48,21 +50,27 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   private final SqlInfoBuilder sqlInfo;
   private final MetadataTables metadata;
   private final Optional<TableIngest> ingest;
+  private final SliceRuns slices = new SliceRuns();
+  private final EndpointPlacement placement;
 
   public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion) {
-    this(allocator, engine, streamExecutor, serverVersion, ServerLimits.DEFAULTS);
+    this(allocator, engine, streamExecutor, serverVersion, ServerLimits.DEFAULTS, EndpointPlacement.SAME_SERVER);
   }
 
   /** @param limits query timeout, memory budget, admission, SQL length (see {@link ServerLimits}) */
   public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion,
       ServerLimits limits) {
-    this(allocator, engine, streamExecutor, serverVersion, limits, Optional.empty());
+    this(allocator, engine, streamExecutor, serverVersion, limits, Optional.empty(), EndpointPlacement.SAME_SERVER);
   }
 
-  /** @param tables where bulk ingestion writes table entries; without it ingestion is refused */
+  /**
+   * @param tables where bulk ingestion writes table entries; without it ingestion is refused
+   * @param placement where the endpoints of a split query are served (a fleet's live nodes)
+   */
   public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion,
-      ServerLimits limits, Optional<io.rrdflight.catalog.Catalog> tables) {
+      ServerLimits limits, Optional<io.rrdflight.catalog.Catalog> tables, EndpointPlacement placement) {
     this.ingest = requireNonNull(tables, "tables is null").map(c -> new TableIngest(c, allocator));
+    this.placement = requireNonNull(placement, "placement is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
     this.engine = requireNonNull(engine, "engine is null");
     this.limits = requireNonNull(limits, "limits is null");
@@ -160,6 +168,10 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   @Override
   public void getStreamStatement(FlightSql.TicketStatementQuery ticket, CallContext context, ServerStreamListener listener) {
     ByteString handle = ticket.getStatementHandle();
+    if (SliceTicket.isSlice(handle)) {
+      streamSlice(handle, listener);
+      return;
+    }
     Executions.Execution execution = executions.get(handle);
     if (execution == null) {
       listener.error(CallStatus.NOT_FOUND.withDescription("Unknown, finished or expired query ticket").toRuntimeException());
@@ -169,8 +181,67 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
         execution::started, () -> executions.remove(handle));
   }
 
-  /** A FlightInfo whose one ticket names a new execution, so it can be cancelled on its own. */
+  /**
+   * One slice of a split query, from its self-contained ticket: planned here (the plan cache makes
+   * that cheap after the first slice) and run on the ticket's partitions, with the caller's role.
+   */
+  private void streamSlice(ByteString handle, ServerStreamListener listener) {
+    SliceTicket slice;
+    PreparedQuery query;
+    try {
+      slice = SliceTicket.decode(handle);
+      query = prepare(slice.sql());
+    } catch (RuntimeException e) {
+      listener.error(FlightErrors.of(e, "DoGet"));
+      return;
+    }
+    java.util.concurrent.atomic.AtomicReference<io.rrdflight.sql.QueryContext> context = new java.util.concurrent.atomic.AtomicReference<>();
+    streamer.stream(listener, queryAllocator -> query.executePartitions(slice.partitionIds(), queryAllocator, BATCH_ROWS), c -> {
+      context.set(c);
+      slices.started(slice.executionId(), c);
+    }, () -> {
+      if (context.get() != null) {
+        slices.finished(slice.executionId(), context.get());
+      }
+    });
+  }
+
+  /**
+   * A query that splits by partition gets one endpoint per partition (at most {@link #MAX_ENDPOINTS},
+   * consecutive partitions grouped), each with a self-contained {@link SliceTicket} placed by the
+   * {@link EndpointPlacement}; clients read them in parallel and the rows, endpoint after endpoint,
+   * are the query's. Any other query gets one endpoint naming a new execution on this server.
+   */
   private FlightInfo executionInfo(PreparedQuery query, List<Object> parameters, FlightDescriptor descriptor) {
+    java.util.Optional<PreparedQuery.Split> split;
+    try {
+      split = query.split(parameters);
+    } catch (RuntimeException e) {
+      split = java.util.Optional.empty(); // e.g. a value with no SQL literal: the execution reports it as before
+    }
+    if (split.isPresent()) {
+      return slicedInfo(query.resultSchema(), split.get(), descriptor);
+    }
+    return singleExecutionInfo(query, parameters, descriptor);
+  }
+
+  private FlightInfo slicedInfo(Schema schema, PreparedQuery.Split split, FlightDescriptor descriptor) {
+    java.util.UUID execution = java.util.UUID.randomUUID();
+    List<String> ids = split.partitionIds();
+    int count = Math.min(ids.size(), MAX_ENDPOINTS);
+    List<FlightEndpoint> endpoints = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      List<String> group = ids.subList((int) ((long) ids.size() * i / count), (int) ((long) ids.size() * (i + 1) / count));
+      ByteString handle = new SliceTicket(execution, split.sql(), new java.util.TreeSet<>(group)).encode();
+      Ticket ticket = new Ticket(Any.pack(FlightSql.TicketStatementQuery.newBuilder().setStatementHandle(handle).build()).toByteArray());
+      endpoints.add(new FlightEndpoint(ticket, placement.locations(i, count).toArray(new org.apache.arrow.flight.Location[0])));
+    }
+    // ordered: the rows of endpoint i come before those of endpoint i+1, as in the unsplit answer.
+    return FlightInfo.builder(schema, descriptor, endpoints).setOrdered(true).build();
+  }
+
+  /** A FlightInfo whose one ticket names a new execution, so it can be cancelled on its own. */
+  private FlightInfo singleExecutionInfo(PreparedQuery query, List<Object> parameters, FlightDescriptor descriptor) {
     FlightSql.TicketStatementQuery ticket = FlightSql.TicketStatementQuery.newBuilder()
         .setStatementHandle(executions.add(query, parameters))
         .build();
@@ -201,9 +272,10 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
       try {
         Any any1 = Any.parseFrom(endpoint.getTicket().getBytes());
         if (any1.is(FlightSql.TicketStatementQuery.class)) {
-          any |= executions.cancel(any1.unpack(FlightSql.TicketStatementQuery.class).getStatementHandle());
+          ByteString handle = any1.unpack(FlightSql.TicketStatementQuery.class).getStatementHandle();
+          any |= SliceTicket.isSlice(handle) ? slices.cancel(SliceTicket.decode(handle).executionId()) : executions.cancel(handle);
         }
-      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      } catch (com.google.protobuf.InvalidProtocolBufferException | io.grpc.StatusRuntimeException e) {
         // Not one of our tickets: nothing to cancel.
       }
     }

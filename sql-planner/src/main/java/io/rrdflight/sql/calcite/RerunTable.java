@@ -105,11 +105,16 @@ public final class RerunTable extends AbstractTable implements TranslatableTable
     return new Schema(out);
   }
 
+  /** The partitions the scan reads for {@code spec}, in the order it reads them. */
+  public List<Partition> partitions(RerunScanSpec spec) {
+    QueryView v = narrowed(spec);
+    return spec.empty() ? List.of() : data().partitions(dataset()).stream().filter(p -> v.includesPartition(p.partitionId())).toList();
+  }
+
   /** Streams the scan's rows as Arrow batches: the columnar path. */
   public ViewBatches open(RerunScanSpec spec, List<String> names, BufferAllocator allocator, int batchRows, long limit) {
     QueryView v = narrowed(spec);
-    List<Partition> partitions = spec.empty() ? List.of()
-        : data().partitions(dataset()).stream().filter(p -> v.includesPartition(p.partitionId())).toList();
+    List<Partition> partitions = partitions(spec);
     int[] projection = new int[names.size()];
     for (int i = 0; i < projection.length; i++) {
       projection[i] = spec.viewColumn(i);

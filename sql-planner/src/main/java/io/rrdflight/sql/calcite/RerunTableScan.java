@@ -136,6 +136,7 @@ public final class RerunTableScan extends TableScan implements ArrowRel {
   @Override
   public ResultBatches open(ArrowExecution execution) {
     RerunScanSpec bound = spec.bind(execution.parameters(), rerunTable.index().map(io.rrdflight.rrd.Timeline::kind));
+    bound = execution.partitions().map(bound::withPartitions).orElse(bound); // one slice of a split query
     return rerunTable.open(bound, getRowType().getFieldNames(), execution.allocator(), execution.batchRows(), -1);
   }
 }
