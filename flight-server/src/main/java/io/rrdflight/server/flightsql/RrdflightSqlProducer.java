@@ -54,7 +54,7 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   private final EndpointPlacement placement;
 
   public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion) {
-    this(allocator, engine, streamExecutor, serverVersion, ServerLimits.DEFAULTS, EndpointPlacement.SAME_SERVER);
+    this(allocator, engine, streamExecutor, serverVersion, ServerLimits.DEFAULTS);
   }
 
   /** @param limits query timeout, memory budget, admission, SQL length (see {@link ServerLimits}) */
