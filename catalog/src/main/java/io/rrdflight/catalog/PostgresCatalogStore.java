@@ -90,6 +90,26 @@ final class PostgresCatalogStore extends JdbcCatalogStore {
     }
   }
 
+  /**
+   * Gives the writer lock back before closing: closing the connection alone frees it only when the
+   * server's backend has exited, a moment later, and a server restarting at once would find it held.
+   */
+  @Override
+  public synchronized void close() {
+    if (writer) {
+      try (PreparedStatement ps = db.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+        ps.setLong(1, WRITER_LOCK_KEY);
+        ps.executeQuery().close();
+        if (!db.getAutoCommit()) {
+          db.commit();
+        }
+      } catch (SQLException ignored) {
+        // the session ends next, which frees the lock anyway
+      }
+    }
+    super.close();
+  }
+
   @Override
   public boolean writable() {
     return writer;
