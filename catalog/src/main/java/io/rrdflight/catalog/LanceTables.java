@@ -33,8 +33,8 @@ import org.lance.merge.MergeInsertParams;
  * turns (a lock per directory); writers in other processes are reconciled by Lance's own
  * optimistic commits, which retry appends on conflict.
  *
- * <p>The native library (about 180 MB, unpacked by Lance into the temp directory) is loaded the
- * first time a table is touched, so servers without tables never pay for it.
+ * <p>The native library (about 180 MB) is loaded the first time a table is touched, so servers
+ * without tables never pay for it; {@link LanceNativeLibrary} removes the copy Lance unpacks.
  */
 public final class LanceTables {
   /** How a write changes a table (Rerun's TableInsertMode). */
@@ -65,6 +65,7 @@ public final class LanceTables {
     if (!Files.isDirectory(dir.resolve("_versions"))) {
       throw CatalogException.invalidArgument("Not a Lance table: " + dir + " has no _versions directory");
     }
+    LanceNativeLibrary.load();
     try (Dataset ds = Dataset.open(dir.toString())) {
       return ds.getSchema();
     } catch (Exception e) { // Lance's native side throws checked IOExceptions undeclared
@@ -83,6 +84,7 @@ public final class LanceTables {
     if (Files.isDirectory(dir.resolve("_versions"))) {
       throw CatalogException.alreadyExists("A Lance table already exists in " + dir + "; register it instead");
     }
+    LanceNativeLibrary.load();
     try (Dataset ignored = Dataset.create(allocator, dir.toString(), schema, new WriteParams.Builder().build())) {
       // created: version 1, no rows
     } catch (Exception e) {
@@ -276,6 +278,7 @@ public final class LanceTables {
   }
 
   private static Dataset open(Table table) {
+    LanceNativeLibrary.load();
     try {
       return Dataset.open(table.path().toString());
     } catch (Exception e) {
