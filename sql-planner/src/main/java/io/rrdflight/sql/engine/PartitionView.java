@@ -14,7 +14,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.complex.ListVector;
 
@@ -205,17 +204,17 @@ final class PartitionView {
         }
         long[] values = new long[rows.length];
         Arrays.fill(values, NO_VALUE);
-        BaseFixedWidthVector[] timelineOfChunk = new BaseFixedWidthVector[chunks.size()]; // looked up once per chunk
+        long[][] timelineOfChunk = new long[chunks.size()][]; // looked up once per chunk
         for (int k = 0; k < timelineOfChunk.length; k++) {
-          timelineOfChunk[k] = chunks.get(k).timeline(name);
+          timelineOfChunk[k] = chunks.get(k).times(name);
         }
         for (int c = 0; c < n; c++) {
           long[] src = sources[c];
           for (int r = 0; r < rows.length; r++) {
             if (src[r] >= 0) {
-              BaseFixedWidthVector tv = timelineOfChunk[chunkOf(src[r])];
+              long[] tv = timelineOfChunk[chunkOf(src[r])];
               if (tv != null) {
-                values[r] = Math.max(values[r], ChunkData.value(tv, rowOf(src[r])));
+                values[r] = Math.max(values[r], tv[rowOf(src[r])]);
               }
             }
           }
@@ -275,11 +274,11 @@ final class PartitionView {
         if (!holdsData(chunk, column, timeline)) {
           continue;
         }
-        BaseFixedWidthVector times = chunk.timeline(timeline);
+        long[] times = chunk.times(timeline);
         ListVector values = chunk.component(column.component());
         for (int r = 0; r < chunk.rowCount(); r++) {
           if (!values.isNull(r)) {
-            entries.add(ChunkData.value(times, r), chunk.rowIdHigh(r), chunk.rowIdLow(r), ((long) idx << 32) | r, CellEntries.DATA);
+            entries.add(times[r], chunk.rowIdHigh(r), chunk.rowIdLow(r), ((long) idx << 32) | r, CellEntries.DATA);
           }
         }
       }
@@ -300,7 +299,7 @@ final class PartitionView {
         Map<Long, Boolean> flagByRef = new HashMap<>();
         for (int idx = 0; idx < chunks.size(); idx++) {
           ChunkData chunk = chunks.get(idx);
-          BaseFixedWidthVector times = chunk.timeline(timeline);
+          long[] times = chunk.times(timeline);
           ListVector values = chunk.component(ColumnNames.CLEAR_IS_RECURSIVE);
           if (chunk.info().isStatic() || !chunk.entityPath().equals(p) || times == null || values == null) {
             continue;
@@ -315,7 +314,7 @@ final class PartitionView {
             boolean recursive = end > start && !bits.isNull(start) && bits.get(start) == 1;
             long ref = ((long) idx << 32) | r;
             flagByRef.put(ref, recursive);
-            clears.entries.add(ChunkData.value(times, r), chunk.rowIdHigh(r), chunk.rowIdLow(r), ref, CellEntries.CLEAR);
+            clears.entries.add(times[r], chunk.rowIdHigh(r), chunk.rowIdLow(r), ref, CellEntries.CLEAR);
           }
         }
         clears.entries.sort();
