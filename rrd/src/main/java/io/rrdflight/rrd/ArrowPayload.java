@@ -21,8 +21,10 @@ import org.apache.arrow.vector.ipc.message.MessageSerializer;
  * place that decompresses and loads such payloads.
  *
  * <p>Memory is bounded twice: the declared uncompressed size must be what the LZ4 block really holds
- * (checked before anything is allocated), and vectors are loaded under a child allocator whose limit
- * follows from that size, so a corrupt batch cannot ask for more memory than its data justifies.
+ * (verifying checks it before anything is allocated; decoding allocates at most 255 times the stored
+ * bytes, the most LZ4 can expand to, and fails if the block holds another size), and vectors are
+ * loaded under a child allocator whose limit follows from that size, so a corrupt batch cannot ask
+ * for more memory than its data justifies.
  *
  * @param file the file, for error messages
  * @param offset where the payload's bytes start in the file, for error messages
@@ -35,6 +37,8 @@ record ArrowPayload(String file, long offset, ByteBuffer bytes, boolean lz4, lon
   private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
   /** Room for buffers Arrow allocates while loading, such as validity bitmaps writers leave out. */
   private static final long LOAD_HEADROOM = 64L << 20;
+  /** The most bytes one byte of an LZ4 block can decompress to. */
+  private static final long MAX_LZ4_RATIO = 255;
 
   ArrowPayload {
     requireNonNull(file, "file is null");
@@ -64,6 +68,28 @@ record ArrowPayload(String file, long offset, ByteBuffer bytes, boolean lz4, lon
   }
 
   /**
+   * The size to allocate for the IPC stream when decoding, checked without a pass over the block: at
+   * most 255 bytes come out of each LZ4 byte (a sequence's longest match is 255 per length byte), so
+   * a declared size beyond that is corrupt, and a size within it allocates no more than 255 times the
+   * bytes already read. Decompressing then checks that the block holds exactly the declared size
+   * ({@link #decompressInto}). The token walk of {@link #ipcSize} cost a sixth of decoding on the
+   * query path, where every chunk is read again and again.
+   */
+  private long allocationSize() throws RrdFormatException {
+    if (!lz4) {
+      return bytes.remaining();
+    }
+    if (Long.compareUnsigned(declaredSize, MAX_LZ4_RATIO * bytes.remaining()) > 0) {
+      throw new RrdFormatException(file, offset, what + " declares " + Long.toUnsignedString(declaredSize) + " uncompressed bytes, more than its "
+          + bytes.remaining() + " bytes of LZ4 block can hold");
+    }
+    if (declaredSize > FileBytes.MAX_READ) {
+      throw new RrdFormatException(file, offset, what + " decompresses to " + declaredSize + " bytes, more than the 2 GiB a chunk may have");
+    }
+    return declaredSize;
+  }
+
+  /**
    * Checks the whole payload without building vectors: the LZ4 block decompresses to its declared
    * size, and the IPC stream's every length, offset and type id is in bounds. What {@link #load} would
    * find, at a fraction of its cost.
@@ -83,14 +109,19 @@ record ArrowPayload(String file, long offset, ByteBuffer bytes, boolean lz4, lon
    * closes the root, then the returned allocator.
    */
   Loaded load(BufferAllocator allocator) throws IOException {
-    long size = ipcSize();
+    long size = allocationSize();
     BufferAllocator child = allocator.newChildAllocator(what + "@" + offset, 0, LOAD_HEADROOM + 4 * size);
     VectorSchemaRoot root = null;
     boolean done = false;
     try (ArrowBuf ipcBuf = child.buffer(Math.max(size, 1))) {
       ByteBuffer ipc = ipcBuf.nioBuffer(0, (int) size).order(ByteOrder.LITTLE_ENDIAN);
       if (lz4) {
-        decompressInto(ipc);
+        try {
+          decompressInto(ipc);
+        } catch (RrdFormatException e) {
+          ipcSize(); // the token walk says precisely what is wrong with the block (as verifying does)
+          throw e;
+        }
       } else {
         ipc.put(bytes.duplicate()).flip();
       }

@@ -33,22 +33,91 @@ import org.apache.arrow.vector.types.pojo.Field;
 final class CellCopier {
   /**
    * A run of appended cells: rows {@code [from, from + count)} of one source, or row {@code from}
-   * repeated {@code count} times, or nulls, or empty lists.
+   * repeated {@code count} times, or nulls, or empty lists. Mutable: a run of single rows grows in
+   * place, one row at a time.
    */
-  private record Run(ListVector source, int from, int count, boolean empty, boolean repeated) {
-    Run extendedBy(int n) {
-      return new Run(source, from, count + n, empty, repeated);
+  private static final class Run {
+    final Shape source;
+    final int from;
+    final boolean empty;
+    final boolean repeated;
+    int count;
+
+    Run(Shape source, int from, int count, boolean empty, boolean repeated) {
+      this.source = source;
+      this.from = from;
+      this.count = count;
+      this.empty = empty;
+      this.repeated = repeated;
     }
 
-    boolean continues(ListVector otherSource, int otherFrom, boolean otherEmpty) {
+    boolean continues(Shape otherSource, int otherFrom, boolean otherEmpty) {
       return !repeated && source == otherSource && empty == otherEmpty && (source == null || from + count == otherFrom);
+    }
+  }
+
+  /**
+   * A source vector and its children, as the copy walks them: the kind of each level, read once
+   * per source and batch rather than per run, and whether the level has no null at all (then its
+   * validity is written as ones in bulk, and a repeated cell's bits need not be read back).
+   */
+  private static final class Shape {
+    static final int LIST = 0;
+    static final int FIXED_LIST = 1;
+    static final int STRUCT = 2;
+    static final int VARIABLE = 3;
+    static final int BITS = 4;
+    static final int FIXED = 5;
+
+    final FieldVector vector;
+    final int kind;
+    final boolean nullFree;
+    /** Bytes per value (fixed width) or values per list (fixed-size lists). */
+    final int width;
+    final Shape[] children;
+
+    Shape(FieldVector vector) {
+      this.vector = vector;
+      this.nullFree = vector.getNullCount() == 0;
+      if (vector instanceof ListVector list) {
+        kind = LIST;
+        width = 0;
+        children = new Shape[] {new Shape(list.getDataVector())};
+      } else if (vector instanceof FixedSizeListVector list) {
+        kind = FIXED_LIST;
+        width = list.getListSize();
+        children = new Shape[] {new Shape(list.getDataVector())};
+      } else if (vector instanceof StructVector struct) {
+        kind = STRUCT;
+        width = 0;
+        children = new Shape[struct.size()];
+        for (int c = 0; c < children.length; c++) {
+          children[c] = new Shape((FieldVector) struct.getChildByOrdinal(c));
+        }
+      } else if (vector instanceof BaseVariableWidthVector) {
+        kind = VARIABLE;
+        width = 0;
+        children = new Shape[0];
+      } else if (vector instanceof BitVector) {
+        kind = BITS;
+        width = 0;
+        children = new Shape[0];
+      } else if (vector instanceof BaseFixedWidthVector v) {
+        kind = FIXED;
+        width = v.getTypeWidth();
+        children = new Shape[0];
+      } else {
+        throw new IllegalStateException("no bulk copy for " + vector.getField() + " (CellCopier.supports should have said so)");
+      }
     }
   }
 
   private final ListVector target;
   private final List<Run> runs;
-  /** Per source vector: whether it has no null at all, so its validity can be written as ones in bulk. */
-  private final Map<FieldVector, Boolean> nullFree = new IdentityHashMap<>();
+  private final Map<ListVector, Shape> shapes = new IdentityHashMap<>();
+  /** The last source asked for and its shape: cells come in runs from one chunk. */
+  private ListVector lastSource;
+  private Shape lastShape;
   private int rows;
 
   /** @param expectedRows how many rows the batch will have (sizes the run list) */
@@ -69,7 +138,7 @@ final class CellCopier {
 
   /** Appends rows {@code [first, first + n)} of {@code source}. */
   void rows(ListVector source, int first, int n) {
-    add(requireNonNull(source, "source is null"), first, n, false);
+    add(shape(requireNonNull(source, "source is null")), first, n, false);
   }
 
   /**
@@ -78,9 +147,16 @@ final class CellCopier {
    * within the target (offsets rebased per copy).
    */
   void repeat(ListVector source, int row, int n) {
-    requireNonNull(source, "source is null");
-    runs.add(new Run(source, row, n, false, true));
+    runs.add(new Run(shape(requireNonNull(source, "source is null")), row, n, false, true));
     rows += n;
+  }
+
+  private Shape shape(ListVector source) {
+    if (source != lastSource) {
+      lastShape = shapes.computeIfAbsent(source, Shape::new);
+      lastSource = source;
+    }
+    return lastShape;
   }
 
   void nulls(int n) {
@@ -91,10 +167,10 @@ final class CellCopier {
     add(null, 0, n, true);
   }
 
-  private void add(ListVector source, int first, int n, boolean empty) {
+  private void add(Shape source, int first, int n, boolean empty) {
     int last = runs.size() - 1;
     if (last >= 0 && runs.get(last).continues(source, first, empty)) {
-      runs.set(last, runs.get(last).extendedBy(n));
+      runs.get(last).count += n;
     } else {
       runs.add(new Run(source, first, n, empty, false));
     }
@@ -105,12 +181,12 @@ final class CellCopier {
   void write() {
     Need need = new Need();
     for (Run run : runs) {
-      if (run.source() == null) {
-        need.rows += run.count();
-      } else if (run.repeated()) {
-        measure(run.source(), run.from(), 1, run.count(), need);
+      if (run.source == null) {
+        need.rows += run.count;
+      } else if (run.repeated) {
+        measure(run.source, run.from, 1, run.count, need);
       } else {
-        measure(run.source(), run.from(), run.count(), 1, need);
+        measure(run.source, run.from, run.count, 1, need);
       }
     }
     target.clear();
@@ -120,24 +196,26 @@ final class CellCopier {
     ArrowBuf validity = target.getValidityBuffer();
     int at = 0;
     for (Run run : runs) {
-      if (run.repeated()) {
-        copy(run.source(), run.from(), 1, target, at);
-        replicate(target, at, 1, run.count() - 1);
-      } else if (run.source() != null) {
-        copy(run.source(), run.from(), run.count(), target, at);
+      if (run.repeated) {
+        copy(run.source, run.from, 1, target, at);
+        replicate(run.source, true, target, at, 1, run.count - 1); // a cell, never a null: its bit is set
+      } else if (run.source != null) {
+        copy(run.source, run.from, run.count, target, at);
       } else {
         int base = offsets.getInt((long) at * ListVector.OFFSET_WIDTH);
-        for (int k = 0; k < run.count(); k++) {
+        for (int k = 0; k < run.count; k++) {
           offsets.setInt((long) (at + k + 1) * ListVector.OFFSET_WIDTH, base);
-          BitVectorHelper.setValidityBit(validity, at + k, run.empty() ? 1 : 0);
+          BitVectorHelper.setValidityBit(validity, at + k, run.empty ? 1 : 0);
         }
       }
-      at += run.count();
+      at += run.count;
     }
     finish(target, need);
     target.setValueCount(rows);
     runs.clear();
-    nullFree.clear();
+    shapes.clear();
+    lastSource = null;
+    lastShape = null;
     rows = 0;
   }
 
@@ -162,20 +240,26 @@ final class CellCopier {
   }
 
   /** Adds what {@code times} copies of values {@code [first, first + n)} of {@code src} take. */
-  private static void measure(FieldVector src, long first, long n, long times, Need need) {
+  private static void measure(Shape src, long first, long n, long times, Need need) {
     need.rows += n * times;
-    if (src instanceof ListVector list) {
-      long start = offset(list.getOffsetBuffer(), first);
-      long end = offset(list.getOffsetBuffer(), first + n);
-      measure(list.getDataVector(), start, end - start, times, need.child(0));
-    } else if (src instanceof FixedSizeListVector list) {
-      measure(list.getDataVector(), first * list.getListSize(), n * list.getListSize(), times, need.child(0));
-    } else if (src instanceof StructVector struct) {
-      for (int c = 0; c < struct.size(); c++) {
-        measure((FieldVector) struct.getChildByOrdinal(c), first, n, times, need.child(c));
+    switch (src.kind) {
+      case Shape.LIST -> {
+        ArrowBuf offsets = ((ListVector) src.vector).getOffsetBuffer();
+        long start = offset(offsets, first);
+        long end = offset(offsets, first + n);
+        measure(src.children[0], start, end - start, times, need.child(0));
       }
-    } else if (src instanceof BaseVariableWidthVector v) {
-      need.bytes += (offset(v.getOffsetBuffer(), first + n) - offset(v.getOffsetBuffer(), first)) * times;
+      case Shape.FIXED_LIST -> measure(src.children[0], first * src.width, n * src.width, times, need.child(0));
+      case Shape.STRUCT -> {
+        for (int c = 0; c < src.children.length; c++) {
+          measure(src.children[c], first, n, times, need.child(c));
+        }
+      }
+      case Shape.VARIABLE -> {
+        ArrowBuf offsets = ((BaseVariableWidthVector) src.vector).getOffsetBuffer();
+        need.bytes += (offset(offsets, first + n) - offset(offsets, first)) * times;
+      }
+      default -> { }
     }
   }
 
@@ -218,88 +302,105 @@ final class CellCopier {
   // --- copying ----------------------------------------------------------------------------------
 
   /** Copies values {@code [first, first + n)} of {@code src} to {@code dst} at {@code at}. */
-  private void copy(FieldVector src, long first, long n, FieldVector dst, long at) {
+  private static void copy(Shape src, long first, long n, FieldVector dst, long at) {
     if (n == 0) {
       return;
     }
-    if (src instanceof ListVector list) {
-      ListVector out = (ListVector) dst;
-      int base = out.getOffsetBuffer().getInt(at * ListVector.OFFSET_WIDTH);
-      long start = offset(list.getOffsetBuffer(), first);
-      long end = offset(list.getOffsetBuffer(), first + n);
-      copyOffsets(list.getOffsetBuffer(), first, n, out.getOffsetBuffer(), at);
-      copyValidity(list, first, out.getValidityBuffer(), at, n);
-      copy(list.getDataVector(), start, end - start, out.getDataVector(), base);
-    } else if (src instanceof FixedSizeListVector list) {
-      FixedSizeListVector out = (FixedSizeListVector) dst;
-      int size = list.getListSize();
-      copyValidity(list, first, out.getValidityBuffer(), at, n);
-      copy(list.getDataVector(), first * size, n * size, out.getDataVector(), at * size);
-    } else if (src instanceof StructVector struct) {
-      StructVector out = (StructVector) dst;
-      copyValidity(struct, first, out.getValidityBuffer(), at, n);
-      for (int c = 0; c < struct.size(); c++) {
-        copy((FieldVector) struct.getChildByOrdinal(c), first, n, (FieldVector) out.getChildByOrdinal(c), at);
+    switch (src.kind) {
+      case Shape.LIST -> {
+        ListVector list = (ListVector) src.vector;
+        ListVector out = (ListVector) dst;
+        int base = out.getOffsetBuffer().getInt(at * ListVector.OFFSET_WIDTH);
+        long start = offset(list.getOffsetBuffer(), first);
+        long end = offset(list.getOffsetBuffer(), first + n);
+        copyOffsets(list.getOffsetBuffer(), first, n, out.getOffsetBuffer(), at);
+        copyValidity(src, first, out.getValidityBuffer(), at, n);
+        copy(src.children[0], start, end - start, out.getDataVector(), base);
       }
-    } else if (src instanceof BaseVariableWidthVector v) {
-      BaseVariableWidthVector out = (BaseVariableWidthVector) dst;
-      int base = out.getOffsetBuffer().getInt(at * BaseVariableWidthVector.OFFSET_WIDTH);
-      long start = offset(v.getOffsetBuffer(), first);
-      long end = offset(v.getOffsetBuffer(), first + n);
-      copyOffsets(v.getOffsetBuffer(), first, n, out.getOffsetBuffer(), at);
-      out.getDataBuffer().setBytes(base, v.getDataBuffer(), start, end - start);
-      copyValidity(v, first, out.getValidityBuffer(), at, n);
-    } else if (src instanceof BitVector bits) {
-      BitVector out = (BitVector) dst;
-      copyBits(bits.getDataBuffer(), first, out.getDataBuffer(), at, n);
-      copyValidity(bits, first, out.getValidityBuffer(), at, n);
-    } else if (src instanceof BaseFixedWidthVector v) {
-      int width = v.getTypeWidth();
-      ((BaseFixedWidthVector) dst).getDataBuffer().setBytes(at * width, v.getDataBuffer(), first * width, n * width);
-      copyValidity(v, first, ((BaseFixedWidthVector) dst).getValidityBuffer(), at, n);
-    } else {
-      throw new IllegalStateException("no bulk copy for " + src.getField() + " (CellCopier.supports should have said so)");
+      case Shape.FIXED_LIST -> {
+        FixedSizeListVector out = (FixedSizeListVector) dst;
+        copyValidity(src, first, out.getValidityBuffer(), at, n);
+        copy(src.children[0], first * src.width, n * src.width, out.getDataVector(), at * src.width);
+      }
+      case Shape.STRUCT -> {
+        StructVector out = (StructVector) dst;
+        copyValidity(src, first, out.getValidityBuffer(), at, n);
+        for (int c = 0; c < src.children.length; c++) {
+          copy(src.children[c], first, n, (FieldVector) out.getChildByOrdinal(c), at);
+        }
+      }
+      case Shape.VARIABLE -> {
+        BaseVariableWidthVector v = (BaseVariableWidthVector) src.vector;
+        BaseVariableWidthVector out = (BaseVariableWidthVector) dst;
+        int base = out.getOffsetBuffer().getInt(at * BaseVariableWidthVector.OFFSET_WIDTH);
+        long start = offset(v.getOffsetBuffer(), first);
+        long end = offset(v.getOffsetBuffer(), first + n);
+        copyOffsets(v.getOffsetBuffer(), first, n, out.getOffsetBuffer(), at);
+        out.getDataBuffer().setBytes(base, v.getDataBuffer(), start, end - start);
+        copyValidity(src, first, out.getValidityBuffer(), at, n);
+      }
+      case Shape.BITS -> {
+        BitVector out = (BitVector) dst;
+        copyBits(((BitVector) src.vector).getDataBuffer(), first, out.getDataBuffer(), at, n);
+        copyValidity(src, first, out.getValidityBuffer(), at, n);
+      }
+      default -> {
+        BaseFixedWidthVector v = (BaseFixedWidthVector) src.vector;
+        BaseFixedWidthVector out = (BaseFixedWidthVector) dst;
+        out.getDataBuffer().setBytes(at * src.width, v.getDataBuffer(), first * src.width, n * src.width);
+        copyValidity(src, first, out.getValidityBuffer(), at, n);
+      }
     }
   }
 
   // --- repeating: a cell written once, then doubled up in place --------------------------------
 
   /**
-   * Values {@code [at, at + len)} of {@code dst}, already written, are written {@code times} more
-   * times right after them; children alike, offsets shifted for each copy.
+   * Values {@code [at, at + len)} of {@code dst}, already written from {@code src}, are written
+   * {@code times} more times right after them; children alike, offsets shifted for each copy.
+   * {@code valid}: those values are known to be non-null (their validity bits need not be read).
    */
-  private static void replicate(FieldVector dst, long at, long len, long times) {
+  private static void replicate(Shape src, boolean valid, FieldVector dst, long at, long len, long times) {
     if (times <= 0 || len == 0) {
       return;
     }
-    if (dst instanceof ListVector list) {
-      long base = offset(list.getOffsetBuffer(), at);
-      long childLen = replicateOffsets(list.getOffsetBuffer(), at, len, times);
-      replicateBits(list.getValidityBuffer(), at, len, times);
-      replicate(list.getDataVector(), base, childLen, times);
-    } else if (dst instanceof FixedSizeListVector list) {
-      int size = list.getListSize();
-      replicateBits(list.getValidityBuffer(), at, len, times);
-      replicate(list.getDataVector(), at * size, len * size, times);
-    } else if (dst instanceof StructVector struct) {
-      replicateBits(struct.getValidityBuffer(), at, len, times);
-      for (int c = 0; c < struct.size(); c++) {
-        replicate((FieldVector) struct.getChildByOrdinal(c), at, len, times);
+    switch (src.kind) {
+      case Shape.LIST -> {
+        ListVector list = (ListVector) dst;
+        long base = offset(list.getOffsetBuffer(), at);
+        long childLen = replicateOffsets(list.getOffsetBuffer(), at, len, times);
+        replicateBits(list.getValidityBuffer(), valid, at, len, times);
+        replicate(src.children[0], src.children[0].nullFree, list.getDataVector(), base, childLen, times);
       }
-    } else if (dst instanceof BaseVariableWidthVector v) {
-      long base = offset(v.getOffsetBuffer(), at);
-      long bytes = replicateOffsets(v.getOffsetBuffer(), at, len, times);
-      replicateBytes(v.getDataBuffer(), base, bytes, times);
-      replicateBits(v.getValidityBuffer(), at, len, times);
-    } else if (dst instanceof BitVector bits) {
-      replicateBits(bits.getDataBuffer(), at, len, times);
-      replicateBits(bits.getValidityBuffer(), at, len, times);
-    } else if (dst instanceof BaseFixedWidthVector v) {
-      int width = v.getTypeWidth();
-      replicateBytes(v.getDataBuffer(), at * width, len * width, times);
-      replicateBits(v.getValidityBuffer(), at, len, times);
-    } else {
-      throw new IllegalStateException("no bulk copy for " + dst.getField() + " (CellCopier.supports should have said so)");
+      case Shape.FIXED_LIST -> {
+        FixedSizeListVector list = (FixedSizeListVector) dst;
+        replicateBits(list.getValidityBuffer(), valid, at, len, times);
+        replicate(src.children[0], src.children[0].nullFree, list.getDataVector(), at * src.width, len * src.width, times);
+      }
+      case Shape.STRUCT -> {
+        StructVector struct = (StructVector) dst;
+        replicateBits(struct.getValidityBuffer(), valid, at, len, times);
+        for (int c = 0; c < src.children.length; c++) {
+          replicate(src.children[c], src.children[c].nullFree, (FieldVector) struct.getChildByOrdinal(c), at, len, times);
+        }
+      }
+      case Shape.VARIABLE -> {
+        BaseVariableWidthVector v = (BaseVariableWidthVector) dst;
+        long base = offset(v.getOffsetBuffer(), at);
+        long bytes = replicateOffsets(v.getOffsetBuffer(), at, len, times);
+        replicateBytes(v.getDataBuffer(), base, bytes, times);
+        replicateBits(v.getValidityBuffer(), valid, at, len, times);
+      }
+      case Shape.BITS -> {
+        BitVector bits = (BitVector) dst;
+        replicateBits(bits.getDataBuffer(), false, at, len, times);
+        replicateBits(bits.getValidityBuffer(), valid, at, len, times);
+      }
+      default -> {
+        BaseFixedWidthVector v = (BaseFixedWidthVector) dst;
+        replicateBytes(v.getDataBuffer(), at * src.width, len * src.width, times);
+        replicateBits(v.getValidityBuffer(), valid, at, len, times);
+      }
     }
   }
 
@@ -328,8 +429,12 @@ final class CellCopier {
     }
   }
 
-  /** Repeats bits {@code [at, at + len)} {@code times} times after them (all ones: set in bulk). */
-  private static void replicateBits(ArrowBuf buf, long at, long len, long times) {
+  /** Repeats bits {@code [at, at + len)} {@code times} times after them (all ones, known or found: set in bulk). */
+  private static void replicateBits(ArrowBuf buf, boolean ones, long at, long len, long times) {
+    if (ones) {
+      setBits(buf, at + len, len * times);
+      return;
+    }
     boolean allSet = true;
     for (long k = 0; k < len && allSet; k++) {
       allSet = BitVectorHelper.get(buf, (int) (at + k)) == 1;
@@ -357,11 +462,11 @@ final class CellCopier {
   }
 
   /** The validity of {@code src}'s values {@code [first, first + n)}, to {@code dst} at {@code at} (freshly zeroed). */
-  private void copyValidity(FieldVector src, long first, ArrowBuf dst, long at, long n) {
-    if (nullFree.computeIfAbsent(src, v -> v.getNullCount() == 0)) {
+  private static void copyValidity(Shape src, long first, ArrowBuf dst, long at, long n) {
+    if (src.nullFree) {
       setBits(dst, at, n); // the usual case: values without nulls, written a byte at a time
     } else {
-      copyBits(src.getValidityBuffer(), first, dst, at, n);
+      copyBits(src.vector.getValidityBuffer(), first, dst, at, n);
     }
   }
 

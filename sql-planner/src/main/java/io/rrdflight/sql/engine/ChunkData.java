@@ -3,6 +3,9 @@ package io.rrdflight.sql.engine;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.rrd.IndexedChunk;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
 import java.util.Map;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.FixedSizeBinaryVector;
@@ -21,6 +24,8 @@ public final class ChunkData implements AutoCloseable {
   private final AutoCloseable owner;
   private final long[] rowIdHigh;
   private final long[] rowIdLow;
+  /** Per timeline, its values: read by every column's join and fill, so copied out once per chunk. */
+  private final Map<String, long[]> times;
 
   /**
    * @param owner closed with this chunk: whatever holds the vectors' buffers
@@ -34,13 +39,21 @@ public final class ChunkData implements AutoCloseable {
     this.owner = requireNonNull(owner, "owner is null");
     int rows = rowIds.getValueCount();
     // RowIds are compared many times while joining; unpacked once into two unsigned halves.
+    // Read through one bounds-checked view per buffer: ArrowBuf checks every single read.
     this.rowIdHigh = new long[rows];
     this.rowIdLow = new long[rows];
+    ByteBuffer ids = rowIds.getDataBuffer().nioBuffer(0, rows * 16).order(ByteOrder.BIG_ENDIAN);
     for (int i = 0; i < rows; i++) {
-      long base = (long) i * 16;
-      rowIdHigh[i] = Long.reverseBytes(rowIds.getDataBuffer().getLong(base));
-      rowIdLow[i] = Long.reverseBytes(rowIds.getDataBuffer().getLong(base + 8));
+      rowIdHigh[i] = ids.getLong(i * 16);
+      rowIdLow[i] = ids.getLong(i * 16 + 8);
     }
+    Map<String, long[]> values = new HashMap<>();
+    this.timelines.forEach((name, vector) -> {
+      long[] out = new long[rows];
+      vector.getDataBuffer().nioBuffer(0, rows * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
+      values.put(name, out);
+    });
+    this.times = Map.copyOf(values);
   }
 
   public IndexedChunk info() {
@@ -68,16 +81,17 @@ public final class ChunkData implements AutoCloseable {
     return timelines.get(name);
   }
 
+  /** The timeline's values by row (its vector's, which has no nulls), or null when the chunk lacks it. */
+  long[] times(String name) {
+    return times.get(name);
+  }
+
   public Map<String, BaseFixedWidthVector> timelines() {
     return timelines;
   }
 
   public ListVector component(String component) {
     return components.get(component);
-  }
-
-  public static long value(BaseFixedWidthVector timeline, int row) {
-    return timeline.getDataBuffer().getLong((long) row * Long.BYTES);
   }
 
   @Override

@@ -14,7 +14,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.complex.ListVector;
 
@@ -161,7 +160,15 @@ final class PartitionView {
         long[] out = cells[c];
         long[] src = new long[rows.length];
         sources[c] = src;
+        if (staticCell[c] != NULL_CELL) {
+          Arrays.fill(out, staticCell[c]); // static wins, whatever else is at t
+          Arrays.fill(src, NULL_CELL);
+          continue;
+        }
         CellEntries joinedCells = joined[c];
+        // Without clears the joined cells are the data cells: the cursor, past every cell at or
+        // before t, is one past the latest-at cell, so fill needs no search.
+        boolean dataOnly = joinedCells == data[c];
         int cursor = joinedCells.firstAtOrAfter(rows.length == 0 ? 0 : rows[0]);
         for (int r = 0; r < rows.length; r++) {
           long t = rows[r];
@@ -172,14 +179,11 @@ final class PartitionView {
             }
             cursor++;
           }
-          if (staticCell[c] != NULL_CELL) {
-            out[r] = staticCell[c]; // static wins, whatever else is at t
-            src[r] = NULL_CELL;
-          } else if (winner >= 0) {
+          if (winner >= 0) {
             out[r] = joinedCells.kind(winner) == CellEntries.CLEAR ? EMPTY_CELL : joinedCells.ref(winner);
             src[r] = joinedCells.ref(winner);
           } else if (fill) {
-            long filled = latestAt(data[c], t);
+            long filled = dataOnly ? (cursor == 0 ? NULL_CELL : joinedCells.ref(cursor - 1)) : latestAt(data[c], t);
             out[r] = filled;
             src[r] = filled;
           } else {
@@ -200,17 +204,17 @@ final class PartitionView {
         }
         long[] values = new long[rows.length];
         Arrays.fill(values, NO_VALUE);
-        BaseFixedWidthVector[] timelineOfChunk = new BaseFixedWidthVector[chunks.size()]; // looked up once per chunk
+        long[][] timelineOfChunk = new long[chunks.size()][]; // looked up once per chunk
         for (int k = 0; k < timelineOfChunk.length; k++) {
-          timelineOfChunk[k] = chunks.get(k).timeline(name);
+          timelineOfChunk[k] = chunks.get(k).times(name);
         }
         for (int c = 0; c < n; c++) {
           long[] src = sources[c];
           for (int r = 0; r < rows.length; r++) {
             if (src[r] >= 0) {
-              BaseFixedWidthVector tv = timelineOfChunk[chunkOf(src[r])];
+              long[] tv = timelineOfChunk[chunkOf(src[r])];
               if (tv != null) {
-                values[r] = Math.max(values[r], ChunkData.value(tv, rowOf(src[r])));
+                values[r] = Math.max(values[r], tv[rowOf(src[r])]);
               }
             }
           }
@@ -258,22 +262,34 @@ final class PartitionView {
     }
 
     private CellEntries dataCells(ComponentColumn column, String timeline) {
-      CellEntries entries = new CellEntries();
+      int capacity = 0;
+      for (ChunkData chunk : chunks) {
+        if (holdsData(chunk, column, timeline)) {
+          capacity += chunk.rowCount();
+        }
+      }
+      CellEntries entries = new CellEntries(capacity);
       for (int idx = 0; idx < chunks.size(); idx++) {
         ChunkData chunk = chunks.get(idx);
-        BaseFixedWidthVector times = chunk.timeline(timeline);
-        ListVector values = chunk.component(column.component());
-        if (chunk.info().isStatic() || !chunk.entityPath().equals(column.entityPath()) || times == null || values == null) {
+        if (!holdsData(chunk, column, timeline)) {
           continue;
         }
+        long[] times = chunk.times(timeline);
+        ListVector values = chunk.component(column.component());
         for (int r = 0; r < chunk.rowCount(); r++) {
           if (!values.isNull(r)) {
-            entries.add(ChunkData.value(times, r), chunk.rowIdHigh(r), chunk.rowIdLow(r), ((long) idx << 32) | r, CellEntries.DATA);
+            entries.add(times[r], chunk.rowIdHigh(r), chunk.rowIdLow(r), ((long) idx << 32) | r, CellEntries.DATA);
           }
         }
       }
       entries.sort();
       return entries;
+    }
+
+    /** Whether {@code chunk} has temporal cells of {@code column} on {@code timeline}. */
+    private static boolean holdsData(ChunkData chunk, ComponentColumn column, String timeline) {
+      return !chunk.info().isStatic() && chunk.entityPath().equals(column.entityPath())
+          && chunk.timeline(timeline) != null && chunk.component(column.component()) != null;
     }
 
     /** The clear rows logged on {@code path} itself, with their recursive flag. */
@@ -283,7 +299,7 @@ final class PartitionView {
         Map<Long, Boolean> flagByRef = new HashMap<>();
         for (int idx = 0; idx < chunks.size(); idx++) {
           ChunkData chunk = chunks.get(idx);
-          BaseFixedWidthVector times = chunk.timeline(timeline);
+          long[] times = chunk.times(timeline);
           ListVector values = chunk.component(ColumnNames.CLEAR_IS_RECURSIVE);
           if (chunk.info().isStatic() || !chunk.entityPath().equals(p) || times == null || values == null) {
             continue;
@@ -298,7 +314,7 @@ final class PartitionView {
             boolean recursive = end > start && !bits.isNull(start) && bits.get(start) == 1;
             long ref = ((long) idx << 32) | r;
             flagByRef.put(ref, recursive);
-            clears.entries.add(ChunkData.value(times, r), chunk.rowIdHigh(r), chunk.rowIdLow(r), ref, CellEntries.CLEAR);
+            clears.entries.add(times[r], chunk.rowIdHigh(r), chunk.rowIdLow(r), ref, CellEntries.CLEAR);
           }
         }
         clears.entries.sort();
@@ -322,7 +338,11 @@ final class PartitionView {
       if (!anyClear) {
         return dataCells;
       }
-      CellEntries all = new CellEntries();
+      int capacity = dataCells.size() + own.entries.size();
+      for (String a : ancestors) {
+        capacity += clears(a, timeline).entries.size();
+      }
+      CellEntries all = new CellEntries(capacity);
       for (int i = 0; i < dataCells.size(); i++) {
         all.add(dataCells.time(i), dataCells.rowIdHigh(i), dataCells.rowIdLow(i), dataCells.ref(i), CellEntries.DATA);
       }
