@@ -44,11 +44,12 @@ from rrdflight_server import ListeningProcess
 JAR = ROOT / "flight-server" / "target" / "rrdflight.jar"
 
 
-def rrdflight(jar: Path, data: Path, allow: Path, java_opts: list[str]) -> ListeningProcess:
-    archive = jar.with_suffix(".jsa")
-    cds = ([f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
-           if archive.is_file() and archive.stat().st_mtime > jar.stat().st_mtime else [])
-    command = ["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", *cds, "-Xmx256m", "-XX:+UseParallelGC", *java_opts,
+def rrdflight(jar: Path, data: Path, allow: Path, java_opts: list[str], java: str = "java",
+              archive: bool = True) -> ListeningProcess:
+    jsa = jar.with_suffix(".jsa")
+    cds = ([f"-XX:SharedArchiveFile={jsa}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
+           if archive and jsa.is_file() and jsa.stat().st_mtime > jar.stat().st_mtime else [])
+    command = [java, "--add-opens=java.base/java.nio=ALL-UNNAMED", *cds, "-Xmx256m", "-XX:+UseParallelGC", *java_opts,
                "-jar", str(jar), "server", "--port", "0", "--data-dir", str(data), "--allow-root", str(allow)]
     return ListeningProcess(command, r"listening on [^\s:]+:(\d+)", "rrdflight ready", "rrdflight",
                             {"MALLOC_ARENA_MAX": "2"})
@@ -86,6 +87,8 @@ def main() -> None:
     parser.add_argument("--jar", type=Path, default=JAR)
     parser.add_argument("--rerun", action="store_true", help="measure `rerun server` from the venv's wheel instead")
     parser.add_argument("--java-opt", action="append", default=[], help="extra JVM flag (repeatable)")
+    parser.add_argument("--java", default="java", help="the java launcher (default: the one on PATH)")
+    parser.add_argument("--no-archive", action="store_true", help="without the class-data archive beside the jar")
     parser.add_argument("--settle", type=float, default=1.0, help="seconds between the ready line and the first call")
     parser.add_argument("--no-read", action="store_true", help="skip the seed reader step")
     args = parser.parse_args()
@@ -96,7 +99,8 @@ def main() -> None:
     loads = []
     for _ in range(args.reps):
         data = Path(tempfile.mkdtemp(prefix="rrdflight-first-calls-"))
-        server = RerunServer() if args.rerun else rrdflight(args.jar.resolve(), data / "data", args.dir.resolve(), args.java_opt)
+        server = RerunServer() if args.rerun else rrdflight(args.jar.resolve(), data / "data", args.dir.resolve(), args.java_opt,
+                                                           args.java, not args.no_archive)
         try:
             time.sleep(args.settle)
             loads.append(os.getloadavg()[0])
@@ -104,7 +108,8 @@ def main() -> None:
         finally:
             server.stop()
             shutil.rmtree(data, ignore_errors=True)
-    who = "rerun server (venv wheel)" if args.rerun else f"{args.jar} {' '.join(args.java_opt)}".strip()
+    who = ("rerun server (venv wheel)" if args.rerun else
+           f"{args.java} {args.jar}{' (no archive)' if args.no_archive else ''} {' '.join(args.java_opt)}".strip())
     print(f"{who}; rerun-sdk {rr.__version__}; {len(files)} files of {args.dir}; {args.reps} fresh servers; "
           f"load average {min(loads):.1f}-{max(loads):.1f}")
     print("| step | wall median (min-max) | server CPU median (min-max) |")
