@@ -20,7 +20,7 @@ shift 2
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-args=(server --port 0 --data-dir "$work/data" --exit-when-ready)
+args=(server --port 0 --data-dir "$work/data" --exit-when-ready --train-calls)
 n=0
 for dataset in "$@"; do
   if [[ -d "$dataset" ]]; then

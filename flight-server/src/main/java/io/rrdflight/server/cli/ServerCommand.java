@@ -179,6 +179,13 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--exit-when-ready", hidden = true)
   boolean exitWhenReady;
 
+  /**
+   * With --exit-when-ready, for the same training run: before exiting, make the calls clients make on a fresh
+   * server, on the -d directories' files (TrainingCalls), so that the archive holds their classes too.
+   */
+  @Option(names = "--train-calls", hidden = true)
+  boolean trainCalls;
+
   @Override
   public Integer call() throws Exception {
     Security security = security();
@@ -233,7 +240,15 @@ final class ServerCommand implements Callable<Integer> {
     out.println("  ADBC / pyarrow:   " + (tls ? "grpc+tls://" : "grpc://") + address);
     out.println("rrdflight ready");
     out.flush();
+    if (!exitWhenReady) {
+      // Loopback greetings only where they need no token or certificate (and would leave no audit lines).
+      ServerWarmup.afterReady(config.host(), server.port(), !auth && !tls);
+    }
     if (exitWhenReady) {
+      if (trainCalls) {
+        TrainingCalls.run(server.port(), config.datasets().stream().filter(d -> !d.isObject()).map(DatasetSource::directory).toList(),
+            System.err);
+      }
       return 0; // main exits, and the shutdown hook stops the server as SIGTERM would
     }
 

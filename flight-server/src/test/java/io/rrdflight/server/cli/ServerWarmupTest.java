@@ -1,0 +1,76 @@
+package io.rrdflight.server.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rrdflight.server.Fixtures;
+import io.rrdflight.server.RrdflightServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The warm-up after the banner and the class-data training's calls, against a real server in this JVM. */
+class ServerWarmupTest {
+
+  @Test
+  void theBundledSampleIsIndexedInMemoryWithoutLeaking() throws Exception {
+    try (BufferAllocator allocator = new RootAllocator()) {
+      int chunks = ServerWarmup.indexSample(allocator);
+      assertTrue(chunks > 0, "the jar carries rerun-sdk 0.41's fixture; it indexed to " + chunks + " chunks");
+      assertEquals(0, allocator.getAllocatedMemory());
+    }
+  }
+
+  @Test
+  void theWarmUpLeavesTheDataDirAndCatalogAsTheyWere(@TempDir Path tmp) throws Exception {
+    try (RrdflightServer server = start(tmp.resolve("data"))) {
+      Map<String, Long> before = files(tmp.resolve("data"));
+      ServerWarmup.firstCalls("127.0.0.1", server.port(), true);
+      assertEquals(before, files(tmp.resolve("data")), "file names and sizes under the data dir");
+      assertTrue(server.catalog().datasets().isEmpty());
+    }
+  }
+
+  @Test
+  void theTrainingCallsRegisterAndReadAndSurviveAMissingDirectory(@TempDir Path tmp) throws Exception {
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    try (RrdflightServer server = start(tmp.resolve("data"))) {
+      TrainingCalls.run(server.port(), List.of(Fixtures.path("versions"), tmp.resolve("no-such-fixtures")),
+          new PrintStream(log, true, StandardCharsets.UTF_8));
+      var dataset = server.catalog().datasetNamed("training-calls");
+      assertEquals(3, server.catalog().partitions(dataset.id()).size(), log.toString(StandardCharsets.UTF_8));
+    }
+    String said = log.toString(StandardCharsets.UTF_8);
+    assertTrue(said.contains("no-such-fixtures"), said);
+    assertEquals(1, said.lines().count(), "only the missing directory is reported: " + said);
+  }
+
+  private static RrdflightServer start(Path dataDir) throws IOException {
+    ServerCommand command = new ServerCommand();
+    new CommandLine(command).parseArgs("--port", "0", "--data-dir", dataDir.toString(),
+        "--allow-root", Fixtures.path("versions").toString());
+    return RrdflightServer.start(command.config(), "test");
+  }
+
+  private static Map<String, Long> files(Path dir) throws IOException {
+    Map<String, Long> sizes = new TreeMap<>();
+    try (Stream<Path> all = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) all::iterator) {
+        sizes.put(dir.relativize(p).toString(), Files.isRegularFile(p) ? Files.size(p) : -1L);
+      }
+    }
+    return sizes;
+  }
+}
