@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.rrdflight.catalog.Dataset;
 import io.rrdflight.sql.calcite.QueryViewTableMacro;
 import io.rrdflight.sql.calcite.RerunDatasetSchema;
+import io.rrdflight.sql.engine.ChunkTimesCache;
 import io.rrdflight.sql.engine.RerunData;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -59,6 +60,8 @@ public final class SqlEngine implements AutoCloseable {
   private final RerunData data;
   private final BufferAllocator allocator;
   private final long windowBytes;
+  /** What scans learnt about chunks' row sets, shared by all of this engine's queries. */
+  private final ChunkTimesCache timesCache = new ChunkTimesCache(ChunkTimesCache.DEFAULT_BYTES);
   private final Properties connectionProperties;
   /** How statements are parsed: as the connections below do (double-quoted identifiers, case kept). */
   private static final SqlParser.Config PARSER = SqlParser.config().withQuoting(Quoting.DOUBLE_QUOTE)
@@ -209,7 +212,7 @@ public final class SqlEngine implements AutoCloseable {
   }
 
   private RerunDatasetSchema schemaOf(Dataset dataset) {
-    return new RerunDatasetSchema(dataset, data, allocator, windowBytes);
+    return new RerunDatasetSchema(dataset, data, allocator, windowBytes, timesCache);
   }
 
   /** {@code INSERT INTO table query}: the target's plain name and the query, as SQL this engine plans. */

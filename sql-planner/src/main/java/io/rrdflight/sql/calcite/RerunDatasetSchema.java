@@ -7,6 +7,7 @@ import com.google.common.collect.Multimap;
 import io.rrdflight.catalog.Dataset;
 import io.rrdflight.catalog.DatasetSchema;
 import io.rrdflight.rrd.Timeline;
+import io.rrdflight.sql.engine.ChunkTimesCache;
 import io.rrdflight.sql.engine.QueryView;
 import io.rrdflight.sql.engine.RerunData;
 import io.rrdflight.sql.engine.ViewSchema;
@@ -33,13 +34,15 @@ public final class RerunDatasetSchema extends AbstractSchema {
   private final RerunData data;
   private final BufferAllocator allocator;
   private final long windowBytes;
+  private final ChunkTimesCache timesCache;
   private final Inner inner = new Inner();
 
   /**
    * @param allocator where row-path scans put their (short-lived) batches
    * @param windowBytes the memory budget of one index window of a scan (see ViewBatches)
+   * @param timesCache the chunks' times the engine's scans share (see ChunkTimesCache)
    */
-  public RerunDatasetSchema(Dataset dataset, RerunData data, BufferAllocator allocator, long windowBytes) {
+  public RerunDatasetSchema(Dataset dataset, RerunData data, BufferAllocator allocator, long windowBytes, ChunkTimesCache timesCache) {
     this.dataset = requireNonNull(dataset, "dataset is null");
     this.data = requireNonNull(data, "data is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
@@ -47,6 +50,7 @@ public final class RerunDatasetSchema extends AbstractSchema {
       throw new IllegalArgumentException("windowBytes must be positive: " + windowBytes);
     }
     this.windowBytes = windowBytes;
+    this.timesCache = requireNonNull(timesCache, "timesCache is null");
   }
 
   public Dataset dataset() {
@@ -64,6 +68,10 @@ public final class RerunDatasetSchema extends AbstractSchema {
 
   long windowBytes() {
     return windowBytes;
+  }
+
+  ChunkTimesCache timesCache() {
+    return timesCache;
   }
 
   /** The table for {@code view} over this dataset's current columns. */

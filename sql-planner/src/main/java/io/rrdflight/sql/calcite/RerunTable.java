@@ -120,7 +120,7 @@ public final class RerunTable extends AbstractTable implements TranslatableTable
       projection[i] = spec.viewColumn(i);
     }
     return new ViewBatches(viewSchema.withView(v), partitions, data(), allocator, batchRows, projection, arrowSchema(spec, names), limit,
-        owner.windowBytes());
+        owner.windowBytes(), owner.timesCache());
   }
 
   public RerunData data() {

@@ -90,6 +90,11 @@ public final class ChunkData implements AutoCloseable {
     return timelines;
   }
 
+  /** The components the chunk has a list column for. */
+  public java.util.Set<String> componentNames() {
+    return components.keySet();
+  }
+
   public ListVector component(String component) {
     return components.get(component);
   }

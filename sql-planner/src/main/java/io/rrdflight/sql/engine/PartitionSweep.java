@@ -3,14 +3,18 @@ package io.rrdflight.sql.engine;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.catalog.ChunkPlanner;
+import io.rrdflight.catalog.ColumnNames;
+import io.rrdflight.catalog.DatasetSchema;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.rrd.ChunkId;
 import io.rrdflight.rrd.IndexRange;
 import io.rrdflight.rrd.IndexedChunk;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
@@ -26,6 +30,12 @@ final class PartitionSweep implements AutoCloseable {
   private final Partition partition;
   private final RerunData data;
   private final BufferAllocator allocator;
+  /** Per component column of the view: whether the scan needs its cells (else only its share of the rows). */
+  private final boolean[] cellColumns;
+  /** entity → components whose cells the scan needs: the chunks that must be decoded. */
+  private final Map<String, Set<String>> cellComponents = new HashMap<>();
+  private final boolean everyColumn;
+  private final ChunkTimesCache timesCache;
   private final List<IndexRange> windows;
   private final List<List<IndexedChunk>> needed;
   /** Decoded (or to be decoded) chunks, with how many windows not yet done still need them. */
@@ -37,17 +47,39 @@ final class PartitionSweep implements AutoCloseable {
     final IndexedChunk info;
     int users;
     ChunkData decoded;
+    /** What it adds to the row set (temporal chunks), from the cache or learnt when decoded. */
+    ChunkTimes times;
 
     Shared(IndexedChunk info) {
       this.info = info;
     }
   }
 
-  PartitionSweep(ViewSchema schema, Partition partition, RerunData data, BufferAllocator allocator, long windowBytes) {
+  /**
+   * @param cellColumns per component column of the view, whether the scan reads its cells; the
+   *     other columns only count for the row set, answered from {@link ChunkTimes} where known
+   * @param timesCache where the chunks' times are kept between scans
+   */
+  PartitionSweep(ViewSchema schema, Partition partition, RerunData data, BufferAllocator allocator, long windowBytes,
+      boolean[] cellColumns, ChunkTimesCache timesCache) {
     this.schema = requireNonNull(schema, "schema is null");
     this.partition = requireNonNull(partition, "partition is null");
     this.data = requireNonNull(data, "data is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
+    this.timesCache = requireNonNull(timesCache, "timesCache is null");
+    if (cellColumns.length != schema.components().size()) {
+      throw new IllegalArgumentException(cellColumns.length + " cell flags for " + schema.components().size() + " columns");
+    }
+    this.cellColumns = cellColumns.clone();
+    boolean every = true;
+    for (int c = 0; c < cellColumns.length; c++) {
+      every &= cellColumns[c];
+      if (cellColumns[c]) {
+        DatasetSchema.ComponentColumn column = schema.components().get(c);
+        cellComponents.computeIfAbsent(column.entityPath(), e -> new HashSet<>()).add(column.component());
+      }
+    }
+    this.everyColumn = every || schema.index().isEmpty(); // a static-only view reads static chunks only
     List<IndexedChunk> chunks = data.chunks(partition);
     QueryView view = schema.view();
     this.windows = schema.index()
@@ -79,19 +111,51 @@ final class PartitionSweep implements AutoCloseable {
   PartitionView open(int w) {
     List<IndexedChunk> chunks = needed.get(w);
     List<ChunkData> loaded = new ArrayList<>(chunks.size());
+    List<ChunkTimes> times = new ArrayList<>(chunks.size());
     for (IndexedChunk c : chunks) {
       Shared s;
       synchronized (shared) {
         s = shared.get(c.id());
       }
       synchronized (s) { // another window may be decoding it right now: wait for it, decode once
-        if (s.decoded == null) {
-          s.decoded = data.read(partition, s.info, allocator);
+        if (s.times == null && !c.isStatic()) {
+          s.times = timesCache.get(partition, c.id());
         }
-        loaded.add(s.decoded);
+        if (everyColumn || c.isStatic() || s.times == null || needsDecoding(s.times)) {
+          if (s.decoded == null) {
+            s.decoded = data.read(partition, s.info, allocator);
+          }
+          loaded.add(s.decoded);
+          if (s.times == null && !c.isStatic()) {
+            s.times = ChunkTimes.of(s.decoded); // learnt once, for this scan's other windows and later scans
+            timesCache.put(partition, c.id(), s.times);
+          }
+        }
+        if (s.times != null) {
+          times.add(s.times);
+        }
       }
     }
-    return PartitionView.compute(schema, partition, windows.get(w), loaded);
+    if (everyColumn) {
+      return PartitionView.compute(schema, partition, windows.get(w), loaded);
+    }
+    return PartitionView.compute(schema, partition, windows.get(w), loaded, cellColumns, times);
+  }
+
+  /** Whether a chunk must be read although its times are known: it has cells the scan reads, or clears. */
+  private boolean needsDecoding(ChunkTimes times) {
+    if (times.has(ColumnNames.CLEAR_IS_RECURSIVE)) {
+      return true;
+    }
+    Set<String> components = cellComponents.get(times.entityPath());
+    if (components != null) {
+      for (String component : components) {
+        if (times.has(component)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /**

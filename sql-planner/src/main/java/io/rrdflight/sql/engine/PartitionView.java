@@ -96,10 +96,29 @@ final class PartitionView {
    * caller keeps open while the rows are read.
    */
   static PartitionView compute(ViewSchema schema, Partition partition, IndexRange window, List<ChunkData> chunks) {
+    boolean[] all = new boolean[schema.components().size()];
+    Arrays.fill(all, true);
+    return compute(schema, partition, window, chunks, all, List.of());
+  }
+
+  /**
+   * As {@link #compute(ViewSchema, Partition, IndexRange, List)}, with cells only for the component
+   * columns in {@code cellColumns}: the others count for the row set only, and their share of it
+   * comes from {@code times}, the {@link ChunkTimes} of every temporal chunk of the window on the
+   * index (decoded or not). {@code chunks} must hold the static chunks, the chunks with clears and
+   * every chunk with a cell of a column in {@code cellColumns}. Index columns other than the view's
+   * are only computed when every column has its cells (they are the largest value among the row's
+   * cells).
+   */
+  static PartitionView compute(ViewSchema schema, Partition partition, IndexRange window, List<ChunkData> chunks,
+      boolean[] cellColumns, List<ChunkTimes> times) {
     requireNonNull(schema, "schema is null");
     requireNonNull(partition, "partition is null");
     requireNonNull(window, "window is null");
-    return new Computation(schema, partition, window, List.copyOf(chunks)).run();
+    if (cellColumns.length != schema.components().size()) {
+      throw new IllegalArgumentException(cellColumns.length + " cell flags for " + schema.components().size() + " columns");
+    }
+    return new Computation(schema, partition, window, List.copyOf(chunks), cellColumns.clone(), List.copyOf(times)).run();
   }
 
   /** Clear rows of one entity path, sorted; recursive-ness decides whether they reach descendants. */
@@ -116,11 +135,16 @@ final class PartitionView {
     final IndexRange range;
     final boolean fill;
     final Map<String, Clears> clearsByPath = new HashMap<>();
+    final boolean[] cellColumns;
+    final List<ChunkTimes> times;
 
-    Computation(ViewSchema schema, Partition partition, IndexRange window, List<ChunkData> chunks) {
+    Computation(ViewSchema schema, Partition partition, IndexRange window, List<ChunkData> chunks, boolean[] cellColumns,
+        List<ChunkTimes> times) {
       this.schema = schema;
       this.partition = partition;
       this.chunks = chunks;
+      this.cellColumns = cellColumns;
+      this.times = times;
       this.index = schema.view().index();
       this.range = window;
       this.fill = schema.view().fillLatestAt();
@@ -139,24 +163,36 @@ final class PartitionView {
       String timeline = index.get();
       QueryContext context = QueryContext.current(); // checked per column: a window of many columns is long work
 
-      // 1. Cells per column: data (unless static) and the clears that apply to its entity.
+      // 1. Cells per column: data (unless static) and the clears that apply to its entity. A column
+      //    whose cells are not needed has only its clears here; its data's index values come from `times`.
       CellEntries[] data = new CellEntries[n];
       CellEntries[] joined = new CellEntries[n];
+      boolean everyColumn = true;
       for (int c = 0; c < n; c++) {
         context.check();
         ComponentColumn column = columns.get(c);
-        data[c] = staticCell[c] == NULL_CELL ? dataCells(column, timeline) : new CellEntries();
+        everyColumn &= cellColumns[c];
+        data[c] = staticCell[c] == NULL_CELL && cellColumns[c] ? dataCells(column, timeline) : new CellEntries();
         joined[c] = withJoinClears(data[c], column.entityPath(), timeline);
       }
 
       // 2. Rows: distinct index values in range over all columns' cells.
-      long[] rows = distinctTimesInRange(joined);
+      TimeUnion union = new TimeUnion(range);
+      for (CellEntries column : joined) {
+        union.add(column.distinctTimes(range.min(), range.max()));
+      }
+      addTimesOfOtherColumns(union, staticCell, timeline);
+      long[] rows = union.values();
 
       // 3. Cells per row.
-      long[][] cells = new long[n][rows.length];
+      long[][] cells = new long[n][];
       long[][] sources = new long[n][]; // the cell whose chunk row gives the other index values
       for (int c = 0; c < n; c++) {
+        if (!cellColumns[c]) {
+          continue;
+        }
         context.check();
+        cells[c] = new long[rows.length];
         long[] out = cells[c];
         long[] src = new long[rows.length];
         sources[c] = src;
@@ -201,6 +237,9 @@ final class PartitionView {
         if (name.equals(timeline)) {
           indexValues[i] = rows;
           continue;
+        }
+        if (!everyColumn) {
+          continue; // not asked for (see compute)
         }
         long[] values = new long[rows.length];
         Arrays.fill(values, NO_VALUE);
@@ -362,55 +401,31 @@ final class PartitionView {
     }
 
     /**
-     * The distinct index values in range over all columns: each column's values are sorted
-     * already, so they are merged (pairwise, in rounds: k columns cost log k passes), not sorted.
+     * The index values of the cells of the columns whose cells are not needed, from the chunks'
+     * {@link ChunkTimes}: as {@link #dataCells} would find them, without reading the cells.
      */
-    private long[] distinctTimesInRange(CellEntries[] columns) {
-      List<long[]> runs = new ArrayList<>(columns.length);
-      for (CellEntries column : columns) {
-        long[] run = column.distinctTimes(range.min(), range.max());
-        if (run.length > 0) {
-          runs.add(run);
+    private void addTimesOfOtherColumns(TimeUnion union, long[] staticCell, String timeline) {
+      Map<String, Map<String, Integer>> columnOf = new HashMap<>(); // entity → component → column
+      List<ComponentColumn> columns = schema.components();
+      for (int c = 0; c < columns.size(); c++) {
+        if (!cellColumns[c] && staticCell[c] == NULL_CELL) { // static data shadows the column's temporal cells
+          columnOf.computeIfAbsent(columns.get(c).entityPath(), e -> new HashMap<>()).put(columns.get(c).component(), c);
         }
       }
-      while (runs.size() > 1) {
-        List<long[]> merged = new ArrayList<>((runs.size() + 1) / 2);
-        for (int i = 0; i < runs.size(); i += 2) {
-          merged.add(i + 1 < runs.size() ? mergeDistinct(runs.get(i), runs.get(i + 1)) : runs.get(i));
-        }
-        runs = merged;
+      if (columnOf.isEmpty()) {
+        return;
       }
-      return runs.isEmpty() ? new long[0] : runs.get(0);
-    }
-
-    /** The union of two sorted arrays of distinct values, sorted and distinct. */
-    static long[] mergeDistinct(long[] a, long[] b) {
-      long[] out = new long[a.length + b.length];
-      int i = 0;
-      int j = 0;
-      int n = 0;
-      while (i < a.length && j < b.length) {
-        long x = a[i];
-        long y = b[j];
-        if (x < y) {
-          out[n++] = x;
-          i++;
-        } else if (y < x) {
-          out[n++] = y;
-          j++;
-        } else {
-          out[n++] = x;
-          i++;
-          j++;
+      for (ChunkTimes chunk : times) {
+        Map<String, Integer> ofEntity = columnOf.get(chunk.entityPath());
+        if (ofEntity == null) {
+          continue;
+        }
+        for (Map.Entry<String, TimeSet> set : chunk.on(timeline).entrySet()) {
+          if (ofEntity.containsKey(set.getKey())) {
+            union.add(set.getValue());
+          }
         }
       }
-      while (i < a.length) {
-        out[n++] = a[i++];
-      }
-      while (j < b.length) {
-        out[n++] = b[j++];
-      }
-      return n == out.length ? out : Arrays.copyOf(out, n);
     }
 
     /**

@@ -66,6 +66,8 @@ public final class ViewBatches implements ResultBatches {
   private final long windowBytes;
   private final long limit;
   private final BatchWriter writer;
+  private final boolean[] cellColumns;
+  private final ChunkTimesCache timesCache;
   private final VectorSchemaRoot root;
   private final QueryContext context;
   /** What the workers check: the query's context, and cancelled on its own when the scan closes early. */
@@ -120,15 +122,17 @@ public final class ViewBatches implements ResultBatches {
    * @param outputSchema the output fields, one per projected column (names may differ from the view's)
    * @param limit the most rows to return, or -1 for all
    * @param windowBytes the memory budget of one index window's decoded chunks ({@link IndexWindows})
+   * @param timesCache the chunks' times learnt by earlier scans, and where this one keeps what it learns
    */
   public ViewBatches(ViewSchema schema, List<Partition> partitions, RerunData data, BufferAllocator allocator, int batchRows,
-      int[] projection, Schema outputSchema, long limit, long windowBytes) {
-    this(schema, partitions, data, allocator, batchRows, projection, outputSchema, limit, windowBytes, QueryContext.current().workers());
+      int[] projection, Schema outputSchema, long limit, long windowBytes, ChunkTimesCache timesCache) {
+    this(schema, partitions, data, allocator, batchRows, projection, outputSchema, limit, windowBytes, QueryContext.current().workers(),
+        timesCache);
   }
 
   /** @param workers the most threads computing windows at once */
   public ViewBatches(ViewSchema schema, List<Partition> partitions, RerunData data, BufferAllocator allocator, int batchRows,
-      int[] projection, Schema outputSchema, long limit, long windowBytes, int workers) {
+      int[] projection, Schema outputSchema, long limit, long windowBytes, int workers, ChunkTimesCache timesCache) {
     if (batchRows <= 0) {
       throw new IllegalArgumentException("batchRows must be positive: " + batchRows);
     }
@@ -147,11 +151,33 @@ public final class ViewBatches implements ResultBatches {
     this.limit = limit < 0 ? Long.MAX_VALUE : limit;
     this.remaining = this.limit;
     this.writer = new BatchWriter(schema, projection, outputSchema, allocator);
+    this.cellColumns = cellColumns(schema, projection);
+    this.timesCache = requireNonNull(timesCache, "timesCache is null");
     this.context = QueryContext.current();
     this.workerContext = context.child();
     this.workers = workersWithin(workers, context.memoryBudget(), windowBytes);
     this.rowsPerBatch = new AtomicInteger(Math.min(batchRows, FIRST_BATCH_ROWS));
     this.root = VectorSchemaRoot.create(outputSchema, allocator);
+  }
+
+  /**
+   * Which component columns need their cells: the projected ones, or all of them when an index
+   * column other than the view's is projected (its value is the largest among all the row's cells).
+   * The others only count for the row set (COUNT(*) projects no column at all).
+   */
+  static boolean[] cellColumns(ViewSchema schema, int[] projection) {
+    int indexCount = schema.indexes().size();
+    int viewIndex = schema.index().map(t -> schema.indexes().indexOf(t)).orElse(-1);
+    boolean[] cells = new boolean[schema.components().size()];
+    for (int column : projection) {
+      if (column > indexCount) {
+        cells[column - 1 - indexCount] = true;
+      } else if (column > 0 && column - 1 != viewIndex) {
+        java.util.Arrays.fill(cells, true);
+        break;
+      }
+    }
+    return cells;
   }
 
   /** Workers whose windows and finished batches fit half the memory budget (the other half: estimates' error). */
@@ -349,7 +375,7 @@ public final class ViewBatches implements ResultBatches {
       if (!partitions.hasNext()) {
         return null;
       }
-      planning = new PartitionSweep(schema, partitions.next(), data, allocator, windowBytes);
+      planning = new PartitionSweep(schema, partitions.next(), data, allocator, windowBytes, cellColumns, timesCache);
       sweeps.add(planning);
       nextWindow = 0;
     }

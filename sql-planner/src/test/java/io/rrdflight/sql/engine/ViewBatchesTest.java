@@ -57,7 +57,65 @@ class ViewBatchesTest {
     List<String> whole = rows(view, batchRows, Long.MAX_VALUE, 1);
     assertEquals(whole, rows(view, batchRows, 1, 1), "rows differ when the partition is swept in small windows");
     assertEquals(whole, rows(view, batchRows, 1, 3), "rows differ when small windows are computed by several workers");
+    assertNarrowScansAgree(view, batchRows);
     return whole;
+  }
+
+  /**
+   * Scans that read fewer columns (COUNT(*) reads none, a GROUP BY one) compute the row set from
+   * the chunks' times without decoding what they do not read: they must give the same rows as the
+   * full scan, with the times learnt in the scan itself (cold) and from the cache (warm), in one
+   * window or small ones on several workers.
+   */
+  private void assertNarrowScansAgree(QueryView view, int batchRows) {
+    Dataset ds = data.dataset("ds");
+    ViewSchema schema = ViewSchema.of(view, data.schema(ds));
+    int[] all = new int[schema.columnCount()];
+    Arrays.setAll(all, i -> i);
+    List<List<String>> full = table(view, all, batchRows, Long.MAX_VALUE, 1, ChunkTimesCache.none());
+    int index = schema.index().map(t -> 1 + schema.indexes().indexOf(t)).orElse(-1);
+    List<int[]> projections = new ArrayList<>();
+    projections.add(new int[0]);
+    projections.add(new int[] {0});
+    if (index > 0) {
+      projections.add(new int[] {0, index});
+      for (int c = 1 + schema.indexes().size(); c < schema.columnCount(); c++) {
+        projections.add(new int[] {index, c});
+      }
+    }
+    for (int[] projection : projections) {
+      List<List<String>> expected = full.stream().map(row -> Arrays.stream(projection).mapToObj(row::get).toList()).toList();
+      ChunkTimesCache cache = new ChunkTimesCache(1 << 20);
+      String what = "columns " + Arrays.toString(projection) + " of " + schema.columnNames();
+      assertEquals(expected, table(view, projection, batchRows, Long.MAX_VALUE, 1, cache), what + ", cold");
+      assertEquals(expected, table(view, projection, batchRows, Long.MAX_VALUE, 1, cache), what + ", warm");
+      assertEquals(expected, table(view, projection, batchRows, 1, 3, cache), what + ", warm, small windows on 3 workers");
+      assertEquals(expected, table(view, projection, batchRows, 1, 3, new ChunkTimesCache(1 << 20)),
+          what + ", cold, small windows on 3 workers");
+    }
+  }
+
+  /** The rows of the scan of {@code projection}, as cells rendered by Arrow's getObject. */
+  private List<List<String>> table(QueryView view, int[] projection, int batchRows, long windowBytes, int workers, ChunkTimesCache cache) {
+    Dataset ds = data.dataset("ds");
+    ViewSchema schema = ViewSchema.of(view, data.schema(ds));
+    List<org.apache.arrow.vector.types.pojo.Field> fields = Arrays.stream(projection).mapToObj(i -> schema.arrowSchema().getFields().get(i)).toList();
+    List<Partition> partitions = data.partitions(ds).stream().filter(p -> view.includesPartition(p.partitionId())).toList();
+    List<List<String>> out = new ArrayList<>();
+    try (ViewBatches batches = new ViewBatches(schema, partitions, data, allocator, batchRows, projection,
+        new org.apache.arrow.vector.types.pojo.Schema(fields), -1, windowBytes, workers, cache)) {
+      VectorSchemaRoot root = batches.root();
+      while (batches.next()) {
+        for (int r = 0; r < root.getRowCount(); r++) {
+          List<String> cells = new ArrayList<>();
+          for (FieldVector v : root.getFieldVectors()) {
+            cells.add(String.valueOf(v.getObject(r)));
+          }
+          out.add(cells);
+        }
+      }
+    }
+    return out;
   }
 
   private List<String> rows(QueryView view, int batchRows, long windowBytes) {
@@ -74,24 +132,14 @@ class ViewBatchesTest {
     int[] projection = new int[schema.columnCount()];
     Arrays.setAll(projection, i -> i);
     List<Partition> partitions = data.partitions(ds).stream().filter(p -> view.includesPartition(p.partitionId())).toList();
-    return new ViewBatches(schema, partitions, source, allocator, batchRows, projection, schema.arrowSchema(), limit, windowBytes, workers);
+    return new ViewBatches(schema, partitions, source, allocator, batchRows, projection, schema.arrowSchema(), limit, windowBytes, workers,
+        ChunkTimesCache.none());
   }
 
   private List<String> rows(QueryView view, int batchRows, long windowBytes, int workers) {
-    List<String> out = new ArrayList<>();
-    try (ViewBatches batches = open(view, batchRows, windowBytes, workers, -1)) {
-      VectorSchemaRoot root = batches.root();
-      while (batches.next()) {
-        for (int r = 0; r < root.getRowCount(); r++) {
-          List<String> cells = new ArrayList<>();
-          for (FieldVector v : root.getFieldVectors()) {
-            cells.add(String.valueOf(v.getObject(r)));
-          }
-          out.add(String.join("|", cells));
-        }
-      }
-    }
-    return out;
+    int[] all = new int[ViewSchema.of(view, data.schema(data.dataset("ds"))).columnCount()];
+    Arrays.setAll(all, i -> i);
+    return table(view, all, batchRows, windowBytes, workers, ChunkTimesCache.none()).stream().map(row -> String.join("|", row)).toList();
   }
 
   @Test
@@ -141,6 +189,39 @@ class ViewBatchesTest {
         "p1|3|null|[]",
         "p1|4|[4.0]|[1.0]",
         "p1|6|[4.0]|[6.0]"), rows(view.withFillLatestAt(true)));
+  }
+
+  @Test
+  void aScanOfNoColumnTakesTheRowsFromTheChunksTimesAndThenDecodesOnlyStaticAndClearChunks() {
+    data.chunk("ds", "p1", "/dense").timeline("frame", SEQUENCE, 0, 1, 2, 3, 4, 5).scalars("S:v", 0.0, 1.0, null, 3.0, 4.0, 5.0).add();
+    data.chunk("ds", "p1", "/every2").timeline("frame", SEQUENCE, 10, 12, 14, 16, 18, 20).scalars("S:v", 1.0, 1.0, 1.0, 1.0, 1.0, 1.0).add();
+    data.chunk("ds", "p1", "/scattered").timeline("frame", SEQUENCE, 40, 7, 40, 30).scalars("S:v", 1.0, 1.0, 1.0, 1.0).add();
+    data.chunk("ds", "p1", "/robot").timeline("frame", SEQUENCE, 25)
+        .component("Clear:is_recursive", InMemoryRerunData.BOOL_LIST, List.of(List.of(false))).add();
+    data.chunk("ds", "p1", "/text").component("T:text", InMemoryRerunData.UTF8_LIST, List.of(List.of("hi"))).add();
+    // /shadowed has a static value: its temporal cells at 50 and 51 make no rows.
+    data.chunk("ds", "p1", "/shadowed").timeline("frame", SEQUENCE, 50, 51).scalars("S:v", 1.0, 2.0).add();
+    data.chunk("ds", "p1", "/shadowed").scalars("S:v", 9.0).add();
+    Dataset ds = data.dataset("ds");
+    QueryView view = QueryView.of("frame", "/**").withRange(new IndexRange(1, 17));
+    ViewSchema schema = ViewSchema.of(view, data.schema(ds));
+    ChunkTimesCache cache = new ChunkTimesCache(1 << 20);
+    int frame = 1 + schema.indexes().indexOf(schema.index().orElseThrow());
+    List<String> expected = List.of("1", "3", "4", "5", "7", "10", "12", "14", "16");
+    assertEquals(expected, table(view, new int[] {frame}, 1000, Long.MAX_VALUE, 1, cache).stream().map(r -> r.get(0)).toList());
+    assertEquals(5, data.reads.get(), "the first scan reads the chunks of the range and the static ones, and learns their times");
+    data.reads.set(0);
+    assertEquals(expected, table(view, new int[] {frame}, 1000, Long.MAX_VALUE, 1, cache).stream().map(r -> r.get(0)).toList());
+    assertEquals(2, data.reads.get(), "then only the static chunk and the clear are decoded");
+    assertEquals(3, cache.size(), "the times of the three temporal chunks read");
+    data.reads.set(0);
+    // Reading one column decodes its chunks; the others still come from their times.
+    int every2 = schema.columnNames().indexOf("/every2:S:v");
+    assertEquals(List.of("null", "null", "null", "null", "null", "[1.0]", "[1.0]", "[1.0]", "[1.0]"),
+        table(view, new int[] {every2}, 1000, Long.MAX_VALUE, 1, cache).stream().map(r -> r.get(0)).toList());
+    assertEquals(3, data.reads.get());
+    rows(view); // and every narrower scan agrees with the full one
+    rows(view.withRange(IndexRange.EVERYTHING).withFillLatestAt(true));
   }
 
   @Test
