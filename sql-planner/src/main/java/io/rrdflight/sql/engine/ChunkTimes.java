@@ -45,7 +45,8 @@ final class ChunkTimes {
     }
     Map<String, Map<String, TimeSet>> byTimeline = new HashMap<>();
     long[] scratch = new long[rows];
-    for (Map.Entry<String, BaseFixedWidthVector> timeline : chunk.timelines().entrySet()) {
+    for (String timeline : chunk.timelines().keySet()) {
+      long[] times = chunk.times(timeline);
       Map<String, TimeSet> sets = new HashMap<>();
       for (Map.Entry<String, ListVector> list : lists.entrySet()) {
         ListVector values = list.getValue();
@@ -53,7 +54,7 @@ final class ChunkTimes {
         boolean sorted = true;
         for (int r = 0; r < rows; r++) {
           if (!values.isNull(r)) {
-            long t = ChunkData.value(timeline.getValue(), r);
+            long t = times[r];
             sorted &= n == 0 || scratch[n - 1] < t;
             scratch[n++] = t;
           }
@@ -64,7 +65,7 @@ final class ChunkTimes {
         }
         sets.put(list.getKey(), TimeSet.of(scratch, n));
       }
-      byTimeline.put(timeline.getKey(), sets);
+      byTimeline.put(timeline, sets);
     }
     return new ChunkTimes(chunk.entityPath(), lists.keySet(), byTimeline);
   }
