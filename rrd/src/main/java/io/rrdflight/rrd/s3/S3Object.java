@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A recording in S3-compatible storage, read with ranged GETs that carry the ETag it had when
@@ -55,7 +56,12 @@ public final class S3Object implements RecordingSource {
   private final Map<Long, Fetch> inFlight = new LinkedHashMap<>();
   private long inFlightBytes;
 
-  private record Fetch(long offset, int length, CompletableFuture<ByteBuffer> bytes) {}
+  /**
+   * An announced span being fetched, and how many of its bytes were read so far: it is dropped once
+   * that reaches its length, whatever the order of the reads (a chunk's reader parses the message
+   * head and its fields after the payload before it reads the payload).
+   */
+  private record Fetch(long offset, int length, CompletableFuture<ByteBuffer> bytes, AtomicLong read) {}
 
   private S3Object(S3Client client, S3Location location, long size, String etag, Executor fetchers, ObjectReads reads) {
     this.client = client;
@@ -125,7 +131,7 @@ public final class S3Object implements RecordingSource {
     }
   }
 
-  /** Takes the bytes from a span fetched ahead, if one covers them; drops it when read to its end. */
+  /** Takes the bytes from a span fetched ahead, if one covers them; drops it when as many bytes as it holds were read. */
   private boolean fromPrefetched(long position, ByteBuffer target) throws IOException {
     Fetch fetch;
     synchronized (blocks) {
@@ -150,7 +156,7 @@ public final class S3Object implements RecordingSource {
     int from = (int) (position - fetch.offset());
     int n = target.remaining();
     target.put(bytes.position(from).limit(from + n));
-    if (from + n == fetch.length()) {
+    if (fetch.read().addAndGet(n) >= fetch.length()) {
       synchronized (blocks) {
         if (inFlight.remove(fetch.offset()) != null) {
           inFlightBytes -= fetch.length();
@@ -212,7 +218,7 @@ public final class S3Object implements RecordingSource {
       }
       return buffer.flip();
     }, fetchers);
-    Fetch fetch = new Fetch(span[0], length, bytes);
+    Fetch fetch = new Fetch(span[0], length, bytes, new AtomicLong());
     inFlight.put(span[0], fetch);
     inFlightBytes += length;
     reads.fetchedAhead.increment();
