@@ -94,3 +94,44 @@ def window(files: list[str]) -> tuple[str, str, int, int]:
     column = rec.view(index="log_time", contents="/**").select().read_all().column("log_time").drop_null()
     times = sorted(set(pc.cast(column, pa.int64()).to_pylist()))
     return "log_time", rec.recording_id(), times[len(times) * 45 // 100], times[len(times) * 55 // 100]
+
+
+BUCKET = "bench"
+BUCKET_PREFIX = "big/"
+
+
+def bucket_of(files: list[Path], work: Path):
+    """A real S3-compatible server on this machine (s3proxy, its filesystem store under `work`) holding
+    `files` under s3://bench/big/: what object_storage.py and fleet.py serve with `-d NAME=s3://bench/big/`
+    and `--s3-endpoint`. Returns the running S3Proxy (its `endpoint`, `credentials()`; the caller stops it)."""
+    import time
+
+    from rrdflight_server import S3Proxy
+
+    blobs = work / "blobs"
+    blobs.mkdir(parents=True, exist_ok=True)
+    s3 = S3Proxy(work / "s3proxy", blob_dir=blobs)
+    try:
+        start = time.perf_counter()
+        for f in files:
+            s3.put(BUCKET, f"{BUCKET_PREFIX}{f.name}", f)
+        size = sum(f.stat().st_size for f in files)
+        print(f"{len(files)} files, {size / 1e6:.0f} MB, put in s3://{BUCKET}/{BUCKET_PREFIX} in {time.perf_counter() - start:.1f} s",
+              file=sys.stderr, flush=True)
+    except BaseException:
+        s3.stop()
+        raise
+    return s3
+
+
+def add_jar_option(parser) -> None:
+    """`--jar`: run the servers from another build's rrdflight.jar (e.g. main's, for a before/after pair)."""
+    parser.add_argument("--jar", type=Path, default=None, help="another build's rrdflight.jar (default: this checkout's)")
+
+
+def use_jar(jar: Path | None) -> None:
+    """Makes rrdflight_server.ServerProcess start `jar` (when given) instead of this checkout's build."""
+    if jar is not None:
+        import rrdflight_server
+
+        rrdflight_server.JAR = jar.resolve()

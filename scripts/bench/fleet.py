@@ -7,7 +7,12 @@ recording. Nodes share a temporary PostgreSQL catalog (scripts/test-postgres); t
 the set (`-d big=DIR`), the others join as readers. Each figure: median of --repeat runs after one
 warm-up, timed from the request to the last batch.
 
-    .venvs/spark/bin/python scripts/bench/fleet.py /tmp/big41 [--repeat 3] [--json out.json]
+With `--storage bucket` (default: both, disk first) the same files are first put in a bucket of a
+real S3-compatible server on this machine (s3proxy, as object_storage.py does: bench_common.bucket_of),
+the first node registers `-d big=s3://bench/big/`, and every node reads the objects (`--s3-endpoint`).
+Each storage gets a fresh catalog database and fresh nodes.
+
+    .venvs/spark/bin/python scripts/bench/fleet.py /tmp/big41 [--repeat 3] [--storage disk,bucket] [--json out.json]
 (.venvs/spark from scripts/requirements-spark.txt has pyspark and ADBC; scripts/test makes it)
 """
 
@@ -24,7 +29,7 @@ from pathlib import Path
 
 import adbc_driver_flightsql.dbapi as flightsql
 
-from bench_common import ROOT, big_frames
+from bench_common import BUCKET, BUCKET_PREFIX, ROOT, add_jar_option, big_frames, bucket_of, use_jar
 from rrdflight_server import ServerProcess, create_database, start_postgres, stop_postgres
 
 sys.path.insert(0, str(ROOT / "jdbc-examples" / "python"))
@@ -64,13 +69,42 @@ def spread(uri: str, text: str) -> int:
     return len({locations[0] for _, locations in endpoints})
 
 
+def run_fleet(spark, tmp: Path, catalog: str, text: str, repeat: int, serve: list[str], node_args: list[str],
+              allow: list, env: dict | None) -> dict:
+    """1 node, then 3 nodes on one catalog: the first serves the set (`serve`), every node gets `node_args`."""
+    results = {}
+    nodes = []
+    try:
+        nodes.append(ServerProcess(tmp / "n0", "--catalog", catalog, *serve, *node_args, allow_roots=allow, env=env))
+        uri = nodes[0].grpc_uri
+        for count in (1, 3):
+            while len(nodes) < count:
+                nodes.append(ServerProcess(tmp / f"n{len(nodes)}", "--catalog", catalog, *node_args, allow_roots=allow, env=env))
+            deadline = time.monotonic() + 30
+            while spread(uri, text) < count and time.monotonic() < deadline:
+                time.sleep(0.5)
+            key = f"{count} node{'s' if count > 1 else ''}"
+            results[key] = {"endpoint nodes": spread(uri, text),
+                            "ADBC": median_of(lambda: adbc(uri, text), repeat),
+                            "Spark": median_of(lambda: spark_read(spark, uri, text), repeat),
+                            "load average": os.getloadavg()[0]}
+            print(key, json.dumps(results[key]), file=sys.stderr, flush=True)
+    finally:
+        for node in nodes:
+            node.stop()
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--spark-cores", type=int, default=3)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--storage", default="disk,bucket", help="where the nodes read the files: disk, bucket or both (default)")
+    add_jar_option(parser)
     args = parser.parse_args()
+    use_jar(args.jar)
     frames = big_frames(args.directory)
     if frames is None:
         raise SystemExit(f"{args.directory} is not a generated set (bench_common.make_big)")
@@ -82,28 +116,29 @@ def main() -> int:
     spark = (SparkSession.builder.master(f"local[{args.spark_cores}]").appName("rrdflight-fleet-bench")
              .config("spark.ui.enabled", "false").getOrCreate())
     results: dict = {"query": text}
+    directory = args.directory.resolve()
     with tempfile.TemporaryDirectory() as tmp:
         pg = Path("/tmp") / f"rrdflight-pg-bench-{os.getpid()}"  # under /tmp itself: the cluster runs as another user
-        catalog = create_database(start_postgres(pg), "bench")
-        nodes = []
+        server_url = start_postgres(pg)
+        s3 = None
         try:
-            nodes.append(ServerProcess(Path(tmp) / "n0", "--catalog", catalog, "-d", f"big={args.directory.resolve()}",
-                                       allow_roots=[args.directory.resolve()]))
-            uri = nodes[0].grpc_uri
-            for count in (1, 3):
-                while len(nodes) < count:
-                    nodes.append(ServerProcess(Path(tmp) / f"n{len(nodes)}", "--catalog", catalog, allow_roots=[args.directory.resolve()]))
-                deadline = time.monotonic() + 30
-                while spread(uri, text) < count and time.monotonic() < deadline:
-                    time.sleep(0.5)
-                key = f"{count} node{'s' if count > 1 else ''}"
-                results[key] = {"endpoint nodes": spread(uri, text),
-                                "ADBC": median_of(lambda: adbc(uri, text), args.repeat),
-                                "Spark": median_of(lambda: spark_read(spark, uri, text), args.repeat)}
-                print(key, json.dumps(results[key]), file=sys.stderr, flush=True)
+            for storage in args.storage.split(","):
+                catalog = create_database(server_url, f"bench_{storage}")
+                work = Path(tmp) / storage
+                if storage == "disk":
+                    results[storage] = run_fleet(spark, work, catalog, text, args.repeat, ["-d", f"big={directory}"], [],
+                                                 [directory], None)
+                elif storage == "bucket":
+                    s3 = bucket_of(sorted(directory.glob("*.rrd")), work)
+                    results[storage] = run_fleet(spark, work, catalog, text, args.repeat, ["-d", f"big=s3://{BUCKET}/{BUCKET_PREFIX}"],
+                                                 ["--s3-endpoint", s3.endpoint], [f"s3://{BUCKET}/"], s3.credentials())
+                    s3.stop()
+                    s3 = None
+                else:
+                    raise SystemExit(f"--storage: disk or bucket, not {storage!r}")
         finally:
-            for node in nodes:
-                node.stop()
+            if s3 is not None:
+                s3.stop()
             spark.stop()
             stop_postgres(pg)
     print(json.dumps(results, indent=2))

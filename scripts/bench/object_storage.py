@@ -1,7 +1,7 @@
 """Benchmark (not a test): the same recordings read from S3-compatible object storage vs local disk.
 
 One rrdflight server serves a directory twice: as `disk` (-d DIR) and, after the files are put in a bucket
-of a real S3-compatible server on this machine (s3proxy, its filesystem store under --blob-dir), as
+of a real S3-compatible server on this machine (s3proxy, its filesystem store in a temporary directory), as
 `bucket` (-d bucket=s3://bench/big/ with --s3-endpoint). Then, round after round with the order rotating:
   - register: a 0.27.3 `register_prefix` of the directory vs of the bucket prefix into a new dataset,
     until its task is done (the chunk index of every file is built: footer files read their footer only);
@@ -30,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "flight-server" / "src" / "test" / "python"))
 
-from rrdflight_server import S3Proxy, ServerProcess  # noqa: E402
+from bench_common import BUCKET, BUCKET_PREFIX, add_jar_option, bucket_of, use_jar  # noqa: E402
+from rrdflight_server import ServerProcess  # noqa: E402
 
 
 def timed(fn):
@@ -44,8 +45,9 @@ def main() -> None:
     parser.add_argument("directory", type=Path, help="a directory of .rrd files (e.g. made by seed_workflow.py --make-big)")
     parser.add_argument("--files", type=int, default=4, help="how many of its files (default 4)")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--blob-dir", type=Path, default=None, help="where s3proxy keeps the objects (default: a temp dir)")
+    add_jar_option(parser)
     args = parser.parse_args()
+    use_jar(args.jar)
 
     import adbc_driver_flightsql.dbapi as flightsql
     import rerun as rr
@@ -56,20 +58,16 @@ def main() -> None:
     staged.mkdir()
     for f in files:
         (staged / f.name).symlink_to(f.resolve())
-    blobs = args.blob_dir or work / "blobs"
-    blobs.mkdir(parents=True, exist_ok=True)
-    s3 = S3Proxy(work / "s3proxy", blob_dir=blobs)
+    s3 = bucket_of(files, work)
+    bucket = f"s3://{BUCKET}/{BUCKET_PREFIX}"
     server = None
     try:
-        t, _ = timed(lambda: [s3.put("bench", f"big/{f.name}", f) for f in files])
-        size = sum(f.stat().st_size for f in files)
-        print(f"{len(files)} files, {size / 1e6:.0f} MB, put in the bucket in {t:.1f} s")
-        server = ServerProcess(work / "data", "-d", f"disk={staged}", "-d", "bucket=s3://bench/big/",
-                               "--s3-endpoint", s3.endpoint, "--allow-root", "s3://bench/", "--allow-root", str(staged),
+        server = ServerProcess(work / "data", "-d", f"disk={staged}", "-d", f"bucket={bucket}",
+                               "--s3-endpoint", s3.endpoint, "--allow-root", f"s3://{BUCKET}/", "--allow-root", str(staged),
                                env=s3.credentials())
         client = rr.catalog.CatalogClient(f"rerun+http://127.0.0.1:{server.port}")
         results: dict[str, list[float]] = {}
-        places = {"disk": (f"file://{staged}", "disk"), "bucket": ("s3://bench/big/", "bucket")}
+        places = {"disk": (f"file://{staged}", "disk"), "bucket": (bucket, "bucket")}
         with flightsql.connect(server.grpc_uri, autocommit=True) as conn:
             def sql(text):
                 with conn.cursor() as cur:

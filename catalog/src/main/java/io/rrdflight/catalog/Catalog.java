@@ -618,6 +618,19 @@ public final class Catalog implements AutoCloseable {
   /** Decodes one chunk of a partition (see {@link #openSource}); the caller closes it. */
   public Chunk readChunk(Partition partition, long offset, long length, BufferAllocator allocator) {
     try (RecordingSource source = openSource(partition)) {
+      return readChunk(partition, source, offset, length, allocator);
+    } catch (IOException e) { // from closing it: reads fail in the call above
+      throw readFailure(partition, "cannot close " + partition.file().location(), e);
+    }
+  }
+
+  /**
+   * Decodes one chunk from the partition's recording opened by {@link #openSource}, for readers that
+   * take many chunks of one partition (and may have announced them, {@link RecordingSource#prefetch});
+   * the caller closes the chunk. Fails as {@link #readChunk(Partition, long, long, BufferAllocator)} does.
+   */
+  public static Chunk readChunk(Partition partition, RecordingSource source, long offset, long length, BufferAllocator allocator) {
+    try {
       return RrdReader.readChunk(source, offset, length, allocator);
     } catch (IOException e) {
       throw readFailure(partition, "cannot read the chunk at byte " + offset + " of " + partition.file().location(), e);

@@ -52,6 +52,16 @@ public final class S3Proxy implements AutoCloseable {
   }
 
   public static S3Proxy start(Path dir) throws IOException, InterruptedException {
+    return start(dir, "jclouds.provider=transient-nio2");
+  }
+
+  /** With its objects in {@code blobs} on disk (s3proxy's filesystem store), for data larger than its heap. */
+  public static S3Proxy startOnDisk(Path dir, Path blobs) throws IOException, InterruptedException {
+    Files.createDirectories(blobs);
+    return start(dir, "jclouds.provider=filesystem-nio2\njclouds.filesystem.basedir=" + blobs);
+  }
+
+  private static S3Proxy start(Path dir, String store) throws IOException, InterruptedException {
     Files.createDirectories(dir);
     Path properties = dir.resolve("s3proxy.properties");
     Files.writeString(properties, String.join("\n",
@@ -59,7 +69,7 @@ public final class S3Proxy implements AutoCloseable {
         "s3proxy.authorization=aws-v2-or-v4",
         "s3proxy.identity=" + ACCESS_KEY,
         "s3proxy.credential=" + SECRET_KEY,
-        "jclouds.provider=transient-nio2",
+        store,
         "jclouds.identity=" + ACCESS_KEY,
         "jclouds.credential=" + SECRET_KEY,
         ""));

@@ -2,6 +2,7 @@ package io.rrdflight.rrd;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.rrd.s3.ObjectReads;
 import io.rrdflight.rrd.s3.S3Client;
 import io.rrdflight.rrd.s3.S3Location;
 import io.rrdflight.rrd.s3.S3Object;
@@ -25,6 +26,7 @@ public final class RecordingSources implements AutoCloseable {
 
   private final Optional<S3Client> s3;
   private final ExecutorService fetchers;
+  private final ObjectReads objectReads = new ObjectReads();
 
   private RecordingSources(Optional<S3Client> s3) {
     this.s3 = requireNonNull(s3, "s3 is null");
@@ -66,7 +68,7 @@ public final class RecordingSources implements AutoCloseable {
   /** Opens the recording as it is now: a file, or an object (one HEAD request). */
   public RecordingSource open(String location) throws IOException {
     if (isObject(location)) {
-      return S3Object.open(s3(), S3Location.parse(location), fetchers);
+      return S3Object.open(s3(), S3Location.parse(location), fetchers, objectReads);
     }
     return LocalFile.open(Path.of(location));
   }
@@ -78,9 +80,14 @@ public final class RecordingSources implements AutoCloseable {
    */
   public RecordingSource openAsOf(String location, long size, String version) throws IOException {
     if (isObject(location)) {
-      return S3Object.openAsOf(s3(), S3Location.parse(location), size, version, fetchers);
+      return S3Object.openAsOf(s3(), S3Location.parse(location), size, version, fetchers, objectReads);
     }
     return LocalFile.open(Path.of(location));
+  }
+
+  /** What the objects opened here asked of the store so far. */
+  public ObjectReads.Counts objectReads() {
+    return objectReads.counts();
   }
 
   @Override

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A recording in S3-compatible storage, read with ranged GETs that carry the ETag it had when
@@ -27,18 +28,26 @@ import java.util.concurrent.Executor;
  * payloads) go to the store as one GET each; when a reader announces them ({@link #prefetch}), up to
  * {@link #PREFETCH_PARALLEL} GETs run at once, at most {@link #PREFETCH_BYTES} bytes ahead of the
  * reader. Memory per open object is bounded by {@link #CACHED_BLOCKS} blocks plus that window.
+ * Announced spans under {@link #PREFETCH_MIN} bytes are left to the blocks: one GET of a block serves
+ * many of them when they lie together.
  */
 public final class S3Object implements RecordingSource {
   static final int BLOCK = 1 << 20;
   static final int CACHED_BLOCKS = 8;
   static final int PREFETCH_PARALLEL = 8;
   static final long PREFETCH_BYTES = 64L << 20;
+  /**
+   * The smallest announced span fetched on its own. A scalar chunk of a few hundred kB (what the SDK
+   * writes for 10,000 rows) is worth a GET in parallel; a tiny one is cheaper from its block.
+   */
+  static final long PREFETCH_MIN = 64 << 10;
 
   private final S3Client client;
   private final S3Location location;
   private final long size;
   private final String etag;
   private final Executor fetchers;
+  private final ObjectReads reads;
   /** Blocks by index, least recently used first. Guarded by itself. */
   private final LinkedHashMap<Long, CompletableFuture<byte[]>> blocks = new LinkedHashMap<>(16, 0.75f, true);
   private long lastMissedBlock = -2;
@@ -47,29 +56,36 @@ public final class S3Object implements RecordingSource {
   private final Map<Long, Fetch> inFlight = new LinkedHashMap<>();
   private long inFlightBytes;
 
-  private record Fetch(long offset, int length, CompletableFuture<ByteBuffer> bytes) {}
+  /**
+   * An announced span being fetched, and how many of its bytes were read so far: it is dropped once
+   * that reaches its length, whatever the order of the reads (a chunk's reader parses the message
+   * head and its fields after the payload before it reads the payload).
+   */
+  private record Fetch(long offset, int length, CompletableFuture<ByteBuffer> bytes, AtomicLong read) {}
 
-  private S3Object(S3Client client, S3Location location, long size, String etag, Executor fetchers) {
+  private S3Object(S3Client client, S3Location location, long size, String etag, Executor fetchers, ObjectReads reads) {
     this.client = client;
     this.location = location;
     this.size = size;
     this.etag = etag;
     this.fetchers = fetchers;
+    this.reads = requireNonNull(reads, "reads is null");
   }
 
-  /** Opens the object as it is now (one HEAD). */
-  public static S3Object open(S3Client client, S3Location location, Executor fetchers) throws IOException {
+  /** Opens the object as it is now (one HEAD); its GETs are counted in {@code reads}. */
+  public static S3Object open(S3Client client, S3Location location, Executor fetchers, ObjectReads reads) throws IOException {
     S3Client.ObjectInfo info = requireNonNull(client, "client is null").head(location);
-    return new S3Object(client, location, info.size(), info.etag(), fetchers);
+    return new S3Object(client, location, info.size(), info.etag(), fetchers, reads);
   }
 
   /**
    * Opens the object as registered, without a request: the size and ETag are the ones recorded then,
    * and the first read fails ({@link S3Exception.Reason#CHANGED}) if the object is no longer that.
    */
-  public static S3Object openAsOf(S3Client client, S3Location location, long size, String etag, Executor fetchers) {
+  public static S3Object openAsOf(S3Client client, S3Location location, long size, String etag, Executor fetchers,
+      ObjectReads reads) {
     return new S3Object(requireNonNull(client, "client is null"), requireNonNull(location, "location is null"), size,
-        requireNonNull(etag, "etag is null"), requireNonNull(fetchers, "fetchers is null"));
+        requireNonNull(etag, "etag is null"), requireNonNull(fetchers, "fetchers is null"), reads);
   }
 
   public S3Location location() {
@@ -101,7 +117,7 @@ public final class S3Object implements RecordingSource {
       return;
     }
     if (length >= BLOCK) {
-      client.get(location, position, target, etag);
+      get(position, target);
       return;
     }
     long at = position;
@@ -115,11 +131,11 @@ public final class S3Object implements RecordingSource {
     }
   }
 
-  /** Takes the bytes from a span fetched ahead, if one covers them; drops it when read to its end. */
+  /** Takes the bytes from a span fetched ahead, if one covers them; drops it when as many bytes as it holds were read. */
   private boolean fromPrefetched(long position, ByteBuffer target) throws IOException {
     Fetch fetch;
     synchronized (blocks) {
-      if (inFlight.isEmpty()) {
+      if (inFlight.isEmpty() && announced.isEmpty()) {
         return false;
       }
       fetch = null;
@@ -130,6 +146,9 @@ public final class S3Object implements RecordingSource {
         }
       }
       if (fetch == null) {
+        fetch = startAnnouncedCovering(position, target.remaining());
+      }
+      if (fetch == null) {
         return false;
       }
     }
@@ -137,10 +156,11 @@ public final class S3Object implements RecordingSource {
     int from = (int) (position - fetch.offset());
     int n = target.remaining();
     target.put(bytes.position(from).limit(from + n));
-    if (from + n == fetch.length()) {
+    if (fetch.read().addAndGet(n) >= fetch.length()) {
       synchronized (blocks) {
         if (inFlight.remove(fetch.offset()) != null) {
           inFlightBytes -= fetch.length();
+          reads.readAhead.increment();
         }
         startAnnounced();
       }
@@ -148,11 +168,26 @@ public final class S3Object implements RecordingSource {
     return true;
   }
 
+  /**
+   * The reader got to an announced span before its turn (the window was full): it starts now, out
+   * of turn, so that the span is fetched once and not again later for nobody. The caller holds the lock.
+   */
+  private Fetch startAnnouncedCovering(long position, int length) {
+    for (Iterator<long[]> it = announced.iterator(); it.hasNext(); ) {
+      long[] span = it.next();
+      if (span[0] <= position && position + length <= span[0] + span[1]) {
+        it.remove();
+        return start(span);
+      }
+    }
+    return null;
+  }
+
   @Override
   public void prefetch(List<long[]> spans) {
     synchronized (blocks) {
       for (long[] span : spans) {
-        if (span[1] >= BLOCK / 4 && span[0] >= 0 && span[0] + span[1] <= size && span[1] <= Integer.MAX_VALUE - 64) {
+        if (span[1] >= PREFETCH_MIN && span[0] >= 0 && span[0] + span[1] <= size && span[1] <= Integer.MAX_VALUE - 64) {
           announced.add(span);
         }
       }
@@ -165,22 +200,34 @@ public final class S3Object implements RecordingSource {
     while (!announced.isEmpty() && inFlight.size() < PREFETCH_PARALLEL
         && (inFlight.isEmpty() || inFlightBytes + announced.peek()[1] <= PREFETCH_BYTES)) {
       long[] span = announced.poll();
-      if (inFlight.containsKey(span[0])) {
-        continue;
+      if (!inFlight.containsKey(span[0])) {
+        start(span);
       }
-      int length = (int) span[1];
-      CompletableFuture<ByteBuffer> bytes = CompletableFuture.supplyAsync(() -> {
-        ByteBuffer buffer = ByteBuffer.allocate(length);
-        try {
-          client.get(location, span[0], buffer, etag);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-        return buffer.flip();
-      }, fetchers);
-      inFlight.put(span[0], new Fetch(span[0], length, bytes));
-      inFlightBytes += length;
     }
+  }
+
+  /** Starts fetching an announced span; the caller holds the lock. */
+  private Fetch start(long[] span) {
+    int length = (int) span[1];
+    CompletableFuture<ByteBuffer> bytes = CompletableFuture.supplyAsync(() -> {
+      ByteBuffer buffer = ByteBuffer.allocate(length);
+      try {
+        get(span[0], buffer);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return buffer.flip();
+    }, fetchers);
+    Fetch fetch = new Fetch(span[0], length, bytes, new AtomicLong());
+    inFlight.put(span[0], fetch);
+    inFlightBytes += length;
+    reads.fetchedAhead.increment();
+    return fetch;
+  }
+
+  private void get(long position, ByteBuffer target) throws IOException {
+    reads.gets.increment();
+    client.get(location, position, target, etag);
   }
 
   private CompletableFuture<byte[]> block(long index) {
@@ -205,7 +252,7 @@ public final class S3Object implements RecordingSource {
     CompletableFuture<byte[]> block = CompletableFuture.supplyAsync(() -> {
       byte[] bytes = new byte[length];
       try {
-        client.get(location, start, ByteBuffer.wrap(bytes), etag);
+        get(start, ByteBuffer.wrap(bytes));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

@@ -9,6 +9,8 @@ import io.rrdflight.catalog.Partition;
 import io.rrdflight.rrd.Chunk;
 import io.rrdflight.rrd.ComponentColumn;
 import io.rrdflight.rrd.IndexedChunk;
+import io.rrdflight.rrd.RecordingSource;
+import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +53,42 @@ public final class CatalogRerunData implements RerunData {
 
   @Override
   public ChunkData read(Partition partition, IndexedChunk info, BufferAllocator allocator) {
-    Chunk chunk = catalog.readChunk(partition, info.offset(), info.length(), allocator);
+    try (PartitionChunks chunks = open(partition)) {
+      return chunks.read(info, allocator);
+    }
+  }
+
+  /**
+   * The recording opened once (a file checked against its stamp once, an object without a request),
+   * and chunks announced to it: object storage then runs its GETs ahead of the decoding, several at
+   * once, within its own bound on the bytes fetched and not yet read ({@code S3Object}).
+   */
+  @Override
+  public PartitionChunks open(Partition partition) {
+    RecordingSource source = catalog.openSource(partition);
+    return new PartitionChunks() {
+      @Override
+      public void announce(List<IndexedChunk> chunks) {
+        source.prefetch(chunks.stream().map(c -> new long[] {c.offset(), c.length()}).toList());
+      }
+
+      @Override
+      public ChunkData read(IndexedChunk chunk, BufferAllocator allocator) {
+        return chunkData(chunk, Catalog.readChunk(partition, source, chunk.offset(), chunk.length(), allocator));
+      }
+
+      @Override
+      public void close() {
+        try {
+          source.close();
+        } catch (IOException e) {
+          throw Catalog.readFailure(partition, "cannot close " + partition.file().location(), e);
+        }
+      }
+    };
+  }
+
+  private static ChunkData chunkData(IndexedChunk info, Chunk chunk) {
     Map<String, BaseFixedWidthVector> timelines = new HashMap<>();
     chunk.indexColumns().forEach(ic -> timelines.put(ic.timeline().name(), ic.vector()));
     Map<String, ListVector> components = new HashMap<>();

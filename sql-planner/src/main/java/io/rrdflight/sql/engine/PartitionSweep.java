@@ -24,6 +24,11 @@ import org.apache.arrow.memory.BufferAllocator;
  * values before it). Windows may be computed on several threads at once: a chunk that several
  * windows need is decoded once, by the first, and released when the last of them is done, so
  * each chunk is decoded once however the windows are spread over threads.
+ *
+ * <p>The partition's recording is opened once per sweep, and each window announces the chunks it
+ * will decode, in the order they will be, plus those of the windows after it up to
+ * {@link #ANNOUNCE_AHEAD_BYTES}: object storage fetches them while earlier ones are decoded. So what
+ * is fetched ahead is bounded by a window's chunks plus that margin (and by the source's own bound).
  */
 final class PartitionSweep implements AutoCloseable {
   private final ViewSchema schema;
@@ -41,6 +46,17 @@ final class PartitionSweep implements AutoCloseable {
   /** Decoded (or to be decoded) chunks, with how many windows not yet done still need them. */
   private final Map<ChunkId, Shared> shared = new HashMap<>();
   private int released;
+  /** Bytes (as stored) announced beyond the start of the window being opened. */
+  static final long ANNOUNCE_AHEAD_BYTES = 16L << 20;
+  private final RerunData.PartitionChunks reader;
+  /** Every chunk once, in the order the windows first need them; window w's begin at readStart[w]. */
+  private final List<IndexedChunk> readOrder = new ArrayList<>();
+  private final int[] readStart;
+  /** Stored bytes of readOrder's first i chunks, at [i]. */
+  private final long[] bytesBefore;
+  /** How many of readOrder are announced. Guarded by {@link #shared}. */
+  private int announced;
+  private boolean closed;
 
   /** A chunk several windows use: decoded by the first that asks, closed after the last releases it. */
   private static final class Shared {
@@ -86,13 +102,23 @@ final class PartitionSweep implements AutoCloseable {
         .map(t -> IndexWindows.plan(ChunkPlanner.plan(chunks, view.chunkRequest(view.range())), t, view.range(), windowBytes))
         .orElse(List.of(view.range()));
     this.needed = new ArrayList<>(windows.size());
-    for (IndexRange window : windows) {
-      List<IndexedChunk> forWindow = ChunkPlanner.plan(chunks, view.chunkRequest(window));
+    this.readStart = new int[windows.size() + 1];
+    for (int w = 0; w < windows.size(); w++) {
+      List<IndexedChunk> forWindow = ChunkPlanner.plan(chunks, view.chunkRequest(windows.get(w)));
       needed.add(forWindow);
+      readStart[w] = readOrder.size();
       for (IndexedChunk c : forWindow) {
-        shared.computeIfAbsent(c.id(), id -> new Shared(c)).users++;
+        if (shared.computeIfAbsent(c.id(), id -> new Shared(c)).users++ == 0) {
+          readOrder.add(c);
+        }
       }
     }
+    readStart[windows.size()] = readOrder.size();
+    this.bytesBefore = new long[readOrder.size() + 1];
+    for (int i = 0; i < readOrder.size(); i++) {
+      bytesBefore[i + 1] = bytesBefore[i] + readOrder.get(i).length();
+    }
+    this.reader = data.open(partition);
   }
 
   Partition partition() {
@@ -109,6 +135,7 @@ final class PartitionSweep implements AutoCloseable {
    * different windows.
    */
   PartitionView open(int w) {
+    announceFor(w);
     List<IndexedChunk> chunks = needed.get(w);
     List<ChunkData> loaded = new ArrayList<>(chunks.size());
     List<ChunkTimes> times = new ArrayList<>(chunks.size());
@@ -123,7 +150,7 @@ final class PartitionSweep implements AutoCloseable {
         }
         if (everyColumn || c.isStatic() || s.times == null || needsDecoding(s.times)) {
           if (s.decoded == null) {
-            s.decoded = data.read(partition, s.info, allocator);
+            s.decoded = reader.read(s.info, allocator);
           }
           loaded.add(s.decoded);
           if (s.times == null && !c.isStatic()) {
@@ -158,6 +185,21 @@ final class PartitionSweep implements AutoCloseable {
     return false;
   }
 
+  /** Announces window {@code w}'s chunks not announced yet, and the next ones up to ANNOUNCE_AHEAD_BYTES. */
+  private void announceFor(int w) {
+    synchronized (shared) { // announced in reading order, also when windows open on several threads
+      int to = Math.max(announced, readStart[w + 1]);
+      long limit = bytesBefore[readStart[w]] + ANNOUNCE_AHEAD_BYTES;
+      while (to < readOrder.size() && bytesBefore[to + 1] <= limit) {
+        to++;
+      }
+      if (to > announced && !closed) {
+        reader.announce(readOrder.subList(announced, to));
+        announced = to;
+      }
+    }
+  }
+
   /**
    * Window {@code w} is done (read, or failed): its chunks that no other window needs are closed.
    * Returns whether every window of the partition is released now.
@@ -175,7 +217,13 @@ final class PartitionSweep implements AutoCloseable {
         }
       }
     }
-    closeAll(done);
+    try {
+      closeAll(done);
+    } finally {
+      if (all) {
+        closeReader();
+      }
+    }
     return all;
   }
 
@@ -187,7 +235,22 @@ final class PartitionSweep implements AutoCloseable {
       shared.values().forEach(s -> left.add(s.decoded));
       shared.clear();
     }
-    closeAll(left);
+    try {
+      closeAll(left);
+    } finally {
+      closeReader();
+    }
+  }
+
+  /** Closes the recording once (what it fetched ahead and nobody read is dropped). */
+  private void closeReader() {
+    synchronized (shared) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    reader.close();
   }
 
   private static void closeAll(List<ChunkData> chunks) {

@@ -27,6 +27,38 @@ public interface RerunData {
   ChunkData read(Partition partition, IndexedChunk chunk, BufferAllocator allocator);
 
   /**
+   * The partition's recording opened once for a scan that reads many of its chunks; the caller
+   * closes it. By default every read goes through {@link #read} (in-memory data has nothing to open).
+   */
+  default PartitionChunks open(Partition partition) {
+    return new PartitionChunks() {
+      @Override
+      public ChunkData read(IndexedChunk chunk, BufferAllocator allocator) {
+        return RerunData.this.read(partition, chunk, allocator);
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  /** One partition's chunks, read from its recording opened once ({@link #open}). Reads may run on several threads. */
+  interface PartitionChunks extends AutoCloseable {
+    /**
+     * The chunks about to be read, in the order they will be: storage that can fetch ahead starts
+     * fetching them (a local file ignores it). Announce each chunk once, and only chunks that will be
+     * read: what is fetched ahead is held until read or closed.
+     */
+    default void announce(List<IndexedChunk> chunks) {}
+
+    /** Decodes one chunk, as {@link RerunData#read}; the caller closes it. */
+    ChunkData read(IndexedChunk chunk, BufferAllocator allocator);
+
+    @Override
+    void close();
+  }
+
+  /**
    * A number that changes whenever datasets, partitions or columns change, so planned queries can
    * be cached until then.
    */

@@ -313,38 +313,121 @@ class ViewBatchesTest {
 
   /** Reads through to {@code data}, calling {@code onRead} before each chunk is decoded. */
   private RerunData readingWith(Runnable onRead) {
-    return new RerunData() {
-      @Override
-      public List<Dataset> datasets() {
-        return data.datasets();
-      }
+    return new ReadingThrough(onRead);
+  }
 
-      @Override
-      public List<Partition> partitions(Dataset dataset) {
-        return data.partitions(dataset);
-      }
+  /** {@link RerunData} that reads through to {@code data}, calling {@code onRead} before each chunk is decoded. */
+  private class ReadingThrough implements RerunData {
+    private final Runnable onRead;
 
-      @Override
-      public DatasetSchema schema(Dataset dataset) {
-        return data.schema(dataset);
-      }
+    ReadingThrough(Runnable onRead) {
+      this.onRead = onRead;
+    }
 
-      @Override
-      public List<IndexedChunk> chunks(Partition partition) {
-        return data.chunks(partition);
-      }
+    @Override
+    public List<Dataset> datasets() {
+      return data.datasets();
+    }
 
-      @Override
-      public ChunkData read(Partition partition, IndexedChunk chunk, BufferAllocator a) {
-        onRead.run();
-        return data.read(partition, chunk, a);
-      }
+    @Override
+    public List<Partition> partitions(Dataset dataset) {
+      return data.partitions(dataset);
+    }
 
-      @Override
-      public long generation() {
-        return data.generation();
+    @Override
+    public DatasetSchema schema(Dataset dataset) {
+      return data.schema(dataset);
+    }
+
+    @Override
+    public List<IndexedChunk> chunks(Partition partition) {
+      return data.chunks(partition);
+    }
+
+    @Override
+    public ChunkData read(Partition partition, IndexedChunk chunk, BufferAllocator a) {
+      onRead.run();
+      return data.read(partition, chunk, a);
+    }
+
+    @Override
+    public long generation() {
+      return data.generation();
+    }
+  }
+
+  @Test
+  void aScanOpensEachPartitionOnceAndAnnouncesEachChunkOnceBeforeReadingItAndBoundedAhead() {
+    data.bytesPerChunk(1L << 20);
+    hundredChunks();
+    long window = 3 * ((1L << 20) * IndexWindows.DECODED_PER_STORED_BYTE + 10 * IndexWindows.JOIN_BYTES_PER_CELL);
+    for (int workers : new int[] {1, 3}) {
+      List<String> events = new ArrayList<>();
+      RerunData observed = new ReadingThrough(() -> {}) {
+        @Override
+        public PartitionChunks open(Partition partition) {
+          PartitionChunks chunks = super.open(partition);
+          synchronized (events) {
+            events.add("open " + partition.partitionId());
+          }
+          return new PartitionChunks() {
+            @Override
+            public void announce(List<IndexedChunk> announced) {
+              synchronized (events) {
+                announced.forEach(c -> events.add("announce " + c.id()));
+              }
+            }
+
+            @Override
+            public ChunkData read(IndexedChunk chunk, BufferAllocator a) {
+              synchronized (events) {
+                events.add("read " + chunk.id());
+              }
+              return chunks.read(chunk, a);
+            }
+
+            @Override
+            public void close() {
+              synchronized (events) {
+                events.add("close " + partition.partitionId());
+              }
+              chunks.close();
+            }
+          };
+        }
+      };
+      try (ViewBatches batches = open(QueryView.of("frame", "/**").withFillLatestAt(true), observed, 64, window, workers, -1)) {
+        while (batches.next()) {
+          // every row
+        }
       }
-    };
+      assertEquals("open p1", events.get(0));
+      assertEquals("close p1", events.get(events.size() - 1), "closed once, after its last read");
+      assertEquals(1, events.stream().filter(e -> e.startsWith("open ")).count());
+      assertEquals(1, events.stream().filter(e -> e.startsWith("close ")).count());
+      List<String> announced = new ArrayList<>();
+      List<String> read = new ArrayList<>();
+      long maxAhead = 0;
+      for (String e : events) {
+        if (e.startsWith("announce ")) {
+          String id = e.substring(9);
+          assertTrue(!announced.contains(id), "announced twice: " + id);
+          announced.add(id);
+        } else if (e.startsWith("read ")) {
+          String id = e.substring(5);
+          assertTrue(announced.contains(id), "read before it was announced: " + id);
+          read.add(id);
+        }
+        maxAhead = Math.max(maxAhead, (long) (announced.size() - read.size()) << 20);
+      }
+      assertEquals(101, read.size(), "each chunk read once");
+      assertEquals(new TreeSet<>(read), new TreeSet<>(announced), "nothing announced that is not read");
+      if (workers == 1) {
+        assertEquals(read, announced, "announced in the order read");
+      }
+      // A window's own chunks (3 of /a, the one before with /a's latest value, /b) and the margin.
+      assertTrue(maxAhead <= PartitionSweep.ANNOUNCE_AHEAD_BYTES + (5L << 20), "announced ahead of reading: " + maxAhead);
+    }
   }
 
   @Test
