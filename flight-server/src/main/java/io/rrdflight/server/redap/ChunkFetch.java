@@ -14,6 +14,9 @@ import io.rrdflight.rrd.proto.ArrowMsg;
 import io.rrdflight.rrd.proto.DataframePart;
 import io.rrdflight.rrd.proto.StoreId;
 import io.rrdflight.rrd.proto.StoreKind;
+import io.rrdflight.server.AdmittedQuery;
+import io.rrdflight.server.QueryAdmission;
+import io.rrdflight.sql.QueryContext;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -22,10 +25,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VarBinaryVector;
 
 /**
@@ -34,6 +36,10 @@ import org.apache.arrow.vector.VarBinaryVector;
  * LZ4-compressed, as written), read with one positional read; only its store id is rewritten when it
  * does not name the partition as the client expects. Chunks are packed into messages of about
  * {@link #TARGET_MESSAGE_BYTES} (a bigger chunk goes alone), sent as fast as the client takes them.
+ *
+ * <p>Each stream is admitted by the server's {@link QueryAdmission}, as SQL queries are: the number
+ * at once bounds the server's memory (each holds up to two messages of chunks), and the stream stops
+ * at --query-timeout with DEADLINE_EXCEEDED, or when its client cancels, freeing its thread and slot.
  */
 final class ChunkFetch {
   /** Large enough to amortise per-message overhead, small enough to never hold much in memory. */
@@ -44,18 +50,21 @@ final class ChunkFetch {
   private final Catalog catalog;
   private final ArrowIpc ipc;
   private final ExecutorService executor;
+  private final QueryAdmission admission;
+  private final BufferAllocator allocator;
   private final int targetMessageBytes;
-  /** Streams reading at once; see {@link #awaitTurn}. */
-  static final int MAX_STREAMS = 4;
-  private final Semaphore turns = new Semaphore(MAX_STREAMS, true);
   /** Totals since start: what the pruning test and the logs look at. */
   final LongAdder chunksSent = new LongAdder();
   final LongAdder bytesSent = new LongAdder();
 
-  ChunkFetch(Catalog catalog, ArrowIpc ipc, ExecutorService executor, int targetMessageBytes) {
+  /** @param allocator the parent of each stream's own (its limit is the query memory budget) */
+  ChunkFetch(Catalog catalog, ArrowIpc ipc, ExecutorService executor, QueryAdmission admission, BufferAllocator allocator,
+      int targetMessageBytes) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     this.ipc = requireNonNull(ipc, "ipc is null");
     this.executor = requireNonNull(executor, "executor is null");
+    this.admission = requireNonNull(admission, "admission is null");
+    this.allocator = requireNonNull(allocator, "allocator is null");
     if (targetMessageBytes <= 0) {
       throw new IllegalArgumentException("targetMessageBytes must be positive: " + targetMessageBytes);
     }
@@ -81,40 +90,17 @@ final class ChunkFetch {
     }
     FlowControlledSender<T> sender = new FlowControlledSender<>(observer);
     executor.execute(() -> {
-      if (!awaitTurn(sender)) {
-        return;
-      }
-      try {
-        stream(keys, sender, message);
+      try (AdmittedQuery query = admission.admit(allocator, sender::cancelled); QueryContext.Binding bound = query.context().bind()) {
+        stream(keys, sender, message, query.context());
       } catch (RuntimeException | IOException e) {
         sender.fail(e, "FetchChunks");
-      } finally {
-        turns.release();
       }
     });
   }
 
-  /**
-   * Waits until fewer than {@link #MAX_STREAMS} FetchChunks streams read files: Rerun's newest
-   * clients open many at once, and each holds up to two messages of chunks in memory, so the number
-   * at once is what bounds the server's memory. False when the client left while waiting.
-   */
-  private boolean awaitTurn(FlowControlledSender<?> sender) {
-    try {
-      while (!turns.tryAcquire(200, TimeUnit.MILLISECONDS)) {
-        if (sender.cancelled()) {
-          return false;
-        }
-      }
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
-  }
-
   /** Reads the chunks file by file, in the order asked, and sends them in bounded messages. */
-  private <T> void stream(List<ChunkKey> keys, FlowControlledSender<T> sender, Function<List<ArrowMsg>, T> wrap) throws IOException {
+  private <T> void stream(List<ChunkKey> keys, FlowControlledSender<T> sender, Function<List<ArrowMsg>, T> wrap, QueryContext query)
+      throws IOException {
     Map<ChunkKey, Partition> partitions = resolve(keys);
     Map<Partition, List<ChunkKey>> byFile = new LinkedHashMap<>();
     keys.forEach(k -> byFile.computeIfAbsent(partitions.get(k), p -> new ArrayList<>()).add(k));
@@ -127,6 +113,11 @@ final class ChunkFetch {
         source.prefetch(file.getValue().stream().filter(k -> k.offset() >= 0 && k.length() >= 0)
             .map(k -> new long[] {k.offset(), k.length()}).toList());
         for (ChunkKey key : file.getValue()) {
+          // The client hanging up, or the deadline, stops the reads too, not only the sends.
+          if (sender.cancelled()) {
+            return;
+          }
+          query.check();
           ArrowMsg chunk = read(source, key, partition);
           int size = chunk.getSerializedSize();
           if (messageBytes > 0 && messageBytes + size > targetMessageBytes) {
