@@ -111,34 +111,7 @@ class ChunkStreamingTest {
 
   @Test
   void aClientThatHangsUpMidStreamLeavesTheServerWorking() throws Exception {
-    CountDownLatch first = new CountDownLatch(1);
-    rerun.asyncStub(null).fetchChunks(FetchChunksRequest.newBuilder().addAllChunkInfos(chunkInfos).build(),
-        new ClientResponseObserver<FetchChunksRequest, FetchChunksResponse>() {
-          ClientCallStreamObserver<FetchChunksRequest> call;
-
-          @Override
-          public void beforeStart(ClientCallStreamObserver<FetchChunksRequest> requestStream) {
-            call = requestStream;
-            requestStream.disableAutoRequestWithInitial(1);
-          }
-
-          @Override
-          public void onNext(FetchChunksResponse value) {
-            call.cancel("test hangs up", null);
-            first.countDown();
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            first.countDown();
-          }
-
-          @Override
-          public void onCompleted() {
-            first.countDown();
-          }
-        });
-    assertTrue(first.await(30, TimeUnit.SECONDS));
+    new StalledFetch(rerun.asyncStub(null), FetchChunksRequest.newBuilder().addAllChunkInfos(chunkInfos).build()).cancel();
     List<FetchChunksResponse> again = new ArrayList<>();
     rerun.stub().fetchChunks(FetchChunksRequest.newBuilder().addAllChunkInfos(chunkInfos).build()).forEachRemaining(again::add);
     assertEquals(chunks.size(), again.stream().mapToInt(FetchChunksResponse::getChunksCount).sum());

@@ -6,22 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import io.rrdflight.catalog.EntryId;
 import io.rrdflight.rrd.proto.DataframePart;
 import io.rrdflight.server.Fixtures;
 import io.rrdflight.server.ServerLimits;
 import io.rrdflight.server.TestLimits;
 import io.rrdflight.server.redap.proto.FetchChunksRequest;
-import io.rrdflight.server.redap.proto.FetchChunksResponse;
 import io.rrdflight.server.redap.proto.QueryDatasetRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -68,47 +63,6 @@ class RerunStreamLimitsTest {
     return FetchChunksRequest.newBuilder().addAllChunkInfos(parts).build();
   }
 
-  /** A FetchChunks whose client takes the first message and then nothing until {@link #readRest}. */
-  final class StalledFetch implements ClientResponseObserver<FetchChunksRequest, FetchChunksResponse> {
-    final CountDownLatch first = new CountDownLatch(1);
-    final CompletableFuture<Status> end = new CompletableFuture<>();
-    final AtomicInteger messages = new AtomicInteger();
-    ClientCallStreamObserver<FetchChunksRequest> call;
-
-    StalledFetch() throws InterruptedException {
-      rerun.asyncStub(null).fetchChunks(fetchAll(REPEATS), this);
-      assertTrue(first.await(60, TimeUnit.SECONDS), "no first message");
-    }
-
-    @Override
-    public void beforeStart(ClientCallStreamObserver<FetchChunksRequest> requestStream) {
-      call = requestStream;
-      requestStream.disableAutoRequestWithInitial(1);
-    }
-
-    @Override
-    public void onNext(FetchChunksResponse value) {
-      messages.incrementAndGet();
-      first.countDown();
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      first.countDown();
-      end.complete(Status.fromThrowable(t));
-    }
-
-    @Override
-    public void onCompleted() {
-      end.complete(Status.OK);
-    }
-
-    Status readRest() throws Exception {
-      call.request(Integer.MAX_VALUE);
-      return end.get(60, TimeUnit.SECONDS);
-    }
-  }
-
   int chunksOf(FetchChunksRequest request) {
     AtomicInteger chunks = new AtomicInteger();
     rerun.stub().fetchChunks(request).forEachRemaining(m -> chunks.addAndGet(m.getChunksCount()));
@@ -118,7 +72,7 @@ class RerunStreamLimitsTest {
   @Test
   void aStalledFetchStopsAtTheDeadlineAndGivesItsSlotToTheNextStream() throws Exception {
     start(Duration.ofSeconds(1), 1, 1);
-    StalledFetch stalled = new StalledFetch();
+    StalledFetch stalled = new StalledFetch(rerun.asyncStub(null), fetchAll(REPEATS));
     // The only slot is the stalled stream's: this one waits in the queue until the deadline frees it.
     int expected = chunksOf(fetchAll(1));
     assertTrue(expected > 0);
@@ -131,7 +85,7 @@ class RerunStreamLimitsTest {
   @Test
   void withEverySlotTakenOtherStreamsAreTurnedAwayUntilTheClientCancels() throws Exception {
     start(Duration.ofMinutes(10), 1, 0);
-    StalledFetch stalled = new StalledFetch();
+    StalledFetch stalled = new StalledFetch(rerun.asyncStub(null), fetchAll(REPEATS));
     StatusRuntimeException fetch = assertThrows(StatusRuntimeException.class, () -> chunksOf(fetchAll(1)));
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, fetch.getStatus().getCode(), fetch.toString());
     assertTrue(fetch.getStatus().getDescription().contains("--max-queries"), fetch.getStatus().getDescription());
@@ -140,7 +94,7 @@ class RerunStreamLimitsTest {
             .forEachRemaining(r -> { }));
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, query.getStatus().getCode(), query.toString());
 
-    stalled.call.cancel("the client gives up", null);
+    stalled.cancel();
     // The server notices the cancel on its own thread; until then the slot may still be taken.
     int chunks = -1;
     for (int attempt = 0; attempt < 300 && chunks < 0; attempt++) {
