@@ -112,7 +112,7 @@ public final class RrdflightServer implements AutoCloseable {
     }
     ServerLimits limits = config.limits();
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
-    // One admission for both doors: SQL queries and Rerun's data streams share the slots and the queue.
+    // One admission for both doors: SQL queries and Rerun's query streams share the slots and the queue.
     QueryAdmission admission = new QueryAdmission(limits);
     // A PostgreSQL catalog may be shared by a fleet: this server joins it, and split queries' endpoints spread over its nodes.
     Optional<FleetMembership> fleet = config.catalog() instanceof io.rrdflight.catalog.CatalogLocation.Postgres

@@ -7,7 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.ArrowBuf;
@@ -16,7 +20,10 @@ import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Admission: the running slots, then a bounded queue, then RESOURCE_EXHAUSTED; each admitted query with its own budget. */
+/**
+ * Admission: the running slots, then a bounded queue, then RESOURCE_EXHAUSTED; each admitted query
+ * with its own budget. A stream gate: its slots, then any number waiting until the deadline.
+ */
 class QueryAdmissionTest {
   final BufferAllocator root = new RootAllocator();
 
@@ -92,5 +99,55 @@ class QueryAdmissionTest {
     }
     admit(admission).close();
     assertEquals(0, root.getChildAllocators().size());
+  }
+
+  @Test
+  void aGateLetsAnyNumberWaitAndEachRunsWhenASlotFrees() throws Exception {
+    QueryAdmission gate = new QueryAdmission(limits(1, 0)).streamGate(2);
+    AdmittedQuery first = admit(gate);
+    AdmittedQuery second = admit(gate);
+    // As Rerun's reader does: 24 at once, beyond any queue bound; none is turned away.
+    ExecutorService threads = Executors.newFixedThreadPool(24);
+    try {
+      List<CompletableFuture<Void>> waiting = new ArrayList<>();
+      for (int i = 0; i < 24; i++) {
+        waiting.add(CompletableFuture.runAsync(() -> admit(gate).close(), threads));
+      }
+      first.close();
+      second.close();
+      for (CompletableFuture<Void> w : waiting) {
+        w.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  @Test
+  void aGateWaitEndsAtTheDeadlineAndCountsInIt() {
+    QueryAdmission gate = new QueryAdmission(TestLimits.queries(Duration.ofMillis(300), 64 << 10, 1, 0)).streamGate(1);
+    try (AdmittedQuery first = admit(gate)) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> admit(gate));
+      assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
+      assertTrue(e.getStatus().getDescription().contains("--query-timeout"), e.getStatus().getDescription());
+    }
+  }
+
+  @Test
+  void aGateWaiterWhoseClientLeftGivesUp() throws Exception {
+    QueryAdmission gate = new QueryAdmission(limits(1, 0)).streamGate(1);
+    try (AdmittedQuery first = admit(gate)) {
+      CompletableFuture<AdmittedQuery> waiting = CompletableFuture.supplyAsync(() -> gate.admit(root, () -> true));
+      Throwable e = assertThrows(Exception.class, () -> waiting.get(30, TimeUnit.SECONDS)).getCause();
+      assertEquals(Status.Code.CANCELLED, ((StatusRuntimeException) e).getStatus().getCode());
+    }
+  }
+
+  @Test
+  void aGateTakesNoSlotOfItsAdmission() {
+    QueryAdmission admission = new QueryAdmission(limits(1, 0));
+    try (AdmittedQuery stream = admit(admission.streamGate(1))) {
+      admit(admission).close();
+    }
   }
 }

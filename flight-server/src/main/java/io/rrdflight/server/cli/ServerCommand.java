@@ -125,7 +125,7 @@ final class ServerCommand implements Callable<Integer> {
   String s3Endpoint;
 
   @Option(names = "--query-timeout", paramLabel = "SECONDS", defaultValue = "600",
-      description = "Longest a query may run (SQL, or a Rerun data stream); then it stops with DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}).")
+      description = "Longest a query may run (SQL, or a Rerun data stream, FetchChunks counting its wait for a turn); then it stops with DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}).")
   long queryTimeoutSeconds;
 
   @Option(names = "--query-memory", paramLabel = "SIZE", defaultValue = "512m",
@@ -139,7 +139,8 @@ final class ServerCommand implements Callable<Integer> {
   int queryWorkers = Runtime.getRuntime().availableProcessors();
 
   @Option(names = "--max-queries", paramLabel = "N", defaultValue = "8",
-      description = "Queries running at once: SQL queries and Rerun data streams together (default: ${DEFAULT-VALUE}).")
+      description = "Queries running at once: SQL queries and Rerun dataset queries (QueryDataset, FindChunks) together; "
+          + "Rerun's FetchChunks streams take turns of their own, 4 at once (default: ${DEFAULT-VALUE}).")
   int maxQueries;
 
   @Option(names = "--max-queued-queries", paramLabel = "N", defaultValue = "32",

@@ -37,33 +37,41 @@ import org.apache.arrow.vector.VarBinaryVector;
  * does not name the partition as the client expects. Chunks are packed into messages of about
  * {@link #TARGET_MESSAGE_BYTES} (a bigger chunk goes alone), sent as fast as the client takes them.
  *
- * <p>Each stream is admitted by the server's {@link QueryAdmission}, as SQL queries are: the number
- * at once bounds the server's memory (each holds up to two messages of chunks), and the stream stops
- * at --query-timeout with DEADLINE_EXCEEDED, or when its client cancels, freeing its thread and slot.
+ * <p>A FetchChunks is a part of a client's query, not a query of its own: Rerun's reader opens up to
+ * 24 at once per scan and does not retry them on RESOURCE_EXHAUSTED. So they pass a gate of their
+ * own ({@link QueryAdmission#streamGate}, {@link #MAX_STREAMS} sending at once; the number bounds the
+ * server's memory, each holding up to two messages of chunks) instead of the server's query slots:
+ * the others wait for a turn. Waiting and streaming share the call's --query-timeout, after which it
+ * ends with DEADLINE_EXCEEDED; a client that cancels frees its thread and its turn.
  */
 final class ChunkFetch {
   /** Large enough to amortise per-message overhead, small enough to never hold much in memory. */
   static final int TARGET_MESSAGE_BYTES = 1 << 20;
+  /** Streams sending at once: enough to keep a disk or object store busy, few enough to bound memory. */
+  static final int MAX_STREAMS = 4;
   /** The column of QueryDataset's rows that FetchChunks reads; the others travel along unread. */
   private static final String CHUNK_KEY = "chunk_key";
 
   private final Catalog catalog;
   private final ArrowIpc ipc;
   private final ExecutorService executor;
-  private final QueryAdmission admission;
+  private final QueryAdmission gate;
   private final BufferAllocator allocator;
   private final int targetMessageBytes;
   /** Totals since start: what the pruning test and the logs look at. */
   final LongAdder chunksSent = new LongAdder();
   final LongAdder bytesSent = new LongAdder();
 
-  /** @param allocator the parent of each stream's own (its limit is the query memory budget) */
-  ChunkFetch(Catalog catalog, ArrowIpc ipc, ExecutorService executor, QueryAdmission admission, BufferAllocator allocator,
+  /**
+   * @param gate the turns of FetchChunks streams ({@link QueryAdmission#streamGate}), not the server's query slots
+   * @param allocator the parent of each stream's own (its limit is the query memory budget)
+   */
+  ChunkFetch(Catalog catalog, ArrowIpc ipc, ExecutorService executor, QueryAdmission gate, BufferAllocator allocator,
       int targetMessageBytes) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     this.ipc = requireNonNull(ipc, "ipc is null");
     this.executor = requireNonNull(executor, "executor is null");
-    this.admission = requireNonNull(admission, "admission is null");
+    this.gate = requireNonNull(gate, "gate is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
     if (targetMessageBytes <= 0) {
       throw new IllegalArgumentException("targetMessageBytes must be positive: " + targetMessageBytes);
@@ -90,7 +98,7 @@ final class ChunkFetch {
     }
     FlowControlledSender<T> sender = new FlowControlledSender<>(observer);
     executor.execute(() -> {
-      try (AdmittedQuery query = admission.admit(allocator, sender::cancelled); QueryContext.Binding bound = query.context().bind()) {
+      try (AdmittedQuery query = gate.admit(allocator, sender::cancelled); QueryContext.Binding bound = query.context().bind()) {
         stream(keys, sender, message, query.context());
       } catch (RuntimeException | IOException e) {
         sender.fail(e, "FetchChunks");

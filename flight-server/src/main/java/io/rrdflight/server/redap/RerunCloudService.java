@@ -23,8 +23,9 @@ public final class RerunCloudService implements AutoCloseable {
   /**
    * @param allocator owned by the service from now on (a child of the server's), closed with it
    * @param executor runs waits and streams off the gRPC threads; owned by the caller
-   * @param admission the server's one admission, shared with Flight SQL: QueryDataset, FindChunks and
-   *     FetchChunks streams run under its slots, deadline and memory budget
+   * @param admission the server's one admission, shared with Flight SQL: QueryDataset and FindChunks
+   *     streams run under its slots, deadline and memory budget; FetchChunks under its deadline and
+   *     budget, taking turns at a gate of its own (a part of a client's query, not a query)
    */
   public RerunCloudService(Catalog catalog, BufferAllocator allocator, ExecutorService executor, QueryAdmission admission, String version) {
     this(catalog, allocator, executor, admission, new RrdRecordingProbe(), ChunkFetch.TARGET_MESSAGE_BYTES, version);

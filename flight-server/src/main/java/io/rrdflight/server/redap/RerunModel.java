@@ -29,7 +29,8 @@ final class RerunModel {
   /**
    * @param allocator used for every answer; owned by the caller
    * @param executor runs waits and streams off the gRPC threads; owned by the caller
-   * @param admission the server's one admission (shared with Flight SQL): the data streams take slots from it
+   * @param admission the server's one admission (shared with Flight SQL): QueryDataset and FindChunks take
+   *     slots from it; FetchChunks, a part of a client's query, waits for a turn at a gate under the same limits
    */
   RerunModel(Catalog catalog, BufferAllocator allocator, ExecutorService executor, QueryAdmission admission, RecordingProbe probe,
       int fetchMessageBytes, String version) {
@@ -44,7 +45,7 @@ final class RerunModel {
     this.taskCompletion = new TaskCompletion(catalog, executor, allocator);
     this.tables = new DatasetTables(catalog, allocator);
     this.datasetQuery = new DatasetQuery(catalog, executor, admission, allocator);
-    this.chunkFetch = new ChunkFetch(catalog, ipc, executor, admission, allocator, fetchMessageBytes);
+    this.chunkFetch = new ChunkFetch(catalog, ipc, executor, admission.streamGate(ChunkFetch.MAX_STREAMS), allocator, fetchMessageBytes);
     this.segmentManifest = new SegmentManifest(catalog, ipc);
   }
 }

@@ -1,6 +1,7 @@
 package io.rrdflight.server.redap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,11 +13,11 @@ import io.rrdflight.server.Fixtures;
 import io.rrdflight.server.ServerLimits;
 import io.rrdflight.server.TestLimits;
 import io.rrdflight.server.redap.proto.FetchChunksRequest;
-import io.rrdflight.server.redap.proto.QueryDatasetRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -25,9 +26,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The Rerun door's data streams under the limits of SQL queries: admission (--max-queries,
- * --max-queued-queries), the deadline (--query-timeout) and cancellation, with a client that takes
- * one message and then stops reading. The harness checks on close that no buffer leaked.
+ * The Rerun door's data streams under the server's limits, with clients that take one message and
+ * then stop reading: QueryDataset and FindChunks take the query slots (--max-queries,
+ * --max-queued-queries); FetchChunks, a part of a client's query, takes turns at its own gate
+ * ({@link ChunkFetch#MAX_STREAMS} at once, the others wait, never RESOURCE_EXHAUSTED); all stop at
+ * the deadline (--query-timeout) or when the client cancels. The harness checks on close that no
+ * buffer leaked.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class RerunStreamLimitsTest {
@@ -69,42 +73,56 @@ class RerunStreamLimitsTest {
     return chunks.get();
   }
 
-  @Test
-  void aStalledFetchStopsAtTheDeadlineAndGivesItsSlotToTheNextStream() throws Exception {
-    start(Duration.ofSeconds(1), 1, 1);
-    StalledFetch stalled = new StalledFetch(rerun.asyncStub(null), fetchAll(REPEATS));
-    // The only slot is the stalled stream's: this one waits in the queue until the deadline frees it.
-    int expected = chunksOf(fetchAll(1));
-    assertTrue(expected > 0);
-    Status status = stalled.readRest();
-    assertEquals(Status.Code.DEADLINE_EXCEEDED, status.getCode(), status.toString());
-    assertTrue(status.getDescription().contains("--query-timeout"), status.getDescription());
-    assertTrue(stalled.messages.get() < REPEATS, "stopped before its end: " + stalled.messages.get() + " messages");
+  /** Every turn of the FetchChunks gate taken by a stream whose client stopped reading. */
+  List<StalledFetch> stallEveryTurn() throws InterruptedException {
+    List<StalledFetch> stalled = new ArrayList<>();
+    for (int i = 0; i < ChunkFetch.MAX_STREAMS; i++) {
+      stalled.add(new StalledFetch(rerun.asyncStub(null), fetchAll(REPEATS)));
+    }
+    return stalled;
   }
 
   @Test
-  void withEverySlotTakenOtherStreamsAreTurnedAwayUntilTheClientCancels() throws Exception {
+  void aFetchBeyondTheGateWaitsForATurnAndSucceedsWithoutTakingAQuerySlot() throws Exception {
     start(Duration.ofMinutes(10), 1, 0);
-    StalledFetch stalled = new StalledFetch(rerun.asyncStub(null), fetchAll(REPEATS));
-    StatusRuntimeException fetch = assertThrows(StatusRuntimeException.class, () -> chunksOf(fetchAll(1)));
-    assertEquals(Status.Code.RESOURCE_EXHAUSTED, fetch.getStatus().getCode(), fetch.toString());
-    assertTrue(fetch.getStatus().getDescription().contains("--max-queries"), fetch.getStatus().getDescription());
-    StatusRuntimeException query = assertThrows(StatusRuntimeException.class,
-        () -> rerun.stub(dataset).queryDataset(QueryDatasetRequest.newBuilder().setSelectAllEntityPaths(true).build())
-            .forEachRemaining(r -> { }));
-    assertEquals(Status.Code.RESOURCE_EXHAUSTED, query.getStatus().getCode(), query.toString());
-
-    stalled.cancel();
-    // The server notices the cancel on its own thread; until then the slot may still be taken.
-    int chunks = -1;
-    for (int attempt = 0; attempt < 300 && chunks < 0; attempt++) {
-      try {
-        chunks = chunksOf(fetchAll(1));
-      } catch (StatusRuntimeException busy) {
-        assertEquals(Status.Code.RESOURCE_EXHAUSTED, busy.getStatus().getCode(), busy.toString());
-        Thread.sleep(100);
-      }
+    int expected = chunksOf(fetchAll(1));
+    List<StalledFetch> stalled = stallEveryTurn();
+    CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> chunksOf(fetchAll(1)));
+    // The one query slot is free: the stalled FetchChunks are not queries.
+    assertTrue(rerun.allChunkInfos(dataset).size() > 0);
+    assertFalse(waiting.isDone(), "a fifth FetchChunks ran while every turn was taken");
+    assertEquals(Status.Code.OK, stalled.get(0).readRest().getCode());
+    assertEquals(expected, waiting.get(60, TimeUnit.SECONDS));
+    for (StalledFetch s : stalled.subList(1, stalled.size())) {
+      assertEquals(Status.Code.OK, s.readRest().getCode());
     }
-    assertTrue(chunks > 0, "the cancelled stream never gave its slot back");
+  }
+
+  @Test
+  void stalledFetchesStopAtTheDeadlineAndSoDoesAFetchWaitingForATurn() throws Exception {
+    start(Duration.ofSeconds(1), 1, 0);
+    List<StalledFetch> stalled = stallEveryTurn();
+    // Its wait counts in its own deadline: it ends no later than the stalled ones, never RESOURCE_EXHAUSTED.
+    StatusRuntimeException waiting = assertThrows(StatusRuntimeException.class, () -> chunksOf(fetchAll(REPEATS)));
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, waiting.getStatus().getCode(), waiting.toString());
+    assertTrue(waiting.getStatus().getDescription().contains("--query-timeout"), waiting.getStatus().getDescription());
+    for (StalledFetch s : stalled) {
+      Status status = s.readRest();
+      assertEquals(Status.Code.DEADLINE_EXCEEDED, status.getCode(), status.toString());
+      assertTrue(status.getDescription().contains("--query-timeout"), status.getDescription());
+      assertTrue(s.messages.get() < REPEATS, "stopped before its end: " + s.messages.get() + " messages");
+    }
+  }
+
+  @Test
+  void aClientCancelGivesItsTurnToAWaitingFetch() throws Exception {
+    start(Duration.ofMinutes(10), 1, 0);
+    List<StalledFetch> stalled = stallEveryTurn();
+    CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> chunksOf(fetchAll(1)));
+    stalled.get(0).cancel();
+    assertTrue(waiting.get(60, TimeUnit.SECONDS) > 0);
+    for (StalledFetch s : stalled.subList(1, stalled.size())) {
+      s.cancel();
+    }
   }
 }
