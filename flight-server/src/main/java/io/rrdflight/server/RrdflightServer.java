@@ -112,14 +112,16 @@ public final class RrdflightServer implements AutoCloseable {
     }
     ServerLimits limits = config.limits();
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
+    // One admission for both doors: SQL queries and Rerun's query streams share the slots and the queue.
+    QueryAdmission admission = new QueryAdmission(limits);
     // A PostgreSQL catalog may be shared by a fleet: this server joins it, and split queries' endpoints spread over its nodes.
     Optional<FleetMembership> fleet = config.catalog() instanceof io.rrdflight.catalog.CatalogLocation.Postgres
         ? Optional.of(new FleetMembership(catalog)) : Optional.empty();
     RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(new CatalogRerunData(catalog), allocator), streamExecutor,
-        version, limits, Optional.of(catalog),
+        version, limits, admission, Optional.of(catalog),
         fleet.<io.rrdflight.server.flightsql.EndpointPlacement>map(f -> f).orElse(io.rrdflight.server.flightsql.EndpointPlacement.SAME_SERVER));
     RerunCloudService rerunCloud = new RerunCloudService(catalog, allocator.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE),
-        streamExecutor, version);
+        streamExecutor, admission, version);
     HttpEndpoints http = new HttpEndpoints("rrdflight " + version);
     // Rerun's catalog service shares Flight's Netty server, and with it the port, the HTTP/1.1
     // sniffer, TLS, the transport limits (Flight's own default message limit is 2 GiB) and the auth

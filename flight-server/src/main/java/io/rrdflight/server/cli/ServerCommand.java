@@ -125,7 +125,7 @@ final class ServerCommand implements Callable<Integer> {
   String s3Endpoint;
 
   @Option(names = "--query-timeout", paramLabel = "SECONDS", defaultValue = "600",
-      description = "Longest a SQL query may run; then it stops with DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}).")
+      description = "Longest a query may run (SQL, or a Rerun data stream, FetchChunks counting its wait for a turn); then it stops with DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}).")
   long queryTimeoutSeconds;
 
   @Option(names = "--query-memory", paramLabel = "SIZE", defaultValue = "512m",
@@ -139,11 +139,12 @@ final class ServerCommand implements Callable<Integer> {
   int queryWorkers = Runtime.getRuntime().availableProcessors();
 
   @Option(names = "--max-queries", paramLabel = "N", defaultValue = "8",
-      description = "SQL queries running at once (default: ${DEFAULT-VALUE}).")
+      description = "Queries running at once: SQL queries and Rerun dataset queries (QueryDataset, FindChunks) together; "
+          + "Rerun's FetchChunks streams take turns of their own, 4 at once (default: ${DEFAULT-VALUE}).")
   int maxQueries;
 
   @Option(names = "--max-queued-queries", paramLabel = "N", defaultValue = "32",
-      description = "SQL queries waiting for a slot; more fail at once with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
+      description = "Queries waiting for a slot; more fail at once with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
   int maxQueuedQueries;
 
   @Option(names = "--max-sql-length", paramLabel = "CHARS", defaultValue = "262144",

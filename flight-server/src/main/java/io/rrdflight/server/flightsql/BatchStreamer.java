@@ -2,7 +2,8 @@ package io.rrdflight.server.flightsql;
 
 import static java.util.Objects.requireNonNull;
 
-import io.rrdflight.server.ServerLimits;
+import io.rrdflight.server.AdmittedQuery;
+import io.rrdflight.server.QueryAdmission;
 import io.rrdflight.sql.QueryContext;
 import io.rrdflight.sql.ResultBatches;
 import java.util.concurrent.ExecutorService;
@@ -31,14 +32,13 @@ final class BatchStreamer {
 
   private final ExecutorService executor;
   private final BufferAllocator allocator;
-  private final ServerLimits limits;
   private final QueryAdmission admission;
 
-  BatchStreamer(ExecutorService executor, BufferAllocator allocator, ServerLimits limits) {
+  /** @param admission shared with the Rerun door's data streams: one set of slots for the server */
+  BatchStreamer(ExecutorService executor, BufferAllocator allocator, QueryAdmission admission) {
     this.executor = requireNonNull(executor, "executor is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
-    this.limits = requireNonNull(limits, "limits is null");
-    this.admission = new QueryAdmission(limits.maxQueries(), limits.maxQueuedQueries(), ServerLimits.QUEUE_WAIT);
+    this.admission = requireNonNull(admission, "admission is null");
   }
 
   /**
@@ -51,23 +51,18 @@ final class BatchStreamer {
     BackpressureStrategy backpressure = new BackpressureStrategy.CallbackBackpressureStrategy();
     backpressure.register(listener); // must happen on the call thread
     executor.execute(() -> {
+      AdmittedQuery query;
       try {
-        admission.enter();
+        query = admission.admit(allocator, listener::isCancelled);
       } catch (RuntimeException busy) {
         listener.error(busy);
         whenDone.run();
         return;
       }
-      try (BufferAllocator queryAllocator = allocator.newChildAllocator("query", 0, limits.queryMemoryBytes())) {
-        QueryContext context = QueryContext.start(queryAllocator, limits.queryTimeout(), limits.queryMemoryBytes(),
-            limits.queryWorkers());
-        started.accept(context);
-        send(listener, backpressure, context, () -> open.apply(queryAllocator));
-      } catch (IllegalStateException leak) {
-        // The query's buffers were not all released: a bug, but the client already has its answer.
-        log.error("query allocator closed with buffers still allocated: {}", leak.getMessage());
+      try (query) {
+        started.accept(query.context());
+        send(listener, backpressure, query.context(), () -> open.apply(query.allocator()));
       } finally {
-        admission.leave();
         whenDone.run();
       }
     });

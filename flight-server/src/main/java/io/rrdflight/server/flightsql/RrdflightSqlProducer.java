@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
+import io.rrdflight.server.QueryAdmission;
 import io.rrdflight.server.ServerLimits;
 import io.rrdflight.sql.PreparedQuery;
 import io.rrdflight.sql.SqlEngine;
@@ -60,22 +61,23 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   /** @param limits query timeout, memory budget, admission, SQL length (see {@link ServerLimits}) */
   public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion,
       ServerLimits limits) {
-    this(allocator, engine, streamExecutor, serverVersion, limits, Optional.empty(), EndpointPlacement.SAME_SERVER);
+    this(allocator, engine, streamExecutor, serverVersion, limits, new QueryAdmission(limits), Optional.empty(), EndpointPlacement.SAME_SERVER);
   }
 
   /**
+   * @param admission the server's one admission, shared with the Rerun door's data streams
    * @param tables where bulk ingestion writes table entries; without it ingestion is refused
    * @param placement where the endpoints of a split query are served (a fleet's live nodes)
    */
   public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion,
-      ServerLimits limits, Optional<io.rrdflight.catalog.Catalog> tables, EndpointPlacement placement) {
+      ServerLimits limits, QueryAdmission admission, Optional<io.rrdflight.catalog.Catalog> tables, EndpointPlacement placement) {
     this.ingest = requireNonNull(tables, "tables is null").map(c -> new TableIngest(c, allocator));
     this.placement = requireNonNull(placement, "placement is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
     this.engine = requireNonNull(engine, "engine is null");
     this.limits = requireNonNull(limits, "limits is null");
     this.statements = new PreparedStatements(ServerLimits.MAX_PREPARED_STATEMENTS, ServerLimits.PREPARED_STATEMENT_IDLE);
-    this.streamer = new BatchStreamer(requireNonNull(streamExecutor, "streamExecutor is null"), allocator, limits);
+    this.streamer = new BatchStreamer(requireNonNull(streamExecutor, "streamExecutor is null"), allocator, admission);
     this.metadata = new MetadataTables(engine, allocator);
     this.sqlInfo = new SqlInfoBuilder()
         .withFlightSqlServerName("rrdflight")

@@ -14,6 +14,9 @@ import io.rrdflight.rrd.proto.ArrowMsg;
 import io.rrdflight.rrd.proto.DataframePart;
 import io.rrdflight.rrd.proto.StoreId;
 import io.rrdflight.rrd.proto.StoreKind;
+import io.rrdflight.server.AdmittedQuery;
+import io.rrdflight.server.QueryAdmission;
+import io.rrdflight.sql.QueryContext;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -22,10 +25,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VarBinaryVector;
 
 /**
@@ -34,28 +36,43 @@ import org.apache.arrow.vector.VarBinaryVector;
  * LZ4-compressed, as written), read with one positional read; only its store id is rewritten when it
  * does not name the partition as the client expects. Chunks are packed into messages of about
  * {@link #TARGET_MESSAGE_BYTES} (a bigger chunk goes alone), sent as fast as the client takes them.
+ *
+ * <p>A FetchChunks is a part of a client's query, not a query of its own: Rerun's reader opens up to
+ * 24 at once per scan and does not retry them on RESOURCE_EXHAUSTED. So they pass a gate of their
+ * own ({@link QueryAdmission#streamGate}, {@link #MAX_STREAMS} sending at once; the number bounds the
+ * server's memory, each holding up to two messages of chunks) instead of the server's query slots:
+ * the others wait for a turn. Waiting and streaming share the call's --query-timeout, after which it
+ * ends with DEADLINE_EXCEEDED; a client that cancels frees its thread and its turn.
  */
 final class ChunkFetch {
   /** Large enough to amortise per-message overhead, small enough to never hold much in memory. */
   static final int TARGET_MESSAGE_BYTES = 1 << 20;
+  /** Streams sending at once: enough to keep a disk or object store busy, few enough to bound memory. */
+  static final int MAX_STREAMS = 4;
   /** The column of QueryDataset's rows that FetchChunks reads; the others travel along unread. */
   private static final String CHUNK_KEY = "chunk_key";
 
   private final Catalog catalog;
   private final ArrowIpc ipc;
   private final ExecutorService executor;
+  private final QueryAdmission gate;
+  private final BufferAllocator allocator;
   private final int targetMessageBytes;
-  /** Streams reading at once; see {@link #awaitTurn}. */
-  static final int MAX_STREAMS = 4;
-  private final Semaphore turns = new Semaphore(MAX_STREAMS, true);
   /** Totals since start: what the pruning test and the logs look at. */
   final LongAdder chunksSent = new LongAdder();
   final LongAdder bytesSent = new LongAdder();
 
-  ChunkFetch(Catalog catalog, ArrowIpc ipc, ExecutorService executor, int targetMessageBytes) {
+  /**
+   * @param gate the turns of FetchChunks streams ({@link QueryAdmission#streamGate}), not the server's query slots
+   * @param allocator the parent of each stream's own (its limit is the query memory budget)
+   */
+  ChunkFetch(Catalog catalog, ArrowIpc ipc, ExecutorService executor, QueryAdmission gate, BufferAllocator allocator,
+      int targetMessageBytes) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     this.ipc = requireNonNull(ipc, "ipc is null");
     this.executor = requireNonNull(executor, "executor is null");
+    this.gate = requireNonNull(gate, "gate is null");
+    this.allocator = requireNonNull(allocator, "allocator is null");
     if (targetMessageBytes <= 0) {
       throw new IllegalArgumentException("targetMessageBytes must be positive: " + targetMessageBytes);
     }
@@ -81,40 +98,17 @@ final class ChunkFetch {
     }
     FlowControlledSender<T> sender = new FlowControlledSender<>(observer);
     executor.execute(() -> {
-      if (!awaitTurn(sender)) {
-        return;
-      }
-      try {
-        stream(keys, sender, message);
+      try (AdmittedQuery query = gate.admit(allocator, sender::cancelled); QueryContext.Binding bound = query.context().bind()) {
+        stream(keys, sender, message, query.context());
       } catch (RuntimeException | IOException e) {
         sender.fail(e, "FetchChunks");
-      } finally {
-        turns.release();
       }
     });
   }
 
-  /**
-   * Waits until fewer than {@link #MAX_STREAMS} FetchChunks streams read files: Rerun's newest
-   * clients open many at once, and each holds up to two messages of chunks in memory, so the number
-   * at once is what bounds the server's memory. False when the client left while waiting.
-   */
-  private boolean awaitTurn(FlowControlledSender<?> sender) {
-    try {
-      while (!turns.tryAcquire(200, TimeUnit.MILLISECONDS)) {
-        if (sender.cancelled()) {
-          return false;
-        }
-      }
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
-  }
-
   /** Reads the chunks file by file, in the order asked, and sends them in bounded messages. */
-  private <T> void stream(List<ChunkKey> keys, FlowControlledSender<T> sender, Function<List<ArrowMsg>, T> wrap) throws IOException {
+  private <T> void stream(List<ChunkKey> keys, FlowControlledSender<T> sender, Function<List<ArrowMsg>, T> wrap, QueryContext query)
+      throws IOException {
     Map<ChunkKey, Partition> partitions = resolve(keys);
     Map<Partition, List<ChunkKey>> byFile = new LinkedHashMap<>();
     keys.forEach(k -> byFile.computeIfAbsent(partitions.get(k), p -> new ArrayList<>()).add(k));
@@ -127,6 +121,11 @@ final class ChunkFetch {
         source.prefetch(file.getValue().stream().filter(k -> k.offset() >= 0 && k.length() >= 0)
             .map(k -> new long[] {k.offset(), k.length()}).toList());
         for (ChunkKey key : file.getValue()) {
+          // The client hanging up, or the deadline, stops the reads too, not only the sends.
+          if (sender.cancelled()) {
+            return;
+          }
+          query.check();
           ArrowMsg chunk = read(source, key, partition);
           int size = chunk.getSerializedSize();
           if (messageBytes > 0 && messageBytes + size > targetMessageBytes) {

@@ -19,7 +19,10 @@ import io.rrdflight.rrd.IndexedChunk;
 import io.rrdflight.rrd.proto.DataframePart;
 import io.rrdflight.rrd.proto.EntityPath;
 import io.rrdflight.rrd.proto.PartitionId;
+import io.rrdflight.server.AdmittedQuery;
+import io.rrdflight.server.QueryAdmission;
 import io.rrdflight.server.redap.proto.Query;
+import io.rrdflight.sql.QueryContext;
 import io.rrdflight.server.redap.proto.QueryDatasetRequest;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -40,20 +43,26 @@ import org.slf4j.LoggerFactory;
  * the requested partitions that it needs ({@link ChunkPlanner}), streamed as chunk-info rows
  * ({@link ChunkInfo}), a bounded number per message. Always at least one message: the SDK's
  * {@code get_chunk_ids()} fails on an answer without any.
+ *
+ * <p>Each stream is admitted by the server's {@link QueryAdmission}, as SQL queries are, and runs
+ * with its own allocator (the query memory budget) and deadline (--query-timeout).
  */
 final class DatasetQuery {
   private static final Logger log = LoggerFactory.getLogger(DatasetQuery.class);
 
   private final Catalog catalog;
   private final ExecutorService executor;
+  private final QueryAdmission admission;
   private final BufferAllocator allocator;
   /** Totals since start, for logs and tests: chunks the partitions had, and chunks answered. */
   final LongAdder chunksConsidered = new LongAdder();
   final LongAdder chunksSelected = new LongAdder();
 
-  DatasetQuery(Catalog catalog, ExecutorService executor, BufferAllocator allocator) {
+  /** @param allocator the parent of each stream's own (its limit is the query memory budget) */
+  DatasetQuery(Catalog catalog, ExecutorService executor, QueryAdmission admission, BufferAllocator allocator) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     this.executor = requireNonNull(executor, "executor is null");
+    this.admission = requireNonNull(admission, "admission is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
   }
 
@@ -69,8 +78,8 @@ final class DatasetQuery {
     Optional<String> timeline = request.time() instanceof Time.OnIndex on ? Optional.of(on.timeline()) : Optional.empty();
     FlowControlledSender<T> sender = new FlowControlledSender<>(observer);
     executor.execute(() -> {
-      try {
-        stream(plan, sender, rows -> message.apply(ChunkInfo.batch(rows, vocabulary, timeline, allocator)), call);
+      try (AdmittedQuery query = admission.admit(allocator, sender::cancelled); QueryContext.Binding bound = query.context().bind()) {
+        stream(plan, sender, rows -> message.apply(ChunkInfo.batch(rows, vocabulary, timeline, query.allocator())), call, query.context());
       } catch (RuntimeException e) {
         sender.fail(e, call);
       }
@@ -78,7 +87,7 @@ final class DatasetQuery {
   }
 
   private <T> void stream(Stream<ChunkPlan.Segment> plan, FlowControlledSender<T> sender, Function<List<ChunkInfo.Row>, T> message,
-      String call) {
+      String call, QueryContext query) {
     List<ChunkInfo.Row> pending = new ArrayList<>();
     boolean sentAny = false;
     long considered = 0;
@@ -88,6 +97,7 @@ final class DatasetQuery {
       if (sender.cancelled()) {
         return;
       }
+      query.checkNow(); // once a segment: reading its chunk index may take a while
       ChunkPlan.Segment segment = it.next();
       partitions++;
       considered += segment.chunkCount();

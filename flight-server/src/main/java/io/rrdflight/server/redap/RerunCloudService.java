@@ -6,6 +6,7 @@ import io.grpc.ServerInterceptors;
 import io.rrdflight.server.transport.MalformedRequests;
 import io.grpc.ServerServiceDefinition;
 import io.rrdflight.catalog.Catalog;
+import io.rrdflight.server.QueryAdmission;
 import java.util.concurrent.ExecutorService;
 import org.apache.arrow.memory.BufferAllocator;
 
@@ -22,14 +23,17 @@ public final class RerunCloudService implements AutoCloseable {
   /**
    * @param allocator owned by the service from now on (a child of the server's), closed with it
    * @param executor runs waits and streams off the gRPC threads; owned by the caller
+   * @param admission the server's one admission, shared with Flight SQL: QueryDataset and FindChunks
+   *     streams run under its slots, deadline and memory budget; FetchChunks under its deadline and
+   *     budget, taking turns at a gate of its own (a part of a client's query, not a query)
    */
-  public RerunCloudService(Catalog catalog, BufferAllocator allocator, ExecutorService executor, String version) {
-    this(catalog, allocator, executor, new RrdRecordingProbe(), ChunkFetch.TARGET_MESSAGE_BYTES, version);
+  public RerunCloudService(Catalog catalog, BufferAllocator allocator, ExecutorService executor, QueryAdmission admission, String version) {
+    this(catalog, allocator, executor, admission, new RrdRecordingProbe(), ChunkFetch.TARGET_MESSAGE_BYTES, version);
   }
 
-  RerunCloudService(Catalog catalog, BufferAllocator allocator, ExecutorService executor, RecordingProbe probe, int fetchMessageBytes,
-      String version) {
-    this.model = new RerunModel(catalog, allocator, executor, probe, fetchMessageBytes, version);
+  RerunCloudService(Catalog catalog, BufferAllocator allocator, ExecutorService executor, QueryAdmission admission, RecordingProbe probe,
+      int fetchMessageBytes, String version) {
+    this.model = new RerunModel(catalog, allocator, executor, admission, probe, fetchMessageBytes, version);
     EntryIdHeader entryHeaders = new EntryIdHeader();
     // Request bytes that do not parse are INVALID_ARGUMENT with one log line, not gRPC's UNKNOWN.
     this.definition = WireRouter.route(

@@ -3,6 +3,7 @@ package io.rrdflight.server.redap;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.catalog.Catalog;
+import io.rrdflight.server.QueryAdmission;
 import java.util.concurrent.ExecutorService;
 import org.apache.arrow.memory.BufferAllocator;
 
@@ -28,8 +29,11 @@ final class RerunModel {
   /**
    * @param allocator used for every answer; owned by the caller
    * @param executor runs waits and streams off the gRPC threads; owned by the caller
+   * @param admission the server's one admission (shared with Flight SQL): QueryDataset and FindChunks take
+   *     slots from it; FetchChunks, a part of a client's query, waits for a turn at a gate under the same limits
    */
-  RerunModel(Catalog catalog, BufferAllocator allocator, ExecutorService executor, RecordingProbe probe, int fetchMessageBytes, String version) {
+  RerunModel(Catalog catalog, BufferAllocator allocator, ExecutorService executor, QueryAdmission admission, RecordingProbe probe,
+      int fetchMessageBytes, String version) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
     requireNonNull(executor, "executor is null");
@@ -40,8 +44,8 @@ final class RerunModel {
     this.registration = new Registration(catalog, probe);
     this.taskCompletion = new TaskCompletion(catalog, executor, allocator);
     this.tables = new DatasetTables(catalog, allocator);
-    this.datasetQuery = new DatasetQuery(catalog, executor, allocator);
-    this.chunkFetch = new ChunkFetch(catalog, ipc, executor, fetchMessageBytes);
+    this.datasetQuery = new DatasetQuery(catalog, executor, admission, allocator);
+    this.chunkFetch = new ChunkFetch(catalog, ipc, executor, admission.streamGate(ChunkFetch.MAX_STREAMS), allocator, fetchMessageBytes);
     this.segmentManifest = new SegmentManifest(catalog, ipc);
   }
 }

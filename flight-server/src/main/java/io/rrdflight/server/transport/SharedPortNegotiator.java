@@ -49,7 +49,7 @@ public final class SharedPortNegotiator implements InternalProtocolNegotiator.Pr
   @Override
   public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
     ChannelHandler sniffer = new ProtocolSniffer(grpcPlaintext.newHandler(grpcHandler), http, limits);
-    return tls.<ChannelHandler>map(ssl -> new TlsThenSniff(new TlsDetector(ssl), sniffer)).orElse(sniffer);
+    return tls.<ChannelHandler>map(ssl -> new TlsThenSniff(new TlsDetector(ssl, limits.firstBytesTimeout()), sniffer)).orElse(sniffer);
   }
 
   @Override

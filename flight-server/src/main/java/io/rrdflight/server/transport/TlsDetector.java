@@ -8,6 +8,8 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -16,6 +18,10 @@ import java.util.List;
  * bytes read so far; the {@link ProtocolSniffer} after it then sees the decrypted bytes and tells
  * gRPC from HTTP/1.1 as on a plaintext port. Plaintext is refused, so a token never crosses the
  * network in the clear: an HTTP/1.1 request gets a one-line 400, anything else a closed connection.
+ *
+ * <p>Silent clients: the sniffer's first-bytes timer runs from the moment the connection opens, so it
+ * also closes a client that sends no ClientHello, or finishes the handshake and then sends nothing.
+ * The handshake gets the same bound of its own, instead of netty's default of 10 s.
  */
 final class TlsDetector extends ByteToMessageDecoder {
   private static final int TLS_HANDSHAKE_RECORD = 22;
@@ -23,9 +29,11 @@ final class TlsDetector extends ByteToMessageDecoder {
       "rrdflight: this port speaks TLS only: use https://, rerun+https:// or grpc+tls://\n");
 
   private final SslContext sslContext;
+  private final Duration handshakeTimeout;
 
-  TlsDetector(SslContext sslContext) {
+  TlsDetector(SslContext sslContext, Duration handshakeTimeout) {
     this.sslContext = requireNonNull(sslContext, "sslContext is null");
+    this.handshakeTimeout = requireNonNull(handshakeTimeout, "handshakeTimeout is null");
   }
 
   @Override
@@ -37,7 +45,9 @@ final class TlsDetector extends ByteToMessageDecoder {
     int major = in.getUnsignedByte(in.readerIndex() + 1);
     if (first == TLS_HANDSHAKE_RECORD && major == 3) {
       // Replacing a ByteToMessageDecoder hands its buffered bytes to the handler taking its place.
-      ctx.pipeline().replace(this, "tls", sslContext.newHandler(ctx.alloc()));
+      SslHandler tls = sslContext.newHandler(ctx.alloc());
+      tls.setHandshakeTimeoutMillis(handshakeTimeout.toMillis());
+      ctx.pipeline().replace(this, "tls", tls);
       return;
     }
     in.skipBytes(in.readableBytes());

@@ -4,24 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Duration;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.rrdflight.catalog.EntryId;
 import io.rrdflight.rrd.ChunkIndex;
 import io.rrdflight.rrd.IndexedChunk;
 import io.rrdflight.rrd.proto.DataframePart;
-import io.rrdflight.rrd.proto.IfDuplicateBehavior;
-import io.rrdflight.rrd.proto.TaskId;
 import io.rrdflight.server.Fixtures;
-import io.rrdflight.server.redap.proto.CreateDatasetEntryRequest;
-import io.rrdflight.server.redap.proto.DataSource;
-import io.rrdflight.server.redap.proto.DataSourceKind;
 import io.rrdflight.server.redap.proto.FetchChunksRequest;
 import io.rrdflight.server.redap.proto.FetchChunksResponse;
-import io.rrdflight.server.redap.proto.QueryDatasetRequest;
-import io.rrdflight.server.redap.proto.QueryTasksOnCompletionRequest;
-import io.rrdflight.server.redap.proto.RegisterWithDatasetRequest;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,18 +42,8 @@ class ChunkStreamingTest {
   @BeforeEach
   void registerOneRecording() throws Exception {
     rerun = new RerunCloudHarness(dir.resolve("data"), null, new RrdRecordingProbe(), MESSAGE_BYTES);
-    dataset = ProtoValues.fromProto(rerun.stub().createDatasetEntry(CreateDatasetEntryRequest.newBuilder().setName("d").build())
-        .getDataset().getDetails().getId());
-    var rows = rerun.read(rerun.stub(dataset).registerWithDataset(RegisterWithDatasetRequest.newBuilder()
-        .setOnDuplicate(IfDuplicateBehavior.IF_DUPLICATE_BEHAVIOR_ERROR)
-        .addDataSources(DataSource.newBuilder().setStorageUrl(FILE.toUri().toString()).setTyp(DataSourceKind.DATA_SOURCE_KIND_RRD))
-        .build()).getData());
-    String task = rows.column("rerun_task_id").get(0).toString();
-    rerun.stub().queryTasksOnCompletion(QueryTasksOnCompletionRequest.newBuilder().addIds(TaskId.newBuilder().setId(task))
-        .setTimeout(Duration.newBuilder().setSeconds(60)).build()).forEachRemaining(r -> { });
-    chunkInfos = new ArrayList<>();
-    rerun.stub(dataset).queryDataset(QueryDatasetRequest.newBuilder().setSelectAllEntityPaths(true).build())
-        .forEachRemaining(r -> chunkInfos.add(r.getData()));
+    dataset = rerun.datasetWith("d", FILE);
+    chunkInfos = rerun.allChunkInfos(dataset);
     try (var a = rerun.root.newChildAllocator("index", 0, Long.MAX_VALUE)) {
       ChunkIndex index = ChunkIndex.build(FILE, a);
       chunks = index.chunksOf(index.recordings().get(0).id());
@@ -130,34 +111,7 @@ class ChunkStreamingTest {
 
   @Test
   void aClientThatHangsUpMidStreamLeavesTheServerWorking() throws Exception {
-    CountDownLatch first = new CountDownLatch(1);
-    rerun.asyncStub(null).fetchChunks(FetchChunksRequest.newBuilder().addAllChunkInfos(chunkInfos).build(),
-        new ClientResponseObserver<FetchChunksRequest, FetchChunksResponse>() {
-          ClientCallStreamObserver<FetchChunksRequest> call;
-
-          @Override
-          public void beforeStart(ClientCallStreamObserver<FetchChunksRequest> requestStream) {
-            call = requestStream;
-            requestStream.disableAutoRequestWithInitial(1);
-          }
-
-          @Override
-          public void onNext(FetchChunksResponse value) {
-            call.cancel("test hangs up", null);
-            first.countDown();
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            first.countDown();
-          }
-
-          @Override
-          public void onCompleted() {
-            first.countDown();
-          }
-        });
-    assertTrue(first.await(30, TimeUnit.SECONDS));
+    new StalledFetch(rerun.asyncStub(null), FetchChunksRequest.newBuilder().addAllChunkInfos(chunkInfos).build()).cancel();
     List<FetchChunksResponse> again = new ArrayList<>();
     rerun.stub().fetchChunks(FetchChunksRequest.newBuilder().addAllChunkInfos(chunkInfos).build()).forEachRemaining(again::add);
     assertEquals(chunks.size(), again.stream().mapToInt(FetchChunksResponse::getChunksCount).sum());

@@ -10,6 +10,16 @@ import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.EntryId;
 import io.rrdflight.catalog.RecordingIndexer;
 import io.rrdflight.rrd.proto.DataframePart;
+import io.rrdflight.server.QueryAdmission;
+import io.rrdflight.server.ServerLimits;
+import io.rrdflight.rrd.proto.IfDuplicateBehavior;
+import io.rrdflight.rrd.proto.TaskId;
+import io.rrdflight.server.redap.proto.CreateDatasetEntryRequest;
+import io.rrdflight.server.redap.proto.DataSource;
+import io.rrdflight.server.redap.proto.DataSourceKind;
+import io.rrdflight.server.redap.proto.QueryDatasetRequest;
+import io.rrdflight.server.redap.proto.QueryTasksOnCompletionRequest;
+import io.rrdflight.server.redap.proto.RegisterWithDatasetRequest;
 import io.rrdflight.server.redap.proto.RerunCloudServiceGrpc;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -47,9 +57,15 @@ final class RerunCloudHarness implements AutoCloseable {
 
   /** With {@code indexer} null: the real one, reading .rrd files with the rrd module. */
   RerunCloudHarness(Path dataDir, RecordingIndexer indexer, RecordingProbe probe, int fetchMessageBytes) throws IOException {
+    this(dataDir, indexer, probe, fetchMessageBytes, ServerLimits.DEFAULTS);
+  }
+
+  /** With the admission, deadline and memory budget of {@code limits} on the data streams. */
+  RerunCloudHarness(Path dataDir, RecordingIndexer indexer, RecordingProbe probe, int fetchMessageBytes, ServerLimits limits)
+      throws IOException {
     catalog = Catalog.open(dataDir, indexer != null ? indexer : new io.rrdflight.catalog.RrdRecordingIndexer(root), 2);
-    service = new RerunCloudService(catalog, root.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE), executor, probe, fetchMessageBytes,
-        "9.8.7-test");
+    service = new RerunCloudService(catalog, root.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE), executor,
+        new QueryAdmission(limits), probe, fetchMessageBytes, "9.8.7-test");
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(service.definition())
         .fallbackHandlerRegistry(WireRouter.unservedMethods(service.definition().getServiceDescriptor().getName()))
@@ -61,6 +77,31 @@ final class RerunCloudHarness implements AutoCloseable {
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
         .intercept(MetadataUtils.newAttachHeadersInterceptor(version))
         .build();
+  }
+
+  /**
+   * Creates dataset {@code name}, registers {@code file} in it and waits until it is indexed; returns
+   * the dataset's id.
+   */
+  EntryId datasetWith(String name, Path file) {
+    EntryId dataset = ProtoValues.fromProto(stub().createDatasetEntry(CreateDatasetEntryRequest.newBuilder().setName(name).build())
+        .getDataset().getDetails().getId());
+    var rows = read(stub(dataset).registerWithDataset(RegisterWithDatasetRequest.newBuilder()
+        .setOnDuplicate(IfDuplicateBehavior.IF_DUPLICATE_BEHAVIOR_ERROR)
+        .addDataSources(DataSource.newBuilder().setStorageUrl(file.toUri().toString()).setTyp(DataSourceKind.DATA_SOURCE_KIND_RRD))
+        .build()).getData());
+    String task = rows.column("rerun_task_id").get(0).toString();
+    stub().queryTasksOnCompletion(QueryTasksOnCompletionRequest.newBuilder().addIds(TaskId.newBuilder().setId(task))
+        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(60)).build()).forEachRemaining(r -> { });
+    return dataset;
+  }
+
+  /** QueryDataset's chunk-info rows for every chunk of {@code dataset}: what FetchChunks reads. */
+  List<DataframePart> allChunkInfos(EntryId dataset) {
+    List<DataframePart> parts = new ArrayList<>();
+    stub(dataset).queryDataset(QueryDatasetRequest.newBuilder().setSelectAllEntityPaths(true).build())
+        .forEachRemaining(r -> parts.add(r.getData()));
+    return parts;
   }
 
   RerunCloudServiceGrpc.RerunCloudServiceBlockingStub stub() {

@@ -1,0 +1,153 @@
+package io.rrdflight.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Admission: the running slots, then a bounded queue, then RESOURCE_EXHAUSTED; each admitted query
+ * with its own budget. A stream gate: its slots, then any number waiting until the deadline.
+ */
+class QueryAdmissionTest {
+  final BufferAllocator root = new RootAllocator();
+
+  @AfterEach
+  void noLeaks() {
+    root.close();
+  }
+
+  /** The defaults with {@code running} slots, {@code queued} places in the queue, and a 64 KiB query budget. */
+  static ServerLimits limits(int running, int queued) {
+    return TestLimits.queries(ServerLimits.DEFAULTS.queryTimeout(), 64 << 10, running, queued);
+  }
+
+  AdmittedQuery admit(QueryAdmission admission) {
+    return admission.admit(root, () -> false);
+  }
+
+  @Test
+  void withNoQueuePlaceLeftTheNextQueryIsTurnedAwayAtOnce() {
+    QueryAdmission admission = new QueryAdmission(limits(1, 0));
+    AdmittedQuery first = admit(admission);
+    StatusRuntimeException busy = assertThrows(StatusRuntimeException.class, () -> admit(admission));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, busy.getStatus().getCode());
+    assertTrue(busy.getStatus().getDescription().contains("--max-queries"), busy.getStatus().getDescription());
+    first.close();
+    admit(admission).close(); // the slot is free again
+  }
+
+  @Test
+  void aQueuedQueryRunsWhenTheSlotFrees() throws Exception {
+    QueryAdmission admission = new QueryAdmission(limits(1, 1));
+    AdmittedQuery first = admit(admission);
+    CompletableFuture<AdmittedQuery> queued = CompletableFuture.supplyAsync(() -> admit(admission));
+    first.close();
+    queued.get(30, TimeUnit.SECONDS).close();
+  }
+
+  @Test
+  void aQueuedQueryGivesUpAfterTheWait() {
+    QueryAdmission admission = new QueryAdmission(limits(1, 4), Duration.ofMillis(50));
+    try (AdmittedQuery first = admit(admission)) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> admit(admission));
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
+    }
+  }
+
+  @Test
+  void aQueuedQueryWhoseClientLeftGivesItsPlaceUp() throws Exception {
+    QueryAdmission admission = new QueryAdmission(limits(1, 1));
+    AtomicBoolean left = new AtomicBoolean();
+    try (AdmittedQuery first = admit(admission)) {
+      CompletableFuture<AdmittedQuery> queued = CompletableFuture.supplyAsync(() -> admission.admit(root, left::get));
+      left.set(true);
+      Throwable e = assertThrows(Exception.class, () -> queued.get(30, TimeUnit.SECONDS)).getCause();
+      assertEquals(Status.Code.CANCELLED, ((StatusRuntimeException) e).getStatus().getCode());
+      // Its place is free: one more may wait (and is turned away only for want of a slot, later).
+      CompletableFuture<AdmittedQuery> next = CompletableFuture.supplyAsync(() -> admit(admission));
+      first.close();
+      next.get(30, TimeUnit.SECONDS).close();
+    }
+  }
+
+  @Test
+  void anAdmittedQueryHasItsBudgetAndClosingItFreesTheSlotAndTheAllocator() {
+    QueryAdmission admission = new QueryAdmission(limits(1, 0));
+    try (AdmittedQuery query = admit(admission)) {
+      assertEquals(64 << 10, query.allocator().getLimit());
+      assertEquals(64 << 10, query.context().memoryBudget());
+      assertThrows(org.apache.arrow.memory.OutOfMemoryException.class, () -> query.allocator().buffer(128 << 10));
+      try (ArrowBuf fits = query.allocator().buffer(32 << 10)) {
+        assertEquals(32 << 10, query.allocator().getAllocatedMemory());
+      }
+    }
+    admit(admission).close();
+    assertEquals(0, root.getChildAllocators().size());
+  }
+
+  @Test
+  void aGateLetsAnyNumberWaitAndEachRunsWhenASlotFrees() throws Exception {
+    QueryAdmission gate = new QueryAdmission(limits(1, 0)).streamGate(2);
+    AdmittedQuery first = admit(gate);
+    AdmittedQuery second = admit(gate);
+    // As Rerun's reader does: 24 at once, beyond any queue bound; none is turned away.
+    ExecutorService threads = Executors.newFixedThreadPool(24);
+    try {
+      List<CompletableFuture<Void>> waiting = new ArrayList<>();
+      for (int i = 0; i < 24; i++) {
+        waiting.add(CompletableFuture.runAsync(() -> admit(gate).close(), threads));
+      }
+      first.close();
+      second.close();
+      for (CompletableFuture<Void> w : waiting) {
+        w.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  @Test
+  void aGateWaitEndsAtTheDeadlineAndCountsInIt() {
+    QueryAdmission gate = new QueryAdmission(TestLimits.queries(Duration.ofMillis(300), 64 << 10, 1, 0)).streamGate(1);
+    try (AdmittedQuery first = admit(gate)) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> admit(gate));
+      assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
+      assertTrue(e.getStatus().getDescription().contains("--query-timeout"), e.getStatus().getDescription());
+    }
+  }
+
+  @Test
+  void aGateWaiterWhoseClientLeftGivesUp() throws Exception {
+    QueryAdmission gate = new QueryAdmission(limits(1, 0)).streamGate(1);
+    try (AdmittedQuery first = admit(gate)) {
+      CompletableFuture<AdmittedQuery> waiting = CompletableFuture.supplyAsync(() -> gate.admit(root, () -> true));
+      Throwable e = assertThrows(Exception.class, () -> waiting.get(30, TimeUnit.SECONDS)).getCause();
+      assertEquals(Status.Code.CANCELLED, ((StatusRuntimeException) e).getStatus().getCode());
+    }
+  }
+
+  @Test
+  void aGateTakesNoSlotOfItsAdmission() {
+    QueryAdmission admission = new QueryAdmission(limits(1, 0));
+    try (AdmittedQuery stream = admit(admission.streamGate(1))) {
+      admit(admission).close();
+    }
+  }
+}

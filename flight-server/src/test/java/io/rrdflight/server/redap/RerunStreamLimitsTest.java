@@ -1,0 +1,128 @@
+package io.rrdflight.server.redap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.rrdflight.catalog.EntryId;
+import io.rrdflight.rrd.proto.DataframePart;
+import io.rrdflight.server.Fixtures;
+import io.rrdflight.server.ServerLimits;
+import io.rrdflight.server.TestLimits;
+import io.rrdflight.server.redap.proto.FetchChunksRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Rerun door's data streams under the server's limits, with clients that take one message and
+ * then stop reading: QueryDataset and FindChunks take the query slots (--max-queries,
+ * --max-queued-queries); FetchChunks, a part of a client's query, takes turns at its own gate
+ * ({@link ChunkFetch#MAX_STREAMS} at once, the others wait, never RESOURCE_EXHAUSTED); all stop at
+ * the deadline (--query-timeout) or when the client cancels. The harness checks on close that no
+ * buffer leaked.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class RerunStreamLimitsTest {
+  static final int MESSAGE_BYTES = 16 << 10;
+  static final Path FILE = Fixtures.path("dataset/rec-dataset-04.rrd");
+  /** The recording's chunks this many times over: megabytes, more than gRPC buffers for a client that does not read. */
+  static final int REPEATS = 200;
+
+  @TempDir Path dir;
+  RerunCloudHarness rerun;
+  EntryId dataset;
+  List<DataframePart> chunkInfos;
+
+  void start(Duration timeout, int running, int queued) throws Exception {
+    rerun = new RerunCloudHarness(dir.resolve("data"), null, new RrdRecordingProbe(), MESSAGE_BYTES,
+        TestLimits.queries(timeout, ServerLimits.DEFAULTS.queryMemoryBytes(), running, queued));
+    dataset = rerun.datasetWith("d", FILE);
+    chunkInfos = rerun.allChunkInfos(dataset);
+  }
+
+  @AfterEach
+  void close() throws InterruptedException {
+    if (rerun != null) {
+      rerun.close();
+    }
+  }
+
+  FetchChunksRequest fetchAll(int repeats) {
+    List<DataframePart> parts = new ArrayList<>();
+    for (int i = 0; i < repeats; i++) {
+      parts.addAll(chunkInfos);
+    }
+    return FetchChunksRequest.newBuilder().addAllChunkInfos(parts).build();
+  }
+
+  int chunksOf(FetchChunksRequest request) {
+    AtomicInteger chunks = new AtomicInteger();
+    rerun.stub().fetchChunks(request).forEachRemaining(m -> chunks.addAndGet(m.getChunksCount()));
+    return chunks.get();
+  }
+
+  /** Every turn of the FetchChunks gate taken by a stream whose client stopped reading. */
+  List<StalledFetch> stallEveryTurn() throws InterruptedException {
+    List<StalledFetch> stalled = new ArrayList<>();
+    for (int i = 0; i < ChunkFetch.MAX_STREAMS; i++) {
+      stalled.add(new StalledFetch(rerun.asyncStub(null), fetchAll(REPEATS)));
+    }
+    return stalled;
+  }
+
+  @Test
+  void aFetchBeyondTheGateWaitsForATurnAndSucceedsWithoutTakingAQuerySlot() throws Exception {
+    start(Duration.ofMinutes(10), 1, 0);
+    int expected = chunksOf(fetchAll(1));
+    List<StalledFetch> stalled = stallEveryTurn();
+    CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> chunksOf(fetchAll(1)));
+    // The one query slot is free: the stalled FetchChunks are not queries.
+    assertTrue(rerun.allChunkInfos(dataset).size() > 0);
+    assertFalse(waiting.isDone(), "a fifth FetchChunks ran while every turn was taken");
+    assertEquals(Status.Code.OK, stalled.get(0).readRest().getCode());
+    assertEquals(expected, waiting.get(60, TimeUnit.SECONDS));
+    for (StalledFetch s : stalled.subList(1, stalled.size())) {
+      assertEquals(Status.Code.OK, s.readRest().getCode());
+    }
+  }
+
+  @Test
+  void stalledFetchesStopAtTheDeadlineAndSoDoesAFetchWaitingForATurn() throws Exception {
+    start(Duration.ofSeconds(1), 1, 0);
+    List<StalledFetch> stalled = stallEveryTurn();
+    // Its wait counts in its own deadline: it ends no later than the stalled ones, never RESOURCE_EXHAUSTED.
+    StatusRuntimeException waiting = assertThrows(StatusRuntimeException.class, () -> chunksOf(fetchAll(REPEATS)));
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, waiting.getStatus().getCode(), waiting.toString());
+    assertTrue(waiting.getStatus().getDescription().contains("--query-timeout"), waiting.getStatus().getDescription());
+    for (StalledFetch s : stalled) {
+      Status status = s.readRest();
+      assertEquals(Status.Code.DEADLINE_EXCEEDED, status.getCode(), status.toString());
+      assertTrue(status.getDescription().contains("--query-timeout"), status.getDescription());
+      assertTrue(s.messages.get() < REPEATS, "stopped before its end: " + s.messages.get() + " messages");
+    }
+  }
+
+  @Test
+  void aClientCancelGivesItsTurnToAWaitingFetch() throws Exception {
+    start(Duration.ofMinutes(10), 1, 0);
+    List<StalledFetch> stalled = stallEveryTurn();
+    CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> chunksOf(fetchAll(1)));
+    stalled.get(0).cancel();
+    assertTrue(waiting.get(60, TimeUnit.SECONDS) > 0);
+    for (StalledFetch s : stalled.subList(1, stalled.size())) {
+      s.cancel();
+    }
+  }
+}
