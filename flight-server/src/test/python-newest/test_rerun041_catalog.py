@@ -718,3 +718,22 @@ def test_directory_dataset_is_served_as_in_rerun(directory_pair):
     assert len(seen[1]["segments"]) == len(list(fixture_path("dataset").glob("*.rrd")))
     assert_tables_equal(seen[0]["table"], seen[1]["table"], "segment_table() of the -d dataset")
     assert_tables_equal(seen[0]["reader"], seen[1]["reader"], "reader() of the -d dataset")
+
+
+@pytest.mark.skipif(SELF_CHECK, reason="rrdflight's own limits: `rerun server` has no --max-queries")
+def test_readers_at_once_with_one_query_slot_and_no_queue_all_succeed(tmp_path):
+    """The 0.41 reader opens up to 24 FetchChunks per scan and does not retry one that is RESOURCE_EXHAUSTED: they
+    take turns at their own gate, not query slots, so even --max-queries 1 with no queue serves concurrent readers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tight = ServerProcess(tmp_path / "data", "-d", f"dataset={fixture_path('dataset')}",
+                          "--max-queries", "1", "--max-queued-queries", "0")
+    try:
+        def rows(_: int) -> int:
+            client = client_for(tight)  # held while reading: the reader's DataFusion context lives in it
+            return client.get_dataset(name="dataset").reader(index="log_time").to_arrow_table().num_rows
+        with ThreadPoolExecutor(4) as pool:
+            counts = list(pool.map(rows, range(4)))
+        assert counts[0] > 0 and counts == [counts[0]] * 4, counts
+    finally:
+        tight.stop()

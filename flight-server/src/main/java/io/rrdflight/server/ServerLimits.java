@@ -12,7 +12,9 @@ import java.util.Locale;
  * @param queryTimeout how long one SQL query may run (--query-timeout)
  * @param queryMemoryBytes the memory one SQL query may hold: its Arrow buffers and the rows the row
  *     engine keeps (--query-memory)
- * @param maxQueries SQL queries running at once (--max-queries); more wait in a queue
+ * @param maxQueries queries running at once, SQL and Rerun's QueryDataset and FindChunks streams
+ *     (--max-queries); more wait in a queue. FetchChunks streams take turns at a gate of their own
+ *     ({@link QueryAdmission#streamGate})
  * @param maxQueuedQueries SQL queries waiting for a slot (--max-queued-queries); beyond that, and
  *     after {@link #QUEUE_WAIT}, a query fails with RESOURCE_EXHAUSTED
  * @param maxSqlChars the longest SQL text accepted (--max-sql-length)

@@ -34,7 +34,7 @@ final class BatchStreamer {
   private final BufferAllocator allocator;
   private final QueryAdmission admission;
 
-  /** @param admission shared with the Rerun door's data streams: one set of slots for the server */
+  /** @param admission shared with the Rerun door's QueryDataset and FindChunks streams: one set of slots for the server */
   BatchStreamer(ExecutorService executor, BufferAllocator allocator, QueryAdmission admission) {
     this.executor = requireNonNull(executor, "executor is null");
     this.allocator = requireNonNull(allocator, "allocator is null");

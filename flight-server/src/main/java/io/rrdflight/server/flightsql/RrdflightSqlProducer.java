@@ -65,7 +65,7 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   }
 
   /**
-   * @param admission the server's one admission, shared with the Rerun door's data streams
+   * @param admission the server's one admission, shared with the Rerun door's QueryDataset and FindChunks streams
    * @param tables where bulk ingestion writes table entries; without it ingestion is refused
    * @param placement where the endpoints of a split query are served (a fleet's live nodes)
    */

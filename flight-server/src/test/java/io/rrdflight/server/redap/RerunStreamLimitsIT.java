@@ -2,7 +2,6 @@ package io.rrdflight.server.redap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
@@ -11,22 +10,24 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
 import io.rrdflight.rrd.proto.DataframePart;
 import io.rrdflight.server.Fixtures;
 import io.rrdflight.server.ServerProcess;
 import io.rrdflight.server.redap.proto.EntryFilter;
 import io.rrdflight.server.redap.proto.FetchChunksRequest;
+import io.rrdflight.server.redap.proto.FetchChunksResponse;
 import io.rrdflight.server.redap.proto.FindEntriesRequest;
 import io.rrdflight.server.redap.proto.QueryDatasetRequest;
 import io.rrdflight.server.redap.proto.RerunCloudServiceGrpc;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.arrow.flight.FlightClient;
 import org.apache.arrow.flight.FlightInfo;
-import org.apache.arrow.flight.FlightRuntimeException;
-import org.apache.arrow.flight.FlightStatusCode;
 import org.apache.arrow.flight.FlightStream;
 import org.apache.arrow.flight.Location;
 import org.apache.arrow.flight.sql.FlightSqlClient;
@@ -40,10 +41,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real server with one query slot and no queue ({@code --max-queries 1 --max-queued-queries 0})
- * and a short {@code --query-timeout}: a FetchChunks whose client stops reading holds the one slot
- * of both doors (another FetchChunks and a SQL query are RESOURCE_EXHAUSTED), ends with
- * DEADLINE_EXCEEDED, and then the server answers again; a client cancel frees the slot too. At the
- * end the server stops without buffers left allocated.
+ * and a short {@code --query-timeout}: FetchChunks streams are parts of a client's query, not
+ * queries, so a FetchChunks whose client stops reading takes no query slot (SQL and other
+ * FetchChunks still answer) and ends with DEADLINE_EXCEEDED; beyond the gate's turns a FetchChunks
+ * waits, and a client cancel gives its turn to it; 24 at once from one client (as rerun-sdk 0.41's
+ * reader sends them) all succeed. At the end the server stops without buffers left allocated.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class RerunStreamLimitsIT {
@@ -59,6 +61,7 @@ class RerunStreamLimitsIT {
   static RerunCloudServiceGrpc.RerunCloudServiceStub datasetStub;
   static FetchChunksRequest everyChunkOnce;
   static FetchChunksRequest everyChunkRepeated;
+  static List<DataframePart> chunkInfos = new ArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
@@ -73,7 +76,6 @@ class RerunStreamLimitsIT {
     Metadata entryHeader = new Metadata();
     entryHeader.put(EntryIdHeader.ENTRY_ID, ProtoValues.fromProto(entry.getId()).toHex());
     datasetStub = RerunCloudServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(entryHeader));
-    List<DataframePart> chunkInfos = new ArrayList<>();
     RerunCloudServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(entryHeader))
         .queryDataset(QueryDatasetRequest.newBuilder().setSelectAllEntityPaths(true).build())
         .forEachRemaining(r -> chunkInfos.add(r.getData()));
@@ -128,37 +130,75 @@ class RerunStreamLimitsIT {
   }
 
   @Test
-  void aStalledFetchHoldsTheOneSlotOfBothDoorsUntilItsDeadline() throws Exception {
+  void stalledFetchesTakeNoQuerySlotAndEndAtTheirDeadline() throws Exception {
     // Planned before the stall: planning takes no slot, and under load it could outlast the deadline.
     FlightInfo planned = sql.execute(SMALL);
-    StalledFetch stalled = new StalledFetch(datasetStub, everyChunkRepeated);
-    FlightRuntimeException query = assertThrows(FlightRuntimeException.class, () -> count(planned));
-    StatusRuntimeException fetch = assertThrows(StatusRuntimeException.class, () -> chunksOf(everyChunkOnce));
-    assertEquals(Status.Code.RESOURCE_EXHAUSTED, fetch.getStatus().getCode(), fetch.toString());
-    assertEquals(FlightStatusCode.RESOURCE_EXHAUSTED, query.status().code(), query.toString());
-
-    Status end = stalled.readRest();
-    assertEquals(Status.Code.DEADLINE_EXCEEDED, end.getCode(), end.toString());
-    assertTrue(end.getDescription().contains("--query-timeout"), end.getDescription());
-    // The slot is given back before the status is sent: both doors answer at once.
-    assertEquals(12, count(SMALL));
+    List<StalledFetch> stalled = stallEveryTurn();
+    assertEquals(12, count(planned));
+    // Beyond the turns it waits, never RESOURCE_EXHAUSTED: until the stalled ones' deadlines free a
+    // turn (then it runs in what is left of its own), or its own deadline, which is later, passes.
+    Status waited = Status.OK;
+    try {
+      chunksOf(everyChunkOnce);
+    } catch (StatusRuntimeException e) {
+      waited = e.getStatus();
+    }
+    assertTrue(waited.isOk() || waited.getCode() == Status.Code.DEADLINE_EXCEEDED, waited.toString());
+    for (StalledFetch s : stalled) {
+      Status end = s.readRest();
+      assertEquals(Status.Code.DEADLINE_EXCEEDED, end.getCode(), end.toString());
+      assertTrue(end.getDescription().contains("--query-timeout"), end.getDescription());
+    }
     assertTrue(chunksOf(everyChunkOnce) > 0);
   }
 
-  @Test
-  void aClientCancelStopsTheStreamAndFreesTheSlot() throws Exception {
-    StalledFetch stalled = new StalledFetch(datasetStub, everyChunkRepeated);
-    stalled.cancel();
-    // The server sees the cancel on its own thread, well before the 5 s deadline would free the slot.
-    long rows = -1;
-    for (int attempt = 0; attempt < 40 && rows < 0; attempt++) {
-      try {
-        rows = count(SMALL);
-      } catch (FlightRuntimeException busy) {
-        assertEquals(FlightStatusCode.RESOURCE_EXHAUSTED, busy.status().code(), busy.toString());
-        Thread.sleep(50);
-      }
+  static List<StalledFetch> stallEveryTurn() throws InterruptedException {
+    List<StalledFetch> stalled = new ArrayList<>();
+    for (int i = 0; i < ChunkFetch.MAX_STREAMS; i++) {
+      stalled.add(new StalledFetch(datasetStub, everyChunkRepeated));
     }
-    assertEquals(12, rows, "the cancelled stream did not give its slot back within 2 s");
+    return stalled;
+  }
+
+  @Test
+  void aClientCancelGivesItsTurnToAWaitingFetch() throws Exception {
+    List<StalledFetch> stalled = stallEveryTurn();
+    CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> chunksOf(everyChunkOnce));
+    // Without the cancel its turn would come only as the stalled streams' deadlines pass, with its own.
+    stalled.get(0).cancel();
+    assertTrue(waiting.get(60, TimeUnit.SECONDS) > 0);
+    stalled.forEach(StalledFetch::cancel);
+  }
+
+  @Test
+  void twentyFourFetchesAtOnceFromOneClientAllSucceedWithOneQuerySlot() throws Exception {
+    List<CompletableFuture<Integer>> fetches = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      // As the reader does: one chunk-info batch per call, all on one connection.
+      FetchChunksRequest one = FetchChunksRequest.newBuilder().addChunkInfos(chunkInfos.get(i % chunkInfos.size())).build();
+      fetches.add(new CompletableFuture<>());
+      CompletableFuture<Integer> result = fetches.get(i);
+      AtomicInteger chunks = new AtomicInteger();
+      datasetStub.fetchChunks(one, new StreamObserver<>() {
+        @Override
+        public void onNext(FetchChunksResponse value) {
+          chunks.addAndGet(value.getChunksCount());
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          result.completeExceptionally(t);
+        }
+
+        @Override
+        public void onCompleted() {
+          result.complete(chunks.get());
+        }
+      });
+    }
+    // None RESOURCE_EXHAUSTED (the reader would fail its scan): every one brings its chunks.
+    for (CompletableFuture<Integer> fetch : fetches) {
+      assertTrue(fetch.get(60, TimeUnit.SECONDS) > 0);
+    }
   }
 }

@@ -2,7 +2,6 @@ package io.rrdflight.server.redap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
@@ -99,13 +98,19 @@ class RerunStreamLimitsTest {
   }
 
   @Test
-  void stalledFetchesStopAtTheDeadlineAndSoDoesAFetchWaitingForATurn() throws Exception {
+  void stalledFetchesStopAtTheDeadlineAndAFetchWaitingForATurnIsNeverTurnedAway() throws Exception {
     start(Duration.ofSeconds(1), 1, 0);
     List<StalledFetch> stalled = stallEveryTurn();
-    // Its wait counts in its own deadline: it ends no later than the stalled ones, never RESOURCE_EXHAUSTED.
-    StatusRuntimeException waiting = assertThrows(StatusRuntimeException.class, () -> chunksOf(fetchAll(REPEATS)));
-    assertEquals(Status.Code.DEADLINE_EXCEEDED, waiting.getStatus().getCode(), waiting.toString());
-    assertTrue(waiting.getStatus().getDescription().contains("--query-timeout"), waiting.getStatus().getDescription());
+    // Beyond the turns it waits, never RESOURCE_EXHAUSTED: until the stalled ones' deadlines free a
+    // turn (then it runs in what is left of its own), or its own deadline, which is later, passes.
+    Status waited = Status.OK;
+    try {
+      chunksOf(fetchAll(REPEATS));
+    } catch (StatusRuntimeException e) {
+      waited = e.getStatus();
+      assertTrue(waited.getDescription().contains("--query-timeout"), waited.getDescription());
+    }
+    assertTrue(waited.isOk() || waited.getCode() == Status.Code.DEADLINE_EXCEEDED, waited.toString());
     for (StalledFetch s : stalled) {
       Status status = s.readRest();
       assertEquals(Status.Code.DEADLINE_EXCEEDED, status.getCode(), status.toString());
