@@ -35,3 +35,45 @@ def test_pyarrow_flight_client_reaches_the_same_port(server):
     with pytest.raises(pa.ArrowNotImplementedError):
         list(client.list_flights())
     client.close()
+
+
+@pytest.fixture(scope="module")
+def large_server(tmp_path_factory):
+    from conftest import ServerProcess, fixture_path
+
+    if not (fixture_path("large") / "large.rrd").is_file():
+        pytest.skip("fixtures missing: run scripts/gen-fixtures")
+    srv = ServerProcess(tmp_path_factory.mktemp("data"), "-d", f"large={fixture_path('large')}")
+    yield srv
+    srv.stop()
+
+
+def test_limit_and_top_n_over_rerun_list_columns_equal_rerun(large_server):
+    """LIMIT and ORDER BY ... LIMIT copy rows of every column type of a real recording, Points3D's
+    List<FixedSizeList<3, Float32>> positions included, equal to Rerun's local dataframe API."""
+    from conftest import fixture_path
+    from rerun_views import assert_partition_equal, query, recordings_in
+
+    [(pid, rec)] = recordings_in(fixture_path("large") / "large.rrd").items()
+    positions = "/large/points/p0:Points3D:positions"
+    with flightsql.connect(large_server.grpc_uri, autocommit=True) as conn:
+        first = query(conn, 'SELECT * FROM "large".rerun."frame" LIMIT 1')
+        # The filter on an array element keeps the plan on Arrow batches (filter, top-N sort, project).
+        top = query(conn, f'SELECT frame, "{positions}" FROM "large".rerun."frame" '
+                          'WHERE "/large/points/p0:Points3D:colors"[1] IS NOT NULL ORDER BY frame DESC LIMIT 2')
+        # Issue #11's query: the last two frames of the whole view (no p0 there: nulls).
+        tail = query(conn, f'SELECT "{positions}", frame FROM "large".rerun."frame" ORDER BY frame DESC LIMIT 2')
+    # Rerun's first row: the view's lowest frame, every column.
+    frame0 = first.column("frame").to_pylist()[0]
+    expected = rec.view(index="frame", contents="/**").filter_range_sequence(frame0, frame0).select().read_all()
+    assert_partition_equal(first, pid, expected.slice(0, 1), "LIMIT 1")
+    assert pa.types.is_fixed_size_list(first.schema.field(positions).type.value_type)
+    # Rerun's rows of p0 from our second frame on: exactly our two, latest first.
+    frames = top.column("frame").to_pylist()
+    p0 = rec.view(index="frame", contents="/large/points/p0").filter_range_sequence(frames[1], 2**62).select().read_all()
+    p0 = p0.filter(p0.column("/large/points/p0:Points3D:colors").is_valid())
+    assert top.to_pylist() == p0.select(["frame", positions]).to_pylist()[::-1]
+    assert top.schema.field(positions).type == p0.schema.field(positions).type
+    last = tail.column("frame").to_pylist()
+    expected = rec.view(index="frame", contents="/**").filter_range_sequence(last[1], 2**62).select("frame", positions).read_all()
+    assert tail.select([positions, "frame"]).to_pylist() == expected.select([positions, "frame"]).to_pylist()[::-1]

@@ -130,6 +130,20 @@ def test_static_table_equals_the_static_only_view(conn, name):
         assert_partition_equal(table, pid, expected, f"{name} static")
 
 
+@pytest.mark.parametrize("name", ["tensor", "points3d", "image"])
+def test_top_n_and_limit_copy_rows_of_unions_and_fixed_size_lists_as_rerun_has_them(conn, name):
+    """ORDER BY ... LIMIT and LIMIT copy rows of every column (tensors' unions, positions' fixed-size
+    lists): the rows equal Rerun's view's last two and first rows."""
+    recs = served(conn, name)
+    for pid, rec in recs.items():
+        expected = rerun_view(rec, "frame", "/**")
+        top = query(conn, f'SELECT * FROM "{name}".rerun."frame" WHERE rerun_partition_id = \'{pid}\' ORDER BY frame DESC LIMIT 2')
+        last = expected.slice(max(0, expected.num_rows - 2))
+        assert_partition_equal(top, pid, last.take(list(range(last.num_rows))[::-1]), f"{name} ORDER BY frame DESC LIMIT 2")
+        first = query(conn, f'SELECT * FROM "{name}".rerun."frame" WHERE rerun_partition_id = \'{pid}\' LIMIT 1')
+        assert_partition_equal(first, pid, expected.slice(0, 1), f"{name} LIMIT 1")
+
+
 @pytest.mark.parametrize("fill", [False, True], ids=["nofill", "fill"])
 def test_semantically_empty_columns_are_dropped_as_rerun_drops_them(conn, generated, fill):
     (rec,) = recordings_in(generated).values()

@@ -1,7 +1,9 @@
 package io.rrdflight.sql.calcite;
 
 import io.rrdflight.sql.calcite.ArrowExpressions.Column;
+import io.rrdflight.sql.engine.RowCopier;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.FieldVector;
@@ -57,17 +59,28 @@ final class ArrowColumns {
     };
   }
 
-  /** Copies rows {@code rows[0..count)} of {@code in} into {@code out} (same columns), replacing its contents. */
+  /**
+   * Copies rows {@code rows[0..count)} of {@code in} into {@code out} (same columns), replacing its
+   * contents, through the engine's copier: any type Rerun produces (fixed-size lists, unions too).
+   */
   static void copyRows(VectorSchemaRoot in, int[] rows, int count, VectorSchemaRoot out) {
     for (int c = 0; c < out.getFieldVectors().size(); c++) {
-      FieldVector from = in.getVector(c);
-      FieldVector to = out.getVector(c);
-      to.clear();
-      to.allocateNew();
-      for (int i = 0; i < count; i++) {
-        to.copyFromSafe(rows[i], i, from);
+      RowCopier.copyRows(in.getVector(c), rows, count, out.getVector(c));
+    }
+    out.setRowCount(count);
+  }
+
+  /**
+   * Copies the rows {@code refs[from..from + count)} name, each {@code batch << 32 | row} of
+   * {@code batches}, into {@code out} (same columns), replacing its contents.
+   */
+  static void copyRows(List<VectorSchemaRoot> batches, long[] refs, int from, int count, VectorSchemaRoot out) {
+    for (int c = 0; c < out.getFieldVectors().size(); c++) {
+      RowCopier copier = new RowCopier(out.getVector(c), count);
+      for (int i = from; i < from + count; i++) {
+        copier.rows(batches.get((int) (refs[i] >>> 32)).getVector(c), (int) refs[i], 1);
       }
-      to.setValueCount(count);
+      copier.write();
     }
     out.setRowCount(count);
   }

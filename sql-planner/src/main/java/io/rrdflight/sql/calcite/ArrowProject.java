@@ -4,6 +4,7 @@ import io.rrdflight.sql.calcite.RerunSqlTypes;
 import io.rrdflight.sql.ResultBatches;
 import io.rrdflight.sql.calcite.ArrowExpressions.Column;
 import io.rrdflight.sql.calcite.ArrowExpressions.Expr;
+import io.rrdflight.sql.engine.RowCopier;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -127,12 +128,10 @@ public final class ArrowProject extends Project implements ArrowRel {
     }
   }
 
+  /** A column referenced twice: the second reference gets a copy (the engine's copier: any type). */
   private static void copyAll(FieldVector from, FieldVector to, int rows) {
-    to.clear();
-    to.allocateNew();
-    for (int r = 0; r < rows; r++) {
-      to.copyFromSafe(r, r, from);
-    }
-    to.setValueCount(rows);
+    RowCopier copier = new RowCopier(to, rows);
+    copier.rows(from, 0, rows);
+    copier.write();
   }
 }

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.calcite.plan.RelOptCluster;
@@ -187,17 +186,7 @@ public final class ArrowSort extends Sort implements ArrowRel {
       if (count <= 0) {
         return false;
       }
-      for (int c = 0; c < out.getFieldVectors().size(); c++) {
-        FieldVector to = out.getVector(c);
-        to.clear();
-        to.allocateNew();
-        for (int i = 0; i < count; i++) {
-          long ref = order[emitted + i];
-          to.copyFromSafe((int) ref, i, kept.get((int) (ref >>> 32)).getVector(c));
-        }
-        to.setValueCount(count);
-      }
-      out.setRowCount(count);
+      ArrowColumns.copyRows(kept, order, emitted, count, out);
       emitted += count;
       return true;
     }
@@ -208,15 +197,7 @@ public final class ArrowSort extends Sort implements ArrowRel {
       int count = Math.min(keep, refs.length);
       VectorSchemaRoot best = VectorSchemaRoot.create(schema, execution.allocator());
       try {
-        for (int c = 0; c < best.getFieldVectors().size(); c++) {
-          FieldVector to = best.getVector(c);
-          to.allocateNew();
-          for (int i = 0; i < count; i++) {
-            to.copyFromSafe((int) refs[i], i, kept.get((int) (refs[i] >>> 32)).getVector(c));
-          }
-          to.setValueCount(count);
-        }
-        best.setRowCount(count);
+        ArrowColumns.copyRows(kept, refs, 0, count, best);
       } catch (RuntimeException e) {
         best.close();
         throw e;

@@ -13,21 +13,17 @@ import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.ListVector;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.apache.arrow.vector.util.TransferPair;
-import org.apache.arrow.vector.util.VectorAppender;
 
 /**
  * Copies rows of a computed window ({@link PartitionView}) into a new output batch: the projected
- * columns, component cells in bulk ({@link CellCopier}) where the type allows, as runs of slices
- * otherwise (unions). Stateless between batches, so one writer serves every worker of a scan.
+ * columns, component cells through {@link RowCopier} (in bulk where the type allows, as runs of
+ * slices otherwise: unions). Stateless between batches, so one writer serves every worker of a scan.
  */
 final class BatchWriter {
   private final ViewSchema schema;
   private final int[] projection;
   private final Schema outputSchema;
   private final BufferAllocator allocator;
-  /** Per component column of the view: whether CellCopier copies its cells. */
-  private final boolean[] bulkCopy;
 
   /**
    * @param projection for each output column, the index of the view column it shows (0 =
@@ -39,10 +35,6 @@ final class BatchWriter {
     this.projection = projection.clone();
     this.outputSchema = requireNonNull(outputSchema, "outputSchema is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
-    this.bulkCopy = new boolean[schema.components().size()];
-    for (int c = 0; c < bulkCopy.length; c++) {
-      bulkCopy[c] = CellCopier.supports(schema.components().get(c).field());
-    }
   }
 
   Schema outputSchema() {
@@ -117,18 +109,14 @@ final class BatchWriter {
   }
 
   /**
-   * Copies column {@code column}'s cells of rows {@code [from, from + count)} into {@code target}:
-   * in bulk ({@link CellCopier}) for the types it covers, else as runs of slices appended one
-   * after the other (unions). A cell repeated on consecutive rows (latest-at fill, static data)
-   * is one repeated run: measured and copied from its chunk once per batch.
+   * Copies column {@code column}'s cells of rows {@code [from, from + count)} into {@code target}
+   * ({@link RowCopier}: in bulk for the types it covers, as slices otherwise). A cell repeated on
+   * consecutive rows (latest-at fill, static data) is one repeated run: measured and copied from
+   * its chunk once per batch.
    */
   private void writeCells(ListVector target, PartitionView view, int column, int from, int count) {
     String component = schema.components().get(column).component();
-    if (!bulkCopy[column]) {
-      writeCellsBySlices(target, view, column, component, from, count);
-      return;
-    }
-    CellCopier copier = new CellCopier(target, count);
+    RowCopier copier = new RowCopier(target, count);
     ListVector[] sourceOfChunk = new ListVector[view.chunkCount()]; // looked up once per chunk, not per cell
     int i = 0;
     while (i < count) {
@@ -155,45 +143,5 @@ final class BatchWriter {
       i += same;
     }
     copier.write();
-  }
-
-  private void writeCellsBySlices(ListVector target, PartitionView view, int column, String component, int from, int count) {
-    target.clear();
-    target.allocateNew(); // the appender reads the target's first offset, so it must exist
-    VectorAppender appender = new VectorAppender(target);
-    try (ListVector scratch = (ListVector) target.getField().createVector(allocator)) {
-      int i = 0;
-      while (i < count) {
-        long cell = view.cell(column, from + i);
-        int run = 1;
-        if (cell >= 0) {
-          while (i + run < count && view.cell(column, from + i + run) == cell + run
-              && (view.cell(column, from + i + run) >>> 32) == (cell >>> 32)) {
-            run++;
-          }
-          ListVector source = view.chunk(cell).component(component);
-          TransferPair slice = source.makeTransferPair(scratch);
-          slice.splitAndTransfer(PartitionView.rowOf(cell), run);
-        } else {
-          while (i + run < count && view.cell(column, from + i + run) == cell) {
-            run++;
-          }
-          scratch.allocateNew();
-          for (int k = 0; k < run; k++) {
-            if (cell == PartitionView.EMPTY_CELL) {
-              scratch.startNewValue(k);
-              scratch.endValue(k, 0);
-            } else {
-              scratch.setNull(k);
-            }
-          }
-          scratch.setValueCount(run);
-        }
-        scratch.accept(appender, null);
-        scratch.clear();
-        i += run;
-      }
-    }
-    target.setValueCount(count);
   }
 }

@@ -19,8 +19,9 @@ import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 
 /**
- * Fills one output column of a batch with component cells ({@code List<T>} rows of decoded
- * chunks, nulls and empty lists) by copying buffers in bulk: a run of rows of one chunk is one
+ * Fills one column with rows of columns of the same type (component cells: {@code List<T>} rows
+ * of decoded chunks, nulls and empty lists; or any column an SQL operator copies rows of) by
+ * copying buffers in bulk: a run of rows of one chunk is one
  * copy of its values, offsets are rebased, validity copied bit by bit. Two passes: the cells are
  * measured first, so every buffer is allocated once at its final size. Slicing source vectors
  * instead (transfer pairs) costs a buffer-ledger registration per run, which dominated when fill
@@ -28,7 +29,7 @@ import org.apache.arrow.vector.types.pojo.Field;
  *
  * <p>Covers what Rerun's components are made of: lists, fixed-size lists, structs, fixed-width
  * values, booleans, strings and binaries ({@link #supports}); anything else (unions) is copied by
- * the caller another way.
+ * {@link RowCopier} another way. Nulls and empty lists are for list targets only.
  */
 final class CellCopier {
   /**
@@ -112,16 +113,16 @@ final class CellCopier {
     }
   }
 
-  private final ListVector target;
+  private final FieldVector target;
   private final List<Run> runs;
-  private final Map<ListVector, Shape> shapes = new IdentityHashMap<>();
+  private final Map<FieldVector, Shape> shapes = new IdentityHashMap<>();
   /** The last source asked for and its shape: cells come in runs from one chunk. */
-  private ListVector lastSource;
+  private FieldVector lastSource;
   private Shape lastShape;
   private int rows;
 
   /** @param expectedRows how many rows the batch will have (sizes the run list) */
-  CellCopier(ListVector target, int expectedRows) {
+  CellCopier(FieldVector target, int expectedRows) {
     this.target = requireNonNull(target, "target is null");
     this.runs = new ArrayList<>(Math.max(16, expectedRows));
   }
@@ -137,7 +138,7 @@ final class CellCopier {
   }
 
   /** Appends rows {@code [first, first + n)} of {@code source}. */
-  void rows(ListVector source, int first, int n) {
+  void rows(FieldVector source, int first, int n) {
     add(shape(requireNonNull(source, "source is null")), first, n, false);
   }
 
@@ -146,12 +147,12 @@ final class CellCopier {
    * repeat a cell: it is measured and copied from the source once, then its bytes are doubled up
    * within the target (offsets rebased per copy).
    */
-  void repeat(ListVector source, int row, int n) {
+  void repeat(FieldVector source, int row, int n) {
     runs.add(new Run(shape(requireNonNull(source, "source is null")), row, n, false, true));
     rows += n;
   }
 
-  private Shape shape(ListVector source) {
+  private Shape shape(FieldVector source) {
     if (source != lastSource) {
       lastShape = shapes.computeIfAbsent(source, Shape::new);
       lastSource = source;
@@ -160,11 +161,20 @@ final class CellCopier {
   }
 
   void nulls(int n) {
+    listTarget();
     add(null, 0, n, false);
   }
 
   void emptyLists(int n) {
+    listTarget();
     add(null, 0, n, true);
+  }
+
+  private ListVector listTarget() {
+    if (!(target instanceof ListVector list)) {
+      throw new IllegalStateException("nulls and empty lists are appended to list columns only, not to " + target.getField());
+    }
+    return list;
   }
 
   private void add(Shape source, int first, int n, boolean empty) {
@@ -192,8 +202,6 @@ final class CellCopier {
     target.clear();
     reserve(target, need);
     target.allocateNew();
-    ArrowBuf offsets = target.getOffsetBuffer();
-    ArrowBuf validity = target.getValidityBuffer();
     int at = 0;
     for (Run run : runs) {
       if (run.repeated) {
@@ -202,6 +210,8 @@ final class CellCopier {
       } else if (run.source != null) {
         copy(run.source, run.from, run.count, target, at);
       } else {
+        ArrowBuf offsets = listTarget().getOffsetBuffer();
+        ArrowBuf validity = target.getValidityBuffer();
         int base = offsets.getInt((long) at * ListVector.OFFSET_WIDTH);
         for (int k = 0; k < run.count; k++) {
           offsets.setInt((long) (at + k + 1) * ListVector.OFFSET_WIDTH, base);

@@ -1,5 +1,6 @@
 package io.rrdflight.sql.calcite;
 
+import static io.rrdflight.rrd.TimelineKind.DURATION;
 import static io.rrdflight.rrd.TimelineKind.SEQUENCE;
 import static io.rrdflight.rrd.TimelineKind.TIMESTAMP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -227,6 +228,62 @@ class RerunAdapterTest {
     assertTrue(q.isColumnar());
     assertEquals("joint: List<item: FloatingPoint(DOUBLE)>", q.resultSchema().getFields().get(1).toString().replace("not null", "").trim());
     assertEquals(List.of("9; [109.0]", "8; [108.0]"), rows(sql));
+  }
+
+  /**
+   * A dataset shaped like fixtures/large: every column type it has (sequence, duration and
+   * timestamp indexes; lists of strings, UInt32 colors, Float32 positions as fixed-size lists of
+   * 3, Float64 scalars, static strings and Int64 timestamps), two chunks of points so a sort merges
+   * sources.
+   */
+  private void pointsDataset() {
+    for (int c = 0; c < 2; c++) {
+      long f = 3L * c;
+      data.chunk("pts", "rec", "/points").timeline("frame", SEQUENCE, f, f + 1, f + 2)
+          .timeline("sim_time", DURATION, f * 1_000_000, (f + 1) * 1_000_000, (f + 2) * 1_000_000)
+          .timeline("wall", TIMESTAMP, t((int) f), t((int) f + 1), t((int) f + 2))
+          .component("Points3D:positions", InMemoryRerunData.POSITION3D_LIST, List.of(
+              List.of(List.of(f, 0, 0), List.of(f, 1, 1)), List.of(List.of(f + 1, 0, 0)), List.of(List.of(f + 2, 0, 0), List.of(f + 2, 2, 2))))
+          .component("Points3D:colors", InMemoryRerunData.UINT32_LIST, List.of(List.of(0xff0000ff, 0x00ff00ff), List.of(0xff), List.of(1, 2)))
+          .add();
+    }
+    data.chunk("pts", "rec", "/log").timeline("frame", SEQUENCE, 1, 4).timeline("sim_time", DURATION, 1_000_000, 4_000_000)
+        .timeline("wall", TIMESTAMP, t(1), t(4)).component("TextLog:text", InMemoryRerunData.UTF8_LIST, List.of(List.of("one"), List.of("four")))
+        .scalars("Scalars:scalars", 1.5, null).add();
+    data.chunk("pts", "rec", "/info").component("TextDocument:text", InMemoryRerunData.UTF8_LIST, List.of(List.of("about")))
+        .component("Clock:start_time", InMemoryRerunData.INT64_LIST, List.of(List.of(t(0)))).add();
+  }
+
+  @Test
+  void limitOverEveryColumnTypeOfARecordingCopiesTheRow() {
+    pointsDataset();
+    String sql = "SELECT * FROM pts.rerun.frame LIMIT 1";
+    PreparedQuery q = engine.prepare(sql);
+    assertTrue(q.isColumnar());
+    assertEquals(List.of("rec; 0; PT0S; 2024-01-15T10:00; [1705312800000000000]; [\"about\"]; null; null; [-16776961,16711935]; [[0.0,0.0,0.0],[0.0,1.0,1.0]]"),
+        rows(sql));
+    String plan = explain(sql);
+    assertTrue(plan.startsWith("ArrowToEnumerableConverter\n  ArrowSort(fetch=[1])\n    RerunTableScan(table=[[pts, rerun, frame]]"), plan);
+    // The next rows, one batch boundary crossed (batches of 3 rows): the copy starts inside a batch.
+    assertEquals(List.of("rec; 4; [[4.0,0.0,0.0]]; [\"four\"]", "rec; 5; [[5.0,0.0,0.0],[5.0,2.0,2.0]]; null"),
+        rows("SELECT rerun_partition_id, frame, \"/points:Points3D:positions\", \"/log:TextLog:text\" FROM pts.rerun.frame "
+            + "OFFSET 4 ROWS FETCH NEXT 2 ROWS ONLY"));
+  }
+
+  @Test
+  void orderByLimitOverFixedSizeListPositionsCopiesTheirRows() {
+    pointsDataset();
+    String sql = "SELECT \"/points:Points3D:positions\" FROM pts.rerun.frame ORDER BY frame DESC LIMIT 2";
+    PreparedQuery q = engine.prepare(sql);
+    assertTrue(q.isColumnar());
+    assertEquals("FixedSizeList(3)", q.resultSchema().getFields().get(0).getChildren().get(0).getType().toString(), "Rerun's list type is kept");
+    assertEquals(List.of("[[5.0,0.0,0.0],[5.0,2.0,2.0]]", "[[4.0,0.0,0.0]]"), rows(sql));
+    String plan = explain(sql);
+    assertTrue(plan.contains("ArrowSort(sort0=[$1], dir0=[DESC], fetch=[2])"), plan);
+    assertTrue(plan.contains("RerunTableScan(table=[[pts, rerun, frame]]"), plan);
+    // Rows of both chunks of /points in one output batch, colors (UInt32 lists) alongside.
+    assertEquals(List.of("5; [[5.0,0.0,0.0],[5.0,2.0,2.0]]; [1,2]", "4; [[4.0,0.0,0.0]]; [255]", "3; [[3.0,0.0,0.0],[3.0,1.0,1.0]]; [-16776961,16711935]"),
+        rows("SELECT frame, \"/points:Points3D:positions\", \"/points:Points3D:colors\" FROM pts.rerun.frame ORDER BY frame DESC LIMIT 3"));
   }
 
   @Test

@@ -36,9 +36,12 @@ import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.DurationVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.FixedSizeBinaryVector;
+import org.apache.arrow.vector.Float4Vector;
 import org.apache.arrow.vector.Float8Vector;
 import org.apache.arrow.vector.TimeStampNanoVector;
+import org.apache.arrow.vector.UInt4Vector;
 import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.complex.FixedSizeListVector;
 import org.apache.arrow.vector.complex.ListVector;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
@@ -55,6 +58,16 @@ public final class InMemoryRerunData implements RerunData {
       List.of(new Field("item", FieldType.nullable(ArrowType.Bool.INSTANCE), null)));
   public static final Field UTF8_LIST = new Field("item", FieldType.nullable(new ArrowType.List()),
       List.of(new Field("item", FieldType.nullable(ArrowType.Utf8.INSTANCE), null)));
+  /** Rerun's Position3D, Points3D's positions: {@code List<FixedSizeList<3, Float32>>}. */
+  public static final Field POSITION3D_LIST = new Field("item", FieldType.nullable(new ArrowType.List()),
+      List.of(new Field("item", FieldType.nullable(new ArrowType.FixedSizeList(3)),
+          List.of(new Field("item", FieldType.notNullable(new ArrowType.FloatingPoint(org.apache.arrow.vector.types.FloatingPointPrecision.SINGLE)), null)))));
+  /** Rerun's Color: {@code List<UInt32>}. */
+  public static final Field UINT32_LIST = new Field("item", FieldType.nullable(new ArrowType.List()),
+      List.of(new Field("item", FieldType.nullable(new ArrowType.Int(32, false)), null)));
+  /** Rerun's Timestamp (RecordingInfo:start_time): {@code List<Int64>}. */
+  public static final Field INT64_LIST = new Field("item", FieldType.nullable(new ArrowType.List()),
+      List.of(new Field("item", FieldType.nullable(new ArrowType.Int(64, true)), null)));
 
   private final Map<String, Dataset> datasets = new LinkedHashMap<>();
   private final Map<String, Map<String, List<ChunkSpec>>> chunks = new LinkedHashMap<>();
@@ -248,13 +261,7 @@ public final class InMemoryRerunData implements RerunData {
         }
         list.startNewValue(r);
         for (Object item : cell) {
-          if (child instanceof Float8Vector f) {
-            f.setSafe(childIndex, (Double) item);
-          } else if (child instanceof BitVector b) {
-            b.setSafe(childIndex, ((Boolean) item) ? 1 : 0);
-          } else if (child instanceof VarCharVector s) {
-            s.setSafe(childIndex, ((String) item).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-          }
+          setItem(child, childIndex, item);
           childIndex++;
         }
         list.endValue(r, cell.size());
@@ -267,6 +274,37 @@ public final class InMemoryRerunData implements RerunData {
       owned.forEach(FieldVector::close);
       openChunks.decrementAndGet();
     });
+  }
+
+  /** Writes one item of a cell: a number, boolean or string, or (fixed-size lists) a list of items. */
+  private static void setItem(FieldVector vector, int index, Object item) {
+    if (item == null) {
+      if (vector instanceof FixedSizeListVector f) {
+        f.setNull(index);
+      } else {
+        ((BaseFixedWidthVector) vector).setNull(index);
+      }
+    } else if (vector instanceof Float8Vector f) {
+      f.setSafe(index, ((Number) item).doubleValue());
+    } else if (vector instanceof Float4Vector f) {
+      f.setSafe(index, ((Number) item).floatValue());
+    } else if (vector instanceof UInt4Vector u) {
+      u.setSafe(index, ((Number) item).intValue());
+    } else if (vector instanceof BigIntVector b) {
+      b.setSafe(index, ((Number) item).longValue());
+    } else if (vector instanceof BitVector b) {
+      b.setSafe(index, ((Boolean) item) ? 1 : 0);
+    } else if (vector instanceof VarCharVector s) {
+      s.setSafe(index, ((String) item).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } else if (vector instanceof FixedSizeListVector f) {
+      List<?> values = (List<?>) item;
+      int at = f.startNewValue(index);
+      for (int k = 0; k < values.size(); k++) {
+        setItem(f.getDataVector(), at + k, values.get(k));
+      }
+    } else {
+      throw new IllegalArgumentException("no test writer for " + vector.getField());
+    }
   }
 
   @Override
