@@ -284,6 +284,10 @@ class RerunAdapterTest {
     // Rows of both chunks of /points in one output batch, colors (UInt32 lists) alongside.
     assertEquals(List.of("5; [[5.0,0.0,0.0],[5.0,2.0,2.0]]; [1,2]", "4; [[4.0,0.0,0.0]]; [255]", "3; [[3.0,0.0,0.0],[3.0,1.0,1.0]]; [-16776961,16711935]"),
         rows("SELECT frame, \"/points:Points3D:positions\", \"/points:Points3D:colors\" FROM pts.rerun.frame ORDER BY frame DESC LIMIT 3"));
+    // A column projected twice: the second is a copy, by the same copier.
+    String twice = "SELECT frame + 1 AS f, \"/points:Points3D:positions\" AS a, \"/points:Points3D:positions\" AS b FROM pts.rerun.frame WHERE frame = 5";
+    assertEquals(List.of("6; [[5.0,0.0,0.0],[5.0,2.0,2.0]]; [[5.0,0.0,0.0],[5.0,2.0,2.0]]"), rows(twice));
+    assertTrue(explain(twice).startsWith("ArrowToEnumerableConverter\n  ArrowProject("), explain(twice));
   }
 
   @Test
