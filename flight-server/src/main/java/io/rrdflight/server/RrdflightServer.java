@@ -87,7 +87,8 @@ public final class RrdflightServer implements AutoCloseable {
     AuthInterceptor auth = authenticator
         .map(a -> AuthInterceptor.requiring(a, new CallRoles(), audit))
         .orElseGet(() -> AuthInterceptor.open(new CallRoles(), audit));
-    BufferAllocator allocator = new RootAllocator();
+    long arrowLimit = DirectMemory.arrowLimit(); // below the JVM's limit: see DirectMemory
+    BufferAllocator allocator = new RootAllocator(arrowLimit);
     Catalog catalog;
     try {
       catalog = Catalog.open(config.catalog(), new RrdRecordingIndexer(allocator), REGISTRATION_THREADS, registrationLimits(config),
@@ -110,7 +111,7 @@ public final class RrdflightServer implements AutoCloseable {
       authenticator.ifPresent(Authenticator::close);
       throw e;
     }
-    ServerLimits limits = config.limits();
+    ServerLimits limits = DirectMemory.fitQueryMemory(config.limits(), arrowLimit);
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
     // A PostgreSQL catalog may be shared by a fleet: this server joins it, and split queries' endpoints spread over its nodes.
     Optional<FleetMembership> fleet = config.catalog() instanceof io.rrdflight.catalog.CatalogLocation.Postgres
