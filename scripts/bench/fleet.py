@@ -3,7 +3,8 @@ query over the 16 recordings of a generated big set (bench_common.make_big, e.g.
 through ADBC and through Spark (jdbc-examples/python/spark_query_view.py, local mode).
 
 Query: every recording's first 10% of `frame`, three columns — one scan, so one endpoint per
-recording. Nodes share a temporary PostgreSQL catalog (scripts/test-postgres); the first registers
+recording up to what the nodes run at once (--query-workers per node, at most half of --max-queries;
+consecutive recordings grouped beyond). Nodes share a temporary PostgreSQL catalog (scripts/test-postgres); the first registers
 the set (`-d big=DIR`), the others join as readers. Each figure: median of --repeat runs after one
 warm-up, timed from the request to the last batch.
 

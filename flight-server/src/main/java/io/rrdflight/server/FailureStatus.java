@@ -63,7 +63,7 @@ public final class FailureStatus {
     Throwable outOfMemory = find(failure, t -> t instanceof OutOfMemoryError || t instanceof org.apache.arrow.memory.OutOfMemoryException);
     if (outOfMemory != null) {
       log.warn("{} ran out of memory: {}", call, outOfMemory.getMessage());
-      return Status.RESOURCE_EXHAUSTED.withDescription(call + " ran out of memory (a query's budget is set by --query-memory): "
+      return Status.RESOURCE_EXHAUSTED.withDescription(call + " ran out of memory (a query's budget is set by --query-memory, all queries' by the JVM's memory, -Xmx): "
           + outOfMemory.getMessage());
     }
     CatalogException catalog = find(failure, CatalogException.class);

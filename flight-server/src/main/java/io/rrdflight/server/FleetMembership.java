@@ -91,6 +91,11 @@ final class FleetMembership implements EndpointPlacement, AutoCloseable {
   }
 
   @Override
+  public int nodes() {
+    return Math.max(1, live.size());
+  }
+
+  @Override
   public void close() {
     timer.shutdownNow();
   }

@@ -87,7 +87,8 @@ public final class RrdflightServer implements AutoCloseable {
     AuthInterceptor auth = authenticator
         .map(a -> AuthInterceptor.requiring(a, new CallRoles(), audit))
         .orElseGet(() -> AuthInterceptor.open(new CallRoles(), audit));
-    BufferAllocator allocator = new RootAllocator();
+    long arrowLimit = DirectMemory.arrowLimit(); // below the JVM's limit: see DirectMemory
+    BufferAllocator allocator = new RootAllocator(arrowLimit);
     Catalog catalog;
     try {
       catalog = Catalog.open(config.catalog(), new RrdRecordingIndexer(allocator), REGISTRATION_THREADS, registrationLimits(config),
@@ -110,7 +111,7 @@ public final class RrdflightServer implements AutoCloseable {
       authenticator.ifPresent(Authenticator::close);
       throw e;
     }
-    ServerLimits limits = config.limits();
+    ServerLimits limits = DirectMemory.fitQueryMemory(config.limits(), arrowLimit);
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
     // One admission for both doors: SQL queries and Rerun's query streams share the slots and the queue.
     QueryAdmission admission = new QueryAdmission(limits);

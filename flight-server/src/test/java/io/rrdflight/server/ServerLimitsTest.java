@@ -2,6 +2,7 @@ package io.rrdflight.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -25,5 +26,34 @@ class ServerLimitsTest {
     assertEquals("2 GiB", ServerLimits.formatSize(2L << 30));
     assertEquals("16 KiB", ServerLimits.formatSize(16L << 10));
     assertEquals("100 bytes", ServerLimits.formatSize(100));
+  }
+
+  private static ServerLimits with(int maxQueries, int queryWorkers) {
+    ServerLimits d = ServerLimits.DEFAULTS;
+    return new ServerLimits(d.queryTimeout(), d.queryMemoryBytes(), maxQueries, d.maxQueuedQueries(), d.maxSqlChars(),
+        d.maxMessageBytes(), d.maxConnections(), d.maxCallsPerConnection(), d.firstBytesTimeout(), d.connectionIdleTimeout(),
+        d.maxPrefixFiles(), queryWorkers);
+  }
+
+  @Test
+  void aSplitQueryGetsTheQueryWorkersPerNodeButAtMostHalfTheQuerySlots() {
+    assertEquals(2, with(8, 2).sliceEndpointsPerNode());
+    assertEquals(4, with(8, 16).sliceEndpointsPerNode());
+    assertEquals(1, with(2, 16).sliceEndpointsPerNode());
+    assertEquals(1, with(1, 16).sliceEndpointsPerNode()); // one slot: still one endpoint
+  }
+
+  @Test
+  void aQueryBudgetShrinksToItsShareOfArrowsMemoryAndNoFurther() {
+    ServerLimits limits = with(8, 2).withQueryMemoryBytes(512L << 20);
+    assertEquals(96L << 20, DirectMemory.fitQueryMemory(limits, 192L << 20).queryMemoryBytes());
+    assertEquals(512L << 20, DirectMemory.fitQueryMemory(limits, 4L << 30).queryMemoryBytes());
+    assertEquals(limits.withQueryMemoryBytes(1L << 20), DirectMemory.fitQueryMemory(limits, 1L << 20));
+  }
+
+  @Test
+  void arrowGetsLessThanTheJvmsDirectMemory() {
+    assertTrue(DirectMemory.arrowLimit() < DirectMemory.jvmLimit());
+    assertTrue(DirectMemory.arrowLimit() >= DirectMemory.jvmLimit() / 2);
   }
 }

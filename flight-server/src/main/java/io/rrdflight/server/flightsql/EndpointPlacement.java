@@ -13,4 +13,9 @@ public interface EndpointPlacement {
   EndpointPlacement SAME_SERVER = (index, count) -> List.of();
 
   List<Location> locations(int index, int count);
+
+  /** How many nodes serve endpoints (at least one: this server); a split query's endpoint count scales with it. */
+  default int nodes() {
+    return 1;
+  }
 }

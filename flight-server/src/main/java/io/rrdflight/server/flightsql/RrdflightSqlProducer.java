@@ -209,8 +209,9 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   }
 
   /**
-   * A query that splits by partition gets one endpoint per partition (at most {@link #MAX_ENDPOINTS},
-   * consecutive partitions grouped), each with a self-contained {@link SliceTicket} placed by the
+   * A query that splits by partition gets one endpoint per partition, but no more than its serving
+   * nodes run at once ({@link ServerLimits#sliceEndpointsPerNode()} each, at most {@link #MAX_ENDPOINTS}):
+   * beyond that, consecutive partitions are grouped. Each has a self-contained {@link SliceTicket} placed by the
    * {@link EndpointPlacement}; clients read them in parallel and the rows, endpoint after endpoint,
    * are the query's. Any other query gets one endpoint naming a new execution on this server.
    */
@@ -230,7 +231,8 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   private FlightInfo slicedInfo(Schema schema, PreparedQuery.Split split, FlightDescriptor descriptor) {
     java.util.UUID execution = java.util.UUID.randomUUID();
     List<String> ids = split.partitionIds();
-    int count = Math.min(ids.size(), MAX_ENDPOINTS);
+    int capacity = (int) Math.min(MAX_ENDPOINTS, (long) placement.nodes() * limits.sliceEndpointsPerNode());
+    int count = Math.min(ids.size(), capacity);
     List<FlightEndpoint> endpoints = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       List<String> group = ids.subList((int) ((long) ids.size() * i / count), (int) ((long) ids.size() * (i + 1) / count));

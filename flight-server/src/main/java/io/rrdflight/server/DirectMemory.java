@@ -1,0 +1,65 @@
+package io.rrdflight.server;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.ManagementFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The JVM's direct-memory limit and the share of it the server's Arrow buffers may hold. Arrow and
+ * gRPC's transport (Netty) draw on the same direct memory; left unlimited, many concurrent queries
+ * exhaust it inside Netty and the JVM's own error hits whatever call allocates next. With Arrow
+ * capped below the JVM's limit, a query that does not fit fails in Arrow (RESOURCE_EXHAUSTED for
+ * its client) and the transport keeps the rest for the messages in flight.
+ */
+final class DirectMemory {
+  private static final Logger log = LoggerFactory.getLogger(DirectMemory.class);
+  /**
+   * Arrow's share; the rest is the transport's (a batch is copied into a message, one or two per
+   * stream in flight) and Netty's pool's slack. A split query's slices take up to this together.
+   */
+  private static final int ARROW_SHARE_PERCENT = 75;
+
+  private DirectMemory() {}
+
+  /** -XX:MaxDirectMemorySize, or the heap's maximum that the JVM uses when the flag is not set. */
+  static long jvmLimit() {
+    try {
+      HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+      long set = Long.parseLong(hotspot.getVMOption("MaxDirectMemorySize").getValue());
+      if (set > 0) {
+        return set;
+      }
+    } catch (RuntimeException e) {
+      // Not a HotSpot JVM (no such bean or option): its default, the heap's maximum, is the best guess.
+    }
+    return Runtime.getRuntime().maxMemory();
+  }
+
+  /** The limit of the server's Arrow root allocator. */
+  static long arrowLimit() {
+    return mebibytes(jvmLimit() / 100 * ARROW_SHARE_PERCENT);
+  }
+
+  /**
+   * {@code limits} with a query's memory no larger than its share of {@code arrowLimit} when a
+   * split query runs all its slices on this node at once, so that those slices, each within its own
+   * budget, fit the root together. Seen with -Xmx256m and the default 512 MiB: the full view over 16
+   * recordings took ~64 MiB per slice, and its two slices failed on the root's limit mid-scan.
+   */
+  static ServerLimits fitQueryMemory(ServerLimits limits, long arrowLimit) {
+    long share = mebibytes(arrowLimit / limits.sliceEndpointsPerNode());
+    if (limits.queryMemoryBytes() <= share) {
+      return limits;
+    }
+    log.info("--query-memory {} is more than a query's share of the direct memory ({} for Arrow, {} queries of a split query"
+        + " at once): using {}", ServerLimits.formatSize(limits.queryMemoryBytes()), ServerLimits.formatSize(arrowLimit),
+        limits.sliceEndpointsPerNode(), ServerLimits.formatSize(share));
+    return limits.withQueryMemoryBytes(share);
+  }
+
+  /** Rounded down to whole MiB (at least one), so that logs and messages read well. */
+  private static long mebibytes(long bytes) {
+    return Math.max(1L << 20, bytes >> 20 << 20);
+  }
+}
