@@ -116,12 +116,15 @@ def test_a_registration_on_the_writer_reaches_every_reader_and_readers_refuse_ch
     sql = "SELECT rerun_partition_id FROM late.rerun.partitions"
 
     def visible():
+        # create_dataset and register are two calls, so a reader may poll between them and list
+        # "late" with no partitions yet: wait for the registration, not only the dataset.
         try:
-            return flight_info(reader, sql)
+            info = flight_info(reader, sql)
         except pa.ArrowInvalid:  # "Object 'late' not found" until the reader's next poll
             return None
-    info = wait_for(visible, "the new dataset on a reader")
-    assert read(reader.grpc_uri, info.endpoints[0].ticket).column(0).to_pylist() == ["rec-dataset-01"]
+        ids = read(reader.grpc_uri, info.endpoints[0].ticket).column(0).to_pylist()
+        return ids or None
+    assert wait_for(visible, "the new partition on a reader") == ["rec-dataset-01"]
     with pytest.raises(Exception, match="writes it: make changes there"):
         rr.catalog.CatalogClient(reader.rerun_uri).create_dataset(name="refused")
 
