@@ -42,6 +42,8 @@ public final class Catalog implements AutoCloseable {
 
   private final CatalogStore store;
   private final RecordingSources sources;
+  /** Made the partitions' chunk indexes, and reads them back. */
+  private final RecordingIndexer indexer;
   private final Registrar registrar;
   private final ChunkIndexCache indexCache = new ChunkIndexCache(256);
   private final Map<EntryId, DatasetSchemaEntry> schemaCache = new HashMap<>();
@@ -65,6 +67,7 @@ public final class Catalog implements AutoCloseable {
     this.tablesDir = tablesDir;
     this.store = store;
     this.sources = sources;
+    this.indexer = indexer;
     this.registrar = new Registrar(this, store, lock, indexer, sources, threads, limits);
   }
 
@@ -580,7 +583,7 @@ public final class Catalog implements AutoCloseable {
     verifyUnchanged(partition);
     return indexCache.get(partition, () -> {
       try {
-        return ChunkIndex.fromBytes(chunkIndex(partition), partition.file().location());
+        return indexer.chunkIndex(chunkIndex(partition), partition.file().location());
       } catch (RrdFormatException e) {
         throw CatalogException.failed("Partition " + partition.partitionId() + ": its stored chunk index is unreadable ("
             + e.getMessage() + "); register " + partition.file().location() + " again", e);

@@ -1,5 +1,7 @@
 package io.rrdflight.catalog;
 
+import io.rrdflight.rrd.ChunkIndex;
+import io.rrdflight.rrd.RrdFormatException;
 import io.rrdflight.rrd.StoreKind;
 import java.io.IOException;
 import io.rrdflight.rrd.RecordingSource;
@@ -14,4 +16,12 @@ import java.util.List;
 public interface RecordingIndexer {
   /** Throws an {@link IOException} whose message names the file and byte offset on bad input. */
   List<IndexedRecording> index(RecordingSource recording, StoreKind kind) throws IOException;
+
+  /**
+   * Reads back a chunk index this indexer made ({@link IndexedRecording#chunkIndex()}) for the
+   * recording at {@code location}; by default exactly as saved.
+   */
+  default ChunkIndex chunkIndex(byte[] saved, String location) throws RrdFormatException {
+    return ChunkIndex.fromBytes(saved, location);
+  }
 }

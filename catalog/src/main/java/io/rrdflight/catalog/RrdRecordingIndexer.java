@@ -8,6 +8,7 @@ import io.rrdflight.rrd.Store;
 import io.rrdflight.rrd.StoreKind;
 import java.io.IOException;
 import io.rrdflight.rrd.ReadMode;
+import io.rrdflight.rrd.RrdFormatException;
 import io.rrdflight.rrd.RecordingSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,5 +42,14 @@ public final class RrdRecordingIndexer implements RecordingIndexer {
       }
       return recordings;
     }
+  }
+
+  /**
+   * Reads back an index made here; one saved from a footer by an older version of the index format is
+   * read again from the file's footer, under this indexer's allocator like everything it reads.
+   */
+  @Override
+  public ChunkIndex chunkIndex(byte[] saved, String location) throws RrdFormatException {
+    return ChunkIndex.fromBytes(saved, location, allocator);
   }
 }

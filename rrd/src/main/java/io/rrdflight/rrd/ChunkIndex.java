@@ -257,7 +257,7 @@ public final class ChunkIndex {
   public static ChunkIndex loadOrBuild(Path rrdFile, Path indexFile, BufferAllocator allocator) throws IOException {
     if (Files.isRegularFile(indexFile)) {
       try {
-        ChunkIndex saved = readFrom(indexFile, rrdFile);
+        ChunkIndex saved = readFrom(indexFile, rrdFile, allocator);
         if (saved.isCurrent()) {
           return saved;
         }
@@ -275,9 +275,21 @@ public final class ChunkIndex {
     ChunkIndexFormat.write(this, indexFile);
   }
 
-  /** Reads an index saved by {@link #writeTo}, as the index of {@code rrdFile}. */
+  /**
+   * Reads an index saved by {@link #writeTo}, as the index of {@code rrdFile}, exactly as saved: one
+   * saved in an older format lacks what that format did not keep (see {@link #readFrom(Path, Path, BufferAllocator)}).
+   */
   public static ChunkIndex readFrom(Path indexFile, Path rrdFile) throws IOException {
-    return ChunkIndexFormat.read(indexFile, rrdFile);
+    return ChunkIndexFormat.read(indexFile, rrdFile).index();
+  }
+
+  /**
+   * Reads an index saved by {@link #writeTo}, as the index of {@code rrdFile}; one saved from the
+   * file's footer in an older format is read again from the footer, {@code allocator} holding the
+   * footer's manifest meanwhile (nothing stays allocated).
+   */
+  public static ChunkIndex readFrom(Path indexFile, Path rrdFile, BufferAllocator allocator) throws IOException {
+    return ChunkIndexFormat.read(indexFile, rrdFile).current(requireNonNull(allocator, "allocator is null"));
   }
 
   /** This index as bytes (the index-file form), e.g. to keep it in a database. */
@@ -285,14 +297,22 @@ public final class ChunkIndex {
     return ChunkIndexFormat.encode(this);
   }
 
-  /** Reads bytes made by {@link #toBytes()}, as the index of {@code rrdFile}. */
+  /** Reads bytes made by {@link #toBytes()}, as the index of {@code rrdFile}, exactly as saved. */
   public static ChunkIndex fromBytes(byte[] bytes, Path rrdFile) throws RrdFormatException {
     return fromBytes(bytes, rrdFile.toString());
   }
 
   /** As {@link #fromBytes(byte[], Path)}, for a recording named {@code name} (a path or an object's URI). */
   public static ChunkIndex fromBytes(byte[] bytes, String name) throws RrdFormatException {
-    return ChunkIndexFormat.decode(bytes, name + ".index", name);
+    return ChunkIndexFormat.decode(bytes, name + ".index", name).index();
+  }
+
+  /**
+   * As {@link #fromBytes(byte[], String)}; bytes saved from the file's footer in an older format are
+   * read again from the footer, as {@link #readFrom(Path, Path, BufferAllocator)} does.
+   */
+  public static ChunkIndex fromBytes(byte[] bytes, String name, BufferAllocator allocator) throws RrdFormatException {
+    return ChunkIndexFormat.decode(bytes, name + ".index", name).current(requireNonNull(allocator, "allocator is null"));
   }
 
   /** The part of this index about one store: its chunks only (e.g. one recording of a file holding two). */
@@ -310,8 +330,8 @@ public final class ChunkIndex {
    * the same stores, so that it has what the footer tells and the old form did not keep. This index
    * itself when the file changed since or its footer cannot be read: it is still right, only coarser.
    */
-  ChunkIndex againFromFooter() {
-    try (BufferAllocator allocator = new org.apache.arrow.memory.RootAllocator()) {
+  ChunkIndex againFromFooter(BufferAllocator allocator) {
+    try {
       if (!isCurrent()) {
         return this;
       }

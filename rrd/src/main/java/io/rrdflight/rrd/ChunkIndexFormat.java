@@ -28,6 +28,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * Writes and reads {@link ChunkIndex} files: {@code RRDFLIDX}, a little-endian u32 format version,
@@ -119,7 +120,19 @@ final class ChunkIndexFormat {
         .put(MAGIC).putInt(VERSION).put(message).array();
   }
 
-  static ChunkIndex read(Path indexFile, Path rrdFile) throws IOException {
+  /** An index as saved, and the format version it was saved in. */
+  record Saved(ChunkIndex index, int version) {
+    /**
+     * The index with what the current format knows: one saved from a footer in an older format is
+     * read again from the footer ({@code allocator} holds the footer's manifest meanwhile); others
+     * as saved.
+     */
+    ChunkIndex current(BufferAllocator allocator) {
+      return version < VERSION && index.source() == ChunkIndex.Source.FOOTER ? index.againFromFooter(allocator) : index;
+    }
+  }
+
+  static Saved read(Path indexFile, Path rrdFile) throws IOException {
     byte[] all;
     try (FileBytes bytes = FileBytes.open(indexFile)) {
       all = bytes.readCopy(0, bytes.size(), "index file").array();
@@ -128,7 +141,7 @@ final class ChunkIndexFormat {
   }
 
   /** Reads {@link #encode}'s form; {@code origin} names where the bytes came from in errors. */
-  static ChunkIndex decode(byte[] all, String origin, String rrdFile) throws RrdFormatException {
+  static Saved decode(byte[] all, String origin, String rrdFile) throws RrdFormatException {
     String indexFile = origin;
     if (all.length < HEADER_SIZE || !Arrays.equals(all, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
       throw new RrdFormatException(indexFile, 0, "not an rrdflight index file; expected the magic RRDFLIDX");
@@ -183,7 +196,7 @@ final class ChunkIndexFormat {
       ChunkIndex.Source source = in.getSource() == IndexSource.INDEX_SOURCE_FOOTER ? ChunkIndex.Source.FOOTER : ChunkIndex.Source.SCAN;
       ChunkIndex saved = new ChunkIndex(rrdFile, in.getRrdFileSize(), in.getRrdLastModifiedMillis(), source, streams, stores, chunks, damage,
           in.getWarningsList());
-      return version < VERSION && source == ChunkIndex.Source.FOOTER ? saved.againFromFooter() : saved;
+      return new Saved(saved, version);
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       // Positions out of range and the like: the file is corrupt.
       throw new RrdFormatException(indexFile, HEADER_SIZE, "corrupt index file (" + e.getMessage() + "); expected a ChunkIndexFile protobuf", e);

@@ -176,12 +176,25 @@ class ChunkIndexTest {
           built.stores(), unlocated(built.chunks()), null, built.warnings());
       byte[] bytes = formatTwo.toBytes();
       bytes[8] = 2; // the format version follows the 8-byte magic; format 2 had no components' ranges
-      ChunkIndex read = ChunkIndex.fromBytes(bytes, built.file());
+      ChunkIndex read = ChunkIndex.fromBytes(bytes, built.file(), allocator);
       if (built.source() == ChunkIndex.Source.FOOTER) {
         assertEquals(built.chunks(), read.chunks(), "read again from the footer");
       } else {
         assertEquals(unlocated(built.chunks()), read.chunks(), "as saved: a scan is not redone on reading");
       }
+      assertEquals(unlocated(built.chunks()), ChunkIndex.fromBytes(bytes, built.file()).chunks(), "without an allocator: as saved");
+    }
+  }
+
+  @Test
+  void readingAnOlderIndexAgainFromTheFooterTakesItsArrowMemoryFromTheGivenAllocator(BufferAllocator allocator) throws IOException {
+    ChunkIndex built = ChunkIndex.build(Fixtures.version("0.41.0"), allocator);
+    byte[] bytes = new ChunkIndex(built.file(), built.fileSize(), built.lastModifiedMillis(), built.source(), built.streams(),
+        built.stores(), unlocated(built.chunks()), null, built.warnings()).toBytes();
+    bytes[8] = 2;
+    try (BufferAllocator none = allocator.newChildAllocator("no room for the footer's manifest", 0, 0)) {
+      // The footer cannot be read within a limit of 0 bytes: the saved index stands, as it does for any failure to refine it.
+      assertEquals(unlocated(built.chunks()), ChunkIndex.fromBytes(bytes, built.file(), none).chunks());
     }
   }
 
