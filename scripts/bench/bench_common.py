@@ -1,16 +1,16 @@
-"""Pieces the catalog benchmarks share: the big generated dataset, the seed window, server peak RSS.
+"""Pieces the benchmarks share: the big generated dataset, the seed window, a server's peak RSS and CPU time.
 
 Imported by seed_workflow.py (rerun-sdk 0.27.3 venv) and newest_sdk.py (rerun-sdk 0.41 venv), so
-it only uses rerun API that both SDKs have, and imports rerun where it is needed.
+it only uses rerun API that both SDKs have, and imports rerun where it is needed; numpy too, so that
+scripts of the standard library only (startup.py) can import it with a bare python3.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "flight-server" / "src" / "test" / "python"))
@@ -25,6 +25,7 @@ def make_big(directory: Path, files: int, frames: int = BIG_FRAMES) -> None:
     """`files` recordings shaped like fixtures/large (scalars and points by send_columns), ~135 MB each
     at the default `frames`. Deterministic: the same seed and calls whichever SDK runs it; what differs
     is the SDK's own doing (from 0.28 the files end with the RRF2FOOT footer)."""
+    import numpy as np
     import rerun as rr
 
     if frames % BIG_BATCH:
@@ -67,6 +68,25 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU time of a process so far (all its threads: JIT and GC count), from /proc; with
+    `children`, also that of its children it has waited for (a launcher script's java, say)."""
+    return _stat_seconds(Path(f"/proc/{pid}/stat"), 4 if children else 2)
+
+
+def thread_cpu_seconds(pid: int, name: str) -> float:
+    """User + system CPU time of the process's threads called `name` (as /proc/PID/task/*/comm says)."""
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return sum(_stat_seconds(task / "stat", 2) for task in tasks if (task / "comm").read_text().strip() == name)
+
+
+def _stat_seconds(stat: Path, counters: int) -> float:
+    """The first `counters` of utime, stime, cutime, cstime of a /proc stat file, summed, in seconds.
+    The fields are counted after the command name's closing parenthesis (a name may hold spaces)."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:11 + counters]) / os.sysconf("SC_CLK_TCK")
 
 
 def big_frames(directory: Path) -> int | None:

@@ -23,13 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_common import cpu_seconds
+
 ROOT = Path(__file__).resolve().parents[2]
 JAR = ROOT / "flight-server" / "target" / "rrdflight.jar"
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:

@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1].parent
 sys.path.insert(0, str(ROOT / "flight-server" / "src" / "test" / "python"))
 sys.path.insert(0, str(ROOT / "scripts" / "bench"))
 from rrdflight_server import ServerProcess, create_token, make_test_ca  # noqa: E402
-from bench_common import window  # noqa: E402
+from bench_common import cpu_seconds, window  # noqa: E402
 
 NEWEST = tuple(int(part) for part in rr.__version__.split(".")[:2]) >= (0, 28)
 HAVE_ADBC = importlib.util.find_spec("adbc_driver_flightsql") is not None
@@ -118,29 +118,24 @@ def sql(mode: str, server, token, ca, files) -> dict:
     out = {}
     with flightsql.connect(flight_uri(mode, server.port), db_kwargs=adbc_options(mode, token, ca), autocommit=True) as conn:
         for key, query in [("sql_seed", seed), ("sql_all", everything)]:
-            cpu, t = server_cpu_seconds(server.proc.pid), time.perf_counter()
+            cpu, t = cpu_seconds(server.proc.pid), time.perf_counter()
             with conn.cursor() as cur:
                 cur.execute(query)
                 rows = sum(batch.num_rows for batch in cur.fetch_record_batch())
             out[key] = time.perf_counter() - t
-            out[key + "_cpu"] = server_cpu_seconds(server.proc.pid) - cpu
+            out[key + "_cpu"] = cpu_seconds(server.proc.pid) - cpu
             out[key + "_rows"] = rows
     return out
-
-
-def server_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def timed_calls(server, call, key: str) -> dict:
     for _ in range(WARM_UP):
         call()
-    cpu, t = server_cpu_seconds(server.proc.pid), time.perf_counter()
+    cpu, t = cpu_seconds(server.proc.pid), time.perf_counter()
     for _ in range(CALLS):
         call()
     return {key + "_ms": (time.perf_counter() - t) / CALLS * 1000,
-            key + "_cpu_us": (server_cpu_seconds(server.proc.pid) - cpu) / CALLS * 1e6}
+            key + "_cpu_us": (cpu_seconds(server.proc.pid) - cpu) / CALLS * 1e6}
 
 
 def per_call(mode: str, server, token, ca) -> dict:
@@ -174,9 +169,9 @@ def main() -> int:
                 server, token = servers[mode]
                 figures = {}
                 if mode in RERUN_MODES:
-                    cpu = server_cpu_seconds(server.proc.pid)
+                    cpu = cpu_seconds(server.proc.pid)
                     figures.update(rerun_workflow(mode, server, token, files, f"seed_{r}"))
-                    figures["total_cpu"] = server_cpu_seconds(server.proc.pid) - cpu
+                    figures["total_cpu"] = cpu_seconds(server.proc.pid) - cpu
                 if HAVE_ADBC:
                     figures.update(sql(mode, server, token, ca, files))
                 figures.update(per_call(mode, server, token, ca))

@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_common import cpu_seconds, thread_cpu_seconds
+
 ROOT = Path(__file__).resolve().parents[2]
 JAR = ROOT / "flight-server" / "target" / "rrdflight.jar"
 
@@ -39,23 +41,6 @@ def command(args, data_dir: Path, dataset: Path) -> list[str]:
     return ["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", *archive, *args.java_opt, "-jar", str(args.jar), *server]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its finished children so far (every JVM thread counts)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-
-
-def main_thread_seconds(pid: int) -> float:
-    """CPU time of the thread that runs main() (the launcher names it "java"; JIT and GC threads
-    have their own names): the critical path of a start on an otherwise idle machine."""
-    total = 0.0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        if (task / "comm").read_text().strip() == "java":
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 def time_to_ready(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds, main-thread CPU seconds) from spawning the process to its banner."""
     start = time.monotonic()
@@ -64,7 +49,9 @@ def time_to_ready(cmd: list[str], env: dict[str, str]) -> tuple[float, float, fl
         for line in proc.stdout:
             if line.strip() == "rrdflight ready":
                 wall = time.monotonic() - start
-                return wall, cpu_seconds(proc.pid), main_thread_seconds(proc.pid)  # the launcher execs java: same pid
+                # The launcher execs java: same pid. The thread running main() is the one the launcher names "java" (JIT and
+                # GC threads have their own names): the critical path of a start on an otherwise idle machine.
+                return wall, cpu_seconds(proc.pid, children=True), thread_cpu_seconds(proc.pid, "java")
         raise SystemExit(f"server exited with {proc.wait()} before 'rrdflight ready': {' '.join(cmd)}")
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -27,7 +27,9 @@ import pyarrow as pa
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(ROOT / "flight-server" / "src" / "test" / "python"))
+from bench_common import cpu_seconds  # noqa: E402
 from bench import JAVA_FLAG, component_columns, our_sql, timed_adbc, timed_doget  # noqa: E402
 from rrdflight_server import JAR, ListeningProcess  # noqa: E402
 
@@ -56,12 +58,6 @@ def wait_registered(uri: str, dataset: str, files: int) -> None:
             pass
         time.sleep(0.5)
     raise RuntimeError(f"{dataset}: {files} partitions not registered in 10 min")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def timed(server: Server, uri: str, sql: str) -> tuple[int, int, float, float]:
