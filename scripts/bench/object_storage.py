@@ -1,7 +1,7 @@
 """Benchmark (not a test): the same recordings read from S3-compatible object storage vs local disk.
 
 One rrdflight server serves a directory twice: as `disk` (-d DIR) and, after the files are put in a bucket
-of a real S3-compatible server on this machine (s3proxy, its filesystem store in a temporary directory), as
+of a real S3-compatible server on this machine (s3proxy, its filesystem store in a temporary directory, removed at the end), as
 `bucket` (-d bucket=s3://bench/big/ with --s3-endpoint). Then, round after round with the order rotating:
   - register: a 0.27.3 `register_prefix` of the directory vs of the bucket prefix into a new dataset,
     until its task is done (the chunk index of every file is built: footer files read their footer only);
@@ -48,17 +48,26 @@ def main() -> None:
     add_jar_option(parser)
     args = parser.parse_args()
     use_jar(args.jar)
+    files = sorted(args.directory.glob("*.rrd"))[: args.files]
+    # The bucket's store holds a copy of every file (hundreds of MB): removed however the run ends.
+    with tempfile.TemporaryDirectory(prefix="rrdflight-s3bench-") as tmp:
+        work = Path(tmp)
+        staged = work / "files"
+        staged.mkdir()
+        for f in files:
+            (staged / f.name).symlink_to(f.resolve())
+        s3 = bucket_of(files, work)
+        try:
+            measure(args, s3, staged, work)
+        finally:
+            s3.stop()
 
+
+def measure(args, s3, staged: Path, work: Path) -> None:
+    """The rounds, against one server serving `staged` as `disk` and the bucket as `bucket`; prints the figures."""
     import adbc_driver_flightsql.dbapi as flightsql
     import rerun as rr
 
-    files = sorted(args.directory.glob("*.rrd"))[: args.files]
-    work = Path(tempfile.mkdtemp(prefix="rrdflight-s3bench-"))
-    staged = work / "files"
-    staged.mkdir()
-    for f in files:
-        (staged / f.name).symlink_to(f.resolve())
-    s3 = bucket_of(files, work)
     bucket = f"s3://{BUCKET}/{BUCKET_PREFIX}"
     server = None
     try:
@@ -99,7 +108,6 @@ def main() -> None:
     finally:
         if server is not None:
             server.stop()
-        s3.stop()
 
 
 if __name__ == "__main__":
