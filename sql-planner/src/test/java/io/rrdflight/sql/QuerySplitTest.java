@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.sql.testing.InMemoryRerunData;
+import io.rrdflight.sql.testing.ResultRows;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -43,19 +44,7 @@ class QuerySplitTest {
   }
 
   private List<String> rows(ResultBatches batches) {
-    List<String> out = new ArrayList<>();
-    try (batches) {
-      while (batches.next()) {
-        for (int r = 0; r < batches.root().getRowCount(); r++) {
-          List<String> cells = new ArrayList<>();
-          for (var v : batches.root().getFieldVectors()) {
-            cells.add(String.valueOf(v.getObject(r)));
-          }
-          out.add(String.join(",", cells));
-        }
-      }
-    }
-    return out;
+    return ResultRows.of(batches, ",");
   }
 
   @Test

@@ -10,17 +10,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.sql.PreparedQuery;
-import io.rrdflight.sql.ResultBatches;
 import io.rrdflight.sql.SqlEngine;
 import io.rrdflight.sql.SqlQueryException;
 import io.rrdflight.sql.testing.InMemoryRerunData;
-import java.util.ArrayList;
+import io.rrdflight.sql.testing.ResultRows;
 import java.util.List;
 import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.FieldVector;
-import org.apache.arrow.vector.VectorSchemaRoot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -69,21 +66,7 @@ class RerunAdapterTest {
   }
 
   private List<String> rows(String sql, List<?> parameters) {
-    PreparedQuery q = engine.prepare(sql);
-    List<String> out = new ArrayList<>();
-    try (ResultBatches batches = q.execute(parameters, allocator, 3)) {
-      VectorSchemaRoot root = batches.root();
-      while (batches.next()) {
-        for (int r = 0; r < root.getRowCount(); r++) {
-          List<String> cells = new ArrayList<>();
-          for (FieldVector v : root.getFieldVectors()) {
-            cells.add(String.valueOf(v.getObject(r)));
-          }
-          out.add(String.join("; ", cells));
-        }
-      }
-    }
-    return out;
+    return ResultRows.of(engine, sql, parameters, allocator, 3);
   }
 
   private String explain(String sql) {

@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.catalog.Dataset;
-import io.rrdflight.catalog.DatasetSchema;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.rrd.IndexRange;
 import io.rrdflight.rrd.IndexedChunk;
 import io.rrdflight.sql.QueryAbortedException;
 import io.rrdflight.sql.QueryContext;
+import io.rrdflight.sql.testing.ForwardingRerunData;
 import io.rrdflight.sql.testing.InMemoryRerunData;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -317,42 +317,18 @@ class ViewBatchesTest {
   }
 
   /** {@link RerunData} that reads through to {@code data}, calling {@code onRead} before each chunk is decoded. */
-  private class ReadingThrough implements RerunData {
+  private class ReadingThrough extends ForwardingRerunData {
     private final Runnable onRead;
 
     ReadingThrough(Runnable onRead) {
+      super(data);
       this.onRead = onRead;
-    }
-
-    @Override
-    public List<Dataset> datasets() {
-      return data.datasets();
-    }
-
-    @Override
-    public List<Partition> partitions(Dataset dataset) {
-      return data.partitions(dataset);
-    }
-
-    @Override
-    public DatasetSchema schema(Dataset dataset) {
-      return data.schema(dataset);
-    }
-
-    @Override
-    public List<IndexedChunk> chunks(Partition partition) {
-      return data.chunks(partition);
     }
 
     @Override
     public ChunkData read(Partition partition, IndexedChunk chunk, BufferAllocator a) {
       onRead.run();
-      return data.read(partition, chunk, a);
-    }
-
-    @Override
-    public long generation() {
-      return data.generation();
+      return super.read(partition, chunk, a);
     }
   }
 

@@ -5,30 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rrdflight.catalog.Dataset;
-import io.rrdflight.catalog.DatasetSchema;
 import io.rrdflight.catalog.EntryId;
 import io.rrdflight.catalog.LanceTables;
-import io.rrdflight.catalog.Partition;
 import io.rrdflight.catalog.Table;
-import io.rrdflight.rrd.IndexedChunk;
-import io.rrdflight.sql.PreparedQuery;
-import io.rrdflight.sql.ResultBatches;
 import io.rrdflight.sql.SqlEngine;
+import io.rrdflight.sql.testing.ForwardingRerunData;
 import io.rrdflight.sql.testing.InMemoryRerunData;
-import io.rrdflight.sql.engine.ChunkData;
-import io.rrdflight.sql.engine.RerunData;
+import io.rrdflight.sql.testing.ResultRows;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BitVector;
-import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.Float8Vector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -113,21 +105,7 @@ class LanceSqlTableTest {
   }
 
   private List<String> rows(String sql) {
-    PreparedQuery q = engine.prepare(sql);
-    List<String> out = new ArrayList<>();
-    try (ResultBatches batches = q.execute(List.of(), allocator, 2)) {
-      VectorSchemaRoot root = batches.root();
-      while (batches.next()) {
-        for (int r = 0; r < root.getRowCount(); r++) {
-          List<String> cells = new ArrayList<>();
-          for (FieldVector v : root.getFieldVectors()) {
-            cells.add(String.valueOf(v.getObject(r)));
-          }
-          out.add(String.join("; ", cells));
-        }
-      }
-    }
-    return out;
+    return ResultRows.of(engine, sql, List.of(), allocator, 2);
   }
 
   private String explain(String sql) {
@@ -152,35 +130,24 @@ class LanceSqlTableTest {
   }
 
   /** In-memory recordings plus table entries. */
-  private record WithTables(InMemoryRerunData recordings, List<Table> tables, LanceTables lanceTables) implements RerunData {
-    @Override
-    public List<Dataset> datasets() {
-      return recordings.datasets();
+  private static final class WithTables extends ForwardingRerunData {
+    private final List<Table> tables;
+    private final LanceTables lanceTables;
+
+    WithTables(InMemoryRerunData recordings, List<Table> tables, LanceTables lanceTables) {
+      super(recordings);
+      this.tables = tables;
+      this.lanceTables = lanceTables;
     }
 
     @Override
-    public List<Partition> partitions(Dataset dataset) {
-      return recordings.partitions(dataset);
+    public List<Table> tables() {
+      return tables;
     }
 
     @Override
-    public DatasetSchema schema(Dataset dataset) {
-      return recordings.schema(dataset);
-    }
-
-    @Override
-    public List<IndexedChunk> chunks(Partition partition) {
-      return recordings.chunks(partition);
-    }
-
-    @Override
-    public ChunkData read(Partition partition, IndexedChunk chunk, BufferAllocator allocator) {
-      return recordings.read(partition, chunk, allocator);
-    }
-
-    @Override
-    public long generation() {
-      return recordings.generation();
+    public LanceTables lanceTables() {
+      return lanceTables;
     }
   }
 }
