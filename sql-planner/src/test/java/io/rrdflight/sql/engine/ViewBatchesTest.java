@@ -13,6 +13,7 @@ import io.rrdflight.sql.QueryAbortedException;
 import io.rrdflight.sql.QueryContext;
 import io.rrdflight.sql.testing.ForwardingRerunData;
 import io.rrdflight.sql.testing.InMemoryRerunData;
+import io.rrdflight.sql.testing.ResultRows;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,8 +22,6 @@ import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.FieldVector;
-import org.apache.arrow.vector.VectorSchemaRoot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -101,21 +100,8 @@ class ViewBatchesTest {
     ViewSchema schema = ViewSchema.of(view, data.schema(ds));
     List<org.apache.arrow.vector.types.pojo.Field> fields = Arrays.stream(projection).mapToObj(i -> schema.arrowSchema().getFields().get(i)).toList();
     List<Partition> partitions = data.partitions(ds).stream().filter(p -> view.includesPartition(p.partitionId())).toList();
-    List<List<String>> out = new ArrayList<>();
-    try (ViewBatches batches = new ViewBatches(schema, partitions, data, allocator, batchRows, projection,
-        new org.apache.arrow.vector.types.pojo.Schema(fields), -1, windowBytes, workers, cache)) {
-      VectorSchemaRoot root = batches.root();
-      while (batches.next()) {
-        for (int r = 0; r < root.getRowCount(); r++) {
-          List<String> cells = new ArrayList<>();
-          for (FieldVector v : root.getFieldVectors()) {
-            cells.add(String.valueOf(v.getObject(r)));
-          }
-          out.add(cells);
-        }
-      }
-    }
-    return out;
+    return ResultRows.cells(new ViewBatches(schema, partitions, data, allocator, batchRows, projection,
+        new org.apache.arrow.vector.types.pojo.Schema(fields), -1, windowBytes, workers, cache));
   }
 
   private List<String> rows(QueryView view, int batchRows, long windowBytes) {

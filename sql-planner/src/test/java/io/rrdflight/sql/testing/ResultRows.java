@@ -19,7 +19,12 @@ public final class ResultRows {
 
   /** Every row of {@code batches}, cells joined by {@code separator}; closes the batches. */
   public static List<String> of(ResultBatches batches, String separator) {
-    List<String> out = new ArrayList<>();
+    return cells(batches).stream().map(row -> String.join(separator, row)).toList();
+  }
+
+  /** Every row of {@code batches} as its cells; closes the batches. */
+  public static List<List<String>> cells(ResultBatches batches) {
+    List<List<String>> out = new ArrayList<>();
     try (batches) {
       VectorSchemaRoot root = batches.root();
       while (batches.next()) {
@@ -28,7 +33,7 @@ public final class ResultRows {
           for (FieldVector v : root.getFieldVectors()) {
             cells.add(String.valueOf(v.getObject(r)));
           }
-          out.add(String.join(separator, cells));
+          out.add(cells);
         }
       }
     }
