@@ -1,25 +1,18 @@
 package io.rrdflight.server.redap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
+import io.grpc.Status;
 import io.rrdflight.catalog.EntryId;
 import io.rrdflight.rrd.ChunkIndex;
 import io.rrdflight.rrd.IndexedChunk;
-import io.rrdflight.rrd.proto.DataframePart;
 import io.rrdflight.server.Fixtures;
 import io.rrdflight.server.redap.proto.FetchChunksRequest;
 import io.rrdflight.server.redap.proto.FetchChunksResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,14 +29,15 @@ class ChunkStreamingTest {
   @TempDir Path dir;
   RerunCloudHarness rerun;
   EntryId dataset;
-  List<DataframePart> chunkInfos;
+  /** A FetchChunks of every chunk of the recording, as QueryDataset listed them. */
+  FetchChunksRequest everyChunk;
   List<IndexedChunk> chunks;
 
   @BeforeEach
   void registerOneRecording() throws Exception {
     rerun = new RerunCloudHarness(dir.resolve("data"), null, new RrdRecordingProbe(), MESSAGE_BYTES);
     dataset = rerun.datasetWith("d", FILE);
-    chunkInfos = rerun.allChunkInfos(dataset);
+    everyChunk = FetchChunksRequest.newBuilder().addAllChunkInfos(rerun.allChunkInfos(dataset)).build();
     try (var a = rerun.root.newChildAllocator("index", 0, Long.MAX_VALUE)) {
       ChunkIndex index = ChunkIndex.build(FILE, a);
       chunks = index.chunksOf(index.recordings().get(0).id());
@@ -58,7 +52,7 @@ class ChunkStreamingTest {
   @Test
   void messagesStayNearTheirBoundAndCarryEveryChunkOnce() {
     List<FetchChunksResponse> messages = new ArrayList<>();
-    rerun.stub().fetchChunks(FetchChunksRequest.newBuilder().addAllChunkInfos(chunkInfos).build()).forEachRemaining(messages::add);
+    rerun.stub().fetchChunks(everyChunk).forEachRemaining(messages::add);
     long largestChunk = chunks.stream().mapToLong(IndexedChunk::length).max().orElseThrow();
     assertTrue(messages.size() > 1, "a 200 KB recording in 16 KB messages: " + messages.size());
     for (FetchChunksResponse m : messages) {
@@ -69,51 +63,16 @@ class ChunkStreamingTest {
 
   @Test
   void aSlowClientIsServedAtItsOwnPace() throws Exception {
-    AtomicInteger received = new AtomicInteger();
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    CountDownLatch done = new CountDownLatch(1);
-    rerun.asyncStub(null).fetchChunks(FetchChunksRequest.newBuilder().addAllChunkInfos(chunkInfos).build(),
-        new ClientResponseObserver<FetchChunksRequest, FetchChunksResponse>() {
-          ClientCallStreamObserver<FetchChunksRequest> call;
-
-          @Override
-          public void beforeStart(ClientCallStreamObserver<FetchChunksRequest> requestStream) {
-            call = requestStream;
-            requestStream.disableAutoRequestWithInitial(1);
-          }
-
-          @Override
-          public void onNext(FetchChunksResponse value) {
-            received.addAndGet(value.getChunksCount());
-            try {
-              Thread.sleep(20);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-            call.request(1);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            failure.set(t);
-            done.countDown();
-          }
-
-          @Override
-          public void onCompleted() {
-            done.countDown();
-          }
-        });
-    assertTrue(done.await(60, TimeUnit.SECONDS));
-    assertNull(failure.get());
-    assertEquals(chunks.size(), received.get());
+    StalledFetch slow = new StalledFetch(rerun.asyncStub(null), everyChunk);
+    assertEquals(Status.Code.OK, slow.readSlowly(20).getCode());
+    assertEquals(chunks.size(), slow.chunks.get());
   }
 
   @Test
   void aClientThatHangsUpMidStreamLeavesTheServerWorking() throws Exception {
-    new StalledFetch(rerun.asyncStub(null), FetchChunksRequest.newBuilder().addAllChunkInfos(chunkInfos).build()).cancel();
+    new StalledFetch(rerun.asyncStub(null), everyChunk).cancel();
     List<FetchChunksResponse> again = new ArrayList<>();
-    rerun.stub().fetchChunks(FetchChunksRequest.newBuilder().addAllChunkInfos(chunkInfos).build()).forEachRemaining(again::add);
+    rerun.stub().fetchChunks(everyChunk).forEachRemaining(again::add);
     assertEquals(chunks.size(), again.stream().mapToInt(FetchChunksResponse::getChunksCount).sum());
   }
 }

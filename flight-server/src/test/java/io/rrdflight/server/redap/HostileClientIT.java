@@ -13,7 +13,6 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.rrdflight.rrd.proto.TaskId;
@@ -57,7 +56,6 @@ import org.apache.arrow.flight.Location;
 import org.apache.arrow.flight.Ticket;
 import org.apache.arrow.flight.sql.FlightSqlClient;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -83,6 +81,7 @@ class HostileClientIT {
   @TempDir static Path dataDir;
   @TempDir static Path root;
   static ServerProcess server;
+  static ServerClients clients;
   static ManagedChannel channel;
   static BufferAllocator allocator;
   static FlightSqlClient sql;
@@ -99,13 +98,10 @@ class HostileClientIT {
         "--query-timeout", "15", "--query-memory", "16m", "--max-queries", "1", "--max-queued-queries", "4",
         "--max-sql-length", "10000", "--max-prefix-files", "200", "--max-connections", "" + MAX_CONNECTIONS,
         "--first-bytes-timeout", "2");
-    // The 0.27 stubs: say so, as rerun-sdk 0.27 does, to be answered in the 0.27 vocabulary.
-    Metadata version = new Metadata();
-    version.put(Metadata.Key.of("x-rerun-client-version", Metadata.ASCII_STRING_MARSHALLER), "rerun-test/0.27.3");
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().maxInboundMessageSize(64 << 20)
-        .intercept(MetadataUtils.newAttachHeadersInterceptor(version)).build();
-    allocator = new RootAllocator();
-    sql = new FlightSqlClient(FlightClient.builder(allocator, Location.forGrpcInsecure("127.0.0.1", server.port())).build());
+    clients = new ServerClients(ServerClients.asRerun027(server.port()).maxInboundMessageSize(64 << 20).build(), server.port());
+    channel = clients.channel;
+    allocator = clients.allocator;
+    sql = clients.sql;
     // The first queries of a fresh JVM compile the planner and the row engine: not what the
     // deadline is for.
     longs(SMALL);
@@ -114,17 +110,11 @@ class HostileClientIT {
 
   @AfterAll
   static void stop() throws Exception {
-    if (sql != null) {
-      sql.close();
-    }
-    if (channel != null) {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    if (clients != null) {
+      clients.close();
     }
     if (server != null) {
       server.close();
-    }
-    if (allocator != null) {
-      allocator.close();
     }
   }
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.rrdflight.rrd.ChunkIndex;
 import io.rrdflight.rrd.IndexRange;
@@ -63,12 +62,7 @@ class RerunCloudPruningIT {
   @BeforeAll
   static void start() throws Exception {
     server = ServerProcess.start(dataDir, "-d", Fixtures.path("dataset").toString());
-    // The 0.27 stubs: say so, as rerun-sdk 0.27 does, to be answered in the 0.27 vocabulary.
-    Metadata version = new Metadata();
-    version.put(Metadata.Key.of("x-rerun-client-version", Metadata.ASCII_STRING_MARSHALLER), "rerun-test/0.27.3");
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
-        .intercept(MetadataUtils.newAttachHeadersInterceptor(version))
-        .build();
+    channel = ServerClients.asRerun027(server.port()).build();
   }
 
   @AfterAll

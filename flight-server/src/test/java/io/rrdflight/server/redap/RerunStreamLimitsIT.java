@@ -8,7 +8,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.rrdflight.rrd.proto.DataframePart;
@@ -26,13 +25,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.arrow.flight.FlightClient;
 import org.apache.arrow.flight.FlightInfo;
 import org.apache.arrow.flight.FlightStream;
-import org.apache.arrow.flight.Location;
 import org.apache.arrow.flight.sql.FlightSqlClient;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,8 +50,8 @@ class RerunStreamLimitsIT {
 
   @TempDir static Path dataDir;
   static ServerProcess server;
+  static ServerClients clients;
   static ManagedChannel channel;
-  static BufferAllocator allocator;
   static FlightSqlClient sql;
   static RerunCloudServiceGrpc.RerunCloudServiceStub datasetStub;
   static FetchChunksRequest everyChunkOnce;
@@ -67,10 +62,9 @@ class RerunStreamLimitsIT {
   static void start() throws Exception {
     server = ServerProcess.start(dataDir, "-d", "dataset=" + Fixtures.path("dataset"),
         "--query-timeout", "5", "--max-queries", "1", "--max-queued-queries", "0");
-    Metadata headers = new Metadata();
-    headers.put(Metadata.Key.of("x-rerun-client-version", Metadata.ASCII_STRING_MARSHALLER), "rerun-test/0.27.3");
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
-        .intercept(MetadataUtils.newAttachHeadersInterceptor(headers)).build();
+    clients = new ServerClients(ServerClients.asRerun027(server.port()).build(), server.port());
+    channel = clients.channel;
+    sql = clients.sql;
     var entry = RerunCloudServiceGrpc.newBlockingStub(channel)
         .findEntries(FindEntriesRequest.newBuilder().setFilter(EntryFilter.newBuilder().setName("dataset")).build()).getEntries(0);
     Metadata entryHeader = new Metadata();
@@ -85,21 +79,13 @@ class RerunStreamLimitsIT {
       repeated.addAllChunkInfos(chunkInfos);
     }
     everyChunkRepeated = repeated.build();
-    allocator = new RootAllocator();
-    sql = new FlightSqlClient(FlightClient.builder(allocator, Location.forGrpcInsecure("127.0.0.1", server.port())).build());
     count(SMALL); // the first query of a fresh JVM compiles the planner: not what the deadline is for
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (sql != null) {
-      sql.close();
-    }
-    if (channel != null) {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-    if (allocator != null) {
-      allocator.close();
+    if (clients != null) {
+      clients.close();
     }
     if (server != null) {
       server.stop();

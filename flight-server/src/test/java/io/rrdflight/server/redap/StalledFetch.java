@@ -15,13 +15,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A FetchChunks whose client takes the first message and then reads nothing until {@link #readRest}
- * (or cancels): with an answer larger than gRPC's buffers, the server's stream waits for it.
+ * or {@link #readSlowly} (or cancels): with an answer larger than gRPC's buffers, the server's stream
+ * waits for it.
  */
 final class StalledFetch implements ClientResponseObserver<FetchChunksRequest, FetchChunksResponse> {
   private final CountDownLatch first = new CountDownLatch(1);
   private final CompletableFuture<Status> end = new CompletableFuture<>();
   final AtomicInteger messages = new AtomicInteger();
+  final AtomicInteger chunks = new AtomicInteger();
   private ClientCallStreamObserver<FetchChunksRequest> call;
+  /** Once {@link #readSlowly} was called: how long the client dwells on each message before asking for the next. */
+  private volatile long dwellMillis = -1;
 
   /** Starts the call and returns once the first message arrived (so the stream was admitted). */
   StalledFetch(RerunCloudServiceGrpc.RerunCloudServiceStub stub, FetchChunksRequest request) throws InterruptedException {
@@ -38,7 +42,16 @@ final class StalledFetch implements ClientResponseObserver<FetchChunksRequest, F
   @Override
   public void onNext(FetchChunksResponse value) {
     messages.incrementAndGet();
+    chunks.addAndGet(value.getChunksCount());
     first.countDown();
+    if (dwellMillis >= 0) {
+      try {
+        Thread.sleep(dwellMillis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      call.request(1);
+    }
   }
 
   @Override
@@ -55,6 +68,13 @@ final class StalledFetch implements ClientResponseObserver<FetchChunksRequest, F
   /** Reads what is left and returns how the stream ended. */
   Status readRest() throws Exception {
     call.request(Integer.MAX_VALUE);
+    return end.get(60, TimeUnit.SECONDS);
+  }
+
+  /** Reads what is left one message at a time, {@code dwellMillis} on each; returns how the stream ended. */
+  Status readSlowly(long dwellMillis) throws Exception {
+    this.dwellMillis = dwellMillis;
+    call.request(1);
     return end.get(60, TimeUnit.SECONDS);
   }
 
