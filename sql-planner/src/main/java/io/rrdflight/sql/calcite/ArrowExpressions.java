@@ -131,6 +131,9 @@ final class ArrowExpressions {
     if (!(node instanceof RexCall call)) {
       throw new Unsupported();
     }
+    if ((call.getKind() == SqlKind.IS_NULL || call.getKind() == SqlKind.IS_NOT_NULL) && call.getOperands().get(0) instanceof RexInputRef ref) {
+      return columnIsNull(ref.getIndex(), call.getKind() == SqlKind.IS_NULL);
+    }
     List<Expr> args = new ArrayList<>();
     for (RexNode operand : call.getOperands()) {
       args.add(compileOrThrow(operand, fields));
@@ -185,13 +188,16 @@ final class ArrowExpressions {
       case IS_NULL, IS_NOT_NULL -> {
         boolean wantNull = op == SqlKind.IS_NULL;
         Expr arg = args.get(0);
+        if (arg.kind() == Kind.LIST) {
+          throw new Unsupported(); // only a column's lists are read (above), never computed ones
+        }
         return new Expr() {
           public Kind kind() {
             return Kind.BOOL;
           }
 
           public Column evaluate(VectorSchemaRoot batch, ArrowExecution execution) {
-            Column c = arg.kind() == Kind.LIST ? nullness(batch, call.getOperands().get(0), arg, execution) : arg.evaluate(batch, execution);
+            Column c = arg.evaluate(batch, execution);
             return new BoolOf(row -> c.isNull(row) == wantNull);
           }
         };
@@ -285,23 +291,20 @@ final class ArrowExpressions {
     }
   }
 
-  private static Column nullness(VectorSchemaRoot batch, RexNode operand, Expr arg, ArrowExecution execution) {
-    FieldVector v = batch.getVector(((RexInputRef) operand).getIndex());
-    return new Column() {
-      public boolean isNull(int row) {
-        return v.isNull(row);
+  /**
+   * {@code IS [NOT] NULL} of a column of any type: the vector's validity, read without its values, so
+   * lists of lists (Points3D positions) and of structs are filtered here too, though no other
+   * expression reads them.
+   */
+  private static Expr columnIsNull(int index, boolean wantNull) {
+    return new Expr() {
+      public Kind kind() {
+        return Kind.BOOL;
       }
 
-      public long getLong(int row) {
-        throw new IllegalStateException("a list has no scalar value");
-      }
-
-      public double getDouble(int row) {
-        throw new IllegalStateException("a list has no scalar value");
-      }
-
-      public String getString(int row) {
-        throw new IllegalStateException("a list has no scalar value");
+      public Column evaluate(VectorSchemaRoot batch, ArrowExecution execution) {
+        FieldVector v = batch.getVector(index);
+        return new BoolOf(row -> v.isNull(row) == wantNull);
       }
     };
   }

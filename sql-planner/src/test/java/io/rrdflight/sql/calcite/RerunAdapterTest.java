@@ -238,6 +238,21 @@ class RerunAdapterTest {
   }
 
   @Test
+  void isNullOfAListOfListsColumnIsFilteredOnBatches() {
+    pointsDataset();
+    data.chunk("pts", "rec", "/log").timeline("frame", SEQUENCE, 6).component("TextLog:text", InMemoryRerunData.UTF8_LIST, List.of(List.of("six")))
+        .add(); // a row without points
+    String sql = "SELECT frame, \"/log:TextLog:text\" FROM pts.rerun.frame WHERE \"/points:Points3D:positions\" IS NULL";
+    assertEquals(List.of("6; [\"six\"]"), rows(sql));
+    String plan = explain(sql);
+    assertTrue(plan.contains("ArrowFilter(condition=[IS NULL("), plan);
+    assertTrue(plan.lines().skip(1).noneMatch(line -> line.contains("Enumerable")), "no operator of the row engine: " + plan);
+    String notNull = "SELECT frame FROM pts.rerun.frame WHERE \"/points:Points3D:positions\" IS NOT NULL ORDER BY frame";
+    assertEquals(List.of("0", "1", "2", "3", "4", "5"), rows(notNull));
+    assertTrue(explain(notNull).contains("ArrowFilter(condition=[IS NOT NULL("), explain(notNull));
+  }
+
+  @Test
   void limitOverEveryColumnTypeOfARecordingCopiesTheRow() {
     pointsDataset();
     String sql = "SELECT * FROM pts.rerun.frame LIMIT 1";
