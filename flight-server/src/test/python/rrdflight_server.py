@@ -21,7 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[4]
 JAR = ROOT / "flight-server" / "target" / "rrdflight.jar"
-FIXTURES = Path(os.environ.get("RRDFLIGHT_FIXTURES", ROOT / "fixtures"))
+# Resolved: `rerun server` reports a recording's path with symlinks resolved, rrdflight the path it was
+# given, so comparisons of storage URLs hold only for real paths (a worktree's fixtures/ is a symlink).
+FIXTURES = Path(os.environ.get("RRDFLIGHT_FIXTURES", ROOT / "fixtures")).resolve()
 
 
 class ListeningProcess:
