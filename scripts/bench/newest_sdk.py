@@ -231,20 +231,23 @@ def main() -> int:
     results: dict[str, list[dict]] = {n: [] for n in names}
     notes = []
     work = Path(tempfile.mkdtemp(prefix="rrdflight-bench41-"))
-    for rep in range(args.reps):
-        for name in names:
-            data = work / f"data-{rep}"
-            server = ServerProcess(data, launcher=LAUNCHER) if name == "rrdflight" else RerunServer()
-            wire = Direct(server.port) if args.direct else Wire(server.port, work / f"wire-{name.split()[0]}-{rep}.jsonl")
-            try:
-                figures, ids = run(f"rerun+http://127.0.0.1:{wire.port}", server.proc.pid, wire, files, win)
-                results[name].append(figures)
-                print(f"{name} run {rep + 1}: " + json.dumps(figures), file=sys.stderr, flush=True)
-            finally:
-                wire.stop()
-                server.stop()
-            if name == "rrdflight" and rep == args.reps - 1:
-                notes.append(restart_check(data, win, ids))
+    try:
+        for rep in range(args.reps):
+            for name in names:
+                data = work / f"data-{rep}"
+                server = ServerProcess(data, launcher=LAUNCHER) if name == "rrdflight" else RerunServer()
+                wire = Direct(server.port) if args.direct else Wire(server.port, work / f"wire-{name.split()[0]}-{rep}.jsonl")
+                try:
+                    figures, ids = run(f"rerun+http://127.0.0.1:{wire.port}", server.proc.pid, wire, files, win)
+                    results[name].append(figures)
+                    print(f"{name} run {rep + 1}: " + json.dumps(figures), file=sys.stderr, flush=True)
+                finally:
+                    wire.stop()
+                    server.stop()
+                if name == "rrdflight" and rep == args.reps - 1:
+                    notes.append(restart_check(data, win, ids))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # data dirs and proxy logs: nothing to keep once the figures are out
     filled = {n: results[n][-1]["seed"]["filled"] for n in names}
     if filled[names[0]] != filled[names[1]]:
         differ = {c: (filled[names[0]].get(c), filled[names[1]].get(c)) for c in sorted(set(filled[names[0]]) | set(filled[names[1]]))
@@ -252,7 +255,6 @@ def main() -> int:
         notes.append(f"seed reader results DIFFER — non-null cells per column ({names[0]}, {names[1]}): {differ}")
     else:
         notes.append(f"seed reader results: same columns and non-null cell counts on both servers")
-    shutil.rmtree(work)  # data dirs and proxy logs: nothing to keep once the figures are out
     size = sum(Path(p).stat().st_size for p in files) / 1e6
     print(f"\n{len(files)} files, {size:.0f} MB ({args.directory}); client rerun-sdk {rr.__version__}; "
           f"seed: segment {win[1]}, {win[0]} in [{win[2]}, {win[3]}]; {args.reps} fresh processes per server "
