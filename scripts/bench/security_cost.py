@@ -1,16 +1,20 @@
 """Benchmark (not a test): what tokens (`--auth`) and TLS (`--tls-cert/--tls-key`) cost, on issue 6's seed
 workflow and on the SQL door, against rrdflight without either.
 
-Modes: three server processes, running side by side, each on an empty data dir serving DIR as
+Modes: one server process each, running side by side, each on an empty data dir serving DIR as
 dataset `bench` (`-d`):
-  open      no auth, plaintext (the loopback default)
-  auth      --auth, a writer token on every call
-  auth+tls  --auth and TLS with a certificate of a CA made at start (openssl)
+  open          no auth, plaintext (the loopback default)
+  auth          --auth, a writer token on every call
+  auth+tls      --auth and TLS with a certificate of a CA made at start (openssl); the server's TLS
+                engine is BoringSSL (netty-tcnative), as shipped
+  auth+tls-jdk  the same with the JDK's TLS engine (-Dio.netty.handler.ssl.noOpenSsl=true), to compare
+                engines; only with --modes
 
 Each server is warmed up once (JIT, class loading, page cache) with everything below; then the modes
-take turns, round after round (the order rotates). Reported: the best of the rounds, per figure. On a
-machine shared with other work the best run is the least disturbed one, and what the modes differ by
-shows there rather than in the noise of a median. Server CPU is the process's user + system time.
+take turns, round after round (the order rotates). Reported: the best of the rounds, per figure
+(--stat median for the median). On a machine shared with other work the best run is the least
+disturbed one, and what the modes differ by shows there rather than in the noise of a median. Server
+CPU is the process's user + system time: less disturbed by other work than wall time.
   - the seed workflow through the rerun-sdk of the venv that runs this script:
     0.27.3 (.venv): seed_workflow.py's `run` (register + wait, the seed view, all partitions), open and
       auth only: 0.27.3 probes GET /version with a client that trusts only the public CAs compiled into
@@ -26,6 +30,8 @@ shows there rather than in the noise of a median. Server CPU is the process's us
     .venv/bin/python scripts/bench/seed_workflow.py --make-big /tmp/secbench-big --files 3
     .venv/bin/python scripts/bench/security_cost.py /tmp/secbench-big --rounds 3
     .venvs/test-newest/bin/python scripts/bench/security_cost.py /tmp/secbench-big --rounds 3
+    .venvs/test-newest/bin/python scripts/bench/security_cost.py /tmp/secbench-big --rounds 5 --stat median \
+        --modes open,auth+tls,auth+tls-jdk
 
 Needs the runnable jar (mvn package), openssl, and the venv of scripts/requirements.txt.
 """
@@ -35,6 +41,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -52,8 +59,10 @@ from bench_common import cpu_seconds, window  # noqa: E402
 NEWEST = tuple(int(part) for part in rr.__version__.split(".")[:2]) >= (0, 28)
 HAVE_ADBC = importlib.util.find_spec("adbc_driver_flightsql") is not None
 MODES = ["open", "auth", "auth+tls"]
+ALL_MODES = MODES + ["auth+tls-jdk"]
+TLS_MODES = ["auth+tls", "auth+tls-jdk"]
 # The modes the Rerun door can be measured in with this venv's SDK (see the module docstring).
-RERUN_MODES = MODES if NEWEST else ["open", "auth"]
+RERUN_MODES = ALL_MODES if NEWEST else ["open", "auth"]
 CALLS = 1000
 WARM_UP = 300
 
@@ -66,9 +75,15 @@ def start(mode: str, directory: Path, ca: Path) -> tuple[ServerProcess, str | No
     if mode != "open":
         args.append("--auth")
         token = create_token(data, "writer")
-    if mode == "auth+tls":
+    if mode in TLS_MODES:
         args += ["--tls-cert", str(ca / "server.pem"), "--tls-key", str(ca / "server.key")]
-    return ServerProcess(data, *args), token
+    # netty's own switch: OpenSsl.isAvailable() is false, so ServerTls picks the JDK's engine.
+    env = {"JAVA_TOOL_OPTIONS": "-Dio.netty.handler.ssl.noOpenSsl=true"} if mode == "auth+tls-jdk" else None
+    server = ServerProcess(data, *args, env=env)
+    if mode in TLS_MODES:
+        engine = next((line for line in server.lines if "TLS: " in line), "TLS: engine not logged")
+        print(f"{mode}: {engine[engine.index('TLS: '):]}", file=sys.stderr)
+    return server, token
 
 
 def rerun_workflow(mode: str, server, token: str | None, files: list[str], name: str) -> dict:
@@ -80,7 +95,7 @@ def rerun_workflow(mode: str, server, token: str | None, files: list[str], name:
     from newest_sdk import seed_frame, window_of
 
     index, segment, start, end = window_of(files)  # reads non-generated files with the 0.27.3 venv
-    scheme = "rerun+https" if mode == "auth+tls" else "rerun+http"
+    scheme = "rerun+https" if mode in TLS_MODES else "rerun+http"
     t0 = time.perf_counter()
     dataset = rr.catalog.CatalogClient(f"{scheme}://localhost:{server.port}", token=token).create_dataset(name)
     dataset.register([f"file://{p}" for p in files]).wait()
@@ -99,13 +114,13 @@ def adbc_options(mode: str, token: str | None, ca: Path) -> dict:
     options = {}
     if token:
         options["adbc.flight.sql.authorization_header"] = "Bearer " + token
-    if mode == "auth+tls":
+    if mode in TLS_MODES:
         options[adbc_flightsql.DatabaseOptions.TLS_ROOT_CERTS.value] = (ca / "ca.pem").read_text()
     return options
 
 
 def flight_uri(mode: str, port: int) -> str:
-    return f"grpc+tls://localhost:{port}" if mode == "auth+tls" else f"grpc://localhost:{port}"
+    return f"grpc+tls://localhost:{port}" if mode in TLS_MODES else f"grpc://localhost:{port}"
 
 
 def sql(mode: str, server, token, ca, files) -> dict:
@@ -141,10 +156,10 @@ def timed_calls(server, call, key: str) -> dict:
 def per_call(mode: str, server, token, ca) -> dict:
     out = {}
     if mode in RERUN_MODES:
-        scheme = "rerun+https" if mode == "auth+tls" else "rerun+http"
+        scheme = "rerun+https" if mode in TLS_MODES else "rerun+http"
         client = rr.catalog.CatalogClient(f"{scheme}://localhost:{server.port}", token=token)
         out.update(timed_calls(server, client.dataset_names, "find_entries"))
-    kwargs = {"tls_root_certs": (ca / "ca.pem").read_bytes()} if mode == "auth+tls" else {}
+    kwargs = {"tls_root_certs": (ca / "ca.pem").read_bytes()} if mode in TLS_MODES else {}
     client = flight.FlightClient(flight_uri(mode, server.port), **kwargs)
     options = flight.FlightCallOptions(headers=[(b"authorization", b"Bearer " + token.encode())] if token else [])
     out.update(timed_calls(server, lambda: list(client.list_actions(options)), "list_actions"))
@@ -156,25 +171,34 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--stat", choices=["best", "median"], default="best", help="per figure, over the rounds")
+    parser.add_argument("--parts", default="rerun,sql,calls", help="comma-separated: which of rerun, sql, calls to measure")
+    parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, the first is the base; of {', '.join(ALL_MODES)}")
     args = parser.parse_args()
+    modes = args.modes.split(",")
+    if not modes or any(m not in ALL_MODES for m in modes):
+        parser.error(f"--modes: each of {', '.join(ALL_MODES)}")
+    stat = min if args.stat == "best" else statistics.median
+    parts = set(args.parts.split(","))
     files = sorted(str(p.resolve()) for p in args.directory.glob("*.rrd"))
     ca = make_test_ca(Path(tempfile.mkdtemp(prefix="rrdflight-secbench-ca-")))
     os.environ["SSL_CERT_FILE"] = str(ca / "ca.pem")  # how rerun-sdk 0.41 trusts the test CA
-    results: dict[str, list[dict]] = {m: [] for m in MODES}
-    servers = {mode: start(mode, args.directory.resolve(), ca) for mode in MODES}
+    results: dict[str, list[dict]] = {m: [] for m in modes}
+    servers = {mode: start(mode, args.directory.resolve(), ca) for mode in modes}
     try:
         for r in range(args.rounds + 1):  # round 0 warms up
-            order = MODES[r % len(MODES):] + MODES[:r % len(MODES)]
+            order = modes[r % len(modes):] + modes[:r % len(modes)]
             for mode in order:
                 server, token = servers[mode]
                 figures = {}
-                if mode in RERUN_MODES:
+                if mode in RERUN_MODES and "rerun" in parts:
                     cpu = cpu_seconds(server.proc.pid)
                     figures.update(rerun_workflow(mode, server, token, files, f"seed_{r}"))
                     figures["total_cpu"] = cpu_seconds(server.proc.pid) - cpu
-                if HAVE_ADBC:
+                if HAVE_ADBC and "sql" in parts:
                     figures.update(sql(mode, server, token, ca, files))
-                figures.update(per_call(mode, server, token, ca))
+                if "calls" in parts:
+                    figures.update(per_call(mode, server, token, ca))
                 if r > 0:
                     results[mode].append(figures)
                 print(f"round {r}{' (warm-up)' if r == 0 else ''} {mode}: " + ", ".join(
@@ -183,26 +207,26 @@ def main() -> int:
         for server, _ in servers.values():
             server.stop()
     size = sum(Path(p).stat().st_size for p in files) / 1e6
-    print(f"\n{len(files)} files, {size:.0f} MB ({args.directory}); rerun-sdk {rr.__version__}; best of {args.rounds} rounds; "
-          f"in brackets: change against open\n")
+    print(f"\n{len(files)} files, {size:.0f} MB ({args.directory}); rerun-sdk {rr.__version__}; {args.stat} of {args.rounds} rounds; "
+          f"in brackets: change against {modes[0]}; load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
     columns = [("register", "rerun: register + wait", "s"), ("seed_view", "rerun: seed view", "s"),
                ("all_view", "rerun: all partitions", "s"), ("total", "rerun: total", "s"), ("total_cpu", "its server CPU", "s"),
                ("sql_seed", "SQL: seed view", "s"), ("sql_all", "SQL: all partitions", "s"), ("sql_all_cpu", "its server CPU", "s"),
                ("find_entries_ms", "FindEntries call", "ms"), ("find_entries_cpu_us", "its server CPU", "us"),
                ("list_actions_ms", "Flight call", "ms"), ("list_actions_cpu_us", "its server CPU", "us")]
-    columns = [c for c in columns if any(c[0] in f for f in results["open"])]  # what this venv could measure
+    columns = [c for c in columns if any(c[0] in f for f in results[modes[0]])]  # what this venv could measure
     print("| mode | " + " | ".join(title for _, title, _ in columns) + " |")
     print("|---|" + "---|" * len(columns))
-    base = {key: min(f[key] for f in results["open"]) for key, _, _ in columns}
-    for mode in MODES:
+    base = {key: stat([f[key] for f in results[modes[0]]]) for key, _, _ in columns}
+    for mode in modes:
         cells = []
         for key, _, unit in columns:
             values = [f[key] for f in results[mode] if key in f]
             if not values:
                 cells.append("n/a")
                 continue
-            m = min(values)
-            change = "" if mode == "open" else f" ({(m / base[key] - 1) * 100:+.1f}%)"
+            m = stat(values)
+            change = "" if mode == modes[0] else f" ({(m / base[key] - 1) * 100:+.1f}%)"
             digits = {"ms": 3, "us": 0}.get(unit, 2)
             cells.append(f"{m:.{digits}f} {unit}{change}")
         print(f"| {mode} | " + " | ".join(cells) + " |")

@@ -72,6 +72,8 @@ class TlsIT {
     assertTrue(server.output().contains("tls:              on"), server.output());
     assertTrue(server.output().contains("rerun+https://"), server.output());
     assertTrue(server.output().contains("useEncryption=true"), server.output());
+    // netty-tcnative's BoringSSL, bundled in the jar: the engine is logged once at start.
+    assertTrue(server.output().contains("TLS: OpenSSL engine (BoringSSL"), server.output());
   }
 
   @Test

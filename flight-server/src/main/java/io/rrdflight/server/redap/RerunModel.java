@@ -29,8 +29,8 @@ final class RerunModel {
   /**
    * @param allocator used for every answer; owned by the caller
    * @param executor runs waits and streams off the gRPC threads; owned by the caller
-   * @param admission the server's one admission (shared with Flight SQL): QueryDataset and FindChunks take
-   *     slots from it; FetchChunks, a part of a client's query, waits for a turn at a gate under the same limits
+   * @param admission the server's one admission (shared with Flight SQL): QueryDataset, FindChunks and
+   *     ScanTable of a Lance table take slots from it; FetchChunks, a part of a client's query, waits for a turn at a gate under the same limits
    */
   RerunModel(Catalog catalog, BufferAllocator allocator, ExecutorService executor, QueryAdmission admission, RecordingProbe probe,
       int fetchMessageBytes, String version) {
@@ -40,7 +40,7 @@ final class RerunModel {
     this.version = requireNonNull(version, "version is null");
     this.ipc = new ArrowIpc(allocator);
     this.entries = new Entries(catalog);
-    this.tableEntries = new TableEntries(catalog, entries, allocator, executor);
+    this.tableEntries = new TableEntries(catalog, entries, allocator, executor, admission);
     this.registration = new Registration(catalog, probe);
     this.taskCompletion = new TaskCompletion(catalog, executor, allocator);
     this.tables = new DatasetTables(catalog, allocator);

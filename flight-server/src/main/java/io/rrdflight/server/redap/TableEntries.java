@@ -11,7 +11,10 @@ import io.rrdflight.catalog.LanceTables;
 import io.rrdflight.catalog.Table;
 import io.rrdflight.catalog.TableSpool;
 import io.rrdflight.rrd.proto.DataframePart;
+import io.rrdflight.server.AdmittedQuery;
+import io.rrdflight.server.QueryAdmission;
 import io.rrdflight.server.redap.proto.LanceTable;
+import io.rrdflight.sql.QueryContext;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -32,6 +35,10 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * ScanTable (the system table {@code __entries} or a Lance table) and WriteTable. The rows are the
  * catalog's {@link LanceTables}; this class only translates. Both wires call it with their
  * vocabulary (0.29+ clients get LZ4-compressed parts).
+ *
+ * <p>A Lance table's scan is a data stream like QueryDataset's: it is admitted by the server's
+ * {@link QueryAdmission} (a query slot, the memory budget, --query-timeout). The system table
+ * {@code __entries} is a listing, answered at once like FindEntries.
  */
 final class TableEntries {
   /** Rows per ScanTable message: a few MB for typical label tables, bounded for wide ones by Lance's batches. */
@@ -41,12 +48,15 @@ final class TableEntries {
   private final Entries entries;
   private final BufferAllocator allocator;
   private final ExecutorService executor;
+  private final QueryAdmission admission;
 
-  TableEntries(Catalog catalog, Entries entries, BufferAllocator allocator, ExecutorService executor) {
+  /** @param admission the server's one admission: each Lance table scan takes a query slot from it */
+  TableEntries(Catalog catalog, Entries entries, BufferAllocator allocator, ExecutorService executor, QueryAdmission admission) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     this.entries = requireNonNull(entries, "entries is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
     this.executor = requireNonNull(executor, "executor is null");
+    this.admission = requireNonNull(admission, "admission is null");
   }
 
   /**
@@ -93,7 +103,9 @@ final class TableEntries {
 
   /**
    * ScanTable: every row, one message per batch, no faster than the client reads. A table without
-   * rows answers one empty batch, so the client still sees the columns.
+   * rows answers one empty batch, so the client still sees the columns. A Lance scan waits for a
+   * query slot, reads into the query's allocator (its memory budget) and stops at its deadline:
+   * between batches, and while it waits for a client that does not read ({@link FlowControlledSender}).
    */
   <T> void scan(EntryId id, Vocabulary words, StreamObserver<T> observer, Function<DataframePart, T> message) {
     Optional<Table> table = entries.table(id);
@@ -104,17 +116,20 @@ final class TableEntries {
     }
     FlowControlledSender<T> sender = new FlowControlledSender<>(observer);
     executor.execute(() -> {
-      try (LanceTables.Rows rows = catalog.lanceTables().scan(table.get(), allocator, List.of(), Optional.empty(), SCAN_BATCH_ROWS)) {
+      // The rows are closed before the query: its allocator must be empty when it closes.
+      try (AdmittedQuery query = admission.admit(allocator, sender::cancelled); QueryContext.Binding bound = query.context().bind();
+          LanceTables.Rows rows = catalog.lanceTables().scan(table.get(), query.allocator(), List.of(), Optional.empty(), SCAN_BATCH_ROWS)) {
         ArrowReader reader = rows.reader();
         boolean sent = false;
-        while (!sender.cancelled() && reader.loadNextBatch()) {
+        // The deadline is checked before each batch too: Lance may take a while to read one.
+        while (!sender.cancelled() && deadlineNotPassed(query.context()) && reader.loadNextBatch()) {
           if (!sender.send(message.apply(words.part(reader.getVectorSchemaRoot())))) {
             return;
           }
           sent = true;
         }
         if (!sent) {
-          try (VectorSchemaRoot empty = VectorSchemaRoot.create(reader.getVectorSchemaRoot().getSchema(), allocator)) {
+          try (VectorSchemaRoot empty = VectorSchemaRoot.create(reader.getVectorSchemaRoot().getSchema(), query.allocator())) {
             empty.setRowCount(0);
             sender.send(message.apply(words.part(empty)));
           }
@@ -124,6 +139,12 @@ final class TableEntries {
         sender.fail(e, "ScanTable");
       }
     });
+  }
+
+  /** True, or the query's abort (DEADLINE_EXCEEDED past --query-timeout) thrown. */
+  private static boolean deadlineNotPassed(QueryContext query) {
+    query.checkNow();
+    return true;
   }
 
   /** TableInsertMode numbers (the same in both vocabularies). */

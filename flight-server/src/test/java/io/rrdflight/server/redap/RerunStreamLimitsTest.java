@@ -7,18 +7,37 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.rrdflight.catalog.EntryId;
+import io.rrdflight.catalog.LanceTables;
+import io.rrdflight.catalog.Table;
 import io.rrdflight.rrd.proto.DataframePart;
 import io.rrdflight.server.Fixtures;
 import io.rrdflight.server.ServerLimits;
 import io.rrdflight.server.TestLimits;
 import io.rrdflight.server.redap.proto.FetchChunksRequest;
+import io.rrdflight.server.redap.proto.QueryDatasetRequest;
+import io.rrdflight.server.redap.proto.ScanTableRequest;
+import io.rrdflight.server.redap.proto.ScanTableResponse;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.ArrowStreamReader;
+import org.apache.arrow.vector.ipc.ArrowStreamWriter;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.arrow.vector.types.pojo.Schema;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -29,8 +48,8 @@ import org.junit.jupiter.api.io.TempDir;
  * then stop reading: QueryDataset and FindChunks take the query slots (--max-queries,
  * --max-queued-queries); FetchChunks, a part of a client's query, takes turns at its own gate
  * ({@link ChunkFetch#MAX_STREAMS} at once, the others wait, never RESOURCE_EXHAUSTED); all stop at
- * the deadline (--query-timeout) or when the client cancels. The harness checks on close that no
- * buffer leaked.
+ * the deadline (--query-timeout) or when the client cancels. ScanTable of a Lance table is a query
+ * stream too. The harness checks on close that no buffer leaked.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class RerunStreamLimitsTest {
@@ -79,6 +98,73 @@ class RerunStreamLimitsTest {
       stalled.add(new StalledFetch(rerun.asyncStub(null), fetchAll(REPEATS)));
     }
     return stalled;
+  }
+
+  /** Rows of a Lance table: {@link TableEntries#SCAN_BATCH_ROWS} per message, megabytes in all. */
+  static final int TABLE_ROWS = 12 * TableEntries.SCAN_BATCH_ROWS;
+  static final int TABLE_MESSAGES = TABLE_ROWS / TableEntries.SCAN_BATCH_ROWS;
+
+  /** A Lance table of {@link #TABLE_ROWS} rows (id, a 100-byte label), made through the catalog. */
+  EntryId lanceTable(String name) throws IOException {
+    Schema schema = new Schema(List.of(Field.nullable("id", new ArrowType.Int(64, true)), Field.nullable("label", ArrowType.Utf8.INSTANCE)));
+    Table table = rerun.catalog.createTable(name, Optional.empty(), schema, rerun.root);
+    ByteArrayOutputStream ipc = new ByteArrayOutputStream();
+    try (VectorSchemaRoot root = VectorSchemaRoot.create(schema, rerun.root); ArrowStreamWriter writer = new ArrowStreamWriter(root, null, ipc)) {
+      root.allocateNew();
+      byte[] label = "x".repeat(100).getBytes(StandardCharsets.UTF_8);
+      for (int i = 0; i < TABLE_ROWS; i++) {
+        ((BigIntVector) root.getVector(0)).setSafe(i, i);
+        ((VarCharVector) root.getVector(1)).setSafe(i, label);
+      }
+      root.setRowCount(TABLE_ROWS);
+      writer.start();
+      writer.writeBatch();
+      writer.end();
+    }
+    try (ArrowStreamReader rows = new ArrowStreamReader(new ByteArrayInputStream(ipc.toByteArray()), rerun.root)) {
+      rerun.catalog.lanceTables().write(table, rows, LanceTables.WriteMode.APPEND, rerun.root);
+    }
+    return table.id();
+  }
+
+  StalledStream<ScanTableRequest, ScanTableResponse> stalledScan(EntryId table) throws InterruptedException {
+    return new StalledStream<>(rerun.asyncStub(null)::scanTable, ScanTableRequest.newBuilder().setTableId(ProtoValues.toProto(table)).build());
+  }
+
+  Status.Code queryDatasetCode() {
+    try {
+      rerun.stub(dataset).queryDataset(QueryDatasetRequest.newBuilder().setSelectAllEntityPaths(true).build()).forEachRemaining(r -> { });
+      return Status.Code.OK;
+    } catch (StatusRuntimeException e) {
+      return e.getStatus().getCode();
+    }
+  }
+
+  @Test
+  void aLanceTableScanTakesAQuerySlotUntilItsClientHasReadEverything() throws Exception {
+    start(Duration.ofMinutes(10), 1, 0);
+    EntryId table = lanceTable("labels");
+    StalledStream<ScanTableRequest, ScanTableResponse> scan = stalledScan(table);
+    // The one slot is the scan's and there is no queue: a QueryDataset is turned away, not queued.
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, queryDatasetCode());
+    assertEquals(Status.Code.OK, scan.readRest().getCode());
+    assertEquals(TABLE_MESSAGES, scan.messages.get());
+    assertEquals(Status.Code.OK, queryDatasetCode());
+  }
+
+  @Test
+  void aStalledLanceTableScanStopsAtTheDeadlineAndGivesItsSlotBack() throws Exception {
+    start(Duration.ofSeconds(1), 1, 0);
+    EntryId table = lanceTable("labels");
+    StalledStream<ScanTableRequest, ScanTableResponse> scan = stalledScan(table);
+    // The slot comes back when the deadline stops the scan, while its client still reads nothing.
+    while (queryDatasetCode() == Status.Code.RESOURCE_EXHAUSTED) {
+      Thread.sleep(100);
+    }
+    Status end = scan.readRest();
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, end.getCode(), end.toString());
+    assertTrue(end.getDescription().contains("--query-timeout"), end.getDescription());
+    assertTrue(scan.messages.get() < TABLE_MESSAGES, "stopped before its end: " + scan.messages.get() + " messages");
   }
 
   @Test

@@ -1,84 +1,22 @@
 package io.rrdflight.server.redap;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import io.rrdflight.server.redap.proto.FetchChunksRequest;
 import io.rrdflight.server.redap.proto.FetchChunksResponse;
 import io.rrdflight.server.redap.proto.RerunCloudServiceGrpc;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/**
- * A FetchChunks whose client takes the first message and then reads nothing until {@link #readRest}
- * or {@link #readSlowly} (or cancels): with an answer larger than gRPC's buffers, the server's stream
- * waits for it.
- */
-final class StalledFetch implements ClientResponseObserver<FetchChunksRequest, FetchChunksResponse> {
-  private final CountDownLatch first = new CountDownLatch(1);
-  private final CompletableFuture<Status> end = new CompletableFuture<>();
-  final AtomicInteger messages = new AtomicInteger();
+/** A FetchChunks whose client stops reading after the first message ({@link StalledStream}). */
+final class StalledFetch extends StalledStream<FetchChunksRequest, FetchChunksResponse> {
+  /** Chunks received so far (a message may carry several). */
   final AtomicInteger chunks = new AtomicInteger();
-  private ClientCallStreamObserver<FetchChunksRequest> call;
-  /** Once {@link #readSlowly} was called: how long the client dwells on each message before asking for the next. */
-  private volatile long dwellMillis = -1;
 
-  /** Starts the call and returns once the first message arrived (so the stream was admitted). */
   StalledFetch(RerunCloudServiceGrpc.RerunCloudServiceStub stub, FetchChunksRequest request) throws InterruptedException {
-    stub.fetchChunks(request, this);
-    assertTrue(first.await(60, TimeUnit.SECONDS), "no first message");
-  }
-
-  @Override
-  public void beforeStart(ClientCallStreamObserver<FetchChunksRequest> requestStream) {
-    call = requestStream;
-    requestStream.disableAutoRequestWithInitial(1);
+    super(stub::fetchChunks, request);
   }
 
   @Override
   public void onNext(FetchChunksResponse value) {
-    messages.incrementAndGet();
     chunks.addAndGet(value.getChunksCount());
-    first.countDown();
-    if (dwellMillis >= 0) {
-      try {
-        Thread.sleep(dwellMillis);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      call.request(1);
-    }
-  }
-
-  @Override
-  public void onError(Throwable t) {
-    first.countDown();
-    end.complete(Status.fromThrowable(t));
-  }
-
-  @Override
-  public void onCompleted() {
-    end.complete(Status.OK);
-  }
-
-  /** Reads what is left and returns how the stream ended. */
-  Status readRest() throws Exception {
-    call.request(Integer.MAX_VALUE);
-    return end.get(60, TimeUnit.SECONDS);
-  }
-
-  /** Reads what is left one message at a time, {@code dwellMillis} on each; returns how the stream ended. */
-  Status readSlowly(long dwellMillis) throws Exception {
-    this.dwellMillis = dwellMillis;
-    call.request(1);
-    return end.get(60, TimeUnit.SECONDS);
-  }
-
-  void cancel() {
-    call.cancel("the client gives up", null);
+    super.onNext(value);
   }
 }
