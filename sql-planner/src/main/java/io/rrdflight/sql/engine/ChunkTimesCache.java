@@ -149,7 +149,11 @@ public final class ChunkTimesCache {
     Map<ChunkId, byte[]> encoded = new HashMap<>();
     times.forEach((id, t) -> {
       if (worthKeeping(t)) {
-        encoded.put(id, t.toBytes());
+        try {
+          encoded.put(id, t.toBytes());
+        } catch (java.io.UncheckedIOException tooLong) { // a name beyond 64 KiB: kept in memory only
+          log.debug("partition {}, {}: not stored: {}", partition.partitionId(), id, tooLong.getMessage());
+        }
       }
     });
     if (!encoded.isEmpty()) {
