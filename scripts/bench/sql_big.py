@@ -9,6 +9,10 @@ Queries (each timed from the request to the last batch, best of --repeat after o
   group by      rows and the mean of one scalar per recording (ADBC)
 
     .venvs/bench-sql/bin/python scripts/bench/sql_big.py /tmp/big41 --json out.json
+
+--restart measures what a restart costs instead (issue 11 item 3): one server counts once on a fresh data
+dir and stops, a second on the same data dir then runs count twice and group by twice, each timed once, with
+the server's CPU seconds per query (/proc), e.g. main's jar as --baseline-jar against this build.
 Run by scripts/bench/compare (which makes the venv and the data).
 """
 
@@ -25,6 +29,7 @@ from pathlib import Path
 import adbc_driver_flightsql.dbapi as flightsql
 
 from bench_common import BIG_SEGMENT, ROOT, big_frames, peak_rss_mb
+from register_files import cpu_seconds
 from rrdflight_server import JAR, ListeningProcess
 
 JDBC_DRIVER = Path.home() / ".m2/repository/org/apache/arrow/flight-sql-jdbc-driver/18.3.0/flight-sql-jdbc-driver-18.3.0.jar"
@@ -96,6 +101,27 @@ def measure(jar: Path, dataset: Path, repeat: int, heap: str) -> dict:
     return out
 
 
+def measure_restart(jar: Path, dataset: Path, heap: str) -> dict:
+    """Count on a fresh data dir, then, after a restart on it, count, count, group by, group by."""
+    q = queries(big_frames(dataset) or 0)
+    steps = [("count, first after a fresh start", "count"), ("count, first after a restart", "count"), ("count, 2nd", "count"),
+             ("group by, 1st after the counts", "group by"), ("group by, 2nd", "group by")]
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for started, run in ((1, steps[:1]), (2, steps[1:])):
+            server = Server(jar, Path(tmp) / "data", dataset, heap)
+            try:
+                uri = f"grpc://127.0.0.1:{server.port}"
+                for label, name in run:
+                    before = cpu_seconds(server.proc.pid)
+                    out[label] = {**adbc(uri, q[name]), "server CPU s": round(cpu_seconds(server.proc.pid) - before, 2)}
+                    print(f"{jar} server {started} {label}: {out[label]['wall']:.2f} s, CPU {out[label]['server CPU s']} s,"
+                          f" {out[label]['rows']} rows", file=sys.stderr, flush=True)
+            finally:
+                server.stop()
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path)
@@ -103,10 +129,13 @@ def main() -> int:
     parser.add_argument("--heap", default="1g", help="server -Xmx")
     parser.add_argument("--baseline-jar", type=Path, help="another rrdflight.jar measured the same way (e.g. main before a change)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--restart", action="store_true", help="the first queries after a restart on the same data dir (see above)")
     args = parser.parse_args()
-    results = {"rrdflight": measure(JAR, args.directory.resolve(), args.repeat, args.heap)}
+    run = (lambda jar: measure_restart(jar, args.directory.resolve(), args.heap)) if args.restart else (
+        lambda jar: measure(jar, args.directory.resolve(), args.repeat, args.heap))
+    results = {"rrdflight": run(JAR)}
     if args.baseline_jar:
-        results["baseline"] = measure(args.baseline_jar.resolve(), args.directory.resolve(), args.repeat, args.heap)
+        results["baseline"] = run(args.baseline_jar.resolve())
         for name, ours in results["rrdflight"].items():
             theirs = results["baseline"].get(name)
             if isinstance(ours, dict) and isinstance(theirs, dict) and (ours["rows"], ours.get("first")) != (theirs["rows"], theirs.get("first")):

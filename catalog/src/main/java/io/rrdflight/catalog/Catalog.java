@@ -3,6 +3,7 @@ package io.rrdflight.catalog;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.rrd.Chunk;
+import io.rrdflight.rrd.ChunkId;
 import io.rrdflight.rrd.ChunkIndex;
 import io.rrdflight.rrd.LocalFile;
 import io.rrdflight.rrd.RecordingSource;
@@ -46,6 +47,7 @@ public final class Catalog implements AutoCloseable {
   private final RecordingIndexer indexer;
   private final Registrar registrar;
   private final ChunkIndexCache indexCache = new ChunkIndexCache(256);
+  private final ChunkTimesWriter timesWriter;
   private final Map<EntryId, DatasetSchemaEntry> schemaCache = new HashMap<>();
 
   /** Guards the maps below and the registrar's tasks; also the monitor that task waiters wait on. */
@@ -69,6 +71,7 @@ public final class Catalog implements AutoCloseable {
     this.sources = sources;
     this.indexer = indexer;
     this.registrar = new Registrar(this, store, lock, indexer, sources, threads, limits);
+    this.timesWriter = new ChunkTimesWriter(store);
   }
 
   /**
@@ -591,6 +594,24 @@ public final class Catalog implements AutoCloseable {
     });
   }
 
+  /**
+   * What scans learnt about the partition's chunks ({@link #saveChunkTimes}), by chunk, in the SQL
+   * engine's encoding; only what was learnt from the file as registered now (a re-registered or
+   * changed file has none), so they survive restarts but never outlive the bytes they describe.
+   */
+  public Map<ChunkId, byte[]> chunkTimes(Partition partition) {
+    return store.chunkTimes(requireNonNull(partition, "partition is null"));
+  }
+
+  /**
+   * Keeps chunk times a scan learnt, written later on a thread of the catalog's (never on the
+   * caller's); chunks that already have theirs keep them. Dropped when the store is read-only (a
+   * fleet reader) or too many wait: they are a cache, and the next scan learns them again.
+   */
+  public void saveChunkTimes(Partition partition, Map<ChunkId, byte[]> times) {
+    timesWriter.offer(partition, times);
+  }
+
   // --- reading recordings ------------------------------------------------------------------------
 
   /**
@@ -828,6 +849,7 @@ public final class Catalog implements AutoCloseable {
   public void close() {
     try {
       registrar.close();
+      timesWriter.close(); // writes what scans learnt, before the store goes
       store.close();
       sources.close();
     } finally {

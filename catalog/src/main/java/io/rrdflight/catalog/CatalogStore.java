@@ -81,6 +81,25 @@ interface CatalogStore extends AutoCloseable {
 
   Optional<byte[]> schema(EntryId datasetId, String partitionId, String layer);
 
+  // --- chunk times (what scans learnt about a partition's chunks; see ChunkTimesWriter)
+
+  /** Some chunks' learnt times, each an opaque encoding (the SQL engine's), for one partition as registered. */
+  record PartitionChunkTimes(Partition partition, java.util.Map<io.rrdflight.rrd.ChunkId, byte[]> times) {
+    public PartitionChunkTimes {
+      times = java.util.Map.copyOf(times);
+    }
+  }
+
+  /** The chunk times stored for the partition with this very file stamp; empty when none. */
+  java.util.Map<io.rrdflight.rrd.ChunkId, byte[]> chunkTimes(Partition partition);
+
+  /**
+   * Stores chunk times in one transaction that is no catalog change (the generation stays): chunks
+   * already stored keep theirs, a partition no longer registered with that file stamp gets none, and
+   * a partition's stored times stop growing at {@code maxBytesPerPartition}.
+   */
+  void addChunkTimes(List<PartitionChunkTimes> batch, long maxBytesPerPartition);
+
   // --- tasks
 
   void upsertTasks(List<Task> tasks);

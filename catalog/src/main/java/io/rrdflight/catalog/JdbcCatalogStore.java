@@ -1,5 +1,6 @@
 package io.rrdflight.catalog;
 
+import io.rrdflight.rrd.ChunkId;
 import java.net.URI;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -88,6 +89,20 @@ abstract class JdbcCatalogStore implements CatalogStore {
             path TEXT NOT NULL,
             created_at_ns BIGINT NOT NULL,
             updated_at_ns BIGINT NOT NULL)""");
+      // What scans learnt about chunks (a cache that outlives the process): added after version 3
+      // without a migration, as tables were; gone with its partition, and stamped with its file.
+      s.execute("""
+          CREATE TABLE IF NOT EXISTS chunk_times (
+            dataset_id TEXT NOT NULL,
+            partition_id TEXT NOT NULL,
+            layer TEXT NOT NULL,
+            file_size BIGINT NOT NULL,
+            file_version TEXT NOT NULL,
+            chunk_id TEXT NOT NULL,
+            times %1$s NOT NULL,
+            PRIMARY KEY (dataset_id, partition_id, layer, chunk_id),
+            FOREIGN KEY (dataset_id, partition_id, layer) REFERENCES partitions(dataset_id, partition_id, layer)
+              ON DELETE CASCADE)""".formatted(binaryType));
       s.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '" + SCHEMA_VERSION + "') ON CONFLICT (key) DO NOTHING");
       // The change counter servers sharing the catalog poll (a row, not a schema change: older catalogs gain it here).
       s.execute("INSERT INTO meta(key, value) VALUES ('generation', '0') ON CONFLICT (key) DO NOTHING");
@@ -378,6 +393,70 @@ abstract class JdbcCatalogStore implements CatalogStore {
     return Optional.ofNullable(found[0]);
   }
 
+  // --- chunk times ------------------------------------------------------------------------------
+
+  @Override
+  public synchronized java.util.Map<ChunkId, byte[]> chunkTimes(Partition p) {
+    java.util.Map<ChunkId, byte[]> out = new java.util.HashMap<>();
+    read(() -> {
+      try (PreparedStatement ps = db.prepareStatement("""
+          SELECT chunk_id, times FROM chunk_times
+          WHERE dataset_id = ? AND partition_id = ? AND layer = ? AND file_size = ? AND file_version = ?""")) {
+        bindKey(ps, p);
+        ps.setLong(4, p.file().sizeBytes());
+        ps.setString(5, p.file().version());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            String id = rs.getString(1);
+            out.put(ChunkId.parse(id).orElseThrow(() -> CatalogException.internal("Catalog store error: chunk_times holds a bad chunk id " + id, null)),
+                rs.getBytes(2));
+          }
+        }
+      }
+    });
+    return out;
+  }
+
+  @Override
+  public synchronized void addChunkTimes(List<PartitionChunkTimes> batch, long maxBytesPerPartition) {
+    inTransaction(false, () -> {
+      try (PreparedStatement used = db.prepareStatement(
+              "SELECT COALESCE(SUM(LENGTH(times)), 0) FROM chunk_times WHERE dataset_id = ? AND partition_id = ? AND layer = ?");
+          PreparedStatement insert = db.prepareStatement("""
+              INSERT INTO chunk_times(dataset_id, partition_id, layer, file_size, file_version, chunk_id, times)
+              SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM partitions
+                WHERE dataset_id = ? AND partition_id = ? AND layer = ? AND file_size = ? AND file_modified_ns = ?)
+              ON CONFLICT (dataset_id, partition_id, layer, chunk_id) DO NOTHING""")) {
+        for (PartitionChunkTimes pt : batch) {
+          Partition p = pt.partition();
+          bindKey(used, p);
+          long bytes;
+          try (ResultSet rs = used.executeQuery()) {
+            bytes = rs.next() ? rs.getLong(1) : 0;
+          }
+          for (var e : pt.times().entrySet()) {
+            bytes += e.getValue().length;
+            if (bytes > maxBytesPerPartition) {
+              break; // the cap: the rest are learnt again by the scans that need them
+            }
+            bindKey(insert, p);
+            insert.setLong(4, p.file().sizeBytes());
+            insert.setString(5, p.file().version());
+            insert.setString(6, e.getKey().toString());
+            insert.setBytes(7, e.getValue());
+            insert.setString(8, p.datasetId().toHex());
+            insert.setString(9, p.partitionId());
+            insert.setString(10, p.layer());
+            insert.setLong(11, p.file().sizeBytes());
+            insert.setString(12, p.file().version());
+            insert.addBatch();
+          }
+          insert.executeBatch();
+        }
+      }
+    });
+  }
+
   // --- tasks ------------------------------------------------------------------------------------
 
   @Override
@@ -476,11 +555,18 @@ abstract class JdbcCatalogStore implements CatalogStore {
   }
 
   private void inTransaction(SqlWork work) {
+    inTransaction(true, work);
+  }
+
+  /** {@code change}: whether it changes the catalog (moves the generation other servers poll), or only adds cached facts. */
+  private void inTransaction(boolean change, SqlWork work) {
     requireWritable();
     try {
       work.run();
-      try (Statement s = db.createStatement()) {
-        s.executeUpdate("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'generation'");
+      if (change) {
+        try (Statement s = db.createStatement()) {
+          s.executeUpdate("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'generation'");
+        }
       }
       db.commit();
     } catch (SQLException e) {

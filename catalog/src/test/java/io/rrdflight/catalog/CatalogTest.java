@@ -1,10 +1,12 @@
 package io.rrdflight.catalog;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rrdflight.rrd.ChunkId;
 import io.rrdflight.rrd.StoreKind;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -334,6 +336,83 @@ class CatalogTest {
       Files.delete(a);
       CatalogException gone = assertThrows(CatalogException.class, () -> c.openSource(p));
       assertTrue(gone.getMessage().contains("no longer exists"), gone.getMessage());
+    }
+  }
+
+  @Test
+  void learntChunkTimesOutliveTheProcessWithoutChangingTheCatalog() throws Exception {
+    Path dir = Files.createDirectory(files.resolve("times"));
+    Files.write(dir.resolve("a.rrd"), List.of("rec-a"));
+    ChunkId first = new ChunkId(1, 2);
+    ChunkId second = new ChunkId(3, 4);
+    Partition p;
+    long generation;
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      c.syncDirectory("times", dir, WAIT);
+      p = c.partitions(c.datasetNamed("times").id()).get(0);
+      assertTrue(c.chunkTimes(p).isEmpty());
+      generation = c.store().generation();
+      c.saveChunkTimes(p, Map.of(first, new byte[] {1, 2, 3}));
+    } // closing writes what is queued
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertEquals(p, c.partitions(c.datasetNamed("times").id()).get(0));
+      assertEquals(generation, c.store().generation(), "times are no catalog change: other servers do not reload for them");
+      Map<ChunkId, byte[]> stored = c.chunkTimes(p);
+      assertEquals(List.of(first), List.copyOf(stored.keySet()));
+      assertArrayEquals(new byte[] {1, 2, 3}, stored.get(first));
+      // Chunks that have theirs keep them; others are added.
+      c.saveChunkTimes(p, Map.of(first, new byte[] {9}, second, new byte[] {4}));
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      Map<ChunkId, byte[]> stored = c.chunkTimes(p);
+      assertArrayEquals(new byte[] {1, 2, 3}, stored.get(first));
+      assertArrayEquals(new byte[] {4}, stored.get(second));
+    }
+  }
+
+  @Test
+  void aChangedFileDropsTheChunkTimesLearntFromIt() throws Exception {
+    Path dir = Files.createDirectory(files.resolve("times"));
+    Path a = Files.write(dir.resolve("a.rrd"), List.of("rec-a"));
+    Partition before;
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      c.syncDirectory("times", dir, WAIT);
+      before = c.partitions(c.datasetNamed("times").id()).get(0);
+      c.saveChunkTimes(before, Map.of(new ChunkId(1, 2), new byte[] {1}));
+    }
+    Files.write(a, List.of("rec-a", "grown"));
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      c.syncDirectory("times", dir, WAIT); // registers the changed file again
+      Partition after = c.partitions(c.datasetNamed("times").id()).get(0);
+      assertFalse(before.file().sameAs(after.file()));
+      assertTrue(c.chunkTimes(after).isEmpty(), "learnt from other bytes");
+      // A scan of the old file that finishes late stores nothing for the new one.
+      c.saveChunkTimes(before, Map.of(new ChunkId(5, 6), new byte[] {1}));
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertTrue(c.chunkTimes(c.partitions(c.datasetNamed("times").id()).get(0)).isEmpty());
+      assertTrue(c.chunkTimes(before).isEmpty());
+    }
+  }
+
+  @Test
+  void aPartitionsStoredChunkTimesStopAtTheCap() throws Exception {
+    Path dir = Files.createDirectory(files.resolve("times"));
+    Files.write(dir.resolve("a.rrd"), List.of("rec-a"));
+    Partition p;
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      c.syncDirectory("times", dir, WAIT);
+      p = c.partitions(c.datasetNamed("times").id()).get(0);
+    }
+    try (CatalogStore store = openStore()) {
+      Map<ChunkId, byte[]> times = new java.util.HashMap<>();
+      for (int i = 0; i < 10; i++) {
+        times.put(new ChunkId(i, i), new byte[40]);
+      }
+      store.addChunkTimes(List.of(new CatalogStore.PartitionChunkTimes(p, times)), 100);
+      assertEquals(2, store.chunkTimes(p).size(), "two of 40 bytes fit in 100");
+      store.addChunkTimes(List.of(new CatalogStore.PartitionChunkTimes(p, times)), 100);
+      assertEquals(2, store.chunkTimes(p).size(), "nothing more once full");
     }
   }
 

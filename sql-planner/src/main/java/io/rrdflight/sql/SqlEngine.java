@@ -61,7 +61,7 @@ public final class SqlEngine implements AutoCloseable {
   private final BufferAllocator allocator;
   private final long windowBytes;
   /** What scans learnt about chunks' row sets, shared by all of this engine's queries. */
-  private final ChunkTimesCache timesCache = new ChunkTimesCache(ChunkTimesCache.DEFAULT_BYTES);
+  private final ChunkTimesCache timesCache;
   private final Properties connectionProperties;
   /** How statements are parsed: as the connections below do (double-quoted identifiers, case kept). */
   private static final SqlParser.Config PARSER = SqlParser.config().withQuoting(Quoting.DOUBLE_QUOTE)
@@ -86,6 +86,7 @@ public final class SqlEngine implements AutoCloseable {
       throw new IllegalArgumentException("windowBytes must be positive: " + windowBytes);
     }
     this.windowBytes = windowBytes;
+    this.timesCache = new ChunkTimesCache(ChunkTimesCache.DEFAULT_BYTES, data.chunkTimesStore());
     Properties props = new Properties();
     // Double-quoted identifiers, names kept as written, matched without regard to case: what JDBC
     // tools and the Flight SQL metadata path expect (lex=JAVA's back-ticks broke them).

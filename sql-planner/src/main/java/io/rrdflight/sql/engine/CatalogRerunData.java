@@ -100,6 +100,22 @@ public final class CatalogRerunData implements RerunData {
     return new ChunkData(info, chunk.rowIds(), timelines, components, chunk);
   }
 
+  /** Kept in the catalog next to each partition's chunk index, stamped with its file. */
+  @Override
+  public ChunkTimesStore chunkTimesStore() {
+    return new ChunkTimesStore() {
+      @Override
+      public Map<io.rrdflight.rrd.ChunkId, byte[]> load(Partition partition) {
+        return catalog.chunkTimes(partition);
+      }
+
+      @Override
+      public void save(Partition partition, Map<io.rrdflight.rrd.ChunkId, byte[]> times) {
+        catalog.saveChunkTimes(partition, times);
+      }
+    };
+  }
+
   @Override
   public long generation() {
     long h = 17;

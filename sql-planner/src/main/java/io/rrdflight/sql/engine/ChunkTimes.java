@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.arrow.vector.BaseFixedWidthVector;
@@ -21,6 +22,8 @@ import org.apache.arrow.vector.complex.ListVector;
  * component's list is not null, at the raw value of each timeline vector the chunk has.
  */
 final class ChunkTimes {
+  /** The version of {@link #toBytes}'s layout: another one is not read (learnt again instead). */
+  private static final int FORMAT = 1;
   private final String entityPath;
   private final Set<String> components;
   /** timeline name → component → its cells' index values. */
@@ -79,6 +82,68 @@ final class ChunkTimes {
       }
     }
     return out;
+  }
+
+  /** What {@link #fromBytes} reads back: kept in the catalog so that a restarted server knows them too. */
+  byte[] toBytes() {
+    var bytes = new java.io.ByteArrayOutputStream(64 + 32 * ranges());
+    try (var out = new java.io.DataOutputStream(bytes)) {
+      out.writeByte(FORMAT);
+      out.writeUTF(entityPath);
+      List<String> order = List.copyOf(components);
+      out.writeInt(order.size());
+      for (String c : order) {
+        out.writeUTF(c);
+      }
+      out.writeInt(byTimeline.size());
+      for (Map.Entry<String, Map<String, TimeSet>> t : byTimeline.entrySet()) {
+        out.writeUTF(t.getKey());
+        for (String c : order) { // every timeline has a set per component with cells (see of)
+          t.getValue().getOrDefault(c, TimeSet.EMPTY).writeTo(out);
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e); // a byte array does not fail
+    }
+    return bytes.toByteArray();
+  }
+
+  /** Reads {@link #toBytes}; IllegalArgumentException naming what is wrong when the bytes are not such times. */
+  static ChunkTimes fromBytes(byte[] bytes, int maxRanges) {
+    try (var in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes))) {
+      int format = in.readUnsignedByte();
+      if (format != FORMAT) {
+        throw new java.io.IOException("format " + format + ", expected " + FORMAT);
+      }
+      String entityPath = in.readUTF();
+      int count = in.readInt();
+      if (count < 0 || count > bytes.length) {
+        throw new java.io.IOException(count + " components");
+      }
+      List<String> order = new java.util.ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        order.add(in.readUTF());
+      }
+      int timelines = in.readInt();
+      if (timelines < 0 || timelines > bytes.length) {
+        throw new java.io.IOException(timelines + " timelines");
+      }
+      Map<String, Map<String, TimeSet>> byTimeline = new HashMap<>();
+      for (int t = 0; t < timelines; t++) {
+        String timeline = in.readUTF();
+        Map<String, TimeSet> sets = new HashMap<>();
+        for (String c : order) {
+          sets.put(c, TimeSet.readFrom(in, maxRanges));
+        }
+        byTimeline.put(timeline, sets);
+      }
+      if (in.available() > 0) {
+        throw new java.io.IOException(in.available() + " bytes after the end");
+      }
+      return new ChunkTimes(entityPath, new java.util.HashSet<>(order), byTimeline);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("unreadable chunk times: " + e.getMessage(), e);
+    }
   }
 
   String entityPath() {

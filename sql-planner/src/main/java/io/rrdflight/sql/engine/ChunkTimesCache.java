@@ -4,8 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.rrd.ChunkId;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link ChunkTimes} of chunks decoded so far, so that a later scan that needs only the row set
@@ -14,23 +17,43 @@ import java.util.Map;
  * records the file's size and modification time: a changed file is another key) and chunk id.
  * Only compact entries are kept (at most {@link #MAX_RANGES} ranges): a chunk of scattered values
  * is as cheap to decode again as to describe.
+ *
+ * <p>Backed by a {@link ChunkTimesStore} (the catalog), so a restarted server does not decode
+ * every chunk again to learn them: the first miss in a partition reads all of the partition's
+ * stored times at once, and what a scan learnt goes to the store when the scan is done with the
+ * partition ({@link #learnt}). A partition whose entries were evicted is read from the store again
+ * at its next miss.
  */
 public final class ChunkTimesCache {
+  private static final Logger log = LoggerFactory.getLogger(ChunkTimesCache.class);
   /** The default bound: 16 MiB holds about 80,000 dense single-component chunks. */
   public static final long DEFAULT_BYTES = 16L << 20;
   static final int MAX_RANGES = 64;
+  /** Partitions remembered as read from the store (each costs a few dozen bytes). */
+  static final int LOADED_PARTITIONS = 4096;
 
   private record Key(Partition partition, ChunkId chunk) {}
 
   private final long maxBytes;
+  private final ChunkTimesStore store;
   private final LinkedHashMap<Key, ChunkTimes> entries = new LinkedHashMap<>(16, 0.75f, true);
+  /** Partitions whose stored times are in {@link #entries} (none of theirs evicted since). */
+  private final LinkedHashMap<Partition, Boolean> loaded = new LinkedHashMap<>(16, 0.75f, true);
+  /** One lock per partition being read from the store, so that concurrent misses read it once. */
+  private final Map<Partition, Object> loading = new HashMap<>();
   private long bytes;
 
+  /** A cache of this process's scans only. */
   public ChunkTimesCache(long maxBytes) {
+    this(maxBytes, ChunkTimesStore.NONE);
+  }
+
+  public ChunkTimesCache(long maxBytes, ChunkTimesStore store) {
     if (maxBytes < 0) {
       throw new IllegalArgumentException("maxBytes must not be negative: " + maxBytes);
     }
     this.maxBytes = maxBytes;
+    this.store = requireNonNull(store, "store is null");
   }
 
   /** A cache that keeps nothing: every scan learns its chunks' times afresh. */
@@ -38,14 +61,66 @@ public final class ChunkTimesCache {
     return new ChunkTimesCache(0);
   }
 
-  synchronized ChunkTimes get(Partition partition, ChunkId chunk) {
-    return entries.get(new Key(partition, chunk));
+  /** The chunk's times when known here or stored; null when a scan must decode the chunk to learn them. */
+  ChunkTimes get(Partition partition, ChunkId chunk) {
+    Key key = new Key(partition, chunk);
+    Object gate;
+    synchronized (this) {
+      ChunkTimes known = entries.get(key);
+      if (known != null || loaded.containsKey(partition) || store == ChunkTimesStore.NONE) {
+        return known;
+      }
+      gate = loading.computeIfAbsent(partition, p -> new Object());
+    }
+    synchronized (gate) {
+      synchronized (this) {
+        if (loaded.containsKey(partition)) {
+          return entries.get(key); // another scan read the store meanwhile
+        }
+      }
+      Map<ChunkId, ChunkTimes> stored = load(partition);
+      synchronized (this) {
+        loading.remove(partition);
+        loaded.put(partition, Boolean.TRUE);
+        if (loaded.size() > LOADED_PARTITIONS) {
+          var oldest = loaded.keySet().iterator();
+          oldest.next();
+          oldest.remove();
+        }
+        stored.forEach((id, times) -> {
+          if (!entries.containsKey(new Key(partition, id))) {
+            put(partition, id, times);
+          }
+        });
+        return entries.get(key);
+      }
+    }
+  }
+
+  /** The partition's stored times, decoded; a failing store or unreadable entries count as none (they are learnt again). */
+  private Map<ChunkId, ChunkTimes> load(Partition partition) {
+    Map<ChunkId, byte[]> raw;
+    try {
+      raw = store.load(partition);
+    } catch (RuntimeException e) {
+      log.warn("reading the stored chunk times of partition {} failed (scans learn them again): {}", partition.partitionId(), e.toString());
+      return Map.of();
+    }
+    Map<ChunkId, ChunkTimes> out = new HashMap<>();
+    for (Map.Entry<ChunkId, byte[]> e : raw.entrySet()) {
+      try {
+        out.put(e.getKey(), ChunkTimes.fromBytes(e.getValue(), MAX_RANGES));
+      } catch (IllegalArgumentException bad) {
+        log.warn("partition {}, {}: {} (learnt again when scanned)", partition.partitionId(), e.getKey(), bad.getMessage());
+      }
+    }
+    return out;
   }
 
   synchronized void put(Partition partition, ChunkId chunk, ChunkTimes times) {
     requireNonNull(times, "times is null");
     long size = times.heapBytes();
-    if (times.ranges() > MAX_RANGES || size > maxBytes) {
+    if (!worthKeeping(times) || size > maxBytes) {
       return;
     }
     ChunkTimes old = entries.put(new Key(requireNonNull(partition, "partition is null"), requireNonNull(chunk, "chunk is null")), times);
@@ -54,7 +129,39 @@ public final class ChunkTimesCache {
     while (bytes > maxBytes && oldest.hasNext()) {
       Map.Entry<Key, ChunkTimes> e = oldest.next();
       bytes -= e.getValue().heapBytes();
+      loaded.remove(e.getKey().partition()); // its next miss reads the store again
       oldest.remove();
+    }
+  }
+
+  private static boolean worthKeeping(ChunkTimes times) {
+    return times.ranges() <= MAX_RANGES;
+  }
+
+  /**
+   * Hands what a scan learnt about the partition's chunks (decoding them) to the store, which
+   * writes them later; only the entries worth keeping, as in memory.
+   */
+  void learnt(Partition partition, Map<ChunkId, ChunkTimes> times) {
+    if (store == ChunkTimesStore.NONE || times.isEmpty()) {
+      return;
+    }
+    Map<ChunkId, byte[]> encoded = new HashMap<>();
+    times.forEach((id, t) -> {
+      if (worthKeeping(t)) {
+        try {
+          encoded.put(id, t.toBytes());
+        } catch (java.io.UncheckedIOException tooLong) { // a name beyond 64 KiB: kept in memory only
+          log.debug("partition {}, {}: not stored: {}", partition.partitionId(), id, tooLong.getMessage());
+        }
+      }
+    });
+    if (!encoded.isEmpty()) {
+      try {
+        store.save(partition, encoded);
+      } catch (RuntimeException e) {
+        log.warn("keeping the chunk times of partition {} failed (scans learn them again): {}", partition.partitionId(), e.toString());
+      }
     }
   }
 

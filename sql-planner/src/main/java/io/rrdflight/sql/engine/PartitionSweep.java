@@ -57,6 +57,8 @@ final class PartitionSweep implements AutoCloseable {
   /** How many of readOrder are announced. Guarded by {@link #shared}. */
   private int announced;
   private boolean closed;
+  /** Times this sweep learnt by decoding chunks: to the cache's store once the sweep is done ({@link #closeReader}). */
+  private final Map<ChunkId, ChunkTimes> learnt = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** A chunk several windows use: decoded by the first that asks, closed after the last releases it. */
   private static final class Shared {
@@ -156,6 +158,7 @@ final class PartitionSweep implements AutoCloseable {
           if (s.times == null && !c.isStatic()) {
             s.times = ChunkTimes.of(s.decoded); // learnt once, for this scan's other windows and later scans
             timesCache.put(partition, c.id(), s.times);
+            learnt.put(c.id(), s.times);
           }
         }
         if (s.times != null) {
@@ -242,7 +245,10 @@ final class PartitionSweep implements AutoCloseable {
     }
   }
 
-  /** Closes the recording once (what it fetched ahead and nobody read is dropped). */
+  /**
+   * Closes the recording once (what it fetched ahead and nobody read is dropped), and hands what
+   * the sweep learnt to the cache's store: one batch per partition, written off this thread.
+   */
   private void closeReader() {
     synchronized (shared) {
       if (closed) {
@@ -250,7 +256,11 @@ final class PartitionSweep implements AutoCloseable {
       }
       closed = true;
     }
-    reader.close();
+    try {
+      reader.close();
+    } finally {
+      timesCache.learnt(partition, Map.copyOf(learnt));
+    }
   }
 
   private static void closeAll(List<ChunkData> chunks) {

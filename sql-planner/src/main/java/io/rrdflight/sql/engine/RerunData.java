@@ -58,6 +58,11 @@ public interface RerunData {
     void close();
   }
 
+  /** Where the engine keeps what scans learnt about chunks beyond the process; nowhere by default. */
+  default ChunkTimesStore chunkTimesStore() {
+    return ChunkTimesStore.NONE;
+  }
+
   /**
    * A number that changes whenever datasets, partitions or columns change, so planned queries can
    * be cached until then.

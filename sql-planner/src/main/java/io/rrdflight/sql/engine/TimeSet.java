@@ -59,6 +59,37 @@ final class TimeSet {
     return new TimeSet(1, 0, Arrays.copyOf(lo, runs), Arrays.copyOf(hi, runs));
   }
 
+  /** Writes the set: step, phase, then each range's first and last k. */
+  void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
+    out.writeLong(step);
+    out.writeLong(phase);
+    out.writeInt(lo.length);
+    for (int i = 0; i < lo.length; i++) {
+      out.writeLong(lo[i]);
+      out.writeLong(hi[i]);
+    }
+  }
+
+  /** Reads what {@link #writeTo} wrote; IOException when it does not describe a set (ascending ranges apart, positive step). */
+  static TimeSet readFrom(java.io.DataInputStream in, int maxRanges) throws java.io.IOException {
+    long step = in.readLong();
+    long phase = in.readLong();
+    int n = in.readInt();
+    if (step < 1 || phase < 0 || phase >= step || n < 0 || n > maxRanges) {
+      throw new java.io.IOException("not a time set: step " + step + ", phase " + phase + ", " + n + " ranges");
+    }
+    long[] lo = new long[n];
+    long[] hi = new long[n];
+    for (int i = 0; i < n; i++) {
+      lo[i] = in.readLong();
+      hi[i] = in.readLong();
+      if (hi[i] < lo[i] || (i > 0 && lo[i] <= hi[i - 1])) {
+        throw new java.io.IOException("not a time set: range " + i + " [" + lo[i] + ", " + hi[i] + "] out of order");
+      }
+    }
+    return n == 0 ? EMPTY : new TimeSet(step, phase, lo, hi);
+  }
+
   private static boolean isProgression(long[] values, int count, long step) {
     for (int i = 2; i < count; i++) {
       if (values[i] - values[i - 1] != step) {

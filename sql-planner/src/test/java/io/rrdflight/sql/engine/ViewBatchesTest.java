@@ -210,6 +210,78 @@ class ViewBatchesTest {
     rows(view.withRange(IndexRange.EVERYTHING).withFillLatestAt(true));
   }
 
+  /** A store that keeps what it is given in a map, as the catalog keeps it in its database. */
+  private static final class MapStore implements ChunkTimesStore {
+    final java.util.Map<Partition, java.util.Map<io.rrdflight.rrd.ChunkId, byte[]>> stored = new java.util.concurrent.ConcurrentHashMap<>();
+    final AtomicInteger loads = new AtomicInteger();
+
+    @Override
+    public java.util.Map<io.rrdflight.rrd.ChunkId, byte[]> load(Partition partition) {
+      loads.incrementAndGet();
+      return java.util.Map.copyOf(stored.getOrDefault(partition, java.util.Map.of()));
+    }
+
+    @Override
+    public void save(Partition partition, java.util.Map<io.rrdflight.rrd.ChunkId, byte[]> times) {
+      stored.computeIfAbsent(partition, p -> new java.util.concurrent.ConcurrentHashMap<>()).putAll(times);
+    }
+  }
+
+  @Test
+  void aRestartedEngineTakesTheChunksTimesFromTheStoreAndDecodesOnlyWhatTheScanReads() {
+    data.chunk("ds", "p1", "/dense").timeline("frame", SEQUENCE, 0, 1, 2, 3, 4, 5).timeline("tick", SEQUENCE, 7, 6, 5, 4, 3, 2)
+        .scalars("S:v", 0.0, 1.0, null, 3.0, 4.0, 5.0).add();
+    data.chunk("ds", "p1", "/every2").timeline("frame", SEQUENCE, 10, 12, 14, 16, 18, 20).scalars("S:v", 1.0, 1.0, 1.0, 1.0, 1.0, 1.0).add();
+    data.chunk("ds", "p2", "/dense").timeline("frame", SEQUENCE, 3, 5).scalars("S:v", 1.0, 2.0).add();
+    data.chunk("ds", "p2", "/text").component("T:text", InMemoryRerunData.UTF8_LIST, List.of(List.of("hi"))).add();
+    Dataset ds = data.dataset("ds");
+    QueryView view = QueryView.of("frame", "/**");
+    ViewSchema schema = ViewSchema.of(view, data.schema(ds));
+    int frame = 1 + schema.indexes().indexOf(schema.index().orElseThrow());
+    MapStore store = new MapStore();
+    List<List<String>> cold = table(view, new int[] {0, frame}, 1000, Long.MAX_VALUE, 1, ChunkTimesCache.none());
+    assertEquals(13, cold.size());
+    assertEquals(cold, table(view, new int[] {0, frame}, 1000, Long.MAX_VALUE, 1, new ChunkTimesCache(1 << 20, store)));
+    assertEquals(2, store.stored.size(), "each partition's learnt times handed to the store");
+    assertEquals(3, store.stored.values().stream().mapToInt(java.util.Map::size).sum(), "the temporal chunks");
+    // A new cache over the same store is a restarted server: only the static chunk is decoded.
+    data.reads.set(0);
+    store.loads.set(0);
+    ChunkTimesCache restarted = new ChunkTimesCache(1 << 20, store);
+    assertEquals(cold, table(view, new int[] {0, frame}, 1000, Long.MAX_VALUE, 1, restarted));
+    assertEquals(1, data.reads.get(), "the static chunk; the temporal ones' times come from the store");
+    assertEquals(2, store.loads.get(), "one read of the store per partition");
+    assertEquals(cold, table(view, new int[] {0, frame}, 1000, 1, 3, restarted), "small windows on three workers");
+    assertEquals(2, store.loads.get(), "then they are in memory");
+    // A column scan agrees with a cold one, and the other timeline came back too.
+    int every2 = schema.columnNames().indexOf("/every2:S:v");
+    assertEquals(table(view, new int[] {0, every2}, 1000, Long.MAX_VALUE, 1, ChunkTimesCache.none()),
+        table(view, new int[] {0, every2}, 1000, Long.MAX_VALUE, 1, restarted));
+    QueryView byTick = QueryView.of("tick", "/**");
+    ViewSchema tickSchema = ViewSchema.of(byTick, data.schema(ds));
+    int tick = 1 + tickSchema.indexes().indexOf(tickSchema.index().orElseThrow());
+    assertEquals(table(byTick, new int[] {0, tick}, 1000, Long.MAX_VALUE, 1, ChunkTimesCache.none()),
+        table(byTick, new int[] {0, tick}, 1000, Long.MAX_VALUE, 1, new ChunkTimesCache(1 << 20, store)));
+  }
+
+  @Test
+  void unreadableStoredTimesAreLearntAgainFromTheChunk() {
+    data.chunk("ds", "p1", "/dense").timeline("frame", SEQUENCE, 0, 1, 2, 3).scalars("S:v", 0.0, 1.0, null, 3.0).add();
+    data.chunk("ds", "p1", "/every2").timeline("frame", SEQUENCE, 10, 12).scalars("S:v", 1.0, 1.0).add();
+    Dataset ds = data.dataset("ds");
+    QueryView view = QueryView.of("frame", "/**");
+    ViewSchema schema = ViewSchema.of(view, data.schema(ds));
+    int frame = 1 + schema.indexes().indexOf(schema.index().orElseThrow());
+    MapStore store = new MapStore();
+    List<List<String>> cold = table(view, new int[] {frame}, 1000, Long.MAX_VALUE, 1, new ChunkTimesCache(1 << 20, store));
+    var times = store.stored.values().iterator().next();
+    var first = times.keySet().iterator().next();
+    times.put(first, Arrays.copyOf(times.get(first), 7)); // cut short, as a damaged database might hand it back
+    data.reads.set(0);
+    assertEquals(cold, table(view, new int[] {frame}, 1000, Long.MAX_VALUE, 1, new ChunkTimesCache(1 << 20, store)));
+    assertEquals(1, data.reads.get(), "only the chunk whose stored times were unreadable");
+  }
+
   @Test
   void aNonRecursiveClearOfAnAncestorDoesNotReachItsChildren() {
     data.chunk("ds", "p1", "/robot/arm").timeline("frame", SEQUENCE, 1).scalars("S:v", 1.0).add();
