@@ -142,7 +142,7 @@ class ChunkMergerTest {
   }
 
   /** Equal rows, reported by entity and count rather than by printing them all. */
-  private static void assertSameRows(Map<String, Map<String, Map<String, String>>> expected, Map<String, Map<String, Map<String, String>>> actual) {
+  static void assertSameRows(Map<String, Map<String, Map<String, String>>> expected, Map<String, Map<String, Map<String, String>>> actual) {
     assertEquals(expected.keySet(), actual.keySet());
     for (String entity : expected.keySet()) {
       assertEquals(expected.get(entity).size(), actual.get(entity).size(), entity + ": rows");
@@ -152,9 +152,13 @@ class ChunkMergerTest {
 
   /** The file's chunks, as FetchChunks reads them: the ArrowMsg at each indexed offset. */
   private static List<ArrowMsg> chunks() throws IOException {
-    ChunkIndex index = ChunkIndex.scan(FILE, ReadMode.STRICT);
+    return chunks(FILE);
+  }
+
+  static List<ArrowMsg> chunks(Path file) throws IOException {
+    ChunkIndex index = ChunkIndex.scan(file, ReadMode.STRICT);
     List<ArrowMsg> result = new ArrayList<>();
-    try (FileChannel channel = FileChannel.open(FILE)) {
+    try (FileChannel channel = FileChannel.open(file)) {
       for (IndexedChunk chunk : index.chunks()) {
         ByteBuffer bytes = ByteBuffer.allocate((int) chunk.length());
         channel.read(bytes, chunk.offset());
@@ -184,7 +188,7 @@ class ChunkMergerTest {
   }
 
   /** Per entity, per RowId: every cell of the row by column name (the order chunks arrive in does not matter). */
-  private static Map<String, Map<String, Map<String, String>>> rowsByEntity(List<ArrowMsg> chunks, BufferAllocator allocator) throws IOException {
+  static Map<String, Map<String, Map<String, String>>> rowsByEntity(List<ArrowMsg> chunks, BufferAllocator allocator) throws IOException {
     Map<String, Map<String, Map<String, String>>> result = new TreeMap<>();
     for (ArrowMsg msg : chunks) {
       try (Decoded d = decode(msg, allocator)) {
