@@ -75,6 +75,15 @@ class CompactionsTest {
     }
     assertEquals(p.rowCount(), rows);
 
+    // A query that took the partition before the swap keeps reading the original, index and bytes alike.
+    Partition before = p.withCompacted(java.util.Optional.empty());
+    List<IndexedChunk> original = catalog.chunks(before).chunks();
+    assertEquals(p.chunkCount(), original.size());
+    IndexedChunk last = original.get(original.size() - 1);
+    try (Chunk chunk = catalog.readChunk(before, last.offset(), last.length(), allocator)) {
+      assertEquals(last.id(), chunk.id());
+    }
+
     // Kept across a restart.
     catalog.close();
     catalog = Catalog.open(dataDir, new RrdRecordingIndexer(allocator), 1);
