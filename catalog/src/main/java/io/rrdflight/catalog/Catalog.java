@@ -57,6 +57,8 @@ public final class Catalog implements AutoCloseable {
   private final Map<EntryId, Table> tables = new LinkedHashMap<>();
   private final LanceTables lanceTables = new LanceTables();
   private final Path tablesDir;
+  /** Null with a catalog in PostgreSQL: copies in one server's data dir would not serve a fleet. */
+  private final Compactions compactions;
 
   record PartitionKey(String partitionId, String layer) {}
 
@@ -64,8 +66,9 @@ public final class Catalog implements AutoCloseable {
   private final AutoCloseable dataDirLock;
 
   private Catalog(AutoCloseable dataDirLock, CatalogStore store, RecordingIndexer indexer, RecordingSources sources, int threads,
-      RegistrationLimits limits, Path tablesDir) {
+      RegistrationLimits limits, Path tablesDir, Path compactedDir) {
     this.dataDirLock = dataDirLock;
+    this.compactions = compactedDir == null ? null : new Compactions(this, compactedDir, Compactions.Policy.DEFAULT);
     this.tablesDir = tablesDir;
     this.store = store;
     this.sources = sources;
@@ -127,7 +130,9 @@ public final class Catalog implements AutoCloseable {
     requireNonNull(limits, "limits is null");
     AutoCloseable held;
     CatalogStore store;
+    Path compactedDir = null;
     if (location instanceof CatalogLocation.Embedded embedded) {
+      compactedDir = embedded.dataDir().toAbsolutePath().normalize().resolve("compacted");
       Path dataDir = embedded.dataDir();
       createDataDir(dataDir);
       DataDirLock dataDirLock = DataDirLock.acquire(dataDir);
@@ -143,7 +148,7 @@ public final class Catalog implements AutoCloseable {
       held = () -> { };
     }
     Catalog catalog = new Catalog(held, store, indexer, sources, Math.max(1, registrationThreads), limits,
-        tablesDir.toAbsolutePath().normalize());
+        tablesDir.toAbsolutePath().normalize(), compactedDir);
     try {
       catalog.load();
     } catch (RuntimeException e) {
@@ -185,8 +190,14 @@ public final class Catalog implements AutoCloseable {
       for (Table t : store.tables()) {
         tables.put(t.id(), t);
       }
-      for (Partition p : store.partitions()) {
+      Map<CatalogStore.PartitionRef, CompactedCopy> copies = compactions == null ? Map.of() : store.compactedCopies();
+      for (Partition stored : store.partitions()) {
+        Partition p = stored.withCompacted(Optional.ofNullable(copies.get(new CatalogStore.PartitionRef(stored.datasetId(), stored.partitionId(), stored.layer()))));
         partitions.computeIfAbsent(p.datasetId(), k -> new LinkedHashMap<>()).put(new PartitionKey(p.partitionId(), p.layer()), p);
+      }
+      if (compactions != null && store.writable()) {
+        compactions.deleteOrphans(copies.values().stream().map(c -> c.file().path().toAbsolutePath().normalize()).collect(java.util.stream.Collectors.toSet()));
+        partitions.values().forEach(m -> m.values().forEach(compactions::consider));
       }
     }
     registrar.load(store.tasks(), store.writable());
@@ -331,7 +342,10 @@ public final class Catalog implements AutoCloseable {
       store.deleteDatasets(gone, detached);
       for (EntryId g : gone) {
         datasets.remove(g);
-        partitions.remove(g);
+        Map<PartitionKey, Partition> dropped = partitions.remove(g);
+        if (dropped != null) {
+          dropped.values().forEach(this::discardCopy);
+        }
         registrar.forgetDataset(g);
       }
       detached.forEach(o -> datasets.put(o.id(), o));
@@ -584,8 +598,17 @@ public final class Catalog implements AutoCloseable {
    */
   public ChunkIndex chunks(Partition partition) {
     verifyUnchanged(partition);
+    Optional<CompactedCopy> copy = partition.compacted();
+    if (copy.isPresent()) {
+      verifyCopy(partition, copy.get());
+    }
     return indexCache.get(partition, () -> {
       try {
+        if (copy.isPresent()) {
+          byte[] bytes = store.compactedIndex(partition.datasetId(), partition.partitionId(), partition.layer())
+              .orElseThrow(() -> CatalogException.notFound("Partition " + partition.partitionId() + " changed; run the query again"));
+          return indexer.chunkIndex(bytes, copy.get().file().location());
+        }
         return indexer.chunkIndex(chunkIndex(partition), partition.file().location());
       } catch (RrdFormatException e) {
         throw CatalogException.failed("Partition " + partition.partitionId() + ": its stored chunk index is unreadable ("
@@ -625,6 +648,12 @@ public final class Catalog implements AutoCloseable {
     FileStamp stamp = partition.file();
     if (!stamp.isObject()) {
       verifyUnchanged(partition);
+    }
+    if (partition.compacted().isPresent()) {
+      // The original's stamp governs (checked just now); the copy is read as it was written.
+      CompactedCopy copy = partition.compacted().get();
+      verifyCopy(partition, copy);
+      stamp = copy.file();
     }
     RecordingSource source;
     try {
@@ -708,6 +737,80 @@ public final class Catalog implements AutoCloseable {
     } catch (IOException e) {
       // nothing was read through it
     }
+  }
+
+  // --- compacted copies (made by Compactions) -----------------------------------------------------
+
+  /** Whether {@code p} is still the dataset's partition, exactly (not replaced, removed or swapped). */
+  boolean isCurrent(Partition p) {
+    synchronized (lock) {
+      Map<PartitionKey, Partition> current = partitions.get(p.datasetId());
+      return current != null && p.equals(current.get(new PartitionKey(p.partitionId(), p.layer())));
+    }
+  }
+
+  /**
+   * Makes {@code p} read its chunks from {@code copy}: stored in one transaction, then shown to
+   * queries that start after it (running ones keep the value they took, and its file). False, and
+   * nothing changes, when {@code p} is no longer current.
+   */
+  boolean swapToCompacted(Partition p, CompactedCopy copy, byte[] chunkIndex) {
+    synchronized (lock) {
+      if (!isCurrent(p) || !store.putCompacted(p, copy, chunkIndex)) {
+        return false;
+      }
+      partitions.get(p.datasetId()).put(new PartitionKey(p.partitionId(), p.layer()), p.withCompacted(Optional.of(copy)));
+      return true;
+    }
+  }
+
+  /** Queues a compaction of a newly committed partition when its file wants one; the caller may hold the lock. */
+  void considerCompaction(Partition p) {
+    if (compactions != null) {
+      compactions.consider(p);
+    }
+  }
+
+  /** Deletes the copy of a partition that is gone or replaced. */
+  void discardCopy(Partition p) {
+    if (compactions != null) {
+      compactions.discard(p);
+    }
+  }
+
+  /** Waits until queued compactions have finished (for tests and benchmarks). */
+  public void awaitCompactions(Duration timeout) throws InterruptedException {
+    if (compactions != null) {
+      compactions.awaitIdle(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * Fails when a partition's copy is gone or differs from what was written (someone touched the
+   * data dir): the copy is then dropped, so the next query reads the original, and made again.
+   */
+  private void verifyCopy(Partition p, CompactedCopy copy) {
+    FileStamp now;
+    try {
+      java.nio.file.attribute.BasicFileAttributes attrs = Files.readAttributes(copy.file().path(), java.nio.file.attribute.BasicFileAttributes.class);
+      now = new FileStamp(copy.file().location(), attrs.size(), LocalFile.versionOf(attrs));
+    } catch (IOException e) {
+      now = null;
+    }
+    if (now != null && copy.file().sameAs(now)) {
+      return;
+    }
+    synchronized (lock) {
+      if (isCurrent(p)) {
+        store.dropCompacted(p);
+        Partition original = p.withCompacted(Optional.empty());
+        partitions.get(p.datasetId()).put(new PartitionKey(p.partitionId(), p.layer()), original);
+        discardCopy(p);
+        considerCompaction(original);
+      }
+    }
+    throw CatalogException.failed("Partition " + p.partitionId() + ": its compacted copy " + copy.file().location()
+        + " is gone or was changed; it will be made again, run the query again", null);
   }
 
   // --- registration (done by the Registrar) ------------------------------------------------------
@@ -806,6 +909,7 @@ public final class Catalog implements AutoCloseable {
       if (!removed.isEmpty()) {
         store.deletePartitions(removed, datasetId, Instant.now());
         removed.forEach(p -> current.remove(new PartitionKey(p.partitionId(), p.layer())));
+        removed.forEach(this::discardCopy);
       }
     }
     removed.forEach(p -> log.info("dataset {}: unregistered partition {} (layer {})", dataset.name(), p.partitionId(), p.layer()));
@@ -850,6 +954,9 @@ public final class Catalog implements AutoCloseable {
     try {
       registrar.close();
       timesWriter.close(); // writes what scans learnt, before the store goes
+      if (compactions != null) {
+        compactions.close();
+      }
       store.close();
       sources.close();
     } finally {

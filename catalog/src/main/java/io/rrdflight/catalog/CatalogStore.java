@@ -2,6 +2,7 @@ package io.rrdflight.catalog;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -99,6 +100,25 @@ interface CatalogStore extends AutoCloseable {
    * a partition's stored times stop growing at {@code maxBytesPerPartition}.
    */
   void addChunkTimes(List<PartitionChunkTimes> batch, long maxBytesPerPartition);
+
+  // --- compacted copies (a row goes when its partition's row goes)
+
+  /** Which partition: dataset, partition id and layer. */
+  record PartitionRef(EntryId datasetId, String partitionId, String layer) {}
+
+  /**
+   * Records {@code copy} as where {@code partition} is read from, in one transaction, if the
+   * partition is still stored with the same file stamp; returns whether it was.
+   */
+  boolean putCompacted(Partition partition, CompactedCopy copy, byte[] chunkIndex);
+
+  /** Forgets a partition's compacted copy (its file is the caller's to delete). */
+  void dropCompacted(Partition partition);
+
+  /** Every stored compacted copy, by partition. */
+  Map<PartitionRef, CompactedCopy> compactedCopies();
+
+  Optional<byte[]> compactedIndex(EntryId datasetId, String partitionId, String layer);
 
   // --- tasks
 

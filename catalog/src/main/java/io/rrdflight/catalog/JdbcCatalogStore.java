@@ -12,8 +12,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -103,6 +105,21 @@ abstract class JdbcCatalogStore implements CatalogStore {
             PRIMARY KEY (dataset_id, partition_id, layer, chunk_id),
             FOREIGN KEY (dataset_id, partition_id, layer) REFERENCES partitions(dataset_id, partition_id, layer)
               ON DELETE CASCADE)""".formatted(binaryType));
+      // Compacted copies came later too: a new table, and a row goes with its partition's (the cascade),
+      // so registering a file again or deleting its partition or dataset drops the copy in the same transaction.
+      s.execute("""
+          CREATE TABLE IF NOT EXISTS compacted_copies (
+            dataset_id TEXT NOT NULL,
+            partition_id TEXT NOT NULL,
+            layer TEXT NOT NULL,
+            copy_path TEXT NOT NULL,
+            copy_size BIGINT NOT NULL,
+            copy_version TEXT NOT NULL,
+            chunk_count BIGINT NOT NULL,
+            chunk_index %1$s NOT NULL,
+            PRIMARY KEY (dataset_id, partition_id, layer),
+            FOREIGN KEY (dataset_id, partition_id, layer) REFERENCES partitions(dataset_id, partition_id, layer) ON DELETE CASCADE)"""
+          .formatted(binaryType));
       s.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '" + SCHEMA_VERSION + "') ON CONFLICT (key) DO NOTHING");
       // The change counter servers sharing the catalog poll (a row, not a schema change: older catalogs gain it here).
       s.execute("INSERT INTO meta(key, value) VALUES ('generation', '0') ON CONFLICT (key) DO NOTHING");
@@ -367,19 +384,79 @@ abstract class JdbcCatalogStore implements CatalogStore {
   }
 
   @Override
+  public synchronized boolean putCompacted(Partition p, CompactedCopy copy, byte[] chunkIndex) {
+    boolean[] stored = new boolean[1];
+    inTransaction(() -> {
+      try (PreparedStatement delete = db.prepareStatement("DELETE FROM compacted_copies WHERE dataset_id = ? AND partition_id = ? AND layer = ?");
+          PreparedStatement insert = db.prepareStatement("""
+              INSERT INTO compacted_copies(dataset_id, partition_id, layer, copy_path, copy_size, copy_version, chunk_count, chunk_index)
+              SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (
+                SELECT 1 FROM partitions WHERE dataset_id = ? AND partition_id = ? AND layer = ? AND file_path = ? AND file_size = ?
+                  AND file_modified_ns = ?)""")) {
+        bindKey(delete, p);
+        delete.executeUpdate();
+        bindKey(insert, p);
+        insert.setString(4, copy.file().location());
+        insert.setLong(5, copy.file().sizeBytes());
+        insert.setString(6, copy.file().version());
+        insert.setLong(7, copy.chunkCount());
+        insert.setBytes(8, chunkIndex);
+        insert.setString(9, p.datasetId().toHex());
+        insert.setString(10, p.partitionId());
+        insert.setString(11, p.layer());
+        insert.setString(12, p.file().location());
+        insert.setLong(13, p.file().sizeBytes());
+        insert.setString(14, p.file().version());
+        stored[0] = insert.executeUpdate() == 1;
+      }
+    });
+    return stored[0];
+  }
+
+  @Override
+  public synchronized void dropCompacted(Partition p) {
+    inTransaction(() -> {
+      try (PreparedStatement delete = db.prepareStatement("DELETE FROM compacted_copies WHERE dataset_id = ? AND partition_id = ? AND layer = ?")) {
+        bindKey(delete, p);
+        delete.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public synchronized Map<PartitionRef, CompactedCopy> compactedCopies() {
+    Map<PartitionRef, CompactedCopy> out = new HashMap<>();
+    read(() -> {
+      try (Statement s = db.createStatement();
+          ResultSet rs = s.executeQuery("SELECT dataset_id, partition_id, layer, copy_path, copy_size, copy_version, chunk_count FROM compacted_copies")) {
+        while (rs.next()) {
+          out.put(new PartitionRef(EntryId.parse(rs.getString(1)), rs.getString(2), rs.getString(3)),
+              new CompactedCopy(new FileStamp(rs.getString(4), rs.getLong(5), rs.getString(6)), rs.getLong(7)));
+        }
+      }
+    });
+    return out;
+  }
+
+  @Override
+  public Optional<byte[]> compactedIndex(EntryId datasetId, String partitionId, String layer) {
+    return blob("compacted_copies", "chunk_index", datasetId, partitionId, layer);
+  }
+
+  @Override
   public Optional<byte[]> chunkIndex(EntryId datasetId, String partitionId, String layer) {
-    return blob("chunk_index", datasetId, partitionId, layer);
+    return blob("partitions", "chunk_index", datasetId, partitionId, layer);
   }
 
   @Override
   public Optional<byte[]> schema(EntryId datasetId, String partitionId, String layer) {
-    return blob("schema", datasetId, partitionId, layer);
+    return blob("partitions", "schema", datasetId, partitionId, layer);
   }
 
-  private synchronized Optional<byte[]> blob(String column, EntryId datasetId, String partitionId, String layer) {
+  private synchronized Optional<byte[]> blob(String table, String column, EntryId datasetId, String partitionId, String layer) {
     byte[][] found = new byte[1][];
     read(() -> {
-      try (PreparedStatement ps = db.prepareStatement("SELECT " + column + " FROM partitions WHERE dataset_id = ? AND partition_id = ? AND layer = ?")) {
+      try (PreparedStatement ps = db.prepareStatement("SELECT " + column + " FROM " + table + " WHERE dataset_id = ? AND partition_id = ? AND layer = ?")) {
         ps.setString(1, datasetId.toHex());
         ps.setString(2, partitionId);
         ps.setString(3, layer);

@@ -603,8 +603,17 @@ final class Registrar implements AutoCloseable {
   private void apply(CatalogStore.FileCommit c) {
     Map<Catalog.PartitionKey, Partition> existing = catalog.partitionsOf(c.finished().datasetId());
     if (existing != null) {
-      c.replaced().forEach(p -> existing.remove(new Catalog.PartitionKey(p.partitionId(), p.layer())));
+      // A replaced partition's copy went with its row (the cascade): its file goes too (the value in
+      // memory, which may have been swapped to its copy since this commit was planned).
+      c.replaced().forEach(p -> {
+        Partition gone = existing.remove(new Catalog.PartitionKey(p.partitionId(), p.layer()));
+        if (gone != null) {
+          catalog.discardCopy(gone);
+        }
+      });
       c.added().forEach(ip -> existing.put(new Catalog.PartitionKey(ip.partition().partitionId(), ip.partition().layer()), ip.partition()));
+      // A new partition may want a copy of its own.
+      c.added().forEach(ip -> catalog.considerCompaction(ip.partition()));
     }
     if (tasks.containsKey(c.finished().id())) {
       tasks.put(c.finished().id(), c.finished());

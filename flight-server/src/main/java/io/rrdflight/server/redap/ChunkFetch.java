@@ -161,9 +161,24 @@ final class ChunkFetch {
           throw CatalogException.notFound(e.getMessage() + "; it changed since the query, run it again");
         }
       });
-      result.put(key, p);
+      result.put(key, fileOf(key, p));
     }
     return result;
+  }
+
+  /**
+   * The partition as the key's span needs it: read from its compacted copy, or from its own file
+   * (which still governs, so keys a query made before the partition switched to its copy stay good).
+   */
+  private static Partition fileOf(ChunkKey key, Partition current) {
+    if (!key.fromCopy()) {
+      return current.withCompacted(java.util.Optional.empty());
+    }
+    if (current.compacted().isEmpty()) {
+      throw CatalogException.notFound("Partition " + key.partitionId() + " no longer reads from the compacted copy the query saw; "
+          + "it changed since the query, run it again");
+    }
+    return current;
   }
 
   private static ArrowMsg read(RecordingSource source, ChunkKey key, Partition partition) throws IOException {

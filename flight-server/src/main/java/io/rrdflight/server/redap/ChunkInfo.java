@@ -80,7 +80,7 @@ final class ChunkInfo {
   record Row(Partition partition, IndexedChunk chunk) {
     ChunkKey key() {
       return new ChunkKey(partition.datasetId(), partition.partitionId(), partition.layer(), chunk.offset(), chunk.length(),
-          chunk.id().timeNs(), chunk.id().inc());
+          chunk.id().timeNs(), chunk.id().inc(), partition.compacted().isPresent());
     }
   }
 

@@ -18,11 +18,21 @@ import java.nio.charset.StandardCharsets;
  * when the file records chunk ids) before anything is sent.
  *
  * @param chunkTimeNs the chunk id's first half (0 with {@code chunkInc} when unknown)
+ * @param fromCopy whether the span lies in the partition's compacted copy rather than its file: a
+ *     partition may switch to its copy between a client's query and its FetchChunks
  */
-record ChunkKey(EntryId datasetId, String partitionId, String layer, long offset, long length, long chunkTimeNs, long chunkInc) {
+record ChunkKey(EntryId datasetId, String partitionId, String layer, long offset, long length, long chunkTimeNs, long chunkInc,
+    boolean fromCopy) {
   /** Format marker and version of the encoding; a different first byte is not ours. */
   private static final byte FORMAT = 'K';
-  private static final byte VERSION = 1;
+  /** Version 2 added the copy flag (a trailing byte); version 1 keys name the file. */
+  private static final byte VERSION = 2;
+  private static final byte VERSION_WITHOUT_COPY = 1;
+
+  /** A key into the partition's own file. */
+  ChunkKey(EntryId datasetId, String partitionId, String layer, long offset, long length, long chunkTimeNs, long chunkInc) {
+    this(datasetId, partitionId, layer, offset, length, chunkTimeNs, chunkInc, false);
+  }
 
   ChunkKey {
     requireNonNull(datasetId, "datasetId is null");
@@ -36,13 +46,14 @@ record ChunkKey(EntryId datasetId, String partitionId, String layer, long offset
   byte[] encode() {
     byte[] partition = partitionId.getBytes(StandardCharsets.UTF_8);
     byte[] layerBytes = layer.getBytes(StandardCharsets.UTF_8);
-    ByteBuffer out = ByteBuffer.allocate(2 + 16 + 8 + 8 + 16 + 4 + partition.length + 4 + layerBytes.length);
+    ByteBuffer out = ByteBuffer.allocate(2 + 16 + 8 + 8 + 16 + 4 + partition.length + 4 + layerBytes.length + 1);
     out.put(FORMAT).put(VERSION)
         .putLong(datasetId.timeNs()).putLong(datasetId.inc())
         .putLong(offset).putLong(length)
         .putLong(chunkTimeNs).putLong(chunkInc)
         .putInt(partition.length).put(partition)
-        .putInt(layerBytes.length).put(layerBytes);
+        .putInt(layerBytes.length).put(layerBytes)
+        .put((byte) (fromCopy ? 1 : 0));
     return out.array();
   }
 
@@ -50,7 +61,9 @@ record ChunkKey(EntryId datasetId, String partitionId, String layer, long offset
   static ChunkKey decode(byte[] bytes) {
     try {
       ByteBuffer in = ByteBuffer.wrap(bytes);
-      if (in.get() != FORMAT || in.get() != VERSION) {
+      byte format = in.get();
+      byte version = in.get();
+      if (format != FORMAT || (version != VERSION && version != VERSION_WITHOUT_COPY)) {
         throw CatalogStatus.invalidArgument("chunk_key was not made by this server (unknown format); run the query again");
       }
       EntryId dataset = new EntryId(in.getLong(), in.getLong());
@@ -60,10 +73,11 @@ record ChunkKey(EntryId datasetId, String partitionId, String layer, long offset
       long inc = in.getLong();
       String partition = string(in);
       String layer = string(in);
+      boolean fromCopy = version == VERSION && in.get() == 1;
       if (in.hasRemaining()) {
         throw CatalogStatus.invalidArgument("chunk_key has " + in.remaining() + " trailing bytes");
       }
-      return new ChunkKey(dataset, partition, layer, offset, length, timeNs, inc);
+      return new ChunkKey(dataset, partition, layer, offset, length, timeNs, inc, fromCopy);
     } catch (BufferUnderflowException | IllegalArgumentException e) {
       throw CatalogStatus.invalidArgument("chunk_key is truncated or malformed (" + bytes.length + " bytes)");
     }

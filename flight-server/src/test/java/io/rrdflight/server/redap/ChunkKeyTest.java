@@ -17,6 +17,16 @@ class ChunkKeyTest {
   }
 
   @Test
+  void aKeyIntoACompactedCopySaysSoAndAKeyOfTheFirstFormatNamesTheFile() {
+    ChunkKey copy = new ChunkKey(new EntryId(1, 2), "p", "base", 10, 20, 3, 4, true);
+    assertEquals(copy, ChunkKey.decode(copy.encode()));
+    byte[] file = new ChunkKey(new EntryId(1, 2), "p", "base", 10, 20, 3, 4).encode();
+    byte[] firstFormat = Arrays.copyOf(file, file.length - 1); // version 1 had no copy flag
+    firstFormat[1] = 1;
+    assertEquals(new ChunkKey(new EntryId(1, 2), "p", "base", 10, 20, 3, 4, false), ChunkKey.decode(firstFormat));
+  }
+
+  @Test
   void malformedKeysAreInvalidArguments() {
     byte[] good = new ChunkKey(new EntryId(1, 2), "p", "base", 10, 20, 3, 4).encode();
     for (byte[] bad : new byte[][] {new byte[0], Arrays.copyOf(good, good.length - 1), Arrays.copyOf(good, good.length + 1), "chunk_123".getBytes()}) {

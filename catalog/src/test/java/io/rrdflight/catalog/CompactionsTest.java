@@ -1,0 +1,148 @@
+package io.rrdflight.catalog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rrdflight.rrd.Chunk;
+import io.rrdflight.rrd.IndexedChunk;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A recording of many small chunks is compacted once after registration, and then read from its
+ * copy: the same rows in far fewer chunks. The original file still governs: a changed file is not
+ * served, registering it again drops the copy and makes a new one; deleting removes the copy.
+ */
+class CompactionsTest {
+  private static final Duration WAIT = Duration.ofSeconds(120);
+
+  @TempDir Path dataDir;
+  @TempDir Path files;
+  private BufferAllocator allocator;
+  private Catalog catalog;
+
+  @BeforeEach
+  void open() {
+    allocator = new RootAllocator();
+    catalog = Catalog.open(dataDir, new RrdRecordingIndexer(allocator), 1);
+  }
+
+  @AfterEach
+  void close() {
+    catalog.close();
+    allocator.close(); // fails the test on leaked buffers
+  }
+
+  private Partition registered(String fixture) throws Exception {
+    Path file = Files.copy(RrdRecordingIndexerTest.fixture(fixture), files.resolve(Path.of(fixture).getFileName()));
+    Dataset d = catalog.createDataset("d");
+    Task task = catalog.register(d.id(), DataSource.of(file.toUri().toString(), null), OnDuplicate.ERROR, WAIT);
+    assertEquals(TaskStatus.SUCCESS, task.status(), String.valueOf(task.message()));
+    catalog.awaitCompactions(WAIT);
+    return catalog.partitions(d.id()).get(0);
+  }
+
+  @Test
+  void aRecordingOfSmallChunksIsReadFromItsCompactedCopyWithTheSameRows() throws Exception {
+    Partition p = registered("small-chunks/small-chunks.rrd");
+    CompactedCopy copy = p.compacted().orElseThrow(() -> new AssertionError("not compacted: " + p));
+    assertTrue(Files.isRegularFile(copy.file().path()));
+    assertTrue(copy.file().path().startsWith(dataDir), copy.file().location());
+
+    List<IndexedChunk> chunks = catalog.chunks(p).chunks();
+    assertEquals(copy.chunkCount(), chunks.size());
+    assertTrue(chunks.size() * 20 < p.chunkCount(), p.chunkCount() + " chunks became " + chunks.size());
+    assertEquals(p.rowCount(), chunks.stream().mapToLong(IndexedChunk::rowCount).sum());
+    long rows = 0;
+    for (IndexedChunk c : chunks) {
+      try (Chunk chunk = catalog.readChunk(p, c.offset(), c.length(), allocator)) {
+        assertEquals(c.id(), chunk.id());
+        rows += chunk.rowCount();
+      }
+    }
+    assertEquals(p.rowCount(), rows);
+
+    // A query that took the partition before the swap keeps reading the original, index and bytes alike.
+    Partition before = p.withCompacted(java.util.Optional.empty());
+    List<IndexedChunk> original = catalog.chunks(before).chunks();
+    assertEquals(p.chunkCount(), original.size());
+    IndexedChunk last = original.get(original.size() - 1);
+    try (Chunk chunk = catalog.readChunk(before, last.offset(), last.length(), allocator)) {
+      assertEquals(last.id(), chunk.id());
+    }
+
+    // Kept across a restart.
+    catalog.close();
+    catalog = Catalog.open(dataDir, new RrdRecordingIndexer(allocator), 1);
+    assertEquals(p, catalog.partitions(p.datasetId()).get(0));
+    assertEquals(chunks, catalog.chunks(p).chunks());
+  }
+
+  @Test
+  void aRecordingOfLargeChunksIsLeftAlone() throws Exception {
+    Partition p = registered("versions/rerun-0.27.3.rrd");
+    assertTrue(p.compacted().isEmpty());
+    assertFalse(Files.exists(dataDir.resolve("compacted")) && Files.list(dataDir.resolve("compacted")).findAny().isPresent());
+  }
+
+  @Test
+  void aChangedFileIsNotServedAndRegisteringItAgainMakesANewCopy() throws Exception {
+    Partition p = registered("small-chunks/small-chunks.rrd");
+    Path oldCopy = p.compacted().orElseThrow().file().path();
+    Files.setLastModifiedTime(p.file().path(), FileTime.fromMillis(Files.getLastModifiedTime(p.file().path()).toMillis() + 5_000));
+
+    CatalogException e = assertThrows(CatalogException.class, () -> catalog.chunks(p));
+    assertTrue(e.getMessage().contains("changed since it was registered"), e.getMessage());
+    assertThrows(CatalogException.class, () -> catalog.openSource(p).close());
+
+    Task again = catalog.register(p.datasetId(), DataSource.of(p.file().path().toUri().toString(), null), OnDuplicate.OVERWRITE, WAIT);
+    assertEquals(TaskStatus.SUCCESS, again.status(), String.valueOf(again.message()));
+    assertFalse(Files.exists(oldCopy), "the old copy went with the old partition");
+    catalog.awaitCompactions(WAIT);
+    Partition now = catalog.partitions(p.datasetId()).get(0);
+    Path newCopy = now.compacted().orElseThrow().file().path();
+    assertNotEquals(oldCopy, newCopy);
+    assertEquals(p.rowCount(), catalog.chunks(now).chunks().stream().mapToLong(IndexedChunk::rowCount).sum());
+  }
+
+  @Test
+  void unregisteringOrDeletingRemovesTheCopy() throws Exception {
+    Partition p = registered("small-chunks/small-chunks.rrd");
+    Path copy = p.compacted().orElseThrow().file().path();
+    catalog.unregister(p.datasetId(), List.of(p.partitionId()), List.of());
+    assertFalse(Files.exists(copy));
+
+    Task task = catalog.register(p.datasetId(), DataSource.of(p.file().path().toUri().toString(), null), OnDuplicate.ERROR, WAIT);
+    assertEquals(TaskStatus.SUCCESS, task.status());
+    catalog.awaitCompactions(WAIT);
+    Path second = catalog.partitions(p.datasetId()).get(0).compacted().orElseThrow().file().path();
+    catalog.deleteDataset(p.datasetId());
+    assertFalse(Files.exists(second));
+    assertEquals(Set.of(), Set.copyOf(List.of(Files.list(dataDir.resolve("compacted")).toArray())));
+  }
+
+  @Test
+  void aCopyThatWasRemovedIsDroppedAndMadeAgain() throws Exception {
+    Partition p = registered("small-chunks/small-chunks.rrd");
+    Files.delete(p.compacted().orElseThrow().file().path());
+    CatalogException e = assertThrows(CatalogException.class, () -> catalog.chunks(p));
+    assertTrue(e.getMessage().contains("compacted copy"), e.getMessage());
+    catalog.awaitCompactions(WAIT);
+    Partition now = catalog.partitions(p.datasetId()).get(0);
+    assertTrue(now.compacted().isPresent());
+    assertEquals(p.rowCount(), catalog.chunks(now).chunks().stream().mapToLong(IndexedChunk::rowCount).sum());
+  }
+}
