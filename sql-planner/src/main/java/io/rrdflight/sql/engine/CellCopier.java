@@ -213,8 +213,8 @@ final class CellCopier {
             if ((start + len + 1) * OFFSET_WIDTH > offsets.capacity()) {
               throw outside(v, "offsets up to value " + (start + len) + " beyond its offset buffer");
             }
-            long first = offsets.getInt(start * OFFSET_WIDTH);
-            long last = offsets.getInt((start + len) * OFFSET_WIDTH);
+            long first = MemoryUtil.getInt(offsetsAt[s] + start * OFFSET_WIDTH); // within its capacity: checked above
+            long last = MemoryUtil.getInt(offsetsAt[s] + (start + len) * OFFSET_WIDTH);
             if (first < 0 || last < first) {
               throw outside(v, "offsets " + first + ".." + last + " of values " + start + ".." + (start + len));
             }

@@ -315,8 +315,9 @@ final class PartitionView {
         }
         long[] times = chunk.times(timeline);
         ListVector values = chunk.component(column.component());
+        boolean nullFree = values.getNullCount() == 0; // the usual chunk: every row logged, no per-row check
         for (int r = 0; r < chunk.rowCount(); r++) {
-          if (!values.isNull(r)) {
+          if (nullFree || !values.isNull(r)) {
             entries.add(times[r], chunk.rowIdHigh(r), chunk.rowIdLow(r), ((long) idx << 32) | r, CellEntries.DATA);
           }
         }
