@@ -134,8 +134,11 @@ final class BatchWriter {
         if (sourceOfChunk[chunk] == null) {
           sourceOfChunk[chunk] = view.chunk(cell).component(component);
         }
-        if (same == 1) {
-          copier.rows(sourceOfChunk[chunk], PartitionView.rowOf(cell), 1);
+        if (same == 1) { // a run of consecutive rows of the chunk (each row its own cell): appended at once
+          while (i + same < count && view.cell(column, from + i + same) == cell + same) {
+            same++;
+          }
+          copier.rows(sourceOfChunk[chunk], PartitionView.rowOf(cell), same);
         } else {
           copier.repeat(sourceOfChunk[chunk], PartitionView.rowOf(cell), same);
         }

@@ -3,14 +3,15 @@ package io.rrdflight.sql.engine;
 import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.util.MemoryUtil;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BaseVariableWidthVector;
 import org.apache.arrow.vector.BitVector;
-import org.apache.arrow.vector.BitVectorHelper;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.complex.FixedSizeListVector;
 import org.apache.arrow.vector.complex.ListVector;
@@ -21,110 +22,441 @@ import org.apache.arrow.vector.types.pojo.Field;
 /**
  * Fills one column with rows of columns of the same type (component cells: {@code List<T>} rows
  * of decoded chunks, nulls and empty lists; or any column an SQL operator copies rows of) by
- * copying buffers in bulk: a run of rows of one chunk is one
- * copy of its values, offsets are rebased, validity copied bit by bit. Two passes: the cells are
- * measured first, so every buffer is allocated once at its final size. Slicing source vectors
- * instead (transfer pairs) costs a buffer-ledger registration per run, which dominated when fill
- * repeats one cell row after row.
+ * copying buffers in bulk, one nesting level at a time.
+ *
+ * <p>The appended cells are kept as <em>pieces</em>: values {@code [start, start + len)} of one
+ * source, written {@code times} times in a row (a run of rows is one piece; a cell that latest-at
+ * fill or static data repeats is one piece with {@code times > 1}). Writing walks the type's levels
+ * top down: each level's pieces give the next level's (a list piece becomes the range of child
+ * values its offsets span; a fixed-size list's is scaled by its size; a struct's children take its
+ * pieces as they are), so all buffers are measured first and allocated once at their final size,
+ * and then each level is copied in one tight loop over its pieces — offsets rebased, validity set
+ * in bulk where a source has no null, values one memory copy per piece and doubled up for repeats.
+ * Fill repeats short cells on many rows (a point cloud logged every other frame is a two-row
+ * piece per cell): per-cell work is a few array reads and one copy per level, with the type's
+ * dispatch once per level and batch rather than once per cell.
+ *
+ * <p>Memory is read and written by address ({@link MemoryUtil}): every piece's source range is
+ * checked against its buffers' capacity when it is measured and every target buffer against its
+ * size once allocated, so a corrupt chunk (offsets beyond its values) is a clear error, never a
+ * read outside a buffer. Slicing source vectors instead (transfer pairs) would cost a buffer-ledger
+ * registration per run.
  *
  * <p>Covers what Rerun's components are made of: lists, fixed-size lists, structs, fixed-width
  * values, booleans, strings and binaries ({@link #supports}); anything else (unions) is copied by
  * {@link RowCopier} another way. Nulls and empty lists are for list targets only.
  */
 final class CellCopier {
-  /**
-   * A run of appended cells: rows {@code [from, from + count)} of one source, or row {@code from}
-   * repeated {@code count} times, or nulls, or empty lists. Mutable: a run of single rows grows in
-   * place, one row at a time.
-   */
-  private static final class Run {
-    final Shape source;
-    final int from;
-    final boolean empty;
-    final boolean repeated;
-    int count;
+  private static final int LIST = 0;
+  private static final int FIXED_LIST = 1;
+  private static final int STRUCT = 2;
+  private static final int VARIABLE = 3;
+  private static final int BITS = 4;
+  private static final int FIXED = 5;
+  /** Source ids of pieces that are not values of a source: null cells and empty lists (top level). */
+  private static final int NULLS = -1;
+  private static final int EMPTIES = -2;
+  private static final long OFFSET_WIDTH = 4; // lists and strings alike use 32-bit offsets
 
-    Run(Shape source, int from, int count, boolean empty, boolean repeated) {
-      this.source = source;
-      this.from = from;
-      this.count = count;
-      this.empty = empty;
-      this.repeated = repeated;
+  /**
+   * Pieces in order: parallel growable arrays. A piece continuing the last one (same source,
+   * consecutive values, both written once) extends it, so appending a run row by row costs little.
+   */
+  private static final class Pieces {
+    int[] source;
+    long[] start;
+    long[] len;
+    long[] times;
+    int size;
+
+    Pieces(int capacity) {
+      int n = Math.max(16, capacity);
+      source = new int[n];
+      start = new long[n];
+      len = new long[n];
+      times = new long[n];
     }
 
-    boolean continues(Shape otherSource, int otherFrom, boolean otherEmpty) {
-      return !repeated && source == otherSource && empty == otherEmpty && (source == null || from + count == otherFrom);
+    void add(int src, long from, long n, long repeat) {
+      if (n == 0 || repeat == 0) {
+        return;
+      }
+      int last = size - 1;
+      if (last >= 0 && repeat == 1 && times[last] == 1 && source[last] == src && (src < 0 || start[last] + len[last] == from)) {
+        len[last] += n;
+        return;
+      }
+      if (size == source.length) {
+        int grown = size * 2;
+        source = Arrays.copyOf(source, grown);
+        start = Arrays.copyOf(start, grown);
+        len = Arrays.copyOf(len, grown);
+        times = Arrays.copyOf(times, grown);
+      }
+      source[size] = src;
+      start[size] = from;
+      len[size] = n;
+      times[size] = repeat;
+      size++;
     }
   }
 
-  /**
-   * A source vector and its children, as the copy walks them: the kind of each level, read once
-   * per source and batch rather than per run, and whether the level has no null at all (then its
-   * validity is written as ones in bulk, and a repeated cell's bits need not be read back).
-   */
-  private static final class Shape {
-    static final int LIST = 0;
-    static final int FIXED_LIST = 1;
-    static final int STRUCT = 2;
-    static final int VARIABLE = 3;
-    static final int BITS = 4;
-    static final int FIXED = 5;
-
-    final FieldVector vector;
+  /** One vector of the target (the column, or a child at some depth) and, per source id, the source's vector at the same place. */
+  private static final class Level {
+    final FieldVector dst;
     final int kind;
-    final boolean nullFree;
     /** Bytes per value (fixed width) or values per list (fixed-size lists). */
     final int width;
-    final Shape[] children;
+    final Level[] children;
+    FieldVector[] sources;
+    /** Per source: no null in it at all (its validity is then written as ones in bulk, never read). */
+    boolean[] nullFree;
+    /** Per source: the addresses of its validity, offsets and data buffers (0 where the kind has none). */
+    long[] validityAt;
+    long[] offsetsAt;
+    long[] dataAt;
+    Pieces pieces;
+    long values;
+    long bytes;
 
-    Shape(FieldVector vector) {
-      this.vector = vector;
-      this.nullFree = vector.getNullCount() == 0;
-      if (vector instanceof ListVector list) {
+    Level(FieldVector dst) {
+      this.dst = dst;
+      if (dst instanceof ListVector list) {
         kind = LIST;
         width = 0;
-        children = new Shape[] {new Shape(list.getDataVector())};
-      } else if (vector instanceof FixedSizeListVector list) {
+        children = new Level[] {new Level(list.getDataVector())};
+      } else if (dst instanceof FixedSizeListVector list) {
         kind = FIXED_LIST;
         width = list.getListSize();
-        children = new Shape[] {new Shape(list.getDataVector())};
-      } else if (vector instanceof StructVector struct) {
+        children = new Level[] {new Level(list.getDataVector())};
+      } else if (dst instanceof StructVector struct) {
         kind = STRUCT;
         width = 0;
-        children = new Shape[struct.size()];
+        children = new Level[struct.size()];
         for (int c = 0; c < children.length; c++) {
-          children[c] = new Shape((FieldVector) struct.getChildByOrdinal(c));
+          children[c] = new Level((FieldVector) struct.getChildByOrdinal(c));
         }
-      } else if (vector instanceof BaseVariableWidthVector) {
+      } else if (dst instanceof BaseVariableWidthVector) {
         kind = VARIABLE;
         width = 0;
-        children = new Shape[0];
-      } else if (vector instanceof BitVector) {
+        children = new Level[0];
+      } else if (dst instanceof BitVector) {
         kind = BITS;
         width = 0;
-        children = new Shape[0];
-      } else if (vector instanceof BaseFixedWidthVector v) {
+        children = new Level[0];
+      } else if (dst instanceof BaseFixedWidthVector v) {
         kind = FIXED;
         width = v.getTypeWidth();
-        children = new Shape[0];
+        children = new Level[0];
       } else {
-        throw new IllegalStateException("no bulk copy for " + vector.getField() + " (CellCopier.supports should have said so)");
+        throw new IllegalStateException("no bulk copy for " + dst.getField() + " (CellCopier.supports should have said so)");
+      }
+    }
+
+    /** The sources' vectors at this level, and their children's. */
+    void bind(FieldVector[] vectors) {
+      sources = vectors;
+      nullFree = new boolean[vectors.length];
+      validityAt = new long[vectors.length];
+      offsetsAt = new long[vectors.length];
+      dataAt = new long[vectors.length];
+      for (int s = 0; s < vectors.length; s++) {
+        FieldVector v = vectors[s];
+        nullFree[s] = v.getNullCount() == 0;
+        validityAt[s] = v.getValidityBuffer().memoryAddress();
+        offsetsAt[s] = kind == LIST || kind == VARIABLE ? v.getOffsetBuffer().memoryAddress() : 0;
+        dataAt[s] = kind == VARIABLE || kind == FIXED || kind == BITS ? v.getDataBuffer().memoryAddress() : 0;
+      }
+      for (int c = 0; c < children.length; c++) {
+        FieldVector[] child = new FieldVector[vectors.length];
+        for (int s = 0; s < vectors.length; s++) {
+          child[s] = childOf(vectors[s], c);
+        }
+        children[c].bind(child);
+      }
+    }
+
+    private FieldVector childOf(FieldVector v, int c) {
+      return switch (kind) {
+        case LIST -> ((ListVector) v).getDataVector();
+        case FIXED_LIST -> ((FixedSizeListVector) v).getDataVector();
+        default -> (FieldVector) ((StructVector) v).getChildByOrdinal(c);
+      };
+    }
+
+    // --- measuring: what each level takes, and the pieces of the next ----------------------------
+
+    /** Counts this level's values (and bytes), checks each piece's range against its source's buffers, derives the children's pieces. */
+    void measure() {
+      values = 0;
+      bytes = 0;
+      Pieces next = kind == LIST || kind == FIXED_LIST ? new Pieces(pieces.size) : kind == STRUCT ? pieces : null;
+      for (int p = 0; p < pieces.size; p++) {
+        int s = pieces.source[p];
+        long start = pieces.start[p];
+        long len = pieces.len[p];
+        long times = pieces.times[p];
+        values += len * times;
+        if (s < 0) {
+          continue;
+        }
+        FieldVector v = sources[s];
+        if (start < 0 || start + len > v.getValueCount()) {
+          throw outside(v, "values " + start + ".." + (start + len) + " of " + v.getValueCount());
+        }
+        if (!nullFree[s]) {
+          checkBits(v.getValidityBuffer(), start + len, v);
+        }
+        switch (kind) {
+          case LIST, VARIABLE -> {
+            ArrowBuf offsets = v.getOffsetBuffer();
+            if ((start + len + 1) * OFFSET_WIDTH > offsets.capacity()) {
+              throw outside(v, "offsets up to value " + (start + len) + " beyond its offset buffer");
+            }
+            long first = MemoryUtil.getInt(offsetsAt[s] + start * OFFSET_WIDTH); // within its capacity: checked above
+            long last = MemoryUtil.getInt(offsetsAt[s] + (start + len) * OFFSET_WIDTH);
+            if (first < 0 || last < first) {
+              throw outside(v, "offsets " + first + ".." + last + " of values " + start + ".." + (start + len));
+            }
+            if (kind == LIST) {
+              next.add(s, first, last - first, times);
+            } else if (last > ((BaseVariableWidthVector) v).getDataBuffer().capacity()) {
+              throw outside(v, "bytes " + first + ".." + last + " beyond its data buffer");
+            } else {
+              bytes += (last - first) * times;
+            }
+          }
+          case FIXED_LIST -> next.add(s, start * width, len * width, times);
+          case BITS -> checkBits(((BitVector) v).getDataBuffer(), start + len, v);
+          case FIXED -> {
+            if ((start + len) * width > ((BaseFixedWidthVector) v).getDataBuffer().capacity()) {
+              throw outside(v, "values " + start + ".." + (start + len) + " beyond its data buffer");
+            }
+          }
+          default -> { }
+        }
+      }
+      for (Level child : children) {
+        child.pieces = next;
+        child.measure();
+      }
+    }
+
+    private static void checkBits(ArrowBuf bits, long count, FieldVector v) {
+      if ((count + 7) >>> 3 > bits.capacity()) {
+        throw outside(v, "bits up to " + count + " beyond its buffer");
+      }
+    }
+
+    private static IllegalStateException outside(FieldVector v, String what) {
+      return new IllegalStateException("corrupt column " + v.getField().getName() + " (" + v.getField().getType() + "): " + what);
+    }
+
+    /** Sets this vector's initial capacity to what it needs, then its children's (a parent sets its children's first). */
+    void reserve() {
+      if (values > Integer.MAX_VALUE || bytes > Integer.MAX_VALUE) {
+        throw new IllegalStateException("a batch of " + dst.getField() + " would hold " + values + " values of " + bytes
+            + " bytes: beyond Arrow's 32-bit offsets");
+      }
+      int n = (int) Math.max(1, values);
+      if (dst instanceof BaseVariableWidthVector v) {
+        v.setInitialCapacity(n, Math.max(1.0, (double) bytes / n));
+      } else {
+        dst.setInitialCapacity(n);
+      }
+      for (Level child : children) {
+        child.reserve();
+      }
+    }
+
+    /** After allocateNew: every buffer holds what will be written into it (strings' data grown if the estimate fell short). */
+    void checkAllocated() {
+      if (dst.getValidityBuffer().capacity() < (values + 7) >>> 3) {
+        throw new IllegalStateException("validity of " + dst.getField() + " allocated too small");
+      }
+      switch (kind) {
+        case LIST, VARIABLE -> {
+          if (dst.getOffsetBuffer().capacity() < (values + 1) * OFFSET_WIDTH) {
+            throw new IllegalStateException("offsets of " + dst.getField() + " allocated too small");
+          }
+          if (kind == VARIABLE) {
+            BaseVariableWidthVector v = (BaseVariableWidthVector) dst;
+            while (v.getDataBuffer().capacity() < bytes) {
+              v.reallocDataBuffer();
+            }
+          }
+        }
+        case BITS -> {
+          if (((BitVector) dst).getDataBuffer().capacity() < (values + 7) >>> 3) {
+            throw new IllegalStateException("bits of " + dst.getField() + " allocated too small");
+          }
+        }
+        case FIXED -> {
+          if (((BaseFixedWidthVector) dst).getDataBuffer().capacity() < values * width) {
+            throw new IllegalStateException("values of " + dst.getField() + " allocated too small");
+          }
+        }
+        default -> { }
+      }
+      for (Level child : children) {
+        child.checkAllocated();
+      }
+    }
+
+    // --- copying: one loop over the pieces per level ----------------------------------------------
+
+    void copy() {
+      long validity = dst.getValidityBuffer().memoryAddress();
+      long dstOffsets = kind == LIST || kind == VARIABLE ? dst.getOffsetBuffer().memoryAddress() : 0;
+      long dstData = kind == VARIABLE || kind == FIXED || kind == BITS ? dst.getDataBuffer().memoryAddress() : 0;
+      long at = 0;
+      for (int p = 0; p < pieces.size; p++) {
+        int s = pieces.source[p];
+        long start = pieces.start[p];
+        long len = pieces.len[p];
+        long times = pieces.times[p];
+        long total = len * times;
+        if (s < 0) { // nulls or empty lists: no values; the offsets stay where they are
+          int base = MemoryUtil.getInt(dstOffsets + at * OFFSET_WIDTH);
+          for (long k = 1; k <= total; k++) {
+            MemoryUtil.putInt(dstOffsets + (at + k) * OFFSET_WIDTH, base);
+          }
+          if (s == EMPTIES) {
+            setBits(validity, at, total);
+          }
+          at += total;
+          continue;
+        }
+        switch (kind) {
+          case LIST -> copyOffsets(offsetsAt[s], start, len, times, dstOffsets, at);
+          case VARIABLE -> {
+            long first = MemoryUtil.getInt(offsetsAt[s] + start * OFFSET_WIDTH);
+            long base = MemoryUtil.getInt(dstOffsets + at * OFFSET_WIDTH);
+            long span = copyOffsets(offsetsAt[s], start, len, times, dstOffsets, at);
+            copyRepeated(dataAt[s] + first, dstData + base, span, times);
+          }
+          case BITS -> {
+            for (long j = 0; j < times; j++) {
+              copyBits(dataAt[s], start, dstData, at + j * len, len);
+            }
+          }
+          case FIXED -> copyRepeated(dataAt[s] + start * width, dstData + at * width, len * width, times);
+          default -> { } // fixed-size lists and structs: only their validity here, their children are levels of their own
+        }
+        if (nullFree[s]) {
+          setBits(validity, at, total); // the usual case: values without nulls, set a byte at a time
+        } else {
+          for (long j = 0; j < times; j++) {
+            copyBits(validityAt[s], start, validity, at + j * len, len);
+          }
+        }
+        at += total;
+      }
+      for (Level child : children) {
+        child.copy();
+      }
+    }
+
+    /** Marks lists and strings as written up to their last value, so setValueCount keeps their offsets. */
+    void finish() {
+      int last = (int) values - 1;
+      if (dst instanceof ListVector list) {
+        list.setLastSet(last);
+      } else if (dst instanceof BaseVariableWidthVector v) {
+        v.setLastSet(last);
+      }
+      for (Level child : children) {
+        child.finish();
       }
     }
   }
 
-  private final FieldVector target;
-  private final List<Run> runs;
-  private final Map<FieldVector, Shape> shapes = new IdentityHashMap<>();
-  /** The last source asked for and its shape: cells come in runs from one chunk. */
-  private FieldVector lastSource;
-  private Shape lastShape;
-  private int rows;
+  /**
+   * Source offsets {@code start + 1 .. start + len}, moved to start where the target's offset
+   * {@code at} is, then the same again {@code times - 1} times, each copy shifted by the span
+   * they cover. Returns that span (child values or bytes of one copy).
+   */
+  private static long copyOffsets(long src, long start, long len, long times, long dst, long at) {
+    int first = MemoryUtil.getInt(src + start * OFFSET_WIDTH);
+    int base = MemoryUtil.getInt(dst + at * OFFSET_WIDTH);
+    int shift = base - first;
+    long from = src + (start + 1) * OFFSET_WIDTH;
+    long to = dst + (at + 1) * OFFSET_WIDTH;
+    for (long k = 0; k < len; k++) {
+      MemoryUtil.putInt(to + k * OFFSET_WIDTH, MemoryUtil.getInt(from + k * OFFSET_WIDTH) + shift);
+    }
+    int span = MemoryUtil.getInt(to + (len - 1) * OFFSET_WIDTH) - base;
+    for (long j = 1; j < times; j++) {
+      long copy = to + j * len * OFFSET_WIDTH;
+      int more = (int) (span * j);
+      for (long k = 0; k < len; k++) {
+        MemoryUtil.putInt(copy + k * OFFSET_WIDTH, MemoryUtil.getInt(to + k * OFFSET_WIDTH) + more);
+      }
+    }
+    return span;
+  }
 
-  /** @param expectedRows how many rows the batch will have (sizes the run list) */
+  /** Copies {@code len} bytes to {@code dst}, then repeats them {@code times - 1} times after, doubling the copied span each step. */
+  private static void copyRepeated(long src, long dst, long len, long times) {
+    if (len == 0) {
+      return;
+    }
+    MemoryUtil.copyMemory(src, dst, len);
+    long total = len * times;
+    long filled = len;
+    while (filled < total) {
+      long n = Math.min(filled, total - filled);
+      MemoryUtil.copyMemory(dst, dst + filled, n);
+      filled += n;
+    }
+  }
+
+  /** Bits {@code [first, first + n)} at {@code src} to {@code dst} at bit {@code at}, whose bits are still zero. */
+  private static void copyBits(long src, long first, long dst, long at, long n) {
+    for (long k = 0; k < n; k++) {
+      long bit = first + k;
+      if ((MemoryUtil.getByte(src + (bit >>> 3)) & (1 << (bit & 7))) != 0) {
+        setBit(dst, at + k);
+      }
+    }
+  }
+
+  private static void setBit(long address, long bit) {
+    long at = address + (bit >>> 3);
+    MemoryUtil.putByte(at, (byte) (MemoryUtil.getByte(at) | (1 << (bit & 7))));
+  }
+
+  /** Sets bits {@code [at, at + n)}: single bits up to a byte boundary, whole bytes, then single bits. */
+  private static void setBits(long address, long at, long n) {
+    long i = at;
+    long end = at + n;
+    while (i < end && (i & 7) != 0) {
+      setBit(address, i++);
+    }
+    long bytes = (end - i) >>> 3;
+    if (bytes > 0) {
+      MemoryUtil.setMemory(address + (i >>> 3), bytes, (byte) 0xFF);
+      i += bytes << 3;
+    }
+    while (i < end) {
+      setBit(address, i++);
+    }
+  }
+
+  private final FieldVector target;
+  private final Pieces pieces;
+  /** The sources of this batch in the order first seen; a piece names one by its place here. */
+  private final List<FieldVector> sources = new ArrayList<>();
+  private final Map<FieldVector, Integer> sourceIds = new IdentityHashMap<>();
+  /** The last source asked for and its id: cells come in runs from one chunk. */
+  private FieldVector lastSource;
+  private int lastId;
+  private long rows;
+
+  /** @param expectedRows how many rows the batch will have (sizes the piece arrays) */
   CellCopier(FieldVector target, int expectedRows) {
     this.target = requireNonNull(target, "target is null");
-    this.runs = new ArrayList<>(Math.max(16, expectedRows));
+    this.pieces = new Pieces(expectedRows);
   }
 
   /** Whether the bulk copy handles a column of this type. */
@@ -139,7 +471,8 @@ final class CellCopier {
 
   /** Appends rows {@code [first, first + n)} of {@code source}. */
   void rows(FieldVector source, int first, int n) {
-    add(shape(requireNonNull(source, "source is null")), first, n, false);
+    pieces.add(sourceId(source), first, n, 1);
+    rows += n;
   }
 
   /**
@@ -148,358 +481,66 @@ final class CellCopier {
    * within the target (offsets rebased per copy).
    */
   void repeat(FieldVector source, int row, int n) {
-    runs.add(new Run(shape(requireNonNull(source, "source is null")), row, n, false, true));
+    pieces.add(sourceId(source), row, 1, n);
     rows += n;
   }
 
-  private Shape shape(FieldVector source) {
+  private int sourceId(FieldVector source) {
     if (source != lastSource) {
-      lastShape = shapes.computeIfAbsent(source, Shape::new);
+      requireNonNull(source, "source is null");
+      Integer id = sourceIds.get(source);
+      if (id == null) {
+        if (source.getMinorType() != target.getMinorType()) {
+          throw new IllegalArgumentException("rows of " + source.getField() + " cannot be copied into " + target.getField());
+        }
+        id = sources.size();
+        sources.add(source);
+        sourceIds.put(source, id);
+      }
       lastSource = source;
+      lastId = id;
     }
-    return lastShape;
+    return lastId;
   }
 
   void nulls(int n) {
     listTarget();
-    add(null, 0, n, false);
+    pieces.add(NULLS, 0, n, 1);
+    rows += n;
   }
 
   void emptyLists(int n) {
     listTarget();
-    add(null, 0, n, true);
+    pieces.add(EMPTIES, 0, n, 1);
+    rows += n;
   }
 
-  private ListVector listTarget() {
-    if (!(target instanceof ListVector list)) {
+  private void listTarget() {
+    if (!(target instanceof ListVector)) {
       throw new IllegalStateException("nulls and empty lists are appended to list columns only, not to " + target.getField());
     }
-    return list;
-  }
-
-  private void add(Shape source, int first, int n, boolean empty) {
-    int last = runs.size() - 1;
-    if (last >= 0 && runs.get(last).continues(source, first, empty)) {
-      runs.get(last).count += n;
-    } else {
-      runs.add(new Run(source, first, n, empty, false));
-    }
-    rows += n;
   }
 
   /** Writes the appended cells into the target, which then holds exactly those rows. */
   void write() {
-    Need need = new Need();
-    for (Run run : runs) {
-      if (run.source == null) {
-        need.rows += run.count;
-      } else if (run.repeated) {
-        measure(run.source, run.from, 1, run.count, need);
-      } else {
-        measure(run.source, run.from, run.count, 1, need);
-      }
-    }
-    target.clear();
-    reserve(target, need);
-    target.allocateNew();
-    int at = 0;
-    for (Run run : runs) {
-      if (run.repeated) {
-        copy(run.source, run.from, 1, target, at);
-        replicate(run.source, true, target, at, 1, run.count - 1); // a cell, never a null: its bit is set
-      } else if (run.source != null) {
-        copy(run.source, run.from, run.count, target, at);
-      } else {
-        ArrowBuf offsets = listTarget().getOffsetBuffer();
-        ArrowBuf validity = target.getValidityBuffer();
-        int base = offsets.getInt((long) at * ListVector.OFFSET_WIDTH);
-        for (int k = 0; k < run.count; k++) {
-          offsets.setInt((long) (at + k + 1) * ListVector.OFFSET_WIDTH, base);
-          BitVectorHelper.setValidityBit(validity, at + k, run.empty ? 1 : 0);
-        }
-      }
-      at += run.count;
-    }
-    finish(target, need);
-    target.setValueCount(rows);
-    runs.clear();
-    shapes.clear();
-    lastSource = null;
-    lastShape = null;
-    rows = 0;
-  }
-
-  // --- measuring: how many values each vector of the target needs -----------------------------
-
-  /** Values (and, for strings and binaries, bytes) one vector of the target takes; children alike. */
-  private static final class Need {
-    long rows;
-    long bytes;
-    private final List<Need> children = new ArrayList<>();
-
-    Need child(int i) {
-      while (children.size() <= i) {
-        children.add(new Need());
-      }
-      return children.get(i);
-    }
-  }
-
-  private static long offset(ArrowBuf offsets, long index) {
-    return offsets.getInt(index * ListVector.OFFSET_WIDTH);
-  }
-
-  /** Adds what {@code times} copies of values {@code [first, first + n)} of {@code src} take. */
-  private static void measure(Shape src, long first, long n, long times, Need need) {
-    need.rows += n * times;
-    switch (src.kind) {
-      case Shape.LIST -> {
-        ArrowBuf offsets = ((ListVector) src.vector).getOffsetBuffer();
-        long start = offset(offsets, first);
-        long end = offset(offsets, first + n);
-        measure(src.children[0], start, end - start, times, need.child(0));
-      }
-      case Shape.FIXED_LIST -> measure(src.children[0], first * src.width, n * src.width, times, need.child(0));
-      case Shape.STRUCT -> {
-        for (int c = 0; c < src.children.length; c++) {
-          measure(src.children[c], first, n, times, need.child(c));
-        }
-      }
-      case Shape.VARIABLE -> {
-        ArrowBuf offsets = ((BaseVariableWidthVector) src.vector).getOffsetBuffer();
-        need.bytes += (offset(offsets, first + n) - offset(offsets, first)) * times;
-      }
-      default -> { }
-    }
-  }
-
-  /** Sets every vector's initial capacity to what it needs, top down (a parent sets its children's first). */
-  private static void reserve(FieldVector dst, Need need) {
-    int n = (int) Math.max(1, need.rows);
-    if (dst instanceof BaseVariableWidthVector v) {
-      v.setInitialCapacity(n, Math.max(1.0, (double) need.bytes / n));
-    } else {
-      dst.setInitialCapacity(n);
-    }
-    if (dst instanceof ListVector list) {
-      reserve(list.getDataVector(), need.child(0));
-    } else if (dst instanceof FixedSizeListVector list) {
-      reserve(list.getDataVector(), need.child(0));
-    } else if (dst instanceof StructVector struct) {
-      for (int c = 0; c < struct.size(); c++) {
-        reserve((FieldVector) struct.getChildByOrdinal(c), need.child(c));
-      }
-    }
-  }
-
-  /** Marks nested lists and strings as written up to their last value, so setValueCount keeps their offsets. */
-  private static void finish(FieldVector dst, Need need) {
-    int last = (int) need.rows - 1;
-    if (dst instanceof ListVector list) {
-      list.setLastSet(last);
-      finish(list.getDataVector(), need.child(0));
-    } else if (dst instanceof FixedSizeListVector list) {
-      finish(list.getDataVector(), need.child(0));
-    } else if (dst instanceof StructVector struct) {
-      for (int c = 0; c < struct.size(); c++) {
-        finish((FieldVector) struct.getChildByOrdinal(c), need.child(c));
-      }
-    } else if (dst instanceof BaseVariableWidthVector v) {
-      v.setLastSet(last);
-    }
-  }
-
-  // --- copying ----------------------------------------------------------------------------------
-
-  /** Copies values {@code [first, first + n)} of {@code src} to {@code dst} at {@code at}. */
-  private static void copy(Shape src, long first, long n, FieldVector dst, long at) {
-    if (n == 0) {
-      return;
-    }
-    switch (src.kind) {
-      case Shape.LIST -> {
-        ListVector list = (ListVector) src.vector;
-        ListVector out = (ListVector) dst;
-        int base = out.getOffsetBuffer().getInt(at * ListVector.OFFSET_WIDTH);
-        long start = offset(list.getOffsetBuffer(), first);
-        long end = offset(list.getOffsetBuffer(), first + n);
-        copyOffsets(list.getOffsetBuffer(), first, n, out.getOffsetBuffer(), at);
-        copyValidity(src, first, out.getValidityBuffer(), at, n);
-        copy(src.children[0], start, end - start, out.getDataVector(), base);
-      }
-      case Shape.FIXED_LIST -> {
-        FixedSizeListVector out = (FixedSizeListVector) dst;
-        copyValidity(src, first, out.getValidityBuffer(), at, n);
-        copy(src.children[0], first * src.width, n * src.width, out.getDataVector(), at * src.width);
-      }
-      case Shape.STRUCT -> {
-        StructVector out = (StructVector) dst;
-        copyValidity(src, first, out.getValidityBuffer(), at, n);
-        for (int c = 0; c < src.children.length; c++) {
-          copy(src.children[c], first, n, (FieldVector) out.getChildByOrdinal(c), at);
-        }
-      }
-      case Shape.VARIABLE -> {
-        BaseVariableWidthVector v = (BaseVariableWidthVector) src.vector;
-        BaseVariableWidthVector out = (BaseVariableWidthVector) dst;
-        int base = out.getOffsetBuffer().getInt(at * BaseVariableWidthVector.OFFSET_WIDTH);
-        long start = offset(v.getOffsetBuffer(), first);
-        long end = offset(v.getOffsetBuffer(), first + n);
-        copyOffsets(v.getOffsetBuffer(), first, n, out.getOffsetBuffer(), at);
-        out.getDataBuffer().setBytes(base, v.getDataBuffer(), start, end - start);
-        copyValidity(src, first, out.getValidityBuffer(), at, n);
-      }
-      case Shape.BITS -> {
-        BitVector out = (BitVector) dst;
-        copyBits(((BitVector) src.vector).getDataBuffer(), first, out.getDataBuffer(), at, n);
-        copyValidity(src, first, out.getValidityBuffer(), at, n);
-      }
-      default -> {
-        BaseFixedWidthVector v = (BaseFixedWidthVector) src.vector;
-        BaseFixedWidthVector out = (BaseFixedWidthVector) dst;
-        out.getDataBuffer().setBytes(at * src.width, v.getDataBuffer(), first * src.width, n * src.width);
-        copyValidity(src, first, out.getValidityBuffer(), at, n);
-      }
-    }
-  }
-
-  // --- repeating: a cell written once, then doubled up in place --------------------------------
-
-  /**
-   * Values {@code [at, at + len)} of {@code dst}, already written from {@code src}, are written
-   * {@code times} more times right after them; children alike, offsets shifted for each copy.
-   * {@code valid}: those values are known to be non-null (their validity bits need not be read).
-   */
-  private static void replicate(Shape src, boolean valid, FieldVector dst, long at, long len, long times) {
-    if (times <= 0 || len == 0) {
-      return;
-    }
-    switch (src.kind) {
-      case Shape.LIST -> {
-        ListVector list = (ListVector) dst;
-        long base = offset(list.getOffsetBuffer(), at);
-        long childLen = replicateOffsets(list.getOffsetBuffer(), at, len, times);
-        replicateBits(list.getValidityBuffer(), valid, at, len, times);
-        replicate(src.children[0], src.children[0].nullFree, list.getDataVector(), base, childLen, times);
-      }
-      case Shape.FIXED_LIST -> {
-        FixedSizeListVector list = (FixedSizeListVector) dst;
-        replicateBits(list.getValidityBuffer(), valid, at, len, times);
-        replicate(src.children[0], src.children[0].nullFree, list.getDataVector(), at * src.width, len * src.width, times);
-      }
-      case Shape.STRUCT -> {
-        StructVector struct = (StructVector) dst;
-        replicateBits(struct.getValidityBuffer(), valid, at, len, times);
-        for (int c = 0; c < src.children.length; c++) {
-          replicate(src.children[c], src.children[c].nullFree, (FieldVector) struct.getChildByOrdinal(c), at, len, times);
-        }
-      }
-      case Shape.VARIABLE -> {
-        BaseVariableWidthVector v = (BaseVariableWidthVector) dst;
-        long base = offset(v.getOffsetBuffer(), at);
-        long bytes = replicateOffsets(v.getOffsetBuffer(), at, len, times);
-        replicateBytes(v.getDataBuffer(), base, bytes, times);
-        replicateBits(v.getValidityBuffer(), valid, at, len, times);
-      }
-      case Shape.BITS -> {
-        BitVector bits = (BitVector) dst;
-        replicateBits(bits.getDataBuffer(), false, at, len, times);
-        replicateBits(bits.getValidityBuffer(), valid, at, len, times);
-      }
-      default -> {
-        BaseFixedWidthVector v = (BaseFixedWidthVector) dst;
-        replicateBytes(v.getDataBuffer(), at * src.width, len * src.width, times);
-        replicateBits(v.getValidityBuffer(), valid, at, len, times);
-      }
-    }
-  }
-
-  /** Repeats offsets {@code at + 1 .. at + len}, each copy shifted by the span they cover; returns that span. */
-  private static long replicateOffsets(ArrowBuf offsets, long at, long len, long times) {
-    long base = offset(offsets, at);
-    long span = offset(offsets, at + len) - base;
-    for (long j = 1; j <= times; j++) {
-      long shift = span * j;
-      long to = at + len * j;
-      for (long k = 1; k <= len; k++) {
-        offsets.setInt((to + k) * ListVector.OFFSET_WIDTH, (int) (offset(offsets, at + k) + shift));
-      }
-    }
-    return span;
-  }
-
-  /** Repeats bytes {@code [start, start + len)} {@code times} times after them, doubling the copied span each step. */
-  private static void replicateBytes(ArrowBuf buf, long start, long len, long times) {
-    long total = len * (times + 1);
-    long filled = len;
-    while (filled < total) {
-      long n = Math.min(filled, total - filled);
-      buf.setBytes(start + filled, buf, start, n);
-      filled += n;
-    }
-  }
-
-  /** Repeats bits {@code [at, at + len)} {@code times} times after them (all ones, known or found: set in bulk). */
-  private static void replicateBits(ArrowBuf buf, boolean ones, long at, long len, long times) {
-    if (ones) {
-      setBits(buf, at + len, len * times);
-      return;
-    }
-    boolean allSet = true;
-    for (long k = 0; k < len && allSet; k++) {
-      allSet = BitVectorHelper.get(buf, (int) (at + k)) == 1;
-    }
-    if (allSet) {
-      setBits(buf, at + len, len * times);
-      return;
-    }
-    for (long j = 1; j <= times; j++) {
-      for (long k = 0; k < len; k++) {
-        BitVectorHelper.setValidityBit(buf, (int) (at + len * j + k), BitVectorHelper.get(buf, (int) (at + k)));
-      }
-    }
-  }
-
-  /**
-   * Offsets {@code first + 1 .. first + n} of {@code src}, moved to start where {@code dst}'s
-   * offset {@code at} is (lists and strings alike use 32-bit offsets).
-   */
-  private static void copyOffsets(ArrowBuf src, long first, long n, ArrowBuf dst, long at) {
-    long shift = offset(dst, at) - offset(src, first);
-    for (long k = 1; k <= n; k++) {
-      dst.setInt((at + k) * ListVector.OFFSET_WIDTH, (int) (offset(src, first + k) + shift));
-    }
-  }
-
-  /** The validity of {@code src}'s values {@code [first, first + n)}, to {@code dst} at {@code at} (freshly zeroed). */
-  private static void copyValidity(Shape src, long first, ArrowBuf dst, long at, long n) {
-    if (src.nullFree) {
-      setBits(dst, at, n); // the usual case: values without nulls, written a byte at a time
-    } else {
-      copyBits(src.vector.getValidityBuffer(), first, dst, at, n);
-    }
-  }
-
-  private static void copyBits(ArrowBuf src, long first, ArrowBuf dst, long at, long n) {
-    for (long k = 0; k < n; k++) {
-      BitVectorHelper.setValidityBit(dst, (int) (at + k), BitVectorHelper.get(src, (int) (first + k)));
-    }
-  }
-
-  /** Sets bits {@code [at, at + n)}: single bits up to a byte boundary, whole bytes, then single bits. */
-  private static void setBits(ArrowBuf dst, long at, long n) {
-    long i = at;
-    long end = at + n;
-    while (i < end && (i & 7) != 0) {
-      BitVectorHelper.setBit(dst, i++);
-    }
-    long bytes = (end - i) >>> 3;
-    if (bytes > 0) {
-      dst.setOne(i >>> 3, bytes);
-      i += bytes << 3;
-    }
-    while (i < end) {
-      BitVectorHelper.setBit(dst, i++);
+    try {
+      Level top = new Level(target);
+      top.bind(sources.toArray(new FieldVector[0]));
+      top.pieces = pieces;
+      top.measure();
+      target.clear();
+      top.reserve();
+      target.allocateNew();
+      top.checkAllocated();
+      top.copy();
+      top.finish();
+      target.setValueCount((int) rows);
+    } finally {
+      pieces.size = 0;
+      sources.clear();
+      sourceIds.clear();
+      lastSource = null;
+      rows = 0;
     }
   }
 }

@@ -37,6 +37,8 @@ final class PartitionSweep implements AutoCloseable {
   private final BufferAllocator allocator;
   /** Per component column of the view: whether the scan needs its cells (else only its share of the rows). */
   private final boolean[] cellColumns;
+  /** Per index column of the view: whether the scan shows it (else its values are not computed). */
+  private final boolean[] indexColumns;
   /** entity → components whose cells the scan needs: the chunks that must be decoded. */
   private final Map<String, Set<String>> cellComponents = new HashMap<>();
   private final boolean everyColumn;
@@ -76,10 +78,11 @@ final class PartitionSweep implements AutoCloseable {
   /**
    * @param cellColumns per component column of the view, whether the scan reads its cells; the
    *     other columns only count for the row set, answered from {@link ChunkTimes} where known
+   * @param indexColumns per index column of the view, whether the scan shows it
    * @param timesCache where the chunks' times are kept between scans
    */
   PartitionSweep(ViewSchema schema, Partition partition, RerunData data, BufferAllocator allocator, long windowBytes,
-      boolean[] cellColumns, ChunkTimesCache timesCache) {
+      boolean[] cellColumns, boolean[] indexColumns, ChunkTimesCache timesCache) {
     this.schema = requireNonNull(schema, "schema is null");
     this.partition = requireNonNull(partition, "partition is null");
     this.data = requireNonNull(data, "data is null");
@@ -89,6 +92,10 @@ final class PartitionSweep implements AutoCloseable {
       throw new IllegalArgumentException(cellColumns.length + " cell flags for " + schema.components().size() + " columns");
     }
     this.cellColumns = cellColumns.clone();
+    if (indexColumns.length != schema.indexes().size()) {
+      throw new IllegalArgumentException(indexColumns.length + " index flags for " + schema.indexes().size() + " index columns");
+    }
+    this.indexColumns = indexColumns.clone();
     boolean every = true;
     for (int c = 0; c < cellColumns.length; c++) {
       every &= cellColumns[c];
@@ -167,9 +174,9 @@ final class PartitionSweep implements AutoCloseable {
       }
     }
     if (everyColumn) {
-      return PartitionView.compute(schema, partition, windows.get(w), loaded);
+      return PartitionView.compute(schema, partition, windows.get(w), loaded, indexColumns);
     }
-    return PartitionView.compute(schema, partition, windows.get(w), loaded, cellColumns, times);
+    return PartitionView.compute(schema, partition, windows.get(w), loaded, cellColumns, indexColumns, times);
   }
 
   /** Whether a chunk must be read although its times are known: it has cells the scan reads, or clears. */

@@ -93,16 +93,18 @@ final class PartitionView {
   /**
    * The view's rows within {@code window} (a part of its range), from {@code chunks}: the chunks
    * the chunk index selected for that window, decoded. Cell refs point into that list, which the
-   * caller keeps open while the rows are read.
+   * caller keeps open while the rows are read. Index columns not in {@code indexColumns} (not
+   * shown) are left out: {@link #indexValue} must not be asked for them.
    */
-  static PartitionView compute(ViewSchema schema, Partition partition, IndexRange window, List<ChunkData> chunks) {
+  static PartitionView compute(ViewSchema schema, Partition partition, IndexRange window, List<ChunkData> chunks,
+      boolean[] indexColumns) {
     boolean[] all = new boolean[schema.components().size()];
     Arrays.fill(all, true);
-    return compute(schema, partition, window, chunks, all, List.of());
+    return compute(schema, partition, window, chunks, all, indexColumns, List.of());
   }
 
   /**
-   * As {@link #compute(ViewSchema, Partition, IndexRange, List)}, with cells only for the component
+   * As {@link #compute(ViewSchema, Partition, IndexRange, List, boolean[])}, with cells only for the component
    * columns in {@code cellColumns}: the others count for the row set only, and their share of it
    * comes from {@code times}, the {@link ChunkTimes} of every temporal chunk of the window on the
    * index (decoded or not). {@code chunks} must hold the static chunks, the chunks with clears and
@@ -111,14 +113,18 @@ final class PartitionView {
    * cells).
    */
   static PartitionView compute(ViewSchema schema, Partition partition, IndexRange window, List<ChunkData> chunks,
-      boolean[] cellColumns, List<ChunkTimes> times) {
+      boolean[] cellColumns, boolean[] indexColumns, List<ChunkTimes> times) {
     requireNonNull(schema, "schema is null");
     requireNonNull(partition, "partition is null");
     requireNonNull(window, "window is null");
     if (cellColumns.length != schema.components().size()) {
       throw new IllegalArgumentException(cellColumns.length + " cell flags for " + schema.components().size() + " columns");
     }
-    return new Computation(schema, partition, window, List.copyOf(chunks), cellColumns.clone(), List.copyOf(times)).run();
+    if (indexColumns.length != schema.indexes().size()) {
+      throw new IllegalArgumentException(indexColumns.length + " index flags for " + schema.indexes().size() + " index columns");
+    }
+    return new Computation(schema, partition, window, List.copyOf(chunks), cellColumns.clone(), indexColumns.clone(),
+        List.copyOf(times)).run();
   }
 
   /** Clear rows of one entity path, sorted; recursive-ness decides whether they reach descendants. */
@@ -136,14 +142,16 @@ final class PartitionView {
     final boolean fill;
     final Map<String, Clears> clearsByPath = new HashMap<>();
     final boolean[] cellColumns;
+    final boolean[] indexColumns;
     final List<ChunkTimes> times;
 
     Computation(ViewSchema schema, Partition partition, IndexRange window, List<ChunkData> chunks, boolean[] cellColumns,
-        List<ChunkTimes> times) {
+        boolean[] indexColumns, List<ChunkTimes> times) {
       this.schema = schema;
       this.partition = partition;
       this.chunks = chunks;
       this.cellColumns = cellColumns;
+      this.indexColumns = indexColumns;
       this.times = times;
       this.index = schema.view().index();
       this.range = window;
@@ -185,6 +193,11 @@ final class PartitionView {
       long[] rows = union.values();
 
       // 3. Cells per row.
+      List<Timeline> indexes = schema.indexes();
+      boolean otherIndexes = false; // shown index columns other than the view's: they need each cell's source row
+      for (int i = 0; i < indexes.size(); i++) {
+        otherIndexes |= everyColumn && indexColumns[i] && !indexes.get(i).name().equals(timeline);
+      }
       long[][] cells = new long[n][];
       long[][] sources = new long[n][]; // the cell whose chunk row gives the other index values
       for (int c = 0; c < n; c++) {
@@ -194,11 +207,13 @@ final class PartitionView {
         context.check();
         cells[c] = new long[rows.length];
         long[] out = cells[c];
-        long[] src = new long[rows.length];
+        long[] src = otherIndexes ? new long[rows.length] : null;
         sources[c] = src;
         if (staticCell[c] != NULL_CELL) {
           Arrays.fill(out, staticCell[c]); // static wins, whatever else is at t
-          Arrays.fill(src, NULL_CELL);
+          if (src != null) {
+            Arrays.fill(src, NULL_CELL);
+          }
           continue;
         }
         CellEntries joinedCells = joined[c];
@@ -217,20 +232,25 @@ final class PartitionView {
           }
           if (winner >= 0) {
             out[r] = joinedCells.kind(winner) == CellEntries.CLEAR ? EMPTY_CELL : joinedCells.ref(winner);
-            src[r] = joinedCells.ref(winner);
+            if (src != null) {
+              src[r] = joinedCells.ref(winner);
+            }
           } else if (fill) {
             long filled = dataOnly ? (cursor == 0 ? NULL_CELL : joinedCells.ref(cursor - 1)) : latestAt(data[c], t);
             out[r] = filled;
-            src[r] = filled;
+            if (src != null) {
+              src[r] = filled;
+            }
           } else {
             out[r] = NULL_CELL;
-            src[r] = NULL_CELL;
+            if (src != null) {
+              src[r] = NULL_CELL;
+            }
           }
         }
       }
 
       // 4. Index columns: the row's value for the view's index, the largest among its cells for the others.
-      List<Timeline> indexes = schema.indexes();
       long[][] indexValues = new long[indexes.size()][];
       for (int i = 0; i < indexes.size(); i++) {
         String name = indexes.get(i).name();
@@ -238,8 +258,8 @@ final class PartitionView {
           indexValues[i] = rows;
           continue;
         }
-        if (!everyColumn) {
-          continue; // not asked for (see compute)
+        if (!everyColumn || !indexColumns[i]) {
+          continue; // not shown, or not asked for (see compute)
         }
         long[] values = new long[rows.length];
         Arrays.fill(values, NO_VALUE);
@@ -315,8 +335,9 @@ final class PartitionView {
         }
         long[] times = chunk.times(timeline);
         ListVector values = chunk.component(column.component());
+        boolean nullFree = values.getNullCount() == 0; // the usual chunk: every row logged, no per-row check
         for (int r = 0; r < chunk.rowCount(); r++) {
-          if (!values.isNull(r)) {
+          if (nullFree || !values.isNull(r)) {
             entries.add(times[r], chunk.rowIdHigh(r), chunk.rowIdLow(r), ((long) idx << 32) | r, CellEntries.DATA);
           }
         }

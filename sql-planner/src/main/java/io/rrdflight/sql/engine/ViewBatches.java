@@ -67,6 +67,7 @@ public final class ViewBatches implements ResultBatches {
   private final long limit;
   private final BatchWriter writer;
   private final boolean[] cellColumns;
+  private final boolean[] indexColumns;
   private final ChunkTimesCache timesCache;
   private final VectorSchemaRoot root;
   private final QueryContext context;
@@ -152,6 +153,7 @@ public final class ViewBatches implements ResultBatches {
     this.remaining = this.limit;
     this.writer = new BatchWriter(schema, projection, outputSchema, allocator);
     this.cellColumns = cellColumns(schema, projection);
+    this.indexColumns = indexColumns(schema, projection);
     this.timesCache = requireNonNull(timesCache, "timesCache is null");
     this.context = QueryContext.current();
     this.workerContext = context.child();
@@ -178,6 +180,20 @@ public final class ViewBatches implements ResultBatches {
       }
     }
     return cells;
+  }
+
+  /**
+   * Which index columns are projected: the others are not computed (an index other than the view's
+   * is the largest value among the row's cells, a lookup per cell and row).
+   */
+  static boolean[] indexColumns(ViewSchema schema, int[] projection) {
+    boolean[] indexes = new boolean[schema.indexes().size()];
+    for (int column : projection) {
+      if (column > 0 && column <= indexes.length) {
+        indexes[column - 1] = true;
+      }
+    }
+    return indexes;
   }
 
   /** Workers whose windows and finished batches fit half the memory budget (the other half: estimates' error). */
@@ -375,7 +391,7 @@ public final class ViewBatches implements ResultBatches {
       if (!partitions.hasNext()) {
         return null;
       }
-      planning = new PartitionSweep(schema, partitions.next(), data, allocator, windowBytes, cellColumns, timesCache);
+      planning = new PartitionSweep(schema, partitions.next(), data, allocator, windowBytes, cellColumns, indexColumns, timesCache);
       sweeps.add(planning);
       nextWindow = 0;
     }

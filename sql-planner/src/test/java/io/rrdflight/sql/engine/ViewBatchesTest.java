@@ -81,6 +81,17 @@ class ViewBatchesTest {
       for (int c = 1 + schema.indexes().size(); c < schema.columnCount(); c++) {
         projections.add(new int[] {index, c});
       }
+      // Every component without the other indexes (those are then not computed), and each other
+      // index alone beside the view's (computed from every cell, the others left out).
+      int[] components = new int[1 + schema.columnCount() - 1 - schema.indexes().size()];
+      components[0] = index;
+      Arrays.setAll(components, i -> i == 0 ? index : schema.indexes().size() + i);
+      projections.add(components);
+      for (int i = 1; i <= schema.indexes().size(); i++) {
+        if (i != index) {
+          projections.add(new int[] {i, index});
+        }
+      }
     }
     for (int[] projection : projections) {
       List<List<String>> expected = full.stream().map(row -> Arrays.stream(projection).mapToObj(row::get).toList()).toList();

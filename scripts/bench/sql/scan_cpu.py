@@ -1,0 +1,89 @@
+"""Scan CPU of the filled query view over fixtures/large/large.rrd, jars side by side (issue 11, item 2).
+
+Every jar's server runs at once and the queries alternate between them (ADBC, one after the other), so
+each sees the same machine load; after --warm queries each, --n are measured. Per query: wall, the
+server's CPU seconds (all threads) and the CPU of the busiest stream/worker thread (the one that
+computes and writes the batches with --query-workers 1), from /proc. On a shared, busy machine the
+last figure is the one to compare.
+
+  .venv/bin/python scripts/bench/sql/scan_cpu.py main=/tmp/main.jar branch=flight-server/target/rrdflight.jar
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "flight-server" / "src" / "test" / "python"))
+from bench import JAVA_FLAG, component_columns, our_sql, timed_adbc  # noqa: E402
+from rrdflight_server import ListeningProcess  # noqa: E402
+from workers import cpu_seconds, wait_registered  # noqa: E402
+
+
+def thread_cpu(pid: int) -> dict[str, tuple[str, float]]:
+    """Per thread id: its name and user + system CPU seconds so far."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            out[task.name] = ((task / "comm").read_text().strip(), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+        except FileNotFoundError:  # the thread ended meanwhile
+            pass
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("jars", nargs="+", help="label=path of a jar")
+    parser.add_argument("--large", type=Path, default=Path(os.environ.get("RRDFLIGHT_FIXTURES", ROOT / "fixtures")) / "large" / "large.rrd")
+    parser.add_argument("--warm", type=int, default=4)
+    parser.add_argument("--n", type=int, default=6)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        dataset = tmp / "large"
+        dataset.mkdir()
+        os.symlink(args.large.resolve(), dataset / "large.rrd")
+        servers = {}
+        try:
+            for spec in args.jars:
+                label, jar = spec.split("=", 1)
+                server = ListeningProcess(["java", JAVA_FLAG, "-Xmx1g", "-jar", jar, "server", "--port", "0", "--data-dir", str(tmp / f"data-{label}"),
+                                           "-d", f"large={dataset}", "--query-workers", str(args.workers)],
+                                          r"listening on [^\s:]+:(\d+)", "rrdflight ready", label)
+                servers[label] = server
+                uri = f"grpc://127.0.0.1:{server.port}"
+                wait_registered(uri, "large", 1)
+            runs: dict[str, list[tuple[float, float, float]]] = {label: [] for label in servers}
+            for i in range(args.warm + args.n):
+                for label, server in servers.items():
+                    uri = f"grpc://127.0.0.1:{server.port}"
+                    sql = our_sql(component_columns(uri))
+                    before, cpu = thread_cpu(server.proc.pid), cpu_seconds(server.proc.pid)
+                    rows, _, wall, _ = timed_adbc(uri, sql)
+                    cpu = cpu_seconds(server.proc.pid) - cpu
+                    after = thread_cpu(server.proc.pid)
+                    scan = max(after[t][1] - before.get(t, ("", 0.0))[1] for t in after
+                               if after[t][0].startswith(("rrdflight-", "flight-server")))
+                    print(f"{label} query {i + 1}: {rows:,} rows, wall {wall:.2f} s, server CPU {cpu:.2f} s, scan thread {scan:.2f} s,"
+                          f" load {os.getloadavg()[0]:.1f}", flush=True)
+                    if i >= args.warm:
+                        runs[label].append((wall, cpu, scan))
+        finally:
+            for server in servers.values():
+                server.stop()
+    for label, rs in runs.items():
+        print(f"{label}: median of {len(rs)}: wall {statistics.median(r[0] for r in rs):.2f} s, server CPU "
+              f"{statistics.median(r[1] for r in rs):.2f} s, scan thread {statistics.median(r[2] for r in rs):.2f} s")
+
+
+if __name__ == "__main__":
+    main()

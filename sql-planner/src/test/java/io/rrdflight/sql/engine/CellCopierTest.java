@@ -1,0 +1,275 @@
+package io.rrdflight.sql.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BitVector;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.Float4Vector;
+import org.apache.arrow.vector.Float8Vector;
+import org.apache.arrow.vector.UInt4Vector;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.complex.FixedSizeListVector;
+import org.apache.arrow.vector.complex.ListVector;
+import org.apache.arrow.vector.complex.StructVector;
+import org.apache.arrow.vector.types.FloatingPointPrecision;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The bulk copy against the plain meaning of each append (the source's row, as Arrow reads it),
+ * for the column types Rerun's components and the fixtures have: positions
+ * ({@code List<FixedSizeList<3, Float32>>}), colors ({@code List<UInt32>}), text
+ * ({@code List<Utf8>}), a {@code List<Struct<Float64, Utf8, Bool>>}, scalars, with null rows and
+ * values inside the sources, nulls and empty lists appended, and cells repeated as fill repeats them.
+ */
+class CellCopierTest {
+  private static final Field POSITIONS = list("positions", new Field("item", FieldType.nullable(new ArrowType.FixedSizeList(3)),
+      List.of(new Field("item", FieldType.notNullable(new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE)), null))));
+  private static final Field COLORS = list("colors", new Field("item", FieldType.nullable(new ArrowType.Int(32, false)), null));
+  private static final Field TEXT = list("text", new Field("item", FieldType.nullable(ArrowType.Utf8.INSTANCE), null));
+  private static final Field STRUCTS = list("structs", new Field("item", FieldType.nullable(ArrowType.Struct.INSTANCE), List.of(
+      new Field("f", FieldType.nullable(new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE)), null),
+      new Field("s", FieldType.nullable(ArrowType.Utf8.INSTANCE), null),
+      new Field("b", FieldType.nullable(ArrowType.Bool.INSTANCE), null))));
+
+  private BufferAllocator allocator;
+  private final List<FieldVector> vectors = new ArrayList<>();
+
+  private static Field list(String name, Field item) {
+    return new Field(name, FieldType.nullable(new ArrowType.List()), List.of(item));
+  }
+
+  @BeforeEach
+  void setUp() {
+    allocator = new RootAllocator();
+  }
+
+  @AfterEach
+  void tearDown() {
+    vectors.forEach(FieldVector::close);
+    allocator.close(); // throws if any buffer is still allocated
+  }
+
+  private ListVector vector(Field field) {
+    ListVector v = (ListVector) field.createVector(allocator);
+    vectors.add(v);
+    v.allocateNew();
+    return v;
+  }
+
+  /**
+   * A source of {@code rows} rows of {@code field}'s type: row r has (r + seed) % 4 values (row
+   * 3 is null, so every source has null rows); value k of row r is made from (seed, r, k), with a
+   * null value now and then where the type allows.
+   */
+  private ListVector source(Field field, int seed, int rows) {
+    ListVector list = vector(field);
+    FieldVector items = list.getDataVector();
+    int value = 0;
+    for (int r = 0; r < rows; r++) {
+      if (r == 3) {
+        list.setNull(r);
+        continue;
+      }
+      list.startNewValue(r);
+      int n = (r + seed) % 4;
+      for (int k = 0; k < n; k++, value++) {
+        boolean nullValue = (r + k + seed) % 5 == 4;
+        set(items, value, seed * 1000 + r * 10 + k, nullValue);
+      }
+      list.endValue(r, n);
+    }
+    items.setValueCount(value);
+    list.setValueCount(rows);
+    return list;
+  }
+
+  private static void set(FieldVector items, int at, int x, boolean nullValue) {
+    if (items instanceof FixedSizeListVector points) {
+      Float4Vector xyz = (Float4Vector) points.getDataVector();
+      points.startNewValue(at); // positions have no null values: x, -x, x / 2
+      xyz.setSafe(at * 3, x);
+      xyz.setSafe(at * 3 + 1, -x);
+      xyz.setSafe(at * 3 + 2, x / 2f);
+    } else if (items instanceof UInt4Vector colors) {
+      if (nullValue) {
+        colors.setNull(at);
+      } else {
+        colors.setSafe(at, x * 7919);
+      }
+    } else if (items instanceof VarCharVector text) {
+      if (nullValue) {
+        text.setNull(at);
+      } else {
+        text.setSafe(at, ("v" + x + "x".repeat(x % 9)).getBytes(StandardCharsets.UTF_8));
+      }
+    } else if (items instanceof StructVector struct) {
+      if (nullValue) {
+        struct.setNull(at);
+        return;
+      }
+      struct.setIndexDefined(at);
+      ((Float8Vector) struct.getChild("f")).setSafe(at, x + 0.5);
+      if (x % 3 == 0) {
+        ((VarCharVector) struct.getChild("s")).setNull(at);
+      } else {
+        ((VarCharVector) struct.getChild("s")).setSafe(at, ("s" + x).getBytes(StandardCharsets.UTF_8));
+      }
+      ((BitVector) struct.getChild("b")).setSafe(at, x % 2);
+    } else {
+      throw new IllegalArgumentException(items.getField().toString());
+    }
+  }
+
+  private static String row(FieldVector v, int r) {
+    return String.valueOf(v.getObject(r));
+  }
+
+  /**
+   * Appends random runs, repeats, nulls and empty lists from two sources, in random batches into
+   * one target (reused, as a column of consecutive batches is), and checks every row each time.
+   */
+  private void copiesAsAppended(Field field) {
+    assertTrue(CellCopier.supports(field));
+    ListVector a = source(field, 1, 40);
+    ListVector b = source(field, 2, 25);
+    ListVector out = vector(field);
+    Random random = new Random(field.getName().hashCode());
+    for (int batch = 0; batch < 30; batch++) {
+      CellCopier copier = new CellCopier(out, 8);
+      List<String> expected = new ArrayList<>();
+      int appends = random.nextInt(12);
+      for (int i = 0; i < appends; i++) {
+        ListVector src = random.nextBoolean() ? a : b;
+        int n = 1 + random.nextInt(5);
+        switch (random.nextInt(5)) {
+          case 0, 1 -> {
+            int first = random.nextInt(src.getValueCount() - n + 1);
+            copier.rows(src, first, n);
+            for (int k = 0; k < n; k++) {
+              expected.add(row(src, first + k));
+            }
+          }
+          case 2 -> {
+            int r = random.nextInt(src.getValueCount());
+            copier.repeat(src, r, n);
+            for (int k = 0; k < n; k++) {
+              expected.add(row(src, r));
+            }
+          }
+          case 3 -> {
+            copier.nulls(n);
+            for (int k = 0; k < n; k++) {
+              expected.add("null");
+            }
+          }
+          default -> {
+            copier.emptyLists(n);
+            for (int k = 0; k < n; k++) {
+              expected.add("[]");
+            }
+          }
+        }
+      }
+      copier.write();
+      assertEquals(expected.size(), out.getValueCount());
+      List<String> got = new ArrayList<>();
+      for (int r = 0; r < out.getValueCount(); r++) {
+        got.add(row(out, r));
+      }
+      assertEquals(expected, got, "batch " + batch);
+    }
+  }
+
+  @Test
+  void positionsRepeatedAndInRunsEqualTheirSourceRows() {
+    copiesAsAppended(POSITIONS);
+  }
+
+  @Test
+  void colorsWithNullValuesEqualTheirSourceRows() {
+    copiesAsAppended(COLORS);
+  }
+
+  @Test
+  void stringsRepeatedAndInRunsEqualTheirSourceRows() {
+    copiesAsAppended(TEXT);
+  }
+
+  @Test
+  void structsOfDoublesStringsAndBooleansEqualTheirSourceRows() {
+    copiesAsAppended(STRUCTS);
+  }
+
+  @Test
+  void aCellRepeatedOnManyRowsIsDoubledUpIntact() {
+    ListVector a = source(TEXT, 1, 10);
+    ListVector out = vector(TEXT);
+    CellCopier copier = new CellCopier(out, 4);
+    copier.repeat(a, 2, 1000); // a static text on every row of a batch
+    copier.rows(a, 0, 3);
+    copier.repeat(a, 1, 2);
+    copier.write();
+    assertEquals(1005, out.getValueCount());
+    for (int r = 0; r < 1000; r++) {
+      assertEquals(row(a, 2), row(out, r));
+    }
+    assertEquals(List.of(row(a, 0), row(a, 1), row(a, 2), row(a, 1), row(a, 1)),
+        List.of(row(out, 1000), row(out, 1001), row(out, 1002), row(out, 1003), row(out, 1004)));
+  }
+
+  @Test
+  void plainColumnsKeepTheirNullRows() {
+    Float8Vector scalars = new Float8Vector("s", allocator);
+    vectors.add(scalars);
+    for (int r = 0; r < 20; r++) {
+      if (r % 3 == 1) {
+        scalars.setNull(r);
+      } else {
+        scalars.setSafe(r, r * 1.5);
+      }
+    }
+    scalars.setValueCount(20);
+    Float8Vector out = new Float8Vector("s", allocator);
+    vectors.add(out);
+    CellCopier copier = new CellCopier(out, 4);
+    copier.rows(scalars, 9, 5);
+    copier.repeat(scalars, 6, 3);
+    copier.repeat(scalars, 1, 2);
+    copier.write();
+    List<String> expected = new ArrayList<>();
+    for (int r = 9; r < 14; r++) {
+      expected.add(row(scalars, r));
+    }
+    expected.addAll(List.of("9.0", "9.0", "9.0", "null", "null"));
+    List<String> got = new ArrayList<>();
+    for (int r = 0; r < out.getValueCount(); r++) {
+      got.add(row(out, r));
+    }
+    assertEquals(expected, got);
+  }
+
+  @Test
+  void offsetsBeyondTheValuesAreAClearErrorNotARead() {
+    ListVector a = source(COLORS, 1, 10);
+    a.getOffsetBuffer().setInt(5L * 4, 1 << 20); // corrupt: row 4 ends a million values on
+    ListVector out = vector(COLORS);
+    CellCopier copier = new CellCopier(out, 4);
+    copier.rows(a, 4, 1);
+    IllegalStateException e = assertThrows(IllegalStateException.class, copier::write);
+    assertTrue(e.getMessage().startsWith("corrupt column"), e.getMessage());
+    assertTrue(e.getMessage().contains("1048576"), e.getMessage());
+  }
+}
