@@ -87,6 +87,7 @@ public final class RrdflightServer implements AutoCloseable {
     AuthInterceptor auth = authenticator
         .map(a -> AuthInterceptor.requiring(a, new CallRoles(), audit))
         .orElseGet(() -> AuthInterceptor.open(new CallRoles(), audit));
+    StartupTrace.step("security and audit");
     long arrowLimit = DirectMemory.arrowLimit(); // below the JVM's limit: see DirectMemory
     BufferAllocator allocator = new RootAllocator(arrowLimit);
     Catalog catalog;
@@ -98,6 +99,7 @@ public final class RrdflightServer implements AutoCloseable {
       authenticator.ifPresent(Authenticator::close);
       throw e;
     }
+    StartupTrace.step("catalog open");
     try {
       for (ServerConfig.DatasetSource source : config.datasets()) {
         catalog.syncDirectory(source.name(), source.location(), Duration.ofDays(1));
@@ -111,6 +113,7 @@ public final class RrdflightServer implements AutoCloseable {
       authenticator.ifPresent(Authenticator::close);
       throw e;
     }
+    StartupTrace.step("directories synced");
     ServerLimits limits = DirectMemory.fitQueryMemory(config.limits(), arrowLimit);
     ExecutorService streamExecutor = Executors.newCachedThreadPool(namedDaemonThreads("rrdflight-stream-"));
     // One admission for both doors: SQL queries and Rerun's query streams share the slots and the queue.
@@ -123,6 +126,7 @@ public final class RrdflightServer implements AutoCloseable {
         fleet.<io.rrdflight.server.flightsql.EndpointPlacement>map(f -> f).orElse(io.rrdflight.server.flightsql.EndpointPlacement.SAME_SERVER));
     RerunCloudService rerunCloud = new RerunCloudService(catalog, allocator.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE),
         streamExecutor, admission, version);
+    StartupTrace.step("SQL engine and Rerun service");
     HttpEndpoints http = new HttpEndpoints("rrdflight " + version);
     // Rerun's catalog service shares Flight's Netty server, and with it the port, the HTTP/1.1
     // sniffer, TLS, the transport limits (Flight's own default message limit is 2 GiB) and the auth
@@ -151,6 +155,7 @@ public final class RrdflightServer implements AutoCloseable {
       authenticator.ifPresent(Authenticator::close);
       throw e;
     }
+    StartupTrace.step("Flight server started");
     fleet.ifPresent(f -> f.start(config.advertise().orElseGet(() -> advertised(config, flightServer.getPort()))));
     return new RrdflightServer(catalog, allocator, streamExecutor, producer, rerunCloud, flightServer, authenticator, fleet);
   }

@@ -1,5 +1,6 @@
 package io.rrdflight.server.cli;
 
+import io.rrdflight.server.StartupTrace;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -40,6 +41,7 @@ public final class RrdflightCommand implements Runnable {
   }
 
   public static void main(String[] args) {
+    StartupTrace.step("main");
     if (args.length > 0 && args[0].equals("server")) {
       ServerWarmup.start();
     }

@@ -8,6 +8,7 @@ import io.rrdflight.server.ServerConfig.DatasetSource;
 import io.rrdflight.server.ServerConfig.Security;
 import io.rrdflight.server.ServerConfig.TlsFiles;
 import io.rrdflight.server.StartupException;
+import io.rrdflight.server.StartupTrace;
 import io.rrdflight.server.ServerLimits;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -189,6 +190,7 @@ final class ServerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    StartupTrace.step("arguments parsed");
     Security security = security();
     ServerConfig config = config(security);
     PrintWriter out = spec.commandLine().getOut();
@@ -241,6 +243,7 @@ final class ServerCommand implements Callable<Integer> {
     out.println("  ADBC / pyarrow:   " + (tls ? "grpc+tls://" : "grpc://") + address);
     out.println("rrdflight ready");
     out.flush();
+    StartupTrace.step("banner");
     if (!exitWhenReady) {
       // Loopback greetings only where they need no token or certificate (and would leave no audit lines).
       ServerWarmup.afterReady(config.host(), server.port(), !auth && !tls);

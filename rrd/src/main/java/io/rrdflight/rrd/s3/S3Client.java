@@ -40,16 +40,27 @@ public final class S3Client {
   private final Optional<URI> endpoint;
   private final String region;
   private final Optional<S3Signer> signer;
-  private final HttpClient http;
+  /**
+   * Built on the first request, not with the client: building it sets up TLS (crypto providers, the JDK's
+   * trust store: ~0.1 s of CPU and a third of a server's start) and a selector thread, which a server
+   * without s3:// recordings never needs. Guarded by {@code this}.
+   */
+  private HttpClient http;
   private final Duration requestTimeout;
 
   public S3Client(Optional<URI> endpoint, String region, Optional<S3Credentials> credentials) {
     this.endpoint = requireNonNull(endpoint, "endpoint is null").map(S3Client::withoutTrailingSlash);
     this.region = requireNonNull(region, "region is null");
     this.signer = requireNonNull(credentials, "credentials is null").map(c -> new S3Signer(c, region));
-    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10))
-        .followRedirects(HttpClient.Redirect.NEVER).build();
     this.requestTimeout = Duration.ofSeconds(120);
+  }
+
+  private synchronized HttpClient http() {
+    if (http == null) {
+      http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10))
+          .followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+    return http;
   }
 
   /** A client configured the standard AWS way (environment, profile), with an optional endpoint. */
@@ -202,7 +213,7 @@ public final class S3Client {
       HttpRequest.Builder signed = request.copy();
       signer.ifPresent(s -> s.sign(method, host, rawPath, query, ZonedDateTime.now(), payloadHash).forEach(signed::setHeader));
       try {
-        HttpResponse<InputStream> response = http.send(signed.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response = http().send(signed.build(), HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() >= 500 && attempt < ATTEMPTS) {
           response.body().close();
           pause(attempt);
