@@ -47,8 +47,7 @@ JAR = ROOT / "flight-server" / "target" / "rrdflight.jar"
 def rrdflight(jar: Path, data: Path, allow: Path, java_opts: list[str], java: str = "java",
               archive: bool = True) -> ListeningProcess:
     jsa = jar.with_suffix(".jsa")
-    cds = ([f"-XX:SharedArchiveFile={jsa}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off", "-XX:+UnlockDiagnosticVMOptions",
-                "-XX:ArchiveRelocationMode=0"]
+    cds = ([f"-XX:SharedArchiveFile={jsa}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
            if archive and jsa.is_file() and jsa.stat().st_mtime > jar.stat().st_mtime else [])
     command = [java, "--add-opens=java.base/java.nio=ALL-UNNAMED", *cds, "-Xmx256m", "-XX:+UseParallelGC", *java_opts,
                "-jar", str(jar), "server", "--port", "0", "--data-dir", str(data), "--allow-root", str(allow)]

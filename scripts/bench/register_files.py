@@ -42,8 +42,7 @@ def main() -> None:
 
     files = sorted(args.dir.resolve().glob("*.rrd"))
     archive = args.jar.with_suffix(".jsa")
-    cds = [] if args.no_archive or not archive.is_file() else [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off", "-XX:+UnlockDiagnosticVMOptions",
-                "-XX:ArchiveRelocationMode=0"]
+    cds = [] if args.no_archive or not archive.is_file() else [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
     data = Path(tempfile.mkdtemp(prefix="rrdflight-register-", dir=args.data_base))
     proc = subprocess.Popen(["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", *cds, "-jar", str(args.jar), "server",
                              "--port", "0", "--data-dir", str(data), "--allow-root", str(args.dir.resolve())], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

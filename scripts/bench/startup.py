@@ -37,8 +37,7 @@ def command(args, data_dir: Path, dataset: Path) -> list[str]:
     server = ["server", "-d", f"sample={dataset}", "--data-dir", str(data_dir), "--port", "0"]
     if args.launcher:
         return [str(ROOT / "scripts" / "rrdflight"), *server]
-    archive = ([f"-XX:SharedArchiveFile={args.jar.with_suffix('.jsa')}", "-XX:+UnlockDiagnosticVMOptions",
-                "-XX:ArchiveRelocationMode=0"] if args.archive else [])
+    archive = [f"-XX:SharedArchiveFile={args.jar.with_suffix('.jsa')}"] if args.archive else []
     return ["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", *archive, *args.java_opt, "-jar", str(args.jar), *server]
 
 

@@ -83,8 +83,7 @@ def class_data_archive() -> list[str]:
     none when it is missing or older than the jar. Halves the start-up of every server a test starts."""
     archive = JAR.with_name("rrdflight.jsa")
     if archive.is_file() and archive.stat().st_mtime > JAR.stat().st_mtime:
-        return [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off", "-XX:+UnlockDiagnosticVMOptions",
-                "-XX:ArchiveRelocationMode=0"]
+        return [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
     return []
 
 

@@ -146,15 +146,13 @@ public final class ServerProcess implements AutoCloseable {
   /**
    * The flags that start the server from the class-data archive the build made with the jar (as
    * scripts/rrdflight does): none when there is none or it is older than the jar. Servers start in
-   * half the time, and every test using this class runs against the archived start (mapped where it was
-   * written, without relocating it, as the launcher does).
+   * half the time, and every test using this class runs against the archived start.
    */
   static List<String> classDataArchive() {
     Path archive = jar().resolveSibling("rrdflight.jsa");
     try {
       if (Files.isRegularFile(archive) && Files.getLastModifiedTime(archive).compareTo(Files.getLastModifiedTime(jar())) > 0) {
-        return List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off",
-            "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0");
+        return List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
       }
     } catch (IOException e) {
       // No archive then: the server starts from the jar alone.
