@@ -27,21 +27,34 @@ import org.apache.arrow.memory.BufferAllocator;
  * slice the client reads must never be the one left waiting. Hence turns go to the lowest slice
  * index waiting, and a slice lower than every running one runs at once even without a free turn
  * (it arrived late, and the client may be waiting for it): the lowest slice present always runs.
- * Beyond {@code turns}, only such late arrivals run, within the one shared budget.
+ * Beyond {@code turns}, only such late arrivals run, within the one shared budget. They are not
+ * rare: ADBC's goroutines reach the server in no set order (its last endpoint often first), and
+ * each extra slice holds a window and a message in flight (with the launcher's 256 MB heap, three
+ * or four at once ran the JVM out of direct memory). So a slice with a lower index not yet seen
+ * here takes a free turn only once its query is {@link #GATHER} old, time for the client's other
+ * calls to arrive; slices whose lower indexes all came (slice 0 first of all) start at once.
  */
 public final class QueryShares {
   /** How often a waiting slice looks whether its client left, the query was cancelled or is late. */
   private static final long POLL_MILLIS = 200;
+  /** How long a query's slices wait for lower ones still on their way before they start out of order. */
+  static final java.time.Duration GATHER = java.time.Duration.ofMillis(200);
 
   private final QueryAdmission admission;
   private final ServerLimits limits;
   private final int turns;
+  private final long gatherMillis;
   /** Guarded by {@code this}, as is every share's state; slices wait on {@code this}. */
   private final Map<UUID, Share> shares = new HashMap<>();
   private long arrivals;
 
   /** @param admission the server's one admission: a query's slices take one of its slots together */
   public QueryShares(QueryAdmission admission, ServerLimits limits) {
+    this(admission, limits, GATHER);
+  }
+
+  QueryShares(QueryAdmission admission, ServerLimits limits, java.time.Duration gather) {
+    this.gatherMillis = gather.toMillis();
     this.admission = requireNonNull(admission, "admission is null");
     this.limits = requireNonNull(limits, "limits is null");
     this.turns = limits.queryWorkers();
@@ -64,9 +77,10 @@ public final class QueryShares {
       slice = new Slice(index, arrivals++, abandoned);
       Share known = shares.get(queryId);
       first = known == null;
-      share = first ? new Share(queryId) : known;
+      share = first ? new Share(queryId, gatherMillis) : known;
       shares.putIfAbsent(queryId, share);
       share.present.add(slice);
+      share.seen.set(index);
     }
     try {
       if (first) {
@@ -117,7 +131,7 @@ public final class QueryShares {
         if (slice.abandoned.getAsBoolean()) {
           throw Status.CANCELLED.withDescription("Query cancelled while its slice waited for its turn").asRuntimeException();
         }
-        wait(POLL_MILLIS);
+        wait(Math.max(1, Math.min(POLL_MILLIS, share.gatherLeftMillis())));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -167,13 +181,18 @@ public final class QueryShares {
     final UUID id;
     final TreeSet<Slice> present = new TreeSet<>(BY_INDEX);
     final TreeSet<Slice> running = new TreeSet<>(BY_INDEX);
+    /** Indexes of the slices that came here; those below a slice that never came may still be on their way. */
+    final java.util.BitSet seen = new java.util.BitSet();
+    final long createdNanos = System.nanoTime();
+    final long gatherMillis;
     boolean opened;
     RuntimeException failure;
     volatile BufferAllocator allocator;
     volatile QueryContext context;
 
-    Share(UUID id) {
+    Share(UUID id, long gatherMillis) {
       this.id = id;
+      this.gatherMillis = gatherMillis;
     }
 
     void admitted(BufferAllocator allocator, QueryContext context) {
@@ -187,7 +206,14 @@ public final class QueryShares {
       if (lowestWaiting != slice) {
         return false;
       }
-      return running.size() < turns || BY_INDEX.compare(slice, running.first()) < 0;
+      if (!running.isEmpty() && BY_INDEX.compare(slice, running.first()) < 0) {
+        return true;
+      }
+      return running.size() < turns && (seen.nextClearBit(0) >= slice.index() || gatherLeftMillis() <= 0);
+    }
+
+    long gatherLeftMillis() {
+      return gatherMillis - java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - createdNanos);
     }
 
     boolean allAbandoned(Object lock) {

@@ -112,6 +112,23 @@ class QuerySharesTest {
   }
 
   @Test
+  void aSliceWithLowerOnesStillOnTheirWayLetsThemGoFirst() throws Exception {
+    // ADBC's calls arrive in no set order, its last endpoint often first: had it taken a turn, the
+    // lower ones would arrive to a full set of turns and run beyond it.
+    QueryShares shares = new QueryShares(new QueryAdmission(limits(1, 2)), limits(1, 2), Duration.ofDays(1));
+    CompletableFuture<AdmittedQuery> last = waitingSlice(shares, 3, 1);
+    AdmittedQuery first = slice(shares, 0); // nothing below it: at once
+    AdmittedQuery second = slice(shares, 1);
+    first.close();
+    AdmittedQuery third = slice(shares, 2); // the free turn goes to it, not to 3, which still waits
+    assertEquals(1, shares.waiting(query));
+    second.close();
+    last.get(30, TimeUnit.SECONDS).close(); // every slice below 3 came: it takes the free turn
+    third.close();
+    assertEquals(0, shares.active());
+  }
+
+  @Test
   void aWaitingSliceWhoseClientLeftIsCancelledAndTheOthersCarryOn() throws Exception {
     QueryShares shares = new QueryShares(new QueryAdmission(limits(1, 1)), limits(1, 1));
     AtomicBoolean left = new AtomicBoolean();
