@@ -121,7 +121,7 @@ public final class QueryShares {
 
   private synchronized void awaitTurn(Share share, Slice slice) {
     try {
-      while (!share.opened || !share.mayRun(slice, turns)) {
+      while (!share.opened || share.failure != null || !share.mayRun(slice, turns)) {
         if (share.failure != null) {
           throw share.failure;
         }
@@ -131,7 +131,8 @@ public final class QueryShares {
         if (slice.abandoned.getAsBoolean()) {
           throw Status.CANCELLED.withDescription("Query cancelled while its slice waited for its turn").asRuntimeException();
         }
-        wait(Math.max(1, Math.min(POLL_MILLIS, share.gatherLeftMillis())));
+        long gather = share.gatherLeftMillis();
+        wait(gather > 0 ? Math.min(POLL_MILLIS, gather) : POLL_MILLIS);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
