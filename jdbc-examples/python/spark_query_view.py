@@ -1,9 +1,9 @@
 """Apache Spark reads an rrdflight query in parallel: one Spark task per Flight endpoint.
 
 The driver asks rrdflight (any node of a fleet) for the FlightInfo of a SQL query; a query that is
-one scan over several partitions comes back with several endpoints (one per partition, up to what
-the serving nodes run at once; consecutive partitions grouped beyond), each with a self-contained
-ticket and the nodes that serve it. The endpoints become the rows of a small
+one scan over several partitions comes back with several endpoints (one per partition; consecutive
+partitions grouped beyond 256 or half of a node's --max-calls-per-connection), each with a
+self-contained ticket and the nodes that serve it. The endpoints become the rows of a small
 DataFrame, one per Spark partition, and `mapInArrow` runs on the executors: each task fetches its
 ticket from the first node that answers and yields the Arrow batches, cast to types Spark has.
 

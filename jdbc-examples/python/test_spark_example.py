@@ -23,7 +23,7 @@ SQL = "SELECT * FROM sample.rerun.time_1"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    # 4 query workers: a split query gets 4 endpoints (3 consecutive partitions each), whatever the cores.
+    # One endpoint per recording; 4 query workers: a query runs 4 of its slices at a time, whatever the cores.
     srv = ServerProcess(tmp_path_factory.mktemp("data"), "-d", f"sample={FIXTURES / 'dataset'}",
                         "--query-workers", "4", "--max-queries", "8")
     yield srv
@@ -48,8 +48,8 @@ def rows(table) -> list[str]:
 
 def test_spark_reads_one_task_per_endpoint_and_gets_the_flight_rows(server, spark):
     df, endpoints = spark_query_view.read_query(spark, server.grpc_uri, SQL)
-    assert endpoints == 4
-    assert df.rdd.getNumPartitions() == 4
+    assert endpoints == 12
+    assert df.rdd.getNumPartitions() == 12
     actual = df.toArrow()
     plain = flight_doget.query(server.grpc_uri, SQL)
     expected = spark_query_view._cast(plain, spark_query_view.spark_schema(plain.schema))

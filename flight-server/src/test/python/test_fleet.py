@@ -36,7 +36,7 @@ def catalog_url():
         stop_postgres(own)
 
 
-# Each node serves 2 endpoints of a split query (its query workers; at most half of --max-queries).
+# Each node runs 2 slices of a query at a time (its query workers), in one of its query slots.
 PER_NODE = ("--query-workers", "2", "--max-queries", "8")
 
 
@@ -100,7 +100,7 @@ def test_endpoints_spread_over_every_live_node_and_read_the_unsplit_rows(fleet):
         info = flight_info(fleet[1])
         return info if {e.locations[0].uri.decode() for e in info.endpoints if e.locations} == everyone else None
     info = wait_for(spread, "endpoints on all three nodes")
-    assert len(info.endpoints) == 3 * 2  # 12 partitions, two consecutive ones per endpoint
+    assert len(info.endpoints) == len(PARTITIONS)  # one per partition, spread over the nodes
     parts = [read(e.locations[0].uri.decode(), e.ticket) for e in info.endpoints]
     assert pa.concat_tables(parts).equals(expected)
     # ADBC follows the locations itself.

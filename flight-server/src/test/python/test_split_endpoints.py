@@ -1,12 +1,14 @@
 """A query over several partitions comes back as several Flight endpoints, each with a self-contained
-ticket: one per partition, but no more than the server runs at once for one query (the query workers,
-at most half of --max-queries); beyond that, consecutive partitions share an endpoint. ADBC,
-pyarrow.flight (and the JDBC driver, FlightSqlSplitIT) read them all and get the rows of the unsplit
-answer: the single-partition queries, which keep one endpoint, in order."""
+ticket: one per partition (at most 256, and half of --max-calls-per-connection per node; beyond that,
+consecutive partitions share an endpoint). The slices of one query share one admission slot and
+budget on a server and run --query-workers at a time, in ticket order. ADBC, pyarrow.flight (and the
+JDBC driver, FlightSqlSplitIT) read them all and get the rows of the unsplit answer: the
+single-partition queries, which keep one endpoint, in order."""
 
 import concurrent.futures
 
 import adbc_driver_flightsql.dbapi as flightsql
+import adbc_driver_manager
 import pyarrow as pa
 import pyarrow.flight as flight
 import pytest
@@ -16,14 +18,14 @@ from conftest import FIXTURES, ServerProcess
 DATASET = FIXTURES / "dataset"
 PARTITIONS = [f"rec-dataset-{i:02d}" for i in range(1, 13)]
 SPLIT = "SELECT * FROM dataset.rerun.time_1"
-# 4 query workers and 8 queries at once: a split query gets 4 endpoints, whatever the machine's cores.
-SLOTS = 4
+# 4 query workers: 4 slices of a query run at once, whatever the machine's cores.
+WORKERS = 4
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     srv = ServerProcess(tmp_path_factory.mktemp("data"), "-d", f"dataset={DATASET}",
-                        "--query-workers", str(SLOTS), "--max-queries", "8")
+                        "--query-workers", str(WORKERS), "--max-queries", "8")
     yield srv
     srv.stop()
     assert_no_leak(srv)
@@ -69,22 +71,20 @@ def one_by_one(server, sql_for_partition) -> pa.Table:
         client.close()
 
 
-def test_a_scan_over_twelve_partitions_has_one_endpoint_per_slot_read_by_pyarrow_flight(server):
+def test_a_scan_over_twelve_partitions_has_one_endpoint_per_partition_read_by_pyarrow_flight(server):
     client = flight.FlightClient(server.grpc_uri)
     try:
         info = client.get_flight_info(statement_descriptor(SPLIT))
-        assert len(info.endpoints) == SLOTS
+        assert len(info.endpoints) == len(PARTITIONS)
         assert all(not e.locations for e in info.endpoints)  # one server: "the server you asked"
+        # One after the other: a slice is a query of its own once its query's earlier slices ended.
         parts = [client.do_get(e.ticket).read_all() for e in info.endpoints]
         # A ticket is self-contained: reading it again gives the same rows.
         assert client.do_get(info.endpoints[3].ticket).read_all().equals(parts[3])
     finally:
         client.close()
-    per_endpoint = len(PARTITIONS) // SLOTS  # consecutive partitions, in order
-    for i, part in enumerate(parts):
-        assert part.column("rerun_partition_id").to_pylist() == sorted(
-            part.column("rerun_partition_id").to_pylist(), key=PARTITIONS.index)
-        assert set(part.column("rerun_partition_id").to_pylist()) == set(PARTITIONS[i * per_endpoint:(i + 1) * per_endpoint])
+    for pid, part in zip(PARTITIONS, parts):
+        assert set(part.column("rerun_partition_id").to_pylist()) == {pid}
     expected = one_by_one(server, lambda pid: f"{SPLIT} WHERE rerun_partition_id = '{pid}'")
     assert pa.concat_tables(parts).equals(expected)
 
@@ -93,14 +93,14 @@ def test_adbc_reads_every_endpoint_and_gets_the_unsplit_rows(server):
     expected = one_by_one(server, lambda pid: f"{SPLIT} WHERE rerun_partition_id = '{pid}'")
     with flightsql.connect(server.grpc_uri, autocommit=True) as conn, conn.cursor() as cur:
         partitions, _schema = cur.adbc_execute_partitions(SPLIT)
-        assert len(partitions) == SLOTS
+        assert len(partitions) == len(PARTITIONS)
         cur.execute(SPLIT)
         table = cur.fetch_arrow_table()
     # ADBC reads endpoints concurrently but returns them in order (the FlightInfo says ordered).
     assert table.equals(expected)
 
 
-def test_bound_values_travel_in_the_tickets_and_few_partitions_get_one_endpoint_each(server):
+def test_bound_values_travel_in_the_tickets_and_each_partition_gets_its_endpoint(server):
     chosen = ["rec-dataset-02", "rec-dataset-09", "rec-dataset-05"]
     with flightsql.connect(server.grpc_uri, autocommit=True) as conn, conn.cursor() as cur:
         sql = f"{SPLIT} WHERE rerun_partition_id IN (?, ?, ?)"
@@ -131,7 +131,7 @@ def test_a_damaged_slice_ticket_is_invalid_argument_and_the_server_carries_on(se
     try:
         ticket = client.get_flight_info(statement_descriptor(SPLIT)).endpoints[0].ticket.ticket
         damaged = _field(1, b"type.googleapis.com/arrow.flight.protocol.sql.TicketStatementQuery") + _field(
-            2, _field(1, b"rrdflight-slice-1:" + bytes(20)))
+            2, _field(1, b"rrdflight-slice-2:" + bytes(20)))
         with pytest.raises(pa.ArrowInvalid, match=r"Damaged query ticket \(truncated\)"):
             client.do_get(flight.Ticket(damaged)).read_all()
         assert client.do_get(flight.Ticket(ticket)).read_all().num_rows > 0
@@ -140,36 +140,77 @@ def test_a_damaged_slice_ticket_is_invalid_argument_and_the_server_carries_on(se
 
 
 @pytest.fixture(scope="module")
+def one_query_server(tmp_path_factory):
+    """--max-queries 1 and no queue: a split query's slices must share the one slot."""
+    srv = ServerProcess(tmp_path_factory.mktemp("one"), "-d", f"many={FIXTURES / 'many'}", "-d", f"dataset={DATASET}",
+                        "--max-queries", "1", "--max-queued-queries", "0", "--query-workers", "2")
+    yield srv
+    srv.stop()
+    assert_no_leak(srv)
+
+
+MANY = "SELECT * FROM many.rerun.\"frame\""
+
+
+def adbc_read(uri, sql):
+    with flightsql.connect(uri, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetch_arrow_table()
+
+
+def test_every_slice_of_a_query_shares_the_one_query_slot_and_adbc_gets_all_rows(one_query_server):
+    """Once every slice was a query for admission: with one slot, ADBC's twelve DoGets at once were
+    eleven too many. Now they are one query; two run at a time, in ticket order."""
+    expected = one_by_one(one_query_server, lambda pid: f"{SPLIT} WHERE rerun_partition_id = '{pid}'")
+    with flightsql.connect(one_query_server.grpc_uri, autocommit=True) as conn, conn.cursor() as cur:
+        partitions, _schema = cur.adbc_execute_partitions(SPLIT)
+        assert len(partitions) == len(PARTITIONS)
+    assert adbc_read(one_query_server.grpc_uri, SPLIT).equals(expected)
+
+
+def test_a_second_query_meets_the_usual_admission_while_a_split_query_holds_the_slot(one_query_server):
+    """1,000 partitions: 50 endpoints (half of --max-calls-per-connection), 20 partitions each. While the
+    first client has read one batch, its query holds the one slot; another client's query is turned away
+    (no queue); the first then reads all its rows, and the server answers after."""
+    with flightsql.connect(one_query_server.grpc_uri, autocommit=True) as conn, conn.cursor() as cur:
+        partitions, _schema = cur.adbc_execute_partitions(MANY)
+        assert len(partitions) == 50
+        cur.execute(MANY)
+        reader = cur.fetch_record_batch()
+        batches = [reader.read_next_batch()]
+        with pytest.raises(adbc_driver_manager.Error, match="busy"):
+            adbc_read(one_query_server.grpc_uri, "SELECT COUNT(*) AS n FROM many.rerun.\"frame\"")
+        batches.extend(reader)
+    table = pa.Table.from_batches(batches)
+    assert table.num_rows == 20 * 1000  # 20 frames per recording
+    assert len(set(table.column("rerun_partition_id").to_pylist())) == 1000
+    assert adbc_read(one_query_server.grpc_uri, "SELECT 1 AS answer").to_pylist() == [{"answer": 1}]
+
+
+@pytest.fixture(scope="module")
 def two_query_server(tmp_path_factory):
-    """--max-queries 2: a split query gets one endpoint (half the slots), so two run side by side."""
+    """--max-queries 2: two split queries run side by side, each in one slot."""
     srv = ServerProcess(tmp_path_factory.mktemp("two"), "-d", f"many={FIXTURES / 'many'}", "--max-queries", "2")
     yield srv
     srv.stop()
     assert_no_leak(srv)
 
 
-def test_a_split_over_a_thousand_partitions_fits_two_query_slots_and_the_server_answers_after(two_query_server):
-    """Once every partition had its endpoint and each was a query for admission: ADBC opened them all,
-    the slices beyond --max-queries waited in the queue while the admitted ones waited for the client
-    to read endpoint 0 (a deadlock until the queue's 60 s)."""
-    sql = "SELECT * FROM many.rerun.\"frame\""
+def test_a_split_over_a_thousand_partitions_takes_one_of_two_query_slots_and_the_server_answers_after(two_query_server):
+    """Once every endpoint was a query for admission: ADBC opened them all, the slices beyond
+    --max-queries waited in the queue while the admitted ones waited for the client to read endpoint 0
+    (a deadlock until the queue's 60 s). Now the slices of each query share one slot: two clients at once."""
+    sql = MANY
     with flightsql.connect(two_query_server.grpc_uri, autocommit=True) as conn, conn.cursor() as cur:
         cur.execute("SELECT COUNT(*) AS n, COUNT(DISTINCT rerun_partition_id) AS p FROM many.rerun.\"frame\"")
         expected = cur.fetch_arrow_table().to_pylist()[0]
         assert expected == {"n": 20 * 1000, "p": 1000}  # 20 frames per recording
         partitions, _schema = cur.adbc_execute_partitions(sql)
-        assert len(partitions) == 1
-
-    def read_all(_):
-        with flightsql.connect(two_query_server.grpc_uri, autocommit=True) as conn, conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetch_arrow_table()
+        assert len(partitions) == 50  # half of --max-calls-per-connection (100); 20 consecutive partitions each
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        tables = list(pool.map(read_all, range(2)))
+        tables = list(pool.map(lambda _: adbc_read(two_query_server.grpc_uri, sql), range(2)))
     for table in tables:
         assert table.num_rows == expected["n"]
         assert len(set(table.column("rerun_partition_id").to_pylist())) == 1000
-    with flightsql.connect(two_query_server.grpc_uri, autocommit=True) as conn, conn.cursor() as cur:
-        cur.execute("SELECT 1 AS answer")
-        assert cur.fetch_arrow_table().to_pylist() == [{"answer": 1}]
+    assert adbc_read(two_query_server.grpc_uri, "SELECT 1 AS answer").to_pylist() == [{"answer": 1}]

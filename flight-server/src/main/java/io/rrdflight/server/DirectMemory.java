@@ -16,7 +16,7 @@ final class DirectMemory {
   private static final Logger log = LoggerFactory.getLogger(DirectMemory.class);
   /**
    * Arrow's share; the rest is the transport's (a batch is copied into a message, one or two per
-   * stream in flight) and Netty's pool's slack. A split query's slices take up to this together.
+   * stream in flight) and Netty's pool's slack.
    */
   private static final int ARROW_SHARE_PERCENT = 75;
 
@@ -42,19 +42,18 @@ final class DirectMemory {
   }
 
   /**
-   * {@code limits} with a query's memory no larger than its share of {@code arrowLimit} when a
-   * split query runs all its slices on this node at once, so that those slices, each within its own
-   * budget, fit the root together. Seen with -Xmx256m and the default 512 MiB: the full view over 16
-   * recordings took ~64 MiB per slice, and its two slices failed on the root's limit mid-scan.
+   * {@code limits} with a query's memory no larger than {@code arrowLimit}, so that a query within
+   * its budget fits the root (the slices of a split query share one budget, see QueryShares), and
+   * a query that does not fit fails on its own budget with its own message. Seen with -Xmx256m and
+   * the default 512 MiB: a full view over 16 recordings failed on the root's limit mid-scan.
    */
   static ServerLimits fitQueryMemory(ServerLimits limits, long arrowLimit) {
-    long share = mebibytes(arrowLimit / limits.sliceEndpointsPerNode());
+    long share = mebibytes(arrowLimit);
     if (limits.queryMemoryBytes() <= share) {
       return limits;
     }
-    log.info("--query-memory {} is more than a query's share of the direct memory ({} for Arrow, {} queries of a split query"
-        + " at once): using {}", ServerLimits.formatSize(limits.queryMemoryBytes()), ServerLimits.formatSize(arrowLimit),
-        limits.sliceEndpointsPerNode(), ServerLimits.formatSize(share));
+    log.info("--query-memory {} is more than the direct memory for Arrow ({}): using that",
+        ServerLimits.formatSize(limits.queryMemoryBytes()), ServerLimits.formatSize(arrowLimit));
     return limits.withQueryMemoryBytes(share);
   }
 

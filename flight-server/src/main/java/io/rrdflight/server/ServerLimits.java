@@ -87,18 +87,6 @@ public record ServerLimits(
     positive(queryWorkers, "queryWorkers");
   }
 
-  /**
-   * Endpoints a split query gets per serving node: what one node runs side by side, its query
-   * workers, but at most half of {@code maxQueries}, so that every slice of a query (and of a second
-   * one) is admitted at once. A slice left waiting in the admission queue would stall the whole
-   * query: ADBC reads endpoints in order with a small buffer each, so the admitted later slices wait
-   * on flow control for the queued first one (a deadlock ended only by {@link #QUEUE_WAIT}). Each
-   * slice also has its own {@code queryMemoryBytes}, so more slices than this only multiply memory.
-   */
-  public int sliceEndpointsPerNode() {
-    return Math.max(1, Math.min(queryWorkers, maxQueries / 2));
-  }
-
   /** These limits with another {@code queryMemoryBytes}. */
   public ServerLimits withQueryMemoryBytes(long bytes) {
     return new ServerLimits(queryTimeout, bytes, maxQueries, maxQueuedQueries, maxSqlChars, maxMessageBytes, maxConnections,

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The JDBC driver reads every endpoint of a split query (one per partition up to the query workers, see
+ * The JDBC driver reads every endpoint of a split query (one per partition, see
  * test_split_endpoints.py for the FlightInfo itself) and gets the unsplit answer: each partition
  * queried alone, which keeps one endpoint, in partition order.
  */

@@ -36,17 +36,9 @@ class ServerLimitsTest {
   }
 
   @Test
-  void aSplitQueryGetsTheQueryWorkersPerNodeButAtMostHalfTheQuerySlots() {
-    assertEquals(2, with(8, 2).sliceEndpointsPerNode());
-    assertEquals(4, with(8, 16).sliceEndpointsPerNode());
-    assertEquals(1, with(2, 16).sliceEndpointsPerNode());
-    assertEquals(1, with(1, 16).sliceEndpointsPerNode()); // one slot: still one endpoint
-  }
-
-  @Test
-  void aQueryBudgetShrinksToItsShareOfArrowsMemoryAndNoFurther() {
+  void aQueryBudgetShrinksToArrowsMemoryAndNoFurther() {
     ServerLimits limits = with(8, 2).withQueryMemoryBytes(512L << 20);
-    assertEquals(96L << 20, DirectMemory.fitQueryMemory(limits, 192L << 20).queryMemoryBytes());
+    assertEquals(192L << 20, DirectMemory.fitQueryMemory(limits, 192L << 20).queryMemoryBytes());
     assertEquals(512L << 20, DirectMemory.fitQueryMemory(limits, 4L << 30).queryMemoryBytes());
     assertEquals(limits.withQueryMemoryBytes(1L << 20), DirectMemory.fitQueryMemory(limits, 1L << 20));
   }

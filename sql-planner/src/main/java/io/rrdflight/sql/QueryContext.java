@@ -75,6 +75,17 @@ public final class QueryContext {
     return new QueryContext(allocator, deadlineNanos, memoryBudget, workers, this);
   }
 
+  /**
+   * A context for one part of this execution that runs beside others on its own thread (a slice
+   * of a split query): its own {@code allocator} (a child of this one's, so the parts share this
+   * budget's limit) and {@code memoryBudget} (its share, which sizes its scan's workers); it sees
+   * this context's cancellation and deadline, and cancelling it stops only this part.
+   */
+  public QueryContext part(BufferAllocator allocator, long memoryBudget) {
+    requireNonNull(allocator, "allocator is null");
+    return new QueryContext(allocator, deadlineNanos, memoryBudget, workers, this);
+  }
+
   /** Threads one scan of this execution may use. */
   public int workers() {
     return workers;

@@ -130,17 +130,20 @@ final class ServerCommand implements Callable<Integer> {
   long queryTimeoutSeconds;
 
   @Option(names = "--query-memory", paramLabel = "SIZE", defaultValue = "512m",
-      description = "Memory one SQL query may hold (its Arrow buffers and the rows sorts, joins and windows keep); "
+      description = "Memory one SQL query may hold (its Arrow buffers and the rows sorts, joins and windows keep; "
+          + "the endpoints of a split query on this server together); "
           + "beyond it the query fails with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
   String queryMemory;
 
   @Option(names = "--query-workers", paramLabel = "N",
       description = "Threads one SQL query's scan computes index windows on (default: the number of cores, here "
-          + "${DEFAULT-VALUE}); fewer when their windows do not fit half of --query-memory.")
+          + "${DEFAULT-VALUE}); fewer when their windows do not fit half of --query-memory. Also the endpoints of one "
+          + "split query that run at once here; the others wait for a turn.")
   int queryWorkers = Runtime.getRuntime().availableProcessors();
 
   @Option(names = "--max-queries", paramLabel = "N", defaultValue = "8",
-      description = "Queries running at once: SQL queries and Rerun dataset queries (QueryDataset, FindChunks) together; "
+      description = "Queries running at once: SQL queries (all endpoints of a split query are one) and Rerun dataset "
+          + "queries (QueryDataset, FindChunks) together; "
           + "Rerun's FetchChunks streams take turns of their own, 4 at once (default: ${DEFAULT-VALUE}).")
   int maxQueries;
 

@@ -48,14 +48,23 @@ final class BatchStreamer {
    */
   void stream(ServerStreamListener listener, Function<BufferAllocator, ResultBatches> open, Consumer<QueryContext> started,
       Runnable whenDone) {
+    stream(listener, abandoned -> admission.admit(allocator, abandoned), open, started, whenDone);
+  }
+
+  /**
+   * As {@link #stream(ServerStreamListener, Function, Consumer, Runnable)}, admitted by {@code admit}
+   * (given whether the client left) instead of as a query of its own: a slice of a split query.
+   */
+  void stream(ServerStreamListener listener, Function<java.util.function.BooleanSupplier, AdmittedQuery> admit,
+      Function<BufferAllocator, ResultBatches> open, Consumer<QueryContext> started, Runnable whenDone) {
     BackpressureStrategy backpressure = new BackpressureStrategy.CallbackBackpressureStrategy();
     backpressure.register(listener); // must happen on the call thread
     executor.execute(() -> {
       AdmittedQuery query;
       try {
-        query = admission.admit(allocator, listener::isCancelled);
+        query = admit.apply(listener::isCancelled);
       } catch (RuntimeException busy) {
-        listener.error(busy);
+        listener.error(FlightErrors.of(busy, "Query"));
         whenDone.run();
         return;
       }

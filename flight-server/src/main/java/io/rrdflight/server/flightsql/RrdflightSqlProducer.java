@@ -53,6 +53,7 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   private final Optional<TableIngest> ingest;
   private final SliceRuns slices = new SliceRuns();
   private final EndpointPlacement placement;
+  private final io.rrdflight.server.QueryShares shares;
 
   public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion) {
     this(allocator, engine, streamExecutor, serverVersion, ServerLimits.DEFAULTS);
@@ -78,6 +79,7 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
     this.limits = requireNonNull(limits, "limits is null");
     this.statements = new PreparedStatements(ServerLimits.MAX_PREPARED_STATEMENTS, ServerLimits.PREPARED_STATEMENT_IDLE);
     this.streamer = new BatchStreamer(requireNonNull(streamExecutor, "streamExecutor is null"), allocator, admission);
+    this.shares = new io.rrdflight.server.QueryShares(admission, limits);
     this.metadata = new MetadataTables(engine, allocator);
     this.sqlInfo = new SqlInfoBuilder()
         .withFlightSqlServerName("rrdflight")
@@ -198,7 +200,8 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
       return;
     }
     java.util.concurrent.atomic.AtomicReference<io.rrdflight.sql.QueryContext> context = new java.util.concurrent.atomic.AtomicReference<>();
-    streamer.stream(listener, queryAllocator -> query.executePartitions(slice.partitionIds(), queryAllocator, BATCH_ROWS), c -> {
+    streamer.stream(listener, abandoned -> shares.admit(slice.executionId(), slice.index(), allocator, abandoned),
+        queryAllocator -> query.executePartitions(slice.partitionIds(), queryAllocator, BATCH_ROWS), c -> {
       context.set(c);
       slices.started(slice.executionId(), c);
     }, () -> {
@@ -209,11 +212,16 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   }
 
   /**
-   * A query that splits by partition gets one endpoint per partition, but no more than its serving
-   * nodes run at once ({@link ServerLimits#sliceEndpointsPerNode()} each, at most {@link #MAX_ENDPOINTS}):
-   * beyond that, consecutive partitions are grouped. Each has a self-contained {@link SliceTicket} placed by the
-   * {@link EndpointPlacement}; clients read them in parallel and the rows, endpoint after endpoint,
-   * are the query's. Any other query gets one endpoint naming a new execution on this server.
+   * A query that splits by partition gets one endpoint per partition, at most {@link #MAX_ENDPOINTS}
+   * and at most half of --max-calls-per-connection per serving node (beyond that, consecutive
+   * partitions are grouped). The second bound is for clients that open every endpoint at once on one
+   * connection and read them in order (ADBC): calls beyond the connection's limit wait in the client
+   * in an order of its own, and endpoint 0 must not wait behind later ones that wait to be read; the
+   * other half is for the client's other calls on that connection. Each has a self-contained {@link SliceTicket}
+   * placed by the {@link EndpointPlacement}; clients read them in parallel and the rows, endpoint
+   * after endpoint, are the query's. The slices of one query that reach one server are one query
+   * there ({@link io.rrdflight.server.QueryShares}): one admission slot and budget, --query-workers
+   * slices at a time. Any other query gets one endpoint naming a new execution on this server.
    */
   private FlightInfo executionInfo(PreparedQuery query, List<Object> parameters, FlightDescriptor descriptor) {
     java.util.Optional<PreparedQuery.Split> split;
@@ -231,12 +239,12 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   private FlightInfo slicedInfo(Schema schema, PreparedQuery.Split split, FlightDescriptor descriptor) {
     java.util.UUID execution = java.util.UUID.randomUUID();
     List<String> ids = split.partitionIds();
-    int capacity = (int) Math.min(MAX_ENDPOINTS, (long) placement.nodes() * limits.sliceEndpointsPerNode());
-    int count = Math.min(ids.size(), capacity);
+    long perNode = Math.max(1, limits.maxCallsPerConnection() / 2);
+    int count = (int) Math.min(Math.min(ids.size(), MAX_ENDPOINTS), placement.nodes() * perNode);
     List<FlightEndpoint> endpoints = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       List<String> group = ids.subList((int) ((long) ids.size() * i / count), (int) ((long) ids.size() * (i + 1) / count));
-      ByteString handle = new SliceTicket(execution, split.sql(), new java.util.TreeSet<>(group)).encode();
+      ByteString handle = new SliceTicket(execution, i, split.sql(), new java.util.TreeSet<>(group)).encode();
       Ticket ticket = new Ticket(Any.pack(FlightSql.TicketStatementQuery.newBuilder().setStatementHandle(handle).build()).toByteArray());
       endpoints.add(new FlightEndpoint(ticket, placement.locations(i, count).toArray(new org.apache.arrow.flight.Location[0])));
     }

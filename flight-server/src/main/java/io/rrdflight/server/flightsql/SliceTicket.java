@@ -17,22 +17,27 @@ import java.util.UUID;
 
 /**
  * A self-contained ticket for one slice of a split query: the SQL text (bound values written in), the
- * partitions of this slice and the id of the execution it belongs to (for CancelFlightInfo). Nothing
- * refers to server memory, so any server on the same catalog can serve it, any number of times.
+ * partitions of this slice, its index among the FlightInfo's endpoints, and the id of the query it
+ * belongs to (random: the slices of one id share one admission slot and budget on a server, see
+ * {@link io.rrdflight.server.QueryShares}, and CancelFlightInfo names it). Nothing refers to server
+ * memory, so any server on the same catalog can serve it, any number of times.
  *
  * <p>It is not signed: everything in it is something the caller could send as SQL, and DoGet runs it
  * with the caller's own role (DoGet needs a reader, and SQL only reads), so a forged ticket gives
  * nothing a reader cannot already ask for. It travels as a Flight SQL {@code TicketStatementQuery}
  * whose handle starts with {@link #PREFIX}.
  */
-record SliceTicket(UUID executionId, String sql, SortedSet<String> partitionIds) {
-  static final ByteString PREFIX = ByteString.copyFromUtf8("rrdflight-slice-1:");
+record SliceTicket(UUID executionId, int index, String sql, SortedSet<String> partitionIds) {
+  static final ByteString PREFIX = ByteString.copyFromUtf8("rrdflight-slice-2:");
   /** More than any dataset we serve has partitions; bounds what a hostile ticket makes us allocate. */
   static final int MAX_PARTITIONS = 1_000_000;
 
   SliceTicket {
     requireNonNull(executionId, "executionId is null");
     requireNonNull(sql, "sql is null");
+    if (index < 0) {
+      throw new IllegalArgumentException("index must not be negative: " + index);
+    }
     partitionIds = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(partitionIds));
   }
 
@@ -46,6 +51,7 @@ record SliceTicket(UUID executionId, String sql, SortedSet<String> partitionIds)
       out.write(PREFIX.toByteArray());
       out.writeLong(executionId.getMostSignificantBits());
       out.writeLong(executionId.getLeastSignificantBits());
+      out.writeInt(index);
       writeString(out, sql);
       out.writeInt(partitionIds.size());
       for (String id : partitionIds) {
@@ -61,6 +67,7 @@ record SliceTicket(UUID executionId, String sql, SortedSet<String> partitionIds)
   static SliceTicket decode(ByteString handle) {
     try (DataInputStream in = new DataInputStream(handle.substring(PREFIX.size()).newInput())) {
       UUID id = new UUID(in.readLong(), in.readLong());
+      int index = in.readInt();
       String sql = readString(in, handle.size());
       int n = in.readInt();
       if (n < 0 || n > MAX_PARTITIONS) {
@@ -73,7 +80,7 @@ record SliceTicket(UUID executionId, String sql, SortedSet<String> partitionIds)
       if (in.available() > 0) {
         throw new IOException("trailing bytes");
       }
-      return new SliceTicket(id, sql, new TreeSet<>(ids));
+      return new SliceTicket(id, index, sql, new TreeSet<>(ids));
     } catch (IOException | RuntimeException e) {
       throw Status.INVALID_ARGUMENT.withDescription("Damaged query ticket (" + (e instanceof java.io.EOFException ? "truncated" : e.getMessage()) + "); ask for a new FlightInfo")
           .asRuntimeException();
