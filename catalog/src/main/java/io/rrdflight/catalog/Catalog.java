@@ -668,6 +668,11 @@ public final class Catalog implements AutoCloseable {
     return source;
   }
 
+  /** Opens a file the catalog wrote itself (a compacted copy) through the one place recordings are opened. */
+  RecordingSource openLocal(Path file) throws IOException {
+    return sources.open(file.toString());
+  }
+
   /** Decodes one chunk of a partition (see {@link #openSource}); the caller closes it. */
   public Chunk readChunk(Partition partition, long offset, long length, BufferAllocator allocator) {
     try (RecordingSource source = openSource(partition)) {

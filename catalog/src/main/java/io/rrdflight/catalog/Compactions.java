@@ -3,7 +3,6 @@ package io.rrdflight.catalog;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.rrd.ChunkIndex;
-import io.rrdflight.rrd.LocalFile;
 import io.rrdflight.rrd.ReadMode;
 import io.rrdflight.rrd.RecordingCompactor;
 import io.rrdflight.rrd.RecordingSource;
@@ -118,9 +117,9 @@ final class Compactions implements AutoCloseable {
       Files.move(partial, copy, StandardCopyOption.ATOMIC_MOVE);
       byte[] index;
       FileStamp stamp;
-      try (LocalFile file = LocalFile.open(copy)) {
-        index = ChunkIndex.build(file, allocator, ReadMode.STRICT).forStore(p.storeId()).toBytes();
-        stamp = FileStamp.of(file);
+      try (RecordingSource written = catalog.openLocal(copy)) {
+        index = ChunkIndex.build(written, allocator, ReadMode.STRICT).forStore(p.storeId()).toBytes();
+        stamp = FileStamp.of(written);
       }
       CompactedCopy compacted = new CompactedCopy(stamp, result.chunksOut());
       if (catalog.swapToCompacted(p, compacted, index)) {

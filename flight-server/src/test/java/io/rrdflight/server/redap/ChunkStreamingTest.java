@@ -65,7 +65,7 @@ class ChunkStreamingTest {
   void aSlowClientIsServedAtItsOwnPace() throws Exception {
     StalledFetch slow = new StalledFetch(rerun.asyncStub(null), everyChunk);
     assertEquals(Status.Code.OK, slow.readSlowly(20).getCode());
-    assertEquals(chunks.size(), slow.chunks.get());
+    assertEquals(chunks.size(), slow.items.get());
   }
 
   @Test

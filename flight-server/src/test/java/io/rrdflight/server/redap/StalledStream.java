@@ -20,6 +20,8 @@ class StalledStream<Q, R> implements ClientResponseObserver<Q, R> {
   private final CountDownLatch first = new CountDownLatch(1);
   private final CompletableFuture<Status> end = new CompletableFuture<>();
   final AtomicInteger messages = new AtomicInteger();
+  /** Items received so far: {@link #itemsIn} of each message (a FetchChunks message may carry several chunks). */
+  final AtomicInteger items = new AtomicInteger();
   private ClientCallStreamObserver<Q> call;
   /** Once {@link #readSlowly} was called: how long the client dwells on each message before asking for the next. */
   private volatile long dwellMillis = -1;
@@ -43,6 +45,7 @@ class StalledStream<Q, R> implements ClientResponseObserver<Q, R> {
   @Override
   public void onNext(R value) {
     messages.incrementAndGet();
+    items.addAndGet(itemsIn(value));
     first.countDown();
     if (dwellMillis >= 0) {
       try {
@@ -63,6 +66,11 @@ class StalledStream<Q, R> implements ClientResponseObserver<Q, R> {
   @Override
   public void onCompleted() {
     end.complete(Status.OK);
+  }
+
+  /** How many items a message carries; one unless a subclass knows better (called from the constructor's call). */
+  int itemsIn(R value) {
+    return 1;
   }
 
   /** Reads what is left and returns how the stream ended. */
