@@ -68,7 +68,8 @@ public final class Catalog implements AutoCloseable {
   private Catalog(AutoCloseable dataDirLock, CatalogStore store, RecordingIndexer indexer, RecordingSources sources, int threads,
       RegistrationLimits limits, Path tablesDir, Path compactedDir) {
     this.dataDirLock = dataDirLock;
-    this.compactions = compactedDir == null ? null : new Compactions(this, compactedDir, Compactions.Policy.DEFAULT);
+    this.compactions = compactedDir == null ? null : new Compactions(this, compactedDir, Compactions.Policy.DEFAULT,
+        indexer.newWorkAllocator("compactions", Compactions.MEMORY_LIMIT));
     this.tablesDir = tablesDir;
     this.store = store;
     this.sources = sources;

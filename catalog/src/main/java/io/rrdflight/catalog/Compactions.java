@@ -18,7 +18,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +37,7 @@ final class Compactions implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Compactions.class);
   private static final String SUFFIX = ".rrd";
   /** Decoded chunks held while merging stay far below this. */
-  private static final long MEMORY_LIMIT = 512L << 20;
+  static final long MEMORY_LIMIT = 512L << 20;
 
   /**
    * Which recordings are compacted: at least {@code minChunks} chunks of fewer than
@@ -56,11 +55,13 @@ final class Compactions implements AutoCloseable {
   private final Catalog catalog;
   private final Path dir;
   private final Policy policy;
-  private final BufferAllocator allocator = new RootAllocator(MEMORY_LIMIT);
+  private final BufferAllocator allocator;
   private final ExecutorService worker;
 
-  Compactions(Catalog catalog, Path dir, Policy policy) {
+  /** {@code allocator}: for the chunks being merged, closed with this. */
+  Compactions(Catalog catalog, Path dir, Policy policy, BufferAllocator allocator) {
     this.catalog = requireNonNull(catalog, "catalog is null");
+    this.allocator = requireNonNull(allocator, "allocator is null");
     this.dir = requireNonNull(dir, "dir is null");
     this.policy = requireNonNull(policy, "policy is null");
     AtomicInteger n = new AtomicInteger();

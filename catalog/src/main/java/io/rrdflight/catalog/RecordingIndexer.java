@@ -6,6 +6,8 @@ import io.rrdflight.rrd.StoreKind;
 import java.io.IOException;
 import io.rrdflight.rrd.RecordingSource;
 import java.util.List;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
 
 /**
  * Reads what the catalog keeps of an {@code .rrd} recording (a file or an object): one {@link IndexedRecording} per store of
@@ -23,5 +25,14 @@ public interface RecordingIndexer {
    */
   default ChunkIndex chunkIndex(byte[] saved, String location) throws RrdFormatException {
     return ChunkIndex.fromBytes(saved, location);
+  }
+
+  /**
+   * An allocator, at most {@code limit} bytes, for other work on these recordings (compacting them);
+   * the caller closes it. By default one of its own; the production indexer gives a child of the
+   * server's, so that this memory counts against the server's limit too.
+   */
+  default BufferAllocator newWorkAllocator(String name, long limit) {
+    return new RootAllocator(limit);
   }
 }

@@ -52,4 +52,9 @@ public final class RrdRecordingIndexer implements RecordingIndexer {
   public ChunkIndex chunkIndex(byte[] saved, String location) throws RrdFormatException {
     return ChunkIndex.fromBytes(saved, location, allocator);
   }
+
+  @Override
+  public BufferAllocator newWorkAllocator(String name, long limit) {
+    return allocator.newChildAllocator(name, 0, limit);
+  }
 }
