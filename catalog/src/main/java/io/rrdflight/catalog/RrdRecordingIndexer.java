@@ -38,10 +38,21 @@ public final class RrdRecordingIndexer implements RecordingIndexer {
         ChunkIndex own = index.forStore(store.id());
         long rows = own.chunks().stream().mapToLong(IndexedChunk::rowCount).sum();
         recordings.add(new IndexedRecording(store.recordingId(), store.applicationId(), own.chunks().size(), rows,
-            PartitionSizeBytes.of(own.chunks()), own.toBytes(), RecordingSchemaReader.read(own, recording, scratch)));
+            PartitionSizeBytes.of(own.chunks()), stored(own), RecordingSchemaReader.read(own, recording, scratch)));
       }
       return recordings;
     }
+  }
+
+  /**
+   * What the catalog keeps of a store's index: for a local file indexed from its footer, the short
+   * form that refers to the footer (the chunks are read from it again on the partition's first
+   * query, once: the catalog caches decoded indexes), so registration neither encodes nor stores
+   * hundreds of chunks; otherwise the whole index (a scan is too dear to repeat, and an object's
+   * footer would cost a request).
+   */
+  private static byte[] stored(ChunkIndex own) {
+    return own.canReferToFooter() ? own.toFooterReference() : own.toBytes();
   }
 
   /**

@@ -95,6 +95,72 @@ class RrdRecordingIndexerTest {
   }
 
   @Test
+  void aFooterFileIsStoredAsAReferenceThatReadsBackAsTheWholeIndex() throws Exception {
+    Path file = fixture("versions/rerun-0.41.0.rrd");
+    RrdRecordingIndexer indexer = new RrdRecordingIndexer(allocator);
+    List<IndexedRecording> recs = indexFile(indexer, file, StoreKind.RECORDING);
+    ChunkIndex eager = ChunkIndex.build(file, allocator);
+    assertFalse(recs.isEmpty());
+    for (IndexedRecording r : recs) {
+      Store store = eager.recordings().stream().filter(s -> s.recordingId().equals(r.recordingId())).findFirst().orElseThrow();
+      ChunkIndex own = eager.forStore(store.id());
+      assertTrue(r.chunkIndex().length < own.toBytes().length / 10,
+          "the reference is short: " + r.chunkIndex().length + " bytes vs " + own.toBytes().length);
+      // Read back lazily (what the first query does) it is the index registration saw, chunk for chunk.
+      ChunkIndex lazy = indexer.chunkIndex(r.chunkIndex(), file.toString());
+      assertEquals(own.chunks(), lazy.chunks());
+      assertEquals(own.stores(), lazy.stores());
+      assertEquals(own.streams(), lazy.streams());
+      assertEquals(ChunkIndex.Source.FOOTER, lazy.source());
+      assertEquals(r.chunkCount(), lazy.chunks().size());
+      assertEquals(r.sizeBytes(), PartitionSizeBytes.of(lazy.chunks()));
+      // ... and equal to the whole index stored the old way, so lazily and eagerly indexed partitions answer alike.
+      assertEquals(ChunkIndex.fromBytes(own.toBytes(), file.toString(), allocator).chunks(), lazy.chunks());
+    }
+  }
+
+  @Test
+  void aCatalogReopenedAfterTheTaskFinishedReadsTheSameChunksFromTheFooter(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path file = Files.copy(fixture("versions/rerun-0.41.0.rrd"), dir.resolve("v41.rrd"));
+    Path data = dir.resolve("data");
+    ChunkIndex eager = ChunkIndex.build(file, allocator);
+    List<io.rrdflight.rrd.IndexedChunk> expected = eager.forStore(eager.recordings().get(0).id()).chunks();
+    EntryId dataset;
+    // No query before the catalog goes: the index was never built from the reference in this process.
+    try (Catalog c = Catalog.open(data, new RrdRecordingIndexer(allocator), 1)) {
+      dataset = c.createDataset("v41").id();
+      Task t = c.register(dataset, DataSource.of(file.toUri().toString(), null), OnDuplicate.ERROR, java.time.Duration.ofSeconds(30));
+      assertEquals(TaskStatus.SUCCESS, t.status(), t.message());
+    }
+    try (Catalog c = Catalog.open(data, new RrdRecordingIndexer(allocator), 1)) {
+      Partition p = c.partitions(dataset).get(0);
+      assertEquals(expected.size(), p.chunkCount());
+      assertEquals(expected, c.chunks(p).chunks());
+      assertEquals(expected, c.chunks(p).chunks(), "cached on first use");
+    }
+  }
+
+  @Test
+  void aScannedFileKeepsItsWholeIndex() throws Exception {
+    Path file = fixture("versions/rerun-0.27.3.rrd");
+    IndexedRecording r = indexFile(new RrdRecordingIndexer(allocator), file, StoreKind.RECORDING).get(0);
+    ChunkIndex saved = ChunkIndex.fromBytes(r.chunkIndex(), file.toString());
+    assertEquals(ChunkIndex.Source.SCAN, saved.source());
+    assertEquals(r.chunkCount(), saved.chunks().size());
+  }
+
+  @Test
+  void aReferenceToAFileChangedSinceFailsNamingTheFile(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path file = Files.copy(fixture("versions/rerun-0.41.0.rrd"), dir.resolve("changed.rrd"));
+    RrdRecordingIndexer indexer = new RrdRecordingIndexer(allocator);
+    byte[] stored = indexFile(indexer, file, StoreKind.RECORDING).get(0).chunkIndex();
+    Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(file).toMillis() + 5_000));
+    io.rrdflight.rrd.RrdFormatException e = org.junit.jupiter.api.Assertions.assertThrows(io.rrdflight.rrd.RrdFormatException.class,
+        () -> indexer.chunkIndex(stored, file.toString()));
+    assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("register it again"), e.getMessage());
+  }
+
+  @Test
   void schemaSurvivesTheStore() throws Exception {
     DatasetSchema schema = indexFile(new RrdRecordingIndexer(allocator), fixture("dataset/rec-dataset-04.rrd"), StoreKind.RECORDING).get(0).schema();
     assertEquals(schema, DatasetSchema.fromBytes(schema.toBytes()));

@@ -280,7 +280,7 @@ public final class ChunkIndex {
    * saved in an older format lacks what that format did not keep (see {@link #readFrom(Path, Path, BufferAllocator)}).
    */
   public static ChunkIndex readFrom(Path indexFile, Path rrdFile) throws IOException {
-    return ChunkIndexFormat.read(indexFile, rrdFile).index();
+    return ChunkIndexFormat.read(indexFile, rrdFile).asSaved();
   }
 
   /**
@@ -297,6 +297,27 @@ public final class ChunkIndex {
     return ChunkIndexFormat.encode(this);
   }
 
+  /**
+   * Whether {@link #toFooterReference()} may stand for this index: it was read from the footer of a
+   * local file (one whose size and time {@link #isCurrent} can check), without damage.
+   */
+  public boolean canReferToFooter() {
+    return source == Source.FOOTER && damage == null && lastModifiedMillis != 0;
+  }
+
+  /**
+   * This index in its short form: the file, its size and time, its stores; not its chunks, which
+   * are read again from the footer when the bytes are read back ({@link #fromBytes(byte[], String,
+   * BufferAllocator)}). A few hundred bytes instead of ~100 per chunk, and no per-chunk encoding:
+   * what registration stores, so it finishes in milliseconds. Only if {@link #canReferToFooter()}.
+   */
+  public byte[] toFooterReference() {
+    if (!canReferToFooter()) {
+      throw new IllegalStateException("only a local file's footer index can refer to its footer: " + this);
+    }
+    return ChunkIndexFormat.encodeFooterReference(this);
+  }
+
   /** Reads bytes made by {@link #toBytes()}, as the index of {@code rrdFile}, exactly as saved. */
   public static ChunkIndex fromBytes(byte[] bytes, Path rrdFile) throws RrdFormatException {
     return fromBytes(bytes, rrdFile.toString());
@@ -304,7 +325,7 @@ public final class ChunkIndex {
 
   /** As {@link #fromBytes(byte[], Path)}, for a recording named {@code name} (a path or an object's URI). */
   public static ChunkIndex fromBytes(byte[] bytes, String name) throws RrdFormatException {
-    return ChunkIndexFormat.decode(bytes, name + ".index", name).index();
+    return ChunkIndexFormat.decode(bytes, name + ".index", name).asSaved();
   }
 
   /**
@@ -348,6 +369,38 @@ public final class ChunkIndex {
     } catch (IOException | RuntimeException e) {
       return this; // the saved index stands; reading the footer again is only a refinement
     }
+  }
+
+  /**
+   * This short form ({@link #toFooterReference()}) with its chunks, read from the file's footer and
+   * restricted to its stores. Fails, naming the file, when the file changed since or its footer no
+   * longer describes those stores: the short form has nothing else to offer.
+   */
+  ChunkIndex fromFooterReference(BufferAllocator allocator) throws RrdFormatException {
+    ChunkIndex fresh;
+    try {
+      if (!isCurrent()) {
+        throw new RrdFormatException(file, 0, "the file changed (or vanished) since it was registered; register it again");
+      }
+      fresh = build(Path.of(file), allocator); // the short form is only made for local files
+    } catch (RrdFormatException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new RrdFormatException(file, 0, "cannot read its footer for the chunk index (" + e.getMessage() + ")", e);
+    }
+    if (fresh.source() != Source.FOOTER || fresh.fileSize() != fileSize || fresh.lastModifiedMillis() != lastModifiedMillis) {
+      throw new RrdFormatException(file, 0, "its footer no longer gives the chunk index it gave at registration; register it again");
+    }
+    List<StoreId> kept = stores.stream().map(Store::id).toList();
+    Map<StoreId, Schema> schemas = new LinkedHashMap<>();
+    for (StoreId id : kept) {
+      if (fresh.stores().stream().noneMatch(s -> s.id().equals(id))) {
+        throw new RrdFormatException(file, 0, "its footer no longer lists " + id + "; register it again");
+      }
+      fresh.footerSchema(id).ifPresent(schema -> schemas.put(id, schema));
+    }
+    List<IndexedChunk> chunks = fresh.chunks().stream().filter(c -> kept.contains(c.store())).toList();
+    return new ChunkIndex(file, fileSize, lastModifiedMillis, source, streams, stores, chunks, null, warnings, schemas);
   }
 
   /** Whether the local .rrd file still has the size and modification time it had when indexed. */

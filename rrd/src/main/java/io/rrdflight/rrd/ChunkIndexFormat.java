@@ -29,6 +29,7 @@ import java.util.OptionalLong;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
 
 /**
  * Writes and reads {@link ChunkIndex} files: {@code RRDFLIDX}, a little-endian u32 format version,
@@ -37,9 +38,17 @@ import org.apache.arrow.memory.BufferAllocator;
  * that only adds knowledge may keep older versions readable ({@link #OLDEST_READABLE}): format 2 lacks
  * components' time ranges, which costs pruning, not correctness; one made from a footer is read
  * again from the footer (cheap) so that it has them, one made by a scan stays as it is.
+ *
+ * <p>Format 4 adds the short form of a footer-indexed local file ({@link #encodeFooterReference}):
+ * no chunks, only where they are (the file, its size and time, its stores). Registration stores it,
+ * so it does not pay for encoding (and storing) hundreds of chunks it already found in the footer;
+ * the footer is read again when the index is first used ({@link Saved#current}). Older servers
+ * refuse format 4 rather than take the short form for an empty index.
  */
 final class ChunkIndexFormat {
-  static final int VERSION = 3; // 2: chunk sizes (declared heap bytes, IPC bytes); 3: components' time ranges
+  static final int VERSION = 4; // 2: chunk sizes (declared heap bytes, IPC bytes); 3: components' time ranges; 4: chunks_in_footer
+  /** The first format that keeps components' time ranges; a footer index saved before is read again from the footer. */
+  static final int FIRST_WITH_COMPONENT_RANGES = 3;
   /** Still read: a format 2 index is a format 3 one without components' ranges, which only prunes less. */
   static final int OLDEST_READABLE = 2;
   private static final byte[] MAGIC = "RRDFLIDX".getBytes(StandardCharsets.US_ASCII);
@@ -63,20 +72,10 @@ final class ChunkIndexFormat {
 
   /** The index in its file form (magic, version, protobuf), for storing it elsewhere than a file. */
   static byte[] encode(ChunkIndex index) {
-    ChunkIndexFile.Builder out = ChunkIndexFile.newBuilder()
-        .setFormatVersion(VERSION)
-        .setRrdFileSize(index.fileSize())
-        .setRrdLastModifiedMillis(index.lastModifiedMillis())
-        .setSource(index.source() == ChunkIndex.Source.FOOTER ? IndexSource.INDEX_SOURCE_FOOTER : IndexSource.INDEX_SOURCE_SCAN)
-        .addAllWarnings(index.warnings());
-    for (RrdStream stream : index.streams()) {
-      out.addStreams(IndexedStream.newBuilder().setOffset(stream.offset()).setVersionBits(stream.version().toBits())
-          .setLz4(stream.lz4()).setHasEnd(stream.hasEnd()).setHasFooter(stream.hasFooter()));
-    }
+    ChunkIndexFile.Builder out = head(index);
     Map<StoreId, Integer> stores = new HashMap<>();
     for (Store store : index.stores()) {
       stores.put(store.id(), stores.size());
-      out.addStores(IndexedStore.newBuilder().setId(store.id().toProto()).setVersionBits(store.version().toBits()));
     }
     Dictionary<String> entityPaths = new Dictionary<>();
     Dictionary<Timeline> timelines = new Dictionary<>();
@@ -115,20 +114,71 @@ final class ChunkIndexFormat {
       out.addComponents(b);
     }
     index.damage().ifPresent(d -> out.setDamage(Damage.newBuilder().setOffset(d.offset()).setProblem(d.problem())));
+    return withHeader(out);
+  }
+
+  /**
+   * The short form of an index read from a local file's footer: where its chunks are, not the chunks
+   * (see the class comment). Only for an undamaged footer index; {@link Saved#current} reads the
+   * footer again.
+   */
+  static byte[] encodeFooterReference(ChunkIndex index) {
+    if (index.source() != ChunkIndex.Source.FOOTER || index.damage().isPresent()) {
+      throw new IllegalArgumentException("only an index read from a footer can refer to it: " + index);
+    }
+    return withHeader(head(index).setChunksInFooter(true));
+  }
+
+  /** Everything but the chunks and their dictionaries: the file's stamp, source, warnings, streams and stores. */
+  private static ChunkIndexFile.Builder head(ChunkIndex index) {
+    ChunkIndexFile.Builder out = ChunkIndexFile.newBuilder()
+        .setFormatVersion(VERSION)
+        .setRrdFileSize(index.fileSize())
+        .setRrdLastModifiedMillis(index.lastModifiedMillis())
+        .setSource(index.source() == ChunkIndex.Source.FOOTER ? IndexSource.INDEX_SOURCE_FOOTER : IndexSource.INDEX_SOURCE_SCAN)
+        .addAllWarnings(index.warnings());
+    for (RrdStream stream : index.streams()) {
+      out.addStreams(IndexedStream.newBuilder().setOffset(stream.offset()).setVersionBits(stream.version().toBits())
+          .setLz4(stream.lz4()).setHasEnd(stream.hasEnd()).setHasFooter(stream.hasFooter()));
+    }
+    for (Store store : index.stores()) {
+      out.addStores(IndexedStore.newBuilder().setId(store.id().toProto()).setVersionBits(store.version().toBits()));
+    }
+    return out;
+  }
+
+  private static byte[] withHeader(ChunkIndexFile.Builder out) {
     byte[] message = out.build().toByteArray();
     return ByteBuffer.allocate(HEADER_SIZE + message.length).order(ByteOrder.LITTLE_ENDIAN)
         .put(MAGIC).putInt(VERSION).put(message).array();
   }
 
-  /** An index as saved, and the format version it was saved in. */
-  record Saved(ChunkIndex index, int version) {
+  /**
+   * An index as saved, the format version it was saved in, and whether it is the short form whose
+   * chunks are in the file's footer ({@link #encodeFooterReference}).
+   */
+  record Saved(ChunkIndex index, int version, boolean chunksInFooter) {
     /**
-     * The index with what the current format knows: one saved from a footer in an older format is
-     * read again from the footer ({@code allocator} holds the footer's manifest meanwhile); others
-     * as saved.
+     * The index with what the current format knows: the short form and one saved from a footer in
+     * an older format are read again from the footer ({@code allocator} holds the footer's manifest
+     * meanwhile); others as saved. The short form fails, naming the file, when the footer cannot
+     * be read as it was at registration: it has no chunks to fall back on.
      */
-    ChunkIndex current(BufferAllocator allocator) {
-      return version < VERSION && index.source() == ChunkIndex.Source.FOOTER ? index.againFromFooter(allocator) : index;
+    ChunkIndex current(BufferAllocator allocator) throws RrdFormatException {
+      if (chunksInFooter) {
+        return index.fromFooterReference(allocator);
+      }
+      return version < FIRST_WITH_COMPONENT_RANGES && index.source() == ChunkIndex.Source.FOOTER ? index.againFromFooter(allocator) : index;
+    }
+
+    /** The index exactly as saved; the short form is read from the footer, as it holds no chunks itself. */
+    ChunkIndex asSaved() throws RrdFormatException {
+      if (!chunksInFooter) {
+        return index;
+      }
+      try (BufferAllocator allocator = new RootAllocator()) {
+        return current(allocator);
+      }
     }
   }
 
@@ -196,7 +246,7 @@ final class ChunkIndexFormat {
       ChunkIndex.Source source = in.getSource() == IndexSource.INDEX_SOURCE_FOOTER ? ChunkIndex.Source.FOOTER : ChunkIndex.Source.SCAN;
       ChunkIndex saved = new ChunkIndex(rrdFile, in.getRrdFileSize(), in.getRrdLastModifiedMillis(), source, streams, stores, chunks, damage,
           in.getWarningsList());
-      return new Saved(saved, version);
+      return new Saved(saved, version, in.getChunksInFooter());
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       // Positions out of range and the like: the file is corrupt.
       throw new RrdFormatException(indexFile, HEADER_SIZE, "corrupt index file (" + e.getMessage() + "); expected a ChunkIndexFile protobuf", e);
