@@ -185,7 +185,11 @@ final class FooterIndex {
   private static void readManifest(FileBytes bytes, long footerStart, StoreId store, DataframePart data, BufferAllocator allocator,
       List<IndexedChunk> chunks) throws IOException {
     boolean lz4 = data.getCompression() == io.rrdflight.rrd.proto.Compression.COMPRESSION_LZ4;
-    ArrowPayload payload = new ArrowPayload(bytes.file(), footerStart, data.getPayload().asReadOnlyByteBuffer(), lz4, data.getUncompressedSize(), "footer manifest");
+    // A copy into an array: lz4-java's native decompressor takes only direct or array-backed
+    // buffers and quietly falls back to its slowest pure-Java one for the read-only view a
+    // ByteString gives; that fallback, interpreted on a fresh server, was a tenth of registering.
+    ByteBuffer compressed = lz4 ? ByteBuffer.wrap(data.getPayload().toByteArray()) : data.getPayload().asReadOnlyByteBuffer();
+    ArrowPayload payload = new ArrowPayload(bytes.file(), footerStart, compressed, lz4, data.getUncompressedSize(), "footer manifest");
     try (ArrowPayload.Loaded loaded = payload.load(allocator)) {
       new ManifestColumns(bytes, footerStart, loaded.root()).readInto(store, chunks);
     } catch (ClassCastException e) {
