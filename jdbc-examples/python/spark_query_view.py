@@ -8,7 +8,9 @@ DataFrame, one per Spark partition, and `mapInArrow` runs on the executors: each
 ticket from the first node that answers and yields the Arrow batches, cast to types Spark has.
 
 Usage: python spark_query_view.py [grpc://127.0.0.1:51234] [SQL]
-(pyspark from scripts/requirements-spark.txt; Spark local mode unless SPARK_MASTER / --master says otherwise)
+(pyspark from scripts/requirements-spark.txt; Spark local mode unless SPARK_MASTER / --master says otherwise).
+With `rrdflight server --auth`, put a reader token in RRDFLIGHT_TOKEN: the driver and every task send it
+(`authorization: Bearer …`) to every node they call; on a fleet one token works on all nodes.
 """
 
 from __future__ import annotations
@@ -58,24 +60,29 @@ def _cast(table: pa.Table, target: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=target)
 
 
-def plan(uri: str, sql: str) -> tuple[pa.Schema, list[tuple[bytes, list[str]]]]:
+def call_options(token: str | None) -> flight.FlightCallOptions:
+    """The bearer token (if any) as a call header: sent with every call, to whichever node it goes."""
+    return flight.FlightCallOptions(headers=[(b"authorization", f"Bearer {token}".encode())] if token else [])
+
+
+def plan(uri: str, sql: str, token: str | None = None) -> tuple[pa.Schema, list[tuple[bytes, list[str]]]]:
     """The query's schema and its endpoints: (ticket, locations); no location = the server asked."""
     client = flight.FlightClient(uri)
     try:
-        info = client.get_flight_info(flight.FlightDescriptor.for_command(statement_command(sql)))
+        info = client.get_flight_info(flight.FlightDescriptor.for_command(statement_command(sql)), call_options(token))
     finally:
         client.close()
     endpoints = [(e.ticket.ticket, [loc.uri.decode() for loc in e.locations] or [uri]) for e in info.endpoints]
     return info.schema, endpoints
 
 
-def read_endpoint(ticket: bytes, locations: list[str], target: pa.Schema) -> Iterator[pa.RecordBatch]:
+def read_endpoint(ticket: bytes, locations: list[str], target: pa.Schema, token: str | None = None) -> Iterator[pa.RecordBatch]:
     """One endpoint's batches, from the first location that answers (a fleet node may be gone)."""
     last: Exception | None = None
     for location in locations:
         client = flight.FlightClient(location)
         try:
-            reader = client.do_get(flight.Ticket(ticket))
+            reader = client.do_get(flight.Ticket(ticket), call_options(token))
             for chunk in reader:
                 yield from _cast(pa.Table.from_batches([chunk.data]), target).to_batches()
             return
@@ -86,7 +93,7 @@ def read_endpoint(ticket: bytes, locations: list[str], target: pa.Schema) -> Ite
     raise RuntimeError(f"no location of the endpoint answered ({', '.join(locations)})") from last
 
 
-def read_query(spark, uri: str, sql: str):
+def read_query(spark, uri: str, sql: str, token: str | None = None):
     """A Spark DataFrame of the query's rows, one Spark partition per Flight endpoint."""
     from pyspark import cloudpickle
     from pyspark.sql.pandas.types import from_arrow_schema
@@ -95,7 +102,7 @@ def read_query(spark, uri: str, sql: str):
     if __name__ != "__main__":
         cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
-    schema, endpoints = plan(uri, sql)
+    schema, endpoints = plan(uri, sql, token)
     target = spark_schema(schema)
     rows = spark.createDataFrame([(i, t, locs) for i, (t, locs) in enumerate(endpoints)],
                                  "endpoint INT, ticket BINARY, locations ARRAY<STRING>")
@@ -104,7 +111,7 @@ def read_query(spark, uri: str, sql: str):
     def fetch(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             for ticket, locations in zip(batch.column("ticket").to_pylist(), batch.column("locations").to_pylist()):
-                yield from read_endpoint(ticket, locations, target)
+                yield from read_endpoint(ticket, locations, target, token)
 
     return rows.mapInArrow(fetch, from_arrow_schema(target)), len(endpoints)
 
@@ -116,7 +123,7 @@ def main(uri: str = "grpc://127.0.0.1:51234", sql: str = "SELECT * FROM sample.r
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = SparkSession.builder.appName("rrdflight-query").getOrCreate()
     try:
-        df, endpoints = read_query(spark, uri, sql)
+        df, endpoints = read_query(spark, uri, sql, os.environ.get("RRDFLIGHT_TOKEN"))
         print(f"{endpoints} endpoints")
         df.groupBy("rerun_partition_id").count().orderBy("rerun_partition_id").show(100)
     finally:

@@ -40,6 +40,17 @@ public sealed interface CatalogLocation {
       }
     }
 
+    /**
+     * A new connection to this database, with the credentials and session name the catalog uses: for
+     * state that lives next to the catalog (a fleet's tokens and users). Failures never show the
+     * password, nor the server's error details (which may quote a row's values).
+     */
+    public java.sql.Connection connect() throws java.sql.SQLException {
+      java.util.Properties properties = PostgresCatalogStore.connectionProperties(jdbcUrl, System::getenv);
+      properties.setProperty("logServerErrorDetail", "false");
+      return java.sql.DriverManager.getConnection(jdbcUrl, properties);
+    }
+
     @Override
     public String toString() {
       return redact(jdbcUrl);

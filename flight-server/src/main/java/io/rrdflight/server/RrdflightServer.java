@@ -13,6 +13,7 @@ import io.rrdflight.catalog.RrdRecordingIndexer;
 import io.netty.handler.ssl.SslContext;
 import io.rrdflight.server.auth.AuditLog;
 import io.rrdflight.server.auth.AuthInterceptor;
+import io.rrdflight.server.auth.AuthStore;
 import io.rrdflight.server.auth.Authenticator;
 import io.rrdflight.server.auth.CallRoles;
 import io.rrdflight.server.flightsql.RrdflightSqlProducer;
@@ -191,9 +192,11 @@ public final class RrdflightServer implements AutoCloseable {
       return Optional.empty();
     }
     try {
-      return Optional.of(Authenticator.open(config.dataDir()));
+      // A fleet (a PostgreSQL catalog) keeps one auth state in the catalog's database; a lone server in its data dir.
+      return Optional.of(Authenticator.open(AuthStore.at(config.catalog(), config.dataDir())));
     } catch (IOException e) {
-      throw new StartupException("cannot use the tokens of " + config.dataDir() + ": " + e.getMessage(), e);
+      throw new StartupException("cannot use the tokens of " + (config.catalog() instanceof io.rrdflight.catalog.CatalogLocation.Postgres
+          ? "catalog " + config.catalog() : config.dataDir().toString()) + ": " + e.getMessage(), e);
     }
   }
 

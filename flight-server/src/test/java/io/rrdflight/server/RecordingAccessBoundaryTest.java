@@ -22,7 +22,7 @@ class RecordingAccessBoundaryTest {
   private static final List<String> FORBIDDEN = List.of("FileChannel", "RandomAccessFile", "Files.newInputStream(",
       "Files.newByteChannel(", "Files.readAllBytes(", "LocalFile.open(", "S3Object.open");
   /** The data dir's own files, not recordings (TableSpool: a client's table rows, spooled before one commit). */
-  private static final Set<String> OWN_STATE = Set.of("DataDirLock.java", "AuthStore.java", "TableSpool.java");
+  private static final Set<String> OWN_STATE = Set.of("DataDirLock.java", "SqliteAuthStore.java", "TableSpool.java");
 
   @Test
   void modulesAboveRrdReadRecordingsOnlyThroughTheSeam() throws IOException {

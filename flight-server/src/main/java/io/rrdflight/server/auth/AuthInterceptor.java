@@ -81,6 +81,10 @@ public final class AuthInterceptor implements ServerInterceptor {
         Status status = e instanceof SignInThrottle.SignInRefused ? Status.RESOURCE_EXHAUSTED : Status.UNAUTHENTICATED;
         call.close(status.withDescription(e.getMessage()), new Metadata());
         return new ServerCall.Listener<>() {};
+      } catch (AuthStoreUnavailableException e) {
+        // The credential may be good: the client should retry, not ask for a new one.
+        call.close(Status.UNAVAILABLE.withDescription("cannot check credentials now: " + e.getMessage()), new Metadata());
+        return new ServerCall.Listener<>() {};
       }
     }
 

@@ -15,7 +15,7 @@ import java.util.Base64;
  * Turns the {@code authorization} header of a call into a {@link Caller}, for both doors: {@code Bearer}
  * tokens (rerun-sdk, ADBC, the JDBC driver's {@code token=}), and {@code Basic} name and password
  * (the Flight handshake of the JDBC driver, DBeaver and ADBC's {@code username}), which are answered
- * with a session token to use from then on. Owns the data dir's {@link AuthStore}.
+ * with a session token to use from then on. Owns its {@link AuthStore}: the data dir's, or the fleet's.
  */
 public final class Authenticator implements AutoCloseable {
   /** How long the token a password handshake returns stays good: a working day of a DBeaver session. */
@@ -35,8 +35,18 @@ public final class Authenticator implements AutoCloseable {
 
   /** The authenticator of {@code dataDir}, creating its key and store on first use. */
   public static Authenticator open(Path dataDir) throws IOException {
-    ServerKey key = ServerKey.loadOrCreate(dataDir);
-    AuthStore store = AuthStore.open(dataDir);
+    return open(AuthStore.open(dataDir));
+  }
+
+  /** The authenticator of {@code store} (which it closes), creating the store's key on first use. */
+  public static Authenticator open(AuthStore store) throws IOException {
+    ServerKey key;
+    try {
+      key = store.serverKey();
+    } catch (IOException | RuntimeException e) {
+      store.close();
+      throw e;
+    }
     Clock clock = Clock.systemUTC();
     return new Authenticator(store, new Tokens(key, store, clock), new Users(store, clock), SignInThrottle.standard(clock));
   }

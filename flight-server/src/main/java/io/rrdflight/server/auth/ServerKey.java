@@ -41,10 +41,24 @@ public final class ServerKey {
     return read(file);
   }
 
-  private static void create(Path file) throws IOException {
-    Files.createDirectories(file.getParent());
+  /** A new random secret, for a store that keeps its key elsewhere than in a file. */
+  static byte[] newSecret() {
     byte[] secret = new byte[KEY_BYTES];
     new SecureRandom().nextBytes(secret);
+    return secret;
+  }
+
+  /** The key of a secret read from {@code where} (named in errors; the secret never is). */
+  static ServerKey of(byte[] secret, String where) throws IOException {
+    if (secret.length < KEY_BYTES) {
+      throw new IOException("server key " + where + " is too short (" + secret.length + " bytes, need " + KEY_BYTES + ")");
+    }
+    return new ServerKey(Arrays.copyOf(secret, secret.length));
+  }
+
+  private static void create(Path file) throws IOException {
+    Files.createDirectories(file.getParent());
+    byte[] secret = newSecret();
     Path temp = Files.createTempFile(file.getParent(), ".server.key-", ".tmp", PosixFilePermissions.asFileAttribute(OWNER_ONLY));
     try {
       Files.writeString(temp, Base64.getEncoder().encodeToString(secret) + "\n", StandardCharsets.US_ASCII);
@@ -71,10 +85,7 @@ public final class ServerKey {
     } catch (IllegalArgumentException e) {
       throw new IOException("server key " + file + " is not base64; delete it to make a new one (every token becomes invalid)");
     }
-    if (secret.length < KEY_BYTES) {
-      throw new IOException("server key " + file + " is too short (" + secret.length + " bytes, need " + KEY_BYTES + ")");
-    }
-    return new ServerKey(secret);
+    return of(secret, file.toString());
   }
 
   byte[] secret() {

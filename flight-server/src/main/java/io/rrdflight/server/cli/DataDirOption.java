@@ -1,7 +1,5 @@
 package io.rrdflight.server.cli;
 
-import io.rrdflight.server.auth.Authenticator;
-import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -24,14 +22,5 @@ final class DataDirOption {
     String xdg = System.getenv("XDG_DATA_HOME");
     Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".local", "share");
     return base.resolve("rrdflight").toAbsolutePath().normalize();
-  }
-
-  /** The tokens and users of the data dir (creating its key and store on first use). */
-  Authenticator authenticator() {
-    try {
-      return Authenticator.open(resolve());
-    } catch (IOException e) {
-      throw new UserError("cannot use the tokens of " + resolve() + ": " + e.getMessage(), 1, e);
-    }
   }
 }

@@ -291,7 +291,9 @@ final class ServerCommand implements Callable<Integer> {
           .filter(t -> t.revokedAt().isEmpty() && t.expiresAt().map(now::isBefore).orElse(true)).count()).orElse(0L);
       long users = server.authenticator().map(a -> (long) a.users().list().size()).orElse(0L);
       return "tokens required (" + tokens + " active token(s), " + users + " user(s); roles reader < writer < admin;"
-          + " rrdflight token create --data-dir " + dataDir.resolve() + ")";
+          + " rrdflight token create " + (catalogUrl == null ? "--data-dir " + dataDir.resolve()
+              // A fleet's tokens live in its catalog; the URL as printed masks any password.
+              : "--catalog " + CatalogLocation.parse(catalogUrl)) + ")";
     }
     if (insecureNoAuth && !isLoopback(host)) {
       return "OFF on a network address (--insecure-no-auth): anyone who reaches the port may read, register and delete";

@@ -25,14 +25,16 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "token",
     mixinStandardHelpOptions = true,
-    description = "Makes, lists and revokes the bearer tokens of a data dir (for 'rrdflight server --auth')."
-        + " Works while the server runs; revocation takes effect on the next call.",
+    description = "Makes, lists and revokes the bearer tokens of a data dir, or with --catalog those of a fleet (for"
+        + " 'rrdflight server --auth'). Works while servers run; a revocation takes effect on the next call (on a fleet's"
+        + " nodes within 0.2 s).",
     subcommands = {TokenCommand.Create.class, TokenCommand.Revoke.class, TokenCommand.ListTokens.class},
     footerHeading = "%nExamples:%n",
     footer = {
       "  TOKEN=$(rrdflight token create --role reader --name dashboards --expires 90d)",
       "  rrdflight token create --role writer --name ci --allowed-host rrd.example.com",
       "  rrdflight token revoke dashboards",
+      "  rrdflight token create --role reader --catalog jdbc:postgresql://db/rrd --allowed-host .example.com   (a fleet)",
       "",
       "Use the token:",
       "  Rerun SDK:  rr.catalog.CatalogClient(\"rerun+http://HOST:51234\", token=TOKEN)",
@@ -52,7 +54,7 @@ final class TokenCommand implements Runnable {
           + " shown once and never stored; keep it like a password.")
   static final class Create implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-    @Mixin DataDirOption dataDir = new DataDirOption();
+    @Mixin AuthStateOption authState = new AuthStateOption();
 
     @Option(names = "--role", required = true, paramLabel = "ROLE",
         description = "reader (queries, listings), writer (+ register, create, write tables) or admin (+ delete, rename, unregister).")
@@ -81,7 +83,7 @@ final class TokenCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
       List<String> hosts = allowedHosts.isEmpty() ? defaultAllowedHosts() : allowedHosts;
-      try (Authenticator auth = dataDir.authenticator()) {
+      try (Authenticator auth = authState.authenticator()) {
         IssuedToken issued;
         try {
           issued = auth.tokens().issue(Optional.ofNullable(name), parsedRole, lifetime, hosts);
@@ -117,14 +119,14 @@ final class TokenCommand implements Runnable {
   @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revokes the token named NAME; its next call is refused.")
   static final class Revoke implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-    @Mixin DataDirOption dataDir = new DataDirOption();
+    @Mixin AuthStateOption authState = new AuthStateOption();
 
     @Parameters(paramLabel = "NAME", description = "The token's name (see 'rrdflight token list').")
     String name;
 
     @Override
     public Integer call() {
-      try (Authenticator auth = dataDir.authenticator()) {
+      try (Authenticator auth = authState.authenticator()) {
         if (!auth.tokens().revoke(name)) {
           throw new UserError("no token named '" + name + "' that is not revoked already (see 'rrdflight token list')", 1);
         }
@@ -137,12 +139,12 @@ final class TokenCommand implements Runnable {
   @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists tokens: name, role, created, expires, status (never the tokens).")
   static final class ListTokens implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-    @Mixin DataDirOption dataDir = new DataDirOption();
+    @Mixin AuthStateOption authState = new AuthStateOption();
 
     @Override
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
-      try (Authenticator auth = dataDir.authenticator()) {
+      try (Authenticator auth = authState.authenticator()) {
         out.println("NAME\tROLE\tCREATED\tEXPIRES\tSTATUS");
         for (TokenRecord t : auth.tokens().list()) {
           String status = t.revokedAt().map(at -> "revoked " + at)

@@ -42,7 +42,7 @@ final class UserCommand implements Runnable {
           + " with --password-stdin or when stdin is not a terminal. Only its PBKDF2 hash is stored.")
   static final class Add implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-    @Mixin DataDirOption dataDir = new DataDirOption();
+    @Mixin AuthStateOption authState = new AuthStateOption();
 
     @Parameters(paramLabel = "NAME", description = "The user name (no ':').")
     String name;
@@ -62,7 +62,7 @@ final class UserCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
       char[] password = readPassword();
-      try (Authenticator auth = dataDir.authenticator()) {
+      try (Authenticator auth = authState.authenticator()) {
         auth.users().add(name, parsedRole, password);
       } catch (IllegalArgumentException e) {
         throw new UserError(e.getMessage(), 1);
@@ -97,14 +97,14 @@ final class UserCommand implements Runnable {
       description = "Removes user NAME; the session tokens the user holds stop working on their next call.")
   static final class Remove implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-    @Mixin DataDirOption dataDir = new DataDirOption();
+    @Mixin AuthStateOption authState = new AuthStateOption();
 
     @Parameters(paramLabel = "NAME")
     String name;
 
     @Override
     public Integer call() {
-      try (Authenticator auth = dataDir.authenticator()) {
+      try (Authenticator auth = authState.authenticator()) {
         if (!auth.users().remove(name)) {
           throw new UserError("no user named '" + name + "'", 1);
         }
@@ -117,12 +117,12 @@ final class UserCommand implements Runnable {
   @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists users: name, role, created.")
   static final class ListUsers implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-    @Mixin DataDirOption dataDir = new DataDirOption();
+    @Mixin AuthStateOption authState = new AuthStateOption();
 
     @Override
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
-      try (Authenticator auth = dataDir.authenticator()) {
+      try (Authenticator auth = authState.authenticator()) {
         out.println("NAME\tROLE\tCREATED");
         auth.users().list().forEach(u -> out.println(u.name() + "\t" + u.role().label() + "\t" + u.createdAt()));
       }

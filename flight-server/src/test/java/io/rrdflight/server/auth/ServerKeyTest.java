@@ -36,7 +36,7 @@ class ServerKeyTest {
   @Test
   void authStoreFileIsOwnerOnly() throws IOException {
     try (AuthStore store = AuthStore.open(dataDir)) {
-      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir.resolve(AuthStore.FILE_NAME))));
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir.resolve(SqliteAuthStore.FILE_NAME))));
     }
   }
 

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** Tokens and users over a data dir's store; {@link PostgresTokensTest} runs them all again over a fleet's. */
 class TokensTest {
   @TempDir Path dataDir;
   MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
@@ -31,9 +32,14 @@ class TokensTest {
 
   @BeforeEach
   void open() throws Exception {
-    store = AuthStore.open(dataDir);
-    tokens = new Tokens(ServerKey.loadOrCreate(dataDir), store, clock);
+    store = openStore();
+    tokens = new Tokens(store.serverKey(), store, clock);
     users = new Users(store, clock);
+  }
+
+  /** A store of the same state as {@link #store}: what another process (the CLI, another node) opens. */
+  AuthStore openStore() throws Exception {
+    return AuthStore.open(dataDir);
   }
 
   @AfterEach
@@ -94,8 +100,8 @@ class TokensTest {
     for (int i = 0; i < 3; i++) {
       tokens.verify(issued.token(), users); // now cached
     }
-    try (AuthStore cli = AuthStore.open(dataDir)) { // what 'rrdflight token revoke' opens, in its own process
-      assertTrue(new Tokens(ServerKey.loadOrCreate(dataDir), cli, clock).revoke("cached"));
+    try (AuthStore cli = openStore()) { // what 'rrdflight token revoke' opens, in its own process
+      assertTrue(new Tokens(cli.serverKey(), cli, clock).revoke("cached"));
     }
     assertThrows(AuthenticationException.class, () -> tokens.verify(issued.token(), users));
   }
@@ -145,7 +151,7 @@ class TokensTest {
     Caller alice = users.verify("alice", "pw".toCharArray());
     String session = tokens.issueSession(alice.name(), alice.role(), Duration.ofHours(1));
     assertEquals(new Caller("alice", Role.WRITER, "user"), tokens.verify(session, users));
-    try (AuthStore cli = AuthStore.open(dataDir)) {
+    try (AuthStore cli = openStore()) {
       assertTrue(new Users(cli, clock).remove("alice"));
     }
     assertThrows(AuthenticationException.class, () -> tokens.verify(session, users));

@@ -28,6 +28,18 @@ class AuthCommandsTest {
   }
 
   @Test
+  void aFleetsCatalogThatCannotBeReachedIsOneLineWithoutItsPassword() {
+    CliRun notPostgres = CliRun.of("token", "list", "--catalog", "mysql://db/x");
+    assertEquals(2, notPostgres.exitCode());
+    assertTrue(notPostgres.err().contains("--catalog: A PostgreSQL catalog is given as jdbc:postgresql://"), notPostgres.err());
+    CliRun unreachable = CliRun.of("token", "create", "--role", "reader", "--catalog", "jdbc:postgresql://127.0.0.1:1/x?user=u&password=s3cret");
+    assertEquals(1, unreachable.exitCode());
+    assertTrue(unreachable.err().contains("cannot use the tokens of catalog jdbc:postgresql://127.0.0.1:1/x?user=u&password=***"),
+        unreachable.err());
+    assertFalse(unreachable.err().contains("s3cret"), unreachable.err());
+  }
+
+  @Test
   void tokenCreateNeedsAKnownRole() {
     CliRun r = CliRun.of("token", "create", "--role", "superuser", "--data-dir", dataDir.toString());
     assertEquals(2, r.exitCode());
