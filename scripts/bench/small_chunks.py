@@ -60,10 +60,11 @@ def canonical(table: pa.Table) -> pa.Table:
     return table.sort_by([(k, "ascending") for k in keys])
 
 
-COMPACTED = re.compile(r"compacted (\d+) chunks into (\d+) .* in (\d+) ms")
+COMPACTED = re.compile(r"compacted (\d+) chunks into (\d+) .* in (\d+) ms|shares the compacted copy")
 
 
 def compactions(server) -> list[re.Match]:
+    """A file's copy made, or (a file registered again in another dataset) shared."""
     return [m for m in (COMPACTED.search(line) for line in getattr(server, "lines", [])) if m]
 
 
@@ -81,7 +82,8 @@ def scan(server, files: list[str], name: str, compacts: bool) -> tuple[dict, pa.
     table = dataset.dataframe_query_view(index="frame", contents="/**").df().to_arrow_table()
     t3 = time.perf_counter()
     figures = {"register": t1 - t0, "compaction": t2 - t1, "scan": t3 - t2, "rows": table.num_rows, "rss": peak_rss_mb(server.proc.pid),
-               "per_file": [f"{int(m.group(1))}->{int(m.group(2))} chunks {int(m.group(3)) / 1000:.1f} s" for m in done]}
+               "per_file": [f"{int(m.group(1))}->{int(m.group(2))} chunks {int(m.group(3)) / 1000:.1f} s" if m.group(1) else "shared"
+                             for m in done]}
     return figures, table
 
 

@@ -5,12 +5,15 @@ original file, and the copy itself, read by Rerun's own reader (rr.dataframe.loa
 
 from __future__ import annotations
 
+import os
+import re
 import time
 
 import pyarrow as pa
 import pytest
 
 from conftest import ServerProcess, fixture_path
+from rrdflight_server import rrdflight_cli
 
 rr = pytest.importorskip("rerun")
 flightsql = pytest.importorskip("adbc_driver_flightsql.dbapi")
@@ -111,3 +114,98 @@ def test_sql_after_compaction_equals_rerun_local_dataframe_api(ours, recording, 
         conn.close()
     expected = rerun_view(recording, index, "/**", fill=fill)
     assert_partition_equal(sorted_rows(mine, index), recording.recording_id(), sorted_rows(expected, index), f"SQL {index} fill={fill}")
+
+
+def compacted_lines(srv) -> list[str]:
+    return [line for line in srv.lines if "compacted" in line and "now read from" in line]
+
+
+def wait_for(srv, predicate, what: str) -> None:
+    deadline = time.monotonic() + 300
+    while not predicate():
+        assert time.monotonic() < deadline, f"no {what} logged:\n" + "\n".join(srv.lines)
+        assert srv.proc.poll() is None, "server stopped:\n" + "\n".join(srv.lines)
+        time.sleep(0.2)
+
+
+def sql(srv, query: str) -> pa.Table:
+    conn = flightsql.connect(srv.grpc_uri, autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query)
+            return cur.fetch_arrow_table()
+    finally:
+        conn.close()
+
+
+def test_listings_show_the_chunks_clients_are_served_and_the_compaction(ours):
+    chunks_out = int(re.search(r"compacted \d+ chunks into (\d+)", compacted_lines(ours)[0]).group(1))
+    listed = sql(ours, 'SELECT rerun_num_chunks, rrdflight_compaction FROM "small-chunks".rerun.partitions').to_pylist()
+    assert listed == [{"rerun_num_chunks": chunks_out, "rrdflight_compaction": "done"}]
+    dataset = rr.catalog.CatalogClient(f"rerun+http://localhost:{ours.port}").get_dataset(name="small-chunks")
+    assert dataset.partition_table().df().to_arrow_table().column("rerun_num_chunks").to_pylist() == [chunks_out]
+
+
+def test_the_same_file_in_a_second_dataset_shares_the_copy(ours, data_dir, small_chunks, recording):
+    client = rr.catalog.CatalogClient(f"rerun+http://localhost:{ours.port}")
+    dataset = client.create_dataset(name="small-chunks-again")
+    dataset.register_batch([(small_chunks / "small-chunks.rrd").resolve().as_uri()]).wait(300)
+    wait_for(ours, lambda: any("shares the compacted copy" in line for line in ours.lines), "shared copy")
+    assert len(list((data_dir / "compacted").glob("*.rrd"))) == 1
+    mine = dataset.dataframe_query_view(index="frame", contents="/**").df().to_arrow_table()
+    expected = rerun_view(recording, "frame", "/**", fill=False)
+    assert_partition_equal(sorted_rows(mine, "frame"), recording.recording_id(), sorted_rows(expected, "frame"), "second dataset")
+    client.get_dataset(name="small-chunks-again").delete()
+    assert len(list((data_dir / "compacted").glob("*.rrd"))) == 1, "the first dataset still reads the copy"
+
+
+def test_compaction_can_be_turned_off(tmp_path, small_chunks, recording):
+    srv = ServerProcess(tmp_path / "data", "-d", str(small_chunks), "--compact-small-chunks", "off")
+    try:
+        listed = sql(srv, 'SELECT rerun_num_chunks, rrdflight_compaction FROM "small-chunks".rerun.partitions').to_pylist()
+        assert listed[0]["rrdflight_compaction"] == "none" and listed[0]["rerun_num_chunks"] > 1000
+        dataset = rr.catalog.CatalogClient(f"rerun+http://localhost:{srv.port}").get_dataset(name="small-chunks")
+        mine = dataset.dataframe_query_view(index="frame", contents="/**").df().to_arrow_table()
+        expected = rerun_view(recording, "frame", "/**", fill=False)
+        assert_partition_equal(sorted_rows(mine, "frame"), recording.recording_id(), sorted_rows(expected, "frame"), "off")
+        assert not compacted_lines(srv)
+        assert not list((tmp_path / "data" / "compacted").glob("*.rrd"))
+    finally:
+        srv.stop()
+
+
+def test_a_bad_compaction_setting_is_named():
+    result = rrdflight_cli("server", "--compact-small-chunks", "often")
+    assert result.returncode == 2
+    assert "--compact-small-chunks" in result.stderr and "MIN_CHUNKS:MAX_MEAN_ROWS" in result.stderr, result.stderr
+
+
+def test_a_copy_damaged_in_place_is_never_served_and_made_again(tmp_path, small_chunks, recording):
+    data = tmp_path / "data"
+    srv = ServerProcess(data, "-d", str(small_chunks))
+    try:
+        wait_for(srv, lambda: compacted_lines(srv), "compaction")
+    finally:
+        srv.stop()
+    (copy,) = (data / "compacted").glob("*.rrd")
+    stat = copy.stat()
+    with open(copy, "r+b") as f:  # bytes changed in place: same size, modification time put back
+        f.seek(stat.st_size // 2)
+        block = f.read(64)
+        f.seek(stat.st_size // 2)
+        f.write(bytes(b ^ 0x5A for b in block))
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    srv = ServerProcess(data, "-d", str(small_chunks))
+    try:
+        # Served right away: from the original until the copy is made again, never from the damaged one.
+        dataset = rr.catalog.CatalogClient(f"rerun+http://localhost:{srv.port}").get_dataset(name="small-chunks")
+        expected = sorted_rows(rerun_view(recording, "frame", "/**", fill=False), "frame")
+        mine = dataset.dataframe_query_view(index="frame", contents="/**").df().to_arrow_table()
+        assert_partition_equal(sorted_rows(mine, "frame"), recording.recording_id(), expected, "while checking")
+        wait_for(srv, lambda: compacted_lines(srv), "compaction again")
+        assert len([line for line in srv.lines if "is damaged" in line]) == 1, "\n".join(srv.lines)
+        assert not copy.exists()
+        mine = dataset.dataframe_query_view(index="frame", contents="/**").df().to_arrow_table()
+        assert_partition_equal(sorted_rows(mine, "frame"), recording.recording_id(), expected, "made again")
+    finally:
+        srv.stop()

@@ -97,6 +97,22 @@ def test_a_served_bucket_prefix_equals_rerun_local_dataframe_api(server):
         assert sorted(storage) == [f"s3://fleet/runs/{name}" for name in FILES]
 
 
+def test_an_object_of_small_chunks_is_served_as_is_and_says_it_is_not_compacted(server, s3):
+    small = FIXTURES / "small-chunks" / "small-chunks.rrd"
+    s3.put("fleet", "small/small-chunks.rrd", small)
+    dataset = client(server).create_dataset(name="small_object")
+    dataset.register_batch(["s3://fleet/small/small-chunks.rrd"]).wait(120)
+    with flightsql.connect(server.grpc_uri, autocommit=True) as conn:
+        listed = query(conn, 'SELECT rerun_num_chunks, rrdflight_compaction FROM "small_object".rerun.partitions').to_pylist()
+    assert listed[0]["rrdflight_compaction"] == "skipped" and listed[0]["rerun_num_chunks"] > 1000, listed
+    assert any("is not compacted: only local files are" in line for line in server.lines), "\n".join(server.lines[-20:])
+    (pid, rec), = recordings_in(small).items()
+    mine = dataset.dataframe_query_view(index="frame", contents="/**").df().to_arrow_table()
+    assert_partition_equal(mine.sort_by([("frame", "ascending")]), pid, rerun_view(rec, "frame", "/**").sort_by([("frame", "ascending")]),
+                           "small-chunk object")
+    dataset.delete()
+
+
 def test_bad_object_urls_are_clear_errors_and_the_server_stays_up(server, s3, tmp_path):
     dataset = client(server).create_dataset(name="bad_objects")
     with pytest.raises(ValueError, match=re.escape("no object s3://fleet/runs/missing.rrd")):

@@ -66,9 +66,9 @@ public final class Catalog implements AutoCloseable {
   private final AutoCloseable dataDirLock;
 
   private Catalog(AutoCloseable dataDirLock, CatalogStore store, RecordingIndexer indexer, RecordingSources sources, int threads,
-      RegistrationLimits limits, Path tablesDir, Path compactedDir) {
+      RegistrationLimits limits, Path tablesDir, Path compactedDir, CompactionPolicy compaction) {
     this.dataDirLock = dataDirLock;
-    this.compactions = compactedDir == null ? null : new Compactions(this, compactedDir, Compactions.Policy.DEFAULT,
+    this.compactions = compactedDir == null ? null : new Compactions(this, compactedDir, compaction,
         indexer.newWorkAllocator("compactions", Compactions.MEMORY_LIMIT));
     this.tablesDir = tablesDir;
     this.store = store;
@@ -124,6 +124,16 @@ public final class Catalog implements AutoCloseable {
   /** As above; tables created without a directory of their own go below {@code tablesDir}. */
   public static Catalog open(CatalogLocation location, RecordingIndexer indexer, int registrationThreads, RegistrationLimits limits,
       RecordingSources sources, Path tablesDir) {
+    return open(location, indexer, registrationThreads, limits, sources, tablesDir, CompactionPolicy.AUTO);
+  }
+
+  /**
+   * As above; {@code compaction} says which recordings of many small chunks get a compacted copy in
+   * the data dir (none with a catalog in PostgreSQL, which says so in one log line).
+   */
+  public static Catalog open(CatalogLocation location, RecordingIndexer indexer, int registrationThreads, RegistrationLimits limits,
+      RecordingSources sources, Path tablesDir, CompactionPolicy compaction) {
+    requireNonNull(compaction, "compaction is null");
     requireNonNull(location, "location is null");
     requireNonNull(tablesDir, "tablesDir is null");
     requireNonNull(sources, "sources is null");
@@ -147,9 +157,13 @@ public final class Catalog implements AutoCloseable {
     } else {
       store = PostgresCatalogStore.open((CatalogLocation.Postgres) location);
       held = () -> { };
+      if (!compaction.isOff()) {
+        log.info("recordings of many small chunks are not compacted with a catalog in PostgreSQL: copies in one server's"
+            + " data dir would not serve the fleet (catalog README, \"Compacted copies\")");
+      }
     }
     Catalog catalog = new Catalog(held, store, indexer, sources, Math.max(1, registrationThreads), limits,
-        tablesDir.toAbsolutePath().normalize(), compactedDir);
+        tablesDir.toAbsolutePath().normalize(), compactedDir, compaction);
     try {
       catalog.load();
     } catch (RuntimeException e) {
@@ -192,13 +206,22 @@ public final class Catalog implements AutoCloseable {
         tables.put(t.id(), t);
       }
       Map<CatalogStore.PartitionRef, CompactedCopy> copies = compactions == null ? Map.of() : store.compactedCopies();
-      for (Partition stored : store.partitions()) {
-        Partition p = stored.withCompacted(Optional.ofNullable(copies.get(new CatalogStore.PartitionRef(stored.datasetId(), stored.partitionId(), stored.layer()))));
+      List<Partition> withCopies = new ArrayList<>();
+      for (Partition p : store.partitions()) {
+        // A recorded copy is served once it has been checked whole (Compactions.adopt); its own file until then.
+        if (copies.containsKey(new CatalogStore.PartitionRef(p.datasetId(), p.partitionId(), p.layer()))) {
+          withCopies.add(p);
+        }
         partitions.computeIfAbsent(p.datasetId(), k -> new LinkedHashMap<>()).put(new PartitionKey(p.partitionId(), p.layer()), p);
       }
       if (compactions != null && store.writable()) {
         compactions.deleteOrphans(copies.values().stream().map(c -> c.file().path().toAbsolutePath().normalize()).collect(java.util.stream.Collectors.toSet()));
-        partitions.values().forEach(m -> m.values().forEach(compactions::consider));
+        withCopies.forEach(p -> compactions.adopt(p, copies.get(new CatalogStore.PartitionRef(p.datasetId(), p.partitionId(), p.layer()))));
+        partitions.values().forEach(m -> m.values().forEach(p -> {
+          if (!withCopies.contains(p)) {
+            compactions.consider(p);
+          }
+        }));
       }
     }
     registrar.load(store.tasks(), store.writable());
@@ -770,6 +793,54 @@ public final class Catalog implements AutoCloseable {
     }
   }
 
+  /** Shows {@code copy}, recorded and now checked, to queries that start after this, if {@code p} is still current. */
+  void showCompacted(Partition p, CompactedCopy copy) {
+    synchronized (lock) {
+      if (isCurrent(p)) {
+        partitions.get(p.datasetId()).put(new PartitionKey(p.partitionId(), p.layer()), p.withCompacted(Optional.of(copy)));
+      }
+    }
+  }
+
+  /** Forgets {@code p}'s recorded copy, found damaged before it was served, and deletes it unless another partition reads it. */
+  void dropCompacted(Partition p, CompactedCopy copy) {
+    synchronized (lock) {
+      if (isCurrent(p)) {
+        store.dropCompacted(p);
+      }
+      discardUnlessShared(copy);
+    }
+  }
+
+  /** A copy made of the same file (same stamp, same store) for a partition of another dataset, with its chunk index. */
+  record SharedCopy(CompactedCopy copy, byte[] chunkIndex) {}
+
+  /** The copy another current partition of the same file reads, if any: a file registered twice is compacted once. */
+  Optional<SharedCopy> copyOfSameFile(Partition p) {
+    synchronized (lock) {
+      for (Map<PartitionKey, Partition> dataset : partitions.values()) {
+        for (Partition q : dataset.values()) {
+          if (q.compacted().isPresent() && q.file().equals(p.file()) && q.storeId().equals(p.storeId())) {
+            Optional<byte[]> index = store.compactedIndex(q.datasetId(), q.partitionId(), q.layer());
+            if (index.isPresent()) {
+              return Optional.of(new SharedCopy(q.compacted().get(), index.get()));
+            }
+          }
+        }
+      }
+      return Optional.empty();
+    }
+  }
+
+  /** Where {@code p}'s compacted copy stands (see {@link CompactionState}). */
+  public CompactionState compactionState(Partition p) {
+    requireNonNull(p, "p is null");
+    if (compactions == null) {
+      return CompactionPolicy.AUTO.wants(p) ? CompactionState.SKIPPED : CompactionState.NONE; // a catalog in PostgreSQL
+    }
+    return compactions.state(p);
+  }
+
   /** Queues a compaction of a newly committed partition when its file wants one; the caller may hold the lock. */
   void considerCompaction(Partition p) {
     if (compactions != null) {
@@ -777,10 +848,18 @@ public final class Catalog implements AutoCloseable {
     }
   }
 
-  /** Deletes the copy of a partition that is gone or replaced. */
+  /** Deletes the copy of a partition that is gone or replaced (unless another partition of the same file shares it); holding the lock. */
   void discardCopy(Partition p) {
-    if (compactions != null) {
-      compactions.discard(p);
+    p.compacted().ifPresent(this::discardUnlessShared);
+  }
+
+  private void discardUnlessShared(CompactedCopy copy) {
+    synchronized (lock) {
+      boolean shared = partitions.values().stream().flatMap(m -> m.values().stream())
+          .anyMatch(q -> q.compacted().map(c -> c.file().location().equals(copy.file().location())).orElse(false));
+      if (compactions != null && !shared) {
+        compactions.discard(copy);
+      }
     }
   }
 

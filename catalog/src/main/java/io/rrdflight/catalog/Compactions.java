@@ -7,6 +7,10 @@ import io.rrdflight.rrd.ReadMode;
 import io.rrdflight.rrd.RecordingCompactor;
 import io.rrdflight.rrd.RecordingSource;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.CRC32C;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,27 +43,18 @@ final class Compactions implements AutoCloseable {
   /** Decoded chunks held while merging stay far below this. */
   static final long MEMORY_LIMIT = 512L << 20;
 
-  /**
-   * Which recordings are compacted: at least {@code minChunks} chunks of fewer than
-   * {@code maxMeanRows} rows on average.
-   */
-  record Policy(long minChunks, long maxMeanRows) {
-    static final Policy DEFAULT = new Policy(1000, 32);
-    static final Policy OFF = new Policy(Long.MAX_VALUE, 0);
-
-    boolean wants(Partition p) {
-      return p.chunkCount() >= minChunks && p.rowCount() < maxMeanRows * p.chunkCount();
-    }
-  }
-
   private final Catalog catalog;
   private final Path dir;
-  private final Policy policy;
+  private final CompactionPolicy policy;
   private final BufferAllocator allocator;
   private final ExecutorService worker;
+  /** Partitions whose compaction, or check of a copy, is queued or running. */
+  private final Set<Partition> queued = ConcurrentHashMap.newKeySet();
+  /** Files (as stamped) whose compaction failed; tried again when registered again or after a restart. */
+  private final Set<FileStamp> failed = ConcurrentHashMap.newKeySet();
 
   /** {@code allocator}: for the chunks being merged, closed with this. */
-  Compactions(Catalog catalog, Path dir, Policy policy, BufferAllocator allocator) {
+  Compactions(Catalog catalog, Path dir, CompactionPolicy policy, BufferAllocator allocator) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
     this.dir = requireNonNull(dir, "dir is null");
@@ -75,14 +70,101 @@ final class Compactions implements AutoCloseable {
 
   /** Queues a compaction of {@code p} if its file wants one and it has no copy yet. */
   void consider(Partition p) {
-    if (p.compacted().isEmpty() && !p.file().isObject() && policy.wants(p)) {
-      worker.execute(() -> compact(p));
+    if (p.compacted().isPresent() || !policy.wants(p)) {
+      return;
+    }
+    if (p.file().isObject()) {
+      log.info("partition {}: {} holds {} chunks of {} rows on average but is not compacted: only local files are (an object's"
+          + " changes are noticed as it is read, which a copy would hide)", p.partitionId(), p.file().location(), p.chunkCount(),
+          p.rowCount() / Math.max(1, p.chunkCount()));
+      return;
+    }
+    queued.add(p);
+    worker.execute(() -> {
+      try {
+        compact(p);
+      } finally {
+        queued.remove(p);
+      }
+    });
+  }
+
+  /**
+   * Serves {@code copy} (recorded before this process started) for {@code p} once it has been read
+   * whole and matches its stamp and checksum; until then, and if it does not, {@code p} reads its
+   * own file. A damaged copy is dropped, logged once, and made again.
+   */
+  void adopt(Partition p, CompactedCopy copy) {
+    queued.add(p);
+    worker.execute(() -> {
+      try {
+        Optional<String> damage = damage(copy);
+        if (damage.isEmpty()) {
+          catalog.showCompacted(p, copy);
+          return;
+        }
+        log.warn("partition {}: its compacted copy {} {}; reading {} until it is made again", p.partitionId(), copy.file(),
+            damage.get(), p.file().location());
+        catalog.dropCompacted(p, copy);
+        if (catalog.isCurrent(p)) {
+          compact(p);
+        }
+      } finally {
+        queued.remove(p);
+      }
+    });
+  }
+
+  /** Where {@code p}'s compaction stands (it has a copy, one is coming, it failed, it needs none). */
+  CompactionState state(Partition p) {
+    if (p.compacted().isPresent()) {
+      return CompactionState.DONE;
+    }
+    if (queued.contains(p)) {
+      return CompactionState.PENDING;
+    }
+    if (failed.contains(p.file())) {
+      return CompactionState.FAILED;
+    }
+    if (p.file().isObject() && policy.wants(p)) {
+      return CompactionState.SKIPPED;
+    }
+    return CompactionState.NONE;
+  }
+
+  /** Why {@code copy} on disk is not what was written, if it is not: its stamp, then its checksum. */
+  private Optional<String> damage(CompactedCopy copy) {
+    if (copy.crc32c() == CompactedCopy.UNKNOWN_CRC) {
+      return Optional.of("has no checksum (made by an older rrdflight)");
+    }
+    try (RecordingSource source = catalog.openLocal(copy.file().path())) {
+      if (!copy.file().sameAs(FileStamp.of(source))) {
+        return Optional.of("changed size or modification time");
+      }
+      long crc = crc32c(source);
+      return crc == copy.crc32c() ? Optional.empty()
+          : Optional.of("is damaged (CRC-32C " + Long.toHexString(crc) + ", written as " + Long.toHexString(copy.crc32c()) + ")");
+    } catch (IOException | RuntimeException e) {
+      return Optional.of("cannot be read (" + e + ")");
     }
   }
 
-  /** Deletes the copy a partition read from (it was unregistered, replaced, or its copy dropped). */
-  void discard(Partition p) {
-    p.compacted().ifPresent(c -> deleteQuietly(c.file().path()));
+  /** The CRC-32C of a whole recording, read in bounded blocks. */
+  static long crc32c(RecordingSource source) throws IOException {
+    CRC32C crc = new CRC32C();
+    ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+    for (long at = 0; at < source.size(); at += buffer.capacity()) {
+      buffer.clear().limit((int) Math.min(buffer.capacity(), source.size() - at));
+      source.readFully(at, buffer);
+      buffer.flip();
+      crc.update(buffer);
+    }
+    return crc.getValue();
+  }
+
+  /** Deletes a copy no partition reads any more (unregistered, replaced, or dropped). */
+  void discard(CompactedCopy copy) {
+    deleteQuietly(copy.file().path());
   }
 
   /** Deletes files in the directory that no partition reads (a crash between writing and swapping). */
@@ -105,6 +187,12 @@ final class Compactions implements AutoCloseable {
     if (!catalog.isCurrent(p)) {
       return;
     }
+    // The same file in another dataset (same bytes, same store) already has a copy: share it.
+    Optional<Catalog.SharedCopy> twin = catalog.copyOfSameFile(p);
+    if (twin.isPresent() && catalog.swapToCompacted(p, twin.get().copy(), twin.get().chunkIndex())) {
+      log.info("partition {}: shares the compacted copy {} of the same file in another dataset", p.partitionId(), twin.get().copy().file());
+      return;
+    }
     long start = System.nanoTime();
     String name = p.datasetId().toHex() + "-" + UUID.randomUUID();
     Path partial = dir.resolve(name + ".partial");
@@ -116,21 +204,23 @@ final class Compactions implements AutoCloseable {
         result = RecordingCompactor.compact(source, p.storeId(), partial, allocator);
       }
       Files.move(partial, copy, StandardCopyOption.ATOMIC_MOVE);
+      CompactedCopy compacted;
       byte[] index;
-      FileStamp stamp;
       try (RecordingSource written = catalog.openLocal(copy)) {
         index = ChunkIndex.build(written, allocator, ReadMode.STRICT).forStore(p.storeId()).toBytes();
-        stamp = FileStamp.of(written);
+        // Summed as indexed: the index was built from these very bytes.
+        compacted = new CompactedCopy(FileStamp.of(written), result.chunksOut(), crc32c(written));
       }
-      CompactedCopy compacted = new CompactedCopy(stamp, result.chunksOut());
       if (catalog.swapToCompacted(p, compacted, index)) {
         log.info("partition {}: compacted {} chunks into {} ({} MB) in {} ms, now read from {}", p.partitionId(), result.chunksIn(),
             result.chunksOut(), result.bytesWritten() >> 20, (System.nanoTime() - start) / 1_000_000, copy);
+        failed.remove(p.file());
       } else {
         deleteQuietly(copy); // the partition changed or went meanwhile
       }
     } catch (IOException | RuntimeException e) {
       log.warn("partition {}: compacting {} failed, it stays read from its file: {}", p.partitionId(), p.file().location(), e.toString());
+      failed.add(p.file());
       deleteQuietly(partial);
       deleteQuietly(copy);
     }

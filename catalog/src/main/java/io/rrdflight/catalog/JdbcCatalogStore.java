@@ -117,9 +117,15 @@ abstract class JdbcCatalogStore implements CatalogStore {
             copy_version TEXT NOT NULL,
             chunk_count BIGINT NOT NULL,
             chunk_index %1$s NOT NULL,
+            copy_crc32c BIGINT,
             PRIMARY KEY (dataset_id, partition_id, layer),
             FOREIGN KEY (dataset_id, partition_id, layer) REFERENCES partitions(dataset_id, partition_id, layer) ON DELETE CASCADE)"""
           .formatted(binaryType));
+      // The copy's checksum came later still: a table made before has the column added (null: such a
+      // copy cannot be checked, so it is made again).
+      if (!hasColumn(db, "compacted_copies", "copy_crc32c")) {
+        s.execute("ALTER TABLE compacted_copies ADD COLUMN copy_crc32c BIGINT");
+      }
       s.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '" + SCHEMA_VERSION + "') ON CONFLICT (key) DO NOTHING");
       // The change counter servers sharing the catalog poll (a row, not a schema change: older catalogs gain it here).
       s.execute("INSERT INTO meta(key, value) VALUES ('generation', '0') ON CONFLICT (key) DO NOTHING");
@@ -130,6 +136,17 @@ abstract class JdbcCatalogStore implements CatalogStore {
       }
     }
     db.setAutoCommit(false);
+  }
+
+  private static boolean hasColumn(Connection db, String table, String column) throws SQLException {
+    try (ResultSet rs = db.getMetaData().getColumns(null, null, table, null)) {
+      while (rs.next()) {
+        if (column.equalsIgnoreCase(rs.getString("COLUMN_NAME"))) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   // --- datasets ---------------------------------------------------------------------------------
@@ -389,8 +406,9 @@ abstract class JdbcCatalogStore implements CatalogStore {
     inTransaction(() -> {
       try (PreparedStatement delete = db.prepareStatement("DELETE FROM compacted_copies WHERE dataset_id = ? AND partition_id = ? AND layer = ?");
           PreparedStatement insert = db.prepareStatement("""
-              INSERT INTO compacted_copies(dataset_id, partition_id, layer, copy_path, copy_size, copy_version, chunk_count, chunk_index)
-              SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (
+              INSERT INTO compacted_copies(dataset_id, partition_id, layer, copy_path, copy_size, copy_version, chunk_count, chunk_index,
+                copy_crc32c)
+              SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (
                 SELECT 1 FROM partitions WHERE dataset_id = ? AND partition_id = ? AND layer = ? AND file_path = ? AND file_size = ?
                   AND file_modified_ns = ?)""")) {
         bindKey(delete, p);
@@ -401,12 +419,13 @@ abstract class JdbcCatalogStore implements CatalogStore {
         insert.setString(6, copy.file().version());
         insert.setLong(7, copy.chunkCount());
         insert.setBytes(8, chunkIndex);
-        insert.setString(9, p.datasetId().toHex());
-        insert.setString(10, p.partitionId());
-        insert.setString(11, p.layer());
-        insert.setString(12, p.file().location());
-        insert.setLong(13, p.file().sizeBytes());
-        insert.setString(14, p.file().version());
+        insert.setLong(9, copy.crc32c());
+        insert.setString(10, p.datasetId().toHex());
+        insert.setString(11, p.partitionId());
+        insert.setString(12, p.layer());
+        insert.setString(13, p.file().location());
+        insert.setLong(14, p.file().sizeBytes());
+        insert.setString(15, p.file().version());
         stored[0] = insert.executeUpdate() == 1;
       }
     });
@@ -428,10 +447,13 @@ abstract class JdbcCatalogStore implements CatalogStore {
     Map<PartitionRef, CompactedCopy> out = new HashMap<>();
     read(() -> {
       try (Statement s = db.createStatement();
-          ResultSet rs = s.executeQuery("SELECT dataset_id, partition_id, layer, copy_path, copy_size, copy_version, chunk_count FROM compacted_copies")) {
+          ResultSet rs = s.executeQuery(
+              "SELECT dataset_id, partition_id, layer, copy_path, copy_size, copy_version, chunk_count, copy_crc32c FROM compacted_copies")) {
         while (rs.next()) {
+          long crc = rs.getLong(8);
           out.put(new PartitionRef(EntryId.parse(rs.getString(1)), rs.getString(2), rs.getString(3)),
-              new CompactedCopy(new FileStamp(rs.getString(4), rs.getLong(5), rs.getString(6)), rs.getLong(7)));
+              new CompactedCopy(new FileStamp(rs.getString(4), rs.getLong(5), rs.getString(6)), rs.getLong(7),
+                  rs.wasNull() ? CompactedCopy.UNKNOWN_CRC : crc));
         }
       }
     });

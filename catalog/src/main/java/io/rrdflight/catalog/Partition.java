@@ -54,6 +54,11 @@ public record Partition(
     return new Partition(datasetId, partitionId, layer, storageUrl, file, chunkCount, rowCount, sizeBytes, registeredAt, applicationId, copy);
   }
 
+  /** The chunks queries are served: the compacted copy's when it reads one, else its file's ({@link #chunkCount}). */
+  public long servedChunkCount() {
+    return compacted.map(CompactedCopy::chunkCount).orElse(chunkCount);
+  }
+
   /** The store this partition reads from its file: the recording with this id and application. */
   public io.rrdflight.rrd.StoreId storeId() {
     return new io.rrdflight.rrd.StoreId(io.rrdflight.rrd.StoreKind.RECORDING, applicationId, partitionId);

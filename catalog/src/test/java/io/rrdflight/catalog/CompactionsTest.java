@@ -84,9 +84,12 @@ class CompactionsTest {
       assertEquals(last.id(), chunk.id());
     }
 
-    // Kept across a restart.
+    assertEquals(CompactionState.DONE, catalog.compactionState(p));
+
+    // Kept across a restart (served again once checked whole).
     catalog.close();
     catalog = Catalog.open(dataDir, new RrdRecordingIndexer(allocator), 1);
+    catalog.awaitCompactions(WAIT);
     assertEquals(p, catalog.partitions(p.datasetId()).get(0));
     assertEquals(chunks, catalog.chunks(p).chunks());
   }
@@ -95,6 +98,7 @@ class CompactionsTest {
   void aRecordingOfLargeChunksIsLeftAlone() throws Exception {
     Partition p = registered("versions/rerun-0.27.3.rrd");
     assertTrue(p.compacted().isEmpty());
+    assertEquals(CompactionState.NONE, catalog.compactionState(p));
     assertFalse(Files.exists(dataDir.resolve("compacted")) && Files.list(dataDir.resolve("compacted")).findAny().isPresent());
   }
 
@@ -144,5 +148,77 @@ class CompactionsTest {
     Partition now = catalog.partitions(p.datasetId()).get(0);
     assertTrue(now.compacted().isPresent());
     assertEquals(p.rowCount(), catalog.chunks(now).chunks().stream().mapToLong(IndexedChunk::rowCount).sum());
+  }
+
+  @Test
+  void withCompactionOffNoCopyIsMade() throws Exception {
+    catalog.close();
+    catalog = Catalog.open(new CatalogLocation.Embedded(dataDir), new RrdRecordingIndexer(allocator), 1, RegistrationLimits.UNRESTRICTED,
+        io.rrdflight.rrd.RecordingSources.localOnly(), dataDir.resolve("tables"), CompactionPolicy.parse("off"));
+    Partition p = registered("small-chunks/small-chunks.rrd");
+    assertTrue(p.compacted().isEmpty());
+    assertEquals(CompactionState.NONE, catalog.compactionState(p));
+    assertFalse(Files.exists(dataDir.resolve("compacted")) && Files.list(dataDir.resolve("compacted")).findAny().isPresent());
+  }
+
+  @Test
+  void thresholdsAreParsedAndBadOnesNamed() {
+    assertEquals(new CompactionPolicy(500, 8), CompactionPolicy.parse("500:8"));
+    assertEquals(CompactionPolicy.AUTO, CompactionPolicy.parse("auto"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CompactionPolicy.parse("sometimes"));
+    assertTrue(e.getMessage().contains("MIN_CHUNKS:MAX_MEAN_ROWS") && e.getMessage().contains("sometimes"), e.getMessage());
+  }
+
+  @Test
+  void aFileRegisteredInTwoDatasetsIsCompactedOnce() throws Exception {
+    Partition first = registered("small-chunks/small-chunks.rrd");
+    Dataset other = catalog.createDataset("other");
+    Task task = catalog.register(other.id(), DataSource.of(first.file().path().toUri().toString(), null), OnDuplicate.ERROR, WAIT);
+    assertEquals(TaskStatus.SUCCESS, task.status(), String.valueOf(task.message()));
+    catalog.awaitCompactions(WAIT);
+    Partition second = catalog.partitions(other.id()).get(0);
+    Path copy = first.compacted().orElseThrow().file().path();
+    assertEquals(copy, second.compacted().orElseThrow(() -> new AssertionError("not compacted: " + second)).file().path());
+    assertEquals(1, Files.list(dataDir.resolve("compacted")).count());
+    assertEquals(catalog.chunks(first).chunks(), catalog.chunks(second).chunks());
+
+    // The copy stays while a partition reads it.
+    catalog.unregister(first.datasetId(), List.of(first.partitionId()), List.of());
+    assertTrue(Files.exists(copy));
+    assertEquals(first.rowCount(), catalog.chunks(second).chunks().stream().mapToLong(IndexedChunk::rowCount).sum());
+    catalog.deleteDataset(other.id());
+    assertFalse(Files.exists(copy));
+  }
+
+  @Test
+  void aCopyDamagedInPlaceIsNeverServedAndIsMadeAgain() throws Exception {
+    Partition p = registered("small-chunks/small-chunks.rrd");
+    Path copy = p.compacted().orElseThrow().file().path();
+    catalog.close();
+    // Bytes in the middle changed, size and modification time kept: only the checksum can tell.
+    FileTime modified = Files.getLastModifiedTime(copy);
+    byte[] bytes = Files.readAllBytes(copy);
+    for (int i = bytes.length / 2; i < bytes.length / 2 + 64; i++) {
+      bytes[i] ^= 0x5a;
+    }
+    Files.write(copy, bytes);
+    Files.setLastModifiedTime(copy, modified);
+
+    catalog = Catalog.open(dataDir, new RrdRecordingIndexer(allocator), 1);
+    Partition served = catalog.partitions(p.datasetId()).get(0);
+    assertTrue(served.compacted().isEmpty(), "a recorded copy is not served before it is checked");
+    assertEquals(p.chunkCount(), catalog.chunks(served).chunks().size());
+    catalog.awaitCompactions(WAIT);
+    Partition now = catalog.partitions(p.datasetId()).get(0);
+    Path again = now.compacted().orElseThrow(() -> new AssertionError("not made again: " + now)).file().path();
+    assertNotEquals(copy, again);
+    assertFalse(Files.exists(copy), "the damaged copy is deleted");
+    long rows = 0;
+    for (IndexedChunk c : catalog.chunks(now).chunks()) {
+      try (Chunk chunk = catalog.readChunk(now, c.offset(), c.length(), allocator)) {
+        rows += chunk.rowCount();
+      }
+    }
+    assertEquals(p.rowCount(), rows);
   }
 }

@@ -41,6 +41,22 @@ class PostgresCatalogTest extends CatalogTest {
   }
 
   @Test
+  void recordingsOfSmallChunksAreNotCompactedAndSaySo() throws Exception {
+    try (org.apache.arrow.memory.BufferAllocator allocator = new org.apache.arrow.memory.RootAllocator();
+        Catalog catalog = open(new RrdRecordingIndexer(allocator), 1)) {
+      Dataset d = catalog.createDataset("small");
+      Task task = catalog.register(d.id(), DataSource.of(RrdRecordingIndexerTest.fixture("small-chunks/small-chunks.rrd").toUri().toString(), null),
+          OnDuplicate.ERROR, java.time.Duration.ofSeconds(120));
+      assertEquals(TaskStatus.SUCCESS, task.status(), String.valueOf(task.message()));
+      catalog.awaitCompactions(java.time.Duration.ofSeconds(120));
+      Partition p = catalog.partitions(d.id()).get(0);
+      assertTrue(p.compacted().isEmpty(), "copies in one server's data dir would not serve a fleet");
+      assertEquals(CompactionState.SKIPPED, catalog.compactionState(p));
+      assertEquals(p.chunkCount(), p.servedChunkCount());
+    }
+  }
+
+  @Test
   void aSecondServerReadsTheCatalogAndItsChangesFailNamingTheWriter() {
     try (Catalog writer = open(new FileListIndexer(), 1); Catalog reader = open(new FileListIndexer(), 1)) {
       assertTrue(writer.isWriter());

@@ -94,7 +94,8 @@ public final class RrdflightServer implements AutoCloseable {
     Catalog catalog;
     try {
       catalog = Catalog.open(config.catalog(), new RrdRecordingIndexer(allocator), REGISTRATION_THREADS, registrationLimits(config),
-          RecordingSources.withS3(S3Client.standard(config.objectStorage().endpoint())), config.dataDir().resolve("tables"));
+          RecordingSources.withS3(S3Client.standard(config.objectStorage().endpoint())), config.dataDir().resolve("tables"),
+          config.compaction());
     } catch (RuntimeException e) {
       allocator.close();
       authenticator.ifPresent(Authenticator::close);

@@ -3,6 +3,7 @@ package io.rrdflight.server;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.catalog.CatalogLocation;
+import io.rrdflight.catalog.CompactionPolicy;
 import io.rrdflight.rrd.s3.S3Location;
 import java.net.URI;
 import java.nio.file.Path;
@@ -18,10 +19,11 @@ import java.util.Optional;
  * @param objectStorage where S3-compatible storage is and which prefixes clients may register from
  * @param tables the {@code -t} tables to serve
  * @param advertise the address this node puts in Flight endpoints for other clients (--advertise), on a fleet
+ * @param compaction which recordings of many small chunks get a compacted copy (--compact-small-chunks)
  */
 public record ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots,
     ServerLimits limits, Security security, CatalogLocation catalog, ObjectStorage objectStorage, List<TableSource> tables,
-    java.util.Optional<java.net.URI> advertise) {
+    java.util.Optional<java.net.URI> advertise, CompactionPolicy compaction) {
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 51234;
 
@@ -36,6 +38,7 @@ public record ServerConfig(String host, int port, Path dataDir, List<DatasetSour
     requireNonNull(objectStorage, "objectStorage is null");
     tables = List.copyOf(requireNonNull(tables, "tables is null"));
     requireNonNull(advertise, "advertise is null");
+    requireNonNull(compaction, "compaction is null");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
@@ -45,7 +48,7 @@ public record ServerConfig(String host, int port, Path dataDir, List<DatasetSour
   public ServerConfig(String host, int port, Path dataDir, List<DatasetSource> datasets, List<Path> allowedRoots,
       ServerLimits limits, Security security) {
     this(host, port, dataDir, datasets, allowedRoots, limits, security, new CatalogLocation.Embedded(dataDir), ObjectStorage.DEFAULT,
-        List.of(), java.util.Optional.empty());
+        List.of(), java.util.Optional.empty(), CompactionPolicy.AUTO);
   }
 
   /** The default limits, no allowed roots but the {@code -d} directories, no tokens or TLS. */

@@ -2,6 +2,7 @@ package io.rrdflight.server.cli;
 
 import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.CatalogLocation;
+import io.rrdflight.catalog.CompactionPolicy;
 import io.rrdflight.server.RrdflightServer;
 import io.rrdflight.server.ServerConfig;
 import io.rrdflight.server.ServerConfig.DatasetSource;
@@ -180,6 +181,12 @@ final class ServerCommand implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE}).")
   int maxPrefixFiles;
 
+  @Option(names = "--compact-small-chunks", paramLabel = "off|auto|MIN_CHUNKS:MAX_MEAN_ROWS", defaultValue = "auto",
+      description = "Recordings (local files) of many small chunks get a compacted copy in DATA_DIR/compacted, made in the"
+          + " background after registration, which Rerun clients then read (rerun-sdk 0.27's df() is slow on small chunks):"
+          + " auto = at least 1000 chunks of fewer than 32 rows on average; off = no new copies (default: ${DEFAULT-VALUE}).")
+  String compactSmallChunks;
+
   /** Builds run the server once with this to record which classes start-up loads (see flight-server/README.md). */
   @Option(names = "--exit-when-ready", hidden = true)
   boolean exitWhenReady;
@@ -323,7 +330,16 @@ final class ServerCommand implements Callable<Integer> {
   private ServerConfig config(Security security) {
     Path dir = dataDir.resolve();
     return new ServerConfig(host, validPort(), dir, datasetSources(), allowedRoots(), limits(), security, catalogLocation(dir),
-        new ServerConfig.ObjectStorage(s3Endpoint(), allowedPrefixes()), tableSources(), java.util.Optional.ofNullable(advertise));
+        new ServerConfig.ObjectStorage(s3Endpoint(), allowedPrefixes()), tableSources(), java.util.Optional.ofNullable(advertise),
+        compactionPolicy());
+  }
+
+  private CompactionPolicy compactionPolicy() {
+    try {
+      return CompactionPolicy.parse(compactSmallChunks);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--compact-small-chunks: " + e.getMessage());
+    }
   }
 
   private CatalogLocation catalogLocation(Path dir) {

@@ -73,7 +73,7 @@ final class DatasetManifest {
         ((VarCharVector) full.getVector("rerun_layer_type")).setSafe(i, utf8Bytes(Registration.PARTITION_TYPE_RRD));
         ((TimeStampNanoVector) full.getVector("rerun_registration_time")).setSafe(i, ProtoValues.epochNanos(p.registeredAt()));
         ((TimeStampNanoVector) full.getVector("rerun_last_updated_at")).setSafe(i, ProtoValues.epochNanos(p.registeredAt()));
-        ((UInt8Vector) full.getVector("rerun_num_chunks")).setSafe(i, p.chunkCount());
+        ((UInt8Vector) full.getVector("rerun_num_chunks")).setSafe(i, p.servedChunkCount()); // what FetchChunks hands out: the compacted copy's, once read
         ((UInt8Vector) full.getVector("rerun_size_bytes")).setSafe(i, p.sizeBytes());
         ((FixedSizeBinaryVector) full.getVector("rerun_schema_sha256")).setSafe(i, sha256(catalog.schema(p).toArrow().toJson()));
         if (vocabulary.segments()) {

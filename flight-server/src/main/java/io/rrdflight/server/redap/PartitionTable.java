@@ -226,7 +226,7 @@ final class PartitionTable {
         appendStrings(layerNames, row, r.layers().stream().map(Partition::layer).toList());
         appendStrings(storageUrls, row, r.layers().stream().map(p -> p.storageUrl().toString()).toList());
         updated.setSafe(row, ProtoValues.epochNanos(r.lastUpdatedAt()));
-        chunks.setSafe(row, r.layers().stream().mapToLong(Partition::chunkCount).sum());
+        chunks.setSafe(row, r.layers().stream().mapToLong(Partition::servedChunkCount).sum()); // what FetchChunks hands out
         bytes.setSafe(row, r.layers().stream().mapToLong(Partition::sizeBytes).sum());
       }
       full.setRowCount(rows.size());

@@ -18,7 +18,9 @@ import org.apache.calcite.sql.type.SqlTypeName;
 
 /**
  * A dataset's partitions, one row per registered recording (per layer): the Rerun partition table's
- * columns, flattened for SQL (one layer and one storage URL per row).
+ * columns, flattened for SQL (one layer and one storage URL per row), and {@code rrdflight_compaction}
+ * (none, pending, done, failed, skipped: see the catalog's CompactionState). {@code rerun_num_chunks}
+ * counts the chunks Rerun clients are served: the compacted copy's once it is read.
  */
 public final class PartitionTable extends AbstractTable implements ScannableTable {
   public static final String NAME = "partitions";
@@ -41,6 +43,7 @@ public final class PartitionTable extends AbstractTable implements ScannableTabl
         .add("rerun_num_rows", SqlTypeName.BIGINT)
         .add("rerun_size_bytes", SqlTypeName.BIGINT)
         .add("rerun_last_updated_at", SqlTypeName.TIMESTAMP, 3)
+        .add("rrdflight_compaction", SqlTypeName.VARCHAR)
         .build();
   }
 
@@ -48,8 +51,8 @@ public final class PartitionTable extends AbstractTable implements ScannableTabl
   public Enumerable<Object[]> scan(DataContext root) {
     List<Object[]> rows = new ArrayList<>();
     for (Partition p : data.partitions(dataset)) {
-      rows.add(new Object[] {p.partitionId(), p.layer(), p.storageUrl().toString(), p.chunkCount(), p.rowCount(),
-          p.sizeBytes(), p.registeredAt().toEpochMilli()});
+      rows.add(new Object[] {p.partitionId(), p.layer(), p.storageUrl().toString(), p.servedChunkCount(), p.rowCount(),
+          p.sizeBytes(), p.registeredAt().toEpochMilli(), data.compactionState(p)});
     }
     return Linq4j.asEnumerable(rows);
   }

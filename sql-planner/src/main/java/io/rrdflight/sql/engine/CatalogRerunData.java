@@ -42,6 +42,11 @@ public final class CatalogRerunData implements RerunData {
   }
 
   @Override
+  public String compactionState(Partition partition) {
+    return catalog.compactionState(partition).name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  @Override
   public DatasetSchema schema(Dataset dataset) {
     return catalog.datasetSchema(dataset.id());
   }

@@ -17,6 +17,15 @@ public interface RerunData {
 
   List<Partition> partitions(Dataset dataset);
 
+  /**
+   * Where the partition's compacted copy stands, as the {@code partitions} table shows it (lower-case
+   * {@link io.rrdflight.catalog.CompactionState}); in-memory data has no copies to make.
+   */
+  default String compactionState(Partition partition) {
+    return (partition.compacted().isPresent() ? io.rrdflight.catalog.CompactionState.DONE : io.rrdflight.catalog.CompactionState.NONE)
+        .name().toLowerCase(java.util.Locale.ROOT);
+  }
+
   /** The union of the dataset's partitions' columns, in Rerun's order; empty while none is indexed. */
   DatasetSchema schema(Dataset dataset);
 

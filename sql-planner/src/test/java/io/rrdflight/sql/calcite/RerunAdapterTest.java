@@ -313,8 +313,8 @@ class RerunAdapterTest {
 
   @Test
   void thePartitionTableListsPartitionsWithTheirMetadata() {
-    assertEquals(List.of("run-a; base; 4; 13", "run-b; base; 4; 13"),
-        rows("SELECT rerun_partition_id, rerun_layer_name, rerun_num_chunks, rerun_num_rows FROM ds.rerun.partitions ORDER BY 1"));
+    assertEquals(List.of("run-a; base; 4; 13; none", "run-b; base; 4; 13; none"),
+        rows("SELECT rerun_partition_id, rerun_layer_name, rerun_num_chunks, rerun_num_rows, rrdflight_compaction FROM ds.rerun.partitions ORDER BY 1"));
   }
 
   @Test

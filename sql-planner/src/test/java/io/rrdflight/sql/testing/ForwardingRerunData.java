@@ -36,6 +36,11 @@ public abstract class ForwardingRerunData implements RerunData {
   }
 
   @Override
+  public String compactionState(Partition partition) {
+    return delegate.compactionState(partition);
+  }
+
+  @Override
   public DatasetSchema schema(Dataset dataset) {
     return delegate.schema(dataset);
   }
