@@ -563,10 +563,17 @@ final class CellCopier {
   private int lastId;
   private long rows;
 
-  /** @param expectedRows how many rows the batch will have (sizes the piece arrays) */
+  /**
+   * Pieces the arrays start with at most: runs and fill repeats make a batch's pieces far fewer
+   * than its rows, and arrays sized for every row (seven per column and batch) were most of a
+   * filled view's heap allocation; a batch of single-row pieces grows them by doubling.
+   */
+  static final int MAX_INITIAL_PIECES = 1024;
+
+  /** @param expectedRows how many rows the batch will have (bounds the piece arrays' first size) */
   CellCopier(FieldVector target, int expectedRows) {
     this.target = requireNonNull(target, "target is null");
-    this.pieces = new Pieces(expectedRows);
+    this.pieces = new Pieces(Math.min(expectedRows, MAX_INITIAL_PIECES));
   }
 
   /** Whether the bulk copy handles a column of this type. */
