@@ -140,11 +140,32 @@ final class BatchWriter {
           }
           copier.rows(sourceOfChunk[chunk], PartitionView.rowOf(cell), same);
         } else {
-          copier.repeat(sourceOfChunk[chunk], PartitionView.rowOf(cell), same);
+          // Fill of a column logged every `same`-th row repeats consecutive cells of the chunk
+          // `same` times each: the whole run is one append.
+          int groups = 1;
+          while (i + (groups + 1) * same <= count && repeats(view, column, from + i + groups * same, same, cell + groups)) {
+            groups++;
+          }
+          if (groups > 1) {
+            copier.repeatEach(sourceOfChunk[chunk], PartitionView.rowOf(cell), groups, same);
+            same *= groups;
+          } else {
+            copier.repeat(sourceOfChunk[chunk], PartitionView.rowOf(cell), same);
+          }
         }
       }
       i += same;
     }
     copier.write();
+  }
+
+  /** Whether rows {@code [row, row + n)} of the column all show {@code cell}. */
+  private static boolean repeats(PartitionView view, int column, int row, int n, long cell) {
+    for (int k = 0; k < n; k++) {
+      if (view.cell(column, row + k) != cell) {
+        return false;
+      }
+    }
+    return true;
   }
 }

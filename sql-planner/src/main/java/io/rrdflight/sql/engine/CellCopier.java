@@ -61,12 +61,21 @@ final class CellCopier {
   /**
    * Pieces in order: parallel growable arrays. A piece continuing the last one (same source,
    * consecutive values, both written once) extends it, so appending a run row by row costs little.
+   *
+   * <p>A piece with {@code each > 1} is a run of <em>groups</em>, each written {@code each} times
+   * before the next (a chunk's rows that fill repeats on every other row: one piece, not one per
+   * cell). Its groups are {@code group} values each when {@code group > 0} (rows of the column, or
+   * a fixed-size list's values), else they end at {@code bounds} (a list's groups of child values,
+   * bounds[0] = start, bounds[last] = start + len). Such a piece has {@code times == 1}.
    */
   private static final class Pieces {
     int[] source;
     long[] start;
     long[] len;
     long[] times;
+    long[] each;
+    long[] group;
+    long[][] bounds;
     int size;
 
     Pieces(int capacity) {
@@ -75,6 +84,9 @@ final class CellCopier {
       start = new long[n];
       len = new long[n];
       times = new long[n];
+      each = new long[n];
+      group = new long[n];
+      bounds = new long[n][];
     }
 
     void add(int src, long from, long n, long repeat) {
@@ -82,22 +94,56 @@ final class CellCopier {
         return;
       }
       int last = size - 1;
-      if (last >= 0 && repeat == 1 && times[last] == 1 && source[last] == src && (src < 0 || start[last] + len[last] == from)) {
+      if (last >= 0 && repeat == 1 && times[last] == 1 && each[last] == 1 && source[last] == src
+          && (src < 0 || start[last] + len[last] == from)) {
         len[last] += n;
         return;
       }
+      append(src, from, n, repeat, 1, 0, null);
+    }
+
+    /** Groups of values {@code [from, from + n)} (see the class comment), each written {@code repeat} times. */
+    void addEach(int src, long from, long n, long repeat, long groupSize, long[] groupBounds) {
+      if (n == 0) {
+        return;
+      }
+      if (repeat == 1) {
+        add(src, from, n, 1);
+        return;
+      }
+      append(src, from, n, 1, repeat, groupSize, groupBounds);
+    }
+
+    private void append(int src, long from, long n, long repeat, long eachTimes, long groupSize, long[] groupBounds) {
       if (size == source.length) {
         int grown = size * 2;
         source = Arrays.copyOf(source, grown);
         start = Arrays.copyOf(start, grown);
         len = Arrays.copyOf(len, grown);
         times = Arrays.copyOf(times, grown);
+        each = Arrays.copyOf(each, grown);
+        group = Arrays.copyOf(group, grown);
+        bounds = Arrays.copyOf(bounds, grown);
       }
       source[size] = src;
       start[size] = from;
       len[size] = n;
       times[size] = repeat;
+      each[size] = eachTimes;
+      group[size] = groupSize;
+      bounds[size] = groupBounds;
       size++;
+    }
+
+    /** Empties the list; dropping the group bounds it refers to. */
+    void clear() {
+      Arrays.fill(bounds, 0, size, null);
+      size = 0;
+    }
+
+    /** Values written by piece {@code p}. */
+    long written(int p) {
+      return len[p] * times[p] * each[p];
     }
   }
 
@@ -196,7 +242,8 @@ final class CellCopier {
         long start = pieces.start[p];
         long len = pieces.len[p];
         long times = pieces.times[p];
-        values += len * times;
+        long each = pieces.each[p];
+        values += pieces.written(p);
         if (s < 0) {
           continue;
         }
@@ -218,15 +265,27 @@ final class CellCopier {
             if (first < 0 || last < first) {
               throw outside(v, "offsets " + first + ".." + last + " of values " + start + ".." + (start + len));
             }
-            if (kind == LIST) {
+            if (kind == LIST && each > 1) {
+              next.addEach(s, first, last - first, each, 0, childBounds(p, v, first, last));
+            } else if (kind == LIST) {
               next.add(s, first, last - first, times);
             } else if (last > ((BaseVariableWidthVector) v).getDataBuffer().capacity()) {
               throw outside(v, "bytes " + first + ".." + last + " beyond its data buffer");
             } else {
-              bytes += (last - first) * times;
+              if (each > 1) {
+                childBounds(p, v, first, last); // each group's bytes are copied on their own: their offsets must not go back
+              }
+              bytes += (last - first) * times * each;
             }
           }
-          case FIXED_LIST -> next.add(s, start * width, len * width, times);
+          case FIXED_LIST -> {
+            if (each > 1) {
+              long group = pieces.group[p];
+              next.addEach(s, start * width, len * width, each, group * width, group > 0 ? null : scaled(pieces.bounds[p], width));
+            } else {
+              next.add(s, start * width, len * width, times);
+            }
+          }
           case BITS -> checkBits(((BitVector) v).getDataBuffer(), start + len, v);
           case FIXED -> {
             if ((start + len) * width > ((BaseFixedWidthVector) v).getDataBuffer().capacity()) {
@@ -240,6 +299,39 @@ final class CellCopier {
         child.pieces = next;
         child.measure();
       }
+    }
+
+    /**
+     * The child values where each group of piece {@code p} (a list's values) begins, and where the
+     * last ends: the list's offsets at its group bounds, checked to never go back (a corrupt offset
+     * would make a group's span negative).
+     */
+    private long[] childBounds(int p, FieldVector v, long first, long last) {
+      long start = pieces.start[p];
+      long group = pieces.group[p];
+      long[] bounds = pieces.bounds[p];
+      int groups = (int) (group > 0 ? pieces.len[p] / group : bounds.length - 1);
+      long[] out = new long[groups + 1];
+      long at = offsetsAt[pieces.source[p]];
+      long previous = first;
+      for (int j = 0; j <= groups; j++) {
+        long value = group > 0 ? start + j * group : bounds[j];
+        long offset = MemoryUtil.getInt(at + value * OFFSET_WIDTH); // within [start, start + len]: checked by measure
+        if (offset < previous || offset > last) {
+          throw outside(v, "offset " + offset + " of value " + value + " outside " + previous + ".." + last);
+        }
+        out[j] = offset;
+        previous = offset;
+      }
+      return out;
+    }
+
+    private static long[] scaled(long[] bounds, int width) {
+      long[] out = new long[bounds.length];
+      for (int j = 0; j < bounds.length; j++) {
+        out[j] = bounds[j] * width;
+      }
+      return out;
     }
 
     private static void checkBits(ArrowBuf bits, long count, FieldVector v) {
@@ -314,8 +406,7 @@ final class CellCopier {
         int s = pieces.source[p];
         long start = pieces.start[p];
         long len = pieces.len[p];
-        long times = pieces.times[p];
-        long total = len * times;
+        long total = pieces.written(p);
         if (s < 0) { // nulls or empty lists: no values; the offsets stay where they are
           int base = MemoryUtil.getInt(dstOffsets + at * OFFSET_WIDTH);
           for (long k = 1; k <= total; k++) {
@@ -324,36 +415,55 @@ final class CellCopier {
           if (s == EMPTIES) {
             setBits(validity, at, total);
           }
-          at += total;
-          continue;
-        }
-        switch (kind) {
-          case LIST -> copyOffsets(offsetsAt[s], start, len, times, dstOffsets, at);
-          case VARIABLE -> {
-            long first = MemoryUtil.getInt(offsetsAt[s] + start * OFFSET_WIDTH);
-            long base = MemoryUtil.getInt(dstOffsets + at * OFFSET_WIDTH);
-            long span = copyOffsets(offsetsAt[s], start, len, times, dstOffsets, at);
-            copyRepeated(dataAt[s] + first, dstData + base, span, times);
-          }
-          case BITS -> {
-            for (long j = 0; j < times; j++) {
-              copyBits(dataAt[s], start, dstData, at + j * len, len);
-            }
-          }
-          case FIXED -> copyRepeated(dataAt[s] + start * width, dstData + at * width, len * width, times);
-          default -> { } // fixed-size lists and structs: only their validity here, their children are levels of their own
-        }
-        if (nullFree[s]) {
-          setBits(validity, at, total); // the usual case: values without nulls, set a byte at a time
-        } else {
-          for (long j = 0; j < times; j++) {
-            copyBits(validityAt[s], start, validity, at + j * len, len);
+        } else if (pieces.each[p] == 1) {
+          copyRange(s, start, len, pieces.times[p], at, validity, dstOffsets, dstData);
+        } else { // groups, each written `each` times: measured as one piece, copied group by group
+          long each = pieces.each[p];
+          long group = pieces.group[p];
+          long[] bounds = pieces.bounds[p];
+          long groups = group > 0 ? len / group : bounds.length - 1;
+          long to = at;
+          for (int j = 0; j < groups; j++) {
+            long from = group > 0 ? start + j * group : bounds[j];
+            long n = group > 0 ? group : bounds[j + 1] - from;
+            copyRange(s, from, n, each, to, validity, dstOffsets, dstData);
+            to += n * each;
           }
         }
         at += total;
       }
       for (Level child : children) {
         child.copy();
+      }
+    }
+
+    /** Values {@code [start, start + len)} of source {@code s} at {@code at}, {@code times} times in a row: this level's buffers only. */
+    private void copyRange(int s, long start, long len, long times, long at, long validity, long dstOffsets, long dstData) {
+      if (len == 0) {
+        return;
+      }
+      switch (kind) {
+        case LIST -> copyOffsets(offsetsAt[s], start, len, times, dstOffsets, at);
+        case VARIABLE -> {
+          long first = MemoryUtil.getInt(offsetsAt[s] + start * OFFSET_WIDTH);
+          long base = MemoryUtil.getInt(dstOffsets + at * OFFSET_WIDTH);
+          long span = copyOffsets(offsetsAt[s], start, len, times, dstOffsets, at);
+          copyRepeated(dataAt[s] + first, dstData + base, span, times);
+        }
+        case BITS -> {
+          for (long j = 0; j < times; j++) {
+            copyBits(dataAt[s], start, dstData, at + j * len, len);
+          }
+        }
+        case FIXED -> copyRepeated(dataAt[s] + start * width, dstData + at * width, len * width, times);
+        default -> { } // fixed-size lists and structs: only their validity here, their children are levels of their own
+      }
+      if (nullFree[s]) {
+        setBits(validity, at, len * times); // the usual case: values without nulls, set a byte at a time
+      } else {
+        for (long j = 0; j < times; j++) {
+          copyBits(validityAt[s], start, validity, at + j * len, len);
+        }
       }
     }
 
@@ -453,10 +563,17 @@ final class CellCopier {
   private int lastId;
   private long rows;
 
-  /** @param expectedRows how many rows the batch will have (sizes the piece arrays) */
+  /**
+   * Pieces the arrays start with at most: runs and fill repeats make a batch's pieces far fewer
+   * than its rows, and arrays sized for every row (seven per column and batch) were most of a
+   * filled view's heap allocation; a batch of single-row pieces grows them by doubling.
+   */
+  static final int MAX_INITIAL_PIECES = 1024;
+
+  /** @param expectedRows how many rows the batch will have (bounds the piece arrays' first size) */
   CellCopier(FieldVector target, int expectedRows) {
     this.target = requireNonNull(target, "target is null");
-    this.pieces = new Pieces(expectedRows);
+    this.pieces = new Pieces(Math.min(expectedRows, MAX_INITIAL_PIECES));
   }
 
   /** Whether the bulk copy handles a column of this type. */
@@ -483,6 +600,19 @@ final class CellCopier {
   void repeat(FieldVector source, int row, int n) {
     pieces.add(sourceId(source), row, 1, n);
     rows += n;
+  }
+
+  /**
+   * Appends rows {@code [first, first + n)} of {@code source}, each written {@code each} times
+   * before the next, as latest-at fill repeats a chunk logged every {@code each}-th row: one piece
+   * for the whole run, copied row by row without per-cell bookkeeping.
+   */
+  void repeatEach(FieldVector source, int first, int n, int each) {
+    if (each < 1) {
+      throw new IllegalArgumentException("each must be positive: " + each);
+    }
+    pieces.addEach(sourceId(source), first, n, each, 1, null);
+    rows += (long) n * each;
   }
 
   private int sourceId(FieldVector source) {
@@ -536,7 +666,7 @@ final class CellCopier {
       top.finish();
       target.setValueCount((int) rows);
     } finally {
-      pieces.size = 0;
+      pieces.clear();
       sources.clear();
       sourceIds.clear();
       lastSource = null;

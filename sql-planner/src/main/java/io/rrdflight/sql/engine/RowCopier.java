@@ -72,6 +72,18 @@ public final class RowCopier {
     }
   }
 
+  /** Appends rows {@code [first, first + n)} of {@code source}, each {@code each} times before the next (latest-at fill of sparse data). */
+  void repeatEach(FieldVector source, int first, int n, int each) {
+    requireNonNull(source, "source is null");
+    if (bulk != null) {
+      bulk.repeatEach(source, first, n, each);
+    } else {
+      for (int k = 0; k < n; k++) {
+        repeat(source, first + k, each);
+      }
+    }
+  }
+
   /** Appends {@code n} null cells (list targets). */
   void nulls(int n) {
     appendEmpty(n, false);

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
  * for the column types Rerun's components and the fixtures have: positions
  * ({@code List<FixedSizeList<3, Float32>>}), colors ({@code List<UInt32>}), text
  * ({@code List<Utf8>}), a {@code List<Struct<Float64, Utf8, Bool>>}, scalars, with null rows and
- * values inside the sources, nulls and empty lists appended, and cells repeated as fill repeats them.
+ * values inside the sources, nulls and empty lists appended, and cells repeated as fill repeats them
+ * (one cell on many rows; consecutive rows each on k rows).
  */
 class CellCopierTest {
   private static final Field POSITIONS = list("positions", new Field("item", FieldType.nullable(new ArrowType.FixedSizeList(3)),
@@ -137,6 +138,29 @@ class CellCopierTest {
     return String.valueOf(v.getObject(r));
   }
 
+  private static List<String> rows(FieldVector v) {
+    List<String> out = new ArrayList<>();
+    for (int r = 0; r < v.getValueCount(); r++) {
+      out.add(row(v, r));
+    }
+    return out;
+  }
+
+  /** 20 doubles, r * 1.5 at row r, null at every third row from row 1. */
+  private Float8Vector scalars() {
+    Float8Vector scalars = new Float8Vector("s", allocator);
+    vectors.add(scalars);
+    for (int r = 0; r < 20; r++) {
+      if (r % 3 == 1) {
+        scalars.setNull(r);
+      } else {
+        scalars.setSafe(r, r * 1.5);
+      }
+    }
+    scalars.setValueCount(20);
+    return scalars;
+  }
+
   /**
    * Appends random runs, repeats, nulls and empty lists from two sources, in random batches into
    * one target (reused, as a column of consecutive batches is), and checks every row each time.
@@ -154,7 +178,17 @@ class CellCopierTest {
       for (int i = 0; i < appends; i++) {
         ListVector src = random.nextBoolean() ? a : b;
         int n = 1 + random.nextInt(5);
-        switch (random.nextInt(5)) {
+        switch (random.nextInt(6)) {
+          case 5 -> {
+            int first = random.nextInt(src.getValueCount() - n + 1);
+            int each = 2 + random.nextInt(3);
+            copier.repeatEach(src, first, n, each);
+            for (int k = 0; k < n; k++) {
+              for (int e = 0; e < each; e++) {
+                expected.add(row(src, first + k));
+              }
+            }
+          }
           case 0, 1 -> {
             int first = random.nextInt(src.getValueCount() - n + 1);
             copier.rows(src, first, n);
@@ -232,33 +266,62 @@ class CellCopierTest {
 
   @Test
   void plainColumnsKeepTheirNullRows() {
-    Float8Vector scalars = new Float8Vector("s", allocator);
-    vectors.add(scalars);
-    for (int r = 0; r < 20; r++) {
-      if (r % 3 == 1) {
-        scalars.setNull(r);
-      } else {
-        scalars.setSafe(r, r * 1.5);
-      }
-    }
-    scalars.setValueCount(20);
+    Float8Vector scalars = scalars();
     Float8Vector out = new Float8Vector("s", allocator);
     vectors.add(out);
     CellCopier copier = new CellCopier(out, 4);
     copier.rows(scalars, 9, 5);
     copier.repeat(scalars, 6, 3);
     copier.repeat(scalars, 1, 2);
+    copier.repeatEach(scalars, 0, 5, 2);
     copier.write();
     List<String> expected = new ArrayList<>();
     for (int r = 9; r < 14; r++) {
       expected.add(row(scalars, r));
     }
     expected.addAll(List.of("9.0", "9.0", "9.0", "null", "null"));
-    List<String> got = new ArrayList<>();
-    for (int r = 0; r < out.getValueCount(); r++) {
-      got.add(row(out, r));
-    }
+    expected.addAll(List.of("0.0", "0.0", "null", "null", "3.0", "3.0", "4.5", "4.5", "null", "null"));
+    List<String> got = rows(out);
     assertEquals(expected, got);
+  }
+
+  @Test
+  void rowsEachRepeatedKeepEveryLevelInStep() {
+    // positions as fill repeats points logged every other frame: rows 0..39 twice each, then a
+    // run, then rows three times each starting at the null row and an empty one
+    ListVector a = source(POSITIONS, 1, 40);
+    ListVector out = vector(POSITIONS);
+    CellCopier copier = new CellCopier(out, 4);
+    copier.repeatEach(a, 0, 40, 2);
+    copier.rows(a, 5, 3);
+    copier.repeatEach(a, 2, 4, 3);
+    copier.write();
+    List<String> expected = new ArrayList<>();
+    for (int r = 0; r < 40; r++) {
+      expected.add(row(a, r));
+      expected.add(row(a, r));
+    }
+    for (int r = 5; r < 8; r++) {
+      expected.add(row(a, r));
+    }
+    for (int r = 2; r < 6; r++) {
+      expected.addAll(List.of(row(a, r), row(a, r), row(a, r)));
+    }
+    List<String> got = rows(out);
+    assertEquals(expected, got);
+  }
+
+  @Test
+  void offsetsGoingBackInsideRowsRepeatedEachAreAClearError() {
+    ListVector a = source(TEXT, 1, 10);
+    VarCharVector items = (VarCharVector) a.getDataVector();
+    int inside = a.getOffsetBuffer().getInt(6L * 4); // a list offset between the run's ends
+    items.getOffsetBuffer().setInt((long) inside * 4, 0); // corrupt: a string of that row starts at byte 0 again
+    ListVector out = vector(TEXT);
+    CellCopier copier = new CellCopier(out, 4);
+    copier.repeatEach(a, 4, 4, 2);
+    IllegalStateException e = assertThrows(IllegalStateException.class, copier::write);
+    assertTrue(e.getMessage().startsWith("corrupt column"), e.getMessage());
   }
 
   @Test
