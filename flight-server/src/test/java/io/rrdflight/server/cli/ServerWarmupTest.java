@@ -34,6 +34,15 @@ class ServerWarmupTest {
   }
 
   @Test
+  void theWarmUpQueryCountsItsTwoRowsWithoutLeaking(@TempDir Path tmp) throws Exception {
+    try (RrdflightServer server = start(tmp.resolve("data"));
+        BufferAllocator allocator = new RootAllocator()) {
+      assertEquals(2, ServerWarmup.sampleQuery(allocator, "127.0.0.1", server.port()));
+      assertEquals(0, allocator.getAllocatedMemory());
+    }
+  }
+
+  @Test
   void theWarmUpLeavesTheDataDirAndCatalogAsTheyWere(@TempDir Path tmp) throws Exception {
     try (RrdflightServer server = start(tmp.resolve("data"))) {
       Map<String, Long> before = files(tmp.resolve("data"));
