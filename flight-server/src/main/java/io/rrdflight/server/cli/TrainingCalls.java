@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.apache.arrow.flight.CallOption;
 import org.apache.arrow.flight.FlightClient;
 import org.apache.arrow.flight.FlightInfo;
 import org.apache.arrow.flight.FlightStream;
@@ -58,14 +57,13 @@ final class TrainingCalls {
     return value == null ? "" : value.toString();
   }
 
-  interface Batches {
+  private interface Batches {
     void accept(VectorSchemaRoot root);
   }
 
-  /** Reads every endpoint of {@code info}, each batch to {@code batches}. */
-  static void read(FlightSqlClient sql, FlightInfo info, Batches batches, CallOption... options) throws Exception {
+  private static void read(FlightSqlClient sql, FlightInfo info, Batches batches) throws Exception {
     for (var endpoint : info.getEndpoints()) {
-      try (FlightStream stream = sql.getStream(endpoint.getTicket(), options)) {
+      try (FlightStream stream = sql.getStream(endpoint.getTicket())) {
         while (stream.next()) {
           batches.accept(stream.getRoot());
         }
