@@ -6,7 +6,8 @@ Runs, one after the other on the same machine (never side by side, so they do no
   2. rerun-sdk 0.27.3 (.venv): seed_workflow.py --once on the same recordings written by 0.27.3 —
      rrdflight vs `rerun server` 0.27.3;
   3. SQL over the 0.41 set (sql_big.py): the seed view, the full view (ADBC and JDBC), COUNT(*) and a
-     GROUP BY per recording, optionally next to another build (--baseline-jar);
+     GROUP BY per recording, optionally next to another build (--baseline-jar); then `sql_big.py
+     --restart`: COUNT(*) on a fresh start, then after a restart (first, second) and the GROUP BY, each once;
   4. SQL over fixtures/large/large.rrd (sql/bench.py): the filled query view through ADBC and JDBC vs
      the plain Flight DoGet of the same bytes (the transport ceiling) and DuckDB's ASOF JOIN.
 Prints one table with ratios and writes it into scripts/bench/README.md between the markers
@@ -94,16 +95,18 @@ def sdk_rows(table: Table, newest: dict, old: dict) -> None:
     table.row(f"rerun-sdk {old['client']}: server peak RSS", data, ours_old["rss"], "rerun server 0.27.3", theirs_old["rss"], megabytes)
 
 
-def sql_big_rows(table: Table, sql: dict, data: str) -> None:
+def sql_big_rows(table: Table, sql: dict, data: str, door: str = "SQL") -> None:
     base = sql.get("baseline", {})
     for name, r in sql["rrdflight"].items():
         if not isinstance(r, dict):
             continue
         theirs = base.get(name)
-        table.row(f"SQL: {name}, {r['rows']:,} rows", data, r["wall"], "baseline build" if theirs else "—",
+        cpu = f" (server CPU {r['server CPU s']:.2f} s)" if "server CPU s" in r else ""
+        table.row(f"{door}: {name}, {r['rows']:,} rows{cpu}", data, r["wall"], "baseline build" if theirs else "—",
                   theirs["wall"] if theirs else None)
-    table.row("SQL: server peak RSS", data, sql["rrdflight"]["peak RSS MB"], "baseline build" if base else "—",
-              base.get("peak RSS MB"), megabytes)
+    if "peak RSS MB" in sql["rrdflight"]:
+        table.row(f"{door}: server peak RSS", data, sql["rrdflight"]["peak RSS MB"], "baseline build" if base else "—",
+                  base.get("peak RSS MB"), megabytes)
 
 
 def sql_large_rows(table: Table, large: dict) -> None:
@@ -152,14 +155,21 @@ def main() -> int:
     if args.baseline_jar:
         big += ["--baseline-jar", args.baseline_jar]
     step("SQL over the 0.41 set", big)
+    # The first queries of a restarted server (issue 11 item 3): JVM and planner warm-up, not data.
+    restart = [SQL, "sql_big.py", new, "--restart", "--json", work / "sql_restart.json"]
+    if args.baseline_jar:
+        restart += ["--baseline-jar", args.baseline_jar]
+    step("SQL over the 0.41 set after a restart", restart)
     step("SQL over large.rrd vs the DoGet ceiling and DuckDB", [SQL, "sql/bench.py", "--repeat", max(args.repeat, 2),
                                                                  "--out", work / "sql_large.json"])
-    for name in ("newest", "old", "sql_big", "sql_large"):
+    for name in ("newest", "old", "sql_big", "sql_restart", "sql_large"):
         figures[name] = json.loads((work / f"{name}.json").read_text())
 
     table = Table()
     sdk_rows(table, figures["newest"], figures["old"])
-    sql_big_rows(table, figures["sql_big"], f"{figures['newest']['files']} recordings by 0.41 ({figures['newest']['mb']:.0f} MB)")
+    big_data = f"{figures['newest']['files']} recordings by 0.41 ({figures['newest']['mb']:.0f} MB)"
+    sql_big_rows(table, figures["sql_big"], big_data)
+    sql_big_rows(table, figures["sql_restart"], big_data, "SQL, one run")
     sql_large_rows(table, figures["sql_large"])
     text = (f"Last run: {figures['started']}, {figures['machine']}; best of {args.repeat} for SQL, mean of "
             f"{args.repeat} fresh processes for rerun-sdk 0.41, one run for 0.27.3. Times: lower is better; a ratio "

@@ -13,6 +13,9 @@ Queries (each timed from the request to the last batch, best of --repeat after o
 --restart measures what a restart costs instead (issue 11 item 3): one server counts once on a fresh data
 dir and stops, a second on the same data dir then runs count twice and group by twice, each timed once, with
 the server's CPU seconds per query (/proc), e.g. main's jar as --baseline-jar against this build.
+--delay S waits S seconds after the second server's ready line before its first query (a user who queries
+a moment after a restart, once the warm-up after the banner is done; 0: at once, as a script would).
+Servers start with the jar's class-data archive when the build made one (as scripts/rrdflight does).
 Run by scripts/bench/compare (which makes the venv and the data).
 """
 
@@ -30,7 +33,7 @@ import adbc_driver_flightsql.dbapi as flightsql
 
 from bench_common import BIG_SEGMENT, ROOT, big_frames, peak_rss_mb
 from register_files import cpu_seconds
-from rrdflight_server import JAR, ListeningProcess
+from rrdflight_server import JAR, ListeningProcess, class_data_archive
 
 JDBC_DRIVER = Path.home() / ".m2/repository/org/apache/arrow/flight-sql-jdbc-driver/18.3.0/flight-sql-jdbc-driver-18.3.0.jar"
 JDBC_BENCH = Path(__file__).parent / "sql" / "JdbcBench.java"
@@ -51,7 +54,8 @@ def queries(frames: int) -> dict[str, str]:
 
 class Server(ListeningProcess):
     def __init__(self, jar: Path, data_dir: Path, dataset: Path, heap: str) -> None:
-        super().__init__(["java", JAVA_FLAG, f"-Xmx{heap}", "-jar", str(jar), "server", "--port", "0",
+        # With the jar's class-data archive when the build made one, as scripts/rrdflight starts it.
+        super().__init__(["java", JAVA_FLAG, f"-Xmx{heap}", *class_data_archive(jar), "-jar", str(jar), "server", "--port", "0",
                           "--data-dir", str(data_dir), "-d", f"big={dataset}"],
                          r"listening on [^\s:]+:(\d+)", "rrdflight ready", "rrdflight server")
 
@@ -101,7 +105,7 @@ def measure(jar: Path, dataset: Path, repeat: int, heap: str) -> dict:
     return out
 
 
-def measure_restart(jar: Path, dataset: Path, heap: str) -> dict:
+def measure_restart(jar: Path, dataset: Path, heap: str, delay: float = 0.0) -> dict:
     """Count on a fresh data dir, then, after a restart on it, count, count, group by, group by."""
     q = queries(big_frames(dataset) or 0)
     steps = [("count, first after a fresh start", "count"), ("count, first after a restart", "count"), ("count, 2nd", "count"),
@@ -112,6 +116,8 @@ def measure_restart(jar: Path, dataset: Path, heap: str) -> dict:
             server = Server(jar, Path(tmp) / "data", dataset, heap)
             try:
                 uri = f"grpc://127.0.0.1:{server.port}"
+                if started == 2:
+                    time.sleep(delay)
                 for label, name in run:
                     before = cpu_seconds(server.proc.pid)
                     out[label] = {**adbc(uri, q[name]), "server CPU s": round(cpu_seconds(server.proc.pid) - before, 2)}
@@ -130,8 +136,9 @@ def main() -> int:
     parser.add_argument("--baseline-jar", type=Path, help="another rrdflight.jar measured the same way (e.g. main before a change)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--restart", action="store_true", help="the first queries after a restart on the same data dir (see above)")
+    parser.add_argument("--delay", type=float, default=0.0, help="with --restart: seconds from the restart's ready line to its first query")
     args = parser.parse_args()
-    run = (lambda jar: measure_restart(jar, args.directory.resolve(), args.heap)) if args.restart else (
+    run = (lambda jar: measure_restart(jar, args.directory.resolve(), args.heap, args.delay)) if args.restart else (
         lambda jar: measure(jar, args.directory.resolve(), args.repeat, args.heap))
     results = {"rrdflight": run(JAR)}
     if args.baseline_jar:

@@ -78,11 +78,11 @@ class ListeningProcess:
 DEFAULT_ALLOWED_ROOTS = (FIXTURES, Path(tempfile.gettempdir()))
 
 
-def class_data_archive() -> list[str]:
+def class_data_archive(jar: Path = JAR) -> list[str]:
     """JVM flags for the class-data archive the build made with the jar (as scripts/rrdflight uses it):
     none when it is missing or older than the jar. Halves the start-up of every server a test starts."""
-    archive = JAR.with_name("rrdflight.jsa")
-    if archive.is_file() and archive.stat().st_mtime > JAR.stat().st_mtime:
+    archive = jar.with_suffix(".jsa")
+    if archive.is_file() and archive.stat().st_mtime > jar.stat().st_mtime:
         return [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
     return []
 

@@ -34,10 +34,19 @@ class ServerWarmupTest {
   }
 
   @Test
+  void theWarmUpQueryCountsItsTwoRowsWithoutLeaking(@TempDir Path tmp) throws Exception {
+    try (RrdflightServer server = start(tmp.resolve("data"));
+        BufferAllocator allocator = new RootAllocator()) {
+      assertEquals(2, ServerWarmup.sampleQuery(allocator, server.catalog()));
+      assertEquals(0, allocator.getAllocatedMemory());
+    }
+  }
+
+  @Test
   void theWarmUpLeavesTheDataDirAndCatalogAsTheyWere(@TempDir Path tmp) throws Exception {
     try (RrdflightServer server = start(tmp.resolve("data"))) {
       Map<String, Long> before = files(tmp.resolve("data"));
-      ServerWarmup.firstCalls("127.0.0.1", server.port(), true);
+      ServerWarmup.firstCalls("127.0.0.1", server.port(), true, server.catalog());
       assertEquals(before, files(tmp.resolve("data")), "file names and sizes under the data dir");
       assertTrue(server.catalog().datasets().isEmpty());
     }
