@@ -32,6 +32,15 @@ CPU is the process's user + system time: less disturbed by other work than wall 
     .venvs/test-newest/bin/python scripts/bench/security_cost.py /tmp/secbench-big --rounds 3
     .venvs/test-newest/bin/python scripts/bench/security_cost.py /tmp/secbench-big --rounds 5 --stat median \
         --modes open,auth+tls,auth+tls-jdk
+    .venvs/test-newest/bin/python scripts/bench/security_cost.py /tmp/secbench-big --rounds 7 --stat median \
+        --parts rerun --jar main=/tmp/main.jar --jar branch=flight-server/target/rrdflight.jar --pin
+
+--jar LABEL=PATH (repeatable) runs every mode with each jar, all interleaved (main against a branch).
+--pin runs this script (the clients) on core 0 and every server on core 1 (taskset; the JVM then sees
+one core), as on two machines: the client's decryption does not take the server's core. Without it,
+client and server share the cores, as a user on one box sees. The rerun part also reports the client's
+CPU (this process: rerun-sdk's threads) and the server's share of both. TLS servers log each
+connection's cipher suite (TlsDetector at debug); the suites seen are printed at the end.
 
 Needs the runnable jar (mvn package), openssl, and the venv of scripts/requirements.txt.
 """
@@ -41,6 +50,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -53,7 +63,7 @@ import rerun as rr
 ROOT = Path(__file__).resolve().parents[1].parent
 sys.path.insert(0, str(ROOT / "flight-server" / "src" / "test" / "python"))
 sys.path.insert(0, str(ROOT / "scripts" / "bench"))
-from rrdflight_server import ServerProcess, create_token, make_test_ca  # noqa: E402
+from rrdflight_server import JAR, ServerProcess, create_token, make_test_ca  # noqa: E402
 from bench_common import cpu_seconds, window  # noqa: E402
 
 NEWEST = tuple(int(part) for part in rr.__version__.split(".")[:2]) >= (0, 28)
@@ -67,19 +77,38 @@ CALLS = 1000
 WARM_UP = 300
 
 
-def start(mode: str, directory: Path, ca: Path) -> tuple[ServerProcess, str | None]:
+TLS_LOG = "-Dorg.slf4j.simpleLogger.log.io.rrdflight.server.transport.TlsDetector=debug"
+SERVER_CORE = "1"
+CLIENT_CORE = 0
+
+
+def client_cpu() -> float:
+    """User + system CPU of this process so far: the clients (rerun-sdk's and ADBC's threads run in it)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def pin_client() -> None:
+    """Every thread of this process on CLIENT_CORE (threads started later inherit it)."""
+    for task in Path("/proc/self/task").iterdir():
+        os.sched_setaffinity(int(task.name), {CLIENT_CORE})
+
+
+def start(mode: str, directory: Path, ca: Path, jar: Path, cpus: str | None) -> tuple[ServerProcess, str | None]:
     """A server of this mode, and the writer token its clients send (None without --auth)."""
     data = Path(tempfile.mkdtemp(prefix=f"rrdflight-secbench-{mode.replace('+', '-')}-"))
     args = ["-d", f"bench={directory}"]
     token = None
     if mode != "open":
         args.append("--auth")
-        token = create_token(data, "writer")
+        token = create_token(data, "writer", jar=jar)
     if mode in TLS_MODES:
         args += ["--tls-cert", str(ca / "server.pem"), "--tls-key", str(ca / "server.key")]
     # netty's own switch: OpenSsl.isAvailable() is false, so ServerTls picks the JDK's engine.
-    env = {"JAVA_TOOL_OPTIONS": "-Dio.netty.handler.ssl.noOpenSsl=true"} if mode == "auth+tls-jdk" else None
-    server = ServerProcess(data, *args, env=env)
+    env = None
+    if mode in TLS_MODES:
+        env = {"JAVA_TOOL_OPTIONS": TLS_LOG + (" -Dio.netty.handler.ssl.noOpenSsl=true" if mode == "auth+tls-jdk" else "")}
+    server = ServerProcess(data, *args, env=env, jar=jar, cpus=cpus)
     if mode in TLS_MODES:
         engine = next((line for line in server.lines if "TLS: " in line), "TLS: engine not logged")
         print(f"{mode}: {engine[engine.index('TLS: '):]}", file=sys.stderr)
@@ -174,6 +203,9 @@ def main() -> int:
     parser.add_argument("--stat", choices=["best", "median"], default="best", help="per figure, over the rounds")
     parser.add_argument("--parts", default="rerun,sql,calls", help="comma-separated: which of rerun, sql, calls to measure")
     parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, the first is the base; of {', '.join(ALL_MODES)}")
+    parser.add_argument("--jar", action="append", default=[], metavar="LABEL=PATH",
+                        help="run every mode with this jar too (repeatable; default: the build's jar)")
+    parser.add_argument("--pin", action="store_true", help=f"clients on core {CLIENT_CORE}, servers on core {SERVER_CORE} (taskset)")
     args = parser.parse_args()
     modes = args.modes.split(",")
     if not modes or any(m not in ALL_MODES for m in modes):
@@ -183,54 +215,88 @@ def main() -> int:
     files = sorted(str(p.resolve()) for p in args.directory.glob("*.rrd"))
     ca = make_test_ca(Path(tempfile.mkdtemp(prefix="rrdflight-secbench-ca-")))
     os.environ["SSL_CERT_FILE"] = str(ca / "ca.pem")  # how rerun-sdk 0.41 trusts the test CA
-    results: dict[str, list[dict]] = {m: [] for m in modes}
-    servers = {mode: start(mode, args.directory.resolve(), ca) for mode in modes}
+    jars = dict(j.split("=", 1) for j in args.jar) or {"": str(JAR)}
+    if args.pin:
+        pin_client()
+    # A run: one server, "label mode" (the label of its jar when there are several).
+    runs = [(f"{label} {mode}".strip(), Path(jar), mode) for label, jar in jars.items() for mode in modes]
+    results: dict[str, list[dict]] = {name: [] for name, _, _ in runs}
+    failures: list[str] = []
+    servers = {name: start(mode, args.directory.resolve(), ca, jar, SERVER_CORE if args.pin else None) for name, jar, mode in runs}
     try:
         for r in range(args.rounds + 1):  # round 0 warms up
-            order = modes[r % len(modes):] + modes[:r % len(modes)]
-            for mode in order:
-                server, token = servers[mode]
+            order = runs[r % len(runs):] + runs[:r % len(runs)]
+            for name, _, mode in order:
+                server, token = servers[name]
                 figures = {}
-                if mode in RERUN_MODES and "rerun" in parts:
-                    cpu = cpu_seconds(server.proc.pid)
-                    figures.update(rerun_workflow(mode, server, token, files, f"seed_{r}"))
-                    figures["total_cpu"] = cpu_seconds(server.proc.pid) - cpu
-                if HAVE_ADBC and "sql" in parts:
-                    figures.update(sql(mode, server, token, ca, files))
-                if "calls" in parts:
-                    figures.update(per_call(mode, server, token, ca))
+                try:
+                    measure(figures, mode, server, token, ca, files, parts, r)
+                except Exception as e:  # noqa: BLE001 - a failed run is reported and left out, the others go on
+                    failures.append(f"round {r} {name}: {str(e).splitlines()[0]}")
+                    print(f"round {r} {name}: FAILED {e}\n  server's last lines: " + "\n  ".join(server.lines[-5:]), file=sys.stderr)
+                    continue
                 if r > 0:
-                    results[mode].append(figures)
-                print(f"round {r}{' (warm-up)' if r == 0 else ''} {mode}: " + ", ".join(
+                    results[name].append(figures)
+                print(f"round {r}{' (warm-up)' if r == 0 else ''} {name}: " + ", ".join(
                     f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()), file=sys.stderr)
     finally:
         for server, _ in servers.values():
             server.stop()
+    for failure in failures:
+        print("failed (left out): " + failure, file=sys.stderr)
+    report(servers, results, runs, modes, files, stat, args)
+    return 0
+
+
+def measure(figures: dict, mode: str, server, token, ca, files, parts, r: int) -> None:
+    """One run of one server: the parts asked for, into `figures`."""
+    if mode in RERUN_MODES and "rerun" in parts:
+        cpu, own = cpu_seconds(server.proc.pid), client_cpu()
+        figures.update(rerun_workflow(mode, server, token, files, f"seed_{r}"))
+        figures["total_cpu"] = cpu_seconds(server.proc.pid) - cpu
+        figures["client_cpu"] = client_cpu() - own
+        figures["server_share"] = figures["total_cpu"] / (figures["total_cpu"] + figures["client_cpu"]) * 100
+    if HAVE_ADBC and "sql" in parts:
+        figures.update(sql(mode, server, token, ca, files))
+    if "calls" in parts:
+        figures.update(per_call(mode, server, token, ca))
+
+
+def report(servers: dict, results: dict[str, list[dict]], runs: list, modes: list[str], files: list[str], stat, args) -> None:
+    """The suites the TLS servers logged, then the table: per run, `stat` of its rounds and the spread."""
+    suites = sorted({line[line.index("TLS handshake"):].split(": ", 1)[1] for server, _ in servers.values()
+                     for line in server.lines if "TLS handshake" in line})
+    if suites:
+        print("negotiated by the clients (TlsDetector): " + "; ".join(suites), file=sys.stderr)
     size = sum(Path(p).stat().st_size for p in files) / 1e6
-    print(f"\n{len(files)} files, {size:.0f} MB ({args.directory}); rerun-sdk {rr.__version__}; {args.stat} of {args.rounds} rounds; "
-          f"in brackets: change against {modes[0]}; load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
+    print(f"\n{len(files)} files, {size:.0f} MB ({args.directory}); rerun-sdk {rr.__version__}; {args.stat} of {args.rounds} rounds"
+          f" [min-max]; in brackets: change against {modes[0]} of the same jar; "
+          f"{'clients on core 0, servers on core 1' if args.pin else 'not pinned'}; "
+          f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
     columns = [("register", "rerun: register + wait", "s"), ("seed_view", "rerun: seed view", "s"),
                ("all_view", "rerun: all partitions", "s"), ("total", "rerun: total", "s"), ("total_cpu", "its server CPU", "s"),
+               ("client_cpu", "its client CPU", "s"), ("server_share", "server's share of the CPU", "%"),
                ("sql_seed", "SQL: seed view", "s"), ("sql_all", "SQL: all partitions", "s"), ("sql_all_cpu", "its server CPU", "s"),
                ("find_entries_ms", "FindEntries call", "ms"), ("find_entries_cpu_us", "its server CPU", "us"),
                ("list_actions_ms", "Flight call", "ms"), ("list_actions_cpu_us", "its server CPU", "us")]
-    columns = [c for c in columns if any(c[0] in f for f in results[modes[0]])]  # what this venv could measure
+    columns = [c for c in columns if any(c[0] in f for f in results[runs[0][0]])]  # what this venv could measure
     print("| mode | " + " | ".join(title for _, title, _ in columns) + " |")
     print("|---|" + "---|" * len(columns))
-    base = {key: stat([f[key] for f in results[modes[0]]]) for key, _, _ in columns}
-    for mode in modes:
+    for name, _, mode in runs:
+        base_name = runs[[n for n, _, _ in runs].index(name) // len(modes) * len(modes)][0]
+        base = {key: stat(v) for key, _, _ in columns if (v := [f[key] for f in results[base_name] if key in f])}
         cells = []
         for key, _, unit in columns:
-            values = [f[key] for f in results[mode] if key in f]
+            values = [f[key] for f in results[name] if key in f]
             if not values:
                 cells.append("n/a")
                 continue
             m = stat(values)
-            change = "" if mode == modes[0] else f" ({(m / base[key] - 1) * 100:+.1f}%)"
-            digits = {"ms": 3, "us": 0}.get(unit, 2)
-            cells.append(f"{m:.{digits}f} {unit}{change}")
-        print(f"| {mode} | " + " | ".join(cells) + " |")
-    return 0
+            change = "" if name == base_name or unit == "%" or key not in base else f" ({(m / base[key] - 1) * 100:+.1f}%)"
+            digits = {"ms": 3, "us": 0, "%": 0}.get(unit, 2)
+            spread = f" [{min(values):.{digits}f}-{max(values):.{digits}f}]" if len(values) > 1 and unit == "s" else ""
+            cells.append(f"{m:.{digits}f} {unit}{change}{spread}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

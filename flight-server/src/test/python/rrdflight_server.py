@@ -93,12 +93,14 @@ class ServerProcess(ListeningProcess):
     `env` is added to its environment (e.g. the AWS variables of an object store)."""
 
     def __init__(self, data_dir: Path, *args: str, allow_roots=DEFAULT_ALLOWED_ROOTS, launcher: bool = False,
-                 env: dict[str, str] | None = None) -> None:
-        if not JAR.is_file():
-            raise RuntimeError(f"{JAR} is missing: build with 'mvn package' (scripts/test does)")
+                 env: dict[str, str] | None = None, jar: Path = JAR, cpus: str | None = None) -> None:
+        if not jar.is_file():
+            raise RuntimeError(f"{jar} is missing: build with 'mvn package' (scripts/test does)")
         roots = [arg for root in allow_roots for arg in ("--allow-root", str(root))]
         java = ([str(ROOT / "scripts" / "rrdflight")] if launcher
-                else ["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", *class_data_archive(), "-Xmx1g", "-jar", str(JAR)])
+                else ["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", *class_data_archive(jar), "-Xmx1g", "-jar", str(jar)])
+        if cpus is not None:
+            java = ["taskset", "-c", cpus, *java]  # benchmarks: the server on cores of its own (its threads inherit it)
         super().__init__([*java, "server", "--port", "0", "--data-dir", str(data_dir), *roots, *args],
                          r"listening on [^\s:]+:(\d+)", "rrdflight ready", "server", env)
 
@@ -166,15 +168,15 @@ def make_test_ca(directory: Path) -> Path:
     return directory
 
 
-def rrdflight_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+def rrdflight_cli(*args: str, stdin: str = "", jar: Path = JAR) -> subprocess.CompletedProcess:
     """One run of the jar's CLI (e.g. `token create`), output captured."""
-    return subprocess.run(["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", str(JAR), *args],
+    return subprocess.run(["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", str(jar), *args],
                           input=stdin, capture_output=True, text=True, timeout=120)
 
 
-def create_token(data_dir: Path, role: str, *extra: str) -> str:
+def create_token(data_dir: Path, role: str, *extra: str, jar: Path = JAR) -> str:
     """`rrdflight token create --role ROLE` in `data_dir`; returns the token (the command's last line)."""
-    done = rrdflight_cli("token", "create", "--role", role, "--data-dir", str(data_dir), *extra)
+    done = rrdflight_cli("token", "create", "--role", role, "--data-dir", str(data_dir), *extra, jar=jar)
     if done.returncode != 0:
         raise RuntimeError(f"token create failed: {done.stderr}")
     return done.stdout.strip().splitlines()[-1]

@@ -6,6 +6,8 @@ JDBC driver, FlightSqlSplitIT) read them all and get the rows of the unsplit ans
 single-partition queries, which keep one endpoint, in order."""
 
 import concurrent.futures
+import re
+import struct
 
 import adbc_driver_flightsql.dbapi as flightsql
 import adbc_driver_manager
@@ -137,6 +139,57 @@ def test_a_damaged_slice_ticket_is_invalid_argument_and_the_server_carries_on(se
         assert client.do_get(flight.Ticket(ticket)).read_all().num_rows > 0
     finally:
         client.close()
+
+
+def slice_ticket(body: bytes) -> flight.Ticket:
+    """A Flight SQL TicketStatementQuery whose handle is a slice ticket (SliceTicket) with this body."""
+    return flight.Ticket(_field(1, b"type.googleapis.com/arrow.flight.protocol.sql.TicketStatementQuery") + _field(
+        2, _field(1, b"rrdflight-slice-2:" + body)))
+
+
+def _string(text: str) -> bytes:
+    return struct.pack(">i", len(text.encode())) + text.encode()
+
+
+def slice_body(sql: str, partitions: list[str], index: int = 0) -> bytes:
+    """As SliceTicket.encode writes it: execution id (16 bytes), index, SQL, partition ids."""
+    return bytes(range(16)) + struct.pack(">i", index) + _string(sql) + struct.pack(">i", len(partitions)) + b"".join(
+        _string(p) for p in partitions)
+
+
+@pytest.mark.parametrize("body, detail", [
+    (slice_body(SPLIT, ["rec-dataset-01"], index=-1), "index must not be negative: -1"),
+    (bytes(16) + struct.pack(">i", 0) + struct.pack(">i", 0x7FFFFFFF), "string length 2147483647"),
+    (bytes(16) + struct.pack(">i", 0) + _string(SPLIT) + struct.pack(">i", 2_000_000), "partition count 2000000"),
+    (slice_body(SPLIT, ["rec-dataset-01"]) + b"x", "trailing bytes"),
+], ids=["negative index", "string longer than the ticket", "a million partitions too many", "trailing bytes"])
+def test_a_tampered_slice_ticket_is_invalid_argument_without_a_stack_trace(one_query_server, body, detail):
+    client = flight.FlightClient(one_query_server.grpc_uri)
+    try:
+        with pytest.raises(pa.ArrowInvalid, match=re.escape(f"Damaged query ticket ({detail}); ask for a new FlightInfo")) as e:
+            client.do_get(slice_ticket(body)).read_all()
+        assert "\tat " not in str(e.value) and "Exception" not in str(e.value)
+        assert client.do_get(slice_ticket(slice_body(SPLIT, ["rec-dataset-01"]))).read_all().num_rows > 0
+    finally:
+        client.close()
+
+
+def test_a_slice_ticket_naming_another_datasets_partition_is_not_found_and_logs_no_stack_trace(one_query_server):
+    """A well-formed ticket is not signed: one for `dataset` naming a partition of `many` (or none at all) is
+    refused by name, not answered as an empty slice."""
+    client = flight.FlightClient(one_query_server.grpc_uri)
+    before = len(one_query_server.lines)
+    try:
+        for partitions, named in [(["rec-many-0001"], "rec-many-0001"), (["rec-dataset-01", "no-such-partition"], "no-such-partition")]:
+            # pyarrow raises NOT_FOUND as ArrowKeyError.
+            with pytest.raises(pa.ArrowKeyError, match=f"not found error, with message: Dataset dataset has no partition {named};") as e:
+                client.do_get(slice_ticket(slice_body(SPLIT, partitions))).read_all()
+            assert "\tat " not in str(e.value) and "Exception" not in str(e.value)
+        assert client.do_get(slice_ticket(slice_body(SPLIT, ["rec-dataset-01"]))).read_all().num_rows > 0
+    finally:
+        client.close()
+    logged = one_query_server.lines[before:]
+    assert not [line for line in logged if line.startswith("\tat ") or "Exception in" in line], "\n".join(logged)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 package io.rrdflight.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,7 +14,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -22,7 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Admission: the running slots, then a bounded queue, then RESOURCE_EXHAUSTED; each admitted query
- * with its own budget. A stream gate: its slots, then any number waiting until the deadline.
+ * with its own budget. A stream gate: its slots, then any number waiting until the deadline; through
+ * {@code admitWhenFree} they wait without a thread.
  */
 class QueryAdmissionTest {
   final BufferAllocator root = new RootAllocator();
@@ -148,6 +152,80 @@ class QueryAdmissionTest {
     QueryAdmission admission = new QueryAdmission(limits(1, 0));
     try (AdmittedQuery stream = admit(admission.streamGate(1))) {
       admit(admission).close();
+    }
+  }
+
+  /** Runs each task on a thread of its own, as the server's cached stream pool may; counts the threads it started. */
+  static final class CountingExecutor implements Executor {
+    final AtomicInteger started = new AtomicInteger();
+
+    @Override
+    public void execute(Runnable task) {
+      started.incrementAndGet();
+      Thread t = new Thread(task, "counted");
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  /** The outcome of one admitWhenFree call: null once its work ran (and closed the query), else the refusal. */
+  CompletableFuture<Status.Code> admitWhenFree(QueryAdmission gate, Executor executor, AtomicBoolean left) {
+    CompletableFuture<Status.Code> done = new CompletableFuture<>();
+    gate.admitWhenFree(root, left::get, executor, query -> {
+      query.close();
+      done.complete(Status.Code.OK);
+    }, refused -> done.complete(((StatusRuntimeException) refused).getStatus().getCode()));
+    return done;
+  }
+
+  @Test
+  void gateWaitersHoldNoThreadAndEachRunsWhenASlotFrees() throws Exception {
+    QueryAdmission gate = new QueryAdmission(limits(1, 0)).streamGate(1);
+    CountingExecutor executor = new CountingExecutor();
+    AdmittedQuery first = admit(gate);
+    List<CompletableFuture<Status.Code>> waiting = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      waiting.add(admitWhenFree(gate, executor, new AtomicBoolean()));
+    }
+    // 500 calls wait, and not one thread was started for them.
+    assertEquals(0, executor.started.get());
+    assertTrue(waiting.stream().noneMatch(CompletableFuture::isDone));
+    first.close();
+    for (CompletableFuture<Status.Code> w : waiting) {
+      assertEquals(Status.Code.OK, w.get(30, TimeUnit.SECONDS));
+    }
+    // One thread per call as it ran, one at a time; the slot is free again.
+    assertEquals(500, executor.started.get());
+    admit(gate).close();
+  }
+
+  @Test
+  void aGateWaiterWithoutAThreadEndsAtTheDeadlineOrWhenItsClientLeaves() throws Exception {
+    QueryAdmission gate = new QueryAdmission(TestLimits.queries(Duration.ofMillis(300), 64 << 10, 1, 0)).streamGate(1);
+    CountingExecutor executor = new CountingExecutor();
+    AtomicBoolean left = new AtomicBoolean();
+    try (AdmittedQuery first = admit(gate)) {
+      CompletableFuture<Status.Code> late = admitWhenFree(gate, executor, new AtomicBoolean());
+      CompletableFuture<Status.Code> gone = admitWhenFree(gate, executor, left);
+      left.set(true);
+      // The sweeper ends both while the slot stays taken: no slot has to free for a waiter to stop.
+      assertEquals(Status.Code.CANCELLED, gone.get(30, TimeUnit.SECONDS));
+      assertEquals(Status.Code.DEADLINE_EXCEEDED, late.get(30, TimeUnit.SECONDS));
+    }
+    assertEquals(0, executor.started.get());
+    admit(gate).close();
+  }
+
+  @Test
+  void admissionWithoutAThreadKeepsTheQueueBound() throws Exception {
+    QueryAdmission admission = new QueryAdmission(limits(1, 1));
+    CountingExecutor executor = new CountingExecutor();
+    try (AdmittedQuery first = admit(admission)) {
+      CompletableFuture<Status.Code> queued = admitWhenFree(admission, executor, new AtomicBoolean());
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, admitWhenFree(admission, executor, new AtomicBoolean()).get(30, TimeUnit.SECONDS));
+      assertFalse(queued.isDone());
+      first.close();
+      assertEquals(Status.Code.OK, queued.get(30, TimeUnit.SECONDS));
     }
   }
 }

@@ -203,14 +203,15 @@ public final class PreparedQuery {
 
   /**
    * Runs the rows of {@code partitionIds} only: one slice of a query that {@link #split}s (its
-   * split's SQL); ids the query does not read add nothing.
+   * split's SQL); partitions of the dataset that the query does not read add nothing, and an id that
+   * is no partition of the dataset is NOT_FOUND (a {@link io.rrdflight.catalog.CatalogException}).
    */
   public ResultBatches executePartitions(java.util.SortedSet<String> partitionIds, BufferAllocator allocator, int batchRows) {
     requireNonNull(partitionIds, "partitionIds is null");
     requireNonNull(allocator, "allocator is null");
-    if (arrow.flatMap(PreparedQuery::scanOfSlices).isEmpty()) {
-      throw new SqlQueryException("This query does not run as one scan without a row limit, so it cannot run by partition: " + sql);
-    }
+    RerunTableScan scan = arrow.flatMap(PreparedQuery::scanOfSlices).orElseThrow(() ->
+        new SqlQueryException("This query does not run as one scan without a row limit, so it cannot run by partition: " + sql));
+    scan.rerunTable().requirePartitions(partitionIds);
     try {
       ResultBatches batches = arrow.get().open(new ArrowExecution(allocator, batchRows, List.of(), QueryContext.current(),
           Optional.of(partitionIds)));

@@ -70,7 +70,16 @@ class QuerySplitTest {
     assertEquals(List.of("run-a", "run-c"), split.partitionIds());
     assertTrue(engine.prepare(split.sql()).parameterSchema().getFields().isEmpty(), split.sql());
     assertEquals(List.of("300", "301", "302"),
-        rows(engine.prepare(split.sql()).executePartitions(new TreeSet<>(List.of("run-c", "not-read")), allocator, 8)));
+        rows(engine.prepare(split.sql()).executePartitions(new TreeSet<>(List.of("run-c", "run-b")), allocator, 8)));
+  }
+
+  @Test
+  void aSliceNamingNoPartitionOfTheDatasetIsNotFound() {
+    PreparedQuery.Split split = engine.prepare("SELECT frame FROM ds.frame").split(List.of()).orElseThrow();
+    io.rrdflight.catalog.CatalogException e = assertThrows(io.rrdflight.catalog.CatalogException.class,
+        () -> engine.prepare(split.sql()).executePartitions(new TreeSet<>(List.of("run-a", "not-a-partition")), allocator, 8));
+    assertEquals(io.rrdflight.catalog.CatalogException.Kind.NOT_FOUND, e.kind());
+    assertTrue(e.getMessage().contains("Dataset ds has no partition not-a-partition"), e.getMessage());
   }
 
   @Test

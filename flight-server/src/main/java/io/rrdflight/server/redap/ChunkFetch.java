@@ -14,7 +14,6 @@ import io.rrdflight.rrd.proto.ArrowMsg;
 import io.rrdflight.rrd.proto.DataframePart;
 import io.rrdflight.rrd.proto.StoreId;
 import io.rrdflight.rrd.proto.StoreKind;
-import io.rrdflight.server.AdmittedQuery;
 import io.rrdflight.server.QueryAdmission;
 import io.rrdflight.sql.QueryContext;
 import java.io.IOException;
@@ -41,7 +40,7 @@ import org.apache.arrow.vector.VarBinaryVector;
  * 24 at once per scan and does not retry them on RESOURCE_EXHAUSTED. So they pass a gate of their
  * own ({@link QueryAdmission#streamGate}, {@link #MAX_STREAMS} sending at once; the number bounds the
  * server's memory, each holding up to two messages of chunks) instead of the server's query slots:
- * the others wait for a turn. Waiting and streaming share the call's --query-timeout, after which it
+ * the others wait for a turn, without a thread. Waiting and streaming share the call's --query-timeout, after which it
  * ends with DEADLINE_EXCEEDED; a client that cancels frees its thread and its turn.
  */
 final class ChunkFetch {
@@ -97,13 +96,14 @@ final class ChunkFetch {
       });
     }
     FlowControlledSender<T> sender = new FlowControlledSender<>(observer);
-    executor.execute(() -> {
-      try (AdmittedQuery query = gate.admit(allocator, sender::cancelled); QueryContext.Binding bound = query.context().bind()) {
+    // A call waiting for its turn is a queue entry, not a parked thread: a thread is taken when it streams.
+    gate.admitWhenFree(allocator, sender::cancelled, executor, query -> {
+      try (query; QueryContext.Binding bound = query.context().bind()) {
         stream(keys, sender, message, query.context());
       } catch (RuntimeException | IOException e) {
         sender.fail(e, "FetchChunks");
       }
-    });
+    }, refused -> sender.fail(refused, "FetchChunks"));
   }
 
   /** Reads the chunks file by file, in the order asked, and sends them in bounded messages. */

@@ -9,8 +9,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
+import javax.net.ssl.SSLSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * First handler of every connection when the port serves TLS: a TLS ClientHello (a handshake record,
@@ -24,6 +28,7 @@ import java.util.List;
  * The handshake gets the same bound of its own, instead of netty's default of 10 s.
  */
 final class TlsDetector extends ByteToMessageDecoder {
+  private static final Logger log = LoggerFactory.getLogger(TlsDetector.class);
   private static final int TLS_HANDSHAKE_RECORD = 22;
   private static final byte[] PLAINTEXT_REFUSED = HttpEndpoints.response(400, "Bad Request",
       "rrdflight: this port speaks TLS only: use https://, rerun+https:// or grpc+tls://\n");
@@ -48,6 +53,9 @@ final class TlsDetector extends ByteToMessageDecoder {
       SslHandler tls = sslContext.newHandler(ctx.alloc());
       tls.setHandshakeTimeoutMillis(handshakeTimeout.toMillis());
       ctx.pipeline().replace(this, "tls", tls);
+      if (log.isDebugEnabled()) {
+        logNegotiated(tls, ctx.channel().remoteAddress());
+      }
       return;
     }
     in.skipBytes(in.readableBytes());
@@ -57,5 +65,19 @@ final class TlsDetector extends ByteToMessageDecoder {
     } else {
       ctx.close();
     }
+  }
+
+  /**
+   * Once per connection: the protocol and cipher suite the handshake chose, and ALPN's pick. In TLS 1.3
+   * BoringSSL takes the first AES-GCM suite of the client's list (the server cannot set an order), so
+   * this is what says which suite a client costs the server (scripts/bench/README.md, Security).
+   */
+  private static void logNegotiated(SslHandler tls, SocketAddress client) {
+    tls.handshakeFuture().addListener(done -> {
+      if (done.isSuccess()) {
+        SSLSession session = tls.engine().getSession();
+        log.debug("TLS handshake with {}: {} {}, ALPN {}", client, session.getProtocol(), session.getCipherSuite(), tls.applicationProtocol());
+      }
+    });
   }
 }

@@ -19,9 +19,12 @@ import io.rrdflight.server.redap.proto.FetchChunksResponse;
 import io.rrdflight.server.redap.proto.FindEntriesRequest;
 import io.rrdflight.server.redap.proto.QueryDatasetRequest;
 import io.rrdflight.server.redap.proto.RerunCloudServiceGrpc;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * queries, so a FetchChunks whose client stops reading takes no query slot (SQL and other
  * FetchChunks still answer) and ends with DEADLINE_EXCEEDED; beyond the gate's turns a FetchChunks
  * waits, and a client cancel gives its turn to it; 24 at once from one client (as rerun-sdk 0.41's
- * reader sends them) all succeed. At the end the server stops without buffers left allocated.
+ * reader sends them) all succeed; many waiting FetchChunks hold no server thread each. At the end
+ * the server stops without buffers left allocated.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class RerunStreamLimitsIT {
@@ -162,29 +166,69 @@ class RerunStreamLimitsIT {
     for (int i = 0; i < 24; i++) {
       // As the reader does: one chunk-info batch per call, all on one connection.
       FetchChunksRequest one = FetchChunksRequest.newBuilder().addChunkInfos(chunkInfos.get(i % chunkInfos.size())).build();
-      fetches.add(new CompletableFuture<>());
-      CompletableFuture<Integer> result = fetches.get(i);
-      AtomicInteger chunks = new AtomicInteger();
-      datasetStub.fetchChunks(one, new StreamObserver<>() {
-        @Override
-        public void onNext(FetchChunksResponse value) {
-          chunks.addAndGet(value.getChunksCount());
-        }
-
-        @Override
-        public void onError(Throwable t) {
-          result.completeExceptionally(t);
-        }
-
-        @Override
-        public void onCompleted() {
-          result.complete(chunks.get());
-        }
-      });
+      fetches.add(fetchAsync(one));
     }
     // None RESOURCE_EXHAUSTED (the reader would fail its scan): every one brings its chunks.
     for (CompletableFuture<Integer> fetch : fetches) {
       assertTrue(fetch.get(60, TimeUnit.SECONDS) > 0);
+    }
+  }
+
+  /** FetchChunks of {@code request}, without waiting for it: its chunks, or its error. */
+  static CompletableFuture<Integer> fetchAsync(FetchChunksRequest request) {
+    CompletableFuture<Integer> result = new CompletableFuture<>();
+    AtomicInteger chunks = new AtomicInteger();
+    datasetStub.fetchChunks(request, new StreamObserver<>() {
+      @Override
+      public void onNext(FetchChunksResponse value) {
+        chunks.addAndGet(value.getChunksCount());
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        result.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        result.complete(chunks.get());
+      }
+    });
+    return result;
+  }
+
+  /** The server process's threads now (/proc: every JVM thread, gRPC's and the stream pool's included). */
+  static long serverThreads() throws IOException {
+    try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(server.process().pid()), "task"))) {
+      return tasks.count();
+    }
+  }
+
+  @Test
+  void manyFetchesWaitingForATurnHoldNoThreadEachAndTheServerAnswersOthers() throws Exception {
+    List<StalledFetch> stalled = stallEveryTurn();
+    long before = serverThreads();
+    // Within --max-calls-per-connection (100) with the stalled ones, all on this one connection.
+    int waiters = 80;
+    List<CompletableFuture<Integer>> waiting = new ArrayList<>();
+    for (int i = 0; i < waiters; i++) {
+      waiting.add(fetchAsync(everyChunkOnce));
+    }
+    // Others are answered while they wait: a FindEntries and a SQL query (which takes the one query slot).
+    assertEquals(1, RerunCloudServiceGrpc.newBlockingStub(channel)
+        .findEntries(FindEntriesRequest.newBuilder().setFilter(EntryFilter.newBuilder().setName("dataset")).build()).getEntriesCount());
+    assertEquals(12, count(SMALL));
+    long most = before;
+    for (int sample = 0; sample < 5; sample++) {
+      most = Math.max(most, serverThreads());
+      Thread.sleep(100);
+    }
+    assertTrue(waiting.stream().noneMatch(CompletableFuture::isDone), "they wait for a turn");
+    // Each waiting call used to park a thread of the stream pool: 80 more. Now they are queue entries.
+    assertTrue(most - before < waiters / 4, "server threads " + before + " -> " + most + " with " + waiters + " fetches waiting");
+    stalled.forEach(StalledFetch::cancel);
+    for (CompletableFuture<Integer> w : waiting) {
+      assertTrue(w.get(60, TimeUnit.SECONDS) > 0);
     }
   }
 }

@@ -2,6 +2,7 @@ package io.rrdflight.sql.calcite;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.Dataset;
 import io.rrdflight.catalog.DatasetSchema.ComponentColumn;
 import io.rrdflight.catalog.Partition;
@@ -109,6 +110,22 @@ public final class RerunTable extends AbstractTable implements TranslatableTable
   public List<Partition> partitions(RerunScanSpec spec) {
     QueryView v = narrowed(spec);
     return spec.empty() ? List.of() : data().partitions(dataset()).stream().filter(p -> v.includesPartition(p.partitionId())).toList();
+  }
+
+  /**
+   * Throws NOT_FOUND when any of {@code ids} is no partition of the dataset: slice tickets are not
+   * signed, so one naming another dataset's partition (or one deleted since the query was planned) is
+   * refused rather than answered as an empty slice.
+   */
+  public void requirePartitions(java.util.Collection<String> ids) {
+    java.util.Set<String> known = new java.util.HashSet<>();
+    data().partitions(dataset()).forEach(p -> known.add(p.partitionId()));
+    List<String> unknown = ids.stream().filter(id -> !known.contains(id)).limit(3).toList();
+    if (!unknown.isEmpty()) {
+      throw CatalogException.notFound("Dataset " + dataset().name() + " has no partition " + String.join(", ", unknown)
+          + "; the query's ticket names partitions it does not have (it changed since the query, or the ticket is not one"
+          + " this server made): ask for a new FlightInfo");
+    }
   }
 
   /** Streams the scan's rows as Arrow batches: the columnar path. */
