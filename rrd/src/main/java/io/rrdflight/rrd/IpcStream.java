@@ -70,7 +70,7 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
       checkShape((org.apache.arrow.flatbuf.Schema) message.header(new org.apache.arrow.flatbuf.Schema()), cursor);
       return MessageSerializer.deserializeSchema(message);
     } catch (RuntimeException e) {
-      throw cursor.error("corrupt Arrow IPC data (" + e + ")", e);
+      throw corrupt(cursor, e);
     }
   }
 
@@ -144,9 +144,18 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
       }
       return new IpcStream(schema, batch, cursor.in, bodyOffset, bodyLength);
     } catch (RuntimeException e) {
-      // Arrow's and flatbuffers' parsers signal malformed input with assorted runtime exceptions.
-      throw cursor.error("corrupt Arrow IPC data (" + e + ")", e);
+      throw corrupt(cursor, e);
     }
+  }
+
+  /**
+   * Arrow's and flatbuffers' parsers signal malformed input with assorted runtime exceptions. The
+   * message names only the exception's kind: the JDK's bounds checks word their detail differently
+   * once the JIT has compiled them (or give none), and the same damaged file must give the same
+   * error on every thread and every run. The exception stays attached as the cause.
+   */
+  private static RrdFormatException corrupt(Cursor cursor, RuntimeException e) {
+    return cursor.error("corrupt Arrow IPC data (" + e.getClass().getSimpleName() + ")", e);
   }
 
   /** The record batch's row count. */
