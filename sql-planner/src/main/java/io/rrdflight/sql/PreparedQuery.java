@@ -181,7 +181,7 @@ public final class PreparedQuery {
   /** The scan under a plan whose rows are the scan's rows, filtered and projected row by row; else empty. */
   private static Optional<RerunTableScan> scanOfSlices(ArrowRel rel) {
     if (rel instanceof RerunTableScan scan) {
-      return Optional.of(scan);
+      return scan.spec().countOnly() ? Optional.empty() : Optional.of(scan); // one row for all partitions
     }
     if ((rel instanceof ArrowFilter || rel instanceof ArrowProject)
         && ((org.apache.calcite.rel.SingleRel) rel).getInput() instanceof ArrowRel input) {

@@ -41,7 +41,8 @@ public final class RerunRules {
   public static final RelOptRule FILTER_INTO_SCAN = new FilterIntoScanRule();
   public static final RelOptRule PROJECT_INTO_SCAN = new ProjectIntoScanRule();
   public static final RelOptRule AGGREGATE_COLUMNS_INTO_SCAN = new AggregateColumnsIntoScanRule();
-  public static final List<RelOptRule> ALL = List.of(FILTER_INTO_SCAN, PROJECT_INTO_SCAN, AGGREGATE_COLUMNS_INTO_SCAN);
+  public static final RelOptRule COUNT_INTO_SCAN = new CountIntoScanRule();
+  public static final List<RelOptRule> ALL = List.of(FILTER_INTO_SCAN, PROJECT_INTO_SCAN, AGGREGATE_COLUMNS_INTO_SCAN, COUNT_INTO_SCAN);
 
   /** {@code Filter(RerunTableScan)} → {@code [Filter(residual)] RerunTableScan(narrowed)}. */
   static final class FilterIntoScanRule extends RelOptRule {
@@ -53,6 +54,9 @@ public final class RerunRules {
     public void onMatch(RelOptRuleCall call) {
       Filter filter = call.rel(0);
       RerunTableScan scan = call.rel(1);
+      if (scan.spec().countOnly()) {
+        return; // its one column is a count, no view column
+      }
       RexBuilder rex = filter.getCluster().getRexBuilder();
       RexNode condition = RexUtil.expandSearch(rex, null, filter.getCondition());
       RerunScanSpec spec = scan.spec();
@@ -266,6 +270,9 @@ public final class RerunRules {
     public void onMatch(RelOptRuleCall call) {
       Project project = call.rel(0);
       RerunTableScan scan = call.rel(1);
+      if (scan.spec().countOnly()) {
+        return;
+      }
       int[] columns = new int[project.getProjects().size()];
       boolean refsOnly = true;
       for (int i = 0; i < columns.length; i++) {
@@ -310,6 +317,9 @@ public final class RerunRules {
     public void onMatch(RelOptRuleCall call) {
       org.apache.calcite.rel.logical.LogicalAggregate agg = call.rel(0);
       RerunTableScan scan = call.rel(1);
+      if (scan.spec().countOnly()) {
+        return;
+      }
       int fields = scan.getRowType().getFieldCount();
       org.apache.calcite.util.ImmutableBitSet used = org.apache.calcite.util.ImmutableBitSet.of(
           org.apache.calcite.plan.RelOptUtil.getAllFields(agg));
@@ -327,6 +337,40 @@ public final class RerunRules {
       org.apache.calcite.util.ImmutableBitSet groups = org.apache.calcite.util.ImmutableBitSet.of(
           agg.getGroupSet().asList().stream().map(used::indexOf).toList());
       call.transformTo(agg.copy(agg.getTraitSet(), narrowed, groups, null, calls));
+    }
+  }
+
+  /**
+   * {@code Aggregate(COUNT(*))} with no group over a scan of a whole timeline view (no range, no
+   * parameter filter, no fill; partitions may be narrowed) → a count-only scan: each partition's
+   * row count as a scan learnt it ({@code ViewCountBatches}), so a count decodes nothing once the
+   * counts are known. Any other aggregate, a filter on the index or on parameters keeps the scan.
+   */
+  static final class CountIntoScanRule extends RelOptRule {
+    CountIntoScanRule() {
+      super(operand(org.apache.calcite.rel.logical.LogicalAggregate.class, operand(RerunTableScan.class, none())), "RerunCountIntoScanRule");
+    }
+
+    @Override
+    public void onMatch(RelOptRuleCall call) {
+      org.apache.calcite.rel.logical.LogicalAggregate agg = call.rel(0);
+      RerunTableScan scan = call.rel(1);
+      RerunScanSpec spec = scan.spec();
+      if (!agg.getGroupSet().isEmpty() || agg.getGroupType() != org.apache.calcite.rel.core.Aggregate.Group.SIMPLE
+          || agg.getAggCallList().size() != 1 || spec.countOnly() || spec.empty() || !spec.bindLater().isEmpty()
+          || !spec.range().isEverything()) {
+        return;
+      }
+      org.apache.calcite.rel.core.AggregateCall count = agg.getAggCallList().get(0);
+      if (count.getAggregation().getKind() != org.apache.calcite.sql.SqlKind.COUNT || !count.getArgList().isEmpty() || count.isDistinct()
+          || count.filterArg >= 0) {
+        return;
+      }
+      io.rrdflight.sql.engine.QueryView view = scan.rerunTable().narrowed(spec);
+      if (view.index().isEmpty() || !view.range().isEverything() || view.fillLatestAt()) {
+        return;
+      }
+      call.transformTo(scan.withSpec(spec.withCountOnly()));
     }
   }
 }

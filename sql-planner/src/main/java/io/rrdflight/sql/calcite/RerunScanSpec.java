@@ -24,10 +24,12 @@ import org.apache.calcite.sql.SqlKind;
  * @param projection view columns to return, in order; empty = all
  * @param empty a pushed filter can match nothing (e.g. disjoint ranges): read no chunk at all
  * @param bindLater filters whose values are {@code ?} parameters, applied by {@link #bind}
+ * @param countOnly the scan returns one row, the number of the view's rows ({@code COUNT(*)} with no
+ *     filter but partitions, {@link RerunRules.CountIntoScanRule}), not the rows
  */
 public record RerunScanSpec(Optional<SortedSet<String>> partitionIds, IndexRange range, Optional<int[]> projection, boolean empty,
-    List<ParameterFilter> bindLater) {
-  public static final RerunScanSpec ALL = new RerunScanSpec(Optional.empty(), IndexRange.EVERYTHING, Optional.empty(), false, List.of());
+    List<ParameterFilter> bindLater, boolean countOnly) {
+  public static final RerunScanSpec ALL = new RerunScanSpec(Optional.empty(), IndexRange.EVERYTHING, Optional.empty(), false, List.of(), false);
 
   /** A pushed filter on parameter values, known only at execution. */
   public sealed interface ParameterFilter {
@@ -76,12 +78,12 @@ public record RerunScanSpec(Optional<SortedSet<String>> partitionIds, IndexRange
   public RerunScanSpec withPartitions(SortedSet<String> ids) {
     SortedSet<String> merged = new TreeSet<>(ids);
     partitionIds.ifPresent(merged::retainAll);
-    return new RerunScanSpec(Optional.of(merged), range, projection, empty || merged.isEmpty(), bindLater);
+    return new RerunScanSpec(Optional.of(merged), range, projection, empty || merged.isEmpty(), bindLater, countOnly);
   }
 
   public RerunScanSpec withRange(Optional<IndexRange> narrower) {
     Optional<IndexRange> r = narrower.flatMap(range::intersection);
-    return new RerunScanSpec(partitionIds, r.orElse(range), projection, empty || r.isEmpty(), bindLater);
+    return new RerunScanSpec(partitionIds, r.orElse(range), projection, empty || r.isEmpty(), bindLater, countOnly);
   }
 
   public RerunScanSpec withProjection(int[] columns) {
@@ -91,13 +93,18 @@ public record RerunScanSpec(Optional<SortedSet<String>> partitionIds, IndexRange
         mapped[i] = p[mapped[i]];
       }
     });
-    return new RerunScanSpec(partitionIds, range, Optional.of(mapped), empty, bindLater);
+    return new RerunScanSpec(partitionIds, range, Optional.of(mapped), empty, bindLater, countOnly);
   }
 
   public RerunScanSpec withParameterFilter(ParameterFilter filter) {
     List<ParameterFilter> more = new ArrayList<>(bindLater);
     more.add(filter);
-    return new RerunScanSpec(partitionIds, range, projection, empty, more);
+    return new RerunScanSpec(partitionIds, range, projection, empty, more, countOnly);
+  }
+
+  /** The scan counting the rows instead of returning them (no column). */
+  public RerunScanSpec withCountOnly() {
+    return new RerunScanSpec(partitionIds, range, Optional.of(new int[0]), empty, bindLater, true);
   }
 
   /** Every parameter index the spec's filters read. */
@@ -112,7 +119,7 @@ public record RerunScanSpec(Optional<SortedSet<String>> partitionIds, IndexRange
    * @param index the kind of the table's index (TIMESTAMP parameters are milliseconds, the index nanoseconds)
    */
   public RerunScanSpec bind(List<Object> values, Optional<TimelineKind> index) {
-    RerunScanSpec bound = new RerunScanSpec(partitionIds, range, projection, empty, List.of());
+    RerunScanSpec bound = new RerunScanSpec(partitionIds, range, projection, empty, List.of(), countOnly);
     for (ParameterFilter f : bindLater) {
       if (f instanceof PartitionIn in) {
         SortedSet<String> ids = new TreeSet<>(in.literals());
@@ -140,11 +147,11 @@ public record RerunScanSpec(Optional<SortedSet<String>> partitionIds, IndexRange
   @Override
   public boolean equals(Object o) {
     return o instanceof RerunScanSpec s && partitionIds.equals(s.partitionIds) && range.equals(s.range) && empty == s.empty
-        && projection.map(Arrays::toString).equals(s.projection.map(Arrays::toString)) && bindLater.equals(s.bindLater);
+        && projection.map(Arrays::toString).equals(s.projection.map(Arrays::toString)) && bindLater.equals(s.bindLater) && countOnly == s.countOnly;
   }
 
   @Override
   public int hashCode() {
-    return partitionIds.hashCode() * 31 + range.hashCode() + projection.map(Arrays::hashCode).orElse(0) + bindLater.hashCode();
+    return partitionIds.hashCode() * 31 + range.hashCode() + projection.map(Arrays::hashCode).orElse(0) + bindLater.hashCode() + (countOnly ? 1 : 0);
   }
 }

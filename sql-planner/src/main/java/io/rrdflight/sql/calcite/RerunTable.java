@@ -9,7 +9,9 @@ import io.rrdflight.catalog.Partition;
 import io.rrdflight.rrd.Timeline;
 import io.rrdflight.sql.engine.QueryView;
 import io.rrdflight.sql.engine.RerunData;
+import io.rrdflight.sql.ResultBatches;
 import io.rrdflight.sql.engine.ViewBatches;
+import io.rrdflight.sql.engine.ViewCountBatches;
 import io.rrdflight.sql.engine.ViewSchema;
 import java.util.ArrayList;
 import java.util.List;
@@ -97,6 +99,9 @@ public final class RerunTable extends AbstractTable implements TranslatableTable
 
   /** The Arrow fields the scan returns for {@code spec}, named {@code names}. */
   public Schema arrowSchema(RerunScanSpec spec, List<String> names) {
+    if (spec.countOnly()) {
+      return ViewCountBatches.schema(names.get(0));
+    }
     List<Field> all = viewSchema.arrowSchema().getFields();
     List<Field> out = new ArrayList<>();
     for (int i = 0; i < names.size(); i++) {
@@ -128,10 +133,14 @@ public final class RerunTable extends AbstractTable implements TranslatableTable
     }
   }
 
-  /** Streams the scan's rows as Arrow batches: the columnar path. */
-  public ViewBatches open(RerunScanSpec spec, List<String> names, BufferAllocator allocator, int batchRows, long limit) {
+  /** Streams the scan's rows as Arrow batches: the columnar path; for a count-only spec, one row of the count. */
+  public ResultBatches open(RerunScanSpec spec, List<String> names, BufferAllocator allocator, int batchRows, long limit) {
     QueryView v = narrowed(spec);
     List<Partition> partitions = partitions(spec);
+    if (spec.countOnly()) {
+      return new ViewCountBatches(viewSchema.withView(v), partitions, data(), allocator, batchRows, owner.windowBytes(), owner.timesCache(),
+          names.get(0));
+    }
     int[] projection = new int[names.size()];
     for (int i = 0; i < projection.length; i++) {
       projection[i] = spec.viewColumn(i);

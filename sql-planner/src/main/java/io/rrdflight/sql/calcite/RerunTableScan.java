@@ -72,6 +72,10 @@ public final class RerunTableScan extends TableScan implements ArrowRel {
   @Override
   public RelDataType deriveRowType() {
     RelDataType full = table.getRowType();
+    if (spec.countOnly()) {
+      RelDataTypeFactory f = getCluster().getTypeFactory();
+      return f.builder().add("count", f.createSqlType(org.apache.calcite.sql.type.SqlTypeName.BIGINT)).build();
+    }
     if (spec.projection().isEmpty()) {
       return full;
     }
@@ -92,8 +96,9 @@ public final class RerunTableScan extends TableScan implements ArrowRel {
         .itemIf("range", describe(v.range()), !v.range().isEverything())
         .itemIf("fill", "latest-at", v.fillLatestAt())
         .itemIf("empty", true, spec.empty())
-        .itemIf("bound", spec.bindLater().toString(), !spec.bindLater().isEmpty());
-    if (spec.projection().isPresent()) {
+        .itemIf("bound", spec.bindLater().toString(), !spec.bindLater().isEmpty())
+        .itemIf("count", "rows", spec.countOnly());
+    if (spec.projection().isPresent() && !spec.countOnly()) {
       List<String> names = new ArrayList<>();
       for (RelDataTypeField f : getRowType().getFieldList()) {
         names.add(f.getName());
@@ -113,6 +118,9 @@ public final class RerunTableScan extends TableScan implements ArrowRel {
   public double estimateRowCount(RelMetadataQuery mq) {
     // Fewer partitions or a narrower range read fewer rows; the planner must see that, or it keeps
     // the filter above a full scan.
+    if (spec.countOnly()) {
+      return 1;
+    }
     boolean partitions = spec.partitionIds().isPresent() || spec.bindLater().stream().anyMatch(f -> f instanceof RerunScanSpec.PartitionIn);
     return super.estimateRowCount(mq) * (partitions ? 0.25 : 1.0) * (spec.bindLater().isEmpty() ? 1.0 : 0.5) * (spec.range().isEverything() ? 1.0 : 0.25)
         * (spec.empty() ? 0.01 : 1.0);
@@ -124,7 +132,8 @@ public final class RerunTableScan extends TableScan implements ArrowRel {
     double columns = table.getRowType().getFieldCount();
     double factor = (0.2 + 0.8 * getRowType().getFieldCount() / columns)
         * (spec.partitionIds().isPresent() ? 0.5 : 1.0)
-        * (spec.range().isEverything() ? 1.0 : 0.5);
+        * (spec.range().isEverything() ? 1.0 : 0.5)
+        * (spec.countOnly() ? 0.01 : 1.0); // mostly no chunk read at all
     return super.computeSelfCost(planner, mq).multiplyBy(factor);
   }
 

@@ -34,6 +34,11 @@ public final class ChunkTimesCache {
 
   private record Key(Partition partition, ChunkId chunk) {}
 
+  /** Whole views' row counts kept in memory: a few dozen bytes each. */
+  static final int ROW_COUNTS = 65536;
+
+  private record CountKey(Partition partition, String timeline, String contents) {}
+
   private final long maxBytes;
   private final ChunkTimesStore store;
   private final LinkedHashMap<Key, ChunkTimes> entries = new LinkedHashMap<>(16, 0.75f, true);
@@ -42,6 +47,8 @@ public final class ChunkTimesCache {
   /** One lock per partition being read from the store, so that concurrent misses read it once. */
   private final Map<Partition, Object> loading = new HashMap<>();
   private long bytes;
+  /** Row counts of whole views ({@link ViewRowCount}), learnt by scans or read from the store. */
+  private final LinkedHashMap<CountKey, Long> rowCounts = new LinkedHashMap<>(16, 0.75f, true);
 
   /** A cache of this process's scans only. */
   public ChunkTimesCache(long maxBytes) {
@@ -108,6 +115,9 @@ public final class ChunkTimesCache {
     }
     Map<ChunkId, ChunkTimes> out = new HashMap<>();
     for (Map.Entry<ChunkId, byte[]> e : raw.entrySet()) {
+      if (ViewRowCount.isCountId(e.getKey())) {
+        continue; // a view's row count, not a chunk's times (see rowCount)
+      }
       try {
         out.put(e.getKey(), ChunkTimes.fromBytes(e.getValue(), MAX_RANGES));
       } catch (IllegalArgumentException bad) {
@@ -139,14 +149,72 @@ public final class ChunkTimesCache {
   }
 
   /**
-   * Hands what a scan learnt about the partition's chunks (decoding them) to the store, which
-   * writes them later; only the entries worth keeping, as in memory.
+   * The number of rows of the whole view on {@code timeline} with {@code contents} (every index
+   * value, no fill) in the partition as registered now, when a scan of it learnt it (this process
+   * or, through the store, an earlier one); empty when unknown.
    */
-  void learnt(Partition partition, Map<ChunkId, ChunkTimes> times) {
-    if (store == ChunkTimesStore.NONE || times.isEmpty()) {
+  java.util.OptionalLong rowCount(Partition partition, String timeline, String contents) {
+    CountKey key = new CountKey(requireNonNull(partition, "partition is null"), timeline, contents);
+    synchronized (this) {
+      Long known = rowCounts.get(key);
+      if (known != null || store == ChunkTimesStore.NONE) {
+        return known == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(known);
+      }
+    }
+    Map<ChunkId, byte[]> raw;
+    try {
+      raw = store.load(partition);
+    } catch (RuntimeException e) {
+      log.warn("reading the stored row counts of partition {} failed (a scan counts again): {}", partition.partitionId(), e.toString());
+      return java.util.OptionalLong.empty();
+    }
+    byte[] stored = raw.get(ViewRowCount.idOf(timeline, contents));
+    if (stored == null) {
+      return java.util.OptionalLong.empty();
+    }
+    ViewRowCount count;
+    try {
+      count = ViewRowCount.fromBytes(stored);
+    } catch (IllegalArgumentException bad) {
+      log.warn("partition {}: {} (a scan counts again)", partition.partitionId(), bad.getMessage());
+      return java.util.OptionalLong.empty();
+    }
+    if (!count.timeline().equals(timeline) || !count.contents().equals(contents)) {
+      return java.util.OptionalLong.empty(); // another view's count under the same hash
+    }
+    remember(key, count.rows());
+    return java.util.OptionalLong.of(count.rows());
+  }
+
+  private synchronized void remember(CountKey key, long rows) {
+    rowCounts.put(key, rows);
+    if (rowCounts.size() > ROW_COUNTS) {
+      var oldest = rowCounts.keySet().iterator();
+      oldest.next();
+      oldest.remove();
+    }
+  }
+
+  /**
+   * Hands what a scan learnt about the partition's chunks (decoding them) to the store, which
+   * writes them later; only the entries worth keeping, as in memory. {@code count}, when not null,
+   * is the whole view's row count the scan computed, kept in memory and stored beside them.
+   */
+  void learnt(Partition partition, Map<ChunkId, ChunkTimes> times, ViewRowCount count) {
+    if (count != null) {
+      remember(new CountKey(partition, count.timeline(), count.contents()), count.rows());
+    }
+    if (store == ChunkTimesStore.NONE || (times.isEmpty() && count == null)) {
       return;
     }
     Map<ChunkId, byte[]> encoded = new HashMap<>();
+    if (count != null) {
+      try {
+        encoded.put(count.id(), count.toBytes());
+      } catch (java.io.UncheckedIOException tooLong) {
+        log.debug("partition {}: row count not stored: {}", partition.partitionId(), tooLong.getMessage());
+      }
+    }
     times.forEach((id, t) -> {
       if (worthKeeping(t)) {
         try {

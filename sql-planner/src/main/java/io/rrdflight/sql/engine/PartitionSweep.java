@@ -61,6 +61,9 @@ final class PartitionSweep implements AutoCloseable {
   private boolean closed;
   /** Times this sweep learnt by decoding chunks: to the cache's store once the sweep is done ({@link #closeReader}). */
   private final Map<ChunkId, ChunkTimes> learnt = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Windows computed to the end and their rows: all of them make the whole view's row count ({@link ViewRowCount}). */
+  private final java.util.concurrent.atomic.AtomicInteger windowsComputed = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong rowsComputed = new java.util.concurrent.atomic.AtomicLong();
 
   /** A chunk several windows use: decoded by the first that asks, closed after the last releases it. */
   private static final class Shared {
@@ -173,10 +176,25 @@ final class PartitionSweep implements AutoCloseable {
         }
       }
     }
-    if (everyColumn) {
-      return PartitionView.compute(schema, partition, windows.get(w), loaded, indexColumns);
+    PartitionView view = everyColumn
+        ? PartitionView.compute(schema, partition, windows.get(w), loaded, indexColumns)
+        : PartitionView.compute(schema, partition, windows.get(w), loaded, cellColumns, indexColumns, times);
+    rowsComputed.addAndGet(view.rowCount());
+    windowsComputed.incrementAndGet();
+    return view;
+  }
+
+  /**
+   * The whole view's rows in the partition, when this sweep computed every window of it and the
+   * view is one a stored count describes (an index, every value, no fill: fill adds no rows, but
+   * the count's key does not say it); else null.
+   */
+  private ViewRowCount rowCount() {
+    QueryView view = schema.view();
+    if (view.index().isEmpty() || !view.range().isEverything() || view.fillLatestAt() || windowsComputed.get() != windows.size()) {
+      return null;
     }
-    return PartitionView.compute(schema, partition, windows.get(w), loaded, cellColumns, indexColumns, times);
+    return new ViewRowCount(view.index().get(), view.contents().toString(), rowsComputed.get());
   }
 
   /** Whether a chunk must be read although its times are known: it has cells the scan reads, or clears. */
@@ -266,7 +284,7 @@ final class PartitionSweep implements AutoCloseable {
     try {
       reader.close();
     } finally {
-      timesCache.learnt(partition, Map.copyOf(learnt));
+      timesCache.learnt(partition, Map.copyOf(learnt), rowCount());
     }
   }
 

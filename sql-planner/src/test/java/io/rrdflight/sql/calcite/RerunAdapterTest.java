@@ -162,12 +162,56 @@ class RerunAdapterTest {
 
   @Test
   void countStarCountsRowsWithoutReadingAnyColumn() {
-    String sql = "SELECT COUNT(*) AS n FROM ds.frame";
+    String sql = "SELECT COUNT(*) AS n FROM ds.frame WHERE frame >= 0";
     assertEquals(List.of("20"), rows(sql));
-    assertTrue(explain(sql).contains("ArrowAggregate(group=[{}], n=[COUNT()])\n    RerunTableScan(table=[[ds, frame]], index=[frame], columns=[[]])"),
-        explain(sql));
+    assertTrue(explain(sql).contains("ArrowAggregate(group=[{}], n=[COUNT()])\n    RerunTableScan(table=[[ds, frame]], index=[frame], range=[[0, +inf]], "
+        + "columns=[[frame]])"), explain(sql));
     assertEquals(List.of("0"), rows("SELECT COUNT(*) FROM ds.frame WHERE rerun_partition_id = 'nope'"));
     assertEquals(List.of("null; 0"), rows("SELECT SUM(frame), COUNT(frame) FROM ds.frame WHERE rerun_partition_id = 'nope'"));
+  }
+
+  @Test
+  void countStarWithoutAFilterIsACountOnlyScanAnsweredFromTheRowCountsAScanLearnt() {
+    String sql = "SELECT COUNT(*) AS n FROM ds.frame";
+    String plan = explain(sql);
+    assertTrue(plan.contains("RerunTableScan(table=[[ds, frame]], index=[frame], count=[rows])"), plan);
+    assertFalse(plan.contains("Aggregate"), plan);
+    assertEquals("n", engine.prepare(sql).resultSchema().getFields().get(0).getName());
+    List<String> first = rows(sql);
+    assertTrue(data.reads.get() > 0, "unknown counts: the partitions are scanned as before");
+    assertEquals(List.of(Integer.toString(rows("SELECT rerun_partition_id FROM ds.frame").size())), first);
+    data.reads.set(0);
+    assertEquals(List.of("20"), rows(sql));
+    assertEquals(0, data.reads.get(), "known counts: no chunk read");
+    // A partition filter keeps today's scan (the rule sees the aggregate over the filter's column).
+    String onePartition = explain("SELECT COUNT(*) FROM ds.frame WHERE rerun_partition_id = 'run-b'");
+    assertFalse(onePartition.contains("count=[rows]"), onePartition);
+    assertEquals(List.of("10"), rows("SELECT COUNT(*) FROM ds.frame WHERE rerun_partition_id = 'run-b'"));
+    assertEquals(List.of("0"), rows("SELECT COUNT(*) FROM ds.frame WHERE rerun_partition_id = 'nope'"));
+    // The time table's rows are another union: its own count, learnt by its own scan.
+    assertEquals(List.of(Integer.toString(rows("SELECT rerun_partition_id FROM ds.\"time\"").size())), rows("SELECT COUNT(*) FROM ds.\"time\""));
+  }
+
+  @Test
+  void aFilterARangeOrAnotherAggregateKeepsTheScan() {
+    for (String sql : List.of("SELECT COUNT(*) FROM ds.frame WHERE frame BETWEEN 3 AND 8",
+        "SELECT COUNT(*) FROM ds.frame WHERE frame * 2 = 8",
+        "SELECT COUNT(*), MAX(frame) FROM ds.frame",
+        "SELECT COUNT(frame) FROM ds.frame",
+        "SELECT rerun_partition_id, COUNT(*) FROM ds.frame GROUP BY rerun_partition_id",
+        "SELECT COUNT(*) FROM TABLE(ds.query_view(index => 'frame', contents => '/**', fill_latest_at => true))",
+        "SELECT COUNT(*) FROM TABLE(ds.query_view(index => 'frame', contents => '/**', range_start => 3, range_end => 8))")) {
+      String plan = explain(sql);
+      assertFalse(plan.contains("count=[rows]"), plan);
+    }
+    assertEquals(List.of("12"), rows("SELECT COUNT(*) FROM ds.frame WHERE frame BETWEEN 3 AND 8"));
+    assertEquals(List.of("20; 9"), rows("SELECT COUNT(*), MAX(frame) FROM ds.frame"));
+    assertEquals(List.of("12"), rows("SELECT COUNT(*) FROM TABLE(ds.query_view(index => 'frame', contents => '/**', range_start => 3, range_end => 8))"));
+    assertEquals(List.of("20"), rows("SELECT COUNT(*) FROM TABLE(ds.query_view(index => 'frame', contents => '/**', fill_latest_at => true))"));
+    String gripper = "SELECT COUNT(*) FROM TABLE(ds.query_view(index => 'frame', contents => '/gripper'))";
+    assertTrue(explain(gripper).contains("count=[rows]"), explain(gripper));
+    assertEquals(List.of("4"), rows(gripper), "a view of other contents: its own count");
+    assertEquals(List.of("4"), rows(gripper));
   }
 
   @Test

@@ -254,7 +254,10 @@ class ViewBatchesTest {
     assertEquals(13, cold.size());
     assertEquals(cold, table(view, new int[] {0, frame}, 1000, Long.MAX_VALUE, 1, new ChunkTimesCache(1 << 20, store)));
     assertEquals(2, store.stored.size(), "each partition's learnt times handed to the store");
-    assertEquals(3, store.stored.values().stream().mapToInt(java.util.Map::size).sum(), "the temporal chunks");
+    assertEquals(3, store.stored.values().stream().flatMap(m -> m.keySet().stream()).filter(id -> !ViewRowCount.isCountId(id)).count(),
+        "the temporal chunks");
+    assertEquals(2, store.stored.values().stream().flatMap(m -> m.keySet().stream()).filter(ViewRowCount::isCountId).count(),
+        "and each partition's row count of the whole view");
     // A new cache over the same store is a restarted server: only the static chunk is decoded.
     data.reads.set(0);
     store.loads.set(0);
@@ -273,6 +276,62 @@ class ViewBatchesTest {
     int tick = 1 + tickSchema.indexes().indexOf(tickSchema.index().orElseThrow());
     assertEquals(table(byTick, new int[] {0, tick}, 1000, Long.MAX_VALUE, 1, ChunkTimesCache.none()),
         table(byTick, new int[] {0, tick}, 1000, Long.MAX_VALUE, 1, new ChunkTimesCache(1 << 20, store)));
+  }
+
+  /** The view's number of rows as a count-only scan answers it (one row, one BIGINT). */
+  private long count(QueryView view, long windowBytes, ChunkTimesCache cache) {
+    Dataset ds = data.dataset("ds");
+    ViewSchema schema = ViewSchema.of(view, data.schema(ds));
+    List<Partition> partitions = data.partitions(ds).stream().filter(p -> view.includesPartition(p.partitionId())).toList();
+    try (ViewCountBatches counted = new ViewCountBatches(schema, partitions, data, allocator, 1000, windowBytes, cache, "n")) {
+      assertTrue(counted.next());
+      assertEquals(1, counted.root().getRowCount());
+      long n = ((org.apache.arrow.vector.BigIntVector) counted.root().getVector(0)).get(0);
+      org.junit.jupiter.api.Assertions.assertFalse(counted.next());
+      return n;
+    }
+  }
+
+  @Test
+  void aWholeViewsRowCountIsLearntByItsScanAndARestartedEngineCountsFromTheStoreWithoutDecoding() {
+    // Null cells (no row at their index value), a repeated value, a second timeline, a static-only
+    // partition, a clear (a row of its own): /dense has 6 rows in p1 (0, 1, 3, 4, 5 and the clear at 30), 2 in p2.
+    data.chunk("ds", "p1", "/dense").timeline("frame", SEQUENCE, 0, 1, 2, 3, 4, 5).timeline("tick", SEQUENCE, 7, 6, 5, 4, 3, 2)
+        .scalars("S:v", 0.0, 1.0, null, 3.0, 4.0, 5.0).add();
+    data.chunk("ds", "p1", "/every2").timeline("frame", SEQUENCE, 10, 12, 14, 16, 18, 20).scalars("S:v", 1.0, 1.0, 1.0, null, 1.0, 1.0).add();
+    data.chunk("ds", "p1", "/dense").timeline("frame", SEQUENCE, 30).component("Clear:is_recursive", InMemoryRerunData.BOOL_LIST,
+        List.of(List.of(false))).add();
+    data.chunk("ds", "p2", "/dense").timeline("frame", SEQUENCE, 3, 5, 5, 40).scalars("S:v", 1.0, 2.0, 2.5, null).add();
+    data.chunk("ds", "p2", "/text").component("T:text", InMemoryRerunData.UTF8_LIST, List.of(List.of("hi"))).add();
+    data.chunk("ds", "p3", "/text").component("T:text", InMemoryRerunData.UTF8_LIST, List.of(List.of("static only"))).add();
+    MapStore store = new MapStore();
+    for (QueryView view : List.of(QueryView.of("frame", "/**"), QueryView.of("tick", "/**"), QueryView.of("frame", "/every2"),
+        QueryView.of("frame", "/dense"))) {
+      long scanned = table(view, new int[] {0}, 1000, Long.MAX_VALUE, 1, ChunkTimesCache.none()).size();
+      ChunkTimesCache cold = new ChunkTimesCache(1 << 20, store);
+      assertEquals(scanned, count(view, Long.MAX_VALUE, cold), view + ": unknown counts, scanned");
+      data.reads.set(0);
+      assertEquals(scanned, count(view, Long.MAX_VALUE, cold), view + ": counted in memory");
+      assertEquals(0, data.reads.get(), view + ": nothing decoded");
+      assertEquals(scanned, count(view, 1, new ChunkTimesCache(1 << 20, store)), view + ": counted from the store after a restart");
+      assertEquals(0, data.reads.get(), view + ": nothing decoded after the restart");
+      assertEquals(scanned, count(view, 1, new ChunkTimesCache(1 << 20)), view + ": small windows, nothing stored");
+    }
+    assertEquals(List.of(6L, 2L, 0L), data.partitions(data.dataset("ds")).stream()
+        .map(p -> (long) table(QueryView.of("frame", "/dense").withPartitionIds(new java.util.TreeSet<>(List.of(p.partitionId()))),
+            new int[] {0}, 1000, Long.MAX_VALUE, 1, ChunkTimesCache.none()).size()).toList(), "the rows behind one of the counts");
+  }
+
+  @Test
+  void aStoredCountOfAnotherViewOrUnreadableBytesIsNeverServed() {
+    data.chunk("ds", "p1", "/dense").timeline("frame", SEQUENCE, 0, 1, 2).scalars("S:v", 0.0, 1.0, 2.0).add();
+    Partition p1 = data.partitions(data.dataset("ds")).get(0);
+    MapStore store = new MapStore();
+    store.save(p1, java.util.Map.of(ViewRowCount.idOf("frame", "/**"), new ViewRowCount("frame", "/other", 99).toBytes()));
+    assertEquals(3, count(QueryView.of("frame", "/**"), Long.MAX_VALUE, new ChunkTimesCache(1 << 20, store)), "another view's count under its id");
+    store.stored.clear();
+    store.save(p1, java.util.Map.of(ViewRowCount.idOf("frame", "/**"), new byte[] {2, 0}));
+    assertEquals(3, count(QueryView.of("frame", "/**"), Long.MAX_VALUE, new ChunkTimesCache(1 << 20, store)), "cut-short bytes");
   }
 
   @Test
