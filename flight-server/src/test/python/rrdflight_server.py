@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -60,6 +61,17 @@ class ListeningProcess:
     @property
     def rerun_uri(self) -> str:
         return f"rerun+http://127.0.0.1:{self.port}"
+
+    def log_once_matching(self, pattern: str, timeout: float = 10.0) -> str:
+        """The output so far, as one text, once a line matches `pattern` (or when `timeout` passes: the
+        caller's assert then fails with the whole output). Lines arrive through a reader thread, so a
+        line the server wrote while answering a call may not be in `lines` yet when the client returns."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = "\n".join(self.lines)
+            if re.search(pattern, log) or time.monotonic() > deadline:
+                return log
+            time.sleep(0.05)
 
     def stop(self) -> int:
         if self.proc.poll() is None:

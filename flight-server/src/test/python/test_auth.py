@@ -127,13 +127,15 @@ def test_roles_reader_writer_admin(auth_server, tokens):
 def test_mutations_are_audited_with_who_what_and_outcome(auth_server, tokens):
     writer = client(auth_server, tokens.create("writer", "auditee"))
     writer.create_dataset(name="audited")
-    log = "\n".join(auth_server.lines)
-    assert re.search(r"audit - auditee \(writer, token\) CreateDatasetEntry \{name=\"audited\"\} -> OK from /127\.0\.0\.1:\d+", log), log
+    created = r"audit - auditee \(writer, token\) CreateDatasetEntry \{name=\"audited\"\} -> OK from /127\.0\.0\.1:\d+"
+    log = auth_server.log_once_matching(created)
+    assert re.search(created, log), log
     assert re.search(r"audit - auditee \(writer, token\) DeleteEntry.* refused: needs admin -> PERMISSION_DENIED", log) is None
     with pytest.raises(Exception):
         writer.get_dataset(name="audited").delete()
-    log = "\n".join(auth_server.lines)
-    assert re.search(r"audit - auditee \(writer, token\) DeleteEntry refused: needs admin -> PERMISSION_DENIED", log), log
+    refused = r"audit - auditee \(writer, token\) DeleteEntry refused: needs admin -> PERMISSION_DENIED"
+    log = auth_server.log_once_matching(refused)
+    assert re.search(refused, log), log
 
 
 # --- rerun-sdk 0.41 (the newest), in its own interpreter -------------------------------------------------
