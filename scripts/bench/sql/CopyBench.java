@@ -16,8 +16,8 @@ import org.apache.arrow.vector.types.pojo.FieldType;
 /**
  * Not a test: the CPU of CellCopier on a points chunk (10k rows x 8 points, positions and colors)
  * that latest-at fill repeats on every other row, per-cell repeat against repeatEach, alternating in
- * one JVM (so a busy machine affects both alike). See ../README.md, "Filled view: fill repeats as
- * one piece".
+ * one JVM (so a busy machine affects both alike). See ../README.md, "Where the filled view's CPU
+ * goes".
  *
  *   javac -cp flight-server/target/rrdflight.jar -d /tmp/copybench scripts/bench/sql/CopyBench.java
  *   java --add-opens=java.base/java.nio=ALL-UNNAMED -cp /tmp/copybench:flight-server/target/rrdflight.jar io.rrdflight.sql.engine.CopyBench
