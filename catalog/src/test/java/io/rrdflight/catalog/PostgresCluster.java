@@ -8,7 +8,10 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,7 +21,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * A real PostgreSQL server for tests, as a JUnit extension: a test method or constructor that takes
- * a {@link Database} gets a new, empty database of its own. The server is the one
+ * a {@link Database} gets a new, empty database of its own, dropped when its test class ends (also
+ * while a server under test is still connected to it). The server is the one
  * {@code scripts/test} started (its admin JDBC URL in {@code RRDFLIGHT_TEST_POSTGRES_URL}, or the
  * system property {@code rrdflight.test.postgres.url}); when a test runs alone (mvn, an IDE), the
  * extension starts a temporary cluster with {@code scripts/test-postgres} once per test run and stops
@@ -49,9 +53,45 @@ public final class PostgresCluster implements ParameterResolver {
 
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-    Server server = context.getRoot().getStore(ExtensionContext.Namespace.create(PostgresCluster.class))
-        .computeIfAbsent(Server.class, k -> Server.find(), Server.class);
-    return server.newDatabase();
+    Server server = context.getRoot().getStore(NAMESPACE).computeIfAbsent(Server.class, k -> Server.find(), Server.class);
+    Database database = server.newDatabase();
+    testClass(context).getStore(NAMESPACE).computeIfAbsent(Made.class, k -> new Made(server, new CopyOnWriteArrayList<>()), Made.class)
+        .names().add(database.name());
+    return database;
+  }
+
+  private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(PostgresCluster.class);
+
+  /** The context of the test class a method (or one of its invocations) belongs to: its end drops the databases made for it. */
+  private static ExtensionContext testClass(ExtensionContext context) {
+    ExtensionContext c = context;
+    while (c.getTestMethod().isPresent() && c.getParent().isPresent()) {
+      c = c.getParent().get();
+    }
+    return c;
+  }
+
+  /** The databases made for one test class; JUnit closes this when the class ends, before the server's own close. */
+  private record Made(Server server, List<String> names) implements AutoCloseable {
+    @Override
+    public void close() {
+      List<String> failed = new ArrayList<>();
+      try (Connection c = DriverManager.getConnection(server.adminUrl()); Statement s = c.createStatement()) {
+        for (String name : names) {
+          try {
+            // FORCE: a server process a test started may still hold connections.
+            s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+          } catch (SQLException e) {
+            failed.add(name + " (" + e.getMessage() + ")");
+          }
+        }
+      } catch (SQLException e) {
+        failed.add("all of " + names + " (" + e.getMessage() + ")");
+      }
+      if (!failed.isEmpty()) {
+        throw new IllegalStateException("test databases not dropped: " + String.join(", ", failed));
+      }
+    }
   }
 
   /** The admin URL of the running server; a cluster this JVM started is stopped when JUnit closes the store. */

@@ -3,22 +3,24 @@ package io.rrdflight.server;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.rrdflight.sql.QueryContext;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.arrow.memory.BufferAllocator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How much work runs at once, on both front doors: SQL queries (Flight SQL) and the query streams of
@@ -28,22 +30,29 @@ import org.apache.arrow.memory.BufferAllocator;
  * burst of clients from starving each other of cores and memory: every admitted query has its full
  * budget.
  *
+ * <p>One count of free slots and one queue, oldest first, whichever way a caller waits: {@link #admit}
+ * parks its thread until its entry is given a slot, {@link #admitWhenFree} holds no thread (its work
+ * is started on an executor then), so thousands of waiting calls cost no threads. A slot given back
+ * goes to the oldest entry still waiting, and a newcomer takes a free slot only when no one waits. One
+ * process-wide sweeper thread ends, every 200 ms, the entries whose client left (CANCELLED) or whose
+ * wait is over.
+ *
  * <p>A {@link #streamGate} is the same mechanism for the parts of a client's query that the client
  * does not retry (FetchChunks: Rerun's reader opens up to 24 at once per scan and fails the scan on
  * RESOURCE_EXHAUSTED): any number wait, each until a slot frees, its client leaves, or its
  * --query-timeout passes (DEADLINE_EXCEEDED). The waiting calls are bounded by the transport
- * (--max-connections, --max-calls-per-connection); through {@link #admitWhenFree} they wait as
- * entries of a queue, not as parked threads, so thousands of them cost no threads.
+ * (--max-connections, --max-calls-per-connection).
  *
  * <p>{@link #admit} gives an admitted query its own allocator (limited to the memory budget) and
  * {@link QueryContext} (the deadline, cancellation), so both doors stop at the same limits.
  */
 public final class QueryAdmission {
-  /** How often a queued query looks whether its client is still there. */
+  private static final Logger log = LoggerFactory.getLogger(QueryAdmission.class);
+  /** How often the waiting entries are looked at: whether their client is still there, whether their time is up. */
   private static final long QUEUE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
   /**
-   * One daemon thread for the whole process: it drops the {@link #admitWhenFree} waiters whose client
-   * left or whose time ran out, so that no waiting call needs a thread of its own.
+   * One daemon thread for the whole process: it drops the waiters whose client left or whose time
+   * ran out, so that no waiting call needs a thread of its own to notice.
    */
   private static final ScheduledExecutorService SWEEPER = sweeper();
 
@@ -53,16 +62,30 @@ public final class QueryAdmission {
   private final Duration wait;
   /** A gate: the wait is part of the call's --query-timeout, and running out of it is DEADLINE_EXCEEDED. */
   private final boolean waitIsDeadline;
-  private final Semaphore slots;
-  private final AtomicInteger waiting = new AtomicInteger();
-  /** The calls of {@link #admitWhenFree} waiting for a slot, oldest first; guarded by itself. */
+  /** Slots no one holds; guarded by {@link #waiters}. Never positive while anyone waits. */
+  private int free;
+  /** The calls waiting for a slot, oldest first; guarded by itself. */
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   /** Whether a sweep of {@link #waiters} is scheduled; guarded by {@link #waiters}. */
   private boolean sweeping;
 
-  /** A call that waits for a slot as a queue entry: what to run once it has one, and how to refuse it. */
-  private record Waiter(long arrived, BufferAllocator parent, BooleanSupplier abandoned, Executor executor,
-      Consumer<AdmittedQuery> work, Consumer<RuntimeException> refused) {}
+  /**
+   * A call waiting for a slot: {@code admitted} runs once it holds one and must take it over;
+   * {@code refused} runs instead when it stops waiting. Neither may block. Compared by identity.
+   */
+  private static final class Waiter {
+    final long arrived;
+    final BooleanSupplier abandoned;
+    final Runnable admitted;
+    final Consumer<RuntimeException> refused;
+
+    Waiter(long arrived, BooleanSupplier abandoned, Runnable admitted, Consumer<RuntimeException> refused) {
+      this.arrived = arrived;
+      this.abandoned = requireNonNull(abandoned, "abandoned is null");
+      this.admitted = admitted;
+      this.refused = refused;
+    }
+  }
 
   /** The admission {@code limits} ask for: --max-queries, --max-queued-queries, {@link ServerLimits#QUEUE_WAIT}. */
   public QueryAdmission(ServerLimits limits) {
@@ -82,7 +105,7 @@ public final class QueryAdmission {
     this.queued = queued;
     this.wait = requireNonNull(wait, "wait is null");
     this.waitIsDeadline = waitIsDeadline;
-    this.slots = new Semaphore(running, true);
+    this.free = running;
   }
 
   /**
@@ -109,83 +132,179 @@ public final class QueryAdmission {
   /**
    * As {@link #admit}, without a thread waiting: runs {@code work} on {@code executor} with the
    * admitted query (which it must close) as soon as a slot is free, now or when one is given back.
-   * Until then the call is an entry of a queue (bounded like {@link #admit}'s); {@code refused} gets
+   * Until then the call is an entry of the queue {@link #admit} waits in; {@code refused} gets
    * RESOURCE_EXHAUSTED when the queue is full, CANCELLED when {@code abandoned} says its client left,
    * and the wait's end (DEADLINE_EXCEEDED for a gate) when no slot freed in time. {@code refused}
    * may run on the thread that gave a slot back or on the sweeper: it must not block.
    */
   public void admitWhenFree(BufferAllocator parent, BooleanSupplier abandoned, Executor executor, Consumer<AdmittedQuery> work,
       Consumer<RuntimeException> refused) {
-    Waiter waiter = new Waiter(System.nanoTime(), requireNonNull(parent, "parent is null"), requireNonNull(abandoned, "abandoned is null"),
-        requireNonNull(executor, "executor is null"), requireNonNull(work, "work is null"), requireNonNull(refused, "refused is null"));
+    requireNonNull(parent, "parent is null");
+    requireNonNull(executor, "executor is null");
+    requireNonNull(work, "work is null");
+    requireNonNull(refused, "refused is null");
+    long arrived = System.nanoTime();
+    Runnable start = () -> start(parent, arrived, executor, work, refused);
     boolean admitted;
-    boolean full = false;
-    synchronized (waiters) {
-      // Behind those already waiting, never ahead of them.
-      admitted = waiters.isEmpty() && slots.tryAcquire();
-      if (!admitted && waiters.size() >= queued) {
-        full = true;
-      } else if (!admitted) {
-        waiters.add(waiter);
-        if (!sweeping) {
-          sweeping = true;
-          SWEEPER.schedule(this::sweep, QUEUE_POLL_NANOS, TimeUnit.NANOSECONDS);
+    try {
+      admitted = takeOrQueue(new Waiter(arrived, abandoned, start, refused));
+    } catch (StatusRuntimeException full) {
+      refused.accept(full);
+      return;
+    }
+    if (admitted) {
+      start.run();
+    }
+  }
+
+  /** Takes a slot and waits in the queue for one if there is room; throws RESOURCE_EXHAUSTED otherwise. Release with {@link #leave()}. */
+  void enter(BooleanSupplier abandoned) {
+    requireNonNull(abandoned, "abandoned is null");
+    CompletableFuture<Void> turn = new CompletableFuture<>();
+    Waiter waiter = new Waiter(System.nanoTime(), abandoned, () -> {
+      if (!turn.complete(null)) {
+        leave(); // its thread stopped waiting (interrupted) just before: the slot goes on
+      }
+    }, turn::completeExceptionally);
+    if (takeOrQueue(waiter)) {
+      return;
+    }
+    try {
+      turn.get();
+    } catch (ExecutionException e) {
+      throw (RuntimeException) e.getCause(); // only refusals complete it exceptionally
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      withdraw(waiter);
+      if (!turn.completeExceptionally(cancelled()) && !turn.isCompletedExceptionally()) {
+        leave(); // the slot came at the same moment
+      }
+      throw cancelled();
+    }
+  }
+
+  /**
+   * Gives a slot back: to the oldest waiter that may still wait, else to the free count. Those
+   * found unable to wait on the way are refused. A waiter's {@code abandoned} is asked outside the
+   * lock (it is the caller's code); meanwhile the slot is in no one's hands, and a newcomer queues.
+   */
+  void leave() {
+    while (true) {
+      Waiter next;
+      synchronized (waiters) {
+        next = waiters.poll();
+        if (next == null) {
+          free++;
+          return;
         }
       }
+      RuntimeException why = whyNotWaiting(next);
+      if (why == null) {
+        next.admitted.run();
+        return;
+      }
+      refuse(next, why);
     }
-    if (full) {
-      refused.accept(busy("and " + queued + " are waiting"));
-    } else if (admitted) {
-      start(waiter);
+  }
+
+  /** How many calls wait for a slot now. */
+  int waiting() {
+    synchronized (waiters) {
+      return waiters.size();
+    }
+  }
+
+  /**
+   * Takes a free slot for {@code w} (true) when no one waits before it, else puts it at the end of
+   * the queue (false); throws RESOURCE_EXHAUSTED when the queue is full.
+   */
+  private boolean takeOrQueue(Waiter w) {
+    synchronized (waiters) {
+      if (free > 0) {
+        free--;
+        return true;
+      }
+      if (waiters.size() >= queued) {
+        throw busy("and " + queued + " are waiting");
+      }
+      waiters.add(w);
+      if (!sweeping) {
+        sweeping = true;
+        SWEEPER.schedule(this::sweep, QUEUE_POLL_NANOS, TimeUnit.NANOSECONDS);
+      }
+      return false;
+    }
+  }
+
+  /** Takes {@code w} out of the queue; false if it was no longer there (given a slot or refused). */
+  private boolean withdraw(Waiter w) {
+    synchronized (waiters) {
+      return waiters.remove(w);
     }
   }
 
   /** Runs a waiter that holds a slot: its allocator and context are opened on the executor's thread. */
-  private void start(Waiter waiter) {
+  private void start(BufferAllocator parent, long arrived, Executor executor, Consumer<AdmittedQuery> work,
+      Consumer<RuntimeException> refused) {
     try {
-      waiter.executor().execute(() -> {
+      executor.execute(() -> {
         AdmittedQuery query;
         try {
-          query = open(waiter.parent(), waiter.arrived()); // gives the slot back if it fails
+          query = open(parent, arrived); // gives the slot back if it fails
         } catch (RuntimeException e) {
-          waiter.refused().accept(e);
+          refused.accept(e);
           return;
         }
-        waiter.work().accept(query);
+        work.accept(query);
       });
     } catch (RejectedExecutionException e) {
       // The server is shutting down.
       leave();
-      waiter.refused().accept(Status.UNAVAILABLE.withDescription("The server is shutting down").asRuntimeException());
+      refused.accept(Status.UNAVAILABLE.withDescription("The server is shutting down").asRuntimeException());
     }
   }
 
   /** Refuses the waiters whose client left or whose time is up; runs again while any wait. */
   private void sweep() {
-    List<Runnable> refusals = new ArrayList<>();
+    List<Waiter> now;
     synchronized (waiters) {
-      for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
-        Waiter w = it.next();
-        RuntimeException why = whyNotWaiting(w);
-        if (why != null) {
-          it.remove();
-          refusals.add(() -> w.refused().accept(why));
-        }
+      now = new ArrayList<>(waiters);
+    }
+    for (Waiter w : now) {
+      RuntimeException why = whyNotWaiting(w);
+      if (why != null && withdraw(w)) {
+        refuse(w, why);
       }
+    }
+    synchronized (waiters) {
       sweeping = !waiters.isEmpty();
       if (sweeping) {
         SWEEPER.schedule(this::sweep, QUEUE_POLL_NANOS, TimeUnit.NANOSECONDS);
       }
     }
-    refusals.forEach(Runnable::run);
+  }
+
+  /** Tells a waiter taken out of the queue why; a refusal that fails does not stop the sweeper or the slot's hand-over. */
+  private static void refuse(Waiter w, RuntimeException why) {
+    try {
+      w.refused.accept(why);
+    } catch (RuntimeException e) {
+      log.warn("telling a waiting call it stopped waiting failed", e);
+    }
   }
 
   /** Why {@code w} must stop waiting (its client left, its time is up), or null while it may wait. */
   private RuntimeException whyNotWaiting(Waiter w) {
-    if (w.abandoned().getAsBoolean()) {
+    boolean abandoned;
+    try {
+      abandoned = w.abandoned.getAsBoolean();
+    } catch (RuntimeException e) {
+      abandoned = true; // its call cannot say whether its client is there: it is no call to serve
+    }
+    if (abandoned) {
       return cancelled();
     }
-    if (System.nanoTime() - w.arrived() >= wait.toNanos()) {
+    if (System.nanoTime() - w.arrived >= wait.toNanos()) {
       return waitIsDeadline ? late() : busy("and none finished within " + wait.toSeconds() + " s");
     }
     return null;
@@ -204,59 +323,6 @@ public final class QueryAdmission {
     }
     QueryContext context = QueryContext.start(allocator, timeout, limits.queryMemoryBytes(), limits.queryWorkers());
     return new AdmittedQuery(allocator, context, this::leave);
-  }
-
-  /** Takes a slot, waiting in the queue if there is room; throws RESOURCE_EXHAUSTED otherwise. Release with {@link #leave()}. */
-  void enter(BooleanSupplier abandoned) {
-    requireNonNull(abandoned, "abandoned is null");
-    if (slots.tryAcquire()) {
-      return;
-    }
-    if (waiting.incrementAndGet() > queued) {
-      waiting.decrementAndGet();
-      throw busy("and " + queued + " are waiting");
-    }
-    try {
-      long deadline = System.nanoTime() + wait.toNanos();
-      // In slices: a client that left gives its place in the queue up at once.
-      while (!slots.tryAcquire(Math.min(QUEUE_POLL_NANOS, Math.max(0, deadline - System.nanoTime())), TimeUnit.NANOSECONDS)) {
-        if (abandoned.getAsBoolean()) {
-          throw cancelled();
-        }
-        if (System.nanoTime() - deadline >= 0) {
-          throw waitIsDeadline ? late() : busy("and none finished within " + wait.toSeconds() + " s");
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw cancelled();
-    } finally {
-      waiting.decrementAndGet();
-    }
-  }
-
-  /** Gives a slot back: to the oldest {@link #admitWhenFree} waiter still waiting, if any, else to the semaphore. */
-  void leave() {
-    List<Runnable> refusals = new ArrayList<>();
-    Waiter next = null;
-    synchronized (waiters) {
-      while (next == null && !waiters.isEmpty()) {
-        Waiter w = waiters.poll();
-        RuntimeException why = whyNotWaiting(w);
-        if (why == null) {
-          next = w;
-        } else {
-          refusals.add(() -> w.refused().accept(why));
-        }
-      }
-      if (next == null) {
-        slots.release();
-      }
-    }
-    refusals.forEach(Runnable::run);
-    if (next != null) {
-      start(next);
-    }
   }
 
   private static ScheduledExecutorService sweeper() {
@@ -278,7 +344,7 @@ public final class QueryAdmission {
         + " s) for one of the " + running + " streams that may send at once, and was stopped").asRuntimeException();
   }
 
-  private RuntimeException busy(String detail) {
+  private StatusRuntimeException busy(String detail) {
     return Status.RESOURCE_EXHAUSTED.withDescription("The server is busy: " + running + " queries or data streams are running"
         + " (--max-queries) " + detail + "; try again later").asRuntimeException();
   }

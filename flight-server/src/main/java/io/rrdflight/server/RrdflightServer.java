@@ -58,6 +58,8 @@ public final class RrdflightServer implements AutoCloseable {
   private final FlightServer flightServer;
   private final Optional<Authenticator> authenticator;
   private final Optional<FleetMembership> fleet;
+  /** Threads of {@link #runBeside}: close() waits for them before it closes their memory. */
+  private final List<Thread> beside = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private RrdflightServer(Catalog catalog, BufferAllocator allocator, ExecutorService streamExecutor, RrdflightSqlProducer producer,
       RerunCloudService rerunCloud, FlightServer flightServer, Optional<Authenticator> authenticator, Optional<FleetMembership> fleet) {
@@ -220,6 +222,11 @@ public final class RrdflightServer implements AutoCloseable {
     return catalog;
   }
 
+  /** The Arrow memory all of this server's work shares; its limit is {@link DirectMemory#arrowLimit}. */
+  public BufferAllocator allocator() {
+    return allocator;
+  }
+
   /** The tokens and users callers must present; empty without {@code --auth}. */
   public Optional<Authenticator> authenticator() {
     return authenticator;
@@ -230,6 +237,36 @@ public final class RrdflightServer implements AutoCloseable {
     return flightServer.getPort();
   }
 
+  /**
+   * Runs {@code work} on a daemon thread named {@code name} with a child of the server's allocator
+   * limited to {@code memoryLimit}: its buffers count in the Arrow memory every query shares, and a
+   * buffer it leaves is reported (the child is closed when {@code work} returns). {@link #close} waits
+   * for the thread, up to {@link #BESIDE_STOP}, before closing the allocator. Returns the thread.
+   */
+  public Thread runBeside(String name, long memoryLimit, Consumer<BufferAllocator> work) {
+    requireNonNull(name, "name is null");
+    requireNonNull(work, "work is null");
+    Thread t = new Thread(() -> {
+      try {
+        BufferAllocator memory = allocator.newChildAllocator(name, 0, memoryLimit); // fails once the server closed
+        try {
+          work.accept(memory);
+        } finally {
+          closeAllocator(memory);
+        }
+      } finally {
+        beside.remove(Thread.currentThread());
+      }
+    }, name);
+    t.setDaemon(true);
+    beside.add(t);
+    t.start();
+    return t;
+  }
+
+  /** How long {@link #close} waits for the work of {@link #runBeside}: the warm-up's longest step (its SQL query) on a loaded machine. */
+  static final Duration BESIDE_STOP = Duration.ofSeconds(10);
+
   public void awaitTermination() throws InterruptedException {
     flightServer.awaitTermination();
   }
@@ -238,9 +275,22 @@ public final class RrdflightServer implements AutoCloseable {
   public void close() {
     fleet.ifPresent(FleetMembership::close);
     flightServer.shutdown();
+    awaitBeside();
     catalog.close(); // stops registration workers, which use the allocator
     closeAll(flightServer, producer, rerunCloud, streamExecutor, allocator);
     authenticator.ifPresent(Authenticator::close);
+  }
+
+  private void awaitBeside() {
+    long deadline = System.nanoTime() + BESIDE_STOP.toNanos();
+    for (Thread t : beside) {
+      try {
+        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   private static void closeAll(FlightServer server, RrdflightSqlProducer producer, RerunCloudService rerunCloud, ExecutorService executor,
@@ -270,8 +320,9 @@ public final class RrdflightServer implements AutoCloseable {
     try {
       owner.close();
     } catch (IllegalStateException leak) {
-      // A stream still in flight at shutdown; report it, do not hide it.
-      System.err.println("rrdflight: buffers still allocated at shutdown: " + leak.getMessage());
+      // A stream still in flight at shutdown, or a leak of the work beside the server (its message names the allocator):
+      // report it, do not hide it.
+      System.err.println("rrdflight: buffers still allocated at close: " + leak.getMessage());
     } catch (Exception e) {
       System.err.println("rrdflight: closing " + owner + " failed: " + e);
     }

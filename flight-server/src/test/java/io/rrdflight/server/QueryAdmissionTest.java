@@ -170,9 +170,18 @@ class QueryAdmissionTest {
 
   /** The outcome of one admitWhenFree call: null once its work ran (and closed the query), else the refusal. */
   CompletableFuture<Status.Code> admitWhenFree(QueryAdmission gate, Executor executor, AtomicBoolean left) {
+    return admitWhenFree(gate, executor, left, () -> {});
+  }
+
+  /** As above, running {@code whileAdmitted} while it holds its slot. */
+  CompletableFuture<Status.Code> admitWhenFree(QueryAdmission gate, Executor executor, AtomicBoolean left, Runnable whileAdmitted) {
     CompletableFuture<Status.Code> done = new CompletableFuture<>();
     gate.admitWhenFree(root, left::get, executor, query -> {
-      query.close();
+      try {
+        whileAdmitted.run();
+      } finally {
+        query.close();
+      }
       done.complete(Status.Code.OK);
     }, refused -> done.complete(((StatusRuntimeException) refused).getStatus().getCode()));
     return done;
@@ -226,6 +235,64 @@ class QueryAdmissionTest {
       assertFalse(queued.isDone());
       first.close();
       assertEquals(Status.Code.OK, queued.get(30, TimeUnit.SECONDS));
+    }
+  }
+
+  /** Waits until {@code n} calls wait in {@code admission}'s queue: the next one then arrives after them. */
+  static void awaitWaiting(QueryAdmission admission, int n) throws InterruptedException {
+    for (int i = 0; admission.waiting() != n; i++) {
+      if (i > 30_000) {
+        throw new AssertionError(admission.waiting() + " waiting, expected " + n);
+      }
+      Thread.sleep(1);
+    }
+  }
+
+  @Test
+  void blockingAndThreadlessWaitersShareOneQueueAndOneCapAndRunInArrivalOrder() throws Exception {
+    QueryAdmission admission = new QueryAdmission(limits(1, 6));
+    List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());
+    AtomicInteger holding = new AtomicInteger();
+    AtomicInteger mostAtOnce = new AtomicInteger();
+    ExecutorService threads = Executors.newCachedThreadPool();
+    CountingExecutor executor = new CountingExecutor();
+    try {
+      AdmittedQuery first = admit(admission);
+      List<CompletableFuture<?>> waiting = new ArrayList<>();
+      List<String> arrivals = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        String name = (i % 3 == 1 ? "threadless-" : "blocking-") + i;
+        Runnable whileAdmitted = () -> {
+          mostAtOnce.accumulateAndGet(holding.incrementAndGet(), Math::max);
+          order.add(name);
+          holding.decrementAndGet();
+        };
+        if (i % 3 == 1) {
+          waiting.add(admitWhenFree(admission, executor, new AtomicBoolean(), whileAdmitted));
+        } else {
+          waiting.add(CompletableFuture.runAsync(() -> {
+            try (AdmittedQuery query = admit(admission)) {
+              whileAdmitted.run();
+            }
+          }, threads));
+        }
+        arrivals.add(name);
+        awaitWaiting(admission, i + 1);
+      }
+      // The queue is full for both kinds of caller: one bound, not one each.
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, admitWhenFree(admission, executor, new AtomicBoolean()).get(30, TimeUnit.SECONDS));
+      StatusRuntimeException busy = assertThrows(StatusRuntimeException.class, () -> admit(admission));
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, busy.getStatus().getCode());
+
+      first.close();
+      for (CompletableFuture<?> w : waiting) {
+        w.get(30, TimeUnit.SECONDS);
+      }
+      assertEquals(arrivals, order);
+      assertEquals(1, mostAtOnce.get());
+      admit(admission).close(); // the slot is free again
+    } finally {
+      threads.shutdownNow();
     }
   }
 }

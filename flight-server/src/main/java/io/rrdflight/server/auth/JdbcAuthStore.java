@@ -10,7 +10,6 @@ import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,8 +28,15 @@ abstract class JdbcAuthStore implements AuthStore {
 
   private final String tokens;
   private final String users;
-  private final Map<String, Optional<TokenRecord>> tokensById = new HashMap<>();
-  private final Map<String, Optional<Role>> userRoles = new HashMap<>();
+  /**
+   * How many token records and user roles are kept each: far more than a deployment's tokens and users
+   * in use, so a working client's calls are served from memory, and yet a bound: without it every token
+   * id presented since the last change (revoked and unknown ones too) stayed in memory.
+   */
+  static final int MAX_CACHED = 4096;
+
+  private final Map<String, Optional<TokenRecord>> tokensById = new LeastRecentlyUsed<>(MAX_CACHED);
+  private final Map<String, Optional<Role>> userRoles = new LeastRecentlyUsed<>(MAX_CACHED);
   private long seenChanges = UNKNOWN;
 
   /** @param prefix of the table names: none in the data dir's own file, {@code auth_} next to a catalog's tables */
@@ -128,6 +134,11 @@ abstract class JdbcAuthStore implements AuthStore {
       cache.put(key, value);
     }
     return value;
+  }
+
+  /** How many token records are cached now. */
+  synchronized int cachedTokens() {
+    return tokensById.size();
   }
 
   private void dropCacheIfChanged() {

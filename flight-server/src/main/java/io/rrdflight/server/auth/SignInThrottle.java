@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -37,12 +36,7 @@ final class SignInThrottle {
   private final Clock clock;
   private final Semaphore turns;
   private final Duration queueWait;
-  private final Map<String, Failures> failures = new LinkedHashMap<>(64, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Failures> eldest) {
-      return size() > MAX_TRACKED;
-    }
-  };
+  private final Map<String, Failures> failures = new LeastRecentlyUsed<>(MAX_TRACKED);
 
   SignInThrottle(Clock clock, int concurrent, Duration queueWait) {
     this.clock = requireNonNull(clock, "clock is null");

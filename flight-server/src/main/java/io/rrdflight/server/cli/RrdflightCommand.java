@@ -1,17 +1,23 @@
 package io.rrdflight.server.cli;
 
 import io.rrdflight.server.StartupTrace;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code rrdflight} entry point: a picocli command whose subcommands do the work. */
+/**
+ * The {@code rrdflight} entry point: a picocli command whose subcommands ({@link #SUBCOMMANDS}) do the
+ * work.
+ */
 @Command(
     name = "rrdflight",
     mixinStandardHelpOptions = true,
     versionProvider = RrdflightVersion.class,
     description = "Serves folders of Rerun recordings (.rrd files) as datasets, queryable with the Rerun"
         + " SDK's CatalogClient and with Arrow Flight SQL (JDBC, ADBC, pyarrow).",
-    subcommands = {ServerCommand.class, InspectCommand.class, TokenCommand.class, UserCommand.class, CommandLine.HelpCommand.class},
     footerHeading = "%nExamples:%n",
     footer = {
       "  rrdflight server -d ./recordings",
@@ -48,10 +54,34 @@ public final class RrdflightCommand implements Runnable {
     System.exit(execute(args));
   }
 
+  /**
+   * The subcommands by name, in the order help lists them. Only the one named first is built when there
+   * is one: picocli reads each command's annotations by reflection (interpreted, in classes the
+   * class-data archive cannot hold), and a server start then pays for its own options only.
+   */
+  static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+
+  private static Map<String, Supplier<Object>> subcommands() {
+    Map<String, Supplier<Object>> all = new LinkedHashMap<>();
+    all.put("server", ServerCommand::new);
+    all.put("inspect", InspectCommand::new);
+    all.put("token", TokenCommand::new);
+    all.put("user", UserCommand::new);
+    all.put("help", CommandLine.HelpCommand::new); // 'help SUBCOMMAND' needs them all
+    return Collections.unmodifiableMap(all);
+  }
+
   /** Runs the CLI and returns its exit code; 2 means the arguments were wrong. */
   public static int execute(String... args) {
-    return new CommandLine(new RrdflightCommand())
-        .setExecutionExceptionHandler(new UserErrorHandler())
+    CommandLine cli = new CommandLine(new RrdflightCommand());
+    String first = args.length > 0 ? args[0] : "";
+    if (SUBCOMMANDS.containsKey(first) && !first.equals("help")) {
+      cli.addSubcommand(first, SUBCOMMANDS.get(first).get());
+    } else {
+      SUBCOMMANDS.forEach((name, command) -> cli.addSubcommand(name, command.get()));
+    }
+    // After the subcommands: picocli gives these to the subcommands present when they are set.
+    return cli.setExecutionExceptionHandler(new UserErrorHandler())
         .setParameterExceptionHandler(RrdflightCommand::reportUsageError)
         .execute(args);
   }

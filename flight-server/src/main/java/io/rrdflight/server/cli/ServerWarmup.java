@@ -9,6 +9,7 @@ import io.rrdflight.rrd.StoreKind;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import io.rrdflight.server.RrdflightServer;
 import io.rrdflight.server.redap.TrainingClient;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -22,7 +23,6 @@ import io.rrdflight.sql.SqlEngine;
 import io.rrdflight.sql.engine.CatalogRerunData;
 import net.jpountz.lz4.LZ4Factory;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -63,15 +63,19 @@ final class ServerWarmup {
    * catalog), which set up the first connection's HTTP/2 and gRPC machinery, a sample recording
    * indexed in memory ({@link #indexSample}), and then a SQL query over no table ({@link #sampleQuery}).
    * Touches no file and writes no catalog row; a failure is ignored (the calls meet it again and report it).
+   * Its Arrow memory is a child of the server's allocator ({@link RrdflightServer#runBeside}): it counts in
+   * the server's limit, a buffer it leaves is reported, and the server's close waits for it.
    */
-  static void afterReady(String host, int port, boolean greet, Catalog catalog) {
-    Thread t = new Thread(() -> firstCalls(host, port, greet, catalog), "rrdflight-warmup-calls");
-    t.setDaemon(true);
-    t.start();
+  static Thread afterReady(String host, boolean greet, RrdflightServer server) {
+    return server.runBeside("rrdflight-warmup-calls", MEMORY, allocator -> firstCalls(host, server.port(), greet, server.catalog(), allocator));
   }
 
-  static void firstCalls(String host, int port, boolean greet, Catalog catalog) {
-    try (BufferAllocator allocator = new RootAllocator(64L << 20)) {
+  /** The most Arrow memory the warm-up takes (of the server's, in its limit): its batches are of one or two rows. */
+  static final long MEMORY = 64L << 20;
+
+  /** The work of {@link #afterReady}, allocating from {@code allocator}, to which it gives every buffer back. */
+  static void firstCalls(String host, int port, boolean greet, Catalog catalog, BufferAllocator allocator) {
+    try {
       Schema schema = new Schema(List.of(Field.nullable("warmup", ArrowType.Utf8.INSTANCE)));
       schema.toJson();
       ByteArrayOutputStream out = new ByteArrayOutputStream();

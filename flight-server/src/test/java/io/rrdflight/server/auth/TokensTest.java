@@ -164,4 +164,19 @@ class TokensTest {
     AuthenticationException nobody = assertThrows(AuthenticationException.class, () -> users.verify("carol", "right".toCharArray()));
     assertEquals(wrong.getMessage(), nobody.getMessage());
   }
+
+  @Test
+  void manyDistinctTokensDoNotGrowTheCachePastItsBound() throws Exception {
+    IssuedToken kept = tokens.issue(Optional.of("kept"), Role.READER, Optional.empty(), List.of());
+    JwtCodec jwt = new JwtCodec(store.serverKey());
+    int distinct = JdbcAuthStore.MAX_CACHED + 300;
+    for (int i = 0; i < distinct; i++) {
+      // Signed with the server's key (as a token of a reset data dir would be), so each id is looked up.
+      String unknown = jwt.sign(java.util.Map.of("sub", "t" + i, "jti", "id-" + i, "kind", Tokens.KIND_TOKEN, "role", "reader"));
+      assertThrows(AuthenticationException.class, () -> tokens.verify(unknown, users));
+    }
+    assertTrue(((JdbcAuthStore) store).cachedTokens() <= JdbcAuthStore.MAX_CACHED, "cached " + ((JdbcAuthStore) store).cachedTokens());
+    // A forgotten entry is read again: the token that was cached first still verifies.
+    assertEquals(new Caller("kept", Role.READER, "token"), tokens.verify(kept.token(), users));
+  }
 }

@@ -22,6 +22,26 @@ class CliArgumentsTest {
   }
 
   @Test
+  void helpListsEverySubcommandUnderItsOwnNameAndHelpOfOneWorksThroughHelp() {
+    CliRun r = CliRun.of("--help");
+    for (var sub : RrdflightCommand.SUBCOMMANDS.entrySet()) {
+      Object command = sub.getValue().get();
+      assertEquals(sub.getKey(), command.getClass().getAnnotation(picocli.CommandLine.Command.class).name());
+      assertTrue(r.out().contains("  " + sub.getKey() + " "), "missing " + sub.getKey() + " in:\n" + r.out());
+    }
+    CliRun server = CliRun.of("help", "server");
+    assertEquals(0, server.exitCode(), server.err());
+    assertTrue(server.out().contains("--max-queries"), server.out());
+  }
+
+  @Test
+  void anUnknownSubcommandIsAUsageErrorThatSuggestsTheNearestOne() {
+    CliRun r = CliRun.of("serve", "-d", "x");
+    assertEquals(2, r.exitCode());
+    assertTrue(r.err().contains("server"), r.err());
+  }
+
+  @Test
   void serverHelpShowsOptionsDefaultsAndExamples() {
     CliRun r = CliRun.of("server", "--help");
     assertEquals(0, r.exitCode());

@@ -1,6 +1,7 @@
 package io.rrdflight.server.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.server.Fixtures;
@@ -46,10 +47,49 @@ class ServerWarmupTest {
   void theWarmUpLeavesTheDataDirAndCatalogAsTheyWere(@TempDir Path tmp) throws Exception {
     try (RrdflightServer server = start(tmp.resolve("data"))) {
       Map<String, Long> before = files(tmp.resolve("data"));
-      ServerWarmup.firstCalls("127.0.0.1", server.port(), true, server.catalog());
+      ServerWarmup.afterReady("127.0.0.1", true, server).join();
       assertEquals(before, files(tmp.resolve("data")), "file names and sizes under the data dir");
       assertTrue(server.catalog().datasets().isEmpty());
     }
+  }
+
+  @Test
+  void theWarmUpTakesItsMemoryFromTheServersAllocatorAndGivesEveryBufferBack(@TempDir Path tmp) throws Exception {
+    try (RrdflightServer server = start(tmp.resolve("data"))) {
+      long peakBefore = server.allocator().getPeakMemoryAllocation();
+      ServerWarmup.afterReady("127.0.0.1", true, server).join();
+      // Its IPC batches, sample index and query went through the server's allocator, within its limit...
+      assertTrue(server.allocator().getPeakMemoryAllocation() > peakBefore, "peak " + server.allocator().getPeakMemoryAllocation());
+      // ...and its child allocator is closed with nothing left.
+      assertEquals(0, server.allocator().getAllocatedMemory());
+      assertTrue(server.allocator().getChildAllocators().stream().noneMatch(c -> c.getName().contains("warmup")),
+          server.allocator().toVerboseString());
+    }
+  }
+
+  @Test
+  void aServerClosedDuringItsWarmUpWaitsForItBeforeClosingItsMemory(@TempDir Path tmp) throws Exception {
+    Thread warmUp;
+    try (RrdflightServer server = start(tmp.resolve("data"))) {
+      warmUp = ServerWarmup.afterReady("127.0.0.1", true, server);
+    }
+    // close() returned: the warm-up had ended (else the root allocator would have closed under it).
+    assertFalse(warmUp.isAlive());
+  }
+
+  @Test
+  void workBesideTheServerThatLeavesABufferIsReported(@TempDir Path tmp) throws Exception {
+    PrintStream err = System.err;
+    ByteArrayOutputStream said = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(said, true, StandardCharsets.UTF_8));
+    try (RrdflightServer server = start(tmp.resolve("data"))) {
+      server.runBeside("leaky-warmup", 1 << 20, allocator -> allocator.buffer(1024)).join();
+      assertEquals(1024, server.allocator().getAllocatedMemory(), "a leaked buffer stays counted in the server's memory");
+    } finally {
+      System.setErr(err);
+    }
+    String text = said.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains("still allocated") && text.contains("leaky-warmup"), text);
   }
 
   @Test
