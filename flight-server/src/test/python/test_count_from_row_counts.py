@@ -1,7 +1,7 @@
 """COUNT(*) with no filter is answered from each recording's row count, learnt by the first scan of the
-whole table and kept in the catalog beside the chunk times: on every fixture group, every table's count
+whole table and kept in the catalog (view_row_counts, apart from the chunk times): on every fixture group, every table's count
 equals the number of rows its scan returns (first count: scanned; second: from the counts; after a
-restart: from the stored counts); a file changed on disk loses its stored count with its chunk times."""
+restart: from the stored counts); a file changed on disk loses its stored counts with its registration."""
 
 import os
 import shutil
@@ -16,7 +16,6 @@ GROUPS = {"dataset": "dataset", "large": "large", "versions": "versions", "chunk
 # single/: its sound recordings (the truncated ones are refused at registration, another test's subject).
 SINGLE = ["blueprint.rrd", "clears.rrd", "image.rrd", "points3d.rrd", "scalars_columns.rrd", "static_and_properties.rrd",
           "tensor.rrd", "two_recordings.rrd"]
-COUNT_PREFIX = "chunk_FFFFFFFFFFFFFFFF"  # the reserved ids of the stored row counts
 
 
 @pytest.fixture
@@ -68,8 +67,7 @@ def counts(server) -> dict:
 def stored_counts(data_dir) -> dict[tuple[str, str], int]:
     """Stored row counts (one per table counted) by (dataset id, recording): versions/ and v41 share a recording id."""
     with sqlite3.connect(data_dir / "catalog.db") as db:
-        rows = db.execute("SELECT dataset_id, partition_id, COUNT(*) FROM chunk_times WHERE chunk_id LIKE ? GROUP BY dataset_id, partition_id",
-                          (COUNT_PREFIX + "%",)).fetchall()
+        rows = db.execute("SELECT dataset_id, partition_id, COUNT(*) FROM view_row_counts GROUP BY dataset_id, partition_id").fetchall()
     return {(d, p): n for d, p, n in rows}
 
 

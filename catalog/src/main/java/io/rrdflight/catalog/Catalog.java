@@ -659,6 +659,21 @@ public final class Catalog implements AutoCloseable {
     timesWriter.offer(partition, times);
   }
 
+  /**
+   * The row count of the view on {@code timeline} with {@code contents} in the partition as
+   * registered now ({@link ViewRowCount}), when a scan stored it ({@link #saveViewRowCount}); reads
+   * that one count, nothing else of the partition's.
+   */
+  public java.util.OptionalLong viewRowCount(Partition partition, String timeline, String contents) {
+    return store.viewRowCount(requireNonNull(partition, "partition is null"), requireNonNull(timeline, "timeline is null"),
+        requireNonNull(contents, "contents is null"));
+  }
+
+  /** Keeps a view's row count a scan computed, written later as chunk times are ({@link #saveChunkTimes}). */
+  public void saveViewRowCount(ViewRowCount count) {
+    timesWriter.offer(count);
+  }
+
   // --- reading recordings ------------------------------------------------------------------------
 
   /**

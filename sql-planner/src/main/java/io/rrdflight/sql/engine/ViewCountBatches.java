@@ -20,6 +20,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * {@code COUNT(*)} with no filter returns. Each partition's count is the one a scan learnt
  * ({@link ChunkTimesCache#rowCount}, in memory or stored); the partitions whose count is not known
  * are scanned as COUNT(*) always was (no column read, {@link ViewBatches}), which learns theirs.
+ * The one value is written here, not through {@code RowResultBatches}: that copies the rows of a JDBC
+ * cursor, and a long known at execution has none (a cursor made for it would be the larger code).
  */
 public final class ViewCountBatches implements ResultBatches {
   private final ViewSchema schema;
