@@ -856,6 +856,28 @@ public final class Catalog implements AutoCloseable {
     return compactions.state(p);
   }
 
+  private final List<java.util.function.Consumer<List<Partition>>> addedListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /**
+   * Calls {@code listener} with the partitions of each registration as it is committed (on the
+   * registrar's thread, holding the catalog's lock: it must only hand them on, as the SQL engine's
+   * background row counts do).
+   */
+  public void whenPartitionsAdded(java.util.function.Consumer<List<Partition>> listener) {
+    addedListeners.add(requireNonNull(listener, "listener is null"));
+  }
+
+  /** Tells the listeners of {@link #whenPartitionsAdded}; a failing one is logged, the commit stands. */
+  void announceAdded(List<Partition> added) {
+    for (var listener : addedListeners) {
+      try {
+        listener.accept(added);
+      } catch (RuntimeException e) {
+        log.warn("a listener of new partitions failed: {}", e.toString());
+      }
+    }
+  }
+
   /** Queues a compaction of a newly committed partition when its file wants one; the caller may hold the lock. */
   void considerCompaction(Partition p) {
     if (compactions != null) {

@@ -256,7 +256,7 @@ final class ServerCommand implements Callable<Integer> {
     StartupTrace.step("banner");
     if (!exitWhenReady) {
       // Loopback greetings only where they need no token or certificate (and would leave no audit lines).
-      ServerWarmup.afterReady(config.host(), server.port(), !auth && !tls, server.catalog());
+      ServerWarmup.afterReady(config.host(), server.port(), !auth && !tls, server.catalog(), server::countMissingRowCounts);
     }
     if (exitWhenReady) {
       if (trainCalls) {

@@ -63,9 +63,13 @@ final class ServerWarmup {
    * catalog), which set up the first connection's HTTP/2 and gRPC machinery, a sample recording
    * indexed in memory ({@link #indexSample}), and then a SQL query over no table ({@link #sampleQuery}).
    * Touches no file and writes no catalog row; a failure is ignored (the calls meet it again and report it).
+   * Then runs {@code then} (the background row counts, which read files: after the warm-up, not beside it).
    */
-  static void afterReady(String host, int port, boolean greet, Catalog catalog) {
-    Thread t = new Thread(() -> firstCalls(host, port, greet, catalog), "rrdflight-warmup-calls");
+  static void afterReady(String host, int port, boolean greet, Catalog catalog, Runnable then) {
+    Thread t = new Thread(() -> {
+      firstCalls(host, port, greet, catalog);
+      then.run();
+    }, "rrdflight-warmup-calls");
     t.setDaemon(true);
     t.start();
   }

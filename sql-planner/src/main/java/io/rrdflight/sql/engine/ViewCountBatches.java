@@ -78,7 +78,7 @@ public final class ViewCountBatches implements ResultBatches {
       }
     }
     if (!unknown.isEmpty()) {
-      total += scannedRows(unknown);
+      total += scannedRows(schema, unknown, data, allocator, batchRows, windowBytes, timesCache);
     }
     BigIntVector out = (BigIntVector) root.getVector(0);
     out.allocateNew(1);
@@ -87,8 +87,12 @@ public final class ViewCountBatches implements ResultBatches {
     return true;
   }
 
-  /** Today's COUNT(*): the rows of a scan that reads no column. */
-  private long scannedRows(List<Partition> scanned) {
+  /**
+   * The rows of a scan that reads no column: what a count is when not known. The scan learns each
+   * partition's count ({@link ChunkTimesCache#learnt}); so does {@link ViewRowCounter} through this.
+   */
+  static long scannedRows(ViewSchema schema, List<Partition> scanned, RerunData data, BufferAllocator allocator, int batchRows,
+      long windowBytes, ChunkTimesCache timesCache) {
     long rows = 0;
     try (ViewBatches scan = new ViewBatches(schema, scanned, data, allocator, batchRows, new int[0], new Schema(List.of()), -1, windowBytes,
         timesCache)) {
