@@ -15,6 +15,9 @@ dir and stops, a second on the same data dir then runs count twice and group by 
 the server's CPU seconds per query (/proc), e.g. main's jar as --baseline-jar against this build.
 --delay S waits S seconds after the second server's ready line before its first query (a user who queries
 a moment after a restart, once the warm-up after the banner is done; 0: at once, as a script would).
+--wait-counts S makes the first (fresh) server's first count wait until its log says its background row
+counts are ready, at most S seconds (a build without them waits S), and reports what counting took (wall
+from the ready line, server CPU); without it the first count runs at once, beside the counting.
 Servers start with the jar's class-data archive when the build made one (as scripts/rrdflight does).
 Run by scripts/bench/compare (which makes the venv and the data).
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -105,7 +109,10 @@ def measure(jar: Path, dataset: Path, repeat: int, heap: str) -> dict:
     return out
 
 
-def measure_restart(jar: Path, dataset: Path, heap: str, delay: float = 0.0) -> dict:
+ROW_COUNTS_READY = r"row counts ready: \d+ views of \d+ partitions"
+
+
+def measure_restart(jar: Path, dataset: Path, heap: str, delay: float = 0.0, wait_counts: float = 0.0) -> dict:
     """Count on a fresh data dir, then, after a restart on it, count, count, group by, group by."""
     q = queries(big_frames(dataset) or 0)
     steps = [("count, first after a fresh start", "count"), ("count, first after a restart", "count"), ("count, 2nd", "count"),
@@ -118,6 +125,13 @@ def measure_restart(jar: Path, dataset: Path, heap: str, delay: float = 0.0) -> 
                 uri = f"grpc://127.0.0.1:{server.port}"
                 if started == 2:
                     time.sleep(delay)
+                elif wait_counts > 0:
+                    ready = time.perf_counter()
+                    before = cpu_seconds(server.proc.pid)
+                    found = re.search(ROW_COUNTS_READY, server.log_once_matching(ROW_COUNTS_READY, timeout=wait_counts))
+                    out["background row counts"] = {"found": bool(found), "wall": round(time.perf_counter() - ready, 2),
+                                                    "server CPU s": round(cpu_seconds(server.proc.pid) - before, 2), "rows": 0}
+                    print(f"{jar} server 1 background row counts: {out['background row counts']}", file=sys.stderr, flush=True)
                 for label, name in run:
                     before = cpu_seconds(server.proc.pid)
                     out[label] = {**adbc(uri, q[name]), "server CPU s": round(cpu_seconds(server.proc.pid) - before, 2)}
@@ -137,8 +151,10 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--restart", action="store_true", help="the first queries after a restart on the same data dir (see above)")
     parser.add_argument("--delay", type=float, default=0.0, help="with --restart: seconds from the restart's ready line to its first query")
+    parser.add_argument("--wait-counts", type=float, default=0.0,
+                        help="with --restart: the fresh server's first count waits for its background row counts, at most this many seconds")
     args = parser.parse_args()
-    run = (lambda jar: measure_restart(jar, args.directory.resolve(), args.heap, args.delay)) if args.restart else (
+    run = (lambda jar: measure_restart(jar, args.directory.resolve(), args.heap, args.delay, args.wait_counts)) if args.restart else (
         lambda jar: measure(jar, args.directory.resolve(), args.repeat, args.heap))
     results = {"rrdflight": run(JAR)}
     if args.baseline_jar:

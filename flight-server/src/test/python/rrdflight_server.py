@@ -121,6 +121,44 @@ class ServerProcess(ListeningProcess):
         return f"grpc://127.0.0.1:{self.port}"
 
 
+ROW_COUNTS_READY = r"row counts ready: (\d+) views of (\d+) partitions counted"
+
+
+class Restarts:
+    """What a test of the catalog's caches (chunk times, row counts) sees over three servers on one data
+    dir (`restart_cycle`): `answers[i]` and `counted[i]` (the background row counts of server i: views,
+    partitions) while server i runs, `stored[i]` after it stopped; server 0 starts on a fresh data dir,
+    server 1 restarts on it, server 2 restarts after `changed` was modified on disk."""
+
+    def __init__(self) -> None:
+        self.answers: list = []
+        self.stored: list = []
+        self.counted: list[tuple[int, int]] = []
+
+
+def restart_cycle(start, ask, stored, changed: Path) -> Restarts:
+    """Runs `ask(server)` on `start()` three times (see Restarts), each once the server's background row counts
+    are ready (its log says so), and reads `stored()` after each stops (servers write what they learnt as they
+    stop). Between the second and the third, `changed` gets a later modification time: the third server
+    registers it again at start, as a changed file."""
+    out = Restarts()
+    for i in range(3):
+        if i == 2:
+            stat = changed.stat()
+            os.utime(changed, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        server = start()
+        try:
+            log = server.log_once_matching(ROW_COUNTS_READY, timeout=120)
+            m = re.search(ROW_COUNTS_READY, log)
+            assert m, f"no row counts line:\n{log}"
+            out.counted.append((int(m.group(1)), int(m.group(2))))
+            out.answers.append(ask(server))
+        finally:
+            server.stop()
+        out.stored.append(stored())
+    return out
+
+
 def rerun_sdk_version() -> tuple[int, int, int]:
     """The version of the rerun-sdk installed in the running venv."""
     from importlib.metadata import version

@@ -1,9 +1,8 @@
-"""COUNT(*) with no filter is answered from each recording's row count, learnt by the first scan of the
-whole table and kept in the catalog beside the chunk times: on every fixture group, every table's count
-equals the number of rows its scan returns (first count: scanned; second: from the counts; after a
-restart: from the stored counts); a file changed on disk loses its stored count with its chunk times."""
+"""COUNT(*) with no filter is answered from each recording's row counts, counted in the background after
+registration (and kept in the catalog's view_row_counts): on every fixture group, every table's count equals
+the number of rows its scan returns, on a fresh server once its counts are ready, after a restart (nothing
+counted again) and after a file changed on disk (only its counts are counted again)."""
 
-import os
 import shutil
 import sqlite3
 
@@ -11,12 +10,12 @@ import adbc_driver_flightsql.dbapi as flightsql
 import pytest
 
 from conftest import ServerProcess, fixture_path
+from rrdflight_server import restart_cycle
 
 GROUPS = {"dataset": "dataset", "large": "large", "versions": "versions", "chunks": "small-chunks"}
 # single/: its sound recordings (the truncated ones are refused at registration, another test's subject).
 SINGLE = ["blueprint.rrd", "clears.rrd", "image.rrd", "points3d.rrd", "scalars_columns.rrd", "static_and_properties.rrd",
           "tensor.rrd", "two_recordings.rrd"]
-COUNT_PREFIX = "chunk_FFFFFFFFFFFFFFFF"  # the reserved ids of the stored row counts
 
 
 @pytest.fixture
@@ -65,42 +64,25 @@ def counts(server) -> dict:
     return out
 
 
-def stored_counts(data_dir) -> dict[tuple[str, str], int]:
-    """Stored row counts (one per table counted) by (dataset id, recording): versions/ and v41 share a recording id."""
+def stored_counts(data_dir) -> dict[tuple[str, str], dict[tuple[str, str], int]]:
+    """Stored row counts by (dataset id, recording) (versions/ and v41 share a recording id), then (timeline, contents)."""
     with sqlite3.connect(data_dir / "catalog.db") as db:
-        rows = db.execute("SELECT dataset_id, partition_id, COUNT(*) FROM chunk_times WHERE chunk_id LIKE ? GROUP BY dataset_id, partition_id",
-                          (COUNT_PREFIX + "%",)).fetchall()
-    return {(d, p): n for d, p, n in rows}
+        rows = db.execute("SELECT dataset_id, partition_id, timeline, contents, row_count FROM view_row_counts").fetchall()
+    out: dict = {}
+    for dataset, partition, timeline, contents, n in rows:
+        out.setdefault((dataset, partition), {})[(timeline, contents)] = n
+    return out
 
 
-def test_counts_equal_the_scans_rows_cold_warm_after_a_restart_and_after_a_file_changed(tmp_path, dirs):
+def test_counts_equal_the_scans_rows_fresh_after_a_restart_and_after_a_file_changed(tmp_path, dirs):
     data_dir = tmp_path / "data"
-    server = start(data_dir, dirs)
-    try:
-        cold = counts(server)
-    finally:
-        server.stop()
-    stored = stored_counts(data_dir)
+    cycle = restart_cycle(lambda: start(data_dir, dirs), counts, lambda: stored_counts(data_dir), dirs["v41"] / "rerun-0.41.0.rrd")
+    cold, restarted, changed = cycle.answers
+    assert restarted == cold and changed == cold
+    stored = cycle.stored[0]
     assert len(stored) >= 12 + 1, f"the recordings' counts are stored: {stored}"
-
-    server = start(data_dir, dirs)
-    try:
-        with flightsql.connect(server.grpc_uri, autocommit=True) as conn, conn.cursor() as cur:
-            for name, n in cold.items():  # the restarted server's first count of each table: from the stored counts
-                assert next(iter(one(cur, f"SELECT COUNT(*) FROM {name}")[0].values())) == n, name
-        assert counts(server) == cold
-    finally:
-        server.stop()
-
-    recording = dirs["v41"] / "rerun-0.41.0.rrd"
-    stat = recording.stat()
-    os.utime(recording, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    before = dict(stored_counts(data_dir))
-    server = start(data_dir, dirs)
-    try:
-        now = stored_counts(data_dir)  # WAL lets a reader in while the server runs
-        assert len(now) == len(before) - 1, f"the changed recording's counts went with its registration: {before} → {now}"
-        assert counts(server) == cold
-    finally:
-        server.stop()
-    assert len(stored_counts(data_dir)) == len(before), "counted again from the file as it is now"
+    assert all(contents == "/**" for views in stored.values() for _, contents in views), stored
+    assert cycle.counted[0] == (sum(len(v) for v in stored.values()), len(stored)), "all counted in the background"
+    assert cycle.counted[1] == (0, 0), "nothing to count after a restart"
+    assert cycle.counted[2] == (4, 1), "only the changed recording's four timelines are counted again"
+    assert cycle.stored[1] == stored and cycle.stored[2] == stored, "counted again from the file as it is now"

@@ -659,6 +659,21 @@ public final class Catalog implements AutoCloseable {
     timesWriter.offer(partition, times);
   }
 
+  /**
+   * The row count of the view on {@code timeline} with {@code contents} in the partition as
+   * registered now ({@link ViewRowCount}), when a scan stored it ({@link #saveViewRowCount}); reads
+   * that one count, nothing else of the partition's.
+   */
+  public java.util.OptionalLong viewRowCount(Partition partition, String timeline, String contents) {
+    return store.viewRowCount(requireNonNull(partition, "partition is null"), requireNonNull(timeline, "timeline is null"),
+        requireNonNull(contents, "contents is null"));
+  }
+
+  /** Keeps a view's row count a scan computed, written later as chunk times are ({@link #saveChunkTimes}). */
+  public void saveViewRowCount(ViewRowCount count) {
+    timesWriter.offer(count);
+  }
+
   // --- reading recordings ------------------------------------------------------------------------
 
   /**
@@ -839,6 +854,28 @@ public final class Catalog implements AutoCloseable {
       return CompactionPolicy.AUTO.wants(p) ? CompactionState.SKIPPED : CompactionState.NONE; // a catalog in PostgreSQL
     }
     return compactions.state(p);
+  }
+
+  private final List<java.util.function.Consumer<List<Partition>>> addedListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /**
+   * Calls {@code listener} with the partitions of each registration as it is committed (on the
+   * registrar's thread, holding the catalog's lock: it must only hand them on, as the SQL engine's
+   * background row counts do).
+   */
+  public void whenPartitionsAdded(java.util.function.Consumer<List<Partition>> listener) {
+    addedListeners.add(requireNonNull(listener, "listener is null"));
+  }
+
+  /** Tells the listeners of {@link #whenPartitionsAdded}; a failing one is logged, the commit stands. */
+  void announceAdded(List<Partition> added) {
+    for (var listener : addedListeners) {
+      try {
+        listener.accept(added);
+      } catch (RuntimeException e) {
+        log.warn("a listener of new partitions failed: {}", e.toString());
+      }
+    }
   }
 
   /** Queues a compaction of a newly committed partition when its file wants one; the caller may hold the lock. */

@@ -101,6 +101,16 @@ interface CatalogStore extends AutoCloseable {
    */
   void addChunkTimes(List<PartitionChunkTimes> batch, long maxBytesPerPartition);
 
+  /** The stored row count of the view ({@link ViewRowCount}) in the partition with this very file stamp; empty when none. */
+  java.util.OptionalLong viewRowCount(Partition partition, String timeline, String contents);
+
+  /**
+   * Stores view row counts in one transaction that is no catalog change (the generation stays): a
+   * count replaces the one stored for the same view, and a partition no longer registered with that
+   * file stamp gets none.
+   */
+  void addViewRowCounts(List<ViewRowCount> counts);
+
   // --- compacted copies (a row goes when its partition's row goes)
 
   /** Which partition: dataset, partition id and layer. */

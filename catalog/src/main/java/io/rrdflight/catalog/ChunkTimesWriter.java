@@ -14,21 +14,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes the chunk times scans learnt ({@link Catalog#saveChunkTimes}) on a thread of its own, so a
- * query never waits for the store's commit: what is queued when the thread wakes goes in one
- * transaction. Bounded: the queue holds {@link #QUEUE} partitions' worth and drops the rest (times
- * are a cache; a later scan learns them again), and each partition's stored times stop at
- * {@link #MAX_BYTES_PER_PARTITION}. A failed write is logged and dropped: the server stays up.
+ * Writes what scans learnt, chunk times ({@link Catalog#saveChunkTimes}) and view row counts
+ * ({@link Catalog#saveViewRowCount}), on a thread of its own, so a query never waits for the store's
+ * commit: what is queued when the thread wakes goes in one transaction of each kind. Bounded: the
+ * queue holds {@link #QUEUE} entries and drops the rest (both are a cache; a later scan learns them
+ * again), and each partition's stored times stop at {@link #MAX_BYTES_PER_PARTITION}. A failed
+ * write is logged and dropped: the server stays up.
  */
 final class ChunkTimesWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ChunkTimesWriter.class);
   static final int QUEUE = 256;
   /** About 10,000 chunks of a few components each; the SQL engine's in-memory cache is 16 MiB in all. */
   static final long MAX_BYTES_PER_PARTITION = 4L << 20;
-  private static final PartitionChunkTimes STOP = new PartitionChunkTimes(null, Map.of());
+
+  /** One entry of the queue. */
+  private sealed interface Write permits Times, Count, Stop {}
+
+  private record Times(PartitionChunkTimes times) implements Write {}
+
+  private record Count(ViewRowCount count) implements Write {}
+
+  private record Stop() implements Write {}
 
   private final CatalogStore store;
-  private final BlockingQueue<PartitionChunkTimes> queue = new ArrayBlockingQueue<>(QUEUE);
+  private final BlockingQueue<Write> queue = new ArrayBlockingQueue<>(QUEUE);
   private final Thread thread;
   private volatile boolean closed;
 
@@ -44,11 +53,17 @@ final class ChunkTimesWriter implements AutoCloseable {
     if (closed || times.isEmpty() || !store.writable()) {
       return false;
     }
-    return queue.offer(new PartitionChunkTimes(requireNonNull(partition, "partition is null"), times));
+    return queue.offer(new Times(new PartitionChunkTimes(requireNonNull(partition, "partition is null"), times)));
+  }
+
+  /** Queues a view's row count for writing; false when it was dropped (as above). */
+  boolean offer(ViewRowCount count) {
+    requireNonNull(count, "count is null");
+    return !closed && store.writable() && queue.offer(new Count(count));
   }
 
   private void run() {
-    List<PartitionChunkTimes> batch = new ArrayList<>();
+    List<Write> batch = new ArrayList<>();
     while (true) {
       try {
         batch.add(queue.take());
@@ -56,15 +71,33 @@ final class ChunkTimesWriter implements AutoCloseable {
         return;
       }
       queue.drainTo(batch);
-      boolean stop = batch.remove(STOP);
-      if (!batch.isEmpty()) {
-        try {
-          store.addChunkTimes(batch, MAX_BYTES_PER_PARTITION);
-        } catch (RuntimeException e) {
-          log.warn("storing the chunk times of {} partitions failed (they are learnt again when needed): {}", batch.size(), e.toString());
+      List<PartitionChunkTimes> times = new ArrayList<>();
+      List<ViewRowCount> counts = new ArrayList<>();
+      boolean stop = false;
+      for (Write w : batch) {
+        if (w instanceof Times t) {
+          times.add(t.times());
+        } else if (w instanceof Count c) {
+          counts.add(c.count());
+        } else {
+          stop = true;
         }
       }
       batch.clear();
+      if (!times.isEmpty()) {
+        try {
+          store.addChunkTimes(times, MAX_BYTES_PER_PARTITION);
+        } catch (RuntimeException e) {
+          log.warn("storing the chunk times of {} partitions failed (they are learnt again when needed): {}", times.size(), e.toString());
+        }
+      }
+      if (!counts.isEmpty()) {
+        try {
+          store.addViewRowCounts(counts);
+        } catch (RuntimeException e) {
+          log.warn("storing {} view row counts failed (they are learnt again when needed): {}", counts.size(), e.toString());
+        }
+      }
       if (stop) {
         return;
       }
@@ -76,7 +109,7 @@ final class ChunkTimesWriter implements AutoCloseable {
   public void close() {
     closed = true;
     try {
-      if (queue.offer(STOP, 10, TimeUnit.SECONDS)) {
+      if (queue.offer(new Stop(), 10, TimeUnit.SECONDS)) {
         thread.join(TimeUnit.SECONDS.toMillis(10));
       }
     } catch (InterruptedException e) {

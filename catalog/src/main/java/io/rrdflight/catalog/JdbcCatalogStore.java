@@ -105,6 +105,26 @@ abstract class JdbcCatalogStore implements CatalogStore {
             PRIMARY KEY (dataset_id, partition_id, layer, chunk_id),
             FOREIGN KEY (dataset_id, partition_id, layer) REFERENCES partitions(dataset_id, partition_id, layer)
               ON DELETE CASCADE)""".formatted(binaryType));
+      // Whole views' row counts (answers to a bare COUNT(*)), a cache as chunk times are, keyed by
+      // view. Older data dirs kept them in chunk_times under a reserved chunk id (its time all ones):
+      // those rows go once, when this table is made.
+      boolean countsNew = !hasTable(db, "view_row_counts");
+      s.execute("""
+          CREATE TABLE IF NOT EXISTS view_row_counts (
+            dataset_id TEXT NOT NULL,
+            partition_id TEXT NOT NULL,
+            layer TEXT NOT NULL,
+            file_size BIGINT NOT NULL,
+            file_version TEXT NOT NULL,
+            timeline TEXT NOT NULL,
+            contents TEXT NOT NULL,
+            row_count BIGINT NOT NULL,
+            PRIMARY KEY (dataset_id, partition_id, layer, timeline, contents),
+            FOREIGN KEY (dataset_id, partition_id, layer) REFERENCES partitions(dataset_id, partition_id, layer)
+              ON DELETE CASCADE)""");
+      if (countsNew) {
+        s.execute("DELETE FROM chunk_times WHERE chunk_id LIKE 'chunk_FFFFFFFFFFFFFFFF%'");
+      }
       // Compacted copies came later too: a new table, and a row goes with its partition's (the cascade),
       // so registering a file again or deleting its partition or dataset drops the copy in the same transaction.
       s.execute("""
@@ -136,6 +156,12 @@ abstract class JdbcCatalogStore implements CatalogStore {
       }
     }
     db.setAutoCommit(false);
+  }
+
+  private static boolean hasTable(Connection db, String table) throws SQLException {
+    try (ResultSet rs = db.getMetaData().getTables(null, null, table, null)) {
+      return rs.next();
+    }
   }
 
   private static boolean hasColumn(Connection db, String table, String column) throws SQLException {
@@ -338,6 +364,15 @@ abstract class JdbcCatalogStore implements CatalogStore {
     ps.setString(3, p.layer());
   }
 
+  /** Binds the partition's key and its file's stamp (size, version): five parameters from {@code from} on. */
+  private static void bindStamped(PreparedStatement ps, int from, Partition p) throws SQLException {
+    ps.setString(from, p.datasetId().toHex());
+    ps.setString(from + 1, p.partitionId());
+    ps.setString(from + 2, p.layer());
+    ps.setLong(from + 3, p.file().sizeBytes());
+    ps.setString(from + 4, p.file().version());
+  }
+
   private static void bindPartition(PreparedStatement ps, IndexedPartition ip) throws SQLException {
     Partition p = ip.partition();
     bindKey(ps, p);
@@ -501,9 +536,7 @@ abstract class JdbcCatalogStore implements CatalogStore {
       try (PreparedStatement ps = db.prepareStatement("""
           SELECT chunk_id, times FROM chunk_times
           WHERE dataset_id = ? AND partition_id = ? AND layer = ? AND file_size = ? AND file_version = ?""")) {
-        bindKey(ps, p);
-        ps.setLong(4, p.file().sizeBytes());
-        ps.setString(5, p.file().version());
+        bindStamped(ps, 1, p);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             String id = rs.getString(1);
@@ -538,20 +571,59 @@ abstract class JdbcCatalogStore implements CatalogStore {
             if (bytes > maxBytesPerPartition) {
               break; // the cap: the rest are learnt again by the scans that need them
             }
-            bindKey(insert, p);
-            insert.setLong(4, p.file().sizeBytes());
-            insert.setString(5, p.file().version());
+            bindStamped(insert, 1, p);
             insert.setString(6, e.getKey().toString());
             insert.setBytes(7, e.getValue());
-            insert.setString(8, p.datasetId().toHex());
-            insert.setString(9, p.partitionId());
-            insert.setString(10, p.layer());
-            insert.setLong(11, p.file().sizeBytes());
-            insert.setString(12, p.file().version());
+            bindStamped(insert, 8, p);
             insert.addBatch();
           }
           insert.executeBatch();
         }
+      }
+    });
+  }
+
+  // --- view row counts --------------------------------------------------------------------------
+
+  @Override
+  public synchronized java.util.OptionalLong viewRowCount(Partition p, String timeline, String contents) {
+    long[] found = {-1};
+    read(() -> {
+      try (PreparedStatement ps = db.prepareStatement("""
+          SELECT row_count FROM view_row_counts
+          WHERE dataset_id = ? AND partition_id = ? AND layer = ? AND file_size = ? AND file_version = ? AND timeline = ? AND contents = ?""")) {
+        bindStamped(ps, 1, p);
+        ps.setString(6, timeline);
+        ps.setString(7, contents);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            found[0] = rs.getLong(1);
+          }
+        }
+      }
+    });
+    return found[0] < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(found[0]);
+  }
+
+  @Override
+  public synchronized void addViewRowCounts(List<ViewRowCount> counts) {
+    inTransaction(false, () -> {
+      try (PreparedStatement upsert = db.prepareStatement("""
+          INSERT INTO view_row_counts(dataset_id, partition_id, layer, file_size, file_version, timeline, contents, row_count)
+          SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM partitions
+            WHERE dataset_id = ? AND partition_id = ? AND layer = ? AND file_size = ? AND file_modified_ns = ?)
+          ON CONFLICT (dataset_id, partition_id, layer, timeline, contents)
+          DO UPDATE SET file_size = excluded.file_size, file_version = excluded.file_version, row_count = excluded.row_count""")) {
+        for (ViewRowCount c : counts) {
+          Partition p = c.partition();
+          bindStamped(upsert, 1, p);
+          upsert.setString(6, c.timeline());
+          upsert.setString(7, c.contents());
+          upsert.setLong(8, c.rows());
+          bindStamped(upsert, 9, p);
+          upsert.addBatch();
+        }
+        upsert.executeBatch();
       }
     });
   }

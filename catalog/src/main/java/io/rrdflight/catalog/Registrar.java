@@ -614,6 +614,9 @@ final class Registrar implements AutoCloseable {
       c.added().forEach(ip -> existing.put(new Catalog.PartitionKey(ip.partition().partitionId(), ip.partition().layer()), ip.partition()));
       // A new partition may want a copy of its own.
       c.added().forEach(ip -> catalog.considerCompaction(ip.partition()));
+      if (!c.added().isEmpty()) {
+        catalog.announceAdded(c.added().stream().map(CatalogStore.IndexedPartition::partition).toList());
+      }
     }
     if (tasks.containsKey(c.finished().id())) {
       tasks.put(c.finished().id(), c.finished());

@@ -396,14 +396,78 @@ class CatalogTest {
   }
 
   @Test
-  void aPartitionsStoredChunkTimesStopAtTheCap() throws Exception {
-    Path dir = Files.createDirectory(files.resolve("times"));
-    Files.write(dir.resolve("a.rrd"), List.of("rec-a"));
-    Partition p;
+  void viewRowCountsAreKeptPerViewApartFromChunkTimesAndGoWithAChangedFile() throws Exception {
+    Path dir = Files.createDirectory(files.resolve("counts"));
+    Path a = Files.write(dir.resolve("a.rrd"), List.of("rec-a"));
+    Partition before;
+    long generation;
     try (Catalog c = open(new FileListIndexer(), 1)) {
-      c.syncDirectory("times", dir, WAIT);
-      p = c.partitions(c.datasetNamed("times").id()).get(0);
+      c.syncDirectory("counts", dir, WAIT);
+      before = c.partitions(c.datasetNamed("counts").id()).get(0);
+      assertTrue(c.viewRowCount(before, "frame", "/**").isEmpty());
+      generation = c.store().generation();
+      c.saveViewRowCount(new ViewRowCount(before, "frame", "/**", 42));
+      c.saveViewRowCount(new ViewRowCount(before, "log_time", "/**", 7));
     }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertEquals(generation, c.store().generation(), "counts are no catalog change");
+      assertEquals(java.util.OptionalLong.of(42), c.viewRowCount(before, "frame", "/**"));
+      assertEquals(java.util.OptionalLong.of(7), c.viewRowCount(before, "log_time", "/**"));
+      assertTrue(c.viewRowCount(before, "frame", "/robot/**").isEmpty(), "another view");
+      assertTrue(c.chunkTimes(before).isEmpty(), "not among the chunk times");
+      c.saveViewRowCount(new ViewRowCount(before, "frame", "/**", 43)); // counted again: the newer count
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertEquals(java.util.OptionalLong.of(43), c.viewRowCount(before, "frame", "/**"));
+    }
+    Files.write(a, List.of("rec-a", "grown"));
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      c.syncDirectory("counts", dir, WAIT); // registers the changed file again
+      Partition after = c.partitions(c.datasetNamed("counts").id()).get(0);
+      assertTrue(c.viewRowCount(after, "frame", "/**").isEmpty(), "counted from other bytes");
+      c.saveViewRowCount(new ViewRowCount(before, "frame", "/**", 44)); // a late count of the old file
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertTrue(c.viewRowCount(c.partitions(c.datasetNamed("counts").id()).get(0), "frame", "/**").isEmpty());
+      assertTrue(c.viewRowCount(before, "frame", "/**").isEmpty());
+    }
+  }
+
+  /** The partition of a dataset {@code name} of one file, registered by a catalog closed since. */
+  private Partition oneRegisteredPartition(String name) throws IOException {
+    Path dir = Files.createDirectory(files.resolve(name));
+    Files.write(dir.resolve("a.rrd"), List.of("rec-a"));
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      c.syncDirectory(name, dir, WAIT);
+      return c.partitions(c.datasetNamed(name).id()).get(0);
+    }
+  }
+
+  @Test
+  void rowCountsKeptAmongChunkTimesByAnOlderVersionGoWhenTheCountsTableIsMade() throws Exception {
+    Partition p = oneRegisteredPartition("old");
+    ChunkId reserved = new ChunkId(-1L, 12345);
+    ChunkId chunk = new ChunkId(1, 2);
+    try (CatalogStore store = openStore()) {
+      store.addChunkTimes(List.of(new CatalogStore.PartitionChunkTimes(p, Map.of(reserved, new byte[] {2}, chunk, new byte[] {1}))), 1000);
+      java.sql.Connection db = ((JdbcCatalogStore) store).db;
+      try (java.sql.Statement s = db.createStatement()) {
+        s.execute("DROP TABLE view_row_counts"); // as a data dir of the version before the table
+      }
+      db.commit();
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertEquals(List.of(chunk), List.copyOf(c.chunkTimes(p).keySet()), "the old count row is gone, the chunk's times stay");
+      c.saveChunkTimes(p, Map.of(reserved, new byte[] {3}));
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertEquals(2, c.chunkTimes(p).size(), "only once: later rows are chunk times like any");
+    }
+  }
+
+  @Test
+  void aPartitionsStoredChunkTimesStopAtTheCap() throws Exception {
+    Partition p = oneRegisteredPartition("times");
     try (CatalogStore store = openStore()) {
       Map<ChunkId, byte[]> times = new java.util.HashMap<>();
       for (int i = 0; i < 10; i++) {

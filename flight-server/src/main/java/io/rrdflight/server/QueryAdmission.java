@@ -117,6 +117,11 @@ public final class QueryAdmission {
     return new QueryAdmission(limits, streams, Integer.MAX_VALUE, limits.queryTimeout(), true);
   }
 
+  /** Whether a query holds a slot now (one waits only when none is free): background work gives way to them. */
+  public boolean queriesRunning() {
+    return slots.availablePermits() < running;
+  }
+
   /**
    * Takes a slot, then opens the query's allocator (a child of {@code parent}) and context; close the
    * result to give all three back. Throws RESOURCE_EXHAUSTED when there is no slot and no room to

@@ -24,6 +24,7 @@ import io.rrdflight.server.transport.HttpEndpoints;
 import io.rrdflight.server.transport.ServerTls;
 import io.rrdflight.server.transport.SharedPortNegotiator;
 import io.rrdflight.sql.SqlEngine;
+import io.rrdflight.sql.engine.ViewRowCounter;
 import io.rrdflight.sql.engine.CatalogRerunData;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -60,9 +61,12 @@ public final class RrdflightServer implements AutoCloseable {
   private final Optional<FleetMembership> fleet;
   /** Threads of {@link #runBeside}: close() waits for them before it closes their memory. */
   private final List<Thread> beside = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final ViewRowCounter rowCounter;
 
   private RrdflightServer(Catalog catalog, BufferAllocator allocator, ExecutorService streamExecutor, RrdflightSqlProducer producer,
-      RerunCloudService rerunCloud, FlightServer flightServer, Optional<Authenticator> authenticator, Optional<FleetMembership> fleet) {
+      RerunCloudService rerunCloud, FlightServer flightServer, Optional<Authenticator> authenticator, Optional<FleetMembership> fleet,
+      ViewRowCounter rowCounter) {
+    this.rowCounter = rowCounter;
     this.authenticator = authenticator;
     this.fleet = fleet;
     this.catalog = catalog;
@@ -125,7 +129,15 @@ public final class RrdflightServer implements AutoCloseable {
     // A PostgreSQL catalog may be shared by a fleet: this server joins it, and split queries' endpoints spread over its nodes.
     Optional<FleetMembership> fleet = config.catalog() instanceof io.rrdflight.catalog.CatalogLocation.Postgres
         ? Optional.of(new FleetMembership(catalog)) : Optional.empty();
-    RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, new SqlEngine(new CatalogRerunData(catalog), allocator), streamExecutor,
+    SqlEngine engine = new SqlEngine(new CatalogRerunData(catalog), allocator);
+    // The counts a bare COUNT(*) asks for, made after each registration (by the writer of a fleet): see countMissingRowCounts.
+    ViewRowCounter rowCounter = engine.rowCounter(admission::queriesRunning);
+    catalog.whenPartitionsAdded(added -> {
+      if (catalog.isWriter()) {
+        rowCounter.count(added);
+      }
+    });
+    RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, engine, streamExecutor,
         version, limits, admission, Optional.of(catalog),
         fleet.<io.rrdflight.server.flightsql.EndpointPlacement>map(f -> f).orElse(io.rrdflight.server.flightsql.EndpointPlacement.SAME_SERVER));
     RerunCloudService rerunCloud = new RerunCloudService(catalog, allocator.newChildAllocator("rerun-cloud", 0, Long.MAX_VALUE),
@@ -154,6 +166,7 @@ public final class RrdflightServer implements AutoCloseable {
     try {
       flightServer.start();
     } catch (IOException | RuntimeException e) {
+      rowCounter.close();
       catalog.close();
       closeAll(flightServer, producer, rerunCloud, streamExecutor, allocator);
       authenticator.ifPresent(Authenticator::close);
@@ -161,7 +174,7 @@ public final class RrdflightServer implements AutoCloseable {
     }
     StartupTrace.step("Flight server started");
     fleet.ifPresent(f -> f.start(config.advertise().orElseGet(() -> advertised(config, flightServer.getPort()))));
-    return new RrdflightServer(catalog, allocator, streamExecutor, producer, rerunCloud, flightServer, authenticator, fleet);
+    return new RrdflightServer(catalog, allocator, streamExecutor, producer, rerunCloud, flightServer, authenticator, fleet, rowCounter);
   }
 
   /** Where other nodes' endpoints send clients to this one when {@code --advertise} is not given: the bound host (or this host's name). */
@@ -267,6 +280,16 @@ public final class RrdflightServer implements AutoCloseable {
   /** How long {@link #close} waits for the work of {@link #runBeside}: the warm-up's longest step (its SQL query) on a loaded machine. */
   static final Duration BESIDE_STOP = Duration.ofSeconds(10);
 
+   * Queues, for counting in the background, every partition whose timeline tables' row counts are
+   * not stored yet (those of an existing data dir, and the {@code -d} files registered at start):
+   * called once the start-up warm-up is done, so that it does not compete with it.
+   */
+  public void countMissingRowCounts() {
+    if (catalog.isWriter()) {
+      rowCounter.countAll();
+    }
+  }
+
   public void awaitTermination() throws InterruptedException {
     flightServer.awaitTermination();
   }
@@ -274,6 +297,7 @@ public final class RrdflightServer implements AutoCloseable {
   @Override
   public void close() {
     fleet.ifPresent(FleetMembership::close);
+    rowCounter.close();
     flightServer.shutdown();
     awaitBeside();
     catalog.close(); // stops registration workers, which use the allocator

@@ -57,6 +57,16 @@ class QueryAdmissionTest {
   }
 
   @Test
+  void saysWhetherQueriesRunForTheWorkThatGivesWayToThem() {
+    QueryAdmission admission = new QueryAdmission(limits(2, 0));
+    assertFalse(admission.queriesRunning());
+    AdmittedQuery first = admit(admission);
+    assertTrue(admission.queriesRunning());
+    first.close();
+    assertFalse(admission.queriesRunning());
+  }
+
+  @Test
   void aQueuedQueryRunsWhenTheSlotFrees() throws Exception {
     QueryAdmission admission = new QueryAdmission(limits(1, 1));
     AdmittedQuery first = admit(admission);

@@ -7,6 +7,7 @@ import io.rrdflight.sql.calcite.QueryViewTableMacro;
 import io.rrdflight.sql.calcite.RerunDatasetSchema;
 import io.rrdflight.sql.engine.ChunkTimesCache;
 import io.rrdflight.sql.engine.RerunData;
+import io.rrdflight.sql.engine.ViewRowCounter;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -99,6 +100,17 @@ public final class SqlEngine implements AutoCloseable {
 
   public RerunData data() {
     return data;
+  }
+
+  /**
+   * Starts counting, in the background, the rows a bare {@code COUNT(*)} of each timeline table
+   * asks for, into this engine's cache and store ({@link ViewRowCounter}); the caller queues the
+   * partitions and closes it.
+   *
+   * @param queriesRunning whether queries run now: the counter gives way to them
+   */
+  public ViewRowCounter rowCounter(java.util.function.BooleanSupplier queriesRunning) {
+    return new ViewRowCounter(data, timesCache, allocator, windowBytes, queriesRunning);
   }
 
   /**

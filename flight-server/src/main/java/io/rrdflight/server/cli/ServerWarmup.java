@@ -64,10 +64,14 @@ final class ServerWarmup {
    * indexed in memory ({@link #indexSample}), and then a SQL query over no table ({@link #sampleQuery}).
    * Touches no file and writes no catalog row; a failure is ignored (the calls meet it again and report it).
    * Its Arrow memory is a child of the server's allocator ({@link RrdflightServer#runBeside}): it counts in
-   * the server's limit, a buffer it leaves is reported, and the server's close waits for it.
+   * the server's limit, a buffer it leaves is reported, and the server's close waits for it. Then it queues the
+   * background row counts (which read files: after the warm-up, not beside it).
    */
   static Thread afterReady(String host, boolean greet, RrdflightServer server) {
-    return server.runBeside("rrdflight-warmup-calls", MEMORY, allocator -> firstCalls(host, server.port(), greet, server.catalog(), allocator));
+    return server.runBeside("rrdflight-warmup-calls", MEMORY, allocator -> {
+      firstCalls(host, server.port(), greet, server.catalog(), allocator);
+      server.countMissingRowCounts();
+    });
   }
 
   /** The most Arrow memory the warm-up takes (of the server's, in its limit): its batches are of one or two rows. */

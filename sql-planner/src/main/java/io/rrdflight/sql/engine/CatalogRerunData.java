@@ -105,7 +105,7 @@ public final class CatalogRerunData implements RerunData {
     return new ChunkData(info, chunk.rowIds(), timelines, components, chunk);
   }
 
-  /** Kept in the catalog next to each partition's chunk index, stamped with its file. */
+  /** Kept in the catalog next to each partition's chunk index, stamped with its file (counts in a table of their own). */
   @Override
   public ChunkTimesStore chunkTimesStore() {
     return new ChunkTimesStore() {
@@ -117,6 +117,16 @@ public final class CatalogRerunData implements RerunData {
       @Override
       public void save(Partition partition, Map<io.rrdflight.rrd.ChunkId, byte[]> times) {
         catalog.saveChunkTimes(partition, times);
+      }
+
+      @Override
+      public java.util.OptionalLong rowCount(Partition partition, String timeline, String contents) {
+        return catalog.viewRowCount(partition, timeline, contents);
+      }
+
+      @Override
+      public void saveRowCount(io.rrdflight.catalog.ViewRowCount count) {
+        catalog.saveViewRowCount(count);
       }
     };
   }

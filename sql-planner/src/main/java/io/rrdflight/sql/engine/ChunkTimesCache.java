@@ -3,6 +3,7 @@ package io.rrdflight.sql.engine;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.catalog.Partition;
+import io.rrdflight.catalog.ViewRowCount;
 import io.rrdflight.rrd.ChunkId;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -115,9 +116,6 @@ public final class ChunkTimesCache {
     }
     Map<ChunkId, ChunkTimes> out = new HashMap<>();
     for (Map.Entry<ChunkId, byte[]> e : raw.entrySet()) {
-      if (ViewRowCount.isCountId(e.getKey())) {
-        continue; // a view's row count, not a chunk's times (see rowCount)
-      }
       try {
         out.put(e.getKey(), ChunkTimes.fromBytes(e.getValue(), MAX_RANGES));
       } catch (IllegalArgumentException bad) {
@@ -151,7 +149,8 @@ public final class ChunkTimesCache {
   /**
    * The number of rows of the whole view on {@code timeline} with {@code contents} (every index
    * value, no fill) in the partition as registered now, when a scan of it learnt it (this process
-   * or, through the store, an earlier one); empty when unknown.
+   * or, through the store, an earlier one); empty when unknown. A miss here reads that one count
+   * from the store, not the partition's chunk times.
    */
   java.util.OptionalLong rowCount(Partition partition, String timeline, String contents) {
     CountKey key = new CountKey(requireNonNull(partition, "partition is null"), timeline, contents);
@@ -161,29 +160,15 @@ public final class ChunkTimesCache {
         return known == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(known);
       }
     }
-    Map<ChunkId, byte[]> raw;
+    java.util.OptionalLong stored;
     try {
-      raw = store.load(partition);
+      stored = store.rowCount(partition, timeline, contents);
     } catch (RuntimeException e) {
-      log.warn("reading the stored row counts of partition {} failed (a scan counts again): {}", partition.partitionId(), e.toString());
+      log.warn("reading the stored row count of partition {} failed (a scan counts again): {}", partition.partitionId(), e.toString());
       return java.util.OptionalLong.empty();
     }
-    byte[] stored = raw.get(ViewRowCount.idOf(timeline, contents));
-    if (stored == null) {
-      return java.util.OptionalLong.empty();
-    }
-    ViewRowCount count;
-    try {
-      count = ViewRowCount.fromBytes(stored);
-    } catch (IllegalArgumentException bad) {
-      log.warn("partition {}: {} (a scan counts again)", partition.partitionId(), bad.getMessage());
-      return java.util.OptionalLong.empty();
-    }
-    if (!count.timeline().equals(timeline) || !count.contents().equals(contents)) {
-      return java.util.OptionalLong.empty(); // another view's count under the same hash
-    }
-    remember(key, count.rows());
-    return java.util.OptionalLong.of(count.rows());
+    stored.ifPresent(rows -> remember(key, rows));
+    return stored;
   }
 
   private synchronized void remember(CountKey key, long rows) {
@@ -198,23 +183,23 @@ public final class ChunkTimesCache {
   /**
    * Hands what a scan learnt about the partition's chunks (decoding them) to the store, which
    * writes them later; only the entries worth keeping, as in memory. {@code count}, when not null,
-   * is the whole view's row count the scan computed, kept in memory and stored beside them.
+   * is the whole view's row count the scan computed, kept in memory and stored too.
    */
   void learnt(Partition partition, Map<ChunkId, ChunkTimes> times, ViewRowCount count) {
     if (count != null) {
       remember(new CountKey(partition, count.timeline(), count.contents()), count.rows());
     }
-    if (store == ChunkTimesStore.NONE || (times.isEmpty() && count == null)) {
+    if (store == ChunkTimesStore.NONE) {
       return;
     }
-    Map<ChunkId, byte[]> encoded = new HashMap<>();
     if (count != null) {
       try {
-        encoded.put(count.id(), count.toBytes());
-      } catch (java.io.UncheckedIOException tooLong) {
-        log.debug("partition {}: row count not stored: {}", partition.partitionId(), tooLong.getMessage());
+        store.saveRowCount(count);
+      } catch (RuntimeException e) {
+        log.warn("keeping the row count of partition {} failed (a scan counts again): {}", partition.partitionId(), e.toString());
       }
     }
+    Map<ChunkId, byte[]> encoded = new HashMap<>();
     times.forEach((id, t) -> {
       if (worthKeeping(t)) {
         try {

@@ -1,16 +1,19 @@
 package io.rrdflight.sql.engine;
 
 import io.rrdflight.catalog.Partition;
+import io.rrdflight.catalog.ViewRowCount;
 import io.rrdflight.rrd.ChunkId;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
- * Where {@link ChunkTimesCache} keeps chunk times beyond the process, each chunk's as the bytes
- * {@link ChunkTimes} writes: the catalog, next to the partition's chunk index
- * ({@link CatalogRerunData#chunkTimesStore}). Times are a cache: a store may drop what it is given.
+ * Where {@link ChunkTimesCache} keeps what scans learnt beyond the process: each chunk's times as
+ * the bytes {@link ChunkTimes} writes, and whole views' row counts ({@link ViewRowCount}), each
+ * kept apart and read on its own. The catalog, next to the partition's chunk index
+ * ({@link CatalogRerunData#chunkTimesStore}). Both are a cache: a store may drop what it is given.
  */
 public interface ChunkTimesStore {
-  /** Keeps nothing: times live as long as the process. */
+  /** Keeps nothing: times and counts live as long as the process. */
   ChunkTimesStore NONE = new ChunkTimesStore() {
     @Override
     public Map<ChunkId, byte[]> load(Partition partition) {
@@ -19,6 +22,14 @@ public interface ChunkTimesStore {
 
     @Override
     public void save(Partition partition, Map<ChunkId, byte[]> times) {}
+
+    @Override
+    public OptionalLong rowCount(Partition partition, String timeline, String contents) {
+      return OptionalLong.empty();
+    }
+
+    @Override
+    public void saveRowCount(ViewRowCount count) {}
   };
 
   /** The times stored for the partition as it is registered now (none for a changed file). */
@@ -26,4 +37,10 @@ public interface ChunkTimesStore {
 
   /** Keeps times a scan learnt; returns at once (the store writes them later, or drops them). */
   void save(Partition partition, Map<ChunkId, byte[]> times);
+
+  /** The view's row count stored for the partition as it is registered now; empty when none. */
+  OptionalLong rowCount(Partition partition, String timeline, String contents);
+
+  /** Keeps a view's row count a scan computed; returns at once, as {@link #save} does. */
+  void saveRowCount(ViewRowCount count);
 }

@@ -6,6 +6,7 @@ import io.rrdflight.catalog.ChunkPlanner;
 import io.rrdflight.catalog.ColumnNames;
 import io.rrdflight.catalog.DatasetSchema;
 import io.rrdflight.catalog.Partition;
+import io.rrdflight.catalog.ViewRowCount;
 import io.rrdflight.rrd.ChunkId;
 import io.rrdflight.rrd.IndexRange;
 import io.rrdflight.rrd.IndexedChunk;
@@ -194,7 +195,7 @@ final class PartitionSweep implements AutoCloseable {
     if (view.index().isEmpty() || !view.range().isEverything() || view.fillLatestAt() || windowsComputed.get() != windows.size()) {
       return null;
     }
-    return new ViewRowCount(view.index().get(), view.contents().toString(), rowsComputed.get());
+    return new ViewRowCount(partition, view.index().get(), view.contents().toString(), rowsComputed.get());
   }
 
   /** Whether a chunk must be read although its times are known: it has cells the scan reads, or clears. */

@@ -20,6 +20,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * {@code COUNT(*)} with no filter returns. Each partition's count is the one a scan learnt
  * ({@link ChunkTimesCache#rowCount}, in memory or stored); the partitions whose count is not known
  * are scanned as COUNT(*) always was (no column read, {@link ViewBatches}), which learns theirs.
+ * The one value is written here, not through {@code RowResultBatches}: that copies the rows of a JDBC
+ * cursor, and a long known at execution has none (a cursor made for it would be the larger code).
  */
 public final class ViewCountBatches implements ResultBatches {
   private final ViewSchema schema;
@@ -76,7 +78,7 @@ public final class ViewCountBatches implements ResultBatches {
       }
     }
     if (!unknown.isEmpty()) {
-      total += scannedRows(unknown);
+      total += scannedRows(schema, unknown, data, allocator, batchRows, windowBytes, timesCache);
     }
     BigIntVector out = (BigIntVector) root.getVector(0);
     out.allocateNew(1);
@@ -85,8 +87,12 @@ public final class ViewCountBatches implements ResultBatches {
     return true;
   }
 
-  /** Today's COUNT(*): the rows of a scan that reads no column. */
-  private long scannedRows(List<Partition> scanned) {
+  /**
+   * The rows of a scan that reads no column: what a count is when not known. The scan learns each
+   * partition's count ({@link ChunkTimesCache#learnt}); so does {@link ViewRowCounter} through this.
+   */
+  static long scannedRows(ViewSchema schema, List<Partition> scanned, RerunData data, BufferAllocator allocator, int batchRows,
+      long windowBytes, ChunkTimesCache timesCache) {
     long rows = 0;
     try (ViewBatches scan = new ViewBatches(schema, scanned, data, allocator, batchRows, new int[0], new Schema(List.of()), -1, windowBytes,
         timesCache)) {

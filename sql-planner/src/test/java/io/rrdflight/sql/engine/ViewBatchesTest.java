@@ -221,23 +221,6 @@ class ViewBatchesTest {
     rows(view.withRange(IndexRange.EVERYTHING).withFillLatestAt(true));
   }
 
-  /** A store that keeps what it is given in a map, as the catalog keeps it in its database. */
-  private static final class MapStore implements ChunkTimesStore {
-    final java.util.Map<Partition, java.util.Map<io.rrdflight.rrd.ChunkId, byte[]>> stored = new java.util.concurrent.ConcurrentHashMap<>();
-    final AtomicInteger loads = new AtomicInteger();
-
-    @Override
-    public java.util.Map<io.rrdflight.rrd.ChunkId, byte[]> load(Partition partition) {
-      loads.incrementAndGet();
-      return java.util.Map.copyOf(stored.getOrDefault(partition, java.util.Map.of()));
-    }
-
-    @Override
-    public void save(Partition partition, java.util.Map<io.rrdflight.rrd.ChunkId, byte[]> times) {
-      stored.computeIfAbsent(partition, p -> new java.util.concurrent.ConcurrentHashMap<>()).putAll(times);
-    }
-  }
-
   @Test
   void aRestartedEngineTakesTheChunksTimesFromTheStoreAndDecodesOnlyWhatTheScanReads() {
     data.chunk("ds", "p1", "/dense").timeline("frame", SEQUENCE, 0, 1, 2, 3, 4, 5).timeline("tick", SEQUENCE, 7, 6, 5, 4, 3, 2)
@@ -249,15 +232,13 @@ class ViewBatchesTest {
     QueryView view = QueryView.of("frame", "/**");
     ViewSchema schema = ViewSchema.of(view, data.schema(ds));
     int frame = 1 + schema.indexes().indexOf(schema.index().orElseThrow());
-    MapStore store = new MapStore();
+    MapChunkTimesStore store = new MapChunkTimesStore();
     List<List<String>> cold = table(view, new int[] {0, frame}, 1000, Long.MAX_VALUE, 1, ChunkTimesCache.none());
     assertEquals(13, cold.size());
     assertEquals(cold, table(view, new int[] {0, frame}, 1000, Long.MAX_VALUE, 1, new ChunkTimesCache(1 << 20, store)));
     assertEquals(2, store.stored.size(), "each partition's learnt times handed to the store");
-    assertEquals(3, store.stored.values().stream().flatMap(m -> m.keySet().stream()).filter(id -> !ViewRowCount.isCountId(id)).count(),
-        "the temporal chunks");
-    assertEquals(2, store.stored.values().stream().flatMap(m -> m.keySet().stream()).filter(ViewRowCount::isCountId).count(),
-        "and each partition's row count of the whole view");
+    assertEquals(3, store.stored.values().stream().mapToInt(java.util.Map::size).sum(), "the temporal chunks");
+    assertEquals(2, store.counts.size(), "and each partition's row count of the whole view, apart from them");
     // A new cache over the same store is a restarted server: only the static chunk is decoded.
     data.reads.set(0);
     store.loads.set(0);
@@ -294,17 +275,8 @@ class ViewBatchesTest {
 
   @Test
   void aWholeViewsRowCountIsLearntByItsScanAndARestartedEngineCountsFromTheStoreWithoutDecoding() {
-    // Null cells (no row at their index value), a repeated value, a second timeline, a static-only
-    // partition, a clear (a row of its own): /dense has 6 rows in p1 (0, 1, 3, 4, 5 and the clear at 30), 2 in p2.
-    data.chunk("ds", "p1", "/dense").timeline("frame", SEQUENCE, 0, 1, 2, 3, 4, 5).timeline("tick", SEQUENCE, 7, 6, 5, 4, 3, 2)
-        .scalars("S:v", 0.0, 1.0, null, 3.0, 4.0, 5.0).add();
-    data.chunk("ds", "p1", "/every2").timeline("frame", SEQUENCE, 10, 12, 14, 16, 18, 20).scalars("S:v", 1.0, 1.0, 1.0, null, 1.0, 1.0).add();
-    data.chunk("ds", "p1", "/dense").timeline("frame", SEQUENCE, 30).component("Clear:is_recursive", InMemoryRerunData.BOOL_LIST,
-        List.of(List.of(false))).add();
-    data.chunk("ds", "p2", "/dense").timeline("frame", SEQUENCE, 3, 5, 5, 40).scalars("S:v", 1.0, 2.0, 2.5, null).add();
-    data.chunk("ds", "p2", "/text").component("T:text", InMemoryRerunData.UTF8_LIST, List.of(List.of("hi"))).add();
-    data.chunk("ds", "p3", "/text").component("T:text", InMemoryRerunData.UTF8_LIST, List.of(List.of("static only"))).add();
-    MapStore store = new MapStore();
+    CountTraps.addTo(data);
+    MapChunkTimesStore store = new MapChunkTimesStore();
     for (QueryView view : List.of(QueryView.of("frame", "/**"), QueryView.of("tick", "/**"), QueryView.of("frame", "/every2"),
         QueryView.of("frame", "/dense"))) {
       long scanned = table(view, new int[] {0}, 1000, Long.MAX_VALUE, 1, ChunkTimesCache.none()).size();
@@ -323,15 +295,15 @@ class ViewBatchesTest {
   }
 
   @Test
-  void aStoredCountOfAnotherViewOrUnreadableBytesIsNeverServed() {
+  void aStoredCountOfAnotherViewIsNeverServed() {
     data.chunk("ds", "p1", "/dense").timeline("frame", SEQUENCE, 0, 1, 2).scalars("S:v", 0.0, 1.0, 2.0).add();
     Partition p1 = data.partitions(data.dataset("ds")).get(0);
-    MapStore store = new MapStore();
-    store.save(p1, java.util.Map.of(ViewRowCount.idOf("frame", "/**"), new ViewRowCount("frame", "/other", 99).toBytes()));
-    assertEquals(3, count(QueryView.of("frame", "/**"), Long.MAX_VALUE, new ChunkTimesCache(1 << 20, store)), "another view's count under its id");
-    store.stored.clear();
-    store.save(p1, java.util.Map.of(ViewRowCount.idOf("frame", "/**"), new byte[] {2, 0}));
-    assertEquals(3, count(QueryView.of("frame", "/**"), Long.MAX_VALUE, new ChunkTimesCache(1 << 20, store)), "cut-short bytes");
+    MapChunkTimesStore store = new MapChunkTimesStore();
+    store.saveRowCount(new io.rrdflight.catalog.ViewRowCount(p1, "frame", "/other", 99));
+    store.saveRowCount(new io.rrdflight.catalog.ViewRowCount(p1, "tick", "/**", 98));
+    assertEquals(3, count(QueryView.of("frame", "/**"), Long.MAX_VALUE, new ChunkTimesCache(1 << 20, store)), "other views' counts");
+    assertEquals(3, store.counts.get(List.of(p1, "frame", "/**")), "the scan stored its own");
+    assertEquals(99, store.counts.get(List.of(p1, "frame", "/other")), "and left the others");
   }
 
   @Test
@@ -342,7 +314,7 @@ class ViewBatchesTest {
     QueryView view = QueryView.of("frame", "/**");
     ViewSchema schema = ViewSchema.of(view, data.schema(ds));
     int frame = 1 + schema.indexes().indexOf(schema.index().orElseThrow());
-    MapStore store = new MapStore();
+    MapChunkTimesStore store = new MapChunkTimesStore();
     List<List<String>> cold = table(view, new int[] {frame}, 1000, Long.MAX_VALUE, 1, new ChunkTimesCache(1 << 20, store));
     var times = store.stored.values().iterator().next();
     var first = times.keySet().iterator().next();
