@@ -338,7 +338,9 @@ final class FooterIndex {
         for (int row = 0; row < root.getRowCount(); row++) {
           if (onTimeline(start, end, row)) {
             totals.addTimeline(t.getKey());
-            break;
+            if (long64(start, row) > long64(end, row)) {
+              new IndexRange(long64(start, row), long64(end, row)); // refused as readInto refuses it
+            }
           }
         }
       }
