@@ -13,7 +13,9 @@ and then drives it through the running venv's rerun-sdk:
   create2 register2 wait2   the same registration again into a second dataset (the warm figure)
 Per step: wall time as the client sees it and the server's CPU time in that span (all its threads,
 JIT compilers and GC included, from /proc): the robust figure on a shared machine. Output: median
-(min-max) per step, and the load average.
+(min-max) per step, and the load average. With --threads, also each step's server CPU per thread group
+(thread names as /proc shortens them, without a trailing number: the JIT's compiler threads, GC, gRPC
+workers, registration workers, the warm-up), medians over the repetitions: where a first call's CPU goes.
 
     V=.venvs/test-newest/bin/python
     $V scripts/bench/first_calls.py /tmp/big41                          # this checkout's jar, as scripts/rrdflight runs it
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import tempfile
@@ -38,7 +41,7 @@ import rerun as rr
 
 from bench_common import ROOT
 from newest_sdk import RerunServer, seed_frame, window_of
-from register_files import cpu_seconds
+from bench_common import cpu_seconds
 from rrdflight_server import ListeningProcess
 
 JAR = ROOT / "flight-server" / "target" / "rrdflight.jar"
@@ -55,14 +58,35 @@ def rrdflight(jar: Path, data: Path, allow: Path, java_opts: list[str], java: st
                             {"MALLOC_ARENA_MAX": "2"})
 
 
-def one_run(server: ListeningProcess, files: list[str], win: tuple | None) -> list[tuple[str, float, float]]:
+def thread_groups(pid: int) -> dict[str, float]:
+    """CPU seconds so far of each group of the process's threads (names without digits), from /proc;
+    threads that ended are not counted (their CPU shows in the process total only)."""
+    groups: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            name = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+            fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        group = re.sub(r"[-#]?\d+$", "", name).strip() or name
+        groups[group] = groups.get(group, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return groups
+
+
+def one_run(server: ListeningProcess, files: list[str], win: tuple | None,
+            per_thread: list[tuple[str, dict[str, float]]] | None = None) -> list[tuple[str, float, float]]:
     pid = server.proc.pid
     marks = []
-    last = [time.perf_counter(), cpu_seconds(pid)]
+    last = [time.perf_counter(), cpu_seconds(pid), thread_groups(pid) if per_thread is not None else {}]
 
     def mark(name: str) -> None:
         now, cpu = time.perf_counter(), cpu_seconds(pid)
         marks.append((name, now - last[0], cpu - last[1]))
+        if per_thread is not None:
+            groups = thread_groups(pid)
+            per_thread.append((name, {g: v - last[2].get(g, 0.0) for g, v in groups.items()}))
+            last[2] = groups
         last[0], last[1] = time.perf_counter(), cpu_seconds(pid)
 
     uris = [f"file://{p}" for p in files]
@@ -91,12 +115,14 @@ def main() -> None:
     parser.add_argument("--no-archive", action="store_true", help="without the class-data archive beside the jar")
     parser.add_argument("--settle", type=float, default=1.0, help="seconds between the ready line and the first call")
     parser.add_argument("--no-read", action="store_true", help="skip the seed reader step")
+    parser.add_argument("--threads", action="store_true", help="also each step's server CPU per thread group")
     args = parser.parse_args()
 
     files = sorted(str(p) for p in args.dir.resolve().glob("*.rrd"))
     win = None if args.no_read else window_of(files)
     runs = []
     loads = []
+    per_thread: list[tuple[str, dict[str, float]]] | None = [] if args.threads and not args.rerun else None
     for _ in range(args.reps):
         data = Path(tempfile.mkdtemp(prefix="rrdflight-first-calls-"))
         server = RerunServer() if args.rerun else rrdflight(args.jar.resolve(), data / "data", args.dir.resolve(), args.java_opt,
@@ -104,7 +130,7 @@ def main() -> None:
         try:
             time.sleep(args.settle)
             loads.append(os.getloadavg()[0])
-            runs.append(one_run(server, files, win))
+            runs.append(one_run(server, files, win, per_thread))
         finally:
             server.stop()
             shutil.rmtree(data, ignore_errors=True)
@@ -121,6 +147,23 @@ def main() -> None:
     for name, walls, cpus in rows:
         print(f"| {name} | {statistics.median(walls):.3f} s ({min(walls):.3f}-{max(walls):.3f}) | "
               f"{statistics.median(cpus):.2f} s ({min(cpus):.2f}-{max(cpus):.2f}) |")
+    if per_thread:
+        print_thread_groups(per_thread, args.reps)
+
+
+def print_thread_groups(per_thread: list[tuple[str, dict[str, float]]], reps: int) -> None:
+    """Per step, the thread groups that took at least 0.01 s (median over the repetitions), biggest first."""
+    print()
+    print("| step | server CPU per thread group, median over the repetitions |")
+    print("|---|---|")
+    steps = list(dict.fromkeys(name for name, _ in per_thread))
+    for step in steps:
+        samples = [groups for name, groups in per_thread if name == step]
+        names = {g for groups in samples for g in groups}
+        medians = {g: statistics.median([groups.get(g, 0.0) for groups in samples] + [0.0] * (reps - len(samples)))
+                   for g in names}
+        shown = sorted(((v, g) for g, v in medians.items() if v >= 0.01), reverse=True)
+        print(f"| {step} | " + ", ".join(f"{g} {v:.2f}" for v, g in shown) + " |")
 
 
 if __name__ == "__main__":

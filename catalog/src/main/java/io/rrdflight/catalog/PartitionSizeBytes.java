@@ -1,6 +1,7 @@
 package io.rrdflight.catalog;
 
 import io.rrdflight.rrd.IndexedChunk;
+import io.rrdflight.rrd.StoreTotals;
 import java.util.Collection;
 
 /**
@@ -36,6 +37,14 @@ public final class PartitionSizeBytes {
       total += of(c);
     }
     return total;
+  }
+
+  /**
+   * The same sum for a store of a footer file, from its totals: footers declare no heap size, so
+   * each chunk with a component counts its IPC length.
+   */
+  public static long of(StoreTotals totals) {
+    return totals.componentChunkIpcBytes() + totals.componentChunks() * CHUNK_OBJECT_BYTES;
   }
 
   /** One chunk's share; zero for a chunk Rerun's store would drop. */

@@ -8,12 +8,15 @@ import io.rrdflight.rrd.IndexedChunk;
 import io.rrdflight.rrd.RecordingSource;
 import io.rrdflight.rrd.RrdReader;
 import io.rrdflight.rrd.Store;
+import io.rrdflight.rrd.StoreTotals;
 import io.rrdflight.rrd.Timeline;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
@@ -51,14 +54,33 @@ final class RecordingSchemaReader {
     }
   }
 
+  /**
+   * The columns of a store of a footer file from its totals and the writer's schema, without a chunk
+   * index; empty when the schema does not settle every column (it is missing, or leaves one out):
+   * then {@link #read} must decode chunks.
+   */
+  static Optional<DatasetSchema> fromFooter(StoreTotals totals, Optional<Schema> footer) {
+    if (footer.isEmpty()) {
+      return Optional.empty();
+    }
+    Map<Key, Column> columns = new LinkedHashMap<>();
+    for (StoreTotals.Column column : totals.columns()) {
+      add(columns, column.entityPath(), column.component(), column.isStatic());
+    }
+    settleFromFooter(footer.get(), columns);
+    if (columns.values().stream().anyMatch(c -> !c.settled)) {
+      return Optional.empty();
+    }
+    return Optional.of(schema(totals.timelines(), columns));
+  }
+
   static DatasetSchema read(ChunkIndex index, RecordingSource recording, BufferAllocator allocator) throws IOException {
     TreeSet<Timeline> timelines = new TreeSet<>();
     Map<Key, Column> columns = new LinkedHashMap<>();
     for (IndexedChunk chunk : index.chunks()) {
       timelines.addAll(chunk.timeRanges().keySet());
       for (ComponentDescriptor d : chunk.components()) {
-        Column c = columns.computeIfAbsent(new Key(chunk.entityPath(), d.component()), k -> new Column(d));
-        c.isStatic |= chunk.isStatic();
+        add(columns, chunk.entityPath(), d, chunk.isStatic());
       }
     }
     for (Store store : index.stores()) {
@@ -86,6 +108,17 @@ final class RecordingSchemaReader {
         }
       }
     }
+    return schema(timelines, columns);
+  }
+
+  /** Notes that {@code component} of {@code entityPath} has cells, in a static chunk or not. */
+  private static void add(Map<Key, Column> columns, String entityPath, ComponentDescriptor component, boolean isStatic) {
+    Column c = columns.computeIfAbsent(new Key(entityPath, component.component()), k -> new Column(component));
+    c.isStatic |= isStatic;
+  }
+
+  /** The schema of the columns whose type is known. */
+  private static DatasetSchema schema(Collection<Timeline> timelines, Map<Key, Column> columns) {
     List<DatasetSchema.ComponentColumn> out = new ArrayList<>();
     for (Map.Entry<Key, Column> e : columns.entrySet()) {
       Column c = e.getValue();

@@ -3,6 +3,8 @@ package io.rrdflight.catalog;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.rrd.ChunkIndex;
+import io.rrdflight.rrd.FooterTotals;
+import io.rrdflight.rrd.StoreTotals;
 import io.rrdflight.rrd.IndexedChunk;
 import io.rrdflight.rrd.Store;
 import io.rrdflight.rrd.StoreKind;
@@ -12,6 +14,7 @@ import io.rrdflight.rrd.RrdFormatException;
 import io.rrdflight.rrd.RecordingSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
@@ -29,6 +32,13 @@ public final class RrdRecordingIndexer implements RecordingIndexer {
   @Override
   public List<IndexedRecording> index(RecordingSource recording, StoreKind kind) throws IOException {
     try (BufferAllocator scratch = allocator.newChildAllocator("index " + recording.name(), 0, Long.MAX_VALUE)) {
+      Optional<FooterTotals> footer = FooterTotals.read(recording, scratch);
+      if (footer.isPresent()) {
+        Optional<List<IndexedRecording>> summed = fromFooter(footer.get(), kind, recording, scratch);
+        if (summed.isPresent()) {
+          return summed.get();
+        }
+      }
       ChunkIndex index = ChunkIndex.build(recording, scratch, ReadMode.STRICT);
       List<IndexedRecording> recordings = new ArrayList<>();
       for (Store store : index.stores()) {
@@ -42,6 +52,38 @@ public final class RrdRecordingIndexer implements RecordingIndexer {
       }
       return recordings;
     }
+  }
+
+  /**
+   * The stores of a footer file from the footer's totals, without a chunk index; empty when the
+   * footer's schema leaves a column unsettled (its type is then read from the chunks, which needs
+   * the index). A local file stores the reference to its footer; an object the whole index, which
+   * is built for that (from the footer, read again from the object's cached blocks).
+   */
+  private static Optional<List<IndexedRecording>> fromFooter(FooterTotals footer, StoreKind kind, RecordingSource recording,
+      BufferAllocator scratch) throws IOException {
+    List<IndexedRecording> recordings = new ArrayList<>();
+    ChunkIndex whole = null;
+    for (StoreTotals totals : footer.stores()) {
+      Store store = totals.store();
+      if (store.kind() != kind) {
+        continue;
+      }
+      Optional<DatasetSchema> schema = RecordingSchemaReader.fromFooter(totals, footer.footerSchema(store.id()));
+      if (schema.isEmpty()) {
+        return Optional.empty();
+      }
+      byte[] stored;
+      if (footer.canReferToFooter()) {
+        stored = footer.footerReference(store.id());
+      } else {
+        whole = whole != null ? whole : ChunkIndex.build(recording, scratch, ReadMode.STRICT);
+        stored = whole.forStore(store.id()).toBytes();
+      }
+      recordings.add(new IndexedRecording(store.recordingId(), store.applicationId(), totals.chunkCount(), totals.rowCount(),
+          PartitionSizeBytes.of(totals), stored, schema.get()));
+    }
+    return Optional.of(recordings);
   }
 
   /**

@@ -102,8 +102,7 @@ class RrdRecordingIndexerTest {
     ChunkIndex eager = ChunkIndex.build(file, allocator);
     assertFalse(recs.isEmpty());
     for (IndexedRecording r : recs) {
-      Store store = eager.recordings().stream().filter(s -> s.recordingId().equals(r.recordingId())).findFirst().orElseThrow();
-      ChunkIndex own = eager.forStore(store.id());
+      ChunkIndex own = ownIndex(eager, r.recordingId());
       assertTrue(r.chunkIndex().length < own.toBytes().length / 10,
           "the reference is short: " + r.chunkIndex().length + " bytes vs " + own.toBytes().length);
       // Read back lazily (what the first query does) it is the index registration saw, chunk for chunk.
@@ -138,6 +137,71 @@ class RrdRecordingIndexerTest {
       assertEquals(expected, c.chunks(p).chunks());
       assertEquals(expected, c.chunks(p).chunks(), "cached on first use");
     }
+  }
+
+  @Test
+  void aFooterFileIsRegisteredFromItsFootersTotalsAsItsWholeIndexWouldRegisterIt() throws Exception {
+    Path file = fixture("versions/rerun-0.41.0.rrd");
+    ChunkIndex eager = ChunkIndex.build(file, allocator);
+    List<IndexedRecording> recs = indexFile(new RrdRecordingIndexer(allocator), file, StoreKind.RECORDING);
+    assertEquals(eager.recordings().size(), recs.size());
+    for (IndexedRecording r : recs) {
+      ChunkIndex own = ownIndex(eager, r.recordingId());
+      assertEquals(own.stores().get(0).applicationId(), r.applicationId());
+      assertEquals(own.chunks().size(), r.chunkCount());
+      assertEquals(own.chunks().stream().mapToLong(io.rrdflight.rrd.IndexedChunk::rowCount).sum(), r.rowCount());
+      assertEquals(PartitionSizeBytes.of(own.chunks()), r.sizeBytes());
+      assertEquals(readSchema(own, file, allocator), r.schema());
+      org.junit.jupiter.api.Assertions.assertArrayEquals(own.toFooterReference(), r.chunkIndex());
+    }
+  }
+
+  @Test
+  void aFooterRecordingThatIsNoLocalFileStoresItsWholeIndex() throws Exception {
+    Path file = fixture("versions/rerun-0.41.0.rrd");
+    RrdRecordingIndexer indexer = new RrdRecordingIndexer(allocator);
+    List<IndexedRecording> local = indexFile(indexer, file, StoreKind.RECORDING);
+    ChunkIndex eager = ChunkIndex.build(file, allocator);
+    List<IndexedRecording> remote;
+    try (io.rrdflight.rrd.LocalFile source = io.rrdflight.rrd.LocalFile.open(file)) {
+      remote = indexer.index(new Elsewhere(source), StoreKind.RECORDING);
+    }
+    assertEquals(local.size(), remote.size());
+    for (int i = 0; i < local.size(); i++) {
+      IndexedRecording r = remote.get(i);
+      assertEquals(local.get(i).schema(), r.schema());
+      assertEquals(local.get(i).sizeBytes(), r.sizeBytes());
+      assertEquals(local.get(i).rowCount(), r.rowCount());
+      ChunkIndex saved = ChunkIndex.fromBytes(r.chunkIndex(), "s3://bucket/v41.rrd");
+      assertEquals(ownIndex(eager, r.recordingId()).chunks(), saved.chunks(), "the whole index, as an object's always was");
+      assertEquals(r.chunkCount(), saved.chunks().size());
+    }
+  }
+
+  /** A recording read through a local file but named and versioned as an object, as S3 objects are. */
+  private record Elsewhere(io.rrdflight.rrd.RecordingSource local) implements io.rrdflight.rrd.RecordingSource {
+    @Override
+    public String name() {
+      return "s3://bucket/v41.rrd";
+    }
+
+    @Override
+    public long size() {
+      return local.size();
+    }
+
+    @Override
+    public String version() {
+      return "\"etag\"";
+    }
+
+    @Override
+    public void readFully(long position, java.nio.ByteBuffer target) throws java.io.IOException {
+      local.readFully(position, target);
+    }
+
+    @Override
+    public void close() {}
   }
 
   @Test
@@ -205,6 +269,12 @@ class RrdRecordingIndexerTest {
     DatasetSchema union = a.union(b);
     assertTrue(union.components().size() >= Math.max(a.components().size(), b.components().size()));
     assertEquals(union, b.union(a), "union does not depend on order");
+  }
+
+  /** The part of {@code index} about the recording {@code recordingId}. */
+  private static ChunkIndex ownIndex(ChunkIndex index, String recordingId) {
+    Store store = index.recordings().stream().filter(s -> s.recordingId().equals(recordingId)).findFirst().orElseThrow();
+    return index.forStore(store.id());
   }
 
   static List<IndexedRecording> indexFile(RrdRecordingIndexer indexer, Path file, StoreKind kind) throws java.io.IOException {

@@ -100,7 +100,7 @@ public final class ChunkIndex {
   }
 
   /** A local file's modification time in milliseconds (what a saved index checks); 0 for other sources. */
-  private static long lastModifiedMillis(RecordingSource source) {
+  static long lastModifiedMillis(RecordingSource source) {
     return source instanceof LocalFile ? Long.parseLong(source.version()) / 1_000_000L : 0;
   }
 

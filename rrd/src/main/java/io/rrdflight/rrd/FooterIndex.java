@@ -59,6 +59,36 @@ final class FooterIndex {
    * file; then {@code notes} says why, if a footer was there at all.
    */
   static Optional<Contents> read(FileBytes bytes, BufferAllocator allocator, List<String> notes) throws IOException {
+    List<IndexedChunk> chunks = new ArrayList<>();
+    return readManifests(bytes, allocator, notes, (store, columns) -> columns.readInto(store, chunks))
+        .map(head -> new Contents(head.stream(), head.stores(), chunks, head.schemas()));
+  }
+
+  /**
+   * The footer's stores with their totals ({@link StoreTotals}: counts, sizes, timelines, columns),
+   * summed straight from the manifests' columns without a per-chunk object; empty exactly when
+   * {@link #read} is (the same checks, the same notes).
+   */
+  static Optional<FooterTotals.Contents> totals(FileBytes bytes, BufferAllocator allocator, List<String> notes) throws IOException {
+    List<StoreTotals> totals = new ArrayList<>();
+    return readManifests(bytes, allocator, notes, (store, columns) -> totals.add(columns.totals(store)))
+        .map(head -> new FooterTotals.Contents(head.stream(), head.stores(), totals, head.schemas()));
+  }
+
+  /** What is read of a footer besides its manifests' rows. */
+  private record Head(RrdStream stream, List<Store> stores, Map<StoreId, Schema> schemas) {}
+
+  /** Takes one manifest's columns, while they are loaded. */
+  private interface ManifestUse {
+    void accept(Store store, ManifestColumns columns) throws RrdFormatException;
+  }
+
+  /**
+   * Verifies the footer and hands each manifest's columns to {@code use}; empty when the file has no
+   * footer that can be trusted for the whole file or a manifest cannot be used ({@code notes} says why).
+   */
+  private static Optional<Head> readManifests(FileBytes bytes, BufferAllocator allocator, List<String> notes, ManifestUse use)
+      throws IOException {
     Optional<VerifiedFooter> footer = verifiedFooter(bytes, notes);
     if (footer.isEmpty()) {
       return Optional.empty();
@@ -73,15 +103,15 @@ final class FooterIndex {
     try {
       RrdFooter rrdFooter = RrdFooter.parseFrom(footer.get().bytes());
       List<Store> stores = new ArrayList<>();
-      List<IndexedChunk> chunks = new ArrayList<>();
       Map<StoreId, Schema> schemas = new HashMap<>();
       for (RrdManifest manifest : rrdFooter.getManifestsList()) {
-        StoreId store = StoreId.fromProto(manifest.getStoreId());
-        stores.add(new Store(store, header.version()));
-        readManifest(bytes, footerStart, store, manifest.getData(), allocator, chunks);
-        sorbetSchema(bytes, footerStart, store, manifest, notes).ifPresent(schema -> schemas.put(store, schema));
+        StoreId id = StoreId.fromProto(manifest.getStoreId());
+        Store store = new Store(id, header.version());
+        stores.add(store);
+        readManifest(bytes, footerStart, store, manifest.getData(), allocator, use);
+        sorbetSchema(bytes, footerStart, id, manifest, notes).ifPresent(schema -> schemas.put(id, schema));
       }
-      return Optional.of(new Contents(new RrdStream(0, header.version(), header.lz4(), true, true), stores, chunks, schemas));
+      return Optional.of(new Head(new RrdStream(0, header.version(), header.lz4(), true, true), stores, schemas));
     } catch (InvalidProtocolBufferException | RrdFormatException e) {
       // The checksum matched, so this is what the writer wrote; a manifest we cannot read is a gap in
       // our knowledge, not damage. A scan still reads the file.
@@ -182,8 +212,8 @@ final class FooterIndex {
     }
   }
 
-  private static void readManifest(FileBytes bytes, long footerStart, StoreId store, DataframePart data, BufferAllocator allocator,
-      List<IndexedChunk> chunks) throws IOException {
+  private static void readManifest(FileBytes bytes, long footerStart, Store store, DataframePart data, BufferAllocator allocator,
+      ManifestUse use) throws IOException {
     boolean lz4 = data.getCompression() == io.rrdflight.rrd.proto.Compression.COMPRESSION_LZ4;
     // A copy into an array: lz4-java's native decompressor takes only direct or array-backed
     // buffers and quietly falls back to its slowest pure-Java one for the read-only view a
@@ -191,7 +221,7 @@ final class FooterIndex {
     ByteBuffer compressed = lz4 ? ByteBuffer.wrap(data.getPayload().toByteArray()) : data.getPayload().asReadOnlyByteBuffer();
     ArrowPayload payload = new ArrowPayload(bytes.file(), footerStart, compressed, lz4, data.getUncompressedSize(), "footer manifest");
     try (ArrowPayload.Loaded loaded = payload.load(allocator)) {
-      new ManifestColumns(bytes, footerStart, loaded.root()).readInto(store, chunks);
+      use.accept(store, new ManifestColumns(bytes, footerStart, loaded.root()));
     } catch (ClassCastException e) {
       throw new RrdFormatException(bytes.file(), footerStart, "footer manifest has a column of an unexpected type (" + e.getMessage() + ")");
     }
@@ -267,53 +297,158 @@ final class FooterIndex {
       }
     }
 
-    void readInto(StoreId store, List<IndexedChunk> chunks) throws RrdFormatException {
-      VarCharVector entityPaths = (VarCharVector) required("chunk_entity_path");
-      FixedSizeBinaryVector ids = (FixedSizeBinaryVector) required("chunk_id");
-      BitVector isStatic = (BitVector) required("chunk_is_static");
-      BaseFixedWidthVector rows = (BaseFixedWidthVector) required("chunk_num_rows");
-      BaseFixedWidthVector offsets = (BaseFixedWidthVector) required("chunk_byte_offset");
-      BaseFixedWidthVector sizes = (BaseFixedWidthVector) required("chunk_byte_size");
-      // Footers since 0.28 also give the decompressed IPC length; schemas (and any declared heap
-      // size in them) are not read from a footer-indexed file.
-      BaseFixedWidthVector uncompressed = optional("chunk_byte_size_uncompressed");
+    void readInto(Store store, List<IndexedChunk> chunks) throws RrdFormatException {
+      Rows rows = new Rows();
       for (int row = 0; row < root.getRowCount(); row++) {
-        boolean chunkIsStatic = isStatic.get(row) == 1;
+        boolean chunkIsStatic = rows.isStatic(row);
         SortedMap<Timeline, IndexRange> ranges = new TreeMap<>();
         for (Map.Entry<Timeline, FieldVector[]> t : timelines.entrySet()) {
           BaseFixedWidthVector start = (BaseFixedWidthVector) t.getValue()[0];
           BaseFixedWidthVector end = (BaseFixedWidthVector) t.getValue()[1];
-          // Null: the chunk is not on this timeline. Long.MIN_VALUE: Rerun's "static" time, written
-          // when the chunk has the timeline but no value on it.
-          if (!start.isNull(row) && !end.isNull(row) && long64(start, row) != Long.MIN_VALUE) {
+          if (onTimeline(start, end, row)) {
             ranges.put(t.getKey(), new IndexRange(long64(start, row), long64(end, row)));
           }
         }
-        List<ComponentDescriptor> components = new ArrayList<>();
-        if (chunkIsStatic) {
-          for (Map.Entry<ComponentDescriptor, BitVector> c : staticComponents) {
-            if (!c.getValue().isNull(row) && c.getValue().get(row) == 1) {
-              components.add(c.getKey());
-            }
-          }
-        } else {
-          for (Map.Entry<ComponentDescriptor, BaseFixedWidthVector> c : temporalComponents) {
-            if (!c.getValue().isNull(row) && long64(c.getValue(), row) > 0 && !components.contains(c.getKey())) {
-              components.add(c.getKey());
+        Map<ComponentDescriptor, SortedMap<Timeline, IndexRange>> located = chunkIsStatic ? Map.of() : componentRanges(row, ranges);
+        long offset = rows.offset(row);
+        long length = rows.length(row);
+        chunks.add(new IndexedChunk(store.id(), ChunkId.fromBytes(rows.ids.get(row)), rows.entityPath(row), chunkIsStatic,
+            rows.rowCount(row), ranges, components(row, chunkIsStatic), offset, length, ChunkSizes.undeclared(rows.ipcBytes(row, length)), located));
+      }
+    }
+
+    /**
+     * The store's totals, summed over the rows as {@link #readInto} would read them (the same
+     * checks, so the same failures), without an object per chunk: what registration needs.
+     */
+    StoreTotals totals(Store store) throws RrdFormatException {
+      Rows rows = new Rows();
+      requireLongColumns(rows);
+      StoreTotals.Builder totals = new StoreTotals.Builder(store);
+      for (int row = 0; row < root.getRowCount(); row++) {
+        boolean chunkIsStatic = rows.isStatic(row);
+        long length = rows.length(row);
+        rows.offset(row); // checked as readInto checks it
+        List<ComponentDescriptor> components = components(row, chunkIsStatic);
+        totals.addChunk(rows.entityPath(row), chunkIsStatic, rows.rowCount(row), components, rows.ipcBytes(row, length));
+      }
+      for (Map.Entry<Timeline, FieldVector[]> t : timelines.entrySet()) {
+        BaseFixedWidthVector start = (BaseFixedWidthVector) t.getValue()[0];
+        BaseFixedWidthVector end = (BaseFixedWidthVector) t.getValue()[1];
+        for (int row = 0; row < root.getRowCount(); row++) {
+          if (onTimeline(start, end, row)) {
+            totals.addTimeline(t.getKey());
+            if (long64(start, row) > long64(end, row)) {
+              new IndexRange(long64(start, row), long64(end, row)); // refused as readInto refuses it
             }
           }
         }
-        Map<ComponentDescriptor, SortedMap<Timeline, IndexRange>> located = chunkIsStatic ? Map.of() : componentRanges(row, ranges);
+      }
+      return totals.build();
+    }
+
+    /**
+     * Fails as {@link #readInto} would on a 64-bit column that is not: this reads fewer cells, yet
+     * must refuse every manifest that one refuses (it may refuse more; the caller then reads the
+     * whole footer).
+     */
+    private void requireLongColumns(Rows rows) {
+      List<BaseFixedWidthVector> columns = new ArrayList<>(List.of(rows.rowCounts, rows.offsets, rows.sizes));
+      if (rows.uncompressed != null) {
+        columns.add(rows.uncompressed);
+      }
+      timelines.values().forEach(pair -> {
+        columns.add((BaseFixedWidthVector) pair[0]);
+        columns.add((BaseFixedWidthVector) pair[1]);
+      });
+      temporalComponents.forEach(c -> columns.add(c.getValue()));
+      for (ComponentColumns c : componentRanges) {
+        columns.add(c.rows());
+        if (c.start() != null) {
+          columns.add(c.start());
+        }
+        if (c.end() != null) {
+          columns.add(c.end());
+        }
+      }
+      for (BaseFixedWidthVector column : columns) {
+        if (column.getTypeWidth() != Long.BYTES) {
+          throw new ClassCastException(column.getField() + " is not a 64-bit column");
+        }
+      }
+    }
+
+    /**
+     * Whether the chunk of {@code row} has times on a timeline. Null: the chunk is not on it.
+     * Long.MIN_VALUE: Rerun's "static" time, written when the chunk has the timeline but no value on it.
+     */
+    private static boolean onTimeline(BaseFixedWidthVector start, BaseFixedWidthVector end, int row) {
+      return !start.isNull(row) && !end.isNull(row) && long64(start, row) != Long.MIN_VALUE;
+    }
+
+    /** The components with a cell in the chunk of {@code row}. */
+    private List<ComponentDescriptor> components(int row, boolean chunkIsStatic) {
+      List<ComponentDescriptor> components = new ArrayList<>();
+      if (chunkIsStatic) {
+        for (Map.Entry<ComponentDescriptor, BitVector> c : staticComponents) {
+          if (!c.getValue().isNull(row) && c.getValue().get(row) == 1) {
+            components.add(c.getKey());
+          }
+        }
+      } else {
+        for (Map.Entry<ComponentDescriptor, BaseFixedWidthVector> c : temporalComponents) {
+          if (!c.getValue().isNull(row) && long64(c.getValue(), row) > 0 && !components.contains(c.getKey())) {
+            components.add(c.getKey());
+          }
+        }
+      }
+      return components;
+    }
+
+    /** The per-chunk columns every manifest has, read row by row. */
+    private final class Rows {
+      final VarCharVector entityPaths = (VarCharVector) required("chunk_entity_path");
+      final FixedSizeBinaryVector ids = (FixedSizeBinaryVector) required("chunk_id");
+      final BitVector isStatic = (BitVector) required("chunk_is_static");
+      final BaseFixedWidthVector rowCounts = (BaseFixedWidthVector) required("chunk_num_rows");
+      final BaseFixedWidthVector offsets = (BaseFixedWidthVector) required("chunk_byte_offset");
+      final BaseFixedWidthVector sizes = (BaseFixedWidthVector) required("chunk_byte_size");
+      // Footers since 0.28 also give the decompressed IPC length; schemas (and any declared heap
+      // size in them) are not read from a footer-indexed file.
+      final BaseFixedWidthVector uncompressed = optional("chunk_byte_size_uncompressed");
+
+      Rows() throws RrdFormatException {}
+
+      boolean isStatic(int row) {
+        return isStatic.get(row) == 1;
+      }
+
+      String entityPath(int row) {
+        return ChunkSchema.normalizeEntityPath(new String(entityPaths.get(row), StandardCharsets.UTF_8));
+      }
+
+      long rowCount(int row) {
+        return long64(rowCounts, row);
+      }
+
+      long length(int row) {
+        return long64(sizes, row);
+      }
+
+      /** Where the chunk's ArrowMsg starts, checked to lie with its length inside the stream. */
+      long offset(int row) throws RrdFormatException {
         long offset = long64(offsets, row);
-        long length = long64(sizes, row);
+        long length = length(row);
         long footerMessage = at - Frame.HEADER_SIZE;
         if (offset < StreamHeader.SIZE + Frame.HEADER_SIZE || length < 0 || offset > footerMessage || length > footerMessage - offset) {
           throw new RrdFormatException(bytes.file(), at, "footer manifest places chunk " + row + " at " + offset + "+" + length + ", outside the stream");
         }
-        chunks.add(new IndexedChunk(store, ChunkId.fromBytes(ids.get(row)), ChunkSchema.normalizeEntityPath(new String(entityPaths.get(row), StandardCharsets.UTF_8)), chunkIsStatic,
-            long64(rows, row), ranges, components, offset, length,
-            ChunkSizes.undeclared(uncompressed != null && !uncompressed.isNull(row) && long64(uncompressed, row) >= 0
-                ? long64(uncompressed, row) : length), located));
+        return offset;
+      }
+
+      /** The decompressed IPC length, where the footer gives it; else the stored length. */
+      long ipcBytes(int row, long length) {
+        return uncompressed != null && !uncompressed.isNull(row) && long64(uncompressed, row) >= 0 ? long64(uncompressed, row) : length;
       }
     }
 

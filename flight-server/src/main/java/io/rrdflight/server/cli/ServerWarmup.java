@@ -148,9 +148,10 @@ final class ServerWarmup {
 
   /**
    * Indexes the recording bundled with the jar (rerun-sdk 0.41's fixture, with the footer: what the
-   * newest clients register) in memory, as registration does, and decodes the index, as reads do:
-   * the first registration then finds its classes initialised and its call sites linked. No file, no
-   * catalog.
+   * newest clients register) in memory, as registration does (the footer's totals; held in memory,
+   * it stores the whole index, built from the footer as a first query builds it), and decodes the
+   * index, as reads do: the first registration then finds its classes initialised and its call
+   * sites linked. No file, no catalog.
    */
   static int indexSample(BufferAllocator allocator) throws IOException {
     byte[] sample;

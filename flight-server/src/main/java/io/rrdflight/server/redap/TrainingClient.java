@@ -7,8 +7,11 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
+import io.rrdflight.catalog.DatasetSchema;
 import io.rrdflight.catalog.EntryId;
 import io.rrdflight.rrd.proto.DataframePart;
+import io.rrdflight.rrd.proto.EntityPath;
+import io.rrdflight.rrd.proto.SegmentId;
 import io.rrdflight.rrd.proto.TaskId;
 import io.rrdflight.server.redap.wire.segments.ContentSelection;
 import io.rrdflight.server.redap.wire.segments.CreateDatasetEntryRequest;
@@ -17,6 +20,12 @@ import io.rrdflight.server.redap.wire.segments.DataSourceKind;
 import io.rrdflight.server.redap.wire.segments.FetchChunksRequest;
 import io.rrdflight.server.redap.wire.segments.FindChunksRequest;
 import io.rrdflight.server.redap.wire.segments.FindEntriesRequest;
+import io.rrdflight.server.redap.wire.segments.EntitySelection;
+import io.rrdflight.server.redap.wire.segments.EntitySelections;
+import io.rrdflight.server.redap.wire.segments.FillMode;
+import io.rrdflight.server.redap.wire.segments.DirectUrlMode;
+import io.rrdflight.server.redap.wire.segments.RangeSelection;
+import io.rrdflight.server.redap.wire.segments.SegmentIds;
 import io.rrdflight.server.redap.wire.segments.EntryFilter;
 import io.rrdflight.server.redap.wire.segments.GetDatasetSchemaRequest;
 import io.rrdflight.server.redap.wire.segments.QueryDatasetRequest;
@@ -36,18 +45,23 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * Makes, over loopback, the catalog calls a rerun-sdk 0.41 client makes on a fresh server — connect
  * (Version, WhoAmI, FindEntries), create a dataset, register files and wait on the task, read the
- * segment table, manifest and schema, find and fetch chunks — and the first calls of a 0.27 client.
+ * segment table, manifest and schema, find and fetch chunks (all of them, and a reader's window of one
+ * segment filled latest-at) — and the first calls of a 0.27 client.
  * Used only by the build's class-data training run ({@code --train-calls}, flight-server/README.md):
  * the archive then holds what these calls load (Netty's HTTP/2 codec, the Rerun protos, the read
  * paths), which a fresh server otherwise reads from the jar on its first calls. Best effort: a call
@@ -133,6 +147,7 @@ public final class TrainingClient {
             .forEachRemaining(r -> chunks.add(r.getData()));
         drain(entry.fetchChunks(FetchChunksRequest.newBuilder().addAllChunkInfos(chunks).build()));
       });
+      step("FindChunks + FetchChunks (a reader: its entities, one segment, a range filled latest-at)", () -> readerWindow(entry, allocator));
     } finally {
       channel.shutdownNow();
     }
@@ -144,6 +159,50 @@ public final class TrainingClient {
           .setFilter(io.rrdflight.server.redap.proto.EntryFilter.getDefaultInstance()).build()));
     } finally {
       old.shutdownNow();
+    }
+  }
+
+  /**
+   * What rerun-sdk 0.41's {@code reader(index=…, fill_latest_at=True)} with a filter on the index asks
+   * for one segment: FindChunks naming the dataset's entities, the segment and a range on a timeline to
+   * fill latest-at, then FetchChunks of what it found. The window is a made-up one (from 0 on): the
+   * planner's range and latest-at rules run whatever it holds.
+   */
+  private static void readerWindow(RerunCloudServiceGrpc.RerunCloudServiceBlockingStub entry, BufferAllocator allocator) throws IOException {
+    Schema schema = schema(entry.getDatasetSchema(GetDatasetSchemaRequest.getDefaultInstance()).getSchema().getArrowSchema().toByteArray(), allocator);
+    String timeline = null;
+    EntitySelections.Builder entities = EntitySelections.newBuilder();
+    Set<String> paths = new LinkedHashSet<>();
+    for (Field field : schema.getFields()) {
+      String kind = field.getMetadata().get(DatasetSchema.KIND);
+      String path = field.getMetadata().get(DatasetSchema.ENTITY_PATH);
+      if ("index".equals(kind) && timeline == null) {
+        timeline = field.getName();
+      } else if ("data".equals(kind) && path != null && paths.add(path)) {
+        entities.addEntities(EntitySelection.newBuilder().setEntityPath(EntityPath.newBuilder().setPath(path)).setAll(Empty.getDefaultInstance()));
+      }
+    }
+    List<String> segments = new ArrayList<>();
+    entry.scanSegmentTable(ScanSegmentTableRequest.newBuilder().addColumns("rerun_segment_id").build())
+        .forEachRemaining(r -> segments.addAll(strings(r.getData(), "rerun_segment_id", allocator)));
+    if (timeline == null || segments.isEmpty()) {
+      return;
+    }
+    List<DataframePart> chunks = new ArrayList<>();
+    entry.findChunks(FindChunksRequest.newBuilder()
+            .setContents(ContentSelection.newBuilder().setExplicit(entities))
+            .setRange(RangeSelection.newBuilder().setTimeline(timeline).setStartInclusive(0).setEndInclusive(Long.MAX_VALUE)
+                .setFillMode(FillMode.FILL_MODE_LATEST_AT)
+                .setSegments(SegmentSelection.newBuilder().setExplicit(SegmentIds.newBuilder().addIds(SegmentId.newBuilder().setId(segments.get(0))))))
+            .setDirectUrlMode(DirectUrlMode.DIRECT_URL_MODE_SIGNED)
+            .build())
+        .forEachRemaining(r -> chunks.add(r.getData()));
+    drain(entry.fetchChunks(FetchChunksRequest.newBuilder().addAllChunkInfos(chunks).build()));
+  }
+
+  private static Schema schema(byte[] ipcStream, BufferAllocator allocator) throws IOException {
+    try (ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(ipcStream), allocator)) {
+      return reader.getVectorSchemaRoot().getSchema();
     }
   }
 
@@ -163,18 +222,25 @@ public final class TrainingClient {
   }
 
   /** The task ids in a RegisterWithDataset answer (a table with a rerun_task_id column). */
-  private static List<TaskId> taskIds(DataframePart part, BufferAllocator allocator) throws IOException {
-    List<TaskId> ids = new ArrayList<>();
-    try (ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(ArrowIpc.payload(part, "tasks")), allocator)) {
+  private static List<TaskId> taskIds(DataframePart part, BufferAllocator allocator) {
+    return strings(part, "rerun_task_id", allocator).stream().map(id -> TaskId.newBuilder().setId(id).build()).toList();
+  }
+
+  /** The values of a text column of a table the server answered with. */
+  private static List<String> strings(DataframePart part, String column, BufferAllocator allocator) {
+    List<String> values = new ArrayList<>();
+    try (ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(ArrowIpc.payload(part, column)), allocator)) {
       VectorSchemaRoot root = reader.getVectorSchemaRoot();
       while (reader.loadNextBatch()) {
-        VarCharVector column = (VarCharVector) root.getVector("rerun_task_id");
+        VarCharVector vector = (VarCharVector) root.getVector(column);
         for (int i = 0; i < root.getRowCount(); i++) {
-          ids.add(TaskId.newBuilder().setId(column.getObject(i).toString()).build());
+          values.add(vector.getObject(i).toString());
         }
       }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
-    return ids;
+    return values;
   }
 
   private static void drain(Iterator<?> responses) {
