@@ -53,21 +53,11 @@ final class TimeUnion {
     }
   }
 
-  /**
-   * Adds sorted, distinct values, all within the window. Columns logged together (an archetype's
-   * components, entities sent with the same times) give equal arrays: kept once, so the merge
-   * runs over the distinct ones only.
-   */
+  /** Adds sorted, distinct values, all within the window. */
   void add(long[] sortedDistinct) {
-    if (sortedDistinct.length == 0) {
-      return;
+    if (sortedDistinct.length > 0) {
+      arrays.add(sortedDistinct);
     }
-    for (long[] known : arrays) {
-      if (known.length == sortedDistinct.length && known[0] == sortedDistinct[0] && Arrays.equals(known, sortedDistinct)) {
-        return;
-      }
-    }
-    arrays.add(sortedDistinct);
   }
 
   private void append(Progression key, long lo, long hi) {

@@ -49,15 +49,4 @@ class TimeUnionTest {
     assertArrayEquals(new long[] {Long.MIN_VALUE + 1, 0, Long.MAX_VALUE - 2, Long.MAX_VALUE - 1, Long.MAX_VALUE}, everything.values());
     assertArrayEquals(new long[0], new TimeUnion(new IndexRange(0, 5)).values());
   }
-
-  @Test
-  void equalArraysOfColumnsLoggedTogetherCountOnce() {
-    TimeUnion union = new TimeUnion(new IndexRange(0, 100));
-    union.add(new long[] {2, 4, 6});
-    union.add(new long[] {2, 4, 6});
-    union.add(new long[] {2, 4, 7}); // same length and first value, another array
-    union.add(new long[] {1, 4, 6});
-    union.add(new long[0]);
-    assertArrayEquals(new long[] {1, 2, 4, 6, 7}, union.values());
-  }
 }
