@@ -8,7 +8,6 @@ import org.apache.arrow.flatbuf.Field;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.MessageHeader;
 import org.apache.arrow.flatbuf.RecordBatch;
-import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
@@ -68,7 +67,7 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
         throw cursor.error("expected an Arrow schema message");
       }
       checkShape((org.apache.arrow.flatbuf.Schema) message.header(new org.apache.arrow.flatbuf.Schema()), cursor);
-      return MessageSerializer.deserializeSchema(message);
+      return SchemaCache.of(message);
     } catch (RuntimeException e) {
       throw corrupt(cursor, e);
     }
@@ -116,7 +115,7 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
       }
       org.apache.arrow.flatbuf.Schema schemaFb = (org.apache.arrow.flatbuf.Schema) schemaMessage.header(new org.apache.arrow.flatbuf.Schema());
       checkShape(schemaFb, cursor);
-      Schema schema = MessageSerializer.deserializeSchema(schemaMessage);
+      Schema schema = SchemaCache.of(schemaMessage);
       cursor.skipBody(schemaMessage);
 
       Message batchMessage = cursor.nextMessage();

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import io.rrdflight.sql.QueryContext;
 import java.nio.charset.StandardCharsets;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.util.MemoryUtil;
+import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.DurationVector;
 import org.apache.arrow.vector.FieldVector;
@@ -77,33 +79,27 @@ final class BatchWriter {
   }
 
   private static void writeIndex(FieldVector vector, PartitionView view, int index, int from, int count) {
-    vector.clear();
-    if (vector instanceof BigIntVector v) {
-      v.allocateNew(count);
-      for (int i = 0; i < count; i++) {
-        long value = view.indexValue(index, from + i);
-        if (value != PartitionView.NO_VALUE) {
-          v.set(i, value);
-        }
-      }
-    } else if (vector instanceof TimeStampNanoVector v) {
-      v.allocateNew(count);
-      for (int i = 0; i < count; i++) {
-        long value = view.indexValue(index, from + i);
-        if (value != PartitionView.NO_VALUE) {
-          v.set(i, value);
-        }
-      }
-    } else if (vector instanceof DurationVector v) {
-      v.allocateNew(count);
-      for (int i = 0; i < count; i++) {
-        long value = view.indexValue(index, from + i);
-        if (value != PartitionView.NO_VALUE) {
-          v.set(i, value);
-        }
-      }
-    } else {
+    if (!(vector instanceof BigIntVector || vector instanceof TimeStampNanoVector || vector instanceof DurationVector)) {
       throw new IllegalStateException("index column " + vector.getField() + " has an unexpected vector " + vector.getClass().getSimpleName());
+    }
+    BaseFixedWidthVector v = (BaseFixedWidthVector) vector;
+    v.clear();
+    v.allocateNew(count); // zeroed validity: null until set
+    // By address, a validity byte per 8 rows: the buffers were just sized for count values, and
+    // ArrowBuf checks every single write (setting a row's value and bit was 4% of a filled scan).
+    long values = v.getDataBufferAddress();
+    long validity = v.getValidityBufferAddress();
+    int bits = 0;
+    for (int i = 0; i < count; i++) {
+      long value = view.indexValue(index, from + i);
+      if (value != PartitionView.NO_VALUE) {
+        MemoryUtil.putLong(values + (long) i * Long.BYTES, value);
+        bits |= 1 << (i & 7);
+      }
+      if ((i & 7) == 7 || i == count - 1) {
+        MemoryUtil.putByte(validity + (i >>> 3), (byte) bits);
+        bits = 0;
+      }
     }
     vector.setValueCount(count);
   }

@@ -5,15 +5,21 @@ import java.util.Arrays;
 /**
  * The cells of one column of one partition that a view can use, sorted by (index value, RowId):
  * a growable set of parallel primitive arrays, so a million cells cost a few arrays, not a million
- * objects. A cell is a chunk row ({@link #ref}) or an injected clear.
+ * objects. A cell is a chunk row ({@link #ref}) or an injected clear. RowIds are not kept: they
+ * only order cells at the same index value, so the sort looks them up ({@link RowIds}) for those.
  */
 final class CellEntries {
   static final byte DATA = 0;
   static final byte CLEAR = 1;
 
+  /** The RowId of the chunk row a cell ref points to, as two unsigned halves. */
+  interface RowIds {
+    long high(long cellRef);
+
+    long low(long cellRef);
+  }
+
   private long[] t;
-  private long[] hi;
-  private long[] lo;
   private long[] ref;
   private byte[] kind;
   private int size;
@@ -26,27 +32,36 @@ final class CellEntries {
   CellEntries(int capacity) {
     int n = Math.max(1, capacity);
     t = new long[n];
-    hi = new long[n];
-    lo = new long[n];
     ref = new long[n];
     kind = new byte[n];
   }
 
-  void add(long time, long rowIdHigh, long rowIdLow, long cellRef, byte cellKind) {
-    if (size == t.length) {
-      int n = size * 2;
-      t = Arrays.copyOf(t, n);
-      hi = Arrays.copyOf(hi, n);
-      lo = Arrays.copyOf(lo, n);
-      ref = Arrays.copyOf(ref, n);
-      kind = Arrays.copyOf(kind, n);
-    }
+  void add(long time, long cellRef, byte cellKind) {
+    ensureRoom(1);
     t[size] = time;
-    hi[size] = rowIdHigh;
-    lo[size] = rowIdLow;
     ref[size] = cellRef;
     kind[size] = cellKind;
     size++;
+  }
+
+  /** Adds {@code n} data cells at once: times {@code times[from..from+n)}, refs {@code firstRef, firstRef + 1, …}. */
+  void addData(long[] times, int from, int n, long firstRef) {
+    ensureRoom(n);
+    System.arraycopy(times, from, t, size, n);
+    for (int i = 0; i < n; i++) {
+      ref[size + i] = firstRef + i;
+      kind[size + i] = DATA;
+    }
+    size += n;
+  }
+
+  private void ensureRoom(int n) {
+    if (size + n > t.length) {
+      int capacity = Math.max(size + n, size * 2);
+      t = Arrays.copyOf(t, capacity);
+      ref = Arrays.copyOf(ref, capacity);
+      kind = Arrays.copyOf(kind, capacity);
+    }
   }
 
   int size() {
@@ -65,17 +80,12 @@ final class CellEntries {
     return kind[i];
   }
 
-  long rowIdHigh(int i) {
-    return hi[i];
-  }
-
-  long rowIdLow(int i) {
-    return lo[i];
-  }
-
-  /** Sorts by (index value, RowId); chunks are usually sorted already, so this is mostly a merge. */
-  void sort() {
-    if (isSorted()) {
+  /**
+   * Sorts by (index value, RowId); chunks are usually sorted already, so this is mostly a merge.
+   * {@code rowIds} is asked only about cells that share an index value.
+   */
+  void sort(RowIds rowIds) {
+    if (isSorted(rowIds)) {
       return;
     }
     int[] order = new int[size];
@@ -83,10 +93,8 @@ final class CellEntries {
       order[i] = i;
     }
     int[] scratch = new int[size];
-    mergeSort(order, scratch, 0, size);
+    mergeSort(order, scratch, 0, size, rowIds);
     t = permute(t, order);
-    hi = permute(hi, order);
-    lo = permute(lo, order);
     ref = permute(ref, order);
     byte[] k = new byte[size];
     for (int i = 0; i < size; i++) {
@@ -144,39 +152,39 @@ final class CellEntries {
     return n == out.length ? out : Arrays.copyOf(out, n);
   }
 
-  private boolean isSorted() {
+  private boolean isSorted(RowIds rowIds) {
     for (int i = 1; i < size; i++) {
-      if (compare(i - 1, i) > 0) {
+      if (t[i - 1] > t[i] || (t[i - 1] == t[i] && compare(i - 1, i, rowIds) > 0)) {
         return false;
       }
     }
     return true;
   }
 
-  private int compare(int a, int b) {
+  private int compare(int a, int b, RowIds rowIds) {
     int c = Long.compare(t[a], t[b]);
     if (c != 0) {
       return c;
     }
-    c = Long.compareUnsigned(hi[a], hi[b]);
-    return c != 0 ? c : Long.compareUnsigned(lo[a], lo[b]);
+    c = Long.compareUnsigned(rowIds.high(ref[a]), rowIds.high(ref[b]));
+    return c != 0 ? c : Long.compareUnsigned(rowIds.low(ref[a]), rowIds.low(ref[b]));
   }
 
-  private void mergeSort(int[] a, int[] scratch, int from, int to) {
+  private void mergeSort(int[] a, int[] scratch, int from, int to, RowIds rowIds) {
     if (to - from < 2) {
       return;
     }
     int mid = (from + to) >>> 1;
-    mergeSort(a, scratch, from, mid);
-    mergeSort(a, scratch, mid, to);
-    if (compare(a[mid - 1], a[mid]) <= 0) {
+    mergeSort(a, scratch, from, mid, rowIds);
+    mergeSort(a, scratch, mid, to, rowIds);
+    if (compare(a[mid - 1], a[mid], rowIds) <= 0) {
       return;
     }
     System.arraycopy(a, from, scratch, from, to - from);
     int i = from;
     int j = mid;
     for (int k = from; k < to; k++) {
-      if (j >= to || (i < mid && compare(scratch[i], scratch[j]) <= 0)) {
+      if (j >= to || (i < mid && compare(scratch[i], scratch[j], rowIds) <= 0)) {
         a[k] = scratch[i++];
       } else {
         a[k] = scratch[j++];

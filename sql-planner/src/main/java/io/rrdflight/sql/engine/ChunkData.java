@@ -5,8 +5,8 @@ import static java.util.Objects.requireNonNull;
 import io.rrdflight.rrd.IndexedChunk;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.FixedSizeBinaryVector;
 import org.apache.arrow.vector.complex.ListVector;
@@ -22,10 +22,16 @@ public final class ChunkData implements AutoCloseable {
   private final Map<String, BaseFixedWidthVector> timelines;
   private final Map<String, ListVector> components;
   private final AutoCloseable owner;
-  private final long[] rowIdHigh;
-  private final long[] rowIdLow;
-  /** Per timeline, its values: read by every column's join and fill, so copied out once per chunk. */
-  private final Map<String, long[]> times;
+  /**
+   * RowIds unpacked into two unsigned halves ([0] high, [1] low), on first use: the join compares
+   * them only to order cells at the same index value, which most chunks never have.
+   */
+  private volatile long[][] rowIdHalves;
+  /**
+   * Per timeline, its values, copied out on first use: read by every column's join and fill; a
+   * view reads its own index only, unless it shows the others.
+   */
+  private final Map<String, long[]> times = new ConcurrentHashMap<>();
 
   /**
    * @param owner closed with this chunk: whatever holds the vectors' buffers
@@ -37,23 +43,6 @@ public final class ChunkData implements AutoCloseable {
     this.timelines = Map.copyOf(requireNonNull(timelines, "timelines is null"));
     this.components = Map.copyOf(requireNonNull(components, "components is null"));
     this.owner = requireNonNull(owner, "owner is null");
-    int rows = rowIds.getValueCount();
-    // RowIds are compared many times while joining; unpacked once into two unsigned halves.
-    // Read through one bounds-checked view per buffer: ArrowBuf checks every single read.
-    this.rowIdHigh = new long[rows];
-    this.rowIdLow = new long[rows];
-    ByteBuffer ids = rowIds.getDataBuffer().nioBuffer(0, rows * 16).order(ByteOrder.BIG_ENDIAN);
-    for (int i = 0; i < rows; i++) {
-      rowIdHigh[i] = ids.getLong(i * 16);
-      rowIdLow[i] = ids.getLong(i * 16 + 8);
-    }
-    Map<String, long[]> values = new HashMap<>();
-    this.timelines.forEach((name, vector) -> {
-      long[] out = new long[rows];
-      vector.getDataBuffer().nioBuffer(0, rows * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
-      values.put(name, out);
-    });
-    this.times = Map.copyOf(values);
   }
 
   public IndexedChunk info() {
@@ -69,11 +58,30 @@ public final class ChunkData implements AutoCloseable {
   }
 
   public long rowIdHigh(int row) {
-    return rowIdHigh[row];
+    return rowIdHalves()[0][row];
   }
 
   public long rowIdLow(int row) {
-    return rowIdLow[row];
+    return rowIdHalves()[1][row];
+  }
+
+  /** Racy but idempotent: two threads may both unpack; either's arrays are the same values. */
+  private long[][] rowIdHalves() {
+    long[][] halves = rowIdHalves;
+    if (halves == null) {
+      int rows = rowCount();
+      long[] high = new long[rows];
+      long[] low = new long[rows];
+      // Read through one bounds-checked view: ArrowBuf checks every single read.
+      ByteBuffer ids = rowIds.getDataBuffer().nioBuffer(0, rows * 16).order(ByteOrder.BIG_ENDIAN);
+      for (int i = 0; i < rows; i++) {
+        high[i] = ids.getLong(i * 16);
+        low[i] = ids.getLong(i * 16 + 8);
+      }
+      halves = new long[][] {high, low};
+      rowIdHalves = halves;
+    }
+    return halves;
   }
 
   /** The timeline's vector (BigInt, TimeStampNano or Duration), or null when the chunk lacks it. */
@@ -83,7 +91,18 @@ public final class ChunkData implements AutoCloseable {
 
   /** The timeline's values by row (its vector's, which has no nulls), or null when the chunk lacks it. */
   long[] times(String name) {
-    return times.get(name);
+    long[] values = times.get(name);
+    if (values != null) {
+      return values;
+    }
+    BaseFixedWidthVector vector = timelines.get(name);
+    return vector == null ? null : times.computeIfAbsent(name, n -> copyOut(vector, rowCount()));
+  }
+
+  private static long[] copyOut(BaseFixedWidthVector vector, int rows) {
+    long[] out = new long[rows];
+    vector.getDataBuffer().nioBuffer(0, rows * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
+    return out;
   }
 
   public Map<String, BaseFixedWidthVector> timelines() {

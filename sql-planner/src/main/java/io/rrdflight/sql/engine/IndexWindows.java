@@ -25,7 +25,7 @@ final class IndexWindows {
    * logs (LZ4 on incompressible sensor data gains little); 2 errs on the safe side.
    */
   static final long DECODED_PER_STORED_BYTE = 2;
-  /** What joining costs on the heap per cell: index value, RowId and cell ref (CellEntries) plus the row's slot. */
+  /** What joining costs on the heap per cell: index value, cell ref and kind (CellEntries), its distinct value and the row's slot. */
   static final long JOIN_BYTES_PER_CELL = 48;
 
   private IndexWindows() {}

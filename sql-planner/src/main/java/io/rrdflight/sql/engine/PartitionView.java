@@ -144,6 +144,18 @@ final class PartitionView {
     final boolean[] cellColumns;
     final boolean[] indexColumns;
     final List<ChunkTimes> times;
+    /** Orders cells at the same index value: looked up in their chunks, which unpack RowIds only then. */
+    final CellEntries.RowIds rowIds = new CellEntries.RowIds() {
+      @Override
+      public long high(long cellRef) {
+        return chunks.get(chunkOf(cellRef)).rowIdHigh(rowOf(cellRef));
+      }
+
+      @Override
+      public long low(long cellRef) {
+        return chunks.get(chunkOf(cellRef)).rowIdLow(rowOf(cellRef));
+      }
+    };
 
     Computation(ViewSchema schema, Partition partition, IndexRange window, List<ChunkData> chunks, boolean[] cellColumns,
         boolean[] indexColumns, List<ChunkTimes> times) {
@@ -335,14 +347,17 @@ final class PartitionView {
         }
         long[] times = chunk.times(timeline);
         ListVector values = chunk.component(column.component());
-        boolean nullFree = values.getNullCount() == 0; // the usual chunk: every row logged, no per-row check
+        if (values.getNullCount() == 0) { // the usual chunk: every row logged, added at once
+          entries.addData(times, 0, chunk.rowCount(), (long) idx << 32);
+          continue;
+        }
         for (int r = 0; r < chunk.rowCount(); r++) {
-          if (nullFree || !values.isNull(r)) {
-            entries.add(times[r], chunk.rowIdHigh(r), chunk.rowIdLow(r), ((long) idx << 32) | r, CellEntries.DATA);
+          if (!values.isNull(r)) {
+            entries.add(times[r], ((long) idx << 32) | r, CellEntries.DATA);
           }
         }
       }
-      entries.sort();
+      entries.sort(rowIds);
       return entries;
     }
 
@@ -374,10 +389,10 @@ final class PartitionView {
             boolean recursive = end > start && !bits.isNull(start) && bits.get(start) == 1;
             long ref = ((long) idx << 32) | r;
             flagByRef.put(ref, recursive);
-            clears.entries.add(times[r], chunk.rowIdHigh(r), chunk.rowIdLow(r), ref, CellEntries.CLEAR);
+            clears.entries.add(times[r], ref, CellEntries.CLEAR);
           }
         }
-        clears.entries.sort();
+        clears.entries.sort(rowIds);
         clears.recursive = new boolean[clears.entries.size()];
         for (int i = 0; i < clears.entries.size(); i++) {
           clears.recursive[i] = flagByRef.get(clears.entries.ref(i));
@@ -404,20 +419,20 @@ final class PartitionView {
       }
       CellEntries all = new CellEntries(capacity);
       for (int i = 0; i < dataCells.size(); i++) {
-        all.add(dataCells.time(i), dataCells.rowIdHigh(i), dataCells.rowIdLow(i), dataCells.ref(i), CellEntries.DATA);
+        all.add(dataCells.time(i), dataCells.ref(i), CellEntries.DATA);
       }
       for (int i = 0; i < own.entries.size(); i++) {
-        all.add(own.entries.time(i), own.entries.rowIdHigh(i), own.entries.rowIdLow(i), own.entries.ref(i), CellEntries.CLEAR);
+        all.add(own.entries.time(i), own.entries.ref(i), CellEntries.CLEAR);
       }
       for (String a : ancestors) {
         Clears c = clears(a, timeline);
         for (int i = 0; i < c.entries.size(); i++) {
           if (c.recursive[i]) { // an ancestor's clear reaches its descendants only when recursive
-            all.add(c.entries.time(i), c.entries.rowIdHigh(i), c.entries.rowIdLow(i), c.entries.ref(i), CellEntries.CLEAR);
+            all.add(c.entries.time(i), c.entries.ref(i), CellEntries.CLEAR);
           }
         }
       }
-      all.sort();
+      all.sort(rowIds);
       return all;
     }
 

@@ -388,6 +388,31 @@ class ViewBatchesTest {
   }
 
   @Test
+  void indexColumnsKeepTheirNullsAcrossManyRows() {
+    long[] even = new long[10];
+    long[] ticks = new long[10];
+    Double[] values = new Double[10];
+    long[] odd = new long[10];
+    Double[] others = new Double[10];
+    for (int i = 0; i < 10; i++) {
+      even[i] = 2L * i;
+      ticks[i] = 100L + i;
+      values[i] = (double) i;
+      odd[i] = 2L * i + 1;
+      others[i] = -1.0 * i;
+    }
+    data.chunk("ds", "p1", "/a").timeline("frame", SEQUENCE, even).timeline("tick", SEQUENCE, ticks).scalars("S:v", values).add();
+    data.chunk("ds", "p1", "/b").timeline("frame", SEQUENCE, odd).scalars("S:v", others).add();
+    List<String> expected = new java.util.ArrayList<>();
+    for (int f = 0; f < 20; f++) {
+      expected.add(f % 2 == 0
+          ? "p1|" + f + "|" + (100 + f / 2) + "|[" + (double) (f / 2) + "]|null"
+          : "p1|" + f + "|null|null|[" + (-1.0 * (f / 2)) + "]");
+    }
+    assertEquals(expected, rows(QueryView.of("frame", "/**")));
+  }
+
+  @Test
   void aStaticOnlyViewHasOneRowPerPartitionWithNullIndexes() {
     data.chunk("ds", "p1", "/a").timeline("frame", SEQUENCE, 1).scalars("S:v", 1.0).add();
     data.chunk("ds", "p1", "/text").component("T:text", InMemoryRerunData.UTF8_LIST, List.of(List.of("hi"))).add();

@@ -1,0 +1,73 @@
+package io.rrdflight.sql.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A column's cells sorted by (index value, RowId), RowIds looked up only where index values tie. */
+class CellEntriesTest {
+  /** RowIds by cell ref: the high half is the ref's value, negated (so ref order is not RowId order); records what was asked. */
+  private static final class Recorded implements CellEntries.RowIds {
+    final List<Long> asked = new ArrayList<>();
+
+    @Override
+    public long high(long cellRef) {
+      asked.add(cellRef);
+      return -cellRef; // unsigned: a larger ref is a smaller RowId
+    }
+
+    @Override
+    public long low(long cellRef) {
+      return 0;
+    }
+  }
+
+  private static long[] refs(CellEntries entries) {
+    long[] out = new long[entries.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = entries.ref(i);
+    }
+    return out;
+  }
+
+  private static long[] times(CellEntries entries) {
+    long[] out = new long[entries.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = entries.time(i);
+    }
+    return out;
+  }
+
+  @Test
+  void sortedCellsWithDistinctValuesNeverAskForRowIds() {
+    CellEntries entries = new CellEntries(2);
+    entries.addData(new long[] {1, 2, 3, 4}, 1, 3, 10L);
+    entries.add(7, 20L, CellEntries.CLEAR);
+    Recorded rowIds = new Recorded();
+    entries.sort(rowIds);
+    assertArrayEquals(new long[] {2, 3, 4, 7}, times(entries));
+    assertArrayEquals(new long[] {10, 11, 12, 20}, refs(entries));
+    assertEquals(CellEntries.DATA, entries.kind(2));
+    assertEquals(CellEntries.CLEAR, entries.kind(3));
+    assertEquals(List.of(), rowIds.asked);
+  }
+
+  @Test
+  void cellsAtOneIndexValueAreOrderedByRowId() {
+    CellEntries entries = new CellEntries();
+    entries.addData(new long[] {5, 5, 9}, 0, 3, 1L); // refs 1, 2 tie at 5: ref 2 has the smaller RowId
+    entries.add(3, 7L, CellEntries.DATA);
+    entries.add(5, 6L, CellEntries.CLEAR); // a smaller RowId still than ref 2's
+    Recorded rowIds = new Recorded();
+    entries.sort(rowIds);
+    assertArrayEquals(new long[] {3, 5, 5, 5, 9}, times(entries));
+    assertArrayEquals(new long[] {7, 6, 2, 1, 3}, refs(entries));
+    assertEquals(CellEntries.CLEAR, entries.kind(1));
+    assertEquals(4, entries.latestAtOrBefore(9));
+    assertEquals(1, entries.firstAtOrAfter(4));
+    assertArrayEquals(new long[] {3, 5, 9}, entries.distinctTimes(0, 10));
+  }
+}
