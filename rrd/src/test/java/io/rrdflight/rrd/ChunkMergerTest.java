@@ -101,6 +101,8 @@ class ChunkMergerTest {
         boolean frameSorted = "true".equals(d.field("frame").getMetadata().get("rerun:is_sorted"));
         assertEquals(d.sorted("frame"), frameSorted, d.entity() + ": is_sorted on frame says what the column is");
         assertTrue(d.root().getRowCount() <= (frameSorted ? 4096 : 1024), d.entity() + ": " + d.root().getRowCount() + " rows");
+        long size = d.root().getFieldVectors().stream().mapToLong(ChunkMerger::rerunSize).sum();
+        assertTrue(size <= ChunkMerger.Thresholds.RERUN_DEFAULT.maxBytes(), d.entity() + ": " + size + " bytes as Rerun weighs them");
         if (d.entity().equals("/scalars/jitter") && d.root().getRowCount() > 2) {
           assertFalse(frameSorted, "frames swapped in pairs are not sorted once merged");
         }
