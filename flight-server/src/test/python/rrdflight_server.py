@@ -63,13 +63,17 @@ class ListeningProcess:
         return f"rerun+http://127.0.0.1:{self.port}"
 
     def log_once_matching(self, pattern: str, timeout: float = 10.0) -> str:
-        """The output so far, as one text, once a line matches `pattern` (or when `timeout` passes: the
-        caller's assert then fails with the whole output). Lines arrive through a reader thread, so a
-        line the server wrote while answering a call may not be in `lines` yet when the client returns."""
+        """The output so far, as one text, once a line matches `pattern` (or when `timeout` passes or the
+        process has ended: the caller's assert then fails with the whole output). Lines arrive through a
+        reader thread, so a line the server wrote while answering a call may not be in `lines` yet when the
+        client returns."""
         deadline = time.monotonic() + timeout
         while True:
+            ended = self.proc.poll() is not None
+            if ended:
+                self._pump.join(5)  # the last lines
             log = "\n".join(self.lines)
-            if re.search(pattern, log) or time.monotonic() > deadline:
+            if re.search(pattern, log) or ended or time.monotonic() > deadline:
                 return log
             time.sleep(0.05)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 
 import pyarrow as pa
 import pytest
@@ -23,6 +22,15 @@ from rerun_views import assert_partition_equal, query_view, recordings_in, rerun
 pytestmark = pytest.mark.skipif(rr.__version__ != "0.27.3", reason="the 0.27.3 client is the one compaction is for")
 
 INDEXES = ["frame", "sim_time", "log_tick"]
+COMPACTED = r"compacted (\d+) chunks into (\d+) .* now read from"
+
+
+def wait_for_log(srv, pattern: str, what: str) -> str:
+    """The server's output once a line matches `pattern` (a compaction runs in the background, and lines
+    reach the test through a reader thread); fails naming `what` if none comes."""
+    log = srv.log_once_matching(pattern, timeout=300)
+    assert re.search(pattern, log), f"no {what} logged:\n{log}"
+    return log
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +46,7 @@ def data_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ours(data_dir, small_chunks):
     srv = ServerProcess(data_dir, "-d", str(small_chunks))
-    deadline = time.monotonic() + 300
-    while not any("compacted" in line and "now read from" in line for line in srv.lines):
-        assert time.monotonic() < deadline, "no compaction logged:\n" + "\n".join(srv.lines)
-        assert srv.proc.poll() is None, "server stopped:\n" + "\n".join(srv.lines)
-        time.sleep(0.2)
+    wait_for_log(srv, COMPACTED, "compaction")
     yield srv
     srv.stop()
 
@@ -116,18 +120,6 @@ def test_sql_after_compaction_equals_rerun_local_dataframe_api(ours, recording, 
     assert_partition_equal(sorted_rows(mine, index), recording.recording_id(), sorted_rows(expected, index), f"SQL {index} fill={fill}")
 
 
-def compacted_lines(srv) -> list[str]:
-    return [line for line in srv.lines if "compacted" in line and "now read from" in line]
-
-
-def wait_for(srv, predicate, what: str) -> None:
-    deadline = time.monotonic() + 300
-    while not predicate():
-        assert time.monotonic() < deadline, f"no {what} logged:\n" + "\n".join(srv.lines)
-        assert srv.proc.poll() is None, "server stopped:\n" + "\n".join(srv.lines)
-        time.sleep(0.2)
-
-
 def sql(srv, query: str) -> pa.Table:
     conn = flightsql.connect(srv.grpc_uri, autocommit=True)
     try:
@@ -139,7 +131,7 @@ def sql(srv, query: str) -> pa.Table:
 
 
 def test_listings_show_the_chunks_clients_are_served_and_the_compaction(ours):
-    chunks_out = int(re.search(r"compacted \d+ chunks into (\d+)", compacted_lines(ours)[0]).group(1))
+    chunks_out = int(re.search(COMPACTED, wait_for_log(ours, COMPACTED, "compaction")).group(2))
     listed = sql(ours, 'SELECT rerun_num_chunks, rrdflight_compaction FROM "small-chunks".rerun.partitions').to_pylist()
     assert listed == [{"rerun_num_chunks": chunks_out, "rrdflight_compaction": "done"}]
     dataset = rr.catalog.CatalogClient(f"rerun+http://localhost:{ours.port}").get_dataset(name="small-chunks")
@@ -150,7 +142,7 @@ def test_the_same_file_in_a_second_dataset_shares_the_copy(ours, data_dir, small
     client = rr.catalog.CatalogClient(f"rerun+http://localhost:{ours.port}")
     dataset = client.create_dataset(name="small-chunks-again")
     dataset.register_batch([(small_chunks / "small-chunks.rrd").resolve().as_uri()]).wait(300)
-    wait_for(ours, lambda: any("shares the compacted copy" in line for line in ours.lines), "shared copy")
+    wait_for_log(ours, "shares the compacted copy", "shared copy")
     assert len(list((data_dir / "compacted").glob("*.rrd"))) == 1
     mine = dataset.dataframe_query_view(index="frame", contents="/**").df().to_arrow_table()
     expected = rerun_view(recording, "frame", "/**", fill=False)
@@ -168,7 +160,7 @@ def test_compaction_can_be_turned_off(tmp_path, small_chunks, recording):
         mine = dataset.dataframe_query_view(index="frame", contents="/**").df().to_arrow_table()
         expected = rerun_view(recording, "frame", "/**", fill=False)
         assert_partition_equal(sorted_rows(mine, "frame"), recording.recording_id(), sorted_rows(expected, "frame"), "off")
-        assert not compacted_lines(srv)
+        assert not re.search(COMPACTED, "\n".join(srv.lines))
         assert not list((tmp_path / "data" / "compacted").glob("*.rrd"))
     finally:
         srv.stop()
@@ -184,7 +176,7 @@ def test_a_copy_damaged_in_place_is_never_served_and_made_again(tmp_path, small_
     data = tmp_path / "data"
     srv = ServerProcess(data, "-d", str(small_chunks))
     try:
-        wait_for(srv, lambda: compacted_lines(srv), "compaction")
+        wait_for_log(srv, COMPACTED, "compaction")
     finally:
         srv.stop()
     (copy,) = (data / "compacted").glob("*.rrd")
@@ -202,8 +194,8 @@ def test_a_copy_damaged_in_place_is_never_served_and_made_again(tmp_path, small_
         expected = sorted_rows(rerun_view(recording, "frame", "/**", fill=False), "frame")
         mine = dataset.dataframe_query_view(index="frame", contents="/**").df().to_arrow_table()
         assert_partition_equal(sorted_rows(mine, "frame"), recording.recording_id(), expected, "while checking")
-        wait_for(srv, lambda: compacted_lines(srv), "compaction again")
-        assert len([line for line in srv.lines if "is damaged" in line]) == 1, "\n".join(srv.lines)
+        log = wait_for_log(srv, COMPACTED, "compaction again")
+        assert len(re.findall("is damaged", log)) == 1, log
         assert not copy.exists()
         mine = dataset.dataframe_query_view(index="frame", contents="/**").df().to_arrow_table()
         assert_partition_equal(sorted_rows(mine, "frame"), recording.recording_id(), expected, "made again")

@@ -21,7 +21,10 @@ import java.util.TreeMap;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.FixedSizeBinaryVector;
+import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.complex.ListVector;
+import org.apache.arrow.vector.complex.impl.UnionListWriter;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -35,6 +38,41 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ChunkMergerTest {
   private static final Path FILE = Fixtures.file("small-chunks/small-chunks.rrd");
   private static final long WINDOW = 16L << 20;
+
+  @Test
+  void sizesAreWeighedAsRerunWeighsThemWithoutTheBitmapsOfColumnsWithoutNulls(BufferAllocator allocator) {
+    try (IntVector full = new IntVector("full", allocator);
+        IntVector holes = new IntVector("holes", allocator);
+        ListVector lists = ListVector.empty("lists", allocator)) {
+      full.allocateNew(100);
+      holes.allocateNew(100);
+      for (int i = 0; i < 100; i++) {
+        full.set(i, i);
+        if (i % 2 == 0) {
+          holes.set(i, i);
+        } else {
+          holes.setNull(i);
+        }
+      }
+      full.setValueCount(100);
+      holes.setValueCount(100);
+      assertEquals(100 * 4, ChunkMerger.rerunSize(full));
+      assertEquals(100 * 4 + 13, ChunkMerger.rerunSize(holes), "a column with nulls keeps its bitmap");
+
+      UnionListWriter writer = lists.getWriter();
+      int[][] rows = {{1, 2}, {3}, {4, 5, 6}};
+      for (int row = 0; row < rows.length; row++) {
+        writer.setPosition(row);
+        writer.startList();
+        for (int value : rows[row]) {
+          writer.writeInt(value);
+        }
+        writer.endList();
+      }
+      lists.setValueCount(rows.length);
+      assertEquals(4 * 4 + 6 * 4, ChunkMerger.rerunSize(lists), "offsets and values, no bitmap at either level");
+    }
+  }
 
   @Test
   void mergesEveryEntitysChunksIntoFewKeepingEveryRowInOrder(BufferAllocator allocator) throws IOException {
@@ -63,6 +101,8 @@ class ChunkMergerTest {
         boolean frameSorted = "true".equals(d.field("frame").getMetadata().get("rerun:is_sorted"));
         assertEquals(d.sorted("frame"), frameSorted, d.entity() + ": is_sorted on frame says what the column is");
         assertTrue(d.root().getRowCount() <= (frameSorted ? 4096 : 1024), d.entity() + ": " + d.root().getRowCount() + " rows");
+        long size = d.root().getFieldVectors().stream().mapToLong(ChunkMerger::rerunSize).sum();
+        assertTrue(size <= ChunkMerger.Thresholds.RERUN_DEFAULT.maxBytes(), d.entity() + ": " + size + " bytes as Rerun weighs them");
         if (d.entity().equals("/scalars/jitter") && d.root().getRowCount() > 2) {
           assertFalse(frameSorted, "frames swapped in pairs are not sorted once merged");
         }
