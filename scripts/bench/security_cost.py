@@ -41,6 +41,9 @@ one core), as on two machines: the client's decryption does not take the server'
 client and server share the cores, as a user on one box sees. The rerun part also reports the client's
 CPU (this process: rerun-sdk's threads) and the server's share of both. TLS servers log each
 connection's cipher suite (TlsDetector at debug); the suites seen are printed at the end.
+--traffic also turns on TlsTraffic: per TLS server, the connections, full and resumed handshakes, gRPC
+calls, HTTP/2 DATA frames, flushes and TLS records of one workflow (the evidence of issue #10; the
+counting costs a little, so leave it off when timing).
 
 Needs the runnable jar (mvn package), openssl, and the venv of scripts/requirements.txt.
 """
