@@ -85,6 +85,7 @@ TLS_LOG = "-Dorg.slf4j.simpleLogger.log.io.rrdflight.server.transport.TlsDetecto
 TRAFFIC_LOG = "-Dorg.slf4j.simpleLogger.log.io.rrdflight.server.transport.TlsTraffic=debug"
 TRAFFIC = re.compile(r"TLS traffic of \S+: (full|resumed) handshake, ALPN (\S+), (\d+) gRPC calls; wrote (\d+) HTTP/2 DATA "
                      r"frames \((\d+) bytes, (\d+) of 16 KB\) in (\d+) flushes, as (\d+) TLS records \((\d+) bytes, (\d+) of 16 KB\)")
+CLIENT_FLOW = re.compile(r"read (\d+) WINDOW_UPDATE and (\d+) PING frames; ")
 SERVER_CORE = "1"
 CLIENT_CORE = 0
 
@@ -279,7 +280,9 @@ def measure(figures: dict, mode: str, server, token, ca, files, parts, r: int) -
 def traffic_report(servers: dict, workflows: int) -> None:
     """Per TLS server, what its connections logged (TlsTraffic), summed and divided by the workflows run."""
     for name, (server, _) in servers.items():
-        rows = [m for line in server.lines if (m := TRAFFIC.search(line))]
+        lines = [CLIENT_FLOW.sub("", line) for line in server.lines if "TLS traffic of" in line]
+        rows = [m for line in lines if (m := TRAFFIC.search(line))]
+        flow = [m for line in server.lines if (m := CLIENT_FLOW.search(line))]
         if not rows:
             continue
         full = sum(m[1] == "full" for m in rows)
@@ -290,7 +293,8 @@ def traffic_report(servers: dict, workflows: int) -> None:
         print(f"{name}, per workflow (of {workflows}, {len(rows)} connections in all): {len(rows) / workflows:.1f} connections "
               f"({full / workflows:.1f} full handshakes, {(len(rows) - full) / workflows:.1f} resumed; "
               f"{sum(m[2] != 'h2' for m in rows) / workflows:.1f} HTTP/1.1), {total(3) / workflows:.0f} gRPC calls, "
-              f"{total(4) / workflows:.0f} HTTP/2 DATA frames ({total(5) / workflows / 1e6:.1f} MB, {total(6) / workflows:.0f} of 16 KB) "
+              f"{sum(int(m[1]) for m in flow) / workflows:.0f} WINDOW_UPDATE and {sum(int(m[2]) for m in flow) / workflows:.0f} PING "
+              f"frames from the client, {total(4) / workflows:.0f} HTTP/2 DATA frames ({total(5) / workflows / 1e6:.1f} MB, {total(6) / workflows:.0f} of 16 KB) "
               f"in {total(7) / workflows:.0f} flushes, {total(8) / workflows:.0f} TLS records ({total(9) / workflows / 1e6:.1f} MB, "
               f"{total(10) / workflows:.0f} of 16 KB)", file=sys.stderr)
 

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What one TLS connection cost, as evidence for scripts/bench/security_cost.py: whether the handshake
- * was resumed, the gRPC calls it carried (HTTP/2 HEADERS frames from the client), the HTTP/2 DATA frames
+ * was resumed, the gRPC calls it carried (HTTP/2 HEADERS frames from the client), the client's flow
+ * control (WINDOW_UPDATE frames, and PINGs, which its adaptive window sends to size itself), the HTTP/2 DATA frames
  * and flushes the server wrote, and the TLS records they became (how many held a full 16 KB). One line
  * when the connection closes, only when this class's logger is at debug; nothing is installed otherwise.
  * HTTP/1.1 connections ({@code GET /version}) show no calls or frames, only their records.
@@ -26,6 +27,8 @@ final class TlsTraffic {
   private static final int TLS_APPLICATION_DATA = 23;
   private static final int HTTP2_DATA = 0;
   private static final int HTTP2_HEADERS = 1;
+  private static final int HTTP2_PING = 6;
+  private static final int HTTP2_WINDOW_UPDATE = 8;
 
   private final SocketAddress client;
   private final FrameTally recordsOut = FrameTally.tlsRecords();
@@ -58,9 +61,9 @@ final class TlsTraffic {
   }
 
   private void report() {
-    log.debug("TLS traffic of {}: {}, {} gRPC calls; wrote {} HTTP/2 DATA frames ({} bytes, {} of 16 KB) in {} flushes,"
-            + " as {} TLS records ({} bytes, {} of 16 KB)", client, handshake, framesIn.units(HTTP2_HEADERS),
-        framesOut.units(HTTP2_DATA), framesOut.payloadBytes(HTTP2_DATA), framesOut.full(HTTP2_DATA), flushes,
+    log.debug("TLS traffic of {}: {}, {} gRPC calls; read {} WINDOW_UPDATE and {} PING frames; wrote {} HTTP/2 DATA frames"
+            + " ({} bytes, {} of 16 KB) in {} flushes, as {} TLS records ({} bytes, {} of 16 KB)", client, handshake,
+        framesIn.units(HTTP2_HEADERS), framesIn.units(HTTP2_WINDOW_UPDATE), framesIn.units(HTTP2_PING), framesOut.units(HTTP2_DATA), framesOut.payloadBytes(HTTP2_DATA), framesOut.full(HTTP2_DATA), flushes,
         recordsOut.units(), recordsOut.payloadBytes(), recordsOut.full(TLS_APPLICATION_DATA));
   }
 
