@@ -41,6 +41,9 @@ one core), as on two machines: the client's decryption does not take the server'
 client and server share the cores, as a user on one box sees. The rerun part also reports the client's
 CPU (this process: rerun-sdk's threads) and the server's share of both. TLS servers log each
 connection's cipher suite (TlsDetector at debug); the suites seen are printed at the end.
+--traffic also turns on TlsTraffic: per TLS server, the connections, full and resumed handshakes, gRPC
+calls, HTTP/2 DATA frames, flushes and TLS records of one workflow (the evidence of issue #10; the
+counting costs a little, so leave it off when timing).
 
 Needs the runnable jar (mvn package), openssl, and the venv of scripts/requirements.txt.
 """
@@ -50,6 +53,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import re
 import resource
 import statistics
 import sys
@@ -78,6 +82,10 @@ WARM_UP = 300
 
 
 TLS_LOG = "-Dorg.slf4j.simpleLogger.log.io.rrdflight.server.transport.TlsDetector=debug"
+TRAFFIC_LOG = "-Dorg.slf4j.simpleLogger.log.io.rrdflight.server.transport.TlsTraffic=debug"
+TRAFFIC = re.compile(r"TLS traffic of \S+: (full|resumed) handshake, ALPN (\S+), (\d+) gRPC calls; wrote (\d+) HTTP/2 DATA "
+                     r"frames \((\d+) bytes, (\d+) of 16 KB\) in (\d+) flushes, as (\d+) TLS records \((\d+) bytes, (\d+) of 16 KB\)")
+CLIENT_FLOW = re.compile(r"read (\d+) WINDOW_UPDATE and (\d+) PING frames; ")
 SERVER_CORE = "1"
 CLIENT_CORE = 0
 
@@ -94,7 +102,7 @@ def pin_client() -> None:
         os.sched_setaffinity(int(task.name), {CLIENT_CORE})
 
 
-def start(mode: str, directory: Path, ca: Path, jar: Path, cpus: str | None) -> tuple[ServerProcess, str | None]:
+def start(mode: str, directory: Path, ca: Path, jar: Path, cpus: str | None, traffic: bool) -> tuple[ServerProcess, str | None]:
     """A server of this mode, and the writer token its clients send (None without --auth)."""
     data = Path(tempfile.mkdtemp(prefix=f"rrdflight-secbench-{mode.replace('+', '-')}-"))
     args = ["-d", f"bench={directory}"]
@@ -107,7 +115,10 @@ def start(mode: str, directory: Path, ca: Path, jar: Path, cpus: str | None) -> 
     # netty's own switch: OpenSsl.isAvailable() is false, so ServerTls picks the JDK's engine.
     env = None
     if mode in TLS_MODES:
-        env = {"JAVA_TOOL_OPTIONS": TLS_LOG + (" -Dio.netty.handler.ssl.noOpenSsl=true" if mode == "auth+tls-jdk" else "")}
+        options = [os.environ.get("JAVA_TOOL_OPTIONS", ""), TLS_LOG, TRAFFIC_LOG if traffic else ""]
+        if mode == "auth+tls-jdk":
+            options.append("-Dio.netty.handler.ssl.noOpenSsl=true")
+        env = {"JAVA_TOOL_OPTIONS": " ".join(o for o in options if o)}
     server = ServerProcess(data, *args, env=env, jar=jar, cpus=cpus)
     if mode in TLS_MODES:
         engine = next((line for line in server.lines if "TLS: " in line), "TLS: engine not logged")
@@ -205,6 +216,8 @@ def main() -> int:
     parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, the first is the base; of {', '.join(ALL_MODES)}")
     parser.add_argument("--jar", action="append", default=[], metavar="LABEL=PATH",
                         help="run every mode with this jar too (repeatable; default: the build's jar)")
+    parser.add_argument("--traffic", action="store_true",
+                        help="TLS servers count each connection's handshake, calls, flushes and records (TlsTraffic); printed per workflow")
     parser.add_argument("--pin", action="store_true", help=f"clients on core {CLIENT_CORE}, servers on core {SERVER_CORE} (taskset)")
     args = parser.parse_args()
     modes = args.modes.split(",")
@@ -222,7 +235,7 @@ def main() -> int:
     runs = [(f"{label} {mode}".strip(), Path(jar), mode) for label, jar in jars.items() for mode in modes]
     results: dict[str, list[dict]] = {name: [] for name, _, _ in runs}
     failures: list[str] = []
-    servers = {name: start(mode, args.directory.resolve(), ca, jar, SERVER_CORE if args.pin else None) for name, jar, mode in runs}
+    servers = {name: start(mode, args.directory.resolve(), ca, jar, SERVER_CORE if args.pin else None, args.traffic) for name, jar, mode in runs}
     try:
         for r in range(args.rounds + 1):  # round 0 warms up
             order = runs[r % len(runs):] + runs[:r % len(runs)]
@@ -244,6 +257,8 @@ def main() -> int:
             server.stop()
     for failure in failures:
         print("failed (left out): " + failure, file=sys.stderr)
+    if args.traffic:
+        traffic_report(servers, args.rounds + 1)
     report(servers, results, runs, modes, files, stat, args)
     return 0
 
@@ -260,6 +275,28 @@ def measure(figures: dict, mode: str, server, token, ca, files, parts, r: int) -
         figures.update(sql(mode, server, token, ca, files))
     if "calls" in parts:
         figures.update(per_call(mode, server, token, ca))
+
+
+def traffic_report(servers: dict, workflows: int) -> None:
+    """Per TLS server, what its connections logged (TlsTraffic), summed and divided by the workflows run."""
+    for name, (server, _) in servers.items():
+        lines = [CLIENT_FLOW.sub("", line) for line in server.lines if "TLS traffic of" in line]
+        rows = [m for line in lines if (m := TRAFFIC.search(line))]
+        flow = [m for line in server.lines if (m := CLIENT_FLOW.search(line))]
+        if not rows:
+            continue
+        full = sum(m[1] == "full" for m in rows)
+
+        def total(group: int) -> int:
+            return sum(int(m[group]) for m in rows)
+
+        print(f"{name}, per workflow (of {workflows}, {len(rows)} connections in all): {len(rows) / workflows:.1f} connections "
+              f"({full / workflows:.1f} full handshakes, {(len(rows) - full) / workflows:.1f} resumed; "
+              f"{sum(m[2] != 'h2' for m in rows) / workflows:.1f} HTTP/1.1), {total(3) / workflows:.0f} gRPC calls, "
+              f"{sum(int(m[1]) for m in flow) / workflows:.0f} WINDOW_UPDATE and {sum(int(m[2]) for m in flow) / workflows:.0f} PING "
+              f"frames from the client, {total(4) / workflows:.0f} HTTP/2 DATA frames ({total(5) / workflows / 1e6:.1f} MB, {total(6) / workflows:.0f} of 16 KB) "
+              f"in {total(7) / workflows:.0f} flushes, {total(8) / workflows:.0f} TLS records ({total(9) / workflows / 1e6:.1f} MB, "
+              f"{total(10) / workflows:.0f} of 16 KB)", file=sys.stderr)
 
 
 def report(servers: dict, results: dict[str, list[dict]], runs: list, modes: list[str], files: list[str], stat, args) -> None:

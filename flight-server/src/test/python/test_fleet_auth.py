@@ -7,6 +7,7 @@ signs in on every node. One fleet for the module; the CLI runs once per token or
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -116,7 +117,8 @@ def test_a_token_made_once_with_the_cli_works_on_every_node(fleet, reader_token,
     for node in fleet:
         assert "dataset" in catalog(node, reader_token).dataset_names()
         # The banner tells the operator where this fleet's tokens are made, password masked.
-        assert any("rrdflight token create --catalog jdbc:postgresql://" in line and "password=***" in line for line in node.lines), node.lines
+        log = node.log_once_matching(r"rrdflight token create --catalog jdbc:postgresql://\S*password=\*\*\*")
+        assert re.search(r"rrdflight token create --catalog jdbc:postgresql://\S*password=\*\*\*", log), log
 
 
 def test_endpoints_on_every_node_refuse_a_ticket_without_the_token(spread, expected):

@@ -32,12 +32,50 @@ public sealed interface CatalogLocation {
     private static final Pattern SECRET_PARAMETER = Pattern.compile("(?i)([?&](?:password|sslpassword|sslkey)=)[^&]*");
     private static final Pattern USER_INFO = Pattern.compile("(//[^/@:]*):[^/@]*@");
 
+    private static final String PREFIX = "jdbc:postgresql:";
+    private static final Pattern HOST = Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[^\\[\\]:@/?,]+)(?::(\\d{1,5}))?");
+
     public Postgres {
       requireNonNull(jdbcUrl, "jdbcUrl is null");
-      if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
+      String problem = jdbcUrl.startsWith(PREFIX) ? problemOf(jdbcUrl) : "";
+      if (problem != null) {
         throw CatalogException.invalidArgument("A PostgreSQL catalog is given as jdbc:postgresql://HOST[:PORT]/DATABASE, not "
-            + redact(jdbcUrl));
+            + redact(jdbcUrl) + problem);
       }
+    }
+
+    /**
+     * Null when the driver can use {@code url}, else why not. Checked here because the driver's own
+     * answer to a malformed URL quotes it whole, password included, and takes a user and password
+     * before the host for part of the host name.
+     */
+    private static String problemOf(String url) {
+      String rest = url.substring(PREFIX.length());
+      if (!rest.startsWith("//")) {
+        return driverProblem(url); // jdbc:postgresql:DATABASE, on localhost
+      }
+      int slash = rest.indexOf('/', 2);
+      if (slash < 0) {
+        return ": the database is missing (add /DATABASE after the host)";
+      }
+      String hosts = rest.substring(2, slash);
+      if (hosts.contains("@")) {
+        return ": user and password go in ?user=USER&password=PASSWORD or PGUSER and PGPASSWORD, not before the host";
+      }
+      for (String host : hosts.split(",", -1)) {
+        java.util.regex.Matcher m = HOST.matcher(host);
+        if (!m.matches()) {
+          return ": '" + host + "' is not a HOST or HOST:PORT";
+        }
+        if (m.group(2) != null && (Integer.parseInt(m.group(2)) < 1 || Integer.parseInt(m.group(2)) > 65535)) {
+          return ": port " + m.group(2) + " is not between 1 and 65535";
+        }
+      }
+      return driverProblem(url);
+    }
+
+    private static String driverProblem(String url) {
+      return org.postgresql.Driver.parseURL(url, null) == null ? ": the PostgreSQL driver cannot parse it" : null;
     }
 
     /**

@@ -131,7 +131,6 @@ class PostgresCatalogTest extends CatalogTest {
     CatalogLocation.Postgres location = location();
     assertFalse(location.toString().contains(database.parameter("password")), location.toString());
     assertTrue(location.toString().contains("password=***"), location.toString());
-    assertEquals("jdbc:postgresql://u:***@db/x", new CatalogLocation.Postgres("jdbc:postgresql://u:secret@db/x").toString());
     CatalogException notPostgres = assertThrows(CatalogException.class, () -> CatalogLocation.parse("jdbc:mysql://db/x?password=secret"));
     assertEquals(CatalogException.Kind.INVALID_ARGUMENT, notPostgres.kind());
     assertFalse(notPostgres.getMessage().contains("secret"), notPostgres.getMessage());

@@ -152,6 +152,7 @@ public final class RrdflightServer implements AutoCloseable {
         .intercept(auth)
         .maxInboundMessageSize(limits.maxMessageBytes())
         .maxInboundMetadataSize(ServerLimits.MAX_HEADER_BYTES)
+        .withChildOption(io.netty.channel.ChannelOption.WRITE_BUFFER_WATER_MARK, ServerLimits.WRITE_BUFFER)
         .maxConcurrentCallsPerConnection(limits.maxCallsPerConnection())
         .maxConnectionIdle(limits.connectionIdleTimeout().toMillis(), TimeUnit.MILLISECONDS)
         // Pings find peers that vanished without closing (half-open TCP) on connections with calls.

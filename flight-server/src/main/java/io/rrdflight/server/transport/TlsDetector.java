@@ -53,6 +53,9 @@ final class TlsDetector extends ByteToMessageDecoder {
       SslHandler tls = sslContext.newHandler(ctx.alloc());
       tls.setHandshakeTimeoutMillis(handshakeTimeout.toMillis());
       ctx.pipeline().replace(this, "tls", tls);
+      if (TlsTraffic.enabled()) {
+        TlsTraffic.install(ctx.pipeline(), "tls", tls);
+      }
       if (log.isDebugEnabled()) {
         logNegotiated(tls, ctx.channel().remoteAddress());
       }

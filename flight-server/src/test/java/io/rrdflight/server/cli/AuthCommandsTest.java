@@ -40,6 +40,28 @@ class AuthCommandsTest {
   }
 
   @Test
+  void tokenCreateAndUserAddOnAFleetsCatalogRefuseBadUrlsInOneLineWithoutThePassword() {
+    String malformed = "jdbc:postgresql://db:notaport/x?user=u&password=s3cret";
+    String unreachable = "jdbc:postgresql://127.0.0.1:1/x?user=u&password=s3cret";
+    for (String url : new String[] {malformed, unreachable}) {
+      for (CliRun run : new CliRun[] {CliRun.of("token", "create", "--role", "reader", "--catalog", url),
+          CliRun.withStdin("pa55 word\n", "user", "add", "alice", "--role", "reader", "--catalog", url)}) {
+        String all = run.out() + run.err();
+        assertFalse(all.contains("s3cret"), all);
+        assertEquals(1, run.err().strip().lines().count(), run.err());
+        if (url.equals(malformed)) {
+          assertEquals(2, run.exitCode(), run.err());
+          assertTrue(run.err().contains("--catalog: A PostgreSQL catalog is given as jdbc:postgresql://HOST[:PORT]/DATABASE, not "
+              + "jdbc:postgresql://db:notaport/x?user=u&password=***: 'db:notaport' is not a HOST or HOST:PORT"), run.err());
+        } else {
+          assertEquals(1, run.exitCode(), run.err());
+          assertTrue(run.err().contains("of catalog jdbc:postgresql://127.0.0.1:1/x?user=u&password=***: "), run.err());
+        }
+      }
+    }
+  }
+
+  @Test
   void tokenCreateNeedsAKnownRole() {
     CliRun r = CliRun.of("token", "create", "--role", "superuser", "--data-dir", dataDir.toString());
     assertEquals(2, r.exitCode());
