@@ -119,7 +119,9 @@ public final class QueryAdmission {
 
   /** Whether a query holds a slot now (one waits only when none is free): background work gives way to them. */
   public boolean queriesRunning() {
-    return slots.availablePermits() < running;
+    synchronized (waiters) {
+      return free < running;
+    }
   }
 
   /**

@@ -281,6 +281,7 @@ public final class RrdflightServer implements AutoCloseable {
   /** How long {@link #close} waits for the work of {@link #runBeside}: the warm-up's longest step (its SQL query) on a loaded machine. */
   static final Duration BESIDE_STOP = Duration.ofSeconds(10);
 
+  /**
    * Queues, for counting in the background, every partition whose timeline tables' row counts are
    * not stored yet (those of an existing data dir, and the {@code -d} files registered at start):
    * called once the start-up warm-up is done, so that it does not compete with it.
