@@ -29,6 +29,9 @@ import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.OptionalLong;
+import java.util.function.Consumer;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Datasets, their partitions and registration tasks; persisted in a {@link CatalogStore} (by
@@ -64,6 +67,8 @@ public final class Catalog implements AutoCloseable {
 
   /** What keeps other servers off this catalog: the data dir's lock (the writer lock of PostgreSQL goes with the store). */
   private final AutoCloseable dataDirLock;
+  /** Told of each registration's partitions as it is committed ({@link #whenPartitionsAdded}). */
+  private final List<Consumer<List<Partition>>> addedListeners = new CopyOnWriteArrayList<>();
 
   private Catalog(AutoCloseable dataDirLock, CatalogStore store, RecordingIndexer indexer, RecordingSources sources, int threads,
       RegistrationLimits limits, Path tablesDir, Path compactedDir, CompactionPolicy compaction) {
@@ -664,7 +669,7 @@ public final class Catalog implements AutoCloseable {
    * registered now ({@link ViewRowCount}), when a scan stored it ({@link #saveViewRowCount}); reads
    * that one count, nothing else of the partition's.
    */
-  public java.util.OptionalLong viewRowCount(Partition partition, String timeline, String contents) {
+  public OptionalLong viewRowCount(Partition partition, String timeline, String contents) {
     return store.viewRowCount(requireNonNull(partition, "partition is null"), requireNonNull(timeline, "timeline is null"),
         requireNonNull(contents, "contents is null"));
   }
@@ -856,14 +861,12 @@ public final class Catalog implements AutoCloseable {
     return compactions.state(p);
   }
 
-  private final List<java.util.function.Consumer<List<Partition>>> addedListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
-
   /**
    * Calls {@code listener} with the partitions of each registration as it is committed (on the
    * registrar's thread, holding the catalog's lock: it must only hand them on, as the SQL engine's
    * background row counts do).
    */
-  public void whenPartitionsAdded(java.util.function.Consumer<List<Partition>> listener) {
+  public void whenPartitionsAdded(Consumer<List<Partition>> listener) {
     addedListeners.add(requireNonNull(listener, "listener is null"));
   }
 

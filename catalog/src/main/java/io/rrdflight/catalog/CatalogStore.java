@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The catalog's persistent state: datasets, partitions with their chunk indexes and schemas, and
@@ -102,7 +103,7 @@ interface CatalogStore extends AutoCloseable {
   void addChunkTimes(List<PartitionChunkTimes> batch, long maxBytesPerPartition);
 
   /** The stored row count of the view ({@link ViewRowCount}) in the partition with this very file stamp; empty when none. */
-  java.util.OptionalLong viewRowCount(Partition partition, String timeline, String contents);
+  OptionalLong viewRowCount(Partition partition, String timeline, String contents);
 
   /**
    * Stores view row counts in one transaction that is no catalog change (the generation stays): a

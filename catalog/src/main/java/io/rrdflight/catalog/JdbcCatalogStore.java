@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.OptionalLong;
 
 /**
  * The SQL both stores share: one schema (its only dialect word is the binary column type), and
@@ -586,7 +587,7 @@ abstract class JdbcCatalogStore implements CatalogStore {
   // --- view row counts --------------------------------------------------------------------------
 
   @Override
-  public synchronized java.util.OptionalLong viewRowCount(Partition p, String timeline, String contents) {
+  public synchronized OptionalLong viewRowCount(Partition p, String timeline, String contents) {
     long[] found = {-1};
     read(() -> {
       try (PreparedStatement ps = db.prepareStatement("""
@@ -602,7 +603,7 @@ abstract class JdbcCatalogStore implements CatalogStore {
         }
       }
     });
-    return found[0] < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(found[0]);
+    return found[0] < 0 ? OptionalLong.empty() : OptionalLong.of(found[0]);
   }
 
   @Override

@@ -41,6 +41,7 @@ import org.apache.arrow.flight.FlightServer;
 import org.apache.arrow.flight.Location;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * One rrdflight server: Arrow Flight SQL (and Rerun's catalog service) as gRPC over HTTP/2, plus the
@@ -60,7 +61,7 @@ public final class RrdflightServer implements AutoCloseable {
   private final Optional<Authenticator> authenticator;
   private final Optional<FleetMembership> fleet;
   /** Threads of {@link #runBeside}: close() waits for them before it closes their memory. */
-  private final List<Thread> beside = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Thread> beside = new CopyOnWriteArrayList<>();
   private final ViewRowCounter rowCounter;
 
   private RrdflightServer(Catalog catalog, BufferAllocator allocator, ExecutorService streamExecutor, RrdflightSqlProducer producer,

@@ -36,6 +36,7 @@ import org.apache.calcite.sql.parser.SqlParser;
 import org.apache.calcite.tools.Program;
 import org.apache.calcite.tools.Programs;
 import org.apache.calcite.util.Holder;
+import java.util.function.BooleanSupplier;
 
 /**
  * Plans and runs SQL with Apache Calcite over the datasets of a {@link RerunData}: each dataset is
@@ -109,7 +110,7 @@ public final class SqlEngine implements AutoCloseable {
    *
    * @param queriesRunning whether queries run now: the counter gives way to them
    */
-  public ViewRowCounter rowCounter(java.util.function.BooleanSupplier queriesRunning) {
+  public ViewRowCounter rowCounter(BooleanSupplier queriesRunning) {
     return new ViewRowCounter(data, timesCache, allocator, windowBytes, queriesRunning);
   }
 

@@ -17,6 +17,7 @@ import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.complex.ListVector;
+import java.util.OptionalLong;
 
 /**
  * {@link RerunData} over the catalog and the rrd reader: partitions, dataset schemas and chunk
@@ -120,7 +121,7 @@ public final class CatalogRerunData implements RerunData {
       }
 
       @Override
-      public java.util.OptionalLong rowCount(Partition partition, String timeline, String contents) {
+      public OptionalLong rowCount(Partition partition, String timeline, String contents) {
         return catalog.viewRowCount(partition, timeline, contents);
       }
 

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.OptionalLong;
 
 /**
  * The {@link ChunkTimes} of chunks decoded so far, so that a later scan that needs only the row set
@@ -152,20 +153,20 @@ public final class ChunkTimesCache {
    * or, through the store, an earlier one); empty when unknown. A miss here reads that one count
    * from the store, not the partition's chunk times.
    */
-  java.util.OptionalLong rowCount(Partition partition, String timeline, String contents) {
+  OptionalLong rowCount(Partition partition, String timeline, String contents) {
     CountKey key = new CountKey(requireNonNull(partition, "partition is null"), timeline, contents);
     synchronized (this) {
       Long known = rowCounts.get(key);
       if (known != null || store == ChunkTimesStore.NONE) {
-        return known == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(known);
+        return known == null ? OptionalLong.empty() : OptionalLong.of(known);
       }
     }
-    java.util.OptionalLong stored;
+    OptionalLong stored;
     try {
       stored = store.rowCount(partition, timeline, contents);
     } catch (RuntimeException e) {
       log.warn("reading the stored row count of partition {} failed (a scan counts again): {}", partition.partitionId(), e.toString());
-      return java.util.OptionalLong.empty();
+      return OptionalLong.empty();
     }
     stored.ifPresent(rows -> remember(key, rows));
     return stored;

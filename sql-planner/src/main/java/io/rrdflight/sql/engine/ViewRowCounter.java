@@ -18,6 +18,7 @@ import java.util.function.BooleanSupplier;
 import org.apache.arrow.memory.BufferAllocator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.Locale;
 
 /**
  * Counts, in the background, the rows a bare {@code COUNT(*)} of a timeline table asks for (the view
@@ -145,7 +146,7 @@ public final class ViewRowCounter implements AutoCloseable {
             busy = false;
             // The visible state of the counts: once per start, and per registration.
             log.info("row counts ready: {} views of {} partitions counted ({} partitions looked at) in {} s", countedViews,
-                countedPartitions, checkedPartitions, String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - startedNanos) / 1e9));
+                countedPartitions, checkedPartitions, String.format(Locale.ROOT, "%.1f", (System.nanoTime() - startedNanos) / 1e9));
             countedViews = 0;
             countedPartitions = 0;
             checkedPartitions = 0;
