@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -68,6 +69,12 @@ public final class QueryAdmission {
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   /** Whether a sweep of {@link #waiters} is scheduled; guarded by {@link #waiters}. */
   private boolean sweeping;
+  /** The admission whose {@link #streamGate}s these are: this one, or the one that made this gate. */
+  private final QueryAdmission root;
+  /** The gates made of this admission (background work gives way to their streams too). */
+  private final List<QueryAdmission> gates = new CopyOnWriteArrayList<>();
+  /** When a slot of the root or of one of its gates was last given back (kept on the root). */
+  private volatile long lastLeft = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
 
   /**
    * A call waiting for a slot: {@code admitted} runs once it holds one and must take it over;
@@ -97,6 +104,11 @@ public final class QueryAdmission {
   }
 
   private QueryAdmission(ServerLimits limits, int running, int queued, Duration wait, boolean waitIsDeadline) {
+    this(null, limits, running, queued, wait, waitIsDeadline);
+  }
+
+  private QueryAdmission(QueryAdmission root, ServerLimits limits, int running, int queued, Duration wait, boolean waitIsDeadline) {
+    this.root = root == null ? this : root;
     this.limits = requireNonNull(limits, "limits is null");
     if (running <= 0) {
       throw new IllegalArgumentException("running must be positive: " + running);
@@ -114,11 +126,42 @@ public final class QueryAdmission {
    * call's arrival, so waiting and streaming share it) passes, which is DEADLINE_EXCEEDED.
    */
   public QueryAdmission streamGate(int streams) {
-    return new QueryAdmission(limits, streams, Integer.MAX_VALUE, limits.queryTimeout(), true);
+    QueryAdmission gate = new QueryAdmission(root, limits, streams, Integer.MAX_VALUE, limits.queryTimeout(), true);
+    root.gates.add(gate);
+    return gate;
   }
 
-  /** Whether a query holds a slot now (one waits only when none is free): background work gives way to them. */
+  /**
+   * Whether a query or a stream of one of this admission's gates holds a slot now (one waits only
+   * when none is free): background work gives way to them.
+   */
   public boolean queriesRunning() {
+    if (holdsSlots()) {
+      return true;
+    }
+    for (QueryAdmission gate : gates) {
+      if (gate.holdsSlots()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether queries run now or one ended less than {@code quiet} ago: a client's calls come one
+   * after another with short gaps (FindChunks, then FetchChunks), so background work that starts in
+   * a gap is stopped by the next call, having cost both of them cores.
+   */
+  public boolean busyWithin(Duration quiet) {
+    return queriesRunning() || System.nanoTime() - root.lastLeft < quiet.toNanos();
+  }
+
+  /** Counts work that holds no slot (a registration just committed) as activity for {@link #busyWithin}. */
+  public void noteActivity() {
+    root.lastLeft = System.nanoTime();
+  }
+
+  private boolean holdsSlots() {
     synchronized (waiters) {
       return free < running;
     }
@@ -196,6 +239,7 @@ public final class QueryAdmission {
    * lock (it is the caller's code); meanwhile the slot is in no one's hands, and a newcomer queues.
    */
   void leave() {
+    root.lastLeft = System.nanoTime();
     while (true) {
       Waiter next;
       synchronized (waiters) {

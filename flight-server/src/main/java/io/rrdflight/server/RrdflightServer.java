@@ -132,9 +132,11 @@ public final class RrdflightServer implements AutoCloseable {
         ? Optional.of(new FleetMembership(catalog)) : Optional.empty();
     SqlEngine engine = new SqlEngine(new CatalogRerunData(catalog), allocator);
     // The counts a bare COUNT(*) asks for, made after each registration (by the writer of a fleet): see countMissingRowCounts.
-    ViewRowCounter rowCounter = engine.rowCounter(admission::queriesRunning);
+    // It waits for a quiet spell of both doors, FetchChunks streams included, not only for no query.
+    ViewRowCounter rowCounter = engine.rowCounter(() -> admission.busyWithin(ROW_COUNTS_QUIET));
     catalog.whenPartitionsAdded(added -> {
       if (catalog.isWriter()) {
+        admission.noteActivity(); // the client that registered usually queries next
         rowCounter.count(added);
       }
     });
@@ -278,6 +280,9 @@ public final class RrdflightServer implements AutoCloseable {
     t.start();
     return t;
   }
+
+  /** How long both doors must be idle before the background row counts start (or resume) a scan. */
+  static final Duration ROW_COUNTS_QUIET = Duration.ofSeconds(2);
 
   /** How long {@link #close} waits for the work of {@link #runBeside}: the warm-up's longest step (its SQL query) on a loaded machine. */
   static final Duration BESIDE_STOP = Duration.ofSeconds(10);

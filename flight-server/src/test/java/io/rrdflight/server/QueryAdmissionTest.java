@@ -67,6 +67,29 @@ class QueryAdmissionTest {
   }
 
   @Test
+  void aStreamGatesHeldSlotCountsAsARunningQueryOfItsAdmission() {
+    QueryAdmission admission = new QueryAdmission(limits(2, 0));
+    QueryAdmission gate = admission.streamGate(4);
+    AdmittedQuery stream = admit(gate);
+    assertTrue(admission.queriesRunning());
+    assertTrue(admission.busyWithin(Duration.ZERO));
+    stream.close();
+    assertFalse(admission.queriesRunning());
+  }
+
+  @Test
+  void staysBusyForTheQuietSpellAfterAQueryOrARegistrationEnds() {
+    QueryAdmission admission = new QueryAdmission(limits(2, 0));
+    assertFalse(admission.busyWithin(Duration.ofMinutes(1)), "nothing ran yet");
+    admit(admission).close();
+    assertTrue(admission.busyWithin(Duration.ofDays(1)), "within the quiet spell");
+    assertFalse(admission.busyWithin(Duration.ZERO), "no quiet spell asked");
+    QueryAdmission other = new QueryAdmission(limits(2, 0));
+    other.noteActivity();
+    assertTrue(other.busyWithin(Duration.ofDays(1)));
+  }
+
+  @Test
   void aQueuedQueryRunsWhenTheSlotFrees() throws Exception {
     QueryAdmission admission = new QueryAdmission(limits(1, 1));
     AdmittedQuery first = admit(admission);
