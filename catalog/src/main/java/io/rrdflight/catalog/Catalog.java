@@ -178,6 +178,14 @@ public final class Catalog implements AutoCloseable {
     return catalog;
   }
 
+  /**
+   * Does the one-time work of this process's first {@link #open} of a catalog in a data dir ahead, on an empty
+   * in-memory database (no file): a server does it on another thread while it parses its arguments.
+   */
+  public static void warmUpEmbedded() {
+    SqliteCatalogStore.warmUp();
+  }
+
   private static void createDataDir(Path dataDir) {
     try {
       if (!Files.isDirectory(dataDir)) {

@@ -30,17 +30,40 @@ final class SqliteCatalogStore extends JdbcCatalogStore {
     // SQLite gives the -wal and -shm files the database file's mode; older ones are fixed here too.
     OwnerOnlyFiles.restrictIfPresent(file.resolveSibling(file.getFileName() + "-wal"));
     OwnerOnlyFiles.restrictIfPresent(file.resolveSibling(file.getFileName() + "-shm"));
+    return connect(file.toString(), file);
+  }
+
+  /**
+   * The one-time work of a process's first open (sqlite-jdbc's driver and native library, the schema's
+   * statements, reading a whole catalog: classes initialised, call sites linked), done on an empty in-memory
+   * database, so that it touches no file. A failure is left for the real open to meet and report.
+   */
+  static void warmUp() {
+    try (SqliteCatalogStore store = connect(":memory:", Path.of(":memory:"))) {
+      store.generation();
+      store.datasets();
+      store.tables();
+      store.partitions();
+      store.compactedCopies();
+      store.tasks();
+    } catch (RuntimeException e) {
+      // Only a head start.
+    }
+  }
+
+  /** Opens {@code database} (a file name, or {@code :memory:}), with the schema made when missing. */
+  private static SqliteCatalogStore connect(String database, Path file) {
     SqliteNativeLibrary.preferCachedCopy();
     Connection db = null;
     try {
-      db = DriverManager.getConnection("jdbc:sqlite:" + file);
+      db = DriverManager.getConnection("jdbc:sqlite:" + database);
       try (Statement s = db.createStatement()) {
         s.execute("PRAGMA journal_mode=WAL");
         s.execute("PRAGMA synchronous=FULL");
         s.execute("PRAGMA foreign_keys=ON");
         s.execute("PRAGMA busy_timeout=10000");
       }
-      createSchema(db, "BLOB", file.toString());
+      createSchema(db, "BLOB", database);
       return new SqliteCatalogStore(db, file);
     } catch (SQLException | RuntimeException e) {
       closeQuietly(db);

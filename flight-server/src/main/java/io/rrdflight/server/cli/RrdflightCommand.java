@@ -6,30 +6,31 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * The {@code rrdflight} entry point: a picocli command whose subcommands ({@link #SUBCOMMANDS}) do the
- * work.
+ * work. It and {@code server} are built in code, not from annotations: picocli reads annotations by
+ * reflection, in its own Java 5 class files that the class-data archive cannot hold, and makes a proxy
+ * class per annotation type (~50 ms of a server start's main thread; flight-server/README.md, "Start-up").
  */
-@Command(
-    name = "rrdflight",
-    mixinStandardHelpOptions = true,
-    versionProvider = RrdflightVersion.class,
-    description = "Serves folders of Rerun recordings (.rrd files) as datasets, queryable with the Rerun"
-        + " SDK's CatalogClient and with Arrow Flight SQL (JDBC, ADBC, pyarrow).",
-    footerHeading = "%nExamples:%n",
-    footer = {
-      "  rrdflight server -d ./recordings",
-      "  rrdflight server -d robots=/data/runs --port 51234",
-      "  rrdflight server -d ./recordings --host 0.0.0.0 --auth",
-      "  rrdflight token create --role reader",
-      "  rrdflight inspect recording.rrd",
-      "  rrdflight SUBCOMMAND --help"
-    })
 public final class RrdflightCommand implements Runnable {
 
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  private final CommandSpec spec = StandardHelpOptions.addTo(CommandSpec.wrapWithoutInspection(this).name("rrdflight"));
+
+  RrdflightCommand() {
+    spec.usageMessage()
+        .description("Serves folders of Rerun recordings (.rrd files) as datasets, queryable with the Rerun"
+            + " SDK's CatalogClient and with Arrow Flight SQL (JDBC, ADBC, pyarrow).")
+        .footerHeading("%nExamples:%n")
+        .footer(
+            "  rrdflight server -d ./recordings",
+            "  rrdflight server -d robots=/data/runs --port 51234",
+            "  rrdflight server -d ./recordings --host 0.0.0.0 --auth",
+            "  rrdflight token create --role reader",
+            "  rrdflight inspect recording.rrd",
+            "  rrdflight SUBCOMMAND --help");
+  }
 
   @Override
   public void run() {
@@ -63,7 +64,7 @@ public final class RrdflightCommand implements Runnable {
 
   private static Map<String, Supplier<Object>> subcommands() {
     Map<String, Supplier<Object>> all = new LinkedHashMap<>();
-    all.put("server", ServerCommand::new);
+    all.put("server", () -> new ServerCommand().spec());
     all.put("inspect", InspectCommand::new);
     all.put("token", TokenCommand::new);
     all.put("user", UserCommand::new);
@@ -73,7 +74,7 @@ public final class RrdflightCommand implements Runnable {
 
   /** Runs the CLI and returns its exit code; 2 means the arguments were wrong. */
   public static int execute(String... args) {
-    CommandLine cli = new CommandLine(new RrdflightCommand());
+    CommandLine cli = new CommandLine(new RrdflightCommand().spec);
     String first = args.length > 0 ? args[0] : "";
     if (SUBCOMMANDS.containsKey(first) && !first.equals("help")) {
       cli.addSubcommand(first, SUBCOMMANDS.get(first).get());

@@ -29,174 +29,135 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
-/** {@code rrdflight server}: serves datasets until SIGINT or SIGTERM. */
-@Command(
-    name = "server",
-    mixinStandardHelpOptions = true,
-    description = "Serves datasets of Rerun recordings on one port: Arrow Flight SQL (JDBC, ADBC, pyarrow)"
-        + " and Rerun's catalog protocol (rerun-sdk's CatalogClient, the Rerun viewer).",
-    footerHeading = "%nExamples:%n",
-    footer = {
-      "  rrdflight server -d ./recordings          (dataset 'recordings', 127.0.0.1:51234)",
-      "  rrdflight server -d robots=/data/runs -p 9000",
-      "  rrdflight server --host 0.0.0.0 --auth --tls-cert cert.pem --tls-key key.pem",
-      "                                            (every interface: tokens and TLS)",
-      "  rrdflight server --allow-root /data   (clients may register below /data)",
-      "",
-      "Limits: every one has a default, shown above. Sizes are bytes or a number",
-      "with k, m or g (binary): 512m, 2g, 64MiB. Clients register regular files",
-      "below --allow-root and -d directories only. Queries beyond --max-queries",
-      "wait up to 60 s in the queue. Fixed: gRPC headers up to 16 KiB, 10000 open",
-      "prepared statements, each closed after 1 h unused, 10000 unfetched tickets.",
-      "",
-      "Connect:",
-      "  Rerun SDK:  rr.catalog.CatalogClient(\"rerun+http://127.0.0.1:51234\", token=...)",
-      "  JDBC:       jdbc:arrow-flight-sql://127.0.0.1:51234/?useEncryption=false&token=...",
-      "  ADBC:       adbc_driver_flightsql.dbapi.connect(\"grpc://127.0.0.1:51234\")",
-      "",
-      "Without --auth, anyone who reaches the port may read, register and delete; a non-loopback",
-      "--host therefore needs --auth (or --insecure-no-auth). Tokens: rrdflight token create --help."
-    })
+/**
+ * {@code rrdflight server}: serves datasets until SIGINT or SIGTERM. Its options are built in code ({@link #spec()}),
+ * not read from annotations, which costs a server start ~50 ms of picocli reflection (see {@link RrdflightCommand}).
+ */
 final class ServerCommand implements Callable<Integer> {
 
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  private final CommandSpec spec = StandardHelpOptions.addTo(CommandSpec.wrapWithoutInspection(this).name("server"));
 
-  @Option(
-      names = {"-d", "--dataset"},
-      paramLabel = "[NAME=]DIR",
-      description = "Serve the .rrd files in DIR as dataset NAME (default: DIR's name). DIR may be an object prefix,"
-          + " s3://bucket/prefix/ (its top-level .rrd objects). Repeatable.")
-  List<String> datasets = new ArrayList<>();
+  ServerCommand() {
+    spec.usageMessage()
+        .description("Serves datasets of Rerun recordings on one port: Arrow Flight SQL (JDBC, ADBC, pyarrow)"
+            + " and Rerun's catalog protocol (rerun-sdk's CatalogClient, the Rerun viewer).")
+        .footerHeading("%nExamples:%n")
+        .footer(
+            "  rrdflight server -d ./recordings          (dataset 'recordings', 127.0.0.1:51234)",
+            "  rrdflight server -d robots=/data/runs -p 9000",
+            "  rrdflight server --host 0.0.0.0 --auth --tls-cert cert.pem --tls-key key.pem",
+            "                                            (every interface: tokens and TLS)",
+            "  rrdflight server --allow-root /data   (clients may register below /data)",
+            "",
+            "Limits: every one has a default, shown above. Sizes are bytes or a number",
+            "with k, m or g (binary): 512m, 2g, 64MiB. Clients register regular files",
+            "below --allow-root and -d directories only. Queries beyond --max-queries",
+            "wait up to 60 s in the queue. Fixed: gRPC headers up to 16 KiB, 10000 open",
+            "prepared statements, each closed after 1 h unused, 10000 unfetched tickets.",
+            "",
+            "Connect:",
+            "  Rerun SDK:  rr.catalog.CatalogClient(\"rerun+http://127.0.0.1:51234\", token=...)",
+            "  JDBC:       jdbc:arrow-flight-sql://127.0.0.1:51234/?useEncryption=false&token=...",
+            "  ADBC:       adbc_driver_flightsql.dbapi.connect(\"grpc://127.0.0.1:51234\")",
+            "",
+            "Without --auth, anyone who reaches the port may read, register and delete; a non-loopback",
+            "--host therefore needs --auth (or --insecure-no-auth). Tokens: rrdflight token create --help.");
+    repeatable("[NAME=]DIR", "Serve the .rrd files in DIR as dataset NAME (default: DIR's name). DIR may be an object prefix,"
+        + " s3://bucket/prefix/ (its top-level .rrd objects). Repeatable.", "-d", "--dataset");
+    repeatable("[NAME=]DIR", "Serve the Lance table in DIR as table NAME (default: DIR's name), as rerun server -t does. Repeatable.",
+        "-t", "--table");
+    option(String.class, "HOST", ServerConfig.DEFAULT_HOST, "Address to listen on (default: ${DEFAULT-VALUE}, this machine only).",
+        "--host");
+    option(int.class, "PORT", "" + ServerConfig.DEFAULT_PORT, "Port to listen on, 0 for any free port (default: ${DEFAULT-VALUE}).",
+        "-p", "--port");
+    spec.addOption(DataDirOption.option());
+    option(String.class, "JDBC_URL", null, "Keep the catalog in PostgreSQL (jdbc:postgresql://HOST[:PORT]/DB; user and password as"
+        + " URL parameters or PGUSER/PGPASSWORD) instead of DATA_DIR/catalog.db. Several servers may share it (a fleet): the first"
+        + " writes, the others read, follow its changes and take over when it stops.", "--catalog");
+    option(URI.class, "URL", null, "With a shared --catalog (a fleet): the address other servers send clients to for this one's"
+        + " query endpoints (grpc+tcp://HOST:PORT or grpc+tls://HOST:PORT; default: --host and the bound port).", "--advertise");
+    flag(false, "Require a token (or a user's password, in Flight's handshake) on every call but GET /version."
+        + " Make tokens with 'rrdflight token create'.", "--auth");
+    flag(false, "Listen on a non-loopback --host without --auth: anyone who reaches the port may read,"
+        + " register and delete. Only for networks you trust completely.", "--insecure-no-auth");
+    option(Path.class, "FILE", null, "Serve TLS on the port with this PEM certificate chain (needs --tls-key). Clients then use"
+        + " rerun+https://, grpc+tls:// and useEncryption=true.", "--tls-cert");
+    option(Path.class, "FILE", null, "The PEM (PKCS#8) private key of --tls-cert.", "--tls-key");
+    repeatable("DIR", "Clients may register .rrd files (and prefixes) below DIR, checked after resolving symlinks, or"
+        + " objects below s3://bucket/prefix/. Repeatable; every -d directory is allowed too, and nothing else (default: none).",
+        "--allow-root");
+    option(String.class, "URL", null, "Read s3:// recordings from this S3-compatible store (path-style requests, e.g."
+        + " http://127.0.0.1:9000) instead of AWS. Credentials and region: the standard AWS environment variables and profile.",
+        "--s3-endpoint");
+    option(long.class, "SECONDS", "600", "Longest a query may run (SQL, or a Rerun data stream, FetchChunks counting its wait for"
+        + " a turn); then it stops with DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}).", "--query-timeout");
+    option(String.class, "SIZE", "512m", "Memory one SQL query may hold (its Arrow buffers and the rows sorts, joins and windows"
+        + " keep; the endpoints of a split query on this server together); beyond it the query fails with RESOURCE_EXHAUSTED"
+        + " (default: ${DEFAULT-VALUE}).", "--query-memory");
+    option(int.class, "N", "" + Runtime.getRuntime().availableProcessors(), "Threads one SQL query's scan computes index windows"
+        + " on (default: the number of cores, here ${DEFAULT-VALUE}); fewer when their windows do not fit half of --query-memory."
+        + " Also the endpoints of one split query that run at once here; the others wait for a turn.", "--query-workers");
+    option(int.class, "N", "8", "Queries running at once: SQL queries (all endpoints of a split query are one) and Rerun dataset"
+        + " queries (QueryDataset, FindChunks) together; Rerun's FetchChunks streams take turns of their own, 4 at once"
+        + " (default: ${DEFAULT-VALUE}).", "--max-queries");
+    option(int.class, "N", "32", "Queries waiting for a slot; more fail at once with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).",
+        "--max-queued-queries");
+    option(int.class, "CHARS", "262144", "Longest SQL text accepted (default: ${DEFAULT-VALUE}).", "--max-sql-length");
+    option(String.class, "SIZE", "64m", "Largest gRPC message a client may send (default: ${DEFAULT-VALUE}).", "--max-message-size");
+    option(int.class, "N", "512", "Open connections at once; more are closed as they open (default: ${DEFAULT-VALUE}).",
+        "--max-connections");
+    option(int.class, "N", "100", "Concurrent calls on one connection (default: ${DEFAULT-VALUE}).", "--max-calls-per-connection");
+    option(long.class, "SECONDS", "10", "How long a new connection may stay silent before it is closed (default: ${DEFAULT-VALUE}).",
+        "--first-bytes-timeout");
+    option(long.class, "SECONDS", "1800", "How long a connection may stay open without a call (default: ${DEFAULT-VALUE}).",
+        "--idle-timeout");
+    option(int.class, "N", "100000", "Most files and directories one prefix registration walks; a larger prefix fails"
+        + " (default: ${DEFAULT-VALUE}).", "--max-prefix-files");
+    option(String.class, "off|auto|MIN_CHUNKS:MAX_MEAN_ROWS", "auto", "Recordings (local files) of many small chunks get a compacted"
+        + " copy in DATA_DIR/compacted, made in the background after registration, which Rerun clients then read (rerun-sdk 0.27's"
+        + " df() is slow on small chunks): auto = at least 1000 chunks of fewer than 32 rows on average; off = no new copies"
+        + " (default: ${DEFAULT-VALUE}).", "--compact-small-chunks");
+    // Builds run the server once with this to record which classes start-up loads (see flight-server/README.md).
+    flag(true, "", "--exit-when-ready");
+    // With --exit-when-ready, for the same training run: before exiting, make the calls clients make on a fresh
+    // server, on the -d directories' files (TrainingCalls), so that the archive holds their classes too.
+    flag(true, "", "--train-calls");
+  }
 
-  @Option(
-      names = {"-t", "--table"},
-      paramLabel = "[NAME=]DIR",
-      description = "Serve the Lance table in DIR as table NAME (default: DIR's name), as rerun server -t does. Repeatable.")
-  List<String> tables = new ArrayList<>();
+  /** The command as picocli's model, to run or parse with; the values parsed are read back from it. */
+  CommandSpec spec() {
+    return spec;
+  }
 
-  @Option(names = "--host", paramLabel = "HOST", defaultValue = ServerConfig.DEFAULT_HOST,
-      description = "Address to listen on (default: ${DEFAULT-VALUE}, this machine only).")
-  String host;
+  private void option(Class<?> type, String label, String defaultValue, String description, String... names) {
+    spec.addOption(OptionSpec.builder(names).type(type).paramLabel(label).defaultValue(defaultValue).description(description).build());
+  }
 
-  @Option(names = {"-p", "--port"}, paramLabel = "PORT", defaultValue = "" + ServerConfig.DEFAULT_PORT,
-      description = "Port to listen on, 0 for any free port (default: ${DEFAULT-VALUE}).")
-  int port;
+  private void repeatable(String label, String description, String... names) {
+    spec.addOption(OptionSpec.builder(names).type(List.class).auxiliaryTypes(String.class).paramLabel(label)
+        .description(description).build());
+  }
 
-  @CommandLine.Mixin DataDirOption dataDir = new DataDirOption();
+  private void flag(boolean hidden, String description, String... names) {
+    spec.addOption(OptionSpec.builder(names).type(boolean.class).hidden(hidden).description(description).build());
+  }
 
-  @Option(names = "--catalog", paramLabel = "JDBC_URL",
-      description = "Keep the catalog in PostgreSQL (jdbc:postgresql://HOST[:PORT]/DB; user and password as URL parameters"
-          + " or PGUSER/PGPASSWORD) instead of DATA_DIR/catalog.db. Several servers may share it (a fleet): the first writes,"
-          + " the others read, follow its changes and take over when it stops.")
-  String catalogUrl;
+  /** The parsed value of option {@code name} (its default when not given; null when it has none). */
+  private <T> T value(String name) {
+    return spec.findOption(name).getValue();
+  }
 
-  @Option(names = "--advertise", paramLabel = "URL",
-      description = "With a shared --catalog (a fleet): the address other servers send clients to for this one's query endpoints"
-          + " (grpc+tcp://HOST:PORT or grpc+tls://HOST:PORT; default: --host and the bound port).")
-  java.net.URI advertise;
+  private boolean flag(String name) {
+    return Boolean.TRUE.equals(value(name));
+  }
 
-  @Option(names = "--auth",
-      description = "Require a token (or a user's password, in Flight's handshake) on every call but GET /version."
-          + " Make tokens with 'rrdflight token create'.")
-  boolean auth;
-
-  @Option(names = "--insecure-no-auth",
-      description = "Listen on a non-loopback --host without --auth: anyone who reaches the port may read,"
-          + " register and delete. Only for networks you trust completely.")
-  boolean insecureNoAuth;
-
-  @Option(names = "--tls-cert", paramLabel = "FILE",
-      description = "Serve TLS on the port with this PEM certificate chain (needs --tls-key). Clients then use"
-          + " rerun+https://, grpc+tls:// and useEncryption=true.")
-  Path tlsCert;
-
-  @Option(names = "--tls-key", paramLabel = "FILE", description = "The PEM (PKCS#8) private key of --tls-cert.")
-  Path tlsKey;
-
-  @Option(names = "--allow-root", paramLabel = "DIR",
-      description = "Clients may register .rrd files (and prefixes) below DIR, checked after resolving symlinks, or"
-          + " objects below s3://bucket/prefix/. Repeatable; every -d directory is allowed too, and nothing else (default: none).")
-  List<String> allowRoots = new ArrayList<>();
-
-  @Option(names = "--s3-endpoint", paramLabel = "URL",
-      description = "Read s3:// recordings from this S3-compatible store (path-style requests, e.g. http://127.0.0.1:9000)"
-          + " instead of AWS. Credentials and region: the standard AWS environment variables and profile.")
-  String s3Endpoint;
-
-  @Option(names = "--query-timeout", paramLabel = "SECONDS", defaultValue = "600",
-      description = "Longest a query may run (SQL, or a Rerun data stream, FetchChunks counting its wait for a turn); then it stops with DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}).")
-  long queryTimeoutSeconds;
-
-  @Option(names = "--query-memory", paramLabel = "SIZE", defaultValue = "512m",
-      description = "Memory one SQL query may hold (its Arrow buffers and the rows sorts, joins and windows keep; "
-          + "the endpoints of a split query on this server together); "
-          + "beyond it the query fails with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
-  String queryMemory;
-
-  @Option(names = "--query-workers", paramLabel = "N",
-      description = "Threads one SQL query's scan computes index windows on (default: the number of cores, here "
-          + "${DEFAULT-VALUE}); fewer when their windows do not fit half of --query-memory. Also the endpoints of one "
-          + "split query that run at once here; the others wait for a turn.")
-  int queryWorkers = Runtime.getRuntime().availableProcessors();
-
-  @Option(names = "--max-queries", paramLabel = "N", defaultValue = "8",
-      description = "Queries running at once: SQL queries (all endpoints of a split query are one) and Rerun dataset "
-          + "queries (QueryDataset, FindChunks) together; "
-          + "Rerun's FetchChunks streams take turns of their own, 4 at once (default: ${DEFAULT-VALUE}).")
-  int maxQueries;
-
-  @Option(names = "--max-queued-queries", paramLabel = "N", defaultValue = "32",
-      description = "Queries waiting for a slot; more fail at once with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
-  int maxQueuedQueries;
-
-  @Option(names = "--max-sql-length", paramLabel = "CHARS", defaultValue = "262144",
-      description = "Longest SQL text accepted (default: ${DEFAULT-VALUE}).")
-  int maxSqlLength;
-
-  @Option(names = "--max-message-size", paramLabel = "SIZE", defaultValue = "64m",
-      description = "Largest gRPC message a client may send (default: ${DEFAULT-VALUE}).")
-  String maxMessageSize;
-
-  @Option(names = "--max-connections", paramLabel = "N", defaultValue = "512",
-      description = "Open connections at once; more are closed as they open (default: ${DEFAULT-VALUE}).")
-  int maxConnections;
-
-  @Option(names = "--max-calls-per-connection", paramLabel = "N", defaultValue = "100",
-      description = "Concurrent calls on one connection (default: ${DEFAULT-VALUE}).")
-  int maxCallsPerConnection;
-
-  @Option(names = "--first-bytes-timeout", paramLabel = "SECONDS", defaultValue = "10",
-      description = "How long a new connection may stay silent before it is closed (default: ${DEFAULT-VALUE}).")
-  long firstBytesTimeoutSeconds;
-
-  @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "1800",
-      description = "How long a connection may stay open without a call (default: ${DEFAULT-VALUE}).")
-  long idleTimeoutSeconds;
-
-  @Option(names = "--max-prefix-files", paramLabel = "N", defaultValue = "100000",
-      description = "Most files and directories one prefix registration walks; a larger prefix fails "
-          + "(default: ${DEFAULT-VALUE}).")
-  int maxPrefixFiles;
-
-  @Option(names = "--compact-small-chunks", paramLabel = "off|auto|MIN_CHUNKS:MAX_MEAN_ROWS", defaultValue = "auto",
-      description = "Recordings (local files) of many small chunks get a compacted copy in DATA_DIR/compacted, made in the"
-          + " background after registration, which Rerun clients then read (rerun-sdk 0.27's df() is slow on small chunks):"
-          + " auto = at least 1000 chunks of fewer than 32 rows on average; off = no new copies (default: ${DEFAULT-VALUE}).")
-  String compactSmallChunks;
-
-  /** Builds run the server once with this to record which classes start-up loads (see flight-server/README.md). */
-  @Option(names = "--exit-when-ready", hidden = true)
-  boolean exitWhenReady;
-
-  /**
-   * With --exit-when-ready, for the same training run: before exiting, make the calls clients make on a fresh
-   * server, on the -d directories' files (TrainingCalls), so that the archive holds their classes too.
-   */
-  @Option(names = "--train-calls", hidden = true)
-  boolean trainCalls;
+  private List<String> values(String name) {
+    List<String> values = value(name);
+    return values == null ? List.of() : values;
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -254,12 +215,13 @@ final class ServerCommand implements Callable<Integer> {
     out.println("rrdflight ready");
     out.flush();
     StartupTrace.step("banner");
+    boolean exitWhenReady = flag("--exit-when-ready");
     if (!exitWhenReady) {
       // Loopback greetings only where they need no token or certificate (and would leave no audit lines).
-      ServerWarmup.afterReady(config.host(), !auth && !tls, server);
+      ServerWarmup.afterReady(config.host(), !security.requireTokens() && !tls, server);
     }
     if (exitWhenReady) {
-      if (trainCalls) {
+      if (flag("--train-calls")) {
         TrainingCalls.run(server.port(), config.datasets().stream().filter(d -> !d.isObject()).map(DatasetSource::directory).toList(),
             System.err);
       }
@@ -276,6 +238,11 @@ final class ServerCommand implements Callable<Integer> {
    * operator says in so many words that the network is trusted.
    */
   private Security security() {
+    boolean auth = flag("--auth");
+    boolean insecureNoAuth = flag("--insecure-no-auth");
+    Path tlsCert = value("--tls-cert");
+    Path tlsKey = value("--tls-key");
+    String host = value("--host");
     if (auth && insecureNoAuth) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--auth and --insecure-no-auth contradict each other; choose one");
     }
@@ -292,17 +259,18 @@ final class ServerCommand implements Callable<Integer> {
   }
 
   private String authMode(RrdflightServer server) {
-    if (auth) {
+    String catalogUrl = value("--catalog");
+    if (flag("--auth")) {
       Instant now = Instant.now();
       long tokens = server.authenticator().map(a -> a.tokens().list().stream()
           .filter(t -> t.revokedAt().isEmpty() && t.expiresAt().map(now::isBefore).orElse(true)).count()).orElse(0L);
       long users = server.authenticator().map(a -> (long) a.users().list().size()).orElse(0L);
       return "tokens required (" + tokens + " active token(s), " + users + " user(s); roles reader < writer < admin;"
-          + " rrdflight token create " + (catalogUrl == null ? "--data-dir " + dataDir.resolve()
+          + " rrdflight token create " + (catalogUrl == null ? "--data-dir " + DataDirOption.resolve(value("--data-dir"))
               // A fleet's tokens live in its catalog; the URL as printed masks any password.
               : "--catalog " + CatalogLocation.parse(catalogUrl)) + ")";
     }
-    if (insecureNoAuth && !isLoopback(host)) {
+    if (flag("--insecure-no-auth") && !isLoopback(value("--host"))) {
       return "OFF on a network address (--insecure-no-auth): anyone who reaches the port may read, register and delete";
     }
     return "off (loopback only: anyone on this machine may read, register and delete)";
@@ -328,21 +296,23 @@ final class ServerCommand implements Callable<Integer> {
   }
 
   private ServerConfig config(Security security) {
-    Path dir = dataDir.resolve();
-    return new ServerConfig(host, validPort(), dir, datasetSources(), allowedRoots(), limits(), security, catalogLocation(dir),
-        new ServerConfig.ObjectStorage(s3Endpoint(), allowedPrefixes()), tableSources(), java.util.Optional.ofNullable(advertise),
+    Path dir = DataDirOption.resolve(value("--data-dir"));
+    URI advertise = value("--advertise");
+    return new ServerConfig(value("--host"), validPort(), dir, datasetSources(), allowedRoots(), limits(), security, catalogLocation(dir),
+        new ServerConfig.ObjectStorage(s3Endpoint(), allowedPrefixes()), tableSources(), Optional.ofNullable(advertise),
         compactionPolicy());
   }
 
   private CompactionPolicy compactionPolicy() {
     try {
-      return CompactionPolicy.parse(compactSmallChunks);
+      return CompactionPolicy.parse(value("--compact-small-chunks"));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--compact-small-chunks: " + e.getMessage());
     }
   }
 
   private CatalogLocation catalogLocation(Path dir) {
+    String catalogUrl = value("--catalog");
     if (catalogUrl == null) {
       return new CatalogLocation.Embedded(dir);
     }
@@ -354,6 +324,7 @@ final class ServerCommand implements Callable<Integer> {
   }
 
   private Optional<URI> s3Endpoint() {
+    String s3Endpoint = value("--s3-endpoint");
     if (s3Endpoint == null) {
       return Optional.empty();
     }
@@ -371,7 +342,7 @@ final class ServerCommand implements Callable<Integer> {
 
   private List<S3Location> allowedPrefixes() {
     List<S3Location> prefixes = new ArrayList<>();
-    for (String root : allowRoots) {
+    for (String root : values("--allow-root")) {
       if (root.startsWith("s3://")) {
         prefixes.add(objectPrefix("--allow-root", root));
       }
@@ -394,7 +365,7 @@ final class ServerCommand implements Callable<Integer> {
 
   private List<Path> allowedRoots() {
     List<Path> roots = new ArrayList<>();
-    for (String root : allowRoots) {
+    for (String root : values("--allow-root")) {
       if (root.startsWith("s3://")) {
         continue;
       }
@@ -410,20 +381,23 @@ final class ServerCommand implements Callable<Integer> {
 
   private ServerLimits limits() {
     try {
-      long memory = ServerLimits.parseSize(queryMemory);
+      long memory = ServerLimits.parseSize(value("--query-memory"));
+      String maxMessageSize = value("--max-message-size");
       long message = ServerLimits.parseSize(maxMessageSize);
       if (message > Integer.MAX_VALUE) {
         throw new IllegalArgumentException("--max-message-size must be below 2g, got " + maxMessageSize);
       }
-      return new ServerLimits(Duration.ofSeconds(queryTimeoutSeconds), memory, maxQueries, maxQueuedQueries, maxSqlLength, (int) message,
-          maxConnections, maxCallsPerConnection, Duration.ofSeconds(firstBytesTimeoutSeconds), Duration.ofSeconds(idleTimeoutSeconds),
-          maxPrefixFiles, queryWorkers);
+      return new ServerLimits(Duration.ofSeconds(value("--query-timeout")), memory, value("--max-queries"), value("--max-queued-queries"),
+          value("--max-sql-length"), (int) message, value("--max-connections"), value("--max-calls-per-connection"),
+          Duration.ofSeconds(value("--first-bytes-timeout")), Duration.ofSeconds(value("--idle-timeout")), value("--max-prefix-files"),
+          value("--query-workers"));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "Invalid limit: " + e.getMessage());
     }
   }
 
   private int validPort() {
+    int port = value("--port");
     if (port < 0 || port > 65535) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "Invalid port " + port + ": must be between 0 and 65535");
@@ -433,15 +407,15 @@ final class ServerCommand implements Callable<Integer> {
 
   private List<DatasetSource> datasetSources() {
     List<DatasetSource> sources = new ArrayList<>();
-    for (String spec : datasets) {
-      sources.add(parseDataset(spec));
+    for (String value : values("--dataset")) {
+      sources.add(parseDataset(value));
     }
     return sources;
   }
 
   private List<ServerConfig.TableSource> tableSources() {
     List<ServerConfig.TableSource> sources = new ArrayList<>();
-    for (String value : tables) {
+    for (String value : values("--table")) {
       int eq = value.indexOf('=');
       String name = eq > 0 ? value.substring(0, eq) : null;
       Path dir = Path.of(eq > 0 ? value.substring(eq + 1) : value).toAbsolutePath().normalize();

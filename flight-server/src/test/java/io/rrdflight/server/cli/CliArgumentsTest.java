@@ -25,8 +25,7 @@ class CliArgumentsTest {
   void helpListsEverySubcommandUnderItsOwnNameAndHelpOfOneWorksThroughHelp() {
     CliRun r = CliRun.of("--help");
     for (var sub : RrdflightCommand.SUBCOMMANDS.entrySet()) {
-      Object command = sub.getValue().get();
-      assertEquals(sub.getKey(), command.getClass().getAnnotation(picocli.CommandLine.Command.class).name());
+      assertEquals(sub.getKey(), new picocli.CommandLine(sub.getValue().get()).getCommandName());
       assertTrue(r.out().contains("  " + sub.getKey() + " "), "missing " + sub.getKey() + " in:\n" + r.out());
     }
     CliRun server = CliRun.of("help", "server");
@@ -55,6 +54,13 @@ class CliArgumentsTest {
     CliRun r = CliRun.of("--version");
     assertEquals(0, r.exitCode());
     assertTrue(r.out().startsWith("rrdflight "), r.out());
+  }
+
+  @Test
+  void serverVersionNamesTheProductToo() {
+    CliRun r = CliRun.of("server", "--version");
+    assertEquals(0, r.exitCode());
+    assertEquals(CliRun.of("--version").out(), r.out());
   }
 
   @Test
@@ -127,7 +133,7 @@ class CliArgumentsTest {
   @Test
   void theOptionsDefaultsAreTheServersDefaults() {
     ServerCommand command = new ServerCommand();
-    new picocli.CommandLine(command).parseArgs();
+    new picocli.CommandLine(command.spec()).parseArgs();
     assertEquals(io.rrdflight.server.ServerLimits.DEFAULTS, command.config().limits());
     assertTrue(command.config().allowedRoots().isEmpty());
   }
@@ -135,7 +141,7 @@ class CliArgumentsTest {
   @Test
   void limitsAreParsedWithUnits(@TempDir Path tmp) {
     ServerCommand command = new ServerCommand();
-    new picocli.CommandLine(command).parseArgs("--query-memory", "2g", "--max-message-size", "16MiB", "--query-timeout", "5",
+    new picocli.CommandLine(command.spec()).parseArgs("--query-memory", "2g", "--max-message-size", "16MiB", "--query-timeout", "5",
         "--allow-root", tmp.toString(), "--query-workers", "3");
     assertEquals(2L << 30, command.config().limits().queryMemoryBytes());
     assertEquals(3, command.config().limits().queryWorkers());

@@ -108,7 +108,7 @@ class ServerWarmupTest {
 
   private static RrdflightServer start(Path dataDir) throws IOException {
     ServerCommand command = new ServerCommand();
-    new CommandLine(command).parseArgs("--port", "0", "--data-dir", dataDir.toString(),
+    new CommandLine(command.spec()).parseArgs("--port", "0", "--data-dir", dataDir.toString(),
         "--allow-root", Fixtures.path("versions").toString());
     return RrdflightServer.start(command.config(), "test");
   }
