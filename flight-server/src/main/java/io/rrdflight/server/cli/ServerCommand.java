@@ -1,5 +1,7 @@
 package io.rrdflight.server.cli;
 
+import static java.util.Objects.requireNonNull;
+
 import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.CatalogLocation;
 import io.rrdflight.catalog.CompactionPolicy;
@@ -147,7 +149,8 @@ final class ServerCommand implements Callable<Integer> {
 
   /** The parsed value of option {@code name} (its default when not given; null when it has none). */
   private <T> T value(String name) {
-    return spec.findOption(name).getValue();
+    // A misspelt name here is a programming error: say which, rather than a bare NullPointerException.
+    return requireNonNull(spec.findOption(name), () -> "no option " + name + " in the server command").getValue();
   }
 
   private boolean flag(String name) {
