@@ -57,6 +57,26 @@ final class DirectMemory {
     return limits.withQueryMemoryBytes(share);
   }
 
+  /**
+   * The bytes of decoded chunks the SQL engine keeps across queries: as set, at most half of
+   * {@code arrowLimit} (queries need the rest), half of it by default. Kept chunks no query uses
+   * are dropped whenever an Arrow allocation would fail (see RrdflightServer), so they never make
+   * a query run out of memory.
+   */
+  static long chunkCacheBytes(ServerLimits limits, long arrowLimit) {
+    long half = mebibytes(arrowLimit / 2);
+    long set = limits.chunkCacheBytes();
+    if (set == ServerLimits.HALF_THE_ARROW_MEMORY) {
+      return half;
+    }
+    if (set > half) {
+      log.info("--chunk-cache {} is more than half the direct memory for Arrow ({}): using that",
+          ServerLimits.formatSize(set), ServerLimits.formatSize(half));
+      return half;
+    }
+    return set;
+  }
+
   /** Rounded down to whole MiB (at least one), so that logs and messages read well. */
   private static long mebibytes(long bytes) {
     return Math.max(1L << 20, bytes >> 20 << 20);

@@ -27,6 +27,8 @@ import java.util.Locale;
  * @param maxPrefixFiles the most entries a prefix registration walks (--max-prefix-files)
  * @param queryWorkers threads one SQL query's scan computes index windows on (--query-workers);
  *     fewer when their windows would not fit half of {@code queryMemoryBytes}
+ * @param chunkCacheBytes decoded chunks kept across SQL queries, in bytes of Arrow memory
+ *     (--chunk-cache); {@link #HALF_THE_ARROW_MEMORY} for half of what Arrow may take, 0 for none
  */
 public record ServerLimits(
     Duration queryTimeout,
@@ -40,7 +42,11 @@ public record ServerLimits(
     Duration firstBytesTimeout,
     Duration connectionIdleTimeout,
     int maxPrefixFiles,
-    int queryWorkers) {
+    int queryWorkers,
+    long chunkCacheBytes) {
+
+  /** {@code chunkCacheBytes}: half of the Arrow memory (the default; see DirectMemory). */
+  public static final long HALF_THE_ARROW_MEMORY = -1;
 
   /** How long a query waits in the admission queue before it fails with RESOURCE_EXHAUSTED. */
   public static final Duration QUEUE_WAIT = Duration.ofSeconds(60);
@@ -72,7 +78,8 @@ public record ServerLimits(
       Duration.ofSeconds(10),
       Duration.ofMinutes(30),
       100_000,
-      Runtime.getRuntime().availableProcessors());
+      Runtime.getRuntime().availableProcessors(),
+      HALF_THE_ARROW_MEMORY);
 
   public ServerLimits {
     requireNonNull(queryTimeout, "queryTimeout is null");
@@ -92,12 +99,21 @@ public record ServerLimits(
     positive(maxCallsPerConnection, "maxCallsPerConnection");
     positive(maxPrefixFiles, "maxPrefixFiles");
     positive(queryWorkers, "queryWorkers");
+    if (chunkCacheBytes < 0 && chunkCacheBytes != HALF_THE_ARROW_MEMORY) {
+      throw new IllegalArgumentException("chunkCacheBytes must not be negative: " + chunkCacheBytes);
+    }
   }
 
   /** These limits with another {@code queryMemoryBytes}. */
   public ServerLimits withQueryMemoryBytes(long bytes) {
     return new ServerLimits(queryTimeout, bytes, maxQueries, maxQueuedQueries, maxSqlChars, maxMessageBytes, maxConnections,
-        maxCallsPerConnection, firstBytesTimeout, connectionIdleTimeout, maxPrefixFiles, queryWorkers);
+        maxCallsPerConnection, firstBytesTimeout, connectionIdleTimeout, maxPrefixFiles, queryWorkers, chunkCacheBytes);
+  }
+
+  /** These limits with another {@code chunkCacheBytes}. */
+  public ServerLimits withChunkCacheBytes(long bytes) {
+    return new ServerLimits(queryTimeout, queryMemoryBytes, maxQueries, maxQueuedQueries, maxSqlChars, maxMessageBytes, maxConnections,
+        maxCallsPerConnection, firstBytesTimeout, connectionIdleTimeout, maxPrefixFiles, queryWorkers, bytes);
   }
 
   private static void positive(long value, String name) {

@@ -32,7 +32,7 @@ class ServerLimitsTest {
     ServerLimits d = ServerLimits.DEFAULTS;
     return new ServerLimits(d.queryTimeout(), d.queryMemoryBytes(), maxQueries, d.maxQueuedQueries(), d.maxSqlChars(),
         d.maxMessageBytes(), d.maxConnections(), d.maxCallsPerConnection(), d.firstBytesTimeout(), d.connectionIdleTimeout(),
-        d.maxPrefixFiles(), queryWorkers);
+        d.maxPrefixFiles(), queryWorkers, d.chunkCacheBytes());
   }
 
   @Test
@@ -47,5 +47,14 @@ class ServerLimitsTest {
   void arrowGetsLessThanTheJvmsDirectMemory() {
     assertTrue(DirectMemory.arrowLimit() < DirectMemory.jvmLimit());
     assertTrue(DirectMemory.arrowLimit() >= DirectMemory.jvmLimit() / 2);
+  }
+
+  @Test
+  void theChunkCacheTakesHalfTheArrowMemoryByDefaultAndNeverMore() {
+    long arrow = 768L << 20;
+    assertEquals(384L << 20, DirectMemory.chunkCacheBytes(ServerLimits.DEFAULTS, arrow));
+    assertEquals(64L << 20, DirectMemory.chunkCacheBytes(ServerLimits.DEFAULTS.withChunkCacheBytes(64L << 20), arrow));
+    assertEquals(384L << 20, DirectMemory.chunkCacheBytes(ServerLimits.DEFAULTS.withChunkCacheBytes(1L << 30), arrow));
+    assertEquals(0, DirectMemory.chunkCacheBytes(ServerLimits.DEFAULTS.withChunkCacheBytes(0), arrow));
   }
 }

@@ -136,6 +136,12 @@ final class ServerCommand implements Callable<Integer> {
           + "beyond it the query fails with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
   String queryMemory;
 
+  @Option(names = "--chunk-cache", paramLabel = "SIZE", defaultValue = "auto",
+      description = "Decoded chunks kept across SQL queries, so that a repeated query reads and decodes less "
+          + "(0: none; at most half the Arrow memory; default: ${DEFAULT-VALUE}, half the Arrow memory). "
+          + "Kept chunks no query uses make way whenever a query needs the memory.")
+  String chunkCache;
+
   @Option(names = "--query-workers", paramLabel = "N",
       description = "Threads one SQL query's scan computes index windows on (default: the number of cores, here "
           + "${DEFAULT-VALUE}); fewer when their windows do not fit half of --query-memory. Also the endpoints of one "
@@ -417,7 +423,8 @@ final class ServerCommand implements Callable<Integer> {
       }
       return new ServerLimits(Duration.ofSeconds(queryTimeoutSeconds), memory, maxQueries, maxQueuedQueries, maxSqlLength, (int) message,
           maxConnections, maxCallsPerConnection, Duration.ofSeconds(firstBytesTimeoutSeconds), Duration.ofSeconds(idleTimeoutSeconds),
-          maxPrefixFiles, queryWorkers);
+          maxPrefixFiles, queryWorkers,
+          chunkCache.trim().equalsIgnoreCase("auto") ? ServerLimits.HALF_THE_ARROW_MEMORY : ServerLimits.parseSize(chunkCache));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "Invalid limit: " + e.getMessage());
     }
