@@ -317,9 +317,12 @@ public final class RrdflightServer implements AutoCloseable {
     flightServer.shutdown();
     awaitBeside();
     catalog.close(); // stops registration workers, which use the allocator
-    chunkCache.close(); // no query runs any more
-    closeAll(flightServer, producer, rerunCloud, streamExecutor, allocator);
-    authenticator.ifPresent(Authenticator::close);
+    try {
+      chunkCache.close(); // no query runs any more: its chunks are all released
+    } finally {
+      closeAll(flightServer, producer, rerunCloud, streamExecutor, allocator);
+      authenticator.ifPresent(Authenticator::close);
+    }
   }
 
   private void awaitBeside() {
