@@ -23,11 +23,11 @@ import org.slf4j.LoggerFactory;
  * chunk counts against this bound only, never against the budget of the queries that use it; a
  * chunk the cache does not keep is decoded into the asking query's allocator, as without a cache.
  * Keyed by partition (which records the file's size and modification time: a changed file is
- * another key, its old chunks go as the least recently used) and chunk id.
+ * another key, whose old chunks are left alone and go) and chunk id.
  *
  * <p>A chunk a scan still uses is never dropped. A chunk is kept when it fits beside the others;
- * to make room, only chunks no scan used for {@link #IDLE_BEFORE_DROP_NANOS} (a minute) are dropped (least recently
- * used first). So a scan larger than the cache keeps the chunks that fit and decodes the others as
+ * to make room, only chunks no scan used for a minute ({@link #IDLE_BEFORE_DROP_NANOS}) are
+ * dropped, least recently used first. So a scan larger than the cache keeps the chunks that fit and decodes the others as
  * before, and its repetition finds the first ones again: least-recently-used would drop, chunk
  * after chunk, exactly what the repetition needs next, and keep nothing it can use. Chunks of
  * another workload replace them once they are left alone for that long.
@@ -43,7 +43,7 @@ public final class ChunkCache implements AutoCloseable {
 
   private record Key(Partition partition, ChunkId chunk) {}
 
-  /** A kept chunk: its scans' leases close into {@link #release}. */
+  /** A kept chunk, and how many leases of it are open. */
   private static final class Entry {
     final Key key;
     final ChunkData data;
