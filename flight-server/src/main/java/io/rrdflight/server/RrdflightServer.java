@@ -26,6 +26,7 @@ import io.rrdflight.server.transport.SharedPortNegotiator;
 import io.rrdflight.sql.SqlEngine;
 import io.rrdflight.sql.engine.ViewRowCounter;
 import io.rrdflight.sql.engine.CatalogRerunData;
+import io.rrdflight.sql.engine.ChunkCache;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -63,11 +64,13 @@ public final class RrdflightServer implements AutoCloseable {
   /** Threads of {@link #runBeside}: close() waits for them before it closes their memory. */
   private final List<Thread> beside = new CopyOnWriteArrayList<>();
   private final ViewRowCounter rowCounter;
+  private final ChunkCache chunkCache;
 
   private RrdflightServer(Catalog catalog, BufferAllocator allocator, ExecutorService streamExecutor, RrdflightSqlProducer producer,
       RerunCloudService rerunCloud, FlightServer flightServer, Optional<Authenticator> authenticator, Optional<FleetMembership> fleet,
-      ViewRowCounter rowCounter) {
+      ViewRowCounter rowCounter, ChunkCache chunkCache) {
     this.rowCounter = rowCounter;
+    this.chunkCache = chunkCache;
     this.authenticator = authenticator;
     this.fleet = fleet;
     this.catalog = catalog;
@@ -97,7 +100,8 @@ public final class RrdflightServer implements AutoCloseable {
         .orElseGet(() -> AuthInterceptor.open(new CallRoles(), audit));
     StartupTrace.step("security and audit");
     long arrowLimit = DirectMemory.arrowLimit(); // below the JVM's limit: see DirectMemory
-    BufferAllocator allocator = new RootAllocator(arrowLimit);
+    MemoryPressure pressure = new MemoryPressure();
+    BufferAllocator allocator = new RootAllocator(pressure, arrowLimit);
     Catalog catalog;
     try {
       catalog = Catalog.open(config.catalog(), new RrdRecordingIndexer(allocator), REGISTRATION_THREADS, registrationLimits(config),
@@ -130,7 +134,9 @@ public final class RrdflightServer implements AutoCloseable {
     // A PostgreSQL catalog may be shared by a fleet: this server joins it, and split queries' endpoints spread over its nodes.
     Optional<FleetMembership> fleet = config.catalog() instanceof io.rrdflight.catalog.CatalogLocation.Postgres
         ? Optional.of(new FleetMembership(catalog)) : Optional.empty();
-    SqlEngine engine = new SqlEngine(new CatalogRerunData(catalog), allocator);
+    ChunkCache chunkCache = new ChunkCache(DirectMemory.chunkCacheBytes(limits, arrowLimit), allocator);
+    pressure.releaseWith(chunkCache::releaseIdle);
+    SqlEngine engine = new SqlEngine(new CatalogRerunData(catalog, chunkCache), allocator);
     // The counts a bare COUNT(*) asks for, made after each registration (by the writer of a fleet): see countMissingRowCounts.
     // It waits for a quiet spell of both doors, FetchChunks streams included, not only for no query.
     ViewRowCounter rowCounter = engine.rowCounter(() -> admission.busyWithin(ROW_COUNTS_QUIET));
@@ -172,13 +178,15 @@ public final class RrdflightServer implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       rowCounter.close();
       catalog.close();
+      chunkCache.close();
       closeAll(flightServer, producer, rerunCloud, streamExecutor, allocator);
       authenticator.ifPresent(Authenticator::close);
       throw e;
     }
     StartupTrace.step("Flight server started");
     fleet.ifPresent(f -> f.start(config.advertise().orElseGet(() -> advertised(config, flightServer.getPort()))));
-    return new RrdflightServer(catalog, allocator, streamExecutor, producer, rerunCloud, flightServer, authenticator, fleet, rowCounter);
+    return new RrdflightServer(catalog, allocator, streamExecutor, producer, rerunCloud, flightServer, authenticator, fleet, rowCounter,
+        chunkCache);
   }
 
   /** Where other nodes' endpoints send clients to this one when {@code --advertise} is not given: the bound host (or this host's name). */
@@ -309,8 +317,12 @@ public final class RrdflightServer implements AutoCloseable {
     flightServer.shutdown();
     awaitBeside();
     catalog.close(); // stops registration workers, which use the allocator
-    closeAll(flightServer, producer, rerunCloud, streamExecutor, allocator);
-    authenticator.ifPresent(Authenticator::close);
+    try {
+      chunkCache.close(); // no query runs any more: its chunks are all released
+    } finally {
+      closeAll(flightServer, producer, rerunCloud, streamExecutor, allocator);
+      authenticator.ifPresent(Authenticator::close);
+    }
   }
 
   private void awaitBeside() {

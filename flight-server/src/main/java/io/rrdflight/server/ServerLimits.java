@@ -27,6 +27,8 @@ import java.util.Locale;
  * @param maxPrefixFiles the most entries a prefix registration walks (--max-prefix-files)
  * @param queryWorkers threads one SQL query's scan computes index windows on (--query-workers);
  *     fewer when their windows would not fit half of {@code queryMemoryBytes}
+ * @param chunkCacheBytes decoded chunks kept across SQL queries, in bytes of Arrow memory
+ *     (--chunk-cache); {@link #CHUNK_CACHE_AUTO} for what one query's budget leaves of Arrow's memory (at most half), 0 for none
  */
 public record ServerLimits(
     Duration queryTimeout,
@@ -40,7 +42,11 @@ public record ServerLimits(
     Duration firstBytesTimeout,
     Duration connectionIdleTimeout,
     int maxPrefixFiles,
-    int queryWorkers) {
+    int queryWorkers,
+    long chunkCacheBytes) {
+
+  /** {@code chunkCacheBytes}: sized from the Arrow memory and the query budget (the default; see DirectMemory). */
+  public static final long CHUNK_CACHE_AUTO = -1;
 
   /** How long a query waits in the admission queue before it fails with RESOURCE_EXHAUSTED. */
   public static final Duration QUEUE_WAIT = Duration.ofSeconds(60);
@@ -72,7 +78,8 @@ public record ServerLimits(
       Duration.ofSeconds(10),
       Duration.ofMinutes(30),
       100_000,
-      Runtime.getRuntime().availableProcessors());
+      Runtime.getRuntime().availableProcessors(),
+      CHUNK_CACHE_AUTO);
 
   public ServerLimits {
     requireNonNull(queryTimeout, "queryTimeout is null");
@@ -92,12 +99,21 @@ public record ServerLimits(
     positive(maxCallsPerConnection, "maxCallsPerConnection");
     positive(maxPrefixFiles, "maxPrefixFiles");
     positive(queryWorkers, "queryWorkers");
+    if (chunkCacheBytes < 0 && chunkCacheBytes != CHUNK_CACHE_AUTO) {
+      throw new IllegalArgumentException("chunkCacheBytes must not be negative: " + chunkCacheBytes);
+    }
   }
 
   /** These limits with another {@code queryMemoryBytes}. */
   public ServerLimits withQueryMemoryBytes(long bytes) {
     return new ServerLimits(queryTimeout, bytes, maxQueries, maxQueuedQueries, maxSqlChars, maxMessageBytes, maxConnections,
-        maxCallsPerConnection, firstBytesTimeout, connectionIdleTimeout, maxPrefixFiles, queryWorkers);
+        maxCallsPerConnection, firstBytesTimeout, connectionIdleTimeout, maxPrefixFiles, queryWorkers, chunkCacheBytes);
+  }
+
+  /** These limits with another {@code chunkCacheBytes}. */
+  public ServerLimits withChunkCacheBytes(long bytes) {
+    return new ServerLimits(queryTimeout, queryMemoryBytes, maxQueries, maxQueuedQueries, maxSqlChars, maxMessageBytes, maxConnections,
+        maxCallsPerConnection, firstBytesTimeout, connectionIdleTimeout, maxPrefixFiles, queryWorkers, bytes);
   }
 
   private static void positive(long value, String name) {

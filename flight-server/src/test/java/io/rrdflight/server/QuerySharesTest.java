@@ -42,7 +42,7 @@ class QuerySharesTest {
     ServerLimits d = TestLimits.queries(Duration.ofMinutes(10), 1 << 20, running, 0);
     return new ServerLimits(d.queryTimeout(), d.queryMemoryBytes(), d.maxQueries(), d.maxQueuedQueries(), d.maxSqlChars(),
         d.maxMessageBytes(), d.maxConnections(), d.maxCallsPerConnection(), d.firstBytesTimeout(), d.connectionIdleTimeout(),
-        d.maxPrefixFiles(), turns);
+        d.maxPrefixFiles(), turns, d.chunkCacheBytes());
   }
 
   AdmittedQuery slice(QueryShares shares, int index) {
@@ -148,7 +148,8 @@ class QuerySharesTest {
     ServerLimits limits = limits(1, 1);
     limits = new ServerLimits(Duration.ofMillis(300), limits.queryMemoryBytes(), limits.maxQueries(), limits.maxQueuedQueries(),
         limits.maxSqlChars(), limits.maxMessageBytes(), limits.maxConnections(), limits.maxCallsPerConnection(),
-        limits.firstBytesTimeout(), limits.connectionIdleTimeout(), limits.maxPrefixFiles(), limits.queryWorkers());
+        limits.firstBytesTimeout(), limits.connectionIdleTimeout(), limits.maxPrefixFiles(), limits.queryWorkers(),
+        limits.chunkCacheBytes());
     QueryShares shares = new QueryShares(new QueryAdmission(limits), limits);
     try (AdmittedQuery first = slice(shares, 0)) {
       CompletableFuture<AdmittedQuery> waiting = waitingSlice(shares, 1, 1);

@@ -32,7 +32,7 @@ class ServerLimitsTest {
     ServerLimits d = ServerLimits.DEFAULTS;
     return new ServerLimits(d.queryTimeout(), d.queryMemoryBytes(), maxQueries, d.maxQueuedQueries(), d.maxSqlChars(),
         d.maxMessageBytes(), d.maxConnections(), d.maxCallsPerConnection(), d.firstBytesTimeout(), d.connectionIdleTimeout(),
-        d.maxPrefixFiles(), queryWorkers);
+        d.maxPrefixFiles(), queryWorkers, d.chunkCacheBytes());
   }
 
   @Test
@@ -47,5 +47,19 @@ class ServerLimitsTest {
   void arrowGetsLessThanTheJvmsDirectMemory() {
     assertTrue(DirectMemory.arrowLimit() < DirectMemory.jvmLimit());
     assertTrue(DirectMemory.arrowLimit() >= DirectMemory.jvmLimit() / 2);
+  }
+
+  @Test
+  void theChunkCacheTakesWhatOneQueryLeavesByDefaultAndNeverMoreThanHalf() {
+    long arrow = 768L << 20;
+    // The default query budget is 512 MiB: 256 MiB are left.
+    assertEquals(256L << 20, DirectMemory.chunkCacheBytes(ServerLimits.DEFAULTS, arrow));
+    assertEquals(1L << 30, DirectMemory.chunkCacheBytes(ServerLimits.DEFAULTS, 2L << 30));
+    // The launcher's heap: the query's budget is fitted to all of Arrow's memory, and nothing is left.
+    long small = 192L << 20;
+    assertEquals(0, DirectMemory.chunkCacheBytes(DirectMemory.fitQueryMemory(ServerLimits.DEFAULTS, small), small));
+    assertEquals(64L << 20, DirectMemory.chunkCacheBytes(ServerLimits.DEFAULTS.withChunkCacheBytes(64L << 20), arrow));
+    assertEquals(384L << 20, DirectMemory.chunkCacheBytes(ServerLimits.DEFAULTS.withChunkCacheBytes(1L << 30), arrow));
+    assertEquals(0, DirectMemory.chunkCacheBytes(ServerLimits.DEFAULTS.withChunkCacheBytes(0), arrow));
   }
 }

@@ -10,6 +10,7 @@ public final class TestLimits {
   public static ServerLimits queries(Duration timeout, long memoryBytes, int running, int queued) {
     ServerLimits d = ServerLimits.DEFAULTS;
     return new ServerLimits(timeout, memoryBytes, running, queued, d.maxSqlChars(), d.maxMessageBytes(), d.maxConnections(),
-        d.maxCallsPerConnection(), d.firstBytesTimeout(), d.connectionIdleTimeout(), d.maxPrefixFiles(), d.queryWorkers());
+        d.maxCallsPerConnection(), d.firstBytesTimeout(), d.connectionIdleTimeout(), d.maxPrefixFiles(), d.queryWorkers(),
+        d.chunkCacheBytes());
   }
 }

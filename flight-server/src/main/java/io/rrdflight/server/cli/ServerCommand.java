@@ -99,6 +99,10 @@ final class ServerCommand implements Callable<Integer> {
     option(String.class, "SIZE", "512m", "Memory one SQL query may hold (its Arrow buffers and the rows sorts, joins and windows"
         + " keep; the endpoints of a split query on this server together); beyond it the query fails with RESOURCE_EXHAUSTED"
         + " (default: ${DEFAULT-VALUE}).", "--query-memory");
+    option(String.class, "SIZE", "auto", "Decoded chunks kept across SQL queries, so that a repeated query reads and decodes less"
+        + " (0: none; at most half the Arrow memory; default: ${DEFAULT-VALUE}, what one query's --query-memory leaves of the"
+        + " Arrow memory, none with the launcher's heap). Kept chunks no query uses make way whenever a query needs the memory.",
+        "--chunk-cache");
     option(int.class, "N", "" + Runtime.getRuntime().availableProcessors(), "Threads one SQL query's scan computes index windows"
         + " on (default: the number of cores, here ${DEFAULT-VALUE}); fewer when their windows do not fit half of --query-memory."
         + " Also the endpoints of one split query that run at once here; the others wait for a turn.", "--query-workers");
@@ -393,10 +397,14 @@ final class ServerCommand implements Callable<Integer> {
       return new ServerLimits(Duration.ofSeconds(value("--query-timeout")), memory, value("--max-queries"), value("--max-queued-queries"),
           value("--max-sql-length"), (int) message, value("--max-connections"), value("--max-calls-per-connection"),
           Duration.ofSeconds(value("--first-bytes-timeout")), Duration.ofSeconds(value("--idle-timeout")), value("--max-prefix-files"),
-          value("--query-workers"));
+          value("--query-workers"), chunkCacheBytes(value("--chunk-cache")));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "Invalid limit: " + e.getMessage());
     }
+  }
+
+  private static long chunkCacheBytes(String set) {
+    return set.trim().equalsIgnoreCase("auto") ? ServerLimits.CHUNK_CACHE_AUTO : ServerLimits.parseSize(set);
   }
 
   private int validPort() {

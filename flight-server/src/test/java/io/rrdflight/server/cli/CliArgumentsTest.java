@@ -142,8 +142,9 @@ class CliArgumentsTest {
   void limitsAreParsedWithUnits(@TempDir Path tmp) {
     ServerCommand command = new ServerCommand();
     new picocli.CommandLine(command.spec()).parseArgs("--query-memory", "2g", "--max-message-size", "16MiB", "--query-timeout", "5",
-        "--allow-root", tmp.toString(), "--query-workers", "3");
+        "--allow-root", tmp.toString(), "--query-workers", "3", "--chunk-cache", "64m");
     assertEquals(2L << 30, command.config().limits().queryMemoryBytes());
+    assertEquals(64L << 20, command.config().limits().chunkCacheBytes());
     assertEquals(3, command.config().limits().queryWorkers());
     assertEquals(16 << 20, command.config().limits().maxMessageBytes());
     assertEquals(java.time.Duration.ofSeconds(5), command.config().limits().queryTimeout());

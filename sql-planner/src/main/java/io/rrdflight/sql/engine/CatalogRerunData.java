@@ -23,13 +23,21 @@ import java.util.OptionalLong;
  * {@link RerunData} over the catalog and the rrd reader: partitions, dataset schemas and chunk
  * indexes come from the catalog (computed once at registration), chunks are decoded by offset from
  * their recordings (files or objects, read through the catalog), which must not have changed since
- * they were indexed.
+ * they were indexed. Decoded chunks may be kept across scans ({@link ChunkCache}).
  */
 public final class CatalogRerunData implements RerunData {
   private final Catalog catalog;
+  private final ChunkCache chunkCache;
 
+  /** Keeping no decoded chunk between scans. */
   public CatalogRerunData(Catalog catalog) {
+    this(catalog, ChunkCache.none());
+  }
+
+  /** @param chunkCache where decoded chunks are kept across scans; the caller closes it after the last scan */
+  public CatalogRerunData(Catalog catalog, ChunkCache chunkCache) {
     this.catalog = requireNonNull(catalog, "catalog is null");
+    this.chunkCache = requireNonNull(chunkCache, "chunkCache is null");
   }
 
   @Override
@@ -72,6 +80,7 @@ public final class CatalogRerunData implements RerunData {
   @Override
   public PartitionChunks open(Partition partition) {
     RecordingSource source = catalog.openSource(partition);
+    ChunkCache.Scan kept = chunkCache.scan(partition);
     return new PartitionChunks() {
       @Override
       public void announce(List<IndexedChunk> chunks) {
@@ -80,11 +89,12 @@ public final class CatalogRerunData implements RerunData {
 
       @Override
       public ChunkData read(IndexedChunk chunk, BufferAllocator allocator) {
-        return chunkData(chunk, Catalog.readChunk(partition, source, chunk.offset(), chunk.length(), allocator));
+        return kept.read(chunk, allocator, (c, a) -> chunkData(c, Catalog.readChunk(partition, source, c.offset(), c.length(), a)));
       }
 
       @Override
       public void close() {
+        kept.close();
         try {
           source.close();
         } catch (IOException e) {

@@ -135,6 +135,57 @@ final class CellEntries {
     return lowIdx;
   }
 
+  /**
+   * For each of {@code rows} (ascending, distinct), the ref of the last cell at that index value,
+   * else, with {@code fill}, of the last cell before it, else {@code missing}: the join of data
+   * cells (no clears; sorted). Walked as runs, not row by row: a stretch of rows that are the
+   * cells' own index values one to one (a chunk logged at every row) is one compare of the two
+   * arrays and one copy of refs, and a stretch of rows between two cells one fill.
+   */
+  void joinInto(long[] rows, long[] out, boolean fill, long missing) {
+    int cursor = rows.length == 0 ? 0 : firstAtOrAfter(rows[0]);
+    int r = 0;
+    while (r < rows.length) {
+      long row = rows[r];
+      while (cursor < size && t[cursor] <= row) {
+        cursor++;
+      }
+      // cursor - 1 is now the last cell at or before the row
+      if (cursor > 0 && t[cursor - 1] == row) {
+        out[r++] = ref[cursor - 1];
+        int run = matchingRun(cursor, rows, r);
+        System.arraycopy(ref, cursor, out, r, run);
+        r += run;
+        cursor += run;
+      } else {
+        long next = cursor < size ? t[cursor] : Long.MAX_VALUE;
+        int end = r + 1;
+        while (end < rows.length && rows[end] < next) {
+          end++;
+        }
+        Arrays.fill(out, r, end, fill && cursor > 0 ? ref[cursor - 1] : missing);
+        r = end;
+      }
+    }
+  }
+
+  /**
+   * How many cells from {@code from} are, one to one, the rows from {@code r}: each such row's
+   * last cell, so the last cell of the stretch is left out when the next one shares its value.
+   */
+  private int matchingRun(int from, long[] rows, int r) {
+    int n = Math.min(size - from, rows.length - r);
+    if (n <= 0 || t[from] != rows[r]) {
+      return 0;
+    }
+    int run = Arrays.mismatch(t, from, from + n, rows, r, r + n);
+    run = run < 0 ? n : run;
+    if (from + run < size && t[from + run] == t[from + run - 1]) {
+      run--; // a tie: the later cell wins that row, the usual walk finds it
+    }
+    return run;
+  }
+
   /** The distinct index values in {@code [min, max]}, ascending (the entries must be sorted). */
   long[] distinctTimes(long min, long max) {
     int from = firstAtOrAfter(min);

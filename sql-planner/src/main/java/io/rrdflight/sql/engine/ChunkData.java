@@ -22,16 +22,21 @@ public final class ChunkData implements AutoCloseable {
   private final Map<String, BaseFixedWidthVector> timelines;
   private final Map<String, ListVector> components;
   private final AutoCloseable owner;
-  /**
-   * RowIds unpacked into two unsigned halves ([0] high, [1] low), on first use: the join compares
-   * them only to order cells at the same index value, which most chunks never have.
-   */
-  private volatile long[][] rowIdHalves;
-  /**
-   * Per timeline, its values, copied out on first use: read by every column's join and fill; a
-   * view reads its own index only, unless it shows the others.
-   */
-  private final Map<String, long[]> times = new ConcurrentHashMap<>();
+  /** What is copied out of the vectors on first use: shared by the chunk's leases ({@link #leased}). */
+  private final Unpacked unpacked;
+
+  private static final class Unpacked {
+    /**
+     * RowIds unpacked into two unsigned halves ([0] high, [1] low), on first use: the join compares
+     * them only to order cells at the same index value, which most chunks never have.
+     */
+    volatile long[][] rowIdHalves;
+    /**
+     * Per timeline, its values, copied out on first use: read by every column's join and fill; a
+     * view reads its own index only, unless it shows the others.
+     */
+    final Map<String, long[]> times = new ConcurrentHashMap<>();
+  }
 
   /**
    * @param owner closed with this chunk: whatever holds the vectors' buffers
@@ -43,6 +48,36 @@ public final class ChunkData implements AutoCloseable {
     this.timelines = Map.copyOf(requireNonNull(timelines, "timelines is null"));
     this.components = Map.copyOf(requireNonNull(components, "components is null"));
     this.owner = requireNonNull(owner, "owner is null");
+    this.unpacked = new Unpacked();
+  }
+
+  private ChunkData(ChunkData shared, AutoCloseable owner) {
+    this.info = shared.info;
+    this.rowIds = shared.rowIds;
+    this.timelines = shared.timelines;
+    this.components = shared.components;
+    this.owner = owner;
+    this.unpacked = shared.unpacked;
+  }
+
+  /**
+   * The same vectors (and what was copied out of them) for another user, whose {@link #close}
+   * runs {@code owner} instead of releasing the buffers: a chunk kept by the {@link ChunkCache}.
+   */
+  ChunkData leased(AutoCloseable owner) {
+    return new ChunkData(this, requireNonNull(owner, "owner is null"));
+  }
+
+  /** The bytes of its Arrow buffers. */
+  long bytes() {
+    long bytes = rowIds.getBufferSize();
+    for (BaseFixedWidthVector v : timelines.values()) {
+      bytes += v.getBufferSize();
+    }
+    for (ListVector v : components.values()) {
+      bytes += v.getBufferSize();
+    }
+    return bytes;
   }
 
   public IndexedChunk info() {
@@ -67,7 +102,7 @@ public final class ChunkData implements AutoCloseable {
 
   /** Racy but idempotent: two threads may both unpack; either's arrays are the same values. */
   private long[][] rowIdHalves() {
-    long[][] halves = rowIdHalves;
+    long[][] halves = unpacked.rowIdHalves;
     if (halves == null) {
       int rows = rowCount();
       long[] high = new long[rows];
@@ -79,7 +114,7 @@ public final class ChunkData implements AutoCloseable {
         low[i] = ids.getLong(i * 16 + 8);
       }
       halves = new long[][] {high, low};
-      rowIdHalves = halves;
+      unpacked.rowIdHalves = halves;
     }
     return halves;
   }
@@ -91,12 +126,26 @@ public final class ChunkData implements AutoCloseable {
 
   /** The timeline's values by row (its vector's, which has no nulls), or null when the chunk lacks it. */
   long[] times(String name) {
-    long[] values = times.get(name);
+    long[] values = unpacked.times.get(name);
     if (values != null) {
       return values;
     }
     BaseFixedWidthVector vector = timelines.get(name);
-    return vector == null ? null : times.computeIfAbsent(name, n -> copyOut(vector, rowCount()));
+    return vector == null ? null : unpacked.times.computeIfAbsent(name, n -> copyOut(vector, rowCount()));
+  }
+
+  /**
+   * As {@link #times}, without keeping the copy when no one kept one: learning a chunk's times
+   * ({@link ChunkTimes#of}) reads every timeline once, and a chunk kept across scans
+   * ({@link ChunkCache}) should hold only the timelines queries read, not all of them on the heap.
+   */
+  long[] timesOnce(String name) {
+    long[] values = unpacked.times.get(name);
+    if (values != null) {
+      return values;
+    }
+    BaseFixedWidthVector vector = timelines.get(name);
+    return vector == null ? null : copyOut(vector, rowCount());
   }
 
   private static long[] copyOut(BaseFixedWidthVector vector, int rows) {

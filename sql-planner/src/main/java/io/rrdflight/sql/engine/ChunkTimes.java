@@ -49,7 +49,7 @@ final class ChunkTimes {
     Map<String, Map<String, TimeSet>> byTimeline = new HashMap<>();
     long[] scratch = new long[rows];
     for (String timeline : chunk.timelines().keySet()) {
-      long[] times = chunk.times(timeline);
+      long[] times = chunk.timesOnce(timeline);
       Map<String, TimeSet> sets = new HashMap<>();
       for (Map.Entry<String, ListVector> list : lists.entrySet()) {
         ListVector values = list.getValue();

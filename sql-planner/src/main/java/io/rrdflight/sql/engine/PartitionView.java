@@ -229,9 +229,13 @@ final class PartitionView {
           continue;
         }
         CellEntries joinedCells = joined[c];
-        // Without clears the joined cells are the data cells: the cursor, past every cell at or
-        // before t, is one past the latest-at cell, so fill needs no search.
-        boolean dataOnly = joinedCells == data[c];
+        if (joinedCells == data[c]) { // no clears: every winner is a data cell, joined as runs
+          joinedCells.joinInto(rows, out, fill, NULL_CELL);
+          if (src != null) {
+            System.arraycopy(out, 0, src, 0, rows.length);
+          }
+          continue;
+        }
         int cursor = joinedCells.firstAtOrAfter(rows.length == 0 ? 0 : rows[0]);
         for (int r = 0; r < rows.length; r++) {
           long t = rows[r];
@@ -248,7 +252,7 @@ final class PartitionView {
               src[r] = joinedCells.ref(winner);
             }
           } else if (fill) {
-            long filled = dataOnly ? (cursor == 0 ? NULL_CELL : joinedCells.ref(cursor - 1)) : latestAt(data[c], t);
+            long filled = latestAt(data[c], t); // clears do not shadow fill: the data cells alone answer it
             out[r] = filled;
             if (src != null) {
               src[r] = filled;

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /** A column's cells sorted by (index value, RowId), RowIds looked up only where index values tie. */
@@ -69,5 +71,48 @@ class CellEntriesTest {
     assertEquals(4, entries.latestAtOrBefore(9));
     assertEquals(1, entries.firstAtOrAfter(4));
     assertArrayEquals(new long[] {3, 5, 9}, entries.distinctTimes(0, 10));
+  }
+
+  @Test
+  void joiningRowsAsRunsGivesEachRowItsLastCellOrWithFillTheLatestBefore() {
+    Random random = new Random(11);
+    for (int round = 0; round < 500; round++) {
+      // Cells from chunks logged at every value, every other one, with ties, and before the rows.
+      CellEntries cells = new CellEntries();
+      long ref = 0;
+      int chunks = 1 + random.nextInt(4);
+      for (int k = 0; k < chunks; k++) {
+        long start = random.nextInt(40) - 5;
+        long step = 1 + random.nextInt(3);
+        int n = random.nextInt(15);
+        long[] times = new long[n];
+        for (int i = 0; i < n; i++) {
+          times[i] = start + step * i - (random.nextInt(8) == 0 && i > 0 ? step : 0); // now and then a tie with the cell before
+        }
+        cells.addData(times, 0, n, ref);
+        ref += 100;
+      }
+      cells.sort(new Recorded());
+      TreeSet<Long> rowSet = new TreeSet<>();
+      for (int i = 0; i < cells.size(); i++) {
+        if (cells.time(i) >= 0) {
+          rowSet.add(cells.time(i)); // the rows: the cells' own values in range, and others between
+        }
+      }
+      for (int i = random.nextInt(10); i > 0; i--) {
+        rowSet.add((long) random.nextInt(60));
+      }
+      long[] rows = rowSet.stream().mapToLong(Long::longValue).toArray();
+      for (boolean fill : new boolean[] {false, true}) {
+        long[] expected = new long[rows.length];
+        for (int r = 0; r < rows.length; r++) {
+          int last = cells.latestAtOrBefore(rows[r]);
+          expected[r] = last >= 0 && (fill || cells.time(last) == rows[r]) ? cells.ref(last) : -1;
+        }
+        long[] out = new long[rows.length];
+        cells.joinInto(rows, out, fill, -1);
+        assertArrayEquals(expected, out, "round " + round + ", fill " + fill);
+      }
+    }
   }
 }
