@@ -185,6 +185,11 @@ public final class ArrowAggregate extends Aggregate implements ArrowRel {
     strings.getDataBuffer().getBytes(offsets[0], bytes);
     int base = offsets[0];
     boolean nulls = strings.getNullCount() > 0;
+    if (!nulls && oneValue(offsets, bytes, rows)) { // a scan's batches are each of one partition
+      Arrays.fill(groupOfRow, 0, rows, groups.group(Collections.singletonList(new String(bytes, 0, offsets[1] - base,
+          StandardCharsets.UTF_8)), execution));
+      return;
+    }
     int previousGroup = -1;
     boolean previousNull = false;
     int previousStart = 0;
@@ -205,6 +210,20 @@ public final class ArrowAggregate extends Aggregate implements ArrowRel {
       previousEnd = end;
       groupOfRow[r] = previousGroup;
     }
+  }
+
+  /**
+   * Whether every row holds the same bytes: all of one length and the bytes equal to themselves
+   * shifted by that length (one comparison of the whole batch).
+   */
+  private static boolean oneValue(int[] offsets, byte[] bytes, int rows) {
+    int length = offsets[1] - offsets[0];
+    for (int r = 1; r < rows; r++) {
+      if (offsets[r + 1] - offsets[r] != length) {
+        return false;
+      }
+    }
+    return Arrays.equals(bytes, 0, bytes.length - length, bytes, length, bytes.length);
   }
 
   private static Object keyValue(Column c, Kind kind, int row) {
