@@ -5,13 +5,14 @@ import io.rrdflight.sql.ResultBatches;
 import io.rrdflight.sql.calcite.ArrowExpressions.Column;
 import io.rrdflight.sql.calcite.ArrowExpressions.Kind;
 import io.rrdflight.sql.calcite.ArrowExpressions.Values;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.arrow.memory.util.ArrowBufPointer;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -26,6 +27,7 @@ import org.apache.calcite.rel.core.Aggregate;
 import org.apache.calcite.rel.core.AggregateCall;
 import org.apache.calcite.rel.metadata.RelMetadataQuery;
 import org.apache.calcite.rel.type.RelDataTypeField;
+import org.apache.calcite.sql.SqlKind;
 import org.apache.calcite.util.ImmutableBitSet;
 
 /**
@@ -169,29 +171,59 @@ public final class ArrowAggregate extends Aggregate implements ArrowRel {
     return groups;
   }
 
-  /** A single string key: consecutive equal keys (a partition's rows) are looked up once. */
+  /**
+   * A single string key: consecutive equal keys (a partition's rows) are looked up once. The batch's
+   * offsets and bytes are read out at once and compared as arrays, not through Arrow's checked
+   * accessors row by row.
+   */
   private static void groupStrings(VarCharVector strings, int rows, int[] groupOfRow, Groups groups, ArrowExecution execution) {
-    ArrowBufPointer previous = new ArrowBufPointer();
-    ArrowBufPointer current = new ArrowBufPointer();
+    if (rows == 0) {
+      return;
+    }
+    int[] offsets = ArrowColumns.offsets(strings, rows);
+    byte[] bytes = new byte[offsets[rows] - offsets[0]];
+    strings.getDataBuffer().getBytes(offsets[0], bytes);
+    int base = offsets[0];
+    boolean nulls = strings.getNullCount() > 0;
+    if (!nulls && oneValue(offsets, bytes, rows)) { // a scan's batches are each of one partition
+      Arrays.fill(groupOfRow, 0, rows, groups.group(Collections.singletonList(new String(bytes, 0, offsets[1] - base,
+          StandardCharsets.UTF_8)), execution));
+      return;
+    }
     int previousGroup = -1;
     boolean previousNull = false;
+    int previousStart = 0;
+    int previousEnd = 0;
     for (int r = 0; r < rows; r++) {
-      boolean isNull = strings.isNull(r);
-      if (!isNull) {
-        strings.getDataPointer(r, current);
-      }
-      if (previousGroup >= 0 && isNull == previousNull && (isNull || current.equals(previous))) {
+      boolean isNull = nulls && strings.isNull(r);
+      int start = offsets[r] - base;
+      int end = offsets[r + 1] - base;
+      if (previousGroup >= 0 && isNull == previousNull
+          && (isNull || Arrays.equals(bytes, start, end, bytes, previousStart, previousEnd))) {
         groupOfRow[r] = previousGroup;
         continue;
       }
-      Object key = isNull ? null : new String(strings.get(r), java.nio.charset.StandardCharsets.UTF_8);
-      previousGroup = groups.group(java.util.Collections.singletonList(key), execution);
+      Object key = isNull ? null : new String(bytes, start, end - start, StandardCharsets.UTF_8);
+      previousGroup = groups.group(Collections.singletonList(key), execution);
       previousNull = isNull;
-      if (!isNull) {
-        strings.getDataPointer(r, previous);
-      }
+      previousStart = start;
+      previousEnd = end;
       groupOfRow[r] = previousGroup;
     }
+  }
+
+  /**
+   * Whether every row holds the same bytes: all of one length and the bytes equal to themselves
+   * shifted by that length (one comparison of the whole batch).
+   */
+  private static boolean oneValue(int[] offsets, byte[] bytes, int rows) {
+    int length = offsets[1] - offsets[0];
+    for (int r = 1; r < rows; r++) {
+      if (offsets[r + 1] - offsets[r] != length) {
+        return false;
+      }
+    }
+    return Arrays.equals(bytes, 0, bytes.length - length, bytes, length, bytes.length);
   }
 
   private static Object keyValue(Column c, Kind kind, int row) {
@@ -300,7 +332,7 @@ public final class ArrowAggregate extends Aggregate implements ArrowRel {
 
   /** One aggregate function's state for every group, in arrays indexed by group id. */
   private static final class Accumulator {
-    private final org.apache.calcite.sql.SqlKind function;
+    private final SqlKind function;
     private final int arg;
     private final Kind argKind;
     private final Kind result;
@@ -308,7 +340,7 @@ public final class ArrowAggregate extends Aggregate implements ArrowRel {
     private long[] longs = new long[16];
     private double[] doubles = new double[16];
 
-    Accumulator(org.apache.calcite.sql.SqlKind function, int arg, Kind argKind, Kind result) {
+    Accumulator(SqlKind function, int arg, Kind argKind, Kind result) {
       this.function = function;
       this.arg = arg;
       this.argKind = argKind;
@@ -331,8 +363,13 @@ public final class ArrowAggregate extends Aggregate implements ArrowRel {
         }
         return;
       }
-      Column c = ArrowExpressions.vectorColumn(in.getVector(arg));
-      boolean exact = argKind == Kind.LONG;
+      Column c = ArrowExpressions.batchColumn(in.getVector(arg));
+      if (c instanceof Values v && v.doubles() != null && !exactArg() && (function == SqlKind.SUM || function == SqlKind.SUM0
+          || function == SqlKind.AVG)) {
+        addDoubles(v.nulls(), v.doubles(), groupOfRow, rows); // the common case, in one tight loop
+        return;
+      }
+      boolean exact = exactArg();
       for (int r = 0; r < rows; r++) {
         if (c.isNull(r)) {
           continue;
@@ -348,7 +385,7 @@ public final class ArrowAggregate extends Aggregate implements ArrowRel {
             }
           }
           case MIN, MAX -> {
-            boolean min = function == org.apache.calcite.sql.SqlKind.MIN;
+            boolean min = function == SqlKind.MIN;
             if (exact) {
               long v = c.getLong(r);
               if (n == 0 || (min ? v < longs[g] : v > longs[g])) {
@@ -366,6 +403,21 @@ public final class ArrowAggregate extends Aggregate implements ArrowRel {
       }
     }
 
+    private boolean exactArg() {
+      return argKind == Kind.LONG;
+    }
+
+    /** SUM, SUM0 or AVG of doubles: the same additions in the same order as the general loop. */
+    private void addDoubles(boolean[] nulls, double[] values, int[] groupOfRow, int rows) {
+      for (int r = 0; r < rows; r++) {
+        if (!nulls[r]) {
+          int g = groupOfRow[r];
+          counts[g]++;
+          doubles[g] += values[r];
+        }
+      }
+    }
+
     /** The results of every group, as a column indexed by group id. */
     Column result() {
       int n = counts.length;
@@ -375,7 +427,7 @@ public final class ArrowAggregate extends Aggregate implements ArrowRel {
         switch (function) {
           case COUNT -> out.setLong(g, count);
           case SUM0, SUM, MIN, MAX -> {
-            if (count == 0 && function != org.apache.calcite.sql.SqlKind.SUM0) {
+            if (count == 0 && function != SqlKind.SUM0) {
               out.setNull(g);
             } else if (argKind == Kind.LONG) {
               set(out, g, longs[g]);

@@ -106,7 +106,7 @@ final class ArrowExpressions {
         }
 
         public Column evaluate(VectorSchemaRoot batch, ArrowExecution execution) {
-          return vectorColumn(batch.getVector(index));
+          return batchColumn(batch.getVector(index));
         }
       };
     }
@@ -470,9 +470,27 @@ final class ArrowExpressions {
     private final double[] doubles;
 
     Values(Kind kind, int rows) {
-      nulls = new boolean[rows];
-      longs = kind == Kind.DOUBLE ? null : new long[rows];
-      doubles = kind == Kind.DOUBLE ? new double[rows] : null;
+      this(new boolean[rows], kind == Kind.DOUBLE ? null : new long[rows], kind == Kind.DOUBLE ? new double[rows] : null);
+    }
+
+    /** Over arrays of one row each: {@code longs} or {@code doubles} is null. */
+    Values(boolean[] nulls, long[] longs, double[] doubles) {
+      this.nulls = nulls;
+      this.longs = longs;
+      this.doubles = doubles;
+    }
+
+    /** The values when they are doubles, else null (then {@link #longs} holds them). */
+    double[] doubles() {
+      return doubles;
+    }
+
+    long[] longs() {
+      return longs;
+    }
+
+    boolean[] nulls() {
+      return nulls;
     }
 
     void setNull(int row) {
@@ -588,38 +606,59 @@ final class ArrowExpressions {
     throw new IllegalStateException("no reader for " + v.getField());
   }
 
-  /** Element {@code position} (1-based) of each row's list: null where the list is null or shorter. */
+  /**
+   * A column for one pass over a batch: fixed-width numbers are read out of the vector at once
+   * ({@link ArrowColumns#read}) rather than row by row through Arrow's checked accessors, into heap
+   * arrays the size of the vector; so not for columns kept beside retained batches (a sort's keys).
+   */
+  static Column batchColumn(FieldVector v) {
+    Values bulk = ArrowColumns.read(v);
+    return bulk != null ? bulk : vectorColumn(v);
+  }
+
+  /**
+   * Element {@code position} (1-based) of each row's list: null where the list is null or shorter.
+   * Where each row's element is is worked out once for the batch; the elements are read in bulk
+   * when the lists hold few of them (scalars: one each), else row by row (a tensor's thousands).
+   */
   private static Column itemColumn(BaseListVector list, long position) {
     FieldVector data = list instanceof ListVector l ? l.getDataVector() : ((FixedSizeListVector) list).getDataVector();
-    Column values = vectorColumn(data);
+    int rows = list.getValueCount();
+    int[] at = elementPositions(list, position, rows);
+    Column values = data.getValueCount() <= 2L * rows + 1024 ? batchColumn(data) : vectorColumn(data);
     return new Column() {
-      private int at(int row) {
-        if (list.isNull(row) || position < 1) {
-          return -1;
-        }
-        int start = list.getElementStartIndex(row);
-        int end = list.getElementEndIndex(row);
-        long i = start + position - 1;
-        return i < end ? (int) i : -1;
-      }
-
       public boolean isNull(int row) {
-        int i = at(row);
+        int i = at[row];
         return i < 0 || values.isNull(i);
       }
 
       public long getLong(int row) {
-        return values.getLong(at(row));
+        return values.getLong(at[row]);
       }
 
       public double getDouble(int row) {
-        return values.getDouble(at(row));
+        return values.getDouble(at[row]);
       }
 
       public String getString(int row) {
-        return values.getString(at(row));
+        return values.getString(at[row]);
       }
     };
+  }
+
+  /** Per row, the index of element {@code position} (1-based) in the list's data vector, or -1 where there is none. */
+  private static int[] elementPositions(BaseListVector list, long position, int rows) {
+    int[] at = new int[rows];
+    int[] offsets = list instanceof ListVector l ? ArrowColumns.offsets(l, rows) : null;
+    int size = list instanceof FixedSizeListVector f ? f.getListSize() : 0;
+    boolean nulls = list.getNullCount() > 0;
+    for (int row = 0; row < rows; row++) {
+      long start = offsets != null ? offsets[row] : (long) row * size;
+      long end = offsets != null ? offsets[row + 1] : start + size;
+      long i = start + position - 1;
+      at[row] = position < 1 || i >= end || nulls && list.isNull(row) ? -1 : (int) i;
+    }
+    return at;
   }
 
   private abstract static class Reader implements Column {

@@ -2,7 +2,6 @@ package io.rrdflight.sql.calcite;
 
 import io.rrdflight.sql.calcite.RerunSqlTypes;
 import io.rrdflight.sql.ResultBatches;
-import io.rrdflight.sql.calcite.ArrowExpressions.Column;
 import io.rrdflight.sql.calcite.ArrowExpressions.Expr;
 import io.rrdflight.sql.engine.RowCopier;
 import java.util.ArrayList;
@@ -96,13 +95,7 @@ public final class ArrowProject extends Project implements ArrowRel {
           for (int i = 0; i < projects.size(); i++) {
             FieldVector target = out.getVector(i);
             if (computed.get(i).isPresent()) {
-              Column values = computed.get(i).get().evaluate(in, execution);
-              target.clear();
-              target.allocateNew();
-              for (int r = 0; r < rows; r++) {
-                ArrowColumns.set(target, r, values, r);
-              }
-              target.setValueCount(rows);
+              ArrowColumns.setAll(target, computed.get(i).get().evaluate(in, execution), rows);
             } else {
               int from = ((RexInputRef) projects.get(i)).getIndex();
               if (moved[from]) {

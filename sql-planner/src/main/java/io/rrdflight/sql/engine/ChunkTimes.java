@@ -35,7 +35,10 @@ final class ChunkTimes {
     this.byTimeline = byTimeline;
   }
 
-  /** Reads a decoded temporal chunk's timelines and the validity of its components. */
+  /**
+   * Reads a decoded temporal chunk's timelines and the validity of its components. Components
+   * without a null cell (most) share one set per timeline, the values of every row, worked out once.
+   */
   static ChunkTimes of(ChunkData chunk) {
     requireNonNull(chunk, "chunk is null");
     int rows = chunk.rowCount();
@@ -51,26 +54,39 @@ final class ChunkTimes {
     for (String timeline : chunk.timelines().keySet()) {
       long[] times = chunk.timesOnce(timeline);
       Map<String, TimeSet> sets = new HashMap<>();
+      TimeSet everyRow = null;
       for (Map.Entry<String, ListVector> list : lists.entrySet()) {
         ListVector values = list.getValue();
-        int n = 0;
-        boolean sorted = true;
-        for (int r = 0; r < rows; r++) {
-          if (!values.isNull(r)) {
-            long t = times[r];
-            sorted &= n == 0 || scratch[n - 1] < t;
-            scratch[n++] = t;
+        if (values.getNullCount() == 0) {
+          if (everyRow == null) {
+            everyRow = timeSet(times, null, rows, scratch);
           }
+          sets.put(list.getKey(), everyRow);
+        } else {
+          sets.put(list.getKey(), timeSet(times, values, rows, scratch));
         }
-        if (!sorted) {
-          Arrays.sort(scratch, 0, n);
-          n = distinct(scratch, n);
-        }
-        sets.put(list.getKey(), TimeSet.of(scratch, n));
       }
       byTimeline.put(timeline, sets);
     }
     return new ChunkTimes(chunk.entityPath(), lists.keySet(), byTimeline);
+  }
+
+  /** The distinct values of {@code times} at the rows where {@code cells} is not null (every row when null). */
+  private static TimeSet timeSet(long[] times, ListVector cells, int rows, long[] scratch) {
+    int n = 0;
+    boolean sorted = true;
+    for (int r = 0; r < rows; r++) {
+      if (cells == null || !cells.isNull(r)) {
+        long t = times[r];
+        sorted &= n == 0 || scratch[n - 1] < t;
+        scratch[n++] = t;
+      }
+    }
+    if (!sorted) {
+      Arrays.sort(scratch, 0, n);
+      n = distinct(scratch, n);
+    }
+    return TimeSet.of(scratch, n);
   }
 
   /** Drops repeats from sorted {@code values[0, n)}; returns the new count. */

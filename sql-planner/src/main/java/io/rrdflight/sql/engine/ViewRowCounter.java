@@ -30,8 +30,9 @@ import java.util.Locale;
  *
  * <p>One thread, one partition at a time on one worker, in an allocator of its own bounded by
  * {@link #memoryLimit}; it takes no query slot, and gives way to queries: it starts nothing while
- * {@code queriesRunning} says queries run, and a scan under way when one starts is stopped (what it
- * learnt of the chunks so far is kept) and its partition counted again later. (The thread has the
+ * {@code queriesRunning} says queries run, and a scan under way when one starts is stopped by a
+ * second, long-lived thread that watches for queries during scans (what it learnt of the chunks so
+ * far is kept) and its partition counted again later. (The thread has the
  * lowest Java priority, but Linux ignores priorities: giving way is what keeps it off queries' cores.) A
  * partition deleted or replaced meanwhile is skipped; a failure logs one line and leaves the
  * partition to the COUNT(*) scan, as before.
@@ -54,6 +55,8 @@ public final class ViewRowCounter implements AutoCloseable {
   private final long windowBytes;
   private final BooleanSupplier queriesRunning;
   private final Thread thread;
+  /** Cancels the scan under way when a query starts: one for the counter's life, idle between scans. */
+  private final Thread watcher;
   /** Partitions to count, by (dataset, partition id, layer): a later value replaces an earlier one. Guarded by itself. */
   private final LinkedHashMap<List<Object>, Partition> pending = new LinkedHashMap<>();
   private volatile boolean closed;
@@ -84,7 +87,10 @@ public final class ViewRowCounter implements AutoCloseable {
     this.thread = new Thread(this::run, "rrdflight-row-counts");
     thread.setDaemon(true);
     thread.setPriority(Thread.MIN_PRIORITY);
+    this.watcher = new Thread(this::yieldToQueries, "rrdflight-row-counts-yield");
+    watcher.setDaemon(true);
     thread.start();
+    watcher.start();
   }
 
   /** One window's chunks and what a scan holds beside them, and never more than half of {@code available}. */
@@ -273,13 +279,13 @@ public final class ViewRowCounter implements AutoCloseable {
   /** The count-only scan of one view of one partition; false when it was stopped for a query. */
   private boolean scan(ViewSchema schema, Partition p) {
     QueryContext context = QueryContext.start(allocator, Duration.ofDays(1), allocator.getLimit(), 1);
-    scanning = context;
+    synchronized (pending) {
+      scanning = context;
+      pending.notifyAll(); // the watcher looks at queries while it scans
+    }
     if (closed) {
       context.cancel("the server is stopping"); // close() may have looked before this scan began
     }
-    Thread watch = new Thread(() -> yieldToQueries(context), "rrdflight-row-counts-yield");
-    watch.setDaemon(true);
-    watch.start();
     try (QueryContext.Binding bound = context.bind()) {
       ViewCountBatches.scannedRows(schema, List.of(p), data, allocator, BATCH_ROWS, windowBytes, cache);
       return true;
@@ -290,22 +296,29 @@ public final class ViewRowCounter implements AutoCloseable {
       return false;
     } finally {
       scanning = null;
-      watch.interrupt();
     }
   }
 
-  /** Cancels the scan of {@code context} as soon as a query runs; ends when the scan does (interrupted). */
-  private void yieldToQueries(QueryContext context) {
+  /**
+   * The watcher's loop: while a scan is under way, cancels it as soon as a query runs (looking every
+   * {@link #YIELD_POLL}); between scans it waits. Cancelling a scan that has just ended does nothing.
+   */
+  private void yieldToQueries() {
     try {
-      while (!context.isCancelled()) {
-        if (queriesRunning.getAsBoolean()) {
-          context.cancel("a query started: the row count gives way");
-          return;
+      while (!closed) {
+        QueryContext under;
+        synchronized (pending) {
+          while ((under = scanning) == null && !closed) {
+            pending.wait();
+          }
+        }
+        if (under != null && !under.isCancelled() && queriesRunning.getAsBoolean()) {
+          under.cancel("a query started: the row count gives way");
         }
         Thread.sleep(YIELD_POLL.toMillis());
       }
     } catch (InterruptedException e) {
-      // the scan ended
+      // closed
     }
   }
 
@@ -321,6 +334,7 @@ public final class ViewRowCounter implements AutoCloseable {
     if (under != null) {
       under.cancel("the server is stopping");
     }
+    watcher.interrupt(); // it reads no file
     // Not interrupted: a read interrupted on a file channel closes the channel.
     try {
       thread.join(Duration.ofSeconds(10).toMillis());

@@ -161,6 +161,17 @@ class RerunAdapterTest {
   }
 
   @Test
+  void groupsByAStringKeyWhoseValuesAlternateWithinABatch() {
+    // The sort's one batch interleaves the partitions (frame 0 of each, frame 1 of each, ...).
+    String sql = "SELECT p, COUNT(*) AS n, SUM(frame) AS s FROM (SELECT rerun_partition_id AS p, frame FROM ds.frame ORDER BY frame LIMIT 15) "
+        + "GROUP BY p ORDER BY p";
+    assertEquals(List.of("run-a; 8; 28", "run-b; 7; 21"), rows(sql));
+    String plan = explain(sql);
+    assertTrue(plan.contains("ArrowAggregate(group=[{0}]"), plan);
+    assertTrue(plan.contains("ArrowSort(sort0=[$1], dir0=[ASC], fetch=[15])"), plan);
+  }
+
+  @Test
   void countStarCountsRowsWithoutReadingAnyColumn() {
     String sql = "SELECT COUNT(*) AS n FROM ds.frame WHERE frame >= 0";
     assertEquals(List.of("20"), rows(sql));
