@@ -10,8 +10,11 @@ dataset `bench` (`-d`):
   auth+tls-jdk  the same with the JDK's TLS engine (-Dio.netty.handler.ssl.noOpenSsl=true), to compare
                 engines; only with --modes
 
-Each server is warmed up once (JIT, class loading, page cache) with everything below; then the modes
-take turns, round after round (the order rotates). Reported: the best of the rounds, per figure
+Each server is warmed up once (JIT, class loading, page cache) with everything below and 60 new
+connections (JIT of the connection and handshake path: a TLS server compiles it during its first few
+dozen connections, ~1 s of CPU that the rounds would otherwise measure); then the modes
+take turns, round after round (the order rotates), each run starting once every server is idle (the
+previous run's background work, e.g. row counts after a registration, done or 5 s passed). Reported: the best of the rounds, per figure
 (--stat median for the median). On a machine shared with other work the best run is the least
 disturbed one, and what the modes differ by shows there rather than in the noise of a median. Server
 CPU is the process's user + system time: less disturbed by other work than wall time.
@@ -41,6 +44,10 @@ one core), as on two machines: the client's decryption does not take the server'
 client and server share the cores, as a user on one box sees. The rerun part also reports the client's
 CPU (this process: rerun-sdk's threads) and the server's share of both. TLS servers log each
 connection's cipher suite (TlsDetector at debug); the suites seen are printed at the end.
+After the table, the verdict: per round, each mode against the first mode of the same jar in that round
+(back to back, so a disturbance hits both), the median of these paired changes and their interquartile
+range, for each step and the CPU seconds of server and client. For a 5% question take --rounds 15 or
+more with two modes (about 3 minutes for one jar when the machine is quiet).
 --traffic also turns on TlsTraffic: per TLS server, the connections, full and resumed handshakes, gRPC
 calls, HTTP/2 DATA frames, flushes and TLS records of one workflow (the evidence of issue #10; the
 counting costs a little, so leave it off when timing).
@@ -79,6 +86,7 @@ TLS_MODES = ["auth+tls", "auth+tls-jdk"]
 RERUN_MODES = ALL_MODES if NEWEST else ["open", "auth"]
 CALLS = 1000
 WARM_UP = 300
+WARM_CONNECTIONS = 60
 
 
 TLS_LOG = "-Dorg.slf4j.simpleLogger.log.io.rrdflight.server.transport.TlsDetector=debug"
@@ -241,6 +249,7 @@ def main() -> int:
             order = runs[r % len(runs):] + runs[:r % len(runs)]
             for name, _, mode in order:
                 server, token = servers[name]
+                settle([s for s, _ in servers.values()])
                 figures = {}
                 try:
                     measure(figures, mode, server, token, ca, files, parts, r)
@@ -249,9 +258,10 @@ def main() -> int:
                     print(f"round {r} {name}: FAILED {e}\n  server's last lines: " + "\n  ".join(server.lines[-5:]), file=sys.stderr)
                     continue
                 if r > 0:
+                    figures["round"] = r
                     results[name].append(figures)
                 print(f"round {r}{' (warm-up)' if r == 0 else ''} {name}: " + ", ".join(
-                    f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()), file=sys.stderr)
+                    f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items() if k != "round"), file=sys.stderr)
     finally:
         for server, _ in servers.values():
             server.stop()
@@ -260,11 +270,35 @@ def main() -> int:
     if args.traffic:
         traffic_report(servers, args.rounds + 1)
     report(servers, results, runs, modes, files, stat, args)
+    paired_report(results, runs, modes)
     return 0
+
+
+def settle(servers: list, quiet_cpu: float = 0.02, slice_s: float = 0.25, longest_s: float = 5.0) -> None:
+    """Waits (at most `longest_s`) until no server works in the background (the row counts a
+    registration starts, compaction): their CPU over `slice_s` under `quiet_cpu` s. The previous run's
+    background work would otherwise land on the next run, of another mode."""
+    end = time.monotonic() + longest_s
+    while time.monotonic() < end:
+        before = sum(cpu_seconds(s.proc.pid) for s in servers)
+        time.sleep(slice_s)
+        if sum(cpu_seconds(s.proc.pid) for s in servers) - before < quiet_cpu:
+            return
+
+
+def warm_connections(mode: str, server, token) -> None:
+    """WARM_CONNECTIONS new clients, each a new connection (over TLS a full handshake) and one call: a
+    server that has run a while has compiled its connection and handshake path; a fresh one compiles it
+    (C1/C2, ~1 s of CPU for TLS) during the first few dozen connections, which the rounds would measure."""
+    scheme = "rerun+https" if mode in TLS_MODES else "rerun+http"
+    for _ in range(WARM_CONNECTIONS):
+        rr.catalog.CatalogClient(f"{scheme}://localhost:{server.port}", token=token).dataset_names()
 
 
 def measure(figures: dict, mode: str, server, token, ca, files, parts, r: int) -> None:
     """One run of one server: the parts asked for, into `figures`."""
+    if r == 0 and mode in RERUN_MODES:
+        warm_connections(mode, server, token)
     if mode in RERUN_MODES and "rerun" in parts:
         cpu, own = cpu_seconds(server.proc.pid), client_cpu()
         figures.update(rerun_workflow(mode, server, token, files, f"seed_{r}"))
@@ -297,6 +331,38 @@ def traffic_report(servers: dict, workflows: int) -> None:
               f"frames from the client, {total(4) / workflows:.0f} HTTP/2 DATA frames ({total(5) / workflows / 1e6:.1f} MB, {total(6) / workflows:.0f} of 16 KB) "
               f"in {total(7) / workflows:.0f} flushes, {total(8) / workflows:.0f} TLS records ({total(9) / workflows / 1e6:.1f} MB, "
               f"{total(10) / workflows:.0f} of 16 KB)", file=sys.stderr)
+
+
+PAIRED = [("register", "register + wait"), ("seed_view", "seed view"), ("all_view", "all partitions"), ("total", "total"),
+          ("total_cpu", "server CPU"), ("client_cpu", "client CPU"), ("sql_all", "SQL all"), ("sql_all_cpu", "SQL server CPU")]
+
+
+def paired_report(results: dict[str, list[dict]], runs: list, modes: list[str]) -> None:
+    """The verdict: per round, each mode against the base mode of the same jar measured in that round
+    (they ran back to back, so a disturbance of the machine hits both); the median of those paired
+    changes and their interquartile range. Steadier than comparing two medians whose rounds spread ±15%."""
+    names = [n for n, _, _ in runs]
+    lines = []
+    for name, _, mode in runs:
+        base_name = runs[names.index(name) // len(modes) * len(modes)][0]
+        if name == base_name:
+            continue
+        base = {f["round"]: f for f in results[base_name]}
+        cells = []
+        for key, title in PAIRED:
+            pairs = [(f[key], base[f["round"]][key]) for f in results[name] if key in f and key in base.get(f["round"], {})]
+            if len(pairs) < 2:
+                continue
+            change = [(v / b - 1) * 100 for v, b in pairs if b > 0]
+            delta = [v - b for v, b in pairs]
+            q1, _, q3 = statistics.quantiles(change, n=4)
+            cells.append(f"{title} {statistics.median(change):+.1f}% [{q1:+.1f} .. {q3:+.1f}] ({statistics.median(delta):+.3f} s)")
+        if cells:
+            lines.append(f"{name} vs {base_name}, {len(results[name])} paired rounds: " + "; ".join(cells))
+    if lines:
+        print("\nPaired per round (median change [interquartile range] (median difference)):")
+        for line in lines:
+            print("  " + line)
 
 
 def report(servers: dict, results: dict[str, list[dict]], runs: list, modes: list[str], files: list[str], stat, args) -> None:

@@ -50,14 +50,17 @@ public record ServerLimits(
 
   /** How long a query waits in the admission queue before it fails with RESOURCE_EXHAUSTED. */
   public static final Duration QUEUE_WAIT = Duration.ofSeconds(60);
-  /** The largest gRPC header block a client may send (gRPC's own default is 8 KiB). */
   /**
    * How much a connection may have written but not yet sent before gRPC holds back. HTTP/2's flow
    * controller writes at most this (less what is queued) per turn and flushes, so netty's default
    * (32-64 KB) cut a FetchChunks stream into ~27 KB flushes: over TLS, a partial record and a wrap
    * per flush (scripts/bench/security_cost.py --traffic). One message of chunks (1 MB) per turn.
+   * Not a memory bound across connections: the bytes in these buffers are part of what gRPC counts
+   * as a stream's queued bytes (isReady), so the Rerun streams hold at most about a message each and
+   * only while admitted (see redap's FlowControlledSender), whatever the connection count.
    */
   public static final io.netty.channel.WriteBufferWaterMark WRITE_BUFFER = new io.netty.channel.WriteBufferWaterMark(1 << 20, 2 << 20);
+  /** The largest gRPC header block a client may send (gRPC's own default is 8 KiB). */
   public static final int MAX_HEADER_BYTES = 16 << 10;
   /** Open prepared-statement handles, all clients together. */
   public static final int MAX_PREPARED_STATEMENTS = 10_000;

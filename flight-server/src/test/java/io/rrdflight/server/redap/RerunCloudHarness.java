@@ -117,6 +117,20 @@ final class RerunCloudHarness implements AutoCloseable {
     return RerunCloudServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 
+  /**
+   * An asynchronous stub on a connection of its own whose HTTP/2 window (stream and connection) is
+   * {@code window} bytes and fixed: the server sends no more than that until the client reads.
+   */
+  RerunCloudServiceGrpc.RerunCloudServiceStub asyncStubWithWindow(int window) {
+    Metadata version = new Metadata();
+    version.put(Metadata.Key.of("x-rerun-client-version", Metadata.ASCII_STRING_MARSHALLER), "rerun-test/0.27.3");
+    ManagedChannel own = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().flowControlWindow(window)
+        .intercept(MetadataUtils.newAttachHeadersInterceptor(version))
+        .build();
+    extraChannels.add(own);
+    return RerunCloudServiceGrpc.newStub(own);
+  }
+
   /** A stub whose calls carry {@code x-rerun-entry-id: <id>}. */
   RerunCloudServiceGrpc.RerunCloudServiceBlockingStub stub(EntryId entry) {
     return stubWithHeader(entry.toHex());

@@ -14,6 +14,7 @@ import io.rrdflight.server.Fixtures;
 import io.rrdflight.server.ServerLimits;
 import io.rrdflight.server.TestLimits;
 import io.rrdflight.server.redap.proto.FetchChunksRequest;
+import io.rrdflight.server.redap.proto.FetchChunksResponse;
 import io.rrdflight.server.redap.proto.QueryDatasetRequest;
 import io.rrdflight.server.redap.proto.ScanTableRequest;
 import io.rrdflight.server.redap.proto.ScanTableResponse;
@@ -214,6 +215,35 @@ class RerunStreamLimitsTest {
     assertTrue(waiting.get(60, TimeUnit.SECONDS) > 0);
     for (StalledFetch s : stalled.subList(1, stalled.size())) {
       s.cancel();
+    }
+  }
+
+  @Test
+  void aFetchWhoseClientStopsReadingKeepsItsTurnUntilTheClientHasTakenTheWholeAnswer() throws Exception {
+    start(Duration.ofMinutes(10), 1, 0);
+    FetchChunksRequest request = fetchAll(1);
+    List<FetchChunksResponse> answer = new ArrayList<>();
+    rerun.stub().fetchChunks(request).forEachRemaining(answer::add);
+    int expected = answer.stream().mapToInt(FetchChunksResponse::getChunksCount).sum();
+    // Each client's window takes all of the answer but its last 8 KB (a gRPC message is 5 bytes more
+    // than its protobuf): the server sends every message at once, and its stream would end with those
+    // 8 KB still queued. Streams that ended so would free their turns for more of the same, and the
+    // server would hold an answer's end for every call such clients open, on every connection.
+    int window = answer.stream().mapToInt(m -> m.getSerializedSize() + 5).sum() - (8 << 10);
+    List<StalledFetch> stalled = new ArrayList<>();
+    for (int i = 0; i < ChunkFetch.MAX_STREAMS; i++) {
+      stalled.add(new StalledFetch(rerun.asyncStubWithWindow(window), request));
+    }
+    CompletableFuture<Integer> beyond = CompletableFuture.supplyAsync(() -> chunksOf(request));
+    assertTrue(rerun.allChunkInfos(dataset).size() > 0);
+    Thread.sleep(500);
+    assertFalse(beyond.isDone(), "a fifth FetchChunks ran while four clients had not taken their answers");
+    assertEquals(Status.Code.OK, stalled.get(0).readRest().getCode());
+    assertEquals(expected, stalled.get(0).items.get());
+    assertEquals(expected, beyond.get(60, TimeUnit.SECONDS));
+    for (StalledFetch s : stalled.subList(1, stalled.size())) {
+      assertEquals(Status.Code.OK, s.readRest().getCode());
+      assertEquals(expected, s.items.get());
     }
   }
 }
