@@ -7,7 +7,9 @@ per --jar, and `rerun server` 0.27.3), in one run: register the files, wait for 
 (as many "compacted" log lines as files; a jar that logs none, e.g. main before compaction, is not
 waited for), then time `dataframe_query_view(index="frame", contents="/**").df().to_arrow_table()`
 over all partitions, twice (the second run of a server has no start-up costs), and check that every
-server returned the same rows.
+server returned the same rows. rrdflight runs as users start it, through scripts/rrdflight and its memory
+defaults (256 MB heap, parallel collector), unless --test-jvm asks for the test harness's `java -Xmx1g -jar`
+(G1 then lets the heap grow to 1 GB: a higher peak RSS, not more memory needed); the output says which.
 
     .venv/bin/python scripts/bench/small_chunks.py --make-small-chunks /tmp/small-chunks   # once
     .venv/bin/python scripts/bench/small_chunks.py /tmp/small-chunks [--jar before=/tmp/old.jar]
@@ -25,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_common import ROOT, peak_rss_mb
+from bench_common import ROOT, cpu_seconds, peak_rss_mb
 
 sys.path.insert(0, str(ROOT / "scripts" / "fixtures"))
 from write_small_chunks import write_small_chunks  # noqa: E402 (sets the SDK's batcher variables first)
@@ -79,9 +81,12 @@ def scan(server, files: list[str], name: str, compacts: bool) -> tuple[dict, pa.
         time.sleep(0.2)
     done = compactions(server)[before:]
     t2 = time.perf_counter()
+    cpu_before = cpu_seconds(server.proc.pid)
     table = dataset.dataframe_query_view(index="frame", contents="/**").df().to_arrow_table()
     t3 = time.perf_counter()
+    cpu = cpu_seconds(server.proc.pid)
     figures = {"register": t1 - t0, "compaction": t2 - t1, "scan": t3 - t2, "rows": table.num_rows, "rss": peak_rss_mb(server.proc.pid),
+               "server_cpu": cpu - cpu_before,
                "per_file": [f"{int(m.group(1))}->{int(m.group(2))} chunks {int(m.group(3)) / 1000:.1f} s" if m.group(1) else "shared"
                              for m in done]}
     return figures, table
@@ -96,6 +101,8 @@ def main() -> int:
     parser.add_argument("--entities", type=int, default=16)
     parser.add_argument("--jar", action="append", default=[], metavar="NAME=PATH",
                         help="another rrdflight jar to measure in the same run (e.g. before=/tmp/main.jar)")
+    parser.add_argument("--test-jvm", action="store_true",
+                        help="start rrdflight as the tests do (java -Xmx1g -jar, G1) instead of with the launcher's defaults")
     args = parser.parse_args()
     if args.make_small_chunks:
         make(args.make_small_chunks, args.files, args.frames, args.entities)
@@ -107,12 +114,10 @@ def main() -> int:
     rows, reference = [], None
     for name, jar in servers:
         data = Path(f"/tmp/rrdflight-bench-{time.time_ns()}")
-        if jar is not None:
-            rrdflight_server.JAR = jar
-        server = ServerProcess(data, allow_roots=(Path(files[0]).parent, Path("/tmp"))) if jar else RerunServer()
+        server = (ServerProcess(data, allow_roots=(Path(files[0]).parent, Path("/tmp")), jar=jar, launcher=not args.test_jvm)
+                  if jar else RerunServer())
         try:
-            # Only a jar that compacts is waited for: its start-up names the data dir's compacted copies or not.
-            compacts = jar is not None and name == "rrdflight"
+            compacts = jar is not None
             for run in ("first run", "second run"):
                 figures, table = scan(server, files, f"bench_{run.split()[0]}", compacts)
                 table = canonical(table)
@@ -124,11 +129,13 @@ def main() -> int:
         finally:
             server.stop()
     load = os.getloadavg()
-    print(f"\n{len(files)} files, {size:.0f} MB ({args.directory}); load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
-    print("| server | register + wait | compaction (background) | full scan (df().to_arrow_table()) | rows equal to the first | server peak RSS |")
-    print("|---|---|---|---|---|---|")
+    jvm = "java -Xmx1g -jar (the tests' JVM, G1)" if args.test_jvm else "scripts/rrdflight (the launcher's defaults: -Xmx256m, parallel GC)"
+    print(f"\n{len(files)} files, {size:.0f} MB ({args.directory}); load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; rrdflight started by {jvm}\n")
+    print("| server | register + wait | compaction (background) | full scan (df().to_arrow_table()) | server CPU in the scan | rows equal to the first | server peak RSS |")
+    print("|---|---|---|---|---|---|---|")
     for name, r in rows:
-        print(f"| {name} | {r['register']:.2f} s | {r['compaction']:.2f} s | {r['scan']:.2f} s ({r['rows']} rows) | {'yes' if r['equal'] else 'NO'} | {r['rss']:.0f} MB |")
+        print(f"| {name} | {r['register']:.2f} s | {r['compaction']:.2f} s | {r['scan']:.2f} s ({r['rows']} rows) | {r['server_cpu']:.2f} s"
+              f" | {'yes' if r['equal'] else 'NO'} | {r['rss']:.0f} MB |")
     for name, r in rows:
         if r["per_file"]:
             print(f"{name}: " + "; ".join(r["per_file"]))

@@ -5,7 +5,7 @@ for rrdflight's compactions, count what one full scan gets on the wire (grpc_cou
 FetchChunks chunks, bytes, LZ4), then time N scans of `dataframe_query_view(index="frame",
 contents="/**").df().to_arrow_table()` with the client's CPU (this process, all its threads) and the
 server's CPU per scan, and the server's CPU per thread name over the N scans (e.g. the JIT's compiler
-threads against the gRPC workers). CPU seconds hold up better than wall time on a shared machine.
+threads against the gRPC workers). rrdflight is started as users start it (scripts/rrdflight's defaults). CPU seconds hold up better than wall time on a shared machine.
 
     .venv/bin/python scripts/bench/small_chunks_cpu.py /tmp/small-chunks flight-server/target/rrdflight.jar 5
     .venv/bin/python scripts/bench/small_chunks_cpu.py /tmp/small-chunks rerun 5
@@ -69,8 +69,7 @@ def main() -> int:
     if which == "rerun":
         server = RerunServer()
     else:
-        rrdflight_server.JAR = Path(which).resolve()
-        server = ServerProcess(work, allow_roots=(directory.resolve(), Path("/tmp")))
+        server = ServerProcess(work, allow_roots=(directory.resolve(), Path("/tmp")), jar=Path(which).resolve(), launcher=True)
     try:
         dataset = rr.catalog.CatalogClient(server.rerun_uri).create_dataset(name="bench")
         dataset.register_batch([f"file://{p}" for p in files]).wait(3600)

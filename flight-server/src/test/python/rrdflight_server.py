@@ -109,12 +109,16 @@ class ServerProcess(ListeningProcess):
     `env` is added to its environment (e.g. the AWS variables of an object store)."""
 
     def __init__(self, data_dir: Path, *args: str, allow_roots=DEFAULT_ALLOWED_ROOTS, launcher: bool = False,
-                 env: dict[str, str] | None = None, jar: Path = JAR, cpus: str | None = None) -> None:
+                 env: dict[str, str] | None = None, jar: Path | None = None, cpus: str | None = None) -> None:
+        # Read at the call, not bound at definition: benchmarks point the module's JAR at another build (bench_common.use_jar).
+        jar = JAR if jar is None else jar
         if not jar.is_file():
             raise RuntimeError(f"{jar} is missing: build with 'mvn package' (scripts/test does)")
         roots = [arg for root in allow_roots for arg in ("--allow-root", str(root))]
         java = ([str(ROOT / "scripts" / "rrdflight")] if launcher
                 else ["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", *class_data_archive(jar), "-Xmx1g", "-jar", str(jar)])
+        if launcher:
+            env = {**(env or {}), "RRDFLIGHT_JAR": str(jar)}  # the jar asked for (which the launcher does not rebuild)
         if cpus is not None:
             java = ["taskset", "-c", cpus, *java]  # benchmarks: the server on cores of its own (its threads inherit it)
         super().__init__([*java, "server", "--port", "0", "--data-dir", str(data_dir), *roots, *args],

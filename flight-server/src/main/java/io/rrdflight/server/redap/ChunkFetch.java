@@ -100,8 +100,8 @@ final class ChunkFetch {
     gate.admitWhenFree(allocator, sender::cancelled, executor, query -> {
       try (query; QueryContext.Binding bound = query.context().bind()) {
         stream(keys, sender, message, query.context());
-      } catch (RuntimeException | IOException e) {
-        sender.fail(e, "FetchChunks");
+      } catch (RuntimeException | IOException | Error e) {
+        sender.fail(e, "FetchChunks"); // Errors too: see DatasetQuery#query
       }
     }, refused -> sender.fail(refused, "FetchChunks"));
   }

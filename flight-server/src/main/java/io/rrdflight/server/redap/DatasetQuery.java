@@ -80,7 +80,9 @@ final class DatasetQuery {
     executor.execute(() -> {
       try (AdmittedQuery query = admission.admit(allocator, sender::cancelled); QueryContext.Binding bound = query.context().bind()) {
         stream(plan, sender, rows -> message.apply(ChunkInfo.batch(rows, vocabulary, timeline, query.allocator())), call, query.context());
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
+        // Errors too, as BatchStreamer does: a stream thread that dies silently leaves its client
+        // waiting forever (seen: OutOfMemoryError decoding the indexes of files of many small chunks).
         sender.fail(e, call);
       }
     });

@@ -2,6 +2,7 @@ package io.rrdflight.sql.engine;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.catalog.CompactionState;
 import io.rrdflight.catalog.Dataset;
 import io.rrdflight.catalog.EntryId;
 import io.rrdflight.catalog.Partition;
@@ -46,6 +47,10 @@ public final class ViewRowCounter implements AutoCloseable {
   /** How often a scan looks whether a query started, and an idle counter whether queries ended. */
   static final Duration YIELD_POLL = Duration.ofMillis(50);
   private static final int BATCH_ROWS = 65536;
+  /** How often a partition whose compacted copy is being made is looked at again ({@link #waitForCopy}). */
+  static final Duration COPY_POLL = Duration.ofMillis(200);
+  /** {@link RerunData#compactionState} of a partition whose copy is queued or being made. */
+  private static final String PENDING = CompactionState.PENDING.name().toLowerCase(Locale.ROOT);
   /** How long a listing of the registered partitions serves (a partition deleted since fails its scan, which is then skipped). */
   static final Duration LISTING_AGE = Duration.ofSeconds(1);
 
@@ -177,6 +182,7 @@ public final class ViewRowCounter implements AutoCloseable {
       }
       try {
         waitForQuiet();
+        waitForCopy(next);
         if (!countPartition(next)) {
           count(List.of(next)); // stopped for a query: again, after the others
         }
@@ -202,6 +208,25 @@ public final class ViewRowCounter implements AutoCloseable {
       synchronized (pending) {
         pending.wait(YIELD_POLL.toMillis()); // close() wakes it
       }
+    }
+  }
+
+  /**
+   * Waits while {@code queued}'s compacted copy is being made (then lists the partitions afresh, to
+   * count the copy): a file of thousands of small chunks costs tens of seconds of CPU to count, its
+   * copy of a few dozen chunks well under one, and both hold the same rows. The compactions run one
+   * at a time in registration order, as the counts do, so this waits for little else.
+   */
+  private void waitForCopy(Partition queued) throws InterruptedException {
+    boolean waited = false;
+    while (!closed && PENDING.equals(data.compactionState(queued))) {
+      waited = true;
+      synchronized (pending) {
+        pending.wait(COPY_POLL.toMillis()); // close() wakes it
+      }
+    }
+    if (waited) {
+      listing(true);
     }
   }
 

@@ -142,6 +142,25 @@ class ViewRowCounterTest {
   }
 
   @Test
+  void aPartitionWhoseCompactedCopyIsBeingMadeIsCountedOnceTheCopyIsDone() throws Exception {
+    AtomicBoolean copying = new AtomicBoolean(true);
+    RerunData compacting = new ForwardingRerunData(data) {
+      @Override
+      public String compactionState(Partition partition) {
+        return copying.get() ? "pending" : "done";
+      }
+    };
+    try (ViewRowCounter counter = new ViewRowCounter(compacting, new ChunkTimesCache(1 << 20, store), allocator, 1, () -> false)) {
+      counter.count(List.of(partition("p1")));
+      assertFalse(counter.awaitIdle(Duration.ofMillis(500)));
+      assertEquals(0, data.reads.get(), "the file of many small chunks is not read while its copy is made");
+      copying.set(false);
+      assertTrue(counter.awaitIdle(WAIT));
+    }
+    assertEquals(scanned("frame", List.of(partition("p1"))), store.counts.get(List.of(partition("p1"), "frame", "/**")));
+  }
+
+  @Test
   void aPartitionRegisteredAgainOrGoneIsSkipped() throws Exception {
     Partition p1 = partition("p1");
     RerunData without = new ForwardingRerunData(data) {
