@@ -135,8 +135,8 @@ final class TableEntries {
           }
         }
         sender.complete();
-      } catch (IOException | RuntimeException e) {
-        sender.fail(e, "ScanTable");
+      } catch (IOException | RuntimeException | Error e) {
+        sender.fail(e, "ScanTable"); // Errors too: see DatasetQuery#query
       }
     });
   }

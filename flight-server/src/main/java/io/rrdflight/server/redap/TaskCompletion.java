@@ -64,7 +64,8 @@ final class TaskCompletion {
         }
         observer.onNext(message.apply(TaskTable.batch(tasks, vocabulary, allocator)));
         observer.onCompleted();
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
+        // Errors too (see DatasetQuery#query): a thread that dies silently leaves its client waiting.
         observer.onError(CatalogStatus.of(e, "QueryTasksOnCompletion"));
       }
     }));
