@@ -169,6 +169,14 @@ class CliArgumentsTest {
     assertNoStackTrace(root);
   }
 
+  @Test
+  void aChunkCacheThatIsNotASizeIsAUsageError() {
+    CliRun cache = CliRun.of("server", "--chunk-cache", "lots");
+    assertEquals(2, cache.exitCode());
+    assertTrue(cache.err().contains("not a size: 'lots'"), cache.err());
+    assertNoStackTrace(cache);
+  }
+
   private static void assertNoStackTrace(CliRun r) {
     assertFalse(r.err().contains("\tat "), "stack trace printed:\n" + r.err());
     assertFalse(r.out().contains("\tat "), "stack trace printed:\n" + r.out());
