@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.NoLeaks;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.sql.testing.ForwardingRerunData;
 import io.rrdflight.sql.testing.InMemoryRerunData;
@@ -13,13 +14,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(NoLeaks.class)
 class ViewRowCounterTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private BufferAllocator allocator;
@@ -27,15 +28,10 @@ class ViewRowCounterTest {
   private final MapChunkTimesStore store = new MapChunkTimesStore();
 
   @BeforeEach
-  void setUp() {
-    allocator = new RootAllocator();
+  void setUp(BufferAllocator allocator) {
+    this.allocator = allocator;
     data = new InMemoryRerunData();
     CountTraps.addTo(data);
-  }
-
-  @AfterEach
-  void noLeaks() {
-    allocator.close(); // throws if any buffer is still allocated
   }
 
   /** The rows a scan of the whole timeline table returns. */
