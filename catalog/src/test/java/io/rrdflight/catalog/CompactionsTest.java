@@ -95,6 +95,24 @@ class CompactionsTest {
   }
 
   @Test
+  void listenersAreToldOfTheAddedPartitionThenOfItsCompactionsEndWhenItNoLongerWaits() throws Exception {
+    List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+    catalog.listen(new PartitionListener() {
+      @Override
+      public void partitionsAdded(List<Partition> added) {
+        added.forEach(p -> told.add("added " + p.partitionId()));
+      }
+
+      @Override
+      public void compactionEnded(Partition p) {
+        told.add("compaction ended " + p.partitionId() + ", now " + catalog.compactionState(catalog.partitions(p.datasetId()).get(0)));
+      }
+    });
+    Partition p = registered("small-chunks/small-chunks.rrd");
+    assertEquals(List.of("added " + p.partitionId(), "compaction ended " + p.partitionId() + ", now DONE"), told);
+  }
+
+  @Test
   void aRecordingOfLargeChunksIsLeftAlone() throws Exception {
     Partition p = registered("versions/rerun-0.27.3.rrd");
     assertTrue(p.compacted().isEmpty());

@@ -12,6 +12,8 @@ import io.rrdflight.sql.testing.InMemoryRerunData;
 import io.rrdflight.sql.testing.ResultRows;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BigIntVector;
@@ -138,19 +140,26 @@ class ViewRowCounterTest {
   }
 
   @Test
-  void aPartitionWhoseCompactedCopyIsBeingMadeIsCountedOnceTheCopyIsDone() throws Exception {
+  void aPartitionWhoseCompactedCopyIsBeingMadeIsCountedWhenItsCompactionEnds() throws Exception {
     AtomicBoolean copying = new AtomicBoolean(true);
+    CountDownLatch askedWhileCopying = new CountDownLatch(1);
     RerunData compacting = new ForwardingRerunData(data) {
       @Override
       public String compactionState(Partition partition) {
-        return copying.get() ? "pending" : "done";
+        if (!copying.get()) {
+          return "done";
+        }
+        askedWhileCopying.countDown();
+        return "pending";
       }
     };
     try (ViewRowCounter counter = new ViewRowCounter(compacting, new ChunkTimesCache(1 << 20, store), allocator, 1, () -> false)) {
       counter.count(List.of(partition("p1")));
-      assertFalse(counter.awaitIdle(Duration.ofMillis(500)));
+      assertTrue(askedWhileCopying.await(WAIT.toSeconds(), TimeUnit.SECONDS));
+      assertFalse(counter.awaitIdle(Duration.ZERO), "it waits for the copy");
       assertEquals(0, data.reads.get(), "the file of many small chunks is not read while its copy is made");
       copying.set(false);
+      counter.compactionEnded(partition("p1"));
       assertTrue(counter.awaitIdle(WAIT));
     }
     assertEquals(scanned("frame", List.of(partition("p1"))), store.counts.get(List.of(partition("p1"), "frame", "/**")));
