@@ -67,8 +67,8 @@ public final class Catalog implements AutoCloseable {
 
   /** What keeps other servers off this catalog: the data dir's lock (the writer lock of PostgreSQL goes with the store). */
   private final AutoCloseable dataDirLock;
-  /** Told of each registration's partitions as it is committed ({@link #whenPartitionsAdded}). */
-  private final List<Consumer<List<Partition>>> addedListeners = new CopyOnWriteArrayList<>();
+  /** Told of each registration's partitions as it is committed, and of each compaction's end ({@link #listen}). */
+  private final List<PartitionListener> listeners = new CopyOnWriteArrayList<>();
 
   private Catalog(AutoCloseable dataDirLock, CatalogStore store, RecordingIndexer indexer, RecordingSources sources, int threads,
       RegistrationLimits limits, Path tablesDir, Path compactedDir, CompactionPolicy compaction) {
@@ -869,22 +869,28 @@ public final class Catalog implements AutoCloseable {
     return compactions.state(p);
   }
 
-  /**
-   * Calls {@code listener} with the partitions of each registration as it is committed (on the
-   * registrar's thread, holding the catalog's lock: it must only hand them on, as the SQL engine's
-   * background row counts do).
-   */
-  public void whenPartitionsAdded(Consumer<List<Partition>> listener) {
-    addedListeners.add(requireNonNull(listener, "listener is null"));
+  /** Tells {@code listener} of each registration's partitions as it is committed, and of each compaction's end. */
+  public void listen(PartitionListener listener) {
+    listeners.add(requireNonNull(listener, "listener is null"));
   }
 
-  /** Tells the listeners of {@link #whenPartitionsAdded}; a failing one is logged, the commit stands. */
+  /** Tells the listeners of a registration's committed partitions; the caller holds the lock. */
   void announceAdded(List<Partition> added) {
-    for (var listener : addedListeners) {
+    announce("of new partitions", listener -> listener.partitionsAdded(added));
+  }
+
+  /** Tells the listeners that {@code p}'s compaction is no longer pending (see {@link PartitionListener#compactionEnded}). */
+  void announceCompactionEnded(Partition p) {
+    announce("of compactions", listener -> listener.compactionEnded(p));
+  }
+
+  /** A failing listener is logged; the change it was told of stands. */
+  private void announce(String what, Consumer<PartitionListener> news) {
+    for (PartitionListener listener : listeners) {
       try {
-        listener.accept(added);
+        news.accept(listener);
       } catch (RuntimeException e) {
-        log.warn("a listener of new partitions failed: {}", e.toString());
+        log.warn("a listener {} failed: {}", what, e.toString());
       }
     }
   }

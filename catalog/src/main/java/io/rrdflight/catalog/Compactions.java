@@ -84,7 +84,7 @@ final class Compactions implements AutoCloseable {
       try {
         compact(p);
       } finally {
-        queued.remove(p);
+        ended(p);
       }
     });
   }
@@ -110,9 +110,15 @@ final class Compactions implements AutoCloseable {
           compact(p);
         }
       } finally {
-        queued.remove(p);
+        ended(p);
       }
     });
+  }
+
+  /** No longer pending (first, so that a listener told of it sees so), then told. */
+  private void ended(Partition p) {
+    queued.remove(p);
+    catalog.announceCompactionEnded(p);
   }
 
   /** Where {@code p}'s compaction stands (it has a copy, one is coming, it failed, it needs none). */

@@ -40,10 +40,9 @@ import java.util.TreeSet;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -51,6 +50,7 @@ import org.junit.jupiter.api.io.TempDir;
  * index of real recordings, and against the decoded cells of real recordings (the chunk holding
  * each latest value, each row, must be planned).
  */
+@ExtendWith(NoLeaks.class)
 class ChunkPlannerTest {
   static final Timeline FRAME = new Timeline("frame", TimelineKind.SEQUENCE);
   static final Timeline TIME = new Timeline("log_time", TimelineKind.TIMESTAMP);
@@ -105,13 +105,8 @@ class ChunkPlannerTest {
   private BufferAllocator allocator;
 
   @BeforeEach
-  void open() {
-    allocator = new RootAllocator();
-  }
-
-  @AfterEach
-  void close() {
-    allocator.close(); // fails on a leak
+  void open(BufferAllocator allocator) {
+    this.allocator = allocator;
   }
 
   // --- the Rerun door's requests (exact entity paths), on the hand-made partition -----------------

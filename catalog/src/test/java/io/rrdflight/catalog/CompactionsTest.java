@@ -15,10 +15,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * copy: the same rows in far fewer chunks. The original file still governs: a changed file is not
  * served, registering it again drops the copy and makes a new one; deleting removes the copy.
  */
+@ExtendWith(NoLeaks.class)
 class CompactionsTest {
   private static final Duration WAIT = Duration.ofSeconds(120);
 
@@ -35,15 +36,14 @@ class CompactionsTest {
   private Catalog catalog;
 
   @BeforeEach
-  void open() {
-    allocator = new RootAllocator();
+  void open(BufferAllocator allocator) {
+    this.allocator = allocator;
     catalog = Catalog.open(dataDir, new RrdRecordingIndexer(allocator), 1);
   }
 
   @AfterEach
   void close() {
     catalog.close();
-    allocator.close(); // fails the test on leaked buffers
   }
 
   private Partition registered(String fixture) throws Exception {
@@ -92,6 +92,24 @@ class CompactionsTest {
     catalog.awaitCompactions(WAIT);
     assertEquals(p, catalog.partitions(p.datasetId()).get(0));
     assertEquals(chunks, catalog.chunks(p).chunks());
+  }
+
+  @Test
+  void listenersAreToldOfTheAddedPartitionThenOfItsCompactionsEndWhenItNoLongerWaits() throws Exception {
+    List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+    catalog.listen(new PartitionListener() {
+      @Override
+      public void partitionsAdded(List<Partition> added) {
+        added.forEach(p -> told.add("added " + p.partitionId()));
+      }
+
+      @Override
+      public void compactionEnded(Partition p) {
+        told.add("compaction ended " + p.partitionId() + ", now " + catalog.compactionState(catalog.partitions(p.datasetId()).get(0)));
+      }
+    });
+    Partition p = registered("small-chunks/small-chunks.rrd");
+    assertEquals(List.of("added " + p.partitionId(), "compaction ended " + p.partitionId() + ", now DONE"), told);
   }
 
   @Test

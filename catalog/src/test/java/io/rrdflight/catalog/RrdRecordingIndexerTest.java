@@ -12,25 +12,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Registration reads of real SDK-written files: recordings, counts and the dataframe schema. */
+@ExtendWith(NoLeaks.class)
 class RrdRecordingIndexerTest {
   private BufferAllocator allocator;
 
   @BeforeEach
-  void open() {
-    allocator = new RootAllocator();
-  }
-
-  @AfterEach
-  void close() {
-    allocator.close(); // fails the test on leaked buffers
+  void open(BufferAllocator allocator) {
+    this.allocator = allocator;
   }
 
   static Path fixture(String relative) {

@@ -17,26 +17,26 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.ipc.ArrowReader;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Table entries: Lance storage, names shared with datasets, persistence, bad writes, crashes, concurrency. */
+@ExtendWith(NoLeaks.class)
 class TablesTest {
   @TempDir Path dataDir;
   @TempDir Path files;
-  private final BufferAllocator allocator = new RootAllocator();
+  private BufferAllocator allocator;
 
-  @AfterEach
-  void noLeaks() {
-    assertEquals(0, allocator.getAllocatedMemory(), "Arrow memory leaked");
-    allocator.close();
+  @BeforeEach
+  void setUp(BufferAllocator allocator) {
+    this.allocator = allocator;
   }
 
   private Catalog open() {

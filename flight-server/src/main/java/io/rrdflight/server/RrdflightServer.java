@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.netty.NettyServerBuilder;
 import io.rrdflight.catalog.AllowedRoots;
 import io.rrdflight.catalog.Catalog;
+import io.rrdflight.catalog.Partition;
+import io.rrdflight.catalog.PartitionListener;
 import io.rrdflight.rrd.RecordingSources;
 import io.rrdflight.rrd.s3.S3Client;
 import io.rrdflight.rrd.s3.S3Location;
@@ -140,10 +142,18 @@ public final class RrdflightServer implements AutoCloseable {
     // The counts a bare COUNT(*) asks for, made after each registration (by the writer of a fleet): see countMissingRowCounts.
     // It waits for a quiet spell of both doors, FetchChunks streams included, not only for no query.
     ViewRowCounter rowCounter = engine.rowCounter(() -> admission.busyWithin(ROW_COUNTS_QUIET));
-    catalog.whenPartitionsAdded(added -> {
-      if (catalog.isWriter()) {
-        admission.noteActivity(); // the client that registered usually queries next
-        rowCounter.count(added);
+    catalog.listen(new PartitionListener() {
+      @Override
+      public void partitionsAdded(List<Partition> added) {
+        if (catalog.isWriter()) {
+          admission.noteActivity(); // the client that registered usually queries next
+          rowCounter.count(added);
+        }
+      }
+
+      @Override
+      public void compactionEnded(Partition p) {
+        rowCounter.compactionEnded(p);
       }
     });
     RrdflightSqlProducer producer = new RrdflightSqlProducer(allocator, engine, streamExecutor,

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rrdflight.catalog.NoLeaks;
 import io.rrdflight.sql.testing.InMemoryRerunData;
 import java.time.Duration;
 import java.util.List;
@@ -15,16 +16,17 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A query's limits reach into the row engine: a query that never produces a row (a recursive CTE
  * counting forever) still stops at its deadline or when cancelled, and rows a sort holds count
  * against the memory budget. The thread that ran the query comes back each time.
  */
+@ExtendWith(NoLeaks.class)
 class QueryLimitsTest {
   /** Counts forever: the recursion never ends and COUNT(*) never emits a row. */
   static final String ENDLESS = "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT COUNT(*) FROM t";
@@ -33,8 +35,8 @@ class QueryLimitsTest {
   private SqlEngine engine;
 
   @BeforeEach
-  void setUp() {
-    allocator = new RootAllocator();
+  void setUp(BufferAllocator allocator) {
+    this.allocator = allocator;
     InMemoryRerunData data = new InMemoryRerunData();
     long[] frames = new long[400];
     Double[] values = new Double[400];
@@ -49,7 +51,6 @@ class QueryLimitsTest {
   @AfterEach
   void tearDown() {
     engine.close();
-    allocator.close(); // fails the test on a leaked buffer
   }
 
   /** Runs {@code sql} to the end under {@code context}, as the Flight door does on its streaming thread. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rrdflight.catalog.NoLeaks;
 import io.rrdflight.sql.testing.InMemoryRerunData;
 import io.rrdflight.sql.testing.ResultRows;
 import java.util.ArrayList;
@@ -12,22 +13,23 @@ import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A query that runs as one scan splits into per-partition slices whose rows, in the split's order,
  * are the whole query's rows; queries whose rows depend on all partitions at once do not split.
  */
+@ExtendWith(NoLeaks.class)
 class QuerySplitTest {
   private BufferAllocator allocator;
   private SqlEngine engine;
 
   @BeforeEach
-  void setUp() {
-    allocator = new RootAllocator();
+  void setUp(BufferAllocator allocator) {
+    this.allocator = allocator;
     InMemoryRerunData data = new InMemoryRerunData();
     for (String run : List.of("run-a", "run-b", "run-c")) {
       long base = (run.charAt(4) - 'a' + 1) * 100L;
@@ -40,7 +42,6 @@ class QuerySplitTest {
   @AfterEach
   void tearDown() {
     engine.close();
-    allocator.close(); // fails the test on a leaked buffer
   }
 
   private List<String> rows(ResultBatches batches) {

@@ -1,7 +1,5 @@
 package io.rrdflight.server.cli;
 
-import static java.util.Objects.requireNonNull;
-
 import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.CatalogLocation;
 import io.rrdflight.catalog.CompactionPolicy;
@@ -41,6 +39,36 @@ import picocli.CommandLine.Model.OptionSpec;
 final class ServerCommand implements Callable<Integer> {
 
   private final CommandSpec spec = StandardHelpOptions.addTo(CommandSpec.wrapWithoutInspection(this).name("server"));
+  // The options' models, in the order help lists them; picocli fills their values, read back once by options().
+  private final OptionSpec dataset;
+  private final OptionSpec table;
+  private final OptionSpec host;
+  private final OptionSpec port;
+  private final OptionSpec dataDir;
+  private final OptionSpec catalog;
+  private final OptionSpec advertise;
+  private final OptionSpec auth;
+  private final OptionSpec insecureNoAuth;
+  private final OptionSpec tlsCert;
+  private final OptionSpec tlsKey;
+  private final OptionSpec allowRoot;
+  private final OptionSpec s3Endpoint;
+  private final OptionSpec queryTimeout;
+  private final OptionSpec queryMemory;
+  private final OptionSpec chunkCache;
+  private final OptionSpec queryWorkers;
+  private final OptionSpec maxQueries;
+  private final OptionSpec maxQueuedQueries;
+  private final OptionSpec maxSqlLength;
+  private final OptionSpec maxMessageSize;
+  private final OptionSpec maxConnections;
+  private final OptionSpec maxCallsPerConnection;
+  private final OptionSpec firstBytesTimeout;
+  private final OptionSpec idleTimeout;
+  private final OptionSpec maxPrefixFiles;
+  private final OptionSpec compactSmallChunks;
+  private final OptionSpec exitWhenReady;
+  private final OptionSpec trainCalls;
 
   ServerCommand() {
     spec.usageMessage()
@@ -67,110 +95,124 @@ final class ServerCommand implements Callable<Integer> {
             "",
             "Without --auth, anyone who reaches the port may read, register and delete; a non-loopback",
             "--host therefore needs --auth (or --insecure-no-auth). Tokens: rrdflight token create --help.");
-    repeatable("[NAME=]DIR", "Serve the .rrd files in DIR as dataset NAME (default: DIR's name). DIR may be an object prefix,"
+    dataset = repeatable("[NAME=]DIR", "Serve the .rrd files in DIR as dataset NAME (default: DIR's name). DIR may be an object prefix,"
         + " s3://bucket/prefix/ (its top-level .rrd objects). Repeatable.", "-d", "--dataset");
-    repeatable("[NAME=]DIR", "Serve the Lance table in DIR as table NAME (default: DIR's name), as rerun server -t does. Repeatable.",
+    table = repeatable("[NAME=]DIR", "Serve the Lance table in DIR as table NAME (default: DIR's name), as rerun server -t does. Repeatable.",
         "-t", "--table");
-    option(String.class, "HOST", ServerConfig.DEFAULT_HOST, "Address to listen on (default: ${DEFAULT-VALUE}, this machine only).",
+    host = option(String.class, "HOST", ServerConfig.DEFAULT_HOST, "Address to listen on (default: ${DEFAULT-VALUE}, this machine only).",
         "--host");
-    option(int.class, "PORT", "" + ServerConfig.DEFAULT_PORT, "Port to listen on, 0 for any free port (default: ${DEFAULT-VALUE}).",
+    port = option(int.class, "PORT", "" + ServerConfig.DEFAULT_PORT, "Port to listen on, 0 for any free port (default: ${DEFAULT-VALUE}).",
         "-p", "--port");
-    spec.addOption(DataDirOption.option());
-    option(String.class, "JDBC_URL", null, "Keep the catalog in PostgreSQL (jdbc:postgresql://HOST[:PORT]/DB; user and password as"
+    dataDir = add(DataDirOption.option());
+    catalog = option(String.class, "JDBC_URL", null, "Keep the catalog in PostgreSQL (jdbc:postgresql://HOST[:PORT]/DB; user and password as"
         + " URL parameters or PGUSER/PGPASSWORD) instead of DATA_DIR/catalog.db. Several servers may share it (a fleet): the first"
         + " writes, the others read, follow its changes and take over when it stops.", "--catalog");
-    option(URI.class, "URL", null, "With a shared --catalog (a fleet): the address other servers send clients to for this one's"
+    advertise = option(URI.class, "URL", null, "With a shared --catalog (a fleet): the address other servers send clients to for this one's"
         + " query endpoints (grpc+tcp://HOST:PORT or grpc+tls://HOST:PORT; default: --host and the bound port).", "--advertise");
-    flag(false, "Require a token (or a user's password, in Flight's handshake) on every call but GET /version."
+    auth = flag(false, "Require a token (or a user's password, in Flight's handshake) on every call but GET /version."
         + " Make tokens with 'rrdflight token create'.", "--auth");
-    flag(false, "Listen on a non-loopback --host without --auth: anyone who reaches the port may read,"
+    insecureNoAuth = flag(false, "Listen on a non-loopback --host without --auth: anyone who reaches the port may read,"
         + " register and delete. Only for networks you trust completely.", "--insecure-no-auth");
-    option(Path.class, "FILE", null, "Serve TLS on the port with this PEM certificate chain (needs --tls-key). Clients then use"
+    tlsCert = option(Path.class, "FILE", null, "Serve TLS on the port with this PEM certificate chain (needs --tls-key). Clients then use"
         + " rerun+https://, grpc+tls:// and useEncryption=true.", "--tls-cert");
-    option(Path.class, "FILE", null, "The PEM (PKCS#8) private key of --tls-cert.", "--tls-key");
-    repeatable("DIR", "Clients may register .rrd files (and prefixes) below DIR, checked after resolving symlinks, or"
+    tlsKey = option(Path.class, "FILE", null, "The PEM (PKCS#8) private key of --tls-cert.", "--tls-key");
+    allowRoot = repeatable("DIR", "Clients may register .rrd files (and prefixes) below DIR, checked after resolving symlinks, or"
         + " objects below s3://bucket/prefix/. Repeatable; every -d directory is allowed too, and nothing else (default: none).",
         "--allow-root");
-    option(String.class, "URL", null, "Read s3:// recordings from this S3-compatible store (path-style requests, e.g."
+    s3Endpoint = option(String.class, "URL", null, "Read s3:// recordings from this S3-compatible store (path-style requests, e.g."
         + " http://127.0.0.1:9000) instead of AWS. Credentials and region: the standard AWS environment variables and profile.",
         "--s3-endpoint");
-    option(long.class, "SECONDS", "600", "Longest a query may run (SQL, or a Rerun data stream, FetchChunks counting its wait for"
+    queryTimeout = option(long.class, "SECONDS", "600", "Longest a query may run (SQL, or a Rerun data stream, FetchChunks counting its wait for"
         + " a turn); then it stops with DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}).", "--query-timeout");
-    option(String.class, "SIZE", "512m", "Memory one SQL query may hold (its Arrow buffers and the rows sorts, joins and windows"
+    queryMemory = option(String.class, "SIZE", "512m", "Memory one SQL query may hold (its Arrow buffers and the rows sorts, joins and windows"
         + " keep; the endpoints of a split query on this server together); beyond it the query fails with RESOURCE_EXHAUSTED"
         + " (default: ${DEFAULT-VALUE}).", "--query-memory");
-    option(String.class, "SIZE", "auto", "Decoded chunks kept across SQL queries, so that a repeated query reads and decodes less"
+    chunkCache = option(String.class, "SIZE", "auto", "Decoded chunks kept across SQL queries, so that a repeated query reads and decodes less"
         + " (0: none; at most half the Arrow memory; default: ${DEFAULT-VALUE}, what one query's --query-memory leaves of the"
         + " Arrow memory, none with the launcher's heap). Kept chunks no query uses make way whenever a query needs the memory.",
         "--chunk-cache");
-    option(int.class, "N", "" + Runtime.getRuntime().availableProcessors(), "Threads one SQL query's scan computes index windows"
+    queryWorkers = option(int.class, "N", "" + Runtime.getRuntime().availableProcessors(), "Threads one SQL query's scan computes index windows"
         + " on (default: the number of cores, here ${DEFAULT-VALUE}); fewer when their windows do not fit half of --query-memory."
         + " Also the endpoints of one split query that run at once here; the others wait for a turn.", "--query-workers");
-    option(int.class, "N", "8", "Queries running at once: SQL queries (all endpoints of a split query are one) and Rerun dataset"
+    maxQueries = option(int.class, "N", "8", "Queries running at once: SQL queries (all endpoints of a split query are one) and Rerun dataset"
         + " queries (QueryDataset, FindChunks) together; Rerun's FetchChunks streams take turns of their own, 4 at once"
         + " (default: ${DEFAULT-VALUE}).", "--max-queries");
-    option(int.class, "N", "32", "Queries waiting for a slot; more fail at once with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).",
+    maxQueuedQueries = option(int.class, "N", "32", "Queries waiting for a slot; more fail at once with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).",
         "--max-queued-queries");
-    option(int.class, "CHARS", "262144", "Longest SQL text accepted (default: ${DEFAULT-VALUE}).", "--max-sql-length");
-    option(String.class, "SIZE", "64m", "Largest gRPC message a client may send (default: ${DEFAULT-VALUE}).", "--max-message-size");
-    option(int.class, "N", "512", "Open connections at once; more are closed as they open (default: ${DEFAULT-VALUE}).",
+    maxSqlLength = option(int.class, "CHARS", "262144", "Longest SQL text accepted (default: ${DEFAULT-VALUE}).", "--max-sql-length");
+    maxMessageSize = option(String.class, "SIZE", "64m", "Largest gRPC message a client may send (default: ${DEFAULT-VALUE}).", "--max-message-size");
+    maxConnections = option(int.class, "N", "512", "Open connections at once; more are closed as they open (default: ${DEFAULT-VALUE}).",
         "--max-connections");
-    option(int.class, "N", "100", "Concurrent calls on one connection (default: ${DEFAULT-VALUE}).", "--max-calls-per-connection");
-    option(long.class, "SECONDS", "10", "How long a new connection may stay silent before it is closed (default: ${DEFAULT-VALUE}).",
+    maxCallsPerConnection = option(int.class, "N", "100", "Concurrent calls on one connection (default: ${DEFAULT-VALUE}).", "--max-calls-per-connection");
+    firstBytesTimeout = option(long.class, "SECONDS", "10", "How long a new connection may stay silent before it is closed (default: ${DEFAULT-VALUE}).",
         "--first-bytes-timeout");
-    option(long.class, "SECONDS", "1800", "How long a connection may stay open without a call (default: ${DEFAULT-VALUE}).",
+    idleTimeout = option(long.class, "SECONDS", "1800", "How long a connection may stay open without a call (default: ${DEFAULT-VALUE}).",
         "--idle-timeout");
-    option(int.class, "N", "100000", "Most files and directories one prefix registration walks; a larger prefix fails"
+    maxPrefixFiles = option(int.class, "N", "100000", "Most files and directories one prefix registration walks; a larger prefix fails"
         + " (default: ${DEFAULT-VALUE}).", "--max-prefix-files");
-    option(String.class, "off|auto|MIN_CHUNKS:MAX_MEAN_ROWS", "auto", "Recordings (local files) of many small chunks get a compacted"
+    compactSmallChunks = option(String.class, "off|auto|MIN_CHUNKS:MAX_MEAN_ROWS", "auto", "Recordings (local files) of many small chunks get a compacted"
         + " copy in DATA_DIR/compacted, made in the background after registration, which Rerun clients then read (rerun-sdk 0.27's"
         + " df() is slow on small chunks): auto = at least 1000 chunks of fewer than 32 rows on average; off = no new copies"
         + " (default: ${DEFAULT-VALUE}).", "--compact-small-chunks");
     // Builds run the server once with this to record which classes start-up loads (see flight-server/README.md).
-    flag(true, "", "--exit-when-ready");
+    exitWhenReady = flag(true, "", "--exit-when-ready");
     // With --exit-when-ready, for the same training run: before exiting, make the calls clients make on a fresh
     // server, on the -d directories' files (TrainingCalls), so that the archive holds their classes too.
-    flag(true, "", "--train-calls");
+    trainCalls = flag(true, "", "--train-calls");
   }
 
-  /** The command as picocli's model, to run or parse with; the values parsed are read back from it. */
+  /** The command as picocli's model, to run or parse with; {@link #options()} reads back what it parsed. */
   CommandSpec spec() {
     return spec;
   }
 
-  private void option(Class<?> type, String label, String defaultValue, String description, String... names) {
-    spec.addOption(OptionSpec.builder(names).type(type).paramLabel(label).defaultValue(defaultValue).description(description).build());
+  private OptionSpec add(OptionSpec option) {
+    spec.addOption(option);
+    return option;
   }
 
-  private void repeatable(String label, String description, String... names) {
-    spec.addOption(OptionSpec.builder(names).type(List.class).auxiliaryTypes(String.class).paramLabel(label)
+  private OptionSpec option(Class<?> type, String label, String defaultValue, String description, String... names) {
+    return add(OptionSpec.builder(names).type(type).paramLabel(label).defaultValue(defaultValue).description(description).build());
+  }
+
+  private OptionSpec repeatable(String label, String description, String... names) {
+    return add(OptionSpec.builder(names).type(List.class).auxiliaryTypes(String.class).paramLabel(label)
         .description(description).build());
   }
 
-  private void flag(boolean hidden, String description, String... names) {
-    spec.addOption(OptionSpec.builder(names).type(boolean.class).hidden(hidden).description(description).build());
+  private OptionSpec flag(boolean hidden, String description, String... names) {
+    return add(OptionSpec.builder(names).type(boolean.class).hidden(hidden).description(description).build());
   }
 
-  /** The parsed value of option {@code name} (its default when not given; null when it has none). */
-  private <T> T value(String name) {
-    // A misspelt name here is a programming error: say which, rather than a bare NullPointerException.
-    return requireNonNull(spec.findOption(name), () -> "no option " + name + " in the server command").getValue();
+  /** The values parsed (defaults where an option was not given), typed; the options' own checks come after. */
+  ServerOptions options() {
+    return new ServerOptions(strings(dataset), strings(table), host.getValue(), port.getValue(),
+        DataDirOption.resolve(dataDir.getValue()), Optional.ofNullable(catalog.getValue()), Optional.ofNullable(advertise.getValue()),
+        given(auth), given(insecureNoAuth), Optional.ofNullable(tlsCert.getValue()), Optional.ofNullable(tlsKey.getValue()),
+        strings(allowRoot), Optional.ofNullable(s3Endpoint.getValue()), queryTimeout.getValue(), queryMemory.getValue(),
+        chunkCache.getValue(), queryWorkers.getValue(), maxQueries.getValue(), maxQueuedQueries.getValue(), maxSqlLength.getValue(),
+        maxMessageSize.getValue(), maxConnections.getValue(), maxCallsPerConnection.getValue(), firstBytesTimeout.getValue(),
+        idleTimeout.getValue(), maxPrefixFiles.getValue(), compactSmallChunks.getValue(), given(exitWhenReady),
+        given(trainCalls));
   }
 
-  private boolean flag(String name) {
-    return Boolean.TRUE.equals(value(name));
+  /** Whether a flag was given (picocli leaves one that was not unset). */
+  private static boolean given(OptionSpec flag) {
+    return Boolean.TRUE.equals(flag.getValue());
   }
 
-  private List<String> values(String name) {
-    List<String> values = value(name);
+  /** A repeatable option's values: none when it was not given. */
+  private static List<String> strings(OptionSpec repeatable) {
+    List<String> values = repeatable.getValue();
     return values == null ? List.of() : values;
   }
 
   @Override
   public Integer call() throws Exception {
     StartupTrace.step("arguments parsed");
-    Security security = security();
-    ServerConfig config = config(security);
+    ServerOptions options = options();
+    Security security = security(options);
+    ServerConfig config = config(options, security);
     PrintWriter out = spec.commandLine().getOut();
     // The catalog creates the data dir (mode 0700) and locks it: a second server fails with one line.
 
@@ -206,7 +248,7 @@ final class ServerCommand implements Callable<Integer> {
     for (ServerConfig.TableSource t : config.tables()) {
       out.println("  table:            " + t.name() + " <- " + t.directory());
     }
-    out.println("  auth:             " + authMode(server));
+    out.println("  auth:             " + authMode(server, options));
     out.println("  tls:              " + (tls ? "on (" + security.tls().get().certificateChain() + ")" : "off"));
     List<String> roots = new ArrayList<>();
     config.allowedRoots().forEach(r -> roots.add(r.toString()));
@@ -222,13 +264,12 @@ final class ServerCommand implements Callable<Integer> {
     out.println("rrdflight ready");
     out.flush();
     StartupTrace.step("banner");
-    boolean exitWhenReady = flag("--exit-when-ready");
-    if (!exitWhenReady) {
+    if (!options.exitWhenReady()) {
       // Loopback greetings only where they need no token or certificate (and would leave no audit lines).
       ServerWarmup.afterReady(config.host(), !security.requireTokens() && !tls, server);
     }
-    if (exitWhenReady) {
-      if (flag("--train-calls")) {
+    if (options.exitWhenReady()) {
+      if (options.trainCalls()) {
         TrainingCalls.run(server.port(), config.datasets().stream().filter(d -> !d.isObject()).map(DatasetSource::directory).toList(),
             System.err);
       }
@@ -244,40 +285,34 @@ final class ServerCommand implements Callable<Integer> {
    * The safe default: without --auth, only a loopback address (a laptop) may be served, unless the
    * operator says in so many words that the network is trusted.
    */
-  private Security security() {
-    boolean auth = flag("--auth");
-    boolean insecureNoAuth = flag("--insecure-no-auth");
-    Path tlsCert = value("--tls-cert");
-    Path tlsKey = value("--tls-key");
-    String host = value("--host");
-    if (auth && insecureNoAuth) {
+  private Security security(ServerOptions options) {
+    if (options.auth() && options.insecureNoAuth()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--auth and --insecure-no-auth contradict each other; choose one");
     }
-    if ((tlsCert == null) != (tlsKey == null)) {
+    if (options.tlsCert().isPresent() != options.tlsKey().isPresent()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--tls-cert and --tls-key go together: give both or neither");
     }
-    if (!auth && !insecureNoAuth && !isLoopback(host)) {
-      throw new UserError("refusing to serve " + host + " without --auth: anyone who reaches it could read, register and"
+    if (!options.auth() && !options.insecureNoAuth() && !isLoopback(options.host())) {
+      throw new UserError("refusing to serve " + options.host() + " without --auth: anyone who reaches it could read, register and"
           + " delete; use --auth (tokens: rrdflight token create), or --insecure-no-auth on a network you trust", 2);
     }
-    Optional<TlsFiles> tls = tlsCert == null ? Optional.empty()
-        : Optional.of(new TlsFiles(tlsCert.toAbsolutePath().normalize(), tlsKey.toAbsolutePath().normalize()));
-    return new Security(auth, tls);
+    Optional<TlsFiles> tls = options.tlsCert().map(cert ->
+        new TlsFiles(cert.toAbsolutePath().normalize(), options.tlsKey().orElseThrow().toAbsolutePath().normalize()));
+    return new Security(options.auth(), tls);
   }
 
-  private String authMode(RrdflightServer server) {
-    String catalogUrl = value("--catalog");
-    if (flag("--auth")) {
+  private static String authMode(RrdflightServer server, ServerOptions options) {
+    if (options.auth()) {
       Instant now = Instant.now();
       long tokens = server.authenticator().map(a -> a.tokens().list().stream()
           .filter(t -> t.revokedAt().isEmpty() && t.expiresAt().map(now::isBefore).orElse(true)).count()).orElse(0L);
       long users = server.authenticator().map(a -> (long) a.users().list().size()).orElse(0L);
       return "tokens required (" + tokens + " active token(s), " + users + " user(s); roles reader < writer < admin;"
-          + " rrdflight token create " + (catalogUrl == null ? "--data-dir " + DataDirOption.resolve(value("--data-dir"))
+          + " rrdflight token create " + options.catalog()
               // A fleet's tokens live in its catalog; the URL as printed masks any password.
-              : "--catalog " + CatalogLocation.parse(catalogUrl)) + ")";
+              .map(url -> "--catalog " + CatalogLocation.parse(url)).orElse("--data-dir " + options.dataDir()) + ")";
     }
-    if (flag("--insecure-no-auth") && !isLoopback(value("--host"))) {
+    if (options.insecureNoAuth() && !isLoopback(options.host())) {
       return "OFF on a network address (--insecure-no-auth): anyone who reaches the port may read, register and delete";
     }
     return "off (loopback only: anyone on this machine may read, register and delete)";
@@ -299,42 +334,41 @@ final class ServerCommand implements Callable<Integer> {
 
   /** The configuration the options describe; usage errors (exit 2) name the option. */
   ServerConfig config() {
-    return config(security());
+    ServerOptions options = options();
+    return config(options, security(options));
   }
 
-  private ServerConfig config(Security security) {
-    Path dir = DataDirOption.resolve(value("--data-dir"));
-    URI advertise = value("--advertise");
-    return new ServerConfig(value("--host"), validPort(), dir, datasetSources(), allowedRoots(), limits(), security, catalogLocation(dir),
-        new ServerConfig.ObjectStorage(s3Endpoint(), allowedPrefixes()), tableSources(), Optional.ofNullable(advertise),
-        compactionPolicy());
+  private ServerConfig config(ServerOptions options, Security security) {
+    return new ServerConfig(options.host(), validPort(options.port()), options.dataDir(), datasetSources(options.datasets()),
+        allowedRoots(options.allowRoots()), limits(options), security, catalogLocation(options),
+        new ServerConfig.ObjectStorage(s3Endpoint(options.s3Endpoint()), allowedPrefixes(options.allowRoots())),
+        tableSources(options.tables()), options.advertise(), compactionPolicy(options.compactSmallChunks()));
   }
 
-  private CompactionPolicy compactionPolicy() {
+  private CompactionPolicy compactionPolicy(String policy) {
     try {
-      return CompactionPolicy.parse(value("--compact-small-chunks"));
+      return CompactionPolicy.parse(policy);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--compact-small-chunks: " + e.getMessage());
     }
   }
 
-  private CatalogLocation catalogLocation(Path dir) {
-    String catalogUrl = value("--catalog");
-    if (catalogUrl == null) {
-      return new CatalogLocation.Embedded(dir);
+  private CatalogLocation catalogLocation(ServerOptions options) {
+    if (options.catalog().isEmpty()) {
+      return new CatalogLocation.Embedded(options.dataDir());
     }
     try {
-      return CatalogLocation.parse(catalogUrl);
+      return CatalogLocation.parse(options.catalog().get());
     } catch (CatalogException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--catalog: " + e.getMessage());
     }
   }
 
-  private Optional<URI> s3Endpoint() {
-    String s3Endpoint = value("--s3-endpoint");
-    if (s3Endpoint == null) {
+  private Optional<URI> s3Endpoint(Optional<String> given) {
+    if (given.isEmpty()) {
       return Optional.empty();
     }
+    String s3Endpoint = given.get();
     try {
       URI uri = new URI(s3Endpoint);
       if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null
@@ -347,9 +381,9 @@ final class ServerCommand implements Callable<Integer> {
     }
   }
 
-  private List<S3Location> allowedPrefixes() {
+  private List<S3Location> allowedPrefixes(List<String> allowRoots) {
     List<S3Location> prefixes = new ArrayList<>();
-    for (String root : values("--allow-root")) {
+    for (String root : allowRoots) {
       if (root.startsWith("s3://")) {
         prefixes.add(objectPrefix("--allow-root", root));
       }
@@ -370,9 +404,9 @@ final class ServerCommand implements Callable<Integer> {
     }
   }
 
-  private List<Path> allowedRoots() {
+  private List<Path> allowedRoots(List<String> allowRoots) {
     List<Path> roots = new ArrayList<>();
-    for (String root : values("--allow-root")) {
+    for (String root : allowRoots) {
       if (root.startsWith("s3://")) {
         continue;
       }
@@ -386,18 +420,18 @@ final class ServerCommand implements Callable<Integer> {
     return roots;
   }
 
-  private ServerLimits limits() {
+  private ServerLimits limits(ServerOptions options) {
     try {
-      long memory = ServerLimits.parseSize(value("--query-memory"));
-      String maxMessageSize = value("--max-message-size");
-      long message = ServerLimits.parseSize(maxMessageSize);
+      long memory = ServerLimits.parseSize(options.queryMemory());
+      long message = ServerLimits.parseSize(options.maxMessageSize());
       if (message > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException("--max-message-size must be below 2g, got " + maxMessageSize);
+        throw new IllegalArgumentException("--max-message-size must be below 2g, got " + options.maxMessageSize());
       }
-      return new ServerLimits(Duration.ofSeconds(value("--query-timeout")), memory, value("--max-queries"), value("--max-queued-queries"),
-          value("--max-sql-length"), (int) message, value("--max-connections"), value("--max-calls-per-connection"),
-          Duration.ofSeconds(value("--first-bytes-timeout")), Duration.ofSeconds(value("--idle-timeout")), value("--max-prefix-files"),
-          value("--query-workers"), chunkCacheBytes(value("--chunk-cache")));
+      return new ServerLimits(Duration.ofSeconds(options.queryTimeoutSeconds()), memory, options.maxQueries(),
+          options.maxQueuedQueries(), options.maxSqlLength(), (int) message, options.maxConnections(),
+          options.maxCallsPerConnection(), Duration.ofSeconds(options.firstBytesTimeoutSeconds()),
+          Duration.ofSeconds(options.idleTimeoutSeconds()), options.maxPrefixFiles(), options.queryWorkers(),
+          chunkCacheBytes(options.chunkCache()));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "Invalid limit: " + e.getMessage());
     }
@@ -407,8 +441,7 @@ final class ServerCommand implements Callable<Integer> {
     return set.trim().equalsIgnoreCase("auto") ? ServerLimits.CHUNK_CACHE_AUTO : ServerLimits.parseSize(set);
   }
 
-  private int validPort() {
-    int port = value("--port");
+  private int validPort(int port) {
     if (port < 0 || port > 65535) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "Invalid port " + port + ": must be between 0 and 65535");
@@ -416,17 +449,17 @@ final class ServerCommand implements Callable<Integer> {
     return port;
   }
 
-  private List<DatasetSource> datasetSources() {
+  private List<DatasetSource> datasetSources(List<String> datasets) {
     List<DatasetSource> sources = new ArrayList<>();
-    for (String value : values("--dataset")) {
+    for (String value : datasets) {
       sources.add(parseDataset(value));
     }
     return sources;
   }
 
-  private List<ServerConfig.TableSource> tableSources() {
+  private List<ServerConfig.TableSource> tableSources(List<String> tables) {
     List<ServerConfig.TableSource> sources = new ArrayList<>();
-    for (String value : values("--table")) {
+    for (String value : tables) {
       int eq = value.indexOf('=');
       String name = eq > 0 ? value.substring(0, eq) : null;
       Path dir = Path.of(eq > 0 ? value.substring(eq + 1) : value).toAbsolutePath().normalize();

@@ -139,6 +139,23 @@ class CliArgumentsTest {
   }
 
   @Test
+  void eachOptionIsReadIntoItsOwnComponent(@TempDir Path tmp) {
+    ServerCommand command = new ServerCommand();
+    new picocli.CommandLine(command.spec()).parseArgs("-d", "a", "--dataset", "b", "-t", "c", "--host", "h", "-p", "1",
+        "--data-dir", tmp.toString(), "--catalog", "jdbc:postgresql://db/x", "--advertise", "grpc+tcp://n:2", "--auth",
+        "--tls-cert", "c.pem", "--tls-key", "k.pem", "--allow-root", "r", "--s3-endpoint", "http://s3", "--query-timeout", "3",
+        "--query-memory", "4m", "--chunk-cache", "5m", "--query-workers", "6", "--max-queries", "7", "--max-queued-queries", "8",
+        "--max-sql-length", "9", "--max-message-size", "10m", "--max-connections", "11", "--max-calls-per-connection", "12",
+        "--first-bytes-timeout", "13", "--idle-timeout", "14", "--max-prefix-files", "15", "--compact-small-chunks", "off",
+        "--exit-when-ready");
+    assertEquals(new ServerOptions(java.util.List.of("a", "b"), java.util.List.of("c"), "h", 1, tmp.toAbsolutePath().normalize(),
+        java.util.Optional.of("jdbc:postgresql://db/x"), java.util.Optional.of(java.net.URI.create("grpc+tcp://n:2")), true, false,
+        java.util.Optional.of(Path.of("c.pem")), java.util.Optional.of(Path.of("k.pem")), java.util.List.of("r"),
+        java.util.Optional.of("http://s3"), 3, "4m", "5m", 6, 7, 8, 9, "10m", 11, 12, 13, 14, 15, "off", true, false),
+        command.options());
+  }
+
+  @Test
   void limitsAreParsedWithUnits(@TempDir Path tmp) {
     ServerCommand command = new ServerCommand();
     new picocli.CommandLine(command.spec()).parseArgs("--query-memory", "2g", "--max-message-size", "16MiB", "--query-timeout", "5",

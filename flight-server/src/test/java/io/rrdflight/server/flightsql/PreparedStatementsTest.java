@@ -8,6 +8,7 @@ import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.rrdflight.catalog.Catalog;
+import io.rrdflight.catalog.NoLeaks;
 import io.rrdflight.catalog.RrdRecordingIndexer;
 import io.rrdflight.sql.PreparedQuery;
 import io.rrdflight.sql.SqlEngine;
@@ -15,13 +16,14 @@ import io.rrdflight.sql.engine.CatalogRerunData;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Prepared-statement handles: capped in number, and gone once unused for the idle time. */
+@ExtendWith(NoLeaks.class)
 class PreparedStatementsTest {
   @TempDir Path dataDir;
   BufferAllocator allocator;
@@ -30,8 +32,8 @@ class PreparedStatementsTest {
   PreparedQuery query;
 
   @BeforeEach
-  void setUp() {
-    allocator = new RootAllocator();
+  void setUp(BufferAllocator allocator) {
+    this.allocator = allocator;
     catalog = Catalog.open(dataDir, new RrdRecordingIndexer(allocator), 1);
     engine = new SqlEngine(new CatalogRerunData(catalog), allocator);
     query = engine.prepare("SELECT 1");
@@ -41,7 +43,6 @@ class PreparedStatementsTest {
   void tearDown() {
     engine.close();
     catalog.close();
-    allocator.close();
   }
 
   @Test

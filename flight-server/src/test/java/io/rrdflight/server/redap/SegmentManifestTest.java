@@ -10,6 +10,7 @@ import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.DataSource;
 import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.NoLeaks;
 import io.rrdflight.catalog.OnDuplicate;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.catalog.RrdRecordingIndexer;
@@ -30,7 +31,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.DurationVector;
 import org.apache.arrow.vector.FieldVector;
@@ -44,6 +44,7 @@ import org.apache.arrow.vector.util.Text;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -51,6 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
  * handed on from the footer of a 0.41.0 file — and, built from that file's chunks, equal to what
  * Rerun's writer put in its footer. Every test checks that no Arrow memory is left allocated.
  */
+@ExtendWith(NoLeaks.class)
 class SegmentManifestTest {
   static final Path NO_FOOTER = Fixtures.path("dataset/rec-dataset-04.rrd");
   static final Path WITH_FOOTER = Fixtures.path("versions/rerun-0.41.0.rrd");
@@ -62,8 +64,8 @@ class SegmentManifestTest {
   Dataset dataset;
 
   @BeforeEach
-  void registerBothWriters() {
-    allocator = new RootAllocator();
+  void registerBothWriters(BufferAllocator allocator) {
+    this.allocator = allocator;
     catalog = Catalog.open(dir, new RrdRecordingIndexer(allocator), 2);
     dataset = catalog.createDataset("d");
     register(NO_FOOTER, "base");
@@ -74,8 +76,6 @@ class SegmentManifestTest {
   @AfterEach
   void noLeaks() {
     catalog.close();
-    assertEquals(0, allocator.getAllocatedMemory(), "Arrow memory left allocated");
-    allocator.close();
   }
 
   private void register(Path file, String layer) {

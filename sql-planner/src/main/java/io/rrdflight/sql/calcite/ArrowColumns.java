@@ -2,12 +2,11 @@ package io.rrdflight.sql.calcite;
 
 import io.rrdflight.sql.calcite.ArrowExpressions.Column;
 import io.rrdflight.sql.calcite.ArrowExpressions.Values;
+import io.rrdflight.sql.engine.ArrowBuffers;
 import io.rrdflight.sql.engine.RowCopier;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.BitVector;
@@ -40,17 +39,10 @@ final class ArrowColumns {
   static Values read(FieldVector v) {
     int n = v.getValueCount();
     if (v instanceof Float8Vector) {
-      double[] doubles = new double[n];
-      if (n > 0) {
-        data(v, 8L * n).asDoubleBuffer().get(doubles);
-      }
-      return new Values(nulls(v, n), null, doubles);
+      return new Values(nulls(v, n), null, ArrowBuffers.doubles(v.getDataBuffer(), n));
     }
     if (v instanceof BigIntVector || v instanceof TimeStampMilliVector || v instanceof TimeStampNanoVector || v instanceof DurationVector) {
-      long[] longs = new long[n];
-      if (n > 0) {
-        data(v, 8L * n).asLongBuffer().get(longs);
-      }
+      long[] longs = ArrowBuffers.longs(v.getDataBuffer(), n);
       if (v instanceof TimeStampNanoVector) {
         for (int i = 0; i < n; i++) {
           longs[i] = Math.floorDiv(longs[i], 1_000_000L); // Calcite's TIMESTAMP is milliseconds
@@ -63,29 +55,11 @@ final class ArrowColumns {
 
   /** The first {@code rows + 1} offsets of a list or string vector. */
   static int[] offsets(FieldVector vector, int rows) {
-    int[] offsets = new int[rows + 1];
-    if (rows > 0) {
-      little(vector.getOffsetBuffer(), 4L * (rows + 1)).asIntBuffer().get(offsets);
-    }
-    return offsets;
-  }
-
-  private static ByteBuffer data(FieldVector v, long bytes) {
-    return little(v.getDataBuffer(), bytes);
-  }
-
-  private static ByteBuffer little(ArrowBuf buffer, long bytes) {
-    return buffer.nioBuffer(0, Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
+    return rows > 0 ? ArrowBuffers.ints(vector.getOffsetBuffer(), rows + 1) : new int[rows + 1];
   }
 
   private static boolean[] nulls(FieldVector v, int n) {
-    boolean[] nulls = new boolean[n];
-    if (v.getNullCount() > 0) {
-      for (int i = 0; i < n; i++) {
-        nulls[i] = v.isNull(i);
-      }
-    }
-    return nulls;
+    return v.getNullCount() > 0 ? ArrowBuffers.nulls(v.getValidityBuffer(), n) : new boolean[n];
   }
 
   /**
@@ -98,7 +72,7 @@ final class ArrowColumns {
       boolean doubles = out instanceof Float8Vector;
       ((BaseFixedWidthVector) out).allocateNew(rows);
       byte[] validity = new byte[(rows + 7) / 8];
-      ByteBuffer data = data(out, 8L * rows);
+      ByteBuffer data = ArrowBuffers.view(out.getDataBuffer(), 8L * rows);
       for (int r = 0; r < rows; r++) {
         if (!values.isNull(r)) {
           validity[r >> 3] |= (byte) (1 << (r & 7));

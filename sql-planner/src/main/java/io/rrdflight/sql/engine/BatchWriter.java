@@ -6,7 +6,6 @@ import io.rrdflight.sql.QueryContext;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.util.MemoryUtil;
 import org.apache.arrow.vector.BaseFixedWidthVector;
@@ -86,11 +85,7 @@ final class BatchWriter {
       }
       vector.getDataBuffer().setBytes(0, data);
       vector.getOffsetBuffer().setBytes(0, offsets.array());
-      ArrowBuf validity = vector.getValidityBuffer();
-      validity.setOne(0, count / 8);
-      if (count % 8 != 0) {
-        validity.setByte(count / 8, (1 << (count % 8)) - 1);
-      }
+      ArrowBuffers.setBits(vector.getValidityBufferAddress(), 0, count); // allocateNew zeroed them; sized for count
       vector.setLastSet(count - 1);
     }
     vector.setValueCount(count);

@@ -413,7 +413,7 @@ final class CellCopier {
             MemoryUtil.putInt(dstOffsets + (at + k) * OFFSET_WIDTH, base);
           }
           if (s == EMPTIES) {
-            setBits(validity, at, total);
+            ArrowBuffers.setBits(validity, at, total);
           }
         } else if (pieces.each[p] == 1) {
           copyRange(s, start, len, pieces.times[p], at, validity, dstOffsets, dstData);
@@ -452,17 +452,17 @@ final class CellCopier {
         }
         case BITS -> {
           for (long j = 0; j < times; j++) {
-            copyBits(dataAt[s], start, dstData, at + j * len, len);
+            ArrowBuffers.copyBits(dataAt[s], start, dstData, at + j * len, len);
           }
         }
         case FIXED -> copyRepeated(dataAt[s] + start * width, dstData + at * width, len * width, times);
         default -> { } // fixed-size lists and structs: only their validity here, their children are levels of their own
       }
       if (nullFree[s]) {
-        setBits(validity, at, len * times); // the usual case: values without nulls, set a byte at a time
+        ArrowBuffers.setBits(validity, at, len * times); // the usual case: values without nulls, set a byte at a time
       } else {
         for (long j = 0; j < times; j++) {
-          copyBits(validityAt[s], start, validity, at + j * len, len);
+          ArrowBuffers.copyBits(validityAt[s], start, validity, at + j * len, len);
         }
       }
     }
@@ -518,38 +518,6 @@ final class CellCopier {
       long n = Math.min(filled, total - filled);
       MemoryUtil.copyMemory(dst, dst + filled, n);
       filled += n;
-    }
-  }
-
-  /** Bits {@code [first, first + n)} at {@code src} to {@code dst} at bit {@code at}, whose bits are still zero. */
-  private static void copyBits(long src, long first, long dst, long at, long n) {
-    for (long k = 0; k < n; k++) {
-      long bit = first + k;
-      if ((MemoryUtil.getByte(src + (bit >>> 3)) & (1 << (bit & 7))) != 0) {
-        setBit(dst, at + k);
-      }
-    }
-  }
-
-  private static void setBit(long address, long bit) {
-    long at = address + (bit >>> 3);
-    MemoryUtil.putByte(at, (byte) (MemoryUtil.getByte(at) | (1 << (bit & 7))));
-  }
-
-  /** Sets bits {@code [at, at + n)}: single bits up to a byte boundary, whole bytes, then single bits. */
-  private static void setBits(long address, long at, long n) {
-    long i = at;
-    long end = at + n;
-    while (i < end && (i & 7) != 0) {
-      setBit(address, i++);
-    }
-    long bytes = (end - i) >>> 3;
-    if (bytes > 0) {
-      MemoryUtil.setMemory(address + (i >>> 3), bytes, (byte) 0xFF);
-      i += bytes << 3;
-    }
-    while (i < end) {
-      setBit(address, i++);
     }
   }
 

@@ -131,7 +131,7 @@ public final class ChunkData implements AutoCloseable {
       return values;
     }
     BaseFixedWidthVector vector = timelines.get(name);
-    return vector == null ? null : unpacked.times.computeIfAbsent(name, n -> copyOut(vector, rowCount()));
+    return vector == null ? null : unpacked.times.computeIfAbsent(name, n -> ArrowBuffers.longs(vector.getDataBuffer(), rowCount()));
   }
 
   /**
@@ -145,14 +145,9 @@ public final class ChunkData implements AutoCloseable {
       return values;
     }
     BaseFixedWidthVector vector = timelines.get(name);
-    return vector == null ? null : copyOut(vector, rowCount());
+    return vector == null ? null : ArrowBuffers.longs(vector.getDataBuffer(), rowCount());
   }
 
-  private static long[] copyOut(BaseFixedWidthVector vector, int rows) {
-    long[] out = new long[rows];
-    vector.getDataBuffer().nioBuffer(0, rows * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
-    return out;
-  }
 
   public Map<String, BaseFixedWidthVector> timelines() {
     return timelines;

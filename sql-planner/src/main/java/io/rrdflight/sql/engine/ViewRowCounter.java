@@ -47,8 +47,6 @@ public final class ViewRowCounter implements AutoCloseable {
   /** How often a scan looks whether a query started, and an idle counter whether queries ended. */
   static final Duration YIELD_POLL = Duration.ofMillis(50);
   private static final int BATCH_ROWS = 65536;
-  /** How often a partition whose compacted copy is being made is looked at again ({@link #waitForCopy}). */
-  static final Duration COPY_POLL = Duration.ofMillis(200);
   /** {@link RerunData#compactionState} of a partition whose copy is queued or being made. */
   private static final String PENDING = CompactionState.PENDING.name().toLowerCase(Locale.ROOT);
   /** How long a listing of the registered partitions serves (a partition deleted since fails its scan, which is then skipped). */
@@ -64,10 +62,17 @@ public final class ViewRowCounter implements AutoCloseable {
   private final Thread watcher;
   /** Partitions to count, by (dataset, partition id, layer): a later value replaces an earlier one. Guarded by itself. */
   private final LinkedHashMap<List<Object>, Partition> pending = new LinkedHashMap<>();
+  /**
+   * Partitions taken off {@link #pending} while their compacted copy was being made, by the same key: counted once
+   * {@link #compactionEnded} says the copy is done. Guarded by {@link #pending}.
+   */
+  private final Map<List<Object>, Partition> awaitingCopy = new HashMap<>();
+  /** Set when a compaction ended: the next look-up lists the partitions afresh, to count the copy. */
+  private volatile boolean copiesChanged;
   private volatile boolean closed;
   /** The scan under way, cancelled when a query starts or the counter closes. */
   private volatile QueryContext scanning;
-  /** Whether the thread is counting (for {@link #awaitIdle}); guarded by {@link #pending}. */
+  /** Whether the thread is counting, or partitions wait for their copies (for {@link #awaitIdle}); guarded by {@link #pending}. */
   private boolean busy;
   private int countedViews;
   private int countedPartitions;
@@ -133,7 +138,23 @@ public final class ViewRowCounter implements AutoCloseable {
     count(all);
   }
 
-  /** Waits until nothing is queued or being counted; false when {@code timeout} passed first. */
+  /**
+   * Queues {@code p} again if it waited for its compacted copy: a file of thousands of small chunks costs tens of
+   * seconds of CPU to count, its copy of a few dozen chunks well under one, and both hold the same rows. The
+   * compactions run one at a time in registration order, as the counts do, so the others wait for little.
+   */
+  public void compactionEnded(Partition p) {
+    synchronized (pending) {
+      Partition waited = awaitingCopy.remove(key(p));
+      if (waited != null && !closed) {
+        copiesChanged = true;
+        pending.put(key(p), waited);
+        pending.notifyAll();
+      }
+    }
+  }
+
+  /** Waits until nothing is queued or being counted (nor waits for its copy); false when {@code timeout} passed first. */
   public boolean awaitIdle(Duration timeout) throws InterruptedException {
     long end = System.nanoTime() + timeout.toNanos();
     synchronized (pending) {
@@ -153,9 +174,9 @@ public final class ViewRowCounter implements AutoCloseable {
       Partition next;
       synchronized (pending) {
         while (pending.isEmpty() && !closed) {
-          if (busy) {
+          if (busy && awaitingCopy.isEmpty()) {
             busy = false;
-            // The visible state of the counts: once per start, and per registration.
+            // The visible state of the counts: once per start, and per registration (its copies counted too).
             log.info("row counts ready: {} views of {} partitions counted ({} partitions looked at) in {} s", countedViews,
                 countedPartitions, checkedPartitions, String.format(Locale.ROOT, "%.1f", (System.nanoTime() - startedNanos) / 1e9));
             countedViews = 0;
@@ -179,10 +200,14 @@ public final class ViewRowCounter implements AutoCloseable {
         var first = pending.entrySet().iterator();
         next = first.next().getValue();
         first.remove();
+        // Looked at under the lock that compactionEnded takes: the end of a compaction cannot slip between.
+        if (PENDING.equals(data.compactionState(next))) {
+          awaitingCopy.put(key(next), next);
+          continue;
+        }
       }
       try {
         waitForQuiet();
-        waitForCopy(next);
         if (!countPartition(next)) {
           count(List.of(next)); // stopped for a query: again, after the others
         }
@@ -208,25 +233,6 @@ public final class ViewRowCounter implements AutoCloseable {
       synchronized (pending) {
         pending.wait(YIELD_POLL.toMillis()); // close() wakes it
       }
-    }
-  }
-
-  /**
-   * Waits while {@code queued}'s compacted copy is being made (then lists the partitions afresh, to
-   * count the copy): a file of thousands of small chunks costs tens of seconds of CPU to count, its
-   * copy of a few dozen chunks well under one, and both hold the same rows. The compactions run one
-   * at a time in registration order, as the counts do, so this waits for little else.
-   */
-  private void waitForCopy(Partition queued) throws InterruptedException {
-    boolean waited = false;
-    while (!closed && PENDING.equals(data.compactionState(queued))) {
-      waited = true;
-      synchronized (pending) {
-        pending.wait(COPY_POLL.toMillis()); // close() wakes it
-      }
-    }
-    if (waited) {
-      listing(true);
     }
   }
 
@@ -283,6 +289,10 @@ public final class ViewRowCounter implements AutoCloseable {
   }
 
   private Map<List<Object>, Partition> listing(boolean fresh) {
+    if (copiesChanged) {
+      copiesChanged = false; // before listing: a compaction that ends meanwhile sets it again
+      fresh = true;
+    }
     if (fresh || registeredNow == null || System.nanoTime() - listedNanos > LISTING_AGE.toNanos()) {
       Map<List<Object>, Partition> all = new HashMap<>();
       Map<EntryId, Dataset> byId = new HashMap<>();
@@ -353,6 +363,7 @@ public final class ViewRowCounter implements AutoCloseable {
     synchronized (pending) {
       closed = true;
       pending.clear();
+      awaitingCopy.clear();
       pending.notifyAll();
     }
     QueryContext under = scanning;

@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rrdflight.catalog.NoLeaks;
 import io.rrdflight.sql.calcite.ArrowExpressions.Column;
 import io.rrdflight.sql.calcite.ArrowExpressions.Kind;
 import io.rrdflight.sql.calcite.ArrowExpressions.Values;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.Float4Vector;
@@ -25,21 +25,22 @@ import org.apache.arrow.vector.complex.impl.UnionListWriter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Numbers read out of and written into Arrow vectors a batch at a time read as the per-row accessors do. */
+@ExtendWith(NoLeaks.class)
 class ArrowColumnsTest {
   private BufferAllocator allocator;
   private final List<FieldVector> vectors = new ArrayList<>();
 
   @BeforeEach
-  void setUp() {
-    allocator = new RootAllocator();
+  void setUp(BufferAllocator allocator) {
+    this.allocator = allocator;
   }
 
   @AfterEach
   void tearDown() {
     vectors.forEach(FieldVector::close);
-    allocator.close(); // throws if any buffer is still allocated
   }
 
   private <T extends FieldVector> T keep(T v) {

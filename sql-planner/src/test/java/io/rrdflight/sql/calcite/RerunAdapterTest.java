@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rrdflight.catalog.NoLeaks;
 import io.rrdflight.sql.PreparedQuery;
 import io.rrdflight.sql.SqlEngine;
 import io.rrdflight.sql.SqlQueryException;
@@ -17,23 +18,24 @@ import io.rrdflight.sql.testing.ResultRows;
 import java.util.List;
 import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * SQL over datasets through the whole planner, asserting rows and plan together in the style of
  * Calcite's adapter tests: a lost pushdown fails here.
  */
+@ExtendWith(NoLeaks.class)
 class RerunAdapterTest {
   private BufferAllocator allocator;
   private InMemoryRerunData data;
   private SqlEngine engine;
 
   @BeforeEach
-  void setUp() {
-    allocator = new RootAllocator();
+  void setUp(BufferAllocator allocator) {
+    this.allocator = allocator;
     data = new InMemoryRerunData();
     // Two partitions of a robot: /arm/joint logged every frame 0..9 (one chunk per 5 frames), a
     // sparse /gripper, and a static /label.
@@ -58,7 +60,6 @@ class RerunAdapterTest {
   @AfterEach
   void tearDown() {
     engine.close();
-    allocator.close(); // fails the test on a leaked buffer
   }
 
   private List<String> rows(String sql) {

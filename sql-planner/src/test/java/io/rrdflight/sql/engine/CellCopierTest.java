@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rrdflight.catalog.NoLeaks;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.Float4Vector;
@@ -26,6 +26,7 @@ import org.apache.arrow.vector.types.pojo.FieldType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The bulk copy against the plain meaning of each append (the source's row, as Arrow reads it),
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.Test;
  * values inside the sources, nulls and empty lists appended, and cells repeated as fill repeats them
  * (one cell on many rows; consecutive rows each on k rows).
  */
+@ExtendWith(NoLeaks.class)
 class CellCopierTest {
   private static final Field POSITIONS = list("positions", new Field("item", FieldType.nullable(new ArrowType.FixedSizeList(3)),
       List.of(new Field("item", FieldType.notNullable(new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE)), null))));
@@ -53,14 +55,13 @@ class CellCopierTest {
   }
 
   @BeforeEach
-  void setUp() {
-    allocator = new RootAllocator();
+  void setUp(BufferAllocator allocator) {
+    this.allocator = allocator;
   }
 
   @AfterEach
   void tearDown() {
     vectors.forEach(FieldVector::close);
-    allocator.close(); // throws if any buffer is still allocated
   }
 
   private ListVector vector(Field field) {

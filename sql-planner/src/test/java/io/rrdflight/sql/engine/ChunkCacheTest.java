@@ -4,6 +4,7 @@ import static io.rrdflight.rrd.TimelineKind.SEQUENCE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
+import io.rrdflight.catalog.NoLeaks;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.rrd.IndexedChunk;
 import io.rrdflight.sql.testing.InMemoryRerunData;
@@ -11,12 +12,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiFunction;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Decoded chunks kept across scans: what is kept, what a scan may drop, and that nothing leaks. */
+@ExtendWith(NoLeaks.class)
 class ChunkCacheTest {
   /** Each chunk as stored; the cache estimates twice that decoded. */
   private static final long STORED = 1000;
@@ -34,8 +36,8 @@ class ChunkCacheTest {
   };
 
   @BeforeEach
-  void setUp() {
-    root = new RootAllocator();
+  void setUp(BufferAllocator root) {
+    this.root = root;
     query = root.newChildAllocator("query", 0, Long.MAX_VALUE);
     data = new InMemoryRerunData();
     data.bytesPerChunk(STORED);
@@ -56,8 +58,7 @@ class ChunkCacheTest {
 
   @AfterEach
   void noLeaks() {
-    query.close(); // throws if a chunk decoded for a query was not released
-    root.close(); // and here if the cache's were not
+    query.close(); // throws if a chunk decoded for a query was not released; NoLeaks then fails if the cache's were not
   }
 
   /** Reads every chunk in one scan; the caller closes them. */

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rrdflight.catalog.NoLeaks;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.Float4Vector;
 import org.apache.arrow.vector.Float8Vector;
@@ -24,8 +24,10 @@ import org.apache.arrow.vector.types.pojo.FieldType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Rows copied out of order from several sources, as a sort emits them, for Rerun's column types. */
+@ExtendWith(NoLeaks.class)
 class RowCopierTest {
   /** Points3D:positions: {@code List<FixedSizeList<3, Float32>>}. */
   private static final Field POSITIONS = new Field("positions", FieldType.nullable(new ArrowType.List()),
@@ -41,14 +43,13 @@ class RowCopierTest {
   private final List<FieldVector> vectors = new ArrayList<>();
 
   @BeforeEach
-  void setUp() {
-    allocator = new RootAllocator();
+  void setUp(BufferAllocator allocator) {
+    this.allocator = allocator;
   }
 
   @AfterEach
   void tearDown() {
     vectors.forEach(FieldVector::close);
-    allocator.close(); // throws if any buffer is still allocated
   }
 
   private <T extends FieldVector> T vector(Field field) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.NoLeaks;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.rrd.IndexRange;
 import io.rrdflight.rrd.IndexedChunk;
@@ -21,25 +22,20 @@ import java.util.List;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Rerun's dataframe semantics (query-semantics.md §§3–4) on chunks built in code. */
+@ExtendWith(NoLeaks.class)
 class ViewBatchesTest {
   private BufferAllocator allocator;
   private InMemoryRerunData data;
 
   @BeforeEach
-  void setUp() {
-    allocator = new RootAllocator();
+  void setUp(BufferAllocator allocator) {
+    this.allocator = allocator;
     data = new InMemoryRerunData();
-  }
-
-  @AfterEach
-  void noLeaks() {
-    allocator.close(); // throws if any buffer is still allocated
   }
 
   private List<String> rows(QueryView view) {

@@ -5,21 +5,24 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.NoLeaks;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.sql.testing.ForwardingRerunData;
 import io.rrdflight.sql.testing.InMemoryRerunData;
 import io.rrdflight.sql.testing.ResultRows;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(NoLeaks.class)
 class ViewRowCounterTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private BufferAllocator allocator;
@@ -27,15 +30,10 @@ class ViewRowCounterTest {
   private final MapChunkTimesStore store = new MapChunkTimesStore();
 
   @BeforeEach
-  void setUp() {
-    allocator = new RootAllocator();
+  void setUp(BufferAllocator allocator) {
+    this.allocator = allocator;
     data = new InMemoryRerunData();
     CountTraps.addTo(data);
-  }
-
-  @AfterEach
-  void noLeaks() {
-    allocator.close(); // throws if any buffer is still allocated
   }
 
   /** The rows a scan of the whole timeline table returns. */
@@ -142,19 +140,26 @@ class ViewRowCounterTest {
   }
 
   @Test
-  void aPartitionWhoseCompactedCopyIsBeingMadeIsCountedOnceTheCopyIsDone() throws Exception {
+  void aPartitionWhoseCompactedCopyIsBeingMadeIsCountedWhenItsCompactionEnds() throws Exception {
     AtomicBoolean copying = new AtomicBoolean(true);
+    CountDownLatch askedWhileCopying = new CountDownLatch(1);
     RerunData compacting = new ForwardingRerunData(data) {
       @Override
       public String compactionState(Partition partition) {
-        return copying.get() ? "pending" : "done";
+        if (!copying.get()) {
+          return "done";
+        }
+        askedWhileCopying.countDown();
+        return "pending";
       }
     };
     try (ViewRowCounter counter = new ViewRowCounter(compacting, new ChunkTimesCache(1 << 20, store), allocator, 1, () -> false)) {
       counter.count(List.of(partition("p1")));
-      assertFalse(counter.awaitIdle(Duration.ofMillis(500)));
+      assertTrue(askedWhileCopying.await(WAIT.toSeconds(), TimeUnit.SECONDS));
+      assertFalse(counter.awaitIdle(Duration.ZERO), "it waits for the copy");
       assertEquals(0, data.reads.get(), "the file of many small chunks is not read while its copy is made");
       copying.set(false);
+      counter.compactionEnded(partition("p1"));
       assertTrue(counter.awaitIdle(WAIT));
     }
     assertEquals(scanned("frame", List.of(partition("p1"))), store.counts.get(List.of(partition("p1"), "frame", "/**")));

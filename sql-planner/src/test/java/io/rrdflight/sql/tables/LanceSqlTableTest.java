@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.catalog.EntryId;
 import io.rrdflight.catalog.LanceTables;
+import io.rrdflight.catalog.NoLeaks;
 import io.rrdflight.catalog.Table;
 import io.rrdflight.sql.SqlEngine;
 import io.rrdflight.sql.testing.ForwardingRerunData;
@@ -19,7 +20,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.Float8Vector;
 import org.apache.arrow.vector.VarCharVector;
@@ -34,12 +34,14 @@ import org.apache.arrow.vector.types.pojo.Schema;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A table entry (a real Lance table on disk) in SQL: queried by its plain name, filters and columns
  * pushed into Lance's scan, joined with a dataset's timeline table. Rows and plan asserted together.
  */
+@ExtendWith(NoLeaks.class)
 class LanceSqlTableTest {
   @TempDir Path dir;
   private BufferAllocator allocator;
@@ -51,8 +53,8 @@ class LanceSqlTableTest {
       new Field("score", FieldType.nullable(new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE)), null)));
 
   @BeforeEach
-  void setUp() throws Exception {
-    allocator = new RootAllocator();
+  void setUp(BufferAllocator allocator) throws Exception {
+    this.allocator = allocator;
     InMemoryRerunData recordings = new InMemoryRerunData();
     for (String p : List.of("run-a", "run-b")) {
       recordings.chunk("ds", p, "/arm/joint").timeline("frame", SEQUENCE, 0, 1, 2)
@@ -70,7 +72,6 @@ class LanceSqlTableTest {
   @AfterEach
   void tearDown() {
     engine.close();
-    allocator.close(); // fails the test on a leaked buffer
   }
 
   @Test

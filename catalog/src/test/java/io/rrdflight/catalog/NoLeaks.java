@@ -1,0 +1,38 @@
+package io.rrdflight.catalog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * With {@code @ExtendWith(NoLeaks.class)}, a test (or its {@code @BeforeEach}) that takes a {@link BufferAllocator}
+ * parameter gets a fresh root allocator, one per test, and the test fails when a buffer is still allocated after its
+ * {@code @AfterEach} methods have closed what they hold. In the catalog's test-jar, so that the modules above share it.
+ */
+public final class NoLeaks implements ParameterResolver, AfterEachCallback {
+  private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(NoLeaks.class);
+
+  @Override
+  public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+    return parameter.getParameter().getType() == BufferAllocator.class;
+  }
+
+  @Override
+  public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+    return context.getStore(NAMESPACE).getOrComputeIfAbsent("allocator", k -> new RootAllocator(), BufferAllocator.class);
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    BufferAllocator allocator = context.getStore(NAMESPACE).remove("allocator", BufferAllocator.class);
+    if (allocator != null) {
+      assertEquals(0, allocator.getAllocatedMemory(), () -> "leaked Arrow buffers:\n" + allocator.toVerboseString());
+      allocator.close(); // and here if a child allocator was left open
+    }
+  }
+}
