@@ -416,18 +416,28 @@ final class CellCopier {
             setBits(validity, at, total);
           }
         } else if (pieces.each[p] == 1) {
-          copyRange(s, start, len, pieces.times[p], at, validity, dstOffsets, dstData);
+          copyRange(s, start, len, pieces.times[p], at, validity, dstOffsets, dstData, !nullFree[s]);
+          if (nullFree[s]) {
+            setBits(validity, at, total); // the usual case: values without nulls
+          }
         } else { // groups, each written `each` times: measured as one piece, copied group by group
-          long each = pieces.each[p];
-          long group = pieces.group[p];
-          long[] bounds = pieces.bounds[p];
-          long groups = group > 0 ? len / group : bounds.length - 1;
-          long to = at;
-          for (int j = 0; j < groups; j++) {
-            long from = group > 0 ? start + j * group : bounds[j];
-            long n = group > 0 ? group : bounds[j + 1] - from;
-            copyRange(s, from, n, each, to, validity, dstOffsets, dstData);
-            to += n * each;
+          if (nullFree[s]) {
+            // All of the piece's bits at once: set group by group, a few bits each (two rows of a
+            // point cloud logged every other frame), they were a bit at a time.
+            setBits(validity, at, total);
+          }
+          if (!nullFree[s] || kind != FIXED_LIST && kind != STRUCT) { // those two have no buffer but validity
+            long each = pieces.each[p];
+            long group = pieces.group[p];
+            long[] bounds = pieces.bounds[p];
+            long groups = group > 0 ? len / group : bounds.length - 1;
+            long to = at;
+            for (int j = 0; j < groups; j++) {
+              long from = group > 0 ? start + j * group : bounds[j];
+              long n = group > 0 ? group : bounds[j + 1] - from;
+              copyRange(s, from, n, each, to, validity, dstOffsets, dstData, !nullFree[s]);
+              to += n * each;
+            }
           }
         }
         at += total;
@@ -437,8 +447,13 @@ final class CellCopier {
       }
     }
 
-    /** Values {@code [start, start + len)} of source {@code s} at {@code at}, {@code times} times in a row: this level's buffers only. */
-    private void copyRange(int s, long start, long len, long times, long at, long validity, long dstOffsets, long dstData) {
+    /**
+     * Values {@code [start, start + len)} of source {@code s} at {@code at}, {@code times} times in a
+     * row: this level's buffers only, and its validity bits when {@code copyValidity} (a source
+     * without nulls has them set for the whole piece instead).
+     */
+    private void copyRange(int s, long start, long len, long times, long at, long validity, long dstOffsets, long dstData,
+        boolean copyValidity) {
       if (len == 0) {
         return;
       }
@@ -458,9 +473,7 @@ final class CellCopier {
         case FIXED -> copyRepeated(dataAt[s] + start * width, dstData + at * width, len * width, times);
         default -> { } // fixed-size lists and structs: only their validity here, their children are levels of their own
       }
-      if (nullFree[s]) {
-        setBits(validity, at, len * times); // the usual case: values without nulls, set a byte at a time
-      } else {
+      if (copyValidity) {
         for (long j = 0; j < times; j++) {
           copyBits(validityAt[s], start, validity, at + j * len, len);
         }
@@ -536,21 +549,38 @@ final class CellCopier {
     MemoryUtil.putByte(at, (byte) (MemoryUtil.getByte(at) | (1 << (bit & 7))));
   }
 
-  /** Sets bits {@code [at, at + n)}: single bits up to a byte boundary, whole bytes, then single bits. */
+  /** Sets bits {@code [at, at + n)}: the first and last byte by a mask, the bytes between whole. */
   private static void setBits(long address, long at, long n) {
-    long i = at;
-    long end = at + n;
-    while (i < end && (i & 7) != 0) {
-      setBit(address, i++);
+    if (n <= 0) {
+      return;
     }
-    long bytes = (end - i) >>> 3;
-    if (bytes > 0) {
-      MemoryUtil.setMemory(address + (i >>> 3), bytes, (byte) 0xFF);
-      i += bytes << 3;
+    long first = at >>> 3;
+    long last = (at + n - 1) >>> 3;
+    int head = (0xFF << (at & 7)) & 0xFF;
+    int tail = 0xFF >>> (7 - ((at + n - 1) & 7));
+    if (first == last) {
+      orByte(address + first, head & tail);
+      return;
     }
-    while (i < end) {
-      setBit(address, i++);
+    orByte(address + first, head);
+    long whole = last - first - 1;
+    long to = address + first + 1;
+    if (whole >= 64) {
+      MemoryUtil.setMemory(to, whole, (byte) 0xFF);
+    } else { // a call to setMemory costs more than a few words written
+      long k = 0;
+      for (; k + 8 <= whole; k += 8) {
+        MemoryUtil.putLong(to + k, -1L);
+      }
+      for (; k < whole; k++) {
+        MemoryUtil.putByte(to + k, (byte) 0xFF);
+      }
     }
+    orByte(address + last, tail);
+  }
+
+  private static void orByte(long at, int mask) {
+    MemoryUtil.putByte(at, (byte) (MemoryUtil.getByte(at) | mask));
   }
 
   private final FieldVector target;
