@@ -1,17 +1,23 @@
 package io.rrdflight.rrd;
 
 import java.nio.ByteBuffer;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.arrow.flatbuf.KeyValue;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * Arrow schemas by the bytes of their schema message. Every chunk of an entity repeats the same
- * message, and turning one into fields (each with Rerun's metadata) was 4% of a filled query's scan,
- * decoding the same few schemas hundreds of times. Schemas are immutable, so one serves every chunk.
+ * fields, and turning them into Arrow's (each with Rerun's metadata, many small objects) for every
+ * chunk decoded is wasted work. Schemas are immutable, so one set of fields serves every chunk.
  * Bounded in entries and in the size of a message it keeps, least recently used out.
+ *
+ * <p>The schema's own metadata is not part of the key: Rerun writes each chunk's id and size there,
+ * so keyed by the whole message no two chunks ever shared an entry. Its values are blanked in the
+ * key and read from each message, the few strings they are; the fields come from the cache.
  */
 final class SchemaCache {
   static final int MAX_ENTRIES = 512;
@@ -32,17 +38,32 @@ final class SchemaCache {
     if (bytes.remaining() > MAX_MESSAGE_BYTES) {
       return MessageSerializer.deserializeSchema(message);
     }
-    ByteBuffer key = ByteBuffer.allocate(bytes.remaining()).put(bytes).flip();
+    ByteBuffer key = ByteBuffer.allocate(bytes.remaining()).put(bytes.duplicate()).flip();
+    org.apache.arrow.flatbuf.Schema header = (org.apache.arrow.flatbuf.Schema) message.header(new org.apache.arrow.flatbuf.Schema());
+    Map<String, String> metadata = new HashMap<>();
+    KeyValue entry = new KeyValue();
+    for (int i = 0; i < header.customMetadataLength(); i++) {
+      header.customMetadata(entry, i);
+      ByteBuffer value = entry.valueAsByteBuffer();
+      if (value != null) {
+        int at = value.position() - bytes.position();
+        for (int k = 0; k < value.remaining(); k++) {
+          key.put(at + k, (byte) 0);
+        }
+      }
+      // as Arrow's Schema.convertSchema reads them
+      metadata.put(entry.key() == null ? "" : entry.key(), entry.value() == null ? "" : entry.value());
+    }
+    Schema known;
     synchronized (SCHEMAS) {
-      Schema known = SCHEMAS.get(key);
-      if (known != null) {
-        return known;
+      known = SCHEMAS.get(key);
+    }
+    if (known == null) {
+      known = MessageSerializer.deserializeSchema(message);
+      synchronized (SCHEMAS) {
+        SCHEMAS.put(key, known);
       }
     }
-    Schema schema = MessageSerializer.deserializeSchema(message);
-    synchronized (SCHEMAS) {
-      SCHEMAS.put(key, schema);
-    }
-    return schema;
+    return known.getCustomMetadata().equals(metadata) ? known : new Schema(known.getFields(), metadata);
   }
 }

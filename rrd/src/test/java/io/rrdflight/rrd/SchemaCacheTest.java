@@ -43,4 +43,17 @@ class SchemaCacheTest {
     assertEquals(schema("b"), other);
     assertNotEquals(first, other);
   }
+
+  @Test
+  void chunksDifferingInTheSchemasOwnMetadataShareFieldsAndKeepTheirMetadata() throws IOException {
+    // Rerun writes each chunk's id and size into the schema's metadata, its fields repeat
+    Schema one = new Schema(schema("c").getFields(), Map.of("rerun:id", "chunk_0001", "rerun:heap_size_bytes", "100"));
+    Schema two = new Schema(schema("c").getFields(), Map.of("rerun:id", "chunk_0002", "rerun:heap_size_bytes", "200"));
+    Schema first = SchemaCache.of(message(one));
+    Schema second = SchemaCache.of(message(two));
+    assertEquals(one, first);
+    assertEquals(two, second);
+    assertSame(first.getFields().get(0), second.getFields().get(0));
+    assertEquals(one, SchemaCache.of(message(one)));
+  }
 }

@@ -65,21 +65,38 @@ public final class ArrowBuffers {
     return nulls;
   }
 
-  /** Sets bits {@code [at, at + n)} at {@code address}: single bits up to a byte boundary, whole bytes, then single bits. */
+  /** Sets bits {@code [at, at + n)} at {@code address}: the first and last byte by a mask, the bytes between whole. */
   public static void setBits(long address, long at, long n) {
-    long i = at;
-    long end = at + n;
-    while (i < end && (i & 7) != 0) {
-      setBit(address, i++);
+    if (n <= 0) {
+      return;
     }
-    long bytes = (end - i) >>> 3;
-    if (bytes > 0) {
-      MemoryUtil.setMemory(address + (i >>> 3), bytes, (byte) 0xFF);
-      i += bytes << 3;
+    long first = at >>> 3;
+    long last = (at + n - 1) >>> 3;
+    int head = (0xFF << (at & 7)) & 0xFF;
+    int tail = 0xFF >>> (7 - ((at + n - 1) & 7));
+    if (first == last) {
+      orByte(address + first, head & tail);
+      return;
     }
-    while (i < end) {
-      setBit(address, i++);
+    orByte(address + first, head);
+    long whole = last - first - 1;
+    long to = address + first + 1;
+    if (whole >= 64) {
+      MemoryUtil.setMemory(to, whole, (byte) 0xFF);
+    } else { // a call to setMemory costs more than a few words written
+      long k = 0;
+      for (; k + 8 <= whole; k += 8) {
+        MemoryUtil.putLong(to + k, -1L);
+      }
+      for (; k < whole; k++) {
+        MemoryUtil.putByte(to + k, (byte) 0xFF);
+      }
     }
+    orByte(address + last, tail);
+  }
+
+  private static void orByte(long at, int mask) {
+    MemoryUtil.putByte(at, (byte) (MemoryUtil.getByte(at) | mask));
   }
 
   /** Bits {@code [first, first + n)} at {@code src} to {@code dst} at bit {@code at}, whose bits are still zero. */

@@ -416,18 +416,28 @@ final class CellCopier {
             ArrowBuffers.setBits(validity, at, total);
           }
         } else if (pieces.each[p] == 1) {
-          copyRange(s, start, len, pieces.times[p], at, validity, dstOffsets, dstData);
+          copyRange(s, start, len, pieces.times[p], at, validity, dstOffsets, dstData, !nullFree[s]);
+          if (nullFree[s]) {
+            ArrowBuffers.setBits(validity, at, total); // the usual case: values without nulls
+          }
         } else { // groups, each written `each` times: measured as one piece, copied group by group
-          long each = pieces.each[p];
-          long group = pieces.group[p];
-          long[] bounds = pieces.bounds[p];
-          long groups = group > 0 ? len / group : bounds.length - 1;
-          long to = at;
-          for (int j = 0; j < groups; j++) {
-            long from = group > 0 ? start + j * group : bounds[j];
-            long n = group > 0 ? group : bounds[j + 1] - from;
-            copyRange(s, from, n, each, to, validity, dstOffsets, dstData);
-            to += n * each;
+          if (nullFree[s]) {
+            // All of the piece's bits at once: set group by group, a few bits each (two rows of a
+            // point cloud logged every other frame), they were a bit at a time.
+            ArrowBuffers.setBits(validity, at, total);
+          }
+          if (!nullFree[s] || kind != FIXED_LIST && kind != STRUCT) { // those two have no buffer but validity
+            long each = pieces.each[p];
+            long group = pieces.group[p];
+            long[] bounds = pieces.bounds[p];
+            long groups = group > 0 ? len / group : bounds.length - 1;
+            long to = at;
+            for (int j = 0; j < groups; j++) {
+              long from = group > 0 ? start + j * group : bounds[j];
+              long n = group > 0 ? group : bounds[j + 1] - from;
+              copyRange(s, from, n, each, to, validity, dstOffsets, dstData, !nullFree[s]);
+              to += n * each;
+            }
           }
         }
         at += total;
@@ -437,8 +447,13 @@ final class CellCopier {
       }
     }
 
-    /** Values {@code [start, start + len)} of source {@code s} at {@code at}, {@code times} times in a row: this level's buffers only. */
-    private void copyRange(int s, long start, long len, long times, long at, long validity, long dstOffsets, long dstData) {
+    /**
+     * Values {@code [start, start + len)} of source {@code s} at {@code at}, {@code times} times in a
+     * row: this level's buffers only, and its validity bits when {@code copyValidity} (a source
+     * without nulls has them set for the whole piece instead).
+     */
+    private void copyRange(int s, long start, long len, long times, long at, long validity, long dstOffsets, long dstData,
+        boolean copyValidity) {
       if (len == 0) {
         return;
       }
@@ -458,9 +473,7 @@ final class CellCopier {
         case FIXED -> copyRepeated(dataAt[s] + start * width, dstData + at * width, len * width, times);
         default -> { } // fixed-size lists and structs: only their validity here, their children are levels of their own
       }
-      if (nullFree[s]) {
-        ArrowBuffers.setBits(validity, at, len * times); // the usual case: values without nulls, set a byte at a time
-      } else {
+      if (copyValidity) {
         for (long j = 0; j < times; j++) {
           ArrowBuffers.copyBits(validityAt[s], start, validity, at + j * len, len);
         }

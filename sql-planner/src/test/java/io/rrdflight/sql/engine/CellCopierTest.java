@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Random;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BitVector;
+import org.apache.arrow.vector.BitVectorHelper;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.Float4Vector;
 import org.apache.arrow.vector.Float8Vector;
@@ -310,6 +311,65 @@ class CellCopierTest {
     }
     List<String> got = rows(out);
     assertEquals(expected, got);
+  }
+
+  /** Positions without a null anywhere: row r has r % 5 points (x = 10 r + k, -x, x / 2). */
+  private ListVector nullFreePositions(int rows) {
+    ListVector list = vector(POSITIONS);
+    int value = 0;
+    for (int r = 0; r < rows; r++) {
+      list.startNewValue(r);
+      for (int k = 0; k < r % 5; k++, value++) {
+        set(list.getDataVector(), value, r * 10 + k, false);
+      }
+      list.endValue(r, r % 5);
+    }
+    list.getDataVector().setValueCount(value);
+    list.setValueCount(rows);
+    return list;
+  }
+
+  @Test
+  void sourcesWithoutNullsHaveEveryValidityBitSetAndNoneBeyond() {
+    // Validity set for whole pieces, from odd bit offsets: short runs within a byte, runs of a few
+    // words and runs longer than that, at every level
+    ListVector a = nullFreePositions(700);
+    ListVector out = vector(POSITIONS);
+    CellCopier copier = new CellCopier(out, 4);
+    List<String> expected = new ArrayList<>();
+    copier.nulls(3);
+    expected.addAll(List.of("null", "null", "null"));
+    copier.rows(a, 5, 600);
+    copier.repeatEach(a, 1, 50, 3);
+    copier.repeat(a, 7, 77);
+    copier.repeatEach(a, 11, 3, 2);
+    copier.rows(a, 0, 1);
+    copier.write();
+    for (int r = 5; r < 605; r++) {
+      expected.add(row(a, r));
+    }
+    for (int r = 1; r < 51; r++) {
+      expected.addAll(List.of(row(a, r), row(a, r), row(a, r)));
+    }
+    for (int k = 0; k < 77; k++) {
+      expected.add(row(a, 7));
+    }
+    for (int r = 11; r < 14; r++) {
+      expected.addAll(List.of(row(a, r), row(a, r)));
+    }
+    expected.add(row(a, 0));
+    assertEquals(expected, rows(out));
+    FixedSizeListVector points = (FixedSizeListVector) out.getDataVector();
+    Float4Vector xyz = (Float4Vector) points.getDataVector();
+    assertEquals(3, out.getNullCount());
+    assertEquals(0, points.getNullCount());
+    assertEquals(0, xyz.getNullCount());
+    for (FieldVector level : List.<FieldVector>of(out, points, xyz)) {
+      int n = level.getValueCount();
+      for (int bit = n; bit < Math.min((n + 7) / 8 * 8, level.getValidityBuffer().capacity() * 8); bit++) {
+        assertEquals(0, BitVectorHelper.get(level.getValidityBuffer(), bit), level.getField() + ": bit " + bit + " beyond the values");
+      }
+    }
   }
 
   @Test
