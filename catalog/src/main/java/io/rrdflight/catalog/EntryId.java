@@ -1,7 +1,7 @@
 package io.rrdflight.catalog;
 
 import java.security.SecureRandom;
-import java.util.Locale;
+import java.util.HexFormat;
 
 /**
  * A catalog entry's id: a 128-bit TUID (time in nanoseconds, then a counter), written as 32 hex
@@ -10,6 +10,8 @@ import java.util.Locale;
  */
 public record EntryId(long timeNs, long inc) {
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final HexFormat UPPER = HexFormat.of().withUpperCase();
+  private static final HexFormat LOWER = HexFormat.of();
 
   public static EntryId random() {
     long nowNs = System.currentTimeMillis() * 1_000_000L + (System.nanoTime() % 1_000_000L + 1_000_000L) % 1_000_000L;
@@ -28,8 +30,9 @@ public record EntryId(long timeNs, long inc) {
     }
   }
 
+  /** Without String.format: registration writes ids for every file, and a Formatter per id showed in its profile. */
   public String toHex() {
-    return String.format("%016X", timeNs) + String.format("%016x", inc).toLowerCase(Locale.ROOT);
+    return UPPER.toHexDigits(timeNs) + LOWER.toHexDigits(inc);
   }
 
   /** The 16 bytes of Arrow's FixedSizeBinary(16) form: big-endian time, then big-endian counter. */

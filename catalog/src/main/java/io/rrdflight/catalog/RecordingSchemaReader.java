@@ -1,8 +1,7 @@
 package io.rrdflight.catalog;
 
-import io.rrdflight.rrd.Chunk;
 import io.rrdflight.rrd.ChunkIndex;
-import io.rrdflight.rrd.ComponentColumn;
+import io.rrdflight.rrd.ComponentContents;
 import io.rrdflight.rrd.ComponentDescriptor;
 import io.rrdflight.rrd.IndexedChunk;
 import io.rrdflight.rrd.RecordingSource;
@@ -18,10 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.vector.FieldVector;
-import org.apache.arrow.vector.complex.BaseListVector;
-import org.apache.arrow.vector.complex.ListVector;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 
@@ -31,9 +26,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * value are not in the index: files written by Rerun 0.28 and later say both in their footer's
  * schema ({@link ChunkIndex#footerSchema}), which Rerun sums up from every chunk by the same rules
  * as here (a column is semantically empty when no cell holds a value). For other files, and for any
- * column the footer does not describe, chunks are decoded, one at a time, only until every column
- * has been seen with a non-empty cell: usually one chunk per column. A column that is empty
- * everywhere costs a decode of each of its chunks.
+ * column the footer does not describe, chunks' columns are read (their buffers, no vectors), one
+ * chunk at a time, only until every column has been seen with a non-empty cell: usually one chunk
+ * per column. A column that is empty everywhere costs a read of each of its chunks.
  */
 final class RecordingSchemaReader {
 
@@ -74,7 +69,7 @@ final class RecordingSchemaReader {
     return Optional.of(schema(totals.timelines(), columns));
   }
 
-  static DatasetSchema read(ChunkIndex index, RecordingSource recording, BufferAllocator allocator) throws IOException {
+  static DatasetSchema read(ChunkIndex index, RecordingSource recording) throws IOException {
     TreeSet<Timeline> timelines = new TreeSet<>();
     Map<Key, Column> columns = new LinkedHashMap<>();
     for (IndexedChunk chunk : index.chunks()) {
@@ -93,19 +88,15 @@ final class RecordingSchemaReader {
       if (!needed) {
         continue;
       }
-      try (Chunk decoded = RrdReader.readChunk(recording, chunk.offset(), chunk.length(), allocator)) {
-        for (ComponentColumn cc : decoded.componentColumns()) {
-          Column c = columns.get(new Key(chunk.entityPath(), cc.descriptor().component()));
-          if (c == null) {
-            continue; // all-null in this chunk, so not in the index's list for it
-          }
-          if (c.field == null) {
-            // From the chunk's IPC schema: decoded vectors name list items "$data$", while the
-            // chunks (and Rerun's clients, which compare types with names) say "item".
-            c.field = decoded.root().getSchema().findField(cc.vector().getName());
-          }
-          c.nonEmpty |= hasNonEmptyCell(cc.vector());
+      for (ComponentContents cc : RrdReader.readComponentContents(recording, chunk.offset(), chunk.length())) {
+        Column c = columns.get(new Key(chunk.entityPath(), cc.descriptor().component()));
+        if (c == null) {
+          continue; // all-null in this chunk, so not in the index's list for it
         }
+        if (c.field == null) {
+          c.field = cc.field();
+        }
+        c.nonEmpty |= cc.hasNonEmptyCell();
       }
     }
     return schema(timelines, columns);
@@ -153,24 +144,5 @@ final class RecordingSchemaReader {
         c.settled = true;
       }
     }
-  }
-
-  /** A cell counts when it is neither null nor an empty list (Rerun's "semantically empty"). */
-  private static boolean hasNonEmptyCell(FieldVector vector) {
-    for (int row = 0; row < vector.getValueCount(); row++) {
-      if (vector.isNull(row)) {
-        continue;
-      }
-      if (vector instanceof ListVector list) {
-        if (list.getElementEndIndex(row) > list.getElementStartIndex(row)) {
-          return true;
-        }
-      } else if (vector instanceof BaseListVector) {
-        return true;
-      } else {
-        return true;
-      }
-    }
-    return false;
   }
 }

@@ -48,7 +48,7 @@ public final class RrdRecordingIndexer implements RecordingIndexer {
         ChunkIndex own = index.forStore(store.id());
         long rows = own.chunks().stream().mapToLong(IndexedChunk::rowCount).sum();
         recordings.add(new IndexedRecording(store.recordingId(), store.applicationId(), own.chunks().size(), rows,
-            PartitionSizeBytes.of(own.chunks()), stored(own), RecordingSchemaReader.read(own, recording, scratch)));
+            PartitionSizeBytes.of(own.chunks()), stored(own), RecordingSchemaReader.read(own, recording)));
       }
       return recordings;
     }

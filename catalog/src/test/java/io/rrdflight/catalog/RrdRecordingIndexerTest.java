@@ -75,14 +75,11 @@ class RrdRecordingIndexerTest {
 
     for (Store store : index.recordings()) {
       ChunkIndex own = index.forStore(store.id());
-      DatasetSchema fromFooter;
-      // No memory at all: decoding any chunk would fail, so the footer alone must do.
-      try (BufferAllocator nothing = allocator.newChildAllocator("no chunk decoding", 0, 0)) {
-        fromFooter = readSchema(own, file, nothing);
-      }
+      // A source that refuses every read: reading any chunk would fail, so the footer alone must do.
+      DatasetSchema fromFooter = RecordingSchemaReader.read(own, new Unreadable());
       ChunkIndex withoutFooterSchema = ChunkIndex.fromBytes(own.toBytes(), file);
       assertTrue(withoutFooterSchema.footerSchema(store.id()).isEmpty());
-      DatasetSchema fromChunks = readSchema(withoutFooterSchema, file, allocator);
+      DatasetSchema fromChunks = readSchema(withoutFooterSchema, file);
 
       assertFalse(fromChunks.components().isEmpty());
       assertEquals(fromChunks, fromFooter);
@@ -146,7 +143,7 @@ class RrdRecordingIndexerTest {
       assertEquals(own.chunks().size(), r.chunkCount());
       assertEquals(own.chunks().stream().mapToLong(io.rrdflight.rrd.IndexedChunk::rowCount).sum(), r.rowCount());
       assertEquals(PartitionSizeBytes.of(own.chunks()), r.sizeBytes());
-      assertEquals(readSchema(own, file, allocator), r.schema());
+      assertEquals(readSchema(own, file), r.schema());
       org.junit.jupiter.api.Assertions.assertArrayEquals(own.toFooterReference(), r.chunkIndex());
     }
   }
@@ -278,10 +275,35 @@ class RrdRecordingIndexerTest {
     }
   }
 
-  private static DatasetSchema readSchema(io.rrdflight.rrd.ChunkIndex index, Path file, org.apache.arrow.memory.BufferAllocator allocator)
-      throws java.io.IOException {
+  private static DatasetSchema readSchema(io.rrdflight.rrd.ChunkIndex index, Path file) throws java.io.IOException {
     try (io.rrdflight.rrd.LocalFile source = io.rrdflight.rrd.LocalFile.open(file)) {
-      return RecordingSchemaReader.read(index, source, allocator);
+      return RecordingSchemaReader.read(index, source);
     }
+  }
+
+  /** A recording none of whose bytes can be read. */
+  private record Unreadable() implements io.rrdflight.rrd.RecordingSource {
+    @Override
+    public String name() {
+      return "unreadable.rrd";
+    }
+
+    @Override
+    public long size() {
+      return 1L << 30;
+    }
+
+    @Override
+    public String version() {
+      return "0";
+    }
+
+    @Override
+    public void readFully(long position, java.nio.ByteBuffer target) throws java.io.IOException {
+      throw new java.io.IOException("read of " + target.remaining() + " bytes at " + position);
+    }
+
+    @Override
+    public void close() {}
   }
 }

@@ -95,13 +95,24 @@ record ArrowPayload(String file, long offset, ByteBuffer bytes, boolean lz4, lon
    * find, at a fraction of its cost.
    */
   void verify(Lz4Block.Output scratch) throws RrdFormatException {
+    layout(scratch);
+  }
+
+  /**
+   * The whole payload's record batch, checked as {@link #verify} checks it, decompressed into
+   * {@code scratch} (valid until its next use): for reading facts about the columns from their
+   * buffers without building vectors.
+   */
+  RecordBatchLayout layout(Lz4Block.Output scratch) throws RrdFormatException {
     ByteBuffer ipc = bytes;
     if (lz4) {
       int size = (int) ipcSize();
       ipc = ByteBuffer.wrap(scratch.ensure(size), 0, size);
       decompressInto(ipc);
     }
-    RecordBatchLayout.of(IpcStream.parse(ipc, file, offset, what), file, offset).checkContents();
+    RecordBatchLayout layout = RecordBatchLayout.of(IpcStream.parse(ipc, file, offset, what), file, offset);
+    layout.checkContents();
+    return layout;
   }
 
   /**

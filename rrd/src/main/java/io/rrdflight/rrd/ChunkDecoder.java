@@ -30,6 +30,22 @@ final class ChunkDecoder {
     payload(bytes, msg).verify(scratch);
   }
 
+  /**
+   * The chunk's component columns and what they hold, from the whole payload checked as
+   * {@link #verify} checks it, without vectors: a schema needs no more, and registering thousands
+   * of small files spent half its time loading and freeing vectors for it.
+   */
+  List<ComponentContents> componentContents(FileBytes bytes, ArrowMsgHeader msg) throws IOException {
+    RecordBatchLayout layout = payload(bytes, msg).layout(scratch);
+    ChunkSchema schema = ChunkSchema.of(layout.schema(), bytes.file(), msg.dataOffset());
+    List<ComponentContents> contents = new ArrayList<>();
+    for (ChunkSchema.ComponentField f : schema.componentFields()) {
+      RecordBatchLayout.Column column = layout.columns().get(f.position());
+      contents.add(new ComponentContents(f.descriptor(), column.field(), layout.hasNonEmptyCell(column)));
+    }
+    return contents;
+  }
+
   /** Decodes the chunk into vectors owned by a new child of {@code allocator}. */
   Chunk decode(FileBytes bytes, ArrowMsgHeader msg, BufferAllocator allocator) throws IOException {
     ArrowPayload.Loaded loaded = payload(bytes, msg).load(allocator);

@@ -251,11 +251,19 @@ final class Lz4Block {
 
   /** A growable output buffer, reused across blocks. */
   static final class Output {
-    private byte[] bytes = new byte[1 << 16];
+    /** The least a buffer grows to: a small chunk's payload fits without copies. */
+    private static final int MIN_SIZE = 4 << 10;
+    /**
+     * Empty until first used: a decoder made for one chunk (reading a chunk by offset, or its
+     * columns while registering) zeroed two buffers of 64 KiB it mostly never touched, 128 KiB per
+     * chunk of garbage when registering thousands of small files.
+     */
+    private byte[] bytes = new byte[0];
 
     byte[] ensure(long size) {
       if (size > bytes.length) {
-        bytes = java.util.Arrays.copyOf(bytes, (int) Math.min(FileBytes.MAX_READ, Math.max(size, (long) bytes.length * 2)));
+        long grown = Math.max(size, Math.max(MIN_SIZE, (long) bytes.length * 2));
+        bytes = java.util.Arrays.copyOf(bytes, (int) Math.min(FileBytes.MAX_READ, grown));
       }
       return bytes;
     }

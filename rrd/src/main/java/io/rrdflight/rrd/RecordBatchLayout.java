@@ -9,6 +9,7 @@ import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.vector.TypeLayout;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * Where each column's field nodes and buffers lie in a record batch body, and the checks that make
@@ -34,6 +35,10 @@ final class RecordBatchLayout {
     this.file = file;
     this.offset = offset;
     this.columns = columns;
+  }
+
+  Schema schema() {
+    return ipc.schema();
   }
 
   /** The top-level columns, in schema order. */
@@ -168,6 +173,36 @@ final class RecordBatchLayout {
     for (Column child : c.children()) {
       check(child);
     }
+  }
+
+  /**
+   * Whether a cell of the column is neither null nor an empty list: what Rerun calls not
+   * "semantically empty". Read from the buffers, which {@link #checkContents} must have checked,
+   * taking validity as Arrow Java loads it (a null count of 0 means all valid whatever the bitmap,
+   * one of the length all null). Only List and Map cells can be empty; a Null column holds no value.
+   */
+  boolean hasNonEmptyCell(Column c) {
+    FieldNode node = node(c);
+    long rows = node.length();
+    long nulls = node.nullCount();
+    ArrowType type = c.field().getType();
+    if (rows == 0 || nulls >= rows || type instanceof ArrowType.Null) {
+      return false;
+    }
+    boolean lists = type instanceof ArrowType.List || type instanceof ArrowType.Map;
+    if (!lists && (nulls == 0 || type instanceof ArrowType.Union)) {
+      return true;
+    }
+    ByteBuffer data = ipc.data();
+    int validity = bufferStart(c, 0);
+    int offsets = lists ? bufferStart(c, 1) : 0;
+    for (int row = 0; row < rows; row++) {
+      boolean valid = nulls == 0 || (data.get(validity + (row >>> 3)) & (1 << (row & 7))) != 0;
+      if (valid && (!lists || data.getInt(offsets + (row + 1) * 4) > data.getInt(offsets + row * 4))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private long fixedWidth(Column c) {

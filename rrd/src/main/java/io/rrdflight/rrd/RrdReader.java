@@ -86,6 +86,16 @@ public final class RrdReader implements Closeable {
     return new ChunkDecoder().decode(bytes, ArrowMsgHeader.read(bytes, offset, length), allocator);
   }
 
+  /**
+   * What the component columns of the chunk at {@code offset} hold (their written fields, whether a
+   * cell is non-empty), checked as decoding would check it but without building vectors: for
+   * working out a recording's columns. Nothing else in the file is read.
+   */
+  public static List<ComponentContents> readComponentContents(RecordingSource source, long offset, long length) throws IOException {
+    FileBytes bytes = FileBytes.over(source);
+    return new ChunkDecoder().componentContents(bytes, ArrowMsgHeader.read(bytes, offset, length));
+  }
+
   /** How messages name the recording read: a path or an object's URI. */
   public String file() {
     return bytes.file();
