@@ -49,7 +49,7 @@ public final class Catalog implements AutoCloseable {
   /** Made the partitions' chunk indexes, and reads them back. */
   private final RecordingIndexer indexer;
   private final Registrar registrar;
-  private final ChunkIndexCache indexCache = new ChunkIndexCache(256);
+  private final ChunkIndexCache indexCache = ChunkIndexCache.sizedForHeap();
   private final ChunkTimesWriter timesWriter;
   private final Map<EntryId, DatasetSchemaEntry> schemaCache = new HashMap<>();
 

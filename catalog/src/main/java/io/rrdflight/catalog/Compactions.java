@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One thread, one recording at a time: it competes with queries for the disk and the cores, and
  * a copy is made once. Only local files are compacted (an object's changes are noticed as it is
- * read, which a copy would hide). A failure leaves the partition reading its own file, logged.
+ * read, which a copy would hide). A failure, an Error such as running out of heap included, leaves
+ * the partition reading its own file, FAILED and logged once.
  */
 final class Compactions implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Compactions.class);
@@ -224,8 +225,11 @@ final class Compactions implements AutoCloseable {
       } else {
         deleteQuietly(copy); // the partition changed or went meanwhile
       }
-    } catch (IOException | RuntimeException e) {
-      log.warn("partition {}: compacting {} failed, it stays read from its file: {}", p.partitionId(), p.file().location(), e.toString());
+    } catch (IOException | RuntimeException | Error e) {
+      // An Error too (out of heap beside large queries): the thread goes on to the next file, and
+      // this one is FAILED rather than pending for ever; tried again when registered again or after a restart.
+      log.warn("partition {}: compacting {} failed, it stays read from its file{}: {}", p.partitionId(), p.file().location(),
+          e instanceof OutOfMemoryError ? " (a larger heap helps: RRDFLIGHT_JAVA_OPTS=-Xmx1g)" : "", e.toString());
       failed.add(p.file());
       deleteQuietly(partial);
       deleteQuietly(copy);

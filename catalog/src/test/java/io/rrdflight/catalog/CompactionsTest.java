@@ -14,6 +14,8 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.arrow.memory.AllocationListener;
 import org.apache.arrow.memory.BufferAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -177,6 +179,40 @@ class CompactionsTest {
     assertTrue(p.compacted().isEmpty());
     assertEquals(CompactionState.NONE, catalog.compactionState(p));
     assertFalse(Files.exists(dataDir.resolve("compacted")) && Files.list(dataDir.resolve("compacted")).findAny().isPresent());
+  }
+
+  @Test
+  void aCompactionThatRunsOutOfHeapEndsFailedAndThePartitionReadsItsOwnFile() throws Exception {
+    catalog.close();
+    AtomicBoolean outOfHeap = new AtomicBoolean(true);
+    RecordingIndexer starved = new ForwardingRecordingIndexer(allocator) {
+      @Override
+      public BufferAllocator newWorkAllocator(String name, long limit) {
+        return allocator.newChildAllocator(name, new AllocationListener() {
+          @Override
+          public void onPreAllocation(long size) {
+            if (outOfHeap.get()) {
+              throw new OutOfMemoryError("Java heap space (test)");
+            }
+          }
+        }, 0, limit);
+      }
+    };
+    catalog = Catalog.open(dataDir, starved, 1);
+    Partition p = registered("small-chunks/small-chunks.rrd");
+    assertTrue(p.compacted().isEmpty());
+    assertEquals(CompactionState.FAILED, catalog.compactionState(p));
+    assertEquals(p.chunkCount(), catalog.chunks(p).chunks().size());
+    assertFalse(Files.list(dataDir.resolve("compacted")).findAny().isPresent(), "no .partial file is left");
+
+    // The compaction thread lives on: the next file is compacted, and this one when registered again.
+    outOfHeap.set(false);
+    Task again = catalog.register(p.datasetId(), DataSource.of(p.file().path().toUri().toString(), null), OnDuplicate.OVERWRITE, WAIT);
+    assertEquals(TaskStatus.SUCCESS, again.status(), String.valueOf(again.message()));
+    catalog.awaitCompactions(WAIT);
+    Partition now = catalog.partitions(p.datasetId()).get(0);
+    assertTrue(now.compacted().isPresent(), "compacted when registered again: " + now);
+    assertEquals(CompactionState.DONE, catalog.compactionState(now));
   }
 
   @Test

@@ -47,8 +47,9 @@ import org.apache.arrow.vector.util.VectorSchemaRootAppender;
  * chunk. A merged chunk keeps its rows in RowId order (Rerun's store refuses other chunks), gets a
  * fresh {@code rerun:id}, and its per-column {@code rerun:is_sorted} is recomputed.
  *
- * <p>Memory: the decoded chunks of open runs come from {@code allocator} and are bounded by
- * {@code windowBytes}; past it, the largest run is merged early. {@link #close} frees what is open.
+ * <p>Memory: the chunks of open runs are bounded by {@code windowBytes} of their decoded size; past
+ * it, the largest run is merged early. They wait as their messages and are decoded (from
+ * {@code allocator}) to be looked at and again when their run is merged, one run at a time.
  * One merger serves one stream on one thread.
  */
 public final class ChunkMerger implements AutoCloseable {
@@ -106,15 +107,17 @@ public final class ChunkMerger implements AutoCloseable {
     if (piece == null) {
       return passThrough(msg, ready);
     }
-    Run run = runs.get(piece.key);
+    RunKey key = piece.key;
+    piece.key = null; // the run's map key names the fields, once for all its chunks
+    Run run = runs.get(key);
     if (run != null && !run.accepts(piece, limits)) {
-      ready.addAll(close(runs.remove(piece.key)));
+      ready.addAll(close(runs.remove(key)));
     }
-    run = runs.computeIfAbsent(piece.key, k -> new Run());
+    run = runs.computeIfAbsent(key, k -> new Run());
     run.add(piece);
     openBytes += piece.bytes;
     if (run.rows >= limits.maxRows() || (!run.sorted && run.rows >= limits.maxRowsIfUnsorted())) {
-      ready.addAll(close(runs.remove(piece.key)));
+      ready.addAll(close(runs.remove(key)));
     }
     while (openBytes > windowBytes) {
       RunKey largest = runs.entrySet().stream().max((a, b) -> Long.compare(a.getValue().bytes, b.getValue().bytes)).orElseThrow().getKey();
@@ -133,10 +136,9 @@ public final class ChunkMerger implements AutoCloseable {
     return ready;
   }
 
-  /** Frees the chunks of open runs without merging them (a stream that ends early). */
+  /** Drops the chunks of open runs without merging them (a stream that ends early). */
   @Override
   public void close() {
-    runs.values().forEach(r -> r.pieces.forEach(Piece::close));
     runs.clear();
     openBytes = 0;
   }
@@ -153,30 +155,39 @@ public final class ChunkMerger implements AutoCloseable {
    */
   private List<ArrowMsg> close(Run run) {
     openBytes -= run.bytes;
-    try {
-      if (run.pieces.size() > 1) {
-        try {
-          ArrowMsg merged = merge(run);
-          chunksOut++;
-          return List.of(merged);
-        } catch (UnsupportedOperationException | IllegalArgumentException e) {
-          // falls through to the chunks as they are
-        }
+    if (run.pieces.size() > 1) {
+      try {
+        ArrowMsg merged = merge(run);
+        chunksOut++;
+        return List.of(merged);
+      } catch (UnsupportedOperationException | IllegalArgumentException e) {
+        // falls through to the chunks as they are
       }
-      chunksOut += run.pieces.size();
-      return run.pieces.stream().map(p -> p.msg).toList();
+    }
+    chunksOut += run.pieces.size();
+    return run.pieces.stream().map(p -> p.msg).toList();
+  }
+
+  /** The run's chunks decoded again (the one run being merged is the only one decoded) and appended into one. */
+  private ArrowMsg merge(Run run) {
+    List<Decoded> decoded = new ArrayList<>(run.pieces.size());
+    try {
+      for (Piece p : run.pieces) {
+        decoded.add(p.decodeAgain(allocator));
+      }
+      return merge(run, decoded);
     } finally {
-      run.pieces.forEach(Piece::close);
+      decoded.forEach(Decoded::close);
     }
   }
 
-  private ArrowMsg merge(Run run) {
+  private ArrowMsg merge(Run run, List<Decoded> decoded) {
     Piece first = run.pieces.get(0);
-    Schema normalized = first.root.getSchema();
+    Schema normalized = decoded.get(0).root().getSchema();
     try (VectorSchemaRoot merged = VectorSchemaRoot.create(normalized, allocator)) {
       // Arrow's appender reads the target's offsets, so they must exist even while it is empty.
       merged.allocateNew();
-      VectorSchemaRootAppender.append(false, merged, run.pieces.stream().map(p -> p.root).toArray(VectorSchemaRoot[]::new));
+      VectorSchemaRootAppender.append(false, merged, decoded.stream().map(Decoded::root).toArray(VectorSchemaRoot[]::new));
       ChunkId id = new ChunkId(freshTimeNs(), NEXT_INC.getAndIncrement());
       List<Field> fields = new ArrayList<>(normalized.getFields());
       fields.set(first.rowIdField, withSorted(fields.get(first.rowIdField), true));
@@ -303,16 +314,32 @@ public final class ChunkMerger implements AutoCloseable {
     }
   }
 
-  /** One decoded chunk: its vectors (index and RowId fields without {@code rerun:is_sorted}) and what runs compare. */
-  private static final class Piece implements AutoCloseable {
+  /**
+   * A chunk's vectors (index and RowId fields without {@code rerun:is_sorted}), decoded from its
+   * message by {@link Piece#decode}, with the allocator that holds them.
+   */
+  private record Decoded(VectorSchemaRoot root, BufferAllocator owner, ChunkSchema schema) implements AutoCloseable {
+    @Override
+    public void close() {
+      root.close();
+      owner.close();
+    }
+  }
+
+  /**
+   * One chunk waiting in a run: its message, and what runs compare, worked out by decoding it once.
+   * Its vectors are not kept: small chunks weigh far more on the heap as decoded Arrow objects than as
+   * messages (thousands wait in the window), so the run's chunks are decoded again when it is merged.
+   */
+  private static final class Piece {
     final ArrowMsg msg;
-    final VectorSchemaRoot root;
-    final BufferAllocator owner;
-    final RunKey key;
+    final String where;
+    /** The chunk's entity and fields; dropped once the piece is in its run, whose map key names them. */
+    RunKey key;
     final int rowIdField;
     final List<Integer> indexFields;
     final int rows;
-    /** Memory held: every buffer of its vectors. */
+    /** The buffers of its vectors, decoded: what the window counts. */
     final long bytes;
     /** What Rerun's store weighs against {@code maxBytes} ({@link ChunkMerger#rerunSize}). */
     final long sizeBytes;
@@ -324,10 +351,9 @@ public final class ChunkMerger implements AutoCloseable {
     final long[] lastTimes;
     final boolean[] timesSorted;
 
-    private Piece(ArrowMsg msg, VectorSchemaRoot root, BufferAllocator owner, ChunkSchema schema) {
+    private Piece(ArrowMsg msg, String where, VectorSchemaRoot root, ChunkSchema schema) {
       this.msg = msg;
-      this.root = root;
-      this.owner = owner;
+      this.where = where;
       this.key = new RunKey(schema.entityPath(), root.getSchema().getFields());
       this.rowIdField = schema.rowIdField();
       this.indexFields = schema.indexFields().stream().map(ChunkSchema.IndexField::position).toList();
@@ -357,10 +383,25 @@ public final class ChunkMerger implements AutoCloseable {
     }
 
     /**
-     * The chunk decoded, or null when it should pass through unmerged: static, empty, legacy
+     * The chunk, looked at, or null when it should pass through unmerged: static, empty, legacy
      * metadata, an index with nulls or of another width, RowIds out of order.
      */
     static Piece load(ArrowMsg msg, String where, BufferAllocator allocator) throws IOException {
+      try (Decoded decoded = decode(msg, where, allocator)) {
+        return decoded == null ? null : new Piece(msg, where, decoded.root(), decoded.schema());
+      }
+    }
+
+    /** Its vectors again, for the merge (the bytes decoded before, so they decode again). */
+    Decoded decodeAgain(BufferAllocator allocator) {
+      try {
+        return requireNonNull(decode(msg, where, allocator), "a chunk that decoded once");
+      } catch (IOException e) {
+        throw new UncheckedIOException(where + ": decoding a chunk again for its merge", e);
+      }
+    }
+
+    private static Decoded decode(ArrowMsg msg, String where, BufferAllocator allocator) throws IOException {
       boolean lz4 = msg.getCompression() == Compression.COMPRESSION_LZ4;
       ArrowPayload.Loaded loaded = new ArrowPayload(where, 0, msg.getPayload().asReadOnlyByteBuffer(), lz4, msg.getUncompressedSize(), "chunk payload")
           .load(allocator);
@@ -379,7 +420,7 @@ public final class ChunkMerger implements AutoCloseable {
           return null;
         }
         VectorSchemaRoot root = withoutSortedFlags(loaded.root(), chunk, loaded.allocator());
-        return new Piece(msg, root, loaded.allocator(), chunk);
+        return new Decoded(root, loaded.allocator(), chunk);
       } catch (IOException | RuntimeException e) {
         loaded.close();
         throw e;
@@ -433,12 +474,6 @@ public final class ChunkMerger implements AutoCloseable {
         }
       }
       return true;
-    }
-
-    @Override
-    public void close() {
-      root.close();
-      owner.close();
     }
   }
 }

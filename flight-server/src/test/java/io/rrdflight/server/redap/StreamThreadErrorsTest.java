@@ -7,18 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.rrdflight.catalog.EntryId;
-import io.rrdflight.catalog.IndexedRecording;
+import io.rrdflight.catalog.ForwardingRecordingIndexer;
 import io.rrdflight.catalog.RecordingIndexer;
-import io.rrdflight.catalog.RrdRecordingIndexer;
 import io.rrdflight.rrd.ChunkIndex;
-import io.rrdflight.rrd.RecordingSource;
 import io.rrdflight.rrd.RrdFormatException;
-import io.rrdflight.rrd.StoreKind;
 import io.rrdflight.server.redap.proto.QueryDatasetRequest;
 import io.rrdflight.server.Fixtures;
-import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.RootAllocator;
@@ -35,19 +30,13 @@ class StreamThreadErrorsTest {
   void aQueryDatasetStreamThatRunsOutOfHeapEndsWithResourceExhausted() throws Exception {
     AtomicBoolean exhausted = new AtomicBoolean(false);
     try (RootAllocator indexing = new RootAllocator()) {
-      RrdRecordingIndexer real = new RrdRecordingIndexer(indexing);
-      RecordingIndexer heapRunsOut = new RecordingIndexer() {
-        @Override
-        public List<IndexedRecording> index(RecordingSource recording, StoreKind kind) throws IOException {
-          return real.index(recording, kind);
-        }
-
+      RecordingIndexer heapRunsOut = new ForwardingRecordingIndexer(indexing) {
         @Override
         public ChunkIndex chunkIndex(byte[] saved, String location) throws RrdFormatException {
           if (exhausted.get()) {
             throw new OutOfMemoryError("GC overhead limit exceeded (test)");
           }
-          return real.chunkIndex(saved, location);
+          return super.chunkIndex(saved, location);
         }
       };
       try (RerunCloudHarness rerun = new RerunCloudHarness(dir.resolve("data"), heapRunsOut, new RrdRecordingProbe())) {
