@@ -21,6 +21,7 @@ import io.rrdflight.rrd.ComponentDescriptor;
 import io.rrdflight.rrd.IndexColumn;
 import io.rrdflight.rrd.IndexRange;
 import io.rrdflight.rrd.IndexedChunk;
+import io.rrdflight.rrd.NoLeaks;
 import io.rrdflight.rrd.RrdReader;
 import io.rrdflight.rrd.StoreId;
 import io.rrdflight.rrd.StoreKind;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.rrd.Chunk;
 import io.rrdflight.rrd.IndexedChunk;
+import io.rrdflight.rrd.NoLeaks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;

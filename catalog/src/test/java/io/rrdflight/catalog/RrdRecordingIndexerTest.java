@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.rrd.ChunkIndex;
+import io.rrdflight.rrd.NoLeaks;
 import io.rrdflight.rrd.Store;
 import io.rrdflight.rrd.StoreKind;
 import io.rrdflight.rrd.TimelineKind;

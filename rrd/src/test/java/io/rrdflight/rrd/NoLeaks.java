@@ -10,11 +10,12 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * Gives a test method a fresh {@link BufferAllocator} and fails the test if any buffer is still
- * allocated when it ends. The allocator is capped, so a decoding bug that allocates wildly fails
- * instead of exhausting the machine.
+ * With {@code @ExtendWith(NoLeaks.class)}, a test (or its {@code @BeforeEach}) that takes a {@link BufferAllocator}
+ * parameter gets a fresh root allocator, one per test, and the test fails when a buffer is still allocated after its
+ * {@code @AfterEach} methods have closed what they hold. The allocator is capped, so a decoding bug that allocates
+ * wildly fails instead of exhausting the machine. In rrd's test-jar, so that the modules above share it.
  */
-final class NoLeaks implements ParameterResolver, AfterEachCallback {
+public final class NoLeaks implements ParameterResolver, AfterEachCallback {
   private static final long LIMIT = 1L << 30;
   private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(NoLeaks.class);
 
@@ -33,7 +34,7 @@ final class NoLeaks implements ParameterResolver, AfterEachCallback {
     BufferAllocator allocator = context.getStore(NAMESPACE).remove("allocator", BufferAllocator.class);
     if (allocator != null) {
       assertEquals(0, allocator.getAllocatedMemory(), () -> "leaked Arrow buffers:\n" + allocator.toVerboseString());
-      allocator.close();
+      allocator.close(); // and here if a child allocator was left open
     }
   }
 }

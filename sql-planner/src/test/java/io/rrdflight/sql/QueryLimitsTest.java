@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rrdflight.catalog.NoLeaks;
+import io.rrdflight.rrd.NoLeaks;
 import io.rrdflight.sql.testing.InMemoryRerunData;
 import java.time.Duration;
 import java.util.List;

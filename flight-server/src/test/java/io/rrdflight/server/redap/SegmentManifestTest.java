@@ -10,7 +10,7 @@ import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.DataSource;
 import io.rrdflight.catalog.Dataset;
-import io.rrdflight.catalog.NoLeaks;
+import io.rrdflight.rrd.NoLeaks;
 import io.rrdflight.catalog.OnDuplicate;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.catalog.RrdRecordingIndexer;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rrdflight.catalog.NoLeaks;
+import io.rrdflight.rrd.NoLeaks;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

@@ -4,7 +4,7 @@ import static io.rrdflight.rrd.TimelineKind.SEQUENCE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
-import io.rrdflight.catalog.NoLeaks;
+import io.rrdflight.rrd.NoLeaks;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.rrd.IndexedChunk;
 import io.rrdflight.sql.testing.InMemoryRerunData;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.catalog.Dataset;
-import io.rrdflight.catalog.NoLeaks;
+import io.rrdflight.rrd.NoLeaks;
 import io.rrdflight.catalog.Partition;
 import io.rrdflight.sql.testing.ForwardingRerunData;
 import io.rrdflight.sql.testing.InMemoryRerunData;

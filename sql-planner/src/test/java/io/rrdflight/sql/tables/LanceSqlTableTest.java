@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.catalog.EntryId;
 import io.rrdflight.catalog.LanceTables;
-import io.rrdflight.catalog.NoLeaks;
+import io.rrdflight.rrd.NoLeaks;
 import io.rrdflight.catalog.Table;
 import io.rrdflight.sql.SqlEngine;
 import io.rrdflight.sql.testing.ForwardingRerunData;
