@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.rrd.NoLeaks;
+import io.rrdflight.rrd.TestVectors;
 import io.rrdflight.sql.calcite.ArrowExpressions.Column;
 import io.rrdflight.sql.calcite.ArrowExpressions.Kind;
 import io.rrdflight.sql.calcite.ArrowExpressions.Values;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BigIntVector;
@@ -22,7 +22,6 @@ import org.apache.arrow.vector.TimeStampNanoVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.complex.ListVector;
 import org.apache.arrow.vector.complex.impl.UnionListWriter;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -31,21 +30,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(NoLeaks.class)
 class ArrowColumnsTest {
   private BufferAllocator allocator;
-  private final List<FieldVector> vectors = new ArrayList<>();
+  private TestVectors vectors;
 
   @BeforeEach
-  void setUp(BufferAllocator allocator) {
+  void setUp(BufferAllocator allocator, TestVectors vectors) {
     this.allocator = allocator;
-  }
-
-  @AfterEach
-  void tearDown() {
-    vectors.forEach(FieldVector::close);
+    this.vectors = vectors;
   }
 
   private <T extends FieldVector> T keep(T v) {
-    vectors.add(v);
-    return v;
+    return vectors.keep(v);
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.rrd.NoLeaks;
+import io.rrdflight.rrd.TestVectors;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +25,6 @@ import org.apache.arrow.vector.types.FloatingPointPrecision;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -49,27 +49,20 @@ class CellCopierTest {
       new Field("b", FieldType.nullable(ArrowType.Bool.INSTANCE), null))));
 
   private BufferAllocator allocator;
-  private final List<FieldVector> vectors = new ArrayList<>();
+  private TestVectors vectors;
 
   private static Field list(String name, Field item) {
     return new Field(name, FieldType.nullable(new ArrowType.List()), List.of(item));
   }
 
   @BeforeEach
-  void setUp(BufferAllocator allocator) {
+  void setUp(BufferAllocator allocator, TestVectors vectors) {
     this.allocator = allocator;
-  }
-
-  @AfterEach
-  void tearDown() {
-    vectors.forEach(FieldVector::close);
+    this.vectors = vectors;
   }
 
   private ListVector vector(Field field) {
-    ListVector v = (ListVector) field.createVector(allocator);
-    vectors.add(v);
-    v.allocateNew();
-    return v;
+    return vectors.allocated(field);
   }
 
   /**
@@ -150,8 +143,7 @@ class CellCopierTest {
 
   /** 20 doubles, r * 1.5 at row r, null at every third row from row 1. */
   private Float8Vector scalars() {
-    Float8Vector scalars = new Float8Vector("s", allocator);
-    vectors.add(scalars);
+    Float8Vector scalars = vectors.keep(new Float8Vector("s", allocator));
     for (int r = 0; r < 20; r++) {
       if (r % 3 == 1) {
         scalars.setNull(r);
@@ -269,8 +261,7 @@ class CellCopierTest {
   @Test
   void plainColumnsKeepTheirNullRows() {
     Float8Vector scalars = scalars();
-    Float8Vector out = new Float8Vector("s", allocator);
-    vectors.add(out);
+    Float8Vector out = vectors.keep(new Float8Vector("s", allocator));
     CellCopier copier = new CellCopier(out, 4);
     copier.rows(scalars, 9, 5);
     copier.repeat(scalars, 6, 3);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.rrd.NoLeaks;
+import io.rrdflight.rrd.TestVectors;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +22,6 @@ import org.apache.arrow.vector.types.UnionMode;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -40,24 +40,16 @@ class RowCopierTest {
           new Field("s", FieldType.nullable(ArrowType.Utf8.INSTANCE), null)))));
 
   private BufferAllocator allocator;
-  private final List<FieldVector> vectors = new ArrayList<>();
+  private TestVectors vectors;
 
   @BeforeEach
-  void setUp(BufferAllocator allocator) {
+  void setUp(BufferAllocator allocator, TestVectors vectors) {
     this.allocator = allocator;
-  }
-
-  @AfterEach
-  void tearDown() {
-    vectors.forEach(FieldVector::close);
+    this.vectors = vectors;
   }
 
   private <T extends FieldVector> T vector(Field field) {
-    @SuppressWarnings("unchecked")
-    T v = (T) field.createVector(allocator);
-    vectors.add(v);
-    v.allocateNew();
-    return v;
+    return vectors.allocated(field);
   }
 
   /** Positions: row r holds r + 1 points, point k of row r is (base + r, k, -k); row 1 is null. */
