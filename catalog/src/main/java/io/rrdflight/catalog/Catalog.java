@@ -720,6 +720,26 @@ public final class Catalog implements AutoCloseable {
     return source;
   }
 
+  /**
+   * Checks with one request (a HEAD) that a partition's object is as it was registered, failing as its
+   * reads would ({@link #readFailure}: changed, or gone). Reads of an object check its ETag themselves;
+   * this is for a reader that serves chunks it kept from earlier reads. A local file is checked by
+   * {@link #openSource}, so nothing is done for one.
+   */
+  public void verifyObject(Partition partition) {
+    FileStamp stamp = partition.file();
+    if (!stamp.isObject()) {
+      return;
+    }
+    try (RecordingSource now = sources.open(stamp.location())) {
+      if (!stamp.sameAs(FileStamp.of(now))) {
+        throw changed(partition);
+      }
+    } catch (IOException e) {
+      throw readFailure(partition, "cannot check its recording " + stamp.location(), e);
+    }
+  }
+
   /** Opens a file the catalog wrote itself (a compacted copy) through the one place recordings are opened. */
   RecordingSource openLocal(Path file) throws IOException {
     return sources.open(file.toString());

@@ -23,11 +23,11 @@ import java.util.OptionalLong;
  * {@link RerunData} over the catalog and the rrd reader: partitions, dataset schemas and chunk
  * indexes come from the catalog (computed once at registration), chunks are decoded by offset from
  * their recordings (files or objects, read through the catalog), which must not have changed since
- * they were indexed. Decoded chunks of local files may be kept across scans ({@link ChunkCache}).
+ * they were indexed. Decoded chunks may be kept across scans ({@link ChunkCache}); an object is asked once
+ * whether it changed before a scan uses chunks kept of it.
  */
 public final class CatalogRerunData implements RerunData {
   private final Catalog catalog;
-  private static final ChunkCache NO_CACHE = ChunkCache.none();
   private final ChunkCache chunkCache;
 
   /** Keeping no decoded chunk between scans. */
@@ -82,9 +82,12 @@ public final class CatalogRerunData implements RerunData {
   public PartitionChunks open(Partition partition) {
     RecordingSource source = catalog.openSource(partition);
     // An object is checked against its ETag by the GETs that read it (openSource makes no request), so a
-    // scan served from kept chunks alone would not see that it changed since registration: objects' chunks
-    // are not kept. A file was checked just now, by openSource.
-    ChunkCache.Scan kept = (partition.file().isObject() ? NO_CACHE : chunkCache).scan(partition);
+    // scan served from kept chunks asks the store once (a HEAD) before its first kept chunk: it then sees
+    // that the object changed or went since registration, as its GETs would. A file was checked just now,
+    // by openSource.
+    ChunkCache.Scan kept = partition.file().isObject()
+        ? chunkCache.scan(partition, () -> catalog.verifyObject(partition))
+        : chunkCache.scan(partition);
     return new PartitionChunks() {
       @Override
       public void announce(List<IndexedChunk> chunks) {

@@ -99,17 +99,31 @@ public final class ChunkCache implements AutoCloseable {
 
   /** A scan's reads of one partition's chunks: to close once the scan is done with the partition. */
   public Scan scan(Partition partition) {
-    return new Scan(requireNonNull(partition, "partition is null"));
+    return scan(partition, () -> {});
+  }
+
+  /**
+   * As {@link #scan(Partition)}, running {@code beforeKept} once, before the scan is given its first
+   * kept chunk: for a recording whose reads are what check that it is still as registered (an
+   * object, whose GETs carry its ETag), a check made in their stead. A scan that decodes every chunk
+   * itself never runs it; when it throws, the read fails with that and the cache is left as it was.
+   */
+  public Scan scan(Partition partition, Runnable beforeKept) {
+    return new Scan(requireNonNull(partition, "partition is null"), requireNonNull(beforeKept, "beforeKept is null"));
   }
 
   /** Reads through the cache for one scan; logs its hits and misses at debug when closed. */
   public final class Scan implements AutoCloseable {
     private final Partition partition;
+    private final Runnable beforeKept;
+    /** Whether {@code beforeKept} passed; the workers of a parallel scan may each run it once before it has. */
+    private volatile boolean checked;
     private final AtomicInteger scanHits = new AtomicInteger();
     private final AtomicInteger scanMisses = new AtomicInteger();
 
-    private Scan(Partition partition) {
+    private Scan(Partition partition, Runnable beforeKept) {
       this.partition = partition;
+      this.beforeKept = beforeKept;
     }
 
     /**
@@ -117,6 +131,12 @@ public final class ChunkCache implements AutoCloseable {
      * keeps it, else into {@code queryAllocator}); the caller closes it.
      */
     public ChunkData read(IndexedChunk chunk, BufferAllocator queryAllocator, BiFunction<IndexedChunk, BufferAllocator, ChunkData> decoder) {
+      if (!checked && holds(new Key(partition, chunk.id()))) {
+        // Outside the cache's lock: the check may be a request. A chunk another scan keeps between
+        // this look and the read below was read and checked by that scan just now.
+        beforeKept.run();
+        checked = true;
+      }
       return ChunkCache.this.read(this, chunk, queryAllocator, decoder);
     }
 
@@ -173,6 +193,10 @@ public final class ChunkCache implements AutoCloseable {
       data.close();
       return lease(other);
     }
+  }
+
+  private synchronized boolean holds(Key key) {
+    return entries.containsKey(key);
   }
 
   /** Holds this. */

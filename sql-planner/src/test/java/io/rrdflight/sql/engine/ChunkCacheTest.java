@@ -2,6 +2,7 @@ package io.rrdflight.sql.engine;
 
 import static io.rrdflight.rrd.TimelineKind.SEQUENCE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.rrdflight.rrd.NoLeaks;
@@ -89,6 +90,38 @@ class ChunkCacheTest {
       assertEquals(List.of(10L, 11L), List.of(second.get(1).times("frame")[0], second.get(1).times("frame")[1]));
       closeAll(second);
       assertEquals(3, cache.keptChunks());
+    }
+  }
+
+  @Test
+  void aScanChecksItsRecordingOnceBeforeItsFirstKeptChunkAndNotWhenItDecodesEverything() {
+    int[] checks = {0};
+    try (ChunkCache cache = new ChunkCache(1 << 20, root)) {
+      try (ChunkCache.Scan scan = cache.scan(partition, () -> checks[0]++)) {
+        chunks.forEach(c -> scan.read(c, query, decoder).close());
+      }
+      assertEquals(0, checks[0], "a cold scan reads (and so checks) every chunk itself");
+      try (ChunkCache.Scan scan = cache.scan(partition, () -> checks[0]++)) {
+        chunks.forEach(c -> scan.read(c, query, decoder).close());
+      }
+      assertEquals(1, checks[0], "once per scan, before the first kept chunk");
+      assertEquals(3, cache.hits());
+    }
+  }
+
+  @Test
+  void aFailedCheckFailsTheReadAndLeavesTheKeptChunks() {
+    try (ChunkCache cache = new ChunkCache(1 << 20, root)) {
+      closeAll(scan(cache));
+      try (ChunkCache.Scan scan = cache.scan(partition, () -> {
+        throw new IllegalStateException("changed since it was registered");
+      })) {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> scan.read(chunks.get(0), query, decoder));
+        assertEquals("changed since it was registered", e.getMessage());
+      }
+      assertEquals(0, cache.hits());
+      assertEquals(3, cache.keptChunks());
+      assertEquals(0, query.getAllocatedMemory());
     }
   }
 
