@@ -72,21 +72,8 @@ final class ServerWarmup {
   static Thread afterReady(String host, boolean greet, RrdflightServer server) {
     return server.runBeside("rrdflight-warmup-calls", MEMORY, allocator -> {
       firstCalls(host, server.port(), greet, server.catalog(), allocator);
-      collectStartGarbage();
       server.countMissingRowCounts();
     });
-  }
-
-  /**
-   * One collection once the start and the warm-up are done, while the server is idle. They leave most of
-   * the young generation full (class loading, Calcite, the warm-up's calls: ~70% of the launcher's eden),
-   * so without it the first collection fell into a client's first calls: on a fresh server, the wait for
-   * the first registration of 16 footer files, where it took 0.04-0.07 s of CPU of a 0.3 s step
-   * (scripts/bench/README.md, "Start-up and first calls"). After it the first calls start with an empty
-   * young generation. (With -XX:+DisableExplicitGC the JVM ignores it, and the first calls pay as before.)
-   */
-  static void collectStartGarbage() {
-    System.gc();
   }
 
   /** The most Arrow memory the warm-up takes (of the server's, in its limit): its batches are of one or two rows. */
