@@ -44,6 +44,14 @@ class ServerWarmupTest {
   }
 
   @Test
+  void theWarmUpGroupByCountsTheSamplesFiftyFramesWithoutLeaking() throws Exception {
+    try (BufferAllocator allocator = new RootAllocator()) {
+      assertEquals(50, ServerWarmup.sampleGroupBy(allocator), "frames 0..49 of rerun-sdk 0.41's fixture, one recording");
+      assertEquals(0, allocator.getAllocatedMemory());
+    }
+  }
+
+  @Test
   void theWarmUpLeavesTheDataDirAndCatalogAsTheyWere(@TempDir Path tmp) throws Exception {
     try (RrdflightServer server = start(tmp.resolve("data"))) {
       Map<String, Long> before = files(tmp.resolve("data"));

@@ -111,7 +111,7 @@ public final class CatalogRerunData implements RerunData {
     };
   }
 
-  private static ChunkData chunkData(IndexedChunk info, Chunk chunk) {
+  static ChunkData chunkData(IndexedChunk info, Chunk chunk) {
     Map<String, BaseFixedWidthVector> timelines = new HashMap<>();
     chunk.indexColumns().forEach(ic -> timelines.put(ic.timeline().name(), ic.vector()));
     Map<String, ListVector> components = new HashMap<>();

@@ -67,6 +67,15 @@ public final class ChunkCache implements AutoCloseable {
   private final LongSupplier nanoTime;
   private final AtomicLong hits = new AtomicLong();
   private final AtomicLong misses = new AtomicLong();
+  /**
+   * Before this time no kept chunk can be dropped: set when {@link #makeRoom} found none droppable. A chunk
+   * becomes droppable a minute after its last use, and every use is later than that look, so none can be
+   * sooner than the earliest the look saw. Without it, a scan larger than the cache (once the cache is full of
+   * chunks it just used) walked every kept chunk, under this lock, for each chunk it did not find: 16% of the
+   * samples in the cache's reads of a first GROUP BY over 16 recordings (1,600 chunks read, at -Xmx1g).
+   */
+  private long noneDroppableBeforeNanos;
+  private boolean noneDroppable;
 
   /**
    * @param maxBytes the bound on the kept chunks' Arrow buffers; 0 keeps nothing
@@ -242,11 +251,23 @@ public final class ChunkCache implements AutoCloseable {
       return true;
     }
     long now = nanoTime.getAsLong();
+    if (noneDroppable && now - noneDroppableBeforeNanos < 0) {
+      return false;
+    }
+    noneDroppable = false;
     long droppable = 0;
+    long soonest = now + IDLE_BEFORE_DROP_NANOS; // a chunk in use is released now at the earliest
     for (Entry e : entries.values()) {
       if (droppable(e, now)) {
         droppable += e.bytes;
+      } else if (e.users == 0 && e.lastUsedNanos + IDLE_BEFORE_DROP_NANOS - soonest < 0) {
+        soonest = e.lastUsedNanos + IDLE_BEFORE_DROP_NANOS;
       }
+    }
+    if (droppable == 0) {
+      noneDroppable = true;
+      noneDroppableBeforeNanos = soonest;
+      return false;
     }
     if (bytes - droppable + need > maxBytes) {
       return false;

@@ -158,6 +158,32 @@ class ChunkCacheTest {
   }
 
   @Test
+  void aFullCacheDropsAChunkAMinuteAfterItsLastReleaseEvenWhenReleasedAfterTheCacheFilled() {
+    long[] now = {0};
+    try (ChunkCache cache = new ChunkCache(twoChunks(), root, () -> now[0])) {
+      try (ChunkCache.Scan scan = cache.scan(partition)) {
+        ChunkData zero = scan.read(chunks.get(0), query, decoder);
+        ChunkData one = scan.read(chunks.get(1), query, decoder);
+        scan.read(chunks.get(2), query, decoder).close(); // full of chunks in use: not kept
+        now[0] = 10;
+        zero.close(); // left alone from now on
+        now[0] = ChunkCache.IDLE_BEFORE_DROP_NANOS;
+        scan.read(chunks.get(2), query, decoder).close(); // a minute after the cache filled, not after 0's release
+        now[0] = ChunkCache.IDLE_BEFORE_DROP_NANOS + 9;
+        scan.read(chunks.get(2), query, decoder).close();
+        assertEquals(0, cache.hits());
+        now[0] = ChunkCache.IDLE_BEFORE_DROP_NANOS + 10;
+        scan.read(chunks.get(2), query, decoder).close(); // 0 was left alone for a minute: dropped for 2
+        one.close();
+      }
+      assertEquals(2, cache.keptChunks());
+      decoded = 0;
+      closeAll(scan(cache));
+      assertEquals(1, decoded, "1 and 2 were kept, 0 was decoded again");
+    }
+  }
+
+  @Test
   void aChunkInUseIsNeverDroppedAndIdleOnesGiveTheirMemoryBack() {
     try (ChunkCache cache = new ChunkCache(1 << 20, root)) {
       List<ChunkData> read = scan(cache);
