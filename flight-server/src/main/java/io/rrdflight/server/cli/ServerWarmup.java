@@ -64,7 +64,8 @@ final class ServerWarmup {
    * LZ4 (the parts of 0.29+ clients), and — when {@code port} takes plaintext calls without a token — the
    * opening calls of both SDK generations over loopback (Version, WhoAmI: they read nothing of the
    * catalog), which set up the first connection's HTTP/2 and gRPC machinery, a sample recording
-   * indexed in memory ({@link #indexSample}), and then a SQL query over no table ({@link #sampleQuery}).
+   * indexed in memory ({@link #indexSample}), then a SQL query over no table ({@link #sampleQuery}) and,
+   * when the catalog holds recordings, a GROUP BY over the sample ({@link #sampleGroupBy}).
    * Touches no file and writes no catalog row; a failure is ignored (the calls meet it again and report it).
    * Its Arrow memory is a child of the server's allocator ({@link RrdflightServer#runBeside}): it counts in
    * the server's limit, a buffer it leaves is reported, and the server's close waits for it. Then it queues the
@@ -107,7 +108,9 @@ final class ServerWarmup {
       indexSample(allocator);
       // Last: the Rerun clients' first calls (above) come first in their workflows; these take longest.
       sampleQuery(allocator, catalog);
-      sampleGroupBy(allocator);
+      if (holdsRecordings(catalog)) {
+        sampleGroupBy(allocator);
+      }
     } catch (Throwable e) {
       // Only a head start, as above.
     }
@@ -141,6 +144,16 @@ final class ServerWarmup {
       }
       return count;
     }
+  }
+
+  /**
+   * Whether the catalog already holds a recording when the server is ready (a restart on a data dir, or
+   * {@code -d} directories): then a SQL query over data may come soon and the warm-up runs
+   * {@link #SAMPLE_GROUP_BY} for it. A server that starts empty, as a test suite's per-test server does,
+   * is spared its ~0.8 s of CPU (warm-up and JIT) beside its client's first calls on two cores.
+   */
+  static boolean holdsRecordings(Catalog catalog) {
+    return catalog.datasets().stream().anyMatch(d -> !catalog.partitions(d.id()).isEmpty());
   }
 
   /**

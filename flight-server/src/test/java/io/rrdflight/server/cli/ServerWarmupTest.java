@@ -52,6 +52,17 @@ class ServerWarmupTest {
   }
 
   @Test
+  void theGroupByWarmUpRunsOnlyWhenTheCatalogHoldsRecordings(@TempDir Path tmp) throws Exception {
+    try (RrdflightServer server = start(tmp.resolve("data"))) {
+      assertFalse(ServerWarmup.holdsRecordings(server.catalog()), "a server that starts empty");
+      server.catalog().createDataset("empty");
+      assertFalse(ServerWarmup.holdsRecordings(server.catalog()), "a dataset without recordings");
+      server.catalog().syncDirectory("versions", Fixtures.path("versions"), java.time.Duration.ofMinutes(1));
+      assertTrue(ServerWarmup.holdsRecordings(server.catalog()), "after a registration, as on a restart");
+    }
+  }
+
+  @Test
   void theWarmUpLeavesTheDataDirAndCatalogAsTheyWere(@TempDir Path tmp) throws Exception {
     try (RrdflightServer server = start(tmp.resolve("data"))) {
       Map<String, Long> before = files(tmp.resolve("data"));
