@@ -137,6 +137,15 @@ public record ServerLimits(
    * {@code 64MiB}, {@code 2g}, {@code 1048576}.
    */
   public static long parseSize(String text) {
+    long value = parseSizeOrZero(text);
+    if (value == 0) {
+      throw new IllegalArgumentException("a size must be positive: '" + text + "'");
+    }
+    return value;
+  }
+
+  /** As {@link #parseSize}, taking a size of 0 too: for limits where 0 means none ({@code --chunk-cache 0}). */
+  public static long parseSizeOrZero(String text) {
     String s = requireNonNull(text, "text is null").trim().toLowerCase(Locale.ROOT).replace("_", "");
     if (s.endsWith("ib")) {
       s = s.substring(0, s.length() - 2);
@@ -156,11 +165,11 @@ public record ServerLimits(
     if (!digits.matches("\\d{1,12}")) {
       throw new IllegalArgumentException("not a size: '" + text + "' (write e.g. 512m, 2g, 64MiB or a number of bytes)");
     }
-    long value = Long.parseLong(digits) << shift;
-    if (value <= 0) {
-      throw new IllegalArgumentException("a size must be positive: '" + text + "'");
+    try {
+      return Math.multiplyExact(Long.parseLong(digits), 1L << shift);
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException("not a size: '" + text + "' (too large)");
     }
-    return value;
   }
 
   /** A size for messages: {@code 512 MiB}, {@code 64 KiB}, {@code 100 bytes}. */

@@ -438,7 +438,7 @@ final class ServerCommand implements Callable<Integer> {
   }
 
   private static long chunkCacheBytes(String set) {
-    return set.trim().equalsIgnoreCase("auto") ? ServerLimits.CHUNK_CACHE_AUTO : ServerLimits.parseSize(set);
+    return set.trim().equalsIgnoreCase("auto") ? ServerLimits.CHUNK_CACHE_AUTO : ServerLimits.parseSizeOrZero(set);
   }
 
   private int validPort(int port) {

@@ -187,6 +187,16 @@ class CliArgumentsTest {
   }
 
   @Test
+  void aChunkCacheOfZeroKeepsNothingAsTheHelpSays(@TempDir Path tmp) {
+    ServerCommand command = new ServerCommand();
+    new picocli.CommandLine(command.spec()).parseArgs("--allow-root", tmp.toString(), "--chunk-cache", "0");
+    assertEquals(0, command.config().limits().chunkCacheBytes());
+    CliRun zeroMemory = CliRun.of("server", "--query-memory", "0");
+    assertEquals(2, zeroMemory.exitCode());
+    assertTrue(zeroMemory.err().contains("a size must be positive: '0'"), zeroMemory.err());
+  }
+
+  @Test
   void aChunkCacheThatIsNotASizeIsAUsageError() {
     CliRun cache = CliRun.of("server", "--chunk-cache", "lots");
     assertEquals(2, cache.exitCode());
