@@ -73,15 +73,6 @@ final class Registrar implements AutoCloseable {
   private final Thread committer;
   static final int MAX_GROUP = 256;
 
-  /**
-   * How long a group may wait, from when the committer took its first file, for the rest of a registration
-   * whose other files are still being indexed; then it commits what it has. A registration's files that
-   * come within this of each other go in one transaction (one flush, one set of statements): 16 footer
-   * files on two workers were committed in 8-10 groups. A file is held back by at most this much, by
-   * a slow file (a scan of a file without footer) or a stream of files of a long registration alike.
-   */
-  static final Duration LINGER = Duration.ofMillis(200);
-
   Registrar(Catalog catalog, CatalogStore store, Object lock, RecordingIndexer indexer, RecordingSources sources, int threads,
       RegistrationLimits limits) {
     this.catalog = requireNonNull(catalog, "catalog is null");
@@ -453,7 +444,6 @@ final class Registrar implements AutoCloseable {
       outcome = new Failed(task, "Registration of " + source.uri() + " failed: " + e, batch, bytes);
     }
     try {
-      batch.handOver();
       outcomes.put(outcome);
     } catch (InterruptedException e) {
       // Shutting down: the task stays pending in the store and is reported interrupted at the next start.
@@ -461,10 +451,7 @@ final class Registrar implements AutoCloseable {
     }
   }
 
-  /**
-   * The committer thread: takes what has gathered and, while a registration in it has files still being
-   * indexed, what comes within {@link #LINGER}; commits it as one group, until {@link Stop}.
-   */
+  /** The committer thread: takes what has gathered, commits it as one group, until {@link Stop}. */
   private void commitLoop() {
     List<Outcome> group = new ArrayList<>();
     while (true) {
@@ -475,23 +462,7 @@ final class Registrar implements AutoCloseable {
         return;
       }
       outcomes.drainTo(group, MAX_GROUP - 1);
-      boolean interrupted = false;
-      long deadline = System.nanoTime() + LINGER.toNanos();
-      while (group.size() < MAX_GROUP && awaitsMore(group)) {
-        Outcome next;
-        try {
-          next = outcomes.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-          interrupted = true; // what was taken is still committed
-          break;
-        }
-        if (next == null) {
-          break;
-        }
-        group.add(next);
-        outcomes.drainTo(group, MAX_GROUP - group.size());
-      }
-      boolean stop = group.removeIf(o -> o instanceof Stop) || interrupted;
+      boolean stop = group.removeIf(o -> o instanceof Stop);
       if (!group.isEmpty()) {
         try {
           commitGroup(group);
@@ -503,19 +474,6 @@ final class Registrar implements AutoCloseable {
         return;
       }
     }
-  }
-
-  /** Whether a file of a registration in {@code group} is still to come; never once the server stops. */
-  private static boolean awaitsMore(List<Outcome> group) {
-    boolean more = false;
-    for (Outcome o : group) {
-      if (o instanceof Stop) {
-        return false;
-      }
-      RegistrationProgress.Batch batch = o instanceof Indexed i ? i.batch() : ((Failed) o).batch();
-      more |= batch.moreToCome();
-    }
-    return more;
   }
 
   /**

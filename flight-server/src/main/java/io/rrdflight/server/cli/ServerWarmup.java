@@ -5,7 +5,6 @@ import io.rrdflight.catalog.RrdRecordingIndexer;
 import io.rrdflight.catalog.SqliteNativeLibrary;
 import io.rrdflight.rrd.ChunkIndex;
 import io.rrdflight.rrd.RecordingSource;
-import io.rrdflight.rrd.RrdReader;
 import io.rrdflight.rrd.StoreKind;
 import java.io.IOException;
 import java.io.InputStream;
@@ -205,10 +204,10 @@ final class ServerWarmup {
   static final int SAMPLE_INDEXINGS = 2;
 
   /**
-   * Reads the stores of the recording bundled with the jar (rerun-sdk 0.41's fixture, with the footer:
-   * what the newest clients register) as RegisterWithDataset's answer does, indexes it in memory, as
-   * registration does (the footer's totals; held in memory, it stores the whole index, built from the
-   * footer as a first query builds it), and decodes the index, as reads do: the first registration then finds its classes initialised and its call
+   * Indexes the recording bundled with the jar (rerun-sdk 0.41's fixture, with the footer: what the
+   * newest clients register) in memory, as registration does (the footer's totals; held in memory,
+   * it stores the whole index, built from the footer as a first query builds it), and decodes the
+   * index, as reads do: the first registration then finds its classes initialised and its call
    * sites linked. No file, no catalog.
    */
   static int indexSample(BufferAllocator allocator) throws IOException {
@@ -219,8 +218,6 @@ final class ServerWarmup {
     RrdRecordingIndexer indexer = new RrdRecordingIndexer(allocator);
     int chunks = 0;
     for (int i = 0; i < SAMPLE_INDEXINGS; i++) {
-      // What RegisterWithDataset reads first, for its answer's segment ids (redap/RrdRecordingProbe).
-      RrdReader.storesFromFooter(new InMemoryRecording(sample));
       for (IndexedRecording recording : indexer.index(new InMemoryRecording(sample), StoreKind.RECORDING)) {
         chunks += ChunkIndex.fromBytes(recording.chunkIndex(), "warm-up sample").chunks().size();
       }
