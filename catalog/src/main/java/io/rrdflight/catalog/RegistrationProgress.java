@@ -18,11 +18,28 @@ final class RegistrationProgress {
     private final int total;
     private final long startNanos = System.nanoTime();
     private final AtomicInteger done = new AtomicInteger();
+    /** Files whose outcome a worker has handed to the committer (or is handing: counted just before). */
+    private final AtomicInteger handedOver = new AtomicInteger();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime());
 
     private Batch(int total) {
       this.total = total;
+    }
+
+    /** Counts one file's outcome as on its way to the committer; called before it is queued. */
+    void handOver() {
+      handedOver.incrementAndGet();
+    }
+
+    /** Whether some of the batch's files are still being indexed (or wait for a worker). */
+    boolean moreToCome() {
+      return handedOver.get() < total;
+    }
+
+    /** The files of the batch. */
+    int files() {
+      return total;
     }
 
     void fileDone(long fileBytes) {

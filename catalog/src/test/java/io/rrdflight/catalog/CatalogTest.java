@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -526,6 +527,53 @@ class CatalogTest {
       }
       assertEquals(sources.stream().map(DataSource::uri).toList(), c.tasks(d.id()).stream().map(Task::source).toList(),
           "tasks are listed in submission order");
+    }
+  }
+
+  @Test
+  void theFilesOfALargeRegistrationAreCommittedTogether() throws Exception {
+    // A worker per file: all but the last finish at once, the last a little later (a larger file). The
+    // committer, which took the first ones alone before, waits for the rest of a registration this large
+    // (Registrar.LINGER_FILES), so all of it is one transaction: one commit time for every partition,
+    // every task finished at once.
+    List<Task> done = registerWithALateLastFile(Registrar.LINGER_FILES);
+    assertEquals(1, done.stream().map(Task::updatedAt).distinct().count(), "finished together");
+  }
+
+  @Test
+  void theFilesOfASmallRegistrationAreCommittedAsTheyCome() throws Exception {
+    // The same with four files: the first three are committed while the last is still being indexed.
+    List<Task> done = registerWithALateLastFile(4);
+    assertTrue(done.stream().map(Task::updatedAt).distinct().count() > 1, "the late file's commit is its own");
+  }
+
+  /** Registers {@code n} listed files on {@code n} workers, the last ({@code t0}) indexed 50 ms after the others. */
+  private List<Task> registerWithALateLastFile(int n) throws Exception {
+    CountDownLatch othersDone = new CountDownLatch(n - 1);
+    RecordingIndexer indexer = (recording, kind) -> {
+      List<IndexedRecording> indexed = new FileListIndexer().index(recording, kind);
+      try {
+        if (recording.name().endsWith("t0.rrd")) {
+          othersDone.await();
+          Thread.sleep(50); // well within Registrar.LINGER
+        } else {
+          othersDone.countDown();
+        }
+      } catch (InterruptedException e) {
+        throw new IOException(e);
+      }
+      return indexed;
+    };
+    List<DataSource> sources = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      sources.add(source(file("t" + i + ".rrd", "rec-t" + i)));
+    }
+    try (Catalog c = open(indexer, n)) {
+      Dataset d = c.createDataset("together");
+      List<Task> done = c.awaitFinished(c.submit(d.id(), sources, OnDuplicate.ERROR).stream().map(Task::id).toList(), WAIT);
+      done.forEach(t -> assertEquals(TaskStatus.SUCCESS, t.status(), t.message()));
+      assertEquals(n, c.partitions(d.id()).size());
+      return done;
     }
   }
 
