@@ -104,11 +104,12 @@ final class ServerWarmup {
       if (greet) {
         new TrainingClient(host, port, new PrintStream(PrintStream.nullOutputStream())).greet();
       }
-      indexSample(allocator);
+      byte[] sample = sample();
+      List<IndexedRecording> stores = sample == null ? List.of() : indexSample(sample, allocator);
       // Last: the Rerun clients' first calls (above) come first in their workflows; these take longest.
       sampleQuery(allocator, catalog);
-      if (holdsRecordings(catalog)) {
-        sampleGroupBy(allocator);
+      if (sample != null && holdsRecordings(catalog)) {
+        sampleGroupBy(sample, stores, allocator);
       }
     } catch (Throwable e) {
       // Only a head start, as above.
@@ -171,12 +172,12 @@ final class ServerWarmup {
    */
   static long sampleGroupBy(BufferAllocator allocator) throws IOException {
     byte[] sample = sample();
-    if (sample == null) {
-      return -1;
-    }
-    InMemoryRecording recording = new InMemoryRecording(sample);
-    List<IndexedRecording> stores = new RrdRecordingIndexer(allocator).index(recording, StoreKind.RECORDING);
-    try (SqlEngine engine = new SqlEngine(new HeldRecordingData("warmup", recording, stores), allocator);
+    return sample == null ? -1 : sampleGroupBy(sample, indexSample(sample, allocator), allocator);
+  }
+
+  /** {@link #sampleGroupBy(BufferAllocator)} over the sample's bytes and the stores {@link #indexSample} found in them. */
+  private static long sampleGroupBy(byte[] sample, List<IndexedRecording> stores, BufferAllocator allocator) throws IOException {
+    try (SqlEngine engine = new SqlEngine(new HeldRecordingData("warmup", new InMemoryRecording(sample), stores), allocator);
         ResultBatches batches = engine.prepare(SAMPLE_GROUP_BY).execute(List.of(), allocator, 16)) {
       long rows = 0;
       while (batches.next()) {
@@ -208,21 +209,31 @@ final class ServerWarmup {
    * newest clients register) in memory, as registration does (the footer's totals; held in memory,
    * it stores the whole index, built from the footer as a first query builds it), and decodes the
    * index, as reads do: the first registration then finds its classes initialised and its call
-   * sites linked. No file, no catalog.
+   * sites linked. No file, no catalog. Returns the chunks of the last indexing.
    */
   static int indexSample(BufferAllocator allocator) throws IOException {
     byte[] sample = sample();
     if (sample == null) {
       return 0; // built without fixtures
     }
-    RrdRecordingIndexer indexer = new RrdRecordingIndexer(allocator);
     int chunks = 0;
-    for (int i = 0; i < SAMPLE_INDEXINGS; i++) {
-      for (IndexedRecording recording : indexer.index(new InMemoryRecording(sample), StoreKind.RECORDING)) {
-        chunks += ChunkIndex.fromBytes(recording.chunkIndex(), "warm-up sample").chunks().size();
-      }
+    for (IndexedRecording recording : indexSample(sample, allocator)) {
+      chunks += ChunkIndex.fromBytes(recording.chunkIndex(), "warm-up sample").chunks().size();
     }
     return chunks;
+  }
+
+  /** Indexes the sample {@link #SAMPLE_INDEXINGS} times; the stores of the last time, which the GROUP BY reads. */
+  private static List<IndexedRecording> indexSample(byte[] sample, BufferAllocator allocator) throws IOException {
+    RrdRecordingIndexer indexer = new RrdRecordingIndexer(allocator);
+    List<IndexedRecording> stores = List.of();
+    for (int i = 0; i < SAMPLE_INDEXINGS; i++) {
+      stores = indexer.index(new InMemoryRecording(sample), StoreKind.RECORDING);
+      for (IndexedRecording recording : stores) {
+        ChunkIndex.fromBytes(recording.chunkIndex(), "warm-up sample"); // as a query loads a partition's index
+      }
+    }
+    return stores;
   }
 
   /** A recording held in memory. */
