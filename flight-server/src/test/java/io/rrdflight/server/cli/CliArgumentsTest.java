@@ -193,7 +193,10 @@ class CliArgumentsTest {
     assertEquals(0, command.config().limits().chunkCacheBytes());
     CliRun zeroMemory = CliRun.of("server", "--query-memory", "0");
     assertEquals(2, zeroMemory.exitCode());
-    assertTrue(zeroMemory.err().contains("a size must be positive: '0'"), zeroMemory.err());
+    assertTrue(zeroMemory.err().contains("a size must be positive: '0'"), zeroMemory.err());    CliRun huge = CliRun.of("server", "--chunk-cache", "999999999999g");
+    assertEquals(2, huge.exitCode());
+    assertTrue(huge.err().contains("not a size: '999999999999g' (too large)"), huge.err());
+    assertNoStackTrace(huge);
   }
 
   @Test
