@@ -99,12 +99,22 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
         return position;
       }
       try {
-        position += Math.max(0, Message.getRootAsMessage(in.slice((int) (position - length), length).order(ByteOrder.LITTLE_ENDIAN)).bodyLength());
+        position += Math.max(0, message(in.slice((int) (position - length), length)).bodyLength());
       } catch (RuntimeException e) {
         return position; // corrupt metadata: parseHead says so
       }
     }
     return position;
+  }
+
+  /**
+   * A message over {@code metadata}, read-only so that FlatBuffers cannot see past it: over a heap
+   * buffer it decodes strings straight from the backing array, unchecked against the limit, so a
+   * damaged string length read whatever followed (the body, or a reused decompression buffer's stale
+   * bytes) and failed differently from run to run. Read-only, every byte goes through checked gets.
+   */
+  private static Message message(ByteBuffer metadata) {
+    return Message.getRootAsMessage(metadata.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
   }
 
   private static IpcStream parse(Cursor cursor, boolean whole) throws RrdFormatException {
@@ -222,9 +232,8 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
       if (length < 0 || length > in.limit() - position) {
         throw error("Arrow IPC message claims " + Integer.toUnsignedString(length) + " metadata bytes but " + (in.limit() - position) + " remain");
       }
-      ByteBuffer metadata = in.slice(position, length).order(ByteOrder.LITTLE_ENDIAN);
       position += length;
-      return Message.getRootAsMessage(metadata);
+      return message(in.slice(position - length, length));
     }
 
     /** Steps over a message's body after checking it fits in the stream; returns its length. */
