@@ -67,12 +67,15 @@ public final class RrdflightServer implements AutoCloseable {
   private final List<Thread> beside = new CopyOnWriteArrayList<>();
   private final ViewRowCounter rowCounter;
   private final ChunkCache chunkCache;
+  /** Read once at start: gRPC refuses to tell the port once the server is shut down, and work beside it may still ask. */
+  private final int port;
 
   private RrdflightServer(Catalog catalog, BufferAllocator allocator, ExecutorService streamExecutor, RrdflightSqlProducer producer,
       RerunCloudService rerunCloud, FlightServer flightServer, Optional<Authenticator> authenticator, Optional<FleetMembership> fleet,
       ViewRowCounter rowCounter, ChunkCache chunkCache) {
     this.rowCounter = rowCounter;
     this.chunkCache = chunkCache;
+    this.port = flightServer.getPort();
     this.authenticator = authenticator;
     this.fleet = fleet;
     this.catalog = catalog;
@@ -269,7 +272,7 @@ public final class RrdflightServer implements AutoCloseable {
 
   /** The bound port: the configured one, or the one the OS chose for port 0. */
   public int port() {
-    return flightServer.getPort();
+    return port;
   }
 
   /**

@@ -97,6 +97,15 @@ class ServerWarmupTest {
   }
 
   @Test
+  void aWarmUpStartingAfterTheServerStoppedStillLearnsItsPort(@TempDir Path tmp) throws Exception {
+    // A SIGTERM right after the ready line: the warm-up thread asked gRPC for the port and got "Already terminated".
+    RrdflightServer server = start(tmp.resolve("data"));
+    int port = server.port();
+    server.close();
+    assertEquals(port, server.port());
+  }
+
+  @Test
   void workBesideTheServerThatLeavesABufferIsReported(@TempDir Path tmp) throws Exception {
     PrintStream err = System.err;
     ByteArrayOutputStream said = new ByteArrayOutputStream();
