@@ -47,9 +47,8 @@ final class SchemaCache {
       ByteBuffer value = entry.valueAsByteBuffer();
       if (value != null) {
         int at = value.position() - bytes.position();
-        for (int k = 0; k < value.remaining(); k++) {
-          key.put(at + k, (byte) 0);
-        }
+        // One fill, not a checked put per byte (that loop was the largest on-stack compile of a start)
+        java.util.Arrays.fill(key.array(), at, at + value.remaining(), (byte) 0);
       }
       // as Arrow's Schema.convertSchema reads them
       metadata.put(entry.key() == null ? "" : entry.key(), entry.value() == null ? "" : entry.value());

@@ -131,6 +131,9 @@ public final class ViewRowCounter implements AutoCloseable {
 
   /** Queues every partition of every dataset (at start: those with stored counts are skipped). */
   public void countAll() {
+    if (closed) {
+      return; // the server stopped during its warm-up, which calls this last: the catalog may be closing too
+    }
     List<Partition> all = new ArrayList<>();
     for (Dataset d : data.datasets()) {
       all.addAll(data.partitions(d));
