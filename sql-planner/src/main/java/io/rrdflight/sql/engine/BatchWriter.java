@@ -3,9 +3,8 @@ package io.rrdflight.sql.engine;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.sql.QueryContext;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.util.MemoryUtil;
 import org.apache.arrow.vector.BaseFixedWidthVector;
@@ -71,20 +70,26 @@ final class BatchWriter {
     }
   }
 
-  private static void writePartitionId(VarCharVector vector, String id, int count) {
+  /** {@code count} rows of {@code id}, written into {@code vector}'s own new buffers. */
+  static void writePartitionId(VarCharVector vector, String id, int count) {
     byte[] bytes = id.getBytes(StandardCharsets.UTF_8);
-    vector.allocateNew((long) bytes.length * count, count);
-    // Each buffer written once: ArrowBuf checks every single write (setSafe per row, which also
-    // checks the capacity, was 14% of a GROUP BY by partition over 16 M rows).
+    int total = Math.multiplyExact(bytes.length, count);
+    vector.allocateNew(total, count);
+    // Each buffer written once, in place: ArrowBuf checks every single write (setSafe per row, which
+    // also checks the capacity, was 14% of a GROUP BY by partition over 16 M rows), and staging the
+    // batch in heap arrays first made ~14 bytes of garbage per row (220 MB per such GROUP BY).
     if (count > 0) {
-      byte[] data = new byte[Math.multiplyExact(bytes.length, count)];
-      ByteBuffer offsets = ByteBuffer.allocate(4 * (count + 1)).order(ByteOrder.LITTLE_ENDIAN);
-      for (int i = 0; i < count; i++) {
-        System.arraycopy(bytes, 0, data, i * bytes.length, bytes.length);
-        offsets.putInt(4 * (i + 1), (i + 1) * bytes.length);
+      ArrowBuf data = vector.getDataBuffer();
+      if (bytes.length > 0) {
+        data.setBytes(0, bytes);
+        for (int filled = bytes.length; filled < total; filled *= 2) { // the id's copies, doubled per pass
+          data.setBytes(filled, data, 0, Math.min(filled, total - filled));
+        }
       }
-      vector.getDataBuffer().setBytes(0, data);
-      vector.getOffsetBuffer().setBytes(0, offsets.array());
+      long offsets = vector.getOffsetBufferAddress(); // sized for count + 1 offsets just now
+      for (int i = 0; i <= count; i++) {
+        MemoryUtil.putInt(offsets + 4L * i, i * bytes.length);
+      }
       ArrowBuffers.setBits(vector.getValidityBufferAddress(), 0, count); // allocateNew zeroed them; sized for count
       vector.setLastSet(count - 1);
     }
