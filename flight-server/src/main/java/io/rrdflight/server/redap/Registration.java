@@ -40,7 +40,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * RegisterWithDataset: checks every source before anything is registered, then hands one task per
- * file to the catalog, which indexes the files in the background. For 0.27 clients a prefix becomes
+ * file to the catalog, which indexes the files in the background; or, for a call of a few local files
+ * with footers, indexes them from the footers it reads here and has the catalog commit them before
+ * it answers (see {@link #register}). For 0.27 clients a prefix becomes
  * one task too, which walks the directory in the background (its answer row has no partition id:
  * the files are not known yet); 0.28+ clients need the segment ids in the answer, so their prefix is
  * listed during the call, within the same bounds. Files and prefixes must lie under the server's
