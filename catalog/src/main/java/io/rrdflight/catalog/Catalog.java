@@ -10,6 +10,7 @@ import io.rrdflight.rrd.RecordingSource;
 import io.rrdflight.rrd.RecordingSources;
 import io.rrdflight.rrd.RrdFormatException;
 import io.rrdflight.rrd.RrdReader;
+import io.rrdflight.rrd.StoreKind;
 import io.rrdflight.rrd.s3.S3Exception;
 import java.io.IOException;
 import java.net.URI;
@@ -980,7 +981,28 @@ public final class Catalog implements AutoCloseable {
    * never changes because of a failed task.
    */
   public List<Task> submit(EntryId datasetId, List<DataSource> sources, OnDuplicate onDuplicate) {
-    return registrar.submit(datasetId, sources, onDuplicate);
+    return registrar.submit(datasetId, sources.stream().map(FileToRegister::toIndex).toList(), onDuplicate);
+  }
+
+  /**
+   * As {@link #submit}, for files some of which the caller already indexed from their footers
+   * ({@link #indexFromFooter}): those are committed together in one transaction, on the committer
+   * like any file, and returned finished (success, or failed alone: a duplicate, a dataset deleted
+   * meanwhile); the others are returned pending, for the workers. Returns in the order given.
+   */
+  public List<Task> submitFiles(EntryId datasetId, List<FileToRegister> files, OnDuplicate onDuplicate) {
+    return registrar.submit(datasetId, files, onDuplicate);
+  }
+
+  /**
+   * What registering {@code recording} (opened by {@link #openRegistrable} from {@code source}) would
+   * commit for its stores of {@code kind}, when its footer alone tells it; empty when a worker must
+   * read more of it. Throws an {@link IOException} naming the file and offset when it cannot be read.
+   */
+  public Optional<FileToRegister.Indexed> indexFromFooter(DataSource source, RecordingSource recording, StoreKind kind) throws IOException {
+    requireNonNull(source, "source is null");
+    return indexer.indexFromFooter(recording, kind)
+        .map(stores -> new FileToRegister.Indexed(new FileStamp(source.location(), recording.size(), recording.version()), stores));
   }
 
   /**

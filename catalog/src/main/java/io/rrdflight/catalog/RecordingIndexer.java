@@ -6,6 +6,7 @@ import io.rrdflight.rrd.StoreKind;
 import java.io.IOException;
 import io.rrdflight.rrd.RecordingSource;
 import java.util.List;
+import java.util.Optional;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
@@ -18,6 +19,14 @@ import org.apache.arrow.memory.RootAllocator;
 public interface RecordingIndexer {
   /** Throws an {@link IOException} whose message names the file and byte offset on bad input. */
   List<IndexedRecording> index(RecordingSource recording, StoreKind kind) throws IOException;
+
+  /**
+   * What {@link #index} gives, when the file's footer alone gives it (cheap enough for a client's
+   * call); empty otherwise, and by default: then only {@link #index} reads the file.
+   */
+  default Optional<List<IndexedRecording>> indexFromFooter(RecordingSource recording, StoreKind kind) throws IOException {
+    return Optional.empty();
+  }
 
   /**
    * Reads back a chunk index this indexer made ({@link IndexedRecording#chunkIndex()}) for the

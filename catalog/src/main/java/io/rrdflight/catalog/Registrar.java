@@ -83,6 +83,13 @@ final class Registrar implements AutoCloseable {
    */
   static final Duration LINGER = Duration.ofMillis(200);
 
+  /**
+   * How long a call that indexed its files from their footers waits for their commit; then it answers
+   * with them still pending, and the client waits for them as for a worker's. Only a committer held up
+   * by a much larger registration's groups or a stalled disk comes near it.
+   */
+  static final Duration IN_CALL_COMMIT_WAIT = Duration.ofSeconds(30);
+
   /** The size of registration, in files, from which the committer waits for more of it ({@link #LINGER}). */
   static final int LINGER_FILES = 64;
 
@@ -136,27 +143,65 @@ final class Registrar implements AutoCloseable {
     tasks.values().removeIf(t -> t.datasetId().equals(id) && t.status().finished());
   }
 
-  List<Task> submit(EntryId datasetId, List<DataSource> sources, OnDuplicate onDuplicate) {
-    requireNonNull(sources, "sources is null");
+  /**
+   * One task per file. A file a worker is to index is stored pending first and handed to a worker.
+   * The files the call indexed from their footers go to the committer together and are committed in
+   * one transaction, as worker-indexed files are; this waits for that (at most {@link #IN_CALL_COMMIT_WAIT})
+   * and returns their tasks finished. They are stored only finished, so the call that named them
+   * answers after their one flush; a crash before it loses only a registration whose call never answered.
+   */
+  List<Task> submit(EntryId datasetId, List<FileToRegister> files, OnDuplicate onDuplicate) {
+    requireNonNull(files, "files is null");
     requireNonNull(onDuplicate, "onDuplicate is null");
     List<Task> created = new ArrayList<>();
     synchronized (lock) {
       catalog.dataset(datasetId);
       Instant now = Instant.now();
-      for (DataSource source : sources) {
-        created.add(newTask(datasetId, source.uri(), source.layer(), now));
+      List<Task> forWorkers = new ArrayList<>();
+      for (FileToRegister file : files) {
+        Task task = newTask(datasetId, file.source().uri(), file.source().layer(), now);
+        created.add(task);
+        if (file.indexed().isEmpty()) {
+          forWorkers.add(task);
+        }
       }
       // Persisted before any work starts, so after a crash they come back as failed, never vanish.
-      store.upsertTasks(created);
+      if (!forWorkers.isEmpty()) {
+        store.upsertTasks(forWorkers);
+      }
       created.forEach(t -> tasks.put(t.id(), t));
     }
     RegistrationProgress.Batch batch = progress.start(created.size());
+    List<Outcome> inCall = new ArrayList<>();
+    DatasetKind kind = catalog.dataset(datasetId).kind();
     for (int i = 0; i < created.size(); i++) {
       Task task = created.get(i);
-      DataSource source = sources.get(i);
-      workers.execute(() -> run(task, source, onDuplicate, false, clientRoots, batch));
+      FileToRegister file = files.get(i);
+      if (file.indexed().isPresent()) {
+        FileToRegister.Indexed indexed = file.indexed().get();
+        inCall.add(outcome(task, file.source(), indexed.stamp(), indexed.recordings(), kind, onDuplicate, false, batch));
+        batch.handOver();
+      } else {
+        workers.execute(() -> run(task, file.source(), onDuplicate, false, clientRoots, batch));
+      }
     }
-    return created;
+    if (inCall.isEmpty()) {
+      return created;
+    }
+    try {
+      outcomes.put(new Together(inCall));
+    } catch (InterruptedException e) {
+      // Shutting down: these tasks were never stored, nor will they be; the call fails.
+      Thread.currentThread().interrupt();
+      synchronized (lock) {
+        inCall.forEach(o -> tasks.remove(taskOf(o).id()));
+      }
+      throw CatalogException.internal("Registration was interrupted: the server is stopping", e);
+    }
+    awaitFinished(inCall.stream().map(o -> taskOf(o).id()).toList(), IN_CALL_COMMIT_WAIT);
+    synchronized (lock) {
+      return created.stream().map(t -> tasks.getOrDefault(t.id(), t)).toList();
+    }
   }
 
   /**
@@ -266,8 +311,8 @@ final class Registrar implements AutoCloseable {
       markRunning(prefixTask.id());
       List<Listed> files = listed(prefix, RecordingFiles.Depth.RECURSIVE, maxPrefixEntries);
       log.info("prefix {}: {} recording(s) found", dir, files.size());
-      List<Task> children = submit(prefixTask.datasetId(), files.stream().map(f -> new DataSource(f.uri(), prefix.layer())).toList(),
-          onDuplicate);
+      List<Task> children = submit(prefixTask.datasetId(),
+          files.stream().map(f -> FileToRegister.toIndex(new DataSource(f.uri(), prefix.layer()))).toList(), onDuplicate);
       List<Task> done = awaitFinished(children.stream().map(Task::id).toList(), Duration.ofDays(365));
       List<Task> failed = done.stream().filter(t -> t.status() != TaskStatus.SUCCESS).toList();
       if (failed.isEmpty()) {
@@ -409,12 +454,20 @@ final class Registrar implements AutoCloseable {
   }
 
   /** What a worker hands the committer for one file. */
-  private sealed interface Outcome permits Indexed, Failed, Stop {}
+  private sealed interface Outcome permits Indexed, Failed, Together, Stop {}
 
   private record Indexed(Task task, DataSource source, String path, FileStamp stamp, List<IndexedRecording> recordings,
       OnDuplicate onDuplicate, boolean replaceSameFile, RegistrationProgress.Batch batch, long bytes) implements Outcome {}
 
   private record Failed(Task task, String message, RegistrationProgress.Batch batch, long bytes) implements Outcome {}
+
+  /** The task of a file's outcome. */
+  private static Task taskOf(Outcome o) {
+    return o instanceof Indexed i ? i.task() : ((Failed) o).task();
+  }
+
+  /** The files one call indexed from their footers: committed in one group, never split between groups. */
+  private record Together(List<Outcome> files) implements Outcome {}
 
   /** Put last by {@link #close()}: the committer commits what came before, then ends. */
   private record Stop() implements Outcome {}
@@ -442,11 +495,7 @@ final class Registrar implements AutoCloseable {
       } catch (S3Exception e) {
         throw ObjectStorage.toCatalog(e, "Cannot register " + location);
       }
-      if (recordings.isEmpty()) {
-        String what = kind == DatasetKind.BLUEPRINT ? "blueprint" : "recording";
-        throw CatalogException.invalidArgument("No " + what + " in " + location + " (it holds no " + what + " store)");
-      }
-      outcome = new Indexed(task, source, location, stamp, recordings, onDuplicate, replaceSameFile, batch, bytes);
+      outcome = outcome(task, source, stamp, recordings, kind, onDuplicate, replaceSameFile, batch);
     } catch (CatalogException e) {
       outcome = new Failed(task, e.kind() == CatalogException.Kind.INTERNAL
           ? "Registration of " + source.uri() + " was not recorded: " + e.getMessage() : e.getMessage(), batch, bytes);
@@ -463,6 +512,16 @@ final class Registrar implements AutoCloseable {
       // Shutting down: the task stays pending in the store and is reported interrupted at the next start.
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** What an indexed file hands the committer, from a worker or from the call that indexed it. */
+  private static Outcome outcome(Task task, DataSource source, FileStamp stamp, List<IndexedRecording> recordings, DatasetKind kind,
+      OnDuplicate onDuplicate, boolean replaceSameFile, RegistrationProgress.Batch batch) {
+    if (recordings.isEmpty()) {
+      String what = kind == DatasetKind.BLUEPRINT ? "blueprint" : "recording";
+      return new Failed(task, "No " + what + " in " + stamp.location() + " (it holds no " + what + " store)", batch, stamp.sizeBytes());
+    }
+    return new Indexed(task, source, stamp.location(), stamp, recordings, onDuplicate, replaceSameFile, batch, stamp.sizeBytes());
   }
 
   /**
@@ -498,7 +557,7 @@ final class Registrar implements AutoCloseable {
       boolean stop = group.removeIf(o -> o instanceof Stop) || interrupted;
       if (!group.isEmpty()) {
         try {
-          commitGroup(group);
+          commitGroup(group.stream().flatMap(o -> o instanceof Together t ? t.files().stream() : java.util.stream.Stream.of(o)).toList());
         } catch (RuntimeException e) {
           log.error("committing {} registration(s) failed unexpectedly", group.size(), e);
         }
@@ -515,6 +574,9 @@ final class Registrar implements AutoCloseable {
     for (Outcome o : group) {
       if (o instanceof Stop) {
         return false;
+      }
+      if (o instanceof Together) {
+        continue; // all its files are here
       }
       RegistrationProgress.Batch batch = o instanceof Indexed i ? i.batch() : ((Failed) o).batch();
       more |= batch.files() >= LINGER_FILES && batch.moreToCome();

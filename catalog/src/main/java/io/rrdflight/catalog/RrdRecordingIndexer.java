@@ -55,6 +55,22 @@ public final class RrdRecordingIndexer implements RecordingIndexer {
   }
 
   /**
+   * A local file's stores from its footer's totals, exactly as {@link #index} gives them; empty when
+   * {@link #index} would read more than the footer (no usable footer, a column left unsettled, an
+   * object, whose whole index is built).
+   */
+  @Override
+  public Optional<List<IndexedRecording>> indexFromFooter(RecordingSource recording, StoreKind kind) throws IOException {
+    try (BufferAllocator scratch = allocator.newChildAllocator("index " + recording.name(), 0, Long.MAX_VALUE)) {
+      Optional<FooterTotals> footer = FooterTotals.read(recording, scratch);
+      if (footer.isEmpty() || !footer.get().canReferToFooter()) {
+        return Optional.empty();
+      }
+      return fromFooter(footer.get(), kind, recording, scratch);
+    }
+  }
+
+  /**
    * The stores of a footer file from the footer's totals, without a chunk index; empty when the
    * footer's schema leaves a column unsettled (its type is then read from the chunks, which needs
    * the index). A local file stores the reference to its footer; an object the whole index, which

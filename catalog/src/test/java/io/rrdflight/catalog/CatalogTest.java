@@ -159,6 +159,91 @@ class CatalogTest {
     }
   }
 
+  /**
+   * A file as a call reads it before submitting: indexed from its "footer" (here: the file's lines),
+   * or not, as {@link Catalog#indexFromFooter} gives it; {@code footer} false leaves it to a worker.
+   */
+  private FileToRegister inCall(Catalog c, Path file, boolean footer) throws IOException {
+    DataSource source = source(file);
+    if (!footer) {
+      return FileToRegister.toIndex(source);
+    }
+    try (io.rrdflight.rrd.RecordingSource recording = c.openRegistrable(source)) {
+      return new FileToRegister(source, c.indexFromFooter(source, recording, StoreKind.RECORDING));
+    }
+  }
+
+  /** {@link FileListIndexer} whose files all have a "footer": it indexes them from it too. */
+  static final class FooterListIndexer implements RecordingIndexer {
+    final FileListIndexer lines = new FileListIndexer();
+
+    @Override
+    public List<IndexedRecording> index(io.rrdflight.rrd.RecordingSource recording, StoreKind kind) throws IOException {
+      return lines.index(recording, kind);
+    }
+
+    @Override
+    public java.util.Optional<List<IndexedRecording>> indexFromFooter(io.rrdflight.rrd.RecordingSource recording, StoreKind kind)
+        throws IOException {
+      return java.util.Optional.of(lines.index(recording, kind));
+    }
+  }
+
+  @Test
+  void filesIndexedInTheCallAreCommittedTogetherAndReturnFinished() throws IOException {
+    FooterListIndexer indexer = new FooterListIndexer();
+    try (Catalog c = open(indexer, 2)) {
+      Dataset d = c.createDataset("ds");
+      List<FileToRegister> in = List.of(inCall(c, file("a.rrd", "rec-a"), true), inCall(c, file("b.rrd", "rec-b1", "rec-b2"), true));
+      int reads = indexer.lines.calls.values().stream().mapToInt(Integer::intValue).sum();
+      List<Task> tasks = c.submitFiles(d.id(), in, OnDuplicate.ERROR);
+      assertEquals(List.of(TaskStatus.SUCCESS, TaskStatus.SUCCESS), tasks.stream().map(Task::status).toList());
+      assertEquals(List.of("rec-b1", "rec-b2"), tasks.get(1).partitionIds());
+      assertEquals(reads, indexer.lines.calls.values().stream().mapToInt(Integer::intValue).sum(), "no worker read them again");
+      List<Partition> partitions = c.partitions(d.id());
+      assertEquals(3, partitions.size());
+      assertEquals(1, partitions.stream().map(Partition::registeredAt).distinct().count(), "one transaction");
+      assertEquals(tasks, c.awaitFinished(tasks.stream().map(Task::id).toList(), WAIT));
+      assertEquals(tasks, c.tasks(d.id()));
+    }
+    // Stored finished, as a worker's tasks are.
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      Dataset d = c.datasetNamed("ds");
+      assertEquals(List.of(TaskStatus.SUCCESS, TaskStatus.SUCCESS), c.tasks(d.id()).stream().map(Task::status).toList());
+      assertEquals(3, c.partitions(d.id()).size());
+    }
+  }
+
+  @Test
+  void aDuplicateIndexedInTheCallFailsAloneAndTheOthersRegister() throws IOException {
+    try (Catalog c = open(new FooterListIndexer(), 2)) {
+      Dataset d = c.createDataset("ds");
+      c.register(d.id(), source(file("first.rrd", "rec-a")), OnDuplicate.ERROR, WAIT);
+      List<Task> tasks = c.submitFiles(d.id(), List.of(inCall(c, file("again.rrd", "rec-a"), true), inCall(c, file("b.rrd", "rec-b"), true)),
+          OnDuplicate.ERROR);
+      assertEquals(TaskStatus.FAILED, tasks.get(0).status());
+      assertTrue(tasks.get(0).message().contains("rec-a") && tasks.get(0).message().contains("already"), tasks.get(0).message());
+      assertEquals(TaskStatus.SUCCESS, tasks.get(1).status());
+      assertEquals(List.of("rec-a", "rec-b"), c.partitions(d.id()).stream().map(Partition::partitionId).sorted().toList());
+    }
+  }
+
+  @Test
+  void aFileLeftToAWorkerFailsAloneBesideFilesIndexedInTheCall() throws IOException {
+    try (Catalog c = open(new FooterListIndexer(), 2)) {
+      Dataset d = c.createDataset("ds");
+      Path corrupt = file("corrupt.rrd", "corrupt");
+      List<Task> tasks = c.submitFiles(d.id(), List.of(inCall(c, file("a.rrd", "rec-a"), true), inCall(c, corrupt, false),
+          inCall(c, file("b.rrd", "rec-b"), true)), OnDuplicate.ERROR);
+      assertEquals(TaskStatus.SUCCESS, tasks.get(0).status());
+      assertEquals(TaskStatus.SUCCESS, tasks.get(2).status());
+      Task failed = c.awaitFinished(List.of(tasks.get(1).id()), WAIT).get(0);
+      assertEquals(TaskStatus.FAILED, failed.status());
+      assertTrue(failed.message().contains(corrupt.toString()) && failed.message().contains("offset"), failed.message());
+      assertEquals(List.of("rec-a", "rec-b"), c.partitions(d.id()).stream().map(Partition::partitionId).sorted().toList());
+    }
+  }
+
   @Test
   void nonFileUriIsInvalid() {
     try (Catalog c = open(new FileListIndexer(), 1)) {

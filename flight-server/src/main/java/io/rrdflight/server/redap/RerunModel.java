@@ -41,7 +41,7 @@ final class RerunModel {
     this.ipc = new ArrowIpc(allocator);
     this.entries = new Entries(catalog);
     this.tableEntries = new TableEntries(catalog, entries, allocator, executor, admission);
-    this.registration = new Registration(catalog, probe);
+    this.registration = new Registration(catalog, probe, executor);
     this.taskCompletion = new TaskCompletion(catalog, executor, allocator);
     this.tables = new DatasetTables(catalog, allocator);
     this.datasetQuery = new DatasetQuery(catalog, executor, admission, allocator);

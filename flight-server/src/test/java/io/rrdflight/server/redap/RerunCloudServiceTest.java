@@ -66,23 +66,46 @@ class RerunCloudServiceTest {
   RerunCloudHarness rerun;
   /** The recording ids each fake .rrd file holds. */
   final Map<Path, List<String>> recordings = new ConcurrentHashMap<>();
+  /** Whether the fake files have footers the call may index them from, and how often it did. */
+  volatile boolean footers;
+  final java.util.concurrent.atomic.AtomicInteger footerReads = new java.util.concurrent.atomic.AtomicInteger();
   /** Released to let the fake indexer finish; counted down up front unless a test holds it. */
   CountDownLatch indexing = new CountDownLatch(0);
 
   @BeforeEach
   void start() throws IOException {
-    RecordingIndexer indexer = (file, kind) -> {
-      try {
-        indexing.await();
-      } catch (InterruptedException e) {
-        throw new IOException("interrupted", e);
+    RecordingIndexer indexer = new RecordingIndexer() {
+      @Override
+      public List<IndexedRecording> index(io.rrdflight.rrd.RecordingSource file, io.rrdflight.rrd.StoreKind kind) throws IOException {
+        try {
+          indexing.await();
+        } catch (InterruptedException e) {
+          throw new IOException("interrupted", e);
+        }
+        return stores(file, kind);
       }
-      if (kind != io.rrdflight.rrd.StoreKind.RECORDING) {
-        return List.of();
+
+      @Override
+      public java.util.Optional<List<IndexedRecording>> indexFromFooter(io.rrdflight.rrd.RecordingSource file,
+          io.rrdflight.rrd.StoreKind kind) throws IOException {
+        if (!footers) {
+          return java.util.Optional.empty();
+        }
+        footerReads.incrementAndGet();
+        return java.util.Optional.of(stores(file, kind));
       }
-      return recordings.get(Path.of(file.name())).stream()
-          .map(id -> new IndexedRecording(id, "app", 3, 30, 3000, new byte[] {1}, io.rrdflight.catalog.DatasetSchema.empty()))
-          .toList();
+
+      private List<IndexedRecording> stores(io.rrdflight.rrd.RecordingSource file, io.rrdflight.rrd.StoreKind kind) throws IOException {
+        if (file.name().contains("damaged")) {
+          throw new IOException(file.name() + ": footer manifest cut short at byte offset 1234 (test)");
+        }
+        if (kind != io.rrdflight.rrd.StoreKind.RECORDING) {
+          return List.of();
+        }
+        return recordings.get(Path.of(file.name())).stream()
+            .map(id -> new IndexedRecording(id, "app", 3, 30, 3000, new byte[] {1}, io.rrdflight.catalog.DatasetSchema.empty()))
+            .toList();
+      }
     };
     RecordingProbe probe = (file, kind) -> {
       List<String> ids = recordings.get(Path.of(file.name()));
@@ -367,6 +390,55 @@ class RerunCloudServiceTest {
     assertEquals(List.of("rec-a", "rec-b", "rec-c"), partitions.column(Vocabulary.PARTITIONS.idColumn()));
     assertEquals(List.of(List.of("base"), List.of("base"), List.of("base")),
         partitions.column(PartitionTable.LAYER_NAMES).stream().map(l -> ((List<?>) l).stream().map(Object::toString).toList()).toList());
+  }
+
+  @Test
+  void filesWithFootersAreRegisteredInTheCallAndAnsweredWithFinishedTasks() throws IOException {
+    footers = true;
+    indexing = new CountDownLatch(1); // a worker would wait here: none is asked
+    DatasetEntry d = create("in-call");
+    Path one = rrd("one.rrd", "rec-b", "rec-a");
+    Path two = rrd("two.rrd", "rec-c");
+    RerunCloudHarness.Table rows = rerun.read(rerun.stub(id(d)).registerWithDataset(
+        registerRequest(one.toUri().toString(), two.toUri().toString())).getData());
+    assertEquals(List.of("rec-a", "rec-b", "rec-c"), rows.column("rerun_partition_id"));
+    assertEquals(2, footerReads.get());
+    List<String> ids = rows.column("rerun_task_id").stream().map(Object::toString).distinct().toList();
+    RerunCloudHarness.Table status = rerun.read(awaitTasks(ids, 0).get(0).getData());
+    assertEquals(List.of("success", "success"), status.column("exec_status"));
+    assertEquals(ids, status.column("task_id").stream().map(Object::toString).toList());
+    assertEquals(List.of("rec-a", "rec-b", "rec-c"), rerun.catalog.partitions(id(d)).stream().map(p -> p.partitionId()).sorted().toList());
+  }
+
+  @Test
+  void aDamagedFooterFileFailsItsTaskAloneNamingFileAndOffset() throws IOException {
+    footers = true;
+    DatasetEntry d = create("damaged");
+    Path good = rrd("good.rrd", "rec-good");
+    Path damaged = rrd("damaged.rrd", "rec-damaged");
+    RerunCloudHarness.Table rows = rerun.read(rerun.stub(id(d)).registerWithDataset(
+        registerRequest(good.toUri().toString(), damaged.toUri().toString())).getData());
+    List<String> ids = rows.column("rerun_task_id").stream().map(Object::toString).toList();
+    RerunCloudHarness.Table status = rerun.read(awaitTasks(ids, 30).get(0).getData());
+    assertEquals(List.of("success", "failed"), status.column("exec_status"));
+    String message = status.column("msgs").get(1).toString();
+    assertTrue(message.contains(damaged.toString()) && message.contains("offset 1234"), message);
+    assertEquals(List.of("rec-good"), rerun.catalog.partitions(id(d)).stream().map(p -> p.partitionId()).toList());
+  }
+
+  @Test
+  void aRegistrationOverTheCapGoesThroughTheWorkers() throws IOException {
+    footers = true;
+    DatasetEntry d = create("many");
+    List<String> urls = new ArrayList<>();
+    for (int i = 0; i <= Registration.IN_CALL_MAX_FILES; i++) {
+      urls.add(rrd("f" + i + ".rrd", "rec-" + i).toUri().toString());
+    }
+    RerunCloudHarness.Table rows = rerun.read(rerun.stub(id(d)).registerWithDataset(registerRequest(urls.toArray(String[]::new))).getData());
+    assertEquals(0, footerReads.get(), "no footer was indexed in the call");
+    List<String> ids = rows.column("rerun_task_id").stream().map(Object::toString).toList();
+    RerunCloudHarness.Table status = rerun.read(awaitTasks(ids, 30).get(0).getData());
+    assertEquals(java.util.Collections.nCopies(urls.size(), "success"), status.column("exec_status"));
   }
 
   @Test
