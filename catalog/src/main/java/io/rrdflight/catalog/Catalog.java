@@ -27,6 +27,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,7 +65,20 @@ public final class Catalog implements AutoCloseable {
   /** Null with a catalog in PostgreSQL: copies in one server's data dir would not serve a fleet. */
   private final Compactions compactions;
 
-  record PartitionKey(String partitionId, String layer) {}
+  record PartitionKey(String partitionId, String layer) {
+    // Written out, as EntryId's are: a record's own equals/hashCode are linked on first use (ObjectMethods'
+    // bootstrap, interpreted), and a restart's load uses this key before the server is ready. Same
+    // results: the components compared, the hash as a record computes it.
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof PartitionKey k && Objects.equals(partitionId, k.partitionId) && Objects.equals(layer, k.layer);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * Objects.hashCode(partitionId) + Objects.hashCode(layer);
+    }
+  }
 
   /** What keeps other servers off this catalog: the data dir's lock (the writer lock of PostgreSQL goes with the store). */
   private final AutoCloseable dataDirLock;

@@ -65,10 +65,14 @@ final class DataDirLock implements AutoCloseable {
         throw CatalogException.failed("Data dir " + dataDir + " is in use by another rrdflight server (" + holder(channel)
             + "); stop it or choose another --data-dir", null);
       }
+      // The pid only names the holder in the second server's message; the lock itself is the OS's. So no
+      // fsync (a disk flush, up to ~10 ms of every start), and the file is cut only when an earlier pid
+      // was longer (truncating a file to zero frees its block: ~1-2 ms).
       byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
-      channel.truncate(0);
       channel.write(ByteBuffer.wrap(pid), 0);
-      channel.force(true);
+      if (channel.size() > pid.length) {
+        channel.truncate(pid.length);
+      }
       return new DataDirLock(file, channel, lock);
     } catch (IOException | RuntimeException e) {
       closeQuietly(channel);

@@ -9,13 +9,17 @@ import java.util.HexFormat;
  * persisted, so they stay the same across restarts.
  */
 public record EntryId(long timeNs, long inc) {
-  private static final SecureRandom RANDOM = new SecureRandom();
+  /** Made on first use, not with the class: a restart loads ids without making any (seeding costs a few ms). */
+  private static final class Random {
+    static final SecureRandom INSTANCE = new SecureRandom();
+  }
+
   private static final HexFormat UPPER = HexFormat.of().withUpperCase();
   private static final HexFormat LOWER = HexFormat.of();
 
   public static EntryId random() {
     long nowNs = System.currentTimeMillis() * 1_000_000L + (System.nanoTime() % 1_000_000L + 1_000_000L) % 1_000_000L;
-    return new EntryId(nowNs, RANDOM.nextLong());
+    return new EntryId(nowNs, Random.INSTANCE.nextLong());
   }
 
   /** Parses 32 hex digits in any case (the header {@code x-rerun-entry-id} format). */
@@ -48,5 +52,21 @@ public record EntryId(long timeNs, long inc) {
   @Override
   public String toString() {
     return toHex();
+  }
+
+  /**
+   * Written out: a record's own equals and hashCode are linked on first use through ObjectMethods'
+   * bootstrap (method handles built in the interpreter), ~25 ms of the main thread when a restart loads
+   * the catalog (scripts/bench/README.md, "Start-up"). Same results: both components compared, and the
+   * hash a record computes (31 * h(timeNs) + h(inc)).
+   */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof EntryId id && timeNs == id.timeNs && inc == id.inc;
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * Long.hashCode(timeNs) + Long.hashCode(inc);
   }
 }

@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 
@@ -53,10 +52,9 @@ final class SqliteCatalogStore extends JdbcCatalogStore {
 
   /** Opens {@code database} (a file name, or {@code :memory:}), with the schema made when missing. */
   private static SqliteCatalogStore connect(String database, Path file) {
-    SqliteNativeLibrary.preferCachedCopy();
     Connection db = null;
     try {
-      db = DriverManager.getConnection("jdbc:sqlite:" + database);
+      db = SqliteConnections.open(database);
       try (Statement s = db.createStatement()) {
         s.execute("PRAGMA journal_mode=WAL");
         s.execute("PRAGMA synchronous=FULL");

@@ -36,6 +36,16 @@ class CatalogSafetyTest {
   }
 
   @Test
+  void theLockFileHoldsOnlyTheCurrentHoldersPidAfterALongerOne() throws IOException {
+    // A lock file left by a process with a longer pid: the next holder's pid replaces it whole, or the
+    // second server's message would read a mix of both.
+    Files.writeString(dataDir.resolve(DataDirLock.FILE_NAME), "123456789012345\n");
+    try (Catalog catalog = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      assertEquals(ProcessHandle.current().pid() + "\n", Files.readString(dataDir.resolve(DataDirLock.FILE_NAME)));
+    }
+  }
+
+  @Test
   void aSecondOpenOfTheSameDataDirFailsNamingTheHolder() {
     try (Catalog first = Catalog.open(dataDir, new FileListIndexer(), 1)) {
       CatalogException e = assertThrows(CatalogException.class, () -> Catalog.open(dataDir, new FileListIndexer(), 1));

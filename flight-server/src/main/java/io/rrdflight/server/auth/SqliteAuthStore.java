@@ -9,8 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import io.rrdflight.catalog.SqliteConnections;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 
@@ -57,7 +57,7 @@ public final class SqliteAuthStore extends JdbcAuthStore {
       }
     }
     try {
-      Connection db = DriverManager.getConnection("jdbc:sqlite:" + file);
+      Connection db = SqliteConnections.open(file.toString());
       try (Statement s = db.createStatement()) {
         s.execute("PRAGMA busy_timeout=10000");
         s.execute("PRAGMA journal_mode=DELETE"); // the change counter the cache relies on is not bumped in WAL mode

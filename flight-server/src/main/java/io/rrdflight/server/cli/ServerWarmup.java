@@ -272,6 +272,9 @@ final class ServerWarmup {
       LoggerFactory.getLogger(ServerWarmup.class);
       io.rrdflight.server.redap.proto.RerunCloudServiceGrpc.getServiceDescriptor();
       io.rrdflight.server.redap.wire.segments.RerunCloudServiceGrpc.getServiceDescriptor();
+      // The server reads -XX:MaxDirectMemorySize through this bean (DirectMemory): the first lookup sets up
+      // the platform beans (~10 ms of the main thread, in JFR samples of a restart).
+      java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       lookup.ensureInitialized(org.apache.arrow.memory.RootAllocator.class);
       SqliteNativeLibrary.load();
