@@ -632,7 +632,7 @@ class CatalogTest {
     assertTrue(done.stream().map(Task::updatedAt).distinct().count() > 1, "the late file's commit is its own");
   }
 
-  /** Registers {@code n} listed files on {@code n} workers, the last ({@code t0}) indexed 50 ms after the others. */
+  /** Registers {@code n} listed files on {@code n} workers, the last ({@code t0}) indexed 50 ms after the others, which finish together. */
   private List<Task> registerWithALateLastFile(int n) throws Exception {
     CountDownLatch othersDone = new CountDownLatch(n - 1);
     RecordingIndexer indexer = (recording, kind) -> {
@@ -642,7 +642,10 @@ class CatalogTest {
           othersDone.await();
           Thread.sleep(50); // well within Registrar.LINGER
         } else {
+          // The others hand their files over together, so on a loaded machine the committer's wait for the
+          // rest (Registrar.LINGER, from the first file it takes) does not run out while they straggle in.
           othersDone.countDown();
+          othersDone.await();
         }
       } catch (InterruptedException e) {
         throw new IOException(e);
