@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -50,6 +51,11 @@ public final class RrdflightCommand implements Runnable {
   public static void main(String[] args) {
     StartupTrace.step("main");
     if (args.length > 0 && args[0].equals("server")) {
+      // SLF4J set up before a second thread exists: when the warm-up thread set it up while this one
+      // logged, SLF4J 2.0's replay of the loggers made meanwhile could fail ("Delegate logger cannot be
+      // null at this state") and leave logging, and then Netty's static set-up, broken: the server did
+      // not start (a Python test in CI, 3 Dec 2026).
+      LoggerFactory.getILoggerFactory();
       ServerWarmup.start();
     }
     System.exit(execute(args));

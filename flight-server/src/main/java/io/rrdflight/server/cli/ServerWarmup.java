@@ -32,14 +32,12 @@ import org.apache.arrow.vector.ipc.ArrowStreamWriter;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runs, on a daemon thread, one-time initialisation that every server start needs and that does
  * not depend on the arguments, while the main thread parses them: picocli takes about 80 ms there
  * (its Java 5 class files cannot go into the class-data archive), which this work then overlaps on
- * a second core. Each step is something the start does anyway, only earlier: the logger's
- * configuration (its date format sets up locale data), the descriptors of Rerun's catalog service
+ * a second core. Each step is something the start does anyway, only earlier: the descriptors of Rerun's catalog service
  * (both wires), Arrow's allocator (Netty's platform probing), sqlite-jdbc's native library, a
  * catalog opened in memory (the driver, the schema's statements, the reads of a restart: ~35 ms of
  * the main thread's catalog open), Calcite's driver, and the static set-up of the gRPC and Flight servers.
@@ -269,7 +267,6 @@ final class ServerWarmup {
   private static void run() {
     try {
       // In the order the start needs them: the auth layer reads the Rerun service's descriptors first.
-      LoggerFactory.getLogger(ServerWarmup.class);
       io.rrdflight.server.redap.proto.RerunCloudServiceGrpc.getServiceDescriptor();
       io.rrdflight.server.redap.wire.segments.RerunCloudServiceGrpc.getServiceDescriptor();
       // The server reads -XX:MaxDirectMemorySize through this bean (DirectMemory): the first lookup sets up
