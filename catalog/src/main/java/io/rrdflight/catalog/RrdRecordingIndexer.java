@@ -31,13 +31,10 @@ public final class RrdRecordingIndexer implements RecordingIndexer {
 
   @Override
   public List<IndexedRecording> index(RecordingSource recording, StoreKind kind) throws IOException {
-    try (BufferAllocator scratch = allocator.newChildAllocator("index " + recording.name(), 0, Long.MAX_VALUE)) {
-      Optional<FooterTotals> footer = FooterTotals.read(recording, scratch);
-      if (footer.isPresent()) {
-        Optional<List<IndexedRecording>> summed = fromFooter(footer.get(), kind, recording, scratch);
-        if (summed.isPresent()) {
-          return summed.get();
-        }
+    try (BufferAllocator scratch = scratch(recording)) {
+      Optional<List<IndexedRecording>> summed = fromFooter(recording, kind, scratch, false);
+      if (summed.isPresent()) {
+        return summed.get();
       }
       ChunkIndex index = ChunkIndex.build(recording, scratch, ReadMode.STRICT);
       List<IndexedRecording> recordings = new ArrayList<>();
@@ -61,13 +58,27 @@ public final class RrdRecordingIndexer implements RecordingIndexer {
    */
   @Override
   public Optional<List<IndexedRecording>> indexFromFooter(RecordingSource recording, StoreKind kind) throws IOException {
-    try (BufferAllocator scratch = allocator.newChildAllocator("index " + recording.name(), 0, Long.MAX_VALUE)) {
-      Optional<FooterTotals> footer = FooterTotals.read(recording, scratch);
-      if (footer.isEmpty() || !footer.get().canReferToFooter()) {
-        return Optional.empty();
-      }
-      return fromFooter(footer.get(), kind, recording, scratch);
+    try (BufferAllocator scratch = scratch(recording)) {
+      return fromFooter(recording, kind, scratch, true);
     }
+  }
+
+  private BufferAllocator scratch(RecordingSource recording) {
+    return allocator.newChildAllocator("index " + recording.name(), 0, Long.MAX_VALUE);
+  }
+
+  /**
+   * The stores from the recording's footer ({@link #fromFooter(FooterTotals, StoreKind, RecordingSource,
+   * BufferAllocator)}); empty without a footer, or, with {@code referableOnly}, when the footer cannot
+   * stand for the index (an object's, whose whole index would be built).
+   */
+  private static Optional<List<IndexedRecording>> fromFooter(RecordingSource recording, StoreKind kind, BufferAllocator scratch,
+      boolean referableOnly) throws IOException {
+    Optional<FooterTotals> footer = FooterTotals.read(recording, scratch);
+    if (footer.isEmpty() || (referableOnly && !footer.get().canReferToFooter())) {
+      return Optional.empty();
+    }
+    return fromFooter(footer.get(), kind, recording, scratch);
   }
 
   /**
