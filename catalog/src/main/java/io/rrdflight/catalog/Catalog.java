@@ -1167,4 +1167,9 @@ public final class Catalog implements AutoCloseable {
   CatalogStore store() {
     return store;
   }
+
+  /** Shortens how long a call that indexed its files waits for their commit: tests answer before it. */
+  void inCallCommitWaitForTesting(Duration wait) {
+    registrar.inCallCommitWaitForTesting(wait);
+  }
 }

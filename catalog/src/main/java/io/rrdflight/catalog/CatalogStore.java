@@ -135,6 +135,12 @@ interface CatalogStore extends AutoCloseable {
 
   void upsertTasks(List<Task> tasks);
 
+  /**
+   * Stores the tasks not stored yet; one already stored keeps what it has (another thread may have
+   * stored it finished meanwhile, which a pending copy must never undo).
+   */
+  void addTasksIfAbsent(List<Task> tasks);
+
   /** Every stored task, oldest first. */
   List<Task> tasks();
 

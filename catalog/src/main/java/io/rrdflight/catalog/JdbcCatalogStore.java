@@ -355,7 +355,7 @@ abstract class JdbcCatalogStore implements CatalogStore {
       for (EntryId id : touched) {
         touchDataset(id, now);
       }
-      writeTasks(files.stream().map(FileCommit::finished).toList());
+      writeTasks(files.stream().map(FileCommit::finished).toList(), true);
     });
   }
 
@@ -633,7 +633,12 @@ abstract class JdbcCatalogStore implements CatalogStore {
 
   @Override
   public synchronized void upsertTasks(List<Task> tasks) {
-    inTransaction(() -> writeTasks(tasks));
+    inTransaction(() -> writeTasks(tasks, true));
+  }
+
+  @Override
+  public synchronized void addTasksIfAbsent(List<Task> tasks) {
+    inTransaction(() -> writeTasks(tasks, false));
   }
 
   @Override
@@ -655,15 +660,18 @@ abstract class JdbcCatalogStore implements CatalogStore {
     return out;
   }
 
-  private void writeTasks(List<Task> tasks) throws SQLException {
+  /** @param replace whether a task already stored takes the new state, or keeps its own */
+  private void writeTasks(List<Task> tasks, boolean replace) throws SQLException {
     if (tasks.isEmpty()) {
       return;
     }
+    String onConflict = replace
+        ? "UPDATE SET status = excluded.status, message = excluded.message, partition_ids = excluded.partition_ids, updated_at_ns = excluded.updated_at_ns"
+        : "NOTHING";
     try (PreparedStatement ps = db.prepareStatement("""
         INSERT INTO tasks(id, dataset_id, source, layer, status, message, partition_ids, created_at_ns, updated_at_ns)
         VALUES (?,?,?,?,?,?,?,?,?)
-        ON CONFLICT (id) DO UPDATE SET status = excluded.status, message = excluded.message,
-          partition_ids = excluded.partition_ids, updated_at_ns = excluded.updated_at_ns""")) {
+        ON CONFLICT (id) DO\s""" + onConflict)) {
       for (Task t : tasks) {
         ps.setString(1, t.id());
         ps.setString(2, t.datasetId().toHex());

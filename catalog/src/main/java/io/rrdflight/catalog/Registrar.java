@@ -85,10 +85,12 @@ final class Registrar implements AutoCloseable {
 
   /**
    * How long a call that indexed its files from their footers waits for their commit; then it answers
-   * with them still pending, and the client waits for them as for a worker's. Only a committer held up
-   * by a much larger registration's groups or a stalled disk comes near it.
+   * with them still pending (and stored so), and the client waits for them as for a worker's. Only a
+   * committer held up by a much larger registration's groups or a stalled disk comes near it.
    */
   static final Duration IN_CALL_COMMIT_WAIT = Duration.ofSeconds(30);
+  /** {@link #IN_CALL_COMMIT_WAIT}, which tests shorten to answer before the commit. */
+  private volatile Duration inCallCommitWait = IN_CALL_COMMIT_WAIT;
 
   /** The size of registration, in files, from which the committer waits for more of it ({@link #LINGER}). */
   static final int LINGER_FILES = 64;
@@ -149,6 +151,8 @@ final class Registrar implements AutoCloseable {
    * one transaction, as worker-indexed files are; this waits for that (at most {@link #IN_CALL_COMMIT_WAIT})
    * and returns their tasks finished. They are stored only finished, so the call that named them
    * answers after their one flush; a crash before it loses only a registration whose call never answered.
+   * Those the wait leaves unfinished are stored pending before the call answers with them, so a crash
+   * before their commit brings them back interrupted, as a worker's, not unknown to the client waiting.
    */
   List<Task> submit(EntryId datasetId, List<FileToRegister> files, OnDuplicate onDuplicate) {
     requireNonNull(files, "files is null");
@@ -198,10 +202,32 @@ final class Registrar implements AutoCloseable {
       }
       throw CatalogException.internal("Registration was interrupted: the server is stopping", e);
     }
-    awaitFinished(inCall.stream().map(o -> taskOf(o).id()).toList(), IN_CALL_COMMIT_WAIT);
+    List<Task> waited = awaitFinished(inCall.stream().map(o -> taskOf(o).id()).toList(), inCallCommitWait);
+    storeUnfinished(waited);
     synchronized (lock) {
       return created.stream().map(t -> tasks.getOrDefault(t.id(), t)).toList();
     }
+  }
+
+  /**
+   * Stores pending those of {@code waited} that were not finished. The committer stores them finished
+   * outside the catalog's lock, before or after this: a task it stored keeps that state.
+   */
+  private void storeUnfinished(List<Task> waited) {
+    List<Task> unfinished = waited.stream().filter(t -> !t.status().finished()).toList();
+    if (unfinished.isEmpty()) {
+      return;
+    }
+    try {
+      store.addTasksIfAbsent(unfinished);
+    } catch (CatalogException e) {
+      // Their dataset deleted meanwhile, or a full disk: they still finish in memory as usual.
+      log.warn("{} registration task(s) still being committed could not be stored pending: {}", unfinished.size(), e.getMessage());
+    }
+  }
+
+  void inCallCommitWaitForTesting(Duration wait) {
+    inCallCommitWait = requireNonNull(wait, "wait is null");
   }
 
   /**

@@ -215,6 +215,50 @@ class CatalogTest {
   }
 
   @Test
+  void filesIndexedInTheCallAreStoredPendingWhenTheCallAnswersBeforeTheirCommit() throws IOException {
+    List<Task> answered;
+    try (Catalog c = open(new FooterListIndexer(), 2)) {
+      c.inCallCommitWaitForTesting(java.time.Duration.ZERO);
+      Dataset d = c.createDataset("ds");
+      answered = c.submitFiles(d.id(), List.of(inCall(c, file("a.rrd", "rec-a"), true), inCall(c, file("b.rrd", "rec-b"), true)),
+          OnDuplicate.ERROR);
+      // Pending or already committed: either way in the store, so a crash now brings them back
+      // interrupted instead of unknown to the client that waits on them.
+      List<String> stored = c.store().tasks().stream().map(Task::id).toList();
+      assertTrue(stored.containsAll(answered.stream().map(Task::id).toList()), stored + " holds " + answered);
+      // The committer's finished state is never undone by the pending copy.
+      List<Task> done = c.awaitFinished(answered.stream().map(Task::id).toList(), WAIT);
+      assertEquals(List.of(TaskStatus.SUCCESS, TaskStatus.SUCCESS), done.stream().map(Task::status).toList());
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      Dataset d = c.datasetNamed("ds");
+      assertEquals(List.of(TaskStatus.SUCCESS, TaskStatus.SUCCESS), c.tasks(d.id()).stream().map(Task::status).toList());
+      assertEquals(2, c.partitions(d.id()).size());
+    }
+  }
+
+  @Test
+  void addingTasksIfAbsentKeepsATaskAlreadyStored() {
+    Dataset d;
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      d = c.createDataset("ds");
+    }
+    try (CatalogStore store = openStore()) {
+      java.time.Instant now = java.time.Instant.now();
+      Task done = new Task("task_done", d.id(), files.resolve("x.rrd").toUri(), "base", TaskStatus.SUCCESS, null, List.of("rec-x"), now, now);
+      store.upsertTasks(List.of(done));
+      Task fresh = new Task("task_new", d.id(), files.resolve("y.rrd").toUri(), "base", TaskStatus.PENDING, null, List.of(), now, now);
+      store.addTasksIfAbsent(List.of(done.with(TaskStatus.PENDING, null, List.of(), now), fresh));
+      assertEquals(List.of(TaskStatus.SUCCESS, TaskStatus.PENDING), store.tasks().stream().map(Task::status).toList());
+    }
+    // What a crash before the commit leaves: the pending task comes back interrupted.
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertEquals(TaskStatus.SUCCESS, c.task("task_done").status());
+      assertTrue(c.task("task_new").message().startsWith("interrupted"), c.task("task_new").message());
+    }
+  }
+
+  @Test
   void aDuplicateIndexedInTheCallFailsAloneAndTheOthersRegister() throws IOException {
     try (Catalog c = open(new FooterListIndexer(), 2)) {
       Dataset d = c.createDataset("ds");
