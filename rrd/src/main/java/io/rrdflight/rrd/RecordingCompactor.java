@@ -2,7 +2,6 @@ package io.rrdflight.rrd;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.CodedInputStream;
 import io.rrdflight.rrd.proto.ArrowMsg;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -43,9 +42,7 @@ public final class RecordingCompactor {
           writer.writeRaw(MessageKind.SET_STORE_INFO, read(source, m.frame()));
         } else if (m instanceof RrdMessage.ChunkRef ref && ref.store().equals(store)) {
           writer = writer != null ? writer : RrdWriter.create(out, m.frame().stream().version());
-          CodedInputStream in = CodedInputStream.newInstance(read(source, m.frame()));
-          in.enableAliasing(true);
-          for (ArrowMsg ready : merger.add(ArrowMsg.parseFrom(in), source.name() + " at byte " + ref.offset())) {
+          for (ArrowMsg ready : merger.add(ArrowMsgs.parseKeepingPayload(read(source, m.frame())), source.name() + " at byte " + ref.offset())) {
             writer.writeChunk(ready);
           }
         }

@@ -2,12 +2,12 @@ package io.rrdflight.server.redap;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.stub.StreamObserver;
 import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.Partition;
+import io.rrdflight.rrd.ArrowMsgs;
 import io.rrdflight.rrd.RecordingSource;
 import io.rrdflight.rrd.proto.ApplicationId;
 import io.rrdflight.rrd.proto.ArrowMsg;
@@ -195,10 +195,7 @@ final class ChunkFetch {
     buffer.flip();
     ArrowMsg msg;
     try {
-      // Aliasing: the payload stays in the buffer just read instead of being copied once more.
-      CodedInputStream in = CodedInputStream.newInstance(buffer);
-      in.enableAliasing(true);
-      msg = ArrowMsg.parseFrom(in);
+      msg = ArrowMsgs.parseKeepingPayload(buffer);
     } catch (InvalidProtocolBufferException e) {
       throw CatalogStatus.invalidArgument("chunk_key does not point at a chunk of " + partition.file().location() + " (byte " + key.offset() + ")");
     }
