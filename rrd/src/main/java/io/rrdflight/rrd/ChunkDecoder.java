@@ -1,8 +1,11 @@
 package io.rrdflight.rrd;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.FieldVector;
@@ -46,9 +49,18 @@ final class ChunkDecoder {
     return contents;
   }
 
-  /** Decodes the chunk into vectors owned by a new child of {@code allocator}. */
+  /**
+   * Decodes the chunk into vectors owned by a new child of {@code allocator}. The stored bytes are
+   * read straight into Arrow memory of {@code allocator}, freed once decoded: a read into a heap
+   * array went through the JDK's own native buffer and left an array of every chunk's size behind
+   * (1.6 GB of garbage for one pass over 16 recordings).
+   */
   Chunk decode(FileBytes bytes, ArrowMsgHeader msg, BufferAllocator allocator) throws IOException {
-    ArrowPayload.Loaded loaded = payload(bytes, msg).load(allocator);
+    ArrowPayload.Loaded loaded;
+    try (ArrowBuf stored = bytes.readInto(allocator, msg.dataOffset(), msg.dataLength(), "ArrowMsg payload")) {
+      ByteBuffer payload = stored.nioBuffer(0, (int) msg.dataLength()).order(ByteOrder.LITTLE_ENDIAN);
+      loaded = new ArrowPayload(bytes.file(), msg.dataOffset(), payload, msg.lz4(), msg.uncompressedSize(), "chunk payload").load(allocator);
+    }
     try {
       ChunkSchema schema = ChunkSchema.of(loaded.root().getSchema(), bytes.file(), msg.dataOffset());
       ChunkId id = msg.chunkId().or(schema::id)

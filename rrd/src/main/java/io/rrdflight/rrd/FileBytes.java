@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * Positional, bounded reads from one recording ({@link RecordingSource}). Every read is checked against the file size before
@@ -81,6 +83,22 @@ final class FileBytes implements Closeable {
     ByteBuffer target = ByteBuffer.allocate((int) length).order(ByteOrder.LITTLE_ENDIAN);
     readFully(position, target);
     return target.flip();
+  }
+
+  /**
+   * Reads exactly {@code length} bytes at {@code position} into a new buffer of {@code allocator},
+   * which the caller closes: a direct read, with no copy through the JDK's native buffer.
+   */
+  ArrowBuf readInto(BufferAllocator allocator, long position, long length, String what) throws IOException {
+    checkAvailable(position, length, what);
+    ArrowBuf target = allocator.buffer(Math.max(length, 1));
+    try {
+      readFully(position, target.nioBuffer(0, (int) length));
+      return target;
+    } catch (IOException | RuntimeException e) {
+      target.close();
+      throw e;
+    }
   }
 
   /** Reads exactly {@code length} bytes at {@code position} into {@code target} from {@code targetOffset}. */
