@@ -59,7 +59,7 @@ class WireRouterTest {
   }
 
   @Test
-  void aRequestThatCannotBeReReadIsBufferedAndAnAnswerPassesUntouched() throws Exception {
+  void aRequestThatCannotBeReReadIsBufferedSoTheAuditLineCanReadItFirst() throws Exception {
     InputStream once = new InputStream() {
       private final InputStream bytes = new ByteArrayInputStream(new byte[] {1, 2});
 
@@ -68,11 +68,12 @@ class WireRouterTest {
         return bytes.read();
       }
     };
-    InputStream parsed = WireRouter.BYTES.parse(once);
+    InputStream parsed = WireRouter.REQUESTS.parse(once);
     assertEquals(true, parsed.markSupported());
+    parsed.mark(2);
     assertEquals(1, parsed.read());
-    InputStream answer = ECHO.streamResponse(ArrowMsg.getDefaultInstance());
-    assertEquals(answer, WireRouter.BYTES.parse(answer));
+    parsed.reset();
+    assertEquals(1, parsed.read());
   }
 
   @SuppressWarnings("unchecked")
