@@ -70,6 +70,14 @@ final class RecordingSchemaReader {
   }
 
   static DatasetSchema read(ChunkIndex index, RecordingSource recording) throws IOException {
+    return read(index, recording, Map.of());
+  }
+
+  /**
+   * As {@link #read(ChunkIndex, RecordingSource)}, taking a chunk's contents from {@code known} (by
+   * the chunk's offset, as {@link ChunkIndex#buildWithContents} gives them) instead of reading it.
+   */
+  static DatasetSchema read(ChunkIndex index, RecordingSource recording, Map<Long, List<ComponentContents>> known) throws IOException {
     TreeSet<Timeline> timelines = new TreeSet<>();
     Map<Key, Column> columns = new LinkedHashMap<>();
     for (IndexedChunk chunk : index.chunks()) {
@@ -88,7 +96,11 @@ final class RecordingSchemaReader {
       if (!needed) {
         continue;
       }
-      for (ComponentContents cc : RrdReader.readComponentContents(recording, chunk.offset(), chunk.length())) {
+      List<ComponentContents> contents = known.get(chunk.offset());
+      if (contents == null) {
+        contents = RrdReader.readComponentContents(recording, chunk.offset(), chunk.length());
+      }
+      for (ComponentContents cc : contents) {
         Column c = columns.get(new Key(chunk.entityPath(), cc.descriptor().component()));
         if (c == null) {
           continue; // all-null in this chunk, so not in the index's list for it

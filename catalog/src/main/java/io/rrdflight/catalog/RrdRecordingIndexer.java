@@ -6,6 +6,7 @@ import io.rrdflight.rrd.ChunkIndex;
 import io.rrdflight.rrd.FooterTotals;
 import io.rrdflight.rrd.StoreTotals;
 import io.rrdflight.rrd.IndexedChunk;
+import io.rrdflight.rrd.LocalFile;
 import io.rrdflight.rrd.Store;
 import io.rrdflight.rrd.StoreKind;
 import java.io.IOException;
@@ -23,6 +24,12 @@ import org.apache.arrow.memory.BufferAllocator;
  * becomes an {@link IndexedRecording} carrying the part of the index about that store.
  */
 public final class RrdRecordingIndexer implements RecordingIndexer {
+  /**
+   * Local files up to this size are read whole, once, and indexed from memory ({@link LocalFile#held}):
+   * a file of a few small chunks is otherwise some 27 small reads. Bounds the copy each worker holds.
+   */
+  static final int HELD_MAX_BYTES = 64 << 10;
+
   private final BufferAllocator allocator;
 
   public RrdRecordingIndexer(BufferAllocator allocator) {
@@ -30,13 +37,16 @@ public final class RrdRecordingIndexer implements RecordingIndexer {
   }
 
   @Override
-  public List<IndexedRecording> index(RecordingSource recording, StoreKind kind) throws IOException {
+  public List<IndexedRecording> index(RecordingSource source, StoreKind kind) throws IOException {
+    RecordingSource recording = source instanceof LocalFile file ? file.held(HELD_MAX_BYTES) : source;
     try (BufferAllocator scratch = scratch(recording)) {
       Optional<List<IndexedRecording>> summed = fromFooter(recording, kind, scratch, false);
       if (summed.isPresent()) {
         return summed.get();
       }
-      ChunkIndex index = ChunkIndex.build(recording, scratch, ReadMode.STRICT);
+      // The contents a schema needs of small chunks come with the scan, which has them decoded anyway.
+      ChunkIndex.WithContents built = ChunkIndex.buildWithContents(recording, scratch, ReadMode.STRICT);
+      ChunkIndex index = built.index();
       List<IndexedRecording> recordings = new ArrayList<>();
       for (Store store : index.stores()) {
         if (store.kind() != kind) {
@@ -45,7 +55,7 @@ public final class RrdRecordingIndexer implements RecordingIndexer {
         ChunkIndex own = index.forStore(store.id());
         long rows = own.chunks().stream().mapToLong(IndexedChunk::rowCount).sum();
         recordings.add(new IndexedRecording(store.recordingId(), store.applicationId(), own.chunks().size(), rows,
-            PartitionSizeBytes.of(own.chunks()), stored(own), RecordingSchemaReader.read(own, recording)));
+            PartitionSizeBytes.of(own.chunks()), stored(own), RecordingSchemaReader.read(own, recording, built.contents())));
       }
       return recordings;
     }

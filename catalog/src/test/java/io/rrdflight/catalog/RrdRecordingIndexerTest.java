@@ -1,5 +1,6 @@
 package io.rrdflight.catalog;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -215,6 +216,20 @@ class RrdRecordingIndexerTest {
     io.rrdflight.rrd.RrdFormatException e = org.junit.jupiter.api.Assertions.assertThrows(io.rrdflight.rrd.RrdFormatException.class,
         () -> indexer.chunkIndex(stored, file.toString()));
     assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("register it again"), e.getMessage());
+  }
+
+  @Test
+  void aSmallScannedFileIsRegisteredAsItsChunksReadOneByOneWouldRegisterIt() throws Exception {
+    for (String name : List.of("many/rec-many-0000.rrd", "dataset/rec-dataset-01.rrd", "versions/rerun-0.23.4.rrd", "versions/rerun-0.27.3.rrd", "single/two_recordings.rrd")) {
+      Path file = fixture(name);
+      assertTrue(Files.size(file) <= RrdRecordingIndexer.HELD_MAX_BYTES, "read whole, once: " + name);
+      ChunkIndex index = ChunkIndex.build(file, allocator);
+      for (IndexedRecording r : indexFile(new RrdRecordingIndexer(allocator), file, StoreKind.RECORDING)) {
+        ChunkIndex own = index.forStore(index.stores().stream().filter(s -> s.recordingId().equals(r.recordingId())).findFirst().orElseThrow().id());
+        assertEquals(readSchema(own, file), r.schema(), name);
+        assertArrayEquals(own.toBytes(), r.chunkIndex(), name);
+      }
+    }
   }
 
   @Test

@@ -24,8 +24,8 @@ final class ChunkDecoder {
   private final Lz4Block.Output stored = new Lz4Block.Output();
 
   /** What the index needs of the chunk, reading and decompressing only as much of it as that takes. */
-  ChunkSummary summarize(FileBytes bytes, ArrowMsgHeader msg) throws IOException {
-    return ChunkSummary.of(new PayloadPrefix(bytes, msg, stored, scratch));
+  ChunkSummary summarize(FileBytes bytes, ArrowMsgHeader msg, ContentsWanted wanted) throws IOException {
+    return ChunkSummary.of(new PayloadPrefix(bytes, msg, stored, scratch), wanted);
   }
 
   /** Checks the whole chunk payload as {@link #decode} would, without building vectors. */
@@ -40,7 +40,11 @@ final class ChunkDecoder {
    */
   List<ComponentContents> componentContents(FileBytes bytes, ArrowMsgHeader msg) throws IOException {
     RecordBatchLayout layout = payload(bytes, msg).layout(scratch);
-    ChunkSchema schema = ChunkSchema.of(layout.schema(), bytes.file(), msg.dataOffset());
+    return contents(ChunkSchema.of(layout.schema(), bytes.file(), msg.dataOffset()), layout);
+  }
+
+  /** The component columns of a chunk's whole record batch, checked ({@link RecordBatchLayout#checkContents}). */
+  static List<ComponentContents> contents(ChunkSchema schema, RecordBatchLayout layout) {
     List<ComponentContents> contents = new ArrayList<>();
     for (ChunkSchema.ComponentField f : schema.componentFields()) {
       RecordBatchLayout.Column column = layout.columns().get(f.position());

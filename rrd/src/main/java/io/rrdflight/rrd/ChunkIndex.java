@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,16 +88,45 @@ public final class ChunkIndex {
 
   /** As {@link #build(Path, BufferAllocator, ReadMode)}, from an open source the caller keeps. */
   public static ChunkIndex build(RecordingSource source, BufferAllocator allocator, ReadMode mode) throws IOException {
+    return build(source, allocator, mode, ContentsWanted.NONE).index();
+  }
+
+  /**
+   * An index, and what the component columns of some of its chunks hold ({@link
+   * RrdReader#readComponentContents}), by the chunk's offset.
+   *
+   * @param contents for the chunks a scan had decoded whole anyway and a schema reader would read
+   *     (each chunk with a column not yet seen holding a value); none for an index read from a footer,
+   *     or for a file large enough to be summarised on several threads
+   */
+  public record WithContents(ChunkIndex index, Map<Long, List<ComponentContents>> contents) {
+    public WithContents {
+      requireNonNull(index, "index is null");
+      contents = Map.copyOf(contents);
+    }
+  }
+
+  /**
+   * As {@link #build(RecordingSource, BufferAllocator, ReadMode)}, with the contents of the chunks of
+   * a small file that a schema reader would read, while they are decoded: registering a file of a few
+   * small chunks then reads and decompresses each once, not twice. The index is the same.
+   */
+  public static WithContents buildWithContents(RecordingSource source, BufferAllocator allocator, ReadMode mode) throws IOException {
+    return build(source, allocator, mode, ContentsWanted.forSchema());
+  }
+
+  private static WithContents build(RecordingSource source, BufferAllocator allocator, ReadMode mode, ContentsWanted wanted)
+      throws IOException {
     requireNonNull(allocator, "allocator is null");
     long lastModified = lastModifiedMillis(source);
     List<String> notes = new ArrayList<>();
     FileBytes bytes = FileBytes.over(source);
     Optional<FooterIndex.Contents> footer = FooterIndex.read(bytes, allocator, notes);
     if (footer.isPresent()) {
-      return new ChunkIndex(source.name(), bytes.size(), lastModified, Source.FOOTER, List.of(footer.get().stream()), footer.get().stores(),
-          footer.get().chunks(), null, notes, footer.get().schemas());
+      return new WithContents(new ChunkIndex(source.name(), bytes.size(), lastModified, Source.FOOTER, List.of(footer.get().stream()),
+          footer.get().stores(), footer.get().chunks(), null, notes, footer.get().schemas()), Map.of());
     }
-    return scan(source, mode, lastModified, notes, false, 0);
+    return scan(source, mode, lastModified, notes, false, 0, wanted);
   }
 
   /** A local file's modification time in milliseconds (what a saved index checks); 0 for other sources. */
@@ -135,7 +165,7 @@ public final class ChunkIndex {
   /** A scan, verifying or not, on {@code threads} threads as {@link #scan(Path, ReadMode, int)} says. */
   static ChunkIndex scan(Path file, ReadMode mode, boolean verify, int threads) throws IOException {
     try (LocalFile source = LocalFile.open(file)) {
-      return scan(source, mode, lastModifiedMillis(source), List.of(), verify, threads);
+      return scan(source, mode, lastModifiedMillis(source), List.of(), verify, threads, ContentsWanted.NONE).index();
     }
   }
 
@@ -146,11 +176,11 @@ public final class ChunkIndex {
    * chunk wins over damage the walk found further on, and nothing after it counts (chunks, stores,
    * streams, warnings).
    */
-  private static ChunkIndex scan(RecordingSource source, ReadMode mode, long lastModified, List<String> notes, boolean verify, int threads)
-      throws IOException {
+  private static WithContents scan(RecordingSource source, ReadMode mode, long lastModified, List<String> notes, boolean verify, int threads,
+      ContentsWanted wanted) throws IOException {
     try (RrdReader reader = RrdReader.open(source, mode);
         ChunkSummarizer summarizer = new ChunkSummarizer(reader.bytes(),
-            threads > 0 ? threads : ChunkSummarizer.threadsFor(reader.fileSize()), verify)) {
+            threads > 0 ? threads : ChunkSummarizer.threadsFor(reader.fileSize()), verify, wanted)) {
       Scan scan = new Scan(reader);
       Deque<Scan.Step> ahead = new ArrayDeque<>();
       try {
@@ -184,8 +214,8 @@ public final class ChunkIndex {
       List<String> warnings = new ArrayList<>(notes);
       List<String> walked = reader.warnings();
       warnings.addAll(walked.subList(0, Math.min(walked.size(), scan.warningsKept)));
-      return new ChunkIndex(source.name(), reader.fileSize(), lastModified, Source.SCAN, new ArrayList<>(scan.streams.values()),
-          new ArrayList<>(scan.stores.values()), scan.chunks, reader.damage().orElse(null), warnings);
+      return new WithContents(new ChunkIndex(source.name(), reader.fileSize(), lastModified, Source.SCAN, new ArrayList<>(scan.streams.values()),
+          new ArrayList<>(scan.stores.values()), scan.chunks, reader.damage().orElse(null), warnings), scan.contents);
     }
   }
 
@@ -204,6 +234,8 @@ public final class ChunkIndex {
     final Map<Long, RrdStream> streams = new LinkedHashMap<>();
     final Map<StoreId, Store> stores = new LinkedHashMap<>();
     final List<IndexedChunk> chunks = new ArrayList<>();
+    /** The summaries' column contents, by chunk offset, of the chunks that count. */
+    final Map<Long, List<ComponentContents>> contents = new HashMap<>();
     /** The walk's warnings that count: those given before the damage that stopped the scan. */
     int warningsKept;
 
@@ -245,6 +277,7 @@ public final class ChunkIndex {
         stores.putIfAbsent(ref.store(), new Store(ref.store(), header.version()));
         chunks.add(new IndexedChunk(ref.store(), summary.id(), summary.entityPath(), summary.isStatic(), summary.rowCount(),
             summary.timeRanges(), summary.components(), ref.offset(), ref.length(), summary.sizes(), summary.componentRanges()));
+        summary.contents().ifPresent(c -> contents.put(ref.offset(), c));
       }
       return true;
     }

@@ -32,6 +32,8 @@ final class ChunkSummarizer implements Closeable {
   private static final int LOOKAHEAD_PER_THREAD = 8;
 
   private final boolean verify;
+  /** Whose contents the caller's thread reads too; none on a pool ({@link ContentsWanted} is one thread's). */
+  private final ContentsWanted wanted;
   private final int threads;
   /** Null when summarising on the caller's thread. */
   private final ExecutorService pool;
@@ -48,12 +50,22 @@ final class ChunkSummarizer implements Closeable {
    * @param verify also check every payload whole, as decoding it would
    */
   ChunkSummarizer(FileBytes bytes, int threads, boolean verify) {
+    this(bytes, threads, verify, ContentsWanted.NONE);
+  }
+
+  /**
+   * As {@link #ChunkSummarizer(FileBytes, int, boolean)}; on the caller's thread, also reads the
+   * contents {@code wanted} of chunks it has decoded whole. A pool reads none.
+   */
+  ChunkSummarizer(FileBytes bytes, int threads, boolean verify, ContentsWanted wanted) {
     requireNonNull(bytes, "bytes is null");
+    requireNonNull(wanted, "wanted is null");
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1, is " + threads);
     }
     this.verify = verify;
     this.threads = threads;
+    this.wanted = threads == 1 ? wanted : ContentsWanted.NONE;
     this.pooled = ThreadLocal.withInitial(() -> new Worker(bytes.duplicate(), new ChunkDecoder()));
     this.pool = threads == 1 ? null : pool(threads, bytes.file().substring(bytes.file().lastIndexOf('/') + 1));
     this.inline = threads == 1 ? new Worker(bytes.duplicate(), new ChunkDecoder()) : null;
@@ -76,7 +88,7 @@ final class ChunkSummarizer implements Closeable {
   Future<ChunkSummary> submit(ArrowMsgHeader msg) {
     Callable<ChunkSummary> task = () -> {
       Worker w = pool == null ? inline : pooled.get();
-      ChunkSummary summary = w.decoder().summarize(w.bytes(), msg);
+      ChunkSummary summary = w.decoder().summarize(w.bytes(), msg, wanted);
       if (verify) {
         w.decoder().verify(w.bytes(), msg);
       }

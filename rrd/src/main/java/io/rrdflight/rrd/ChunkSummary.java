@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.arrow.flatbuf.FieldNode;
@@ -27,6 +28,8 @@ import org.apache.arrow.flatbuf.FieldNode;
  * @param componentRanges the components without a null cell, each with the chunk's time ranges
  *     (a cell on every row); the cells of the others are not located (that would mean reading
  *     their validity buffers, which lie in the component data)
+ * @param contents what the component columns hold, when the scan wanted it ({@link ContentsWanted})
+ *     and had the whole payload decoded anyway; otherwise empty
  */
 record ChunkSummary(
     ChunkId id,
@@ -36,7 +39,8 @@ record ChunkSummary(
     SortedMap<Timeline, IndexRange> timeRanges,
     List<ComponentDescriptor> components,
     ChunkSizes sizes,
-    Map<ComponentDescriptor, SortedMap<Timeline, IndexRange>> componentRanges) {
+    Map<ComponentDescriptor, SortedMap<Timeline, IndexRange>> componentRanges,
+    Optional<List<ComponentContents>> contents) {
 
   private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
@@ -44,13 +48,14 @@ record ChunkSummary(
     timeRanges = Collections.unmodifiableSortedMap(new TreeMap<>(timeRanges));
     components = List.copyOf(components);
     componentRanges = Map.copyOf(componentRanges);
+    contents = contents.map(List::copyOf);
   }
 
   /**
    * Summarizes the chunk in {@code payload}. Only the IPC head and the start of the body up to the
    * end of the last index column's buffers are decompressed: component data is never touched.
    */
-  static ChunkSummary of(PayloadPrefix payload) throws IOException {
+  static ChunkSummary of(PayloadPrefix payload, ContentsWanted wanted) throws IOException {
     String file = payload.file();
     long offset = payload.offset();
     ArrowMsgHeader msg = payload.msg();
@@ -90,12 +95,35 @@ record ChunkSummary(
           }
         }
       }
+      Optional<List<ComponentContents>> contents = Optional.empty();
+      if (wanted.wants(schema.entityPath(), components)) {
+        contents = wholeContents(payload, ipc, layout, schema);
+        contents.ifPresent(c -> wanted.saw(schema.entityPath(), c));
+      }
       long ipcBytes = msg.lz4() ? msg.uncompressedSize() : msg.dataLength();
       return new ChunkSummary(id, schema.entityPath(), schema.isStatic(), ipc.rowCount(), ranges, components,
-          new ChunkSizes(schema.declaredHeapBytes(), ipcBytes), dense);
+          new ChunkSizes(schema.declaredHeapBytes(), ipcBytes), dense, contents);
     } catch (RuntimeException e) {
       // Flatbuffer accessors signal out-of-range offsets in corrupt headers with runtime exceptions.
       throw new RrdFormatException(file, offset, "corrupt Arrow record batch header in chunk payload (" + e + ")", e);
+    }
+  }
+
+  /**
+   * What the component columns hold, as {@link RrdReader#readComponentContents} reads it, when the
+   * payload is decoded whole and passes the same checks; otherwise empty, and a reader reads the chunk
+   * again later, failing then as it always did if it is damaged: the scan's own outcome never changes.
+   */
+  private static Optional<List<ComponentContents>> wholeContents(PayloadPrefix payload, IpcStream ipc, RecordBatchLayout layout,
+      ChunkSchema schema) {
+    if (!payload.holdsWhole() || !ipc.endsAfterBatch()) {
+      return Optional.empty();
+    }
+    try {
+      layout.checkContents();
+      return Optional.of(ChunkDecoder.contents(schema, layout));
+    } catch (RrdFormatException | RuntimeException e) {
+      return Optional.empty();
     }
   }
 

@@ -167,6 +167,25 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
     return cursor.error("corrupt Arrow IPC data (" + e.getClass().getSimpleName() + ")", e);
   }
 
+  /**
+   * Whether nothing but the end of the stream follows the record batch, as {@link #parse} requires of a
+   * whole stream; for a stream from {@link #parseHead} whose buffer holds all of it.
+   */
+  boolean endsAfterBatch() {
+    int position = bodyOffset + bodyLength;
+    if (data.limit() - position < 4) {
+      return true;
+    }
+    int length = data.getInt(position);
+    if (length == CONTINUATION) {
+      if (data.limit() - position - 4 < 4) {
+        return false;
+      }
+      length = data.getInt(position + 4);
+    }
+    return length == 0;
+  }
+
   /** The record batch's row count. */
   long rowCount() {
     return batch.length();

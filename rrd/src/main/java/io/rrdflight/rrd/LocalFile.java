@@ -23,12 +23,15 @@ public final class LocalFile implements RecordingSource {
   private final FileChannel channel;
   private final long size;
   private final String version;
+  /** The whole file, read once ({@link #held}); null when reads go to the channel. */
+  private final byte[] held;
 
-  private LocalFile(Path path, FileChannel channel, long size, String version) {
+  private LocalFile(Path path, FileChannel channel, long size, String version, byte[] held) {
     this.path = path;
     this.channel = channel;
     this.size = size;
     this.version = version;
+    this.held = held;
   }
 
   public static LocalFile open(Path path) throws IOException {
@@ -39,11 +42,28 @@ public final class LocalFile implements RecordingSource {
     }
     FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
     try {
-      return new LocalFile(path, channel, channel.size(), versionOf(before));
+      return new LocalFile(path, channel, channel.size(), versionOf(before), null);
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
     }
+  }
+
+  /**
+   * This file read whole into memory when it has at most {@code maxBytes}, as one read, and served
+   * from there: indexing a file of a few kB made some 27 reads of the channel (stream header, frame
+   * headers, each chunk's head and payload, the footer's place), each a system call behind the JDK's
+   * channel machinery, and a registration of a thousand such files spent much of its time there.
+   * Otherwise this file itself. The copy has this file's name, size and version; closing it leaves
+   * this file open (the caller closes this one, as before).
+   */
+  public LocalFile held(int maxBytes) throws IOException {
+    if (held != null || size > maxBytes) {
+      return this;
+    }
+    byte[] all = new byte[(int) size];
+    readFully(0, ByteBuffer.wrap(all));
+    return new LocalFile(path, channel, size, version, all);
   }
 
   /** The version a file has now, without opening it: its modification time in nanoseconds. */
@@ -77,6 +97,13 @@ public final class LocalFile implements RecordingSource {
 
   @Override
   public void readFully(long position, ByteBuffer target) throws IOException {
+    if (held != null) {
+      if (position < 0 || position > held.length - target.remaining()) {
+        throw new RrdFormatException(name(), Math.max(position, 0), "file ended early while reading; it may be changing on disk");
+      }
+      target.put(held, (int) position, target.remaining());
+      return;
+    }
     long at = position;
     int end = target.limit();
     while (target.hasRemaining()) {
@@ -98,7 +125,9 @@ public final class LocalFile implements RecordingSource {
 
   @Override
   public void close() throws IOException {
-    channel.close();
+    if (held == null) {
+      channel.close(); // a held copy's channel is its original's, which its owner closes
+    }
   }
 
   @Override

@@ -205,6 +205,10 @@ final class Lz4Block {
         System.arraycopy(block, p, dst, o, take);
         o += take;
         if (o >= wanted) {
+          if (blockEnds && take == literals && p + literals == end) {
+            consumed = end; // the block's last sequence, whole: the caller can tell the block is all decoded
+            decoded = o;
+          }
           return o;
         }
         p += literals;

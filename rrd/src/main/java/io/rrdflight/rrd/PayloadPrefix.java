@@ -91,6 +91,17 @@ final class PayloadPrefix {
     }
   }
 
+  /**
+   * Whether {@link #parseHead} has the whole IPC stream, checked as {@link ArrowPayload#layout} checks
+   * the block: all of it read, every sequence decoded, and exactly the declared size out.
+   */
+  boolean holdsWhole() {
+    if (!msg.lz4()) {
+      return read == msg.dataLength();
+    }
+    return read == msg.dataLength() && decoder.consumed() == read && decoder.decoded() == msg.uncompressedSize();
+  }
+
   /** Decodes the block's first {@code wanted} bytes (fewer if it ends first), reading more of it as needed. */
   private int decode(int wanted) throws IOException {
     long length = msg.dataLength();

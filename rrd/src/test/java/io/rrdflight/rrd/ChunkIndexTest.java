@@ -1,5 +1,6 @@
 package io.rrdflight.rrd;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -218,6 +219,69 @@ class ChunkIndexTest {
       }
     }
     return out;
+  }
+
+  @Test
+  void contentsTakenDuringTheScanAreWhatReadingEachChunkGivesAndTheIndexIsUnchanged(BufferAllocator allocator) throws IOException {
+    int taken = 0;
+    for (Path file : Fixtures.all()) {
+      try (LocalFile source = LocalFile.open(file)) {
+        ChunkIndex.WithContents built = ChunkIndex.buildWithContents(source, allocator, ReadMode.STRICT);
+        ChunkIndex plain = ChunkIndex.build(source, allocator, ReadMode.STRICT);
+        assertEquals(plain.chunks(), built.index().chunks(), file.toString());
+        assertEquals(plain.stores(), built.index().stores(), file.toString());
+        assertEquals(plain.warnings(), built.index().warnings(), file.toString());
+        for (IndexedChunk chunk : built.index().chunks()) {
+          List<ComponentContents> contents = built.contents().get(chunk.offset());
+          if (contents != null) {
+            assertEquals(RrdReader.readComponentContents(source, chunk.offset(), chunk.length()), contents, file + " @" + chunk.offset());
+            taken++;
+          }
+        }
+        assertTrue(built.contents().keySet().stream().allMatch(o -> built.index().chunks().stream().anyMatch(c -> c.offset() == o)),
+            "contents only of the index's chunks: " + file);
+      }
+    }
+    assertTrue(taken > 50, "chunks whose contents came with the scan: " + taken);
+  }
+
+  @Test
+  void aSmallFilesScanTakesTheContentsOfEachChunkWithAColumnNotYetSeenHoldingAValue(BufferAllocator allocator) throws IOException {
+    try (LocalFile source = LocalFile.open(Fixtures.file("many/rec-many-0000.rrd"))) {
+      ChunkIndex.WithContents built = ChunkIndex.buildWithContents(source, allocator, ReadMode.STRICT);
+      assertEquals(built.index().chunks().size(), built.contents().size(), "each chunk has a column of its own");
+    }
+    try (LocalFile source = LocalFile.open(Fixtures.version("0.41.0"))) {
+      assertEquals(Map.of(), ChunkIndex.buildWithContents(source, allocator, ReadMode.STRICT).contents(), "a footer's index reads no chunk");
+    }
+  }
+
+  @Test
+  void theEncodedIndexIsWhatTheGeneratedProtobufCodeWritesForTheSameMessage(BufferAllocator allocator) throws IOException {
+    List<ChunkIndex> indexes = new ArrayList<>();
+    for (Path file : Fixtures.all()) {
+      indexes.add(ChunkIndex.build(file, allocator));
+      indexes.add(ChunkIndex.scan(file, ReadMode.STRICT));
+    }
+    for (FixtureManifest.Entry damaged : FixtureManifest.load().files().stream().filter(FixtureManifest.Entry::damaged).toList()) {
+      try {
+        indexes.add(ChunkIndex.scan(damaged.file(), ReadMode.SALVAGE)); // damage and warnings
+      } catch (RrdFormatException e) {
+        // damaged before its first message: no index to encode
+      }
+    }
+    assertTrue(indexes.stream().anyMatch(i -> i.damage().isPresent()) && indexes.stream().anyMatch(i -> !i.warnings().isEmpty()));
+    for (ChunkIndex index : indexes) {
+      List<byte[]> encodings = new ArrayList<>(List.of(index.toBytes()));
+      if (index.canReferToFooter()) {
+        encodings.add(index.toFooterReference());
+      }
+      for (byte[] encoded : encodings) {
+        byte[] message = java.util.Arrays.copyOfRange(encoded, 12, encoded.length);
+        // Parsed and written again by the generated code: the same bytes if ours are in its order and form.
+        assertArrayEquals(io.rrdflight.rrd.proto.ChunkIndexFile.parseFrom(message).toByteArray(), message, index.file());
+      }
+    }
   }
 
   @Test

@@ -55,6 +55,24 @@ class Lz4BlockTest {
   }
 
   @Test
+  void decodingExactlyToTheEndOfTheBlockSaysTheWholeBlockIsConsumed() {
+    Random random = new Random(3);
+    for (byte[] data : samples(random)) {
+      if (data.length == 0) {
+        continue;
+      }
+      byte[] block = LZ4.fastCompressor().compress(data);
+      Lz4Block.PrefixDecoder decoder = new Lz4Block.PrefixDecoder(new Lz4Block.Output());
+      assertEquals(data.length, decoder.decode(block, block.length, true, data.length));
+      assertEquals(block.length, decoder.consumed(), "a payload read whole can be used whole");
+      assertEquals(data.length, decoder.decoded());
+      Lz4Block.PrefixDecoder shorter = new Lz4Block.PrefixDecoder(new Lz4Block.Output());
+      shorter.decode(block, block.length, true, data.length - 1);
+      assertTrue(shorter.decoded() < data.length, "a prefix is not the whole block");
+    }
+  }
+
+  @Test
   void aMatchBeforeTheStartOfTheOutputIsMalformed() {
     // Two literals, then a match 3 bytes back: one byte before the output's start.
     byte[] block = {0x20, 'a', 'b', 3, 0, 0x10, 'z'};
