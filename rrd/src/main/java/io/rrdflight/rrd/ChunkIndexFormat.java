@@ -72,8 +72,8 @@ final class ChunkIndexFormat {
 
   /**
    * The index in its file form (magic, version, protobuf), for storing it elsewhere than a file.
-   * Written field by field ({@link ProtoWriter}), in field-number order, as the generated code
-   * would write the message: registration encodes one per file, and the builders cost a fifth of
+   * Written field by field ({@link ProtoWriter}, with the generated classes' field numbers), in
+   * field-number order, as the generated code would write the message: registration encodes one per file, and the builders cost a fifth of
    * indexing a small file (the tests read it back with the generated parser).
    */
   static byte[] encode(ChunkIndex index) {
@@ -92,23 +92,26 @@ final class ChunkIndexFormat {
     int[] ids = new int[16];
     for (IndexedChunk chunk : index.chunks()) {
       entry.clear()
-          .uint(1, stores.get(chunk.store()))
-          .fixed64(2, chunk.id().timeNs())
-          .fixed64(3, chunk.id().inc())
-          .uint(4, entityPaths.id(chunk.entityPath()))
-          .bool(5, chunk.isStatic())
-          .uint(6, chunk.rowCount());
+          .uint(IndexedChunkEntry.STORE_FIELD_NUMBER, stores.get(chunk.store()))
+          .fixed64(IndexedChunkEntry.ID_TIME_NS_FIELD_NUMBER, chunk.id().timeNs())
+          .fixed64(IndexedChunkEntry.ID_INC_FIELD_NUMBER, chunk.id().inc())
+          .uint(IndexedChunkEntry.ENTITY_PATH_FIELD_NUMBER, entityPaths.id(chunk.entityPath()))
+          .bool(IndexedChunkEntry.IS_STATIC_FIELD_NUMBER, chunk.isStatic())
+          .uint(IndexedChunkEntry.ROW_COUNT_FIELD_NUMBER, chunk.rowCount());
       for (Map.Entry<Timeline, IndexRange> r : chunk.timeRanges().entrySet()) {
-        entry.message(7, range.clear().uint(1, timelines.id(r.getKey())).sint64(2, r.getValue().min()).sint64(3, r.getValue().max()));
+        entry.message(IndexedChunkEntry.TIME_RANGES_FIELD_NUMBER, range.clear()
+            .uint(IndexedTimeRange.TIMELINE_FIELD_NUMBER, timelines.id(r.getKey()))
+            .sint64(IndexedTimeRange.MIN_FIELD_NUMBER, r.getValue().min())
+            .sint64(IndexedTimeRange.MAX_FIELD_NUMBER, r.getValue().max()));
       }
       ids = idsOf(chunk.components(), components, ids);
-      entry.packed(8, ids, chunk.components().size())
-          .uint(9, chunk.offset())
-          .uint(10, chunk.length());
+      entry.packed(IndexedChunkEntry.COMPONENTS_FIELD_NUMBER, ids, chunk.components().size())
+          .uint(IndexedChunkEntry.OFFSET_FIELD_NUMBER, chunk.offset())
+          .uint(IndexedChunkEntry.LENGTH_FIELD_NUMBER, chunk.length());
       if (chunk.sizes().declaredHeapBytes().isPresent()) {
-        entry.always(11, chunk.sizes().declaredHeapBytes().getAsLong());
+        entry.always(IndexedChunkEntry.DECLARED_HEAP_BYTES_FIELD_NUMBER, chunk.sizes().declaredHeapBytes().getAsLong());
       }
-      entry.uint(12, chunk.sizes().ipcBytes());
+      entry.uint(IndexedChunkEntry.IPC_BYTES_FIELD_NUMBER, chunk.sizes().ipcBytes());
       int dense = 0;
       componentRanges.clear();
       for (Map.Entry<ComponentDescriptor, SortedMap<Timeline, IndexRange>> c : chunk.componentRanges().entrySet()) {
@@ -118,31 +121,36 @@ final class ChunkIndexFormat {
           ids[dense++] = component;
         } else {
           for (Map.Entry<Timeline, IndexRange> r : c.getValue().entrySet()) {
-            componentRanges.message(14, range.clear().uint(1, component).uint(2, timelines.id(r.getKey()))
-                .sint64(3, r.getValue().min()).sint64(4, r.getValue().max()));
+            componentRanges.message(IndexedChunkEntry.COMPONENT_RANGES_FIELD_NUMBER, range.clear()
+                .uint(IndexedComponentRange.COMPONENT_FIELD_NUMBER, component)
+                .uint(IndexedComponentRange.TIMELINE_FIELD_NUMBER, timelines.id(r.getKey()))
+                .sint64(IndexedComponentRange.MIN_FIELD_NUMBER, r.getValue().min())
+                .sint64(IndexedComponentRange.MAX_FIELD_NUMBER, r.getValue().max()));
           }
         }
       }
-      entry.packed(13, ids, dense).append(componentRanges);
-      chunks.message(9, entry);
+      entry.packed(IndexedChunkEntry.DENSE_COMPONENTS_FIELD_NUMBER, ids, dense).append(componentRanges);
+      chunks.message(ChunkIndexFile.CHUNKS_FIELD_NUMBER, entry);
     }
     ProtoWriter out = new ProtoWriter();
     headStart(index, out);
     for (String path : entityPaths.values) {
-      out.stringAlways(6, path);
+      out.stringAlways(ChunkIndexFile.ENTITY_PATHS_FIELD_NUMBER, path);
     }
     ProtoWriter item = new ProtoWriter();
     for (Timeline t : timelines.values) {
-      out.message(7, item.clear().string(1, t.name()).uint(2, t.kind().ordinal() + 1));
+      out.message(ChunkIndexFile.TIMELINES_FIELD_NUMBER, item.clear()
+          .string(IndexedTimeline.NAME_FIELD_NUMBER, t.name()).uint(IndexedTimeline.KIND_FIELD_NUMBER, t.kind().ordinal() + 1));
     }
     for (ComponentDescriptor c : components.values) {
-      item.clear().string(1, c.component());
-      c.archetype().ifPresent(a -> item.stringAlways(2, a));
-      c.componentType().ifPresent(t -> item.stringAlways(3, t));
-      out.message(8, item);
+      item.clear().string(IndexedComponent.COMPONENT_FIELD_NUMBER, c.component());
+      c.archetype().ifPresent(a -> item.stringAlways(IndexedComponent.ARCHETYPE_FIELD_NUMBER, a));
+      c.componentType().ifPresent(t -> item.stringAlways(IndexedComponent.COMPONENT_TYPE_FIELD_NUMBER, t));
+      out.message(ChunkIndexFile.COMPONENTS_FIELD_NUMBER, item);
     }
     out.append(chunks);
-    index.damage().ifPresent(d -> out.message(10, item.clear().uint(1, d.offset()).string(2, d.problem())));
+    index.damage().ifPresent(d -> out.message(ChunkIndexFile.DAMAGE_FIELD_NUMBER, item.clear()
+        .uint(Damage.OFFSET_FIELD_NUMBER, d.offset()).string(Damage.PROBLEM_FIELD_NUMBER, d.problem())));
     headEnd(index, out);
     return withHeader(out);
   }
@@ -168,30 +176,33 @@ final class ChunkIndexFormat {
     ProtoWriter out = new ProtoWriter();
     headStart(index, out);
     headEnd(index, out);
-    return withHeader(out.bool(13, true));
+    return withHeader(out.bool(ChunkIndexFile.CHUNKS_IN_FOOTER_FIELD_NUMBER, true));
   }
 
   /** The fields before the chunks and their dictionaries: the format, the file's stamp, the source, the stores. */
   private static void headStart(ChunkIndex index, ProtoWriter out) {
-    out.uint(1, VERSION)
-        .uint(2, index.fileSize())
-        .uint(3, index.lastModifiedMillis())
-        .uint(4, (index.source() == ChunkIndex.Source.FOOTER ? IndexSource.INDEX_SOURCE_FOOTER : IndexSource.INDEX_SOURCE_SCAN).getNumber());
+    out.uint(ChunkIndexFile.FORMAT_VERSION_FIELD_NUMBER, VERSION)
+        .uint(ChunkIndexFile.RRD_FILE_SIZE_FIELD_NUMBER, index.fileSize())
+        .uint(ChunkIndexFile.RRD_LAST_MODIFIED_MILLIS_FIELD_NUMBER, index.lastModifiedMillis())
+        .uint(ChunkIndexFile.SOURCE_FIELD_NUMBER, (index.source() == ChunkIndex.Source.FOOTER ? IndexSource.INDEX_SOURCE_FOOTER : IndexSource.INDEX_SOURCE_SCAN).getNumber());
     ProtoWriter store = new ProtoWriter();
     for (Store s : index.stores()) {
-      out.message(5, store.clear().message(1, s.id().toProto().toByteArray()).int32(2, s.version().toBits()));
+      out.message(ChunkIndexFile.STORES_FIELD_NUMBER, store.clear()
+          .message(IndexedStore.ID_FIELD_NUMBER, s.id().toProto().toByteArray()).int32(IndexedStore.VERSION_BITS_FIELD_NUMBER, s.version().toBits()));
     }
   }
 
   /** The fields after the chunks: the warnings and the streams. */
   private static void headEnd(ChunkIndex index, ProtoWriter out) {
     for (String warning : index.warnings()) {
-      out.stringAlways(11, warning);
+      out.stringAlways(ChunkIndexFile.WARNINGS_FIELD_NUMBER, warning);
     }
     ProtoWriter stream = new ProtoWriter();
     for (RrdStream s : index.streams()) {
-      out.message(12, stream.clear().uint(1, s.offset()).int32(2, s.version().toBits())
-          .bool(3, s.lz4()).bool(4, s.hasEnd()).bool(5, s.hasFooter()));
+      out.message(ChunkIndexFile.STREAMS_FIELD_NUMBER, stream.clear()
+          .uint(IndexedStream.OFFSET_FIELD_NUMBER, s.offset()).int32(IndexedStream.VERSION_BITS_FIELD_NUMBER, s.version().toBits())
+          .bool(IndexedStream.LZ4_FIELD_NUMBER, s.lz4()).bool(IndexedStream.HAS_END_FIELD_NUMBER, s.hasEnd())
+          .bool(IndexedStream.HAS_FOOTER_FIELD_NUMBER, s.hasFooter()));
     }
   }
 
