@@ -1020,6 +1020,15 @@ public final class Catalog implements AutoCloseable {
   }
 
   /**
+   * Whether registrations log their progress ({@code registration: n/total files, MB/s}); on from the
+   * open. Off for a catalog that only rehearses a registration (the server's warm-up, in a temporary
+   * directory): its lines would read as the user's.
+   */
+  public void logRegistrationProgress(boolean on) {
+    registrar.logProgress(on);
+  }
+
+  /**
    * Registers every recording below the directory {@code prefix} names, walking it in the
    * background; returns the one task that finishes when they all have (see {@link Registrar}).
    * The directory must lie under the allowed roots: checked now, PERMISSION_DENIED if not.

@@ -550,6 +550,11 @@ final class Registrar implements AutoCloseable {
     return new Indexed(task, source, stamp.location(), stamp, recordings, onDuplicate, replaceSameFile, batch, stamp.sizeBytes());
   }
 
+  /** Whether registrations log their progress (see {@link Catalog#logRegistrationProgress}). */
+  void logProgress(boolean on) {
+    progress.logged(on);
+  }
+
   /**
    * The committer thread: takes what has gathered and, while a large registration in it has files still
    * being indexed, what comes within {@link #LINGER}; commits it as one group, until {@link Stop}.

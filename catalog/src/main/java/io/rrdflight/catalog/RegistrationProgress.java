@@ -9,9 +9,15 @@ import org.slf4j.LoggerFactory;
 final class RegistrationProgress {
   private static final Logger log = LoggerFactory.getLogger(RegistrationProgress.class);
   private static final long LOG_EVERY_NANOS = 2_000_000_000L;
+  /** Off for a catalog whose registrations are not the user's (the server's warm-up rehearses one): nothing to tell. */
+  private volatile boolean logged = true;
+
+  void logged(boolean on) {
+    logged = on;
+  }
 
   Batch start(int files) {
-    return new Batch(files);
+    return new Batch(files, logged);
   }
 
   static final class Batch {
@@ -22,9 +28,11 @@ final class RegistrationProgress {
     private final AtomicInteger handedOver = new AtomicInteger();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime());
+    private final boolean logged;
 
-    private Batch(int total) {
+    private Batch(int total, boolean logged) {
       this.total = total;
+      this.logged = logged;
     }
 
     /** Counts one file's outcome as on its way to the committer; called before it is queued. */
@@ -47,7 +55,7 @@ final class RegistrationProgress {
       long b = bytes.addAndGet(fileBytes);
       long now = System.nanoTime();
       long last = lastLogNanos.get();
-      if (n == 1 || n == total || (now - last >= LOG_EVERY_NANOS && lastLogNanos.compareAndSet(last, now))) {
+      if (logged && (n == 1 || n == total || (now - last >= LOG_EVERY_NANOS && lastLogNanos.compareAndSet(last, now)))) {
         double seconds = Math.max(1e-9, (now - startNanos) / 1e9);
         log.info(String.format("registration: %d/%d files, %.1f MB in %.1f s (%.1f MB/s)", n, total, b / 1e6, seconds, b / 1e6 / seconds));
       }

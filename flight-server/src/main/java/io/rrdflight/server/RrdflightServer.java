@@ -69,10 +69,14 @@ public final class RrdflightServer implements AutoCloseable {
   private final ChunkCache chunkCache;
   /** Read once at start: gRPC refuses to tell the port once the server is shut down, and work beside it may still ask. */
   private final int port;
+  private final CallClock calls;
+  /** Set first thing in {@link #close}: work beside the server that waits for a quiet spell stops waiting. */
+  private volatile boolean closing;
 
   private RrdflightServer(Catalog catalog, BufferAllocator allocator, ExecutorService streamExecutor, RrdflightSqlProducer producer,
       RerunCloudService rerunCloud, FlightServer flightServer, Optional<Authenticator> authenticator, Optional<FleetMembership> fleet,
-      ViewRowCounter rowCounter, ChunkCache chunkCache) {
+      ViewRowCounter rowCounter, ChunkCache chunkCache, CallClock calls) {
+    this.calls = calls;
     this.rowCounter = rowCounter;
     this.chunkCache = chunkCache;
     this.port = flightServer.getPort();
@@ -169,9 +173,11 @@ public final class RrdflightServer implements AutoCloseable {
     // Rerun's catalog service shares Flight's Netty server, and with it the port, the HTTP/1.1
     // sniffer, TLS, the transport limits (Flight's own default message limit is 2 GiB) and the auth
     // layer (a server-wide interceptor: it sees the calls of both services).
+    CallClock calls = new CallClock();
     Consumer<NettyServerBuilder> sharePort = netty -> netty
         .protocolNegotiator(new SharedPortNegotiator(http, new ConnectionLimits(limits.maxConnections(), limits.firstBytesTimeout()), tls))
         .intercept(auth)
+        .intercept(calls) // added last, so called first: it notes refused calls too
         .maxInboundMessageSize(limits.maxMessageBytes())
         .maxInboundMetadataSize(ServerLimits.MAX_HEADER_BYTES)
         .withChildOption(io.netty.channel.ChannelOption.WRITE_BUFFER_WATER_MARK, ServerLimits.WRITE_BUFFER)
@@ -199,7 +205,7 @@ public final class RrdflightServer implements AutoCloseable {
     StartupTrace.step("Flight server started");
     fleet.ifPresent(f -> f.start(config.advertise().orElseGet(() -> advertised(config, flightServer.getPort()))));
     return new RrdflightServer(catalog, allocator, streamExecutor, producer, rerunCloud, flightServer, authenticator, fleet, rowCounter,
-        chunkCache);
+        chunkCache, calls);
   }
 
   /** Where other nodes' endpoints send clients to this one when {@code --advertise} is not given: the bound host (or this host's name). */
@@ -302,6 +308,35 @@ public final class RrdflightServer implements AutoCloseable {
     return t;
   }
 
+  /**
+   * Waits until no call of either door has started for {@code quiet} ({@link CallClock}); false when the
+   * server closes (or the thread is interrupted) first. For work beside the server that only gives a head
+   * start: it gives way to a client's calls.
+   */
+  public boolean awaitQuiet(Duration quiet) {
+    requireNonNull(quiet, "quiet is null");
+    while (!calls.quietFor(quiet)) {
+      if (closing) {
+        return false;
+      }
+      try {
+        Thread.sleep(QUIET_POLL.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return !closing;
+  }
+
+  /** How many calls of either door have started since the server started ({@link CallClock}). */
+  public long callsStarted() {
+    return calls.started();
+  }
+
+  /** How often {@link #awaitQuiet} looks at the clock: a close waits at most this long for a waiting warm-up. */
+  static final Duration QUIET_POLL = Duration.ofMillis(50);
+
   /** How long both doors must be idle before the background row counts start (or resume) a scan. */
   static final Duration ROW_COUNTS_QUIET = Duration.ofSeconds(2);
 
@@ -325,6 +360,7 @@ public final class RrdflightServer implements AutoCloseable {
 
   @Override
   public void close() {
+    closing = true;
     fleet.ifPresent(FleetMembership::close);
     rowCounter.close();
     flightServer.shutdown();

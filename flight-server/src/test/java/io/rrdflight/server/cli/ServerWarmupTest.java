@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -32,6 +34,84 @@ class ServerWarmupTest {
       assertTrue(chunks > 0, "the jar carries rerun-sdk 0.41's fixture; it indexed to " + chunks + " chunks");
       assertEquals(0, allocator.getAllocatedMemory());
     }
+  }
+
+  @Test
+  void theRegistrationRehearsalCommitsTheSampleInACatalogOfItsOwnAndDeletesIt() throws Exception {
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    List<Path> before = rehearsalDirs(tmp);
+    PrintStream err = System.err;
+    ByteArrayOutputStream said = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(said, true, StandardCharsets.UTF_8));
+    try (BufferAllocator allocator = new RootAllocator()) {
+      assertEquals(1, ServerWarmup.rehearseRegistration(ServerWarmup.sample(), allocator),
+          "rerun-sdk 0.41's fixture, one recording, indexed from its footer and committed");
+      assertEquals(0, allocator.getAllocatedMemory());
+    } finally {
+      System.setErr(err);
+    }
+    assertEquals(before, rehearsalDirs(tmp), "its temporary directory is gone");
+    String text = said.toString(StandardCharsets.UTF_8);
+    assertFalse(text.contains("registration:"), "a rehearsal's progress would read as the user's: " + text);
+  }
+
+  @Test
+  void anEmptyServersWarmUpLeavesItsSqlStepsUntilAQuietSpell(@TempDir Path tmp) throws Exception {
+    try (RrdflightServer server = start(tmp.resolve("data"));
+        BufferAllocator allocator = new RootAllocator()) {
+      AtomicInteger asked = new AtomicInteger();
+      assertEquals(new ServerWarmup.Done(true, false), warmUp(server, allocator, () -> 0, () -> {
+        asked.incrementAndGet();
+        return false; // the server closed while calls kept coming
+      }), "no quiet spell: the SQL steps are skipped");
+      assertEquals(1, asked.get());
+      assertEquals(new ServerWarmup.Done(true, true), warmUp(server, allocator, () -> 0, () -> true));
+      assertEquals(0, allocator.getAllocatedMemory());
+    }
+  }
+
+  @Test
+  void aServerThatStartsWithRecordingsRunsItsSqlWarmUpWithoutWaiting(@TempDir Path tmp) throws Exception {
+    try (RrdflightServer server = start(tmp.resolve("data"));
+        BufferAllocator allocator = new RootAllocator()) {
+      server.catalog().syncDirectory("versions", Fixtures.path("versions"), java.time.Duration.ofMinutes(1));
+      assertEquals(new ServerWarmup.Done(true, true), warmUp(server, allocator, () -> 0, () -> {
+        throw new AssertionError("a server with recordings does not wait for a quiet spell");
+      }));
+      assertEquals(0, allocator.getAllocatedMemory());
+    }
+  }
+
+  @Test
+  void theRehearsalIsLeftOutOnceAClientHasCalled(@TempDir Path tmp) throws Exception {
+    try (RrdflightServer server = start(tmp.resolve("data"));
+        BufferAllocator allocator = new RootAllocator()) {
+      AtomicInteger calls = new AtomicInteger();
+      // The count moves after the warm-up's greetings: a client's create_dataset came meanwhile.
+      assertEquals(new ServerWarmup.Done(false, true), warmUp(server, allocator, calls::incrementAndGet, () -> true));
+    }
+  }
+
+  @Test
+  void aServerCountsTheCallsItStarts(@TempDir Path tmp) throws Exception {
+    try (RrdflightServer server = start(tmp.resolve("data"))) {
+      long before = server.callsStarted();
+      new io.rrdflight.server.redap.TrainingClient("127.0.0.1", server.port(), new PrintStream(PrintStream.nullOutputStream())).greet();
+      assertTrue(server.callsStarted() > before, "the greetings' Version and WhoAmI: " + before + " -> " + server.callsStarted());
+    }
+  }
+
+  @Test
+  void waitingForAQuietSpellEndsWhenTheServerCloses(@TempDir Path tmp) throws Exception {
+    AtomicBoolean quiet = new AtomicBoolean(true);
+    Thread waiter;
+    try (RrdflightServer server = start(tmp.resolve("data"))) {
+      assertTrue(server.awaitQuiet(java.time.Duration.ZERO), "no spell to wait for");
+      waiter = new Thread(() -> quiet.set(server.awaitQuiet(java.time.Duration.ofDays(1))));
+      waiter.start();
+    }
+    waiter.join();
+    assertFalse(quiet.get(), "a closing server is never quiet enough for a head start");
   }
 
   @Test
@@ -139,6 +219,18 @@ class ServerWarmupTest {
     new CommandLine(command.spec()).parseArgs("--port", "0", "--data-dir", dataDir.toString(),
         "--allow-root", Fixtures.path("versions").toString());
     return RrdflightServer.start(command.config(), "test");
+  }
+
+  /** The warm-up's work without its greetings, with the call count and quiet spell given. */
+  private static ServerWarmup.Done warmUp(RrdflightServer server, BufferAllocator allocator, java.util.function.LongSupplier calls,
+      java.util.function.BooleanSupplier quiet) {
+    return ServerWarmup.firstCalls("127.0.0.1", server.port(), false, server.catalog(), allocator, calls, quiet);
+  }
+
+  private static List<Path> rehearsalDirs(Path tmp) throws IOException {
+    try (Stream<Path> all = Files.list(tmp)) {
+      return all.filter(p -> p.getFileName().toString().startsWith("rrdflight-warmup-")).sorted().toList();
+    }
   }
 
   private static Map<String, Long> files(Path dir) throws IOException {
