@@ -188,6 +188,11 @@ final class CellEntries {
     return run;
   }
 
+  /** Whether {@code other} has the same index values, in the same order (a fast compare, stopping at the first difference). */
+  boolean sameTimes(CellEntries other) {
+    return other.size == size && Arrays.equals(t, 0, size, other.t, 0, size);
+  }
+
   /** The distinct index values in {@code [min, max]}, ascending (the entries must be sorted). */
   long[] distinctTimes(long min, long max) {
     int from = firstAtOrAfter(min);
