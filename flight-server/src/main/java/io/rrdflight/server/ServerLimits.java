@@ -28,7 +28,8 @@ import java.util.Locale;
  * @param queryWorkers threads one SQL query's scan computes index windows on (--query-workers);
  *     fewer when their windows would not fit half of {@code queryMemoryBytes}
  * @param chunkCacheBytes decoded chunks kept across SQL queries, in bytes of Arrow memory
- *     (--chunk-cache); {@link #CHUNK_CACHE_AUTO} for what one query's budget leaves of Arrow's memory (at most half), 0 for none
+ *     (--chunk-cache); {@link #CHUNK_CACHE_AUTO} for half of Arrow's memory when one query's budget
+ *     leaves a quarter of it, else what it leaves (see DirectMemory), 0 for none
  */
 public record ServerLimits(
     Duration queryTimeout,

@@ -50,11 +50,13 @@ class ServerLimitsTest {
   }
 
   @Test
-  void theChunkCacheTakesWhatOneQueryLeavesByDefaultAndNeverMoreThanHalf() {
+  void theChunkCacheTakesHalfByDefaultWhenOneQueryLeavesAQuarterElseWhatItLeavesAndNeverMoreThanHalf() {
     long arrow = 768L << 20;
-    // The default query budget is 512 MiB: 256 MiB are left.
-    assertEquals(256L << 20, DirectMemory.chunkCacheBytes(ServerLimits.DEFAULTS, arrow));
+    // The default query budget is 512 MiB: 256 MiB are left, a third: the cache takes half.
+    assertEquals(384L << 20, DirectMemory.chunkCacheBytes(ServerLimits.DEFAULTS, arrow));
     assertEquals(1L << 30, DirectMemory.chunkCacheBytes(ServerLimits.DEFAULTS, 2L << 30));
+    // 600 MiB: 88 MiB left, less than a quarter: only those.
+    assertEquals(88L << 20, DirectMemory.chunkCacheBytes(ServerLimits.DEFAULTS, 600L << 20));
     // The launcher's heap: the query's budget is fitted to all of Arrow's memory, and nothing is left.
     long small = 192L << 20;
     assertEquals(0, DirectMemory.chunkCacheBytes(DirectMemory.fitQueryMemory(ServerLimits.DEFAULTS, small), small));

@@ -128,8 +128,9 @@ final class ServerCommand implements Callable<Integer> {
         + " keep; the endpoints of a split query on this server together); beyond it the query fails with RESOURCE_EXHAUSTED"
         + " (default: ${DEFAULT-VALUE}).", "--query-memory");
     chunkCache = option(String.class, "SIZE", "auto", "Decoded chunks kept across SQL queries, so that a repeated query reads and decodes less"
-        + " (0: none; at most half the Arrow memory; default: ${DEFAULT-VALUE}, what one query's --query-memory leaves of the"
-        + " Arrow memory, none with the launcher's heap). Kept chunks no query uses make way whenever a query needs the memory.",
+        + " (0: none; at most half the Arrow memory; default: ${DEFAULT-VALUE}, half the Arrow memory when one query's --query-memory"
+        + " leaves a quarter of it, else what it leaves: none with the launcher's heap). Kept chunks no query uses make way whenever"
+        + " a query needs the memory.",
         "--chunk-cache");
     queryWorkers = option(int.class, "N", "" + Runtime.getRuntime().availableProcessors(), "Threads one SQL query's scan computes index windows"
         + " on (default: the number of cores, here ${DEFAULT-VALUE}); fewer when their windows do not fit half of --query-memory."

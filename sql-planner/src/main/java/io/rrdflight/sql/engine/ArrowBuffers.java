@@ -65,6 +65,33 @@ public final class ArrowBuffers {
     return nulls;
   }
 
+  /**
+   * Whether bits {@code [0, count)} of {@code bits} are all set (a validity buffer: no null among
+   * the first {@code count} values), read 64 bits a word; a buffer too small for them is not.
+   * Arrow's null count reads them a byte at a time.
+   */
+  public static boolean allSet(ArrowBuf bits, long count) {
+    if (count <= 0) {
+      return true;
+    }
+    if ((count + 7) >>> 3 > bits.capacity()) {
+      return false;
+    }
+    long address = bits.memoryAddress();
+    long words = count >>> 6;
+    for (long w = 0; w < words; w++) {
+      if (MemoryUtil.getLong(address + (w << 3)) != -1L) { // within the buffer: checked above
+        return false;
+      }
+    }
+    for (long i = words << 6; i < count; i++) {
+      if ((MemoryUtil.getByte(address + (i >>> 3)) & (1 << (i & 7))) == 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Sets bits {@code [at, at + n)} at {@code address}: the first and last byte by a mask, the bytes between whole. */
   public static void setBits(long address, long at, long n) {
     if (n <= 0) {

@@ -27,6 +27,8 @@ final class BatchWriter {
   private final int[] projection;
   private final Schema outputSchema;
   private final BufferAllocator allocator;
+  /** Per output column: whether {@link CellCopier} copies its type in bulk. */
+  private final boolean[] bulk;
 
   /**
    * @param projection for each output column, the index of the view column it shows (0 =
@@ -38,6 +40,10 @@ final class BatchWriter {
     this.projection = projection.clone();
     this.outputSchema = requireNonNull(outputSchema, "outputSchema is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
+    this.bulk = new boolean[outputSchema.getFields().size()];
+    for (int j = 0; j < bulk.length; j++) {
+      bulk[j] = CellCopier.supports(outputSchema.getFields().get(j));
+    }
   }
 
   Schema outputSchema() {
@@ -59,7 +65,7 @@ final class BatchWriter {
         } else if (column <= indexCount) {
           writeIndex(vector, view, column - 1, from, count);
         } else {
-          writeCells((ListVector) vector, view, column - 1 - indexCount, from, count);
+          writeCells((ListVector) vector, bulk[j], view, column - 1 - indexCount, from, count);
         }
       }
       root.setRowCount(count);
@@ -128,9 +134,9 @@ final class BatchWriter {
    * consecutive rows (latest-at fill, static data) is one repeated run: measured and copied from
    * its chunk once per batch.
    */
-  private void writeCells(ListVector target, PartitionView view, int column, int from, int count) {
+  private void writeCells(ListVector target, boolean bulk, PartitionView view, int column, int from, int count) {
     String component = schema.components().get(column).component();
-    RowCopier copier = new RowCopier(target, count);
+    RowCopier copier = new RowCopier(target, count, bulk);
     ListVector[] sourceOfChunk = new ListVector[view.chunkCount()]; // looked up once per chunk, not per cell
     int i = 0;
     while (i < count) {

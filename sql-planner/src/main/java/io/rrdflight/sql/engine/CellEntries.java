@@ -153,18 +153,20 @@ final class CellEntries {
       // cursor - 1 is now the last cell at or before the row
       if (cursor > 0 && t[cursor - 1] == row) {
         out[r++] = ref[cursor - 1];
-        int run = matchingRun(cursor, rows, r);
-        System.arraycopy(ref, cursor, out, r, run);
-        r += run;
-        cursor += run;
-      } else {
-        long next = cursor < size ? t[cursor] : Long.MAX_VALUE;
-        int end = r + 1;
-        while (end < rows.length && rows[end] < next) {
-          end++;
+        if (cursor < size && r < rows.length && t[cursor] == rows[r]) { // not a lone cell (every other row's): a stretch
+          int run = matchingRun(cursor, rows, r);
+          System.arraycopy(ref, cursor, out, r, run);
+          r += run;
+          cursor += run;
         }
-        Arrays.fill(out, r, end, fill && cursor > 0 ? ref[cursor - 1] : missing);
-        r = end;
+      } else {
+        // Rows up to the next cell, written as they are found: a sparse column's gaps are a row or a
+        // few (every other frame, every 10th), where a look ahead and a fill call each cost more.
+        long value = fill && cursor > 0 ? ref[cursor - 1] : missing;
+        long next = cursor < size ? t[cursor] : Long.MAX_VALUE;
+        do {
+          out[r++] = value;
+        } while (r < rows.length && rows[r] < next);
       }
     }
   }
@@ -184,6 +186,11 @@ final class CellEntries {
       run--; // a tie: the later cell wins that row, the usual walk finds it
     }
     return run;
+  }
+
+  /** Whether {@code other} has the same index values, in the same order (a fast compare, stopping at the first difference). */
+  boolean sameTimes(CellEntries other) {
+    return other.size == size && Arrays.equals(t, 0, size, other.t, 0, size);
   }
 
   /** The distinct index values in {@code [min, max]}, ascending (the entries must be sorted). */

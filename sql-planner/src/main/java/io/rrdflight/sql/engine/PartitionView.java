@@ -198,8 +198,15 @@ final class PartitionView {
 
       // 2. Rows: distinct index values in range over all columns' cells.
       TimeUnion union = new TimeUnion(range);
+      List<CellEntries> counted = new ArrayList<>();
       for (CellEntries column : joined) {
-        union.add(column.distinctTimes(range.min(), range.max()));
+        // The columns of one entity (and entities logged together) have the same index values: one
+        // of them counts for all, without its distinct values written out again (a window's rows
+        // long, one such array per column: G1 humongous objects, each starting a concurrent cycle).
+        if (counted.stream().noneMatch(column::sameTimes)) {
+          counted.add(column);
+          union.add(column.distinctTimes(range.min(), range.max()));
+        }
       }
       addTimesOfOtherColumns(union, staticCell, timeline);
       long[] rows = union.values();

@@ -32,8 +32,17 @@ public final class RowCopier {
 
   /** @param expectedRows how many rows will be appended (sizes the bookkeeping) */
   public RowCopier(FieldVector target, int expectedRows) {
+    this(target, expectedRows, CellCopier.supports(target.getField()));
+  }
+
+  /**
+   * @param bulk whether {@link CellCopier#supports} the target's type, when the caller knows it (a
+   *     batch writer asks once per column, not once per batch: a list vector's field is rebuilt from
+   *     its children's on every ask)
+   */
+  RowCopier(FieldVector target, int expectedRows, boolean bulk) {
     this.target = requireNonNull(target, "target is null");
-    this.bulk = CellCopier.supports(target.getField()) ? new CellCopier(target, expectedRows) : null;
+    this.bulk = bulk ? new CellCopier(target, expectedRows) : null;
   }
 
   /** Copies rows {@code rows[0..count)} of {@code source} into {@code target} (same type), replacing its contents. */

@@ -2,6 +2,8 @@ package io.rrdflight.sql.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.rrd.NoLeaks;
 import java.util.Random;
@@ -62,6 +64,31 @@ class ArrowBuffersTest {
       int[] offsets = ArrowBuffers.ints(strings.getOffsetBuffer(), 101);
       for (int i = 0; i <= 100; i++) {
         assertEquals(strings.getOffsetBuffer().getInt(4L * i), offsets[i]);
+      }
+    }
+  }
+
+  @Test
+  void allSetIsWhetherNoBitOfTheRangeIsClearAsTheNullCountSays(BufferAllocator allocator) {
+    for (int n : COUNTS) {
+      try (BitVector bits = new BitVector("bits", allocator)) {
+        bits.allocateNew(n + 16);
+        ArrowBuffers.setBits(bits.getValidityBufferAddress(), 0, n + 16);
+        bits.setValueCount(n);
+        assertTrue(ArrowBuffers.allSet(bits.getValidityBuffer(), n), n + " bits set");
+        assertEquals(0, bits.getNullCount());
+        for (int clear : new int[] {0, n / 2, n - 1}) {
+          if (clear < 0 || clear >= n) {
+            continue;
+          }
+          bits.setNull(clear);
+          assertFalse(ArrowBuffers.allSet(bits.getValidityBuffer(), n), n + " bits, bit " + clear + " clear");
+          assertEquals(1, bits.getNullCount());
+          bits.setToOne(clear);
+        }
+        bits.setNull(n); // beyond the range: not looked at
+        assertTrue(ArrowBuffers.allSet(bits.getValidityBuffer(), n), n + " bits set, the one after clear");
+        assertFalse(ArrowBuffers.allSet(bits.getValidityBuffer(), bits.getValidityBuffer().capacity() * 8 + 1), "beyond the buffer");
       }
     }
   }

@@ -2,6 +2,8 @@ package io.rrdflight.sql.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -114,5 +116,21 @@ class CellEntriesTest {
         assertArrayEquals(expected, out, "round " + round + ", fill " + fill);
       }
     }
+  }
+
+  @Test
+  void sameTimesComparesTheIndexValuesNotTheRefs() {
+    CellEntries a = new CellEntries();
+    a.addData(new long[] {1, 2, 3}, 0, 3, 0);
+    CellEntries b = new CellEntries(100); // more room, same cells' values
+    b.addData(new long[] {1, 2, 3}, 0, 3, 1L << 32);
+    CellEntries shorter = new CellEntries();
+    shorter.addData(new long[] {1, 2}, 0, 2, 0);
+    CellEntries other = new CellEntries();
+    other.addData(new long[] {1, 2, 4}, 0, 3, 0);
+    assertTrue(a.sameTimes(b));
+    assertTrue(b.sameTimes(a));
+    assertFalse(a.sameTimes(shorter));
+    assertFalse(a.sameTimes(other));
   }
 }

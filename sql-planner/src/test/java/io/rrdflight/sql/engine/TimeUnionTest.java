@@ -39,6 +39,19 @@ class TimeUnionTest {
   }
 
   @Test
+  void columnsWithTheSameValuesGiveThemOnceBesideTheOthers() {
+    TimeUnion union = new TimeUnion(new IndexRange(0, 100));
+    long[] everyFrame = {0, 1, 2, 3, 4, 5};
+    union.add(everyFrame);
+    union.add(new long[] {0, 2, 4});
+    union.add(everyFrame.clone()); // another column of the same entity: equal, not the same array
+    union.add(new long[] {0, 2, 4});
+    union.add(new long[] {0, 1, 2, 3, 4, 6}); // as long, differing at the end
+    union.add(new long[] {10});
+    assertArrayEquals(new long[] {0, 1, 2, 3, 4, 5, 6, 10}, union.values());
+  }
+
+  @Test
   void windowsCutProgressionsBetweenTheirValuesAndAtTheEdgesOfTheTimeline() {
     TimeUnion union = new TimeUnion(new IndexRange(14, 31));
     union.add(set(10, 13, 16, 19, 22, 25, 28, 31, 34)); // step 3
