@@ -41,8 +41,8 @@ public final class WireRouter {
     if (!service.equals(segments.getServiceDescriptor().getName())) {
       throw new IllegalArgumentException("both wires must serve one service: " + service + " vs " + segments.getServiceDescriptor().getName());
     }
-    Map<String, ServerMethodDefinition<InputStream, InputStream>> old = byMethodName(ServerInterceptors.useMarshalledMessages(partitions, REQUESTS, ANSWERS));
-    Map<String, ServerMethodDefinition<InputStream, InputStream>> neu = byMethodName(ServerInterceptors.useMarshalledMessages(segments, REQUESTS, ANSWERS));
+    Map<String, ServerMethodDefinition<InputStream, InputStream>> old = byMethodName(ServerInterceptors.useMarshalledMessages(partitions, REQUESTS, RAW));
+    Map<String, ServerMethodDefinition<InputStream, InputStream>> neu = byMethodName(ServerInterceptors.useMarshalledMessages(segments, REQUESTS, RAW));
     Map<String, MethodDescriptor<InputStream, InputStream>> all = new LinkedHashMap<>();
     old.forEach((name, m) -> all.put(name, m.getMethodDescriptor()));
     neu.forEach((name, m) -> all.putIfAbsent(name, m.getMethodDescriptor()));
@@ -89,26 +89,6 @@ public final class WireRouter {
   }
 
   /**
-   * A routed method's answers, as byte streams: each stays the stream its wire's protobuf marshaller
-   * made, which gRPC drains straight into its frames. gRPC's own byte-stream view
-   * ({@code ServerInterceptors.useInputStreamMessages}) wraps answers in a buffered stream too, which
-   * hides that: gRPC then serialised every message into a new array and copied it once more through a
-   * small buffer, two extra copies of every chunk FetchChunks sent (~4 GB of garbage for 2.1 GB of
-   * chunks).
-   */
-  static final MethodDescriptor.Marshaller<InputStream> ANSWERS = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(InputStream value) {
-      return value;
-    }
-
-    @Override
-    public InputStream parse(InputStream stream) {
-      return stream;
-    }
-  };
-
-  /**
    * A routed method's requests, as gRPC's byte-stream view has them: re-readable (the audit line
    * reads a request before its wire parses it), buffered when the transport's stream is not.
    */
@@ -124,7 +104,15 @@ public final class WireRouter {
     }
   };
 
-  /** Passes message bytes through untouched; used only for calls that are refused before any is read. */
+  /**
+   * Passes message bytes through untouched: for calls refused before any is read, and for a routed
+   * method's answers, each of which stays the stream its wire's protobuf marshaller made, which gRPC
+   * drains straight into its frames. gRPC's own byte-stream view
+   * ({@code ServerInterceptors.useInputStreamMessages}) wraps answers in a buffered stream too, which
+   * hides that: gRPC then serialised every message into a new array and copied it once more through a
+   * small buffer, two extra copies of every chunk FetchChunks sent (~4 GB of garbage for 2.1 GB of
+   * chunks).
+   */
   private static final MethodDescriptor.Marshaller<InputStream> RAW = new MethodDescriptor.Marshaller<>() {
     @Override
     public InputStream stream(InputStream value) {
