@@ -63,7 +63,7 @@ final class ChunkDecoder {
     ArrowPayload.Loaded loaded;
     try (ArrowBuf stored = bytes.readInto(allocator, msg.dataOffset(), msg.dataLength(), "ArrowMsg payload")) {
       ByteBuffer payload = stored.nioBuffer(0, (int) msg.dataLength()).order(ByteOrder.LITTLE_ENDIAN);
-      loaded = new ArrowPayload(bytes.file(), msg.dataOffset(), payload, msg.lz4(), msg.uncompressedSize(), "chunk payload").load(allocator);
+      loaded = payload(bytes, msg, payload).load(allocator);
     }
     try {
       ChunkSchema schema = ChunkSchema.of(loaded.root().getSchema(), bytes.file(), msg.dataOffset());
@@ -77,8 +77,12 @@ final class ChunkDecoder {
   }
 
   private static ArrowPayload payload(FileBytes bytes, ArrowMsgHeader msg) throws IOException {
-    return new ArrowPayload(bytes.file(), msg.dataOffset(), bytes.read(msg.dataOffset(), msg.dataLength(), "ArrowMsg payload"),
-        msg.lz4(), msg.uncompressedSize(), "chunk payload");
+    return payload(bytes, msg, bytes.read(msg.dataOffset(), msg.dataLength(), "ArrowMsg payload"));
+  }
+
+  /** The payload of {@code msg} whose stored bytes are {@code stored}. */
+  private static ArrowPayload payload(FileBytes bytes, ArrowMsgHeader msg, ByteBuffer stored) {
+    return new ArrowPayload(bytes.file(), msg.dataOffset(), stored, msg.lz4(), msg.uncompressedSize(), "chunk payload");
   }
 
   /** Builds the chunk from the loaded vectors, closing the indicator columns it leaves out. */
