@@ -319,32 +319,206 @@ final class FooterIndex {
 
     /**
      * The store's totals, summed over the rows as {@link #readInto} would read them (the same
-     * checks, so the same failures), without an object per chunk: what registration needs.
+     * checks, so the same failures), without an object per chunk: what registration needs. Each
+     * column is copied out of Arrow once and the rows are read from plain arrays: on a fresh server
+     * this loop runs interpreted, where a cell read through Arrow's accessors (bounds, reference-count
+     * and null checks, several calls each) made a 452-chunk manifest cost ~40 ms, and those accessors
+     * were what the JIT compiled during the first registration. A row's entity path and columns are
+     * looked at only when they differ from the row before and from every chunk seen with that entity.
      */
     StoreTotals totals(Store store) throws RrdFormatException {
       Rows rows = new Rows();
       requireLongColumns(rows);
+      int n = root.getRowCount();
+      byte[] staticValid = validity(rows.isStatic, n);
+      byte[] staticBits = bitsOf(rows.isStatic, n);
+      long[] rowCounts = longs(rows.rowCounts, n);
+      long[] offsets = longs(rows.offsets, n);
+      long[] sizes = longs(rows.sizes, n);
+      long[] uncompressed = rows.uncompressed == null ? null : longs(rows.uncompressed, n);
+      byte[] uncompressedValid = rows.uncompressed == null ? null : validity(rows.uncompressed, n);
+      byte[] pathValid = validity(rows.entityPaths, n);
+      int[] pathOffsets = ints(rows.entityPaths.getOffsetBuffer(), n + 1);
+      byte[] paths = new byte[n == 0 ? 0 : pathOffsets[n]];
+      rows.entityPaths.getDataBuffer().getBytes(0, paths);
+      CellMasks masks = new CellMasks(n);
       StoreTotals.Builder totals = new StoreTotals.Builder(store);
-      for (int row = 0; row < root.getRowCount(); row++) {
-        boolean chunkIsStatic = rows.isStatic(row);
-        long length = rows.length(row);
-        rows.offset(row); // checked as readInto checks it
-        List<ComponentDescriptor> components = components(row, chunkIsStatic);
-        totals.addChunk(rows.entityPath(row), chunkIsStatic, rows.rowCount(row), components, rows.ipcBytes(row, length));
+      java.util.Set<ChunkColumns> seen = new java.util.HashSet<>();
+      // The last kinds of chunk met (by the row of their entity path, static flag and components):
+      // chunks of a few entities interleave, and comparing bytes with these few is cheaper than
+      // making each row's path and hashing it, interpreted.
+      int[] recentRows = new int[RECENT];
+      boolean[] recentStatic = new boolean[RECENT];
+      long[][] recentMasks = new long[RECENT][masks.words];
+      int recent = 0;
+      long[] mask = new long[masks.words];
+      for (int row = 0; row < n; row++) {
+        if (!isSet(staticValid, row)) {
+          rows.isStatic(row); // fails as readInto fails on it
+        }
+        boolean chunkIsStatic = isSet(staticBits, row);
+        long length = sizes[row];
+        checkedOffset(offsets[row], length, row);
+        boolean any = masks.fill(row, chunkIsStatic, mask);
+        if (!isSet(pathValid, row)) {
+          rows.entityPath(row); // fails as readInto fails on it
+        }
+        totals.addChunk(rowCounts[row]);
+        if (!any) {
+          continue;
+        }
+        totals.addComponentChunk(uncompressed != null && isSet(uncompressedValid, row) && uncompressed[row] >= 0 ? uncompressed[row] : length);
+        boolean met = false;
+        for (int r = 0; r < Math.min(recent, RECENT) && !met; r++) {
+          met = recentStatic[r] == chunkIsStatic && same(recentMasks[r], mask) && samePath(paths, pathOffsets, row, recentRows[r]);
+        }
+        if (met) {
+          continue;
+        }
+        String path = rows.entityPath(row);
+        if (seen.add(new ChunkColumns(path, chunkIsStatic, java.util.BitSet.valueOf(mask)))) {
+          totals.addColumns(path, chunkIsStatic, components(row, chunkIsStatic));
+        }
+        int slot = recent++ % RECENT;
+        recentRows[slot] = row;
+        recentStatic[slot] = chunkIsStatic;
+        System.arraycopy(mask, 0, recentMasks[slot], 0, mask.length);
       }
       for (Map.Entry<Timeline, FieldVector[]> t : timelines.entrySet()) {
-        BaseFixedWidthVector start = (BaseFixedWidthVector) t.getValue()[0];
-        BaseFixedWidthVector end = (BaseFixedWidthVector) t.getValue()[1];
-        for (int row = 0; row < root.getRowCount(); row++) {
-          if (onTimeline(start, end, row)) {
-            totals.addTimeline(t.getKey());
-            if (long64(start, row) > long64(end, row)) {
-              new IndexRange(long64(start, row), long64(end, row)); // refused as readInto refuses it
+        byte[] startValid = validity(t.getValue()[0], n);
+        byte[] endValid = validity(t.getValue()[1], n);
+        long[] starts = longs((BaseFixedWidthVector) t.getValue()[0], n);
+        long[] ends = longs((BaseFixedWidthVector) t.getValue()[1], n);
+        boolean on = false;
+        for (int row = 0; row < n; row++) {
+          if (isSet(startValid, row) && isSet(endValid, row) && starts[row] != Long.MIN_VALUE) {
+            on = true;
+            if (starts[row] > ends[row]) {
+              new IndexRange(starts[row], ends[row]); // refused as readInto refuses it
             }
           }
         }
+        if (on) {
+          totals.addTimeline(t.getKey());
+        }
       }
       return totals.build();
+    }
+
+    /** How many kinds of chunk {@link #totals} compares a row with before it looks the row's kind up. */
+    private static final int RECENT = 8;
+
+    /** An entity's chunks with cells of the same components, as {@link #totals} meets them: their columns are added once. */
+    private record ChunkColumns(String entityPath, boolean isStatic, java.util.BitSet components) {}
+
+    /**
+     * Which components have cells in a row, as bits (the same test as {@link #components}): a static
+     * chunk's by their has_static_data column, a temporal chunk's by a positive num_rows on some
+     * timeline, one bit per component however many timelines it is on.
+     */
+    private final class CellMasks {
+      final int words;
+      private final byte[][] staticValid;
+      private final byte[][] staticBits;
+      private final byte[][] temporalValid;
+      private final long[][] temporalRows;
+      private final int[] temporalBit;
+
+      CellMasks(int n) {
+        staticValid = new byte[staticComponents.size()][];
+        staticBits = new byte[staticComponents.size()][];
+        for (int i = 0; i < staticComponents.size(); i++) {
+          staticValid[i] = validity(staticComponents.get(i).getValue(), n);
+          staticBits[i] = bitsOf(staticComponents.get(i).getValue(), n);
+        }
+        temporalValid = new byte[temporalComponents.size()][];
+        temporalRows = new long[temporalComponents.size()][];
+        temporalBit = new int[temporalComponents.size()];
+        Map<ComponentDescriptor, Integer> bits = new HashMap<>();
+        for (int i = 0; i < temporalComponents.size(); i++) {
+          temporalValid[i] = validity(temporalComponents.get(i).getValue(), n);
+          temporalRows[i] = longs(temporalComponents.get(i).getValue(), n);
+          temporalBit[i] = bits.computeIfAbsent(temporalComponents.get(i).getKey(), k -> bits.size());
+        }
+        words = Math.max(staticComponents.size(), bits.size()) / Long.SIZE + 1;
+      }
+
+      /** Sets {@code mask} to the row's components; whether it has any. */
+      boolean fill(int row, boolean chunkIsStatic, long[] mask) {
+        java.util.Arrays.fill(mask, 0);
+        boolean any = false;
+        if (chunkIsStatic) {
+          for (int i = 0; i < staticBits.length; i++) {
+            if (isSet(staticValid[i], row) && isSet(staticBits[i], row)) {
+              mask[i >>> 6] |= 1L << i;
+              any = true;
+            }
+          }
+        } else {
+          for (int i = 0; i < temporalRows.length; i++) {
+            if (isSet(temporalValid[i], row) && temporalRows[i][row] > 0) {
+              mask[temporalBit[i] >>> 6] |= 1L << temporalBit[i];
+              any = true;
+            }
+          }
+        }
+        return any;
+      }
+    }
+
+    // Plain loops, not Arrays.equals: its vectorised mismatch is a dozen calls per 8 bytes while
+    // interpreted, for masks of a word or two and paths of a few dozen bytes.
+    private static boolean same(long[] a, long[] b) {
+      for (int i = 0; i < a.length; i++) {
+        if (a[i] != b[i]) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private static boolean samePath(byte[] paths, int[] offsets, int row, int other) {
+      int length = offsets[row + 1] - offsets[row];
+      if (length != offsets[other + 1] - offsets[other]) {
+        return false;
+      }
+      for (int i = 0, a = offsets[row], b = offsets[other]; i < length; i++) {
+        if (paths[a + i] != paths[b + i]) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** The first {@code n} values of a 64-bit column (checked by {@link #requireLongColumns}), copied out at once. */
+    private static long[] longs(BaseFixedWidthVector v, int n) {
+      long[] out = new long[n];
+      v.getDataBuffer().nioBuffer(0, n * Long.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
+      return out;
+    }
+
+    private static int[] ints(org.apache.arrow.memory.ArrowBuf buffer, int n) {
+      int[] out = new int[n];
+      buffer.nioBuffer(0, n * Integer.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(out);
+      return out;
+    }
+
+    /** The validity bits of the first {@code n} cells. */
+    private static byte[] validity(FieldVector v, int n) {
+      byte[] out = new byte[(n + 7) >>> 3];
+      v.getValidityBuffer().getBytes(0, out);
+      return out;
+    }
+
+    /** The value bits of a boolean column's first {@code n} cells. */
+    private static byte[] bitsOf(BitVector v, int n) {
+      byte[] out = new byte[(n + 7) >>> 3];
+      v.getDataBuffer().getBytes(0, out);
+      return out;
+    }
+
+    private static boolean isSet(byte[] bits, int row) {
+      return (bits[row >>> 3] >> (row & 7) & 1) != 0;
     }
 
     /**
@@ -405,6 +579,15 @@ final class FooterIndex {
       return components;
     }
 
+    /** A chunk's offset, checked to lie with its length inside the stream. */
+    private long checkedOffset(long offset, long length, int row) throws RrdFormatException {
+      long footerMessage = at - Frame.HEADER_SIZE;
+      if (offset < StreamHeader.SIZE + Frame.HEADER_SIZE || length < 0 || offset > footerMessage || length > footerMessage - offset) {
+        throw new RrdFormatException(bytes.file(), at, "footer manifest places chunk " + row + " at " + offset + "+" + length + ", outside the stream");
+      }
+      return offset;
+    }
+
     /** The per-chunk columns every manifest has, read row by row. */
     private final class Rows {
       final VarCharVector entityPaths = (VarCharVector) required("chunk_entity_path");
@@ -437,13 +620,7 @@ final class FooterIndex {
 
       /** Where the chunk's ArrowMsg starts, checked to lie with its length inside the stream. */
       long offset(int row) throws RrdFormatException {
-        long offset = long64(offsets, row);
-        long length = length(row);
-        long footerMessage = at - Frame.HEADER_SIZE;
-        if (offset < StreamHeader.SIZE + Frame.HEADER_SIZE || length < 0 || offset > footerMessage || length > footerMessage - offset) {
-          throw new RrdFormatException(bytes.file(), at, "footer manifest places chunk " + row + " at " + offset + "+" + length + ", outside the stream");
-        }
-        return offset;
+        return checkedOffset(long64(offsets, row), length(row), row);
       }
 
       /** The decompressed IPC length, where the footer gives it; else the stored length. */

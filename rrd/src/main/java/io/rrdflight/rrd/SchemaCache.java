@@ -23,14 +23,35 @@ final class SchemaCache {
   static final int MAX_ENTRIES = 512;
   /** Larger messages are decoded every time: few, and not worth keeping. */
   static final int MAX_MESSAGE_BYTES = 16 << 10;
-  private static final Map<ByteBuffer, Schema> SCHEMAS = new LinkedHashMap<>(64, 0.75f, true) {
+  private static final Map<Key, Schema> SCHEMAS = new LinkedHashMap<>(64, 0.75f, true) {
     @Override
-    protected boolean removeEldestEntry(Map.Entry<ByteBuffer, Schema> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<Key, Schema> eldest) {
       return size() > MAX_ENTRIES;
     }
   };
 
   private SchemaCache() {}
+
+  /**
+   * A message's bytes as a key. Not a ByteBuffer: its hashCode reads a byte at a time through
+   * three calls, which interpreted (a fresh server's first registration hashes each footer's two
+   * schemas) cost more than decoding the schema.
+   */
+  private record Key(byte[] bytes, int hash) {
+    Key(byte[] bytes) {
+      this(bytes, java.util.Arrays.hashCode(bytes));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && k.hash == hash && java.util.Arrays.equals(k.bytes, bytes);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+  }
 
   /** The schema of a schema message, checked by the caller ({@code IpcStream.checkShape}). */
   static Schema of(Message message) {
@@ -53,14 +74,15 @@ final class SchemaCache {
       // as Arrow's Schema.convertSchema reads them
       metadata.put(entry.key() == null ? "" : entry.key(), entry.value() == null ? "" : entry.value());
     }
+    Key cached = new Key(key.array());
     Schema known;
     synchronized (SCHEMAS) {
-      known = SCHEMAS.get(key);
+      known = SCHEMAS.get(cached);
     }
     if (known == null) {
       known = MessageSerializer.deserializeSchema(message);
       synchronized (SCHEMAS) {
-        SCHEMAS.put(key, known);
+        SCHEMAS.put(cached, known);
       }
     }
     return known.getCustomMetadata().equals(metadata) ? known : new Schema(known.getFields(), metadata);

@@ -51,32 +51,27 @@ public record StoreTotals(Store store, long chunkCount, long rowCount, SortedSet
     private final Set<Column> columns = new LinkedHashSet<>();
     private long componentChunks;
     private long componentChunkIpcBytes;
-    /** The last chunk's entity and columns: consecutive chunks of an entity usually share them. */
-    private String lastEntity;
-    private boolean lastStatic;
-    private List<ComponentDescriptor> lastComponents = List.of();
 
     Builder(Store store) {
       this.store = requireNonNull(store, "store is null");
     }
 
-    void addChunk(String entityPath, boolean isStatic, long rowCount, List<ComponentDescriptor> components, long ipcBytes) {
+    void addChunk(long rowCount) {
       chunks++;
       rows += rowCount;
-      if (components.isEmpty()) {
-        return;
-      }
+    }
+
+    /** A chunk with a cell of some component, of {@code ipcBytes} decompressed. */
+    void addComponentChunk(long ipcBytes) {
       componentChunks++;
       componentChunkIpcBytes += ipcBytes;
-      if (isStatic == lastStatic && entityPath.equals(lastEntity) && components.equals(lastComponents)) {
-        return;
-      }
+    }
+
+    /** The columns of a chunk of {@code entityPath}; each is kept once, in the order first added. */
+    void addColumns(String entityPath, boolean isStatic, List<ComponentDescriptor> components) {
       for (ComponentDescriptor component : components) {
         columns.add(new Column(entityPath, component, isStatic));
       }
-      lastEntity = entityPath;
-      lastStatic = isStatic;
-      lastComponents = components;
     }
 
     void addTimeline(Timeline timeline) {
