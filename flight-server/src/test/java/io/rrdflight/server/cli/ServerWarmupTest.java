@@ -93,6 +93,21 @@ class ServerWarmupTest {
   }
 
   @Test
+  void aClientThatCalledBeforeTheWarmUpLeavesItNoCallsOfItsOwnNorTheRehearsal(@TempDir Path tmp) throws Exception {
+    try (RrdflightServer server = start(tmp.resolve("data"));
+        BufferAllocator allocator = new RootAllocator()) {
+      server.catalog().syncDirectory("versions", Fixtures.path("versions"), java.time.Duration.ofMinutes(1));
+      long before = server.callsStarted();
+      // A client's call was already counted: the greetings are left out, and the GROUP BY of a server
+      // with recordings still runs, over the sample indexed then.
+      assertEquals(new ServerWarmup.Done(false, true),
+          ServerWarmup.firstCalls("127.0.0.1", server.port(), true, server.catalog(), allocator, () -> 1, () -> true));
+      assertEquals(before, server.callsStarted(), "the warm-up called the server");
+      assertEquals(0, allocator.getAllocatedMemory());
+    }
+  }
+
+  @Test
   void aServerCountsTheCallsItStarts(@TempDir Path tmp) throws Exception {
     try (RrdflightServer server = start(tmp.resolve("data"))) {
       long before = server.callsStarted();
