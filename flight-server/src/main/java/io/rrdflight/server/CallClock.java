@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * When the last call of either door (Rerun's catalog service, Flight SQL) started: a server-wide
  * interceptor notes each call as it arrives, before authentication (a refused call was a client there
  * too). Work done only as a head start ({@code ServerWarmup}) waits for a spell without calls, so that
- * on two cores it does not take a core, and the JIT's attention, from a client's first calls.
+ * on two cores it does not take a core, and the JIT's attention, from a client's first calls; the
+ * background row counts wait for such a spell too.
  */
 public final class CallClock implements ServerInterceptor {
   /** {@link System#nanoTime()} of the last call's start; the clock's making counts as one (the server is just ready). */

@@ -147,8 +147,12 @@ public final class RrdflightServer implements AutoCloseable {
     pressure.releaseWith(chunkCache::releaseIdle);
     SqlEngine engine = new SqlEngine(new CatalogRerunData(catalog, chunkCache), allocator);
     // The counts a bare COUNT(*) asks for, made after each registration (by the writer of a fleet): see countMissingRowCounts.
-    // It waits for a quiet spell of both doors, FetchChunks streams included, not only for no query.
-    ViewRowCounter rowCounter = engine.rowCounter(() -> admission.busyWithin(ROW_COUNTS_QUIET));
+    // It waits for a quiet spell of both doors: no query or FetchChunks stream running or ended, and no call
+    // started, within ROW_COUNTS_QUIET. The calls count too because a client's workflow mixes streams with
+    // calls that hold no slot (listings, schemas, FindChunks, the SDK's own waits): a count started between
+    // two streams was stopped by the next one, having cost the client a core, and began again after it.
+    CallClock calls = new CallClock();
+    ViewRowCounter rowCounter = engine.rowCounter(() -> clientsActiveWithin(admission, calls, ROW_COUNTS_QUIET));
     catalog.listen(new PartitionListener() {
       @Override
       public void partitionsAdded(List<Partition> added) {
@@ -173,7 +177,6 @@ public final class RrdflightServer implements AutoCloseable {
     // Rerun's catalog service shares Flight's Netty server, and with it the port, the HTTP/1.1
     // sniffer, TLS, the transport limits (Flight's own default message limit is 2 GiB) and the auth
     // layer (a server-wide interceptor: it sees the calls of both services).
-    CallClock calls = new CallClock();
     Consumer<NettyServerBuilder> sharePort = netty -> netty
         .protocolNegotiator(new SharedPortNegotiator(http, new ConnectionLimits(limits.maxConnections(), limits.firstBytesTimeout()), tls))
         .intercept(auth)
@@ -336,6 +339,14 @@ public final class RrdflightServer implements AutoCloseable {
 
   /** How often {@link #awaitQuiet} looks at the clock: a close waits at most this long for a waiting warm-up. */
   static final Duration QUIET_POLL = Duration.ofMillis(50);
+
+  /**
+   * Whether a client of either door is at work: a query or stream runs or ended, or a call started, less
+   * than {@code quiet} ago. Background work that only saves later queries time waits while this holds.
+   */
+  static boolean clientsActiveWithin(QueryAdmission admission, CallClock calls, Duration quiet) {
+    return admission.busyWithin(quiet) || !calls.quietFor(quiet);
+  }
 
   /** How long both doors must be idle before the background row counts start (or resume) a scan. */
   static final Duration ROW_COUNTS_QUIET = Duration.ofSeconds(2);

@@ -57,6 +57,19 @@ class QueryAdmissionTest {
   }
 
   @Test
+  void aCallThatHoldsNoSlotStillKeepsTheBackgroundWorkWaiting() {
+    QueryAdmission admission = new QueryAdmission(limits(1, 0));
+    CallClock calls = new CallClock(); // its making counts as a call, just now
+    Duration quiet = Duration.ofHours(1);
+    assertFalse(admission.busyWithin(quiet), "no query ran");
+    assertTrue(RrdflightServer.clientsActiveWithin(admission, calls, quiet), "a call started within the spell");
+    assertFalse(RrdflightServer.clientsActiveWithin(admission, calls, Duration.ZERO), "nothing within no spell");
+    AdmittedQuery running = admit(admission);
+    assertTrue(RrdflightServer.clientsActiveWithin(admission, calls, Duration.ZERO), "a query runs");
+    running.close();
+  }
+
+  @Test
   void saysWhetherQueriesRunForTheWorkThatGivesWayToThem() {
     QueryAdmission admission = new QueryAdmission(limits(2, 0));
     assertFalse(admission.queriesRunning());

@@ -351,7 +351,7 @@ public final class ViewRowCounter implements AutoCloseable {
           }
         }
         if (under != null && !under.isCancelled() && queriesRunning.getAsBoolean()) {
-          under.cancel("a query started: the row count gives way");
+          under.cancel("a client is at work: the row count gives way");
         }
         Thread.sleep(YIELD_POLL.toMillis());
       }
