@@ -23,6 +23,7 @@ import resource
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -83,6 +84,8 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=4)
     parser.add_argument("--n", type=int, default=6)
     parser.add_argument("--workers", type=int, default=1, help="query workers of a jar given without @N")
+    parser.add_argument("--settle", type=float, default=0,
+                        help="seconds to wait after the servers are ready, before the first query (their start-up warm-up then runs alone)")
     parser.add_argument("--ceiling", action="store_true", help="also the plain DoGet of the same bytes (bench.py's ceiling)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,6 +104,12 @@ def main() -> None:
                 servers[label] = server
                 uri = f"grpc://127.0.0.1:{server.port}"
                 wait_registered(uri, "large", 1)
+            if args.settle:
+                for label, server in servers.items():
+                    print(f"{label}: start-up CPU {cpu_seconds(server.proc.pid):.2f} s before settling", flush=True)
+                time.sleep(args.settle)
+                for label, server in servers.items():
+                    print(f"{label}: start-up CPU {cpu_seconds(server.proc.pid):.2f} s after settling {args.settle:g} s", flush=True)
             runs: dict[str, list[tuple[float, float, float, dict]]] = {label: [] for label in servers}
             for i in range(args.warm + args.n):
                 for label, server in servers.items():
