@@ -6,12 +6,18 @@ import io.rrdflight.rrd.proto.RrdManifest;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import net.jpountz.xxhash.XXHash32;
@@ -253,7 +259,7 @@ final class FooterIndex {
       Map<String, FieldVector> starts = new HashMap<>();
       Map<String, FieldVector> ends = new HashMap<>();
       // Per (timeline, component): [num_rows, start, end].
-      Map<Map.Entry<String, ComponentDescriptor>, FieldVector[]> perComponent = new java.util.LinkedHashMap<>();
+      Map<Map.Entry<String, ComponentDescriptor>, FieldVector[]> perComponent = new LinkedHashMap<>();
       for (FieldVector vector : root.getFieldVectors()) {
         Field field = vector.getField();
         Map<String, String> md = field.getMetadata();
@@ -343,7 +349,7 @@ final class FooterIndex {
       rows.entityPaths.getDataBuffer().getBytes(0, paths);
       CellMasks masks = new CellMasks(n);
       StoreTotals.Builder totals = new StoreTotals.Builder(store);
-      java.util.Set<ChunkColumns> seen = new java.util.HashSet<>();
+      Set<ChunkColumns> seen = new HashSet<>();
       // The last kinds of chunk met (by the row of their entity path, static flag and components):
       // chunks of a few entities interleave, and comparing bytes with these few is cheaper than
       // making each row's path and hashing it, interpreted.
@@ -376,7 +382,7 @@ final class FooterIndex {
           continue;
         }
         String path = rows.entityPath(row);
-        if (seen.add(new ChunkColumns(path, chunkIsStatic, java.util.BitSet.valueOf(mask)))) {
+        if (seen.add(new ChunkColumns(path, chunkIsStatic, BitSet.valueOf(mask)))) {
           totals.addColumns(path, chunkIsStatic, components(row, chunkIsStatic));
         }
         int slot = recent++ % RECENT;
@@ -409,7 +415,7 @@ final class FooterIndex {
     private static final int RECENT = 8;
 
     /** An entity's chunks with cells of the same components, as {@link #totals} meets them: their columns are added once. */
-    private record ChunkColumns(String entityPath, boolean isStatic, java.util.BitSet components) {}
+    private record ChunkColumns(String entityPath, boolean isStatic, BitSet components) {}
 
     /**
      * Which components have cells in a row, as bits (the same test as {@link #components}): a static
@@ -445,7 +451,7 @@ final class FooterIndex {
 
       /** Sets {@code mask} to the row's components; whether it has any. */
       boolean fill(int row, boolean chunkIsStatic, long[] mask) {
-        java.util.Arrays.fill(mask, 0);
+        Arrays.fill(mask, 0);
         boolean any = false;
         if (chunkIsStatic) {
           for (int i = 0; i < staticBits.length; i++) {
@@ -493,13 +499,13 @@ final class FooterIndex {
     /** The first {@code n} values of a 64-bit column (checked by {@link #requireLongColumns}), copied out at once. */
     private static long[] longs(BaseFixedWidthVector v, int n) {
       long[] out = new long[n];
-      v.getDataBuffer().nioBuffer(0, n * Long.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
+      v.getDataBuffer().nioBuffer(0, n * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
       return out;
     }
 
     private static int[] ints(org.apache.arrow.memory.ArrowBuf buffer, int n) {
       int[] out = new int[n];
-      buffer.nioBuffer(0, n * Integer.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(out);
+      buffer.nioBuffer(0, n * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(out);
       return out;
     }
 
