@@ -17,9 +17,13 @@ public final class ArrowBuffers {
 
   /** Values {@code [0, count)} of a buffer of 64-bit integers (a data buffer of BigInt, timestamps, durations). */
   public static long[] longs(ArrowBuf buffer, int count) {
-    long[] values = new long[count];
+    return longsInto(buffer, count, new long[count]);
+  }
+
+  /** As {@link #longs}, into {@code values} (at least {@code count} long), which it returns. */
+  public static long[] longsInto(ArrowBuf buffer, int count, long[] values) {
     if (count > 0) {
-      view(buffer, 8L * count).asLongBuffer().get(values);
+      view(buffer, 8L * count).asLongBuffer().get(values, 0, count);
     }
     return values;
   }

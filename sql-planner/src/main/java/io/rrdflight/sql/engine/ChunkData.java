@@ -138,14 +138,16 @@ public final class ChunkData implements AutoCloseable {
    * As {@link #times}, without keeping the copy when no one kept one: learning a chunk's times
    * ({@link ChunkTimes#of}) reads every timeline once, and a chunk kept across scans
    * ({@link ChunkCache}) should hold only the timelines queries read, not all of them on the heap.
+   * The values are copied into {@code into} (at least {@link #rowCount} long), the caller's scratch;
+   * they are read only, never written: the array returned may be the kept copy.
    */
-  long[] timesOnce(String name) {
+  long[] timesInto(String name, long[] into) {
     long[] values = unpacked.times.get(name);
     if (values != null) {
       return values;
     }
     BaseFixedWidthVector vector = timelines.get(name);
-    return vector == null ? null : ArrowBuffers.longs(vector.getDataBuffer(), rowCount());
+    return vector == null ? null : ArrowBuffers.longsInto(vector.getDataBuffer(), rowCount(), into);
   }
 
 

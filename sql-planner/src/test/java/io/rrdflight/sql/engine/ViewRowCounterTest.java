@@ -194,4 +194,14 @@ class ViewRowCounterTest {
     assertTrue(store.counts.isEmpty());
     assertEquals(0, allocator.getAllocatedMemory());
   }
+
+  @Test
+  void countsInWindowsNoLargerThanItsOwnWhateverQueriesUse() throws Exception {
+    AtomicBoolean queries = new AtomicBoolean(true); // nothing counted: only its allocator is looked at
+    try (ViewRowCounter counter = new ViewRowCounter(data, new ChunkTimesCache(1 << 20, store), allocator, 64L << 20, queries::get)) {
+      BufferAllocator own = allocator.getChildAllocators().stream().filter(a -> a.getName().equals("row-counts")).findFirst().orElseThrow();
+      assertEquals(ViewRowCounter.memoryLimit(ViewRowCounter.MAX_WINDOW_BYTES, allocator.getLimit()), own.getLimit(),
+          "a query's 64 MiB window is not the counter's");
+    }
+  }
 }
