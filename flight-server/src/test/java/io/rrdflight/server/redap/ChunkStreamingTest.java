@@ -4,15 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
+import com.google.protobuf.ByteString;
 import io.rrdflight.catalog.EntryId;
+import io.rrdflight.rrd.ChunkId;
 import io.rrdflight.rrd.ChunkIndex;
 import io.rrdflight.rrd.IndexedChunk;
+import io.rrdflight.rrd.proto.ArrowMsg;
 import io.rrdflight.server.Fixtures;
 import io.rrdflight.server.redap.proto.FetchChunksRequest;
 import io.rrdflight.server.redap.proto.FetchChunksResponse;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -59,6 +66,46 @@ class ChunkStreamingTest {
       assertTrue(m.getSerializedSize() <= MESSAGE_BYTES + largestChunk + 16, "message of " + m.getSerializedSize() + " bytes");
     }
     assertEquals(chunks.size(), messages.stream().mapToInt(FetchChunksResponse::getChunksCount).sum());
+  }
+
+  @Test
+  void everyChunkArrivesWithTheBytesItHasInTheFile() throws Exception {
+    // The chunks of a message are read into one array that the next message reuses: a chunk sent
+    // from a region already refilled would carry another chunk's bytes.
+    Map<ChunkId, ByteString> inFile = new HashMap<>();
+    byte[] file = Files.readAllBytes(FILE);
+    for (IndexedChunk c : chunks) {
+      ArrowMsg stored = ArrowMsg.parseFrom(ByteString.copyFrom(file, (int) c.offset(), (int) c.length()));
+      inFile.put(c.id(), stored.getPayload());
+    }
+    int seen = 0;
+    for (var it = rerun.stub().fetchChunks(everyChunk); it.hasNext(); ) {
+      for (ArrowMsg sent : it.next().getChunksList()) {
+        ChunkId id = new ChunkId(sent.getChunkId().getTimeNs(), sent.getChunkId().getInc());
+        assertEquals(inFile.get(id), sent.getPayload(), "chunk " + id);
+        seen++;
+      }
+    }
+    assertEquals(chunks.size(), seen);
+  }
+
+  @Test
+  void theArrayOfOneMessageIsReusedOnlyAfterItWasSentAndABiggerChunkGetsItsOwn() {
+    ChunkFetch.MessageBytes stored = new ChunkFetch.MessageBytes(100);
+    ByteBuffer first = stored.take(60);
+    ByteBuffer second = stored.take(30);
+    assertTrue(first.hasArray() && second.array() == first.array(), "one array for one message");
+    assertEquals(60, second.arrayOffset(), "the second chunk after the first");
+    ByteBuffer overflow = stored.take(20);
+    assertTrue(overflow.array() != first.array(), "no room left: an array of its own");
+    stored.reuse();
+    assertEquals(0, stored.take(10).arrayOffset(), "the next message starts at the front again");
+    stored.reuse();
+    ByteBuffer big = stored.take(500);
+    assertEquals(500, big.remaining());
+    assertTrue(big.array() != first.array(), "the array grows to a bigger chunk");
+    stored.reuse();
+    assertTrue(stored.take(ChunkFetch.MessageBytes.KEPT_BYTES + 1).array() != stored.take(1).array(), "beyond what is kept, an array of its own");
   }
 
   @Test
