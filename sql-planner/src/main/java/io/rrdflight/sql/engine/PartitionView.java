@@ -66,6 +66,14 @@ final class PartitionView {
     return cells[column][row];
   }
 
+  /**
+   * Component column {@code column}'s cells, one per row (as {@link #cell}): the view's own array,
+   * handed out so that a batch writer scans it in one pass; read only.
+   */
+  long[] cells(int column) {
+    return cells[column];
+  }
+
   /** Index column {@code index}'s value at {@code row}, or NO_VALUE for null. */
   long indexValue(int index, int row) {
     return indexValues[index][row];
