@@ -130,62 +130,113 @@ final class BatchWriter {
 
   /**
    * Copies column {@code column}'s cells of rows {@code [from, from + count)} into {@code target}
-   * ({@link RowCopier}: in bulk for the types it covers, as slices otherwise). A cell repeated on
-   * consecutive rows (latest-at fill, static data) is one repeated run: measured and copied from
-   * its chunk once per batch.
+   * ({@link RowCopier}: in bulk for the types it covers, as slices otherwise), one append per run
+   * ({@link #run}): a cell repeated on consecutive rows (latest-at fill, static data) is measured
+   * and copied from its chunk once per batch.
    */
   private void writeCells(ListVector target, boolean bulk, PartitionView view, int column, int from, int count) {
     String component = schema.components().get(column).component();
     RowCopier copier = new RowCopier(target, count, bulk);
     ListVector[] sourceOfChunk = new ListVector[view.chunkCount()]; // looked up once per chunk, not per cell
-    int i = 0;
-    while (i < count) {
-      long cell = view.cell(column, from + i);
-      int same = 1;
-      while (i + same < count && view.cell(column, from + i + same) == cell) {
-        same++;
-      }
+    long[] cells = view.cells(column);
+    int end = from + count;
+    int i = from;
+    while (i < end) {
+      long cell = cells[i];
+      long run = run(cells, i, end);
+      int each = runEach(run);
+      int rows = runRows(run);
       if (cell == PartitionView.NULL_CELL) {
-        copier.nulls(same);
+        copier.nulls(rows);
       } else if (cell == PartitionView.EMPTY_CELL) {
-        copier.emptyLists(same);
+        copier.emptyLists(rows);
       } else {
         int chunk = PartitionView.chunkOf(cell);
         if (sourceOfChunk[chunk] == null) {
           sourceOfChunk[chunk] = view.chunk(cell).component(component);
         }
-        if (same == 1) { // a run of consecutive rows of the chunk (each row its own cell): appended at once
-          while (i + same < count && view.cell(column, from + i + same) == cell + same) {
-            same++;
-          }
-          copier.rows(sourceOfChunk[chunk], PartitionView.rowOf(cell), same);
+        if (each == 1) {
+          copier.rows(sourceOfChunk[chunk], PartitionView.rowOf(cell), rows);
+        } else if (each == rows) {
+          copier.repeat(sourceOfChunk[chunk], PartitionView.rowOf(cell), rows);
         } else {
-          // Fill of a column logged every `same`-th row repeats consecutive cells of the chunk
-          // `same` times each: the whole run is one append.
-          int groups = 1;
-          while (i + (groups + 1) * same <= count && repeats(view, column, from + i + groups * same, same, cell + groups)) {
-            groups++;
-          }
-          if (groups > 1) {
-            copier.repeatEach(sourceOfChunk[chunk], PartitionView.rowOf(cell), groups, same);
-            same *= groups;
-          } else {
-            copier.repeat(sourceOfChunk[chunk], PartitionView.rowOf(cell), same);
-          }
+          copier.repeatEach(sourceOfChunk[chunk], PartitionView.rowOf(cell), rows / each, each);
         }
       }
-      i += same;
+      i += rows;
     }
     copier.write();
   }
 
-  /** Whether rows {@code [row, row + n)} of the column all show {@code cell}. */
-  private static boolean repeats(PartitionView view, int column, int row, int n, long cell) {
-    for (int k = 0; k < n; k++) {
-      if (view.cell(column, row + k) != cell) {
-        return false;
+  /**
+   * The run of cells that starts at {@code i} (and ends before {@code end}), found in one pass over
+   * the column's cells: {@code (each << 32) | rows}, read with {@link #runEach} and {@link #runRows}.
+   * <ul>
+   *   <li>a null or empty cell: {@code rows} rows of it ({@code each == rows});
+   *   <li>{@code each == 1}: a run of consecutive rows of one chunk, cells {@code cell, cell + 1, …}
+   *       (a column logged at every row);
+   *   <li>{@code each == rows}: one cell repeated (latest-at fill, static data);
+   *   <li>else groups: cells {@code cell, cell + 1, …} each repeated {@code each} times, as fill
+   *       repeats a column logged every {@code each}-th row; {@code rows} is a multiple of {@code each}.
+   * </ul>
+   * A group cut short by the batch's start (a batch of an odd number of rows starts every other
+   * batch in the middle of a point cloud's two rows) is a run of its own, and so is a cell that
+   * repeats after a run of consecutive rows: else the groups after it would be seen out of step,
+   * as runs of two consecutive rows, one append each (~5,000 per batch and points column, where
+   * one append covers them in step). One compare per row, where checking fill's groups one group
+   * at a time cost a loop and its bounds per group of two rows.
+   */
+  static long run(long[] cells, int i, int end) {
+    long cell = cells[i];
+    int j = i + 1;
+    while (j < end && cells[j] == cell) {
+      j++;
+    }
+    int same = j - i;
+    if (cell < 0) { // NULL_CELL or EMPTY_CELL: no chunk rows follow it
+      return pack(same, same);
+    }
+    int k = j;
+    while (k < end && cells[k] == cell + 1) {
+      k++;
+    }
+    if (k - j > same) { // the next cell is shown on more rows: this one's group was cut short
+      return pack(same, same);
+    }
+    if (same == 1) {
+      while (j < end && cells[j] == cell + (j - i)) {
+        j++;
+      }
+      if (j - i > 1 && j < end && cells[j] == cells[j - 1]) {
+        j--; // the last cell repeats: it starts the next run, fill's groups
+      }
+      return pack(1, j - i);
+    }
+    long next = cell + 1; // the cell the following rows must show, `same` rows each
+    int left = same;
+    while (j < end && cells[j] == next) {
+      j++;
+      if (--left == 0) {
+        next++;
+        left = same;
       }
     }
-    return true;
+    int rows = (j - i) / same * same; // whole groups only: a cut-off last one starts the next run
+    if (left == same && rows > same && j < end && cells[j] == next - 1) {
+      rows -= same; // the last group's cell goes on: it starts the next run
+    }
+    return pack(same, rows);
+  }
+
+  private static long pack(int each, int rows) {
+    return ((long) each << 32) | rows;
+  }
+
+  static int runEach(long run) {
+    return (int) (run >>> 32);
+  }
+
+  static int runRows(long run) {
+    return (int) run;
   }
 }

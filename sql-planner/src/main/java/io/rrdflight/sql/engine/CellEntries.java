@@ -193,6 +193,15 @@ final class CellEntries {
     return other.size == size && Arrays.equals(t, 0, size, other.t, 0, size);
   }
 
+  /**
+   * Whether {@code other} holds the same cells: index values, refs and kinds, in the same order
+   * (the components of one entity logged together have the same chunk rows), so that a join of
+   * either gives the same refs.
+   */
+  boolean sameCells(CellEntries other) {
+    return sameTimes(other) && Arrays.equals(ref, 0, size, other.ref, 0, size) && Arrays.equals(kind, 0, size, other.kind, 0, size);
+  }
+
   /** The distinct index values in {@code [min, max]}, ascending (the entries must be sorted). */
   long[] distinctTimes(long min, long max) {
     int from = firstAtOrAfter(min);

@@ -66,6 +66,14 @@ final class PartitionView {
     return cells[column][row];
   }
 
+  /**
+   * Component column {@code column}'s cells, one per row (as {@link #cell}): the view's own array,
+   * handed out so that a batch writer scans it in one pass; read only.
+   */
+  long[] cells(int column) {
+    return cells[column];
+  }
+
   /** Index column {@code index}'s value at {@code row}, or NO_VALUE for null. */
   long indexValue(int index, int row) {
     return indexValues[index][row];
@@ -224,10 +232,21 @@ final class PartitionView {
           continue;
         }
         context.check();
-        cells[c] = new long[rows.length];
-        long[] out = cells[c];
         long[] src = otherIndexes ? new long[rows.length] : null;
         sources[c] = src;
+        int twin = staticCell[c] == NULL_CELL && joined[c] == data[c] ? joinedTwin(c, data, joined, staticCell, cells) : -1;
+        if (twin >= 0) {
+          // The same cells as an earlier column (another component of the entity, logged in the same
+          // chunk rows): the same refs on every row, shared (the view's cells are read only), not
+          // joined again. Points' positions and colors: a join each per window, a window's rows long.
+          cells[c] = cells[twin];
+          if (src != null) {
+            System.arraycopy(cells[c], 0, src, 0, rows.length);
+          }
+          continue;
+        }
+        cells[c] = new long[rows.length];
+        long[] out = cells[c];
         if (staticCell[c] != NULL_CELL) {
           Arrays.fill(out, staticCell[c]); // static wins, whatever else is at t
           if (src != null) {
@@ -304,6 +323,17 @@ final class PartitionView {
         indexValues[i] = values;
       }
       return new PartitionView(partition, chunks, rows, cells, indexValues);
+    }
+
+    /** An earlier column joined from the same data cells, without clears, as column {@code c}; else -1. */
+    private static int joinedTwin(int c, CellEntries[] data, CellEntries[] joined, long[] staticCell, long[][] cells) {
+      for (int e = 0; e < c; e++) {
+        if (cells[e] != null && staticCell[e] == NULL_CELL && joined[e] == data[e] && data[e].size() > 0
+            && data[e].sameCells(data[c])) {
+          return e;
+        }
+      }
+      return -1;
     }
 
     private PartitionView staticOnly(long[] staticCell) {

@@ -133,4 +133,24 @@ class CellEntriesTest {
     assertFalse(a.sameTimes(shorter));
     assertFalse(a.sameTimes(other));
   }
+
+  @Test
+  void sameCellsComparesIndexValuesRefsAndKinds() {
+    CellEntries a = new CellEntries();
+    a.addData(new long[] {1, 2, 3}, 0, 3, 5);
+    CellEntries b = new CellEntries(100);
+    b.addData(new long[] {1, 2, 3}, 0, 3, 5);
+    CellEntries otherRows = new CellEntries();
+    otherRows.addData(new long[] {1, 2, 3}, 0, 3, 1L << 32);
+    CellEntries cleared = new CellEntries();
+    cleared.addData(new long[] {1, 2}, 0, 2, 5);
+    cleared.add(3, 7, CellEntries.CLEAR);
+    CellEntries lastCleared = new CellEntries();
+    lastCleared.addData(new long[] {1, 2}, 0, 2, 5);
+    lastCleared.add(3, 7, CellEntries.DATA);
+    assertTrue(a.sameCells(b));
+    assertTrue(b.sameCells(a));
+    assertFalse(a.sameCells(otherRows)); // same index values, other chunk rows
+    assertFalse(lastCleared.sameCells(cleared)); // same values and refs, a clear
+  }
 }

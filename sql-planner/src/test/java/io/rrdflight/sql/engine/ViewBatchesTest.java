@@ -163,6 +163,25 @@ class ViewBatchesTest {
   }
 
   @Test
+  void componentsLoggedInTheSameRowsEachShowTheirOwnValuesWithFill() {
+    // Two components of one entity in the same chunk rows (a point cloud's positions and colors): their
+    // cells are the same chunk rows, joined once; each column still reads its own component. A third
+    // entity with the same index values but other rows, and one with a clear, are joined on their own.
+    data.chunk("ds", "p1", "/pts").timeline("frame", SEQUENCE, 0, 2, 4).scalars("S:x", 0.0, 2.0, 4.0).scalars("S:y", -0.0, -2.0, -4.0)
+        .add();
+    data.chunk("ds", "p1", "/q").timeline("frame", SEQUENCE, 0, 2, 4).scalars("S:x", 10.0, 12.0, 14.0).add();
+    data.chunk("ds", "p1", "/r").timeline("frame", SEQUENCE, 1, 2).scalars("S:x", 21.0, 22.0).scalars("S:y", 31.0, 32.0).add();
+    data.chunk("ds", "p1", "/r").timeline("frame", SEQUENCE, 3)
+        .component("Clear:is_recursive", InMemoryRerunData.BOOL_LIST, List.of(List.of(false))).add();
+    assertEquals(List.of(
+        "p1|0|[0.0]|[-0.0]|[10.0]|null|null",
+        "p1|1|[0.0]|[-0.0]|[10.0]|[21.0]|[31.0]",
+        "p1|2|[2.0]|[-2.0]|[12.0]|[22.0]|[32.0]",
+        "p1|3|[2.0]|[-2.0]|[12.0]|[]|[]",
+        "p1|4|[4.0]|[-4.0]|[14.0]|[22.0]|[32.0]"), rows(QueryView.of("frame", "/**").withFillLatestAt(true)));
+  }
+
+  @Test
   void clearsGiveEmptyListsAndCreateRowsButDoNotStopLatestAtFill() {
     data.chunk("ds", "p1", "/robot/arm").timeline("frame", SEQUENCE, 1, 6).scalars("S:v", 1.0, 6.0).add();
     data.chunk("ds", "p1", "/other").timeline("frame", SEQUENCE, 4).scalars("S:v", 4.0).add();
