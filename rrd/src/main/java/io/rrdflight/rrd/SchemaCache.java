@@ -1,6 +1,7 @@
 package io.rrdflight.rrd;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -39,12 +40,12 @@ final class SchemaCache {
    */
   private record Key(byte[] bytes, int hash) {
     Key(byte[] bytes) {
-      this(bytes, java.util.Arrays.hashCode(bytes));
+      this(bytes, Arrays.hashCode(bytes));
     }
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Key k && k.hash == hash && java.util.Arrays.equals(k.bytes, bytes);
+      return o instanceof Key k && k.hash == hash && Arrays.equals(k.bytes, bytes);
     }
 
     @Override
@@ -69,7 +70,7 @@ final class SchemaCache {
       if (value != null) {
         int at = value.position() - bytes.position();
         // One fill, not a checked put per byte (that loop was the largest on-stack compile of a start)
-        java.util.Arrays.fill(key.array(), at, at + value.remaining(), (byte) 0);
+        Arrays.fill(key.array(), at, at + value.remaining(), (byte) 0);
       }
       // as Arrow's Schema.convertSchema reads them
       metadata.put(entry.key() == null ? "" : entry.key(), entry.value() == null ? "" : entry.value());
