@@ -22,6 +22,7 @@ import io.rrdflight.server.redap.proto.RerunCloudServiceGrpc;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -51,6 +52,7 @@ class RerunStreamLimitsIT {
   static final String SMALL = "SELECT COUNT(*) FROM \"dataset\".rerun.partitions";
   /** The dataset's chunks this many times over: tens of megabytes, more than gRPC buffers for a client that does not read. */
   static final int REPEATS = 30;
+  static final Duration QUERY_TIMEOUT = Duration.ofSeconds(5);
 
   @TempDir static Path dataDir;
   static ServerProcess server;
@@ -65,7 +67,7 @@ class RerunStreamLimitsIT {
   @BeforeAll
   static void start() throws Exception {
     server = ServerProcess.start(dataDir, "-d", "dataset=" + Fixtures.path("dataset"),
-        "--query-timeout", "5", "--max-queries", "1", "--max-queued-queries", "0");
+        "--query-timeout", Long.toString(QUERY_TIMEOUT.toSeconds()), "--max-queries", "1", "--max-queued-queries", "0");
     clients = new ServerClients(ServerClients.asRerun027(server.port()).build(), server.port());
     channel = clients.channel;
     sql = clients.sql;
@@ -135,7 +137,7 @@ class RerunStreamLimitsIT {
     }
     assertTrue(waited.isOk() || waited.getCode() == Status.Code.DEADLINE_EXCEEDED, waited.toString());
     for (StalledFetch s : stalled) {
-      Status end = s.readRest();
+      Status end = s.readRestAfterItsDeadline(QUERY_TIMEOUT);
       assertEquals(Status.Code.DEADLINE_EXCEEDED, end.getCode(), end.toString());
       assertTrue(end.getDescription().contains("--query-timeout"), end.getDescription());
     }

@@ -199,7 +199,7 @@ class RerunStreamLimitsTest {
     }
     assertTrue(waited.isOk() || waited.getCode() == Status.Code.DEADLINE_EXCEEDED, waited.toString());
     for (StalledFetch s : stalled) {
-      Status status = s.readRest();
+      Status status = s.readRestAfterItsDeadline(Duration.ofSeconds(1));
       assertEquals(Status.Code.DEADLINE_EXCEEDED, status.getCode(), status.toString());
       assertTrue(status.getDescription().contains("--query-timeout"), status.getDescription());
       assertTrue(s.messages.get() < REPEATS, "stopped before its end: " + s.messages.get() + " messages");

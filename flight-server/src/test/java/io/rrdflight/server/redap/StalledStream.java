@@ -6,6 +6,7 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -17,12 +18,16 @@ import java.util.function.BiConsumer;
  * or {@link #readSlowly} (or cancels): with an answer larger than gRPC's buffers, the server's stream waits for it.
  */
 class StalledStream<Q, R> implements ClientResponseObserver<Q, R> {
+  /** Beyond a stream's deadline, how long the server may take to notice it: it checks at least every 200 ms. */
+  private static final Duration DEADLINE_NOTICED = Duration.ofSeconds(1);
   private final CountDownLatch first = new CountDownLatch(1);
   private final CompletableFuture<Status> end = new CompletableFuture<>();
   final AtomicInteger messages = new AtomicInteger();
   /** Items received so far: {@link #itemsIn} of each message (a FetchChunks message may carry several chunks). */
   final AtomicInteger items = new AtomicInteger();
   private ClientCallStreamObserver<Q> call;
+  /** When the first message arrived ({@link System#nanoTime}). */
+  private volatile long firstMessageNanos;
   /** Once {@link #readSlowly} was called: how long the client dwells on each message before asking for the next. */
   private volatile long dwellMillis = -1;
 
@@ -44,7 +49,9 @@ class StalledStream<Q, R> implements ClientResponseObserver<Q, R> {
 
   @Override
   public void onNext(R value) {
-    messages.incrementAndGet();
+    if (messages.incrementAndGet() == 1) {
+      firstMessageNanos = System.nanoTime();
+    }
     items.addAndGet(itemsIn(value));
     first.countDown();
     if (dwellMillis >= 0) {
@@ -77,6 +84,21 @@ class StalledStream<Q, R> implements ClientResponseObserver<Q, R> {
   Status readRest() throws Exception {
     call.request(Integer.MAX_VALUE);
     return end.get(60, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Reads what is left once the server's {@code timeout} for this stream has passed for sure: the
+   * server starts that clock before it sends the first message, so it is past {@code timeout} after
+   * that message's arrival, plus the time the server takes to notice. Reading any earlier races the
+   * deadline: a stream whose client reads it to the end in time rightly ends OK (a later stream of
+   * several started one after another has a later deadline than the first).
+   */
+  Status readRestAfterItsDeadline(Duration timeout) throws Exception {
+    long wait = firstMessageNanos + timeout.plus(DEADLINE_NOTICED).toNanos() - System.nanoTime();
+    if (wait > 0) {
+      TimeUnit.NANOSECONDS.sleep(wait);
+    }
+    return readRest();
   }
 
   /** Reads what is left one message at a time, {@code dwellMillis} on each; returns how the stream ended. */
