@@ -95,6 +95,13 @@ public final class DatasetSchema {
 
   private final List<Timeline> timelines;
   private final List<ComponentColumn> components;
+  /**
+   * {@link #toArrow()}, made on first use and kept: equality and hashing go through it, and a
+   * registration compares each file's schema with the others' (see {@code JdbcCatalogStore}), so
+   * building its fields again for every comparison was most of the cost. Arrow's schema is
+   * immutable; two threads that race here build equal ones.
+   */
+  private volatile Schema arrow;
 
   public DatasetSchema(List<Timeline> timelines, List<ComponentColumn> components) {
     this.timelines = timelines.stream().distinct().sorted().toList();
@@ -140,6 +147,15 @@ public final class DatasetSchema {
 
   /** The Arrow schema Rerun's SDK expects from {@code GetDatasetSchema}. */
   public Schema toArrow() {
+    Schema made = arrow;
+    if (made == null) {
+      made = buildArrow();
+      arrow = made;
+    }
+    return made;
+  }
+
+  private Schema buildArrow() {
     List<Field> fields = new ArrayList<>();
     fields.add(rowIdField());
     for (Timeline t : timelines) {

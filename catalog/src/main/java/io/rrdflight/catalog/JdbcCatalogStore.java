@@ -328,6 +328,9 @@ abstract class JdbcCatalogStore implements CatalogStore {
               INSERT INTO partitions(dataset_id, partition_id, layer, storage_url, file_path, file_size, file_modified_ns,
                                      chunk_count, row_count, size_bytes, registered_at_ns, chunk_index, schema, application_id)
               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""")) {
+        // Files written alike (the recordings of one application) have one schema: it is encoded once
+        // per group, not once per file (16 such files made 16 equal schema messages on the committer).
+        Map<DatasetSchema, byte[]> encoded = new HashMap<>();
         // File by file, in order: a later file of the group may replace what an earlier one added.
         for (FileCommit f : files) {
           if (!f.replaced().isEmpty()) {
@@ -339,7 +342,7 @@ abstract class JdbcCatalogStore implements CatalogStore {
           }
           if (!f.added().isEmpty()) {
             for (IndexedPartition ip : f.added()) {
-              bindPartition(insert, ip);
+              bindPartition(insert, ip, encoded.computeIfAbsent(ip.schema(), DatasetSchema::toBytes));
               insert.addBatch();
             }
             insert.executeBatch();
@@ -374,7 +377,8 @@ abstract class JdbcCatalogStore implements CatalogStore {
     ps.setString(from + 4, p.file().version());
   }
 
-  private static void bindPartition(PreparedStatement ps, IndexedPartition ip) throws SQLException {
+  /** {@code schema}: the partition's schema as {@link DatasetSchema#toBytes()} encodes it. */
+  private static void bindPartition(PreparedStatement ps, IndexedPartition ip, byte[] schema) throws SQLException {
     Partition p = ip.partition();
     bindKey(ps, p);
     ps.setString(4, p.storageUrl().toString());
@@ -389,7 +393,7 @@ abstract class JdbcCatalogStore implements CatalogStore {
     ps.setLong(10, p.sizeBytes());
     ps.setLong(11, nanos(p.registeredAt()));
     ps.setBytes(12, ip.chunkIndex());
-    ps.setBytes(13, ip.schema().toBytes());
+    ps.setBytes(13, schema);
     ps.setString(14, p.applicationId());
   }
 

@@ -176,6 +176,16 @@ class CatalogTest {
   /** {@link FileListIndexer} whose files all have a "footer": it indexes them from it too. */
   static final class FooterListIndexer implements RecordingIndexer {
     final FileListIndexer lines = new FileListIndexer();
+    /** What a footer gives for each of the file's recordings. */
+    private final java.util.function.UnaryOperator<IndexedRecording> fromFooter;
+
+    FooterListIndexer() {
+      this(r -> r);
+    }
+
+    FooterListIndexer(java.util.function.UnaryOperator<IndexedRecording> fromFooter) {
+      this.fromFooter = fromFooter;
+    }
 
     @Override
     public List<IndexedRecording> index(io.rrdflight.rrd.RecordingSource recording, StoreKind kind) throws IOException {
@@ -185,7 +195,7 @@ class CatalogTest {
     @Override
     public java.util.Optional<List<IndexedRecording>> indexFromFooter(io.rrdflight.rrd.RecordingSource recording, StoreKind kind)
         throws IOException {
-      return java.util.Optional.of(lines.index(recording, kind));
+      return java.util.Optional.of(lines.index(recording, kind).stream().map(fromFooter).toList());
     }
   }
 
@@ -212,6 +222,30 @@ class CatalogTest {
       assertEquals(List.of(TaskStatus.SUCCESS, TaskStatus.SUCCESS), c.tasks(d.id()).stream().map(Task::status).toList());
       assertEquals(3, c.partitions(d.id()).size());
     }
+  }
+
+  @Test
+  void filesCommittedTogetherKeepEachTheirOwnSchemaWhenSomeAreEqual() throws IOException {
+    // Each recording gets a schema of its own instance; those named "t-..." have equal ones.
+    RecordingIndexer indexer = new FooterListIndexer(r -> new IndexedRecording(r.recordingId(), r.applicationId(), r.chunkCount(),
+        r.rowCount(), r.sizeBytes(), r.chunkIndex(), schemaOf(r.recordingId())));
+    try (Catalog c = open(indexer, 2)) {
+      Dataset d = c.createDataset("ds");
+      c.submitFiles(d.id(), List.of(inCall(c, file("a.rrd", "t-a"), true), inCall(c, file("b.rrd", "u-b", "t-b"), true),
+          inCall(c, file("c.rrd", "t-c"), true)), OnDuplicate.ERROR);
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      List<Partition> partitions = c.partitions(c.datasetNamed("ds").id());
+      assertEquals(4, partitions.size());
+      for (Partition p : partitions) {
+        assertEquals(schemaOf(p.partitionId()), c.schema(p), p.partitionId());
+      }
+    }
+  }
+
+  private static DatasetSchema schemaOf(String recordingId) {
+    return new DatasetSchema(List.of(new io.rrdflight.rrd.Timeline(recordingId.startsWith("t-") ? "t" : "frame",
+        io.rrdflight.rrd.TimelineKind.SEQUENCE)), List.of());
   }
 
   @Test

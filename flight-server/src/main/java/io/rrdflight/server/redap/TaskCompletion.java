@@ -19,7 +19,8 @@ import org.apache.arrow.memory.BufferAllocator;
  * QueryTasksOnCompletion: waits until every task has finished, then sends their task table and
  * closes. If the request's timeout passes first the call ends with DEADLINE_EXCEEDED, which the SDK
  * raises as TimeoutError (as its documentation of {@code Tasks.wait} promises). Waits on our own
- * threads in short slices, so a client that hangs up is noticed and no gRPC thread is held.
+ * threads in short slices, so a client that hangs up is noticed and no gRPC thread is held; tasks that
+ * have all finished already are answered at once on the call's thread.
  */
 final class TaskCompletion {
   /** How often a waiting call checks whether its client is still there. */
@@ -41,6 +42,21 @@ final class TaskCompletion {
     distinct.forEach(catalog::task); // unknown ids are NOT_FOUND at once
     Context context = Context.current();
     long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+    // Tasks that have already finished (a registration of footer files answers with finished tasks) are
+    // answered on the call's own thread: there is nothing to wait for, and handing the answer to another
+    // thread only added a thread switch to the client's wait.
+    try {
+      List<Task> already = catalog.awaitFinished(distinct, Duration.ZERO);
+      if (allFinished(already)) {
+        if (!context.isCancelled()) {
+          send(already, vocabulary, observer, message);
+        }
+        return;
+      }
+    } catch (RuntimeException | Error e) {
+      observer.onError(CatalogStatus.of(e, "QueryTasksOnCompletion"));
+      return;
+    }
     executor.execute(context.wrap(() -> {
       try {
         List<Task> tasks = catalog.awaitFinished(distinct, Duration.ZERO);
@@ -62,13 +78,18 @@ final class TaskCompletion {
               .asRuntimeException());
           return;
         }
-        observer.onNext(message.apply(TaskTable.batch(tasks, vocabulary, allocator)));
-        observer.onCompleted();
+        send(tasks, vocabulary, observer, message);
       } catch (RuntimeException | Error e) {
         // Errors too (see DatasetQuery#query): a thread that dies silently leaves its client waiting.
         observer.onError(CatalogStatus.of(e, "QueryTasksOnCompletion"));
       }
     }));
+  }
+
+  /** Sends the finished tasks' table and closes the call. */
+  private <T> void send(List<Task> tasks, Vocabulary vocabulary, StreamObserver<T> observer, Function<DataframePart, T> message) {
+    observer.onNext(message.apply(TaskTable.batch(tasks, vocabulary, allocator)));
+    observer.onCompleted();
   }
 
   private static boolean allFinished(List<Task> tasks) {

@@ -213,6 +213,11 @@ final class RerunCloudHarness implements AutoCloseable {
     }
   }
 
+  /** Stops the threads the service lends its waits and helpers: what still answers needs none of them. */
+  void stopExecutor() {
+    executor.shutdown();
+  }
+
   @Override
   public void close() throws InterruptedException {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

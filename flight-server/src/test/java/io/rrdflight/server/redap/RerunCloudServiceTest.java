@@ -411,6 +411,18 @@ class RerunCloudServiceTest {
   }
 
   @Test
+  void aWaitForTasksThatHaveFinishedIsAnsweredWithoutAWaitingThread() throws IOException {
+    footers = true;
+    DatasetEntry d = create("finished");
+    Path one = rrd("one.rrd", "rec-a");
+    RerunCloudHarness.Table rows = rerun.read(rerun.stub(id(d)).registerWithDataset(registerRequest(one.toUri().toString())).getData());
+    List<String> ids = rows.column("rerun_task_id").stream().map(Object::toString).toList();
+    rerun.stopExecutor(); // a wait handed to it would be refused
+    RerunCloudHarness.Table status = rerun.read(awaitTasks(ids, 30).get(0).getData());
+    assertEquals(List.of("success"), status.column("exec_status"));
+  }
+
+  @Test
   void aDamagedFooterFileFailsItsTaskAloneNamingFileAndOffset() throws IOException {
     footers = true;
     DatasetEntry d = create("damaged");
