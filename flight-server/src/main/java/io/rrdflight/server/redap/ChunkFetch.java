@@ -23,6 +23,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
@@ -57,6 +59,12 @@ final class ChunkFetch {
   private final QueryAdmission gate;
   private final BufferAllocator allocator;
   private final int targetMessageBytes;
+  /**
+   * Message arrays of finished streams, for the next ones: the 0.41 client's read of 16 recordings
+   * opens hundreds of streams, and an array of its own for each is garbage. At most one per stream
+   * sending at once is kept (up to {@link #MAX_STREAMS} × {@link MessageBytes#SPARE_FACTOR} × {@link #targetMessageBytes}).
+   */
+  private final BlockingQueue<byte[]> spareArrays = new ArrayBlockingQueue<>(MAX_STREAMS);
   /** Totals since start: what the pruning test and the logs look at. */
   final LongAdder chunksSent = new LongAdder();
   final LongAdder bytesSent = new LongAdder();
@@ -112,9 +120,19 @@ final class ChunkFetch {
     Map<ChunkKey, Partition> partitions = resolve(keys);
     Map<Partition, List<ChunkKey>> byFile = new LinkedHashMap<>();
     keys.forEach(k -> byFile.computeIfAbsent(partitions.get(k), p -> new ArrayList<>()).add(k));
+    MessageBytes stored = new MessageBytes(targetMessageBytes, spareArrays);
+    try {
+      streamFiles(byFile, stored, sender, wrap, query);
+    } finally {
+      // Every message that aliased the array was sent (and so copied out) or dropped unsent.
+      stored.release();
+    }
+  }
+
+  private <T> void streamFiles(Map<Partition, List<ChunkKey>> byFile, MessageBytes stored, FlowControlledSender<T> sender,
+      Function<List<ArrowMsg>, T> wrap, QueryContext query) throws IOException {
     List<ArrowMsg> message = new ArrayList<>();
     long messageBytes = 0;
-    MessageBytes stored = new MessageBytes(targetMessageBytes);
     for (Map.Entry<Partition, List<ChunkKey>> file : byFile.entrySet()) {
       Partition partition = file.getKey();
       try (RecordingSource source = catalog.openSource(partition)) {
@@ -217,15 +235,26 @@ final class ChunkFetch {
    * bytes, so {@link #reuse} is called only once gRPC has copied the message out: its Netty transport
    * serialises a message inside {@code sendMessage}. A chunk that does not fit gets an array of its
    * own; the array grows to the largest chunk up to {@link #KEPT_BYTES}, so a stream keeps at most that.
+   * It grows in steps of a quarter of the usual size: the 0.41 writer's chunks are a little over
+   * 1 MiB each and differ by a few bytes, and growing to each bigger one exactly made a new array
+   * for every fourth chunk. The first array comes from {@code spares} when one there is big enough,
+   * and goes back at {@link #release} unless it grew past {@link #SPARE_FACTOR} times the usual size,
+   * so the spares stay small.
    */
   static final class MessageBytes {
     static final int KEPT_BYTES = 8 << 20;
+    /** Arrays up to this many times the usual size go back to the spares. */
+    static final int SPARE_FACTOR = 2;
     private final int initial;
+    private final int step;
+    private final BlockingQueue<byte[]> spares;
     private byte[] bytes;
     private int used;
 
-    MessageBytes(int initial) {
+    MessageBytes(int initial, BlockingQueue<byte[]> spares) {
       this.initial = Math.min(initial, KEPT_BYTES);
+      this.step = Math.max(1, this.initial / 4);
+      this.spares = requireNonNull(spares, "spares is null");
     }
 
     /** A heap buffer of {@code length} bytes (position 0, limit {@code length}) that is not handed out again before {@link #reuse}. */
@@ -234,15 +263,38 @@ final class ChunkFetch {
         if (used > 0 || length > KEPT_BYTES) {
           return ByteBuffer.allocate(length);
         }
-        bytes = new byte[Math.max(initial, length)];
+        bytes = spareOrNew(length);
       }
       ByteBuffer region = ByteBuffer.wrap(bytes, used, length).slice();
       used += length;
       return region;
     }
 
+    private byte[] spareOrNew(int length) {
+      if (bytes == null) {
+        byte[] spare = spares.poll();
+        if (spare != null && spare.length >= length) {
+          return spare;
+        }
+        if (spare != null) {
+          spares.offer(spare); // too small for this chunk, not for the next stream
+        }
+      }
+      long size = (Math.max((long) initial, length) + step - 1) / step * step;
+      return new byte[(int) Math.min(size, KEPT_BYTES)];
+    }
+
     /** Every buffer taken so far is free again: the message that held them was sent. */
     void reuse() {
+      used = 0;
+    }
+
+    /** The stream is over and nothing it read is used any more: the array is left for the next stream. */
+    void release() {
+      if (bytes != null && bytes.length <= (long) SPARE_FACTOR * initial) {
+        spares.offer(bytes); // full: more streams ended than send at once; this one is garbage
+      }
+      bytes = null;
       used = 0;
     }
   }

@@ -1,6 +1,8 @@
 package io.rrdflight.server.redap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
@@ -18,8 +20,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -69,29 +73,47 @@ class ChunkStreamingTest {
   }
 
   @Test
-  void everyChunkArrivesWithTheBytesItHasInTheFile() throws Exception {
-    // The chunks of a message are read into one array that the next message reuses: a chunk sent
-    // from a region already refilled would carry another chunk's bytes.
+  void everyChunkArrivesWithTheBytesItHasInTheFileAlsoWhenStreamsPassTheirArraysOn() throws Exception {
+    // The chunks of a message are read into one array that the next message reuses, and a finished
+    // stream leaves its array to the next: a chunk sent from a region already refilled would carry
+    // another chunk's bytes. Two streams one after the other, then two side by side.
     Map<ChunkId, ByteString> inFile = new HashMap<>();
     byte[] file = Files.readAllBytes(FILE);
     for (IndexedChunk c : chunks) {
       ArrowMsg stored = ArrowMsg.parseFrom(ByteString.copyFrom(file, (int) c.offset(), (int) c.length()));
       inFile.put(c.id(), stored.getPayload());
     }
+    for (int round = 0; round < 2; round++) {
+      assertEquals(chunks.size(), checkPayloads(List.of(rerun.stub().fetchChunks(everyChunk)), inFile));
+    }
+    var sideBySide = List.of(rerun.stub().fetchChunks(everyChunk), rerun.stub().fetchChunks(everyChunk));
+    assertEquals(2 * chunks.size(), checkPayloads(sideBySide, inFile));
+  }
+
+  /** Reads the streams a message of each in turn, checking every chunk against the file; the chunks seen. */
+  private static int checkPayloads(List<Iterator<FetchChunksResponse>> streams, Map<ChunkId, ByteString> inFile) {
     int seen = 0;
-    for (var it = rerun.stub().fetchChunks(everyChunk); it.hasNext(); ) {
-      for (ArrowMsg sent : it.next().getChunksList()) {
-        ChunkId id = new ChunkId(sent.getChunkId().getTimeNs(), sent.getChunkId().getInc());
-        assertEquals(inFile.get(id), sent.getPayload(), "chunk " + id);
-        seen++;
+    boolean more = true;
+    while (more) {
+      more = false;
+      for (Iterator<FetchChunksResponse> it : streams) {
+        if (!it.hasNext()) {
+          continue;
+        }
+        more = true;
+        for (ArrowMsg sent : it.next().getChunksList()) {
+          ChunkId id = new ChunkId(sent.getChunkId().getTimeNs(), sent.getChunkId().getInc());
+          assertEquals(inFile.get(id), sent.getPayload(), "chunk " + id);
+          seen++;
+        }
       }
     }
-    assertEquals(chunks.size(), seen);
+    return seen;
   }
 
   @Test
   void theArrayOfOneMessageIsReusedOnlyAfterItWasSentAndABiggerChunkGetsItsOwn() {
-    ChunkFetch.MessageBytes stored = new ChunkFetch.MessageBytes(100);
+    ChunkFetch.MessageBytes stored = new ChunkFetch.MessageBytes(100, new ArrayBlockingQueue<>(1));
     ByteBuffer first = stored.take(60);
     ByteBuffer second = stored.take(30);
     assertTrue(first.hasArray() && second.array() == first.array(), "one array for one message");
@@ -106,6 +128,35 @@ class ChunkStreamingTest {
     assertTrue(big.array() != first.array(), "the array grows to a bigger chunk");
     stored.reuse();
     assertTrue(stored.take(ChunkFetch.MessageBytes.KEPT_BYTES + 1).array() != stored.take(1).array(), "beyond what is kept, an array of its own");
+  }
+
+  @Test
+  void aFinishedStreamLeavesItsArrayToTheNextUnlessItGrewOrTheSparesAreFull() {
+    ArrayBlockingQueue<byte[]> spares = new ArrayBlockingQueue<>(1);
+    ChunkFetch.MessageBytes first = new ChunkFetch.MessageBytes(100, spares);
+    byte[] array = first.take(10).array();
+    first.release();
+    ChunkFetch.MessageBytes second = new ChunkFetch.MessageBytes(100, spares);
+    ChunkFetch.MessageBytes third = new ChunkFetch.MessageBytes(100, spares);
+    assertSame(array, second.take(50).array(), "the next stream takes the spare");
+    assertNotSame(array, third.take(50).array(), "a stream beside it gets one of its own");
+    second.release();
+    third.release();
+    assertEquals(List.of(array), List.copyOf(spares), "one spare kept: the queue bounds them");
+
+    spares.clear();
+    ChunkFetch.MessageBytes grown = new ChunkFetch.MessageBytes(100, spares);
+    grown.take(500);
+    grown.release();
+    assertTrue(spares.isEmpty(), "an array grown past twice the usual size is not kept");
+  }
+
+  @Test
+  void theArrayGrowsWithRoomForTheNextChunkThatIsALittleBigger() {
+    ChunkFetch.MessageBytes stored = new ChunkFetch.MessageBytes(100, new ArrayBlockingQueue<>(1));
+    byte[] grown = stored.take(110).array();
+    stored.reuse();
+    assertSame(grown, stored.take(120).array(), "chunks a little over the usual size share one array");
   }
 
   @Test
