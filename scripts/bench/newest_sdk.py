@@ -38,7 +38,7 @@ import pyarrow as pa
 import rerun as rr
 from datafusion import col, lit
 
-from bench_common import ROOT, big_frames, make_big, peak_rss_mb, window
+from bench_common import ROOT, big_frames, make_big, peak_rss_mb, use_jar, window
 from conftest import rerun_binary
 from rrdflight_server import ListeningProcess, ServerProcess
 
@@ -214,11 +214,14 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=2, help="fresh server processes per server")
     parser.add_argument("--direct", action="store_true", help="no counting proxy: wall times without its hop, no byte counts")
     parser.add_argument("--json", type=Path, help="also write every figure to this file (for compare.py)")
+    parser.add_argument("--jar", type=Path, help="rrdflight's runnable jar to start (another build, with its archive beside it); "
+                        "default: this checkout's")
     parser.add_argument("--as-tests", action="store_true",
                         help="start rrdflight as the tests do (java -Xmx1g -jar), not with scripts/rrdflight and its memory defaults")
     args = parser.parse_args()
     global LAUNCHER
     LAUNCHER = not args.as_tests
+    use_jar(args.jar)
     if args.make_big:
         make_big(args.make_big, args.files, args.frames)
         return 0
@@ -260,7 +263,8 @@ def main() -> int:
           f"seed: segment {win[1]}, {win[0]} in [{win[2]}, {win[3]}]; {args.reps} fresh processes per server "
           f"(figures that differ between them are shown as a / b; ratios of the means)"
           f"{'; no proxy (--direct)' if args.direct else '; through the counting proxy'}"
-          f"; rrdflight started {'as the tests do (java -Xmx1g -jar)' if args.as_tests else 'with scripts/rrdflight'}\n")
+          f"; rrdflight started {'as the tests do (java -Xmx1g -jar)' if args.as_tests else 'with scripts/rrdflight'}"
+          f"{f' from {args.jar}' if args.jar else ''}\n")
     print("\n".join(table(names, results)))
     print("\n" + "\n".join(notes))
     if args.json:
