@@ -29,8 +29,8 @@ def failures(root: Path) -> tuple[int, list[str]]:
             for kind in ("failure", "error"):
                 problem = case.find(kind)
                 if problem is not None:
-                    message = (problem.get("message") or problem.get("type") or "").strip().splitlines()
-                    first = message[0][:300] if message else ""
+                    text = (problem.get("message") or problem.get("type") or "").strip()
+                    first = text.splitlines()[0][:300] if text else ""
                     lines.append(f"FAILED {case.get('classname')}#{case.get('name')} ({kind}): {first}")
     return len(reports), lines
 
