@@ -162,6 +162,11 @@ public final class QueryContext {
     }
   }
 
+  /** Whether the query's deadline has passed (without stopping it: for waits after the work is done). */
+  public boolean isPastDeadline() {
+    return deadlineNanos != Long.MAX_VALUE && System.nanoTime() > deadlineNanos;
+  }
+
   private void deadlinePassed() {
     abort = new QueryAbortedException(QueryAbortedException.Reason.DEADLINE_EXCEEDED,
         "Query exceeded its time limit (--query-timeout) and was stopped");

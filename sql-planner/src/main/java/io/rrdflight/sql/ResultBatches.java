@@ -9,7 +9,9 @@ import org.apache.arrow.vector.VectorSchemaRoot;
  *
  * <p>A consumer may move a batch's buffers out of {@link #root()} (a transfer, as the Arrow operators
  * of {@code calcite/} do), so {@link #next()} must fill the root's vectors afresh, never assume they
- * still hold the previous batch's buffers.
+ * still hold the previous batch's buffers. Nor may it write into buffers an earlier batch had: the
+ * Flight door hands each batch's buffers to gRPC without copying them, and gRPC may still be sending
+ * them while the next batch is made.
  */
 public interface ResultBatches extends AutoCloseable {
   /**
