@@ -2,7 +2,8 @@
 ADBC next to the plain Flight DoGet ceiling of the same bytes, and the full query view over a 16-recording
 set, each for a baseline jar (main before the parallel engine) and for our jar with 1, 2, … workers.
 Every server runs alone, one after the other, on the same data; each figure is the median of --repeat
-runs after one warm-up, with the server process's CPU seconds during the run (user + system, all
+runs after --warmup runs (default 1; the JIT of a fresh server still compiles the scan's path for the
+next few, so --warmup 6 gives the settled figure), with the server process's CPU seconds during the run (user + system, all
 threads: the work done, which a busy machine does not inflate the way it inflates wall time). Prints a table and writes results/workers-<UTC time>.json. See README.md.
 
   .venv/bin/python scripts/bench/sql/workers.py --base-jar /tmp/main.jar --big /tmp/big41
@@ -84,6 +85,7 @@ def main() -> None:
     parser.add_argument("--big", type=Path, help="a directory of recordings for the full view (e.g. /tmp/big41); skipped without")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--heap", default="1g", help="server -Xmx")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed runs on each server before the timed ones (at least 1)")
     args = parser.parse_args()
 
     configs = ([("main (baseline)", args.base_jar, None)] if args.base_jar else []) + \
@@ -91,7 +93,7 @@ def main() -> None:
     out = HERE / "results" / ("workers-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + ".json")
     out.parent.mkdir(exist_ok=True)
     results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start",
-               "server_heap": args.heap, "large": {}, "big": {}}
+               "server_heap": args.heap, "warmup_runs": max(1, args.warmup), "large": {}, "big": {}}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         dataset = tmp / "large"
@@ -106,6 +108,8 @@ def main() -> None:
                 sql = our_sql(component_columns(uri))
                 results["large_sql"] = sql
                 _, _, _, table = timed_adbc(uri, sql, keep=not ipc.exists())  # warm-up; the first also gives the ceiling's bytes
+                for _ in range(args.warmup - 1):
+                    timed_adbc(uri, sql)
                 if table is not None:
                     with pa.OSFile(str(ipc), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
                         for batch in table.to_batches():
@@ -128,21 +132,22 @@ def main() -> None:
                 try:
                     uri = f"grpc://127.0.0.1:{server.port}"
                     wait_registered(uri, "big", files)
-                    timed_adbc(uri, FULL_VIEW)  # warm-up
+                    for _ in range(max(1, args.warmup)):
+                        timed_adbc(uri, FULL_VIEW)  # warm-up
                     results["big"][label] = median_run([timed(server, uri, FULL_VIEW) for _ in range(args.repeat)])
                 finally:
                     server.stop()
                 print(label, args.big, results["big"][label], flush=True)
 
     ceiling = results["large"]["plain Flight DoGet of the same bytes (ceiling)"]["median_s"]
-    print(f"\nfilled query view over {args.large.name} via ADBC (median of {args.repeat})")
+    print(f"\nfilled query view over {args.large.name} via ADBC (median of {args.repeat} after {max(1, args.warmup)} warm-up runs)")
     print(f"{'server':48} {'rows':>10} {'MB':>8} {'s':>7} {'MB/s':>8} {'of ceiling':>10} {'server CPU s':>12}")
     for label, r in results["large"].items():
         print(f"{label:48} {r['rows']:>10,} {r['bytes'] / 1e6:>8.1f} {r['median_s']:>7.2f} {r['bytes'] / 1e6 / r['median_s']:>8.1f}"
               f" {ceiling / r['median_s']:>9.0%} {r.get('server_cpu_s', float('nan')):>12.2f}")
     if results["big"]:
         base = next(iter(results["big"].values()))["median_s"]
-        print(f"\nfull query view over {args.big} via ADBC (median of {args.repeat})")
+        print(f"\nfull query view over {args.big} via ADBC (median of {args.repeat} after {max(1, args.warmup)} warm-up runs)")
         print(f"{'server':48} {'rows':>12} {'MB':>8} {'s':>7} {'MB/s':>8} {'vs first':>8} {'server CPU s':>12}")
         for label, r in results["big"].items():
             print(f"{label:48} {r['rows']:>12,} {r['bytes'] / 1e6:>8.1f} {r['median_s']:>7.2f} {r['bytes'] / 1e6 / r['median_s']:>8.1f}"

@@ -70,6 +70,10 @@ class FlightSqlProtocolIT {
   static void stop() throws Exception {
     if (server != null) {
       server.close();
+      // The server's side of the leak check: batches go to gRPC without a copy, and each query's
+      // allocator must find them sent (or dropped with a cancelled call) before it closes.
+      assertFalse(server.output().contains("still allocated") || server.output().contains("Memory was leaked"),
+          server.output());
     }
   }
 

@@ -136,7 +136,8 @@ final class BatchStreamer {
     BufferAllocator allocator = query.allocator();
     long giveUp = System.nanoTime() + SENT_WAIT_MAX_NANOS;
     long pause = 10_000;
-    while (allocator.getAllocatedMemory() > 0 && System.nanoTime() < giveUp && !query.context().isPastDeadline()) {
+    while (allocator.getAllocatedMemory() > 0 && System.nanoTime() < giveUp && !query.context().isPastDeadline()
+        && !Thread.currentThread().isInterrupted()) { // interrupted: the server is stopping
       LockSupport.parkNanos(pause);
       pause = Math.min(2 * pause, SENT_POLL_MAX_NANOS);
     }

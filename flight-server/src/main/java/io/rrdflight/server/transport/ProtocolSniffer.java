@@ -86,6 +86,7 @@ final class ProtocolSniffer extends ByteToMessageDecoder {
    * the event (which sets up HTTP/2), then the bytes read so far, which removing this decoder passes on.
    */
   private void handOverToGrpc(ChannelHandlerContext ctx) {
+    ctx.pipeline().addFirst(DirectWrites.INSTANCE);
     ctx.pipeline().addAfter(ctx.name(), null, grpcHandler);
     if (negotiationEvent != null) {
       ctx.fireUserEventTriggered(negotiationEvent);
