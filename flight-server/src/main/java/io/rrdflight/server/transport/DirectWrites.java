@@ -31,18 +31,29 @@ final class DirectWrites extends ChannelOutboundHandlerAdapter {
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (msg instanceof ByteBuf buf && !buf.isDirect() && buf.nioBufferCount() > 1) {
-      ctx.write(directParts(ctx.alloc(), buf), promise);
-    } else {
-      ctx.write(msg, promise);
+      ByteBuffer[] parts = buf.nioBuffers();
+      if (anyDirect(parts)) {
+        ctx.write(directParts(ctx.alloc(), buf, parts), promise);
+        return;
+      }
     }
+    ctx.write(msg, promise); // direct already, or all on the heap: netty's one copy is the cheapest
+  }
+
+  private static boolean anyDirect(ByteBuffer[] parts) {
+    for (ByteBuffer part : parts) {
+      if (part.isDirect()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
-   * {@code buf}'s readable bytes as one buffer of direct parts: its direct memory as is, its heap
-   * parts copied. The result owns {@code buf}: releasing it releases {@code buf}.
+   * {@code buf}'s readable bytes ({@code parts}, its NIO buffers) as one buffer of direct parts: its
+   * direct memory as is, its heap parts copied. The result owns {@code buf}: releasing it releases {@code buf}.
    */
-  private static ByteBuf directParts(ByteBufAllocator alloc, ByteBuf buf) {
-    ByteBuffer[] parts = buf.nioBuffers();
+  private static ByteBuf directParts(ByteBufAllocator alloc, ByteBuf buf, ByteBuffer[] parts) {
     CompositeByteBuf out = new CompositeByteBuf(alloc, true, parts.length) {
       @Override
       protected void deallocate() {

@@ -43,17 +43,20 @@ class DirectWritesTest {
   }
 
   @Test
-  void directAndSingleHeapBuffersPassUnchanged() {
+  void directAndHeapOnlyBuffersPassUnchanged() {
     ByteBuf direct = Unpooled.directBuffer(8).writeLong(42);
     ByteBuf heap = Unpooled.wrappedBuffer(HEADER);
+    ByteBuf heapParts = Unpooled.wrappedBuffer(HEADER, HEADER); // two heap parts: netty's one copy stays
     EmbeddedChannel channel = new EmbeddedChannel(DirectWrites.INSTANCE);
 
-    channel.writeOutbound(direct, heap);
+    channel.writeOutbound(direct, heap, heapParts);
 
     assertSame(direct, channel.readOutbound());
     assertSame(heap, channel.readOutbound());
+    assertSame(heapParts, channel.readOutbound());
     direct.release();
     heap.release();
+    heapParts.release();
     channel.finishAndReleaseAll();
   }
 
