@@ -3,7 +3,8 @@ ADBC next to the plain Flight DoGet ceiling of the same bytes, and the full quer
 set, each for a baseline jar (main before the parallel engine) and for our jar with 1, 2, … workers.
 Every server runs alone, one after the other, on the same data; each figure is the median of --repeat
 runs after --warmup runs (default 1; the JIT of a fresh server still compiles the scan's path for the
-next few, so --warmup 6 gives the settled figure), with the server process's CPU seconds during the run (user + system, all
+next few, so --warmup 6 gives the settled figure; --servers N repeats it all on N fresh servers per
+jar, taking turns, since the code C2 makes differs between server processes), with the server process's CPU seconds during the run (user + system, all
 threads: the work done, which a busy machine does not inflate the way it inflates wall time). Prints a table and writes results/workers-<UTC time>.json. See README.md.
 
   .venv/bin/python scripts/bench/sql/workers.py --base-jar /tmp/main.jar --big /tmp/big41
@@ -86,6 +87,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--heap", default="1g", help="server -Xmx")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs on each server before the timed ones (at least 1)")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="fresh servers per jar, taking turns jar by jar: the code C2 makes differs between server processes "
+                             "(one run of the same two builds gave 0.80 against 0.67 s, four servers each the other way round)")
     args = parser.parse_args()
 
     configs = ([("main (baseline)", args.base_jar, None)] if args.base_jar else []) + \
@@ -93,15 +97,17 @@ def main() -> None:
     out = HERE / "results" / ("workers-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + ".json")
     out.parent.mkdir(exist_ok=True)
     results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start",
-               "server_heap": args.heap, "warmup_runs": max(1, args.warmup), "large": {}, "big": {}}
+               "server_heap": args.heap, "warmup_runs": max(1, args.warmup), "servers_per_jar": max(1, args.servers),
+               "large": {}, "big": {}}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         dataset = tmp / "large"
         dataset.mkdir()
         os.symlink(args.large.resolve(), dataset / "large.rrd")
         ipc = tmp / "result.arrow"
-        for label, jar, workers in configs:
-            server = Server(jar, tmp / f"data-large-{len(results['large'])}", "large", dataset, args.heap, workers)
+        large_runs: dict[str, list[list[tuple]]] = {label: [] for label, _, _ in configs}
+        for label, jar, workers in [c for _ in range(max(1, args.servers)) for c in configs]:
+            server = Server(jar, tmp / f"data-large-{sum(map(len, large_runs.values()))}", "large", dataset, args.heap, workers)
             try:
                 uri = f"grpc://127.0.0.1:{server.port}"
                 wait_registered(uri, "large", 1)
@@ -115,39 +121,50 @@ def main() -> None:
                         for batch in table.to_batches():
                             writer.write_batch(batch)
                     del table
-                results["large"][label] = median_run([timed(server, uri, sql) for _ in range(args.repeat)])
+                runs = [timed(server, uri, sql) for _ in range(args.repeat)]
+                large_runs[label].append(runs)
             finally:
                 server.stop()
-            print(label, "large.rrd", results["large"][label], flush=True)
+            print(label, "large.rrd", median_run(runs), flush=True)
+        for label, per_server in large_runs.items():
+            results["large"][label] = median_run([r for runs in per_server for r in runs])
+            results["large"][label]["server_medians_s"] = [round(statistics.median(r[2] for r in runs), 3) for runs in per_server]
         # The ceiling: the same result bytes (ADBC's batches of the first server, as an Arrow IPC file)
-        # served by a pyarrow.flight (C++) server and read with a pyarrow.flight client, no computing.
-        results["large"]["plain Flight DoGet of the same bytes (ceiling)"] = median_run(timed_doget(ipc)[: args.repeat])
+        # served by a pyarrow.flight (C++) server and read with a pyarrow.flight client, no computing;
+        # three such servers, three reads each: a single server's three reads spread 0.23-0.43 s here.
+        results["large"]["plain Flight DoGet of the same bytes (ceiling)"] = median_run(
+            [run for _ in range(3) for run in timed_doget(ipc)])
 
         if args.big:
             files = len(list(args.big.glob("*.rrd")))
             results["big_dir"] = str(args.big)
             results["big_sql"] = FULL_VIEW
-            for label, jar, workers in configs:
-                server = Server(jar, tmp / f"data-big-{len(results['big'])}", "big", args.big, args.heap, workers)
+            big_runs: dict[str, list[list[tuple]]] = {label: [] for label, _, _ in configs}
+            for label, jar, workers in [c for _ in range(max(1, args.servers)) for c in configs]:
+                server = Server(jar, tmp / f"data-big-{sum(map(len, big_runs.values()))}", "big", args.big, args.heap, workers)
                 try:
                     uri = f"grpc://127.0.0.1:{server.port}"
                     wait_registered(uri, "big", files)
                     for _ in range(max(1, args.warmup)):
                         timed_adbc(uri, FULL_VIEW)  # warm-up
-                    results["big"][label] = median_run([timed(server, uri, FULL_VIEW) for _ in range(args.repeat)])
+                    runs = [timed(server, uri, FULL_VIEW) for _ in range(args.repeat)]
+                    big_runs[label].append(runs)
                 finally:
                     server.stop()
-                print(label, args.big, results["big"][label], flush=True)
+                print(label, args.big, median_run(runs), flush=True)
+            for label, per_server in big_runs.items():
+                results["big"][label] = median_run([r for runs in per_server for r in runs])
+                results["big"][label]["server_medians_s"] = [round(statistics.median(r[2] for r in runs), 3) for runs in per_server]
 
     ceiling = results["large"]["plain Flight DoGet of the same bytes (ceiling)"]["median_s"]
-    print(f"\nfilled query view over {args.large.name} via ADBC (median of {args.repeat} after {max(1, args.warmup)} warm-up runs)")
+    print(f"\nfilled query view over {args.large.name} via ADBC (median of {args.repeat} runs x {max(1, args.servers)} servers, each after {max(1, args.warmup)} warm-up runs)")
     print(f"{'server':48} {'rows':>10} {'MB':>8} {'s':>7} {'MB/s':>8} {'of ceiling':>10} {'server CPU s':>12}")
     for label, r in results["large"].items():
         print(f"{label:48} {r['rows']:>10,} {r['bytes'] / 1e6:>8.1f} {r['median_s']:>7.2f} {r['bytes'] / 1e6 / r['median_s']:>8.1f}"
               f" {ceiling / r['median_s']:>9.0%} {r.get('server_cpu_s', float('nan')):>12.2f}")
     if results["big"]:
         base = next(iter(results["big"].values()))["median_s"]
-        print(f"\nfull query view over {args.big} via ADBC (median of {args.repeat} after {max(1, args.warmup)} warm-up runs)")
+        print(f"\nfull query view over {args.big} via ADBC (median of {args.repeat} runs x {max(1, args.servers)} servers, each after {max(1, args.warmup)} warm-up runs)")
         print(f"{'server':48} {'rows':>12} {'MB':>8} {'s':>7} {'MB/s':>8} {'vs first':>8} {'server CPU s':>12}")
         for label, r in results["big"].items():
             print(f"{label:48} {r['rows']:>12,} {r['bytes'] / 1e6:>8.1f} {r['median_s']:>7.2f} {r['bytes'] / 1e6 / r['median_s']:>8.1f}"
