@@ -77,6 +77,13 @@ def median_run(runs: list[tuple]) -> dict:
     return out
 
 
+def pooled(per_server: list[list[tuple]]) -> dict:
+    """The runs of every server of one jar as one median_run, with each server's own median wall time."""
+    out = median_run([r for runs in per_server for r in runs])
+    out["server_medians_s"] = [round(statistics.median(r[2] for r in runs), 3) for runs in per_server]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jar", type=Path, default=JAR, help="ours (default: flight-server/target/rrdflight.jar)")
@@ -91,13 +98,15 @@ def main() -> None:
                         help="fresh servers per jar, taking turns jar by jar: the code C2 makes differs between server processes "
                              "(one run of the same two builds gave 0.80 against 0.67 s, four servers each the other way round)")
     args = parser.parse_args()
+    args.warmup = max(1, args.warmup)
+    args.servers = max(1, args.servers)
 
     configs = ([("main (baseline)", args.base_jar, None)] if args.base_jar else []) + \
         [(f"ours, {w} worker{'s' if int(w) > 1 else ''}", args.jar, int(w)) for w in args.workers.split(",")]
     out = HERE / "results" / ("workers-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + ".json")
     out.parent.mkdir(exist_ok=True)
     results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start",
-               "server_heap": args.heap, "warmup_runs": max(1, args.warmup), "servers_per_jar": max(1, args.servers),
+               "server_heap": args.heap, "warmup_runs": args.warmup, "servers_per_jar": args.servers,
                "large": {}, "big": {}}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -105,8 +114,9 @@ def main() -> None:
         dataset.mkdir()
         os.symlink(args.large.resolve(), dataset / "large.rrd")
         ipc = tmp / "result.arrow"
+        turns = [c for _ in range(args.servers) for c in configs]  # jar by jar, round after round
         large_runs: dict[str, list[list[tuple]]] = {label: [] for label, _, _ in configs}
-        for label, jar, workers in [c for _ in range(max(1, args.servers)) for c in configs]:
+        for label, jar, workers in turns:
             server = Server(jar, tmp / f"data-large-{sum(map(len, large_runs.values()))}", "large", dataset, args.heap, workers)
             try:
                 uri = f"grpc://127.0.0.1:{server.port}"
@@ -126,9 +136,7 @@ def main() -> None:
             finally:
                 server.stop()
             print(label, "large.rrd", median_run(runs), flush=True)
-        for label, per_server in large_runs.items():
-            results["large"][label] = median_run([r for runs in per_server for r in runs])
-            results["large"][label]["server_medians_s"] = [round(statistics.median(r[2] for r in runs), 3) for runs in per_server]
+        results["large"].update({label: pooled(per_server) for label, per_server in large_runs.items()})
         # The ceiling: the same result bytes (ADBC's batches of the first server, as an Arrow IPC file)
         # served by a pyarrow.flight (C++) server and read with a pyarrow.flight client, no computing;
         # three such servers, three reads each: a single server's three reads spread 0.23-0.43 s here.
@@ -140,31 +148,29 @@ def main() -> None:
             results["big_dir"] = str(args.big)
             results["big_sql"] = FULL_VIEW
             big_runs: dict[str, list[list[tuple]]] = {label: [] for label, _, _ in configs}
-            for label, jar, workers in [c for _ in range(max(1, args.servers)) for c in configs]:
+            for label, jar, workers in turns:
                 server = Server(jar, tmp / f"data-big-{sum(map(len, big_runs.values()))}", "big", args.big, args.heap, workers)
                 try:
                     uri = f"grpc://127.0.0.1:{server.port}"
                     wait_registered(uri, "big", files)
-                    for _ in range(max(1, args.warmup)):
+                    for _ in range(args.warmup):
                         timed_adbc(uri, FULL_VIEW)  # warm-up
                     runs = [timed(server, uri, FULL_VIEW) for _ in range(args.repeat)]
                     big_runs[label].append(runs)
                 finally:
                     server.stop()
                 print(label, args.big, median_run(runs), flush=True)
-            for label, per_server in big_runs.items():
-                results["big"][label] = median_run([r for runs in per_server for r in runs])
-                results["big"][label]["server_medians_s"] = [round(statistics.median(r[2] for r in runs), 3) for runs in per_server]
+            results["big"].update({label: pooled(per_server) for label, per_server in big_runs.items()})
 
     ceiling = results["large"]["plain Flight DoGet of the same bytes (ceiling)"]["median_s"]
-    print(f"\nfilled query view over {args.large.name} via ADBC (median of {args.repeat} runs x {max(1, args.servers)} servers, each after {max(1, args.warmup)} warm-up runs)")
+    print(f"\nfilled query view over {args.large.name} via ADBC (median of {args.repeat} runs x {args.servers} servers, each after {args.warmup} warm-up runs)")
     print(f"{'server':48} {'rows':>10} {'MB':>8} {'s':>7} {'MB/s':>8} {'of ceiling':>10} {'server CPU s':>12}")
     for label, r in results["large"].items():
         print(f"{label:48} {r['rows']:>10,} {r['bytes'] / 1e6:>8.1f} {r['median_s']:>7.2f} {r['bytes'] / 1e6 / r['median_s']:>8.1f}"
               f" {ceiling / r['median_s']:>9.0%} {r.get('server_cpu_s', float('nan')):>12.2f}")
     if results["big"]:
         base = next(iter(results["big"].values()))["median_s"]
-        print(f"\nfull query view over {args.big} via ADBC (median of {args.repeat} runs x {max(1, args.servers)} servers, each after {max(1, args.warmup)} warm-up runs)")
+        print(f"\nfull query view over {args.big} via ADBC (median of {args.repeat} runs x {args.servers} servers, each after {args.warmup} warm-up runs)")
         print(f"{'server':48} {'rows':>12} {'MB':>8} {'s':>7} {'MB/s':>8} {'vs first':>8} {'server CPU s':>12}")
         for label, r in results["big"].items():
             print(f"{label:48} {r['rows']:>12,} {r['bytes'] / 1e6:>8.1f} {r['median_s']:>7.2f} {r['bytes'] / 1e6 / r['median_s']:>8.1f}"

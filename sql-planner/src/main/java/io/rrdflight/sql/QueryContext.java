@@ -157,7 +157,7 @@ public final class QueryContext {
   /** As {@link #check()}, reading the clock every time: for callers that check rarely (once a batch, once a second). */
   public void checkNow() {
     check();
-    if (deadlineNanos != Long.MAX_VALUE && System.nanoTime() > deadlineNanos) {
+    if (isPastDeadline()) {
       deadlinePassed();
     }
   }

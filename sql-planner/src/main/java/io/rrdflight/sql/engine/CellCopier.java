@@ -354,10 +354,8 @@ final class CellCopier {
         throw new IllegalStateException("a batch of " + dst.getField() + " would hold " + values + " values of " + bytes
             + " bytes: beyond Arrow's 32-bit offsets");
       }
-      int n = (int) Math.max(1, values);
-      if (kind == FIXED) {
-        n = 1; // its buffers come from allocateUnzeroed, after allocateNew
-      }
+      // A fixed-width level's buffers come from allocateUnzeroed, after allocateNew: allocate little here.
+      int n = kind == FIXED ? 1 : (int) Math.max(1, values);
       if (dst instanceof BaseVariableWidthVector v) {
         v.setInitialCapacity(n, Math.max(1.0, (double) bytes / n));
       } else {
