@@ -1,16 +1,20 @@
 """COUNT(*) with no filter is answered from each recording's row counts, counted in the background after
 registration (and kept in the catalog's view_row_counts): on every fixture group, every table's count equals
 the number of rows its scan returns, on a fresh server once its counts are ready, after a restart (nothing
-counted again) and after a file changed on disk (only its counts are counted again)."""
+counted again) and after a file changed on disk (only its counts are counted again). The counts serve SQL
+only: a server that started empty counts nothing for registrations through Rerun's catalog API until the
+Flight SQL door's first call."""
 
+import re
 import shutil
 import sqlite3
+import time
 
 import adbc_driver_flightsql.dbapi as flightsql
 import pytest
 
 from conftest import ServerProcess, fixture_path
-from rrdflight_server import restart_cycle
+from rrdflight_server import ROW_COUNTS_READY, restart_cycle
 
 GROUPS = {"dataset": "dataset", "large": "large", "versions": "versions", "chunks": "small-chunks"}
 # single/: its sound recordings (the truncated ones are refused at registration, another test's subject).
@@ -86,3 +90,31 @@ def test_counts_equal_the_scans_rows_fresh_after_a_restart_and_after_a_file_chan
     assert cycle.counted[1] == (0, 0), "nothing to count after a restart"
     assert cycle.counted[2] == (4, 1), "only the changed recording's four timelines are counted again"
     assert cycle.stored[1] == stored and cycle.stored[2] == stored, "counted again from the file as it is now"
+
+
+def test_a_server_that_started_empty_counts_rows_only_once_sql_is_used(tmp_path):
+    import rerun as rr
+
+    data_dir = tmp_path / "data"
+    files = sorted(fixture_path("dataset").glob("*.rrd"))
+    server = ServerProcess(data_dir)
+    try:
+        dataset = rr.catalog.CatalogClient(server.rerun_uri).create_dataset(name="runs")
+        dataset.register_batch([f"file://{f}" for f in files]).wait(120)
+        # The counter starts after 2 s without calls (RrdflightServer.ROW_COUNTS_QUIET): give it more than that.
+        time.sleep(4)
+        log = server.log_once_matching(ROW_COUNTS_READY, timeout=0)
+        assert not re.search(ROW_COUNTS_READY, log), f"counted for a Rerun client alone:\n{log}"
+        assert stored_counts(data_dir) == {}, "nothing counted before SQL was used"
+
+        with flightsql.connect(server.grpc_uri, autocommit=True) as conn:
+            conn.adbc_get_objects(depth="catalogs").read_all()  # a first SQL call that scans nothing
+            log = server.log_once_matching(ROW_COUNTS_READY, timeout=120)
+            assert re.search(ROW_COUNTS_READY, log), f"no row counts after the first SQL call:\n{log}"
+            stored = stored_counts(data_dir)
+            assert len(stored) == len(files), f"every registered recording counted in the background: {stored}"
+            with conn.cursor() as cur:
+                scanned = len(one(cur, 'SELECT rerun_partition_id FROM "runs".rerun."frame"'))
+                assert next(iter(one(cur, 'SELECT COUNT(*) FROM "runs".rerun."frame"')[0].values())) == scanned
+    finally:
+        server.stop()

@@ -39,6 +39,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.arrow.flight.FlightServer;
 import org.apache.arrow.flight.Location;
@@ -70,13 +71,21 @@ public final class RrdflightServer implements AutoCloseable {
   /** Read once at start: gRPC refuses to tell the port once the server is shut down, and work beside it may still ask. */
   private final int port;
   private final CallClock calls;
+  private final SqlDoorUse sqlDoor;
+  /**
+   * The server serves {@code -d} directories, or is in a fleet (whose other nodes may take the SQL queries):
+   * SQL is what it is there for from the start ({@link #countMissingRowCounts}).
+   */
+  private final boolean servesSql;
   /** Set first thing in {@link #close}: work beside the server that waits for a quiet spell stops waiting. */
   private volatile boolean closing;
 
   private RrdflightServer(Catalog catalog, BufferAllocator allocator, ExecutorService streamExecutor, RrdflightSqlProducer producer,
       RerunCloudService rerunCloud, FlightServer flightServer, Optional<Authenticator> authenticator, Optional<FleetMembership> fleet,
-      ViewRowCounter rowCounter, ChunkCache chunkCache, CallClock calls) {
+      ViewRowCounter rowCounter, ChunkCache chunkCache, CallClock calls, SqlDoorUse sqlDoor, boolean servesSql) {
     this.calls = calls;
+    this.sqlDoor = sqlDoor;
+    this.servesSql = servesSql;
     this.rowCounter = rowCounter;
     this.chunkCache = chunkCache;
     this.port = flightServer.getPort();
@@ -146,19 +155,29 @@ public final class RrdflightServer implements AutoCloseable {
     ChunkCache chunkCache = new ChunkCache(DirectMemory.chunkCacheBytes(limits, arrowLimit), allocator);
     pressure.releaseWith(chunkCache::releaseIdle);
     SqlEngine engine = new SqlEngine(new CatalogRerunData(catalog, chunkCache), allocator);
-    // The counts a bare COUNT(*) asks for, made after each registration (by the writer of a fleet): see countMissingRowCounts.
+    // The counts a bare COUNT(*) asks for, made after each registration once SQL is in use (by the writer of a fleet): see
+    // countMissingRowCounts.
     // It waits for a quiet spell of both doors: no query or FetchChunks stream running or ended, and no call
     // started, within ROW_COUNTS_QUIET. The calls count too because a client's workflow mixes streams with
     // calls that hold no slot (listings, schemas, FindChunks, the SDK's own waits): a count started between
     // two streams was stopped by the next one, having cost the client a core, and began again after it.
     CallClock calls = new CallClock();
     ViewRowCounter rowCounter = engine.rowCounter(() -> clientsActiveWithin(admission, calls, ROW_COUNTS_QUIET));
+    // Only once SQL is in use (SqlDoorUse): then every partition without counts, and from then on each registration's.
+    SqlDoorUse sqlDoor = new SqlDoorUse();
+    sqlDoor.whenUsed("rrdflight-row-counts-queue", () -> {
+      if (catalog.isWriter()) {
+        rowCounter.countAll();
+      }
+    });
     catalog.listen(new PartitionListener() {
       @Override
       public void partitionsAdded(List<Partition> added) {
         if (catalog.isWriter()) {
           admission.noteActivity(); // the client that registered usually queries next
-          rowCounter.count(added);
+          if (sqlDoor.isUsed()) {
+            rowCounter.count(added);
+          }
         }
       }
 
@@ -179,6 +198,7 @@ public final class RrdflightServer implements AutoCloseable {
     // layer (a server-wide interceptor: it sees the calls of both services).
     Consumer<NettyServerBuilder> sharePort = netty -> netty
         .protocolNegotiator(new SharedPortNegotiator(http, new ConnectionLimits(limits.maxConnections(), limits.firstBytesTimeout()), tls))
+        .intercept(sqlDoor) // added first, so called after the auth layer: only an accepted call opens the SQL door
         .intercept(auth)
         .intercept(calls) // added last, so called first: it notes refused calls too
         .maxInboundMessageSize(limits.maxMessageBytes())
@@ -208,7 +228,7 @@ public final class RrdflightServer implements AutoCloseable {
     StartupTrace.step("Flight server started");
     fleet.ifPresent(f -> f.start(config.advertise().orElseGet(() -> advertised(config, flightServer.getPort()))));
     return new RrdflightServer(catalog, allocator, streamExecutor, producer, rerunCloud, flightServer, authenticator, fleet, rowCounter,
-        chunkCache, calls);
+        chunkCache, calls, sqlDoor, !config.datasets().isEmpty() || fleet.isPresent());
   }
 
   /** Where other nodes' endpoints send clients to this one when {@code --advertise} is not given: the bound host (or this host's name). */
@@ -318,7 +338,15 @@ public final class RrdflightServer implements AutoCloseable {
    */
   public boolean awaitQuiet(Duration quiet) {
     requireNonNull(quiet, "quiet is null");
-    while (!calls.quietFor(quiet)) {
+    return awaitUnlessClosing(() -> calls.quietFor(quiet));
+  }
+
+  /**
+   * Looks at {@code condition} every {@link #QUIET_POLL} until it holds (true) or the server closes or the
+   * thread is interrupted (false). A sleep between looks: a timed wait on a future would make an exception per look.
+   */
+  private boolean awaitUnlessClosing(BooleanSupplier condition) {
+    while (!condition.getAsBoolean()) {
       if (closing) {
         return false;
       }
@@ -330,6 +358,14 @@ public final class RrdflightServer implements AutoCloseable {
       }
     }
     return !closing;
+  }
+
+  /**
+   * Waits until the Flight SQL door is used ({@link SqlDoorUse}); false when the server closes (or the thread
+   * is interrupted) first. For work beside the server that only saves later SQL queries time.
+   */
+  public boolean awaitSqlDoor() {
+    return awaitUnlessClosing(() -> servesSql || sqlDoor.isUsed());
   }
 
   /** How many calls of either door have started since the server started ({@link CallClock}). */
@@ -355,13 +391,15 @@ public final class RrdflightServer implements AutoCloseable {
   static final Duration BESIDE_STOP = Duration.ofSeconds(10);
 
   /**
-   * Queues, for counting in the background, every partition whose timeline tables' row counts are
-   * not stored yet (those of an existing data dir, and the {@code -d} files registered at start):
-   * called once the start-up warm-up is done, so that it does not compete with it.
+   * Called once the start-up warm-up is done, so that the counts do not compete with it: a server that
+   * started with recordings (an existing data dir, or {@code -d} files), or {@link #servesSql}, is there
+   * for SQL too, so every partition whose timeline tables' row counts are not stored yet is queued for
+   * counting in the background now; otherwise that waits for the Flight SQL door's first call
+   * ({@link SqlDoorUse}).
    */
-  public void countMissingRowCounts() {
-    if (catalog.isWriter()) {
-      rowCounter.countAll();
+  public void countMissingRowCounts(boolean startedWithRecordings) {
+    if (startedWithRecordings || servesSql) {
+      sqlDoor.markUsed(); // queues them (SqlDoorUse.whenUsed above), now or already at its first call
     }
   }
 

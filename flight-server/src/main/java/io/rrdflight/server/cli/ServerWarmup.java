@@ -82,16 +82,20 @@ final class ServerWarmup {
    * indexed in memory ({@link #indexSample}) and registered as a call registers it, into a catalog of its own in a
    * temporary directory ({@link #rehearseRegistration}), then a SQL query over no table ({@link #sampleQuery}) and,
    * when the catalog holds recordings, a GROUP BY over the sample ({@link #sampleGroupBy}). On a server that
-   * starts empty, the SQL steps wait for {@link #EMPTY_START_QUIET} without calls ({@link RrdflightServer#awaitQuiet}).
+   * starts empty, the SQL steps wait for the Flight SQL door's first call ({@link RrdflightServer#awaitSqlDoor}: a server
+   * only Rerun's SDK uses never runs them), then for {@link #EMPTY_START_QUIET} without calls ({@link RrdflightServer#awaitQuiet}).
    * Writes nothing but that temporary directory (no file of the data dir, no row of the server's catalog); a failure is ignored (the calls meet it again and report it).
    * Its Arrow memory is a child of the server's allocator ({@link RrdflightServer#runBeside}): it counts in
-   * the server's limit, a buffer it leaves is reported, and the server's close waits for it. Then it queues the
-   * background row counts (which read files: after the warm-up, not beside it).
+   * the server's limit, a buffer it leaves is reported, and the server's close waits for it. Then, on a server that
+   * started with recordings, it queues the background row counts (which read files: after the warm-up, not beside
+   * it); on one that started empty the SQL door's first call does ({@link RrdflightServer#countMissingRowCounts}).
    */
   static Thread afterReady(String host, boolean greet, RrdflightServer server) {
     return server.runBeside("rrdflight-warmup-calls", MEMORY, allocator -> {
-      firstCalls(host, server.port(), greet, server.catalog(), allocator, server::callsStarted, () -> server.awaitQuiet(EMPTY_START_QUIET));
-      server.countMissingRowCounts();
+      boolean startedWithRecordings = holdsRecordings(server.catalog());
+      firstCalls(host, server.port(), greet, server.catalog(), allocator, server::callsStarted,
+          () -> server.awaitSqlDoor() && server.awaitQuiet(EMPTY_START_QUIET));
+      server.countMissingRowCounts(startedWithRecordings);
     });
   }
 

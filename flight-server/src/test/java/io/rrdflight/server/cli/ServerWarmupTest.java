@@ -117,6 +117,34 @@ class ServerWarmupTest {
   }
 
   @Test
+  void anEmptyServersSqlDoorIsUsedFromItsFirstFlightCallNotFromRerunCalls(@TempDir Path tmp) throws Exception {
+    AtomicBoolean used = new AtomicBoolean();
+    try (RrdflightServer server = start(tmp.resolve("data"))) {
+      Thread waiter = new Thread(() -> used.set(server.awaitSqlDoor()));
+      waiter.start();
+      new io.rrdflight.server.redap.TrainingClient("127.0.0.1", server.port(), new PrintStream(PrintStream.nullOutputStream())).greet();
+      waiter.join(500);
+      assertTrue(waiter.isAlive(), "Rerun's Version and WhoAmI do not open the SQL door");
+      callFlight(server);
+      waiter.join(10_000);
+      assertFalse(waiter.isAlive(), "a Flight call opens it");
+      assertTrue(used.get());
+    }
+  }
+
+  @Test
+  void waitingForTheSqlDoorEndsWhenTheServerCloses(@TempDir Path tmp) throws Exception {
+    AtomicBoolean used = new AtomicBoolean(true);
+    Thread waiter;
+    try (RrdflightServer server = start(tmp.resolve("data"))) {
+      waiter = new Thread(() -> used.set(server.awaitSqlDoor()));
+      waiter.start();
+    }
+    waiter.join();
+    assertFalse(used.get(), "a closing server's SQL door is not waited for");
+  }
+
+  @Test
   void waitingForAQuietSpellEndsWhenTheServerCloses(@TempDir Path tmp) throws Exception {
     AtomicBoolean quiet = new AtomicBoolean(true);
     Thread waiter;
@@ -161,6 +189,7 @@ class ServerWarmupTest {
   void theWarmUpLeavesTheDataDirAndCatalogAsTheyWere(@TempDir Path tmp) throws Exception {
     try (RrdflightServer server = start(tmp.resolve("data"))) {
       Map<String, Long> before = files(tmp.resolve("data"));
+      callFlight(server); // the SQL steps of an empty server's warm-up wait for the SQL door
       ServerWarmup.afterReady("127.0.0.1", true, server).join();
       assertEquals(before, files(tmp.resolve("data")), "file names and sizes under the data dir");
       assertTrue(server.catalog().datasets().isEmpty());
@@ -171,6 +200,7 @@ class ServerWarmupTest {
   void theWarmUpTakesItsMemoryFromTheServersAllocatorAndGivesEveryBufferBack(@TempDir Path tmp) throws Exception {
     try (RrdflightServer server = start(tmp.resolve("data"))) {
       long peakBefore = server.allocator().getPeakMemoryAllocation();
+      callFlight(server);
       ServerWarmup.afterReady("127.0.0.1", true, server).join();
       // Its IPC batches, sample index and query went through the server's allocator, within its limit...
       assertTrue(server.allocator().getPeakMemoryAllocation() > peakBefore, "peak " + server.allocator().getPeakMemoryAllocation());
@@ -234,6 +264,15 @@ class ServerWarmupTest {
     new CommandLine(command.spec()).parseArgs("--port", "0", "--data-dir", dataDir.toString(),
         "--allow-root", Fixtures.path("versions").toString());
     return RrdflightServer.start(command.config(), "test");
+  }
+
+  /** One Flight call (ListActions), as a SQL client's first: it opens the server's SQL door. */
+  private static void callFlight(RrdflightServer server) throws Exception {
+    try (BufferAllocator allocator = new RootAllocator();
+        org.apache.arrow.flight.FlightClient flight = org.apache.arrow.flight.FlightClient.builder(allocator,
+            org.apache.arrow.flight.Location.forGrpcInsecure("127.0.0.1", server.port())).build()) {
+      flight.listActions().forEach(action -> { });
+    }
   }
 
   /** The warm-up's work without its greetings, with the call count and quiet spell given. */
