@@ -9,6 +9,7 @@ stops. Figures go to stdout as a Markdown table (scripts/bench/README.md keeps t
     .venv/bin/python scripts/bench/seed_workflow.py fixtures/dataset
     .venv/bin/python scripts/bench/seed_workflow.py --make-big /tmp/big --files 16   # writes ~2.2 GB once
     .venv/bin/python scripts/bench/seed_workflow.py /tmp/big
+    .venv/bin/python scripts/bench/seed_workflow.py /tmp/big --once --jar OTHER/flight-server/target/rrdflight.jar
 
 Needs the runnable jar (mvn package) and the venv of scripts/requirements.txt.
 """
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import rerun as rr
 
-from bench_common import make_big, peak_rss_mb, window
+from bench_common import make_big, peak_rss_mb, use_jar, window
 from conftest import RerunServer, ServerProcess  # on sys.path through bench_common
 
 
@@ -52,7 +53,10 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=16)
     parser.add_argument("--once", action="store_true", help="first run only (no second dataset in the same process)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file (for compare.py)")
+    parser.add_argument("--jar", type=Path, help="rrdflight's runnable jar to start (another build, with its archive beside it); "
+                        "default: this checkout's")
     args = parser.parse_args()
+    use_jar(args.jar)
     if args.make_big:
         make_big(args.make_big, args.files)
         return 0

@@ -12,6 +12,7 @@ import time
 
 import adbc_driver_flightsql.dbapi as flightsql
 import pytest
+import rerun as rr
 
 from conftest import ServerProcess, fixture_path
 from rrdflight_server import ROW_COUNTS_READY, restart_cycle
@@ -93,8 +94,6 @@ def test_counts_equal_the_scans_rows_fresh_after_a_restart_and_after_a_file_chan
 
 
 def test_a_server_that_started_empty_counts_rows_only_once_sql_is_used(tmp_path):
-    import rerun as rr
-
     data_dir = tmp_path / "data"
     files = sorted(fixture_path("dataset").glob("*.rrd"))
     server = ServerProcess(data_dir)
