@@ -84,6 +84,19 @@ def pooled(per_server: list[list[tuple]]) -> dict:
     return out
 
 
+def servers_in_turn(turns: list[tuple], data_dirs: Path, name: str, dataset_dir: Path, files: int, heap: str):
+    """For each (label, jar, workers) of `turns`: a fresh server of `jar` serving `dataset_dir` as dataset `name`,
+    once its `files` recordings are registered, as (label, server, uri); stopped when the caller moves on."""
+    for i, (label, jar, workers) in enumerate(turns):
+        server = Server(jar, data_dirs / f"data-{name}-{i}", name, dataset_dir, heap, workers)
+        try:
+            uri = f"grpc://127.0.0.1:{server.port}"
+            wait_registered(uri, name, files)
+            yield label, server, uri
+        finally:
+            server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jar", type=Path, default=JAR, help="ours (default: flight-server/target/rrdflight.jar)")
@@ -116,25 +129,19 @@ def main() -> None:
         ipc = tmp / "result.arrow"
         turns = [c for _ in range(args.servers) for c in configs]  # jar by jar, round after round
         large_runs: dict[str, list[list[tuple]]] = {label: [] for label, _, _ in configs}
-        for label, jar, workers in turns:
-            server = Server(jar, tmp / f"data-large-{sum(map(len, large_runs.values()))}", "large", dataset, args.heap, workers)
-            try:
-                uri = f"grpc://127.0.0.1:{server.port}"
-                wait_registered(uri, "large", 1)
-                sql = our_sql(component_columns(uri))
-                results["large_sql"] = sql
-                _, _, _, table = timed_adbc(uri, sql, keep=not ipc.exists())  # warm-up; the first also gives the ceiling's bytes
-                for _ in range(args.warmup - 1):
-                    timed_adbc(uri, sql)
-                if table is not None:
-                    with pa.OSFile(str(ipc), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-                        for batch in table.to_batches():
-                            writer.write_batch(batch)
-                    del table
-                runs = [timed(server, uri, sql) for _ in range(args.repeat)]
-                large_runs[label].append(runs)
-            finally:
-                server.stop()
+        for label, server, uri in servers_in_turn(turns, tmp, "large", dataset, 1, args.heap):
+            sql = our_sql(component_columns(uri))
+            results["large_sql"] = sql
+            _, _, _, table = timed_adbc(uri, sql, keep=not ipc.exists())  # warm-up; the first also gives the ceiling's bytes
+            for _ in range(args.warmup - 1):
+                timed_adbc(uri, sql)
+            if table is not None:
+                with pa.OSFile(str(ipc), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                    for batch in table.to_batches():
+                        writer.write_batch(batch)
+                del table
+            runs = [timed(server, uri, sql) for _ in range(args.repeat)]
+            large_runs[label].append(runs)
             print(label, "large.rrd", median_run(runs), flush=True)
         results["large"].update({label: pooled(per_server) for label, per_server in large_runs.items()})
         # The ceiling: the same result bytes (ADBC's batches of the first server, as an Arrow IPC file)
@@ -148,17 +155,11 @@ def main() -> None:
             results["big_dir"] = str(args.big)
             results["big_sql"] = FULL_VIEW
             big_runs: dict[str, list[list[tuple]]] = {label: [] for label, _, _ in configs}
-            for label, jar, workers in turns:
-                server = Server(jar, tmp / f"data-big-{sum(map(len, big_runs.values()))}", "big", args.big, args.heap, workers)
-                try:
-                    uri = f"grpc://127.0.0.1:{server.port}"
-                    wait_registered(uri, "big", files)
-                    for _ in range(args.warmup):
-                        timed_adbc(uri, FULL_VIEW)  # warm-up
-                    runs = [timed(server, uri, FULL_VIEW) for _ in range(args.repeat)]
-                    big_runs[label].append(runs)
-                finally:
-                    server.stop()
+            for label, server, uri in servers_in_turn(turns, tmp, "big", args.big, files, args.heap):
+                for _ in range(args.warmup):
+                    timed_adbc(uri, FULL_VIEW)  # warm-up
+                runs = [timed(server, uri, FULL_VIEW) for _ in range(args.repeat)]
+                big_runs[label].append(runs)
                 print(label, args.big, median_run(runs), flush=True)
             results["big"].update({label: pooled(per_server) for label, per_server in big_runs.items()})
 

@@ -92,10 +92,10 @@ final class ServerWarmup {
    */
   static Thread afterReady(String host, boolean greet, RrdflightServer server) {
     return server.runBeside("rrdflight-warmup-calls", MEMORY, allocator -> {
-      boolean startedWithRecordings = holdsRecordings(server.catalog());
-      firstCalls(host, server.port(), greet, server.catalog(), allocator, server::callsStarted,
+      boolean startedEmpty = !holdsRecordings(server.catalog());
+      firstCalls(host, server.port(), greet, server.catalog(), startedEmpty, allocator, server::callsStarted,
           () -> server.awaitSqlDoor() && server.awaitQuiet(EMPTY_START_QUIET));
-      server.countMissingRowCounts(startedWithRecordings);
+      server.countMissingRowCounts(!startedEmpty);
     });
   }
 
@@ -121,13 +121,12 @@ final class ServerWarmup {
    * come since its own greetings (once a client calls, it would run beside the registration it prepares), and
    * when a client called before them, the greetings and the sample's indexing are left out too.
    * {@code quiet} waits for a spell without calls (false: the server closes, skip the rest); asked only when
-   * the catalog held no recording at the start.
+   * the catalog held no recording at the start ({@code startedEmpty}, {@link #holdsRecordings} as the warm-up began).
    */
-  static Done firstCalls(String host, int port, boolean greet, Catalog catalog, BufferAllocator allocator, LongSupplier callsStarted,
-      BooleanSupplier quiet) {
+  static Done firstCalls(String host, int port, boolean greet, Catalog catalog, boolean startedEmpty, BufferAllocator allocator,
+      LongSupplier callsStarted, BooleanSupplier quiet) {
     boolean rehearsed = false;
     try {
-      boolean startedEmpty = !holdsRecordings(catalog);
       Schema schema = new Schema(List.of(Field.nullable("warmup", ArrowType.Utf8.INSTANCE)));
       schema.toJson();
       ByteArrayOutputStream out = new ByteArrayOutputStream();

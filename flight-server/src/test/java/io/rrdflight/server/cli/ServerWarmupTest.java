@@ -101,7 +101,8 @@ class ServerWarmupTest {
       // A client's call was already counted: the greetings are left out, and the GROUP BY of a server
       // with recordings still runs, over the sample indexed then.
       assertEquals(new ServerWarmup.Done(false, true),
-          ServerWarmup.firstCalls("127.0.0.1", server.port(), true, server.catalog(), allocator, () -> 1, () -> true));
+          ServerWarmup.firstCalls("127.0.0.1", server.port(), true, server.catalog(), !ServerWarmup.holdsRecordings(server.catalog()),
+              allocator, () -> 1, () -> true));
       assertEquals(before, server.callsStarted(), "the warm-up called the server");
       assertEquals(0, allocator.getAllocatedMemory());
     }
@@ -278,7 +279,8 @@ class ServerWarmupTest {
   /** The warm-up's work without its greetings, with the call count and quiet spell given. */
   private static ServerWarmup.Done warmUp(RrdflightServer server, BufferAllocator allocator, java.util.function.LongSupplier calls,
       java.util.function.BooleanSupplier quiet) {
-    return ServerWarmup.firstCalls("127.0.0.1", server.port(), false, server.catalog(), allocator, calls, quiet);
+    return ServerWarmup.firstCalls("127.0.0.1", server.port(), false, server.catalog(), !ServerWarmup.holdsRecordings(server.catalog()),
+        allocator, calls, quiet);
   }
 
   private static List<Path> rehearsalDirs(Path tmp) throws IOException {
