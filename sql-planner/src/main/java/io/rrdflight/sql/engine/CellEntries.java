@@ -190,7 +190,7 @@ final class CellEntries {
 
   /** Whether {@code other} has the same index values, in the same order (a fast compare, stopping at the first difference). */
   boolean sameTimes(CellEntries other) {
-    return other.size == size && Arrays.equals(t, 0, size, other.t, 0, size);
+    return other == this || other.size == size && Arrays.equals(t, 0, size, other.t, 0, size);
   }
 
   /**
@@ -199,7 +199,7 @@ final class CellEntries {
    * either gives the same refs.
    */
   boolean sameCells(CellEntries other) {
-    return sameTimes(other) && Arrays.equals(ref, 0, size, other.ref, 0, size) && Arrays.equals(kind, 0, size, other.kind, 0, size);
+    return other == this || sameTimes(other) && Arrays.equals(ref, 0, size, other.ref, 0, size) && Arrays.equals(kind, 0, size, other.kind, 0, size);
   }
 
   /** The distinct index values in {@code [min, max]}, ascending (the entries must be sorted). */

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.BitVectorHelper;
@@ -160,6 +161,11 @@ class CellCopierTest {
    * one target (reused, as a column of consecutive batches is), and checks every row each time.
    */
   private void copiesAsAppended(Field field) {
+    copiesAsAppended(field, false);
+  }
+
+  /** With {@code dirty}, each batch's buffers come from memory the allocator's pool just had back full of ones. */
+  private void copiesAsAppended(Field field, boolean dirty) {
     assertTrue(CellCopier.supports(field));
     ListVector a = source(field, 1, 40);
     ListVector b = source(field, 2, 25);
@@ -211,6 +217,14 @@ class CellCopierTest {
           }
         }
       }
+      if (dirty) {
+        out.clear(); // its buffers back to the pool too, then every size class refilled with ones
+        for (long size = 8; size <= 1 << 16; size *= 2) {
+          try (ArrowBuf junk = allocator.buffer(size)) {
+            junk.setOne(0, junk.capacity());
+          }
+        }
+      }
       copier.write();
       assertEquals(expected.size(), out.getValueCount());
       List<String> got = new ArrayList<>();
@@ -239,6 +253,14 @@ class CellCopierTest {
   @Test
   void structsOfDoublesStringsAndBooleansEqualTheirSourceRows() {
     copiesAsAppended(STRUCTS);
+  }
+
+  @Test
+  void listsAndStringsWrittenIntoDirtyMemoryEqualTheirSourceRows() {
+    // Offsets, values and string bytes are allocated without zeroing: every one must be written.
+    copiesAsAppended(TEXT, true);
+    copiesAsAppended(COLORS, true);
+    copiesAsAppended(STRUCTS, true);
   }
 
   @Test
