@@ -64,7 +64,7 @@ final class DirectMemory {
    * 256 MiB heap, where a query's own windows took the room back 3-4 times per query and 1-36 of
    * 516 chunks were hits, for no gain in CPU. Kept chunks no query uses are dropped whenever an
    * Arrow allocation would fail (see RrdflightServer), so they never make a query run out of
-   * memory; a query rarely holds its whole budget (a filled view: a 64 MiB window and a few
+   * memory; a query rarely holds its whole budget (a filled view: a 16 MiB window and a few
    * batches). So at -Xmx1g (768 MiB for Arrow, 512 MiB a query) the cache is 384 MiB, not the 256
    * MiB the budget leaves: a 270 MB recording decodes to 373 MiB (large.rrd), and 168 of its 516
    * chunks were decoded again on every filled view (server CPU 1.76 -> 1.46 s a query).

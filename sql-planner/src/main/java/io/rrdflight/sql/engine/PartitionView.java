@@ -153,8 +153,9 @@ final class PartitionView {
      * The data cells of columns that have a value on every row of their chunks, by those chunks (their
      * indices in {@code chunks}): such cells are the chunks' index values and rows, whatever the
      * component, so the components of one entity logged together share one instance (read only once
-     * sorted) instead of each copying, sorting and later comparing its own (a window's cells long:
-     * a third of a filled view's heap allocation over large.rrd, and the twin checks' array compares).
+     * sorted) instead of each copying, sorting and later comparing its own (a window's cells long).
+     * Over large.rrd, where the points' two components share, a filled view's CellEntries went from
+     * 78 to 61 MB of heap allocation (of ~220 MB), and the twin checks' array compares went.
      */
     final Map<List<Integer>, CellEntries> cellsOfEveryRow = new HashMap<>();
     final boolean[] cellColumns;

@@ -53,7 +53,8 @@ public final class ViewRowCounter implements AutoCloseable {
   static final Duration LISTING_AGE = Duration.ofSeconds(1);
   /**
    * The counter's index window at most: a count holds one window's decoded chunks and their times
-   * (direct memory and heap), while a query's 64 MiB window suits a scan that returns the cells. With the
+   * (direct memory and heap); a caller's larger window (queries used 64 MiB until SqlEngine's default came
+   * down to this size) does not raise it. With the
    * launcher's 256 MiB heap, counting 16 recordings of 4.5 M rows in 64 MiB windows took the server's
    * peak RSS to ~475 MB, in 16 MiB windows to ~435 MB, for no more of the counter's CPU.
    */
