@@ -85,7 +85,7 @@ public class AuditLog {
   }
 
   /** A bounded one-line description of a request message; empty for anything else. */
-  static String summarize(Object request) {
+  public static String summarize(Object request) {
     if (!(request instanceof Message message)) {
       return "";
     }

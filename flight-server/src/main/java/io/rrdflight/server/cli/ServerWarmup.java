@@ -18,7 +18,11 @@ import io.rrdflight.rrd.ChunkIndex;
 import io.rrdflight.rrd.RecordingSource;
 import io.rrdflight.rrd.RecordingSources;
 import io.rrdflight.rrd.StoreKind;
+import io.rrdflight.rrd.proto.IfDuplicateBehavior;
 import io.rrdflight.server.RrdflightServer;
+import io.rrdflight.server.auth.AuditLog;
+import io.rrdflight.server.redap.proto.CreateDatasetEntryRequest;
+import io.rrdflight.server.redap.proto.RegisterWithDatasetRequest;
 import io.rrdflight.server.redap.TrainingClient;
 import io.rrdflight.sql.ResultBatches;
 import io.rrdflight.sql.SqlEngine;
@@ -76,7 +80,7 @@ final class ServerWarmup {
    * After the banner, on a daemon thread: the one-time set-up of the first calls, done before a client
    * makes them (a test suite's client connects right after the ready line; on two cores this runs beside
    * it). Arrow's Schema (it initialises Jackson, ~75 ms), an Arrow IPC stream written and read in memory,
-   * LZ4 (the parts of 0.29+ clients), and — when {@code port} takes plaintext calls without a token — the
+   * LZ4 (the parts of 0.29+ clients), the audit log's summaries of the first mutations ({@link #auditSummaries}), and — when {@code port} takes plaintext calls without a token — the
    * opening calls of both SDK generations over loopback (Version, WhoAmI: they read nothing of the
    * catalog), which set up the first connection's HTTP/2 and gRPC machinery, a sample recording
    * indexed in memory ({@link #indexSample}) and registered as a call registers it, into a catalog of its own in a
@@ -145,6 +149,7 @@ final class ServerWarmup {
           reader.getVectorSchemaRoot().getRowCount();
         }
       }
+      auditSummaries();
       // A client that called before the warm-up's own calls (a test suite's, right after the ready line)
       // is making the first calls now: the greetings, the sample's indexing and the rehearsal would only
       // run beside them on two cores, preparing what they are already doing (first_calls.py --settle 0,
@@ -175,6 +180,21 @@ final class ServerWarmup {
     } catch (Throwable e) {
       return new Done(rehearsed, false); // only a head start, as above
     }
+  }
+
+  /**
+   * Summarises, as the audit log does, the requests every Rerun workflow starts with: CreateDatasetEntry
+   * and RegisterWithDataset. A summary reads the message through protobuf's reflection, whose first use
+   * builds the service's file descriptors and the messages' accessor tables: ~40 ms of a fresh server's
+   * first CreateDatasetEntry (a class-loading log of first_calls.py: 292 classes, most of protobuf's
+   * descriptor machinery). Descriptors are built once per process, so the client's calls find them done.
+   */
+  static String auditSummaries() {
+    return AuditLog.summarize(CreateDatasetEntryRequest.newBuilder().setName("warm-up").build())
+        + AuditLog.summarize(RegisterWithDatasetRequest.newBuilder()
+            .addDataSources(io.rrdflight.server.redap.proto.DataSource.newBuilder().setStorageUrl("file:///warm-up.rrd"))
+            .setOnDuplicate(IfDuplicateBehavior.IF_DUPLICATE_BEHAVIOR_ERROR)
+            .build());
   }
 
   /**

@@ -168,6 +168,12 @@ class ServerWarmupTest {
   }
 
   @Test
+  void theAuditSummariesOfTheFirstMutationsNameTheirFieldsAsTheAuditLogDoes() {
+    assertEquals("{name=\"warm-up\"}{data_sources=[{storage_url=\"file:///warm-up.rrd\"}] on_duplicate=IF_DUPLICATE_BEHAVIOR_ERROR}",
+        ServerWarmup.auditSummaries());
+  }
+
+  @Test
   void theWarmUpGroupByCountsTheSamplesFiftyFramesWithoutLeaking() throws Exception {
     try (BufferAllocator allocator = new RootAllocator()) {
       assertEquals(50, ServerWarmup.sampleGroupBy(allocator), "frames 0..49 of rerun-sdk 0.41's fixture, one recording");
