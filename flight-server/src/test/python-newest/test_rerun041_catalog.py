@@ -366,6 +366,7 @@ def test_index_ranges_equal_rerun_server(pair):
 # --- reader() variants ---------------------------------------------------------------------------------------------
 
 SEGMENT = "rec-dataset-01"  # two layers in `pair`
+UNKNOWN = "no-such-segment"
 
 READERS = {
     # name: (index, how to read given (dataset, values of the index in SEGMENT))
@@ -390,6 +391,11 @@ READERS = {
                                                                       include_tombstone_columns=True)),
     "sim_time_duration": ("sim_time", lambda d, t: d.reader(index="sim_time")),
     "footer_file_wall_fill": ("wall", lambda d, t: d.filter_segments("rec-version-0.41.0").reader(index="wall", fill_latest_at=True)),
+    # A segment id the dataset does not hold is skipped, not an error (Rerun's server since 0.33).
+    "unknown_segment_skipped": ("time_1", lambda d, t: d.filter_segments([SEGMENT, UNKNOWN]).reader(index="time_1")),
+    "unknown_segment_skipped_fill": ("time_2", lambda d, t: d.filter_segments([UNKNOWN, SEGMENT]).reader(index="time_2", fill_latest_at=True)),
+    "unknown_segment_in_index_values": ("time_3", lambda d, t: d.reader(index="time_3", using_index_values={SEGMENT: t[1::3], UNKNOWN: t[:2]},
+                                                                       fill_latest_at=True)),
 }
 
 AGGREGATES = {
@@ -418,6 +424,17 @@ def test_reader_equals_rerun_server(pair, segment_values, name):
     keys = ["rerun_segment_id"] + ([index] if index else [])
     assert reference.num_rows > 0, f"{name}: the reference answer is empty, the query tests nothing"
     assert_tables_equal(canonical(mine, keys), canonical(reference, keys), name, check_field_metadata=True)
+
+
+@pytest.mark.parametrize("read", [
+    lambda d: d.filter_segments(UNKNOWN).reader(index="log_time"),
+    lambda d: d.reader(index="log_time").filter(col("rerun_segment_id") == lit(UNKNOWN)),
+    lambda d: d.filter_segments(UNKNOWN).reader(index=None),
+], ids=["filter_segments", "segment_id_filter", "static_only"])
+def test_a_query_of_only_unknown_segments_reads_no_rows_as_on_rerun_server(pair, read):
+    mine, reference = (read(d).to_arrow_table() for d in pair)
+    assert (mine.num_rows, reference.num_rows) == (0, 0)
+    assert sorted(mine.schema.names) == sorted(reference.schema.names)
 
 
 @pytest.mark.parametrize("name", sorted(AGGREGATES))

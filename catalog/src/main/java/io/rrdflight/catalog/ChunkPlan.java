@@ -7,6 +7,7 @@ import io.rrdflight.rrd.IndexRange;
 import io.rrdflight.rrd.IndexedChunk;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -61,6 +62,28 @@ public final class ChunkPlan {
 
     public Request withSegments(Segments s) {
       return new Request(s, entities, components, chunkIds, includeStatic, includeTemporal, time);
+    }
+
+    /**
+     * This request without the named segments that are not among {@code existing}, and without their
+     * index values: for clients that expect a segment id the dataset does not hold to be skipped (Rerun's
+     * server since 0.33: an id in a filter is data, not a reference), where {@link ChunkPlanner#segments}
+     * refuses it. Unchanged when it names no segment or only existing ones.
+     */
+    public Request amongSegments(Set<String> existing) {
+      requireNonNull(existing, "existing is null");
+      if (!(segments instanceof Segments.Named named) || existing.containsAll(named.ids())) {
+        return this;
+      }
+      Set<String> kept = new TreeSet<>(named.ids());
+      kept.retainAll(existing);
+      Time keptTime = time;
+      if (time instanceof Time.OnIndex on && on.rows() instanceof Rows.AtValues values) {
+        Map<String, IndexValues> keptValues = new HashMap<>(values.perSegment());
+        keptValues.keySet().retainAll(kept);
+        keptTime = Time.onIndex(on.timeline(), Rows.atValues(keptValues), on.latestAt());
+      }
+      return new Request(Segments.named(kept), entities, components, chunkIds, includeStatic, includeTemporal, keptTime);
     }
 
     public Request withEntities(Entities e) {

@@ -1,7 +1,9 @@
 package io.rrdflight.catalog;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -545,7 +547,26 @@ class ChunkPlannerTest {
           () -> ChunkPlanner.plan(catalog, dataset, staticOnly.withSegments(Segments.named(List.of("rec-dataset-01", "nope", "also-nope")))));
       assertEquals(CatalogException.Kind.NOT_FOUND, unknown.kind());
       assertEquals("Dataset 'd' has no partition also-nope, nope", unknown.getMessage());
+      Set<String> held = Set.of("rec-dataset-01", "rec-dataset-02", "rec-single-two-a", "rec-single-two-b");
+      Request amongHeld = staticOnly.withSegments(Segments.named(List.of("rec-dataset-01", "nope", "also-nope"))).amongSegments(held);
+      assertEquals(List.of("rec-dataset-01"), ChunkPlanner.plan(catalog, dataset, amongHeld).map(s -> s.partition().partitionId()).toList());
+      Request noneHeld = staticOnly.withSegments(Segments.named(List.of("nope"))).amongSegments(held);
+      assertEquals(List.of(), ChunkPlanner.plan(catalog, dataset, noneHeld).toList());
     }
+  }
+
+  @Test
+  void amongSegmentsDropsTheIdsAndIndexValuesOfSegmentsNotHeld() {
+    Time values = onFrame(Rows.atValues(Map.of("a", IndexValues.of(1, 2), "nope", IndexValues.of(3))), LatestAt.atEachRow());
+    Request asked = Request.everything().withSegments(Segments.named(List.of("a", "nope"))).withTime(values);
+    Request among = asked.amongSegments(Set.of("a", "b"));
+    assertEquals(Segments.named(List.of("a")), among.segments());
+    Rows.AtValues kept = (Rows.AtValues) ((Time.OnIndex) among.time()).rows();
+    assertEquals(Set.of("a"), kept.perSegment().keySet());
+    assertArrayEquals(new long[] {1, 2}, kept.of("a").values());
+    assertSame(asked, asked.amongSegments(Set.of("a", "nope", "c")), "nothing to drop: the same request");
+    Request all = Request.everything();
+    assertSame(all, all.amongSegments(Set.of()), "every segment: nothing named to drop");
   }
 
   // --- the request's own checks -------------------------------------------------------------------

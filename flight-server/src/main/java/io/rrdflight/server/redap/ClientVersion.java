@@ -28,6 +28,8 @@ public record ClientVersion(Optional<String> header, Optional<Semver> version) {
   static final Semver COMPRESSED_PARTS_FROM = new Semver(0, 29, 0);
   /** Clients from here on expect a duplicate registration to fail its task, not the call. */
   static final Semver DUPLICATES_IN_TASKS_FROM = new Semver(0, 41, 0);
+  /** Clients from here on expect a segment id the dataset does not hold to be skipped in queries (Rerun's server since 0.33), not NOT_FOUND. */
+  static final Semver SKIPS_UNKNOWN_SEGMENTS_FROM = new Semver(0, 33, 0);
   /** What the README and every refusal call the supported range. */
   public static final String SUPPORTED_RANGE = "rerun-sdk 0.27.x and 0.28 to 0.41.x";
 
@@ -103,6 +105,15 @@ public record ClientVersion(Optional<String> header, Optional<Semver> version) {
    */
   public boolean expectsDuplicatesInTasks() {
     return version.isEmpty() || version.get().compareTo(DUPLICATES_IN_TASKS_FROM) >= 0;
+  }
+
+  /**
+   * Whether a query naming a segment the dataset does not hold skips it (0.33+, and clients without a
+   * version), as Rerun's server does since a filter's segment ids became data there; earlier clients
+   * get NOT_FOUND, as from their server.
+   */
+  public boolean expectsUnknownSegmentsSkipped() {
+    return version.isEmpty() || version.get().compareTo(SKIPS_UNKNOWN_SEGMENTS_FROM) >= 0;
   }
 
   /** Whether rrdflight serves this client: a version in the tested range, or no version at all. */

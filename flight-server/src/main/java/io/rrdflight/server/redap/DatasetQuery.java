@@ -13,6 +13,7 @@ import io.rrdflight.catalog.ChunkPlan.Segments;
 import io.rrdflight.catalog.ChunkPlan.Time;
 import io.rrdflight.catalog.ChunkPlanner;
 import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.Partition;
 import io.rrdflight.rrd.ChunkId;
 import io.rrdflight.rrd.IndexRange;
 import io.rrdflight.rrd.IndexedChunk;
@@ -74,7 +75,8 @@ final class DatasetQuery {
       Function<DataframePart, T> message, String call) {
     // Resolved here, on the caller's thread, so a bad request or an unknown partition fails the
     // call before anything is streamed; the partitions' chunk indexes are read as the stream goes.
-    Stream<ChunkPlan.Segment> plan = ChunkPlanner.plan(catalog, dataset, request);
+    ChunkPlan.Request asked = vocabulary.skipsUnknownSegments() ? request.amongSegments(segmentIds(dataset)) : request;
+    Stream<ChunkPlan.Segment> plan = ChunkPlanner.plan(catalog, dataset, asked);
     Optional<String> timeline = request.time() instanceof Time.OnIndex on ? Optional.of(on.timeline()) : Optional.empty();
     FlowControlledSender<T> sender = new FlowControlledSender<>(observer);
     executor.execute(() -> {
@@ -86,6 +88,10 @@ final class DatasetQuery {
         sender.fail(e, call);
       }
     });
+  }
+
+  private Set<String> segmentIds(Dataset dataset) {
+    return catalog.partitions(dataset.id()).stream().map(Partition::partitionId).collect(Collectors.toSet());
   }
 
   private <T> void stream(Stream<ChunkPlan.Segment> plan, FlowControlledSender<T> sender, Function<List<ChunkInfo.Row>, T> message,

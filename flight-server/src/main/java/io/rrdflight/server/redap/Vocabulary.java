@@ -12,16 +12,17 @@ import org.apache.arrow.vector.dictionary.DictionaryProvider;
  * @param segments true for the 0.28+ names
  * @param compressParts whether dataframe parts are LZ4-compressed
  * @param duplicatesInTasks whether registering a segment twice fails its task (0.41+) or the call
+ * @param skipsUnknownSegments whether a query skips segment ids the dataset does not hold (0.33+) or fails NOT_FOUND
  */
-record Vocabulary(boolean segments, boolean compressParts, boolean duplicatesInTasks) {
-  static final Vocabulary PARTITIONS = new Vocabulary(false, false, false);
+record Vocabulary(boolean segments, boolean compressParts, boolean duplicatesInTasks, boolean skipsUnknownSegments) {
+  static final Vocabulary PARTITIONS = new Vocabulary(false, false, false, false);
 
   /** The vocabulary of the current call's client ({@link ClientVersion#current()}). */
   static Vocabulary current() {
     ClientVersion client = ClientVersion.current();
     return client.generation() == ClientVersion.Generation.PARTITIONS
         ? PARTITIONS
-        : new Vocabulary(true, client.readsCompressedParts(), client.expectsDuplicatesInTasks());
+        : new Vocabulary(true, client.readsCompressedParts(), client.expectsDuplicatesInTasks(), client.expectsUnknownSegmentsSkipped());
   }
 
   private String word() {

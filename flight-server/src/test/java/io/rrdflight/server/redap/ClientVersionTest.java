@@ -30,6 +30,15 @@ class ClientVersionTest {
   }
 
   @Test
+  void unknownSegmentsAreSkippedFromZeroThirtyThreeAndForClientsWithoutAVersion() {
+    assertFalse(ClientVersion.parse("rerun/0.27.3").expectsUnknownSegmentsSkipped());
+    assertFalse(ClientVersion.parse("rerun-py/0.32.1").expectsUnknownSegmentsSkipped());
+    assertTrue(ClientVersion.parse("rerun-py/0.33.0").expectsUnknownSegmentsSkipped());
+    assertTrue(ClientVersion.parse("rerun-py/0.41.0").expectsUnknownSegmentsSkipped());
+    assertTrue(ClientVersion.parse(null).expectsUnknownSegmentsSkipped());
+  }
+
+  @Test
   void theSupportedRangeIsZeroTwentySevenToZeroFortyOne() {
     assertTrue(ClientVersion.parse("rerun/0.27.0").supported());
     assertTrue(ClientVersion.parse("rerun-py/0.41.9").supported());
