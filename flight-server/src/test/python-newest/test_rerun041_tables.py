@@ -143,3 +143,11 @@ def test_a_write_with_another_column_type_is_refused_naming_the_column(servers):
     with pytest.raises(Exception, match="Column 'n' of table 'labels'"):
         t.append(wrong)
     assert t.reader().to_arrow_table().num_rows == before
+
+
+def test_a_table_created_in_directories_that_do_not_exist_yet_equals_rerun(servers, tmp_path):
+    for side, c in zip(("ours", "theirs"), both(servers)):
+        where = tmp_path / side / "runs" / "2026"  # neither directory exists: both servers make them
+        created = c.create_table("nested", SCHEMA, url=where.as_uri())
+        created.append(segment_id=["s1"], success=[True], score=[1.0], n=[1])
+    assert_same(servers, "nested", "create_table into missing directories")

@@ -523,11 +523,23 @@ public final class Catalog implements AutoCloseable {
     EntryId id = EntryId.random();
     Path target;
     if (dir.isPresent()) {
-      Path parent = dir.get().toAbsolutePath().normalize().getParent();
-      if (parent == null || !Files.isDirectory(parent)) {
-        throw CatalogException.invalidArgument("Cannot create a table in " + dir.get() + ": its parent directory does not exist");
+      Path wanted = dir.get().toAbsolutePath().normalize();
+      if (wanted.getParent() == null) {
+        throw CatalogException.invalidArgument("Cannot create a table at " + dir.get() + ": name a directory for it");
       }
-      target = registrar.requireRegistrableDirectory(parent).resolve(dir.get().getFileName());
+      // Missing directories on the way are made, as Rerun's server makes them, but only once the
+      // nearest one that exists has been found under an allowed root (symlinks resolved): outside
+      // them a missing and an unreadable directory still look the same.
+      Path existing = wanted.getParent();
+      while (!Files.isDirectory(existing)) {
+        existing = existing.getParent();
+      }
+      target = registrar.requireRegistrableDirectory(existing).resolve(existing.relativize(wanted));
+      try {
+        Files.createDirectories(target.getParent());
+      } catch (IOException e) {
+        throw CatalogException.invalidArgument("Cannot create a table in " + dir.get() + ": " + e.getMessage());
+      }
     } else {
       createDirectories(tablesDir);
       target = tablesDir.resolve(id.toHex());

@@ -1,6 +1,7 @@
 package io.rrdflight.catalog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -139,6 +140,26 @@ class TablesTest {
       c.lanceTables().create(dir, TableRows.SCHEMA, allocator);
       assertEquals(CatalogException.Kind.PERMISSION_DENIED,
           assertThrows(CatalogException.class, () -> c.registerTable("t", dir, false)).kind());
+    }
+  }
+
+  @Test
+  void aTableIsCreatedWithItsMissingDirectoriesOnlyBelowTheAllowedRoots() throws Exception {
+    Path allowed = Files.createDirectories(files.resolve("allowed"));
+    try (Catalog c = Catalog.open(dataDir, new CatalogTest.FileListIndexer(), 1,
+        new RegistrationLimits(AllowedRoots.of(List.of(allowed)), 1000))) {
+      Table t = c.createTable("deep", Optional.of(allowed.resolve("runs/2026/labels")), TableRows.SCHEMA, allocator);
+      assertEquals(allowed.toRealPath().resolve("runs/2026/labels"), t.path());
+      assertTrue(Files.isDirectory(t.path()));
+      Path outside = files.resolve("elsewhere/new/labels");
+      assertEquals(CatalogException.Kind.PERMISSION_DENIED,
+          assertThrows(CatalogException.class, () -> c.createTable("outside", Optional.of(outside), TableRows.SCHEMA, allocator)).kind());
+      assertFalse(Files.exists(files.resolve("elsewhere")), "nothing made outside the allowed roots");
+      Files.writeString(allowed.resolve("a-file"), "x");
+      CatalogException throughFile = assertThrows(CatalogException.class,
+          () -> c.createTable("through", Optional.of(allowed.resolve("a-file/labels")), TableRows.SCHEMA, allocator));
+      assertEquals(CatalogException.Kind.INVALID_ARGUMENT, throughFile.kind());
+      assertTrue(throughFile.getMessage().contains("a-file/labels"), throughFile.getMessage());
     }
   }
 
