@@ -75,7 +75,9 @@ final class DatasetQuery {
       Function<DataframePart, T> message, String call) {
     // Resolved here, on the caller's thread, so a bad request or an unknown partition fails the
     // call before anything is streamed; the partitions' chunk indexes are read as the stream goes.
-    ChunkPlan.Request asked = vocabulary.skipsUnknownSegments() ? request.amongSegments(segmentIds(dataset)) : request;
+    ChunkPlan.Request asked = vocabulary.skipsUnknownSegments() && request.segments() instanceof Segments.Named
+        ? request.amongSegments(segmentIds(dataset))
+        : request;
     Stream<ChunkPlan.Segment> plan = ChunkPlanner.plan(catalog, dataset, asked);
     Optional<String> timeline = request.time() instanceof Time.OnIndex on ? Optional.of(on.timeline()) : Optional.empty();
     FlowControlledSender<T> sender = new FlowControlledSender<>(observer);
