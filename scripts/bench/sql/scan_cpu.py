@@ -60,8 +60,8 @@ def client_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def ceiling(uri: str, sql: str, tmp: Path) -> None:
-    """The plain DoGet of this result's bytes: 3 x 3 reads, with the (pyarrow) client's CPU."""
+def ceiling(uri: str, sql: str, tmp: Path) -> float:
+    """The plain DoGet of this result's bytes: 3 x 3 reads, with the (pyarrow) client's CPU; returns their median wall."""
     _, _, _, table = timed_adbc(uri, sql, keep=True)
     ipc = tmp / "result.arrow"
     with pa.OSFile(str(ipc), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
@@ -75,6 +75,7 @@ def ceiling(uri: str, sql: str, tmp: Path) -> None:
         print(f"plain DoGet: {walls[-3]:.2f} / {walls[-2]:.2f} / {walls[-1]:.2f} s, client CPU {(client_cpu() - before) / 3:.2f} s per read,"
               f" load {os.getloadavg()[0]:.1f}", flush=True)
     print(f"plain DoGet: median of {len(walls)}: {statistics.median(walls):.3f} s")
+    return statistics.median(walls)
 
 
 def main() -> None:
