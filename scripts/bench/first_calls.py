@@ -10,7 +10,9 @@ and then drives it through the running venv's rerun-sdk:
   wait       .wait() on that task
   segments   segment_ids()
   seed       one segment, 10% window of its index, fill_latest_at, to pandas (skipped with --no-read)
-  create2 register2 wait2   the same registration again into a second dataset (the warm figure)
+  create2 register2 wait2   the same registration again into a second dataset (the second time)
+  warm register              with --warm N: N more registrations (create, register, wait) into new datasets,
+                             the median of the last half: a warm server's figure, once the JIT is done with them
 Per step: wall time as the client sees it and the server's CPU time in that span (all its threads,
 JIT compilers and GC included, from /proc): the robust figure on a shared machine. Output: median
 (min-max) per step, and the load average. With --threads, also each step's server CPU per thread group
@@ -74,8 +76,11 @@ def thread_groups(pid: int) -> dict[str, float]:
     return groups
 
 
+FIRST_CALLS = ("client", "create", "register", "wait", "segments", "seed")
+
+
 def one_run(server: ListeningProcess, files: list[str], win: tuple | None,
-            per_thread: list[tuple[str, dict[str, float]]] | None = None) -> list[tuple[str, float, float]]:
+            per_thread: list[tuple[str, dict[str, float]]] | None = None, warm: int = 0) -> list[tuple[str, float, float]]:
     pid = server.proc.pid
     marks = []
     last = [time.perf_counter(), cpu_seconds(pid), thread_groups(pid) if per_thread is not None else {}]
@@ -101,6 +106,15 @@ def one_run(server: ListeningProcess, files: list[str], win: tuple | None,
     ds2 = client.create_dataset("bench2"); mark("create2")
     task = ds2.register(uris); mark("register2")
     task.wait(); mark("wait2")
+    if warm:
+        spans = []
+        for i in range(warm):
+            start, cpu = time.perf_counter(), cpu_seconds(pid)
+            client.create_dataset(f"warm{i}").register(uris).wait()
+            spans.append((time.perf_counter() - start, cpu_seconds(pid) - cpu))
+        settled = spans[warm // 2:]
+        marks.append((f"warm register (create + register + wait, median of the last {len(settled)} of {warm})",
+                      statistics.median(w for w, _ in settled), statistics.median(c for _, c in settled)))
     return marks
 
 
@@ -116,6 +130,7 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=1.0, help="seconds between the ready line and the first call")
     parser.add_argument("--no-read", action="store_true", help="skip the seed reader step")
     parser.add_argument("--threads", action="store_true", help="also each step's server CPU per thread group")
+    parser.add_argument("--warm", type=int, default=0, help="N more registrations after the second, for a warm server's figure")
     args = parser.parse_args()
 
     files = sorted(str(p) for p in args.dir.resolve().glob("*.rrd"))
@@ -130,7 +145,7 @@ def main() -> None:
         try:
             time.sleep(args.settle)
             loads.append(os.getloadavg()[0])
-            runs.append(one_run(server, files, win, per_thread))
+            runs.append(one_run(server, files, win, per_thread, args.warm))
         finally:
             server.stop()
             shutil.rmtree(data, ignore_errors=True)
@@ -140,10 +155,10 @@ def main() -> None:
           f"load average {min(loads):.1f}-{max(loads):.1f}")
     print("| step | wall median (min-max) | server CPU median (min-max) |")
     print("|---|---|---|")
-    total_wall = [sum(w for n, w, _ in run if not n.endswith("2")) for run in runs]
-    total_cpu = [sum(c for n, _, c in run if not n.endswith("2")) for run in runs]
+    total_wall = [sum(w for n, w, _ in run if n in FIRST_CALLS) for run in runs]
+    total_cpu = [sum(c for n, _, c in run if n in FIRST_CALLS) for run in runs]
     rows = [(name, [run[i][1] for run in runs], [run[i][2] for run in runs]) for i, (name, _, _) in enumerate(runs[0])]
-    rows.insert(len([r for r in rows if not r[0].endswith("2")]), ("first calls in all", total_wall, total_cpu))
+    rows.insert(len([r for r in rows if r[0] in FIRST_CALLS]), ("first calls in all", total_wall, total_cpu))
     for name, walls, cpus in rows:
         print(f"| {name} | {statistics.median(walls):.3f} s ({min(walls):.3f}-{max(walls):.3f}) | "
               f"{statistics.median(cpus):.2f} s ({min(cpus):.2f}-{max(cpus):.2f}) |")
