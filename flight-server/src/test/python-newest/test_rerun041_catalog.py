@@ -304,6 +304,63 @@ def test_duplicate_registration_is_reported_per_segment(ours, theirs):
     assert results[1][0] == [("rec-dataset-02", True), ("rec-dataset-03", False)]
 
 
+def registration_refusals_of(server, tmp_path) -> dict:
+    """What a registration call that names nothing to register, or one segment layer twice, raises: its type and
+    its message's first line."""
+    dataset = client_for(server).create_dataset("refusals")
+    empty = tmp_path / "empty-prefix"
+    empty.mkdir(exist_ok=True)
+    calls = {
+        "no data sources": lambda: dataset.register([]),
+        "prefix without recordings": lambda: dataset.register_prefix(f"file://{empty}"),
+        "the same file twice": lambda: dataset.register(urls(["dataset/rec-dataset-01.rrd"] * 2)),
+        "the same file twice, skip": lambda: dataset.register(urls(["dataset/rec-dataset-01.rrd"] * 2),
+                                                             on_duplicate=rr.catalog.OnDuplicateSegmentLayer.SKIP),
+    }
+    out = {}
+    for name, call in calls.items():
+        with pytest.raises(Exception) as info:
+            call().wait(60)
+        out[name] = (type(info.value).__name__, str(info.value))
+    out["registered"] = dataset.segment_ids()
+    dataset.delete()
+    return out
+
+
+def test_a_registration_naming_nothing_or_one_segment_twice_is_refused_as_by_rerun_server(ours, theirs, tmp_path):
+    mine, reference = registration_refusals_of(ours, tmp_path), registration_refusals_of(theirs, tmp_path)
+    assert mine["registered"] == reference["registered"] == []
+    phrases = {"no data sources": "no data sources to register", "prefix without recordings": "no rrd files found",
+               "the same file twice": "duplicate segment layers in request",
+               "the same file twice, skip": "duplicate segment layers in request"}
+    for name, phrase in phrases.items():
+        assert mine[name][0] == reference[name][0], f"{name}: ours {mine[name]}, rerun {reference[name]}"
+        assert phrase in reference[name][1], f"rerun server's wording changed for {name}: {reference[name][1]}"
+        assert phrase in mine[name][1], f"{name}: {mine[name][1]}"
+    assert "rec-dataset-01" in mine["the same file twice"][1]
+
+
+def test_a_dictionary_encoded_column_is_described_and_read_as_by_rerun_server(ours, theirs, tmp_path):
+    path = tmp_path / "dictionary.rrd"
+    with rr.RecordingStream("rerun_example_dictionary", recording_id="dictionary") as rec:
+        rec.save(path)
+        for frame, labels in enumerate([["a", "b", None], ["b"], ["c", "a"]]):
+            rec.set_time("frame", sequence=frame)
+            rec.log("/labels", rr.AnyValues(label=pa.array(labels, type=pa.dictionary(pa.int32(), pa.string()))))
+    answers = []
+    for server in (ours, theirs):
+        dataset = client_for(server).create_dataset("dictionary")
+        dataset.register([f"file://{path}"]).wait(60)
+        answers.append((schema_fields(dataset.schema().to_arrow()),
+                        dataset.reader(index="frame").to_arrow_table()))
+        dataset.delete()
+    (my_schema, mine), (their_schema, reference) = answers
+    assert my_schema == their_schema
+    assert reference.num_rows == 3
+    assert_tables_equal(canonical(mine, ["rerun_segment_id", "frame"]), canonical(reference, ["rerun_segment_id", "frame"]),
+                        "dictionary column", check_field_metadata=True)
+
+
 # --- the dataset as the SDK describes it -----------------------------------------------------------------------
 
 

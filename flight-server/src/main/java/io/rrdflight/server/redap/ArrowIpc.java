@@ -19,6 +19,9 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.dictionary.DictionaryProvider;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.ipc.ArrowStreamWriter;
+import org.apache.arrow.vector.ipc.WriteChannel;
+import org.apache.arrow.vector.ipc.message.IpcOption;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
@@ -42,13 +45,18 @@ final class ArrowIpc {
     return allocator;
   }
 
-  /** An IPC stream of {@code schema} and no batch. */
+  /**
+   * An IPC stream of {@code schema} and no batch. The fields are written as they are: a
+   * dictionary-encoded field carries its values' type, as schemas read from a recording's chunks
+   * do. (Arrow's stream writer would look each dictionary up to learn that type, and there is
+   * no dictionary without a batch: a dataset with a dictionary column failed GetDatasetSchema.)
+   */
   io.rrdflight.rrd.proto.Schema schema(Schema schema) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (VectorSchemaRoot empty = VectorSchemaRoot.create(schema, allocator);
-        ArrowStreamWriter writer = new ArrowStreamWriter(empty, null, Channels.newChannel(out))) {
-      writer.start();
-      writer.end();
+    try {
+      WriteChannel channel = new WriteChannel(Channels.newChannel(out));
+      MessageSerializer.serialize(channel, schema);
+      ArrowStreamWriter.writeEndOfStream(channel, IpcOption.DEFAULT);
     } catch (IOException e) {
       throw new UncheckedIOException("writing an Arrow schema to memory", e);
     }

@@ -29,6 +29,8 @@ public record ClientVersion(Optional<String> header, Optional<Semver> version) {
   /** Clients from here on expect a duplicate registration to fail its task, not the call. */
   static final Semver DUPLICATES_IN_TASKS_FROM = new Semver(0, 41, 0);
   /** Clients from here on expect a segment id the dataset does not hold to be skipped in queries (Rerun's server since 0.33), not NOT_FOUND. */
+  /** Clients from here on expect a registration naming one segment layer twice to be refused whole (Rerun's server since 0.30). */
+  static final Semver REFUSES_REPEATS_IN_REQUEST_FROM = new Semver(0, 30, 0);
   static final Semver SKIPS_UNKNOWN_SEGMENTS_FROM = new Semver(0, 33, 0);
   /** What the README and every refusal call the supported range. */
   public static final String SUPPORTED_RANGE = "rerun-sdk 0.27.x and 0.28 to 0.41.x";
@@ -114,6 +116,16 @@ public record ClientVersion(Optional<String> header, Optional<Semver> version) {
    */
   public boolean expectsUnknownSegmentsSkipped() {
     return version.isEmpty() || version.get().compareTo(SKIPS_UNKNOWN_SEGMENTS_FROM) >= 0;
+  }
+
+  /**
+   * Whether a registration that names one segment layer twice (a file twice, or two files of one
+   * recording) fails as a whole with INVALID_ARGUMENT before anything is registered, whatever its
+   * on_duplicate (0.30+, and clients without a version), as Rerun's server does since then; earlier
+   * clients see the second one treated as a duplicate of the first, as before.
+   */
+  public boolean expectsRepeatsInRequestRefused() {
+    return version.isEmpty() || version.get().compareTo(REFUSES_REPEATS_IN_REQUEST_FROM) >= 0;
   }
 
   /** Whether rrdflight serves this client: a version in the tested range, or no version at all. */

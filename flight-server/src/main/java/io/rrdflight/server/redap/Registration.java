@@ -24,12 +24,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -98,6 +100,10 @@ final class Registration {
   /** Registers what the request names into {@code dataset}; returns the answer's table. */
   DataframePart register(Dataset dataset, RegisterWithDatasetRequest request, Vocabulary vocabulary, BufferAllocator allocator) {
     OnDuplicate onDuplicate = onDuplicate(request.getOnDuplicate());
+    if (request.getDataSourcesCount() == 0 && vocabulary.segments()) {
+      // 0.28+ clients learn of it from the call, as from Rerun's server; 0.27 ones get an empty answer, as before.
+      throw CatalogStatus.invalidArgument("no data sources to register: the request names no file or prefix");
+    }
     // A few files, no prefix: each footer is read once, here, and what it gives is committed before
     // the answer, which then names finished tasks (as Rerun's server answers), instead of a worker
     // reading every footer again and the client waiting for it.
@@ -110,6 +116,9 @@ final class Registration {
     List<Source> sources = inCall ? inParallel(resolved) : resolved.stream().map(Supplier::get).toList();
     // Clients before 0.41 learn of a duplicate from the call; 0.41+ from the failed task, as with Rerun.
     List<Source> files = sources.stream().filter(s -> !s.prefix()).toList();
+    if (vocabulary.refusesRepeatsInRequest()) {
+      refuseRepeats(files);
+    }
     if (onDuplicate == OnDuplicate.ERROR && !vocabulary.duplicatesInTasks()) {
       rejectDuplicates(dataset, files);
     }
@@ -220,6 +229,9 @@ final class Registration {
       for (DataSource file : catalog.recordingsBelow(named)) {
         found.add(() -> probed(file.uri().toString(), file, kind, false));
       }
+      if (found.isEmpty()) {
+        throw CatalogStatus.invalidArgument("no rrd files found in \"" + url + "\": the prefix holds no .rrd file");
+      }
       return found;
     }
     return List.of(() -> {
@@ -271,6 +283,26 @@ final class Registration {
       return catalog.indexFromFooter(named, recording, kind.storeKind());
     } catch (IOException e) {
       return Optional.empty();
+    }
+  }
+
+  /**
+   * Fails the call when two of its files give one segment the same layer (a file named twice, or two
+   * files of one recording), whatever the request's on_duplicate: which of them should win is not the
+   * server's to guess. Names every such segment layer with its files. Nothing is registered.
+   */
+  private static void refuseRepeats(List<Source> files) {
+    Map<String, List<String>> urls = new TreeMap<>();
+    for (Source s : files) {
+      for (String id : s.recordingIds()) {
+        urls.computeIfAbsent("segment " + id + " (layer " + s.layer() + ")", k -> new ArrayList<>()).add(s.storageUrl());
+      }
+    }
+    String repeats = urls.entrySet().stream().filter(e -> e.getValue().size() > 1)
+        .map(e -> e.getKey() + " from " + String.join(", ", e.getValue()))
+        .collect(Collectors.joining("; "));
+    if (!repeats.isEmpty()) {
+      throw CatalogStatus.invalidArgument("duplicate segment layers in request: " + repeats + "; nothing was registered");
     }
   }
 

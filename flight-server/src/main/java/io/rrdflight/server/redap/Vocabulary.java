@@ -13,16 +13,19 @@ import org.apache.arrow.vector.dictionary.DictionaryProvider;
  * @param compressParts whether dataframe parts are LZ4-compressed
  * @param duplicatesInTasks whether registering a segment twice fails its task (0.41+) or the call
  * @param skipsUnknownSegments whether a query skips segment ids the dataset does not hold (0.33+) or fails NOT_FOUND
+ * @param refusesRepeatsInRequest whether a registration naming one segment layer twice fails whole (0.30+)
  */
-record Vocabulary(boolean segments, boolean compressParts, boolean duplicatesInTasks, boolean skipsUnknownSegments) {
-  static final Vocabulary PARTITIONS = new Vocabulary(false, false, false, false);
+record Vocabulary(boolean segments, boolean compressParts, boolean duplicatesInTasks, boolean skipsUnknownSegments,
+    boolean refusesRepeatsInRequest) {
+  static final Vocabulary PARTITIONS = new Vocabulary(false, false, false, false, false);
 
   /** The vocabulary of the current call's client ({@link ClientVersion#current()}). */
   static Vocabulary current() {
     ClientVersion client = ClientVersion.current();
     return client.generation() == ClientVersion.Generation.PARTITIONS
         ? PARTITIONS
-        : new Vocabulary(true, client.readsCompressedParts(), client.expectsDuplicatesInTasks(), client.expectsUnknownSegmentsSkipped());
+        : new Vocabulary(true, client.readsCompressedParts(), client.expectsDuplicatesInTasks(), client.expectsUnknownSegmentsSkipped(),
+            client.expectsRepeatsInRequestRefused());
   }
 
   private String word() {

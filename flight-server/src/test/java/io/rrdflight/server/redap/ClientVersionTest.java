@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /** Reading x-rerun-client-version as every Rerun client writes it, and what each client is served. */
@@ -31,11 +32,21 @@ class ClientVersionTest {
 
   @Test
   void unknownSegmentsAreSkippedFromZeroThirtyThreeAndForClientsWithoutAVersion() {
-    assertFalse(ClientVersion.parse("rerun/0.27.3").expectsUnknownSegmentsSkipped());
-    assertFalse(ClientVersion.parse("rerun-py/0.32.1").expectsUnknownSegmentsSkipped());
-    assertTrue(ClientVersion.parse("rerun-py/0.33.0").expectsUnknownSegmentsSkipped());
-    assertTrue(ClientVersion.parse("rerun-py/0.41.0").expectsUnknownSegmentsSkipped());
-    assertTrue(ClientVersion.parse(null).expectsUnknownSegmentsSkipped());
+    assertServedFrom("0.33.0", "0.32.1", ClientVersion::expectsUnknownSegmentsSkipped);
+  }
+
+  @Test
+  void repeatsInOneRegistrationAreRefusedFromZeroThirtyAndForClientsWithoutAVersion() {
+    assertServedFrom("0.30.0", "0.29.2", ClientVersion::expectsRepeatsInRequestRefused);
+  }
+
+  /** A behaviour of Rerun's server from {@code first} on: not for 0.27.3 nor {@code lastWithout}, for {@code first}, 0.41 and a client without a version. */
+  private static void assertServedFrom(String first, String lastWithout, Predicate<ClientVersion> behaviour) {
+    assertFalse(behaviour.test(ClientVersion.parse("rerun/0.27.3")));
+    assertFalse(behaviour.test(ClientVersion.parse("rerun-py/" + lastWithout)));
+    assertTrue(behaviour.test(ClientVersion.parse("rerun-py/" + first)));
+    assertTrue(behaviour.test(ClientVersion.parse("rerun-py/0.41.0")));
+    assertTrue(behaviour.test(ClientVersion.parse(null)));
   }
 
   @Test

@@ -56,7 +56,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SegmentManifestTest {
   static final Path NO_FOOTER = Fixtures.path("dataset/rec-dataset-04.rrd");
   static final Path WITH_FOOTER = Fixtures.path("versions/rerun-0.41.0.rrd");
-  static final Vocabulary PLAIN = new Vocabulary(true, false, true, true);
+  static final Vocabulary PLAIN = new Vocabulary(true, false, true, true, true);
 
   @TempDir Path dir;
   BufferAllocator allocator;
@@ -218,7 +218,7 @@ class SegmentManifestTest {
   void everyLayerOfASegmentIsAPartAndLargeLayersAreSplit() {
     SegmentManifest manifests = new SegmentManifest(catalog, new ArrowIpc(allocator), 10);
     int chunks = catalog.chunks(layer("rec-dataset-04", "base")).chunks().size();
-    List<RrdManifest> parts = manifests.parts(dataset, "rec-dataset-04", new Vocabulary(true, true, true, true));
+    List<RrdManifest> parts = manifests.parts(dataset, "rec-dataset-04", new Vocabulary(true, true, true, true, true));
     int perLayer = (chunks + 9) / 10;
     assertEquals(2 * perLayer, parts.size());
     List<Object> ids = new ArrayList<>();
