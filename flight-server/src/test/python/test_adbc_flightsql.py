@@ -1,9 +1,14 @@
 """ADBC (adbc-driver-flightsql) and pyarrow against the real server process."""
 
+import subprocess
+
 import adbc_driver_flightsql.dbapi as flightsql
 import pyarrow as pa
 import pyarrow.flight as flight
 import pytest
+from conftest import ROOT
+
+NEWEST_PYTHON = ROOT / ".venvs" / "test-newest" / "bin" / "python"
 
 
 def test_select_one_with_adbc(server):
@@ -77,3 +82,53 @@ def test_limit_and_top_n_over_rerun_list_columns_equal_rerun(large_server):
     last = tail.column("frame").to_pylist()
     expected = rec.view(index="frame", contents="/**").filter_range_sequence(last[1], 2**62).select("frame", positions).read_all()
     assert tail.select([positions, "frame"]).to_pylist() == expected.select([positions, "frame"]).to_pylist()[::-1]
+
+
+def write_disagreeing_recordings(directory, labels) -> None:
+    """In `directory`, two recordings that log /data's value as Int32 and as Int64; in `labels`, one whose labels are
+    dictionary-encoded."""
+    import rerun as rr
+
+    directory.mkdir()
+    labels.mkdir()
+    for i, arrow_type in enumerate([pa.int32(), pa.int64()]):
+        rec = rr.RecordingStream("rerun_example_types", recording_id=f"rec{i}")
+        rec.save(str(directory / f"rec{i}.rrd"))
+        for frame in range(3):
+            rec.set_time("frame", sequence=frame)
+            rec.log("/data", rr.AnyValues(value=pa.array([frame * 10 + i], type=arrow_type)))
+        rec.flush()
+    # rerun-sdk 0.27.3 does not log a dictionary array; 0.41 (the .venvs/test-newest interpreter) does.
+    subprocess.run([str(NEWEST_PYTHON), "-c", f"""
+import pyarrow as pa, rerun as rr
+with rr.RecordingStream("rerun_example_types", recording_id="labels") as rec:
+    rec.save({str(labels / "labels.rrd")!r})
+    rec.set_time("frame", sequence=0)
+    rec.log("/labels", rr.AnyValues(label=pa.array(["a", None], type=pa.dictionary(pa.int32(), pa.string()))))
+"""], check=True, timeout=120)
+
+
+def test_columns_that_disagree_between_recordings_fail_the_query_naming_both_types_not_with_wrong_values(tmp_path):
+    """A column logged as Int32 in one recording and Int64 in another used to read the Int64 cells as pairs
+    of Int32 ones ([1], [0], [11] for 1, 11, 21); a dictionary-encoded column failed INTERNAL. Both now fail
+    the query with a message that says why, and the server answers the next one."""
+    from conftest import ServerProcess
+
+    write_disagreeing_recordings(tmp_path / "runs", tmp_path / "labels")
+    srv = ServerProcess(tmp_path / "data", "-d", f"runs={tmp_path / 'runs'}", "-d", f"labels={tmp_path / 'labels'}")
+    try:
+        with flightsql.connect(srv.grpc_uri, autocommit=True) as conn, conn.cursor() as cur:
+            for sql in ['SELECT "/data:value" FROM "runs".rerun."frame"',
+                        'SELECT rerun_partition_id, SUM("/data:value"[1]) FROM "runs".rerun."frame" GROUP BY rerun_partition_id']:
+                with pytest.raises(Exception, match=r"Column /data:value is List<Int\(32, true\)> in the dataset but "
+                                                    r"List<Int\(64, true\)> in one of its recordings.*FailedPrecondition"):
+                    cur.execute(sql)
+                    cur.fetch_arrow_table()
+            with pytest.raises(Exception, match=r"labels.rrd.*dictionary batches are not supported.*FailedPrecondition"):
+                cur.execute('SELECT * FROM "labels".rerun."frame"')
+                cur.fetch_arrow_table()
+            cur.execute('SELECT COUNT(*) AS n FROM "runs".rerun."frame" WHERE rerun_partition_id = \'rec0\'')
+            assert cur.fetch_arrow_table().column("n").to_pylist() == [3]
+        assert not [line for line in srv.lines if " ERROR " in line], "no server fault logged"
+    finally:
+        srv.stop()

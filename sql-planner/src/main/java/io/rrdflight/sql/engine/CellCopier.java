@@ -2,11 +2,13 @@ package io.rrdflight.sql.engine;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.catalog.CatalogException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.util.MemoryUtil;
@@ -673,6 +675,8 @@ final class CellCopier {
   }
 
   private final FieldVector target;
+  /** The target's field, asked once: a list vector builds its field anew from its children's on every ask. */
+  private Field targetField;
   private final Pieces pieces;
   /** The sources of this batch in the order first seen; a piece names one by its place here. */
   private final List<FieldVector> sources = new ArrayList<>();
@@ -739,8 +743,16 @@ final class CellCopier {
       requireNonNull(source, "source is null");
       Integer id = sourceIds.get(source);
       if (id == null) {
-        if (source.getMinorType() != target.getMinorType()) {
-          throw new IllegalArgumentException("rows of " + source.getField() + " cannot be copied into " + target.getField());
+        if (targetField == null) {
+          targetField = target.getField();
+        }
+        if (source.getMinorType() != target.getMinorType() || !sameValueTypes(source.getField(), targetField)) {
+          // Two recordings of a dataset can log one column with different types (Int32 in one, Int64 in
+          // another). Their buffers must not be copied as each other's: that read Int64 cells as pairs of
+          // Int32 ones. Checked once per source vector, so a batch pays for it once per chunk column.
+          throw CatalogException.failed("Column " + targetField.getName() + " is " + typeText(targetField)
+              + " in the dataset but " + typeText(source.getField()) + " in one of its recordings: recordings whose "
+              + "columns disagree cannot be read together (unregister one of them)", null);
         }
         id = sources.size();
         sources.add(source);
@@ -750,6 +762,30 @@ final class CellCopier {
       lastId = id;
     }
     return lastId;
+  }
+
+  /**
+   * Whether values of {@code a} may be copied as values of {@code b}: the same Arrow types all the way
+   * down (and, in structs, the same field names); nullability and metadata do not matter.
+   */
+  static boolean sameValueTypes(Field a, Field b) {
+    if (!a.getType().equals(b.getType()) || a.getChildren().size() != b.getChildren().size()) {
+      return false;
+    }
+    boolean named = a.getType().getTypeID() == ArrowType.ArrowTypeID.Struct;
+    for (int i = 0; i < a.getChildren().size(); i++) {
+      Field x = a.getChildren().get(i);
+      Field y = b.getChildren().get(i);
+      if ((named && !x.getName().equals(y.getName())) || !sameValueTypes(x, y)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String typeText(Field field) {
+    return field.getChildren().isEmpty() ? field.getType().toString()
+        : field.getType() + "<" + field.getChildren().stream().map(CellCopier::typeText).collect(Collectors.joining(", ")) + ">";
   }
 
   void nulls(int n) {

@@ -70,8 +70,22 @@ public record ViewSchema(QueryView view, List<Timeline> indexes, List<ComponentC
     List<Field> fields = new ArrayList<>();
     fields.add(partitionIdField());
     indexes.forEach(t -> fields.add(DatasetSchema.indexField(t)));
-    components.forEach(c -> fields.add(c.field()));
+    components.forEach(c -> fields.add(valuesOnly(c.field())));
     return new Schema(fields);
+  }
+
+  /**
+   * The field with its values' types where a recording dictionary-encodes them: a view's batches hold
+   * values, and a dictionary-encoded field in a result's schema made Flight's stream start fail for
+   * want of the dictionary (INTERNAL). (Chunks with dictionaries are not decoded yet: a read of one
+   * fails naming the file and chunk, FAILED_PRECONDITION.)
+   */
+  static Field valuesOnly(Field field) {
+    if (field.getDictionary() == null && field.getChildren().stream().allMatch(c -> valuesOnly(c) == c)) {
+      return field;
+    }
+    return new Field(field.getName(), new FieldType(field.isNullable(), field.getType(), null, field.getMetadata()),
+        field.getChildren().stream().map(ViewSchema::valuesOnly).toList());
   }
 
   public List<String> columnNames() {

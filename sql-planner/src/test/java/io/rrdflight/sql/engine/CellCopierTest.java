@@ -1,9 +1,11 @@
 package io.rrdflight.sql.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.rrd.NoLeaks;
 import io.rrdflight.rrd.TestVectors;
 import java.nio.charset.StandardCharsets;
@@ -261,6 +263,23 @@ class CellCopierTest {
     copiesAsAppended(TEXT, true);
     copiesAsAppended(COLORS, true);
     copiesAsAppended(STRUCTS, true);
+  }
+
+  @Test
+  void cellsOfAnotherValueTypeAreRefusedNamingBothTypesNotCopiedAsTheTargetsBytes() {
+    Field wide = list("colors", new Field("item", FieldType.nullable(new ArrowType.Int(64, true)), null));
+    Field renamed = list("structs", new Field("item", FieldType.nullable(ArrowType.Struct.INSTANCE), List.of(
+        new Field("g", FieldType.nullable(new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE)), null),
+        new Field("s", FieldType.nullable(ArrowType.Utf8.INSTANCE), null),
+        new Field("b", FieldType.nullable(ArrowType.Bool.INSTANCE), null))));
+    CellCopier copier = new CellCopier(vector(COLORS), 4);
+    CatalogException refused = assertThrows(CatalogException.class, () -> copier.rows(vector(wide), 0, 0));
+    assertEquals(CatalogException.Kind.FAILED, refused.kind());
+    assertTrue(refused.getMessage().startsWith("Column colors is List<Int(32, false)> in the dataset but List<Int(64, true)>"),
+        refused.getMessage());
+    assertFalse(CellCopier.sameValueTypes(renamed, STRUCTS), "a struct's field names are part of its type");
+    assertTrue(CellCopier.sameValueTypes(list("colors", new Field("item", FieldType.notNullable(new ArrowType.Int(32, false)), null)), COLORS),
+        "nullability is not");
   }
 
   @Test
