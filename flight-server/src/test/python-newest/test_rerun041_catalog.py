@@ -340,6 +340,31 @@ def test_a_registration_naming_nothing_or_one_segment_twice_is_refused_as_by_rer
     assert "rec-dataset-01" in mine["the same file twice"][1]
 
 
+def test_a_recording_whose_column_type_differs_fails_its_task_as_on_rerun_server(ours, theirs, tmp_path):
+    paths = []
+    for i, arrow_type in enumerate([pa.int32(), pa.int64(), pa.null()]):
+        paths.append(tmp_path / f"types-{i}.rrd")
+        with rr.RecordingStream("rerun_example_types", recording_id=f"types-{i}") as rec:
+            rec.save(paths[-1])
+            rec.set_time("frame", sequence=1)
+            rec.log("/data", rr.AnyValues(value=pa.array([None] if arrow_type == pa.null() else [i], type=arrow_type)))
+    outcomes = []
+    for server in (ours, theirs):
+        dataset = client_for(server).create_dataset("types")
+        dataset.register([f"file://{paths[0]}"]).wait(60)
+        with pytest.raises(ValueError) as refused:
+            dataset.register([f"file://{paths[1]}"]).wait(60)
+        dataset.register([f"file://{paths[2]}"]).wait(60)  # an all-null column merges with any type
+        outcomes.append((sorted(dataset.segment_ids()), str(refused.value),
+                         [f.type for f in dataset.schema().to_arrow() if f.name == "/data:value"]))
+        dataset.delete()
+    (mine, my_message, my_type), (reference, their_message, their_type) = outcomes
+    assert mine == reference == ["types-0", "types-2"]
+    assert my_type == their_type == [pa.list_(pa.int32())]
+    assert "schema incompatibility" in their_message, their_message
+    assert "schema incompatibility on segment 'types-1', layer 'base': column /data:value" in my_message, my_message
+
+
 def test_a_dictionary_encoded_column_is_described_and_read_as_by_rerun_server(ours, theirs, tmp_path):
     path = tmp_path / "dictionary.rrd"
     with rr.RecordingStream("rerun_example_dictionary", recording_id="dictionary") as rec:

@@ -108,26 +108,30 @@ with rr.RecordingStream("rerun_example_types", recording_id="labels") as rec:
 """], check=True, timeout=120)
 
 
-def test_columns_that_disagree_between_recordings_fail_the_query_naming_both_types_not_with_wrong_values(tmp_path):
-    """A column logged as Int32 in one recording and Int64 in another used to read the Int64 cells as pairs
-    of Int32 ones ([1], [0], [11] for 1, 11, 21); a dictionary-encoded column failed INTERNAL. Both now fail
-    the query with a message that says why, and the server answers the next one."""
+def test_a_recording_whose_column_type_disagrees_is_refused_and_the_dataset_reads_right(tmp_path):
+    """A column logged as Int32 in one recording and Int64 in another used to register both and read the Int64
+    cells as pairs of Int32 ones ([1], [0], [11] for 1, 11, 21): the later one is now refused at registration,
+    as by `rerun server` 0.30+, and the dataset reads the other's values. A dictionary-encoded column failed
+    INTERNAL; its read now fails saying why. The server answers the next query."""
     from conftest import ServerProcess
 
     write_disagreeing_recordings(tmp_path / "runs", tmp_path / "labels")
     srv = ServerProcess(tmp_path / "data", "-d", f"runs={tmp_path / 'runs'}", "-d", f"labels={tmp_path / 'labels'}")
     try:
+        refusal = srv.log_once_matching("schema incompatibility on segment")
         with flightsql.connect(srv.grpc_uri, autocommit=True) as conn, conn.cursor() as cur:
-            for sql in ['SELECT "/data:value" FROM "runs".rerun."frame"',
-                        'SELECT rerun_partition_id, SUM("/data:value"[1]) FROM "runs".rerun."frame" GROUP BY rerun_partition_id']:
-                with pytest.raises(Exception, match=r"Column /data:value is List<Int\(32, true\)> in the dataset but "
-                                                    r"List<Int\(64, true\)> in one of its recordings.*FailedPrecondition"):
-                    cur.execute(sql)
-                    cur.fetch_arrow_table()
+            cur.execute('SELECT rerun_partition_id, "frame", "/data:value" FROM "runs".rerun."frame" ORDER BY 1, 2')
+            rows = cur.fetch_arrow_table().to_pylist()
+            [kept] = {row["rerun_partition_id"] for row in rows}
+            i = int(kept[-1])
+            types = ["List<Int(32, true)>", "List<Int(64, true)>"]
+            assert (f"schema incompatibility on segment 'rec{1 - i}', layer 'base': column /data:value is {types[i]} in the "
+                    f"dataset but {types[1 - i]} here") in refusal
+            assert [row["/data:value"] for row in rows] == [[frame * 10 + i] for frame in range(3)]
             with pytest.raises(Exception, match=r"labels.rrd.*dictionary batches are not supported.*FailedPrecondition"):
                 cur.execute('SELECT * FROM "labels".rerun."frame"')
                 cur.fetch_arrow_table()
-            cur.execute('SELECT COUNT(*) AS n FROM "runs".rerun."frame" WHERE rerun_partition_id = \'rec0\'')
+            cur.execute('SELECT COUNT(*) AS n FROM "runs".rerun."frame"')
             assert cur.fetch_arrow_table().column("n").to_pylist() == [3]
         assert not [line for line in srv.lines if " ERROR " in line], "no server fault logged"
     finally:

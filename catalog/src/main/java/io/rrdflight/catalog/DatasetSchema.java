@@ -61,7 +61,10 @@ public final class DatasetSchema {
     }
 
     ComponentColumn mergedWith(ComponentColumn other) {
-      return new ComponentColumn(entityPath, component, archetype, componentType, field, isStatic || other.isStatic,
+      // As Rerun merges them: an all-null part (Arrow's Null type) takes the other's type, structs gain
+      // fields. Columns that do not merge (registered before registration checked) keep the first's type.
+      Field merged = ColumnTypes.mergeable(field, other.field) ? ColumnTypes.merged(field, other.field) : field;
+      return new ComponentColumn(entityPath, component, archetype, componentType, merged, isStatic || other.isStatic,
           isTombstone || other.isTombstone, isSemanticallyEmpty && other.isSemanticallyEmpty).withFlagsInField();
     }
 
@@ -143,6 +146,29 @@ public final class DatasetSchema {
       columns.merge(c.name(), c, ComponentColumn::mergedWith);
     }
     return new DatasetSchema(new ArrayList<>(byName.values()), new ArrayList<>(columns.values()));
+  }
+
+  /**
+   * The first index or column that this schema and {@code added} (a recording's) both have with types
+   * that do not merge ({@link ColumnTypes#mergeable}), described; empty when {@code added} may join.
+   */
+  public Optional<String> conflictWith(DatasetSchema added) {
+    for (Timeline t : added.timelines) {
+      Optional<Timeline> known = timeline(t.name());
+      if (known.isPresent() && known.get().kind() != t.kind()) {
+        return Optional.of("index " + t.name() + " is " + known.get().kind() + " in the dataset but " + t.kind() + " here");
+      }
+    }
+    Map<String, ComponentColumn> byName = new HashMap<>();
+    components.forEach(c -> byName.put(c.name(), c));
+    for (ComponentColumn c : added.components) {
+      ComponentColumn known = byName.get(c.name());
+      if (known != null && !ColumnTypes.mergeable(known.field(), c.field())) {
+        return Optional.of("column " + c.name() + " is " + ColumnTypes.text(known.field()) + " in the dataset but "
+            + ColumnTypes.text(c.field()) + " here");
+      }
+    }
+    return Optional.empty();
   }
 
   /** The Arrow schema Rerun's SDK expects from {@code GetDatasetSchema}. */

@@ -630,8 +630,9 @@ final class Registrar implements AutoCloseable {
     synchronized (lock) {
       now = Instant.now();
       Map<EntryId, Map<Catalog.PartitionKey, Optional<Partition>>> staged = new HashMap<>();
+      Map<EntryId, DatasetSchema> stagedSchemas = new HashMap<>();
       for (Outcome o : group) {
-        commits.add(plan(o, staged, now));
+        commits.add(plan(o, staged, stagedSchemas, now));
       }
     }
     try {
@@ -661,20 +662,26 @@ final class Registrar implements AutoCloseable {
   }
 
   /** One file's commit: its partitions and successful task, or its failed task. The caller holds the lock. */
-  private CatalogStore.FileCommit plan(Outcome o, Map<EntryId, Map<Catalog.PartitionKey, Optional<Partition>>> staged, Instant now) {
+  private CatalogStore.FileCommit plan(Outcome o, Map<EntryId, Map<Catalog.PartitionKey, Optional<Partition>>> staged,
+      Map<EntryId, DatasetSchema> stagedSchemas, Instant now) {
     if (o instanceof Failed f) {
       return CatalogStore.FileCommit.failed(f.task().with(TaskStatus.FAILED, f.message(), List.of(), now));
     }
     Indexed i = (Indexed) o;
     try {
-      return planIndexed(i, staged, now);
+      return planIndexed(i, staged, stagedSchemas, now);
     } catch (CatalogException e) {
       log.warn("registration {} failed: {}", i.task().source(), e.getMessage());
       return CatalogStore.FileCommit.failed(i.task().with(TaskStatus.FAILED, e.getMessage(), List.of(), now));
     }
   }
 
-  private CatalogStore.FileCommit planIndexed(Indexed i, Map<EntryId, Map<Catalog.PartitionKey, Optional<Partition>>> staged, Instant now) {
+  /**
+   * {@code stagedSchemas}: per dataset, the columns of the recordings the group's earlier files add (not
+   * yet in the catalog's schema), so that two files of one group are checked against each other too.
+   */
+  private CatalogStore.FileCommit planIndexed(Indexed i, Map<EntryId, Map<Catalog.PartitionKey, Optional<Partition>>> staged,
+      Map<EntryId, DatasetSchema> stagedSchemas, Instant now) {
     Task task = i.task();
     String path = i.path();
     String layer = i.source().layer();
@@ -709,12 +716,24 @@ final class Registrar implements AutoCloseable {
           case OVERWRITE -> replaced.add(old);
         }
       }
+      if (old == null) {
+        // As Rerun's server since 0.30: a recording whose columns do not merge with the dataset's fails alone,
+        // and the dataset stays readable (a query over both types read one's bytes as the other's). A
+        // recording that replaces one is not checked: the columns it replaces are still in the union.
+        DatasetSchema known = catalog.datasetSchema(task.datasetId()).union(stagedSchemas.getOrDefault(task.datasetId(), DatasetSchema.empty()));
+        Optional<String> conflict = known.conflictWith(r.schema());
+        if (conflict.isPresent()) {
+          throw CatalogException.invalidArgument("schema incompatibility on segment '" + r.recordingId() + "', layer '" + layer
+              + "': " + conflict.get() + " (" + path + "); it was not registered");
+        }
+      }
       added.add(new CatalogStore.IndexedPartition(new Partition(task.datasetId(), r.recordingId(), layer,
           storageUrl(i.source().uri()), i.stamp(), r.chunkCount(), r.rowCount(), r.sizeBytes(), now, r.applicationId()),
           r.chunkIndex(), r.schema()));
     }
     replaced.forEach(p -> changes.put(new Catalog.PartitionKey(p.partitionId(), p.layer()), Optional.empty()));
     added.forEach(ip -> changes.put(new Catalog.PartitionKey(ip.partition().partitionId(), ip.partition().layer()), Optional.of(ip.partition())));
+    added.forEach(ip -> stagedSchemas.merge(task.datasetId(), ip.schema(), DatasetSchema::union));
     List<String> ids = added.stream().map(ip -> ip.partition().partitionId()).toList();
     return new CatalogStore.FileCommit(added, replaced, task.with(TaskStatus.SUCCESS, null, ids, now));
   }

@@ -3,12 +3,12 @@ package io.rrdflight.sql.engine;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.catalog.CatalogException;
+import io.rrdflight.catalog.ColumnTypes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.util.MemoryUtil;
@@ -746,12 +746,12 @@ final class CellCopier {
         if (targetField == null) {
           targetField = target.getField();
         }
-        if (source.getMinorType() != target.getMinorType() || !sameValueTypes(source.getField(), targetField)) {
+        if (source.getMinorType() != target.getMinorType() || !ColumnTypes.sameValueTypes(source.getField(), targetField)) {
           // Two recordings of a dataset can log one column with different types (Int32 in one, Int64 in
           // another). Their buffers must not be copied as each other's: that read Int64 cells as pairs of
           // Int32 ones. Checked once per source vector, so a batch pays for it once per chunk column.
-          throw CatalogException.failed("Column " + targetField.getName() + " is " + typeText(targetField)
-              + " in the dataset but " + typeText(source.getField()) + " in one of its recordings: recordings whose "
+          throw CatalogException.failed("Column " + targetField.getName() + " is " + ColumnTypes.text(targetField)
+              + " in the dataset but " + ColumnTypes.text(source.getField()) + " in one of its recordings: recordings whose "
               + "columns disagree cannot be read together (unregister one of them)", null);
         }
         id = sources.size();
@@ -762,30 +762,6 @@ final class CellCopier {
       lastId = id;
     }
     return lastId;
-  }
-
-  /**
-   * Whether values of {@code a} may be copied as values of {@code b}: the same Arrow types all the way
-   * down (and, in structs, the same field names); nullability and metadata do not matter.
-   */
-  static boolean sameValueTypes(Field a, Field b) {
-    if (!a.getType().equals(b.getType()) || a.getChildren().size() != b.getChildren().size()) {
-      return false;
-    }
-    boolean named = a.getType().getTypeID() == ArrowType.ArrowTypeID.Struct;
-    for (int i = 0; i < a.getChildren().size(); i++) {
-      Field x = a.getChildren().get(i);
-      Field y = b.getChildren().get(i);
-      if ((named && !x.getName().equals(y.getName())) || !sameValueTypes(x, y)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static String typeText(Field field) {
-    return field.getChildren().isEmpty() ? field.getType().toString()
-        : field.getType() + "<" + field.getChildren().stream().map(CellCopier::typeText).collect(Collectors.joining(", ")) + ">";
   }
 
   void nulls(int n) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rrdflight.catalog.CatalogException;
+import io.rrdflight.catalog.ColumnTypes;
 import io.rrdflight.rrd.NoLeaks;
 import io.rrdflight.rrd.TestVectors;
 import java.nio.charset.StandardCharsets;
@@ -277,8 +278,8 @@ class CellCopierTest {
     assertEquals(CatalogException.Kind.FAILED, refused.kind());
     assertTrue(refused.getMessage().startsWith("Column colors is List<Int(32, false)> in the dataset but List<Int(64, true)>"),
         refused.getMessage());
-    assertFalse(CellCopier.sameValueTypes(renamed, STRUCTS), "a struct's field names are part of its type");
-    assertTrue(CellCopier.sameValueTypes(list("colors", new Field("item", FieldType.notNullable(new ArrowType.Int(32, false)), null)), COLORS),
+    assertFalse(ColumnTypes.sameValueTypes(renamed, STRUCTS), "a struct's field names are part of its type");
+    assertTrue(ColumnTypes.sameValueTypes(list("colors", new Field("item", FieldType.notNullable(new ArrowType.Int(32, false)), null)), COLORS),
         "nullability is not");
   }
 
