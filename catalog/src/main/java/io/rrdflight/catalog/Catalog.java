@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -597,12 +598,14 @@ public final class Catalog implements AutoCloseable {
 
   // --- partitions -------------------------------------------------------------------------------
 
+  private static final Comparator<Partition> PARTITION_ORDER = Comparator.comparing(Partition::partitionId).thenComparing(Partition::layer);
+
   /** The dataset's partitions, ordered by partition id then layer. */
   public List<Partition> partitions(EntryId datasetId) {
     synchronized (lock) {
       dataset(datasetId);
       return partitions.getOrDefault(datasetId, Map.of()).values().stream()
-          .sorted((a, b) -> a.partitionId().equals(b.partitionId()) ? a.layer().compareTo(b.layer()) : a.partitionId().compareTo(b.partitionId()))
+          .sorted(PARTITION_ORDER)
           .toList();
     }
   }
@@ -669,6 +672,17 @@ public final class Catalog implements AutoCloseable {
   }
 
   private record DatasetSchemaEntry(List<Partition> partitions, DatasetSchema schema) {}
+
+  /**
+   * Keeps {@code schema} as the union of {@code partitions}' schemas (the registrar worked it out as it
+   * planned a group of files), so that {@link #datasetSchema} need not read those partitions again.
+   */
+  void rememberDatasetSchema(EntryId datasetId, List<Partition> partitions, DatasetSchema schema) {
+    List<Partition> ordered = partitions.stream().sorted(PARTITION_ORDER).toList();
+    synchronized (schemaCache) {
+      schemaCache.put(datasetId, new DatasetSchemaEntry(ordered, schema));
+    }
+  }
 
   /**
    * The chunk index of a partition (its recording's chunks only), decoded; recently used ones are

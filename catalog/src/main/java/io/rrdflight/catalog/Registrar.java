@@ -627,17 +627,19 @@ final class Registrar implements AutoCloseable {
   private void commitGroup(List<Outcome> group) {
     Instant now;
     List<CatalogStore.FileCommit> commits = new ArrayList<>();
+    Map<EntryId, StagedColumns> stagedSchemas = new HashMap<>();
     synchronized (lock) {
       now = Instant.now();
       Map<EntryId, Map<Catalog.PartitionKey, Optional<Partition>>> staged = new HashMap<>();
-      Map<EntryId, DatasetSchema> stagedSchemas = new HashMap<>();
       for (Outcome o : group) {
         commits.add(plan(o, staged, stagedSchemas, now));
       }
     }
+    boolean stored = true;
     try {
       store.commitRegistrations(commits, now);
     } catch (CatalogException e) {
+      stored = false;
       if (group.size() > 1) {
         log.warn("a group of {} registrations could not be committed ({}); committing them one by one", group.size(), e.getMessage());
         group.forEach(o -> commitGroup(List.of(o)));
@@ -648,6 +650,14 @@ final class Registrar implements AutoCloseable {
     synchronized (lock) {
       for (CatalogStore.FileCommit c : commits) {
         apply(c);
+      }
+      if (stored) {
+        // The schema the plan worked out is the union of exactly these partitions: the catalog need not read them again.
+        stagedSchemas.forEach((id, columns) -> {
+          if (columns.exact()) {
+            catalog.rememberDatasetSchema(id, columns.partitions(), columns.schema());
+          }
+        });
       }
       for (Outcome o : group) {
         if (o instanceof Indexed i) {
@@ -663,7 +673,7 @@ final class Registrar implements AutoCloseable {
 
   /** One file's commit: its partitions and successful task, or its failed task. The caller holds the lock. */
   private CatalogStore.FileCommit plan(Outcome o, Map<EntryId, Map<Catalog.PartitionKey, Optional<Partition>>> staged,
-      Map<EntryId, DatasetSchema> stagedSchemas, Instant now) {
+      Map<EntryId, StagedColumns> stagedSchemas, Instant now) {
     if (o instanceof Failed f) {
       return CatalogStore.FileCommit.failed(f.task().with(TaskStatus.FAILED, f.message(), List.of(), now));
     }
@@ -677,11 +687,23 @@ final class Registrar implements AutoCloseable {
   }
 
   /**
-   * {@code stagedSchemas}: per dataset, the columns of the recordings the group's earlier files add (not
-   * yet in the catalog's schema), so that two files of one group are checked against each other too.
+   * A dataset's columns as a group's earlier files leave them: the union of {@code partitions}' schemas
+   * when {@code exact} (no file of the group replaced a partition, whose columns stay in the union).
+   */
+  private record StagedColumns(List<Partition> partitions, DatasetSchema schema, boolean exact) {}
+
+  /** The dataset's {@link StagedColumns} in this group: the catalog's, asked once per group. The caller holds the lock. */
+  private StagedColumns staged(Map<EntryId, StagedColumns> stagedSchemas, EntryId datasetId) {
+    return stagedSchemas.computeIfAbsent(datasetId, id -> new StagedColumns(catalog.partitions(id), catalog.datasetSchema(id), true));
+  }
+
+  /**
+   * {@code stagedSchemas}: per dataset, its columns as the group's earlier files leave them (the catalog's
+   * schema, asked once per group, with theirs added), so that two files of one group are checked against
+   * each other too.
    */
   private CatalogStore.FileCommit planIndexed(Indexed i, Map<EntryId, Map<Catalog.PartitionKey, Optional<Partition>>> staged,
-      Map<EntryId, DatasetSchema> stagedSchemas, Instant now) {
+      Map<EntryId, StagedColumns> stagedSchemas, Instant now) {
     Task task = i.task();
     String path = i.path();
     String layer = i.source().layer();
@@ -720,8 +742,7 @@ final class Registrar implements AutoCloseable {
         // As Rerun's server since 0.30: a recording whose columns do not merge with the dataset's fails alone,
         // and the dataset stays readable (a query over both types read one's bytes as the other's). A
         // recording that replaces one is not checked: the columns it replaces are still in the union.
-        DatasetSchema known = catalog.datasetSchema(task.datasetId()).union(stagedSchemas.getOrDefault(task.datasetId(), DatasetSchema.empty()));
-        Optional<String> conflict = known.conflictWith(r.schema());
+        Optional<String> conflict = staged(stagedSchemas, task.datasetId()).schema().conflictWith(r.schema());
         if (conflict.isPresent()) {
           throw CatalogException.invalidArgument("schema incompatibility on segment '" + r.recordingId() + "', layer '" + layer
               + "': " + conflict.get() + " (" + path + "); it was not registered");
@@ -733,7 +754,16 @@ final class Registrar implements AutoCloseable {
     }
     replaced.forEach(p -> changes.put(new Catalog.PartitionKey(p.partitionId(), p.layer()), Optional.empty()));
     added.forEach(ip -> changes.put(new Catalog.PartitionKey(ip.partition().partitionId(), ip.partition().layer()), Optional.of(ip.partition())));
-    added.forEach(ip -> stagedSchemas.merge(task.datasetId(), ip.schema(), DatasetSchema::union));
+    if (!added.isEmpty()) {
+      StagedColumns before = staged(stagedSchemas, task.datasetId());
+      DatasetSchema known = before.schema();
+      List<Partition> partitions = new ArrayList<>(before.partitions());
+      for (CatalogStore.IndexedPartition ip : added) {
+        known = known.union(ip.schema());
+        partitions.add(ip.partition());
+      }
+      stagedSchemas.put(task.datasetId(), new StagedColumns(partitions, known, before.exact() && replaced.isEmpty()));
+    }
     List<String> ids = added.stream().map(ip -> ip.partition().partitionId()).toList();
     return new CatalogStore.FileCommit(added, replaced, task.with(TaskStatus.SUCCESS, null, ids, now));
   }
