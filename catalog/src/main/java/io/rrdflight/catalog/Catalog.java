@@ -25,13 +25,11 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import java.util.OptionalLong;
@@ -643,26 +641,14 @@ public final class Catalog implements AutoCloseable {
    */
   public DatasetSchema datasetSchema(EntryId datasetId) {
     List<Partition> current = partitions(datasetId);
-    DatasetSchemaEntry cached;
     synchronized (schemaCache) {
-      cached = schemaCache.get(datasetId);
+      DatasetSchemaEntry cached = schemaCache.get(datasetId);
       if (cached != null && cached.partitions().equals(current)) {
         return cached.schema();
       }
     }
     DatasetSchema union = DatasetSchema.empty();
-    List<Partition> missing = current;
-    if (cached != null) {
-      // Registration asks for the schema after every group of files it commits: when partitions were
-      // only added, the cached union takes the new ones' schemas, not every partition's again.
-      Set<Partition> now = new HashSet<>(current);
-      if (now.containsAll(cached.partitions())) {
-        Set<Partition> before = new HashSet<>(cached.partitions());
-        union = cached.schema();
-        missing = current.stream().filter(p -> !before.contains(p)).toList();
-      }
-    }
-    for (Partition p : missing) {
+    for (Partition p : current) {
       union = union.union(schema(p));
     }
     synchronized (schemaCache) {

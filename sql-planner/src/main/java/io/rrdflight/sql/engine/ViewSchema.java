@@ -81,11 +81,11 @@ public record ViewSchema(QueryView view, List<Timeline> indexes, List<ComponentC
    * fails naming the file and chunk, FAILED_PRECONDITION.)
    */
   static Field valuesOnly(Field field) {
-    if (field.getDictionary() == null && field.getChildren().stream().allMatch(c -> valuesOnly(c) == c)) {
+    List<Field> children = field.getChildren().stream().map(ViewSchema::valuesOnly).toList();
+    if (field.getDictionary() == null && children.equals(field.getChildren())) {
       return field;
     }
-    return new Field(field.getName(), new FieldType(field.isNullable(), field.getType(), null, field.getMetadata()),
-        field.getChildren().stream().map(ViewSchema::valuesOnly).toList());
+    return new Field(field.getName(), new FieldType(field.isNullable(), field.getType(), null, field.getMetadata()), children);
   }
 
   public List<String> columnNames() {
