@@ -305,14 +305,17 @@ def test_duplicate_registration_is_reported_per_segment(ours, theirs):
 
 
 def registration_refusals_of(server, tmp_path) -> dict:
-    """What a registration call that names nothing to register, or one segment layer twice, raises: its type and
-    its message's first line."""
+    """What a registration call that names nothing to register, a file as a prefix, one segment layer twice or one
+    the dataset holds raises: its type and its message."""
     dataset = client_for(server).create_dataset("refusals")
     empty = tmp_path / "empty-prefix"
     empty.mkdir(exist_ok=True)
+    dataset.register(urls(["dataset/rec-dataset-02.rrd"])).wait(60)
     calls = {
         "no data sources": lambda: dataset.register([]),
         "prefix without recordings": lambda: dataset.register_prefix(f"file://{empty}"),
+        "a file as prefix": lambda: dataset.register_prefix(urls(["dataset/rec-dataset-01.rrd"])[0]),
+        "a segment layer the dataset holds": lambda: dataset.register(urls(["dataset/rec-dataset-02.rrd"])),
         "the same file twice": lambda: dataset.register(urls(["dataset/rec-dataset-01.rrd"] * 2)),
         "the same file twice, skip": lambda: dataset.register(urls(["dataset/rec-dataset-01.rrd"] * 2),
                                                              on_duplicate=rr.catalog.OnDuplicateSegmentLayer.SKIP),
@@ -329,8 +332,10 @@ def registration_refusals_of(server, tmp_path) -> dict:
 
 def test_a_registration_naming_nothing_or_one_segment_twice_is_refused_as_by_rerun_server(ours, theirs, tmp_path):
     mine, reference = registration_refusals_of(ours, tmp_path), registration_refusals_of(theirs, tmp_path)
-    assert mine["registered"] == reference["registered"] == []
+    assert mine["registered"] == reference["registered"] == ["rec-dataset-02"]
     phrases = {"no data sources": "no data sources to register", "prefix without recordings": "no rrd files found",
+               "a file as prefix": "expected prefix / directory but got an object",
+               "a segment layer the dataset holds": "already exists",
                "the same file twice": "duplicate segment layers in request",
                "the same file twice, skip": "duplicate segment layers in request"}
     for name, phrase in phrases.items():

@@ -129,7 +129,8 @@ public final class AllowedRoots {
   public Path requireDirectory(Path path) {
     Path real = resolve(path);
     if (!attributes(real, path).isDirectory()) {
-      throw CatalogException.invalidArgument("Prefix " + path + " is not a directory");
+      // Rerun's words (a prefix in object storage is a directory's equivalent, a file an object).
+      throw CatalogException.invalidArgument("expected prefix / directory but got an object (\"" + path + "\")");
     }
     if (!Files.isReadable(real) || !Files.isExecutable(real)) {
       throw CatalogException.invalidArgument("Not readable by the server: " + path);

@@ -730,8 +730,9 @@ final class Registrar implements AutoCloseable {
       Partition old = changes.containsKey(key) ? changes.get(key).orElse(null) : existing.get(key);
       if (old != null && !replaced.contains(old)) {
         switch (i.onDuplicate()) {
-          case ERROR -> throw CatalogException.alreadyExists("Partition " + r.recordingId() + " (layer " + layer
-              + ") is already in the dataset, from " + old.file().location() + "; " + path + " was not registered");
+          // Rerun's words first ("Segment …: already exists"): scripts match them, on either server.
+          case ERROR -> throw CatalogException.alreadyExists("Segment \"" + r.recordingId() + "\", layer \"" + layer
+              + "\": already exists, from " + old.file().location() + "; " + path + " was not registered");
           case SKIP -> {
             continue;
           }
