@@ -136,3 +136,45 @@ def test_a_recording_whose_column_type_disagrees_is_refused_and_the_dataset_read
         assert not [line for line in srv.lines if " ERROR " in line], "no server fault logged"
     finally:
         srv.stop()
+
+
+def test_a_recording_whose_columns_are_narrower_joins_and_reads_as_the_datasets_types(tmp_path):
+    """A recording whose /data value was only ever null (a Null column) and whose /pose lacks a struct field
+    merges into the dataset's types at registration, as on `rerun server` 0.30+: SQL used to refuse the whole
+    scan ("… is List<Int(64, true)> in the dataset but List<Null> in one of its recordings"). Each recording
+    reads as Rerun's own dataframe API reads it alone, what it lacks null."""
+    import rerun as rr
+    from conftest import ServerProcess
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    logged = {"full": (pa.array([7], type=pa.int64()), pa.array([{"x": 1.0, "y": 2.0}])),
+              "narrow": (pa.array([None], type=pa.null()), pa.array([{"x": 3.0}]))}
+    for name, (value, pose) in logged.items():
+        rec = rr.RecordingStream("rerun_example_narrow", recording_id=name)
+        rec.save(str(runs / f"{name}.rrd"))
+        for frame in range(2):
+            rec.set_time("frame", sequence=frame)
+            rec.log("/data", rr.AnyValues(value=value, pose=pose))
+        rec.flush()
+    columns = ["/data:value", "/data:pose"]
+    srv = ServerProcess(tmp_path / "data", "-d", f"runs={runs}")
+    try:
+        with flightsql.connect(srv.grpc_uri, autocommit=True) as conn, conn.cursor() as cur:
+            cur.execute('SELECT rerun_partition_id, "frame", "/data:value", "/data:pose" FROM "runs".rerun."frame" ORDER BY 1, 2')
+            table = cur.fetch_arrow_table()
+        assert table.schema.field("/data:value").type == pa.list_(pa.int64())
+        assert table.schema.field("/data:pose").type.value_type == pa.struct([("x", pa.float64()), ("y", pa.float64())])
+        for name in logged:
+            ours = table.filter(pa.compute.equal(table.column("rerun_partition_id"), name))
+            alone = rr.dataframe.load_recording(str(runs / f"{name}.rrd")).view(index="frame", contents="/**")
+            theirs = alone.select("frame", *columns).read_all()
+            expected = [{"frame": row["frame"], **{c: [None if v is None else (
+                {"x": v["x"], "y": v.get("y")} if isinstance(v, dict) else v) for v in row[c]] for c in columns}}
+                for row in theirs.to_pylist()]
+            assert ours.drop_columns(["rerun_partition_id"]).to_pylist() == expected, name
+        assert table.column("/data:value").to_pylist() == [[7], [7], [None], [None]]
+        assert table.column("/data:pose").to_pylist()[2] == [{"x": 3.0, "y": None}]
+        assert not [line for line in srv.lines if " ERROR " in line or "WARN" in line], "no refusal, no fault"
+    finally:
+        srv.stop()

@@ -18,7 +18,7 @@ import org.apache.arrow.vector.types.pojo.FieldType;
  * any type, structs gain fields, lists merge their items, nullability widens; anything else must be
  * the same type, unions must be identical). Reading asks whether one column's buffers can be copied
  * as another's ({@link #sameValueTypes}): stricter, since a Null column's or a narrower struct's
- * buffers are not the other's.
+ * buffers are not the other's; such a column is first read as the wider type ({@link #widensTo}).
  */
 public final class ColumnTypes {
   private ColumnTypes() {}
@@ -40,6 +40,15 @@ public final class ColumnTypes {
       }
     }
     return true;
+  }
+
+  /**
+   * Whether a column of type {@code narrower} is read as {@code wider} by making null what it lacks: it
+   * merges into {@code wider} and adds nothing to it (a Null part, a struct with fewer fields). A
+   * recording's column and its dataset's, once registration has merged them.
+   */
+  public static boolean widensTo(Field narrower, Field wider) {
+    return mergeable(wider, narrower) && sameValueTypes(merged(wider, narrower), wider);
   }
 
   /** Whether a recording whose column is {@code added} may join a dataset whose column of that name is {@code known}. */

@@ -681,6 +681,8 @@ final class CellCopier {
   /** The sources of this batch in the order first seen; a piece names one by its place here. */
   private final List<FieldVector> sources = new ArrayList<>();
   private final Map<FieldVector, Integer> sourceIds = new IdentityHashMap<>();
+  /** Per source, whether it is narrower than the target ({@link #checkWidens}): read as the target's type. */
+  private final List<Boolean> narrower = new ArrayList<>();
   /** The last source asked for and its id: cells come in runs from one chunk. */
   private FieldVector lastSource;
   private int lastId;
@@ -746,22 +748,36 @@ final class CellCopier {
         if (targetField == null) {
           targetField = target.getField();
         }
-        if (source.getMinorType() != target.getMinorType() || !ColumnTypes.sameValueTypes(source.getField(), targetField)) {
-          // Two recordings of a dataset can log one column with different types (Int32 in one, Int64 in
-          // another). Their buffers must not be copied as each other's: that read Int64 cells as pairs of
-          // Int32 ones. Checked once per source vector, so a batch pays for it once per chunk column.
-          throw CatalogException.failed("Column " + targetField.getName() + " is " + ColumnTypes.text(targetField)
-              + " in the dataset but " + ColumnTypes.text(source.getField()) + " in one of its recordings: recordings whose "
-              + "columns disagree cannot be read together (unregister one of them)", null);
+        // Checked once per source vector, so a batch pays for it once per chunk column.
+        boolean same = source.getMinorType() == target.getMinorType() && ColumnTypes.sameValueTypes(source.getField(), targetField);
+        if (!same) {
+          checkWidens(source);
         }
         id = sources.size();
         sources.add(source);
+        narrower.add(!same);
         sourceIds.put(source, id);
       }
       lastSource = source;
       lastId = id;
     }
     return lastId;
+  }
+
+  /**
+   * A recording's column of another type than the dataset's is read as the dataset's type when it is
+   * narrower: registration lets one join (a Null column, a struct with fewer fields), whose missing
+   * parts read as null ({@link WiderColumn}, made in {@link #write}). Any other difference (Int32 in one
+   * recording, Int64 in another) is refused: copying the buffers as each other's read Int64 cells as
+   * pairs of Int32 ones.
+   */
+  private void checkWidens(FieldVector source) {
+    if (ColumnTypes.widensTo(source.getField(), targetField)) {
+      return;
+    }
+    throw CatalogException.failed("Column " + targetField.getName() + " is " + ColumnTypes.text(targetField)
+              + " in the dataset but " + ColumnTypes.text(source.getField()) + " in one of its recordings: recordings whose "
+              + "columns disagree cannot be read together (unregister one of them)", null);
   }
 
   void nulls(int n) {
@@ -784,9 +800,10 @@ final class CellCopier {
 
   /** Writes the appended cells into the target, which then holds exactly those rows. */
   void write() {
+    List<FieldVector> widened = new ArrayList<>();
     try {
       Level top = new Level(target);
-      top.bind(sources.toArray(new FieldVector[0]));
+      top.bind(readable(widened));
       top.pieces = pieces;
       top.measure();
       target.clear();
@@ -798,11 +815,25 @@ final class CellCopier {
       top.finish();
       target.setValueCount((int) rows);
     } finally {
+      widened.forEach(FieldVector::close);
       pieces.clear();
       sources.clear();
+      narrower.clear();
       sourceIds.clear();
       lastSource = null;
       rows = 0;
     }
+  }
+
+  /** The sources as the copy reads them: narrower ones as the target's type, made here and added to {@code made}. */
+  private FieldVector[] readable(List<FieldVector> made) {
+    FieldVector[] readable = sources.toArray(new FieldVector[0]);
+    for (int i = 0; i < readable.length; i++) {
+      if (narrower.get(i)) {
+        readable[i] = WiderColumn.of(readable[i], targetField, target.getAllocator());
+        made.add(readable[i]);
+      }
+    }
+    return readable;
   }
 }

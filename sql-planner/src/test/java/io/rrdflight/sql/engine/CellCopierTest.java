@@ -127,7 +127,9 @@ class CellCopierTest {
       } else {
         ((VarCharVector) struct.getChild("s")).setSafe(at, ("s" + x).getBytes(StandardCharsets.UTF_8));
       }
-      ((BitVector) struct.getChild("b")).setSafe(at, x % 2);
+      if (struct.getChild("b") instanceof BitVector b) { // a narrower struct lacks it
+        b.setSafe(at, x % 2);
+      }
     } else {
       throw new IllegalArgumentException(items.getField().toString());
     }
@@ -281,6 +283,50 @@ class CellCopierTest {
     assertFalse(ColumnTypes.sameValueTypes(renamed, STRUCTS), "a struct's field names are part of its type");
     assertTrue(ColumnTypes.sameValueTypes(list("colors", new Field("item", FieldType.notNullable(new ArrowType.Int(32, false)), null)), COLORS),
         "nullability is not");
+  }
+
+  @Test
+  void cellsOfANarrowerTypeAreReadAsTheDatasetsTypeWhatTheyLackNull() {
+    // A recording that never logged the struct's "b", and one whose colors were all null (List<Null>):
+    // registration merges both into the dataset's types, so a query reads them as those.
+    Field noB = list("structs", new Field("item", FieldType.nullable(ArrowType.Struct.INSTANCE),
+        STRUCTS.getChildren().get(0).getChildren().subList(0, 2)));
+    ListVector full = source(STRUCTS, 1, 12);
+    ListVector narrow = source(noB, 2, 12);
+    ListVector structs = vector(STRUCTS);
+    CellCopier copier = new CellCopier(structs, 8);
+    copier.rows(narrow, 0, 5);
+    copier.rows(full, 2, 3);
+    copier.repeat(narrow, 6, 3);
+    copier.repeatEach(narrow, 7, 2, 2);
+    copier.nulls(1);
+    copier.write();
+    List<String> expected = new ArrayList<>(rows(narrow).subList(0, 5)); // a struct's null fields are left out of its text
+    expected.addAll(rows(full).subList(2, 5));
+    expected.addAll(List.of(row(narrow, 6), row(narrow, 6), row(narrow, 6), row(narrow, 7), row(narrow, 7), row(narrow, 8),
+        row(narrow, 8), "null"));
+    assertEquals(expected, rows(structs));
+
+    Field nulls = list("colors", new Field("item", FieldType.nullable(ArrowType.Null.INSTANCE), null));
+    ListVector allNull = vector(nulls);
+    for (int r = 0; r < 4; r++) {
+      allNull.startNewValue(r);
+      allNull.endValue(r, r);
+    }
+    allNull.getDataVector().setValueCount(6);
+    allNull.setNull(4);
+    allNull.setValueCount(5);
+    ListVector colors = vector(COLORS);
+    CellCopier colorCopier = new CellCopier(colors, 4);
+    colorCopier.rows(allNull, 0, 5);
+    ListVector someColors = source(COLORS, 1, 6);
+    colorCopier.rows(someColors, 0, 2);
+    colorCopier.write();
+    List<String> expectedColors = new ArrayList<>(List.of("[]", "[null]", "[null,null]", "[null,null,null]", "null"));
+    expectedColors.addAll(rows(someColors).subList(0, 2));
+    assertEquals(expectedColors, rows(colors).stream().map(r -> r.replace(" ", "")).toList());
+    assertTrue(ColumnTypes.widensTo(nulls, COLORS) && ColumnTypes.widensTo(noB, STRUCTS));
+    assertFalse(ColumnTypes.widensTo(STRUCTS, noB), "a wider type is not read as a narrower one");
   }
 
   @Test
