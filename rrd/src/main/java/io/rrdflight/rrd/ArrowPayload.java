@@ -5,15 +5,25 @@ import static java.util.Objects.requireNonNull;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
 import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.dictionary.Dictionary;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.arrow.vector.util.DictionaryUtility;
 
 /**
  * An Arrow IPC stream as Rerun stores it in protobuf messages (an ArrowMsg payload, a manifest's
@@ -137,15 +147,16 @@ record ArrowPayload(String file, long offset, ByteBuffer bytes, boolean lz4, lon
         ipc.put(bytes.duplicate()).flip();
       }
       IpcStream stream = IpcStream.parse(ipc, file, offset, what);
-      // Every length and offset is checked before Arrow sees it; Arrow itself trusts them.
+      // Every length, offset and dictionary index is checked before Arrow sees it; Arrow itself trusts them.
       RecordBatchLayout.of(stream, file, offset).checkContents();
-      root = VectorSchemaRoot.create(stream.schema(), child);
-      try (ArrowRecordBatch batch = recordBatch(stream, ipcBuf)) {
-        // The vectors take their own references to slices of ipcBuf; closing ipcBuf drops only ours.
-        new VectorLoader(root).load(batch);
+      if (!stream.dictionaries().isEmpty()) {
+        root = loadWithDictionaries(stream, ipcBuf, child);
+      } else {
+        root = VectorSchemaRoot.create(stream.schema(), child);
+        load(root, stream.batch(), stream.bodyOffset(), stream.bodyLength(), ipcBuf);
       }
       done = true;
-      return new Loaded(root, child);
+      return new Loaded(root, child, !stream.dictionaries().isEmpty());
     } catch (RuntimeException e) {
       // Arrow signals malformed nodes, buffers and offsets with assorted runtime exceptions.
       throw new RrdFormatException(file, offset, "corrupt Arrow record batch in " + what + " (" + e + ")", e);
@@ -159,8 +170,12 @@ record ArrowPayload(String file, long offset, ByteBuffer bytes, boolean lz4, lon
     }
   }
 
-  /** Vectors and the allocator that owns them; closing closes both, in order. */
-  record Loaded(VectorSchemaRoot root, BufferAllocator allocator) implements AutoCloseable {
+  /**
+   * Vectors and the allocator that owns them; closing closes both, in order.
+   *
+   * @param decodedDictionaries whether the stream dictionary-encoded some columns, which {@code root} holds as values
+   */
+  record Loaded(VectorSchemaRoot root, BufferAllocator allocator, boolean decodedDictionaries) implements AutoCloseable {
     @Override
     public void close() {
       root.close();
@@ -168,12 +183,49 @@ record ArrowPayload(String file, long offset, ByteBuffer bytes, boolean lz4, lon
     }
   }
 
-  private ArrowRecordBatch recordBatch(IpcStream stream, ArrowBuf ipcBuf) throws RrdFormatException {
-    ArrowBuf body = ipcBuf.slice(stream.bodyOffset(), stream.bodyLength());
+  /**
+   * Loads the record batch with its dictionaries, then reads its dictionary-encoded columns as their
+   * values ({@link DictionaryValues}): the root returned has no encodings.
+   */
+  private VectorSchemaRoot loadWithDictionaries(IpcStream stream, ArrowBuf ipcBuf, BufferAllocator allocator) throws RrdFormatException {
+    Map<Long, Dictionary> dictionaries = new HashMap<>();
+    VectorSchemaRoot indices = null;
+    try {
+      List<Field> memoryFormat = new ArrayList<>();
+      for (Field field : stream.schema().getFields()) {
+        memoryFormat.add(DictionaryUtility.toMemoryFormat(field, allocator, dictionaries)); // makes each dictionary's vector
+      }
+      indices = VectorSchemaRoot.create(new Schema(memoryFormat, stream.schema().getCustomMetadata()), allocator);
+      load(indices, stream.batch(), stream.bodyOffset(), stream.bodyLength(), ipcBuf);
+      for (IpcStream.Dictionary d : stream.dictionaries()) {
+        FieldVector values = dictionaries.get(d.id()).getVector(); // every id has a column: RecordBatchLayout checked
+        load(new VectorSchemaRoot(List.of(values.getField()), List.of(values), 0), d.batch(), d.bodyOffset(), d.bodyLength(), ipcBuf);
+      }
+      VectorSchemaRoot decoded = DictionaryValues.decoded(indices, stream.schema(), dictionaries, allocator);
+      indices = null; // its vectors are closed or moved to the decoded root
+      return decoded;
+    } finally {
+      if (indices != null) {
+        indices.close();
+      }
+      dictionaries.values().forEach(d -> d.getVector().close());
+    }
+  }
+
+  /** Loads {@code batch}, whose body lies at {@code bodyOffset} in {@code ipcBuf}, into {@code root}. */
+  private void load(VectorSchemaRoot root, RecordBatch batch, int bodyOffset, int bodyLength, ArrowBuf ipcBuf) throws RrdFormatException {
+    try (ArrowRecordBatch loaded = recordBatch(batch, bodyOffset, bodyLength, ipcBuf)) {
+      // The vectors take their own references to slices of ipcBuf; closing ipcBuf drops only ours.
+      new VectorLoader(root).load(loaded);
+    }
+  }
+
+  private ArrowRecordBatch recordBatch(RecordBatch batch, int bodyOffset, int bodyLength, ArrowBuf ipcBuf) throws RrdFormatException {
+    ArrowBuf body = ipcBuf.slice(bodyOffset, bodyLength);
     // deserializeRecordBatch releases one reference to the body once the batch holds its own.
     body.getReferenceManager().retain();
     try {
-      return MessageSerializer.deserializeRecordBatch(stream.batch(), body);
+      return MessageSerializer.deserializeRecordBatch(batch, body);
     } catch (IOException | RuntimeException e) {
       body.getReferenceManager().release();
       throw new RrdFormatException(file, offset, "corrupt Arrow record batch header in " + what + " (" + e.getMessage() + ")", e);

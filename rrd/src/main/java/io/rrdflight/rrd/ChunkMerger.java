@@ -410,7 +410,8 @@ public final class ChunkMerger implements AutoCloseable {
         Map<String, String> metadata = schema.getCustomMetadata();
         ChunkSchema chunk = ChunkSchema.of(schema, where, 0);
         boolean usable = !chunk.isStatic() && loaded.root().getRowCount() > 0 && metadata.containsKey("rerun:id") && !metadata.containsKey("rerun.id")
-            && schema.getFields().stream().allMatch(f -> f.getDictionary() == null)
+            // A merged chunk would hold the values of dictionary-encoded columns, not their encoding as the file's schema says.
+            && !loaded.decodedDictionaries()
             && chunk.indexFields().stream().map(f -> loaded.root().getVector(f.position()))
                 .allMatch(v -> v instanceof BaseFixedWidthVector w && w.getTypeWidth() == 8 && v.getNullCount() == 0)
             && loaded.root().getVector(chunk.rowIdField()).getNullCount() == 0

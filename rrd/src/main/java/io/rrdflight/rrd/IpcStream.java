@@ -4,6 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.arrow.flatbuf.DictionaryBatch;
 import org.apache.arrow.flatbuf.Field;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.MessageHeader;
@@ -11,8 +14,9 @@ import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
- * An Arrow IPC stream holding one schema and exactly one record batch, as every chunk payload does,
- * parsed without copying from a buffer. The record batch is kept as its flatbuffer header plus the
+ * An Arrow IPC stream holding one schema and exactly one record batch, as every chunk payload does
+ * (after the dictionaries of its dictionary-encoded columns, if it has any), parsed without copying
+ * from a buffer. The record batch is kept as its flatbuffer header plus the
  * location of its body, so callers choose how much to decode: {@link ChunkDecoder} loads vectors,
  * {@link ChunkSummary} reads only the index columns.
  *
@@ -20,19 +24,37 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * is bounded before Arrow converts it, because Arrow assumes well-formed input: a corrupt length
  * would make it allocate that much, and a cyclic flatbuffer would recurse forever.
  *
+ * @param dictionaries the dictionary batches before the record batch, in stream order (a column logged
+ *     as a pandas categorical, say, is dictionary-encoded)
  * @param data the whole stream; its byte order is little-endian
  * @param bodyOffset where the record batch body starts in {@code data}
  * @param bodyLength the body's length
  */
-record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffset, int bodyLength) {
+record IpcStream(Schema schema, List<Dictionary> dictionaries, RecordBatch batch, ByteBuffer data, int bodyOffset, int bodyLength) {
   private static final int CONTINUATION = 0xFFFFFFFF;
   private static final int MAX_FIELD_DEPTH = 64;
   private static final int MAX_FIELDS = 100_000;
 
+  /**
+   * One dictionary batch: the values of dictionary {@code id}, a record batch of one column whose body
+   * lies at {@code bodyOffset} in {@link #data}.
+   */
+  record Dictionary(long id, RecordBatch batch, int bodyOffset, int bodyLength) {
+    Dictionary {
+      requireNonNull(batch, "batch is null");
+    }
+  }
+
   IpcStream {
     requireNonNull(schema, "schema is null");
+    dictionaries = List.copyOf(requireNonNull(dictionaries, "dictionaries is null"));
     requireNonNull(batch, "batch is null");
     requireNonNull(data, "data is null");
+  }
+
+  /** The stream's dictionary {@code d} as a stream of its own, its one column {@code values}: to lay out and load like a record batch. */
+  IpcStream dictionaryStream(Dictionary d, org.apache.arrow.vector.types.pojo.Field values) {
+    return new IpcStream(new Schema(List.of(values)), List.of(), d.batch(), data, d.bodyOffset(), d.bodyLength());
   }
 
   /**
@@ -74,14 +96,14 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
   }
 
   /**
-   * How many bytes from the start of a stream hold both messages' metadata, as far as {@code prefix}
-   * tells: when it is too short to know, the size needed to learn more, which is larger than the
-   * prefix. Garbage gives some number; {@link #parseHead} then rejects it.
+   * How many bytes from the start of a stream hold the metadata of its messages up to the record
+   * batch's, as far as {@code prefix} tells: when it is too short to know, the size needed to learn
+   * more, which is larger than the prefix. Garbage gives some number; {@link #parseHead} then rejects it.
    */
   static long headSize(ByteBuffer prefix) {
     ByteBuffer in = prefix.slice().order(ByteOrder.LITTLE_ENDIAN);
     long position = 0;
-    for (int message = 0; message < 2; message++) {
+    for (int message = 0; message <= MAX_FIELDS; message++) {
       if (in.limit() < position + 8) {
         return position + 8;
       }
@@ -95,11 +117,15 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
         return position; // end of stream or garbage: nothing more to wait for
       }
       position += length;
-      if (message == 1 || in.limit() < position) {
+      if (in.limit() < position) {
         return position;
       }
       try {
-        position += Math.max(0, message(in.slice((int) (position - length), length)).bodyLength());
+        Message m = message(in.slice((int) (position - length), length));
+        if (message > 0 && m.headerType() != MessageHeader.DictionaryBatch) {
+          return position; // the record batch (or what parseHead will reject)
+        }
+        position += Math.max(0, m.bodyLength());
       } catch (RuntimeException e) {
         return position; // corrupt metadata: parseHead says so
       }
@@ -129,11 +155,13 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
       cursor.skipBody(schemaMessage);
 
       Message batchMessage = cursor.nextMessage();
+      List<Dictionary> dictionaries = new ArrayList<>();
+      while (batchMessage != null && batchMessage.headerType() == MessageHeader.DictionaryBatch) {
+        dictionaries.add(dictionary(batchMessage, cursor, dictionaries.size()));
+        batchMessage = cursor.nextMessage();
+      }
       if (batchMessage == null) {
         throw cursor.error("expected one Arrow record batch after the schema, found the end of the stream");
-      }
-      if (batchMessage.headerType() == MessageHeader.DictionaryBatch) {
-        throw cursor.error("Arrow dictionary batches are not supported in chunks; expected a record batch");
       }
       if (batchMessage.headerType() != MessageHeader.RecordBatch) {
         throw cursor.error("expected an Arrow record batch, found message type " + batchMessage.headerType());
@@ -151,10 +179,31 @@ record IpcStream(Schema schema, RecordBatch batch, ByteBuffer data, int bodyOffs
           throw cursor.error("expected exactly one record batch per chunk, found a further message of type " + extra.headerType());
         }
       }
-      return new IpcStream(schema, batch, cursor.in, bodyOffset, bodyLength);
+      return new IpcStream(schema, dictionaries, batch, cursor.in, bodyOffset, bodyLength);
     } catch (RuntimeException e) {
       throw corrupt(cursor, e);
     }
+  }
+
+  /** A dictionary batch; {@code before} of them came earlier in the stream. */
+  private static Dictionary dictionary(Message message, Cursor cursor, int before) throws RrdFormatException {
+    if (before >= MAX_FIELDS) {
+      throw cursor.error("more than " + MAX_FIELDS + " Arrow dictionary batches before the record batch");
+    }
+    DictionaryBatch dictionary = (DictionaryBatch) message.header(new DictionaryBatch());
+    if (dictionary.isDelta()) {
+      // Rerun writes each chunk's dictionaries whole; a delta would extend one from an earlier batch.
+      throw cursor.error("Arrow dictionary batch " + dictionary.id() + " is a delta, which chunks never hold");
+    }
+    RecordBatch data = dictionary.data();
+    if (data == null) {
+      throw cursor.error("Arrow dictionary batch " + dictionary.id() + " has no values");
+    }
+    if (data.compression() != null) {
+      throw cursor.error("Arrow body compression is not supported; expected an uncompressed dictionary batch");
+    }
+    int bodyOffset = cursor.position;
+    return new Dictionary(dictionary.id(), data, bodyOffset, cursor.skipBody(message));
   }
 
   /**

@@ -2,13 +2,17 @@ package io.rrdflight.rrd;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.arrow.flatbuf.Buffer;
 import org.apache.arrow.flatbuf.FieldNode;
 import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.vector.TypeLayout;
 import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.DictionaryEncoding;
 import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
@@ -22,8 +26,14 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * {@link #checkContents} follows offsets and type ids and runs before vectors are loaded.
  */
 final class RecordBatchLayout {
-  /** One field of the schema tree and where its node and first buffer are. */
-  record Column(Field field, int node, int buffer, List<Column> children) {}
+  /**
+   * One field of the schema tree and where its node and first buffer are. A dictionary-encoded field
+   * is laid out as its indices: {@code field} then has the index type and no children, and
+   * {@code dictionary} is the id of the dictionary its indices point into (else {@link #NO_DICTIONARY}).
+   */
+  record Column(Field field, int node, int buffer, List<Column> children, long dictionary) {}
+
+  static final long NO_DICTIONARY = -1;
 
   private final IpcStream ipc;
   private final String file;
@@ -77,7 +87,10 @@ final class RecordBatchLayout {
 
   private static Column flatten(Field field, int[] counters, String file, long offset) throws RrdFormatException {
     if (field.getDictionary() != null) {
-      throw new RrdFormatException(file, offset, "column '" + field.getName() + "' is dictionary-encoded, which chunks never are");
+      DictionaryEncoding encoding = field.getDictionary();
+      Field indices = new Field(field.getName(), new FieldType(field.isNullable(), encoding.getIndexType(), null), List.of());
+      Column column = flatten(indices, counters, file, offset);
+      return new Column(column.field(), column.node(), column.buffer(), List.of(), encoding.getId());
     }
     int node = counters[0]++;
     int buffer = counters[1];
@@ -86,7 +99,7 @@ final class RecordBatchLayout {
     for (Field child : field.getChildren()) {
       children.add(flatten(child, counters, file, offset));
     }
-    return new Column(field, node, buffer, children);
+    return new Column(field, node, buffer, children, NO_DICTIONARY);
   }
 
   private void checkStructure(int nodeCount, int bufferCount) throws RrdFormatException {
@@ -129,6 +142,9 @@ final class RecordBatchLayout {
       }
     } catch (RuntimeException e) {
       throw flatbufferError(e);
+    }
+    if (!ipc.dictionaries().isEmpty()) {
+      dictionaries(ipc, file, offset); // their values are loaded too: checked the same way
     }
   }
 
@@ -173,6 +189,93 @@ final class RecordBatchLayout {
     for (Column child : c.children()) {
       check(child);
     }
+    if (c.dictionary() != NO_DICTIONARY) {
+      indicesInside(c, dictionaryLength(c));
+    }
+  }
+
+  /** The number of values of the dictionary the column's indices point into. */
+  private long dictionaryLength(Column c) throws RrdFormatException {
+    long length = -1;
+    for (IpcStream.Dictionary d : ipc.dictionaries()) {
+      if (d.id() == c.dictionary()) {
+        length = d.batch().length(); // a later batch of one id replaces the earlier (not a delta: IpcStream refuses those)
+      }
+    }
+    if (length < 0) {
+      throw error("column '" + c.field().getName() + "' is dictionary-encoded with dictionary " + c.dictionary() + ", which the stream lacks");
+    }
+    return length;
+  }
+
+  /** Every valid index of a dictionary-encoded column names one of the dictionary's {@code size} values. */
+  private void indicesInside(Column c, long size) throws RrdFormatException {
+    ArrowType.Int type = (ArrowType.Int) c.field().getType();
+    int width = type.getBitWidth() / 8;
+    long rows = node(c).length();
+    long nulls = node(c).nullCount();
+    ByteBuffer data = ipc.data();
+    int validity = bufferStart(c, 0);
+    int values = bufferStart(c, 1);
+    for (int row = 0; row < rows; row++) {
+      if (nulls > 0 && (data.get(validity + (row >>> 3)) & (1 << (row & 7))) == 0) {
+        continue;
+      }
+      int at = values + row * width;
+      long index = switch (width) {
+        case 1 -> type.getIsSigned() ? data.get(at) : Byte.toUnsignedLong(data.get(at));
+        case 2 -> type.getIsSigned() ? data.getShort(at) : Short.toUnsignedLong(data.getShort(at));
+        case 4 -> type.getIsSigned() ? data.getInt(at) : Integer.toUnsignedLong(data.getInt(at));
+        default -> data.getLong(at); // an unsigned 64-bit index past 2^63 reads negative: refused below
+      };
+      if (index < 0 || index >= size) {
+        throw error("column '" + c.field().getName() + "' has index " + index + " at row " + row + " into a dictionary of " + size + " values");
+      }
+    }
+  }
+
+  /**
+   * The layouts of the stream's dictionaries, by id, each checked as {@link #checkContents} checks a
+   * record batch. A dictionary's values are a column of the encoded field's value type; a later batch of
+   * an id replaces an earlier one, as in Arrow's streams.
+   */
+  static Map<Long, RecordBatchLayout> dictionaries(IpcStream ipc, String file, long offset) throws RrdFormatException {
+    Map<Long, Field> valueFields = new HashMap<>();
+    for (Field field : ipc.schema().getFields()) {
+      collectValueFields(field, valueFields, file, offset);
+    }
+    Map<Long, RecordBatchLayout> layouts = new HashMap<>();
+    for (IpcStream.Dictionary d : ipc.dictionaries()) {
+      Field values = valueFields.get(d.id());
+      if (values == null) {
+        throw new RrdFormatException(file, offset, "corrupt Arrow stream: dictionary batch " + d.id() + " belongs to no column");
+      }
+      RecordBatchLayout layout = of(ipc.dictionaryStream(d, values), file, offset);
+      layout.checkContents();
+      layouts.put(d.id(), layout);
+    }
+    return layouts;
+  }
+
+  private static void collectValueFields(Field field, Map<Long, Field> out, String file, long offset) throws RrdFormatException {
+    DictionaryEncoding encoding = field.getDictionary();
+    if (encoding != null) {
+      for (Field child : field.getChildren()) {
+        if (containsDictionary(child)) {
+          throw new RrdFormatException(file, offset, "column '" + field.getName() + "' has dictionaries inside a dictionary's values, which "
+              + "rrdflight does not read");
+        }
+      }
+      out.put(encoding.getId(), new Field(field.getName(), new FieldType(field.isNullable(), field.getType(), null), field.getChildren()));
+      return;
+    }
+    for (Field child : field.getChildren()) {
+      collectValueFields(child, out, file, offset);
+    }
+  }
+
+  private static boolean containsDictionary(Field field) {
+    return field.getDictionary() != null || field.getChildren().stream().anyMatch(RecordBatchLayout::containsDictionary);
   }
 
   /**

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.rrdflight.catalog.ColumnNames;
 import io.rrdflight.catalog.DatasetSchema;
 import io.rrdflight.catalog.DatasetSchema.ComponentColumn;
+import io.rrdflight.rrd.DictionaryValues;
 import io.rrdflight.rrd.Timeline;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,22 +71,10 @@ public record ViewSchema(QueryView view, List<Timeline> indexes, List<ComponentC
     List<Field> fields = new ArrayList<>();
     fields.add(partitionIdField());
     indexes.forEach(t -> fields.add(DatasetSchema.indexField(t)));
-    components.forEach(c -> fields.add(valuesOnly(c.field())));
+    // A view's batches hold values: a dictionary-encoded field in a result's schema made Flight's stream
+    // start fail for want of the dictionary (INTERNAL), and chunks are decoded to values.
+    components.forEach(c -> fields.add(DictionaryValues.valueField(c.field())));
     return new Schema(fields);
-  }
-
-  /**
-   * The field with its values' types where a recording dictionary-encodes them: a view's batches hold
-   * values, and a dictionary-encoded field in a result's schema made Flight's stream start fail for
-   * want of the dictionary (INTERNAL). (Chunks with dictionaries are not decoded yet: a read of one
-   * fails naming the file and chunk, FAILED_PRECONDITION.)
-   */
-  static Field valuesOnly(Field field) {
-    List<Field> children = field.getChildren().stream().map(ViewSchema::valuesOnly).toList();
-    if (field.getDictionary() == null && children.equals(field.getChildren())) {
-      return field;
-    }
-    return new Field(field.getName(), new FieldType(field.isNullable(), field.getType(), null, field.getMetadata()), children);
   }
 
   public List<String> columnNames() {
