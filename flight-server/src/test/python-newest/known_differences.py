@@ -4,15 +4,18 @@ test_rerun036_seed.py names one of these entries; nothing else is normalised awa
 
 KNOWN_DIFFERENCES = {
     "entry ids": "random per process in Rerun (new ones on every start); persistent in rrdflight. Ids also "
-                 "appear in dataset URLs, segment URLs and the names of the hidden `__bp_<id>` entries",
+                 "appear in dataset URLs, segment URLs and the names of the hidden `__bp_<id>` and `__as_<id>` entries",
     "server address": "each server listens on its own port, which segment URLs contain",
     "timestamps": "created_at, updated_at, rerun_last_updated_at, rerun_registration_time: when each server "
                   "registered the data",
     "chunk counts and sizes": "Rerun re-encodes recordings in memory and counts its own chunks and bytes "
                               "(rerun_num_chunks, rerun_size_bytes); rrdflight serves the file's chunks",
     "schema hash": "rerun_schema_sha256 hashes each server's own encoding of a layer's schema",
-    "asset datasets": "Rerun's create_dataset also creates a hidden `__as_<id>` asset dataset (0.35+); "
-                      "rrdflight has no asset datasets",
+    "asset dataset names": "rrdflight keeps the link from a dataset to its asset dataset in the name `__as_<id>`, so "
+                           "renaming an asset dataset is refused (INVALID_ARGUMENT); Rerun renames it",
+    "deleted asset dataset": "deleting an asset dataset alone: Rerun keeps naming it in its dataset's details (reading "
+                             "asset_dataset() then fails NOT_FOUND); rrdflight names none, so register_asset makes a new one",
+    "asset refusal": "the message refusing a temporal asset differs in wording; both fail the segment's registration",
     "old names": "after set_name, Rerun 0.41 still finds the entry by its old name (get_dataset(name=old) "
                  "returns it); rrdflight raises LookupError naming the old name",
     "unsupported URL scheme": "Rerun answers NOT_FOUND ('RRD file not found, could not load URI: s3://…') for an "

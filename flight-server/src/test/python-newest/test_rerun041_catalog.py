@@ -193,11 +193,11 @@ def test_hidden_entries_are_the_same_kinds_as_rerun_servers(ours, theirs, pair):
     kinds = []
     for server in (ours, theirs):
         entries = client_for(server).entries(include_hidden=True)
-        # KNOWN_DIFFERENCES["entry ids"] (in the names of __bp_ entries), ["asset datasets"].
-        kinds.append(sorted((re.sub(r"[0-9A-Fa-f]{32}$", "<id>", e.name), str(e.kind)) for e in entries
-                            if not e.name.startswith("__as_")))
+        # KNOWN_DIFFERENCES["entry ids"] (in the names of __bp_ and __as_ entries).
+        kinds.append(sorted((re.sub(r"[0-9A-Fa-f]{32}$", "<id>", e.name), str(e.kind)) for e in entries))
     assert kinds[0] == kinds[1]
     assert ("__bp_<id>", "EntryKind.BLUEPRINT_DATASET") in kinds[0]
+    assert ("__as_<id>", "EntryKind.ASSET_DATASET") in kinds[0]
     assert ("__entries", "EntryKind.TABLE") in kinds[0]
 
 
@@ -207,9 +207,8 @@ def test_entries_table_equals_rerun_servers(ours, theirs, pair):
     assert [field_text(f) for f in tables[0].schema] == [field_text(f) for f in tables[1].schema]
 
     def rows(table):
-        # KNOWN_DIFFERENCES["entry ids"], ["timestamps"], ["asset datasets"].
-        return sorted((re.sub(r"[0-9A-Fa-f]{32}$", "<id>", r["name"]), r["entry_kind"]) for r in table.select(["name", "entry_kind"]).to_pylist()
-                      if not r["name"].startswith("__as_"))
+        # KNOWN_DIFFERENCES["entry ids"], ["timestamps"].
+        return sorted((re.sub(r"[0-9A-Fa-f]{32}$", "<id>", r["name"]), r["entry_kind"]) for r in table.select(["name", "entry_kind"]).to_pylist())
 
     assert rows(tables[0]) == rows(tables[1])
 

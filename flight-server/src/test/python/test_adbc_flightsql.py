@@ -179,3 +179,21 @@ def test_a_recording_whose_columns_are_narrower_joins_and_reads_as_the_datasets_
         assert not [line for line in srv.lines if " ERROR " in line or "WARN" in line], "no refusal, no fault"
     finally:
         srv.stop()
+
+
+def test_the_sql_door_lists_recording_datasets_only(tmp_path):
+    """create_dataset also makes a hidden blueprint dataset and an asset dataset; neither is an SQL catalog."""
+    import rerun as rr
+    from conftest import ServerProcess
+
+    srv = ServerProcess(tmp_path / "data")
+    try:
+        client = rr.catalog.CatalogClient(f"rerun+http://127.0.0.1:{srv.port}")
+        client.create_dataset("visible")
+        with flightsql.connect(srv.grpc_uri, autocommit=True) as conn:
+            catalogs = conn.adbc_get_objects(depth="catalogs").read_all().column("catalog_name").to_pylist()
+            assert catalogs == ["visible"]
+            with conn.cursor() as cur, pytest.raises(Exception, match="__as_"):
+                cur.execute(f'SELECT * FROM "__as_{client.get_dataset(name="visible").id}".rerun.partitions')
+    finally:
+        srv.stop()

@@ -308,16 +308,44 @@ public final class Catalog implements AutoCloseable {
   }
 
   /**
-   * A recording dataset together with its companion blueprint dataset, as Rerun's
-   * CreateDatasetEntry makes them ({@link BlueprintDatasets}); both are stored in one transaction.
-   * Returns the recording dataset, whose {@code blueprintDataset} names the companion.
+   * A recording dataset together with its companion blueprint and asset datasets, as Rerun's
+   * CreateDatasetEntry makes them ({@link BlueprintDatasets}, {@link AssetDatasets}); all three are
+   * stored in one transaction. Returns the recording dataset, whose {@code blueprintDataset} names
+   * the blueprint companion; {@link #assetDataset} finds the asset companion.
    */
-  public Dataset createDatasetWithBlueprintDataset(String name) {
+  public Dataset createDatasetWithCompanions(String name) {
     String checked = checkName(name);
     synchronized (lock) {
       Instant now = Instant.now();
       BlueprintDatasets.Pair pair = BlueprintDatasets.create(checked, now);
-      return insert(List.of(pair.blueprints(), pair.dataset())).get(1);
+      Dataset assets = AssetDatasets.create(pair.dataset().id(), now);
+      return insert(List.of(pair.blueprints(), assets, pair.dataset())).get(2);
+    }
+  }
+
+  /** The asset dataset of a recording dataset, if it has one (datasets created before asset datasets, or by {@code server -d}, have none). */
+  public Optional<Dataset> assetDataset(EntryId owner) {
+    synchronized (lock) {
+      String name = AssetDatasets.nameFor(owner);
+      return datasets.values().stream().filter(d -> d.kind() == DatasetKind.ASSET && d.name().equals(name)).findFirst();
+    }
+  }
+
+  /**
+   * The asset dataset of a recording dataset, created when it has none: Rerun's server does so when
+   * a dataset's entry is updated, which is how its clients give older datasets one. Blueprint and
+   * asset datasets have no asset dataset of their own (empty).
+   */
+  public Optional<Dataset> ensureAssetDataset(EntryId owner) {
+    synchronized (lock) {
+      if (dataset(owner).kind() != DatasetKind.RECORDING) {
+        return Optional.empty();
+      }
+      Optional<Dataset> existing = assetDataset(owner);
+      if (existing.isPresent()) {
+        return existing;
+      }
+      return Optional.of(insert(List.of(AssetDatasets.create(owner, Instant.now()))).get(0));
     }
   }
 
@@ -336,7 +364,7 @@ public final class Catalog implements AutoCloseable {
     return created;
   }
 
-  /** The recording datasets (what users query; SQL tables); blueprint datasets are left out. */
+  /** The recording datasets (what users query; SQL tables); blueprint and asset datasets are left out. */
   public List<Dataset> datasets() {
     return datasets(DatasetKind.RECORDING);
   }
@@ -347,7 +375,7 @@ public final class Catalog implements AutoCloseable {
     }
   }
 
-  /** Every dataset, recording and blueprint datasets alike (Rerun's entry listings show both). */
+  /** Every dataset, recording, blueprint and asset datasets alike (Rerun's entry listings show them all). */
   public List<Dataset> allDatasets() {
     synchronized (lock) {
       return List.copyOf(datasets.values());
@@ -377,9 +405,11 @@ public final class Catalog implements AutoCloseable {
   }
 
   /**
-   * Forgets the dataset, its partitions and their chunk indexes, and its blueprint dataset with it
-   * (as Rerun does). Deleting a blueprint dataset on its own detaches it from its dataset, which
-   * then has no blueprint dataset and no default blueprint. The .rrd files are never touched.
+   * Forgets the dataset, its partitions and their chunk indexes, and its blueprint and asset
+   * datasets with it (as Rerun does). Deleting a blueprint dataset on its own detaches it from its
+   * dataset, which then has no blueprint dataset and no default blueprint; deleting an asset dataset
+   * on its own leaves its dataset without one until {@link #ensureAssetDataset} makes a new one
+   * (Rerun's server keeps naming the deleted one instead). The .rrd files are never touched.
    */
   public void deleteDataset(EntryId id) {
     synchronized (lock) {
@@ -387,6 +417,9 @@ public final class Catalog implements AutoCloseable {
       List<EntryId> gone = new ArrayList<>();
       gone.add(id);
       d.blueprintDataset().filter(datasets::containsKey).ifPresent(gone::add);
+      if (d.kind() == DatasetKind.RECORDING) {
+        assetDataset(id).map(Dataset::id).ifPresent(gone::add);
+      }
       Instant now = Instant.now();
       List<Dataset> detached = datasets.values().stream()
           .filter(o -> !gone.contains(o.id()) && o.blueprintDataset().filter(gone::contains).isPresent())
@@ -409,6 +442,10 @@ public final class Catalog implements AutoCloseable {
     String checked = checkName(newName);
     synchronized (lock) {
       Dataset d = dataset(id);
+      if (d.kind() == DatasetKind.ASSET) {
+        // Its dataset finds it by name (AssetDatasets); Rerun's server would rename it.
+        throw CatalogException.invalidArgument("'" + d.name() + "' is an asset dataset: it keeps the name its dataset gave it");
+      }
       Optional<Dataset> clash = findDataset(checked);
       if (clash.isPresent() && !clash.get().id().equals(id)) {
         throw CatalogException.alreadyExists("Dataset '" + checked + "' already exists");
@@ -438,6 +475,66 @@ public final class Catalog implements AutoCloseable {
       datasets.put(id, updated);
       return updated;
     }
+  }
+
+  // --- segment properties -------------------------------------------------------------------------
+
+  /** A segment's mutable properties in a dataset of any kind, if any were written ({@link SegmentProperties}). */
+  public Optional<SegmentProperties> segmentProperties(EntryId datasetId, String segmentId) {
+    requireNonNull(segmentId, "segmentId is null");
+    synchronized (lock) {
+      dataset(datasetId);
+      return store.segmentProperties(datasetId, segmentId);
+    }
+  }
+
+  /**
+   * Replaces a segment's properties and returns the new revision. With {@code expectedRevision}, the
+   * write lands only if the stored revision is that one (0: the segment has none yet), else FAILED,
+   * so that two read-modify-writes of one segment cannot both land, as in Rerun.
+   */
+  public long setSegmentProperties(EntryId datasetId, String segmentId, byte[] batch, OptionalLong expectedRevision) {
+    requireNonNull(segmentId, "segmentId is null");
+    requireNonNull(batch, "batch is null");
+    requireNonNull(expectedRevision, "expectedRevision is null");
+    synchronized (lock) {
+      dataset(datasetId);
+      requireRevision(datasetId, segmentId, expectedRevision);
+      long revision = newRevision();
+      store.putSegmentProperties(datasetId, new SegmentProperties(segmentId, batch, revision));
+      return revision;
+    }
+  }
+
+  /** Drops a segment's properties (none stored: nothing to do), with the same revision check as a write. */
+  public void deleteSegmentProperties(EntryId datasetId, String segmentId, OptionalLong expectedRevision) {
+    requireNonNull(segmentId, "segmentId is null");
+    requireNonNull(expectedRevision, "expectedRevision is null");
+    synchronized (lock) {
+      dataset(datasetId);
+      requireRevision(datasetId, segmentId, expectedRevision);
+      store.deleteSegmentProperties(datasetId, segmentId);
+    }
+  }
+
+  private void requireRevision(EntryId datasetId, String segmentId, OptionalLong expected) {
+    if (expected.isEmpty()) {
+      return;
+    }
+    long found = store.segmentProperties(datasetId, segmentId).map(SegmentProperties::revision).orElse(0L);
+    if (found != expected.getAsLong()) {
+      throw CatalogException.failed("Properties of segment '" + segmentId + "' were changed by another write: expected revision "
+          + Long.toUnsignedString(expected.getAsLong()) + ", found " + Long.toUnsignedString(found), null);
+    }
+  }
+
+  /** Random, as Rerun's (clients only compare revisions), and never 0, which means "no properties". */
+  private static long newRevision() {
+    long r;
+    do {
+      r = java.util.concurrent.ThreadLocalRandom.current().nextLong();
+    } while (r == 0);
+    return r;
   }
 
   // --- tables -----------------------------------------------------------------------------------

@@ -55,6 +55,15 @@ interface CatalogStore extends AutoCloseable {
 
   void renameDataset(EntryId id, String name, Instant now);
 
+  // --- segment properties (Rerun's Get/Set/DeleteSegmentProperties; gone with their dataset)
+
+  Optional<SegmentProperties> segmentProperties(EntryId datasetId, String segmentId);
+
+  /** Stores a segment's properties, replacing any it had. */
+  void putSegmentProperties(EntryId datasetId, SegmentProperties properties);
+
+  void deleteSegmentProperties(EntryId datasetId, String segmentId);
+
   // --- tables (Rerun's table entries; their rows live in Lance datasets, see LanceTables)
 
   void insertTable(Table table);

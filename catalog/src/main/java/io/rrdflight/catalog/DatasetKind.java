@@ -4,13 +4,16 @@ import io.rrdflight.rrd.StoreKind;
 import java.util.Locale;
 
 /**
- * What a dataset holds: recordings (the data users query) or blueprints (viewer layouts, in the
- * companion blueprint dataset Rerun's CreateDatasetEntry makes for each dataset). A dataset takes
- * from each registered file only the stores of its kind, as Rerun's server does.
+ * What a dataset holds: recordings (the data users query), blueprints (viewer layouts, in the
+ * companion blueprint dataset Rerun's CreateDatasetEntry makes for each dataset) or assets (static
+ * recordings shared by a dataset's segments, in its companion asset dataset, see
+ * {@link AssetDatasets}). A dataset takes from each registered file only the stores of its kind's
+ * store kind, as Rerun's server does: an asset is a recording store.
  */
 public enum DatasetKind {
   RECORDING(StoreKind.RECORDING),
-  BLUEPRINT(StoreKind.BLUEPRINT);
+  BLUEPRINT(StoreKind.BLUEPRINT),
+  ASSET(StoreKind.RECORDING);
 
   private final StoreKind storeKind;
 

@@ -147,6 +147,15 @@ abstract class JdbcCatalogStore implements CatalogStore {
       if (!hasColumn(db, "compacted_copies", "copy_crc32c")) {
         s.execute("ALTER TABLE compacted_copies ADD COLUMN copy_crc32c BIGINT");
       }
+      // Segment properties (rerun-sdk 0.41's asset datasets) came after version 3 too: a new table, whose
+      // rows go with their dataset (the cascade).
+      s.execute("""
+          CREATE TABLE IF NOT EXISTS segment_properties (
+            dataset_id TEXT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+            segment_id TEXT NOT NULL,
+            batch %1$s NOT NULL,
+            revision BIGINT NOT NULL,
+            PRIMARY KEY (dataset_id, segment_id))""".formatted(binaryType));
       s.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '" + SCHEMA_VERSION + "') ON CONFLICT (key) DO NOTHING");
       // The change counter servers sharing the catalog poll (a row, not a schema change: older catalogs gain it here).
       s.execute("INSERT INTO meta(key, value) VALUES ('generation', '0') ON CONFLICT (key) DO NOTHING");
@@ -259,6 +268,51 @@ abstract class JdbcCatalogStore implements CatalogStore {
         ps.setString(1, name);
         ps.setLong(2, nanos(now));
         ps.setString(3, id.toHex());
+        ps.executeUpdate();
+      }
+    });
+  }
+
+  // --- segment properties -------------------------------------------------------------------------
+
+  @Override
+  public synchronized Optional<SegmentProperties> segmentProperties(EntryId datasetId, String segmentId) {
+    List<SegmentProperties> out = new ArrayList<>();
+    read(() -> {
+      try (PreparedStatement ps = db.prepareStatement("SELECT batch, revision FROM segment_properties WHERE dataset_id = ? AND segment_id = ?")) {
+        ps.setString(1, datasetId.toHex());
+        ps.setString(2, segmentId);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            out.add(new SegmentProperties(segmentId, rs.getBytes(1), rs.getLong(2)));
+          }
+        }
+      }
+    });
+    return out.stream().findFirst();
+  }
+
+  @Override
+  public synchronized void putSegmentProperties(EntryId datasetId, SegmentProperties properties) {
+    inTransaction(() -> {
+      try (PreparedStatement ps = db.prepareStatement("""
+          INSERT INTO segment_properties(dataset_id, segment_id, batch, revision) VALUES (?,?,?,?)
+          ON CONFLICT (dataset_id, segment_id) DO UPDATE SET batch = excluded.batch, revision = excluded.revision""")) {
+        ps.setString(1, datasetId.toHex());
+        ps.setString(2, properties.segmentId());
+        ps.setBytes(3, properties.batch());
+        ps.setLong(4, properties.revision());
+        ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public synchronized void deleteSegmentProperties(EntryId datasetId, String segmentId) {
+    inTransaction(() -> {
+      try (PreparedStatement ps = db.prepareStatement("DELETE FROM segment_properties WHERE dataset_id = ? AND segment_id = ?")) {
+        ps.setString(1, datasetId.toHex());
+        ps.setString(2, segmentId);
         ps.executeUpdate();
       }
     });

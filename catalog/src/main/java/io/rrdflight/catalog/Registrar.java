@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.rrdflight.rrd.LocalFile;
 import io.rrdflight.rrd.RecordingSource;
 import io.rrdflight.rrd.RecordingSources;
+import io.rrdflight.rrd.Timeline;
 import io.rrdflight.rrd.s3.S3Client;
 import io.rrdflight.rrd.s3.S3Exception;
 import io.rrdflight.rrd.s3.S3Location;
@@ -546,6 +547,15 @@ final class Registrar implements AutoCloseable {
     if (recordings.isEmpty()) {
       String what = kind == DatasetKind.BLUEPRINT ? "blueprint" : "recording";
       return new Failed(task, "No " + what + " in " + stamp.location() + " (it holds no " + what + " store)", batch, stamp.sizeBytes());
+    }
+    if (kind == DatasetKind.ASSET) {
+      // As rerun server 0.41: an asset is shared by every segment at every time, so it holds static data only.
+      Optional<IndexedRecording> temporal = recordings.stream().filter(r -> !r.schema().timelines().isEmpty()).findFirst();
+      if (temporal.isPresent()) {
+        return new Failed(task, "Asset datasets take static data only, but asset '" + temporal.get().recordingId() + "' in "
+            + stamp.location() + " has temporal data (timelines " + temporal.get().schema().timelines().stream()
+            .map(Timeline::name).toList() + "); it was not registered", batch, stamp.sizeBytes());
+      }
     }
     return new Indexed(task, source, stamp.location(), stamp, recordings, onDuplicate, replaceSameFile, batch, stamp.sizeBytes());
   }

@@ -3,6 +3,7 @@ package io.rrdflight.catalog;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -39,10 +41,12 @@ class CatalogTest {
 
   /**
    * "Indexes" a file whose lines are recording ids, or blueprint ids written "blueprint:ID"; a file
-   * whose first line is "corrupt" fails. Each store counts 3 chunks, 10 rows and 1000 bytes.
+   * whose first line is "corrupt" fails. Each store counts 3 chunks, 10 rows and 1000 bytes; a
+   * recording id written "temporal:ID" has a timeline "frame" (temporal data), the others none.
    */
   static final class FileListIndexer implements RecordingIndexer {
     static final String BLUEPRINT = "blueprint:";
+    static final String TEMPORAL = "temporal:";
     final Map<Path, Integer> calls = new ConcurrentHashMap<>();
 
     @Override
@@ -56,7 +60,10 @@ class CatalogTest {
       return lines.stream()
           .filter(line -> line.startsWith(BLUEPRINT) == (kind == StoreKind.BLUEPRINT))
           .map(line -> line.startsWith(BLUEPRINT) ? line.substring(BLUEPRINT.length()) : line)
-          .map(id -> new IndexedRecording(id, "app", 3, 10, 1000, id.getBytes(), DatasetSchema.empty()))
+          .map(line -> line.startsWith(TEMPORAL)
+              ? new IndexedRecording(line.substring(TEMPORAL.length()), "app", 3, 10, 1000, line.getBytes(),
+                  new DatasetSchema(List.of(new io.rrdflight.rrd.Timeline("frame", io.rrdflight.rrd.TimelineKind.SEQUENCE)), List.of()))
+              : new IndexedRecording(line, "app", 3, 10, 1000, line.getBytes(), DatasetSchema.empty()))
           .toList();
     }
   }
@@ -379,7 +386,7 @@ class CatalogTest {
   @Test
   void datasetWithBlueprintDatasetHasACompanionNamedAfterItsId() {
     try (Catalog c = open(new FileListIndexer(), 1)) {
-      Dataset d = c.createDatasetWithBlueprintDataset("robots");
+      Dataset d = c.createDatasetWithCompanions("robots");
       assertEquals(DatasetKind.RECORDING, d.kind());
       Dataset bp = c.dataset(d.blueprintDataset().orElseThrow());
       assertEquals(DatasetKind.BLUEPRINT, bp.kind());
@@ -387,7 +394,7 @@ class CatalogTest {
       assertTrue(bp.blueprintDataset().isEmpty() && bp.defaultBlueprint().isEmpty() && d.defaultBlueprint().isEmpty());
       assertEquals(List.of("robots"), c.datasets().stream().map(Dataset::name).toList(), "datasets() lists recording datasets");
       assertEquals(List.of(bp), c.datasets(DatasetKind.BLUEPRINT));
-      assertEquals(2, c.allDatasets().size());
+      assertEquals(3, c.allDatasets().size(), "the dataset, its blueprint dataset and its asset dataset");
       assertTrue(c.createDataset("plain").blueprintDataset().isEmpty(), "plain datasets (server -d) have none");
     }
   }
@@ -395,7 +402,7 @@ class CatalogTest {
   @Test
   void blueprintDatasetTakesTheBlueprintsOfAFileAndARecordingDatasetItsRecordings() throws IOException {
     try (Catalog c = open(new FileListIndexer(), 1)) {
-      Dataset d = c.createDatasetWithBlueprintDataset("ds");
+      Dataset d = c.createDatasetWithCompanions("ds");
       EntryId bp = d.blueprintDataset().orElseThrow();
       Path both = file("both.rrd", "rec-a", "blueprint:bp-1");
       assertEquals(List.of("rec-a"), c.register(d.id(), source(both), OnDuplicate.ERROR, WAIT).partitionIds());
@@ -411,7 +418,7 @@ class CatalogTest {
   void defaultBlueprintIsSetClearedAndKeptAcrossReopening() {
     Dataset d;
     try (Catalog c = open(new FileListIndexer(), 1)) {
-      d = c.createDatasetWithBlueprintDataset("ds");
+      d = c.createDatasetWithCompanions("ds");
       Dataset set = c.setDefaultBlueprint(d.id(), java.util.Optional.of("bp-1"));
       assertEquals(java.util.Optional.of("bp-1"), set.defaultBlueprint());
       assertEquals(d.blueprintDataset(), set.blueprintDataset());
@@ -431,7 +438,7 @@ class CatalogTest {
   @Test
   void deletingADatasetDeletesItsBlueprintDatasetAndRenamingKeepsIt() throws IOException {
     try (Catalog c = open(new FileListIndexer(), 1)) {
-      Dataset d = c.createDatasetWithBlueprintDataset("ds");
+      Dataset d = c.createDatasetWithCompanions("ds");
       EntryId bp = d.blueprintDataset().orElseThrow();
       c.register(bp, source(file("bp.rrd", "blueprint:bp-1")), OnDuplicate.ERROR, WAIT);
       Dataset renamed = c.renameDataset(d.id(), "renamed");
@@ -449,13 +456,109 @@ class CatalogTest {
   @Test
   void deletingABlueprintDatasetAloneDetachesItFromItsDataset() {
     try (Catalog c = open(new FileListIndexer(), 1)) {
-      Dataset d = c.createDatasetWithBlueprintDataset("ds");
+      Dataset d = c.createDatasetWithCompanions("ds");
       c.setDefaultBlueprint(d.id(), java.util.Optional.of("bp-1"));
       c.deleteDataset(d.blueprintDataset().orElseThrow());
       Dataset after = c.dataset(d.id());
       assertTrue(after.blueprintDataset().isEmpty() && after.defaultBlueprint().isEmpty());
       c.deleteDataset(d.id());
       assertTrue(c.allDatasets().isEmpty());
+    }
+  }
+
+  @Test
+  void datasetWithCompanionsHasAnAssetDatasetNamedAfterItsIdThatIsNoRecordingDataset() {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      Dataset d = c.createDatasetWithCompanions("robots");
+      Dataset assets = c.assetDataset(d.id()).orElseThrow();
+      assertEquals(DatasetKind.ASSET, assets.kind());
+      assertEquals("__as_" + d.id().toHex(), assets.name());
+      assertEquals(List.of(assets), c.datasets(DatasetKind.ASSET));
+      assertEquals(List.of("robots"), c.datasets().stream().map(Dataset::name).toList(), "SQL sees recording datasets only");
+      assertTrue(c.assetDataset(assets.id()).isEmpty() && c.assetDataset(d.blueprintDataset().orElseThrow()).isEmpty());
+      assertTrue(c.assetDataset(c.createDataset("plain").id()).isEmpty(), "plain datasets (server -d) have none");
+    }
+  }
+
+  @Test
+  void assetDatasetTakesStaticRecordingsOnlyAndReplacesADuplicate() throws IOException {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      EntryId assets = c.assetDataset(c.createDatasetWithCompanions("ds").id()).orElseThrow().id();
+      assertEquals(List.of("mesh"), c.register(assets, source(file("mesh.rrd", "mesh")), OnDuplicate.ERROR, WAIT).partitionIds());
+      assertEquals(TaskStatus.SUCCESS, c.register(assets, source(file("mesh2.rrd", "mesh")), OnDuplicate.OVERWRITE, WAIT).status());
+      assertEquals(List.of("mesh"), c.partitions(assets).stream().map(Partition::partitionId).toList());
+      Task temporal = c.register(assets, source(file("run.rrd", "temporal:run-1")), OnDuplicate.ERROR, WAIT);
+      assertEquals(TaskStatus.FAILED, temporal.status());
+      assertTrue(temporal.message().contains("static data only") && temporal.message().contains("'run-1'"), temporal.message());
+      assertEquals(1, c.partitions(assets).size(), "nothing of the temporal file was registered");
+    }
+  }
+
+  @Test
+  void deletingADatasetDeletesItsAssetDatasetAndItsSegmentProperties() throws IOException {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      Dataset d = c.createDatasetWithCompanions("ds");
+      EntryId assets = c.assetDataset(d.id()).orElseThrow().id();
+      c.register(assets, source(file("mesh.rrd", "mesh")), OnDuplicate.ERROR, WAIT);
+      c.setSegmentProperties(assets, "mesh", new byte[] {1, 2, 3}, java.util.OptionalLong.empty());
+      c.renameDataset(d.id(), "renamed");
+      assertEquals(Optional.of(assets), c.assetDataset(d.id()).map(Dataset::id), "renaming the dataset keeps its asset dataset");
+      c.deleteDataset(d.id());
+      assertTrue(c.allDatasets().isEmpty());
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertTrue(c.allDatasets().isEmpty());
+      Dataset again = c.createDatasetWithCompanions("ds");
+      assertTrue(c.segmentProperties(c.assetDataset(again.id()).orElseThrow().id(), "mesh").isEmpty());
+    }
+  }
+
+  @Test
+  void aDatasetWithoutAssetDatasetGetsOneWhenEnsuredAndAnAssetDatasetKeepsItsName() {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      Dataset d = c.createDatasetWithCompanions("ds");
+      Dataset first = c.assetDataset(d.id()).orElseThrow();
+      assertEquals(CatalogException.Kind.INVALID_ARGUMENT,
+          assertThrows(CatalogException.class, () -> c.renameDataset(first.id(), "mine")).kind());
+      c.deleteDataset(first.id());
+      assertTrue(c.assetDataset(d.id()).isEmpty(), "deleting an asset dataset alone leaves its dataset without one");
+      Dataset second = c.ensureAssetDataset(d.id()).orElseThrow();
+      assertNotEquals(first.id(), second.id());
+      assertEquals(Optional.of(second), c.ensureAssetDataset(d.id()), "ensuring again keeps it");
+      assertTrue(c.ensureAssetDataset(d.blueprintDataset().orElseThrow()).isEmpty(), "a blueprint dataset gets none");
+      assertTrue(c.ensureAssetDataset(second.id()).isEmpty(), "an asset dataset gets none");
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertEquals(DatasetKind.ASSET, c.assetDataset(c.datasetNamed("ds").id()).orElseThrow().kind(), "kept across reopening");
+    }
+  }
+
+  @Test
+  void segmentPropertiesAreReplacedWholeKeptAcrossReopeningAndGuardedByRevision() {
+    EntryId ds;
+    long revision;
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      ds = c.createDataset("ds").id();
+      assertTrue(c.segmentProperties(ds, "any").isEmpty(), "a segment id needs no registered segment");
+      long first = c.setSegmentProperties(ds, "any", new byte[] {1}, java.util.OptionalLong.of(0));
+      assertNotEquals(0, first);
+      CatalogException stale = assertThrows(CatalogException.class,
+          () -> c.setSegmentProperties(ds, "any", new byte[] {2}, java.util.OptionalLong.of(0)));
+      assertEquals(CatalogException.Kind.FAILED, stale.kind());
+      assertTrue(stale.getMessage().contains("expected revision 0"), stale.getMessage());
+      revision = c.setSegmentProperties(ds, "any", new byte[] {3, 4}, java.util.OptionalLong.of(first));
+      assertNotEquals(first, revision);
+      assertThrows(CatalogException.class, () -> c.deleteSegmentProperties(ds, "any", java.util.OptionalLong.of(first)));
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      SegmentProperties kept = c.segmentProperties(ds, "any").orElseThrow();
+      assertArrayEquals(new byte[] {3, 4}, kept.batch());
+      assertEquals(revision, kept.revision());
+      c.deleteSegmentProperties(ds, "any", java.util.OptionalLong.of(revision));
+      c.deleteSegmentProperties(ds, "never-set", java.util.OptionalLong.empty());
+      assertTrue(c.segmentProperties(ds, "any").isEmpty());
+      assertEquals(CatalogException.Kind.NOT_FOUND,
+          assertThrows(CatalogException.class, () -> c.segmentProperties(EntryId.random(), "any")).kind());
     }
   }
 

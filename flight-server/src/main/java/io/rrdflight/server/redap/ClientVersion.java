@@ -32,6 +32,8 @@ public record ClientVersion(Optional<String> header, Optional<Semver> version) {
   /** Clients from here on expect a registration naming one segment layer twice to be refused whole (Rerun's server since 0.30). */
   static final Semver REFUSES_REPEATS_IN_REQUEST_FROM = new Semver(0, 30, 0);
   static final Semver SKIPS_UNKNOWN_SEGMENTS_FROM = new Semver(0, 33, 0);
+  /** Clients from here on know asset datasets (entry kind 6, DatasetDetails.asset_dataset): Rerun added them in 0.35. */
+  static final Semver ASSET_DATASETS_FROM = new Semver(0, 35, 0);
   /** What the README and every refusal call the supported range. */
   public static final String SUPPORTED_RANGE = "rerun-sdk 0.27.x and 0.28 to 0.41.x";
 
@@ -126,6 +128,14 @@ public record ClientVersion(Optional<String> header, Optional<Semver> version) {
    */
   public boolean expectsRepeatsInRequestRefused() {
     return version.isEmpty() || version.get().compareTo(REFUSES_REPEATS_IN_REQUEST_FROM) >= 0;
+  }
+
+  /**
+   * Whether the client knows asset datasets (0.35+, and clients without a version): earlier ones are
+   * not shown them in listings nor named one in a dataset's details, as their enum has no such kind.
+   */
+  public boolean knowsAssetDatasets() {
+    return version.isEmpty() || version.get().compareTo(ASSET_DATASETS_FROM) >= 0;
   }
 
   /** Whether rrdflight serves this client: a version in the tested range, or no version at all. */

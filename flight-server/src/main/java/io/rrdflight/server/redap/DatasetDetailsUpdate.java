@@ -13,7 +13,7 @@ import java.util.Optional;
  * {@code default_blueprint}). The default blueprint is taken as given, any partition id or none,
  * as Rerun does. Rerun would also take another {@code blueprint_dataset}; here a dataset's
  * blueprint dataset is fixed when it is created (deleting the dataset deletes it), so a request
- * that changes it is INVALID_ARGUMENT.
+ * that changes it is INVALID_ARGUMENT; so is one that changes its asset dataset.
  */
 final class DatasetDetailsUpdate {
   private DatasetDetailsUpdate() {}
@@ -51,5 +51,24 @@ final class DatasetDetailsUpdate {
           + blueprintDataset.map(EntryId::toHex).orElse("none") + ")");
     }
     return catalog.setDefaultBlueprint(id, defaultBlueprint);
+  }
+
+  /**
+   * The asset dataset an update names (0.41, field 7). Unset keeps the dataset's own, as in Rerun,
+   * where the server manages it; set, it must be the dataset's own, or name no entry any more (a
+   * client's stale copy of a deleted one: the update then makes a new one). Rerun would also move a
+   * dataset to another asset dataset; here the link is fixed by name ({@code __as_<id>}), so that
+   * is INVALID_ARGUMENT.
+   */
+  static void checkAssetDataset(Catalog catalog, EntryId id, Optional<EntryId> asked) {
+    if (asked.isEmpty() || id.equals(Entries.ENTRIES_TABLE_ID)) {
+      return;
+    }
+    Optional<EntryId> own = catalog.assetDataset(id).map(Dataset::id);
+    boolean stale = own.isEmpty() && catalog.allDatasets().stream().noneMatch(d -> d.id().equals(asked.get()));
+    if (!asked.equals(own) && !stale) {
+      throw CatalogStatus.invalidArgument("The asset dataset of '" + catalog.dataset(id).name() + "' is "
+          + own.map(EntryId::toHex).orElse("none") + " and cannot be changed (asked: " + asked.get().toHex() + ")");
+    }
   }
 }

@@ -27,7 +27,8 @@ import java.util.Optional;
 
 /**
  * The catalog's entries as Rerun's clients see them: every dataset (recording datasets, and the
- * blueprint datasets that come with datasets made by CreateDatasetEntry), plus the
+ * blueprint and asset datasets that come with datasets made by CreateDatasetEntry; asset datasets
+ * only for clients that know them, {@link ClientVersion#knowsAssetDatasets}), plus the
  * {@code __entries} system table that lists them all (the SDK's {@code client.entries()} and the
  * viewer's landing page read it). Entries are looked up by id, by name, or by the request's
  * {@code x-rerun-entry-id}.
@@ -80,16 +81,26 @@ final class Entries {
   }
 
   static EntryKind kindOf(Dataset d) {
-    return d.kind() == DatasetKind.BLUEPRINT ? EntryKind.ENTRY_KIND_BLUEPRINT_DATASET : EntryKind.ENTRY_KIND_DATASET;
+    return switch (d.kind()) {
+      case RECORDING -> EntryKind.ENTRY_KIND_DATASET;
+      case BLUEPRINT -> EntryKind.ENTRY_KIND_BLUEPRINT_DATASET;
+      case ASSET -> EntryKind.ENTRY_KIND_ASSET_DATASET;
+    };
   }
 
-  /** Every entry: datasets of both kinds, the table entries, then the system table. */
+  /** Every entry the current client may be shown: its datasets of every kind, the table entries, then the system table. */
   List<Entry> all() {
     List<Entry> all = new ArrayList<>();
-    catalog.allDatasets().forEach(d -> all.add(Entry.of(d)));
+    listedDatasets().forEach(d -> all.add(Entry.of(d)));
     all.addAll(tables());
     all.add(ENTRIES_TABLE);
     return all;
+  }
+
+  /** The datasets listed to the current client: asset datasets only to clients that know the kind. */
+  private List<Dataset> listedDatasets() {
+    boolean assets = ClientVersion.current().knowsAssetDatasets();
+    return catalog.allDatasets().stream().filter(d -> assets || d.kind() != DatasetKind.ASSET).toList();
   }
 
   private List<Entry> tables() {
@@ -110,7 +121,7 @@ final class Entries {
     }
     EntryKind kind = filter.getEntryKind();
     List<Entry> found = switch (kind) {
-      case ENTRY_KIND_DATASET, ENTRY_KIND_BLUEPRINT_DATASET -> datasetsOfKind(kind, id, name);
+      case ENTRY_KIND_DATASET, ENTRY_KIND_BLUEPRINT_DATASET, ENTRY_KIND_ASSET_DATASET -> datasetsOfKind(kind, id, name);
       case ENTRY_KIND_TABLE -> named(java.util.stream.Stream.concat(tables().stream(), java.util.stream.Stream.of(ENTRIES_TABLE)).toList(),
           kind, id, name);
       case ENTRY_KIND_DATASET_VIEW, ENTRY_KIND_TABLE_VIEW ->
@@ -126,7 +137,7 @@ final class Entries {
    * all is NOT_FOUND, one that names a dataset of the other kind finds nothing.
    */
   private List<Entry> datasetsOfKind(EntryKind kind, Optional<EntryId> id, Optional<String> name) {
-    List<Entry> any = named(catalog.allDatasets().stream().map(Entry::of).toList(), kind, id, name);
+    List<Entry> any = named(listedDatasets().stream().map(Entry::of).toList(), kind, id, name);
     return any.stream().filter(e -> e.kind() == kind).toList();
   }
 
@@ -150,6 +161,7 @@ final class Entries {
     String what = switch (kind) {
       case ENTRY_KIND_TABLE -> "table";
       case ENTRY_KIND_BLUEPRINT_DATASET -> "blueprint dataset";
+      case ENTRY_KIND_ASSET_DATASET -> "asset dataset";
       default -> "dataset";
     };
     StringBuilder message = new StringBuilder("No " + what);
@@ -169,8 +181,8 @@ final class Entries {
     if (all().stream().anyMatch(e -> e.name().equals(name))) {
       throw io.rrdflight.catalog.CatalogException.alreadyExists("An entry named '" + name + "' already exists");
     }
-    // With its companion blueprint dataset, as Rerun's CreateDatasetEntry makes it.
-    return catalog.createDatasetWithBlueprintDataset(name);
+    // With its companion blueprint and asset datasets, as Rerun's CreateDatasetEntry makes it.
+    return catalog.createDatasetWithCompanions(name);
   }
 
   /**

@@ -24,6 +24,8 @@ final class RerunModel {
   final DatasetQuery datasetQuery;
   final ChunkFetch chunkFetch;
   final SegmentManifest segmentManifest;
+  final SegmentPropertyBatches segmentProperties;
+  final AssetsForSegment assetsForSegment;
   final String version;
 
   /**
@@ -47,5 +49,7 @@ final class RerunModel {
     this.datasetQuery = new DatasetQuery(catalog, executor, admission, allocator);
     this.chunkFetch = new ChunkFetch(catalog, ipc, executor, admission.streamGate(ChunkFetch.MAX_STREAMS), allocator, fetchMessageBytes);
     this.segmentManifest = new SegmentManifest(catalog, ipc);
+    this.segmentProperties = new SegmentPropertyBatches(catalog, ipc);
+    this.assetsForSegment = new AssetsForSegment(catalog, allocator);
   }
 }

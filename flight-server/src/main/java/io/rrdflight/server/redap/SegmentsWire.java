@@ -130,9 +130,8 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
       } else {
         Map<String, io.rrdflight.server.redap.proto.EntryDetails> union = new LinkedHashMap<>();
         for (EntryKind kind : new LinkedHashSet<>(filter.getEntryKindsList())) {
-          if (kind == EntryKind.ENTRY_KIND_ASSET_DATASET || kind == EntryKind.ENTRY_KIND_DATASET_VIEW
-              || kind == EntryKind.ENTRY_KIND_TABLE_VIEW || kind == EntryKind.UNRECOGNIZED) {
-            continue; // rrdflight keeps no asset datasets and no views; the 0.41 viewer lists every kind
+          if (kind == EntryKind.ENTRY_KIND_DATASET_VIEW || kind == EntryKind.ENTRY_KIND_TABLE_VIEW || kind == EntryKind.UNRECOGNIZED) {
+            continue; // rrdflight keeps no views; the 0.41 viewer lists every kind
           }
           try {
             entries.find(base.toBuilder().setEntryKindValue(kind.getNumber()).build())
@@ -165,15 +164,22 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
 
   /**
    * A dataset's entry in 0.28+ form: its handle says what it holds ({@code dataset_kind}); the default
-   * blueprint is a segment id at field 5 (0.27: a partition id at 4).
+   * blueprint is a segment id at field 5 (0.27: a partition id at 4); a recording dataset names its
+   * asset dataset (field 7) to clients that know asset datasets.
    */
-  static DatasetEntry datasetEntry(Dataset dataset) {
+  private DatasetEntry datasetEntry(Dataset dataset) {
     io.rrdflight.server.redap.proto.DatasetEntry partitionsForm = Entries.datasetEntry(dataset);
     DatasetDetails.Builder details = DatasetDetails.newBuilder();
     dataset.blueprintDataset().ifPresent(b -> details.setBlueprintDataset(ProtoValues.toProto(b)));
     dataset.defaultBlueprint().ifPresent(p -> details.setDefaultBlueprintSegment(SegmentId.newBuilder().setId(p)));
-    DatasetKind kind = dataset.kind() == io.rrdflight.catalog.DatasetKind.BLUEPRINT
-        ? DatasetKind.DATASET_KIND_BLUEPRINT : DatasetKind.DATASET_KIND_RECORDING;
+    if (ClientVersion.current().knowsAssetDatasets()) {
+      model.catalog.assetDataset(dataset.id()).ifPresent(a -> details.setAssetDataset(ProtoValues.toProto(a.id())));
+    }
+    DatasetKind kind = switch (dataset.kind()) {
+      case RECORDING -> DatasetKind.DATASET_KIND_RECORDING;
+      case BLUEPRINT -> DatasetKind.DATASET_KIND_BLUEPRINT;
+      case ASSET -> DatasetKind.DATASET_KIND_ASSET;
+    };
     return DatasetEntry.newBuilder()
         .setDetails(carried(partitionsForm.getDetails(), EntryDetails.parser()))
         .setDatasetHandle(partitionsForm.getDatasetHandle().toBuilder().setDatasetKind(kind))
@@ -181,7 +187,10 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
         .build();
   }
 
-  /** UpdateDatasetEntry: the dataset by the body's id or the x-rerun-entry-id header; the default blueprint at field 5. */
+  /**
+   * UpdateDatasetEntry: the dataset by the body's id or the x-rerun-entry-id header; the default
+   * blueprint at field 5; the asset dataset at 7 ({@link DatasetDetailsUpdate#checkAssetDataset}).
+   */
   @Override
   public void updateDatasetEntry(UpdateDatasetEntryRequest request, StreamObserver<UpdateDatasetEntryResponse> observer) {
     unary("UpdateDatasetEntry", observer, () -> {
@@ -191,9 +200,13 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
           ? Optional.of(ProtoValues.fromProto(details.getBlueprintDataset())) : Optional.empty();
       Optional<String> defaultBlueprint = details.hasDefaultBlueprintSegment() && details.getDefaultBlueprintSegment().hasId()
           ? Optional.of(details.getDefaultBlueprintSegment().getId()) : Optional.empty();
-      return UpdateDatasetEntryResponse.newBuilder()
-          .setDataset(datasetEntry(DatasetDetailsUpdate.apply(model.catalog, id, blueprintDataset, defaultBlueprint)))
-          .build();
+      Optional<EntryId> assetDataset = details.hasAssetDataset()
+          ? Optional.of(ProtoValues.fromProto(details.getAssetDataset())) : Optional.empty();
+      DatasetDetailsUpdate.checkAssetDataset(model.catalog, id, assetDataset);
+      Dataset updated = DatasetDetailsUpdate.apply(model.catalog, id, blueprintDataset, defaultBlueprint);
+      // As rerun server 0.41: an update gives a recording dataset without one (made before asset datasets) its asset dataset.
+      model.catalog.ensureAssetDataset(id);
+      return UpdateDatasetEntryResponse.newBuilder().setDataset(datasetEntry(updated)).build();
     });
   }
 
@@ -446,17 +459,74 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
   }
 
   /**
-   * GetAssetsForSegment: rrdflight keeps no asset datasets, which Rerun's clients read from an answer
-   * without messages (as for a dataset that never had assets registered).
+   * GetAssetsForSegment: the dataset's asset dataset and the assets that apply to the segment
+   * ({@link AssetsForSegment}), in one message. A dataset without an asset dataset (served by
+   * {@code server -d}, or a blueprint or asset dataset) answers no message, which Rerun's clients
+   * read as no assets.
    */
   @Override
   public void getAssetsForSegment(GetAssetsForSegmentRequest request, StreamObserver<GetAssetsForSegmentResponse> observer) {
     try {
-      entries.requestedDataset();
+      Optional<String> segment = request.hasSegmentId() && !request.getSegmentId().getId().isEmpty()
+          ? Optional.of(request.getSegmentId().getId()) : Optional.empty();
+      model.assetsForSegment.assets(entries.requestedDataset(), segment).ifPresent(answer -> {
+        GetAssetsForSegmentResponse.Builder message = GetAssetsForSegmentResponse.newBuilder()
+            .setAssetsEntry(ProtoValues.toProto(answer.assetDataset().id()));
+        answer.assetIds().forEach(a -> message.addAssetSegmentIds(SegmentId.newBuilder().setId(a)));
+        observer.onNext(message.build());
+      });
       observer.onCompleted();
     } catch (RuntimeException e) {
       observer.onError(CatalogStatus.of(e, "GetAssetsForSegment"));
     }
+  }
+
+  // --- segment properties (0.41) ------------------------------------------------------------------------
+
+  /** GetSegmentProperties: the named segments' properties, in one message; segments without any are left out. */
+  @Override
+  public void getSegmentProperties(GetSegmentPropertiesRequest request, StreamObserver<GetSegmentPropertiesResponse> observer) {
+    try {
+      if (request.getSegmentIdsCount() == 0) {
+        throw CatalogStatus.invalidArgument("GetSegmentProperties: name at least one segment");
+      }
+      Dataset dataset = entries.requestedDataset();
+      GetSegmentPropertiesResponse.Builder answer = GetSegmentPropertiesResponse.newBuilder();
+      for (SegmentId id : request.getSegmentIdsList()) {
+        model.segmentProperties.get(dataset, id.getId(), words()).ifPresent(p -> answer.addSegments(SegmentProperties.newBuilder()
+            .setSegmentId(SegmentId.newBuilder().setId(p.segmentId()))
+            .setProperties(p.properties())
+            .setRevision(p.revision())));
+      }
+      observer.onNext(answer.build());
+      observer.onCompleted();
+    } catch (RuntimeException e) {
+      observer.onError(CatalogStatus.of(e, "GetSegmentProperties"));
+    }
+  }
+
+  @Override
+  public void setSegmentProperties(SetSegmentPropertiesRequest request, StreamObserver<SetSegmentPropertiesResponse> observer) {
+    unary("SetSegmentProperties", observer, () -> {
+      if (!request.hasProperties()) {
+        throw CatalogStatus.invalidArgument("SetSegmentProperties: properties are required (one row)");
+      }
+      long revision = model.segmentProperties.set(entries.requestedDataset(), request.getSegmentId().getId(), request.getProperties(),
+          request.hasExpectedRevision() ? java.util.OptionalLong.of(request.getExpectedRevision()) : java.util.OptionalLong.empty());
+      return SetSegmentPropertiesResponse.newBuilder().setRevision(revision).build();
+    });
+  }
+
+  @Override
+  public void deleteSegmentProperties(DeleteSegmentPropertiesRequest request, StreamObserver<DeleteSegmentPropertiesResponse> observer) {
+    unary("DeleteSegmentProperties", observer, () -> {
+      Dataset dataset = entries.requestedDataset();
+      for (SegmentPropertiesDeletion d : request.getSegmentsList()) {
+        model.segmentProperties.delete(dataset, d.getSegmentId().getId(),
+            d.hasExpectedRevision() ? java.util.OptionalLong.of(d.getExpectedRevision()) : java.util.OptionalLong.empty());
+      }
+      return DeleteSegmentPropertiesResponse.getDefaultInstance();
+    });
   }
 
   private static String requiredSegment(boolean present, SegmentId id, String call) {

@@ -40,6 +40,11 @@ class ClientVersionTest {
     assertServedFrom("0.30.0", "0.29.2", ClientVersion::expectsRepeatsInRequestRefused);
   }
 
+  @Test
+  void assetDatasetsAreShownFromZeroThirtyFiveAndToClientsWithoutAVersion() {
+    assertServedFrom("0.35.0", "0.34.1", ClientVersion::knowsAssetDatasets);
+  }
+
   /** A behaviour of Rerun's server from {@code first} on: not for 0.27.3 nor {@code lastWithout}, for {@code first}, 0.41 and a client without a version. */
   private static void assertServedFrom(String first, String lastWithout, Predicate<ClientVersion> behaviour) {
     assertFalse(behaviour.test(ClientVersion.parse("rerun/0.27.3")));

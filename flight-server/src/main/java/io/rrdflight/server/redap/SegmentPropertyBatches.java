@@ -1,0 +1,74 @@
+package io.rrdflight.server.redap;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.ByteString;
+import io.rrdflight.catalog.Catalog;
+import io.rrdflight.catalog.Dataset;
+import io.rrdflight.catalog.SegmentProperties;
+import io.rrdflight.rrd.proto.DataframePart;
+import io.rrdflight.rrd.proto.EncoderVersion;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Rerun's Get/Set/DeleteSegmentProperties: a segment's mutable properties, a one-row batch the
+ * client writes and reads back whole (0.41 keeps there which segments an asset applies to). The
+ * catalog stores the batch's IPC stream as sent; this class checks it is one readable row, as
+ * rerun server 0.41 requires (it takes any segment id and any column names).
+ */
+final class SegmentPropertyBatches {
+  private final Catalog catalog;
+  private final ArrowIpc ipc;
+
+  SegmentPropertyBatches(Catalog catalog, ArrowIpc ipc) {
+    this.catalog = requireNonNull(catalog, "catalog is null");
+    this.ipc = requireNonNull(ipc, "ipc is null");
+  }
+
+  /** Replaces the segment's properties; returns the new revision (see {@link Catalog#setSegmentProperties}). */
+  long set(Dataset dataset, String segmentId, DataframePart properties, OptionalLong expectedRevision) {
+    requireSegmentId(segmentId, "SetSegmentProperties");
+    String what = "SetSegmentProperties of segment '" + segmentId + "'";
+    AtomicLong rows = new AtomicLong();
+    ipc.readBatches(properties, what, root -> rows.addAndGet(root.getRowCount()));
+    if (rows.get() != 1) {
+      throw CatalogStatus.invalidArgument(what + ": properties are one row, got " + rows.get() + " rows");
+    }
+    return catalog.setSegmentProperties(dataset.id(), segmentId, ArrowIpc.payload(properties, what), expectedRevision);
+  }
+
+  /** The segment's properties as a part in the client's encoding, with their revision; empty when it has none. */
+  Optional<Stored> get(Dataset dataset, String segmentId, Vocabulary words) {
+    requireSegmentId(segmentId, "GetSegmentProperties");
+    return catalog.segmentProperties(dataset.id(), segmentId).map(p -> new Stored(p.segmentId(), part(p, words), p.revision()));
+  }
+
+  void delete(Dataset dataset, String segmentId, OptionalLong expectedRevision) {
+    requireSegmentId(segmentId, "DeleteSegmentProperties");
+    catalog.deleteSegmentProperties(dataset.id(), segmentId, expectedRevision);
+  }
+
+  /** One segment's properties as answered. */
+  record Stored(String segmentId, DataframePart properties, long revision) {
+    Stored {
+      requireNonNull(segmentId, "segmentId is null");
+      requireNonNull(properties, "properties is null");
+    }
+  }
+
+  private static DataframePart part(SegmentProperties p, Vocabulary words) {
+    DataframePart part = DataframePart.newBuilder()
+        .setEncoderVersion(EncoderVersion.ENCODER_VERSION_V0)
+        .setPayload(ByteString.copyFrom(p.batch()))
+        .build();
+    return words.compressParts() ? ArrowIpc.compressed(part) : part;
+  }
+
+  private static void requireSegmentId(String segmentId, String call) {
+    if (segmentId.isEmpty()) {
+      throw CatalogStatus.invalidArgument(call + ": segment_id is required");
+    }
+  }
+}
