@@ -26,15 +26,15 @@ public final class CallRoles {
   public CallRoles() {
     rerun(Role.READER, "Version", "WhoAmI", "FindEntries", "ReadDatasetEntry", "ReadTableEntry",
         "GetPartitionTableSchema", "ScanPartitionTable", "GetSegmentTableSchema", "ScanSegmentTable",
-        "GetDatasetManifestSchema", "ScanDatasetManifest", "GetDatasetSchema", "GetRrdManifest", "GetAssetsForSegment",
+        "GetDatasetManifestSchema", "ScanDatasetManifest", "GetDatasetSchema", "GetRrdManifest", "GetAssetsForSegment", "GetSegmentProperties",
         "QueryDataset", "FindChunks", "FetchChunks", "GetTableSchema", "ScanTable", "QueryTasks", "QueryTasksOnCompletion",
         "WatchEvents", "DoBandwidthTest");
     rerun(Role.WRITER, "CreateDatasetEntry", "CreateTableEntry", "RegisterWithDataset", "WriteChunks", "RegisterTable",
-        "WriteTable", "UpdateDatasetEntry", "UpdateTableEntry", "CancelTasks");
+        "WriteTable", "UpdateDatasetEntry", "UpdateTableEntry", "CancelTasks", "SetSegmentProperties");
     // Removing data or renaming what others refer to: DeleteEntry, UpdateEntry (a rename),
-    // UnregisterFromDataset (removes segments), and maintenance. (UpdateDatasetEntry and
-    // UpdateTableEntry only set blueprint details: writers.)
-    rerun(Role.ADMIN, "DeleteEntry", "UpdateEntry", "UnregisterFromDataset", "DoMaintenance",
+    // UnregisterFromDataset (removes segments), DeleteSegmentProperties, and maintenance. (UpdateDatasetEntry
+    // and UpdateTableEntry only set blueprint details, SetSegmentProperties what register_asset records: writers.)
+    rerun(Role.ADMIN, "DeleteEntry", "UpdateEntry", "UnregisterFromDataset", "DeleteSegmentProperties", "DoMaintenance",
         "DoGlobalMaintenance");
 
     flight(Role.READER, "Handshake", "ListFlights", "GetFlightInfo", "PollFlightInfo", "GetSchema", "DoGet", "DoPut",

@@ -33,6 +33,9 @@ class CallRolesTest {
     assertEquals(Role.ADMIN, rerun("DeleteEntry"));
     assertEquals(Role.ADMIN, rerun("UpdateEntry"));
     assertEquals(Role.ADMIN, rerun("UnregisterFromDataset"));
+    assertEquals(Role.READER, rerun("GetSegmentProperties"));
+    assertEquals(Role.WRITER, rerun("SetSegmentProperties")); // register_asset's second call
+    assertEquals(Role.ADMIN, rerun("DeleteSegmentProperties"));
   }
 
   @Test
