@@ -38,9 +38,15 @@ KNOWN_DIFFERENCES = {
                  "sorted by (rerun_segment_id, index)",
     "allowed roots": "rrdflight registers files only below its --allow-root and -d directories; outside them it "
                      "answers PERMISSION_DENIED whether the file exists or not (Rerun reads any file it can)",
-    "table blueprint datasets": "Rerun 0.41 makes a hidden `__bp_<id>` blueprint dataset with every table (TableDetails."
-                                "blueprint_dataset); rrdflight makes none for tables, so table_details is empty and "
-                                "include_hidden listings differ by those entries",
+    "deleting an entry whose blueprint dataset was deleted": "both keep the entry naming its deleted blueprint dataset; "
+                                                             "deleting the entry then, Rerun deletes it but answers NOT_FOUND "
+                                                             "for the blueprint dataset already gone, rrdflight answers OK",
+    "changing the blueprint dataset": "Rerun's UpdateDatasetEntry and UpdateTableEntry take any blueprint dataset; "
+                                      "rrdflight keeps the one made with the entry and answers INVALID_ARGUMENT",
+    "table without a blueprint dataset": "a table entered by an rrdflight before tables had blueprint datasets gets one "
+                                         "from any UpdateTableEntry that names none (what TableEntry.blueprint_dataset() "
+                                         "sends); Rerun makes one only when a default is set, and otherwise drops the "
+                                         "table's link to its blueprint dataset",
     "table row order": "a Lance table's fragments are read concurrently by both servers; tables are compared sorted "
                        "by their index column",
 }

@@ -697,6 +697,26 @@ def test_blueprint_datasets_behave_as_in_rerun(ours, theirs, blueprint_file):
     assert_tables_equal(mine["companion segment table"], reference["companion segment table"], "blueprint dataset segment_table()")
 
 
+def test_a_dataset_whose_blueprint_dataset_was_deleted_refuses_a_default_as_rerun_does(ours, theirs):
+    refusals = []
+    for server in (ours, theirs):
+        client = client_for(server)
+        dataset = client.create_dataset("lost_blueprints")
+        companion = dataset.blueprint_dataset()
+        companion.delete()
+        again = client.get_dataset(name="lost_blueprints")
+        with pytest.raises(ValueError) as refused:
+            again.set_default_blueprint("any_segment")
+        # KNOWN_DIFFERENCES["entry ids"]
+        refusals.append((re.sub(r"[0-9A-Fa-f]{32}", "<id>", str(refused.value).splitlines()[0]), str(companion.id) in str(refused.value)))
+        # KNOWN_DIFFERENCES["deleting an entry whose blueprint dataset was deleted"]
+        with suppress(rr.catalog.NotFoundError) if server is theirs else suppress():
+            again.delete()
+        assert "lost_blueprints" not in client.dataset_names()
+    assert refusals[0] == refusals[1]
+    assert refusals[0] == ("dataset blueprint dataset does not exist: Entry id '<id>' not found (InvalidArgument)", True)
+
+
 # --- names and deletion ------------------------------------------------------------------------------------------------
 
 

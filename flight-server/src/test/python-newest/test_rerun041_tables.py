@@ -3,23 +3,26 @@
 A Lance table is written by `rerun server` 0.41.0 (create_table + append); each server serves a copy with
 `-t labels=DIR`. Then create_table, register_table, get_table(...).reader(), append, overwrite, upsert,
 set_name and delete run against both, and the tables are compared: rows, values, column names, types and
-field metadata (`rerun:is_table_index` included).
+field metadata (`rerun:is_table_index` included). Tables' blueprints (each table's hidden blueprint dataset,
+register_blueprint, set_default_blueprint) are compared too.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pyarrow as pa
 import pytest
 
-from conftest import RerunServer, ServerProcess, catalog_url, require_sdk
+from conftest import SELF_CHECK, RerunServer, ServerProcess, catalog_url, require_sdk
 from known_differences import KNOWN_DIFFERENCES  # noqa: F401 (exclusions below name its entries)
 from table_compare import assert_tables_equal, canonical
 
 require_sdk(0, 41)
 
 import rerun as rr  # noqa: E402
+import rerun.blueprint as rrb  # noqa: E402
 from datafusion import col, lit  # noqa: E402
 
 SCHEMA = pa.schema([
@@ -151,3 +154,75 @@ def test_a_table_created_in_directories_that_do_not_exist_yet_equals_rerun(serve
         created = c.create_table("nested", SCHEMA, url=where.as_uri())
         created.append(segment_id=["s1"], success=[True], score=[1.0], n=[1])
     assert_same(servers, "nested", "create_table into missing directories")
+
+
+# --- tables' blueprints ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def blueprint_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("blueprint") / "table.rbl"
+    rrb.Blueprint(rrb.TimeSeriesView(origin="/robot")).save("rrdflight_table", str(path))
+    return path
+
+
+def without_ids(text: str) -> str:
+    # KNOWN_DIFFERENCES["entry ids"]
+    return re.sub(r"[0-9A-Fa-f]{32}", "<id>", text)
+
+
+def table_blueprint_workflow(server, blueprint_file) -> dict:
+    c = client_for(server)
+    table = c.create_table("with_blueprints", SCHEMA)
+    companion = table.blueprint_dataset()
+    out = {
+        "served table's": without_ids(c.get_table("labels").blueprint_dataset().name),
+        "companion": (without_ids(companion.name), str(companion.kind), companion.name == f"__bp_{table.id}"),
+        "before": (table.blueprints(), table.default_blueprint()),
+    }
+    table.register_blueprint(f"file://{blueprint_file}", set_default=False)
+    out["registered, not default"] = (table.blueprints(), c.get_table("with_blueprints").default_blueprint())
+    table.set_default_blueprint(table.blueprints()[0])
+    out["set"] = c.get_table("with_blueprints").default_blueprint()
+    table.set_default_blueprint("not_registered_yet")
+    out["any segment id"] = c.get_table("with_blueprints").default_blueprint()
+    table.set_default_blueprint(None)
+    out["cleared"] = c.get_table("with_blueprints").default_blueprint()
+    table.set_name("renamed_with_blueprints")
+    out["kept by the renamed table"] = c.get_table("renamed_with_blueprints").blueprint_dataset().name == companion.name
+    companion.delete()
+    with pytest.raises(ValueError) as refused:
+        c.get_table("renamed_with_blueprints").set_default_blueprint("any_segment")
+    out["after the companion was deleted"] = (without_ids(str(refused.value).splitlines()[0]), str(companion.id) in str(refused.value))
+    doomed = c.create_table("doomed", SCHEMA)
+    doomed_companion = doomed.blueprint_dataset().name
+    doomed.delete()
+    out["deleted with its table"] = doomed_companion not in c.entry_names(include_hidden=True)
+    return out
+
+
+def test_table_blueprints_behave_as_in_rerun(servers, blueprint_file):
+    mine, reference = (table_blueprint_workflow(servers[side], blueprint_file) for side in ("ours", "theirs"))
+    assert reference["companion"] == ("__bp_<id>", "EntryKind.BLUEPRINT_DATASET", True)
+    assert reference["after the companion was deleted"] == (
+        "table blueprint dataset does not exist: Entry id '<id>' not found (InvalidArgument)", True)
+    assert mine == reference
+
+
+@pytest.mark.skipif(SELF_CHECK, reason="rrdflight only: Rerun's server keeps nothing across a restart")
+def test_table_blueprints_survive_a_restart(tmp_path, blueprint_file):
+    first = ServerProcess(tmp_path / "data")
+    try:
+        table = client_for(first).create_table("kept", SCHEMA)
+        table.register_blueprint(f"file://{blueprint_file}")
+        before = {"companion": str(table.blueprint_dataset().id), "blueprints": table.blueprints(), "default": table.default_blueprint()}
+    finally:
+        first.stop()
+    second = ServerProcess(tmp_path / "data")
+    try:
+        again = client_for(second).get_table("kept")
+        assert str(again.blueprint_dataset().id) == before["companion"]
+        assert again.blueprints() == before["blueprints"]
+        assert again.default_blueprint() == before["default"] is not None
+    finally:
+        second.stop()

@@ -41,8 +41,10 @@ KNOWN_DIFFERENCES = {
                                       "made with the dataset and answers INVALID_ARGUMENT",
     "orphaned blueprint datasets": "Rerun's create_dataset makes the blueprint dataset first and keeps it when the "
                                    "dataset's name turns out to be taken; rrdflight creates both or neither",
-    "deleting a blueprint dataset alone": "Rerun leaves its dataset pointing at the deleted entry (deleting the dataset then "
-                                          "removes it but answers NOT_FOUND); rrdflight detaches it from the dataset",
+    "deleting a blueprint dataset alone": "both leave its dataset pointing at the deleted entry; Rerun 0.27.3 still takes a "
+                                          "default blueprint for that dataset, rrdflight refuses it as Rerun 0.41 does "
+                                          "(INVALID_ARGUMENT 'dataset blueprint dataset does not exist: …'); deleting the "
+                                          "dataset then, Rerun removes it but answers NOT_FOUND, rrdflight answers OK",
     "column order": "Rerun merges partition schemas in hash-map order, so its dataset column order varies "
                     "from run to run; tables are compared with columns sorted by name",
     "row order": "rows come from concurrently executed partitions; tables are compared sorted by "

@@ -24,7 +24,15 @@ KNOWN_DIFFERENCES = {
     "entry ids and timestamps": "random per start in Rerun, persistent in rrdflight",
     "row order": "neither server orders a table's rows (Lance fragments are read concurrently); compared sorted",
     "storage URL": "each server serves its own copy of the table",
+    "table blueprint datasets": "rrdflight makes each table a hidden `__bp_<table id>` blueprint dataset, as Rerun 0.41 "
+                                "does; Rerun 0.27.3 makes none, so its entry listings lack those entries",
 }
+
+
+def without_table_blueprint_datasets(c: rr.catalog.CatalogClient) -> list[str]:
+    """entry_names() less the blueprint datasets of tables (KNOWN_DIFFERENCES["table blueprint datasets"])."""
+    table_ids = {str(c.get_table_entry(name=name).id) for name in c.table_names()}
+    return sorted(n for n in c.entry_names() if n.removeprefix("__bp_") not in table_ids)
 
 SCHEMA = pa.schema([
     pa.field("segment_id", pa.string()),
@@ -82,7 +90,7 @@ def assert_same_table(servers, name: str, what: str) -> None:
 def test_served_table_is_listed_and_read_as_rerun_does(servers):
     ours, theirs = client(servers["ours"]), client(servers["theirs"])
     assert sorted(ours.table_names()) == sorted(theirs.table_names())
-    assert sorted(ours.entry_names()) == sorted(theirs.entry_names())
+    assert without_table_blueprint_datasets(ours) == without_table_blueprint_datasets(theirs)
     assert_same_table(servers, "labels", "get_table(name='labels').df")
     reader_ours = pa.Table.from_batches(list(ours.get_table_entry(name="labels").to_arrow_reader()))
     reader_theirs = pa.Table.from_batches(list(theirs.get_table_entry(name="labels").to_arrow_reader()))

@@ -357,10 +357,7 @@ public final class Catalog implements AutoCloseable {
       requireNoTableNamed(d.name());
     }
     store.insertDatasets(created);
-    for (Dataset d : created) {
-      datasets.put(d.id(), d);
-      partitions.put(d.id(), new LinkedHashMap<>());
-    }
+    created.forEach(this::putStored);
     return created;
   }
 
@@ -406,35 +403,46 @@ public final class Catalog implements AutoCloseable {
 
   /**
    * Forgets the dataset, its partitions and their chunk indexes, and its blueprint and asset
-   * datasets with it (as Rerun does). Deleting a blueprint dataset on its own detaches it from its
-   * dataset, which then has no blueprint dataset and no default blueprint; deleting an asset dataset
-   * on its own leaves its dataset without one until {@link #ensureAssetDataset} makes a new one
-   * (Rerun's server keeps naming the deleted one instead). The .rrd files are never touched.
+   * datasets with it (as Rerun does). Deleting a blueprint dataset on its own leaves its owner (a
+   * dataset or table) naming it, as Rerun does, so setting the owner's default blueprint is then
+   * refused ({@link #requireBlueprintDataset}); deleting an asset dataset on its own leaves its
+   * dataset without one until {@link #ensureAssetDataset} makes a new one (Rerun's server keeps
+   * naming the deleted one instead). The .rrd files are never touched.
    */
   public void deleteDataset(EntryId id) {
     synchronized (lock) {
       Dataset d = dataset(id);
       List<EntryId> gone = new ArrayList<>();
       gone.add(id);
+      // A companion deleted on its own before is simply gone here (Rerun deletes the dataset too, then answers NOT_FOUND).
       d.blueprintDataset().filter(datasets::containsKey).ifPresent(gone::add);
       if (d.kind() == DatasetKind.RECORDING) {
         assetDataset(id).map(Dataset::id).ifPresent(gone::add);
       }
-      Instant now = Instant.now();
-      List<Dataset> detached = datasets.values().stream()
-          .filter(o -> !gone.contains(o.id()) && o.blueprintDataset().filter(gone::contains).isPresent())
-          .map(o -> o.withBlueprints(Optional.empty(), Optional.empty(), now))
-          .toList();
-      store.deleteDatasets(gone, detached);
-      for (EntryId g : gone) {
-        datasets.remove(g);
-        Map<PartitionKey, Partition> dropped = partitions.remove(g);
-        if (dropped != null) {
-          dropped.values().forEach(this::discardCopy);
-        }
-        registrar.forgetDataset(g);
+      store.deleteDatasets(gone);
+      forgetDatasets(gone);
+    }
+  }
+
+  /** Drops deleted datasets from memory: their partitions, compacted copies and tasks. */
+  private void forgetDatasets(List<EntryId> gone) {
+    for (EntryId g : gone) {
+      datasets.remove(g);
+      Map<PartitionKey, Partition> dropped = partitions.remove(g);
+      if (dropped != null) {
+        dropped.values().forEach(this::discardCopy);
       }
-      detached.forEach(o -> datasets.put(o.id(), o));
+      registrar.forgetDataset(g);
+    }
+  }
+
+  /**
+   * Refuses to change the blueprint settings of an {@code ownerKind} ("dataset" or "table") whose
+   * blueprint dataset {@code id} was deleted on its own: INVALID_ARGUMENT in Rerun's words.
+   */
+  private void requireBlueprintDataset(EntryId id, String ownerKind) {
+    if (!datasets.containsKey(id)) {
+      throw BlueprintDatasets.missing(ownerKind, id);
     }
   }
 
@@ -461,20 +469,33 @@ public final class Catalog implements AutoCloseable {
 
   /**
    * Sets (or, with empty, clears) the partition a viewer should lay the dataset out with. Like
-   * Rerun, any partition id is accepted: the blueprint may be registered later.
+   * Rerun, any partition id is accepted: the blueprint may be registered later; but a dataset whose
+   * blueprint dataset was deleted on its own is refused, as in Rerun ({@link #requireBlueprintDataset}).
    */
   public Dataset setDefaultBlueprint(EntryId id, Optional<String> partitionId) {
-    requireNonNull(partitionId, "partitionId is null");
-    if (partitionId.isPresent() && partitionId.get().isBlank()) {
-      throw CatalogException.invalidArgument("A default blueprint needs a non-empty partition id");
-    }
+    requireDefaultBlueprint(partitionId);
     synchronized (lock) {
       Dataset d = dataset(id);
+      d.blueprintDataset().ifPresent(b -> requireBlueprintDataset(b, "dataset"));
       Dataset updated = d.withBlueprints(d.blueprintDataset(), partitionId, Instant.now());
       store.updateBlueprints(updated);
       datasets.put(id, updated);
       return updated;
     }
+  }
+
+  /** Any partition id will do as a default blueprint, as in Rerun, but not a blank one. */
+  private static void requireDefaultBlueprint(Optional<String> partitionId) {
+    requireNonNull(partitionId, "partitionId is null");
+    if (partitionId.isPresent() && partitionId.get().isBlank()) {
+      throw CatalogException.invalidArgument("A default blueprint needs a non-empty partition id");
+    }
+  }
+
+  /** Keeps a dataset just stored: it has no partitions yet. */
+  private void putStored(Dataset d) {
+    datasets.put(d.id(), d);
+    partitions.put(d.id(), new LinkedHashMap<>());
   }
 
   // --- segment properties -------------------------------------------------------------------------
@@ -582,12 +603,19 @@ public final class Catalog implements AutoCloseable {
     lanceTables.requireTable(real);
     synchronized (lock) {
       requireFreeName(checked);
-      Instant now = Instant.now();
-      Table t = new Table(EntryId.random(), checked, real, now, now);
-      store.insertTable(t);
-      tables.put(t.id(), t);
-      return t;
+      return insertTable(EntryId.random(), checked, real);
     }
+  }
+
+  /** A new table entry with its blueprint dataset, as Rerun 0.41 makes every table; both stored in one transaction. */
+  private Table insertTable(EntryId id, String name, Path dir) {
+    Instant now = Instant.now();
+    Dataset blueprints = BlueprintDatasets.forOwner(id, now);
+    Table t = new Table(id, name, dir, Optional.of(blueprints.id()), Optional.empty(), now, now);
+    store.insertTable(t, List.of(blueprints));
+    putStored(blueprints);
+    tables.put(t.id(), t);
+    return t;
   }
 
   /**
@@ -603,10 +631,7 @@ public final class Catalog implements AutoCloseable {
       if (existing.isPresent() && existing.get().path().equals(real)) {
         return existing.get();
       }
-      existing.ifPresent(t -> {
-        store.deleteTable(t.id());
-        tables.remove(t.id());
-      });
+      existing.ifPresent(t -> deleteTable(t.id()));
     }
     return registerTable(name, real, true);
   }
@@ -645,20 +670,42 @@ public final class Catalog implements AutoCloseable {
     synchronized (lock) {
       requireFreeName(checked);
       lanceTables.create(target, schema, allocator);
-      Instant now = Instant.now();
-      Table t = new Table(id, checked, target, now, now);
-      store.insertTable(t);
-      tables.put(t.id(), t);
-      return t;
+      return insertTable(id, checked, target);
     }
   }
 
-  /** Forgets a table entry; its Lance directory stays on disk, as with Rerun's server. */
+  /**
+   * Forgets a table entry and its blueprint dataset, as Rerun does; its Lance directory stays on
+   * disk, as with Rerun's server.
+   */
   public void deleteTable(EntryId id) {
     synchronized (lock) {
-      table(id);
-      store.deleteTable(id);
+      Table t = table(id);
+      List<EntryId> owned = t.blueprintDataset().filter(datasets::containsKey).stream().toList();
+      store.deleteTable(id, owned);
       tables.remove(id);
+      forgetDatasets(owned);
+    }
+  }
+
+  /**
+   * Sets (or, with empty, clears) the partition a viewer should lay the table out with, as datasets
+   * have theirs ({@link #setDefaultBlueprint}). A table entered before tables had blueprint datasets
+   * gets one made now, as Rerun 0.41 does on demand; one whose blueprint dataset was deleted on its
+   * own is refused, as in Rerun ({@link #requireBlueprintDataset}).
+   */
+  public Table setTableDefaultBlueprint(EntryId id, Optional<String> partitionId) {
+    requireDefaultBlueprint(partitionId);
+    synchronized (lock) {
+      Table t = table(id);
+      Instant now = Instant.now();
+      t.blueprintDataset().ifPresent(b -> requireBlueprintDataset(b, "table"));
+      Optional<Dataset> created = t.blueprintDataset().isPresent() ? Optional.empty() : Optional.of(BlueprintDatasets.forOwner(id, now));
+      Table updated = t.withBlueprints(created.map(Dataset::id).or(t::blueprintDataset), partitionId, now);
+      store.updateTableBlueprints(updated, created.stream().toList());
+      created.ifPresent(this::putStored);
+      tables.put(id, updated);
+      return updated;
     }
   }
 

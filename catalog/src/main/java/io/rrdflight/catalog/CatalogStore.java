@@ -45,10 +45,10 @@ interface CatalogStore extends AutoCloseable {
   List<Dataset> datasets();
 
   /**
-   * Deletes datasets (with their partitions and tasks) and writes the blueprint settings of
-   * {@code changed} (datasets that pointed at a deleted one), in one transaction.
+   * Deletes datasets (with their partitions and tasks) in one transaction. Entries that named one as
+   * their blueprint dataset keep naming it, as in Rerun.
    */
-  void deleteDatasets(List<EntryId> ids, List<Dataset> changed);
+  void deleteDatasets(List<EntryId> ids);
 
   /** Stores a dataset's blueprint dataset and default blueprint, and its update time. */
   void updateBlueprints(Dataset dataset);
@@ -66,12 +66,20 @@ interface CatalogStore extends AutoCloseable {
 
   // --- tables (Rerun's table entries; their rows live in Lance datasets, see LanceTables)
 
-  void insertTable(Table table);
+  /** Inserts a table entry together with the datasets made for it (its blueprint dataset): all or none. */
+  void insertTable(Table table, List<Dataset> companions);
 
   /** Every table entry, ordered by name. */
   List<Table> tables();
 
-  void deleteTable(EntryId id);
+  /** Deletes a table entry and the datasets it owns (its blueprint dataset, as {@link #deleteDatasets}) in one transaction. */
+  void deleteTable(EntryId id, List<EntryId> owned);
+
+  /**
+   * Stores a table's blueprint dataset and default blueprint, and its update time, together with the
+   * blueprint dataset made for it just now (none when it had one), in one transaction.
+   */
+  void updateTableBlueprints(Table table, List<Dataset> created);
 
   void renameTable(EntryId id, String name, Instant now);
 

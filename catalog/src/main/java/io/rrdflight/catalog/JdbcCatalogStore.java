@@ -85,13 +85,23 @@ abstract class JdbcCatalogStore implements CatalogStore {
             created_at_ns BIGINT NOT NULL,
             updated_at_ns BIGINT NOT NULL)""");
       // Tables came after schema version 3 and need no migration: the table is new, nothing else changes.
+      // Their blueprint settings came later (as Rerun 0.41 gave tables blueprint datasets): no foreign key,
+      // since a table keeps naming a blueprint dataset deleted on its own, as a dataset does.
       s.execute("""
           CREATE TABLE IF NOT EXISTS table_entries (
             id TEXT PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,
             path TEXT NOT NULL,
             created_at_ns BIGINT NOT NULL,
-            updated_at_ns BIGINT NOT NULL)""");
+            updated_at_ns BIGINT NOT NULL,
+            blueprint_dataset_id TEXT,
+            default_blueprint TEXT)""");
+      // A table made before has the columns added (null: no blueprint dataset, which UpdateTableEntry makes on demand).
+      for (String column : List.of("blueprint_dataset_id", "default_blueprint")) {
+        if (!hasColumn(db, "table_entries", column)) {
+          s.execute("ALTER TABLE table_entries ADD COLUMN " + column + " TEXT");
+        }
+      }
       // What scans learnt about chunks (a cache that outlives the process): added after version 3
       // without a migration, as tables were; gone with its partition, and stamped with its file.
       s.execute("""
@@ -189,22 +199,33 @@ abstract class JdbcCatalogStore implements CatalogStore {
 
   @Override
   public synchronized void insertDatasets(List<Dataset> datasets) {
-    inTransaction(() -> {
-      try (PreparedStatement ps = db.prepareStatement("""
-          INSERT INTO datasets(id, name, kind, blueprint_dataset_id, default_blueprint, created_at_ns, updated_at_ns)
-          VALUES (?,?,?,?,?,?,?)""")) {
-        for (Dataset d : datasets) {
-          ps.setString(1, d.id().toHex());
-          ps.setString(2, d.name());
-          ps.setString(3, d.kind().word());
-          ps.setString(4, d.blueprintDataset().map(EntryId::toHex).orElse(null));
-          ps.setString(5, d.defaultBlueprint().orElse(null));
-          ps.setLong(6, nanos(d.createdAt()));
-          ps.setLong(7, nanos(d.updatedAt()));
-          ps.executeUpdate();
-        }
+    inTransaction(() -> insertDatasetRows(datasets));
+  }
+
+  private void insertDatasetRows(List<Dataset> datasets) throws SQLException {
+    try (PreparedStatement ps = db.prepareStatement("""
+        INSERT INTO datasets(id, name, kind, blueprint_dataset_id, default_blueprint, created_at_ns, updated_at_ns)
+        VALUES (?,?,?,?,?,?,?)""")) {
+      for (Dataset d : datasets) {
+        bindEntry(ps, d.id(), d.name(), d.kind().word(), d.blueprintDataset(), d.defaultBlueprint(), d.createdAt(), d.updatedAt());
+        ps.executeUpdate();
       }
-    });
+    }
+  }
+
+  /**
+   * The seven columns, in this order, of a new row of datasets or table_entries: id, name, the
+   * dataset's kind or the table's path, the blueprint settings both kinds of entry have, and times.
+   */
+  private static void bindEntry(PreparedStatement ps, EntryId id, String name, String kindOrPath, Optional<EntryId> blueprintDataset,
+      Optional<String> defaultBlueprint, Instant createdAt, Instant updatedAt) throws SQLException {
+    ps.setString(1, id.toHex());
+    ps.setString(2, name);
+    ps.setString(3, kindOrPath);
+    ps.setString(4, blueprintDataset.map(EntryId::toHex).orElse(null));
+    ps.setString(5, defaultBlueprint.orElse(null));
+    ps.setLong(6, nanos(createdAt));
+    ps.setLong(7, nanos(updatedAt));
   }
 
   @Override
@@ -227,36 +248,37 @@ abstract class JdbcCatalogStore implements CatalogStore {
   }
 
   @Override
-  public synchronized void deleteDatasets(List<EntryId> ids, List<Dataset> changed) {
-    inTransaction(() -> {
-      for (EntryId id : ids) {
-        try (PreparedStatement ps = db.prepareStatement("DELETE FROM datasets WHERE id = ?")) {
-          ps.setString(1, id.toHex());
-          ps.executeUpdate();
-        }
-        try (PreparedStatement ps = db.prepareStatement("DELETE FROM tasks WHERE dataset_id = ?")) {
-          ps.setString(1, id.toHex());
-          ps.executeUpdate();
-        }
+  public synchronized void deleteDatasets(List<EntryId> ids) {
+    inTransaction(() -> deleteDatasetRows(ids));
+  }
+
+  private void deleteDatasetRows(List<EntryId> ids) throws SQLException {
+    for (EntryId id : ids) {
+      try (PreparedStatement ps = db.prepareStatement("DELETE FROM datasets WHERE id = ?")) {
+        ps.setString(1, id.toHex());
+        ps.executeUpdate();
       }
-      for (Dataset d : changed) {
-        writeBlueprints(d);
+      try (PreparedStatement ps = db.prepareStatement("DELETE FROM tasks WHERE dataset_id = ?")) {
+        ps.setString(1, id.toHex());
+        ps.executeUpdate();
       }
-    });
+    }
   }
 
   @Override
   public synchronized void updateBlueprints(Dataset d) {
-    inTransaction(() -> writeBlueprints(d));
+    inTransaction(() -> writeBlueprints("datasets", d.id(), d.blueprintDataset(), d.defaultBlueprint(), d.updatedAt()));
   }
 
-  private void writeBlueprints(Dataset d) throws SQLException {
+  /** The blueprint settings of a row of {@code table} (datasets or table_entries), and its update time. */
+  private void writeBlueprints(String table, EntryId id, Optional<EntryId> blueprintDataset, Optional<String> defaultBlueprint,
+      Instant updatedAt) throws SQLException {
     try (PreparedStatement ps = db.prepareStatement(
-        "UPDATE datasets SET blueprint_dataset_id = ?, default_blueprint = ?, updated_at_ns = ? WHERE id = ?")) {
-      ps.setString(1, d.blueprintDataset().map(EntryId::toHex).orElse(null));
-      ps.setString(2, d.defaultBlueprint().orElse(null));
-      ps.setLong(3, nanos(d.updatedAt()));
-      ps.setString(4, d.id().toHex());
+        "UPDATE " + table + " SET blueprint_dataset_id = ?, default_blueprint = ?, updated_at_ns = ? WHERE id = ?")) {
+      ps.setString(1, blueprintDataset.map(EntryId::toHex).orElse(null));
+      ps.setString(2, defaultBlueprint.orElse(null));
+      ps.setLong(3, nanos(updatedAt));
+      ps.setString(4, id.toHex());
       ps.executeUpdate();
     }
   }
@@ -321,15 +343,13 @@ abstract class JdbcCatalogStore implements CatalogStore {
   // --- tables -----------------------------------------------------------------------------------
 
   @Override
-  public synchronized void insertTable(Table t) {
+  public synchronized void insertTable(Table t, List<Dataset> companions) {
     inTransaction(() -> {
-      try (PreparedStatement ps = db.prepareStatement(
-          "INSERT INTO table_entries(id, name, path, created_at_ns, updated_at_ns) VALUES (?,?,?,?,?)")) {
-        ps.setString(1, t.id().toHex());
-        ps.setString(2, t.name());
-        ps.setString(3, t.path().toString());
-        ps.setLong(4, nanos(t.createdAt()));
-        ps.setLong(5, nanos(t.updatedAt()));
+      insertDatasetRows(companions);
+      try (PreparedStatement ps = db.prepareStatement("""
+          INSERT INTO table_entries(id, name, path, blueprint_dataset_id, default_blueprint, created_at_ns, updated_at_ns)
+          VALUES (?,?,?,?,?,?,?)""")) {
+        bindEntry(ps, t.id(), t.name(), t.path().toString(), t.blueprintDataset(), t.defaultBlueprint(), t.createdAt(), t.updatedAt());
         ps.executeUpdate();
       }
     });
@@ -340,10 +360,13 @@ abstract class JdbcCatalogStore implements CatalogStore {
     List<Table> out = new ArrayList<>();
     read(() -> {
       try (Statement s = db.createStatement();
-          ResultSet rs = s.executeQuery("SELECT id, name, path, created_at_ns, updated_at_ns FROM table_entries ORDER BY name")) {
+          ResultSet rs = s.executeQuery("""
+              SELECT id, name, path, blueprint_dataset_id, default_blueprint, created_at_ns, updated_at_ns
+              FROM table_entries ORDER BY name""")) {
         while (rs.next()) {
           out.add(new Table(EntryId.parse(rs.getString(1)), rs.getString(2), Path.of(rs.getString(3)),
-              instant(rs.getLong(4)), instant(rs.getLong(5))));
+              Optional.ofNullable(rs.getString(4)).map(EntryId::parse), Optional.ofNullable(rs.getString(5)),
+              instant(rs.getLong(6)), instant(rs.getLong(7))));
         }
       }
     });
@@ -351,12 +374,21 @@ abstract class JdbcCatalogStore implements CatalogStore {
   }
 
   @Override
-  public synchronized void deleteTable(EntryId id) {
+  public synchronized void deleteTable(EntryId id, List<EntryId> owned) {
     inTransaction(() -> {
       try (PreparedStatement ps = db.prepareStatement("DELETE FROM table_entries WHERE id = ?")) {
         ps.setString(1, id.toHex());
         ps.executeUpdate();
       }
+      deleteDatasetRows(owned);
+    });
+  }
+
+  @Override
+  public synchronized void updateTableBlueprints(Table t, List<Dataset> created) {
+    inTransaction(() -> {
+      insertDatasetRows(created);
+      writeBlueprints("table_entries", t.id(), t.blueprintDataset(), t.defaultBlueprint(), t.updatedAt());
     });
   }
 

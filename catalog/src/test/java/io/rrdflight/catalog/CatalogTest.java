@@ -454,15 +454,123 @@ class CatalogTest {
   }
 
   @Test
-  void deletingABlueprintDatasetAloneDetachesItFromItsDataset() {
+  void aDatasetWhoseBlueprintDatasetWasDeletedAloneKeepsNamingItAndRefusesANewDefault() {
+    Dataset d;
     try (Catalog c = open(new FileListIndexer(), 1)) {
-      Dataset d = c.createDatasetWithCompanions("ds");
+      d = c.createDatasetWithCompanions("ds");
       c.setDefaultBlueprint(d.id(), java.util.Optional.of("bp-1"));
       c.deleteDataset(d.blueprintDataset().orElseThrow());
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
       Dataset after = c.dataset(d.id());
-      assertTrue(after.blueprintDataset().isEmpty() && after.defaultBlueprint().isEmpty());
+      assertEquals(d.blueprintDataset(), after.blueprintDataset(), "as in Rerun, the dataset keeps naming it");
+      assertEquals(java.util.Optional.of("bp-1"), after.defaultBlueprint());
+      for (java.util.Optional<String> partition : List.of(java.util.Optional.of("bp-2"), java.util.Optional.<String>empty())) {
+        CatalogException e = assertThrows(CatalogException.class, () -> c.setDefaultBlueprint(d.id(), partition));
+        assertEquals(CatalogException.Kind.INVALID_ARGUMENT, e.kind());
+        assertEquals("dataset blueprint dataset does not exist: Entry id '" + d.blueprintDataset().orElseThrow().toHex() + "' not found",
+            e.getMessage());
+      }
       c.deleteDataset(d.id());
       assertTrue(c.allDatasets().isEmpty());
+    }
+  }
+
+  // --- tables' blueprint datasets (Rerun 0.41) ----------------------------------------------------
+
+  private static Table createTable(Catalog c, String name) {
+    try (org.apache.arrow.memory.BufferAllocator allocator = new org.apache.arrow.memory.RootAllocator()) {
+      return c.createTable(name, java.util.Optional.empty(), TableRows.SCHEMA, allocator);
+    }
+  }
+
+  @Test
+  void tablesGetABlueprintDatasetNamedAfterTheirIdThatGoesWithThem() {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      Table created = createTable(c, "labels");
+      Dataset bp = c.dataset(created.blueprintDataset().orElseThrow());
+      assertEquals(DatasetKind.BLUEPRINT, bp.kind());
+      assertEquals("__bp_" + created.id().toHex(), bp.name());
+      assertTrue(created.defaultBlueprint().isEmpty());
+      Table registered = c.registerTable("labels_again", created.path(), true);
+      assertEquals("__bp_" + registered.id().toHex(), c.dataset(registered.blueprintDataset().orElseThrow()).name());
+      assertTrue(c.datasets().isEmpty(), "blueprint datasets are no recording datasets");
+      assertEquals("__bp_" + created.id().toHex(), c.dataset(c.renameTable(created.id(), "renamed").blueprintDataset().orElseThrow()).name(),
+          "the companion keeps its name");
+      c.deleteTable(created.id());
+      assertEquals(List.of(registered.blueprintDataset().orElseThrow()), c.allDatasets().stream().map(Dataset::id).toList());
+      c.deleteTable(registered.id());
+      assertTrue(c.allDatasets().isEmpty());
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertTrue(c.allDatasets().isEmpty() && c.tables().isEmpty());
+    }
+  }
+
+  @Test
+  void aTablesDefaultBlueprintIsSetClearedAndKeptAcrossReopening() {
+    Table set;
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      Table t = createTable(c, "labels");
+      set = c.setTableDefaultBlueprint(t.id(), java.util.Optional.of("bp-1"));
+      assertEquals(java.util.Optional.of("bp-1"), set.defaultBlueprint());
+      assertEquals(t.blueprintDataset(), set.blueprintDataset());
+      assertEquals(CatalogException.Kind.INVALID_ARGUMENT,
+          assertThrows(CatalogException.class, () -> c.setTableDefaultBlueprint(t.id(), java.util.Optional.of(" "))).kind());
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertEquals(set, c.table(set.id()));
+      Table cleared = c.setTableDefaultBlueprint(set.id(), java.util.Optional.empty());
+      assertTrue(cleared.defaultBlueprint().isEmpty());
+      assertEquals(set.blueprintDataset(), cleared.blueprintDataset());
+    }
+  }
+
+  @Test
+  void aTableWhoseBlueprintDatasetWasDeletedAloneKeepsNamingItAndRefusesANewDefault() {
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      Table t = createTable(c, "labels");
+      EntryId bp = t.blueprintDataset().orElseThrow();
+      c.deleteDataset(bp);
+      assertEquals(java.util.Optional.of(bp), c.table(t.id()).blueprintDataset());
+      CatalogException e = assertThrows(CatalogException.class, () -> c.setTableDefaultBlueprint(t.id(), java.util.Optional.of("bp-1")));
+      assertEquals(CatalogException.Kind.INVALID_ARGUMENT, e.kind());
+      assertEquals("table blueprint dataset does not exist: Entry id '" + bp.toHex() + "' not found", e.getMessage());
+      c.deleteTable(t.id());
+      assertTrue(c.tables().isEmpty());
+    }
+  }
+
+  @Test
+  void aTableEnteredBeforeTablesHadBlueprintDatasetsGetsOneWhenItsDefaultIsSet() throws Exception {
+    EntryId id;
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      Table t = createTable(c, "old");
+      id = t.id();
+      c.deleteDataset(t.blueprintDataset().orElseThrow());
+    }
+    try (CatalogStore store = openStore()) {
+      java.sql.Connection db = ((JdbcCatalogStore) store).db;
+      try (java.sql.Statement s = db.createStatement()) {
+        // as a data dir of the version before table blueprints: no such columns
+        s.execute("ALTER TABLE table_entries DROP COLUMN blueprint_dataset_id");
+        s.execute("ALTER TABLE table_entries DROP COLUMN default_blueprint");
+      }
+      db.commit();
+    }
+    Table set;
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertTrue(c.table(id).blueprintDataset().isEmpty());
+      set = c.setTableDefaultBlueprint(id, java.util.Optional.empty());
+      Dataset bp = c.dataset(set.blueprintDataset().orElseThrow());
+      assertEquals("__bp_" + id.toHex(), bp.name());
+      assertEquals(DatasetKind.BLUEPRINT, bp.kind());
+      assertEquals(set.blueprintDataset(), c.setTableDefaultBlueprint(id, java.util.Optional.of("bp-1")).blueprintDataset(), "made once");
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertEquals(set.blueprintDataset(), c.table(id).blueprintDataset());
+      assertEquals(java.util.Optional.of("bp-1"), c.table(id).defaultBlueprint());
+      assertEquals(1, c.allDatasets().size());
     }
   }
 

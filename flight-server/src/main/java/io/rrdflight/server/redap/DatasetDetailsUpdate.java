@@ -11,9 +11,10 @@ import java.util.Optional;
  * UpdateDatasetEntry: the client sends a dataset's whole DatasetDetails, changed where it wants
  * (the SDK's {@code set_default_blueprint_partition_id} sends the details it read with a new
  * {@code default_blueprint}). The default blueprint is taken as given, any partition id or none,
- * as Rerun does. Rerun would also take another {@code blueprint_dataset}; here a dataset's
- * blueprint dataset is fixed when it is created (deleting the dataset deletes it), so a request
- * that changes it is INVALID_ARGUMENT; so is one that changes its asset dataset.
+ * as Rerun does, but not for a dataset whose blueprint dataset was deleted on its own (Rerun's
+ * INVALID_ARGUMENT and words, see {@code Catalog.setDefaultBlueprint}). Rerun would also take another
+ * {@code blueprint_dataset} or asset dataset; here both are fixed ({@link FixedBlueprintDataset},
+ * {@link #checkAssetDataset}), and a request that changes one is INVALID_ARGUMENT.
  */
 final class DatasetDetailsUpdate {
   private DatasetDetailsUpdate() {}
@@ -45,11 +46,7 @@ final class DatasetDetailsUpdate {
       throw CatalogStatus.notFound("Entry " + id.toHex() + " is the table " + Entries.ENTRIES_TABLE_NAME + ", not a dataset");
     }
     Dataset dataset = catalog.dataset(id);
-    if (!blueprintDataset.equals(dataset.blueprintDataset())) {
-      throw CatalogStatus.invalidArgument("The blueprint dataset of '" + dataset.name() + "' is "
-          + dataset.blueprintDataset().map(EntryId::toHex).orElse("none") + " and cannot be changed (asked: "
-          + blueprintDataset.map(EntryId::toHex).orElse("none") + ")");
-    }
+    FixedBlueprintDataset.require("dataset", dataset.name(), dataset.blueprintDataset(), blueprintDataset);
     return catalog.setDefaultBlueprint(id, defaultBlueprint);
   }
 

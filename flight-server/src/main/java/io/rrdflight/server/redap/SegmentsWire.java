@@ -12,6 +12,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.rrdflight.catalog.Dataset;
 import io.rrdflight.catalog.EntryId;
+import io.rrdflight.catalog.Table;
 import io.rrdflight.catalog.Task;
 import io.rrdflight.rrd.proto.DatasetKind;
 import io.rrdflight.rrd.proto.PartitionId;
@@ -229,15 +230,36 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
 
   // --- tables: __entries and table entries (Lance) -------------------------------------------------------
 
-  /** A table entry in this vocabulary: the 0.27 form plus (empty) TableDetails; no blueprint dataset is made for tables. */
-  private static TableEntry tableEntry(io.rrdflight.server.redap.proto.TableEntry partitionsForm) {
-    return carried(partitionsForm, TableEntry.parser()).toBuilder().setTableDetails(TableDetails.getDefaultInstance()).build();
+  /**
+   * A table entry in this vocabulary: the 0.27 form plus TableDetails, its blueprint dataset and
+   * default blueprint (each when set).
+   */
+  private static TableEntry tableEntry(Table table) {
+    TableDetails.Builder details = TableDetails.newBuilder();
+    table.blueprintDataset().ifPresent(b -> details.setBlueprintDataset(ProtoValues.toProto(b)));
+    table.defaultBlueprint().ifPresent(p -> details.setDefaultBlueprintSegment(SegmentId.newBuilder().setId(p)));
+    return carried(Entries.tableEntry(table), TableEntry.parser()).toBuilder().setTableDetails(details).build();
+  }
+
+  /** The system table's or a table entry's; the system table's TableDetails are empty. */
+  private TableEntry tableEntry(EntryId id) {
+    return entries.table(id).map(SegmentsWire::tableEntry).orElseGet(() -> carried(Entries.entriesTableEntry(), TableEntry.parser())
+        .toBuilder().setTableDetails(TableDetails.getDefaultInstance()).build());
   }
 
   @Override
   public void readTableEntry(ReadTableEntryRequest request, StreamObserver<ReadTableEntryResponse> observer) {
     unary("ReadTableEntry", observer, () -> ReadTableEntryResponse.newBuilder()
-        .setTable(tableEntry(entries.tableEntry(model.tableEntries.requested(request.hasId(), request.getId(), "ReadTableEntry"))))
+        .setTable(tableEntry(model.tableEntries.requested(request.hasId(), request.getId(), "ReadTableEntry")))
+        .build());
+  }
+
+  /** UpdateTableEntry: a table's default blueprint ({@link TableDetailsUpdate}). */
+  @Override
+  public void updateTableEntry(UpdateTableEntryRequest request, StreamObserver<UpdateTableEntryResponse> observer) {
+    unary("UpdateTableEntry", observer, () -> UpdateTableEntryResponse.newBuilder()
+        .setTable(tableEntry(TableDetailsUpdate.apply(model.catalog,
+            model.tableEntries.requested(request.hasId(), request.getId(), "UpdateTableEntry"), request.getTableDetails())))
         .build());
   }
 
@@ -261,15 +283,15 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
   @Override
   public void createTableEntry(CreateTableEntryRequest request, StreamObserver<CreateTableEntryResponse> observer) {
     unary("CreateTableEntry", observer, () -> CreateTableEntryResponse.newBuilder()
-        .setTable(tableEntry(Entries.tableEntry(model.tableEntries.create(request.getName(),
-            request.hasProviderDetails() ? Optional.of(request.getProviderDetails()) : Optional.empty(), request.getSchema()))))
+        .setTable(tableEntry(model.tableEntries.create(request.getName(),
+            request.hasProviderDetails() ? Optional.of(request.getProviderDetails()) : Optional.empty(), request.getSchema())))
         .build());
   }
 
   @Override
   public void registerTable(RegisterTableRequest request, StreamObserver<RegisterTableResponse> observer) {
     unary("RegisterTable", observer, () -> RegisterTableResponse.newBuilder()
-        .setTableEntry(tableEntry(Entries.tableEntry(model.tableEntries.register(request.getName(), request.getProviderDetails()))))
+        .setTableEntry(tableEntry(model.tableEntries.register(request.getName(), request.getProviderDetails())))
         .build());
   }
 

@@ -52,9 +52,14 @@
  * CreateDatasetEntry also makes the dataset's companion blueprint dataset {@code __bp_<id>} (entry
  * kind 5), as Rerun does; every DatasetEntry carries DatasetDetails (blueprint_dataset, and the
  * default blueprint: field 4 for 0.27, 5 for 0.28+) and UpdateDatasetEntry ({@code DatasetDetailsUpdate}) sets the default
- * blueprint. FindEntries and {@code __entries} list both kinds; a blueprint dataset is not a
+ * blueprint. Every table gets one too (CreateTableEntry, RegisterTable, {@code -t}), as in Rerun
+ * 0.41: 0.28+ clients see it in TableDetails, and UpdateTableEntry ({@code TableDetailsUpdate}) sets
+ * the table's default blueprint, making the blueprint dataset of a table entered before tables had
+ * them. FindEntries and {@code __entries} list both kinds; a blueprint dataset is not a
  * dataset to a kind filter. Registering into a blueprint dataset takes a file's blueprint stores.
- * Datasets served with {@code -d} have no blueprint dataset, as in Rerun.
+ * Deleting a dataset or table deletes its blueprint dataset; deleting a blueprint dataset alone
+ * leaves its owner naming it, as in Rerun, and the owner's default blueprint is then refused in
+ * Rerun's words. Datasets served with {@code -d} have no blueprint dataset, as in Rerun 0.27.
  *
  * <h2>Where answers differ from {@code rerun server}, on purpose</h2>
  *
@@ -63,13 +68,14 @@
  * chunks here, Rerun's compacted ones there) and so the sizes of partitions Rerun compacts, or whose
  * chunks declare no heap size ({@code PartitionSizeBytes} in the catalog); a storage URL that is
  * not a readable local .rrd, or a file without a store of the dataset's kind, is INVALID_ARGUMENT
- * here and silently skipped there; UpdateDatasetEntry cannot change blueprint_dataset here;
- * deleting a blueprint dataset alone detaches it from its dataset here (Rerun leaves a dangling
- * id); a create_dataset whose name is taken leaves no blueprint dataset behind here; tasks really
- * run in the background here. test_rerun_catalog.py names each one where it excludes it. Tables
- * ({@code TableEntries}): Lance tables as Rerun's server keeps them; no {@code __bp_} blueprint
- * dataset is made for a table (0.41 makes one), TABLE_INSERT_MODE_UPDATE is not served, client URLs
- * must be {@code file://} below the allowed roots. Not served: WriteChunks, indexes and search, maintenance; gRPC-web (the browser viewer). With 0.28+ clients:
+ * here and silently skipped there; UpdateDatasetEntry and UpdateTableEntry cannot change
+ * blueprint_dataset here; deleting an entry whose blueprint dataset was deleted alone answers OK
+ * here (Rerun deletes it and answers NOT_FOUND); a create_dataset whose name is taken leaves no
+ * blueprint dataset behind here; tasks really run in the background here. test_rerun_catalog.py
+ * names each one where it excludes it. Tables ({@code TableEntries}): Lance tables as Rerun's
+ * server keeps them; TABLE_INSERT_MODE_UPDATE is not served, client URLs must be {@code file://}
+ * below the allowed roots; 0.27 clients also list the {@code __bp_} blueprint datasets of tables,
+ * which Rerun 0.27.3 did not make. Not served: WriteChunks, indexes and search, maintenance; gRPC-web (the browser viewer). With 0.28+ clients:
  * every recording of a file with several is registered (Rerun 0.41 keeps only the first); no
  * {@code __as_<id>} asset dataset is made; the direct-URL columns of FindChunks are always null
  * (clients fetch through FetchChunks: no file is exposed).

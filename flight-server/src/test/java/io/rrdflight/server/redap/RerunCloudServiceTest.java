@@ -355,6 +355,19 @@ class RerunCloudServiceTest {
   }
 
   @Test
+  void aDatasetWhoseBlueprintDatasetWasDeletedAloneKeepsNamingItAndItsDefaultIsRefusedInRerunsWords() {
+    DatasetEntry d = create("ds");
+    EntryId bpId = ProtoValues.fromProto(d.getDatasetDetails().getBlueprintDataset());
+    rerun.stub().deleteEntry(DeleteEntryRequest.newBuilder().setId(ProtoValues.toProto(bpId)).build());
+    assertEquals(d.getDatasetDetails().getBlueprintDataset(), read(id(d)).getDatasetDetails().getBlueprintDataset());
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> rerun.stub().updateDatasetEntry(setDefault(d, "bp-1")));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    assertEquals("dataset blueprint dataset does not exist: Entry id '" + bpId.toHex() + "' not found", e.getStatus().getDescription());
+    rerun.stub().deleteEntry(DeleteEntryRequest.newBuilder().setId(d.getDetails().getId()).build());
+    assertEquals(List.of("__entries"), names(EntryFilter.getDefaultInstance()));
+  }
+
+  @Test
   void versionNamesRrdflight() {
     var info = rerun.stub().version(VersionRequest.getDefaultInstance()).getBuildInfo();
     assertEquals("rrdflight", info.getCrateName());

@@ -27,13 +27,17 @@ import io.rrdflight.server.redap.wire.segments.FindChunksRequest;
 import io.rrdflight.server.redap.wire.segments.FindChunksResponse;
 import io.rrdflight.server.redap.wire.segments.QueryTasksOnCompletionRequest;
 import io.rrdflight.server.redap.wire.segments.RangeSelection;
+import io.rrdflight.server.redap.wire.segments.ReadTableEntryRequest;
 import io.rrdflight.server.redap.wire.segments.RegisterWithDatasetRequest;
 import io.rrdflight.server.redap.wire.segments.RerunCloudServiceGrpc.RerunCloudServiceBlockingStub;
 import io.rrdflight.server.redap.wire.segments.ScanSegmentTableRequest;
 import io.rrdflight.server.redap.wire.segments.SegmentIds;
 import io.rrdflight.server.redap.wire.segments.SegmentSelection;
 import io.rrdflight.server.redap.wire.segments.StaticSelection;
+import io.rrdflight.server.redap.wire.segments.TableDetails;
+import io.rrdflight.server.redap.wire.segments.TableEntry;
 import io.rrdflight.server.redap.wire.segments.UnregisterFromDatasetRequest;
+import io.rrdflight.server.redap.wire.segments.UpdateTableEntryRequest;
 import io.rrdflight.server.redap.wire.segments.WhoAmIRequest;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -220,6 +224,60 @@ class SegmentsWireTest {
     }
     assertEquals(List.of("rec-dataset-04"), rerun.read(stub.scanSegmentTable(ScanSegmentTableRequest.newBuilder().addColumns("rerun_segment_id").build())
         .next().getData()).column("rerun_segment_id"));
+  }
+
+  // --- tables' blueprint datasets (0.41) ----------------------------------------------------------
+
+  private static Status.Code code(Runnable call) {
+    return assertThrows(StatusRuntimeException.class, call::run).getStatus().getCode();
+  }
+
+  private static UpdateTableEntryRequest setDefault(TableEntry table, String segment) {
+    TableDetails.Builder details = table.getTableDetails().toBuilder();
+    if (segment == null) {
+      details.clearDefaultBlueprintSegment();
+    } else {
+      details.setDefaultBlueprintSegment(SegmentId.newBuilder().setId(segment));
+    }
+    return UpdateTableEntryRequest.newBuilder().setId(table.getDetails().getId()).setTableDetails(details).build();
+  }
+
+  @Test
+  void updateTableEntrySetsAndClearsTheDefaultBlueprintOfTheTablesOwnBlueprintDataset() throws Exception {
+    io.rrdflight.catalog.Table made;
+    try (org.apache.arrow.memory.BufferAllocator allocator = new org.apache.arrow.memory.RootAllocator()) {
+      made = rerun.catalog.createTable("labels", java.util.Optional.empty(), new org.apache.arrow.vector.types.pojo.Schema(List.of(
+          Field.nullable("n", new org.apache.arrow.vector.types.pojo.ArrowType.Int(64, true)))), allocator);
+    }
+    RerunCloudServiceBlockingStub stub = rerun.segmentsStub(NEWEST, null);
+    TableEntry table = stub.readTableEntry(ReadTableEntryRequest.newBuilder().setId(ProtoValues.toProto(made.id())).build()).getTable();
+    assertEquals(ProtoValues.toProto(made.blueprintDataset().orElseThrow()), table.getTableDetails().getBlueprintDataset());
+    assertFalse(table.getTableDetails().hasDefaultBlueprintSegment());
+
+    TableEntry set = stub.updateTableEntry(setDefault(table, "bp-1")).getTable();
+    assertEquals("bp-1", set.getTableDetails().getDefaultBlueprintSegment().getId());
+    assertEquals(table.getTableDetails().getBlueprintDataset(), set.getTableDetails().getBlueprintDataset());
+    assertEquals("labels", set.getDetails().getName());
+    assertEquals(set.getTableDetails(), stub.readTableEntry(ReadTableEntryRequest.newBuilder().setId(table.getDetails().getId()).build())
+        .getTable().getTableDetails());
+    assertFalse(stub.updateTableEntry(setDefault(set, null)).getTable().getTableDetails().hasDefaultBlueprintSegment());
+
+    UpdateTableEntryRequest good = setDefault(table, "bp-2");
+    StatusRuntimeException other = assertThrows(StatusRuntimeException.class, () -> stub.updateTableEntry(good.toBuilder()
+        .setTableDetails(good.getTableDetails().toBuilder().setBlueprintDataset(ProtoValues.toProto(dataset))).build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, other.getStatus().getCode());
+    assertTrue(other.getStatus().getDescription().contains("cannot be changed"), other.getStatus().getDescription());
+    assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> stub.updateTableEntry(good.toBuilder()
+        .setId(ProtoValues.toProto(Entries.ENTRIES_TABLE_ID)).build())));
+    assertEquals(Status.Code.NOT_FOUND, code(() -> stub.updateTableEntry(good.toBuilder().setId(ProtoValues.toProto(dataset)).build())));
+    assertFalse(rerun.catalog.table(made.id()).defaultBlueprint().isPresent(), "nothing changed");
+
+    // As in Rerun: a table whose blueprint dataset was deleted on its own keeps naming it, and its default is refused.
+    rerun.catalog.deleteDataset(made.blueprintDataset().orElseThrow());
+    StatusRuntimeException gone = assertThrows(StatusRuntimeException.class, () -> stub.updateTableEntry(good));
+    assertEquals(Status.Code.INVALID_ARGUMENT, gone.getStatus().getCode());
+    assertEquals("table blueprint dataset does not exist: Entry id '" + made.blueprintDataset().orElseThrow().toHex() + "' not found",
+        gone.getStatus().getDescription());
   }
 
   private static List<DataframePart> parts(java.util.Iterator<FindChunksResponse> answers) {
