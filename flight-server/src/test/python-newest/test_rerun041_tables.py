@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 
 import pyarrow as pa
 import pytest
@@ -224,5 +225,33 @@ def test_table_blueprints_survive_a_restart(tmp_path, blueprint_file):
         assert str(again.blueprint_dataset().id) == before["companion"]
         assert again.blueprints() == before["blueprints"]
         assert again.default_blueprint() == before["default"] is not None
+    finally:
+        second.stop()
+
+
+@pytest.mark.skipif(SELF_CHECK, reason="rrdflight only: Rerun's server keeps nothing across a restart")
+def test_a_table_from_before_table_blueprints_gets_its_blueprint_dataset_when_the_sdk_asks(tmp_path, blueprint_file):
+    data = tmp_path / "data"
+    first = ServerProcess(data)
+    try:
+        table_id = str(client_for(first).create_table("older", SCHEMA).id)
+    finally:
+        first.stop()
+    # The catalog as an rrdflight before table blueprints left it, once the columns are added: none named, none made.
+    with sqlite3.connect(data / "catalog.db") as db:
+        db.execute("UPDATE table_entries SET blueprint_dataset_id = NULL, default_blueprint = NULL")
+        db.execute("DELETE FROM datasets WHERE name = ?", (f"__bp_{table_id}",))
+    db.close()
+    second = ServerProcess(data)
+    try:
+        client = client_for(second)
+        assert f"__bp_{table_id}" not in client.entry_names(include_hidden=True)
+        older = client.get_table("older")
+        assert older.default_blueprint() is None
+        companion = older.blueprint_dataset()  # KNOWN_DIFFERENCES["table without a blueprint dataset"]
+        assert companion.name == f"__bp_{table_id}"
+        older.register_blueprint(f"file://{blueprint_file}")
+        assert client.get_table("older").default_blueprint() == older.blueprints()[0]
+        assert str(client.get_table("older").blueprint_dataset().id) == str(companion.id)
     finally:
         second.stop()
