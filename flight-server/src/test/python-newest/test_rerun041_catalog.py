@@ -835,8 +835,15 @@ def test_directory_dataset_is_served_as_in_rerun(directory_pair):
             "table": canonical(dataset.segment_table().to_arrow_table().drop_columns(DIFFERING_SEGMENT_COLUMNS), ["rerun_segment_id"]),
             "reader": canonical(dataset.filter_segments(["rec-dataset-05", "rec-dataset-12"]).reader(index="frame", fill_latest_at=True)
                                 .to_arrow_table(), ["rerun_segment_id", "frame"]),
+            # rerun server 0.41 gives a -d dataset its companions, as create_dataset does
+            "companions": [(c.name.replace(str(dataset.id), "<id>"), str(c.kind), c.segment_ids())
+                           for c in (dataset.blueprint_dataset(), dataset.asset_dataset())],
+            "hidden kinds": sorted(str(e.kind) for e in client.entries(include_hidden=True)),
         })
     assert seen[0]["names"] == seen[1]["names"] == ["dataset"]
+    assert seen[0]["companions"] == seen[1]["companions"] == [("__bp_<id>", "EntryKind.BLUEPRINT_DATASET", []),
+                                                              ("__as_<id>", "EntryKind.ASSET_DATASET", [])]
+    assert seen[0]["hidden kinds"] == seen[1]["hidden kinds"]
     assert seen[0]["segments"] == seen[1]["segments"]
     assert len(seen[1]["segments"]) == len(list(fixture_path("dataset").glob("*.rrd")))
     assert_tables_equal(seen[0]["table"], seen[1]["table"], "segment_table() of the -d dataset")

@@ -298,7 +298,7 @@ public final class Catalog implements AutoCloseable {
 
   // --- datasets ---------------------------------------------------------------------------------
 
-  /** A recording dataset without a blueprint dataset (what {@code server -d} serves, as Rerun does). */
+  /** A recording dataset without companions (a server's warm-up rehearsal; what {@code server -d} made before 0.41's companions). */
   public Dataset createDataset(String name) {
     String checked = checkName(name);
     synchronized (lock) {
@@ -323,7 +323,45 @@ public final class Catalog implements AutoCloseable {
     }
   }
 
-  /** The asset dataset of a recording dataset, if it has one (datasets created before asset datasets, or by {@code server -d}, have none). */
+  /**
+   * Gives a recording dataset the companions it lacks (a blueprint dataset, an asset dataset), as
+   * {@code rerun server} 0.41 gives every dataset, those it serves with {@code -d} too: a directory
+   * dataset an older rrdflight made has none. A blueprint dataset deleted on its own stays named and is
+   * not made anew, as in Rerun. Returns the dataset as it is now.
+   */
+  public Dataset ensureCompanions(EntryId id) {
+    synchronized (lock) {
+      Dataset d = dataset(id);
+      if (d.kind() != DatasetKind.RECORDING) {
+        return d;
+      }
+      Instant now = Instant.now();
+      List<Dataset> created = new ArrayList<>();
+      Dataset updated = d;
+      if (d.blueprintDataset().isEmpty()) {
+        Dataset blueprints = BlueprintDatasets.forOwner(id, now);
+        created.add(blueprints);
+        updated = d.withBlueprints(Optional.of(blueprints.id()), d.defaultBlueprint(), now);
+      }
+      if (assetDataset(id).isEmpty()) {
+        created.add(AssetDatasets.create(id, now));
+      }
+      if (created.isEmpty()) {
+        return d;
+      }
+      for (Dataset c : created) {
+        if (findDataset(c.name()).isPresent()) {
+          throw CatalogException.alreadyExists("Dataset '" + c.name() + "' already exists");
+        }
+      }
+      store.updateBlueprints(updated, created);
+      created.forEach(this::putStored);
+      datasets.put(id, updated);
+      return updated;
+    }
+  }
+
+  /** The asset dataset of a recording dataset, if it has one (datasets created before asset datasets have none). */
   public Optional<Dataset> assetDataset(EntryId owner) {
     synchronized (lock) {
       String name = AssetDatasets.nameFor(owner);
@@ -478,7 +516,7 @@ public final class Catalog implements AutoCloseable {
       Dataset d = dataset(id);
       d.blueprintDataset().ifPresent(b -> requireBlueprintDataset(b, "dataset"));
       Dataset updated = d.withBlueprints(d.blueprintDataset(), partitionId, Instant.now());
-      store.updateBlueprints(updated);
+      store.updateBlueprints(updated, List.of());
       datasets.put(id, updated);
       return updated;
     }

@@ -50,8 +50,11 @@ interface CatalogStore extends AutoCloseable {
    */
   void deleteDatasets(List<EntryId> ids);
 
-  /** Stores a dataset's blueprint dataset and default blueprint, and its update time. */
-  void updateBlueprints(Dataset dataset);
+  /**
+   * Stores a dataset's blueprint dataset and default blueprint, and its update time, together with the
+   * companions made for it just now (none when it had them), in one transaction.
+   */
+  void updateBlueprints(Dataset dataset, List<Dataset> created);
 
   void renameDataset(EntryId id, String name, Instant now);
 

@@ -266,8 +266,11 @@ abstract class JdbcCatalogStore implements CatalogStore {
   }
 
   @Override
-  public synchronized void updateBlueprints(Dataset d) {
-    inTransaction(() -> writeBlueprints("datasets", d.id(), d.blueprintDataset(), d.defaultBlueprint(), d.updatedAt()));
+  public synchronized void updateBlueprints(Dataset d, List<Dataset> created) {
+    inTransaction(() -> {
+      insertDatasetRows(created);
+      writeBlueprints("datasets", d.id(), d.blueprintDataset(), d.defaultBlueprint(), d.updatedAt());
+    });
   }
 
   /** The blueprint settings of a row of {@code table} (datasets or table_entries), and its update time. */

@@ -406,7 +406,8 @@ final class Registrar implements AutoCloseable {
     if (prefix.isObject()) {
       requireObjectPrefix(prefix.object());
     }
-    Dataset dataset = catalog.findDataset(name).orElseGet(() -> catalog.createDataset(name));
+    // With the companions rerun server 0.41 gives a directory's dataset (a blueprint and an asset dataset).
+    Dataset dataset = catalog.ensureCompanions(catalog.findDataset(name).orElseGet(() -> catalog.createDatasetWithCompanions(name)).id());
     List<Listed> files = listed(prefix, RecordingFiles.Depth.TOP_LEVEL, Integer.MAX_VALUE);
     Set<String> present = new HashSet<>();
     files.forEach(f -> present.add(f.location()));

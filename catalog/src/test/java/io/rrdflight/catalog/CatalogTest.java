@@ -698,6 +698,32 @@ class CatalogTest {
   }
 
   @Test
+  void aDirectoryDatasetHasTheCompanionsRerunServerGivesItAndAnOlderOneGainsThemAtItsNextSync() throws Exception {
+    Path dir = Files.createDirectory(files.resolve("runs"));
+    Files.write(dir.resolve("a.rrd"), List.of("rec-a"));
+    EntryId older;
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      c.syncDirectory("runs", dir, WAIT);
+      Dataset runs = c.datasetNamed("runs");
+      assertEquals("__bp_" + runs.id().toHex(), c.dataset(runs.blueprintDataset().orElseThrow()).name());
+      assertEquals("__as_" + runs.id().toHex(), c.assetDataset(runs.id()).orElseThrow().name());
+      assertEquals(List.of("runs"), c.datasets().stream().map(Dataset::name).toList(), "companions are no recording datasets");
+      older = c.createDataset("older").id(); // as an rrdflight before 0.41's companions made a directory's dataset
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertTrue(c.dataset(older).blueprintDataset().isEmpty() && c.assetDataset(older).isEmpty());
+      c.syncDirectory("older", dir, WAIT);
+      Dataset now = c.dataset(older);
+      assertEquals("__bp_" + older.toHex(), c.dataset(now.blueprintDataset().orElseThrow()).name());
+      assertTrue(c.assetDataset(older).isPresent());
+      c.deleteDataset(now.blueprintDataset().orElseThrow());
+      c.syncDirectory("older", dir, WAIT);
+      assertEquals(now.blueprintDataset(), c.dataset(older).blueprintDataset(), "a blueprint dataset deleted alone stays named, as in Rerun");
+      assertEquals(1, c.allDatasets().stream().filter(d -> d.kind() == DatasetKind.BLUEPRINT).count(), "runs' own; none made anew");
+    }
+  }
+
+  @Test
   void changedFileIsDetectedWithAMessageNamingPartitionAndFile() throws Exception {
     try (Catalog c = open(new FileListIndexer(), 1)) {
       Dataset d = c.createDataset("ds");

@@ -482,9 +482,9 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
 
   /**
    * GetAssetsForSegment: the dataset's asset dataset and the assets that apply to the segment
-   * ({@link AssetsForSegment}), in one message. A dataset without an asset dataset (served by
-   * {@code server -d}, or a blueprint or asset dataset) answers no message, which Rerun's clients
-   * read as no assets.
+   * ({@link AssetsForSegment}), in one message. A dataset without an asset dataset (made before
+   * asset datasets and not updated since, or a blueprint or asset dataset) answers no message, which
+   * Rerun's clients read as no assets.
    */
   @Override
   public void getAssetsForSegment(GetAssetsForSegmentRequest request, StreamObserver<GetAssetsForSegmentResponse> observer) {

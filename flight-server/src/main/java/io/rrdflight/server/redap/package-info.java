@@ -59,7 +59,8 @@
  * dataset to a kind filter. Registering into a blueprint dataset takes a file's blueprint stores.
  * Deleting a dataset or table deletes its blueprint dataset; deleting a blueprint dataset alone
  * leaves its owner naming it, as in Rerun, and the owner's default blueprint is then refused in
- * Rerun's words. Datasets served with {@code -d} have no blueprint dataset, as in Rerun 0.27.
+ * Rerun's words. Datasets served with {@code -d} have both companions, as in Rerun 0.41 (0.27 made
+ * none; every client generation sees them here).
  *
  * <h2>Where answers differ from {@code rerun server}, on purpose</h2>
  *
