@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -51,7 +52,9 @@ def listening(port: int) -> bool:
 def run_suite(label: str, server_command: list[str], rerun_py: Path, work: Path, port: int) -> dict[str, str]:
     """Starts the server, runs the suite against it, stops it; the outcomes."""
     log = (work / f"server-{label}.log").open("w")
-    server = subprocess.Popen(server_command, stdout=log, stderr=subprocess.STDOUT)
+    # Its own process group: the SDK's `rerun` is a Python wrapper around the server binary, which outlives a
+    # signal to the wrapper alone.
+    server = subprocess.Popen(server_command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while not listening(port):
@@ -69,7 +72,7 @@ def run_suite(label: str, server_command: list[str], rerun_py: Path, work: Path,
                        stderr=subprocess.STDOUT, check=False)
         return outcomes(junit)
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
 
 
