@@ -326,8 +326,10 @@ public final class Catalog implements AutoCloseable {
   /**
    * Gives a recording dataset the companions it lacks (a blueprint dataset, an asset dataset), as
    * {@code rerun server} 0.41 gives every dataset, those it serves with {@code -d} too: a directory
-   * dataset an older rrdflight made has none. A blueprint dataset deleted on its own stays named and is
-   * not made anew, as in Rerun. Returns the dataset as it is now.
+   * dataset an older rrdflight made has none, nor an asset dataset any dataset made before them (Rerun's
+   * server makes that one when the dataset's entry is updated, which is how its clients ask). A
+   * blueprint dataset deleted on its own stays named and is not made anew, as in Rerun. Blueprint and
+   * asset datasets have no companions. Returns the dataset as it is now.
    */
   public Dataset ensureCompanions(EntryId id) {
     synchronized (lock) {
@@ -366,24 +368,6 @@ public final class Catalog implements AutoCloseable {
     synchronized (lock) {
       String name = AssetDatasets.nameFor(owner);
       return datasets.values().stream().filter(d -> d.kind() == DatasetKind.ASSET && d.name().equals(name)).findFirst();
-    }
-  }
-
-  /**
-   * The asset dataset of a recording dataset, created when it has none: Rerun's server does so when
-   * a dataset's entry is updated, which is how its clients give older datasets one. Blueprint and
-   * asset datasets have no asset dataset of their own (empty).
-   */
-  public Optional<Dataset> ensureAssetDataset(EntryId owner) {
-    synchronized (lock) {
-      if (dataset(owner).kind() != DatasetKind.RECORDING) {
-        return Optional.empty();
-      }
-      Optional<Dataset> existing = assetDataset(owner);
-      if (existing.isPresent()) {
-        return existing;
-      }
-      return Optional.of(insert(List.of(AssetDatasets.create(owner, Instant.now()))).get(0));
     }
   }
 
@@ -444,7 +428,7 @@ public final class Catalog implements AutoCloseable {
    * datasets with it (as Rerun does). Deleting a blueprint dataset on its own leaves its owner (a
    * dataset or table) naming it, as Rerun does, so setting the owner's default blueprint is then
    * refused ({@link #requireBlueprintDataset}); deleting an asset dataset on its own leaves its
-   * dataset without one until {@link #ensureAssetDataset} makes a new one (Rerun's server keeps
+   * dataset without one until {@link #ensureCompanions} makes a new one (Rerun's server keeps
    * naming the deleted one instead). The .rrd files are never touched.
    */
   public void deleteDataset(EntryId id) {

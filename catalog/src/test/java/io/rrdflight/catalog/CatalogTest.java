@@ -630,11 +630,15 @@ class CatalogTest {
           assertThrows(CatalogException.class, () -> c.renameDataset(first.id(), "mine")).kind());
       c.deleteDataset(first.id());
       assertTrue(c.assetDataset(d.id()).isEmpty(), "deleting an asset dataset alone leaves its dataset without one");
-      Dataset second = c.ensureAssetDataset(d.id()).orElseThrow();
+      c.ensureCompanions(d.id());
+      Dataset second = c.assetDataset(d.id()).orElseThrow();
       assertNotEquals(first.id(), second.id());
-      assertEquals(Optional.of(second), c.ensureAssetDataset(d.id()), "ensuring again keeps it");
-      assertTrue(c.ensureAssetDataset(d.blueprintDataset().orElseThrow()).isEmpty(), "a blueprint dataset gets none");
-      assertTrue(c.ensureAssetDataset(second.id()).isEmpty(), "an asset dataset gets none");
+      assertEquals(d.blueprintDataset(), c.ensureCompanions(d.id()).blueprintDataset());
+      assertEquals(Optional.of(second), c.assetDataset(d.id()), "ensuring again keeps it");
+      for (EntryId companion : List.of(d.blueprintDataset().orElseThrow(), second.id())) {
+        c.ensureCompanions(companion);
+        assertTrue(c.assetDataset(companion).isEmpty() && c.dataset(companion).blueprintDataset().isEmpty(), "a companion gets none");
+      }
     }
     try (Catalog c = open(new FileListIndexer(), 1)) {
       assertEquals(DatasetKind.ASSET, c.assetDataset(c.datasetNamed("ds").id()).orElseThrow().kind(), "kept across reopening");

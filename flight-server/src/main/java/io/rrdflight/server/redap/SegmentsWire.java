@@ -204,9 +204,9 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
       Optional<EntryId> assetDataset = details.hasAssetDataset()
           ? Optional.of(ProtoValues.fromProto(details.getAssetDataset())) : Optional.empty();
       DatasetDetailsUpdate.checkAssetDataset(model.catalog, id, assetDataset);
-      Dataset updated = DatasetDetailsUpdate.apply(model.catalog, id, blueprintDataset, defaultBlueprint);
+      DatasetDetailsUpdate.apply(model.catalog, id, blueprintDataset, defaultBlueprint);
       // As rerun server 0.41: an update gives a recording dataset without one (made before asset datasets) its asset dataset.
-      model.catalog.ensureAssetDataset(id);
+      Dataset updated = model.catalog.ensureCompanions(id);
       return UpdateDatasetEntryResponse.newBuilder().setDataset(datasetEntry(updated)).build();
     });
   }
