@@ -19,6 +19,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * rerun server 0.41 requires (it takes any segment id and any column names).
  */
 final class SegmentPropertyBatches {
+  /**
+   * The most bytes one segment's properties may take once decompressed: the catalog keeps them in
+   * its store and answers them whole. Rerun sets no limit; 0.41's asset properties (which segments an
+   * asset applies to) take well under 1 MiB even for 10,000 segment ids.
+   */
+  static final int MAX_BYTES = 16 << 20;
+
   private final Catalog catalog;
   private final ArrowIpc ipc;
 
@@ -31,12 +38,17 @@ final class SegmentPropertyBatches {
   long set(Dataset dataset, String segmentId, DataframePart properties, OptionalLong expectedRevision) {
     requireSegmentId(segmentId, "SetSegmentProperties");
     String what = "SetSegmentProperties of segment '" + segmentId + "'";
+    byte[] batch = ArrowIpc.payload(properties, what);
+    if (batch.length > MAX_BYTES) {
+      throw CatalogStatus.invalidArgument(what + ": properties of " + batch.length + " bytes are more than the " + MAX_BYTES
+          + " a segment's properties may take");
+    }
     AtomicLong rows = new AtomicLong();
     ipc.readBatches(properties, what, root -> rows.addAndGet(root.getRowCount()));
     if (rows.get() != 1) {
       throw CatalogStatus.invalidArgument(what + ": properties are one row, got " + rows.get() + " rows");
     }
-    return catalog.setSegmentProperties(dataset.id(), segmentId, ArrowIpc.payload(properties, what), expectedRevision);
+    return catalog.setSegmentProperties(dataset.id(), segmentId, batch, expectedRevision);
   }
 
   /** The segment's properties as a part in the client's encoding, with their revision; empty when it has none. */

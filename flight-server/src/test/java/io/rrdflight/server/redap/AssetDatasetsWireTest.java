@@ -125,11 +125,15 @@ class AssetDatasetsWireTest {
 
   /** One row of one list-of-string column, as register_asset writes the asset property. */
   private DataframePart properties(int rows) {
+    return properties(rows, "OptIn");
+  }
+
+  private DataframePart properties(int rows, String value) {
     try (VectorSchemaRoot root = VectorSchemaRoot.of(new VarCharVector("property:asset:mode", rerun.root))) {
       VarCharVector mode = (VarCharVector) root.getVector(0);
       mode.allocateNew();
       for (int i = 0; i < rows; i++) {
-        mode.setSafe(i, "OptIn".getBytes());
+        mode.setSafe(i, value.getBytes());
       }
       root.setRowCount(rows);
       return ArrowIpc.dataframePart(root, null);
@@ -159,6 +163,10 @@ class AssetDatasetsWireTest {
     StatusRuntimeException garbage = assertThrows(StatusRuntimeException.class, () -> assets.setSegmentProperties(SetSegmentPropertiesRequest
         .newBuilder().setSegmentId(mesh).setProperties(DataframePart.newBuilder().setPayload(com.google.protobuf.ByteString.copyFromUtf8("x"))).build()));
     assertEquals(Status.Code.INVALID_ARGUMENT, garbage.getStatus().getCode());
+    StatusRuntimeException tooLarge = assertThrows(StatusRuntimeException.class, () -> assets.setSegmentProperties(SetSegmentPropertiesRequest
+        .newBuilder().setSegmentId(mesh).setProperties(ArrowIpc.compressed(properties(1, "x".repeat(SegmentPropertyBatches.MAX_BYTES)))).build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, tooLarge.getStatus().getCode(), tooLarge.getStatus().getDescription());
+    assertTrue(tooLarge.getStatus().getDescription().contains("a segment's properties may take"), tooLarge.getStatus().getDescription());
 
     assets.deleteSegmentProperties(DeleteSegmentPropertiesRequest.newBuilder()
         .addSegments(SegmentPropertiesDeletion.newBuilder().setSegmentId(mesh).setExpectedRevision(revision)).build());
