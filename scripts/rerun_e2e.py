@@ -83,6 +83,12 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, junit files)")
     args = parser.parse_args()
     rerun = Path(sys.executable).parent / "rerun"
+    if not (args.rerun_py / "tests" / "e2e_redap_tests").is_dir():
+        parser.error(f"{args.rerun_py} holds no tests/e2e_redap_tests: give rerun_py of a Rerun checkout")
+    if not args.jar.is_file():
+        parser.error(f"{args.jar} is not a file: build it (mvn package) or give --jar")
+    if not rerun.is_file():
+        parser.error(f"{rerun} missing: run this script with the python of a venv that has rerun-sdk")
     work = Path(tempfile.mkdtemp(prefix="rerun-e2e-"))
     try:
         reference_port, our_port = free_port(), free_port()

@@ -125,7 +125,15 @@ final class ArrowIpc {
     if (part.getEncoderVersion() != EncoderVersion.ENCODER_VERSION_V0) {
       throw CatalogStatus.invalidArgument(what + ": unsupported encoder version " + part.getEncoderVersion() + "; expected ENCODER_VERSION_V0");
     }
-    try (ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(payload(part, what)), allocator)) {
+    readStream(payload(part, what), what, batch);
+  }
+
+  /**
+   * Hands every batch of an Arrow IPC stream (a part's payload, as the catalog keeps segment
+   * properties) to {@code batch} while it is loaded; INVALID_ARGUMENT if it is not one.
+   */
+  void readStream(byte[] stream, String what, Consumer<VectorSchemaRoot> batch) {
+    try (ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(stream), allocator)) {
       VectorSchemaRoot root = reader.getVectorSchemaRoot();
       while (reader.loadNextBatch()) {
         batch.accept(root);

@@ -5,18 +5,13 @@ import static java.util.Objects.requireNonNull;
 import io.rrdflight.catalog.Catalog;
 import io.rrdflight.catalog.Dataset;
 import io.rrdflight.catalog.SegmentProperties;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
-import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.ListVector;
-import org.apache.arrow.vector.ipc.ArrowStreamReader;
 
 /**
  * GetAssetsForSegment (0.41 clients and viewer, before a segment's manifest): which of a dataset's
@@ -31,11 +26,11 @@ final class AssetsForSegment {
   static final String OPT_IN = "OptIn";
 
   private final Catalog catalog;
-  private final BufferAllocator allocator;
+  private final ArrowIpc ipc;
 
-  AssetsForSegment(Catalog catalog, BufferAllocator allocator) {
+  AssetsForSegment(Catalog catalog, ArrowIpc ipc) {
     this.catalog = requireNonNull(catalog, "catalog is null");
-    this.allocator = requireNonNull(allocator, "allocator is null");
+    this.ipc = requireNonNull(ipc, "ipc is null");
   }
 
   /** The dataset's asset dataset and the asset ids (sorted) that apply to {@code segmentId}; empty when it has no asset dataset. */
@@ -75,18 +70,20 @@ final class AssetsForSegment {
     }
   }
 
-  /** The asset property of one asset; a batch that cannot be read counts as no property (the asset applies everywhere). */
+  /** The asset property of one asset (row 0 of its first batch); a batch that cannot be read counts as no property (the asset applies everywhere). */
   private Coverage coverage(SegmentProperties properties) {
-    try (ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(properties.batch()), allocator)) {
-      VectorSchemaRoot root = reader.getVectorSchemaRoot();
-      if (!reader.loadNextBatch() || root.getRowCount() == 0) {
-        return Coverage.EVERYWHERE;
-      }
-      List<String> mode = strings(root.getVector(MODE_COLUMN));
-      return new Coverage(!mode.isEmpty() && OPT_IN.equals(mode.get(0)), Set.copyOf(strings(root.getVector(SEGMENTS_COLUMN))));
-    } catch (IOException | RuntimeException e) {
-      return Coverage.EVERYWHERE;
+    List<Coverage> first = new ArrayList<>();
+    try {
+      ipc.readStream(properties.batch(), "the properties of asset '" + properties.segmentId() + "'", root -> {
+        if (first.isEmpty() && root.getRowCount() > 0) {
+          List<String> mode = strings(root.getVector(MODE_COLUMN));
+          first.add(new Coverage(!mode.isEmpty() && OPT_IN.equals(mode.get(0)), Set.copyOf(strings(root.getVector(SEGMENTS_COLUMN)))));
+        }
+      });
+    } catch (RuntimeException e) {
+      return Coverage.EVERYWHERE; // SetSegmentProperties checked it is one readable row; a damaged store should not fail the call
     }
+    return first.isEmpty() ? Coverage.EVERYWHERE : first.get(0);
   }
 
   /** The non-null strings of a list cell in row 0 (or the value of a plain cell); none when the column is absent or null. */

@@ -50,6 +50,6 @@ final class RerunModel {
     this.chunkFetch = new ChunkFetch(catalog, ipc, executor, admission.streamGate(ChunkFetch.MAX_STREAMS), allocator, fetchMessageBytes);
     this.segmentManifest = new SegmentManifest(catalog, ipc);
     this.segmentProperties = new SegmentPropertyBatches(catalog, ipc);
-    this.assetsForSegment = new AssetsForSegment(catalog, allocator);
+    this.assetsForSegment = new AssetsForSegment(catalog, ipc);
   }
 }

@@ -508,7 +508,7 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
   /** GetSegmentProperties: the named segments' properties, in one message; segments without any are left out. */
   @Override
   public void getSegmentProperties(GetSegmentPropertiesRequest request, StreamObserver<GetSegmentPropertiesResponse> observer) {
-    try {
+    unary("GetSegmentProperties", observer, () -> {
       if (request.getSegmentIdsCount() == 0) {
         throw CatalogStatus.invalidArgument("GetSegmentProperties: name at least one segment");
       }
@@ -520,11 +520,8 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
             .setProperties(p.properties())
             .setRevision(p.revision())));
       }
-      observer.onNext(answer.build());
-      observer.onCompleted();
-    } catch (RuntimeException e) {
-      observer.onError(CatalogStatus.of(e, "GetSegmentProperties"));
-    }
+      return answer.build();
+    });
   }
 
   @Override
