@@ -8,7 +8,7 @@ DataFrame, one per Spark partition, and `mapInArrow` runs on the executors: each
 ticket from the first node that answers and yields the Arrow batches, cast to types Spark has.
 
 Usage: python spark_query_view.py [grpc://127.0.0.1:51234] [SQL]
-(pyspark from scripts/requirements-spark.txt; Spark local mode unless SPARK_MASTER / --master says otherwise).
+(pyspark from scripts/requirements.txt; Spark local mode unless SPARK_MASTER / --master says otherwise).
 With `rrdflight server --auth`, put a reader token in RRDFLIGHT_TOKEN: the driver and every task send it
 (`authorization: Bearer …`) to every node they call; on a fleet one token works on all nodes.
 """

@@ -1,7 +1,7 @@
 """The Spark example reads every endpoint of a query in parallel (Spark local mode) and gets the rows
 that a plain Flight client gets; with a token, it does so from a fleet with `--auth` (two nodes on one
-PostgreSQL catalog), each task sending the token to the node of its endpoint. Runs in the venv of
-scripts/requirements-spark.txt (scripts/test); skipped where pyspark is not installed."""
+PostgreSQL catalog), each task sending the token to the node of its endpoint. Runs in .venv (pyspark is in
+scripts/requirements.txt); skipped where pyspark is not installed."""
 
 from __future__ import annotations
 

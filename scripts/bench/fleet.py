@@ -13,8 +13,8 @@ real S3-compatible server on this machine (s3proxy, as object_storage.py does: b
 the first node registers `-d big=s3://bench/big/`, and every node reads the objects (`--s3-endpoint`).
 Each storage gets a fresh catalog database and fresh nodes.
 
-    .venvs/spark/bin/python scripts/bench/fleet.py /tmp/big41 [--repeat 3] [--storage disk,bucket] [--json out.json]
-(.venvs/spark from scripts/requirements-spark.txt has pyspark and ADBC; scripts/test makes it)
+    .venv/bin/python scripts/bench/fleet.py /tmp/big41 [--repeat 3] [--storage disk,bucket] [--json out.json]
+(.venv from scripts/requirements.txt has pyspark and ADBC; scripts/test makes it)
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ ensure_venv() {
   if [[ ! -x "$venv/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     echo "== python venv ($venv) from $requirements"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+    # --no-cache-dir: pip's cache would keep a second copy of every wheel (~1 GB for these venvs), and a
+    # CI machine once ran out of disk while the venvs were being made.
+    "$venv/bin/pip" install -q --disable-pip-version-check --no-cache-dir -r "$requirements"
     echo "$want" > "$stamp"
   fi
 }

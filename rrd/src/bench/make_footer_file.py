@@ -1,7 +1,7 @@
 """Writes an .rrd of about the given size with a Rerun SDK >= 0.28, so that it ends with a footer.
 
 Usage: python make_footer_file.py OUT.rrd SIZE_MB
-Run it with the newest pinned SDK, e.g. .venvs/rerun-newest/bin/python (rerun-sdk 0.41.0).
+Run it with the newest pinned SDK, e.g. .venvs/test-newest/bin/python (rerun-sdk 0.41.0).
 Random values, seeded: sizes are stable, content does not matter to the benchmark.
 """
 import os
