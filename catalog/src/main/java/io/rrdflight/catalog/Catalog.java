@@ -231,6 +231,7 @@ public final class Catalog implements AutoCloseable {
         datasets.put(d.id(), d);
         partitions.put(d.id(), new LinkedHashMap<>());
       }
+      tables.clear();  // a refresh must drop tables another server deleted, as it drops datasets
       for (Table t : store.tables()) {
         tables.put(t.id(), t);
       }
@@ -552,11 +553,19 @@ public final class Catalog implements AutoCloseable {
   /** Drops a segment's properties (none stored: nothing to do), with the same revision check as a write. */
   public void deleteSegmentProperties(EntryId datasetId, String segmentId, OptionalLong expectedRevision) {
     requireNonNull(segmentId, "segmentId is null");
-    requireNonNull(expectedRevision, "expectedRevision is null");
+    deleteSegmentProperties(datasetId, Map.of(segmentId, requireNonNull(expectedRevision, "expectedRevision is null")));
+  }
+
+  /**
+   * Drops the properties of several segments, all or none: every revision is checked before any is
+   * dropped, so one stale revision leaves the others' properties in place.
+   */
+  public void deleteSegmentProperties(EntryId datasetId, Map<String, OptionalLong> expectedRevisions) {
+    requireNonNull(expectedRevisions, "expectedRevisions is null");
     synchronized (lock) {
       dataset(datasetId);
-      requireRevision(datasetId, segmentId, expectedRevision);
-      store.deleteSegmentProperties(datasetId, segmentId);
+      expectedRevisions.forEach((segmentId, expected) -> requireRevision(datasetId, segmentId, expected));
+      store.deleteSegmentProperties(datasetId, List.copyOf(expectedRevisions.keySet()));
     }
   }
 

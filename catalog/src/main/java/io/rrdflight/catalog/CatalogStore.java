@@ -1,6 +1,7 @@
 package io.rrdflight.catalog;
 
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -65,7 +66,8 @@ interface CatalogStore extends AutoCloseable {
   /** Stores a segment's properties, replacing any it had. */
   void putSegmentProperties(EntryId datasetId, SegmentProperties properties);
 
-  void deleteSegmentProperties(EntryId datasetId, String segmentId);
+  /** Drops the properties of the segments named (those without any are skipped), in one transaction. */
+  void deleteSegmentProperties(EntryId datasetId, Collection<String> segmentIds);
 
   // --- tables (Rerun's table entries; their rows live in Lance datasets, see LanceTables)
 

@@ -11,6 +11,7 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -185,7 +186,8 @@ abstract class JdbcCatalogStore implements CatalogStore {
   }
 
   private static boolean hasColumn(Connection db, String table, String column) throws SQLException {
-    try (ResultSet rs = db.getMetaData().getColumns(null, null, table, null)) {
+    // In the connection's own schema: a table of that name in another schema of the database is not ours.
+    try (ResultSet rs = db.getMetaData().getColumns(null, db.getSchema(), table, null)) {
       while (rs.next()) {
         if (column.equalsIgnoreCase(rs.getString("COLUMN_NAME"))) {
           return true;
@@ -333,12 +335,14 @@ abstract class JdbcCatalogStore implements CatalogStore {
   }
 
   @Override
-  public synchronized void deleteSegmentProperties(EntryId datasetId, String segmentId) {
+  public synchronized void deleteSegmentProperties(EntryId datasetId, Collection<String> segmentIds) {
     inTransaction(() -> {
       try (PreparedStatement ps = db.prepareStatement("DELETE FROM segment_properties WHERE dataset_id = ? AND segment_id = ?")) {
-        ps.setString(1, datasetId.toHex());
-        ps.setString(2, segmentId);
-        ps.executeUpdate();
+        for (String segmentId : segmentIds) {
+          ps.setString(1, datasetId.toHex());
+          ps.setString(2, segmentId);
+          ps.executeUpdate();
+        }
       }
     });
   }

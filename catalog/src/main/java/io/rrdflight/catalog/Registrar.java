@@ -407,7 +407,10 @@ final class Registrar implements AutoCloseable {
       requireObjectPrefix(prefix.object());
     }
     // With the companions rerun server 0.41 gives a directory's dataset (a blueprint and an asset dataset).
-    Dataset dataset = catalog.ensureCompanions(catalog.findDataset(name).orElseGet(() -> catalog.createDatasetWithCompanions(name)).id());
+    // Only the writer adds them to an older dataset: a fleet reader's sync of an unchanged directory
+    // must not write (it would fail, and the reader would not start).
+    Dataset found = catalog.findDataset(name).orElseGet(() -> catalog.createDatasetWithCompanions(name));
+    Dataset dataset = catalog.isWriter() ? catalog.ensureCompanions(found.id()) : found;
     List<Listed> files = listed(prefix, RecordingFiles.Depth.TOP_LEVEL, Integer.MAX_VALUE);
     Set<String> present = new HashSet<>();
     files.forEach(f -> present.add(f.location()));

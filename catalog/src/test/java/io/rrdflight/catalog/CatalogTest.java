@@ -478,7 +478,7 @@ class CatalogTest {
 
   // --- tables' blueprint datasets (Rerun 0.41) ----------------------------------------------------
 
-  private static Table createTable(Catalog c, String name) {
+  static Table createTable(Catalog c, String name) {
     try (org.apache.arrow.memory.BufferAllocator allocator = new org.apache.arrow.memory.RootAllocator()) {
       return c.createTable(name, java.util.Optional.empty(), TableRows.SCHEMA, allocator);
     }

@@ -81,6 +81,28 @@ class PostgresCatalogTest extends CatalogTest {
   }
 
   @Test
+  void aReaderDropsATableTheWriterDeletedAndSyncsAnOlderDirectoryDatasetWithoutWriting() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createDirectory(files.resolve("runs"));
+    java.nio.file.Files.write(dir.resolve("a.rrd"), java.util.List.of("rec-a"));
+    try (Catalog writer = open(new FileListIndexer(), 1); Catalog reader = open(new FileListIndexer(), 1)) {
+      Table labels = createTable(writer, "labels");
+      // A directory dataset as an older rrdflight left it: no blueprint or asset dataset.
+      Dataset older = writer.createDataset("runs");
+      Task task = writer.register(older.id(), DataSource.of(dir.resolve("a.rrd").toUri().toString(), null), OnDuplicate.ERROR,
+          java.time.Duration.ofSeconds(30));
+      assertEquals(TaskStatus.SUCCESS, task.status(), String.valueOf(task.message()));
+      assertTrue(reader.refresh());
+      assertEquals(java.util.List.of("labels"), reader.tables().stream().map(Table::name).toList());
+
+      writer.deleteTable(labels.id());
+      assertTrue(reader.refresh());
+      assertTrue(reader.tables().isEmpty(), "a table the writer deleted is gone from the reader too");
+      // The reader's own -d sync of the unchanged directory reads only: it leaves the companions to the writer.
+      assertTrue(reader.syncDirectory("runs", dir, java.time.Duration.ofSeconds(30)).isEmpty());
+    }
+  }
+
+  @Test
   void aReaderTakesOverWhenTheWriterStops() throws InterruptedException {
     Catalog writer = open(new FileListIndexer(), 1);
     try (Catalog reader = open(new FileListIndexer(), 1)) {

@@ -8,9 +8,12 @@ import io.rrdflight.catalog.Dataset;
 import io.rrdflight.catalog.SegmentProperties;
 import io.rrdflight.rrd.proto.DataframePart;
 import io.rrdflight.rrd.proto.EncoderVersion;
+import io.rrdflight.rrd.proto.Compression;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Rerun's Get/Set/DeleteSegmentProperties: a segment's mutable properties, a one-row batch the
@@ -25,6 +28,8 @@ final class SegmentPropertyBatches {
    * asset applies to) take well under 1 MiB even for 10,000 segment ids.
    */
   static final int MAX_BYTES = 16 << 20;
+  /** The most bytes of properties one GetSegmentProperties answer carries (four segments at the limit). */
+  static final long MAX_ANSWER_BYTES = 4L * MAX_BYTES;
 
   private final Catalog catalog;
   private final ArrowIpc ipc;
@@ -38,15 +43,22 @@ final class SegmentPropertyBatches {
   long set(Dataset dataset, String segmentId, DataframePart properties, OptionalLong expectedRevision) {
     requireSegmentId(segmentId, "SetSegmentProperties");
     String what = "SetSegmentProperties of segment '" + segmentId + "'";
+    // An LZ4 part states its size: refused before it is decompressed, not after.
+    long size = decompressedSize(properties);
+    if (size > MAX_BYTES) {
+      throw tooLarge(what, size);
+    }
     byte[] batch = ArrowIpc.payload(properties, what);
     if (batch.length > MAX_BYTES) {
-      throw CatalogStatus.invalidArgument(what + ": properties of " + batch.length + " bytes are more than the " + MAX_BYTES
-          + " a segment's properties may take");
+      throw tooLarge(what, batch.length);
     }
-    AtomicLong rows = new AtomicLong();
-    ipc.readBatches(properties, what, root -> rows.addAndGet(root.getRowCount()));
-    if (rows.get() != 1) {
-      throw CatalogStatus.invalidArgument(what + ": properties are one row, got " + rows.get() + " rows");
+    // One batch of one row: clients read the first batch only, so a second one would be stored unseen.
+    List<Integer> rowsPerBatch = new ArrayList<>();
+    ipc.readBatches(properties, what, root -> rowsPerBatch.add(root.getRowCount()));
+    if (!rowsPerBatch.equals(List.of(1))) {
+      int rows = rowsPerBatch.stream().mapToInt(Integer::intValue).sum();
+      throw CatalogStatus.invalidArgument(what + ": properties are one batch of one row, got " + rows + " rows in "
+          + rowsPerBatch.size() + " batches");
     }
     return catalog.setSegmentProperties(dataset.id(), segmentId, batch, expectedRevision);
   }
@@ -57,9 +69,15 @@ final class SegmentPropertyBatches {
     return catalog.segmentProperties(dataset.id(), segmentId).map(p -> new Stored(p.segmentId(), part(p, words), p.revision()));
   }
 
-  void delete(Dataset dataset, String segmentId, OptionalLong expectedRevision) {
-    requireSegmentId(segmentId, "DeleteSegmentProperties");
-    catalog.deleteSegmentProperties(dataset.id(), segmentId, expectedRevision);
+  /** Drops the segments' properties, each with its expected revision if any: all or none (see {@link Catalog#deleteSegmentProperties}). */
+  void delete(Dataset dataset, Map<String, OptionalLong> expectedRevisions) {
+    expectedRevisions.keySet().forEach(segmentId -> requireSegmentId(segmentId, "DeleteSegmentProperties"));
+    catalog.deleteSegmentProperties(dataset.id(), expectedRevisions);
+  }
+
+  private static io.grpc.StatusRuntimeException tooLarge(String what, long bytes) {
+    return CatalogStatus.invalidArgument(what + ": properties of " + bytes + " bytes are more than the " + MAX_BYTES
+        + " a segment's properties may take");
   }
 
   /** One segment's properties as answered. */
@@ -68,6 +86,16 @@ final class SegmentPropertyBatches {
       requireNonNull(segmentId, "segmentId is null");
       requireNonNull(properties, "properties is null");
     }
+
+    /** The properties' bytes decompressed: what the stored batch takes, however it is sent. */
+    long size() {
+      return decompressedSize(properties);
+    }
+  }
+
+  /** What an LZ4 part says it decompresses to; an uncompressed one's own size. */
+  private static long decompressedSize(DataframePart part) {
+    return part.getCompression() == Compression.COMPRESSION_LZ4 ? part.getUncompressedSize() : part.getPayload().size();
   }
 
   private static DataframePart part(SegmentProperties p, Vocabulary words) {

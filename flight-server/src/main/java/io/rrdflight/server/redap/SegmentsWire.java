@@ -513,12 +513,26 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
         throw CatalogStatus.invalidArgument("GetSegmentProperties: name at least one segment");
       }
       Dataset dataset = entries.requestedDataset();
+      // Each segment once, however often it is named: the answer must not grow with repetitions.
+      Set<String> segmentIds = new LinkedHashSet<>();
+      request.getSegmentIdsList().forEach(id -> segmentIds.add(id.getId()));
       GetSegmentPropertiesResponse.Builder answer = GetSegmentPropertiesResponse.newBuilder();
-      for (SegmentId id : request.getSegmentIdsList()) {
-        model.segmentProperties.get(dataset, id.getId(), words()).ifPresent(p -> answer.addSegments(SegmentProperties.newBuilder()
-            .setSegmentId(SegmentId.newBuilder().setId(p.segmentId()))
-            .setProperties(p.properties())
-            .setRevision(p.revision())));
+      long bytes = 0;
+      for (String segmentId : segmentIds) {
+        Optional<SegmentPropertyBatches.Stored> stored = model.segmentProperties.get(dataset, segmentId, words());
+        if (stored.isEmpty()) {
+          continue;
+        }
+        bytes += stored.get().size();
+        if (bytes > SegmentPropertyBatches.MAX_ANSWER_BYTES) {
+          throw Status.RESOURCE_EXHAUSTED.withDescription("GetSegmentProperties: the properties of these " + segmentIds.size()
+              + " segments take more than the " + SegmentPropertyBatches.MAX_ANSWER_BYTES + " bytes one answer may hold; ask for fewer segments")
+              .asRuntimeException();
+        }
+        answer.addSegments(SegmentProperties.newBuilder()
+            .setSegmentId(SegmentId.newBuilder().setId(stored.get().segmentId()))
+            .setProperties(stored.get().properties())
+            .setRevision(stored.get().revision()));
       }
       return answer.build();
     });
@@ -539,11 +553,12 @@ final class SegmentsWire extends RerunCloudServiceGrpc.RerunCloudServiceImplBase
   @Override
   public void deleteSegmentProperties(DeleteSegmentPropertiesRequest request, StreamObserver<DeleteSegmentPropertiesResponse> observer) {
     unary("DeleteSegmentProperties", observer, () -> {
-      Dataset dataset = entries.requestedDataset();
+      Map<String, java.util.OptionalLong> deletions = new LinkedHashMap<>();
       for (SegmentPropertiesDeletion d : request.getSegmentsList()) {
-        model.segmentProperties.delete(dataset, d.getSegmentId().getId(),
+        deletions.put(d.getSegmentId().getId(),
             d.hasExpectedRevision() ? java.util.OptionalLong.of(d.getExpectedRevision()) : java.util.OptionalLong.empty());
       }
+      model.segmentProperties.delete(entries.requestedDataset(), deletions);
       return DeleteSegmentPropertiesResponse.getDefaultInstance();
     });
   }

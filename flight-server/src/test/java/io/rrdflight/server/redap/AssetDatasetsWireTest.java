@@ -177,6 +177,82 @@ class AssetDatasetsWireTest {
   }
 
   @Test
+  void aSegmentNamedManyTimesIsAnsweredOnceAndAnAnswerBeyondItsLimitIsRefused() {
+    RerunCloudServiceBlockingStub assets = rerun.segmentsStub(NEWEST, assetDataset());
+    SegmentId big = SegmentId.newBuilder().setId("big").build();
+    assets.setSegmentProperties(SetSegmentPropertiesRequest.newBuilder().setSegmentId(big).setProperties(properties(1, "x".repeat(3 << 20))).build());
+    GetSegmentPropertiesRequest.Builder often = GetSegmentPropertiesRequest.newBuilder();
+    for (int i = 0; i < 40; i++) {
+      often.addSegmentIds(big);
+    }
+    List<SegmentProperties> read = new ArrayList<>();
+    assets.getSegmentProperties(often.build()).forEachRemaining(r -> read.addAll(r.getSegmentsList()));
+    assertEquals(1, read.size(), "one answer per segment, however often it is named");
+
+    GetSegmentPropertiesRequest.Builder many = GetSegmentPropertiesRequest.newBuilder();
+    long written = 0;
+    for (int i = 0; written <= SegmentPropertyBatches.MAX_ANSWER_BYTES; i++) {
+      SegmentId id = SegmentId.newBuilder().setId("big-" + i).build();
+      assets.setSegmentProperties(SetSegmentPropertiesRequest.newBuilder().setSegmentId(id)
+          .setProperties(ArrowIpc.compressed(properties(1, "x".repeat(SegmentPropertyBatches.MAX_BYTES - 1024)))).build());
+      many.addSegmentIds(id);
+      written += SegmentPropertyBatches.MAX_BYTES - 1024;
+    }
+    StatusRuntimeException tooMuch = assertThrows(StatusRuntimeException.class, () -> assets.getSegmentProperties(many.build()).forEachRemaining(r -> { }));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, tooMuch.getStatus().getCode(), tooMuch.getStatus().getDescription());
+    assertTrue(tooMuch.getStatus().getDescription().contains("ask for fewer segments"), tooMuch.getStatus().getDescription());
+  }
+
+  @Test
+  void deletingSeveralSegmentsPropertiesIsAllOrNothing() {
+    RerunCloudServiceBlockingStub assets = rerun.segmentsStub(NEWEST, assetDataset());
+    SegmentId a = SegmentId.newBuilder().setId("a").build();
+    SegmentId b = SegmentId.newBuilder().setId("b").build();
+    assets.setSegmentProperties(SetSegmentPropertiesRequest.newBuilder().setSegmentId(a).setProperties(properties(1)).build());
+    long revisionOfB = assets.setSegmentProperties(SetSegmentPropertiesRequest.newBuilder().setSegmentId(b).setProperties(properties(1)).build())
+        .getRevision();
+    StatusRuntimeException stale = assertThrows(StatusRuntimeException.class, () -> assets.deleteSegmentProperties(
+        DeleteSegmentPropertiesRequest.newBuilder()
+            .addSegments(SegmentPropertiesDeletion.newBuilder().setSegmentId(a))
+            .addSegments(SegmentPropertiesDeletion.newBuilder().setSegmentId(b).setExpectedRevision(revisionOfB + 1)).build()));
+    assertEquals(Status.Code.FAILED_PRECONDITION, stale.getStatus().getCode());
+    List<SegmentProperties> kept = new ArrayList<>();
+    assets.getSegmentProperties(GetSegmentPropertiesRequest.newBuilder().addSegmentIds(a).addSegmentIds(b).build())
+        .forEachRemaining(r -> kept.addAll(r.getSegmentsList()));
+    assertEquals(List.of("a", "b"), kept.stream().map(k -> k.getSegmentId().getId()).toList(), "a stale revision keeps every segment's properties");
+  }
+
+  @Test
+  void propertiesAreOneBatchOfOneRowAndAnOversizedLz4PartIsRefusedByItsStatedSize() throws Exception {
+    RerunCloudServiceBlockingStub assets = rerun.segmentsStub(NEWEST, assetDataset());
+    SegmentId mesh = SegmentId.newBuilder().setId("mesh").build();
+    java.io.ByteArrayOutputStream twoBatches = new java.io.ByteArrayOutputStream();
+    try (VectorSchemaRoot root = VectorSchemaRoot.of(new VarCharVector("property:asset:mode", rerun.root));
+        org.apache.arrow.vector.ipc.ArrowStreamWriter writer = new org.apache.arrow.vector.ipc.ArrowStreamWriter(root, null,
+            java.nio.channels.Channels.newChannel(twoBatches))) {
+      writer.start();
+      root.setRowCount(0);
+      writer.writeBatch();
+      ((VarCharVector) root.getVector(0)).setSafe(0, "OptIn".getBytes());
+      root.setRowCount(1);
+      writer.writeBatch();
+      writer.end();
+    }
+    StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () -> assets.setSegmentProperties(SetSegmentPropertiesRequest
+        .newBuilder().setSegmentId(mesh).setProperties(DataframePart.newBuilder().setEncoderVersion(io.rrdflight.rrd.proto.EncoderVersion.ENCODER_VERSION_V0)
+            .setPayload(com.google.protobuf.ByteString.copyFrom(twoBatches.toByteArray()))).build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, refused.getStatus().getCode());
+    assertTrue(refused.getStatus().getDescription().contains("1 rows in 2 batches"), refused.getStatus().getDescription());
+
+    // A part that says it decompresses past the limit is refused on its word, not after decompressing it.
+    StatusRuntimeException tooLarge = assertThrows(StatusRuntimeException.class, () -> assets.setSegmentProperties(SetSegmentPropertiesRequest
+        .newBuilder().setSegmentId(mesh).setProperties(properties(1).toBuilder().setCompression(io.rrdflight.rrd.proto.Compression.COMPRESSION_LZ4)
+            .setUncompressedSize(SegmentPropertyBatches.MAX_BYTES + 1L)).build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, tooLarge.getStatus().getCode());
+    assertTrue(tooLarge.getStatus().getDescription().contains((SegmentPropertyBatches.MAX_BYTES + 1L) + " bytes"), tooLarge.getStatus().getDescription());
+  }
+
+  @Test
   void assetsForASegmentNameTheAssetDatasetEvenWithoutAssets() {
     List<GetAssetsForSegmentResponse> answer = new ArrayList<>();
     rerun.segmentsStub(NEWEST, dataset).getAssetsForSegment(GetAssetsForSegmentRequest.newBuilder()
