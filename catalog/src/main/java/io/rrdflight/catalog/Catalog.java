@@ -651,18 +651,25 @@ public final class Catalog implements AutoCloseable {
 
   /**
    * What {@code server -t NAME=DIR} does: the table named NAME serves DIR from now on. An entry of
-   * that name for the same directory is kept (same id across restarts); one for another directory
-   * is pointed at DIR; a dataset of that name is ALREADY_EXISTS.
+   * that name is kept (same id across restarts); one for another directory is pointed at DIR, with
+   * its blueprint dataset and default blueprint; a dataset of that name is ALREADY_EXISTS.
    */
   public Table serveTable(String name, Path dir) {
     Path real = dir.toAbsolutePath().normalize();
     lanceTables.requireTable(real);
     synchronized (lock) {
       Optional<Table> existing = findTable(name);
-      if (existing.isPresent() && existing.get().path().equals(real)) {
-        return existing.get();
+      if (existing.isPresent()) {
+        Table t = existing.get();
+        if (t.path().equals(real)) {
+          return t;
+        }
+        Instant now = Instant.now();
+        store.moveTable(t.id(), real, now);
+        Table moved = t.movedTo(real, now);
+        tables.put(t.id(), moved);
+        return moved;
       }
-      existing.ifPresent(t -> deleteTable(t.id()));
     }
     return registerTable(name, real, true);
   }

@@ -1,6 +1,7 @@
 package io.rrdflight.catalog;
 
 import java.time.Instant;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -87,6 +88,9 @@ interface CatalogStore extends AutoCloseable {
   void updateTableBlueprints(Table table, List<Dataset> created);
 
   void renameTable(EntryId id, String name, Instant now);
+
+  /** Points a table entry at another directory; its id, name and blueprints stay. */
+  void moveTable(EntryId id, Path dir, Instant now);
 
   // --- partitions
 

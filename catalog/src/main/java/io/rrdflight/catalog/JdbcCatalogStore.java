@@ -411,6 +411,18 @@ abstract class JdbcCatalogStore implements CatalogStore {
     });
   }
 
+  @Override
+  public synchronized void moveTable(EntryId id, Path dir, Instant now) {
+    inTransaction(() -> {
+      try (PreparedStatement ps = db.prepareStatement("UPDATE table_entries SET path = ?, updated_at_ns = ? WHERE id = ?")) {
+        ps.setString(1, dir.toString());
+        ps.setLong(2, nanos(now));
+        ps.setString(3, id.toHex());
+        ps.executeUpdate();
+      }
+    });
+  }
+
   // --- partitions -------------------------------------------------------------------------------
 
   @Override

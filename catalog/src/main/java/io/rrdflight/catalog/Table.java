@@ -52,6 +52,10 @@ public record Table(
     return new Table(id, newName, path, blueprintDataset, defaultBlueprint, createdAt, now);
   }
 
+  Table movedTo(Path dir, Instant now) {
+    return new Table(id, name, dir, blueprintDataset, defaultBlueprint, createdAt, now);
+  }
+
   Table withBlueprints(Optional<EntryId> newBlueprintDataset, Optional<String> newDefault, Instant now) {
     return new Table(id, name, path, newBlueprintDataset, newDefault, createdAt, now);
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -481,6 +482,30 @@ class CatalogTest {
   static Table createTable(Catalog c, String name) {
     try (org.apache.arrow.memory.BufferAllocator allocator = new org.apache.arrow.memory.RootAllocator()) {
       return c.createTable(name, java.util.Optional.empty(), TableRows.SCHEMA, allocator);
+    }
+  }
+
+  @Test
+  void aServedTablePointedAtAnotherDirectoryKeepsItsIdAndBlueprints() {
+    Path first = files.resolve("labels-1");
+    Path second = files.resolve("labels-2");
+    Table served;
+    try (Catalog c = open(new FileListIndexer(), 1); org.apache.arrow.memory.BufferAllocator allocator = new org.apache.arrow.memory.RootAllocator()) {
+      c.lanceTables().create(first, TableRows.SCHEMA, allocator);
+      c.lanceTables().create(second, TableRows.SCHEMA, allocator);
+      served = c.setTableDefaultBlueprint(c.serveTable("labels", first).id(), java.util.Optional.of("layout"));
+      assertSame(served, c.serveTable("labels", first), "the same directory: nothing to do");
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      Table moved = c.serveTable("labels", second);
+      assertEquals(served.id(), moved.id());
+      assertEquals(second.toAbsolutePath().normalize(), moved.path());
+      assertEquals(served.blueprintDataset(), moved.blueprintDataset());
+      assertEquals(java.util.Optional.of("layout"), moved.defaultBlueprint());
+    }
+    try (Catalog c = open(new FileListIndexer(), 1)) {
+      assertEquals(List.of(second.toAbsolutePath().normalize()), c.tables().stream().map(Table::path).toList(), "the move was stored");
+      assertEquals(1, c.allDatasets().size(), "one blueprint dataset, the table's own");
     }
   }
 
