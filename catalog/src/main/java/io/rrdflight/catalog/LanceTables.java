@@ -2,6 +2,7 @@ package io.rrdflight.catalog;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.rrd.NestedVectors;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -229,7 +230,7 @@ public final class LanceTables {
         throw CatalogException.invalidArgument("Column '" + f.getName() + "' is not in table '" + tableName + "' (its columns: "
             + String.join(", ", table.getFields().stream().map(Field::getName).toList()) + "); nothing was written");
       }
-      if (!sameType(t.get(), f)) {
+      if (!NestedVectors.sameTypes(t.get(), f)) {
         throw CatalogException.invalidArgument("Column '" + f.getName() + "' of table '" + tableName + "' is "
             + typeName(t.get()) + ", the rows have " + typeName(f) + "; nothing was written");
       }
@@ -240,18 +241,6 @@ public final class LanceTables {
             + "'; nothing was written");
       }
     }
-  }
-
-  private static boolean sameType(Field a, Field b) {
-    if (!a.getType().equals(b.getType()) || a.getChildren().size() != b.getChildren().size()) {
-      return false;
-    }
-    for (int i = 0; i < a.getChildren().size(); i++) {
-      if (!sameType(a.getChildren().get(i), b.getChildren().get(i))) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static String typeName(Field f) {

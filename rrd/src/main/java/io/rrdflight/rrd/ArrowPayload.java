@@ -130,8 +130,13 @@ record ArrowPayload(String file, long offset, ByteBuffer bytes, boolean lz4, lon
    * closes the root, then the returned allocator.
    */
   Loaded load(BufferAllocator allocator) throws IOException {
+    return load(allocator, LOAD_HEADROOM);
+  }
+
+  /** {@link #load} with {@code headroom} in place of {@link #LOAD_HEADROOM}: to test the limit without allocating hundreds of MiB. */
+  Loaded load(BufferAllocator allocator, long headroom) throws IOException {
     long size = allocationSize();
-    BufferAllocator child = allocator.newChildAllocator(what + "@" + offset, 0, LOAD_HEADROOM + 4 * size);
+    BufferAllocator child = allocator.newChildAllocator(what + "@" + offset, 0, headroom + 4 * size);
     VectorSchemaRoot root = null;
     boolean done = false;
     try (ArrowBuf ipcBuf = child.buffer(Math.max(size, 1))) {
@@ -150,7 +155,7 @@ record ArrowPayload(String file, long offset, ByteBuffer bytes, boolean lz4, lon
       // Every length, offset and dictionary index is checked before Arrow sees it; Arrow itself trusts them.
       RecordBatchLayout.of(stream, file, offset).checkContents();
       if (!stream.dictionaries().isEmpty()) {
-        root = loadWithDictionaries(stream, ipcBuf, child);
+        root = loadWithDictionaries(stream, ipcBuf, size, child);
       } else {
         root = VectorSchemaRoot.create(stream.schema(), child);
         load(root, stream.batch(), stream.bodyOffset(), stream.bodyLength(), ipcBuf);
@@ -187,7 +192,8 @@ record ArrowPayload(String file, long offset, ByteBuffer bytes, boolean lz4, lon
    * Loads the record batch with its dictionaries, then reads its dictionary-encoded columns as their
    * values ({@link DictionaryValues}): the root returned has no encodings.
    */
-  private VectorSchemaRoot loadWithDictionaries(IpcStream stream, ArrowBuf ipcBuf, BufferAllocator allocator) throws RrdFormatException {
+  private VectorSchemaRoot loadWithDictionaries(IpcStream stream, ArrowBuf ipcBuf, long size, BufferAllocator allocator)
+      throws RrdFormatException {
     Map<Long, Dictionary> dictionaries = new HashMap<>();
     VectorSchemaRoot indices = null;
     try {
@@ -201,7 +207,15 @@ record ArrowPayload(String file, long offset, ByteBuffer bytes, boolean lz4, lon
         FieldVector values = dictionaries.get(d.id()).getVector(); // every id has a column: RecordBatchLayout checked
         load(new VectorSchemaRoot(List.of(values.getField()), List.of(values), 0), d.batch(), d.bodyOffset(), d.bodyLength(), ipcBuf);
       }
-      VectorSchemaRoot decoded = DictionaryValues.decoded(indices, stream.schema(), dictionaries, allocator);
+      VectorSchemaRoot decoded;
+      try {
+        decoded = DictionaryValues.decoded(indices, stream.schema(), dictionaries, allocator);
+      } catch (DictionaryValues.TooLarge e) {
+        // The limit still holds (it is what keeps a few hostile indices from claiming gigabytes), but the
+        // data is valid: say it is too large, where the generic handler would call it corrupt.
+        throw new RrdFormatException(file, offset, "dictionary-encoded column '" + e.column() + "' of " + what + " decodes to more than the "
+            + allocator.getLimit() + " bytes of memory a payload of " + size + " bytes may take", e);
+      }
       indices = null; // its vectors are closed or moved to the decoded root
       return decoded;
     } finally {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.OutOfMemoryException;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.dictionary.Dictionary;
@@ -20,6 +21,23 @@ import org.apache.arrow.vector.types.pojo.Schema;
  */
 public final class DictionaryValues {
   private DictionaryValues() {}
+
+  /**
+   * A column's values took more memory than the allocator decoding it may give: a few indices can
+   * stand for many long values, so a valid chunk can decode to far more than it stores.
+   */
+  static final class TooLarge extends RuntimeException {
+    private final String column;
+
+    TooLarge(String column, OutOfMemoryException cause) {
+      super("column '" + column + "' decodes to more memory than its allocator may give", cause);
+      this.column = column;
+    }
+
+    String column() {
+      return column;
+    }
+  }
 
   /** Whether {@code field} or anything inside it is dictionary-encoded. */
   static boolean encoded(Field field) {
@@ -42,7 +60,8 @@ public final class DictionaryValues {
   /**
    * The columns of {@code root} (loaded in memory format: indices where the schema encodes) with their
    * values, in a new root over {@code schema} with the encodings taken out. The encoded vectors are
-   * closed, the others move to the new root; the dictionaries stay the caller's.
+   * closed, the others move to the new root; the dictionaries stay the caller's. Throws {@link TooLarge}
+   * when a column's values exceed what {@code allocator} may give.
    */
   static VectorSchemaRoot decoded(VectorSchemaRoot root, Schema schema, Map<Long, Dictionary> dictionaries, BufferAllocator allocator) {
     List<FieldVector> vectors = new ArrayList<>();
@@ -52,7 +71,11 @@ public final class DictionaryValues {
         FieldVector vector = root.getVector(i);
         Field original = schema.getFields().get(i);
         if (encoded(original)) {
-          vectors.add(values(vector, valueField(original), dictionaries, allocator));
+          try {
+            vectors.add(values(vector, valueField(original), dictionaries, allocator));
+          } catch (OutOfMemoryException e) {
+            throw new TooLarge(original.getName(), e);
+          }
           vector.close();
         } else {
           vectors.add(vector);

@@ -31,6 +31,22 @@ public final class NestedVectors {
   }
 
   /**
+   * Whether {@code a} and {@code b} have the same types all the way down, child by child in order:
+   * vectors of either hold the same buffers. Names, nullability and metadata may differ.
+   */
+  public static boolean sameTypes(Field a, Field b) {
+    if (!a.getType().equals(b.getType()) || a.getChildren().size() != b.getChildren().size()) {
+      return false;
+    }
+    for (int i = 0; i < a.getChildren().size(); i++) {
+      if (!sameTypes(a.getChildren().get(i), b.getChildren().get(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
    * Whether {@link #rebuilt} can rebuild {@code source} as {@code as}: both lists, both fixed-size lists
    * of one size, or both structs.
    */

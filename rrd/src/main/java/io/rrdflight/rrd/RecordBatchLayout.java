@@ -29,11 +29,11 @@ final class RecordBatchLayout {
   /**
    * One field of the schema tree and where its node and first buffer are. A dictionary-encoded field
    * is laid out as its indices: {@code field} then has the index type and no children, and
-   * {@code dictionary} is the id of the dictionary its indices point into (else {@link #NO_DICTIONARY}).
+   * {@code dictionary} is the id of the dictionary its indices point into; it is null for a field that
+   * is not encoded. No id can stand for "none": a stream may use any, −1 included, and a column whose
+   * id looked like "none" would have its indices go unchecked.
    */
-  record Column(Field field, int node, int buffer, List<Column> children, long dictionary) {}
-
-  static final long NO_DICTIONARY = -1;
+  record Column(Field field, int node, int buffer, List<Column> children, Long dictionary) {}
 
   private final IpcStream ipc;
   private final String file;
@@ -92,6 +92,10 @@ final class RecordBatchLayout {
       Column column = flatten(indices, counters, file, offset);
       return new Column(column.field(), column.node(), column.buffer(), List.of(), encoding.getId());
     }
+    if (!decodable(field.getType()) && field.getChildren().stream().anyMatch(RecordBatchLayout::containsDictionary)) {
+      throw new RrdFormatException(file, offset, "dictionary-encoded values inside a " + field.getType().getTypeID() + " column are not supported "
+          + "(column '" + field.getName() + "')");
+    }
     int node = counters[0]++;
     int buffer = counters[1];
     counters[1] += TypeLayout.getTypeBufferCount(field.getType());
@@ -99,7 +103,19 @@ final class RecordBatchLayout {
     for (Field child : field.getChildren()) {
       children.add(flatten(child, counters, file, offset));
     }
-    return new Column(field, node, buffer, children, NO_DICTIONARY);
+    return new Column(field, node, buffer, children, null);
+  }
+
+  /**
+   * Whether a column of {@code type} can hold dictionary-encoded values: the nested types whose
+   * vectors {@link DictionaryValues} can rebuild around their decoded children ({@link NestedVectors}).
+   * Refusing the others here names the layout, where decoding would fail later as if the data were corrupt.
+   */
+  private static boolean decodable(ArrowType type) {
+    return switch (type.getTypeID()) {
+      case List, Map, FixedSizeList, Struct -> true;
+      default -> false;
+    };
   }
 
   private void checkStructure(int nodeCount, int bufferCount) throws RrdFormatException {
@@ -189,21 +205,21 @@ final class RecordBatchLayout {
     for (Column child : c.children()) {
       check(child);
     }
-    if (c.dictionary() != NO_DICTIONARY) {
-      indicesInside(c, dictionaryLength(c));
+    if (c.dictionary() != null) {
+      indicesInside(c, dictionaryLength(c, c.dictionary()));
     }
   }
 
   /** The number of values of the dictionary the column's indices point into. */
-  private long dictionaryLength(Column c) throws RrdFormatException {
+  private long dictionaryLength(Column c, long id) throws RrdFormatException {
     long length = -1;
     for (IpcStream.Dictionary d : ipc.dictionaries()) {
-      if (d.id() == c.dictionary()) {
+      if (d.id() == id) {
         length = d.batch().length(); // a later batch of one id replaces the earlier (not a delta: IpcStream refuses those)
       }
     }
     if (length < 0) {
-      throw error("column '" + c.field().getName() + "' is dictionary-encoded with dictionary " + c.dictionary() + ", which the stream lacks");
+      throw error("column '" + c.field().getName() + "' is dictionary-encoded with dictionary " + id + ", which the stream lacks");
     }
     return length;
   }
@@ -266,7 +282,14 @@ final class RecordBatchLayout {
               + "rrdflight does not read");
         }
       }
-      out.put(encoding.getId(), new Field(field.getName(), new FieldType(field.isNullable(), field.getType(), null), field.getChildren()));
+      Field values = new Field(field.getName(), new FieldType(field.isNullable(), field.getType(), null), field.getChildren());
+      Field earlier = out.putIfAbsent(encoding.getId(), values);
+      // Arrow makes one vector per id, of the first field's type, and loads the batch into it: a field
+      // of another type would read that vector's buffers as its own, past their ends.
+      if (earlier != null && !NestedVectors.sameTypes(earlier, values)) {
+        throw new RrdFormatException(file, offset, "dictionary " + encoding.getId() + " serves fields of different value types, " + earlier
+            + " and " + values + ", which rrdflight does not read");
+      }
       return;
     }
     for (Field child : field.getChildren()) {

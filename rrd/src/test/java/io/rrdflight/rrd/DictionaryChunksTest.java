@@ -16,9 +16,11 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.VectorUnloader;
+import org.apache.arrow.vector.complex.LargeListVector;
 import org.apache.arrow.vector.complex.ListVector;
 import org.apache.arrow.vector.ipc.ArrowStreamWriter;
 import org.apache.arrow.vector.ipc.WriteChannel;
@@ -37,8 +39,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A chunk whose component is dictionary-encoded ({@code List<Dictionary<Int32, Utf8>>}, as rerun-sdk
- * 0.41 writes a pandas categorical) decodes to its values; indices outside their dictionary and
- * delta dictionaries are clear errors before Arrow reads anything.
+ * 0.41 writes a pandas categorical) decodes to its values; indices outside their dictionary (whatever
+ * its id), delta dictionaries, one id serving two value types and encoded values inside columns decoding
+ * cannot rebuild are clear errors before Arrow reads anything, and values too large to decode say so.
  */
 @ExtendWith(NoLeaks.class)
 class DictionaryChunksTest {
@@ -108,6 +111,26 @@ class DictionaryChunksTest {
     return out.toByteArray();
   }
 
+  /**
+   * A stream of {@code schema} (as a stream says it: encoded fields with their values' types), one
+   * dictionary batch of id {@code id} holding {@code dictionary}, then {@code batch} (indices where encoded).
+   */
+  private static byte[] stream(Schema schema, long id, FieldVector dictionary, VectorSchemaRoot batch) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    WriteChannel channel = new WriteChannel(Channels.newChannel(out));
+    MessageSerializer.serialize(channel, schema);
+    VectorSchemaRoot values = new VectorSchemaRoot(List.of(dictionary.getField()), List.of(dictionary), dictionary.getValueCount());
+    try (ArrowRecordBatch unloaded = new VectorUnloader(values).getRecordBatch();
+         ArrowDictionaryBatch dictionaryBatch = new ArrowDictionaryBatch(id, unloaded, false)) {
+      MessageSerializer.serialize(channel, dictionaryBatch);
+    }
+    try (ArrowRecordBatch unloaded = new VectorUnloader(batch).getRecordBatch()) {
+      MessageSerializer.serialize(channel, unloaded);
+    }
+    ArrowStreamWriter.writeEndOfStream(channel, IpcOption.DEFAULT);
+    return out.toByteArray();
+  }
+
   private ArrowPayload payload(byte[] stream) {
     return new ArrowPayload("labels.rrd", 1000, ByteBuffer.wrap(stream), false, 0, "chunk payload");
   }
@@ -166,5 +189,105 @@ class DictionaryChunksTest {
     byte[] stream = stream(List.of("a"), true, new int[][] {{0}});
     RrdFormatException e = assertThrows(RrdFormatException.class, () -> payload(stream).load(allocator).close());
     assertTrue(e.getMessage().contains("Arrow dictionary batch 7 is a delta, which chunks never hold"), e.getMessage());
+  }
+
+  @Test
+  void aDictionaryWhoseIdIsMinusOneHasItsIndicesCheckedLikeAnyOther() throws IOException {
+    DictionaryEncoding minusOne = new DictionaryEncoding(-1, false, new ArrowType.Int(32, true));
+    Schema schema = new Schema(List.of(new Field("value", new FieldType(true, new ArrowType.Int(64, true), minusOne), null)));
+    for (int bad : new int[] {2, -1}) {
+      byte[] stream;
+      try (BigIntVector dictionary = new BigIntVector("values", allocator); IntVector indices = new IntVector("value", allocator)) {
+        dictionary.allocateNew(2);
+        dictionary.set(0, 10);
+        dictionary.setNull(1);
+        dictionary.setValueCount(2);
+        // Bit 2 lies in the bitmap's padding: set, it makes Arrow copy a third value from past the buffer's end.
+        dictionary.getValidityBuffer().setByte(0, 0b101);
+        indices.allocateNew(2);
+        indices.set(0, 0);
+        indices.set(1, bad);
+        indices.setValueCount(2);
+        stream = stream(schema, -1, dictionary, new VectorSchemaRoot(List.of(indices.getField()), List.of(indices), 2));
+      }
+      RrdFormatException e = assertThrows(RrdFormatException.class, () -> payload(stream).load(allocator).close());
+      assertEquals("labels.rrd at byte 1000: corrupt Arrow record batch: column 'value' has index " + bad + " at row 1 into a dictionary of 2 values",
+          e.getMessage());
+      assertThrows(RrdFormatException.class, () -> payload(stream).verify(new Lz4Block.Output()));
+    }
+  }
+
+  @Test
+  void oneDictionaryServingFieldsOfDifferentValueTypesIsRefusedNamingThem() throws IOException {
+    DictionaryEncoding shared = new DictionaryEncoding(5, false, new ArrowType.Int(32, true));
+    Schema schema = new Schema(List.of(
+        new Field("a", new FieldType(true, new ArrowType.Int(64, true), shared), null),
+        new Field("b", new FieldType(true, new ArrowType.Int(8, true), shared), null)));
+    byte[] stream;
+    try (TinyIntVector dictionary = new TinyIntVector("values", allocator);
+         IntVector a = new IntVector("a", allocator);
+         IntVector b = new IntVector("b", allocator)) {
+      dictionary.allocateNew(3);
+      a.allocateNew(3);
+      b.allocateNew(3);
+      for (int i = 0; i < 3; i++) {
+        dictionary.set(i, i + 1);
+        a.set(i, i);
+        b.set(i, 2 - i);
+      }
+      dictionary.setValueCount(3);
+      a.setValueCount(3);
+      b.setValueCount(3);
+      stream = stream(schema, 5, dictionary, new VectorSchemaRoot(List.of(a.getField(), b.getField()), List.of(a, b), 3));
+    }
+    String expected = "labels.rrd at byte 1000: dictionary 5 serves fields of different value types, a: Int(64, true) and b: Int(8, true), "
+        + "which rrdflight does not read";
+    assertEquals(expected, assertThrows(RrdFormatException.class, () -> payload(stream).load(allocator).close()).getMessage());
+    assertEquals(expected, assertThrows(RrdFormatException.class, () -> payload(stream).verify(new Lz4Block.Output())).getMessage());
+  }
+
+  @Test
+  void aValidColumnDecodingPastTheMemoryLimitIsCalledTooLargeNotCorrupt() throws IOException {
+    String label = "x".repeat(2000);
+    int[][] rows = new int[1000][];
+    for (int r = 0; r < rows.length; r++) {
+      rows[r] = new int[] {r % 4};
+    }
+    byte[] stream = stream(List.of(label + 0, label + 1, label + 2, label + 3), false, rows);
+    try (ArrowPayload.Loaded loaded = payload(stream).load(allocator)) {
+      assertEquals(1000, loaded.root().getRowCount(), "its 2 MB of values fit the usual limit");
+    }
+    long headroom = 256 << 10; // well under the 2 MB the four labels' thousand copies take
+    RrdFormatException e = assertThrows(RrdFormatException.class, () -> payload(stream).load(allocator, headroom).close());
+    assertEquals("labels.rrd at byte 1000: dictionary-encoded column 'labels' of chunk payload decodes to more than the "
+        + (headroom + 4L * stream.length) + " bytes of memory a payload of " + stream.length + " bytes may take", e.getMessage());
+  }
+
+  @Test
+  void dictionaryEncodedValuesInsideALargeListAreRefusedAsUnsupported() throws IOException {
+    Schema schema = new Schema(List.of(new Field("labels", FieldType.nullable(new ArrowType.LargeList()),
+        List.of(new Field("item", new FieldType(true, ArrowType.Utf8.INSTANCE, ENCODING), null)))));
+    Field memoryLabels = new Field("labels", FieldType.nullable(new ArrowType.LargeList()),
+        List.of(new Field("item", new FieldType(true, ENCODING.getIndexType(), ENCODING), null)));
+    byte[] stream;
+    try (VarCharVector dictionary = new VarCharVector("values", allocator);
+         VectorSchemaRoot root = VectorSchemaRoot.create(new Schema(List.of(memoryLabels)), allocator)) {
+      dictionary.allocateNew(1);
+      dictionary.set(0, "a".getBytes(StandardCharsets.UTF_8));
+      dictionary.setValueCount(1);
+      LargeListVector labels = (LargeListVector) root.getVector(0);
+      labels.allocateNew();
+      IntVector indices = (IntVector) labels.getDataVector();
+      indices.setSafe(0, 0);
+      indices.setSafe(1, 0);
+      indices.setValueCount(2);
+      labels.startNewValue(0);
+      labels.endValue(0, 2);
+      root.setRowCount(1);
+      stream = stream(schema, ENCODING.getId(), dictionary, root);
+    }
+    RrdFormatException e = assertThrows(RrdFormatException.class, () -> payload(stream).load(allocator).close());
+    assertEquals("labels.rrd at byte 1000: dictionary-encoded values inside a LargeList column are not supported (column 'labels')", e.getMessage());
+    assertThrows(RrdFormatException.class, () -> payload(stream).verify(new Lz4Block.Output()));
   }
 }
