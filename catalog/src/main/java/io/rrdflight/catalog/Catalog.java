@@ -224,20 +224,26 @@ public final class Catalog implements AutoCloseable {
 
   private void load() {
     synchronized (lock) {
-      loadedGeneration = store.generation();
+      // Everything is read before anything is replaced: a read that fails (a dropped connection, a row
+      // this rrdflight cannot read) leaves a refreshing server with the catalog it had, not an empty one.
+      long generation = store.generation();
+      List<Dataset> storedDatasets = store.datasets();
+      List<Table> storedTables = store.tables();
+      Map<CatalogStore.PartitionRef, CompactedCopy> copies = compactions == null ? Map.of() : store.compactedCopies();
+      List<Partition> storedPartitions = store.partitions();
+      loadedGeneration = generation;
       datasets.clear();
       partitions.clear();
-      for (Dataset d : store.datasets()) {
+      for (Dataset d : storedDatasets) {
         datasets.put(d.id(), d);
         partitions.put(d.id(), new LinkedHashMap<>());
       }
       tables.clear();  // a refresh must drop tables another server deleted, as it drops datasets
-      for (Table t : store.tables()) {
+      for (Table t : storedTables) {
         tables.put(t.id(), t);
       }
-      Map<CatalogStore.PartitionRef, CompactedCopy> copies = compactions == null ? Map.of() : store.compactedCopies();
       List<Partition> withCopies = new ArrayList<>();
-      for (Partition p : store.partitions()) {
+      for (Partition p : storedPartitions) {
         // A recorded copy is served once it has been checked whole (Compactions.adopt); its own file until then.
         if (copies.containsKey(new CatalogStore.PartitionRef(p.datasetId(), p.partitionId(), p.layer()))) {
           withCopies.add(p);

@@ -30,8 +30,15 @@ import java.util.OptionalLong;
  * without the catalog's lock).
  */
 abstract class JdbcCatalogStore implements CatalogStore {
-  /** 3: dataset kinds and blueprint settings, partition sizes as Rerun counts them. */
-  static final int SCHEMA_VERSION = 3;
+  /**
+   * 3: dataset kinds and blueprint settings, partition sizes as Rerun counts them. 4: asset datasets
+   * (a dataset kind version 3 cannot read), segment properties, tables' blueprint columns; a version 3
+   * catalog is upgraded in place, so an older rrdflight refuses it at open instead of failing on its
+   * first asset dataset.
+   */
+  static final int SCHEMA_VERSION = 4;
+  /** The oldest version this rrdflight upgrades: the changes since are all additions made above. */
+  private static final int UPGRADES_FROM = 3;
 
   protected final Connection db;
 
@@ -171,6 +178,11 @@ abstract class JdbcCatalogStore implements CatalogStore {
       // The change counter servers sharing the catalog poll (a row, not a schema change: older catalogs gain it here).
       s.execute("INSERT INTO meta(key, value) VALUES ('generation', '0') ON CONFLICT (key) DO NOTHING");
       String version = queryString(db, "SELECT value FROM meta WHERE key = 'schema_version'");
+      if (String.valueOf(UPGRADES_FROM).equals(version)) {
+        // The tables and columns the newer version adds were made above; only the number is left.
+        s.execute("UPDATE meta SET value = '" + SCHEMA_VERSION + "' WHERE key = 'schema_version'");
+        version = String.valueOf(SCHEMA_VERSION);
+      }
       if (!String.valueOf(SCHEMA_VERSION).equals(version)) {
         throw CatalogException.failed("Catalog " + where + " has schema version " + version
             + " but this rrdflight reads version " + SCHEMA_VERSION + "; use a matching rrdflight or another catalog", null);

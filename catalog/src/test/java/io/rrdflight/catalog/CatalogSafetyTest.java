@@ -144,6 +144,36 @@ class CatalogSafetyTest {
     assertEquals("ok", integrityCheck(dataDir.resolve("catalog.db")));
   }
 
+  @Test
+  void aVersion3CatalogIsUpgradedInPlaceAndANewerOneIsRefusedByItsVersion() throws Exception {
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      c.createDatasetWithCompanions("runs");
+    }
+    Path db = dataDir.resolve("catalog.db");
+    assertEquals(String.valueOf(JdbcCatalogStore.SCHEMA_VERSION), schemaVersion(db, null));
+    schemaVersion(db, "3");  // as the rrdflight before asset datasets left it
+    try (Catalog c = Catalog.open(dataDir, new FileListIndexer(), 1)) {
+      assertEquals(List.of("runs"), c.datasets().stream().map(Dataset::name).toList());
+    }
+    assertEquals(String.valueOf(JdbcCatalogStore.SCHEMA_VERSION), schemaVersion(db, null), "upgraded, so an older rrdflight refuses it at open");
+
+    schemaVersion(db, String.valueOf(JdbcCatalogStore.SCHEMA_VERSION + 1));  // as a later rrdflight might leave it
+    CatalogException refused = assertThrows(CatalogException.class, () -> Catalog.open(dataDir, new FileListIndexer(), 1));
+    assertTrue(refused.getMessage().contains("has schema version " + (JdbcCatalogStore.SCHEMA_VERSION + 1)), refused.getMessage());
+  }
+
+  /** The catalog's schema version; first set to {@code set} unless that is null. */
+  private static String schemaVersion(Path db, String set) throws Exception {
+    try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = connection.createStatement()) {
+      if (set != null) {
+        s.executeUpdate("UPDATE meta SET value = '" + set + "' WHERE key = 'schema_version'");
+      }
+      try (ResultSet rs = s.executeQuery("SELECT value FROM meta WHERE key = 'schema_version'")) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
   private static SqliteCatalogStore sqlite(Catalog c) {
     return (SqliteCatalogStore) c.store();
   }

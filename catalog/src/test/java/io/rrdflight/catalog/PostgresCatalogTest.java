@@ -103,6 +103,22 @@ class PostgresCatalogTest extends CatalogTest {
   }
 
   @Test
+  void aRefreshThatCannotReadTheCatalogKeepsWhatTheReaderHad() throws Exception {
+    try (Catalog writer = open(new FileListIndexer(), 1); Catalog reader = open(new FileListIndexer(), 1)) {
+      writer.createDataset("kept");
+      assertTrue(reader.refresh());
+      // A row this rrdflight cannot read, as a later version's new dataset kind would be to an older reader.
+      try (java.sql.Connection c = java.sql.DriverManager.getConnection(database.url()); java.sql.Statement s = c.createStatement()) {
+        s.executeUpdate("INSERT INTO datasets(id, name, kind, created_at_ns, updated_at_ns) VALUES ('"
+            + EntryId.random().toHex() + "', 'later', 'hologram', 0, 0)");
+        s.executeUpdate("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'generation'");
+      }
+      assertThrows(RuntimeException.class, reader::refresh);
+      assertEquals(java.util.List.of("kept"), reader.datasets().stream().map(Dataset::name).toList(), "the last catalog read stays served");
+    }
+  }
+
+  @Test
   void aReaderTakesOverWhenTheWriterStops() throws InterruptedException {
     Catalog writer = open(new FileListIndexer(), 1);
     try (Catalog reader = open(new FileListIndexer(), 1)) {
