@@ -835,8 +835,11 @@ public final class Catalog implements AutoCloseable {
         return cached.schema();
       }
     }
+    // In the order the partitions were registered (a struct that gains fields lists them in merge order),
+    // as the registrar merges each group's files into the union it remembers: the same columns, in the
+    // same order, however the union was last worked out.
     DatasetSchema union = DatasetSchema.empty();
-    for (Partition p : current) {
+    for (Partition p : current.stream().sorted(Comparator.comparing(Partition::registeredAt).thenComparing(PARTITION_ORDER)).toList()) {
       union = union.union(schema(p));
     }
     synchronized (schemaCache) {

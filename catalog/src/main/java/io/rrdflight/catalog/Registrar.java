@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -669,7 +670,7 @@ final class Registrar implements AutoCloseable {
         // The schema the plan worked out is the union of exactly these partitions: the catalog need not read them again.
         stagedSchemas.forEach((id, columns) -> {
           if (columns.exact()) {
-            catalog.rememberDatasetSchema(id, columns.partitions(), columns.schema());
+            catalog.rememberDatasetSchema(id, columns.partitions(), columns.inMergeOrder());
           }
         });
       }
@@ -701,14 +702,58 @@ final class Registrar implements AutoCloseable {
   }
 
   /**
-   * A dataset's columns as a group's earlier files leave them: the union of {@code partitions}' schemas
-   * when {@code exact} (no file of the group replaced a partition, whose columns stay in the union).
+   * A dataset's columns as a group's earlier files leave them: {@code schema} is the catalog's
+   * ({@code before}) with the group's {@code added} partitions' merged in the order they were planned,
+   * what a file is checked against; it is the union of {@code partitions}' schemas when {@code exact}
+   * (no file of the group replaced a partition, whose columns stay in the union).
    */
-  private record StagedColumns(List<Partition> partitions, DatasetSchema schema, boolean exact) {}
+  private record StagedColumns(List<Partition> partitions, DatasetSchema before, Map<Catalog.PartitionKey, DatasetSchema> added,
+      DatasetSchema schema, boolean exact) {
+
+    /**
+     * The union as {@link Catalog#datasetSchema} works it out from the stored partitions: in the order
+     * they were registered, a group's files by partition id. A struct that gains fields lists them in
+     * merge order, so the union remembered must not depend on the order the group was planned in.
+     */
+    DatasetSchema inMergeOrder() {
+      DatasetSchema union = before;
+      List<Catalog.PartitionKey> keys = added.keySet().stream()
+          .sorted(Comparator.comparing(Catalog.PartitionKey::partitionId).thenComparing(Catalog.PartitionKey::layer)).toList();
+      for (Catalog.PartitionKey key : keys) {
+        union = union.union(added.get(key));
+      }
+      return union;
+    }
+  }
 
   /** The dataset's {@link StagedColumns} in this group: the catalog's, asked once per group. The caller holds the lock. */
   private StagedColumns staged(Map<EntryId, StagedColumns> stagedSchemas, EntryId datasetId) {
-    return stagedSchemas.computeIfAbsent(datasetId, id -> new StagedColumns(catalog.partitions(id), catalog.datasetSchema(id), true));
+    return stagedSchemas.computeIfAbsent(datasetId, id -> {
+      DatasetSchema known = catalog.datasetSchema(id);
+      return new StagedColumns(catalog.partitions(id), known, Map.of(), known, true);
+    });
+  }
+
+  /**
+   * The union of the dataset's partitions that stay once the group's earlier files and this one are
+   * committed: {@code replaced} left out, the group's additions in. Worked out only when a recording
+   * conflicts with the staged union while partitions are being replaced, whose columns that union
+   * still holds: a recording that replaces one of another type must meet the others, not its own old self.
+   */
+  private DatasetSchema stayingSchema(Map<Catalog.PartitionKey, Partition> existing, Map<Catalog.PartitionKey, Optional<Partition>> changes,
+      List<Partition> replaced, StagedColumns columns) {
+    Set<Catalog.PartitionKey> keys = new HashSet<>(existing.keySet());
+    keys.addAll(changes.keySet());
+    DatasetSchema union = DatasetSchema.empty();
+    for (Catalog.PartitionKey key : keys) {
+      Partition p = changes.containsKey(key) ? changes.get(key).orElse(null) : existing.get(key);
+      if (p == null || replaced.contains(p)) {
+        continue;
+      }
+      DatasetSchema staged = columns.added().get(key); // a partition the group adds is not stored yet
+      union = union.union(staged != null ? staged : catalog.schema(p));
+    }
+    return union;
   }
 
   /**
@@ -753,15 +798,18 @@ final class Registrar implements AutoCloseable {
           case OVERWRITE -> replaced.add(old);
         }
       }
-      if (old == null) {
-        // As Rerun's server since 0.30: a recording whose columns do not merge with the dataset's fails alone,
-        // and the dataset stays readable (a query over both types read one's bytes as the other's). A
-        // recording that replaces one is not checked: the columns it replaces are still in the union.
-        Optional<String> conflict = staged(stagedSchemas, task.datasetId()).schema().conflictWith(r.schema());
-        if (conflict.isPresent()) {
-          throw CatalogException.invalidArgument("schema incompatibility on segment '" + r.recordingId() + "', layer '" + layer
-              + "': " + conflict.get() + " (" + path + "); it was not registered");
-        }
+      // As Rerun's server since 0.30: a recording whose columns do not merge with the dataset's fails alone,
+      // and the dataset stays readable (a query over both types read one's bytes as the other's). One that
+      // replaces a partition (an overwrite, a changed file of a synced directory) is checked too, against
+      // the partitions that stay: the staged union still holds the replaced ones' columns.
+      StagedColumns columns = staged(stagedSchemas, task.datasetId());
+      Optional<String> conflict = columns.schema().conflictWith(r.schema());
+      if (conflict.isPresent() && (!replaced.isEmpty() || !columns.exact())) {
+        conflict = stayingSchema(existing, changes, replaced, columns).conflictWith(r.schema());
+      }
+      if (conflict.isPresent()) {
+        throw CatalogException.invalidArgument("schema incompatibility on segment '" + r.recordingId() + "', layer '" + layer
+            + "': " + conflict.get() + " (" + path + "); it was not registered");
       }
       added.add(new CatalogStore.IndexedPartition(new Partition(task.datasetId(), r.recordingId(), layer,
           storageUrl(i.source().uri()), i.stamp(), r.chunkCount(), r.rowCount(), r.sizeBytes(), now, r.applicationId()),
@@ -773,11 +821,14 @@ final class Registrar implements AutoCloseable {
       StagedColumns before = staged(stagedSchemas, task.datasetId());
       DatasetSchema known = before.schema();
       List<Partition> partitions = new ArrayList<>(before.partitions());
+      Map<Catalog.PartitionKey, DatasetSchema> addedSchemas = new HashMap<>(before.added());
       for (CatalogStore.IndexedPartition ip : added) {
         known = known.union(ip.schema());
         partitions.add(ip.partition());
+        addedSchemas.put(new Catalog.PartitionKey(ip.partition().partitionId(), ip.partition().layer()), ip.schema());
       }
-      stagedSchemas.put(task.datasetId(), new StagedColumns(partitions, known, before.exact() && replaced.isEmpty()));
+      stagedSchemas.put(task.datasetId(), new StagedColumns(partitions, before.before(), addedSchemas, known,
+          before.exact() && replaced.isEmpty()));
     }
     List<String> ids = added.stream().map(ip -> ip.partition().partitionId()).toList();
     return new CatalogStore.FileCommit(added, replaced, task.with(TaskStatus.SUCCESS, null, ids, now));

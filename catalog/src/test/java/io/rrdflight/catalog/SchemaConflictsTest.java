@@ -25,7 +25,11 @@ class SchemaConflictsTest {
   @TempDir Path files;
 
   private static final Map<String, ArrowType> ITEM_TYPES = Map.of("int32", new ArrowType.Int(32, true), "int64", new ArrowType.Int(64, true),
-      "null", ArrowType.Null.INSTANCE);
+      "null", ArrowType.Null.INSTANCE, "structF", ArrowType.Struct.INSTANCE, "structS", ArrowType.Struct.INSTANCE);
+  /** The one field of each struct kind: structs that gain each other's fields. */
+  private static final Map<String, Field> STRUCT_FIELDS = Map.of(
+      "structF", new Field("f", FieldType.nullable(new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE)), null),
+      "structS", new Field("s", FieldType.nullable(ArrowType.Utf8.INSTANCE), null));
 
   /** A file's text names its recording and the item type of its one column, /data:value: {@code rec0 int32}. */
   private static final RecordingIndexer BY_TEXT = (recording, kind) -> {
@@ -34,7 +38,8 @@ class SchemaConflictsTest {
       return List.of();
     }
     DatasetSchema schema = new DatasetSchema(List.of(), List.of(new DatasetSchema.ComponentColumn("/data", "value", Optional.empty(),
-        Optional.empty(), list(new Field("item", FieldType.nullable(ITEM_TYPES.get(words[1])), null)), false, false, false)));
+        Optional.empty(), list(new Field("item", FieldType.nullable(ITEM_TYPES.get(words[1])),
+            STRUCT_FIELDS.containsKey(words[1]) ? List.of(STRUCT_FIELDS.get(words[1])) : null)), false, false, false)));
     return List.of(new IndexedRecording(words[0], "app", 1, 3, 100, words[0].getBytes(), schema));
   };
 
@@ -63,6 +68,54 @@ class SchemaConflictsTest {
           "an all-null column merges with any type");
       assertEquals(List.of("rec0", "rec2"), c.partitions(d).stream().map(Partition::partitionId).toList());
       assertEquals("List<Int(32, true)>", itemType(c, d));
+    }
+  }
+
+  @Test
+  void aRecordingThatReplacesOneIsCheckedAgainstTheOthersButNotAgainstWhatItReplaces() throws Exception {
+    try (Catalog c = Catalog.open(dataDir, BY_TEXT, 1)) {
+      EntryId d = c.createDataset("d").id();
+      c.register(d, file("a.rrd", "rec0 int32"), OnDuplicate.ERROR, Duration.ofSeconds(30));
+      c.register(d, file("b.rrd", "rec1 int32"), OnDuplicate.ERROR, Duration.ofSeconds(30));
+      Task overwrite = c.register(d, file("c.rrd", "rec1 int64"), OnDuplicate.OVERWRITE, Duration.ofSeconds(30));
+      assertEquals(TaskStatus.FAILED, overwrite.status(), "rec0 still holds Int32");
+      assertTrue(overwrite.message().startsWith("schema incompatibility on segment 'rec1'"), overwrite.message());
+      assertEquals("List<Int(32, true)>", itemType(c, d));
+
+      EntryId alone = c.createDataset("alone").id();
+      c.register(alone, file("d.rrd", "rec0 int32"), OnDuplicate.ERROR, Duration.ofSeconds(30));
+      assertEquals(TaskStatus.SUCCESS, c.register(alone, file("e.rrd", "rec0 int64"), OnDuplicate.OVERWRITE, Duration.ofSeconds(30)).status(),
+          "the only recording of its column may change its type");
+      assertEquals("List<Int(64, true)>", itemType(c, alone));
+    }
+  }
+
+  @Test
+  void aSyncedFileThatChangedTypeIsCheckedAgainstTheDirectorysOtherFiles() throws Exception {
+    Path dir = Files.createDirectory(files.resolve("runs"));
+    Files.writeString(dir.resolve("a.rrd"), "rec0 int32");
+    Files.writeString(dir.resolve("b.rrd"), "rec1 int32");
+    try (Catalog c = Catalog.open(dataDir, BY_TEXT, 1)) {
+      c.syncDirectory("runs", dir, Duration.ofSeconds(30));
+      Files.writeString(dir.resolve("b.rrd"), "rec1 int64 (rewritten)");
+      List<Task> resync = c.syncDirectory("runs", dir, Duration.ofSeconds(30));
+      assertEquals(List.of(TaskStatus.FAILED), resync.stream().map(Task::status).toList());
+      assertEquals("List<Int(32, true)>", itemType(c, c.datasetNamed("runs").id()));
+    }
+  }
+
+  @Test
+  void theDatasetsColumnsDoNotDependOnWhoWorkedThemOut() throws Exception {
+    String remembered;
+    EntryId d;
+    try (Catalog c = Catalog.open(dataDir, BY_TEXT, 1)) {
+      d = c.createDataset("d").id();
+      c.register(d, file("z.rrd", "zzz structS"), OnDuplicate.ERROR, Duration.ofSeconds(30));
+      c.register(d, file("a.rrd", "aaa structF"), OnDuplicate.ERROR, Duration.ofSeconds(30));
+      remembered = itemType(c, d);
+    }
+    try (Catalog c = Catalog.open(dataDir, BY_TEXT, 1)) {
+      assertEquals(remembered, itemType(c, d), "worked out again from the stored partitions after a restart");
     }
   }
 
