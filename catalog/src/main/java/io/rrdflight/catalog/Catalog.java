@@ -707,6 +707,12 @@ public final class Catalog implements AutoCloseable {
       } catch (IOException e) {
         throw CatalogException.invalidArgument("Cannot create a table in " + dir.get() + ": " + e.getMessage());
       }
+      // Checked again once made, symlinks resolved: a link on the way (put there since the check) or at
+      // the table's own name must not lead out of the allowed roots, as no registered path may.
+      target = registrar.requireRegistrableDirectory(target.getParent()).resolve(target.getFileName());
+      if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS) || Files.isSymbolicLink(target)) {
+        target = registrar.requireRegistrableDirectory(target);
+      }
     } else {
       createDirectories(tablesDir);
       target = tablesDir.resolve(id.toHex());

@@ -89,7 +89,7 @@ public final class LanceTables {
     try (Dataset ignored = Dataset.create(allocator, dir.toString(), schema, new WriteParams.Builder().build())) {
       // created: version 1, no rows
     } catch (Exception e) {
-      throw CatalogException.failed("Cannot create the Lance table " + dir + ": " + firstLine(e), e);
+      throw lanceFailure("Cannot create the Lance table " + dir, e);
     }
   }
 
@@ -215,7 +215,7 @@ public final class LanceTables {
       } catch (CatalogException e) {
         throw e;
       } catch (Exception e) {
-        throw CatalogException.failed("Writing to table '" + table.name() + "' failed, nothing was written: " + firstLine(e), e);
+        throw lanceFailure("Writing to table '" + table.name() + "' failed, nothing was written", e);
       }
     } finally {
       lock.unlock();
@@ -279,6 +279,17 @@ public final class LanceTables {
   private static String firstLine(Throwable e) {
     String m = String.valueOf(e.getMessage());
     int nl = m.indexOf('\n');
-    return nl < 0 ? m : m.substring(0, nl);
+    // Lance ends its messages with the Rust source line that raised them: nothing a client can use.
+    return (nl < 0 ? m : m.substring(0, nl)).replaceFirst(", /\\S+\\.rs:\\d+:\\d+$", "");
+  }
+
+  /**
+   * A failed create or write: INVALID_ARGUMENT when Lance refused the client's input (its invalid-input
+   * errors, which reach Java as IllegalArgumentException, and types it cannot store), else FAILED.
+   */
+  private static CatalogException lanceFailure(String what, Exception e) {
+    String message = what + ": " + firstLine(e);
+    boolean clientsInput = e instanceof IllegalArgumentException || String.valueOf(e.getMessage()).startsWith("LanceError(Schema)");
+    return clientsInput ? CatalogException.invalidArgument(message) : CatalogException.failed(message, e);
   }
 }

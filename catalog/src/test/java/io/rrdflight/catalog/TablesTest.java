@@ -164,6 +164,60 @@ class TablesTest {
   }
 
   @Test
+  void whatLanceRefusesOfTheClientsInputIsAnInvalidArgumentWithoutLancesSourceLines() throws Exception {
+    try (Catalog c = open()) {
+      org.apache.arrow.vector.types.pojo.Schema interval = new org.apache.arrow.vector.types.pojo.Schema(List.of(new Field("i",
+          FieldType.nullable(new ArrowType.Interval(org.apache.arrow.vector.types.IntervalUnit.MONTH_DAY_NANO)), null)));
+      CatalogException unstorable = assertThrows(CatalogException.class, () -> c.createTable("intervals", Optional.empty(), interval, allocator));
+      assertEquals(CatalogException.Kind.INVALID_ARGUMENT, unstorable.kind(), unstorable.getMessage());
+      assertTrue(unstorable.getMessage().contains("Interval(MonthDayNano)") && !unstorable.getMessage().contains(".rs:"), unstorable.getMessage());
+
+      org.apache.arrow.vector.types.pojo.Schema required = new org.apache.arrow.vector.types.pojo.Schema(List.of(
+          new Field("segment_id", FieldType.nullable(ArrowType.Utf8.INSTANCE), null),
+          new Field("n", FieldType.notNullable(new ArrowType.Int(64, true)), null)));
+      Table t = c.createTable("required", Optional.empty(), required, allocator);
+      org.apache.arrow.vector.types.pojo.Schema sent = new org.apache.arrow.vector.types.pojo.Schema(List.of(required.getFields().get(0),
+          new Field("n", FieldType.nullable(new ArrowType.Int(64, true)), null)));
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      try (org.apache.arrow.vector.VectorSchemaRoot root = org.apache.arrow.vector.VectorSchemaRoot.create(sent, allocator);
+          org.apache.arrow.vector.ipc.ArrowStreamWriter writer = new org.apache.arrow.vector.ipc.ArrowStreamWriter(root, null, out)) {
+        root.allocateNew();
+        ((org.apache.arrow.vector.VarCharVector) root.getVector(0)).setSafe(0, "a".getBytes());
+        root.getVector(1).setNull(0);
+        root.setRowCount(1);
+        writer.start();
+        writer.writeBatch();
+        writer.end();
+      }
+      try (org.apache.arrow.vector.ipc.ArrowStreamReader nulls = new org.apache.arrow.vector.ipc.ArrowStreamReader(
+          new java.io.ByteArrayInputStream(out.toByteArray()), allocator)) {
+        CatalogException refused = assertThrows(CatalogException.class, () -> c.lanceTables().write(t, nulls, LanceTables.WriteMode.APPEND, allocator));
+        assertEquals(CatalogException.Kind.INVALID_ARGUMENT, refused.kind(), refused.getMessage());
+        assertTrue(refused.getMessage().contains("null values") && !refused.getMessage().contains(".rs:"), refused.getMessage());
+      }
+    }
+  }
+
+  @Test
+  void aLinkInsideTheAllowedRootsLeadsNoTableOutOfThem() throws Exception {
+    Path allowed = Files.createDirectories(files.resolve("allowed"));
+    Path outside = Files.createDirectories(files.resolve("outside"));
+    Files.createSymbolicLink(allowed.resolve("link"), outside);
+    Files.createSymbolicLink(allowed.resolve("below"), outside);
+    try (Catalog c = Catalog.open(dataDir, new CatalogTest.FileListIndexer(), 1,
+        new RegistrationLimits(AllowedRoots.of(List.of(allowed)), 1000))) {
+      for (Path wanted : List.of(allowed.resolve("link"), allowed.resolve("below/labels"))) {
+        CatalogException e = assertThrows(CatalogException.class, () -> c.createTable("escape", Optional.of(wanted), TableRows.SCHEMA, allocator));
+        assertEquals(CatalogException.Kind.PERMISSION_DENIED, e.kind(), e.getMessage());
+      }
+      try (java.util.stream.Stream<Path> made = Files.list(outside)) {
+        assertEquals(List.of(), made.toList(), "no table written outside the allowed roots");
+      }
+      assertTrue(c.tables().isEmpty());
+    }
+  }
+
+  @Test
   void concurrentWritersNeverLoseARow() throws Exception {
     int writers = 4;
     int appends = 5;
