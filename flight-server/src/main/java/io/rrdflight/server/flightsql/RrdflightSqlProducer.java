@@ -72,7 +72,7 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
    */
   public RrdflightSqlProducer(BufferAllocator allocator, SqlEngine engine, ExecutorService streamExecutor, String serverVersion,
       ServerLimits limits, QueryAdmission admission, Optional<io.rrdflight.catalog.Catalog> tables, EndpointPlacement placement) {
-    this.ingest = requireNonNull(tables, "tables is null").map(c -> new TableIngest(c, allocator));
+    this.ingest = requireNonNull(tables, "tables is null").map(c -> new TableIngest(c, allocator, requireNonNull(admission, "admission is null")));
     this.placement = requireNonNull(placement, "placement is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
     this.engine = requireNonNull(engine, "engine is null");

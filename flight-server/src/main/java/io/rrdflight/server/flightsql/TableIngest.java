@@ -7,6 +7,9 @@ import io.rrdflight.catalog.CatalogException;
 import io.rrdflight.catalog.LanceTables;
 import io.rrdflight.catalog.Table;
 import io.rrdflight.catalog.TableSpool;
+import io.rrdflight.server.AdmittedQuery;
+import io.rrdflight.server.QueryAdmission;
+import io.rrdflight.sql.QueryContext;
 import java.util.Optional;
 import org.apache.arrow.flight.FlightProducer.StreamListener;
 import org.apache.arrow.flight.FlightStream;
@@ -29,10 +32,13 @@ import org.apache.arrow.vector.ipc.ArrowStreamReader;
 final class TableIngest {
   private final Catalog catalog;
   private final BufferAllocator allocator;
+  private final QueryAdmission admission;
 
-  TableIngest(Catalog catalog, BufferAllocator allocator) {
+  /** @param admission the server's one admission: an INSERT's query takes a slot, budget and deadline as any query */
+  TableIngest(Catalog catalog, BufferAllocator allocator, QueryAdmission admission) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     this.allocator = requireNonNull(allocator, "allocator is null");
+    this.admission = requireNonNull(admission, "admission is null");
   }
 
   Runnable accept(FlightSql.CommandStatementIngest command, FlightStream stream, StreamListener<PutResult> ack) {
@@ -55,12 +61,15 @@ final class TableIngest {
   /**
    * {@code INSERT INTO table query}: the query's rows are appended to the table, its columns filling
    * the table's in order (names from the table); a table that does not exist yet is created with the
-   * query's columns. One commit, as with ingestion.
+   * query's columns. One commit, as with ingestion. The query runs as any other does: admitted, in its
+   * memory budget, stopped at its deadline (or a CancelFlightInfo) between and inside batches.
    */
   Runnable insert(String name, io.rrdflight.sql.PreparedQuery query, java.util.List<Object> parameters, StreamListener<PutResult> ack) {
     return () -> {
-      try (TableSpool spool = new TableSpool(allocator);
-          io.rrdflight.sql.ResultBatches batches = query.execute(parameters, allocator, INSERT_BATCH_ROWS)) {
+      try (AdmittedQuery admitted = admission.admit(allocator, () -> false);
+          QueryContext.Binding bound = admitted.context().bind();
+          TableSpool spool = new TableSpool(allocator);
+          io.rrdflight.sql.ResultBatches batches = query.execute(parameters, admitted.allocator(), INSERT_BATCH_ROWS)) {
         Optional<Table> existing = catalog.findTable(name);
         java.util.List<org.apache.arrow.vector.types.pojo.Field> fields = batches.root().getSchema().getFields();
         if (existing.isPresent()) {
@@ -77,6 +86,7 @@ final class TableIngest {
           fields = renamed;
         }
         while (batches.next()) {
+          admitted.context().checkNow();
           org.apache.arrow.vector.VectorSchemaRoot root = batches.root();
           spool.add(new org.apache.arrow.vector.VectorSchemaRoot(fields, root.getFieldVectors(), root.getRowCount()));
         }

@@ -338,6 +338,17 @@ class HostileClientIT {
   }
 
   @Test
+  void anInsertsQueryKeepsToTheMemoryBudgetOfAnyQuery() throws Exception {
+    // INSERT INTO … SELECT ran on the server's own allocator, without a slot, budget or deadline.
+    String sort = "INSERT INTO sorted_pairs SELECT a.log_time AS a, b.log_time AS b FROM \"dataset\".rerun.log_time a, "
+        + "\"dataset\".rerun.log_time b ORDER BY a.log_time DESC, b.log_time";
+    FlightRuntimeException e = assertThrows(FlightRuntimeException.class, () -> sql.executeUpdate(sort));
+    assertEquals(FlightStatusCode.RESOURCE_EXHAUSTED, e.status().code(), e.toString());
+    assertTrue(e.getMessage().contains("--query-memory"), e.getMessage());
+    assertServerAnswers();
+  }
+
+  @Test
   void anOverlongSqlTextIsRefused() throws Exception {
     String huge = "SELECT 1 " + "-- padding\n".repeat(2_000);
     FlightRuntimeException e = assertThrows(FlightRuntimeException.class, () -> sql.execute(huge));
