@@ -66,6 +66,19 @@ def test_ingest_append_replace_and_create_append(server):
         ingest(server, "missing", more, "append")
 
 
+def test_create_append_ingests_racing_to_make_one_table_all_land(server):
+    """Two create_append ingests to a new name at once: the one that finds the table made by the other
+    since its lookup appends to it (it was refused as ALREADY_EXISTS)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for attempt in range(3):
+        name = f"raced{attempt}"
+        with ThreadPoolExecutor(4) as pool:
+            counts = list(pool.map(lambda _: ingest(server, name, FLAGS, "create_append"), range(4)))
+        assert counts == [3, 3, 3, 3]
+        assert query(server, f"SELECT COUNT(*) AS n FROM {name}").column("n").to_pylist() == [12]
+
+
 def test_append_with_another_column_is_refused_and_writes_nothing(server):
     ingest(server, "flags3", FLAGS, "create")
     wrong = pa.table({"segment_id": ["x"], "success": [True], "colour": ["red"]})

@@ -95,7 +95,7 @@ final class TableIngest {
         long rows = 0;
         Optional<ArrowStreamReader> spooled = spool.read();
         if (spooled.isPresent()) {
-          catalog.lanceTables().write(table, spooled.get(), LanceTables.WriteMode.APPEND, allocator);
+          appendOrForget(table, existing.isEmpty(), spooled.get(), LanceTables.WriteMode.APPEND);
           rows = spool.rows();
         }
         acknowledge(ack, rows);
@@ -145,21 +145,44 @@ final class TableIngest {
       if (ifMissing != TableNotExistOption.TABLE_NOT_EXIST_OPTION_CREATE) {
         throw CatalogException.notFound("No table named '" + name + "'; ingest with mode create to make it");
       }
-      table = catalog.createTable(name, Optional.empty(), spool.schema().orElse(stream.getSchema()), allocator);
-      mode = LanceTables.WriteMode.APPEND;
+      try {
+        table = catalog.createTable(name, Optional.empty(), spool.schema().orElse(stream.getSchema()), allocator);
+        mode = LanceTables.WriteMode.APPEND;
+      } catch (CatalogException raced) {
+        // Another ingest made it since the lookup: create_append appends to it, as it would have a moment later.
+        Optional<Table> made = catalog.findTable(name);
+        if (raced.kind() != CatalogException.Kind.ALREADY_EXISTS || made.isEmpty() || ifExists != TableExistsOption.TABLE_EXISTS_OPTION_APPEND) {
+          throw raced;
+        }
+        existing = made;
+        table = made.get();
+        mode = LanceTables.WriteMode.APPEND;
+      }
     }
     Optional<ArrowStreamReader> rows = spool.read();
     if (rows.isEmpty()) {
       return 0;
     }
+    appendOrForget(table, existing.isEmpty(), rows.get(), mode);
+    return spool.rows();
+  }
+
+  /**
+   * Writes {@code rows}; when that fails, a table this call {@code made} goes with it, unless another
+   * call has written rows to it since (those stay, and so does the table).
+   */
+  private void appendOrForget(Table table, boolean made, ArrowStreamReader rows, LanceTables.WriteMode mode) {
     try {
-      catalog.lanceTables().write(table, rows.get(), mode, allocator);
+      catalog.lanceTables().write(table, rows, mode, allocator);
     } catch (RuntimeException e) {
-      if (existing.isEmpty()) {
-        catalog.deleteTable(table.id()); // the ingest made it; it goes with the failed write
+      try {
+        if (made && catalog.findTable(table.id()).isPresent() && catalog.lanceTables().rowCount(table) == 0) {
+          catalog.deleteTable(table.id());
+        }
+      } catch (RuntimeException cleanup) {
+        e.addSuppressed(cleanup); // the write's failure is what the client is told
       }
       throw e;
     }
-    return spool.rows();
   }
 }
