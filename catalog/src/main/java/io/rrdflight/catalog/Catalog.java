@@ -717,6 +717,9 @@ public final class Catalog implements AutoCloseable {
       createDirectories(tablesDir);
       target = tablesDir.resolve(id.toHex());
     }
+    // The first table of a server unpacks and loads Lance's native library (~180 MB): not while every
+    // other catalog call waits for the lock.
+    LanceNativeLibrary.load();
     synchronized (lock) {
       requireFreeName(checked);
       lanceTables.create(target, schema, allocator);
