@@ -126,3 +126,30 @@ def test_an_ingested_table_is_a_rerun_table_entry(server):
     assert "for_rerun" in client.table_names()
     got = client.get_table(name="for_rerun").to_arrow_table()
     assert_tables_equal(canonical(got, ["segment_id"]), canonical(FLAGS, ["segment_id"]), "the SDK's view of an ingested table")
+
+
+def test_parameters_bind_one_row_to_a_query_and_many_to_an_insert(server):
+    """A NULL parameter is a value; a query refuses several rows of parameters (it used to keep one
+    silently); an INSERT sent as a query is refused (it answered the rows and inserted nothing); an
+    INSERT run as an update takes every row of parameters, in one commit."""
+    with connect(server) as conn, conn.cursor() as cur:
+        cur.execute("SELECT CAST(? AS BIGINT) AS v", parameters=(None,))
+        assert cur.fetch_arrow_table().column("v").to_pylist() == [None]
+
+        two_batches = pa.Table.from_batches([pa.record_batch([pa.array([1, 2], pa.int64())], names=["p"]),
+                                             pa.record_batch([pa.array([3, 4], pa.int64())], names=["p"])])
+        with pytest.raises(adbc_driver_manager.Error, match="binds one row of parameters"):
+            cur.execute("SELECT CAST(? AS BIGINT) AS v", parameters=two_batches)
+            cur.fetch_arrow_table()
+
+        cur.adbc_ingest("ins", pa.table({"id": pa.array([1], pa.int64())}), mode="create")
+        with pytest.raises(adbc_driver_manager.Error, match="is an update, not a query"):
+            cur.execute("INSERT INTO ins SELECT CAST(? AS BIGINT)", parameters=(5,))
+            cur.fetchall()
+        cur.executemany("INSERT INTO ins SELECT CAST(? AS BIGINT)", [(5,), (6,), (7,)])
+        cur.execute("SELECT id FROM ins ORDER BY id")
+        assert cur.fetch_arrow_table().column("id").to_pylist() == [1, 5, 6, 7]
+
+        with pytest.raises(adbc_driver_manager.Error, match="INSERT goes into a table entry named plainly") as refused:
+            cur.adbc_prepare("INSERT INTO a.b SELECT 1")
+        assert "INTERNAL" not in str(refused.value)

@@ -67,6 +67,32 @@ class ServerJdbcIT {
   }
 
   @Test
+  void aPreparedInsertTakesTheParametersOfEachUpdateAndOfABatch() throws SQLException {
+    // The driver sends an update's parameters with the update itself; they were ignored for those bound
+    // (if ever) by an earlier query.
+    try (Connection c = DriverManager.getConnection(server.jdbcUrl());
+        PreparedStatement insert = c.prepareStatement("INSERT INTO jdbc_labels SELECT CAST(? AS BIGINT) AS id, CAST(? AS VARCHAR) AS label")) {
+      insert.setLong(1, 1);
+      insert.setString(2, "one");
+      assertEquals(1, insert.executeUpdate());
+      insert.setLong(1, 2);
+      insert.setString(2, "two");
+      insert.addBatch();
+      insert.setLong(1, 3);
+      insert.setString(2, "three");
+      insert.addBatch();
+      insert.executeBatch();
+      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id, label FROM jdbc_labels ORDER BY id")) {
+        java.util.List<String> rows = new java.util.ArrayList<>();
+        while (rs.next()) {
+          rows.add(rs.getLong(1) + "=" + rs.getString(2));
+        }
+        assertEquals(java.util.List.of("1=one", "2=two", "3=three"), rows);
+      }
+    }
+  }
+
+  @Test
   void resultsLargerThanOneBatchStreamCompletely() throws SQLException {
     // 200,000 rows: several 65,536-row batches, each sent only when the client is ready for it.
     String sql = "WITH d(n) AS (VALUES 0,1,2,3,4,5,6,7,8,9) "

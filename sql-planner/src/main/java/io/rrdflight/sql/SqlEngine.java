@@ -251,11 +251,11 @@ public final class SqlEngine implements AutoCloseable {
       return Optional.empty();
     }
     if (!(insert.getTargetTable() instanceof org.apache.calcite.sql.SqlIdentifier target) || target.names.size() != 1) {
-      throw SqlQueryException.wrapping("INSERT goes into a table entry named plainly (INSERT INTO labels …), not "
-          + insert.getTargetTable(), null);
+      throw new SqlQueryException("INSERT goes into a table entry named plainly (INSERT INTO labels …), not "
+          + insert.getTargetTable());
     }
     if (insert.getTargetColumnList() != null && insert.getTargetColumnList().size() > 0) {
-      throw SqlQueryException.wrapping("INSERT takes no column list: the query's columns fill the table's in order", null);
+      throw new SqlQueryException("INSERT takes no column list: the query's columns fill the table's in order");
     }
     String query = insert.getSource().toSqlString(c -> c.withDialect(org.apache.calcite.sql.dialect.CalciteSqlDialect.DEFAULT)
         .withQuoteAllIdentifiers(true)).getSql();

@@ -31,7 +31,8 @@ final class Executions {
 
     Execution(PreparedQuery query, List<Object> parameters) {
       this.query = requireNonNull(query, "query is null");
-      this.parameters = List.copyOf(parameters);
+      // Not List.copyOf: a bound NULL is a value here, and copyOf refuses nulls.
+      this.parameters = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(parameters));
     }
 
     /** Called on the streaming thread when the query starts; a cancel that came first applies now. */
@@ -53,16 +54,23 @@ final class Executions {
 
   private final Map<ByteString, Execution> byTicket = new ConcurrentHashMap<>();
   private final int maxPending;
+  private final Duration unclaimed;
 
   Executions(int maxPending) {
+    this(maxPending, UNCLAIMED);
+  }
+
+  /** @param unclaimed how long a ticket nobody fetched is kept ({@link #UNCLAIMED}; shorter in tests) */
+  Executions(int maxPending, Duration unclaimed) {
     this.maxPending = maxPending;
+    this.unclaimed = requireNonNull(unclaimed, "unclaimed is null");
   }
 
   ByteString add(PreparedQuery query, List<Object> parameters) {
     expireUnclaimed();
     if (byTicket.size() >= maxPending) {
       throw Status.RESOURCE_EXHAUSTED.withDescription("Too many query tickets were issued and not fetched (" + maxPending
-          + "); fetch or cancel them, or wait " + UNCLAIMED.toMinutes() + " minutes").asRuntimeException();
+          + "); fetch or cancel them, or wait " + unclaimed.toMinutes() + " minutes").asRuntimeException();
     }
     ByteString handle = ByteString.copyFromUtf8("execution:" + UUID.randomUUID());
     byTicket.put(handle, new Execution(query, parameters));
@@ -89,6 +97,8 @@ final class Executions {
 
   private void expireUnclaimed() {
     long now = System.nanoTime();
-    byTicket.values().removeIf(e -> now - e.createdNanos > UNCLAIMED.toNanos() && e.context == null && !e.cancelled);
+    // Cancelled ones too: a client that cancels and never fetches would otherwise hold its pending
+    // place for good, and enough of them turn every later query away.
+    byTicket.values().removeIf(e -> now - e.createdNanos > unclaimed.toNanos() && e.context == null);
   }
 }

@@ -145,6 +145,9 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
 
   @Override
   public FlightInfo getFlightInfoStatement(FlightSql.CommandStatementQuery command, CallContext context, FlightDescriptor descriptor) {
+    if (SqlEngine.insert(command.getQuery()).isPresent()) {
+      throw insertAsQuery();
+    }
     PreparedQuery query = prepare(command.getQuery());
     return executionInfo(query, List.of(), descriptor);
   }
@@ -325,7 +328,16 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   @Override
   public FlightInfo getFlightInfoPreparedStatement(FlightSql.CommandPreparedStatementQuery command, CallContext context, FlightDescriptor descriptor) {
     PreparedStatements.Entry entry = statements.get(command.getPreparedStatementHandle());
+    if (entry.insertInto.isPresent()) {
+      throw insertAsQuery(); // run as a query, it answered the rows it would insert and inserted nothing
+    }
     return executionInfo(entry.query, entry.parameters, descriptor);
+  }
+
+  /** An INSERT sent as a query: refused, naming how each client runs an update. */
+  private static RuntimeException insertAsQuery() {
+    return io.grpc.Status.INVALID_ARGUMENT.withDescription("INSERT INTO … is an update, not a query: run it with executeUpdate "
+        + "(JDBC), or cursor.executemany / the statement's execute_update (ADBC)").asRuntimeException();
   }
 
   @Override
@@ -344,16 +356,37 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
   public Runnable acceptPutPreparedStatementQuery(FlightSql.CommandPreparedStatementQuery command, CallContext context, FlightStream flightStream, StreamListener<PutResult> ackStream) {
     PreparedStatements.Entry entry = statements.get(command.getPreparedStatementHandle());
     return () -> {
-      List<Object> values = List.of();
-      while (flightStream.next()) {
-        VectorSchemaRoot root = flightStream.getRoot();
-        if (root.getRowCount() > 0) {
-          values = firstRow(root);
-        }
+      try {
+        List<List<Object>> rows = boundRows(flightStream, 1);
+        entry.parameters = rows.isEmpty() ? List.of() : rows.get(0);
+        ackStream.onCompleted();
+      } catch (RuntimeException e) {
+        ackStream.onError(FlightErrors.of(e, "Bind"));
       }
-      entry.parameters = values;
-      ackStream.onCompleted();
     };
+  }
+
+  /** The most parameter rows one update binds (JDBC's executeBatch, ADBC's executemany): each runs the INSERT's query once. */
+  static final int MAX_UPDATE_PARAMETER_ROWS = 65_536;
+
+  /**
+   * Every row of parameters the client sent, at most {@code max}: INVALID_ARGUMENT beyond, where
+   * the rows past the first used to be dropped without a word.
+   */
+  private static List<List<Object>> boundRows(FlightStream stream, int max) {
+    List<List<Object>> rows = new ArrayList<>();
+    while (stream.next()) {
+      VectorSchemaRoot root = stream.getRoot();
+      for (int i = 0; i < root.getRowCount(); i++) {
+        if (rows.size() == max) {
+          throw io.grpc.Status.INVALID_ARGUMENT.withDescription(max == 1
+              ? "A query binds one row of parameters; run it once per row (INSERT takes many, as an update)"
+              : "An update binds at most " + max + " rows of parameters; load more rows with bulk ingestion").asRuntimeException();
+        }
+        rows.add(row(root, i));
+      }
+    }
+    return rows;
   }
 
   @Override
@@ -364,7 +397,19 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
       throw io.grpc.Status.INVALID_ARGUMENT.withDescription("Only INSERT INTO table … updates anything here; run queries with executeQuery")
           .asRuntimeException();
     }
-    return writableTables().insert(entry.insertInto.get(), entry.query, entry.parameters, ackStream);
+    TableIngest tables = writableTables();
+    return () -> {
+      List<List<Object>> rows;
+      try {
+        rows = boundRows(flightStream, MAX_UPDATE_PARAMETER_ROWS);
+      } catch (RuntimeException e) {
+        ackStream.onError(FlightErrors.of(e, "Insert"));
+        return;
+      }
+      // The parameters come with the update (JDBC's executeUpdate and executeBatch, ADBC's executemany); a
+      // client that bound them beforehand sends none here.
+      tables.insert(entry.insertInto.get(), entry.query, rows.isEmpty() ? List.of(entry.parameters) : rows, ackStream).run();
+    };
   }
 
   @Override
@@ -372,7 +417,7 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
       StreamListener<PutResult> ackStream) {
     SqlEngine.Insert insert = SqlEngine.insert(command.getQuery()).orElseThrow(() -> io.grpc.Status.INVALID_ARGUMENT
         .withDescription("Only INSERT INTO table … updates anything here; run queries with executeQuery").asRuntimeException());
-    return writableTables().insert(insert.table(), prepare(insert.query()), List.of(), ackStream);
+    return writableTables().insert(insert.table(), prepare(insert.query()), List.of(List.of()), ackStream);
   }
 
   /** Table writes, for writers only (DoPut itself is a reader's call: it also binds parameters). */
@@ -540,10 +585,10 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
     return ByteString.copyFrom(MetadataTables.ipc(schema));
   }
 
-  private static List<Object> firstRow(VectorSchemaRoot root) {
+  private static List<Object> row(VectorSchemaRoot root, int index) {
     List<Object> values = new ArrayList<>();
     for (FieldVector vector : root.getFieldVectors()) {
-      Object value = vector.getObject(0);
+      Object value = vector.getObject(index);
       if (value instanceof Text text) {
         value = text.toString();
       } else if (value instanceof LocalDateTime time) {

@@ -64,34 +64,32 @@ final class TableIngest {
    * query's columns. One commit, as with ingestion. The query runs as any other does: admitted, in its
    * memory budget, stopped at its deadline (or a CancelFlightInfo) between and inside batches.
    */
-  Runnable insert(String name, io.rrdflight.sql.PreparedQuery query, java.util.List<Object> parameters, StreamListener<PutResult> ack) {
+  Runnable insert(String name, io.rrdflight.sql.PreparedQuery query, java.util.List<java.util.List<Object>> parameterRows,
+      StreamListener<PutResult> ack) {
     return () -> {
       try (AdmittedQuery admitted = admission.admit(allocator, () -> false);
           QueryContext.Binding bound = admitted.context().bind();
-          TableSpool spool = new TableSpool(allocator);
-          io.rrdflight.sql.ResultBatches batches = query.execute(parameters, admitted.allocator(), INSERT_BATCH_ROWS)) {
+          TableSpool spool = new TableSpool(allocator)) {
         Optional<Table> existing = catalog.findTable(name);
-        java.util.List<org.apache.arrow.vector.types.pojo.Field> fields = batches.root().getSchema().getFields();
-        if (existing.isPresent()) {
-          java.util.List<org.apache.arrow.vector.types.pojo.Field> columns = catalog.lanceTables().schema(existing.get()).getFields();
-          if (columns.size() != fields.size()) {
-            throw CatalogException.invalidArgument("INSERT INTO " + name + ": the query has " + fields.size() + " columns, the table "
-                + columns.size() + " (" + String.join(", ", columns.stream().map(org.apache.arrow.vector.types.pojo.Field::getName).toList()) + ")");
+        org.apache.arrow.vector.types.pojo.Schema produced = null;
+        java.util.List<org.apache.arrow.vector.types.pojo.Field> fields = null;
+        // Each row of parameters runs the query once; all their rows go in as one commit.
+        for (java.util.List<Object> parameters : parameterRows) {
+          try (io.rrdflight.sql.ResultBatches batches = query.execute(parameters, admitted.allocator(), INSERT_BATCH_ROWS)) {
+            if (fields == null) {
+              produced = batches.root().getSchema();
+              fields = tableFields(name, existing, produced.getFields());
+            }
+            while (batches.next()) {
+              admitted.context().checkNow();
+              org.apache.arrow.vector.VectorSchemaRoot root = batches.root();
+              spool.add(new org.apache.arrow.vector.VectorSchemaRoot(fields, root.getFieldVectors(), root.getRowCount()));
+            }
           }
-          java.util.List<org.apache.arrow.vector.types.pojo.Field> renamed = new java.util.ArrayList<>();
-          for (int i = 0; i < fields.size(); i++) {
-            renamed.add(new org.apache.arrow.vector.types.pojo.Field(columns.get(i).getName(), fields.get(i).getFieldType(),
-                fields.get(i).getChildren()));
-          }
-          fields = renamed;
         }
-        while (batches.next()) {
-          admitted.context().checkNow();
-          org.apache.arrow.vector.VectorSchemaRoot root = batches.root();
-          spool.add(new org.apache.arrow.vector.VectorSchemaRoot(fields, root.getFieldVectors(), root.getRowCount()));
-        }
+        org.apache.arrow.vector.types.pojo.Schema columns = requireNonNull(produced, "no row of parameters");
         Table table = existing.orElseGet(() -> catalog.createTable(name, Optional.empty(),
-            new org.apache.arrow.vector.types.pojo.Schema(batches.root().getSchema().getFields()), allocator));
+            new org.apache.arrow.vector.types.pojo.Schema(columns.getFields()), allocator));
         long rows = 0;
         Optional<ArrowStreamReader> spooled = spool.read();
         if (spooled.isPresent()) {
@@ -103,6 +101,28 @@ final class TableIngest {
         ack.onError(FlightErrors.of(e, "Insert"));
       }
     };
+  }
+
+  /**
+   * The query's columns as the table takes them: an existing table's names, in order (the query must
+   * have as many columns); a new table's are the query's own.
+   */
+  private java.util.List<org.apache.arrow.vector.types.pojo.Field> tableFields(String name, Optional<Table> existing,
+      java.util.List<org.apache.arrow.vector.types.pojo.Field> fields) {
+    if (existing.isEmpty()) {
+      return fields;
+    }
+    java.util.List<org.apache.arrow.vector.types.pojo.Field> columns = catalog.lanceTables().schema(existing.get()).getFields();
+    if (columns.size() != fields.size()) {
+      throw CatalogException.invalidArgument("INSERT INTO " + name + ": the query has " + fields.size() + " columns, the table "
+          + columns.size() + " (" + String.join(", ", columns.stream().map(org.apache.arrow.vector.types.pojo.Field::getName).toList()) + ")");
+    }
+    java.util.List<org.apache.arrow.vector.types.pojo.Field> renamed = new java.util.ArrayList<>();
+    for (int i = 0; i < fields.size(); i++) {
+      renamed.add(new org.apache.arrow.vector.types.pojo.Field(columns.get(i).getName(), fields.get(i).getFieldType(),
+          fields.get(i).getChildren()));
+    }
+    return renamed;
   }
 
   private void acknowledge(StreamListener<PutResult> ack, long rows) {

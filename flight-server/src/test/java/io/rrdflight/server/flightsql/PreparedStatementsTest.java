@@ -46,6 +46,21 @@ class PreparedStatementsTest {
   }
 
   @Test
+  void aCancelledTicketNobodyFetchesExpiresAndFreesItsPlace() throws InterruptedException {
+    Executions executions = new Executions(1, Duration.ofMillis(50));
+    executions.cancel(executions.add(query, java.util.List.of()));
+    Thread.sleep(100);
+    executions.add(query, java.util.List.of()); // the cancelled one, unclaimed, made room (it kept its place for good)
+  }
+
+  @Test
+  void aBoundNullIsAParameterValue() {
+    Executions executions = new Executions(10);
+    ByteString handle = executions.add(engine.prepare("SELECT CAST(? AS BIGINT) AS v"), java.util.Arrays.asList((Object) null));
+    assertEquals(java.util.Arrays.asList((Object) null), executions.get(handle).parameters);
+  }
+
+  @Test
   void handlesBeyondTheCapAreRefused() {
     PreparedStatements statements = new PreparedStatements(2, Duration.ofHours(1));
     ByteString first = statements.add(query);
