@@ -129,6 +129,13 @@ class TokensTest {
   }
 
   @Test
+  void tokenWhoseHeaderIsJsonNullIsRefusedAsMalformed() throws Exception {
+    String nullJson = Base64.getUrlEncoder().withoutPadding().encodeToString("null".getBytes(StandardCharsets.UTF_8));
+    AuthenticationException header = assertThrows(AuthenticationException.class, () -> tokens.verify(nullJson + ".e30.c2ln", users));
+    assertTrue(header.getMessage().contains("header is not a JSON object"), header.getMessage());
+  }
+
+  @Test
   void refusalMessagesNeverContainTheToken() {
     String token = tokens.issue(Optional.of("t"), Role.READER, Optional.empty(), List.of()).token();
     for (String bad : new String[] {token + "x", token.substring(0, token.length() - 2), "x" + token, token.replace('.', ',')}) {
