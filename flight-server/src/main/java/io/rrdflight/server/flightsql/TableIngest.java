@@ -42,6 +42,7 @@ final class TableIngest {
   }
 
   Runnable accept(FlightSql.CommandStatementIngest command, FlightStream stream, StreamListener<PutResult> ack) {
+    io.rrdflight.server.auth.AuditLog.tableWrite("bulk ingest", command.getTable());
     return () -> {
       try (TableSpool spool = new TableSpool(allocator)) {
         String name = tableName(command);
@@ -65,6 +66,7 @@ final class TableIngest {
    * memory budget, stopped at its deadline (or a CancelFlightInfo) between and inside batches.
    */
   Runnable insert(String name, io.rrdflight.sql.PreparedQuery query, java.util.List<Object> parameters, StreamListener<PutResult> ack) {
+    io.rrdflight.server.auth.AuditLog.tableWrite("INSERT INTO", name);
     return () -> {
       try (AdmittedQuery admitted = admission.admit(allocator, () -> false);
           QueryContext.Binding bound = admitted.context().bind();
