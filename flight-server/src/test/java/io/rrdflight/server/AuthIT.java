@@ -147,6 +147,20 @@ class AuthIT {
     assertTrue(causes(e).contains("not signed by this server"), causes(e));
   }
 
+  @Test
+  void aWritersInsertIntoThroughJdbcIsAuditedWithItsTable() throws Exception {
+    String writer = token("writer", "jdbc-writer");
+    try (Connection c = DriverManager.getConnection(server.jdbcUrl(), props("token", writer)); Statement s = c.createStatement()) {
+      assertEquals(1, s.executeUpdate("INSERT INTO audited_labels SELECT 1 AS label"));
+    }
+    String line = "jdbc-writer (writer, token) DoPut {table=\"audited_labels\" write=\"INSERT INTO\"} -> OK";
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    while (!server.output().contains(line) && System.nanoTime() < deadline) {
+      Thread.sleep(50); // the server's log reaches us through a pipe
+    }
+    assertTrue(server.output().contains(line), server.output());
+  }
+
   static String causes(Throwable e) {
     StringBuilder all = new StringBuilder();
     for (Throwable t = e; t != null; t = t.getCause()) {

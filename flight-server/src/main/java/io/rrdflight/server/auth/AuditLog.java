@@ -1,8 +1,11 @@
 package io.rrdflight.server.auth;
 
+import static java.util.Objects.requireNonNull;
+
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
+import io.grpc.Context;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
@@ -47,6 +50,32 @@ public class AuditLog {
           requestTypes.putIfAbsent(method.getFullMethodName(), prototype);
         }
       }
+    }
+  }
+
+  /**
+   * The call's audit line, which the interceptor writes when the call closes. In the gRPC {@link Context}
+   * of every call, so that a service can say what a call turned out to write ({@link #tableWrite}).
+   */
+  interface CallAudit {
+    void write(String request);
+  }
+
+  static final Context.Key<CallAudit> CALL_AUDIT = Context.key("rrdflight-call-audit");
+
+  /**
+   * Audits the current call as a write to {@code table} ({@code how}: {@code INSERT INTO}, {@code bulk
+   * ingest}), with the line a Rerun-door WriteTable gets: who, which table, the outcome, from where,
+   * when. For Flight SQL's DoPut, which the interceptor cannot audit by its declared role alone: it is a
+   * reader's call (it also binds a prepared statement's parameters), and only the command in its first
+   * batch says whether it writes. Outside a call (tests, start-up) it does nothing.
+   */
+  public static void tableWrite(String how, String table) {
+    requireNonNull(how, "how is null");
+    requireNonNull(table, "table is null");
+    CallAudit call = CALL_AUDIT.get();
+    if (call != null) {
+      call.write("{table=\"" + abbreviate(table, 120) + "\" write=\"" + how + "\"}");
     }
   }
 

@@ -99,7 +99,8 @@ public final class AuthInterceptor implements ServerInterceptor {
     AuditedCall<Q, R> audited = new AuditedCall<>(call, caller, callName, entry, peer, needed.includes(Role.WRITER), answerToken);
     Context context = Context.current()
         .withValue(Caller.CONTEXT_KEY, caller)
-        .withValue(AuthConstants.PEER_IDENTITY_KEY, caller.name());
+        .withValue(AuthConstants.PEER_IDENTITY_KEY, caller.name())
+        .withValue(AuditLog.CALL_AUDIT, audited);
     ServerCall.Listener<Q> listener = Contexts.interceptCall(context, audited, headers, next);
     return new RequestListener<>(listener, audited, doAction);
   }
@@ -151,7 +152,7 @@ public final class AuthInterceptor implements ServerInterceptor {
    * The call as the service sees it: it audits mutations when they close, and hands a Flight
    * handshake's bearer token to the client in the answer's headers.
    */
-  private final class AuditedCall<Q, R> extends SimpleForwardingServerCall<Q, R> {
+  private final class AuditedCall<Q, R> extends SimpleForwardingServerCall<Q, R> implements AuditLog.CallAudit {
     private final Caller caller;
     private final String entry;
     private final String peer;
@@ -189,6 +190,13 @@ public final class AuthInterceptor implements ServerInterceptor {
         audit.mutation(caller, callName, entry, request, status, peer);
       }
       super.close(status, trailers);
+    }
+
+    /** The service says this call writes (a table through Flight SQL's DoPut): it is audited as it closes. */
+    @Override
+    public void write(String request) {
+      this.request = request;
+      audited = true;
     }
 
     /** Refuses a call whose request turned out to need a higher role (a Flight action). */

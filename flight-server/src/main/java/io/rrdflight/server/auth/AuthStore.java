@@ -78,10 +78,11 @@ public interface AuthStore extends AutoCloseable {
   Optional<UserRecord> user(String name);
 
   /**
-   * The current role of a user, cached as {@link #tokenById}. Only for names from tokens this state
-   * signed: names a client makes up (a password handshake) go to {@link #user}, so the cache stays small.
+   * A user's current record, cached as {@link #tokenById}: what a session token is checked against on
+   * every call. Only for names from tokens this state signed: names a client makes up (a password
+   * handshake) go to {@link #user}, so the cache stays small.
    */
-  Optional<Role> userRole(String name);
+  Optional<UserRecord> sessionUser(String name);
 
   List<UserRecord> users();
 

@@ -2,6 +2,7 @@ package io.rrdflight.server.auth;
 
 import static java.util.Objects.requireNonNull;
 
+import io.rrdflight.server.auth.AuthStore.UserRecord;
 import java.io.IOException;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
@@ -104,9 +105,15 @@ public final class Authenticator implements AutoCloseable {
     return -1;
   }
 
-  /** A session token for a user who just proved their password. */
-  public String sessionToken(Caller user) {
-    return tokens.issueSession(user.name(), user.role(), SESSION_LIFETIME);
+  /**
+   * A session token for a user who just proved their password, bound to their record as it is now;
+   * refused when the user is gone already.
+   */
+  public String sessionToken(Caller user) throws AuthenticationException {
+    requireNonNull(user, "user is null");
+    UserRecord record = users.signedIn(user.name())
+        .orElseThrow(() -> new AuthenticationException("user '" + user.name() + "' was removed while signing in"));
+    return tokens.issueSession(record, SESSION_LIFETIME);
   }
 
   @Override

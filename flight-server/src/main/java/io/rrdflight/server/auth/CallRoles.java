@@ -10,8 +10,10 @@ import java.util.Map;
  * yet, so that implementing one later cannot leave it open by accident. A call that is not listed
  * needs {@link Role#ADMIN}: unknown means closed.
  *
- * <p>The SQL door is read-only: Flight SQL's update and ingest commands are refused by the producer
- * (UNIMPLEMENTED), so every Flight call needs a reader. DoAction is decided per action type once its
+ * <p>Every Flight call needs a reader here. The SQL door also writes tables (INSERT INTO, prepared or
+ * not, and bulk ingest, all through DoPut), but DoPut also binds a prepared query's parameters, which a
+ * reader may: the producer requires the writer role for a table write itself, and such a write is
+ * audited as it closes ({@link AuditLog#tableWrite}). DoAction is decided per action type once its
  * message arrives ({@link #forFlightAction}).
  */
 public final class CallRoles {

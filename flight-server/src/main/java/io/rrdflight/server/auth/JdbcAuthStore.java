@@ -36,7 +36,7 @@ abstract class JdbcAuthStore implements AuthStore {
   static final int MAX_CACHED = 4096;
 
   private final Map<String, Optional<TokenRecord>> tokensById = new LeastRecentlyUsed<>(MAX_CACHED);
-  private final Map<String, Optional<Role>> userRoles = new LeastRecentlyUsed<>(MAX_CACHED);
+  private final Map<String, Optional<UserRecord>> sessionUsers = new LeastRecentlyUsed<>(MAX_CACHED);
   private long seenChanges = UNKNOWN;
 
   /** @param prefix of the table names: none in the data dir's own file, {@code auth_} next to a catalog's tables */
@@ -111,9 +111,9 @@ abstract class JdbcAuthStore implements AuthStore {
   }
 
   @Override
-  public synchronized Optional<Role> userRole(String name) {
+  public synchronized Optional<UserRecord> sessionUser(String name) {
     dropCacheIfChanged();
-    return cached(userRoles, name, () -> user(name).map(UserRecord::role));
+    return cached(sessionUsers, name, () -> user(name));
   }
 
   @Override
@@ -145,7 +145,7 @@ abstract class JdbcAuthStore implements AuthStore {
     long changes = changes();
     if (changes != seenChanges || changes == UNKNOWN) {
       tokensById.clear();
-      userRoles.clear();
+      sessionUsers.clear();
       seenChanges = changes;
     }
   }

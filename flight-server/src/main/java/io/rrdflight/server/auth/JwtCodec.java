@@ -69,11 +69,16 @@ final class JwtCodec {
   }
 
   private static Map<String, Object> decodeJson(String part, String what) throws AuthenticationException {
+    Map<String, Object> object;
     try {
-      return JSON.readValue(Base64.getUrlDecoder().decode(part), OBJECT);
+      object = JSON.readValue(Base64.getUrlDecoder().decode(part), OBJECT);
     } catch (IllegalArgumentException | java.io.IOException e) {
       throw new AuthenticationException("token " + what + " is not base64url JSON");
     }
+    if (object == null) { // the JSON literal null: Jackson answers it with null, not an error
+      throw new AuthenticationException("token " + what + " is not a JSON object");
+    }
+    return object;
   }
 
   private byte[] mac(String signingInput) {

@@ -40,6 +40,19 @@ record PasswordHash(int iterations, byte[] salt, byte[] hash) {
     return MessageDigest.isEqual(hash, derive(password, salt, iterations));
   }
 
+  /**
+   * Names this hash among all hashes ever made (a fresh random salt each time) without saying anything
+   * about the password: only the salt goes in, so it is no help to a guesser who reads it in a token.
+   */
+  String saltFingerprint() {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(salt);
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(digest, 16));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+    }
+  }
+
   String encode() {
     Base64.Encoder b64 = Base64.getEncoder().withoutPadding();
     return SCHEME + "$" + iterations + "$" + b64.encodeToString(salt) + "$" + b64.encodeToString(hash);

@@ -71,14 +71,22 @@ public final class ServerKey {
     }
   }
 
-  private static ServerKey read(Path file) throws IOException {
+  /**
+   * Refuses {@code file} (named {@code what} in the message) when its group or others may read or write
+   * it: whoever can read it can forge or read credentials, whoever can write it can make themselves one.
+   */
+  static void refuseIfOthersMayAccess(Path file, String what) throws IOException {
     Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
     Set<PosixFilePermission> others = Set.of(PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
         PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE);
     if (mode.stream().anyMatch(others::contains)) {
-      throw new IOException("server key " + file + " is readable or writable by others (mode "
+      throw new IOException(what + " " + file + " is readable or writable by others (mode "
           + PosixFilePermissions.toString(mode) + "); run: chmod 600 " + file);
     }
+  }
+
+  private static ServerKey read(Path file) throws IOException {
+    refuseIfOthersMayAccess(file, "server key");
     byte[] secret;
     try {
       secret = Base64.getDecoder().decode(Files.readString(file, StandardCharsets.US_ASCII).trim());

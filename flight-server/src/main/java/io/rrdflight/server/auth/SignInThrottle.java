@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,10 @@ import java.util.concurrent.TimeUnit;
  *       each further failure (1 s, 2 s, 4 s, … up to {@link #MAX_LOCK}); a success clears the count.
  *       Locking by name lets a stranger delay one user's password sign-ins (never their tokens); that is
  *       the usual price for stopping guesses spread over many addresses.
+ *   <li>A check in progress counts as a failure until it ends: otherwise a burst of simultaneous
+ *       guesses for one name would all pass the lock before the first of them failed, and each run a
+ *       full check. So at most {@link #NAME_FAILURES} checks of one name (and {@link #PEER_FAILURES}
+ *       from one address) are ever under way or failed before it locks, whatever the concurrency.
  * </ul>
  *
  * <p>The failure counts are kept for at most {@link #MAX_TRACKED} names and addresses (the least
@@ -37,6 +42,8 @@ final class SignInThrottle {
   private final Semaphore turns;
   private final Duration queueWait;
   private final Map<String, Failures> failures = new LeastRecentlyUsed<>(MAX_TRACKED);
+  /** Checks under way per name and address (guarded by {@code failures}); at most {@code concurrent} entries. */
+  private final Map<String, Integer> underWay = new HashMap<>();
 
   SignInThrottle(Clock clock, int concurrent, Duration queueWait) {
     this.clock = requireNonNull(clock, "clock is null");
@@ -77,6 +84,13 @@ final class SignInThrottle {
       throw new SignInRefused("too many password sign-ins at once; try again in a few seconds");
     }
     try {
+      // Checked again now: failures counted while this sign-in waited for its turn may have locked it.
+      reserve(name, peer);
+    } catch (SignInRefused refused) {
+      turns.release();
+      throw refused;
+    }
+    try {
       Caller caller = check.run();
       succeeded(name, peer);
       return caller;
@@ -84,7 +98,39 @@ final class SignInThrottle {
       failed(name, peer);
       throw wrong;
     } finally {
+      release(name, peer);
       turns.release();
+    }
+  }
+
+  /**
+   * Counts a check of {@code name} from {@code peer} as under way, unless either is locked or the
+   * checks under way, were they all to fail, would lock it; then the check must not start.
+   */
+  private void reserve(String name, String peer) throws SignInRefused {
+    synchronized (failures) {
+      refuseIfLocked("user '" + name + "'", nameKey(name));
+      refuseIfLocked("this address", peerKey(peer));
+      refuseIfBusy("user '" + name + "'", nameKey(name), NAME_FAILURES);
+      refuseIfBusy("this address", peerKey(peer), PEER_FAILURES);
+      underWay.merge(nameKey(name), 1, Integer::sum);
+      underWay.merge(peerKey(peer), 1, Integer::sum);
+    }
+  }
+
+  /** Refuses when the failures so far plus the checks under way reach {@code threshold}; past it, one check at a time. */
+  private void refuseIfBusy(String who, String key, int threshold) throws SignInRefused {
+    Failures f = failures.get(key);
+    int failed = f == null ? 0 : f.count();
+    if (underWay.getOrDefault(key, 0) >= Math.max(1, threshold - failed)) {
+      throw new SignInRefused("too many sign-ins for " + who + " under way; try again in a few seconds");
+    }
+  }
+
+  private void release(String name, String peer) {
+    synchronized (failures) {
+      underWay.computeIfPresent(nameKey(name), (k, n) -> n == 1 ? null : n - 1);
+      underWay.computeIfPresent(peerKey(peer), (k, n) -> n == 1 ? null : n - 1);
     }
   }
 

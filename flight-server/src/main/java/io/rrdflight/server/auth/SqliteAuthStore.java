@@ -56,6 +56,9 @@ public final class SqliteAuthStore extends JdbcAuthStore {
         // another process made it first
       }
     }
+    // Checked every time, not only when made: anyone who can write it can add themselves as an admin,
+    // anyone who can read it has every user's password hash.
+    ServerKey.refuseIfOthersMayAccess(file, "auth store");
     try {
       Connection db = SqliteConnections.open(file.toString());
       try (Statement s = db.createStatement()) {

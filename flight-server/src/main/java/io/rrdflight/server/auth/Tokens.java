@@ -3,6 +3,7 @@ package io.rrdflight.server.auth;
 import static java.util.Objects.requireNonNull;
 
 import io.rrdflight.server.auth.AuthStore.TokenRecord;
+import io.rrdflight.server.auth.AuthStore.UserRecord;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -27,6 +28,12 @@ public final class Tokens {
   static final String ISSUER = "rrdflight";
   static final String KIND_TOKEN = "token";
   static final String KIND_SESSION = "session";
+  /**
+   * The claim that ties a session to the one user record it was issued for ({@link PasswordHash#saltFingerprint}):
+   * a user removed and added again under the same name (a reset password) is a new record, which the
+   * sessions of the old one must not open.
+   */
+  static final String USER_RECORD = "user_record";
 
   private final JwtCodec jwt;
   private final AuthStore store;
@@ -78,12 +85,15 @@ public final class Tokens {
 
   /**
    * A short-lived token for a user who proved their password in Flight's handshake, so that the
-   * password is checked once per connection rather than on every call. Not stored: it names the user,
-   * and the user's current record decides whether it still works.
+   * password is checked once per connection rather than on every call. Not stored: it names the user
+   * and their record, and works while that record does (its role is the record's current one).
    */
-  String issueSession(String userName, Role role, Duration lifetime) {
+  String issueSession(UserRecord user, Duration lifetime) {
+    requireNonNull(user, "user is null");
     Instant now = clock.instant();
-    return jwt.sign(claims(userName, role, now, Optional.of(now.plus(lifetime)), randomHex(16), KIND_SESSION));
+    Map<String, Object> claims = claims(user.name(), user.role(), now, Optional.of(now.plus(lifetime)), randomHex(16), KIND_SESSION);
+    claims.put(USER_RECORD, user.password().saltFingerprint());
+    return jwt.sign(claims);
   }
 
   /** What a verified token says: the record's id (tokens) or the user's name (sessions). */
@@ -104,8 +114,10 @@ public final class Tokens {
     String kind = String.valueOf(claims.get("kind"));
     String subject = String.valueOf(claims.get("sub"));
     if (kind.equals(KIND_SESSION)) {
-      Role role = users.roleOf(subject).orElseThrow(() -> new AuthenticationException("user of this session no longer exists"));
-      return new Caller(subject, role, "user");
+      UserRecord user = users.sessionUser(subject)
+          .filter(u -> u.password().saltFingerprint().equals(claims.get(USER_RECORD)))
+          .orElseThrow(() -> new AuthenticationException("user of this session no longer exists (removed, or added again since); sign in again"));
+      return new Caller(subject, user.role(), "user");
     }
     if (!kind.equals(KIND_TOKEN)) {
       throw new AuthenticationException("token is not one of this server's");

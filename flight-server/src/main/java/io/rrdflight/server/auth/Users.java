@@ -46,9 +46,14 @@ public final class Users {
     return store.users().stream().map(u -> new Listed(u.name(), u.role(), u.createdAt())).toList();
   }
 
-  /** The role of a user named by a session token (cached; see {@link AuthStore#userRole}). */
-  Optional<Role> roleOf(String name) {
-    return store.userRole(name);
+  /** The current record of a user named by a session token (cached; see {@link AuthStore#sessionUser}). */
+  Optional<UserRecord> sessionUser(String name) {
+    return store.sessionUser(name);
+  }
+
+  /** The current record of a user who just signed in (read now, as {@link #verify} read it). */
+  Optional<UserRecord> signedIn(String name) {
+    return store.user(name);
   }
 
   Caller verify(String name, char[] password) throws AuthenticationException {

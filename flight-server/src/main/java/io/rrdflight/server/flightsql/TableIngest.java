@@ -42,6 +42,7 @@ final class TableIngest {
   }
 
   Runnable accept(FlightSql.CommandStatementIngest command, FlightStream stream, StreamListener<PutResult> ack) {
+    io.rrdflight.server.auth.AuditLog.tableWrite("bulk ingest", command.getTable());
     return () -> {
       try (TableSpool spool = new TableSpool(allocator)) {
         String name = tableName(command);
@@ -66,6 +67,7 @@ final class TableIngest {
    */
   Runnable insert(String name, io.rrdflight.sql.PreparedQuery query, java.util.List<java.util.List<Object>> parameterRows,
       StreamListener<PutResult> ack) {
+    io.rrdflight.server.auth.AuditLog.tableWrite("INSERT INTO", name);
     return () -> {
       try (AdmittedQuery admitted = admission.admit(allocator, () -> false);
           QueryContext.Binding bound = admitted.context().bind();

@@ -41,6 +41,19 @@ class ServerKeyTest {
   }
 
   @Test
+  void authStoreFileWritableByOthersIsRefusedWithTheFix() throws IOException {
+    AuthStore.open(dataDir).close();
+    Path file = dataDir.resolve(SqliteAuthStore.FILE_NAME);
+    for (String mode : new String[] {"rw-rw----", "rw----rw-", "rw-r-----"}) {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
+      IOException e = assertThrows(IOException.class, () -> AuthStore.open(dataDir), mode);
+      assertTrue(e.getMessage().contains("auth store " + file) && e.getMessage().contains("run: chmod 600 " + file), e.getMessage());
+    }
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    AuthStore.open(dataDir).close(); // and after the chmod it opens again
+  }
+
+  @Test
   void toStringNeverShowsTheSecret() throws IOException {
     assertEquals("ServerKey[****]", ServerKey.loadOrCreate(dataDir).toString());
   }

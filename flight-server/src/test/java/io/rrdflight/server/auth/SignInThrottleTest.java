@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.rrdflight.server.auth.SignInThrottle.SignInRefused;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -110,5 +113,40 @@ class SignInThrottleTest {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  @Test
+  void simultaneousGuessesForOneNameRunNoMoreChecksThanTheLockAllows() throws Exception {
+    SignInThrottle patient = new SignInThrottle(clock, 2, Duration.ofSeconds(5)); // every guess gets a turn
+    SignInThrottle.Check slowWrong = () -> {
+      checks.incrementAndGet();
+      try {
+        Thread.sleep(100); // a PBKDF2 check
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      throw new AuthenticationException("wrong user name or password");
+    };
+    ExecutorService pool = Executors.newFixedThreadPool(40);
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<?>> guesses = new ArrayList<>();
+    try {
+      for (int i = 0; i < 40; i++) {
+        String peer = "10.0.0." + i; // spread over addresses, so only the name's lock can stop them
+        guesses.add(pool.submit(() -> {
+          go.await();
+          assertThrows(AuthenticationException.class, () -> patient.signIn("dora", peer, slowWrong));
+          return null;
+        }));
+      }
+      go.countDown();
+      for (Future<?> guess : guesses) {
+        guess.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(SignInThrottle.NAME_FAILURES, checks.get(), "password checks run for one name in one burst");
+    assertThrows(SignInRefused.class, () -> patient.signIn("dora", "10.0.1.1", right()), "the name is locked now");
   }
 }

@@ -129,6 +129,13 @@ class TokensTest {
   }
 
   @Test
+  void tokenWhoseHeaderIsJsonNullIsRefusedAsMalformed() throws Exception {
+    String nullJson = Base64.getUrlEncoder().withoutPadding().encodeToString("null".getBytes(StandardCharsets.UTF_8));
+    AuthenticationException header = assertThrows(AuthenticationException.class, () -> tokens.verify(nullJson + ".e30.c2ln", users));
+    assertTrue(header.getMessage().contains("header is not a JSON object"), header.getMessage());
+  }
+
+  @Test
   void refusalMessagesNeverContainTheToken() {
     String token = tokens.issue(Optional.of("t"), Role.READER, Optional.empty(), List.of()).token();
     for (String bad : new String[] {token + "x", token.substring(0, token.length() - 2), "x" + token, token.replace('.', ',')}) {
@@ -148,13 +155,32 @@ class TokensTest {
   @Test
   void sessionTokenFollowsTheUsersCurrentRecord() throws Exception {
     users.add("alice", Role.WRITER, "pw".toCharArray());
-    Caller alice = users.verify("alice", "pw".toCharArray());
-    String session = tokens.issueSession(alice.name(), alice.role(), Duration.ofHours(1));
+    String session = signIn("alice", "pw");
     assertEquals(new Caller("alice", Role.WRITER, "user"), tokens.verify(session, users));
     try (AuthStore cli = openStore()) {
       assertTrue(new Users(cli, clock).remove("alice"));
     }
     assertThrows(AuthenticationException.class, () -> tokens.verify(session, users));
+  }
+
+  @Test
+  void sessionOfARemovedUserIsRefusedAfterTheNameIsAddedAgain() throws Exception {
+    users.add("alice", Role.ADMIN, "leaked".toCharArray());
+    String stolen = signIn("alice", "leaked");
+    try (AuthStore cli = openStore()) { // the password reset: user remove, then user add
+      Users admin = new Users(cli, clock);
+      assertTrue(admin.remove("alice"));
+      admin.add("alice", Role.ADMIN, "new secret".toCharArray());
+    }
+    AuthenticationException e = assertThrows(AuthenticationException.class, () -> tokens.verify(stolen, users));
+    assertTrue(e.getMessage().contains("sign in again"), e.getMessage());
+    assertEquals(new Caller("alice", Role.ADMIN, "user"), tokens.verify(signIn("alice", "new secret"), users), "a fresh sign-in works");
+  }
+
+  /** What the Flight handshake does: the password checked, then a session for the record it was checked against. */
+  String signIn(String name, String password) throws Exception {
+    users.verify(name, password.toCharArray());
+    return tokens.issueSession(users.signedIn(name).orElseThrow(), Duration.ofHours(1));
   }
 
   @Test
