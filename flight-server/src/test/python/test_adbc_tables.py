@@ -150,6 +150,13 @@ def test_parameters_bind_one_row_to_a_query_and_many_to_an_insert(server):
         cur.execute("SELECT id FROM ins ORDER BY id")
         assert cur.fetch_arrow_table().column("id").to_pylist() == [1, 5, 6, 7]
 
+        with pytest.raises(adbc_driver_manager.Error, match="Parameter 1 is bound to a String value, but the query wants a number") as wrong:
+            cur.execute("SELECT CAST(? AS BIGINT) * 2 AS v", parameters=("abc",))
+            cur.fetchall()
+        assert "INTERNAL" not in str(wrong.value)
+        cur.execute("SELECT CAST(? AS BIGINT) * 2 AS v", parameters=(21,))
+        assert cur.fetchall() == [(42,)]
+
         with pytest.raises(adbc_driver_manager.Error, match="INSERT goes into a table entry named plainly") as refused:
             cur.adbc_prepare("INSERT INTO a.b SELECT 1")
         assert "INTERNAL" not in str(refused.value)

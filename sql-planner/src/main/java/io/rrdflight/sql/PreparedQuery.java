@@ -132,6 +132,7 @@ public final class PreparedQuery {
       throw new SqlQueryException("Query has " + parameterSchema.getFields().size() + " parameters but "
           + parameters.size() + " values were bound");
     }
+    requireBindable(parameters);
     if (bindsByText) {
       return bound(parameters).execute(List.of(), allocator, batchRows);
     }
@@ -157,6 +158,27 @@ public final class PreparedQuery {
     } catch (SQLException | RuntimeException e) {
       release.run();
       throw SqlQueryException.wrapping(SqlEngine.rootMessage(e), e);
+    }
+  }
+
+  /**
+   * Refuses a value of the wrong kind for its parameter (a text for a BIGINT, say): Calcite's generated
+   * code would cast it and fail with a ClassCastException, which reaches the client as an internal
+   * error. Names the parameter and the kinds, never the value.
+   */
+  private void requireBindable(List<?> parameters) {
+    for (int i = 0; i < parameters.size(); i++) {
+      Object value = parameters.get(i);
+      org.apache.arrow.vector.types.pojo.ArrowType type = parameterSchema.getFields().get(i).getType();
+      String wanted = switch (type.getTypeID()) {
+        case Int, FloatingPoint, Decimal -> value instanceof Number ? null : "a number";
+        case Bool -> value instanceof Boolean ? null : "a boolean";
+        default -> null;
+      };
+      if (value != null && wanted != null) {
+        throw new SqlQueryException("Parameter " + (i + 1) + " is bound to a " + value.getClass().getSimpleName()
+            + " value, but the query wants " + wanted + " there (" + type + ")");
+      }
     }
   }
 
