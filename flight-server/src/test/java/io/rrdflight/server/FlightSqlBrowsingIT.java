@@ -96,6 +96,8 @@ class FlightSqlBrowsingIT {
     assertEquals(expected, column(md.getTables("dataset", "rerun", "%", null), "TABLE_NAME"));
     assertEquals(List.of("TABLE"), column(md.getTables("dataset", "rerun", "partitions", null), "TABLE_TYPE"));
     assertEquals(List.of("time_1", "time_2", "time_3"), column(md.getTables("dataset", "rerun", "time\\_%", null), "TABLE_NAME"));
+    assertEquals(List.of("time_1", "time_2", "time_3"), column(md.getTables("dataset", "RERUN", "TIME\\_%", null), "TABLE_NAME"),
+        "patterns match without regard to case, as SQL resolves the names");
     assertEquals(List.of(), column(md.getTables("dataset", "rerun", "%", new String[] {"VIEW"}), "TABLE_NAME"));
     assertEquals(List.of("TABLE"), column(md.getTableTypes(), "TABLE_TYPE"));
   }

@@ -242,7 +242,9 @@ final class MetadataTables {
         re.append(Pattern.quote(String.valueOf(c)));
       }
     }
-    return Pattern.compile(re.toString(), Pattern.DOTALL);
+    // Without regard to case, as SQL resolves names here (and SqlInfo says): a tool that upper-cases
+    // the name it looks for must find the table its query will reach.
+    return Pattern.compile(re.toString(), Pattern.DOTALL | Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
   }
 
   static String quote(String identifier) {
