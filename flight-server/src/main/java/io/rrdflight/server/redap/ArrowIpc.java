@@ -122,10 +122,15 @@ final class ArrowIpc {
    * root is reused and closed afterwards. INVALID_ARGUMENT if the part is not an IPC stream.
    */
   void readBatches(DataframePart part, String what, Consumer<VectorSchemaRoot> batch) {
+    requireEncoderVersion(part, what);
+    readStream(payload(part, what), what, batch);
+  }
+
+  /** INVALID_ARGUMENT unless {@code part} is in the one encoding Rerun's clients write (an Arrow IPC stream). */
+  static void requireEncoderVersion(DataframePart part, String what) {
     if (part.getEncoderVersion() != EncoderVersion.ENCODER_VERSION_V0) {
       throw CatalogStatus.invalidArgument(what + ": unsupported encoder version " + part.getEncoderVersion() + "; expected ENCODER_VERSION_V0");
     }
-    readStream(payload(part, what), what, batch);
   }
 
   /**

@@ -54,7 +54,8 @@ final class SegmentPropertyBatches {
     }
     // One batch of one row: clients read the first batch only, so a second one would be stored unseen.
     List<Integer> rowsPerBatch = new ArrayList<>();
-    ipc.readBatches(properties, what, root -> rowsPerBatch.add(root.getRowCount()));
+    ArrowIpc.requireEncoderVersion(properties, what);
+    ipc.readStream(batch, what, root -> rowsPerBatch.add(root.getRowCount())); // the bytes decompressed above, not again
     if (!rowsPerBatch.equals(List.of(1))) {
       int rows = rowsPerBatch.stream().mapToInt(Integer::intValue).sum();
       throw CatalogStatus.invalidArgument(what + ": properties are one batch of one row, got " + rows + " rows in "
