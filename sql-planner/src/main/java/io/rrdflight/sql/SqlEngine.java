@@ -99,6 +99,7 @@ public final class SqlEngine implements AutoCloseable {
     props.setProperty("unquotedCasing", "UNCHANGED");
     props.setProperty("quotedCasing", "UNCHANGED");
     props.setProperty("caseSensitive", "false");
+    props.setProperty("typeSystem", io.rrdflight.sql.calcite.RerunTypeSystem.class.getName()); // nanosecond TIMESTAMP literals
     this.connectionProperties = props;
   }
 

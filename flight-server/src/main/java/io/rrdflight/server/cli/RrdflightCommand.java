@@ -50,6 +50,7 @@ public final class RrdflightCommand implements Runnable {
 
   public static void main(String[] args) {
     StartupTrace.step("main");
+    utcForSql();
     unzeroedNettyMemory();
     if (args.length > 0 && args[0].equals("server")) {
       // SLF4J set up before a second thread exists: when the warm-up thread set it up while this one
@@ -60,6 +61,16 @@ public final class RrdflightCommand implements Runnable {
       ServerWarmup.start();
     }
     System.exit(execute(args));
+  }
+
+  /**
+   * SQL's TIMESTAMP is UTC's wall clock here, as Rerun's timestamps are UTC. Calcite's row engine and
+   * java.sql.Timestamp convert through the JVM's default zone (Calcite reads it once, when its functions
+   * load), so in a JVM started in another zone the results of the row engine moved by the zone's offset.
+   * Before any Calcite class loads. The log's times are UTC too.
+   */
+  static void utcForSql() {
+    java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone(java.time.ZoneOffset.UTC));
   }
 
   /** Netty's switch for reaching the JDK's internals by reflection (off by default on Java 9 and later). */

@@ -14,6 +14,7 @@ import org.apache.arrow.vector.Float4Vector;
 import org.apache.arrow.vector.Float8Vector;
 import org.apache.arrow.vector.TimeStampMilliVector;
 import org.apache.arrow.vector.TimeStampNanoVector;
+import org.apache.arrow.vector.TimeStampVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.BaseListVector;
@@ -31,6 +32,7 @@ import org.apache.calcite.rex.RexInputRef;
 import org.apache.calcite.rex.RexLiteral;
 import org.apache.calcite.rex.RexNode;
 import org.apache.calcite.sql.SqlKind;
+import org.apache.calcite.sql.type.SqlTypeName;
 import org.apache.calcite.util.TimestampString;
 
 /**
@@ -134,11 +136,14 @@ final class ArrowExpressions {
     if ((call.getKind() == SqlKind.IS_NULL || call.getKind() == SqlKind.IS_NOT_NULL) && call.getOperands().get(0) instanceof RexInputRef ref) {
       return columnIsNull(ref.getIndex(), call.getKind() == SqlKind.IS_NULL);
     }
+    SqlKind op = call.getKind();
+    if (COMPARISONS.contains(op) && isTimestamp(call.getOperands().get(0)) && isTimestamp(call.getOperands().get(1))) {
+      return timestampComparison(op, nanosOf(call.getOperands().get(0)), nanosOf(call.getOperands().get(1)));
+    }
     List<Expr> args = new ArrayList<>();
     for (RexNode operand : call.getOperands()) {
       args.add(compileOrThrow(operand, fields));
     }
-    SqlKind op = call.getKind();
     switch (op) {
       case EQUALS, NOT_EQUALS, LESS_THAN, LESS_THAN_OR_EQUAL, GREATER_THAN, GREATER_THAN_OR_EQUAL -> {
         Kind a = args.get(0).kind();
@@ -148,18 +153,7 @@ final class ArrowExpressions {
           throw new Unsupported();
         }
         Kind compareAs = numeric ? (a == Kind.DOUBLE || b == Kind.DOUBLE ? Kind.DOUBLE : Kind.LONG) : a;
-        return computed(Kind.BOOL, args, (cols, row, out) -> {
-          int c = compare(compareAs, cols[0], cols[1], row);
-          boolean r = switch (op) {
-            case EQUALS -> c == 0;
-            case NOT_EQUALS -> c != 0;
-            case LESS_THAN -> c < 0;
-            case LESS_THAN_OR_EQUAL -> c <= 0;
-            case GREATER_THAN -> c > 0;
-            default -> c >= 0;
-          };
-          out.setLong(row, r ? 1 : 0);
-        }, true);
+        return computed(Kind.BOOL, args, (cols, row, out) -> out.setLong(row, holds(op, compare(compareAs, cols[0], cols[1], row)) ? 1 : 0), true);
       }
       case AND, OR -> {
         requireAll(args, Kind.BOOL);
@@ -309,6 +303,132 @@ final class ArrowExpressions {
     };
   }
 
+  private static final java.util.Set<SqlKind> COMPARISONS = java.util.EnumSet.of(SqlKind.EQUALS, SqlKind.NOT_EQUALS,
+      SqlKind.LESS_THAN, SqlKind.LESS_THAN_OR_EQUAL, SqlKind.GREATER_THAN, SqlKind.GREATER_THAN_OR_EQUAL);
+
+  /** Whether comparison {@code op} holds for operands that compared as {@code c} (negative, zero, positive). */
+  private static boolean holds(SqlKind op, int c) {
+    return switch (op) {
+      case EQUALS -> c == 0;
+      case NOT_EQUALS -> c != 0;
+      case LESS_THAN -> c < 0;
+      case LESS_THAN_OR_EQUAL -> c <= 0;
+      case GREATER_THAN -> c > 0;
+      default -> c >= 0;
+    };
+  }
+
+  // ---- TIMESTAMP comparisons, in nanoseconds ----
+
+  /**
+   * A TIMESTAMP operand's values as nanoseconds since the epoch. Comparisons of two TIMESTAMPs are
+   * decided on these rather than on Calcite's milliseconds, so that a literal or parameter with
+   * nanoseconds (as Rerun's times have) splits rows of one millisecond as it should.
+   */
+  private interface Nanos {
+    boolean isNull(int row);
+
+    long nanos(int row);
+  }
+
+  @FunctionalInterface
+  private interface NanosExpr {
+    Nanos evaluate(VectorSchemaRoot batch, ArrowExecution execution);
+  }
+
+  private static boolean isTimestamp(RexNode node) {
+    return node.getType().getSqlTypeName() == SqlTypeName.TIMESTAMP;
+  }
+
+  /** A column, literal or parameter of a TIMESTAMP comparison (through casts between TIMESTAMPs); else Unsupported. */
+  private static NanosExpr nanosOf(RexNode node) throws Unsupported {
+    RexNode n = node;
+    while (n instanceof RexCall c && c.getKind() == SqlKind.CAST && isTimestamp(c.getOperands().get(0))) {
+      n = c.getOperands().get(0);
+    }
+    if (n instanceof RexInputRef ref) {
+      int index = ref.getIndex();
+      return (batch, execution) -> nanosColumn(batch.getVector(index));
+    }
+    if (n instanceof RexLiteral lit) {
+      Nanos value = fixedNanos(lit.isNull() ? null : lit.getValueAs(TimestampString.class));
+      return (batch, execution) -> value;
+    }
+    if (n instanceof RexDynamicParam p) {
+      int index = p.getIndex();
+      return (batch, execution) -> fixedNanos(execution.parameter(index));
+    }
+    throw new Unsupported();
+  }
+
+  /** A value for every row: a timestamp, a number of milliseconds (as Calcite's), or null. Saturates beyond 64 bits. */
+  private static Nanos fixedNanos(Object v) {
+    BigDecimal nanos = v == null ? null : RerunSqlTypes.epochNanos(v).orElseGet(() -> {
+      if (v instanceof Number n) {
+        return new BigDecimal(n.toString()).scaleByPowerOfTen(6);
+      }
+      throw new SqlQueryException("Parameter value " + v + " is not a timestamp");
+    });
+    long value = nanos == null ? 0 : nanos.max(BigDecimal.valueOf(Long.MIN_VALUE)).min(BigDecimal.valueOf(Long.MAX_VALUE)).longValue();
+    return new Nanos() {
+      public boolean isNull(int row) {
+        return nanos == null;
+      }
+
+      public long nanos(int row) {
+        return value;
+      }
+    };
+  }
+
+  /** A timestamp vector of any unit, in nanoseconds (saturating). */
+  private static Nanos nanosColumn(FieldVector v) {
+    if (!(v instanceof TimeStampVector t)) {
+      throw new IllegalStateException("not a timestamp column: " + v.getField());
+    }
+    long per = switch (((ArrowType.Timestamp) v.getField().getType()).getUnit()) {
+      case SECOND -> 1_000_000_000L;
+      case MILLISECOND -> 1_000_000L;
+      case MICROSECOND -> 1_000L;
+      case NANOSECOND -> 1L;
+    };
+    return new Nanos() {
+      public boolean isNull(int row) {
+        return t.isNull(row);
+      }
+
+      public long nanos(int row) {
+        long raw = t.get(row);
+        long high = Math.multiplyHigh(raw, per);
+        long low = raw * per;
+        return high == (low >> 63) ? low : raw < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+      }
+    };
+  }
+
+  private static Expr timestampComparison(SqlKind op, NanosExpr left, NanosExpr right) {
+    return new Expr() {
+      public Kind kind() {
+        return Kind.BOOL;
+      }
+
+      public Column evaluate(VectorSchemaRoot batch, ArrowExecution execution) {
+        Nanos a = left.evaluate(batch, execution);
+        Nanos b = right.evaluate(batch, execution);
+        int rows = batch.getRowCount();
+        Values out = new Values(Kind.BOOL, rows);
+        for (int row = 0; row < rows; row++) {
+          if (a.isNull(row) || b.isNull(row)) {
+            out.setNull(row);
+          } else {
+            out.setLong(row, holds(op, Long.compare(a.nanos(row), b.nanos(row))) ? 1 : 0);
+          }
+        }
+        return out;
+      }
+    };
+  }
+
   private static void requireAll(List<Expr> args, Kind kind) throws Unsupported {
     for (Expr a : args) {
       if (a.kind() != kind) {
@@ -363,8 +483,8 @@ final class ArrowExpressions {
       return new Literal(null);
     }
     Object value = switch (kind) {
-      case LONG -> v instanceof java.sql.Timestamp ts ? BigDecimal.valueOf(ts.getTime())
-          : v instanceof java.time.Instant i ? BigDecimal.valueOf(i.toEpochMilli())
+      case LONG -> RerunSqlTypes.epochNanos(v).isPresent() // a timestamp: Calcite's milliseconds of UTC's wall clock
+          ? RerunSqlTypes.epochNanos(v).get().divide(BigDecimal.valueOf(1_000_000L), 0, java.math.RoundingMode.FLOOR)
           : v instanceof Number n ? new BigDecimal(n.toString()) : v instanceof Boolean ? null : new BigDecimal(v.toString().trim());
       case DOUBLE -> v instanceof Number n ? new BigDecimal(n.toString()) : new BigDecimal(v.toString().trim());
       case BOOL -> v instanceof Boolean b ? b : Boolean.parseBoolean(v.toString());

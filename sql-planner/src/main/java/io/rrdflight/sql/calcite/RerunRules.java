@@ -173,19 +173,30 @@ public final class RerunRules {
       return rangeOf(kind, value.get());
     }
 
+    /**
+     * Whether {@code node} is the view's column, also as a TIMESTAMP of more digits: Calcite casts a
+     * TIMESTAMP(3) column to a nanosecond literal's TIMESTAMP(9), and the scan compares the column's own
+     * nanoseconds.
+     */
     static boolean isColumn(RexNode node, RerunTableScan scan, int viewColumn) {
+      while (node instanceof RexCall c && c.getKind() == SqlKind.CAST && isTimestamp(c) && isTimestamp(c.operands.get(0))) {
+        node = c.operands.get(0);
+      }
       return node instanceof RexInputRef ref && scan.spec().viewColumn(ref.getIndex()) == viewColumn;
     }
 
-    /** A literal as the index's raw 64-bit unit: TIMESTAMP literals (milliseconds) become nanoseconds. */
+    private static boolean isTimestamp(RexNode node) {
+      return node.getType().getSqlTypeName() == org.apache.calcite.sql.type.SqlTypeName.TIMESTAMP;
+    }
+
+    /** A literal as the index's raw 64-bit unit: TIMESTAMP literals as nanoseconds, every digit kept. */
     private static Optional<BigDecimal> numeric(RexNode node, TimelineKind kind) {
       RexNode n = unwrapCast(node);
       if (!(n instanceof RexLiteral lit) || lit.isNull()) {
         return Optional.empty();
       }
       if (kind == TimelineKind.TIMESTAMP) {
-        TimestampString ts = lit.getValueAs(TimestampString.class);
-        return ts == null ? Optional.empty() : Optional.of(BigDecimal.valueOf(ts.getMillisSinceEpoch()).multiply(BigDecimal.valueOf(1_000_000L)));
+        return RerunSqlTypes.epochNanos(lit.getValueAs(TimestampString.class));
       }
       if (lit.getType().getSqlTypeName().getFamily() != org.apache.calcite.sql.type.SqlTypeFamily.NUMERIC) {
         return Optional.empty();
@@ -224,16 +235,14 @@ public final class RerunRules {
     };
   }
 
-  /** A bound parameter value in the index's raw unit: timestamps (milliseconds in SQL) as nanoseconds. */
+  /**
+   * A bound parameter value in the index's raw unit: timestamps as nanoseconds, every digit kept; a
+   * number compared with a TIMESTAMP index is milliseconds, as Calcite's.
+   */
   static BigDecimal rawIndexValue(Object v, TimelineKind kind) {
-    if (v instanceof java.sql.Timestamp ts) {
-      return BigDecimal.valueOf(ts.getTime()).multiply(BigDecimal.valueOf(1_000_000L));
-    }
-    if (v instanceof java.time.Instant i) {
-      return BigDecimal.valueOf(i.getEpochSecond()).multiply(BigDecimal.valueOf(1_000_000_000L)).add(BigDecimal.valueOf(i.getNano()));
-    }
-    if (v instanceof java.time.LocalDateTime t) {
-      return rawIndexValue(java.sql.Timestamp.valueOf(t), kind);
+    Optional<BigDecimal> nanos = RerunSqlTypes.epochNanos(v);
+    if (nanos.isPresent()) {
+      return nanos.get();
     }
     if (v instanceof Number n) {
       BigDecimal d = new BigDecimal(n.toString());

@@ -116,7 +116,7 @@ public record RerunScanSpec(Optional<SortedSet<String>> partitionIds, IndexRange
    * The spec with each parameter filter applied to the bound {@code values}: a NULL matches
    * nothing, as {@code = NULL} does in SQL.
    *
-   * @param index the kind of the table's index (TIMESTAMP parameters are milliseconds, the index nanoseconds)
+   * @param index the kind of the table's index (how a parameter's value becomes the index's raw unit)
    */
   public RerunScanSpec bind(List<Object> values, Optional<TimelineKind> index) {
     RerunScanSpec bound = new RerunScanSpec(partitionIds, range, projection, empty, List.of(), countOnly);

@@ -2,8 +2,13 @@ package io.rrdflight.sql.calcite;
 
 import io.rrdflight.catalog.DatasetSchema.ComponentColumn;
 import io.rrdflight.rrd.Timeline;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.sql.Types;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.Optional;
 import org.apache.arrow.vector.types.DateUnit;
 import org.apache.arrow.vector.types.TimeUnit;
 import org.apache.arrow.vector.types.pojo.FieldType;
@@ -17,17 +22,47 @@ import org.apache.arrow.vector.util.Text;
 import org.apache.calcite.rel.type.RelDataType;
 import org.apache.calcite.rel.type.RelDataTypeFactory;
 import org.apache.calcite.sql.type.SqlTypeName;
+import org.apache.calcite.util.TimestampString;
 
 /**
  * The one place that maps types between Arrow and SQL: Rerun's Arrow column types to SQL types (and
  * Arrow values to the Java values Calcite's row engine expects), and the SQL types of computed
  * columns and parameters to Arrow types. Sequences and durations are BIGINT (nanoseconds for
- * durations); timestamps are TIMESTAMP, which Calcite keeps in milliseconds, so exact nanosecond
- * ranges are given as BIGINT arguments of {@code query_view}. A component, {@code List<T>}, is an
- * ARRAY of T; structs and unions, which SQL cannot express here, are ANY.
+ * durations); timestamps are TIMESTAMP, which Calcite's row engine keeps in milliseconds; comparisons
+ * of a TIMESTAMP with a literal or parameter are exact to the nanosecond where the scan and the batch
+ * engine decide them ({@link #epochNanos}). A component, {@code List<T>}, is an ARRAY of T; structs and
+ * unions, which SQL cannot express here, are ANY.
  */
 public final class RerunSqlTypes {
   private RerunSqlTypes() {}
+
+  /**
+   * A TIMESTAMP literal's or parameter's value as nanoseconds since the epoch, every digit kept (Calcite's
+   * own long for a TIMESTAMP is milliseconds, which put {@code time >= TIMESTAMP '…:00.197233475'} a
+   * millisecond early). A TIMESTAMP here is UTC's wall clock, as Rerun's timestamps are UTC, so a
+   * {@link java.sql.Timestamp} is read by its fields, never through the JVM's time zone. Empty for a value
+   * of another kind. Literals arrive as {@link TimestampString}, parameters as Timestamp, LocalDateTime or
+   * Instant.
+   */
+  public static Optional<BigDecimal> epochNanos(Object value) {
+    LocalDateTime t;
+    if (value instanceof TimestampString s) {
+      t = LocalDateTime.parse(s.toString().replace(' ', 'T'));
+    } else if (value instanceof java.sql.Timestamp ts) {
+      t = ts.toLocalDateTime();
+    } else if (value instanceof LocalDateTime l) {
+      t = l;
+    } else if (value instanceof Instant i) {
+      return Optional.of(nanos(i.getEpochSecond(), i.getNano()));
+    } else {
+      return Optional.empty();
+    }
+    return Optional.of(nanos(t.toEpochSecond(ZoneOffset.UTC), t.getNano()));
+  }
+
+  private static BigDecimal nanos(long seconds, int nanos) {
+    return BigDecimal.valueOf(seconds).scaleByPowerOfTen(9).add(BigDecimal.valueOf(nanos));
+  }
 
   public static RelDataType partitionIdType(RelDataTypeFactory f) {
     return f.createSqlType(SqlTypeName.VARCHAR);

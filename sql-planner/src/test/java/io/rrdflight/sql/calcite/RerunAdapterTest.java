@@ -420,6 +420,46 @@ class RerunAdapterTest {
   }
 
   @Test
+  void timestampLiteralsAndParametersKeepTheirNanoseconds() {
+    // Three rows within one millisecond (10:00:00.197): Calcite's TIMESTAMP is milliseconds, Rerun's nanoseconds.
+    long ms = t(0) + 197_000_000L;
+    data.chunk("fine", "run-n", "/x").timeline("frame", SEQUENCE, 1, 2, 3)
+        .timeline("time", TIMESTAMP, ms + 233_474, ms + 233_475, ms + 233_476).scalars("Scalars:scalars", 1.0, 2.0, 3.0).add();
+    String at = "TIMESTAMP '2024-01-15 10:00:00.197233475'";
+    java.sql.Timestamp atParameter = java.sql.Timestamp.valueOf("2024-01-15 10:00:00.197233475");
+    Map<String, List<String>> expected = Map.of(">=", List.of("2", "3"), ">", List.of("3"), "=", List.of("2"),
+        "<>", List.of("1", "3"), "<", List.of("1"), "<=", List.of("1", "2"));
+    for (Map.Entry<String, List<String>> e : expected.entrySet()) {
+      String op = e.getKey();
+      // On the index table the comparison is the scan's range; on the frame table a filter above the scan.
+      for (String table : List.of("fine.\"time\"", "fine.frame")) {
+        String sql = "SELECT frame FROM " + table + " WHERE \"time\" " + op + " ";
+        assertEquals(e.getValue(), rows(sql + at), sql + at);
+        assertEquals(e.getValue(), rows(sql + "?", List.of(atParameter)), sql + "?");
+      }
+    }
+    String plan = explain("SELECT frame FROM fine.\"time\" WHERE \"time\" > " + at);
+    assertTrue(plan.contains("range=[[" + (ms + 233_476) + ", +inf]]") && !plan.contains("Filter"), plan);
+    plan = explain("SELECT frame FROM fine.frame WHERE \"time\" > " + at);
+    assertTrue(plan.contains("ArrowFilter"), "decided by the batch engine, not Calcite's milliseconds: " + plan);
+  }
+
+  @Test
+  void timestampParametersMeanTheSameInAnyTimeZoneOfTheServer() {
+    // A Flight SQL TIMESTAMP parameter reaches the planner as java.sql.Timestamp.valueOf(Arrow's LocalDateTime):
+    // its wall clock is UTC's whatever the JVM's zone; it was read through the zone (getTime) and moved by its offset.
+    java.util.TimeZone zone = java.util.TimeZone.getDefault();
+    java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("America/New_York"));
+    try {
+      java.sql.Timestamp at = java.sql.Timestamp.valueOf(java.time.LocalDateTime.parse("2024-01-15T10:00:08"));
+      assertEquals(List.of("8", "9"), rows("SELECT frame FROM ds.\"time\" WHERE \"time\" >= ? AND rerun_partition_id = 'run-a'", List.of(at)));
+      assertEquals(List.of("8", "9"), rows("SELECT frame FROM ds.frame WHERE \"time\" >= ? AND rerun_partition_id = 'run-a'", List.of(at)));
+    } finally {
+      java.util.TimeZone.setDefault(zone);
+    }
+  }
+
+  @Test
   void queryViewArgumentsCanBeParametersExceptTheOnesThatDecideTheColumns() {
     String sql = "SELECT * FROM TABLE(ds.query_view(index => 'frame', contents => '/gripper /arm/**', "
         + "partition_ids => ?, range_start => ?, range_end => ?, fill_latest_at => ?))";
