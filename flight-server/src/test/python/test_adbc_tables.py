@@ -66,6 +66,58 @@ def test_ingest_append_replace_and_create_append(server):
         ingest(server, "missing", more, "append")
 
 
+def ingest_command(table: str, if_exists: int) -> bytes:
+    """Flight SQL's CommandStatementIngest (create if missing; if_exists 2 append, 3 replace) packed in a
+    protobuf Any, written out by hand: pyarrow has no Flight SQL messages."""
+    def field(number: int, payload: bytes) -> bytes:  # a length-delimited field (no value here reaches 128 bytes)
+        return bytes([number << 3 | 2, len(payload)]) + payload
+
+    options = bytes([1 << 3, 1, 2 << 3, if_exists])  # if_not_exist = CREATE, if_exists
+    command = field(1, options) + field(2, table.encode())
+    return field(1, b"type.googleapis.com/arrow.flight.protocol.sql.CommandStatementIngest") + field(2, command)
+
+
+def test_an_upload_with_a_schema_and_no_batch_replaces_the_rows_with_none(server):
+    """A Flight SQL ingest that sends its schema and no batch, with mode replace: the table then has that
+    schema's columns and no rows (the old rows stayed)."""
+    import pyarrow.flight as flight
+
+    ingest(server, "emptied", FLAGS, "create")
+    client = flight.FlightClient(server.grpc_uri)
+    schema = pa.schema([("id", pa.int64())])
+    writer, reader = client.do_put(flight.FlightDescriptor.for_command(ingest_command("emptied", 3)), schema)
+    writer.done_writing()
+    reader.read()
+    writer.close()
+    client.close()
+    got = query(server, "SELECT * FROM emptied")
+    assert got.num_rows == 0 and got.column_names == ["id"]
+
+
+def test_an_ingest_that_sends_nothing_is_refused_not_left_waiting(server):
+    """ADBC's Go driver ingests a table without rows as a DoPut with no message at all: that call held a
+    server thread and its client for good. It is refused, and the server goes on."""
+    import threading
+
+    outcome = {}
+
+    def empty_ingest():
+        try:
+            ingest(server, "never_sent", pa.table({"id": pa.array([], pa.int64())}), "create")
+            outcome["result"] = "written"
+        except adbc_driver_manager.Error as e:
+            outcome["result"] = str(e)
+
+    worker = threading.Thread(target=empty_ingest, daemon=True)
+    worker.start()
+    worker.join(60)
+    assert "result" in outcome, "the ingest of an empty table is still waiting after 60 s"
+    assert "ended before its first message" in outcome["result"], outcome["result"]
+    with pytest.raises(adbc_driver_manager.Error, match="never_sent"):
+        query(server, "SELECT * FROM never_sent")  # nothing was made
+    assert ingest(server, "never_sent", FLAGS, "create") == 3
+
+
 def test_create_append_ingests_racing_to_make_one_table_all_land(server):
     """Two create_append ingests to a new name at once: the one that finds the table made by the other
     since its lookup appends to it (it was refused as ALREADY_EXISTS)."""

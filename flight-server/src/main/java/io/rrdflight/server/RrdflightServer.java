@@ -198,7 +198,8 @@ public final class RrdflightServer implements AutoCloseable {
     // layer (a server-wide interceptor: it sees the calls of both services).
     Consumer<NettyServerBuilder> sharePort = netty -> netty
         .protocolNegotiator(new SharedPortNegotiator(http, new ConnectionLimits(limits.maxConnections(), limits.firstBytesTimeout()), tls))
-        .intercept(sqlDoor) // added first, so called after the auth layer: only an accepted call opens the SQL door
+        .intercept(new io.rrdflight.server.flightsql.UploadsWithoutMessages()) // innermost: only calls the auth layer accepted
+        .intercept(sqlDoor) // called after the auth layer: only an accepted call opens the SQL door
         .intercept(auth)
         .intercept(calls) // added last, so called first: it notes refused calls too
         .maxInboundMessageSize(limits.maxMessageBytes())
