@@ -7,6 +7,9 @@ alone; for ingestion, the rows that went in.
 
 from __future__ import annotations
 
+import subprocess
+import time
+
 import adbc_driver_flightsql.dbapi as flightsql
 import adbc_driver_manager
 import pyarrow as pa
@@ -113,6 +116,15 @@ def test_an_ingest_that_sends_nothing_is_refused_not_left_waiting(server):
     worker.join(60)
     assert "result" in outcome, "the ingest of an empty table is still waiting after 60 s"
     assert "ended before its first message" in outcome["result"], outcome["result"]
+    # The server's side: no thread is left waiting for the upload's first message.
+    waiting = ""
+    for _ in range(50):
+        threads = subprocess.run(["jstack", str(server.proc.pid)], capture_output=True, text=True, check=True).stdout
+        waiting = [t for t in threads.split("\n\n") if "FlightStream.getDescriptor" in t or "FlightStream.getRoot" in t]
+        if not waiting:
+            break
+        time.sleep(0.1)
+    assert not waiting, waiting
     with pytest.raises(adbc_driver_manager.Error, match="never_sent"):
         query(server, "SELECT * FROM never_sent")  # nothing was made
     assert ingest(server, "never_sent", FLAGS, "create") == 3

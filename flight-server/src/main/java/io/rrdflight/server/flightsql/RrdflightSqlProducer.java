@@ -141,6 +141,17 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
         .withSqlDatetimeFunctions(new String[] {"CURRENT_TIMESTAMP", "EXTRACT", "FLOOR", "CEIL"});
   }
 
+  /**
+   * Waits for the upload's schema before Flight SQL's dispatch waits for its descriptor: Arrow's
+   * FlightStream fails the schema, never the descriptor, when the upload fails or is cancelled before its
+   * first message, so a wait on the descriptor alone never ended ({@link UploadsWithoutMessages}).
+   */
+  @Override
+  public Runnable acceptPut(CallContext context, FlightStream flightStream, StreamListener<PutResult> ackStream) {
+    flightStream.getRoot();
+    return super.acceptPut(context, flightStream, ackStream);
+  }
+
   // --- statements -------------------------------------------------------------------------
 
   @Override

@@ -1,5 +1,6 @@
 package io.rrdflight.server.flightsql;
 
+import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -10,12 +11,13 @@ import org.apache.arrow.flight.impl.FlightServiceGrpc;
 
 /**
  * Refuses a DoPut whose client ends its upload before sending a single message. Flight's first message
- * carries the descriptor (the command) and the schema; Arrow Java's FlightStream completes the
- * descriptor only when a message arrives, not when the upload ends, so such a call parked a server
- * thread in {@code getDescriptor()} for good, and its client waited for an answer for good. ADBC's Go
- * driver does this when asked to ingest a table without rows. The call is closed with
- * INVALID_ARGUMENT, and the stream told it was cancelled, which fails the descriptor it waits for and
- * frees that thread.
+ * carries the descriptor (the command) and the schema, and Arrow Java's FlightStream completes neither
+ * when the upload ends without one, so such a call parked a server thread for good, and its client
+ * waited for an answer for good. ADBC's Go driver does this when asked to ingest a table without rows.
+ * The call is closed with INVALID_ARGUMENT, and the stream is told it was cancelled, which fails the
+ * schema it waits for ({@link RrdflightSqlProducer#acceptPut} waits on the schema first, as the
+ * descriptor is never failed). Flight's own close of the call after that is dropped: the call is
+ * closed already.
  */
 public final class UploadsWithoutMessages implements ServerInterceptor {
   private static final String DO_PUT = FlightServiceGrpc.getDoPutMethod().getFullMethodName();
@@ -24,10 +26,19 @@ public final class UploadsWithoutMessages implements ServerInterceptor {
 
   @Override
   public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
-    ServerCall.Listener<Q> listener = next.startCall(call, headers);
     if (!DO_PUT.equals(call.getMethodDescriptor().getFullMethodName())) {
-      return listener;
+      return next.startCall(call, headers);
     }
+    java.util.concurrent.atomic.AtomicBoolean refused = new java.util.concurrent.atomic.AtomicBoolean();
+    ServerCall<Q, A> closedOnce = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+      @Override
+      public void close(Status status, Metadata trailers) {
+        if (!refused.get()) {
+          super.close(status, trailers);
+        }
+      }
+    };
+    ServerCall.Listener<Q> listener = next.startCall(closedOnce, headers);
     return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
       private boolean sawMessage; // gRPC calls a listener from one thread at a time
 
@@ -43,6 +54,7 @@ public final class UploadsWithoutMessages implements ServerInterceptor {
           super.onHalfClose();
           return;
         }
+        refused.set(true);
         call.close(Status.INVALID_ARGUMENT.withDescription(REFUSED), new Metadata());
         super.onCancel();
       }
