@@ -77,12 +77,17 @@ def test_a_timestamp_literal_compares_to_the_nanosecond(conn, oracle, op):
         assert log_times(conn, sql) == [v for v in times[table] if HOLDS[op](v, at)], sql
 
 
-def test_a_bound_timestamp_parameter_compares_to_the_nanosecond_in_any_server_time_zone(conn, oracle):
+@pytest.mark.parametrize("unit,tz", [("ns", None), ("ns", "UTC"), ("us", "UTC"), ("ms", "Europe/Berlin"), ("s", None)])
+def test_a_bound_timestamp_parameter_compares_exactly_in_any_server_time_zone(conn, oracle, unit, tz):
+    """A parameter of any unit, with or without a time zone (pyarrow's type for an aware datetime): the
+    instant it holds, to its last digit."""
     pid, times, at = oracle
-    bound = pa.record_batch([pa.array([pid]), pa.array([at], pa.timestamp("ns"))], names=["pid", "at"])
+    per = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}[unit]
+    value = at // per
+    bound = pa.record_batch([pa.array([pid]), pa.array([value], pa.timestamp(unit, tz=tz))], names=["pid", "at"])
     for table in ("log_time", "frame"):
         sql = f"SELECT log_time FROM dataset.{table} WHERE rerun_partition_id = ? AND log_time >= ?"
-        assert log_times(conn, sql, bound) == [v for v in times[table] if v >= at], sql
+        assert log_times(conn, sql, bound) == [v for v in times[table] if v >= value * per], sql
 
 
 def test_the_row_engine_returns_utc_times_whatever_the_servers_zone(conn, oracle):

@@ -596,6 +596,11 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
     return ByteString.copyFrom(MetadataTables.ipc(schema));
   }
 
+  /**
+   * One row of bound parameters as the planner takes them: strings, and timestamps as
+   * java.sql.Timestamp of UTC's wall clock with every digit. A timestamp with a time zone (pyarrow's
+   * for an aware datetime) reads as a bare number in its unit, which was taken for milliseconds.
+   */
   private static List<Object> row(VectorSchemaRoot root, int index) {
     List<Object> values = new ArrayList<>();
     for (FieldVector vector : root.getFieldVectors()) {
@@ -604,6 +609,14 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
         value = text.toString();
       } else if (value instanceof LocalDateTime time) {
         value = java.sql.Timestamp.valueOf(time);
+      } else if (value instanceof Long raw && vector.getField().getType() instanceof org.apache.arrow.vector.types.pojo.ArrowType.Timestamp t) {
+        java.time.Instant instant = switch (t.getUnit()) {
+          case SECOND -> java.time.Instant.ofEpochSecond(raw);
+          case MILLISECOND -> java.time.Instant.ofEpochMilli(raw);
+          case MICROSECOND -> java.time.Instant.ofEpochSecond(Math.floorDiv(raw, 1_000_000L), Math.floorMod(raw, 1_000_000L) * 1_000L);
+          case NANOSECOND -> java.time.Instant.ofEpochSecond(Math.floorDiv(raw, 1_000_000_000L), Math.floorMod(raw, 1_000_000_000L));
+        };
+        value = java.sql.Timestamp.valueOf(LocalDateTime.ofInstant(instant, java.time.ZoneOffset.UTC));
       }
       values.add(value);
     }
