@@ -112,6 +112,9 @@ class FlightSqlProtocolIT {
   void xdbcTypeInfoListsTheSqlTypesAndFiltersByType() throws Exception {
     List<String> names = strings(client.getXdbcTypeInfo(), "type_name");
     assertTrue(names.containsAll(List.of("BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR", "TIMESTAMP", "ARRAY")), names.toString());
+    // Ordered by data_type (java.sql.Types), as JDBC's getTypeInfo is.
+    assertEquals(List.of("TINYINT", "BIGINT", "VARBINARY", "DECIMAL", "INTEGER", "SMALLINT", "REAL", "DOUBLE", "VARCHAR",
+        "BOOLEAN", "DATE", "TIMESTAMP", "ARRAY"), names);
     FlightInfo bigint = client.getXdbcTypeInfo(Types.BIGINT);
     try (FlightStream stream = client.getStream(bigint.getEndpoints().get(0).getTicket())) {
       assertTrue(stream.next());

@@ -170,7 +170,9 @@ final class MetadataTables {
       new SqlType("ARRAY", Types.ARRAY, 0, null, null, false, false, 0));
 
   void typeInfo(FlightSql.CommandGetXdbcTypeInfo command, ServerStreamListener listener) {
-    List<SqlType> types = TYPES.stream().filter(t -> !command.hasDataType() || command.getDataType() == t.jdbcType()).toList();
+    // Ordered by data_type, as JDBC's getTypeInfo is (tools look a type up in that order).
+    List<SqlType> types = TYPES.stream().filter(t -> !command.hasDataType() || command.getDataType() == t.jdbcType())
+        .sorted(java.util.Comparator.comparingInt(SqlType::jdbcType)).toList();
     send(Schemas.GET_TYPE_INFO_SCHEMA, listener, root -> {
       for (int i = 0; i < types.size(); i++) {
         SqlType t = types.get(i);
