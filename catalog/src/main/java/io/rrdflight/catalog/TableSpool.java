@@ -52,9 +52,7 @@ public final class TableSpool implements AutoCloseable {
     }
     try {
       if (staging == null) {
-        staging = VectorSchemaRoot.create(batch.getSchema(), allocator);
-        writer = new ArrowStreamWriter(staging, null, out);
-        writer.start();
+        start(batch.getSchema());
       } else if (!staging.getSchema().equals(batch.getSchema())) {
         throw CatalogException.invalidArgument("All batches of one write must have one schema; got " + staging.getSchema()
             + ", then " + batch.getSchema());
@@ -69,7 +67,24 @@ public final class TableSpool implements AutoCloseable {
     }
   }
 
-  /** The schema of the rows, once a batch came. */
+  /**
+   * Starts the spooled stream with {@code schema} before any batch: {@link #read} then gives a stream
+   * without a batch rather than nothing (a replace by no rows). At most once, before the first batch.
+   */
+  public void start(Schema schema) {
+    if (staging != null) {
+      throw new IllegalStateException("the spool has started already");
+    }
+    try {
+      staging = VectorSchemaRoot.create(schema, allocator);
+      writer = new ArrowStreamWriter(staging, null, out);
+      writer.start();
+    } catch (IOException e) {
+      throw CatalogException.internal("Cannot spool rows to " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The schema of the rows, once a batch came (or {@link #start}). */
   public Optional<Schema> schema() {
     return staging == null ? Optional.empty() : Optional.of(staging.getSchema());
   }

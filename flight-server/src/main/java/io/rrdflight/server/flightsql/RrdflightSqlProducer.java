@@ -610,13 +610,10 @@ public final class RrdflightSqlProducer extends NoOpFlightSqlProducer {
       } else if (value instanceof LocalDateTime time) {
         value = java.sql.Timestamp.valueOf(time);
       } else if (value instanceof Long raw && vector.getField().getType() instanceof org.apache.arrow.vector.types.pojo.ArrowType.Timestamp t) {
-        java.time.Instant instant = switch (t.getUnit()) {
-          case SECOND -> java.time.Instant.ofEpochSecond(raw);
-          case MILLISECOND -> java.time.Instant.ofEpochMilli(raw);
-          case MICROSECOND -> java.time.Instant.ofEpochSecond(Math.floorDiv(raw, 1_000_000L), Math.floorMod(raw, 1_000_000L) * 1_000L);
-          case NANOSECOND -> java.time.Instant.ofEpochSecond(Math.floorDiv(raw, 1_000_000_000L), Math.floorMod(raw, 1_000_000_000L));
-        };
-        value = java.sql.Timestamp.valueOf(LocalDateTime.ofInstant(instant, java.time.ZoneOffset.UTC));
+        long per = io.rrdflight.sql.calcite.RerunSqlTypes.nanosPer(t.getUnit());
+        long perSecond = 1_000_000_000L / per;
+        value = java.sql.Timestamp.valueOf(LocalDateTime.ofEpochSecond(Math.floorDiv(raw, perSecond),
+            (int) (Math.floorMod(raw, perSecond) * per), java.time.ZoneOffset.UTC));
       }
       values.add(value);
     }

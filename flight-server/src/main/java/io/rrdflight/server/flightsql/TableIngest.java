@@ -181,31 +181,15 @@ final class TableIngest {
         mode = LanceTables.WriteMode.APPEND;
       }
     }
+    if (mode == LanceTables.WriteMode.REPLACE && spool.schema().isEmpty()) {
+      spool.start(stream.getSchema()); // no batch at all (an empty DataFrame): replace still means the table now holds none
+    }
     Optional<ArrowStreamReader> rows = spool.read();
     if (rows.isEmpty()) {
-      if (mode == LanceTables.WriteMode.REPLACE) {
-        // No batch at all (an empty DataFrame): replace still means the table now holds these rows, none.
-        try (ArrowStreamReader none = noRows(stream.getSchema())) {
-          catalog.lanceTables().write(table, none, mode, allocator);
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      }
       return 0;
     }
     appendOrForget(table, existing.isEmpty(), rows.get(), mode);
     return spool.rows();
-  }
-
-  /** A stream of {@code schema}'s columns without a batch. */
-  private ArrowStreamReader noRows(org.apache.arrow.vector.types.pojo.Schema schema) throws java.io.IOException {
-    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-    try (org.apache.arrow.vector.VectorSchemaRoot root = org.apache.arrow.vector.VectorSchemaRoot.create(schema, allocator);
-        org.apache.arrow.vector.ipc.ArrowStreamWriter writer = new org.apache.arrow.vector.ipc.ArrowStreamWriter(root, null, bytes)) {
-      writer.start();
-      writer.end();
-    }
-    return new ArrowStreamReader(new java.io.ByteArrayInputStream(bytes.toByteArray()), allocator);
   }
 
   /**

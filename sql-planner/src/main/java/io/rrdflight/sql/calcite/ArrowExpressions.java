@@ -32,7 +32,6 @@ import org.apache.calcite.rex.RexInputRef;
 import org.apache.calcite.rex.RexLiteral;
 import org.apache.calcite.rex.RexNode;
 import org.apache.calcite.sql.SqlKind;
-import org.apache.calcite.sql.type.SqlTypeName;
 import org.apache.calcite.util.TimestampString;
 
 /**
@@ -137,7 +136,7 @@ final class ArrowExpressions {
       return columnIsNull(ref.getIndex(), call.getKind() == SqlKind.IS_NULL);
     }
     SqlKind op = call.getKind();
-    if (COMPARISONS.contains(op) && isTimestamp(call.getOperands().get(0)) && isTimestamp(call.getOperands().get(1))) {
+    if (COMPARISONS.contains(op) && RerunSqlTypes.isTimestamp(call.getOperands().get(0)) && RerunSqlTypes.isTimestamp(call.getOperands().get(1))) {
       return timestampComparison(op, nanosOf(call.getOperands().get(0)), nanosOf(call.getOperands().get(1)));
     }
     List<Expr> args = new ArrayList<>();
@@ -336,14 +335,10 @@ final class ArrowExpressions {
     Nanos evaluate(VectorSchemaRoot batch, ArrowExecution execution);
   }
 
-  private static boolean isTimestamp(RexNode node) {
-    return node.getType().getSqlTypeName() == SqlTypeName.TIMESTAMP;
-  }
-
   /** A column, literal or parameter of a TIMESTAMP comparison (through casts between TIMESTAMPs); else Unsupported. */
   private static NanosExpr nanosOf(RexNode node) throws Unsupported {
     RexNode n = node;
-    while (n instanceof RexCall c && c.getKind() == SqlKind.CAST && isTimestamp(c.getOperands().get(0))) {
+    while (n instanceof RexCall c && c.getKind() == SqlKind.CAST && RerunSqlTypes.isTimestamp(c.getOperands().get(0))) {
       n = c.getOperands().get(0);
     }
     if (n instanceof RexInputRef ref) {
@@ -386,12 +381,7 @@ final class ArrowExpressions {
     if (!(v instanceof TimeStampVector t)) {
       throw new IllegalStateException("not a timestamp column: " + v.getField());
     }
-    long per = switch (((ArrowType.Timestamp) v.getField().getType()).getUnit()) {
-      case SECOND -> 1_000_000_000L;
-      case MILLISECOND -> 1_000_000L;
-      case MICROSECOND -> 1_000L;
-      case NANOSECOND -> 1L;
-    };
+    long per = RerunSqlTypes.nanosPer(((ArrowType.Timestamp) v.getField().getType()).getUnit());
     return new Nanos() {
       public boolean isNull(int row) {
         return t.isNull(row);
@@ -483,9 +473,9 @@ final class ArrowExpressions {
       return new Literal(null);
     }
     Object value = switch (kind) {
-      case LONG -> RerunSqlTypes.epochNanos(v).isPresent() // a timestamp: Calcite's milliseconds of UTC's wall clock
-          ? RerunSqlTypes.epochNanos(v).get().divide(BigDecimal.valueOf(1_000_000L), 0, java.math.RoundingMode.FLOOR)
-          : v instanceof Number n ? new BigDecimal(n.toString()) : v instanceof Boolean ? null : new BigDecimal(v.toString().trim());
+      case LONG -> RerunSqlTypes.epochNanos(v) // a timestamp: Calcite's milliseconds of UTC's wall clock
+          .map(nanos -> nanos.divide(BigDecimal.valueOf(1_000_000L), 0, java.math.RoundingMode.FLOOR))
+          .orElseGet(() -> v instanceof Number n ? new BigDecimal(n.toString()) : v instanceof Boolean ? null : new BigDecimal(v.toString().trim()));
       case DOUBLE -> v instanceof Number n ? new BigDecimal(n.toString()) : new BigDecimal(v.toString().trim());
       case BOOL -> v instanceof Boolean b ? b : Boolean.parseBoolean(v.toString());
       case STRING -> v instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : v.toString();

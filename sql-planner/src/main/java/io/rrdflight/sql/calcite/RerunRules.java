@@ -179,14 +179,10 @@ public final class RerunRules {
      * nanoseconds.
      */
     static boolean isColumn(RexNode node, RerunTableScan scan, int viewColumn) {
-      while (node instanceof RexCall c && c.getKind() == SqlKind.CAST && isTimestamp(c) && isTimestamp(c.operands.get(0))) {
+      while (node instanceof RexCall c && c.getKind() == SqlKind.CAST && RerunSqlTypes.isTimestamp(c) && RerunSqlTypes.isTimestamp(c.operands.get(0))) {
         node = c.operands.get(0);
       }
       return node instanceof RexInputRef ref && scan.spec().viewColumn(ref.getIndex()) == viewColumn;
-    }
-
-    private static boolean isTimestamp(RexNode node) {
-      return node.getType().getSqlTypeName() == org.apache.calcite.sql.type.SqlTypeName.TIMESTAMP;
     }
 
     /** A literal as the index's raw 64-bit unit: TIMESTAMP literals as nanoseconds, every digit kept. */

@@ -64,6 +64,21 @@ public final class RerunSqlTypes {
     return BigDecimal.valueOf(seconds).scaleByPowerOfTen(9).add(BigDecimal.valueOf(nanos));
   }
 
+  /** Nanoseconds in one step of an Arrow timestamp's unit. */
+  public static long nanosPer(TimeUnit unit) {
+    return switch (unit) {
+      case SECOND -> 1_000_000_000L;
+      case MILLISECOND -> 1_000_000L;
+      case MICROSECOND -> 1_000L;
+      case NANOSECOND -> 1L;
+    };
+  }
+
+  /** Whether an expression is a TIMESTAMP, of any precision. */
+  static boolean isTimestamp(org.apache.calcite.rex.RexNode node) {
+    return node.getType().getSqlTypeName() == SqlTypeName.TIMESTAMP;
+  }
+
   public static RelDataType partitionIdType(RelDataTypeFactory f) {
     return f.createSqlType(SqlTypeName.VARCHAR);
   }
