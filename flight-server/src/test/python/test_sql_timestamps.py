@@ -101,3 +101,17 @@ def test_the_row_engine_returns_utc_times_whatever_the_servers_zone(conn, oracle
         table = cur.fetch_arrow_table()
     got = sorted(table.column("log_time").cast(pa.timestamp("ms")).cast(pa.int64()).to_pylist())
     assert got == [v // 1_000_000 for v in times]
+
+
+@pytest.mark.parametrize("table", ["log_time", "frame"])
+def test_a_timestamp_parameter_that_is_not_a_time_is_refused_by_name(conn, oracle, table):
+    """Text bound where a TIMESTAMP is compared, on the index (the scan's range) and above the scan (the
+    batch engine): a clear INVALID_ARGUMENT, and the connection goes on."""
+    pid, times, _ = oracle
+    bound = pa.record_batch([pa.array([pid]), pa.array(["yesterday"])], names=["pid", "at"])
+    sql = f"SELECT log_time FROM dataset.{table} WHERE rerun_partition_id = ? AND log_time >= ?"
+    with pytest.raises(flightsql.Error, match="INVALID_ARGUMENT.*Parameter 2 .*wants a timestamp") as refused:
+        log_times(conn, sql, bound)
+    assert "yesterday" not in str(refused.value)  # the value is the client's; the message names kinds only
+    good = pa.record_batch([pa.array([pid]), pa.array([times[table][0]], pa.timestamp("ns"))], names=["pid", "at"])
+    assert log_times(conn, sql, good) == times[table]

@@ -173,6 +173,9 @@ public final class PreparedQuery {
       String wanted = switch (type.getTypeID()) {
         case Int, FloatingPoint, Decimal -> value instanceof Number ? null : "a number";
         case Bool -> value instanceof Boolean ? null : "a boolean";
+        // A time, or a number of milliseconds as Calcite's own TIMESTAMP value.
+        case Timestamp -> value instanceof java.util.Date || value instanceof java.time.temporal.Temporal || value instanceof Number
+            ? null : "a timestamp";
         default -> null;
       };
       if (value != null && wanted != null) {
@@ -192,6 +195,7 @@ public final class PreparedQuery {
   public Optional<Split> split(List<?> parameters) {
     requireNonNull(parameters, "parameters is null");
     if (bindsByText || !parameters.isEmpty()) {
+      requireBindable(parameters); // before the values are written into SQL text
       // The slices' tickets carry SQL alone: the values are written in.
       return bound(parameters).split(List.of());
     }

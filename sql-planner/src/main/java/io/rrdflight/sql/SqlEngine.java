@@ -173,7 +173,9 @@ public final class SqlEngine implements AutoCloseable {
       connection = open();
       PreparedStatement statement = connection.unwrap(CalciteConnection.class).prepareStatement(sql);
       return new PreparedQuery(sql, connection, statement, plan.get(), this::openStatement, this::prepare);
-    } catch (SQLException | RuntimeException e) {
+    } catch (SQLException | RuntimeException | AssertionError e) {
+      // Calcite throws AssertionError for some input it cannot plan (a text literal where a TIMESTAMP is
+      // compared): a refused query, not a dead server thread and an UNKNOWN error.
       closeQuietly(connection);
       throw SqlQueryException.wrapping(rootMessage(e), e);
     }
